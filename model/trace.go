@@ -1,0 +1,218 @@
+package model
+
+// TraceVersion is the version of the Trace JSON format. It changes whenever a
+// field changes meaning or is removed; readers refuse other versions.
+const TraceVersion = 1
+
+// Trace is a whole recorded run: plain data, JSON-serialisable, enough to
+// render a report without the model. Positions are absolute: Tokens[i] is the
+// token at position i of the run, counting from the first prompt token, even
+// after earlier tokens have been evicted from the context window.
+type Trace struct {
+	Version  int       `json:"version"`  // TraceVersion
+	Model    ModelInfo `json:"model"`    // which model ran
+	Settings Settings  `json:"settings"` // how it ran
+	Prompt   string    `json:"prompt"`   // the prompt text as given
+
+	// Tokens are every token that entered working memory: the prompt's
+	// PromptLen tokens, then one per decode step.
+	Tokens    []Token `json:"tokens"`
+	PromptLen int     `json:"prompt_len"`
+
+	// Scores are P(w_i | w_<i) for each prompt token under teacher forcing,
+	// len PromptLen. Scores[0] has NoContext set unless the prompt was scored
+	// after <|endoftext|>.
+	Scores []Score `json:"scores"`
+
+	// Steps[0] is the prefill over the prompt; Steps[1:] are decode steps,
+	// one new token each.
+	Steps []Step `json:"steps"`
+
+	// Evictions lists every token that left the context window, in order.
+	Evictions []Eviction `json:"evictions,omitempty"`
+
+	// Cache is the KV cache's contents at the end of the run, one entry per
+	// recorded layer: the working memory itself. Nil when not recorded.
+	Cache []LayerKV `json:"cache,omitempty"`
+
+	// Checks are sanity checks computed during the run and shown to learners.
+	Checks Checks `json:"checks"`
+
+	// Notes say in plain words what was summarised or left out to keep the
+	// trace bounded (for example "attention beyond 256 positions recorded as
+	// block averages").
+	Notes []string `json:"notes,omitempty"`
+
+	Timings Timings `json:"timings"`
+}
+
+// ModelInfo describes the model that produced a Trace.
+type ModelInfo struct {
+	Name      string `json:"name"` // folder, hub id or "default"
+	Config    Config `json:"config"`
+	NumParams int    `json:"num_params"`
+}
+
+// Settings are the sampling settings and seed of a run (see SamplingParams).
+type Settings struct {
+	Steps       int     `json:"steps"`       // decode steps asked for
+	Temperature float64 `json:"temperature"` // 0 means greedy
+	TopK        int     `json:"top_k"`       // 0 means off
+	TopP        float64 `json:"top_p"`       // 1 means off
+	Seed        uint64  `json:"seed"`
+	Command     string  `json:"command,omitempty"` // command line that reproduces the run
+	Version     string  `json:"version,omitempty"` // gptviz version
+}
+
+// Token is one token as a learner sees it.
+type Token struct {
+	ID      int    `json:"id"`
+	Text    string `json:"text"`    // decoded bytes; may be a partial UTF-8 sequence
+	Display string `json:"display"` // learner's form: visible spaces, ↵ for newline, hex for partial UTF-8
+	Prompt  bool   `json:"prompt"`  // true for prompt tokens, false for generated ones
+}
+
+// Score is how likely the model found one token given the tokens before it.
+type Score struct {
+	Position  int         `json:"position"`
+	ID        int         `json:"id"`
+	Prob      float64     `json:"prob"`       // P(w_i | w_<i), 0..1
+	Surprisal float64     `json:"surprisal"`  // -log2 Prob, bits
+	NoContext bool        `json:"no_context"` // first token with nothing before it: Prob and Surprisal are not set
+	Top       []Candidate `json:"top"`        // the model's top alternatives at this position
+}
+
+// Candidate is one possible next token with its logit and probabilities.
+type Candidate struct {
+	ID      int     `json:"id"`
+	Text    string  `json:"text"`
+	Display string  `json:"display"`
+	Logit   float32 `json:"logit"`
+	Prob    float64 `json:"prob"` // softmax of the raw logits (temperature 1)
+	// SampleProb is the probability the sampler actually used, after
+	// temperature, top-k and top-p; 0 when a filter removed the token.
+	SampleProb float64 `json:"sample_prob"`
+	// RemovedBy names the filter that removed it: "", "top-k" or "top-p".
+	RemovedBy string `json:"removed_by,omitempty"`
+}
+
+// Step records one forward pass: the prefill (many query positions) or one
+// decode step (a single query position reading the KV cache).
+type Step struct {
+	Index int    `json:"index"` // 0 for the prefill
+	Kind  string `json:"kind"`  // "prefill" or "decode"
+
+	// QueryStart is the absolute position of the first query row computed in
+	// this step; NQuery rows follow. WindowStart is the absolute position of
+	// key 0, the oldest token in the context window.
+	QueryStart  int `json:"query_start"`
+	NQuery      int `json:"n_query"`
+	WindowStart int `json:"window_start"`
+
+	// Attention is per layer, each [n_head][query][key] post-softmax
+	// probabilities over keys WindowStart..QueryStart+query. Nil when not
+	// recorded; see AttentionSummary.
+	Attention []LayerAttention `json:"attention,omitempty"`
+
+	// ResidualNorm[l][q] is the L2 norm of the residual stream of query row q
+	// after l blocks (l = 0 is the embeddings), [n_layer+1][NQuery].
+	ResidualNorm [][]float32 `json:"residual_norm,omitempty"`
+
+	// LogitLens[l][q] is the top token when the residual stream after block l
+	// is read out through ln_f and the tied head, [n_layer][NQuery].
+	LogitLens [][]LensEntry `json:"logit_lens,omitempty"`
+
+	// Next is the next-token distribution at the last query position and the
+	// sampler's choice; nil for a prefill that is not followed by a step.
+	Next *Prediction `json:"next,omitempty"`
+
+	// KV is the KV cache after this step.
+	KV KVInfo `json:"kv"`
+
+	Millis float64 `json:"millis"` // wall time of the step, ms
+}
+
+// LayerAttention is one layer's attention probabilities, [n_head][query][key].
+type LayerAttention struct {
+	Probs [][][]float32 `json:"probs"`
+	// Summarised is set when rows were block-averaged to keep the trace
+	// bounded; KeyStride keys were averaged into each stored column.
+	Summarised bool `json:"summarised,omitempty"`
+	KeyStride  int  `json:"key_stride,omitempty"`
+}
+
+// LensEntry is the logit lens reading of one layer at one position.
+type LensEntry struct {
+	ID      int     `json:"id"`
+	Display string  `json:"display"`
+	Prob    float64 `json:"prob"`
+}
+
+// Prediction is the next-token distribution and what the sampler did with it.
+type Prediction struct {
+	Position int `json:"position"` // absolute position whose logits these are
+	// Top are the highest-probability candidates (by raw softmax).
+	Top []Candidate `json:"top"`
+	// Entropy of the raw distribution (temperature 1), bits.
+	Entropy float64 `json:"entropy"`
+	// SampleEntropy of the distribution actually sampled from, bits.
+	SampleEntropy float64 `json:"sample_entropy"`
+	// Filters describe each sampling stage in order: temperature, top-k, top-p.
+	Filters []FilterResult `json:"filters,omitempty"`
+	Chosen  Candidate      `json:"chosen"`
+	Greedy  bool           `json:"greedy"` // chosen by argmax rather than by sampling
+}
+
+// FilterResult is the effect of one sampling stage.
+type FilterResult struct {
+	Name string  `json:"name"` // "temperature", "top-k" or "top-p"
+	Kept int     `json:"kept"` // tokens with non-zero probability afterwards
+	Mass float64 `json:"mass"` // raw probability mass of the kept tokens, 0..1
+}
+
+// KVInfo is the size of the KV cache.
+type KVInfo struct {
+	Positions []int `json:"positions"` // cached positions per layer, [n_layer]
+	// Bytes = 2 (K and V) × n_layer × positions × n_embd × 4 (float32).
+	Bytes int64 `json:"bytes"`
+}
+
+// Eviction records a token that left the context window.
+type Eviction struct {
+	Step     int `json:"step"`     // decode step at which it left
+	Position int `json:"position"` // its absolute position
+	ID       int `json:"id"`
+}
+
+// Checks are invariants measured on the real run.
+type Checks struct {
+	// MaxRowSumError is max |Σ_k attention[q][k] − 1| over every recorded row.
+	MaxRowSumError float64 `json:"max_row_sum_error"`
+	// MaxCausalLeak is the largest attention probability on a future key
+	// (must be 0).
+	MaxCausalLeak float64 `json:"max_causal_leak"`
+	// CacheVsRecompute is max |Δlogit| between cached decoding and a full
+	// recompute of the same sequence; negative when not measured.
+	CacheVsRecompute float64 `json:"cache_vs_recompute"`
+	// ZeroTempIsGreedy is true when temperature→0 sampling picked the argmax
+	// at every step it was checked.
+	ZeroTempIsGreedy bool `json:"zero_temp_is_greedy"`
+}
+
+// Timings are wall-clock durations of a run, milliseconds.
+type Timings struct {
+	LoadMillis    float64 `json:"load_ms"`
+	PrefillMillis float64 `json:"prefill_ms"`
+	DecodeMillis  float64 `json:"decode_ms"` // all decode steps together
+	TokensPerSec  float64 `json:"tokens_per_sec"`
+}
+
+// LayerKV is what one layer's KV cache holds: the keys and values of every
+// cached position, [n_head][position][d_head] each. Position 0 is absolute
+// position WindowStart.
+type LayerKV struct {
+	Layer       int           `json:"layer"`
+	WindowStart int           `json:"window_start"`
+	Keys        [][][]float32 `json:"keys"`
+	Values      [][][]float32 `json:"values"`
+}

@@ -1,0 +1,237 @@
+package model
+
+import (
+	"math"
+	"runtime"
+	"sync"
+)
+
+// This file holds the numerical building blocks of the GPT-2 forward pass,
+// one small function per operation, in the style of Karpathy's llm.c
+// (train_gpt2.c). Every tensor is a row-major float32 slice; shapes are given
+// in the comments with T = number of rows (query positions) being computed.
+
+// parallelMin is the least amount of multiply-adds worth splitting across
+// goroutines; below it the goroutine start-up costs more than it saves.
+const parallelMin = 1 << 15
+
+// parallelFor calls fn on disjoint ranges [lo, hi) covering [0, n), on up to
+// GOMAXPROCS goroutines when work (an estimate of multiply-adds) is large
+// enough, otherwise once on the calling goroutine.
+func parallelFor(n, work int, fn func(lo, hi int)) {
+	workers := runtime.GOMAXPROCS(0)
+	if workers > n {
+		workers = n
+	}
+	if workers <= 1 || work < parallelMin {
+		fn(0, n)
+		return
+	}
+	var wg sync.WaitGroup
+	chunk := (n + workers - 1) / workers
+	for lo := 0; lo < n; lo += chunk {
+		hi := min(lo+chunk, n)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			fn(lo, hi)
+		}()
+	}
+	wg.Wait()
+}
+
+// encoder adds token and position embeddings:
+// out[t] = wte[ids[t]] + wpe[pos0+t], out [T, C].
+func encoder(out []float32, ids []int, pos0 int, wte, wpe []float32, C int) {
+	for t, id := range ids {
+		o := out[t*C : (t+1)*C]
+		te := wte[id*C : (id+1)*C]
+		pe := wpe[(pos0+t)*C : (pos0+t+1)*C]
+		for i := range o {
+			o[i] = te[i] + pe[i]
+		}
+	}
+}
+
+// layernorm normalises each row of in [T, C] to zero mean and unit variance
+// and applies the gain g and bias b [C]:
+// out = (x − mean) / sqrt(var + eps) · g + b, with the biased variance, as
+// torch.nn.LayerNorm (Ba et al. 2016). Sums are accumulated in float64.
+func layernorm(out, in, g, b []float32, T, C int, eps float64) {
+	for t := 0; t < T; t++ {
+		x := in[t*C : (t+1)*C]
+		o := out[t*C : (t+1)*C]
+		var sum float64
+		for _, v := range x {
+			sum += float64(v)
+		}
+		mean := sum / float64(C)
+		var ss float64
+		for _, v := range x {
+			d := float64(v) - mean
+			ss += d * d
+		}
+		rstd := 1 / math.Sqrt(ss/float64(C)+eps)
+		for i, v := range x {
+			o[i] = float32((float64(v)-mean)*rstd)*g[i] + b[i]
+		}
+	}
+}
+
+// matmul computes out = in @ w + b, in [T, C], w [C, OC] (Hugging Face
+// Conv1D layout), b [OC] or nil, out [T, OC]. It splits rows across cores,
+// or, for a single row (a decode step), the output columns.
+func matmul(out, in, w, b []float32, T, C, OC int) {
+	rows := func(lo, hi, c0, c1 int) {
+		for t := lo; t < hi; t++ {
+			o := out[t*OC+c0 : t*OC+c1]
+			if b != nil {
+				copy(o, b[c0:c1])
+			} else {
+				clear(o)
+			}
+			x := in[t*C : (t+1)*C]
+			for c, a := range x {
+				if a == 0 {
+					continue
+				}
+				axpy(o, a, w[c*OC+c0:c*OC+c1])
+			}
+		}
+	}
+	if T == 1 {
+		parallelFor(OC, C*OC, func(lo, hi int) { rows(0, 1, lo, hi) })
+		return
+	}
+	parallelFor(T, T*C*OC, func(lo, hi int) { rows(lo, hi, 0, OC) })
+}
+
+// axpy computes y += a·x for equal-length x and y, unrolled by 4.
+func axpy(y []float32, a float32, x []float32) {
+	x = x[:len(y)]
+	i := 0
+	for ; i+4 <= len(y); i += 4 {
+		y[i] += a * x[i]
+		y[i+1] += a * x[i+1]
+		y[i+2] += a * x[i+2]
+		y[i+3] += a * x[i+3]
+	}
+	for ; i < len(y); i++ {
+		y[i] += a * x[i]
+	}
+}
+
+// dot returns Σ x[i]·y[i] for equal-length x and y, with four partial sums.
+func dot(x, y []float32) float32 {
+	y = y[:len(x)]
+	var s0, s1, s2, s3 float32
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		s0 += x[i] * y[i]
+		s1 += x[i+1] * y[i+1]
+		s2 += x[i+2] * y[i+2]
+		s3 += x[i+3] * y[i+3]
+	}
+	for ; i < len(x); i++ {
+		s0 += x[i] * y[i]
+	}
+	return (s0 + s1) + (s2 + s3)
+}
+
+// matmulTransB computes out = in @ wᵀ, in [T, C], w [OC, C], out [T, OC]:
+// the tied output head, logits = h @ wteᵀ. It splits the OC rows of w across
+// cores so each core streams its part of w once for all T rows.
+func matmulTransB(out, in, w []float32, T, C, OC int) {
+	parallelFor(OC, T*C*OC, func(lo, hi int) {
+		for v := lo; v < hi; v++ {
+			wr := w[v*C : (v+1)*C]
+			for t := 0; t < T; t++ {
+				out[t*OC+v] = dot(in[t*C:(t+1)*C], wr)
+			}
+		}
+	})
+}
+
+// geluNew is GPT-2's activation, the tanh approximation of GELU
+// (Hendrycks & Gimpel 2016; openai/gpt-2 model.py gelu):
+// 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))).
+func geluNew(x []float32) {
+	const s = 0.7978845608028654 // √(2/π)
+	for i, v := range x {
+		f := float64(v)
+		x[i] = float32(0.5 * f * (1 + math.Tanh(s*(f+0.044715*f*f*f))))
+	}
+}
+
+// geluExact is GELU in its exact erf form, 0.5·x·(1 + erf(x/√2)), used when
+// config.json says activation_function "gelu".
+func geluExact(x []float32) {
+	for i, v := range x {
+		f := float64(v)
+		x[i] = float32(0.5 * f * (1 + math.Erf(f/math.Sqrt2)))
+	}
+}
+
+// residual adds in to x in place: x += in (the residual connection).
+func residual(x, in []float32) {
+	for i, v := range in[:len(x)] {
+		x[i] += v
+	}
+}
+
+// softmaxRow replaces x with softmax(x) = exp(x − max) / Σ exp(x − max).
+func softmaxRow(x []float32) {
+	m := float32(math.Inf(-1))
+	for _, v := range x {
+		if v > m {
+			m = v
+		}
+	}
+	var sum float64
+	for i, v := range x {
+		e := math.Exp(float64(v - m))
+		x[i] = float32(e)
+		sum += e
+	}
+	inv := 1 / sum
+	for i := range x {
+		x[i] = float32(float64(x[i]) * inv)
+	}
+}
+
+// attention is causal multi-head self-attention over the KV cache
+// (Vaswani et al. 2017, "Attention Is All You Need", eq. 1, with GPT-2's
+// causal mask). For the T new query rows at cache positions past..past+T−1:
+//
+//	scores[h][t][j] = q[t]·k[j] / √d_head   for keys j ≤ past+t
+//	att[h][t][:]    = softmax(scores[h][t][:past+t+1])  (zeros beyond)
+//	out[t][h·d:(h+1)·d] = Σ_j att[h][t][j] · v[j]
+//
+// q is [T, C] (head h in columns h·d_head…); kc and vc are this layer's cache
+// [n_head][capacity][d_head] already holding the new keys and values; att is
+// [n_head][T][nkeys] with nkeys = past+T; out is [T, C].
+func attention(out, att, q, kc, vc []float32, T, past, nHead, dHead, capacity int) {
+	C := nHead * dHead
+	nkeys := past + T
+	scale := float32(1 / math.Sqrt(float64(dHead)))
+	parallelFor(nHead*T, nHead*T*nkeys*dHead*2, func(lo, hi int) {
+		for ht := lo; ht < hi; ht++ {
+			h, t := ht/T, ht%T
+			qh := q[t*C+h*dHead : t*C+(h+1)*dHead]
+			row := att[(h*T+t)*nkeys : (h*T+t+1)*nkeys]
+			kh := kc[h*capacity*dHead:]
+			vh := vc[h*capacity*dHead:]
+			n := past + t + 1 // keys this query may see
+			for j := 0; j < n; j++ {
+				row[j] = dot(qh, kh[j*dHead:(j+1)*dHead]) * scale
+			}
+			softmaxRow(row[:n])
+			clear(row[n:])
+			o := out[t*C+h*dHead : t*C+(h+1)*dHead]
+			clear(o)
+			for j := 0; j < n; j++ {
+				axpy(o, row[j], vh[j*dHead:(j+1)*dHead])
+			}
+		}
+	})
+}

@@ -1,0 +1,452 @@
+package model
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"time"
+)
+
+// TraceOptions bound what a Trace records.
+type TraceOptions struct {
+	// TopN is how many candidates each prediction and score keeps
+	// (default 10).
+	TopN int
+	// MaxAttention is the most key positions recorded in full per attention
+	// row (default 256); longer rows are block-averaged and the Trace says
+	// so in Notes.
+	MaxAttention int
+	// MaxQueries is the most prefill query rows whose attention, logit lens
+	// and residual norms are recorded (default 256); longer prompts record
+	// the last MaxQueries rows.
+	MaxQueries int
+	// KVLayers are the layers whose final cache contents go into
+	// Trace.Cache; nil means every layer when the cache is small (at most
+	// 1<<18 floats), else the first and last layer.
+	KVLayers []int
+	// NoLogitLens skips the logit lens, which costs n_layer extra passes
+	// through the output head per recorded row.
+	NoLogitLens bool
+}
+
+func (o TraceOptions) withDefaults() TraceOptions {
+	if o.TopN <= 0 {
+		o.TopN = 10
+	}
+	if o.MaxAttention <= 0 {
+		o.MaxAttention = 256
+	}
+	if o.MaxQueries <= 0 {
+		o.MaxQueries = 256
+	}
+	return o
+}
+
+// RunOptions describe one recorded run.
+type RunOptions struct {
+	Prompt   string
+	Steps    int // decode steps, ≥ 0
+	Sampling SamplingParams
+	Seed     uint64
+	Trace    TraceOptions
+	// Command and Version are copied into Trace.Settings for reproduction.
+	Command, Version string
+	// Progress, if set, is called after the prefill (step 0) and after each
+	// decode step.
+	Progress func(step, total int)
+}
+
+// Run tokenizes the prompt, prefills it, performs opts.Steps decode steps,
+// and returns the whole run recorded as a Trace (see TraceOptions for what
+// is kept). An empty prompt starts from <|endoftext|>, as GPT-2's
+// unconditional samples do. It errors when the model has no tokenizer, the
+// settings are invalid, or ctx is cancelled.
+func Run(ctx context.Context, m *Model, opts RunOptions) (*Trace, error) {
+	if m.Tokenizer == nil {
+		return nil, fmt.Errorf("model %s has no tokenizer (vocab.json and merges.txt)", m.Name)
+	}
+	if opts.Steps < 0 {
+		return nil, fmt.Errorf("--steps %d: must be ≥ 0", opts.Steps)
+	}
+	sampler, err := NewSampler(opts.Sampling, opts.Seed)
+	if err != nil {
+		return nil, err
+	}
+	ids := m.Tokenizer.Encode(opts.Prompt)
+	if len(ids) == 0 {
+		eot, ok := m.Tokenizer.EndOfText()
+		if !ok {
+			return nil, errors.New("the prompt is empty and the tokenizer has no <|endoftext|> to start from")
+		}
+		ids = []int{eot}
+	}
+	tr := &Trace{
+		Version: TraceVersion,
+		Model:   ModelInfo{Name: m.Name, Config: m.Config, NumParams: m.Config.NumParams()},
+		Settings: Settings{
+			Steps: opts.Steps, Temperature: opts.Sampling.Temperature, TopK: opts.Sampling.TopK,
+			TopP: opts.Sampling.TopP, Seed: opts.Seed, Command: opts.Command, Version: opts.Version,
+		},
+		Prompt:    opts.Prompt,
+		PromptLen: len(ids),
+		Checks:    Checks{CacheVsRecompute: -1, ZeroTempIsGreedy: true},
+	}
+	rec := newTraceRecorder(m, tr, opts.Trace.withDefaults())
+	for _, id := range ids {
+		tr.Tokens = append(tr.Tokens, rec.token(id, true))
+	}
+	run := NewRunner(m, sampler, rec)
+
+	start := time.Now()
+	if err := run.Prefill(ids); err != nil {
+		return nil, err
+	}
+	tr.Timings.PrefillMillis = ms(time.Since(start))
+	if opts.Progress != nil {
+		opts.Progress(0, opts.Steps)
+	}
+
+	tiny, _ := NewSampler(SamplingParams{Temperature: 1e-6, TopP: 1}, 0)
+	start = time.Now()
+	for step := 1; step <= opts.Steps; step++ {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("step %d: %w", step, err)
+		}
+		if step <= 8 { // T → 0 must pick the argmax
+			res, err := tiny.Sample(run.LastLogits())
+			if err != nil {
+				return nil, fmt.Errorf("step %d: %w", step, err)
+			}
+			if res.Chosen != int(res.Order[0]) {
+				tr.Checks.ZeroTempIsGreedy = false
+			}
+		}
+		res, err := run.Step()
+		if err != nil {
+			return nil, err
+		}
+		tr.Tokens = append(tr.Tokens, rec.token(res.Chosen, false))
+		if opts.Progress != nil {
+			opts.Progress(step, opts.Steps)
+		}
+	}
+	tr.Timings.DecodeMillis = ms(time.Since(start))
+	if opts.Steps > 0 && tr.Timings.DecodeMillis > 0 {
+		tr.Timings.TokensPerSec = float64(opts.Steps) / (tr.Timings.DecodeMillis / 1000)
+	}
+	tr.Evictions = run.Evictions()
+	if opts.Steps > 0 {
+		d, err := run.RecomputeDiff()
+		if err != nil {
+			return nil, err
+		}
+		tr.Checks.CacheVsRecompute = d
+	}
+	rec.recordCache(run)
+	if len(tr.Evictions) > 0 {
+		tr.Notes = append(tr.Notes, fmt.Sprintf("%d tokens left the context window of %d positions; each step after that recomputed the window from scratch.", len(tr.Evictions), m.Config.NPositions))
+	}
+	return tr, nil
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// traceRecorder is the Recorder that fills a Trace.
+type traceRecorder struct {
+	m     *Model
+	tr    *Trace
+	opts  TraceOptions
+	cur   *Step
+	keep  int         // first row of the current pass that is recorded
+	next  *Prediction // the prediction waiting for its decode step
+	start time.Time
+	lnBuf []float32
+	lens  []float32
+	probs []float64
+	noted map[string]bool
+}
+
+func newTraceRecorder(m *Model, tr *Trace, opts TraceOptions) *traceRecorder {
+	return &traceRecorder{m: m, tr: tr, opts: opts, noted: map[string]bool{}}
+}
+
+func (r *traceRecorder) note(s string) {
+	if !r.noted[s] {
+		r.noted[s] = true
+		r.tr.Notes = append(r.tr.Notes, s)
+	}
+}
+
+func (r *traceRecorder) token(id int, prompt bool) Token {
+	t := r.m.Tokenizer
+	return Token{ID: id, Text: string(t.TokenBytes(id)), Display: t.Display(id), Prompt: prompt}
+}
+
+func (r *traceRecorder) candidate(id int, logit float32, prob float64) Candidate {
+	t := r.m.Tokenizer
+	return Candidate{ID: id, Text: string(t.TokenBytes(id)), Display: t.Display(id), Logit: logit, Prob: prob}
+}
+
+// BeginForward starts a Step; a decode step takes the pending prediction.
+func (r *traceRecorder) BeginForward(info ForwardInfo, emb []float32) {
+	r.start = time.Now()
+	C := r.m.Config.NEmbd
+	r.keep = info.NewFrom - info.QueryStart
+	if n := info.NQuery - r.keep; n > r.opts.MaxQueries {
+		r.keep = info.NQuery - r.opts.MaxQueries
+		r.note(fmt.Sprintf("The prompt has %d tokens; attention, logit lens and residual norms are recorded for its last %d positions.", info.NQuery, r.opts.MaxQueries))
+	}
+	r.cur = &Step{
+		Index: info.Step, Kind: info.Kind,
+		QueryStart: info.QueryStart + r.keep, NQuery: info.NQuery - r.keep, WindowStart: info.WindowStart,
+		Next: r.next,
+	}
+	if info.Kind == "prefill" {
+		r.cur.Next = nil
+	}
+	r.next = nil
+	r.cur.ResidualNorm = append(r.cur.ResidualNorm, rowNorms(emb[r.keep*C:info.NQuery*C], C))
+}
+
+// Layer records attention, the residual norm and the logit lens of block l.
+func (r *traceRecorder) Layer(info ForwardInfo, l int, rec LayerRecord) {
+	c := r.m.Config
+	C, H := c.NEmbd, c.NHead
+	nq, nk := info.NQuery, info.NKeys
+	stride := (nk + r.opts.MaxAttention - 1) / r.opts.MaxAttention
+	la := LayerAttention{Probs: make([][][]float32, H)}
+	if stride > 1 {
+		la.Summarised, la.KeyStride = true, stride
+		r.note(fmt.Sprintf("Attention rows longer than %d keys are stored as averages over blocks of %d keys.", r.opts.MaxAttention, stride))
+	}
+	for h := 0; h < H; h++ {
+		rows := make([][]float32, 0, nq-r.keep)
+		for q := r.keep; q < nq; q++ {
+			row := rec.Attention[(h*nq+q)*nk : (h*nq+q+1)*nk]
+			r.check(row, nk-nq+q+1)
+			rows = append(rows, blockAverage(row, stride))
+		}
+		la.Probs[h] = rows
+	}
+	r.cur.Attention = append(r.cur.Attention, la)
+	res := rec.Residual[r.keep*C : nq*C]
+	r.cur.ResidualNorm = append(r.cur.ResidualNorm, rowNorms(res, C))
+	if !r.opts.NoLogitLens {
+		r.cur.LogitLens = append(r.cur.LogitLens, r.logitLens(res))
+	}
+}
+
+// check updates the attention sanity checks with one row whose first n
+// entries are visible keys.
+func (r *traceRecorder) check(row []float32, n int) {
+	var sum float64
+	for _, p := range row[:n] {
+		sum += float64(p)
+	}
+	ch := &r.tr.Checks
+	ch.MaxRowSumError = math.Max(ch.MaxRowSumError, math.Abs(sum-1))
+	for _, p := range row[n:] {
+		ch.MaxCausalLeak = math.Max(ch.MaxCausalLeak, math.Abs(float64(p)))
+	}
+}
+
+// logitLens reads each row of the residual stream res [rows][n_embd] out
+// early through ln_f and the tied head (nostalgebraist 2020, "interpreting
+// GPT: the logit lens") and returns the top token of each row.
+func (r *traceRecorder) logitLens(res []float32) []LensEntry {
+	c := r.m.Config
+	C, V := c.NEmbd, c.VocabSize
+	rows := len(res) / C
+	r.lnBuf = resize(r.lnBuf, rows*C)
+	r.lens = resize(r.lens, rows*V)
+	r.probs = resize(r.probs, V)
+	w := &r.m.Weights
+	layernorm(r.lnBuf, res, w.LNFG, w.LNFB, rows, C, c.LayerNormEpsilon)
+	matmulTransB(r.lens, r.lnBuf, w.Head(), rows, C, V)
+	out := make([]LensEntry, rows)
+	for q := range out {
+		softmaxInto(r.probs, r.lens[q*V:(q+1)*V], 1)
+		best := 0
+		for i, p := range r.probs {
+			if p > r.probs[best] {
+				best = i
+			}
+		}
+		out[q] = LensEntry{ID: best, Display: r.m.Tokenizer.Display(best), Prob: r.probs[best]}
+	}
+	return out
+}
+
+// EndForward records prompt scores (after the prefill) and closes the Step.
+func (r *traceRecorder) EndForward(info ForwardInfo, lnf, logits []float32) {
+	c := r.m.Config
+	V := c.VocabSize
+	if info.Kind == "prefill" {
+		r.scorePrompt(info, logits)
+	}
+	_ = lnf
+	r.cur.KV = KVInfo{Positions: make([]int, c.NLayer), Bytes: 2 * int64(c.NLayer) * int64(info.NKeys) * int64(c.NEmbd) * 4}
+	for l := range r.cur.KV.Positions {
+		r.cur.KV.Positions[l] = info.NKeys
+	}
+	_ = V
+	r.cur.Millis = ms(time.Since(r.start))
+	r.tr.Steps = append(r.tr.Steps, *r.cur)
+}
+
+// scorePrompt fills Trace.Scores from the prefill's logits: the logits at
+// row q predict the token at row q+1.
+func (r *traceRecorder) scorePrompt(info ForwardInfo, logits []float32) {
+	V := r.m.Config.VocabSize
+	probs := make([]float64, V)
+	for pos := 0; pos < r.tr.PromptLen; pos++ {
+		id := r.tr.Tokens[pos].ID
+		s := Score{Position: pos, ID: id}
+		q := pos - 1 - info.QueryStart // row predicting pos
+		if q < 0 {
+			s.NoContext = true
+			r.tr.Scores = append(r.tr.Scores, s)
+			continue
+		}
+		row := logits[q*V : (q+1)*V]
+		softmaxInto(probs, row, 1)
+		s.Prob = probs[id]
+		s.Surprisal = surprisal(s.Prob)
+		s.Top = r.top(row, probs)
+		r.tr.Scores = append(r.tr.Scores, s)
+	}
+}
+
+// top returns the TopN most probable candidates of one distribution.
+func (r *traceRecorder) top(logits []float32, probs []float64) []Candidate {
+	idx := make([]int, len(logits))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortFunc(idx, func(a, b int) int {
+		if c := cmp.Compare(logits[b], logits[a]); c != 0 {
+			return c
+		}
+		return a - b
+	})
+	n := min(r.opts.TopN, len(idx))
+	out := make([]Candidate, n)
+	for i, id := range idx[:n] {
+		out[i] = r.candidate(id, logits[id], probs[id])
+	}
+	return out
+}
+
+// Sampled turns the sampler's record into the Prediction of the coming
+// decode step.
+func (r *traceRecorder) Sampled(step int, s *SampleResult) {
+	p := &Prediction{
+		Position: len(r.tr.Tokens) - 1,
+		Entropy:  s.Entropy, SampleEntropy: s.SampleEntropy, Greedy: s.Greedy,
+	}
+	// Logits are not kept by the sampler; recover them up to a constant
+	// from log-probabilities for display. Candidates' Logit is log P.
+	n := min(r.opts.TopN, len(s.Order))
+	for _, id := range s.Order[:n] {
+		c := r.candidate(int(id), float32(math.Log(s.Probs[id])), s.Probs[id])
+		c.SampleProb = s.Final(int(id))
+		c.RemovedBy = s.RemovedBy(int(id))
+		p.Top = append(p.Top, c)
+	}
+	ch := r.candidate(s.Chosen, float32(math.Log(s.Probs[s.Chosen])), s.Probs[s.Chosen])
+	ch.SampleProb = s.Final(s.Chosen)
+	p.Chosen = ch
+	mass := func(k int) float64 {
+		var m float64
+		for _, id := range s.Order[:k] {
+			m += s.Probs[id]
+		}
+		return m
+	}
+	if s.Greedy {
+		p.Filters = []FilterResult{{Name: "greedy", Kept: 1, Mass: s.Probs[s.Chosen]}}
+	} else {
+		V := len(s.Order)
+		p.Filters = []FilterResult{
+			{Name: "temperature", Kept: V, Mass: 1},
+			{Name: "top-k", Kept: s.KeptTopK, Mass: mass(s.KeptTopK)},
+			{Name: "top-p", Kept: s.KeptTopP, Mass: mass(s.KeptTopP)},
+		}
+	}
+	r.next = p
+}
+
+// recordCache copies the final KV cache of the chosen layers into the Trace.
+func (r *traceRecorder) recordCache(run *Runner) {
+	kc := run.Cache()
+	c := r.m.Config
+	layers := r.opts.KVLayers
+	if layers == nil {
+		if c.NLayer*2*kc.Len*c.NEmbd <= 1<<18 {
+			for l := 0; l < c.NLayer; l++ {
+				layers = append(layers, l)
+			}
+		} else {
+			layers = []int{0}
+			if c.NLayer > 1 {
+				layers = append(layers, c.NLayer-1)
+			}
+			r.note(fmt.Sprintf("The KV cache contents are recorded for layers %v only, to keep the trace small.", layers))
+		}
+	}
+	for _, l := range layers {
+		if l < 0 || l >= c.NLayer {
+			continue
+		}
+		lk := LayerKV{Layer: l, WindowStart: run.WindowStart(), Keys: make([][][]float32, c.NHead), Values: make([][][]float32, c.NHead)}
+		for h := 0; h < c.NHead; h++ {
+			k, v := kc.Head(l, h)
+			lk.Keys[h] = split(k, kc.DHead)
+			lk.Values[h] = split(v, kc.DHead)
+		}
+		r.tr.Cache = append(r.tr.Cache, lk)
+	}
+}
+
+// split copies x into rows of n.
+func split(x []float32, n int) [][]float32 {
+	out := make([][]float32, len(x)/n)
+	for i := range out {
+		out[i] = append([]float32(nil), x[i*n:(i+1)*n]...)
+	}
+	return out
+}
+
+// rowNorms returns the L2 norm of each row of x [rows][C].
+func rowNorms(x []float32, C int) []float32 {
+	out := make([]float32, len(x)/C)
+	for i := range out {
+		var s float64
+		for _, v := range x[i*C : (i+1)*C] {
+			s += float64(v) * float64(v)
+		}
+		out[i] = float32(math.Sqrt(s))
+	}
+	return out
+}
+
+// blockAverage copies row, averaging blocks of stride entries when
+// stride > 1.
+func blockAverage(row []float32, stride int) []float32 {
+	if stride <= 1 {
+		return append([]float32(nil), row...)
+	}
+	out := make([]float32, (len(row)+stride-1)/stride)
+	for i := range out {
+		blk := row[i*stride : min((i+1)*stride, len(row))]
+		var s float32
+		for _, v := range blk {
+			s += v
+		}
+		out[i] = s / float32(len(blk))
+	}
+	return out
+}

@@ -19,18 +19,27 @@ const maxOffset = 1 << 62
 // are seen (encoding/json would silently keep the last) and every error can
 // say at which byte of the file it happened.
 type headerParser struct {
-	file string
-	dec  *json.Decoder
+	file   string
+	header []byte
+	dec    *json.Decoder
 }
 
-// at returns the absolute file offset of the decoder's position.
-func (p *headerParser) at() int64 { return 8 + p.dec.InputOffset() }
-
-func (p *headerParser) fail(kind error, tensor, format string, args ...any) *Error {
-	return &Error{File: p.file, Tensor: tensor, Offset: p.at(), Kind: kind, Detail: fmt.Sprintf(format, args...)}
+// at returns the absolute file offset of the next token: the decoder's
+// position, past separators.
+func (p *headerParser) at() int64 {
+	i := p.dec.InputOffset()
+	for i < int64(len(p.header)) && bytes.IndexByte([]byte(" \t\r\n,:"), p.header[i]) >= 0 {
+		i++
+	}
+	return 8 + i
 }
 
-// syntax turns a decoder error into an *Error of kind ErrHeader.
+func (p *headerParser) fail(at int64, kind error, tensor, format string, args ...any) *Error {
+	return &Error{File: p.file, Tensor: tensor, Offset: at, Kind: kind, Detail: fmt.Sprintf(format, args...)}
+}
+
+// syntax turns a decoder error into an *Error of kind ErrHeader, at the
+// offset of a syntax error or else at the decoder's position.
 func (p *headerParser) syntax(tensor string, err error) *Error {
 	if err == io.EOF {
 		err = io.ErrUnexpectedEOF
@@ -39,7 +48,7 @@ func (p *headerParser) syntax(tensor string, err error) *Error {
 	if errors.As(err, &se) {
 		return &Error{File: p.file, Tensor: tensor, Offset: 8 + se.Offset, Kind: ErrHeader, Detail: err.Error()}
 	}
-	return p.fail(ErrHeader, tensor, "%v", err)
+	return p.fail(p.at(), ErrHeader, tensor, "%v", err)
 }
 
 // object reads one JSON object, calling each for every key (with the decoder
@@ -57,9 +66,7 @@ func (p *headerParser) object(tensor string, each func(key string) error) error 
 		}
 		key := tok.(string) // the decoder only yields strings as object keys
 		if seen[key] {
-			e := p.fail(ErrDuplicate, key, "the name appears more than once")
-			e.Offset = keyAt
-			return e
+			return p.fail(keyAt, ErrDuplicate, key, "the name appears more than once")
 		}
 		seen[key] = true
 		if err := each(key); err != nil {
@@ -70,12 +77,13 @@ func (p *headerParser) object(tensor string, each func(key string) error) error 
 }
 
 func (p *headerParser) delim(tensor string, want json.Delim) error {
+	at := p.at()
 	tok, err := p.dec.Token()
 	if err != nil {
 		return p.syntax(tensor, err)
 	}
 	if tok != want {
-		return p.fail(ErrHeader, tensor, "found %v where %q was expected", tok, want)
+		return p.fail(at, ErrHeader, tensor, "found %v where %q was expected", tok, want)
 	}
 	return nil
 }
@@ -94,7 +102,7 @@ func parseHeader(file string, header []byte, dataLen int64) (map[string]string, 
 	if !utf8.Valid(header) {
 		return nil, nil, &Error{File: file, Offset: 8 + int64(firstInvalidUTF8(header)), Kind: ErrHeader, Detail: "header is not valid UTF-8"}
 	}
-	p := &headerParser{file: file, dec: json.NewDecoder(bytes.NewReader(header))}
+	p := &headerParser{file: file, header: header, dec: json.NewDecoder(bytes.NewReader(header))}
 	var metadata map[string]string
 	var entries []entry
 	err := p.object("", func(key string) error {
@@ -102,8 +110,9 @@ func parseHeader(file string, header []byte, dataLen int64) (map[string]string, 
 			metadata = make(map[string]string)
 			return p.object("", func(k string) error {
 				var v string
+				at := p.at()
 				if err := p.dec.Decode(&v); err != nil {
-					return p.syntax(k, fmt.Errorf("__metadata__ value: %w", err))
+					return p.fail(at, ErrHeader, k, "__metadata__ value: %v", err)
 				}
 				metadata[k] = v
 				return nil
@@ -116,8 +125,8 @@ func parseHeader(file string, header []byte, dataLen int64) (map[string]string, 
 	if err != nil {
 		return nil, nil, err
 	}
-	if tok, err := p.dec.Token(); err != io.EOF {
-		return nil, nil, p.fail(ErrHeader, "", "data after the header object: %v %v", tok, err)
+	if rest := p.dec.InputOffset(); len(bytes.TrimLeft(header[rest:], " \t\r\n")) > 0 {
+		return nil, nil, p.fail(p.at(), ErrHeader, "", "data after the header object")
 	}
 	tensors, err := checkLayout(file, entries, 8+int64(len(header)), dataLen)
 	return metadata, tensors, err
@@ -129,7 +138,11 @@ func (p *headerParser) entry(name string) (entry, error) {
 	e := entry{headerAt: p.at(), info: TensorInfo{Name: name}}
 	var raw map[string]json.RawMessage
 	if err := p.dec.Decode(&raw); err != nil {
-		return e, p.syntax(name, err)
+		var se *json.SyntaxError
+		if errors.As(err, &se) || errors.Is(err, io.ErrUnexpectedEOF) || err == io.EOF {
+			return e, p.syntax(name, err)
+		}
+		return e, p.fail(e.headerAt, ErrHeader, name, "the entry must be an object: %v", err)
 	}
 	fail := func(kind error, format string, args ...any) (entry, error) {
 		return e, &Error{File: p.file, Tensor: name, Offset: e.headerAt, Kind: kind, Detail: fmt.Sprintf(format, args...)}

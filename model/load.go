@@ -17,11 +17,6 @@ type Model struct {
 	Tokenizer *bpe.Tokenizer
 }
 
-// ParseConfig reads a Hugging Face GPT-2 config.json. (Placeholder.)
-func ParseConfig(data []byte) (Config, error) {
-	return Config{}, errors.New("model: ParseConfig not implemented yet")
-}
-
 // Load reads a Hugging Face GPT-2 checkpoint folder. (Placeholder.)
 func Load(dir string) (*Model, error) {
 	return nil, errors.New("model: Load not implemented yet")

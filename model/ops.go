@@ -79,31 +79,62 @@ func layernorm(out, in, g, b []float32, T, C int, eps float64) {
 }
 
 // matmul computes out = in @ w + b, in [T, C], w [C, OC] (Hugging Face
-// Conv1D layout), b [OC] or nil, out [T, OC]. It splits rows across cores,
-// or, for a single row (a decode step), the output columns.
+// Conv1D layout), b [OC] or nil, out [T, OC]. Rows are processed four at a
+// time over column tiles that stay in L1 cache, so each loaded weight serves
+// four rows; rows are split across cores, or, for a single row (a decode
+// step), the output columns.
 func matmul(out, in, w, b []float32, T, C, OC int) {
-	rows := func(lo, hi, c0, c1 int) {
-		for t := lo; t < hi; t++ {
-			o := out[t*OC+c0 : t*OC+c1]
-			if b != nil {
-				copy(o, b[c0:c1])
-			} else {
-				clear(o)
-			}
-			x := in[t*C : (t+1)*C]
-			for c, a := range x {
-				if a == 0 {
-					continue
+	if T == 1 {
+		parallelFor(OC, C*OC, func(lo, hi int) { matmulTile(out, in, w, b, 0, 1, lo, hi, C, OC) })
+		return
+	}
+	blocks := (T + 3) / 4
+	parallelFor(blocks, T*C*OC, func(lo, hi int) {
+		matmulTile(out, in, w, b, lo*4, min(hi*4, T), 0, OC, C, OC)
+	})
+}
+
+// matmulTile computes rows t0..t1−1, columns j0..j1−1 of matmul.
+func matmulTile(out, in, w, b []float32, t0, t1, j0, j1, C, OC int) {
+	const tile = 256
+	for t := t0; t < t1; t += 4 {
+		n := min(4, t1-t)
+		for c0 := j0; c0 < j1; c0 += tile {
+			c1 := min(c0+tile, j1)
+			var o [4][]float32
+			for r := 0; r < n; r++ {
+				o[r] = out[(t+r)*OC+c0 : (t+r)*OC+c1]
+				if b != nil {
+					copy(o[r], b[c0:c1])
+				} else {
+					clear(o[r])
 				}
-				axpy(o, a, w[c*OC+c0:c*OC+c1])
+			}
+			if n < 4 {
+				for r := 0; r < n; r++ {
+					x := in[(t+r)*C : (t+r+1)*C]
+					for c, a := range x {
+						axpy(o[r], a, w[c*OC+c0:c*OC+c1])
+					}
+				}
+				continue
+			}
+			o0, o1, o2, o3 := o[0], o[1], o[2], o[3]
+			x0, x1, x2, x3 := in[t*C:(t+1)*C], in[(t+1)*C:(t+2)*C], in[(t+2)*C:(t+3)*C], in[(t+3)*C:(t+4)*C]
+			for c := 0; c < C; c++ {
+				a0, a1, a2, a3 := x0[c], x1[c], x2[c], x3[c]
+				wr := w[c*OC+c0 : c*OC+c1]
+				wr = wr[:len(o0)]
+				o1, o2, o3 := o1[:len(wr)], o2[:len(wr)], o3[:len(wr)]
+				for j, wv := range wr {
+					o0[j] += a0 * wv
+					o1[j] += a1 * wv
+					o2[j] += a2 * wv
+					o3[j] += a3 * wv
+				}
 			}
 		}
 	}
-	if T == 1 {
-		parallelFor(OC, C*OC, func(lo, hi int) { rows(0, 1, lo, hi) })
-		return
-	}
-	parallelFor(T, T*C*OC, func(lo, hi int) { rows(lo, hi, 0, OC) })
 }
 
 // axpy computes y += a·x for equal-length x and y, unrolled by 4.

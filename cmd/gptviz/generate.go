@@ -2,11 +2,138 @@ package main
 
 import (
 	"context"
-	"errors"
+	"fmt"
 	"io"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/gptviz/gptviz/model"
+	"github.com/gptviz/gptviz/output"
 )
 
-// runGenerate is a placeholder until the generate command is written.
+const generateUsage = `Usage: gptviz generate [flags] PROMPT
+
+Generates a continuation of PROMPT one token at a time and prints it. The
+filters apply in the order temperature → top-k → top-p; the same --seed and
+settings give the same tokens every time.
+
+Examples:
+  gptviz generate "The light"
+  gptviz generate --steps 40 --temperature 0.8 --top-k 40 --top-p 0.9 --seed 7 "The light"
+  gptviz generate --model gpt2 --trace run.json "The quick brown fox"
+
+Flags:
+`
+
+// sampleFlags are the sampling and run-length flags shared by generate and
+// report.
+type sampleFlags struct {
+	steps int
+	p     model.SamplingParams
+	seed  uint64
+}
+
+func (f *sampleFlags) register(fs *pflag.FlagSet, steps int) {
+	fs.IntVarP(&f.steps, "steps", "n", steps, "number of tokens to generate")
+	fs.Float64VarP(&f.p.Temperature, "temperature", "t", 1, "divide the logits by T before the softmax; 0 means greedy (argmax)")
+	fs.IntVarP(&f.p.TopK, "top-k", "k", 0, "sample only from the K most probable tokens; 0 means off")
+	fs.Float64VarP(&f.p.TopP, "top-p", "p", 1, "sample only from the smallest set of tokens whose probability reaches P (nucleus); 1 means off")
+	fs.Uint64Var(&f.seed, "seed", 1, "random seed; the same seed and settings give the same tokens")
+}
+
+func (f *sampleFlags) validate() error {
+	if f.steps < 0 {
+		return usagef("--steps %d: must be ≥ 0", f.steps)
+	}
+	if err := f.p.Validate(); err != nil {
+		return &usageError{err.Error()}
+	}
+	return nil
+}
+
 func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	return errors.New("generate: not implemented yet")
+	fs := pflag.NewFlagSet("generate", pflag.ContinueOnError)
+	var mf modelFlags
+	var sf sampleFlags
+	mf.register(fs)
+	sf.register(fs, 20)
+	tracePath := fs.String("trace", "", "also write the run's Trace (JSON) to this file")
+	if err := parseFlags(fs, args, generateUsage, stdout); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usagef("generate: want exactly one PROMPT argument, got %d", fs.NArg())
+	}
+	if err := sf.validate(); err != nil {
+		return err
+	}
+	m, loadTime, err := mf.load(stderr)
+	if err != nil {
+		return err
+	}
+	tr, err := model.Run(ctx, m, model.RunOptions{
+		Prompt: fs.Arg(0), Steps: sf.steps, Sampling: sf.p, Seed: sf.seed,
+		Command: commandLine("generate", args), Version: version,
+		Progress: progress(stderr, "generate"),
+	})
+	if err != nil {
+		return err
+	}
+	tr.Timings.LoadMillis = float64(loadTime.Microseconds()) / 1000
+	var out []int
+	for _, t := range tr.Tokens[tr.PromptLen:] {
+		out = append(out, t.ID)
+	}
+	if _, err := fmt.Fprintf(stdout, "%s%s\n", tr.Prompt, m.Tokenizer.Decode(out)); err != nil {
+		return err
+	}
+	if *tracePath != "" {
+		if err := output.WriteFileAtomic(*tracePath, func(w io.Writer) error { return output.WriteJSON(w, tr) }); err != nil {
+			return fmt.Errorf("--trace: %w", err)
+		}
+		fmt.Fprintf(stderr, "trace written to %s\n", *tracePath)
+	}
+	return nil
+}
+
+// version is gptviz's version, recorded in traces and reports.
+const version = "0.1.0"
+
+// commandLine renders the command that reproduces a run, quoting arguments
+// for a POSIX shell.
+func commandLine(cmd string, args []string) string {
+	parts := []string{"gptviz", cmd}
+	for _, a := range args {
+		parts = append(parts, shellQuote(a))
+	}
+	return strings.Join(parts, " ")
+}
+
+func shellQuote(s string) string {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./=:,+@%", r))
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// progress returns a Progress callback that reports on stderr once a run
+// has taken more than a second, at most a few times per second.
+func progress(stderr io.Writer, what string) func(step, total int) {
+	start := time.Now()
+	var last time.Time
+	return func(step, total int) {
+		now := time.Now()
+		if now.Sub(start) < time.Second || (now.Sub(last) < 250*time.Millisecond && step < total) {
+			return
+		}
+		last = now
+		fmt.Fprintf(stderr, "\r%s: step %d/%d (%.1fs)", what, step, total, now.Sub(start).Seconds())
+		if step == total {
+			fmt.Fprintln(stderr)
+		}
+	}
 }

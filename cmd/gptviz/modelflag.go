@@ -1,0 +1,54 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/gptviz/gptviz/model"
+	"github.com/gptviz/gptviz/model/hub"
+)
+
+// modelFlags are the flags that choose a model, shared by every command
+// that runs one.
+type modelFlags struct {
+	name     string
+	revision string
+}
+
+func (f *modelFlags) register(fs *pflag.FlagSet) {
+	fs.StringVarP(&f.name, "model", "m", "", "model: a checkpoint folder, or a Hugging Face name such as gpt2 (after 'gptviz pull gpt2'); empty means the small embedded default model")
+	fs.StringVar(&f.revision, "revision", "", "Hugging Face revision (branch, tag or commit) when --model names a hub model")
+}
+
+// loadDefault loads the embedded default model.
+var loadDefault = func() (*model.Model, error) {
+	return nil, errors.New("no embedded default model in this build: pass --model DIR")
+}
+
+// load resolves and loads the model, returning it and the load time.
+func (f *modelFlags) load(stderr io.Writer) (*model.Model, time.Duration, error) {
+	start := time.Now()
+	if f.name == "" {
+		m, err := loadDefault()
+		return m, time.Since(start), err
+	}
+	dir, err := hub.Resolve(f.name, hub.ResolveOptions{Revision: f.revision})
+	if err != nil {
+		return nil, 0, fmt.Errorf("--model %s: %w", f.name, err)
+	}
+	m, err := model.Load(dir)
+	if err != nil {
+		return nil, 0, err
+	}
+	if m.Tokenizer == nil {
+		return nil, 0, fmt.Errorf("--model %s: %s has no vocab.json and merges.txt", f.name, dir)
+	}
+	if m.Name == "" || f.name != dir {
+		m.Name = f.name
+	}
+	return m, time.Since(start), nil
+}

@@ -1,0 +1,126 @@
+package model
+
+import (
+	"context"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/gptviz/gptviz/internal/testref"
+	"github.com/gptviz/gptviz/model/bpe"
+)
+
+// gpt2SmallConfig is GPT-2 124M's shape (Hugging Face "gpt2").
+var gpt2SmallConfig = Config{
+	ModelType: "gpt2", VocabSize: 50257, NPositions: 1024, NEmbd: 768, NLayer: 12,
+	NHead: 12, NInner: 3072, LayerNormEpsilon: 1e-5, Activation: "gelu_new",
+	BOSTokenID: 50256, EOSTokenID: 50256,
+}
+
+// randomModel builds a model of shape c with seeded random weights
+// (normal, std 0.02, as GPT-2's initialisation; LayerNorm gains 1).
+func randomModel(c Config, seed uint64) *Model {
+	rng := rand.New(rand.NewPCG(seed, seed))
+	normal := func(n int) []float32 {
+		x := make([]float32, n)
+		for i := range x {
+			x[i] = float32(rng.NormFloat64() * 0.02)
+		}
+		return x
+	}
+	ones := func(n int) []float32 {
+		x := make([]float32, n)
+		for i := range x {
+			x[i] = 1
+		}
+		return x
+	}
+	e, in := c.NEmbd, c.NInner
+	w := Weights{WTE: normal(c.VocabSize * e), WPE: normal(c.NPositions * e), LNFG: ones(e), LNFB: make([]float32, e)}
+	for range c.NLayer {
+		w.Blocks = append(w.Blocks, Block{
+			LN1G: ones(e), LN1B: make([]float32, e),
+			AttnW: normal(e * 3 * e), AttnB: normal(3 * e),
+			AttnProjW: normal(e * e), AttnProjB: normal(e),
+			LN2G: ones(e), LN2B: make([]float32, e),
+			FCW: normal(e * in), FCB: normal(in),
+			MLPProjW: normal(in * e), MLPProjB: normal(e),
+		})
+	}
+	return &Model{Name: "random-124M", Config: c, Weights: w}
+}
+
+func benchIDs(n, vocab int) []int {
+	ids := make([]int, n)
+	for i := range ids {
+		ids[i] = (i*7919 + 13) % vocab
+	}
+	return ids
+}
+
+var benchModel *Model
+
+func getBenchModel(b *testing.B) *Model {
+	if benchModel == nil {
+		benchModel = randomModel(gpt2SmallConfig, 1)
+	}
+	return benchModel
+}
+
+// BenchmarkPrefill128 is the prefill of a 128-token prompt on a
+// GPT-2-124M-shaped model; tokens/s is reported.
+func BenchmarkPrefill128(b *testing.B) {
+	m := getBenchModel(b)
+	ids := benchIDs(128, m.Config.VocabSize)
+	s, _ := NewSampler(SamplingParams{TopP: 1}, 1)
+	b.ResetTimer()
+	for b.Loop() {
+		r := NewRunner(m, s, nil)
+		if err := r.Prefill(ids); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(128*b.N)/b.Elapsed().Seconds(), "tokens/s")
+}
+
+// BenchmarkDecode128 is one decode step at context 128 (the cache is
+// rewound to 128 positions before each step); tokens/s and allocations per
+// step are reported.
+func BenchmarkDecode128(b *testing.B) {
+	m := getBenchModel(b)
+	s, _ := NewSampler(SamplingParams{TopP: 1}, 1)
+	r := NewRunner(m, s, nil)
+	if err := r.Prefill(benchIDs(128, m.Config.VocabSize)); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		r.cache.Len = 128
+		r.tokens = r.tokens[:128]
+		if _, err := r.Step(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "tokens/s")
+}
+
+// BenchmarkRunRecorded64x64 is a full recorded run (Trace with attention,
+// logit lens, KV cache) of a 64-token prompt and 64 decode steps.
+func BenchmarkRunRecorded64x64(b *testing.B) {
+	m := *getBenchModel(b)
+	tok, err := bpe.Load(testref.Path(b, "gpt2-tiny-random", "vocab.json"), testref.Path(b, "gpt2-tiny-random", "merges.txt"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	m.Tokenizer = tok
+	prompt := string(tok.Decode(benchIDs(64, 50000)))
+	b.ResetTimer()
+	for b.Loop() {
+		tr, err := Run(context.Background(), &m, RunOptions{Prompt: prompt, Steps: 64, Sampling: SamplingParams{Temperature: 1, TopP: 1}, Seed: 1})
+		if err != nil {
+			b.Fatal(err)
+		}
+		_ = tr
+	}
+	b.ReportMetric(float64(64*b.N)/b.Elapsed().Seconds(), "decode-tokens/s")
+}

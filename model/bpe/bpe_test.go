@@ -358,3 +358,26 @@ func minimalVocab(t testing.TB, extra ...string) []byte {
 	sb.WriteString("}")
 	return []byte(sb.String())
 }
+
+// TestEncodeDEL pins U+007F, which GPT-2's pattern treats as punctuation-like
+// ([^\s\p{L}\p{N}]) and which no GPT-2 merge involves (token 221).
+func TestEncodeDEL(t *testing.T) {
+	tok := gpt2(t)
+	for _, c := range []struct {
+		text string
+		want []int
+	}{
+		{"\x7f", []int{221}},
+		{"a\x7fb", []int{64, 221, 65}},
+		{".\x7f.", []int{13, 221, 13}},
+		{" \x7f", []int{220, 221}},
+		{"x \x7fy", []int{87, 220, 221, 88}},
+	} {
+		if got := tok.Encode(c.text); !slices.Equal(got, c.want) {
+			t.Errorf("Encode(%q) = %v, want %v", c.text, got, c.want)
+		}
+	}
+	if got := PreTokenize("x \x7f.y"); !slices.Equal(got, []string{"x", " \x7f.", "y"}) {
+		t.Errorf("PreTokenize = %q", got)
+	}
+}

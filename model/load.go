@@ -1,29 +1,461 @@
 package model
 
 import (
+	"encoding/json"
 	"errors"
+	"fmt"
 	"io/fs"
+	"math"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/gptviz/gptviz/model/bpe"
+	"github.com/gptviz/gptviz/model/safetensors"
 )
 
 // Model is a loaded GPT-2 checkpoint: its architecture, its weights as
 // float32, and its tokenizer (nil when the folder has no vocab.json and
 // merges.txt).
+//
+// F32 weights loaded by Load share memory with the memory-mapped checkpoint
+// file instead of being copied (a private, copy-on-write mapping: writing to
+// a weight is allowed and never changes the file). The mapping lives as long
+// as the Model is not closed; call Close to release it, after which the
+// Weights must not be used. A Model that is never closed keeps its mapping
+// until the process exits.
 type Model struct {
 	Name      string
 	Config    Config
 	Weights   Weights
 	Tokenizer *bpe.Tokenizer
+
+	files []*safetensors.File // kept open: F32 weights share their memory
 }
 
-// Load reads a Hugging Face GPT-2 checkpoint folder. (Placeholder.)
+// Close releases the memory the weights share with the checkpoint files and
+// clears m.Weights. Slices of the weights held elsewhere must not be used
+// afterwards. Close is idempotent.
+func (m *Model) Close() error {
+	var errs []error
+	for _, f := range m.files {
+		errs = append(errs, f.Close())
+	}
+	m.files = nil
+	m.Weights = Weights{}
+	return errors.Join(errs...)
+}
+
+// Errors of Load and LoadFS, for errors.Is; the message names the tensor,
+// the file and the shapes.
+var (
+	ErrMissingTensor    = errors.New("missing tensor")
+	ErrTensorShape      = errors.New("wrong tensor shape")
+	ErrUnexpectedTensor = errors.New("unexpected tensor (not a GPT-2 checkpoint?)")
+)
+
+// The file names of a Hugging Face checkpoint folder.
+const (
+	configFile  = "config.json"
+	weightsFile = "model.safetensors"
+	indexFile   = "model.safetensors.index.json"
+	vocabFile   = "vocab.json"
+	mergesFile  = "merges.txt"
+)
+
+// Load reads a Hugging Face GPT-2 checkpoint folder:
+//
+//   - config.json, checked by ParseConfig;
+//   - the weights: model.safetensors, or when it is absent the shards that
+//     model.safetensors.index.json's weight_map names (every shard is
+//     validated; a tensor listed but absent from its shard, or present but
+//     not listed, is an error). Shards are memory-mapped (see Model);
+//   - vocab.json and merges.txt, when both exist, into Model.Tokenizer
+//     (bpe.Parse); a tokenizer with more ids than vocab_size is refused.
+//
+// Tensor names may carry the "transformer." prefix or not. Dtypes F32, F16
+// and BF16 become float32. The causal-mask buffers h.N.attn.bias and
+// h.N.attn.masked_bias are ignored; any other tensor GPT-2 does not have is
+// an error (ErrUnexpectedTensor) naming it, so that another architecture is
+// never half loaded. An lm_head.weight equal to wte bit for bit is treated as
+// tied (Weights.LMHead nil), otherwise kept as Weights.LMHead.
+//
+// Model.Name is the folder's base name. Errors name the file and tensor:
+// *ConfigError (errors.Is ErrConfig) for config.json, *safetensors.Error for
+// a malformed weights file, ErrMissingTensor / ErrTensorShape (with expected
+// and found shapes) / ErrUnexpectedTensor, or the error of the file system.
 func Load(dir string) (*Model, error) {
-	return nil, errors.New("model: Load not implemented yet")
+	name := filepath.Base(dir)
+	if abs, err := filepath.Abs(dir); err == nil {
+		name = filepath.Base(abs)
+	}
+	return load(source{
+		fsys:  os.DirFS(dir),
+		where: func(file string) string { return filepath.Join(dir, filepath.FromSlash(file)) },
+		open: func(file string) (*safetensors.File, error) {
+			return safetensors.Open(filepath.Join(dir, filepath.FromSlash(file)))
+		},
+	}, name)
 }
 
-// LoadFS reads a checkpoint from the root of fsys (for example an embedded
-// file system). (Placeholder.)
+// LoadFS reads a checkpoint, laid out as for Load, from the root of fsys (for
+// example an embedded file system). Whole files are read into memory (no
+// memory mapping); F32 weights share that memory. name becomes Model.Name and
+// prefixes file names in errors. Errors are those of Load.
 func LoadFS(fsys fs.FS, name string) (*Model, error) {
-	return nil, errors.New("model: LoadFS not implemented yet")
+	where := func(file string) string { return path.Join(name, file) }
+	return load(source{
+		fsys:  fsys,
+		where: where,
+		open: func(file string) (*safetensors.File, error) {
+			data, err := fs.ReadFile(fsys, file)
+			var pe *fs.PathError
+			if errors.As(err, &pe) {
+				pe.Path = where(file)
+			}
+			if err != nil {
+				return nil, err
+			}
+			return safetensors.Parse(where(file), data)
+		},
+	}, name)
+}
+
+// source is where a checkpoint's files come from.
+type source struct {
+	fsys  fs.FS                                        // small files: config, index, tokenizer
+	where func(file string) string                     // the file's name in errors
+	open  func(file string) (*safetensors.File, error) // a weights file
+}
+
+// readFile reads a small file whole; a file-system error names its full path.
+func (s source) readFile(file string) ([]byte, error) {
+	data, err := fs.ReadFile(s.fsys, file)
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		pe.Path = s.where(file)
+	}
+	return data, err
+}
+
+func (s source) exists(file string) bool {
+	_, err := fs.Stat(s.fsys, file)
+	return err == nil
+}
+
+func load(src source, name string) (*Model, error) {
+	m, err := loadModel(src, name)
+	if err != nil {
+		return nil, fmt.Errorf("load model %s: %w", name, err)
+	}
+	return m, nil
+}
+
+func loadModel(src source, name string) (*Model, error) {
+	data, err := src.readFile(configFile)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := ParseConfig(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", src.where(configFile), err)
+	}
+	set, err := openTensors(src)
+	if err != nil {
+		return nil, err
+	}
+	m := &Model{Name: name, Config: cfg}
+	if m.files, err = set.weights(cfg, &m.Weights); err != nil {
+		set.close()
+		return nil, err
+	}
+	if m.Tokenizer, err = loadTokenizer(src, cfg); err != nil {
+		m.Close()
+		return nil, err
+	}
+	return m, nil
+}
+
+// loadTokenizer reads vocab.json and merges.txt when both exist; nil, nil
+// when neither does.
+func loadTokenizer(src source, cfg Config) (*bpe.Tokenizer, error) {
+	hasVocab, hasMerges := src.exists(vocabFile), src.exists(mergesFile)
+	if !hasVocab && !hasMerges {
+		return nil, nil
+	}
+	if !hasVocab || !hasMerges {
+		missing := src.where(vocabFile)
+		if hasVocab {
+			missing = src.where(mergesFile)
+		}
+		return nil, fmt.Errorf("tokenizer: %s is missing (vocab.json and merges.txt come together)", missing)
+	}
+	vocab, err := src.readFile(vocabFile)
+	if err != nil {
+		return nil, err
+	}
+	merges, err := src.readFile(mergesFile)
+	if err != nil {
+		return nil, err
+	}
+	tok, err := bpe.Parse(vocab, src.where(vocabFile), merges, src.where(mergesFile))
+	if err != nil {
+		return nil, err
+	}
+	if tok.VocabSize() > cfg.VocabSize {
+		return nil, fmt.Errorf("%s has %d tokens, more than vocab_size %d in %s", src.where(vocabFile), tok.VocabSize(), cfg.VocabSize, src.where(configFile))
+	}
+	return tok, nil
+}
+
+// tensorSet is every tensor of a checkpoint, by name without the
+// "transformer." prefix.
+type tensorSet struct {
+	files []*safetensors.File
+	at    map[string]located
+}
+
+// located is where one tensor is stored.
+type located struct {
+	file *safetensors.File
+	name string // its name in the file, with any prefix
+}
+
+// describe names the files of the set for errors.
+func (s *tensorSet) describe() string {
+	names := make([]string, len(s.files))
+	for i, f := range s.files {
+		names[i] = f.Name
+	}
+	return strings.Join(names, ", ")
+}
+
+func (s *tensorSet) close() {
+	for _, f := range s.files {
+		f.Close()
+	}
+}
+
+// add records every tensor of f; a name already recorded (from another
+// shard, or with and without the prefix) is an error.
+func (s *tensorSet) add(f *safetensors.File) error {
+	s.files = append(s.files, f)
+	for _, t := range f.Tensors() {
+		short := strings.TrimPrefix(t.Name, "transformer.")
+		if prev, dup := s.at[short]; dup {
+			return fmt.Errorf("tensor %q is stored twice: as %q in %s and as %q in %s", short, prev.name, prev.file.Name, t.Name, f.Name)
+		}
+		s.at[short] = located{f, t.Name}
+	}
+	return nil
+}
+
+// openTensors opens model.safetensors, or the shards of
+// model.safetensors.index.json.
+func openTensors(src source) (*tensorSet, error) {
+	set := &tensorSet{at: make(map[string]located)}
+	var err error
+	if !src.exists(weightsFile) && src.exists(indexFile) {
+		err = openShards(src, set)
+	} else if f, openErr := src.open(weightsFile); openErr != nil {
+		err = openErr
+	} else {
+		err = set.add(f)
+	}
+	if err != nil {
+		set.close()
+		return nil, err
+	}
+	return set, nil
+}
+
+// openShards reads model.safetensors.index.json ({"weight_map": {tensor:
+// shard file}}) and opens every shard it names, checking that index and
+// shards agree.
+func openShards(src source, set *tensorSet) error {
+	data, err := src.readFile(indexFile)
+	if err != nil {
+		return err
+	}
+	var index struct {
+		WeightMap map[string]string `json:"weight_map"`
+	}
+	if err := json.Unmarshal(data, &index); err != nil {
+		return fmt.Errorf("%s: %w", src.where(indexFile), err)
+	}
+	if len(index.WeightMap) == 0 {
+		return fmt.Errorf("%s: weight_map is missing or empty", src.where(indexFile))
+	}
+	shardOf := make(map[string]string) // tensor name as stored → shard
+	var shards []string
+	for tensor, shard := range index.WeightMap {
+		if !fs.ValidPath(shard) || shard == "." {
+			return fmt.Errorf("%s: tensor %q: shard %q is not a file name inside the folder", src.where(indexFile), tensor, shard)
+		}
+		shardOf[tensor] = shard
+		if !slices.Contains(shards, shard) {
+			shards = append(shards, shard)
+		}
+	}
+	slices.Sort(shards)
+	for _, shard := range shards {
+		f, err := src.open(shard)
+		if err != nil {
+			return err
+		}
+		if err := set.add(f); err != nil {
+			return err
+		}
+		for _, t := range f.Tensors() {
+			if listed, ok := shardOf[t.Name]; !ok || listed != shard {
+				return fmt.Errorf("%s: tensor %q is not listed for this shard in %s", f.Name, t.Name, src.where(indexFile))
+			}
+		}
+	}
+	for tensor, shard := range shardOf {
+		if _, ok := set.at[strings.TrimPrefix(tensor, "transformer.")]; !ok {
+			return fmt.Errorf("%s: tensor %q, listed in %s, is missing: %w", src.where(shard), tensor, src.where(indexFile), ErrMissingTensor)
+		}
+	}
+	return nil
+}
+
+// param is one GPT-2 weight: its name without prefix, its shape and where
+// it goes.
+type param struct {
+	name  string
+	shape []int
+	dst   *[]float32
+}
+
+// params lists every GPT-2 weight of config c, pointing into w (whose Blocks
+// it allocates).
+func params(c Config, w *Weights) []param {
+	e, in := c.NEmbd, c.NInner
+	ps := []param{
+		{"wte.weight", []int{c.VocabSize, e}, &w.WTE},
+		{"wpe.weight", []int{c.NPositions, e}, &w.WPE},
+	}
+	w.Blocks = make([]Block, c.NLayer)
+	for l := range w.Blocks {
+		b, h := &w.Blocks[l], "h."+strconv.Itoa(l)+"."
+		ps = append(ps,
+			param{h + "ln_1.weight", []int{e}, &b.LN1G},
+			param{h + "ln_1.bias", []int{e}, &b.LN1B},
+			param{h + "attn.c_attn.weight", []int{e, 3 * e}, &b.AttnW},
+			param{h + "attn.c_attn.bias", []int{3 * e}, &b.AttnB},
+			param{h + "attn.c_proj.weight", []int{e, e}, &b.AttnProjW},
+			param{h + "attn.c_proj.bias", []int{e}, &b.AttnProjB},
+			param{h + "ln_2.weight", []int{e}, &b.LN2G},
+			param{h + "ln_2.bias", []int{e}, &b.LN2B},
+			param{h + "mlp.c_fc.weight", []int{e, in}, &b.FCW},
+			param{h + "mlp.c_fc.bias", []int{in}, &b.FCB},
+			param{h + "mlp.c_proj.weight", []int{in, e}, &b.MLPProjW},
+			param{h + "mlp.c_proj.bias", []int{e}, &b.MLPProjB},
+		)
+	}
+	return append(ps,
+		param{"ln_f.weight", []int{e}, &w.LNFG},
+		param{"ln_f.bias", []int{e}, &w.LNFB},
+	)
+}
+
+// isMaskBuffer reports whether name is h.N.attn.bias or h.N.attn.masked_bias
+// for a layer N of the model: GPT-2's causal-mask buffers, not weights.
+func isMaskBuffer(name string, nLayer int) bool {
+	rest, ok := strings.CutPrefix(name, "h.")
+	if !ok {
+		return false
+	}
+	layer, suffix, _ := strings.Cut(rest, ".")
+	l, err := strconv.Atoi(layer)
+	return err == nil && strconv.Itoa(l) == layer && l < nLayer &&
+		(suffix == "attn.bias" || suffix == "attn.masked_bias")
+}
+
+// weights fills w from the set, checking names and shapes against c. It
+// returns the files that F32 weights share memory with (to keep open) and
+// closes the others.
+func (s *tensorSet) weights(c Config, w *Weights) ([]*safetensors.File, error) {
+	ps := params(c, w)
+	known := make(map[string]bool, len(ps)+1)
+	for _, p := range ps {
+		known[p.name] = true
+	}
+	known["lm_head.weight"] = true
+	var unexpected []string
+	for short, loc := range s.at {
+		if !known[short] && !isMaskBuffer(short, c.NLayer) {
+			unexpected = append(unexpected, fmt.Sprintf("%q in %s", loc.name, loc.file.Name))
+		}
+	}
+	if len(unexpected) > 0 {
+		slices.Sort(unexpected)
+		more := ""
+		if len(unexpected) > 5 {
+			more = fmt.Sprintf(" and %d more", len(unexpected)-5)
+			unexpected = unexpected[:5]
+		}
+		return nil, fmt.Errorf("%w: %s%s", ErrUnexpectedTensor, strings.Join(unexpected, ", "), more)
+	}
+	shared := make(map[*safetensors.File]bool)
+	read := func(name string, shape []int) ([]float32, error) {
+		loc, ok := s.at[name]
+		if !ok {
+			return nil, fmt.Errorf("%w %q (want shape %v) in %s", ErrMissingTensor, name, shape, s.describe())
+		}
+		info, _ := loc.file.Info(loc.name)
+		if !slices.Equal(info.Shape, shape) {
+			return nil, fmt.Errorf("%s: tensor %q: %w: found %v, want %v", loc.file.Name, loc.name, ErrTensorShape, info.Shape, shape)
+		}
+		data, err := loc.file.Float32(loc.name)
+		if err != nil {
+			return nil, err
+		}
+		if info.DType == safetensors.F32 {
+			shared[loc.file] = true
+		}
+		return data, nil
+	}
+	for _, p := range ps {
+		data, err := read(p.name, p.shape)
+		if err != nil {
+			return nil, err
+		}
+		*p.dst = data
+	}
+	if _, ok := s.at["lm_head.weight"]; ok {
+		head, err := read("lm_head.weight", []int{c.VocabSize, c.NEmbd})
+		if err != nil {
+			return nil, err
+		}
+		if !bitsEqual(head, w.WTE) {
+			w.LMHead = head
+		}
+	}
+	var keep []*safetensors.File
+	for _, f := range s.files {
+		if shared[f] {
+			keep = append(keep, f)
+		} else {
+			f.Close()
+		}
+	}
+	return keep, nil
+}
+
+// bitsEqual reports whether a and b hold the same float32 bit patterns.
+func bitsEqual(a, b []float32) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if math.Float32bits(a[i]) != math.Float32bits(b[i]) {
+			return false
+		}
+	}
+	return true
 }

@@ -33,7 +33,6 @@ func configJSON(edits map[string]any) []byte {
 	return b
 }
 
-
 func TestParseConfigReference(t *testing.T) {
 	for _, tc := range []struct {
 		dir  string

@@ -8,6 +8,7 @@ import (
 	"io"
 	"math/bits"
 	"slices"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -28,7 +29,7 @@ type headerParser struct {
 // position, past separators.
 func (p *headerParser) at() int64 {
 	i := p.dec.InputOffset()
-	for i < int64(len(p.header)) && bytes.IndexByte([]byte(" \t\r\n,:"), p.header[i]) >= 0 {
+	for i < int64(len(p.header)) && strings.IndexByte(" \t\r\n,:", p.header[i]) >= 0 {
 		i++
 	}
 	return 8 + i

@@ -126,6 +126,9 @@ func (f *File) Bytes(name string) ([]byte, error) {
 	if !ok {
 		return nil, &Error{File: f.Name, Tensor: name, Offset: -1, Kind: ErrNotFound}
 	}
+	if f.data == nil {
+		return nil, fmt.Errorf("safetensors %s: tensor %q: the file is closed", f.Name, name)
+	}
 	return f.data[t.Offset : t.Offset+t.Size : t.Offset+t.Size], nil
 }
 

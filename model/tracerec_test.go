@@ -1,0 +1,175 @@
+package model
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+func TestRunTrace(t *testing.T) {
+	ref := loadReference(t, "gpt2-tiny-random") // n_positions 64
+	m := ref.model
+	c := m.Config
+	const prompt = "The quick brown fox jumps over the lazy dog. The quick brown fox"
+	steps := 60 // 14 + 60 > 64: the window fills and tokens are evicted
+	tr, err := Run(context.Background(), m, RunOptions{
+		Prompt: prompt, Steps: steps, Seed: 3,
+		Sampling: SamplingParams{Temperature: 0.8, TopK: 20, TopP: 0.9},
+		Trace:    TraceOptions{TopN: 5},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tr.Version != TraceVersion || tr.PromptLen != len(ref.ids) || len(tr.Tokens) != len(ref.ids)+steps {
+		t.Fatalf("version %d, prompt_len %d, %d tokens", tr.Version, tr.PromptLen, len(tr.Tokens))
+	}
+	for i, id := range ref.ids {
+		if tr.Tokens[i].ID != id || !tr.Tokens[i].Prompt {
+			t.Fatalf("token %d = %+v, want prompt id %d", i, tr.Tokens[i], id)
+		}
+	}
+	// Scores: the first token has no context; the others are P(w_i | w_<i).
+	if len(tr.Scores) != tr.PromptLen || !tr.Scores[0].NoContext || tr.Scores[0].Prob != 0 {
+		t.Fatalf("scores %d, first %+v", len(tr.Scores), tr.Scores[0])
+	}
+	scores, err := m.Score(ref.ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, s := range scores {
+		got := tr.Scores[i+1]
+		if d := got.Prob - s.Prob; d > 1e-6 || d < -1e-6 || len(got.Top) != 5 {
+			t.Errorf("score %d: prob %g (top %d), Model.Score says %g", i+1, got.Prob, len(got.Top), s.Prob)
+		}
+	}
+	if len(tr.Steps) != steps+1 || tr.Steps[0].Kind != "prefill" || tr.Steps[0].Next != nil {
+		t.Fatalf("%d steps, first %q", len(tr.Steps), tr.Steps[0].Kind)
+	}
+	recomputes := 0
+	for k, st := range tr.Steps {
+		if len(st.Attention) != c.NLayer || len(st.ResidualNorm) != c.NLayer+1 || len(st.LogitLens) != c.NLayer {
+			t.Fatalf("step %d: %d attention layers, %d norms, %d lens", k, len(st.Attention), len(st.ResidualNorm), len(st.LogitLens))
+		}
+		for _, la := range st.Attention {
+			if len(la.Probs) != c.NHead || len(la.Probs[0]) != st.NQuery {
+				t.Fatalf("step %d: attention %d heads × %d rows, want %d × %d", k, len(la.Probs), len(la.Probs[0]), c.NHead, st.NQuery)
+			}
+			if want := st.QueryStart + st.NQuery - st.WindowStart; len(la.Probs[0][st.NQuery-1]) != want {
+				t.Fatalf("step %d: last row has %d keys, want %d", k, len(la.Probs[0][st.NQuery-1]), want)
+			}
+		}
+		if k == 0 {
+			continue
+		}
+		if st.NQuery != 1 || st.QueryStart != tr.PromptLen+k-1 || st.Next == nil {
+			t.Fatalf("step %d: %+v", k, st)
+		}
+		if st.Kind == "recompute" {
+			recomputes++
+		}
+		// The chosen token is the one written at this step's position.
+		if st.Next.Chosen.ID != tr.Tokens[st.QueryStart].ID || st.Next.Position != st.QueryStart-1 {
+			t.Fatalf("step %d: chose %d at %d, token there is %d", k, st.Next.Chosen.ID, st.Next.Position, tr.Tokens[st.QueryStart].ID)
+		}
+		if st.Next.Chosen.SampleProb <= 0 || len(st.Next.Filters) != 3 || st.Next.Filters[1].Kept != 20 {
+			t.Fatalf("step %d: chosen %+v filters %+v", k, st.Next.Chosen, st.Next.Filters)
+		}
+		// The logit lens at the last layer is the model's own prediction.
+		prev := tr.Steps[k-1]
+		lens := prev.LogitLens[c.NLayer-1][prev.NQuery-1]
+		if lens.ID != st.Next.Top[0].ID {
+			t.Errorf("step %d: last-layer logit lens says %d, the prediction's top is %d", k, lens.ID, st.Next.Top[0].ID)
+		}
+		if n := st.KV.Positions[0]; n != st.QueryStart-st.WindowStart+1 || st.KV.Bytes != int64(2*c.NLayer*n*c.NEmbd*4) {
+			t.Errorf("step %d: KV %+v", k, st.KV)
+		}
+	}
+	wantEvicted := tr.PromptLen + steps - c.NPositions
+	if len(tr.Evictions) != wantEvicted || recomputes != wantEvicted {
+		t.Errorf("%d evictions and %d recomputes, want %d", len(tr.Evictions), recomputes, wantEvicted)
+	}
+	ch := tr.Checks
+	if ch.MaxRowSumError > 1e-5 || ch.MaxCausalLeak != 0 || ch.CacheVsRecompute < 0 || ch.CacheVsRecompute > 1e-4 || !ch.ZeroTempIsGreedy {
+		t.Errorf("checks %+v", ch)
+	}
+	if len(tr.Cache) != c.NLayer || len(tr.Cache[0].Keys[0]) != c.NPositions {
+		t.Errorf("cache: %d layers, %d positions", len(tr.Cache), len(tr.Cache[0].Keys[0]))
+	}
+
+	// The Trace survives a JSON round trip.
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(tr); err != nil {
+		t.Fatal(err)
+	}
+	var back Trace
+	if err := json.Unmarshal(buf.Bytes(), &back); err != nil {
+		t.Fatal(err)
+	}
+	if len(back.Steps) != len(tr.Steps) || back.Tokens[5] != tr.Tokens[5] {
+		t.Error("JSON round trip lost data")
+	}
+}
+
+func TestRunReproducible(t *testing.T) {
+	m := loadReference(t, "gpt2-tiny-random").model
+	opts := RunOptions{Prompt: "你好，世界! 🙂", Steps: 10, Seed: 99, Sampling: SamplingParams{Temperature: 1.2, TopP: 0.95}}
+	a, err := Run(context.Background(), m, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := Run(context.Background(), m, opts)
+	for i := range a.Tokens {
+		if a.Tokens[i] != b.Tokens[i] {
+			t.Fatalf("token %d differs between identical runs", i)
+		}
+	}
+}
+
+func TestRunBounded(t *testing.T) {
+	m := loadReference(t, "gpt2-tiny-random").model
+	tr, err := Run(context.Background(), m, RunOptions{
+		Prompt: strings.Repeat("one two three four ", 10), Steps: 2, Sampling: SamplingParams{TopP: 1},
+		Trace: TraceOptions{MaxAttention: 16, MaxQueries: 8, KVLayers: []int{1}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := tr.Steps[0]
+	if st.NQuery != 8 || st.QueryStart != tr.PromptLen-8 {
+		t.Errorf("prefill recorded rows %d..+%d, want the last 8", st.QueryStart, st.NQuery)
+	}
+	la := st.Attention[0]
+	if !la.Summarised || la.KeyStride != 3 || len(la.Probs[0][0]) != 14 {
+		t.Errorf("attention summarised=%v stride=%d width=%d", la.Summarised, la.KeyStride, len(la.Probs[0][0]))
+	}
+	if len(tr.Notes) < 2 || len(tr.Cache) != 1 || tr.Cache[0].Layer != 1 {
+		t.Errorf("notes %q, cache layers %d", tr.Notes, len(tr.Cache))
+	}
+}
+
+func TestRunErrors(t *testing.T) {
+	m := loadReference(t, "gpt2-tiny-random").model
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, tc := range []struct {
+		ctx  context.Context
+		opts RunOptions
+		want string
+	}{
+		{context.Background(), RunOptions{Prompt: "x", Steps: -1, Sampling: SamplingParams{TopP: 1}}, "--steps"},
+		{context.Background(), RunOptions{Prompt: "x", Sampling: SamplingParams{TopP: 3}}, "--top-p"},
+		{ctx, RunOptions{Prompt: "x", Steps: 3, Sampling: SamplingParams{TopP: 1}}, "canceled"},
+	} {
+		_, err := Run(tc.ctx, m, tc.opts)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Run(%+v): %v, want error containing %q", tc.opts, err, tc.want)
+		}
+	}
+	// An empty prompt starts from <|endoftext|>.
+	tr, err := Run(context.Background(), m, RunOptions{Steps: 1, Sampling: SamplingParams{TopP: 1}})
+	if err != nil || tr.Tokens[0].ID != 50256 {
+		t.Errorf("empty prompt: %v", err)
+	}
+}

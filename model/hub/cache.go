@@ -1,0 +1,337 @@
+package hub
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+)
+
+// Env is where Resolve and Pull read the environment: variables such as
+// HF_HUB_CACHE, HF_HOME, XDG_CACHE_HOME, HF_ENDPOINT, HF_TOKEN and
+// HF_HUB_OFFLINE, and the user's home folder. The zero Env reads the real
+// process environment (os.Getenv, os.UserHomeDir); tests supply their own.
+type Env struct {
+	Getenv  func(key string) string // nil: os.Getenv
+	HomeDir func() (string, error)  // nil: os.UserHomeDir
+}
+
+// MapEnv returns an Env that reads variables from vars and has home as the
+// home folder (an empty home makes HomeDir fail).
+func MapEnv(vars map[string]string, home string) Env {
+	return Env{
+		Getenv: func(k string) string { return vars[k] },
+		HomeDir: func() (string, error) {
+			if home == "" {
+				return "", errors.New("no home folder")
+			}
+			return home, nil
+		},
+	}
+}
+
+func (e Env) get(key string) string {
+	if e.Getenv == nil {
+		return os.Getenv(key)
+	}
+	return e.Getenv(key)
+}
+
+func (e Env) home() (string, error) {
+	if e.HomeDir == nil {
+		return os.UserHomeDir()
+	}
+	return e.HomeDir()
+}
+
+// expandHome replaces a leading "~" with the home folder, as Python's
+// os.path.expanduser does for huggingface_hub's variables.
+func (e Env) expandHome(p string) (string, error) {
+	if p != "~" && !strings.HasPrefix(p, "~/") && !strings.HasPrefix(p, `~\`) {
+		return p, nil
+	}
+	home, err := e.home()
+	if err != nil {
+		return "", fmt.Errorf("expand %q: %w", p, err)
+	}
+	return filepath.Join(home, p[1:]), nil
+}
+
+// hfHome is $HF_HOME, else $XDG_CACHE_HOME/huggingface, else
+// ~/.cache/huggingface (huggingface_hub constants.py).
+func (e Env) hfHome() (string, error) {
+	if v := e.get("HF_HOME"); v != "" {
+		return e.expandHome(v)
+	}
+	if v := e.get("XDG_CACHE_HOME"); v != "" {
+		x, err := e.expandHome(v)
+		if err != nil {
+			return "", err
+		}
+		return filepath.Join(x, "huggingface"), nil
+	}
+	home, err := e.home()
+	if err != nil {
+		return "", fmt.Errorf("find the Hugging Face cache: set HF_HUB_CACHE or HF_HOME: %w", err)
+	}
+	return filepath.Join(home, ".cache", "huggingface"), nil
+}
+
+// CacheDir returns the Hugging Face hub cache folder, in the order
+// huggingface_hub uses: $HF_HUB_CACHE, the older $HUGGINGFACE_HUB_CACHE,
+// $HF_HOME/hub, $XDG_CACHE_HOME/huggingface/hub, ~/.cache/huggingface/hub. A
+// leading "~" in a variable is expanded. The folder need not exist. It fails
+// only when it needs the home folder and that is unknown.
+func CacheDir(env Env) (string, error) {
+	for _, k := range []string{"HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE"} {
+		if v := env.get(k); v != "" {
+			return env.expandHome(v)
+		}
+	}
+	h, err := env.hfHome()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(h, "hub"), nil
+}
+
+// ErrNotCached reports that a model is not (completely) in the Hugging Face
+// cache. Its message tells the user to run "gptviz pull NAME".
+var ErrNotCached = errors.New("model not in the Hugging Face cache")
+
+// ResolveOptions tunes Resolve. The zero value resolves revision "main" in
+// the cache the real environment names.
+type ResolveOptions struct {
+	Revision string // branch, tag or commit hash; "" means DefaultRevision
+	CacheDir string // cache folder; "" means CacheDir(Env)
+	Env      Env    // environment used when CacheDir is ""
+}
+
+// The files a hub snapshot must hold (Resolve); the weights are
+// model.safetensors or an index plus shards.
+const (
+	fileConfig  = "config.json"
+	fileVocab   = "vocab.json"
+	fileMerges  = "merges.txt"
+	fileWeights = "model.safetensors"
+	fileIndex   = "model.safetensors.index.json"
+)
+
+// Resolve finds the folder of a GPT-2 checkpoint, without any network
+// access, in this order:
+//
+//  1. name is an existing folder (relative or absolute): that folder,
+//     made absolute, if it holds config.json and the weights (model.safetensors,
+//     or model.safetensors.index.json and its shards); the tokenizer files are
+//     optional there.
+//  2. name is a model name (see RepoIDs): the snapshot of opts.Revision in the
+//     Hugging Face cache under each of its repo ids in turn. A branch or tag
+//     is read from refs/<revision> (a commit hash names its snapshot folder
+//     directly); the snapshot is snapshots/<commit>/, whose files may be
+//     symlinks into blobs/. It must hold config.json, vocab.json, merges.txt
+//     and the weights, every link resolving to a file.
+//
+// The returned folder holds the checkpoint's files under their usual names.
+// Errors: a name that is neither a folder nor a valid repo id wraps
+// ErrBadName; a folder lacking files, or a model missing from the cache,
+// wraps ErrNotCached with a message naming what is missing and telling the
+// user to run "gptviz pull NAME".
+func Resolve(name string, opts ResolveOptions) (string, error) {
+	if fi, err := os.Stat(name); err == nil && fi.IsDir() {
+		abs, err := filepath.Abs(name)
+		if err != nil {
+			return "", fmt.Errorf("model folder %s: %w", name, err)
+		}
+		if err := checkSnapshot(abs, false); err != nil {
+			return "", fmt.Errorf("%w: model folder %s: %w", ErrNotCached, abs, err)
+		}
+		return abs, nil
+	}
+	if looksLikePath(name) {
+		return "", fmt.Errorf("%w: model folder %s does not exist", ErrNotCached, name)
+	}
+	repos, err := RepoIDs(name)
+	if err != nil {
+		return "", err
+	}
+	rev := opts.Revision
+	if rev == "" {
+		rev = DefaultRevision
+	}
+	if err := ValidateRevision(rev); err != nil {
+		return "", err
+	}
+	cache := opts.CacheDir
+	if cache == "" {
+		if cache, err = CacheDir(opts.Env); err != nil {
+			return "", err
+		}
+	}
+	dir, _, err := findCached(cache, repos, rev)
+	if err != nil {
+		return "", fmt.Errorf("%w; run %q to download it", err, pullCommand(name, rev))
+	}
+	return dir, nil
+}
+
+// pullCommand is the command line that downloads name at rev.
+func pullCommand(name, rev string) string {
+	if rev == DefaultRevision {
+		return "gptviz pull " + name
+	}
+	return "gptviz pull " + name + " --revision " + rev
+}
+
+// looksLikePath reports whether name can only be meant as a file path, never
+// as a repo id.
+func looksLikePath(name string) bool {
+	switch {
+	case filepath.IsAbs(name), strings.HasPrefix(name, "."), strings.HasPrefix(name, "~"),
+		strings.HasPrefix(name, "/"), strings.HasSuffix(name, "/"), strings.Count(name, "/") > 1:
+		return true
+	case filepath.Separator != '/' && strings.ContainsRune(name, filepath.Separator):
+		return true
+	}
+	return false
+}
+
+// findCached returns the first usable snapshot of rev among repos in cache,
+// and the repo id it was found under. The error wraps ErrNotCached and says
+// what is missing where.
+func findCached(cache string, repos []string, rev string) (dir, repo string, err error) {
+	var problems []string
+	for _, r := range repos {
+		d, err := snapshotDir(cache, r, rev)
+		if err == nil {
+			err = checkSnapshot(d, true)
+		}
+		if err == nil {
+			return d, r, nil
+		}
+		if !errors.Is(err, errNoRepoFolder) {
+			problems = append(problems, err.Error())
+		}
+	}
+	folders := make([]string, len(repos))
+	for i, r := range repos {
+		folders[i] = RepoFolder(r)
+	}
+	msg := fmt.Sprintf("%v: %s (revision %s) is not in %s (looked for %s)", ErrNotCached, repos[0], rev, cache, strings.Join(folders, ", "))
+	if len(problems) > 0 {
+		msg += ": " + strings.Join(problems, "; ")
+	}
+	return "", "", &notCachedError{msg}
+}
+
+type notCachedError struct{ msg string }
+
+func (e *notCachedError) Error() string { return e.msg }
+func (e *notCachedError) Unwrap() error { return ErrNotCached }
+
+// errNoRepoFolder reports that the cache has no models--… folder for a repo.
+var errNoRepoFolder = errors.New("no repo folder")
+
+// snapshotDir returns snapshots/<commit> of repo at rev, reading refs/<rev>
+// unless rev is a commit hash. It does not check the snapshot's files.
+func snapshotDir(cache, repo, rev string) (string, error) {
+	root := filepath.Join(cache, RepoFolder(repo))
+	if _, err := os.Stat(root); err != nil {
+		return "", errNoRepoFolder
+	}
+	commit := rev
+	if !IsCommitHash(rev) {
+		b, err := os.ReadFile(filepath.Join(root, "refs", filepath.FromSlash(rev)))
+		if err != nil {
+			return "", fmt.Errorf("%s has no refs/%s (revision never downloaded): %w", RepoFolder(repo), rev, fs.ErrNotExist)
+		}
+		commit = strings.TrimSpace(string(b))
+		if !IsCommitHash(commit) {
+			return "", fmt.Errorf("%s: refs/%s holds %q, not a commit hash", RepoFolder(repo), rev, truncate(commit, 60))
+		}
+	}
+	dir := filepath.Join(root, "snapshots", commit)
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		return "", fmt.Errorf("%s has no snapshots/%s: %w", RepoFolder(repo), commit, fs.ErrNotExist)
+	}
+	return dir, nil
+}
+
+// checkSnapshot checks that dir holds a loadable checkpoint: config.json and
+// the weights, and, when tokenizer is set, vocab.json and merges.txt. Each
+// must be a regular file after following symlinks. The error names every
+// missing file.
+func checkSnapshot(dir string, tokenizer bool) error {
+	need := []string{fileConfig}
+	if tokenizer {
+		need = append(need, fileVocab, fileMerges)
+	}
+	var missing []string
+	for _, f := range need {
+		if !isFile(filepath.Join(dir, f)) {
+			missing = append(missing, f)
+		}
+	}
+	switch {
+	case isFile(filepath.Join(dir, fileWeights)):
+	case isFile(filepath.Join(dir, fileIndex)):
+		data, err := os.ReadFile(filepath.Join(dir, fileIndex))
+		if err != nil {
+			return fmt.Errorf("%s: %w", filepath.Join(dir, fileIndex), err)
+		}
+		shards, err := parseIndex(data)
+		if err != nil {
+			return fmt.Errorf("%s: %w", filepath.Join(dir, fileIndex), err)
+		}
+		for _, s := range shards {
+			if !isFile(filepath.Join(dir, s)) {
+				missing = append(missing, s)
+			}
+		}
+	default:
+		missing = append(missing, fileWeights+" (or "+fileIndex+")")
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("snapshot %s lacks %s", dir, strings.Join(missing, ", "))
+	}
+	return nil
+}
+
+func isFile(path string) bool {
+	fi, err := os.Stat(path) // follows symlinks into blobs/
+	return err == nil && fi.Mode().IsRegular()
+}
+
+// parseIndex reads a model.safetensors.index.json ({"weight_map": {tensor:
+// shard file}}) and returns the distinct shard file names, sorted. Every name
+// must be a plain file name ending in ".safetensors" (no folders, no "..").
+func parseIndex(data []byte) ([]string, error) {
+	var idx struct {
+		WeightMap map[string]string `json:"weight_map"`
+	}
+	if err := json.Unmarshal(data, &idx); err != nil {
+		return nil, fmt.Errorf("parse index: %w", err)
+	}
+	if len(idx.WeightMap) == 0 {
+		return nil, errors.New("parse index: weight_map is missing or empty")
+	}
+	var shards []string
+	for tensor, f := range idx.WeightMap {
+		if !validFileName(f) || !strings.HasSuffix(f, ".safetensors") {
+			return nil, fmt.Errorf("parse index: tensor %q: shard %q is not a plain .safetensors file name", truncate(tensor, 80), truncate(f, 80))
+		}
+		shards = append(shards, f)
+	}
+	slices.Sort(shards)
+	return slices.Compact(shards), nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}

@@ -1,0 +1,205 @@
+package hub
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/gptviz/gptviz/internal/testref"
+	"github.com/gptviz/gptviz/model/hub/hubtest"
+)
+
+func TestCacheDir(t *testing.T) {
+	tests := []struct {
+		name string
+		vars map[string]string
+		home string
+		want string
+	}{
+		{"HF_HUB_CACHE wins", map[string]string{"HF_HUB_CACHE": "/a", "HUGGINGFACE_HUB_CACHE": "/b", "HF_HOME": "/c", "XDG_CACHE_HOME": "/d"}, "/h", "/a"},
+		{"legacy HUGGINGFACE_HUB_CACHE", map[string]string{"HUGGINGFACE_HUB_CACHE": "/b", "HF_HOME": "/c"}, "/h", "/b"},
+		{"HF_HOME", map[string]string{"HF_HOME": "/c", "XDG_CACHE_HOME": "/d"}, "/h", "/c/hub"},
+		{"XDG_CACHE_HOME", map[string]string{"XDG_CACHE_HOME": "/d"}, "/h", "/d/huggingface/hub"},
+		{"home", nil, "/h", "/h/.cache/huggingface/hub"},
+		{"tilde expanded", map[string]string{"HF_HOME": "~/hf"}, "/h", "/h/hf/hub"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := CacheDir(MapEnv(tt.vars, tt.home))
+			if err != nil || got != filepath.FromSlash(tt.want) {
+				t.Errorf("CacheDir = %q, %v; want %q", got, err, tt.want)
+			}
+		})
+	}
+	if _, err := CacheDir(MapEnv(nil, "")); err == nil {
+		t.Error("CacheDir without variables or home folder succeeded")
+	}
+}
+
+// buildHFCache writes repoID's files into cache exactly as huggingface_hub
+// does: contents in blobs/<etag>, relative symlinks in snapshots/<commit>/,
+// the commit in refs/<ref> (no newline), and a .no_exist marker folder. It
+// returns the snapshot folder.
+func buildHFCache(t *testing.T, cache, repoID, commit, ref string, files map[string][]byte) string {
+	t.Helper()
+	root := filepath.Join(cache, RepoFolder(repoID))
+	snap := filepath.Join(root, "snapshots", commit)
+	for _, d := range []string{filepath.Join(root, "blobs"), snap, filepath.Join(root, ".no_exist", commit)} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for name, data := range files {
+		etag := hubtest.GitBlobSHA1(data)
+		if hubtest.IsLFS(name) {
+			etag = hubtest.SHA256(data)
+		}
+		if err := os.WriteFile(filepath.Join(root, "blobs", etag), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink(filepath.Join("..", "..", "blobs", etag), filepath.Join(snap, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	os.WriteFile(filepath.Join(root, ".no_exist", commit, "added_tokens.json"), nil, 0o644)
+	if ref != "" {
+		refPath := filepath.Join(root, "refs", filepath.FromSlash(ref))
+		os.MkdirAll(filepath.Dir(refPath), 0o755)
+		if err := os.WriteFile(refPath, []byte(commit), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return snap
+}
+
+func TestResolveHandBuiltCache(t *testing.T) {
+	home := t.TempDir()
+	env := MapEnv(map[string]string{"HF_HOME": home}, "")
+	cache := filepath.Join(home, "hub")
+	files := weightFiles(gpt2Files())
+	snap := buildHFCache(t, cache, "gpt2", commitA, "main", files)
+
+	for _, name := range []string{"gpt2", "openai-community/gpt2"} {
+		dir, err := Resolve(name, ResolveOptions{Env: env})
+		if err != nil {
+			t.Fatalf("Resolve(%q): %v", name, err)
+		}
+		if dir != snap {
+			t.Errorf("Resolve(%q) = %s, want %s", name, dir, snap)
+		}
+		cfg, err := os.ReadFile(filepath.Join(dir, "config.json"))
+		if err != nil || string(cfg) != testConfig {
+			t.Errorf("config.json through the symlink: %q, %v", cfg, err)
+		}
+	}
+	// Pull in offline mode returns the same folder.
+	dir, err := Pull(t.Context(), "gpt2", PullOptions{Env: MapEnv(map[string]string{"HF_HOME": home, "HF_HUB_OFFLINE": "1"}, "")})
+	if err != nil || dir != snap {
+		t.Errorf("offline Pull = %s, %v; want %s", dir, err, snap)
+	}
+}
+
+func TestResolveRevisions(t *testing.T) {
+	cache := t.TempDir()
+	files := weightFiles(gpt2Files())
+	snapA := buildHFCache(t, cache, "openai-community/gpt2", commitA, "main", files)
+	snapB := buildHFCache(t, cache, "openai-community/gpt2", commitB, "refs/pr/1", files)
+	tests := []struct{ rev, want string }{
+		{"", snapA},
+		{"main", snapA},
+		{"refs/pr/1", snapB},
+		{commitB, snapB}, // a commit hash names its snapshot directly
+	}
+	for _, tt := range tests {
+		got, err := Resolve("gpt2", ResolveOptions{CacheDir: cache, Revision: tt.rev})
+		if err != nil || got != tt.want {
+			t.Errorf("Resolve(gpt2, %q) = %s, %v; want %s", tt.rev, got, err, tt.want)
+		}
+	}
+}
+
+func TestResolveShardedSnapshot(t *testing.T) {
+	cache := t.TempDir()
+	files := weightFiles(gpt2Files())
+	delete(files, "model.safetensors")
+	files["model.safetensors.index.json"] = []byte(`{"weight_map": {"a": "model-00001-of-00002.safetensors", "b": "model-00002-of-00002.safetensors"}}`)
+	files["model-00001-of-00002.safetensors"] = []byte("shard one")
+	snap := buildHFCache(t, cache, "someone/big", commitA, "main", files)
+
+	_, err := Resolve("someone/big", ResolveOptions{CacheDir: cache})
+	if !errors.Is(err, ErrNotCached) || !strings.Contains(err.Error(), "model-00002-of-00002.safetensors") {
+		t.Fatalf("err = %v, want ErrNotCached naming the missing shard", err)
+	}
+	os.WriteFile(filepath.Join(snap, "model-00002-of-00002.safetensors"), []byte("shard two"), 0o644)
+	if got, err := Resolve("someone/big", ResolveOptions{CacheDir: cache}); err != nil || got != snap {
+		t.Errorf("Resolve = %s, %v; want %s", got, err, snap)
+	}
+}
+
+func TestResolveNotCached(t *testing.T) {
+	tests := []struct {
+		name   string
+		damage func(root, snap string)
+		rev    string
+		want   []string
+	}{
+		{"empty cache", func(root, snap string) { os.RemoveAll(root) }, "", []string{`run "gptviz pull gpt2"`, "models--gpt2", "models--openai-community--gpt2"}},
+		{"missing merges.txt", func(root, snap string) { os.Remove(filepath.Join(snap, "merges.txt")) }, "", []string{"merges.txt", "gptviz pull gpt2"}},
+		{"dangling symlink (blob deleted)", func(root, snap string) {
+			os.Remove(filepath.Join(root, "blobs", hubtest.SHA256(gpt2Files()["model.safetensors"])))
+		}, "", []string{"model.safetensors", "gptviz pull gpt2"}},
+		{"no refs/main", func(root, snap string) { os.Remove(filepath.Join(root, "refs", "main")) }, "", []string{"refs/main", "gptviz pull gpt2"}},
+		{"ref to a missing snapshot", func(root, snap string) { os.RemoveAll(snap) }, "", []string{"snapshots/" + commitA}},
+		{"garbage ref", func(root, snap string) { os.WriteFile(filepath.Join(root, "refs", "main"), []byte("../../etc"), 0o644) }, "", []string{"not a commit hash"}},
+		{"other revision", func(root, snap string) {}, "v9", []string{`"gptviz pull gpt2 --revision v9"`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cache := t.TempDir()
+			snap := buildHFCache(t, cache, "gpt2", commitA, "main", weightFiles(gpt2Files()))
+			tt.damage(filepath.Join(cache, "models--gpt2"), snap)
+			_, err := Resolve("gpt2", ResolveOptions{CacheDir: cache, Revision: tt.rev})
+			if !errors.Is(err, ErrNotCached) {
+				t.Fatalf("err = %v, want ErrNotCached", err)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), filepath.FromSlash(w)) {
+					t.Errorf("error %q does not mention %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+func TestResolveLocalFolder(t *testing.T) {
+	for _, name := range []string{"gpt2-tiny-random", "tiny-prefix-f16"} { // the second has no tokenizer files
+		abs := testref.Path(t, name)
+		wd, _ := os.Getwd()
+		rel, err := filepath.Rel(wd, abs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range []string{abs, rel} {
+			got, err := Resolve(p, ResolveOptions{CacheDir: t.TempDir()})
+			if err != nil || got != abs {
+				t.Errorf("Resolve(%q) = %s, %v; want %s", p, got, err, abs)
+			}
+		}
+	}
+
+	empty := t.TempDir()
+	os.WriteFile(filepath.Join(empty, "config.json"), []byte(testConfig), 0o644)
+	if _, err := Resolve(empty, ResolveOptions{}); !errors.Is(err, ErrNotCached) || !strings.Contains(err.Error(), "model.safetensors") {
+		t.Errorf("folder without weights: %v", err)
+	}
+	for _, p := range []string{"./no-such-folder", "../no/such/folder", filepath.Join(empty, "nope")} {
+		if _, err := Resolve(p, ResolveOptions{CacheDir: t.TempDir()}); !errors.Is(err, ErrNotCached) || !strings.Contains(err.Error(), "does not exist") {
+			t.Errorf("Resolve(%q): %v, want a missing folder", p, err)
+		}
+	}
+	if _, err := Resolve("not a model", ResolveOptions{CacheDir: t.TempDir()}); !errors.Is(err, ErrBadName) {
+		t.Errorf("Resolve(\"not a model\"): %v, want ErrBadName", err)
+	}
+}

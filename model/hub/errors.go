@@ -1,0 +1,62 @@
+package hub
+
+import (
+	"errors"
+	"strings"
+)
+
+// Errors Pull wraps, for errors.Is. Each error's message says which repo,
+// file and revision it is about and what the user can do.
+var (
+	// ErrOffline: offline mode is on and the model is not in the cache.
+	ErrOffline = errors.New("offline mode is on")
+	// ErrNotFound: the hub has no such repository, revision or file.
+	ErrNotFound = errors.New("not found on the hub")
+	// ErrAccess: the hub answered 401 or 403; a token (HF_TOKEN) is needed
+	// or lacks access.
+	ErrAccess = errors.New("the hub denied access")
+	// ErrIntegrity: a downloaded file's size or SHA-256 differs from what
+	// the hub announced; the partial file was deleted.
+	ErrIntegrity = errors.New("download failed verification")
+	// ErrNotGPT2: config.json is not a GPT-2 checkpoint gptviz can run
+	// (model.ParseConfig rejected it); nothing else was downloaded.
+	ErrNotGPT2 = errors.New("not a GPT-2 checkpoint gptviz can run")
+)
+
+// transientError marks a failure worth retrying: a network error, a dropped
+// connection, HTTP 429 or 5xx.
+type transientError struct{ err error }
+
+func (e *transientError) Error() string { return e.err.Error() }
+func (e *transientError) Unwrap() error { return e.err }
+
+func transient(err error) error { return &transientError{err} }
+
+// notFoundError is a 404 (or the hub's X-Error-Code saying "not found").
+// entry is set when the repository exists but the file does not.
+type notFoundError struct {
+	msg   string
+	entry bool
+}
+
+func (e *notFoundError) Error() string { return e.msg }
+func (e *notFoundError) Unwrap() error { return ErrNotFound }
+
+// redactedError hides a secret in an error's message while keeping its
+// chain for errors.Is and errors.As.
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (e *redactedError) Error() string { return e.msg }
+func (e *redactedError) Unwrap() error { return e.err }
+
+// redact returns err with every occurrence of secret in its message
+// replaced by "[REDACTED]".
+func redact(err error, secret string) error {
+	if err == nil || secret == "" || !strings.Contains(err.Error(), secret) {
+		return err
+	}
+	return &redactedError{strings.ReplaceAll(err.Error(), secret, "[REDACTED]"), err}
+}

@@ -1,0 +1,313 @@
+// Package hubtest runs a fake Hugging Face Hub for tests: an httptest server
+// that answers {endpoint}/{repo}/resolve/{revision}/{file} the way
+// huggingface.co does, and a second server, on another host:port, playing
+// the CDN that LFS files redirect to.
+//
+// Like the real hub, HEAD and GET on a resolve URL send X-Repo-Commit; a
+// regular (non-LFS) file is answered directly with its git blob SHA-1 as
+// ETag; an LFS file (*.safetensors) is answered with 302 Found to
+// {cdn}/cdn/<sha256>, with X-Linked-Etag (its SHA-256) and X-Linked-Size. A
+// repo may have aliases that the hub redirects (307, relative Location) to
+// the repo's id, as it does for gpt2 → openai-community/gpt2. Errors carry
+// X-Error-Code (RepoNotFound, RevisionNotFound, EntryNotFound, GatedRepo).
+// Both servers honour Range and If-Range (net/http.ServeContent).
+//
+// Faults can be injected: drop a file's connection half-way (the server
+// hijacks and closes it), serve bytes that do not match the announced
+// SHA-256, require a token.
+package hubtest
+
+import (
+	"bytes"
+	"crypto/sha1"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Repo is one model repository on the fake hub.
+type Repo struct {
+	ID      string            // repo id, such as "openai-community/gpt2"
+	Aliases []string          // other ids redirected to ID, such as "gpt2"
+	Commit  string            // commit hash the revisions point to (40 hex digits)
+	Refs    []string          // branch and tag names besides "main"
+	Files   map[string][]byte // file name → contents
+}
+
+// Request is one request either server received.
+type Request struct {
+	Server  string // "hub" or "cdn"
+	Method  string // "HEAD" or "GET"
+	Path    string // URL path, unescaped
+	Range   string // Range header
+	IfRange string // If-Range header
+	Auth    string // Authorization header
+}
+
+// Server is a fake hub and its CDN. Configure it before the code under test
+// runs; its methods are safe for concurrent use.
+type Server struct {
+	URL    string // the hub endpoint, such as http://127.0.0.1:41234
+	CDNURL string // the CDN's base URL, on another port
+
+	// Token, when set, is the only bearer token the hub accepts: no token
+	// gives 401, another token 403.
+	Token string
+
+	hub, cdn *httptest.Server
+	mu       sync.Mutex
+	repos    map[string]*Repo  // by id and by alias
+	blobs    map[string][]byte // CDN objects by SHA-256 (hex)
+	drops    map[string]int    // SHA-256 → how many more GETs to cut half-way
+	corrupt  map[string]bool   // SHA-256 → serve flipped bytes
+	reqs     []Request
+}
+
+// NewServer starts a fake hub and CDN, closed when the test ends.
+func NewServer(t testing.TB, repos ...Repo) *Server {
+	t.Helper()
+	s := &Server{repos: map[string]*Repo{}, blobs: map[string][]byte{}, drops: map[string]int{}, corrupt: map[string]bool{}}
+	s.hub = httptest.NewServer(http.HandlerFunc(s.serveHub))
+	s.cdn = httptest.NewServer(http.HandlerFunc(s.serveCDN))
+	t.Cleanup(s.hub.Close)
+	t.Cleanup(s.cdn.Close)
+	s.URL, s.CDNURL = s.hub.URL, s.cdn.URL
+	for _, r := range repos {
+		s.AddRepo(r)
+	}
+	return s
+}
+
+// AddRepo puts a repository on the hub.
+func (s *Server) AddRepo(r Repo) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rp := &r
+	s.repos[r.ID] = rp
+	for _, a := range r.Aliases {
+		s.repos[a] = rp
+	}
+	for name, data := range r.Files {
+		if IsLFS(name) {
+			s.blobs[SHA256(data)] = data
+		}
+	}
+}
+
+// IsLFS reports whether the fake hub stores file in LFS (as the real hub
+// does for *.safetensors and *.bin).
+func IsLFS(file string) bool {
+	return strings.HasSuffix(file, ".safetensors") || strings.HasSuffix(file, ".bin")
+}
+
+// SHA256 is the hex SHA-256 of data: an LFS file's X-Linked-Etag.
+func SHA256(data []byte) string {
+	h := sha256.Sum256(data)
+	return hex.EncodeToString(h[:])
+}
+
+// GitBlobSHA1 is git's object id of data ("blob <len>\x00" + data): a
+// regular file's ETag on the hub.
+func GitBlobSHA1(data []byte) string {
+	h := sha1.New()
+	fmt.Fprintf(h, "blob %d\x00", len(data))
+	h.Write(data)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// Drop makes the next n GETs of the LFS object data send half of what they
+// were asked for and then close the connection.
+func (s *Server) Drop(data []byte, n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.drops[SHA256(data)] = n
+}
+
+// Corrupt makes the CDN serve data with its bytes changed (same length)
+// while the hub still announces the SHA-256 of data.
+func (s *Server) Corrupt(data []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.corrupt[SHA256(data)] = true
+}
+
+// Requests returns every request received so far, in order.
+func (s *Server) Requests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Request(nil), s.reqs...)
+}
+
+// Count returns how many requests with this server ("hub", "cdn" or "" for
+// both) and method ("" for any) were received.
+func (s *Server) Count(server, method string) int {
+	n := 0
+	for _, r := range s.Requests() {
+		if (server == "" || r.Server == server) && (method == "" || r.Method == method) {
+			n++
+		}
+	}
+	return n
+}
+
+// Reset forgets the recorded requests.
+func (s *Server) Reset() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.reqs = nil
+}
+
+func (s *Server) record(server string, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.reqs = append(s.reqs, Request{server, r.Method, r.URL.Path, r.Header.Get("Range"), r.Header.Get("If-Range"), r.Header.Get("Authorization")})
+}
+
+var modTime = time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+
+func hubError(w http.ResponseWriter, status int, code, msg string) {
+	w.Header().Set("X-Error-Code", code)
+	w.Header().Set("X-Error-Message", msg)
+	http.Error(w, msg, status)
+}
+
+// serveHub answers /{repo}/resolve/{rev}/{file}.
+func (s *Server) serveHub(w http.ResponseWriter, r *http.Request) {
+	s.record("hub", r)
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	esc := r.URL.EscapedPath()
+	before, after, ok := strings.Cut(esc, "/resolve/")
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	repoID := strings.TrimPrefix(before, "/")
+	escRev, escFile, ok := strings.Cut(after, "/")
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	rev, err1 := url.PathUnescape(escRev)
+	file, err2 := url.PathUnescape(escFile)
+	if err1 != nil || err2 != nil {
+		http.Error(w, "bad path", http.StatusBadRequest)
+		return
+	}
+	s.mu.Lock()
+	repo := s.repos[repoID]
+	s.mu.Unlock()
+	if repo == nil {
+		hubError(w, http.StatusNotFound, "RepoNotFound", "Repository Not Found for url: "+r.URL.String()+".")
+		return
+	}
+	if s.Token != "" {
+		switch r.Header.Get("Authorization") {
+		case "Bearer " + s.Token:
+		case "":
+			hubError(w, http.StatusUnauthorized, "GatedRepo", "Access to model "+repo.ID+" is restricted. You must have access to it and be authenticated to access it. Please log in.")
+			return
+		default:
+			hubError(w, http.StatusForbidden, "GatedRepo", "Access to model "+repo.ID+" is restricted and you are not in the authorized list.")
+			return
+		}
+	}
+	if repoID != repo.ID {
+		w.Header().Set("Location", "/"+repo.ID+"/resolve/"+escRev+"/"+escFile)
+		w.WriteHeader(http.StatusTemporaryRedirect)
+		return
+	}
+	known := rev == "main" || rev == repo.Commit
+	for _, ref := range repo.Refs {
+		known = known || rev == ref
+	}
+	if !known {
+		hubError(w, http.StatusNotFound, "RevisionNotFound", "Invalid rev id: "+rev)
+		return
+	}
+	data, ok := repo.Files[file]
+	if !ok {
+		hubError(w, http.StatusNotFound, "EntryNotFound", "Entry not found")
+		return
+	}
+	w.Header().Set("X-Repo-Commit", repo.Commit)
+	if IsLFS(file) {
+		sum := SHA256(data)
+		w.Header().Set("X-Linked-Etag", `"`+sum+`"`)
+		w.Header().Set("X-Linked-Size", strconv.Itoa(len(data)))
+		w.Header().Set("ETag", `"`+GitBlobSHA1([]byte("version https://git-lfs.github.com/spec/v1\noid sha256:"+sum+"\n"))+`"`)
+		w.Header().Set("Location", s.CDNURL+"/cdn/"+sum+"?expires=1700000000&signature=abc")
+		w.WriteHeader(http.StatusFound)
+		return
+	}
+	w.Header().Set("ETag", `"`+GitBlobSHA1(data)+`"`)
+	http.ServeContent(w, r, file, modTime, bytes.NewReader(data))
+}
+
+// serveCDN answers /cdn/<sha256>.
+func (s *Server) serveCDN(w http.ResponseWriter, r *http.Request) {
+	s.record("cdn", r)
+	sum, ok := strings.CutPrefix(r.URL.Path, "/cdn/")
+	s.mu.Lock()
+	data, found := s.blobs[sum]
+	drop := s.drops[sum] > 0 && r.Method == http.MethodGet
+	if drop {
+		s.drops[sum]--
+	}
+	corrupt := s.corrupt[sum]
+	s.mu.Unlock()
+	if !ok || !found {
+		http.NotFound(w, r)
+		return
+	}
+	if corrupt {
+		bad := bytes.Clone(data)
+		for i := range bad {
+			bad[i] ^= 0x5a
+		}
+		data = bad
+	}
+	w.Header().Set("ETag", `"`+sum+`"`)
+	if drop {
+		s.serveHalf(w, r, data)
+		return
+	}
+	http.ServeContent(w, r, sum, modTime, bytes.NewReader(data))
+}
+
+// serveHalf announces the requested bytes, sends half of them and closes
+// the connection.
+func (s *Server) serveHalf(w http.ResponseWriter, r *http.Request, data []byte) {
+	start := 0
+	if v, ok := strings.CutPrefix(r.Header.Get("Range"), "bytes="); ok {
+		if a, _, ok := strings.Cut(v, "-"); ok {
+			if n, err := strconv.Atoi(a); err == nil && n < len(data) {
+				start = n
+			}
+		}
+	}
+	rest := data[start:]
+	w.Header().Set("Content-Length", strconv.Itoa(len(rest)))
+	if start > 0 {
+		w.Header().Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", start, len(data)-1, len(data)))
+		w.WriteHeader(http.StatusPartialContent)
+	} else {
+		w.WriteHeader(http.StatusOK)
+	}
+	w.Write(rest[:len(rest)/2])
+	w.(http.Flusher).Flush()
+	conn, _, err := w.(http.Hijacker).Hijack()
+	if err == nil {
+		conn.Close()
+	}
+}

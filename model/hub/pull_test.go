@@ -1,0 +1,547 @@
+package hub
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/gptviz/gptviz/model/hub/hubtest"
+)
+
+func TestPullFresh(t *testing.T) {
+	repo := gpt2Repo()
+	srv := hubtest.NewServer(t, repo)
+	opts, progress := testOptions(t, srv)
+
+	dir, err := Pull(context.Background(), "openai-community/gpt2", opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkPulled(t, opts.CacheDir, "openai-community/gpt2", commitA, dir, weightFiles(repo.Files))
+
+	// The first file is asked for at the branch, the rest at its commit.
+	var heads []string
+	for _, r := range srv.Requests() {
+		if r.Server == "hub" && r.Method == "HEAD" {
+			heads = append(heads, r.Path)
+		}
+	}
+	want := []string{
+		"/openai-community/gpt2/resolve/main/config.json",
+		"/openai-community/gpt2/resolve/" + commitA + "/vocab.json",
+		"/openai-community/gpt2/resolve/" + commitA + "/merges.txt",
+		"/openai-community/gpt2/resolve/" + commitA + "/model.safetensors",
+	}
+	if fmt.Sprint(heads) != fmt.Sprint(want) {
+		t.Errorf("HEAD requests:\n got %v\nwant %v", heads, want)
+	}
+	if n := srv.Count("cdn", "GET"); n != 1 {
+		t.Errorf("%d GETs on the CDN, want 1 (the weights)", n)
+	}
+	if !strings.Contains(progress.String(), "downloaded model.safetensors: 300 kB") {
+		t.Errorf("progress does not report the weights:\n%s", progress)
+	}
+	got, err := Resolve("gpt2", ResolveOptions{CacheDir: opts.CacheDir})
+	if err != nil || got != dir {
+		t.Errorf("Resolve after Pull = %s, %v; want %s", got, err, dir)
+	}
+}
+
+func TestPullKnownNameFollowsHubRename(t *testing.T) {
+	repo := gpt2Repo()
+	srv := hubtest.NewServer(t, repo)
+	opts, _ := testOptions(t, srv)
+
+	// As transformers' from_pretrained("gpt2") does, the files go under the
+	// name typed, models--gpt2, while the hub redirects to openai-community/gpt2.
+	dir, err := Pull(context.Background(), "gpt2", opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkPulled(t, opts.CacheDir, "gpt2", commitA, dir, weightFiles(repo.Files))
+
+	// The other id finds and reuses that copy: no downloads.
+	srv.Reset()
+	dir2, err := Pull(context.Background(), "openai-community/gpt2", opts)
+	if err != nil || dir2 != dir {
+		t.Fatalf("Pull(openai-community/gpt2) = %s, %v; want %s", dir2, err, dir)
+	}
+	if n := srv.Count("", "GET"); n != 0 {
+		t.Errorf("%d GETs for an already cached model, want 0", n)
+	}
+}
+
+func TestPullResumesAfterDroppedConnection(t *testing.T) {
+	repo := gpt2Repo()
+	weights := repo.Files["model.safetensors"]
+	srv := hubtest.NewServer(t, repo)
+	srv.Drop(weights, 1)
+	opts, progress := testOptions(t, srv)
+
+	dir, err := Pull(context.Background(), "openai-community/gpt2", opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkPulled(t, opts.CacheDir, "openai-community/gpt2", commitA, dir, weightFiles(repo.Files))
+
+	var gets []hubtest.Request
+	for _, r := range srv.Requests() {
+		if r.Server == "cdn" && r.Method == "GET" {
+			gets = append(gets, r)
+		}
+	}
+	if len(gets) != 2 {
+		t.Fatalf("%d CDN GETs, want 2 (cut, then resumed): %+v", len(gets), gets)
+	}
+	if gets[0].Range != "" {
+		t.Errorf("first GET has Range %q, want none", gets[0].Range)
+	}
+	var start int
+	if _, err := fmt.Sscanf(gets[1].Range, "bytes=%d-", &start); err != nil || start <= 0 || start > len(weights)/2 {
+		t.Errorf("resumed GET has Range %q, want bytes=N- with 0 < N <= %d", gets[1].Range, len(weights)/2)
+	}
+	if want := `"` + hubtest.SHA256(weights) + `"`; gets[1].IfRange != want {
+		t.Errorf("resumed GET has If-Range %q, want %q", gets[1].IfRange, want)
+	}
+	if !strings.Contains(progress.String(), "retrying") {
+		t.Errorf("progress does not mention the retry:\n%s", progress)
+	}
+}
+
+func TestPullResumesPartialFileFromEarlierRun(t *testing.T) {
+	repo := gpt2Repo()
+	weights := repo.Files["model.safetensors"]
+	srv := hubtest.NewServer(t, repo)
+	opts, _ := testOptions(t, srv)
+	blobs := filepath.Join(opts.CacheDir, RepoFolder("openai-community/gpt2"), "blobs")
+	os.MkdirAll(blobs, 0o755)
+	partial := filepath.Join(blobs, hubtest.SHA256(weights)+".incomplete")
+	if err := os.WriteFile(partial, weights[:100_000], 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	dir, err := Pull(context.Background(), "openai-community/gpt2", opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkPulled(t, opts.CacheDir, "openai-community/gpt2", commitA, dir, weightFiles(repo.Files))
+	for _, r := range srv.Requests() {
+		if r.Server == "cdn" && r.Range != "bytes=100000-" {
+			t.Errorf("CDN request %+v, want a single Range bytes=100000-", r)
+		}
+	}
+}
+
+func TestPullGarbagePartialFileIsDeleted(t *testing.T) {
+	repo := gpt2Repo()
+	weights := repo.Files["model.safetensors"]
+	srv := hubtest.NewServer(t, repo)
+	opts, _ := testOptions(t, srv)
+	blobs := filepath.Join(opts.CacheDir, RepoFolder("openai-community/gpt2"), "blobs")
+	os.MkdirAll(blobs, 0o755)
+	partial := filepath.Join(blobs, hubtest.SHA256(weights)+".incomplete")
+	os.WriteFile(partial, make([]byte, 100_000), 0o644) // not a prefix of the weights
+
+	_, err := Pull(context.Background(), "openai-community/gpt2", opts)
+	if !errors.Is(err, ErrIntegrity) {
+		t.Fatalf("err = %v, want ErrIntegrity", err)
+	}
+	if _, err := os.Stat(partial); !os.IsNotExist(err) {
+		t.Errorf("the corrupt partial file is still there (%v)", err)
+	}
+	// The next pull starts over and succeeds.
+	dir, err := Pull(context.Background(), "openai-community/gpt2", opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkPulled(t, opts.CacheDir, "openai-community/gpt2", commitA, dir, weightFiles(repo.Files))
+}
+
+func TestPullChecksumMismatch(t *testing.T) {
+	repo := gpt2Repo()
+	srv := hubtest.NewServer(t, repo)
+	srv.Corrupt(repo.Files["model.safetensors"])
+	opts, _ := testOptions(t, srv)
+
+	_, err := Pull(context.Background(), "openai-community/gpt2", opts)
+	if !errors.Is(err, ErrIntegrity) {
+		t.Fatalf("err = %v, want ErrIntegrity", err)
+	}
+	for _, want := range []string{"model.safetensors", "SHA-256", hubtest.SHA256(repo.Files["model.safetensors"])} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not mention %q", err, want)
+		}
+	}
+	root := filepath.Join(opts.CacheDir, RepoFolder("openai-community/gpt2"))
+	if _, err := os.Stat(filepath.Join(root, "snapshots")); !os.IsNotExist(err) {
+		t.Errorf("a snapshot folder exists after a failed pull (%v)", err)
+	}
+	if _, err := os.Stat(filepath.Join(root, "refs", "main")); !os.IsNotExist(err) {
+		t.Errorf("refs/main exists after a failed pull (%v)", err)
+	}
+	if left := findFiles(t, opts.CacheDir, ".incomplete"); len(left) > 0 {
+		t.Errorf("partial files left: %v", left)
+	}
+	if _, err := Resolve("openai-community/gpt2", ResolveOptions{CacheDir: opts.CacheDir}); !errors.Is(err, ErrNotCached) {
+		t.Errorf("Resolve after a failed pull: %v, want ErrNotCached", err)
+	}
+}
+
+func TestPullSecondPullDownloadsNothing(t *testing.T) {
+	repo := gpt2Repo()
+	srv := hubtest.NewServer(t, repo)
+	opts, _ := testOptions(t, srv)
+	dir, err := Pull(context.Background(), "openai-community/gpt2", opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	srv.Reset()
+	dir2, err := Pull(context.Background(), "openai-community/gpt2", opts)
+	if err != nil || dir2 != dir {
+		t.Fatalf("second Pull = %s, %v; want %s", dir2, err, dir)
+	}
+	if n := srv.Count("", "GET"); n != 0 {
+		t.Errorf("second pull sent %d GETs, want 0", n)
+	}
+	if n := srv.Count("hub", "HEAD"); n != 4 {
+		t.Errorf("second pull sent %d HEADs, want 4 (one per file, to see whether main moved)", n)
+	}
+
+	// A commit hash never changes: no request at all.
+	srv.Reset()
+	opts.Revision = commitA
+	if dir3, err := Pull(context.Background(), "openai-community/gpt2", opts); err != nil || dir3 != dir {
+		t.Fatalf("Pull at the commit = %s, %v; want %s", dir3, err, dir)
+	}
+	if n := len(srv.Requests()); n != 0 {
+		t.Errorf("pull of a cached commit sent %d requests, want 0", n)
+	}
+}
+
+func TestPullNewCommitReusesUnchangedBlobs(t *testing.T) {
+	repo := gpt2Repo()
+	srv := hubtest.NewServer(t, repo)
+	opts, _ := testOptions(t, srv)
+	if _, err := Pull(context.Background(), "openai-community/gpt2", opts); err != nil {
+		t.Fatal(err)
+	}
+	// main moves to a commit that changes only merges.txt.
+	files := gpt2Files()
+	files["merges.txt"] = []byte("#version: 0.2\nĠ a\n")
+	srv.AddRepo(hubtest.Repo{ID: "openai-community/gpt2", Commit: commitB, Files: files})
+	srv.Reset()
+
+	dir, err := Pull(context.Background(), "openai-community/gpt2", opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkPulled(t, opts.CacheDir, "openai-community/gpt2", commitB, dir, weightFiles(files))
+	var gets []string
+	for _, r := range srv.Requests() {
+		if r.Method == "GET" {
+			gets = append(gets, r.Path)
+		}
+	}
+	if want := "[/openai-community/gpt2/resolve/" + commitB + "/merges.txt]"; fmt.Sprint(gets) != want {
+		t.Errorf("GETs %v, want %s", gets, want)
+	}
+	// The old snapshot stays usable at its commit.
+	if _, err := Resolve("openai-community/gpt2", ResolveOptions{CacheDir: opts.CacheDir, Revision: commitA}); err != nil {
+		t.Errorf("old snapshot: %v", err)
+	}
+}
+
+func TestPullSharded(t *testing.T) {
+	files := gpt2Files()
+	delete(files, "model.safetensors")
+	files["model-00001-of-00002.safetensors"] = randomBytes(2, 50_000)
+	files["model-00002-of-00002.safetensors"] = randomBytes(3, 40_000)
+	files["model.safetensors.index.json"] = []byte(`{"metadata": {"total_size": 90000}, "weight_map": {
+		"wte.weight": "model-00001-of-00002.safetensors",
+		"wpe.weight": "model-00001-of-00002.safetensors",
+		"ln_f.weight": "model-00002-of-00002.safetensors"}}`)
+	srv := hubtest.NewServer(t, hubtest.Repo{ID: "someone/gpt2-sharded", Commit: commitA, Files: files})
+	opts, _ := testOptions(t, srv)
+
+	dir, err := Pull(context.Background(), "someone/gpt2-sharded", opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkPulled(t, opts.CacheDir, "someone/gpt2-sharded", commitA, dir, weightFiles(files))
+	if got, err := Resolve("someone/gpt2-sharded", ResolveOptions{CacheDir: opts.CacheDir}); err != nil || got != dir {
+		t.Errorf("Resolve = %s, %v; want %s", got, err, dir)
+	}
+}
+
+func TestPullRejectsIndexWithPathTraversal(t *testing.T) {
+	files := gpt2Files()
+	delete(files, "model.safetensors")
+	files["model.safetensors.index.json"] = []byte(`{"weight_map": {"wte.weight": "../../../evil.safetensors"}}`)
+	srv := hubtest.NewServer(t, hubtest.Repo{ID: "someone/evil", Commit: commitA, Files: files})
+	opts, _ := testOptions(t, srv)
+	_, err := Pull(context.Background(), "someone/evil", opts)
+	if err == nil || !strings.Contains(err.Error(), "evil.safetensors") {
+		t.Fatalf("err = %v, want a rejected shard name", err)
+	}
+	if n := srv.Count("cdn", ""); n != 0 {
+		t.Errorf("%d CDN requests, want 0", n)
+	}
+}
+
+func TestPullRejectsNonGPT2Config(t *testing.T) {
+	files := gpt2Files()
+	files["config.json"] = []byte(`{"model_type": "bert", "hidden_size": 768, "num_attention_heads": 12}`)
+	srv := hubtest.NewServer(t, hubtest.Repo{ID: "google-bert/bert-base-uncased", Commit: commitA, Files: files})
+	opts, _ := testOptions(t, srv)
+
+	_, err := Pull(context.Background(), "google-bert/bert-base-uncased", opts)
+	if !errors.Is(err, ErrNotGPT2) || !strings.Contains(err.Error(), "google-bert/bert-base-uncased/config.json") {
+		t.Fatalf("err = %v, want ErrNotGPT2 naming the config", err)
+	}
+	if n := srv.Count("", "GET") - 1; n != 0 { // the one GET is config.json
+		t.Errorf("%d files downloaded after the config was rejected, want 0", n)
+	}
+	if _, err := os.Stat(filepath.Join(opts.CacheDir, RepoFolder("google-bert/bert-base-uncased"), "snapshots")); !os.IsNotExist(err) {
+		t.Errorf("snapshot folder exists (%v)", err)
+	}
+}
+
+func TestPullNotFound(t *testing.T) {
+	files := gpt2Files()
+	delete(files, "vocab.json")
+	srv := hubtest.NewServer(t, hubtest.Repo{ID: "someone/no-vocab", Commit: commitA, Files: files})
+	tests := []struct {
+		name, model, rev string
+		want             []string
+	}{
+		{"missing file", "someone/no-vocab", "", []string{"someone/no-vocab", "vocab.json", "revision main", "404"}},
+		{"missing repo", "someone/nothing-here", "", []string{"someone/nothing-here", "not found", "HF_TOKEN"}},
+		{"missing revision", "someone/no-vocab", "v9", []string{"revision v9", "someone/no-vocab"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			opts, _ := testOptions(t, srv)
+			opts.Revision = tt.rev
+			_, err := Pull(context.Background(), tt.model, opts)
+			if !errors.Is(err, ErrNotFound) {
+				t.Fatalf("err = %v, want ErrNotFound", err)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not mention %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+func TestPullNeedsToken(t *testing.T) {
+	const secret = "hf_secretTOKENvalue123"
+	const wrong = "hf_wrongTOKENvalue456"
+	repo := gpt2Repo()
+	srv := hubtest.NewServer(t, repo)
+	srv.Token = secret
+
+	tests := []struct {
+		name, token string
+		want        []string
+	}{
+		{"no token", "", []string{"HF_TOKEN", "token is needed", "401"}},
+		{"wrong token", wrong, []string{"HF_TOKEN", "rejected or lacks access", "403"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			opts, progress := testOptions(t, srv)
+			opts.Token = tt.token
+			_, err := Pull(context.Background(), "openai-community/gpt2", opts)
+			if !errors.Is(err, ErrAccess) {
+				t.Fatalf("err = %v, want ErrAccess", err)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not mention %q", err, w)
+				}
+			}
+			for _, tok := range []string{secret, wrong} {
+				if strings.Contains(err.Error(), tok) || strings.Contains(progress.String(), tok) {
+					t.Errorf("the token appears in the error or the progress output")
+				}
+			}
+		})
+	}
+}
+
+func TestPullTokenStaysOnEndpointHost(t *testing.T) {
+	const secret = "hf_secretTOKENvalue123"
+	repo := gpt2Repo()
+	srv := hubtest.NewServer(t, repo)
+	srv.Token = secret
+	opts, progress := testOptions(t, srv)
+	// The token comes from the environment, as most users set it.
+	opts.Env = MapEnv(map[string]string{"HF_TOKEN": secret}, "")
+
+	dir, err := Pull(context.Background(), "openai-community/gpt2", opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkPulled(t, opts.CacheDir, "openai-community/gpt2", commitA, dir, weightFiles(repo.Files))
+	cdn := 0
+	for _, r := range srv.Requests() {
+		switch {
+		case r.Server == "hub" && r.Auth != "Bearer "+secret:
+			t.Errorf("hub request %s %s without the token", r.Method, r.Path)
+		case r.Server == "cdn" && r.Auth != "":
+			t.Errorf("the token was sent to the CDN host: %s %s", r.Method, r.Path)
+		case r.Server == "cdn":
+			cdn++
+		}
+	}
+	if cdn == 0 {
+		t.Error("no request reached the CDN; the test proves nothing")
+	}
+	if strings.Contains(progress.String(), secret) {
+		t.Error("the token appears in the progress output")
+	}
+}
+
+func TestPullTokenFile(t *testing.T) {
+	const secret = "hf_fromTheTokenFile789"
+	srv := hubtest.NewServer(t, gpt2Repo())
+	srv.Token = secret
+	opts, _ := testOptions(t, srv)
+	home := t.TempDir()
+	os.WriteFile(filepath.Join(home, "token"), []byte(secret+"\n"), 0o600)
+	opts.Env = MapEnv(map[string]string{"HF_HOME": home}, "")
+	if _, err := Pull(context.Background(), "openai-community/gpt2", opts); err != nil {
+		t.Fatalf("pull with $HF_HOME/token: %v", err)
+	}
+}
+
+func TestPullEndpointFromEnv(t *testing.T) {
+	srv := hubtest.NewServer(t, gpt2Repo())
+	opts, _ := testOptions(t, srv)
+	opts.Endpoint = ""
+	opts.Env = MapEnv(map[string]string{"HF_ENDPOINT": srv.URL + "/"}, "")
+	if _, err := Pull(context.Background(), "gpt2", opts); err != nil {
+		t.Fatal(err)
+	}
+	if n := srv.Count("hub", ""); n == 0 {
+		t.Error("HF_ENDPOINT was not used")
+	}
+}
+
+func TestPullOffline(t *testing.T) {
+	repo := gpt2Repo()
+	srv := hubtest.NewServer(t, repo)
+	tests := []struct {
+		name  string
+		apply func(*PullOptions)
+	}{
+		{"HF_HUB_OFFLINE=1", func(o *PullOptions) { o.Env = MapEnv(map[string]string{"HF_HUB_OFFLINE": "1"}, "") }},
+		{"HF_HUB_OFFLINE=true", func(o *PullOptions) { o.Env = MapEnv(map[string]string{"HF_HUB_OFFLINE": "true"}, "") }},
+		{"Offline option", func(o *PullOptions) { o.Offline = true }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			opts, _ := testOptions(t, srv)
+			tt.apply(&opts)
+			srv.Reset()
+			_, err := Pull(context.Background(), "gpt2", opts)
+			if !errors.Is(err, ErrOffline) || !errors.Is(err, ErrNotCached) {
+				t.Fatalf("err = %v, want ErrOffline and ErrNotCached", err)
+			}
+			if !strings.Contains(err.Error(), "offline mode is on") {
+				t.Errorf("error %q does not say offline mode is on", err)
+			}
+			if n := len(srv.Requests()); n != 0 {
+				t.Fatalf("offline pull sent %d requests", n)
+			}
+
+			// Once cached, offline pulls return the snapshot without the network.
+			online := opts
+			online.Offline, online.Env = false, MapEnv(nil, "")
+			dir, err := Pull(context.Background(), "gpt2", online)
+			if err != nil {
+				t.Fatal(err)
+			}
+			srv.Reset()
+			got, err := Pull(context.Background(), "gpt2", opts)
+			if err != nil || got != dir {
+				t.Errorf("offline Pull of a cached model = %s, %v; want %s", got, err, dir)
+			}
+			if n := len(srv.Requests()); n != 0 {
+				t.Errorf("offline pull sent %d requests", n)
+			}
+		})
+	}
+}
+
+func TestPullBadInput(t *testing.T) {
+	srv := hubtest.NewServer(t, gpt2Repo())
+	tests := []struct {
+		name, model, rev, endpoint string
+	}{
+		{"path as name", "../gpt2", "", ""},
+		{"absolute path", "/etc/passwd", "", ""},
+		{"revision with ..", "gpt2", "../../etc", ""},
+		{"revision with space", "gpt2", "main branch", ""},
+		{"ftp endpoint", "gpt2", "", "ftp://example.com"},
+		{"endpoint without host", "gpt2", "", "https://"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			opts, _ := testOptions(t, srv)
+			opts.Revision = tt.rev
+			if tt.endpoint != "" {
+				opts.Endpoint = tt.endpoint
+			}
+			srv.Reset()
+			if _, err := Pull(context.Background(), tt.model, opts); !errors.Is(err, ErrBadName) {
+				t.Errorf("err = %v, want ErrBadName", err)
+			}
+			if n := len(srv.Requests()); n != 0 {
+				t.Errorf("%d requests sent for bad input", n)
+			}
+		})
+	}
+}
+
+func TestPullGivesUpAfterRetries(t *testing.T) {
+	srv := hubtest.NewServer(t, gpt2Repo())
+	opts, _ := testOptions(t, srv)
+	opts.Endpoint = "http://127.0.0.1:1" // nothing listens there
+	opts.Retries = 2
+	_, err := Pull(context.Background(), "gpt2", opts)
+	if err == nil || !strings.Contains(err.Error(), "giving up after 3 tries") {
+		t.Fatalf("err = %v, want giving up after 3 tries", err)
+	}
+}
+
+func TestPullCanceled(t *testing.T) {
+	srv := hubtest.NewServer(t, gpt2Repo())
+	opts, _ := testOptions(t, srv)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := Pull(ctx, "gpt2", opts); !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+}
+
+func TestRedact(t *testing.T) {
+	base := fmt.Errorf("wrapped: %w", ErrAccess)
+	err := redact(fmt.Errorf("token abc123 leaked: %w", base), "abc123")
+	if strings.Contains(err.Error(), "abc123") || !strings.Contains(err.Error(), "[REDACTED]") {
+		t.Errorf("redact: %q", err)
+	}
+	if !errors.Is(err, ErrAccess) {
+		t.Error("redact lost the error chain")
+	}
+	if redact(base, "") != base || redact(nil, "x") != nil {
+		t.Error("redact changed an error without the secret")
+	}
+}

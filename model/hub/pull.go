@@ -123,7 +123,7 @@ type puller struct {
 	cache    string   // hub cache folder
 	root     string   // cache/models--…
 	endpoint *url.URL // hub base URL, without a trailing "/"
-	commit   string // commit the revision resolved to, once known
+	commit   string   // commit the revision resolved to, once known
 	token    string
 	offline  bool
 	client   *http.Client

@@ -2,8 +2,6 @@ package hub
 
 import (
 	"bytes"
-	"encoding/json"
-	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -11,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gptviz/gptviz/model"
 	"github.com/gptviz/gptviz/model/hub/hubtest"
 )
 
@@ -38,28 +35,6 @@ const (
 	commitA = "0123456789abcdef0123456789abcdef01234567"
 	commitB = "89abcdef0123456789abcdef0123456789abcdef"
 )
-
-// TestMain stands in for model.ParseConfig while it is still a placeholder,
-// so that these tests exercise the download logic; once the real parser
-// exists it is used (and must accept testConfig and reject non-GPT-2
-// configs).
-func TestMain(m *testing.M) {
-	if _, err := model.ParseConfig([]byte(testConfig)); err != nil && strings.Contains(err.Error(), "not implemented") {
-		parseConfig = stubParseConfig
-	}
-	os.Exit(m.Run())
-}
-
-func stubParseConfig(data []byte) (model.Config, error) {
-	var c model.Config
-	if err := json.Unmarshal(data, &c); err != nil {
-		return c, fmt.Errorf("parse config: %w", err)
-	}
-	if c.ModelType != "gpt2" || c.NEmbd <= 0 || c.NHead <= 0 || c.NEmbd%c.NHead != 0 {
-		return c, fmt.Errorf("parse config: model_type %q, n_embd %d, n_head %d is not a GPT-2", c.ModelType, c.NEmbd, c.NHead)
-	}
-	return c, nil
-}
 
 // randomBytes returns n reproducible pseudo-random bytes.
 func randomBytes(seed uint64, n int) []byte {

@@ -29,11 +29,6 @@ const DefaultEndpoint = "https://huggingface.co"
 // userAgent identifies gptviz to the hub.
 const userAgent = "gptviz (Go; +https://github.com/gptviz/gptviz)"
 
-// parseConfig validates a downloaded config.json before the weights are
-// fetched. It is a variable so that tests can run while model.ParseConfig is
-// still a placeholder.
-var parseConfig = model.ParseConfig
-
 // PullOptions tunes Pull. The zero value downloads revision "main" from the
 // endpoint and with the token the environment names, into the cache the
 // environment names, silently.
@@ -310,7 +305,7 @@ func (p *puller) pull(ctx context.Context, repos []string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("pull %s: %w", p.repo, err)
 	}
-	if _, err := parseConfig(data); err != nil {
+	if _, err := model.ParseConfig(data); err != nil {
 		return "", fmt.Errorf("%w: %s/%s (revision %s): %w", ErrNotGPT2, p.repo, fileConfig, p.rev, err)
 	}
 	for _, f := range []string{fileVocab, fileMerges} {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gptviz/gptviz/model"
 	"github.com/gptviz/gptviz/model/hub/hubtest"
 )
 
@@ -300,7 +301,7 @@ func TestPullRejectsNonGPT2Config(t *testing.T) {
 	opts, _ := testOptions(t, srv)
 
 	_, err := Pull(context.Background(), "google-bert/bert-base-uncased", opts)
-	if !errors.Is(err, ErrNotGPT2) || !strings.Contains(err.Error(), "google-bert/bert-base-uncased/config.json") {
+	if !errors.Is(err, ErrNotGPT2) || !errors.Is(err, model.ErrConfig) || !strings.Contains(err.Error(), "google-bert/bert-base-uncased/config.json") {
 		t.Fatalf("err = %v, want ErrNotGPT2 naming the config", err)
 	}
 	if n := srv.Count("", "GET") - 1; n != 0 { // the one GET is config.json

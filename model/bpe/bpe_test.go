@@ -381,3 +381,27 @@ func TestEncodeDEL(t *testing.T) {
 		t.Errorf("PreTokenize = %q", got)
 	}
 }
+
+// TestEncodeConcurrent encodes from several goroutines at once (run with
+// -race) and checks each result.
+func TestEncodeConcurrent(t *testing.T) {
+	tok := gpt2(t)
+	texts := []string{"Hello, I'm a language model,", "深度学习技术的飞速发展", "x   y\n\n", "<|endoftext|>a  's"}
+	want := make([][]int, len(texts))
+	for i, s := range texts {
+		want[i] = tok.Encode(s)
+	}
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 200 {
+				k := (g + i) % len(texts)
+				if got := tok.Encode(texts[k]); !slices.Equal(got, want[k]) {
+					t.Errorf("goroutine %d: Encode(%q) = %v, want %v", g, texts[k], got, want[k])
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+}

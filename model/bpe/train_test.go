@@ -151,18 +151,36 @@ func TestTrainMatchesNaive(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := naiveTrain(trainText, 360)
-	if !slices.Equal(tok.merges, want) {
+	compareMerges(t, "trainText", tok.merges, naiveTrain(trainText, 360, 1))
+
+	data, err := os.ReadFile(filepath.Join(runtime.GOROOT(), "src", "testdata", "Isaac.Newton-Opticks.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	opticks := string(data[:40000])
+	tok, err = Train(opticks, 700)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tok.VocabSize() != 700 {
+		t.Errorf("Opticks: VocabSize = %d, want 700", tok.VocabSize())
+	}
+	compareMerges(t, "Opticks", tok.merges, naiveTrain(opticks, 700, 2))
+}
+
+func compareMerges(t *testing.T, name string, got, want [][2]int32) {
+	t.Helper()
+	if !slices.Equal(got, want) {
 		n := 0
-		for n < len(want) && n < len(tok.merges) && tok.merges[n] == want[n] {
+		for n < len(want) && n < len(got) && got[n] == want[n] {
 			n++
 		}
-		t.Errorf("merges differ from the naive trainer at merge %d (%d vs %d merges)", n, len(tok.merges), len(want))
+		t.Errorf("%s: merges differ from the naive trainer at merge %d (%d vs %d merges)", name, n, len(got), len(want))
 	}
 }
 
 // naiveTrain recounts all pairs over all pieces for each merge.
-func naiveTrain(text string, vocabSize int) [][2]int32 {
+func naiveTrain(text string, vocabSize, minFrequency int) [][2]int32 {
 	var words [][]int32
 	var tokens []string
 	index := map[string]int32{}
@@ -191,14 +209,14 @@ func naiveTrain(text string, vocabSize int) [][2]int32 {
 		var best [2]int32
 		bestN := 0
 		for p, n := range counts {
-			if done[p] {
+			if done[p] || n == 0 {
 				continue
 			}
 			if n > bestN || n == bestN && (p[0] < best[0] || p[0] == best[0] && p[1] < best[1]) {
 				best, bestN = p, n
 			}
 		}
-		if bestN == 0 {
+		if bestN < minFrequency {
 			break
 		}
 		done[best] = true

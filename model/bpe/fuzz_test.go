@@ -98,7 +98,7 @@ func FuzzParse(f *testing.F) {
 	f.Fuzz(func(t *testing.T, vocabJSON, merges []byte) {
 		tok, err := Parse(vocabJSON, "vocab.json", merges, "merges.txt")
 		if err != nil {
-			if !strings.HasPrefix(err.Error(), "bpe: vocab.json") && !strings.HasPrefix(err.Error(), "bpe: merges.txt") && !strings.HasPrefix(err.Error(), "bpe: merge ") {
+			if !strings.HasPrefix(err.Error(), "bpe: vocab.json") && !strings.HasPrefix(err.Error(), "bpe: merges.txt") {
 				t.Fatalf("error does not name the file: %v", err)
 			}
 			return

@@ -1,0 +1,201 @@
+package train
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"github.com/gptviz/gptviz/model"
+	"github.com/gptviz/gptviz/model/safetensors"
+)
+
+// The files of a checkpoint folder. ConfigFile, WeightsFile and the
+// tokenizer's vocab.json and merges.txt are Hugging Face's GPT-2 layout;
+// OptimizerFile and StateFile are only needed to resume training; CurveFile
+// is the loss curve.
+const (
+	ConfigFile    = "config.json"
+	WeightsFile   = "model.safetensors"
+	OptimizerFile = "optimizer.safetensors"
+	StateFile     = "train_state.json"
+	CurveFile     = "loss.csv"
+)
+
+// hfConfig is config.json as transformers' GPT2Config writes it, with
+// dropout off and a tied head.
+type hfConfig struct {
+	Architectures       []string `json:"architectures"`
+	ModelType           string   `json:"model_type"`
+	VocabSize           int      `json:"vocab_size"`
+	NPositions          int      `json:"n_positions"`
+	NCtx                int      `json:"n_ctx"`
+	NEmbd               int      `json:"n_embd"`
+	NLayer              int      `json:"n_layer"`
+	NHead               int      `json:"n_head"`
+	NInner              int      `json:"n_inner"`
+	ActivationFunction  string   `json:"activation_function"`
+	LayerNormEpsilon    float64  `json:"layer_norm_epsilon"`
+	InitializerRange    float64  `json:"initializer_range"`
+	ResidPdrop          float64  `json:"resid_pdrop"`
+	EmbdPdrop           float64  `json:"embd_pdrop"`
+	AttnPdrop           float64  `json:"attn_pdrop"`
+	BOSTokenID          int      `json:"bos_token_id"`
+	EOSTokenID          int      `json:"eos_token_id"`
+	TieWordEmbeddings   bool     `json:"tie_word_embeddings"`
+	ScaleAttnWeights    bool     `json:"scale_attn_weights"`
+	TorchDtype          string   `json:"torch_dtype"`
+	GeneratedBy         string   `json:"gptviz_generated_by"`
+	GptvizTrainedSteps  int      `json:"gptviz_trained_steps"`
+	GptvizTrainedTokens int64    `json:"gptviz_trained_tokens"`
+}
+
+// ConfigJSON returns config.json for c in transformers' GPT2Config format,
+// noting the steps and tokens trained.
+//
+// dropout is recorded as resid_pdrop and embd_pdrop (training only;
+// inference ignores it).
+func ConfigJSON(c model.Config, dtype safetensors.DType, steps int, tokens int64, dropout float64) []byte {
+	td := "float32"
+	if dtype == safetensors.F16 {
+		td = "float16"
+	}
+	b, _ := json.MarshalIndent(hfConfig{
+		Architectures: []string{"GPT2LMHeadModel"}, ModelType: "gpt2",
+		VocabSize: c.VocabSize, NPositions: c.NPositions, NCtx: c.NPositions, NEmbd: c.NEmbd,
+		NLayer: c.NLayer, NHead: c.NHead, NInner: c.NInner, ActivationFunction: c.Activation,
+		LayerNormEpsilon: c.LayerNormEpsilon, InitializerRange: 0.02, ResidPdrop: dropout, EmbdPdrop: dropout,
+		BOSTokenID: c.BOSTokenID, EOSTokenID: c.EOSTokenID, TieWordEmbeddings: true,
+		ScaleAttnWeights: true, TorchDtype: td, GeneratedBy: "gptviz train",
+		GptvizTrainedSteps: steps, GptvizTrainedTokens: tokens,
+	}, "", "  ")
+	return append(b, '\n')
+}
+
+// state is train_state.json: what Resume needs besides the weights and the
+// optimizer moments.
+type state struct {
+	Options  Options `json:"options"`
+	Step     int     `json:"step"`
+	Tokens   int64   `json:"tokens_seen"`
+	ElapsedS float64 `json:"elapsed_s"` // training wall time so far, seconds
+}
+
+// SaveWeights writes config.json and model.safetensors (tensors named as in
+// GPT-2, Conv1D [in, out], stored as dtype: F32, F16 or BF16) into dir,
+// creating it. Files are written atomically.
+func (t *Trainer) SaveWeights(dir string, dtype safetensors.DType) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("train: save: %w", err)
+	}
+	var ts []safetensors.Tensor
+	for _, ti := range t.tensors {
+		ts = append(ts, safetensors.Tensor{Name: ti.Name, DType: dtype, Shape: ti.Shape, Data: t.Params[ti.Off : ti.Off+ti.Size]})
+	}
+	if err := safetensors.Write(filepath.Join(dir, WeightsFile), ts, map[string]string{"format": "pt"}); err != nil {
+		return fmt.Errorf("train: save: %w", err)
+	}
+	return writeFileAtomic(filepath.Join(dir, ConfigFile), ConfigJSON(t.Opts.Config, dtype, t.Step, int64(t.Step)*int64(t.TokensPerStep()), t.Opts.Dropout))
+}
+
+// saveOptimizer writes the AdamW moments and train_state.json.
+func (t *Trainer) saveOptimizer(dir string, elapsed float64) error {
+	meta := map[string]string{"step": strconv.Itoa(t.Step), "adam_t": strconv.Itoa(t.opt.t)}
+	n := len(t.Params)
+	if err := safetensors.Write(filepath.Join(dir, OptimizerFile), []safetensors.Tensor{
+		{Name: "adamw.m", DType: safetensors.F32, Shape: []int{n}, Data: t.opt.m},
+		{Name: "adamw.v", DType: safetensors.F32, Shape: []int{n}, Data: t.opt.v},
+	}, meta); err != nil {
+		return fmt.Errorf("train: save optimizer: %w", err)
+	}
+	b, _ := json.MarshalIndent(state{Options: t.Opts, Step: t.Step, Tokens: int64(t.Step) * int64(t.TokensPerStep()), ElapsedS: elapsed}, "", "  ")
+	return writeFileAtomic(filepath.Join(dir, StateFile), append(b, '\n'))
+}
+
+// Resume rebuilds a Trainer from a checkpoint folder written by Run
+// (train_state.json, model.safetensors in F32, optimizer.safetensors) and
+// returns it with the training time already spent, in seconds. steps > 0
+// replaces the run's total steps (the schedule then changes from the
+// checkpoint on). It returns an error naming the file for a missing or
+// inconsistent checkpoint.
+func Resume(dir string, data Data, steps int) (*Trainer, float64, error) {
+	b, err := os.ReadFile(filepath.Join(dir, StateFile))
+	if err != nil {
+		return nil, 0, fmt.Errorf("train: resume: %w", err)
+	}
+	var st state
+	if err := json.Unmarshal(b, &st); err != nil {
+		return nil, 0, fmt.Errorf("train: resume: %s: %w", StateFile, err)
+	}
+	if steps > 0 {
+		st.Options.Steps = steps
+	}
+	t, err := New(st.Options, data)
+	if err != nil {
+		return nil, 0, fmt.Errorf("train: resume: %w", err)
+	}
+	wpath := filepath.Join(dir, WeightsFile)
+	f, err := safetensors.Open(wpath)
+	if err != nil {
+		return nil, 0, fmt.Errorf("train: resume: %w", err)
+	}
+	defer f.Close()
+	for _, ti := range t.tensors {
+		d, err := f.Float32(ti.Name)
+		if err != nil {
+			return nil, 0, fmt.Errorf("train: resume: %w", err)
+		}
+		if len(d) != ti.Size {
+			return nil, 0, fmt.Errorf("train: resume: %s: tensor %q has %d values, the config needs %d", wpath, ti.Name, len(d), ti.Size)
+		}
+		copy(t.Params[ti.Off:], d)
+	}
+	opath := filepath.Join(dir, OptimizerFile)
+	of, err := safetensors.Open(opath)
+	if err != nil {
+		return nil, 0, fmt.Errorf("train: resume: %w", err)
+	}
+	defer of.Close()
+	for _, mv := range []struct {
+		name string
+		dst  []float32
+	}{{"adamw.m", t.opt.m}, {"adamw.v", t.opt.v}} {
+		d, err := of.Float32(mv.name)
+		if err != nil {
+			return nil, 0, fmt.Errorf("train: resume: %w", err)
+		}
+		if len(d) != len(mv.dst) {
+			return nil, 0, fmt.Errorf("train: resume: %s: tensor %q has %d values, want %d", opath, mv.name, len(d), len(mv.dst))
+		}
+		copy(mv.dst, d)
+	}
+	at, err := strconv.Atoi(of.Metadata["adam_t"])
+	if err != nil {
+		return nil, 0, fmt.Errorf("train: resume: %s: metadata adam_t: %w", opath, err)
+	}
+	t.opt.t, t.Step = at, st.Step
+	return t, st.ElapsedS, nil
+}
+
+// writeFileAtomic writes data to a temporary file in path's folder and
+// renames it over path.
+func writeFileAtomic(path string, data []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return fmt.Errorf("train: write %s: %w", path, err)
+	}
+	_, werr := f.Write(data)
+	cerr := f.Close()
+	if werr == nil {
+		werr = cerr
+	}
+	if werr == nil {
+		werr = os.Rename(f.Name(), path)
+	}
+	if werr != nil {
+		os.Remove(f.Name())
+		return fmt.Errorf("train: write %s: %w", path, werr)
+	}
+	return nil
+}

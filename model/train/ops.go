@@ -1,0 +1,376 @@
+package train
+
+import (
+	"math"
+	"math/rand/v2"
+)
+
+// This file holds one function per operation of GPT-2, forward and backward
+// side by side, in the style of Karpathy's llm.c train_gpt2.c. Shapes use
+// N = batch×T rows, C = n_embd, V = vocab_size, NH = n_head, hs = d_head.
+// Every backward function accumulates (+=) into its gradient outputs.
+
+// embeddingForward writes out[b,t,:] = wte[tok[b,t],:] + wpe[t,:].
+// tok is [B,T], wte [V,C], wpe [n_positions,C], out [B,T,C].
+func embeddingForward(out []float32, tok []int, wte, wpe []float32, B, T, C int) {
+	for b := 0; b < B; b++ {
+		for t := 0; t < T; t++ {
+			o := out[(b*T+t)*C : (b*T+t+1)*C]
+			we := wte[tok[b*T+t]*C : (tok[b*T+t]+1)*C]
+			pe := wpe[t*C : (t+1)*C]
+			for i := range o {
+				o[i] = we[i] + pe[i]
+			}
+		}
+	}
+}
+
+// embeddingBackward adds dout[b,t,:] to dwte[tok[b,t],:] and dwpe[t,:].
+func embeddingBackward(dwte, dwpe, dout []float32, tok []int, B, T, C int) {
+	for b := 0; b < B; b++ {
+		for t := 0; t < T; t++ {
+			d := dout[(b*T+t)*C : (b*T+t+1)*C]
+			we := dwte[tok[b*T+t]*C : (tok[b*T+t]+1)*C]
+			pe := dwpe[t*C : (t+1)*C]
+			for i, g := range d {
+				we[i] += g
+				pe[i] += g
+			}
+		}
+	}
+}
+
+// layerNormForward normalises each row of inp [N,C] to zero mean and unit
+// variance, then scales by w and shifts by b ([C] each):
+// out = (x-μ)/sqrt(σ²+ε)·w + b, with the biased variance (Ba, Kiros &
+// Hinton 2016; as torch.nn.LayerNorm). It saves μ and 1/sqrt(σ²+ε) per row
+// in mean and rstd ([N]) for the backward pass.
+func layerNormForward(out, mean, rstd, inp, w, b []float32, N, C int, eps float32) {
+	for i := 0; i < N; i++ {
+		x := inp[i*C : (i+1)*C]
+		var m float32
+		for _, v := range x {
+			m += v
+		}
+		m /= float32(C)
+		var s float32
+		for _, v := range x {
+			d := v - m
+			s += d * d
+		}
+		s /= float32(C)
+		r := float32(1 / math.Sqrt(float64(s+eps)))
+		o := out[i*C : (i+1)*C]
+		o = o[:len(x)]
+		for j, v := range x {
+			o[j] = (v-m)*r*w[j] + b[j]
+		}
+		mean[i], rstd[i] = m, r
+	}
+}
+
+// layerNormBackward accumulates the gradients of layerNormForward into dinp
+// [N,C], dw and db [C].
+func layerNormBackward(dinp, dw, db, dout, inp, w, mean, rstd []float32, N, C int) {
+	for i := 0; i < N; i++ {
+		x := inp[i*C : (i+1)*C]
+		d := dout[i*C : (i+1)*C]
+		dx := dinp[i*C : (i+1)*C]
+		m, r := mean[i], rstd[i]
+		// dnorm = d·w; dx = r·(dnorm − mean(dnorm) − x̂·mean(dnorm·x̂)).
+		var dnormMean, dnormNormMean float32
+		for j := range x {
+			xh := (x[j] - m) * r
+			dn := w[j] * d[j]
+			dnormMean += dn
+			dnormNormMean += dn * xh
+		}
+		dnormMean /= float32(C)
+		dnormNormMean /= float32(C)
+		for j := range x {
+			xh := (x[j] - m) * r
+			dn := w[j] * d[j]
+			db[j] += d[j]
+			dw[j] += xh * d[j]
+			dx[j] += (dn - dnormMean - xh*dnormNormMean) * r
+		}
+	}
+}
+
+// matmulForward computes out[N,O] = inp[N,I] @ w[I,O] + b[O]: Hugging Face's
+// Conv1D layout, y = x·W + b. b may be nil.
+func matmulForward(out, inp, w, b []float32, N, I, O int) {
+	for i := 0; i < N; i++ {
+		o := out[i*O : (i+1)*O]
+		if b != nil {
+			copy(o, b)
+		} else {
+			clear(o)
+		}
+	}
+	gemm(out, inp, w, N, I, O)
+}
+
+// matmulBackward accumulates dinp[N,I] += dout @ wᵀ, dw[I,O] += inpᵀ @ dout
+// and db[O] += Σ_rows dout (db may be nil). s provides scratch space for
+// the transposes.
+func matmulBackward(dinp, dw, db, dout, inp, w []float32, N, I, O int, s *scratch) {
+	wt := s.get(0, O*I)
+	transpose(wt, w, I, O)
+	gemm(dinp, dout, wt, N, O, I)
+	it := s.get(1, I*N)
+	transpose(it, inp, N, I)
+	gemm(dw, it, dout, I, N, O)
+	if db != nil {
+		for i := 0; i < N; i++ {
+			d := dout[i*O : (i+1)*O]
+			for j, g := range d {
+				db[j] += g
+			}
+		}
+	}
+}
+
+// attentionForward is GPT-2's causal multi-head self-attention without its
+// projections. qkv is [B,T,3C] (queries, keys, values side by side, head h
+// at columns h·hs…), out is [B,T,C] and att [B,NH,T,T] receives the
+// attention probabilities softmax(q·kᵀ/√hs) with zeros above the diagonal
+// (Vaswani et al. 2017, §3.2.1).
+func attentionForward(out, att, qkv []float32, B, T, C, NH int, s *scratch) {
+	hs := C / NH
+	scale := float32(1 / math.Sqrt(float64(hs)))
+	q := s.get(0, T*hs)
+	kt := s.get(1, hs*T)
+	v := s.get(2, T*hs)
+	o := s.get(3, T*hs)
+	for b := 0; b < B; b++ {
+		for h := 0; h < NH; h++ {
+			for t := 0; t < T; t++ {
+				row := qkv[(b*T+t)*3*C:]
+				copy(q[t*hs:(t+1)*hs], row[h*hs:(h+1)*hs])
+				for i := 0; i < hs; i++ {
+					kt[i*T+t] = row[C+h*hs+i]
+				}
+				copy(v[t*hs:(t+1)*hs], row[2*C+h*hs:2*C+(h+1)*hs])
+			}
+			p := att[(b*NH+h)*T*T : (b*NH+h+1)*T*T]
+			clear(p)
+			gemm(p, q, kt, T, hs, T)
+			for t := 0; t < T; t++ {
+				softmaxCausalRow(p[t*T:(t+1)*T], t, scale)
+			}
+			clear(o)
+			gemm(o, p, v, T, T, hs)
+			for t := 0; t < T; t++ {
+				copy(out[(b*T+t)*C+h*hs:(b*T+t)*C+(h+1)*hs], o[t*hs:(t+1)*hs])
+			}
+		}
+	}
+}
+
+// softmaxCausalRow turns the scores row[0..t] (times scale) into
+// probabilities and zeroes row[t+1:].
+func softmaxCausalRow(row []float32, t int, scale float32) {
+	mx := float32(math.Inf(-1))
+	for i := 0; i <= t; i++ {
+		row[i] *= scale
+		mx = max(mx, row[i])
+	}
+	var sum float32
+	for i := 0; i <= t; i++ {
+		e := expf(row[i] - mx)
+		row[i] = e
+		sum += e
+	}
+	inv := 1 / sum
+	for i := 0; i <= t; i++ {
+		row[i] *= inv
+	}
+	clear(row[t+1:])
+}
+
+// attentionBackward accumulates into dqkv [B,T,3C] the gradient of
+// attentionForward given dout [B,T,C] and the saved probabilities att.
+// With S the scaled scores, P = softmax(S), O = P·V:
+// dV = Pᵀ·dO, dP = dO·Vᵀ, dS = P∘(dP − rowsum(P∘dP)), dQ = dS·K/√hs,
+// dK = dSᵀ·Q/√hs.
+func attentionBackward(dqkv, dout, qkv, att []float32, B, T, C, NH int, s *scratch) {
+	hs := C / NH
+	scale := float32(1 / math.Sqrt(float64(hs)))
+	q := s.get(0, T*hs)
+	k := s.get(1, T*hs)
+	vt := s.get(2, hs*T)
+	do := s.get(3, T*hs)
+	dp := s.get(4, T*T)
+	pt := s.get(5, T*T)
+	dq := s.get(6, T*hs)
+	dk := s.get(7, T*hs)
+	dv := s.get(8, T*hs)
+	dst := s.get(9, T*T)
+	for b := 0; b < B; b++ {
+		for h := 0; h < NH; h++ {
+			for t := 0; t < T; t++ {
+				row := qkv[(b*T+t)*3*C:]
+				copy(q[t*hs:(t+1)*hs], row[h*hs:(h+1)*hs])
+				copy(k[t*hs:(t+1)*hs], row[C+h*hs:C+(h+1)*hs])
+				for i := 0; i < hs; i++ {
+					vt[i*T+t] = row[2*C+h*hs+i]
+				}
+				copy(do[t*hs:(t+1)*hs], dout[(b*T+t)*C+h*hs:(b*T+t)*C+(h+1)*hs])
+			}
+			p := att[(b*NH+h)*T*T : (b*NH+h+1)*T*T]
+			// dV = Pᵀ·dO
+			transpose(pt, p, T, T)
+			clear(dv)
+			gemm(dv, pt, do, T, T, hs)
+			// dP = dO·Vᵀ
+			clear(dp)
+			gemm(dp, do, vt, T, hs, T)
+			// dS (scaled back to the raw q·k scores)
+			for t := 0; t < T; t++ {
+				pr, dr := p[t*T:(t+1)*T], dp[t*T:(t+1)*T]
+				var dot float32
+				for i := 0; i <= t; i++ {
+					dot += pr[i] * dr[i]
+				}
+				for i := 0; i <= t; i++ {
+					dr[i] = pr[i] * (dr[i] - dot) * scale
+				}
+				clear(dr[t+1:])
+			}
+			clear(dq)
+			gemm(dq, dp, k, T, T, hs)
+			transpose(dst, dp, T, T)
+			clear(dk)
+			gemm(dk, dst, q, T, T, hs)
+			for t := 0; t < T; t++ {
+				row := dqkv[(b*T+t)*3*C:]
+				addTo(row[h*hs:(h+1)*hs], dq[t*hs:(t+1)*hs])
+				addTo(row[C+h*hs:C+(h+1)*hs], dk[t*hs:(t+1)*hs])
+				addTo(row[2*C+h*hs:2*C+(h+1)*hs], dv[t*hs:(t+1)*hs])
+			}
+		}
+	}
+}
+
+// addTo adds src to dst element-wise.
+func addTo(dst, src []float32) {
+	src = src[:len(dst)]
+	for i, v := range src {
+		dst[i] += v
+	}
+}
+
+// geluC is sqrt(2/π), the constant of gelu_new.
+const geluC = 0.7978845608028654
+
+// geluForward applies gelu_new, GPT-2's tanh approximation of GELU
+// (Hendrycks & Gimpel 2016): out = ½x(1 + tanh(√(2/π)(x + 0.044715x³))).
+// It saves the tanh values in th for the backward pass. All slices are [N].
+func geluForward(out, th, inp []float32) {
+	for i, x := range inp {
+		t := tanhf(geluC * (x + 0.044715*x*x*x))
+		th[i] = t
+		out[i] = 0.5 * x * (1 + t)
+	}
+}
+
+// geluBackward accumulates dinp += dout · d gelu_new/dx, using the tanh
+// values th saved by geluForward.
+func geluBackward(dinp, dout, inp, th []float32) {
+	for i, x := range inp {
+		t := th[i]
+		dt := geluC * (1 + 3*0.044715*x*x) * (1 - t*t)
+		dinp[i] += dout[i] * (0.5*(1+t) + 0.5*x*dt)
+	}
+}
+
+// residualForward writes out = a + b ([N] each).
+func residualForward(out, a, b []float32) {
+	b = b[:len(a)]
+	out = out[:len(a)]
+	for i := range a {
+		out[i] = a[i] + b[i]
+	}
+}
+
+// residualBackward accumulates da += dout and db += dout.
+func residualBackward(da, db, dout []float32) {
+	addTo(da, dout)
+	addTo(db, dout)
+}
+
+// crossEntropyForward turns logits [N,V] into probabilities in place
+// (softmax) and returns Σ −ln p(target) over the N rows, in nats. Rows whose
+// target is negative are skipped (and get zero gradient).
+func crossEntropyForward(logits []float32, targets []int, N, V int) float64 {
+	var loss float64
+	for i := 0; i < N; i++ {
+		row := logits[i*V : (i+1)*V]
+		mx := float32(math.Inf(-1))
+		for _, v := range row {
+			mx = max(mx, v)
+		}
+		var sum float32
+		for j, v := range row {
+			e := expf(v - mx)
+			row[j] = e
+			sum += e
+		}
+		inv := 1 / sum
+		for j := range row {
+			row[j] *= inv
+		}
+		if targets[i] >= 0 {
+			loss -= math.Log(float64(row[targets[i]]) + 1e-30)
+		}
+	}
+	return loss
+}
+
+// crossEntropyBackward overwrites probs [N,V] with the gradient of
+// scale·Σ −ln p(target) with respect to the logits: scale·(p − onehot).
+func crossEntropyBackward(probs []float32, targets []int, N, V int, scale float32) {
+	for i := 0; i < N; i++ {
+		row := probs[i*V : (i+1)*V]
+		if targets[i] < 0 {
+			clear(row)
+			continue
+		}
+		for j := range row {
+			row[j] *= scale
+		}
+		row[targets[i]] -= scale
+	}
+}
+
+// dropoutForward zeroes each element of x [N] with probability p and scales
+// the others by 1/(1−p) (inverted dropout, Srivastava et al. 2014), in
+// place, recording the factors (0 or 1/(1−p)) in mask. Draws come from r,
+// 16 bits per element.
+func dropoutForward(x, mask []float32, p float32, r *rand.Rand) {
+	keep := 1 / (1 - p)
+	thr := uint64(float64(p) * 65536)
+	var bits uint64
+	for i := range x {
+		if i%4 == 0 {
+			bits = r.Uint64()
+		}
+		if bits&0xffff < thr {
+			mask[i] = 0
+		} else {
+			mask[i] = keep
+		}
+		bits >>= 16
+		x[i] *= mask[i]
+	}
+}
+
+// dropoutBackward writes dx = dout ∘ mask.
+func dropoutBackward(dx, dout, mask []float32) {
+	mask = mask[:len(dx)]
+	dout = dout[:len(dx)]
+	for i := range dx {
+		dx[i] = dout[i] * mask[i]
+	}
+}

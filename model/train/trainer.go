@@ -1,0 +1,333 @@
+// Package train trains a GPT-2 (the architecture of package model: learned
+// positions, pre-LayerNorm blocks, gelu_new, tied head) from token ids, with
+// a hand-written backward pass, AdamW, a warm-up + cosine learning-rate
+// schedule and global-norm gradient clipping. Checkpoints use Hugging Face's
+// GPT-2 layout, so model.Load (and transformers' GPT2LMHeadModel) read them.
+//
+// The operations live in ops.go, one function per operation with its forward
+// and backward side by side; gpt.go chains them into the model; trainer.go
+// runs steps; run.go adds evaluation, checkpoints and the loss curve.
+//
+// Training is deterministic for a given seed and Options: the batch of step
+// s is drawn from a generator seeded by (seed, s), and the batch is always
+// split into Options.Shards shards whose gradients are summed in shard
+// order, however many goroutines run them.
+package train
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"runtime"
+	"sync"
+
+	"github.com/gptviz/gptviz/model"
+)
+
+// Options configure a training run. Zero fields take the defaults of
+// DefaultOptions where noted.
+type Options struct {
+	Config      model.Config `json:"config"`       // architecture; VocabSize must cover every token id
+	Steps       int          `json:"steps"`        // optimizer steps in the whole run
+	BatchSize   int          `json:"batch_size"`   // sequences per step
+	SeqLen      int          `json:"seq_len"`      // tokens per sequence, ≤ n_positions; 0 means n_positions
+	LR          float64      `json:"lr"`           // peak learning rate
+	MinLRFrac   float64      `json:"min_lr_frac"`  // final learning rate as a fraction of LR
+	WarmupSteps int          `json:"warmup_steps"` // linear warm-up steps
+	WeightDecay float64      `json:"weight_decay"` // AdamW λ on matrices and embeddings
+	Beta1       float64      `json:"beta1"`
+	Beta2       float64      `json:"beta2"`
+	AdamEps     float64      `json:"adam_eps"`
+	GradClip    float64      `json:"grad_clip"` // maximum global gradient L2 norm; 0 disables
+	Seed        uint64       `json:"seed"`
+	Shards      int          `json:"shards"`  // the batch is split into this many shards (one goroutine each, up to GOMAXPROCS)
+	Dropout     float64      `json:"dropout"` // dropout probability on embeddings and residual branches while training
+}
+
+// DefaultOptions returns the training defaults for a config: AdamW β =
+// (0.9, 0.95), ε = 1e-8, weight decay 0.1, gradient clipping at 1.0,
+// learning rate 3e-3 with 10% warm-up (at most 200 steps) and cosine decay
+// to 10%, batch 16 × n_positions, 2 shards.
+func DefaultOptions(c model.Config, steps int) Options {
+	return Options{
+		Config: c, Steps: steps, BatchSize: 16, LR: 3e-3, MinLRFrac: 0.1,
+		WarmupSteps: min(200, max(steps/10, 1)), WeightDecay: 0.1,
+		Beta1: 0.9, Beta2: 0.95, AdamEps: 1e-8, GradClip: 1.0, Shards: 2,
+	}
+}
+
+// validate checks the options and fills SeqLen.
+func (o *Options) validate() error {
+	c := &o.Config
+	if c.NInner == 0 {
+		c.NInner = 4 * c.NEmbd
+	}
+	if c.LayerNormEpsilon == 0 {
+		c.LayerNormEpsilon = 1e-5
+	}
+	if c.ModelType == "" {
+		c.ModelType = "gpt2"
+	}
+	if c.Activation == "" {
+		c.Activation = "gelu_new"
+	}
+	switch {
+	case c.VocabSize <= 0, c.NPositions <= 0, c.NEmbd <= 0, c.NLayer <= 0, c.NHead <= 0:
+		return fmt.Errorf("train: config: vocab_size, n_positions, n_embd, n_layer and n_head must be positive (got %d, %d, %d, %d, %d)",
+			c.VocabSize, c.NPositions, c.NEmbd, c.NLayer, c.NHead)
+	case c.NEmbd%c.NHead != 0:
+		return fmt.Errorf("train: config: n_embd %d is not a multiple of n_head %d", c.NEmbd, c.NHead)
+	case c.Activation != "gelu_new":
+		return fmt.Errorf("train: config: activation_function %q: only gelu_new is trained", c.Activation)
+	}
+	if o.SeqLen == 0 {
+		o.SeqLen = c.NPositions
+	}
+	switch {
+	case o.SeqLen < 1 || o.SeqLen > c.NPositions:
+		return fmt.Errorf("train: sequence length %d outside 1..n_positions (%d)", o.SeqLen, c.NPositions)
+	case o.BatchSize < 1:
+		return fmt.Errorf("train: batch size %d must be positive", o.BatchSize)
+	case o.Steps < 0:
+		return fmt.Errorf("train: steps %d must not be negative", o.Steps)
+	case o.LR <= 0:
+		return fmt.Errorf("train: learning rate %g must be positive", o.LR)
+	case o.Dropout < 0 || o.Dropout >= 1:
+		return fmt.Errorf("train: dropout %g outside [0, 1)", o.Dropout)
+	}
+	if o.Shards < 1 {
+		o.Shards = 1
+	}
+	o.Shards = min(o.Shards, o.BatchSize)
+	return nil
+}
+
+// Data holds the token ids to train and validate on: two streams, each the
+// concatenation of its documents.
+type Data struct {
+	Train []int
+	Val   []int
+}
+
+// Trainer holds the parameters, the optimizer state and the workers of one
+// training run.
+type Trainer struct {
+	Opts    Options
+	Step    int       // optimizer steps done
+	Params  []float32 // flat parameter vector (layout order)
+	tensors []tensorInfo
+	p       *params
+	opt     *adamw
+	shards  []*worker
+	wteT    []float32
+	data    Data
+}
+
+// ErrData reports unusable training data.
+var ErrData = errors.New("train: data")
+
+// New returns a Trainer with freshly initialised parameters (seeded by
+// opts.Seed). It returns an error for invalid options, or ErrData when the
+// training stream is shorter than one sequence or holds a token id outside
+// the vocabulary.
+func New(opts Options, data Data) (*Trainer, error) {
+	if err := opts.validate(); err != nil {
+		return nil, err
+	}
+	c := opts.Config
+	for _, s := range [][]int{data.Train, data.Val} {
+		for i, id := range s {
+			if id < 0 || id >= c.VocabSize {
+				return nil, fmt.Errorf("%w: token %d at position %d is outside the vocabulary (%d)", ErrData, id, i, c.VocabSize)
+			}
+		}
+	}
+	if len(data.Train) < opts.SeqLen+1 {
+		return nil, fmt.Errorf("%w: %d training tokens, need at least seq_len+1 = %d", ErrData, len(data.Train), opts.SeqLen+1)
+	}
+	ts, n := layout(c)
+	t := &Trainer{Opts: opts, Params: make([]float32, n), tensors: ts, data: data}
+	t.p = bind(c, t.Params)
+	initParams(c, t.Params, opts.Seed)
+	t.opt = newAdamW(n, opts.Beta1, opts.Beta2, opts.AdamEps, opts.WeightDecay)
+	for s := 0; s < opts.Shards; s++ {
+		b := opts.BatchSize / opts.Shards
+		if s < opts.BatchSize%opts.Shards {
+			b++
+		}
+		w := newWorker(c, b, opts.SeqLen, true)
+		w.dropout = float32(opts.Dropout)
+		t.shards = append(t.shards, w)
+	}
+	t.wteT = make([]float32, c.NEmbd*c.VocabSize)
+	return t, nil
+}
+
+// NumParams is the number of trained parameters (tied head counted once).
+func (t *Trainer) NumParams() int { return len(t.Params) }
+
+// TokensPerStep is batch size × sequence length.
+func (t *Trainer) TokensPerStep() int { return t.Opts.BatchSize * t.Opts.SeqLen }
+
+// parallel runs fn(i) for i in [0,n) on up to GOMAXPROCS goroutines.
+func parallel(n int, fn func(i int)) {
+	procs := min(runtime.GOMAXPROCS(0), n)
+	if procs <= 1 {
+		for i := 0; i < n; i++ {
+			fn(i)
+		}
+		return
+	}
+	var wg sync.WaitGroup
+	next := make(chan int, n)
+	for i := 0; i < n; i++ {
+		next <- i
+	}
+	close(next)
+	for g := 0; g < procs; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				fn(i)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// batch draws the inputs and targets of step s: BatchSize windows of SeqLen+1
+// tokens at uniformly random offsets of the training stream, from a generator
+// seeded by (Seed, s).
+func (t *Trainer) batch(s int) (tok, tgt []int) {
+	T, B := t.Opts.SeqLen, t.Opts.BatchSize
+	r := rand.New(rand.NewPCG(t.Opts.Seed, uint64(s)+1))
+	tok, tgt = make([]int, B*T), make([]int, B*T)
+	for b := 0; b < B; b++ {
+		off := r.IntN(len(t.data.Train) - T)
+		copy(tok[b*T:(b+1)*T], t.data.Train[off:off+T])
+		copy(tgt[b*T:(b+1)*T], t.data.Train[off+1:off+T+1])
+	}
+	return tok, tgt
+}
+
+// StepResult describes one optimizer step.
+type StepResult struct {
+	Step     int     // the step number, from 1
+	Loss     float64 // mean cross-entropy of the batch, nats/token
+	LR       float64 // learning rate used
+	GradNorm float64 // global gradient L2 norm before clipping
+}
+
+// TrainStep runs one optimizer step: forward and backward on the shards in
+// parallel, gradient sum in shard order, clipping, AdamW.
+func (t *Trainer) TrainStep() StepResult {
+	tok, tgt := t.batch(t.Step)
+	c, T := t.Opts.Config, t.Opts.SeqLen
+	transpose(t.wteT, t.p.wte, c.VocabSize, c.NEmbd)
+	scale := 1 / float32(len(tgt))
+	starts := t.shardStarts()
+	parallel(len(t.shards), func(i int) {
+		w := t.shards[i]
+		lo, hi := starts[i]*T, (starts[i]+w.B)*T
+		clear(w.grad)
+		var drop *rand.Rand
+		if w.dropout > 0 {
+			drop = rand.New(rand.NewPCG(t.Opts.Seed^0x64726f70, uint64(t.Step)<<8|uint64(i)))
+		}
+		w.lossSum, w.lossCount = w.forward(t.p, t.wteT, tok[lo:hi], tgt[lo:hi], w.B, drop)
+		pd := float32(0)
+		if drop != nil {
+			pd = w.dropout
+		}
+		w.backward(t.p, tok[lo:hi], tgt[lo:hi], w.B, scale, pd)
+	})
+	grad := t.shards[0].grad
+	loss := t.shards[0].lossSum
+	for _, w := range t.shards[1:] {
+		addTo(grad, w.grad)
+		loss += w.lossSum
+	}
+	norm := clipGradNorm(grad, t.Opts.GradClip)
+	lr := learningRate(t.Step, t.Opts.WarmupSteps, t.Opts.Steps, t.Opts.LR, t.Opts.MinLRFrac)
+	t.opt.update(t.Params, grad, t.tensors, lr)
+	t.Step++
+	return StepResult{Step: t.Step, Loss: loss / float64(len(tgt)), LR: lr, GradNorm: norm}
+}
+
+func (t *Trainer) shardStarts() []int {
+	s := make([]int, len(t.shards))
+	for i := 1; i < len(s); i++ {
+		s[i] = s[i-1] + t.shards[i-1].B
+	}
+	return s
+}
+
+// Evaluate returns the mean cross-entropy (nats/token) of the model on a
+// token stream, cut into consecutive windows of SeqLen+1 tokens that overlap
+// by one: every token after the first is predicted once, from the tokens
+// before it in its window. It also returns the number of tokens scored (0,
+// with a NaN loss, for fewer than two tokens).
+func (t *Trainer) Evaluate(stream []int) (float64, int) {
+	T := t.Opts.SeqLen
+	var ws [][]int
+	for off := 0; off+1 < len(stream); off += T {
+		ws = append(ws, stream[off:min(off+T+1, len(stream))])
+	}
+	if len(ws) == 0 {
+		return math.NaN(), 0
+	}
+	return t.evaluateWindows(ws), len(stream) - 1
+}
+
+// evaluateWindows returns the mean cross-entropy over windows of at most
+// SeqLen+1 tokens, each scored on its own (every token after the first).
+func (t *Trainer) evaluateWindows(ws [][]int) float64 {
+	T := t.Opts.SeqLen
+	c := t.Opts.Config
+	transpose(t.wteT, t.p.wte, c.VocabSize, c.NEmbd)
+	sums := make([]float64, len(t.shards))
+	counts := make([]int, len(t.shards))
+	bsz := t.shards[len(t.shards)-1].B // the smallest shard
+	parallel(len(t.shards), func(i int) {
+		w := t.shards[i]
+		tok, tgt := make([]int, bsz*T), make([]int, bsz*T)
+		for first := i * bsz; first < len(ws); first += len(t.shards) * bsz {
+			bs := min(bsz, len(ws)-first)
+			for b := 0; b < bs; b++ {
+				win := ws[first+b]
+				for j := 0; j < T; j++ {
+					tok[b*T+j], tgt[b*T+j] = 0, -1
+					if j+1 < len(win) {
+						tok[b*T+j], tgt[b*T+j] = win[j], win[j+1]
+					}
+				}
+			}
+			s, k := w.forward(t.p, t.wteT, tok[:bs*T], tgt[:bs*T], bs, nil)
+			sums[i] += s
+			counts[i] += k
+		}
+	})
+	var sum float64
+	var count int
+	for i := range sums {
+		sum += sums[i]
+		count += counts[i]
+	}
+	return sum / float64(count)
+}
+
+// Weights returns a copy of the parameters as model.Weights (tied head).
+func (t *Trainer) Weights() model.Weights {
+	cp := func(s []float32) []float32 { return append([]float32(nil), s...) }
+	w := model.Weights{WTE: cp(t.p.wte), WPE: cp(t.p.wpe), LNFG: cp(t.p.lnfw), LNFB: cp(t.p.lnfb)}
+	for _, l := range t.p.layers {
+		w.Blocks = append(w.Blocks, model.Block{
+			LN1G: cp(l.ln1w), LN1B: cp(l.ln1b), AttnW: cp(l.attnw), AttnB: cp(l.attnb),
+			AttnProjW: cp(l.projw), AttnProjB: cp(l.projb), LN2G: cp(l.ln2w), LN2B: cp(l.ln2b),
+			FCW: cp(l.fcw), FCB: cp(l.fcb), MLPProjW: cp(l.fcprojw), MLPProjB: cp(l.fcprojb),
+		})
+	}
+	return w
+}

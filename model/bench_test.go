@@ -124,3 +124,32 @@ func BenchmarkRunRecorded64x64(b *testing.B) {
 	}
 	b.ReportMetric(float64(64*b.N)/b.Elapsed().Seconds(), "decode-tokens/s")
 }
+
+// BenchmarkDecode128Recorded is BenchmarkDecode128 with the full Trace
+// recorder attached (attention, residual norms, logit lens, candidates).
+func BenchmarkDecode128Recorded(b *testing.B) {
+	m := *getBenchModel(b)
+	tok, err := bpe.Load(testref.Path(b, "gpt2-tiny-random", "vocab.json"), testref.Path(b, "gpt2-tiny-random", "merges.txt"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	m.Tokenizer = tok
+	s, _ := NewSampler(SamplingParams{Temperature: 1, TopP: 1}, 1)
+	tr := &Trace{}
+	rec := newTraceRecorder(&m, tr, TraceOptions{}.withDefaults())
+	r := NewRunner(&m, s, rec)
+	if err := r.Prefill(benchIDs(128, m.Config.VocabSize)); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		r.cache.Len = 128
+		r.tokens = r.tokens[:128]
+		tr.Steps = tr.Steps[:0]
+		if _, err := r.Step(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "tokens/s")
+}

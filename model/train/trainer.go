@@ -331,3 +331,16 @@ func (t *Trainer) Weights() model.Weights {
 	}
 	return w
 }
+
+// Logits runs the trained model (no dropout) over ids (at most SeqLen of
+// them) and returns the logits of every position, [len(ids)][vocab_size],
+// in a new slice. It is the trainer's view of the model, against which the
+// engine's forward pass is checked.
+func (t *Trainer) Logits(ids []int) []float32 {
+	c := t.Opts.Config
+	ids = ids[:min(len(ids), t.Opts.SeqLen)]
+	w := newWorker(c, 1, len(ids), false)
+	transpose(t.wteT, t.p.wte, c.VocabSize, c.NEmbd)
+	w.forward(t.p, t.wteT, ids, nil, 1, nil)
+	return append([]float32(nil), w.logits[:len(ids)*c.VocabSize]...)
+}

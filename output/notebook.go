@@ -119,8 +119,10 @@ type Chart struct {
 	// only be ECharts string templates), and no go-echarts "__f__" function
 	// markers are honoured. Empty means no interactive chart.
 	Option json.RawMessage
-	// Height is the chart's height in CSS pixels; 0 means 400. The width is
-	// the page column's (about 960 px).
+	// Height is the chart's height in CSS pixels; 0 means 400 for an
+	// interactive chart and the image's own size for a static one (a static
+	// image with a Height is scaled to it, pixels kept square and crisp). The
+	// width is the page column's (about 920 px) for interactive charts.
 	Height int
 	// SVG is an optional static rendering (e.g. gonum/plot's vgsvg), an SVG
 	// document. Used by the ipynb writer, WriteFigures, and by the HTML page

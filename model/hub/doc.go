@@ -27,7 +27,8 @@
 // SHA-256, and only then renames it into place. Snapshot symlinks and
 // refs/<revision> are written after every file of the checkpoint has been
 // verified, so a reader never sees a partial or corrupt checkpoint. The token
-// is sent only to the endpoint's own host, never to a CDN it redirects to.
+// is sent only to the endpoint's own host and the Hub's (huggingface.co,
+// hf.co), never to a CDN it redirects to.
 //
 // Nothing here downloads silently: Resolve only reads the cache, and Pull
 // honours offline mode (PullOptions.Offline or HF_HUB_OFFLINE=1).

@@ -32,6 +32,13 @@ func (e *transientError) Unwrap() error { return e.err }
 
 func transient(err error) error { return &transientError{err} }
 
+// netError is a failure to get any HTTP answer (DNS, connect, TLS, a
+// dropped connection before the headers).
+type netError struct{ err error }
+
+func (e *netError) Error() string { return e.err.Error() }
+func (e *netError) Unwrap() error { return e.err }
+
 // notFoundError is a 404 (or the hub's X-Error-Code saying "not found").
 // entry is set when the repository exists but the file does not.
 type notFoundError struct {

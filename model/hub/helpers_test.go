@@ -59,7 +59,7 @@ func gpt2Files() map[string][]byte {
 }
 
 func gpt2Repo() hubtest.Repo {
-	return hubtest.Repo{ID: "openai-community/gpt2", Aliases: []string{"gpt2"}, Commit: commitA, Files: gpt2Files()}
+	return hubtest.Repo{ID: "openai-community/gpt2", Aliases: []string{"gpt2"}, Commit: commitA, Files: gpt2Files(), ResolveCache: true}
 }
 
 // testOptions pulls from srv into a fresh cache with an empty environment

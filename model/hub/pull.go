@@ -37,8 +37,10 @@ type PullOptions struct {
 	// "https://hf-mirror.com". "" means $HF_ENDPOINT, else DefaultEndpoint.
 	Endpoint string
 	// Token is a Hugging Face access token, sent as "Authorization: Bearer"
-	// to the endpoint's host only (never to a host it redirects to). It is
-	// never printed, and is redacted from error messages. "" means $HF_TOKEN,
+	// only to the endpoint's origin and to the Hub itself (https://huggingface.co,
+	// https://hf.co, where a mirror may redirect), never to a CDN or any
+	// other host a redirect leads to. It is never printed, and is redacted
+	// from error messages. "" means $HF_TOKEN,
 	// else $HUGGING_FACE_HUB_TOKEN, else the file $HF_TOKEN_PATH or
 	// $HF_HOME/token that "huggingface-cli login" writes, else no token.
 	Token string
@@ -82,9 +84,11 @@ type PullOptions struct {
 // {endpoint}/{repo}/resolve/{revision}/{file}, takes the commit (X-Repo-Commit),
 // the blob name (X-Linked-Etag for LFS files, which is their SHA-256, else
 // ETag) and the size (X-Linked-Size, else Content-Length), and downloads only
-// when blobs/<etag> is not already there with that size. All files after the
-// first are requested at the commit the first one reported, so a branch
-// moving mid-pull cannot mix two versions.
+// when blobs/<etag> is not already there with that size. The HEAD request
+// follows the hub's own redirects (renamed repos, /api/resolve-cache/…) but
+// not the LFS redirect to a CDN, whose headers describe the file. Every
+// download and every file after the first is requested at the commit the
+// first HEAD reported, so a branch moving mid-pull cannot mix two versions.
 //
 // A download goes to blobs/<etag>.incomplete, resumes with an HTTP Range
 // request (If-Range guarded) after a dropped connection, and is renamed into
@@ -258,10 +262,32 @@ func redirectlessClient(c *http.Client) *http.Client {
 	return &cc
 }
 
-// sameOrigin reports whether u is on the endpoint's scheme and host:port,
-// the only place the token is sent.
+// sameOrigin reports whether u is on the endpoint's scheme and host:port.
 func sameOrigin(u, endpoint *url.URL) bool {
 	return strings.EqualFold(u.Scheme, endpoint.Scheme) && strings.EqualFold(u.Host, endpoint.Host)
+}
+
+// hubHosts are the Hugging Face Hub's own hosts (https only). A mirror given
+// as the endpoint may redirect to them (hf-mirror.com does).
+var hubHosts = []string{"huggingface.co", "hf.co"}
+
+// isHub reports whether u is the endpoint's origin or the Hugging Face Hub
+// itself: the only places the token is sent, and the only redirects a HEAD
+// request follows. CDN hosts (cdn-lfs.hf.co, cas-bridge.xethub.hf.co, or
+// any other) are not.
+func (p *puller) isHub(u *url.URL) bool {
+	if sameOrigin(u, p.endpoint) {
+		return true
+	}
+	if !strings.EqualFold(u.Scheme, "https") || u.Port() != "" && u.Port() != "443" {
+		return false
+	}
+	for _, h := range hubHosts {
+		if strings.EqualFold(u.Hostname(), h) {
+			return true
+		}
+	}
+	return false
 }
 
 // pull runs the download; see Pull.
@@ -296,6 +322,16 @@ func (p *puller) pull(ctx context.Context, repos []string) (string, error) {
 	}
 
 	cfg, err := get(p.rev, fileConfig)
+	var ne *netError
+	if errors.As(err, &ne) && ctx.Err() == nil {
+		// The hub is unreachable. Like huggingface_hub, fall back to a
+		// complete cached snapshot of the revision, saying so.
+		if dir, _, cerr := findCached(p.cache, repos, p.rev); cerr == nil {
+			p.prog.note("cannot reach %s (%v); using the cached snapshot %s", p.endpoint, ne.err, dir)
+			return dir, nil
+		}
+		return "", fmt.Errorf("%w; check the network connection, or set HF_ENDPOINT to a reachable mirror", err)
+	}
 	if err != nil {
 		return "", err
 	}
@@ -404,12 +440,16 @@ func (p *puller) do(ctx context.Context, method, rawURL string, hdr http.Header,
 			req.Header[k] = v
 		}
 		req.Header.Set("User-Agent", userAgent)
-		if p.token != "" && sameOrigin(u, p.endpoint) {
+		if p.token != "" && p.isHub(u) {
 			req.Header.Set("Authorization", "Bearer "+p.token)
 		}
 		resp, err := p.client.Do(req)
 		if err != nil {
-			return nil, transient(err)
+			var dns *net.DNSError
+			if errors.As(err, &dns) && dns.IsNotFound && ctx.Err() == nil {
+				return nil, &netError{err} // retrying will not make the name exist
+			}
+			return nil, transient(&netError{err})
 		}
 		if resp.StatusCode < 300 || resp.StatusCode > 399 || resp.StatusCode == http.StatusNotModified {
 			return resp, nil
@@ -434,11 +474,16 @@ func (p *puller) do(ctx context.Context, method, rawURL string, hdr http.Header,
 func (p *puller) head(ctx context.Context, rev, file string) (fileMeta, error) {
 	m := fileMeta{file: file, rev: rev, url: p.fileURL(rev, file), size: -1}
 	err := p.retry(ctx, file, func() (bool, error) {
+		commit := ""
 		resp, err := p.do(ctx, http.MethodHead, m.url, identityHeader(), func(r *http.Response, loc *url.URL) bool {
-			// Follow the hub's own redirects (renamed repos: gpt2 →
-			// openai-community/gpt2) but stop at the LFS redirect to the
-			// CDN, whose headers describe the file.
-			return r.Header.Get("X-Linked-Etag") == "" && r.Header.Get("X-Repo-Commit") == "" && sameOrigin(loc, p.endpoint)
+			// Follow the hub's own redirects (a renamed repo, gpt2 →
+			// openai-community/gpt2; /api/resolve-cache/… for regular
+			// files; a mirror sending us to huggingface.co) but stop at the
+			// LFS redirect to the CDN: its headers describe the file.
+			if c := r.Header.Get("X-Repo-Commit"); c != "" {
+				commit = c
+			}
+			return r.Header.Get("X-Linked-Etag") == "" && p.isHub(loc)
 		})
 		if err != nil {
 			return false, fmt.Errorf("%s: %w", p.where(file), err)
@@ -447,8 +492,16 @@ func (p *puller) head(ctx context.Context, rev, file string) (fileMeta, error) {
 		if resp.StatusCode >= 400 {
 			return false, p.statusError(resp, file)
 		}
+		if resp.Header.Get("X-Repo-Commit") == "" && commit != "" {
+			resp.Header.Set("X-Repo-Commit", commit) // said on an earlier hop only
+		}
 		return false, p.parseMeta(resp, &m)
 	})
+	if err == nil {
+		// Download exactly the commit the HEAD answer described, even if
+		// the branch moves meanwhile.
+		m.url = p.fileURL(m.commit, file)
+	}
 	return m, err
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -26,10 +27,17 @@ func TestPullFresh(t *testing.T) {
 
 	// The first file is asked for at the branch, the rest at its commit.
 	var heads []string
+	cacheHops := 0
 	for _, r := range srv.Requests() {
-		if r.Server == "hub" && r.Method == "HEAD" {
+		switch {
+		case r.Server == "hub" && r.Method == "HEAD" && strings.Contains(r.Path, "/resolve/"):
 			heads = append(heads, r.Path)
+		case strings.HasPrefix(r.Path, "/api/resolve-cache/"):
+			cacheHops++
 		}
+	}
+	if cacheHops != 6 { // HEAD and GET of config.json, vocab.json, merges.txt
+		t.Errorf("%d requests followed the hub's resolve-cache redirect, want 6", cacheHops)
 	}
 	want := []string{
 		"/openai-community/gpt2/resolve/main/config.json",
@@ -209,8 +217,14 @@ func TestPullSecondPullDownloadsNothing(t *testing.T) {
 	if n := srv.Count("", "GET"); n != 0 {
 		t.Errorf("second pull sent %d GETs, want 0", n)
 	}
-	if n := srv.Count("hub", "HEAD"); n != 4 {
-		t.Errorf("second pull sent %d HEADs, want 4 (one per file, to see whether main moved)", n)
+	heads := 0
+	for _, r := range srv.Requests() {
+		if r.Method == "HEAD" && strings.Contains(r.Path, "/resolve/") {
+			heads++
+		}
+	}
+	if heads != 4 {
+		t.Errorf("second pull sent %d HEADs to resolve URLs, want 4 (one per file, to see whether main moved)", heads)
 	}
 
 	// A commit hash never changes: no request at all.
@@ -523,6 +537,29 @@ func TestPullGivesUpAfterRetries(t *testing.T) {
 	}
 }
 
+func TestPullFallsBackToCacheWhenHubUnreachable(t *testing.T) {
+	srv := hubtest.NewServer(t, gpt2Repo())
+	opts, progress := testOptions(t, srv)
+	dir, err := Pull(context.Background(), "gpt2", opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts.Endpoint = "http://127.0.0.1:1" // nothing listens there
+	opts.Retries = 1
+	got, err := Pull(context.Background(), "gpt2", opts)
+	if err != nil || got != dir {
+		t.Fatalf("Pull with the hub unreachable = %s, %v; want the cached %s", got, err, dir)
+	}
+	if !strings.Contains(progress.String(), "cannot reach http://127.0.0.1:1") {
+		t.Errorf("progress does not say the hub was unreachable:\n%s", progress)
+	}
+	// Another revision is not cached: the error says what to check.
+	opts.Revision = "v2"
+	if _, err := Pull(context.Background(), "gpt2", opts); err == nil || !strings.Contains(err.Error(), "check the network") {
+		t.Errorf("err = %v, want advice to check the network", err)
+	}
+}
+
 func TestPullCanceled(t *testing.T) {
 	srv := hubtest.NewServer(t, gpt2Repo())
 	opts, _ := testOptions(t, srv)
@@ -530,6 +567,33 @@ func TestPullCanceled(t *testing.T) {
 	cancel()
 	if _, err := Pull(ctx, "gpt2", opts); !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+}
+
+func TestIsHub(t *testing.T) {
+	p := &puller{}
+	p.endpoint, _ = parseEndpoint("http://127.0.0.1:8080")
+	tests := []struct {
+		url  string
+		want bool
+	}{
+		{"http://127.0.0.1:8080/gpt2/resolve/main/config.json", true},
+		{"http://127.0.0.1:9090/cdn/x", false},
+		{"https://127.0.0.1:8080/x", false},
+		{"https://huggingface.co/gpt2/resolve/main/config.json", true},
+		{"https://HF.co/x", true},
+		{"https://huggingface.co:443/x", true},
+		{"http://huggingface.co/x", false},
+		{"https://huggingface.co:8443/x", false},
+		{"https://cdn-lfs.hf.co/repos/x", false},
+		{"https://cas-bridge.xethub.hf.co/x", false},
+		{"https://huggingface.co.evil.example/x", false},
+	}
+	for _, tt := range tests {
+		u, _ := url.Parse(tt.url)
+		if got := p.isHub(u); got != tt.want {
+			t.Errorf("isHub(%s) = %v, want %v", tt.url, got, tt.want)
+		}
 	}
 }
 

@@ -10,6 +10,8 @@
 // repo may have aliases that the hub redirects (307, relative Location) to
 // the repo's id, as it does for gpt2 → openai-community/gpt2. Errors carry
 // X-Error-Code (RepoNotFound, RevisionNotFound, EntryNotFound, GatedRepo).
+// With Repo.ResolveCache, regular files take one more relative redirect to
+// /api/resolve-cache/…, which needs its query string.
 // Both servers honour Range and If-Range (net/http.ServeContent).
 //
 // Faults can be injected: drop a file's connection half-way (the server
@@ -40,6 +42,13 @@ type Repo struct {
 	Commit  string            // commit hash the revisions point to (40 hex digits)
 	Refs    []string          // branch and tag names besides "main"
 	Files   map[string][]byte // file name → contents
+
+	// ResolveCache makes regular files answer with 307 to a relative
+	// /api/resolve-cache/models/{id}/{commit}/{file}?…&etag=… URL, as the
+	// hub does for public repos with a namespace; the metadata headers are
+	// on that final answer. Without it they are served directly, as the
+	// hub does for gated and private repos.
+	ResolveCache bool
 }
 
 // Request is one request either server received.
@@ -187,6 +196,10 @@ func (s *Server) serveHub(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	esc := r.URL.EscapedPath()
+	if strings.HasPrefix(esc, "/api/resolve-cache/models/") {
+		s.serveResolveCache(w, r)
+		return
+	}
 	before, after, ok := strings.Cut(esc, "/resolve/")
 	if !ok {
 		http.NotFound(w, r)
@@ -250,6 +263,42 @@ func (s *Server) serveHub(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusFound)
 		return
 	}
+	if repo.ResolveCache {
+		w.Header().Del("X-Repo-Commit")
+		w.Header().Set("Location", "/api/resolve-cache/models/"+repo.ID+"/"+repo.Commit+"/"+escFile+
+			"?"+url.QueryEscape(esc)+"=&etag=%22"+GitBlobSHA1(data)+"%22")
+		w.WriteHeader(http.StatusTemporaryRedirect)
+		return
+	}
+	w.Header().Set("ETag", `"`+GitBlobSHA1(data)+`"`)
+	http.ServeContent(w, r, file, modTime, bytes.NewReader(data))
+}
+
+// serveResolveCache answers /api/resolve-cache/models/{repo}/{commit}/{file}?…&etag=…
+func (s *Server) serveResolveCache(w http.ResponseWriter, r *http.Request) {
+	parts := strings.Split(strings.TrimPrefix(r.URL.Path, "/api/resolve-cache/models/"), "/")
+	if len(parts) < 3 {
+		http.NotFound(w, r)
+		return
+	}
+	id, commit, file := strings.Join(parts[:len(parts)-2], "/"), parts[len(parts)-2], parts[len(parts)-1]
+	s.mu.Lock()
+	repo := s.repos[id]
+	s.mu.Unlock()
+	if repo == nil || repo.Commit != commit {
+		http.NotFound(w, r)
+		return
+	}
+	data, ok := repo.Files[file]
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	if r.URL.Query().Get("etag") != `"`+GitBlobSHA1(data)+`"` {
+		http.Error(w, "resolve-cache URL without its etag query", http.StatusBadRequest)
+		return
+	}
+	w.Header().Set("X-Repo-Commit", repo.Commit)
 	w.Header().Set("ETag", `"`+GitBlobSHA1(data)+`"`)
 	http.ServeContent(w, r, file, modTime, bytes.NewReader(data))
 }

@@ -1,0 +1,119 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/gptviz/gptviz/internal/testref"
+	"github.com/gptviz/gptviz/model/hub/hubtest"
+)
+
+const pullCommit = "0123456789abcdef0123456789abcdef01234567"
+
+// pullEnv points the Hugging Face variables at a fresh cache and away from
+// the real environment.
+func pullEnv(t *testing.T) string {
+	t.Helper()
+	cache := t.TempDir()
+	t.Setenv("HF_HUB_CACHE", cache)
+	for _, k := range []string{"HF_ENDPOINT", "HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "HF_HUB_OFFLINE"} {
+		t.Setenv(k, "")
+	}
+	t.Setenv("HF_TOKEN_PATH", filepath.Join(cache, "no-token"))
+	return cache
+}
+
+// referenceRepo serves ../shared/reference/gpt2-tiny-random as
+// openai-community/gpt2.
+func referenceRepo(t *testing.T) hubtest.Repo {
+	t.Helper()
+	files := map[string][]byte{}
+	for _, f := range []string{"config.json", "vocab.json", "merges.txt", "model.safetensors"} {
+		b, err := os.ReadFile(testref.Path(t, "gpt2-tiny-random", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		files[f] = b
+	}
+	return hubtest.Repo{ID: "openai-community/gpt2", Aliases: []string{"gpt2"}, Commit: pullCommit, Files: files, ResolveCache: true}
+}
+
+func TestPullThenTokens(t *testing.T) {
+	cache := pullEnv(t)
+	srv := hubtest.NewServer(t, referenceRepo(t))
+
+	stdout, stderr, code := gptviz(t, "pull", "--endpoint", srv.URL, "gpt2")
+	if code != 0 {
+		t.Fatalf("pull: exit %d: %s", code, stderr)
+	}
+	want := filepath.Join(cache, "models--gpt2", "snapshots", pullCommit)
+	if stdout != want+"\n" {
+		t.Errorf("pull printed %q, want %q", stdout, want+"\n")
+	}
+	if !strings.Contains(stderr, "downloaded model.safetensors: 6.58 MB") {
+		t.Errorf("stderr lacks the download line:\n%s", stderr)
+	}
+
+	// The pulled model is found by name, without the network.
+	t.Setenv("HF_HUB_OFFLINE", "1")
+	srv.Reset()
+	stdout, stderr, code = gptviz(t, "tokens", "--model", "gpt2", "Hello world")
+	if code != 0 {
+		t.Fatalf("tokens --model gpt2: exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stdout, "15496") {
+		t.Errorf("tokens output lacks id 15496 (Hello):\n%s", stdout)
+	}
+	if n := srv.Count("", ""); n != 0 {
+		t.Errorf("tokens --model gpt2 sent %d requests to the hub", n)
+	}
+}
+
+func TestPullErrors(t *testing.T) {
+	srv := hubtest.NewServer(t, referenceRepo(t))
+	srv.Token = "hf_cliSECRETtoken42"
+	tests := []struct {
+		name string
+		args []string
+		env  map[string]string
+		code int
+		want []string
+	}{
+		{"help", []string{"pull", "--help"}, nil, 0, []string{"Usage: gptviz pull NAME", "gpt2-xl", "--revision", "HF_ENDPOINT"}},
+		{"no name", []string{"pull"}, nil, 2, []string{"exactly one model NAME"}},
+		{"two names", []string{"pull", "gpt2", "gpt2-xl"}, nil, 2, []string{"exactly one model NAME"}},
+		{"path as name", []string{"pull", "../models/gpt2"}, nil, 2, []string{"not a Hugging Face repo id"}},
+		{"bad revision", []string{"pull", "gpt2", "--revision", "../../x"}, nil, 2, []string{"revision", ".."}},
+		{"bad endpoint", []string{"pull", "gpt2", "--endpoint", "ftp://example.com"}, nil, 2, []string{"endpoint"}},
+		{"unknown flag", []string{"pull", "--frobnicate", "gpt2"}, nil, 2, []string{"frobnicate"}},
+		{"offline, not cached", []string{"pull", "--offline", "gpt2"}, nil, 1, []string{"offline mode is on", "models--gpt2"}},
+		{"HF_HUB_OFFLINE, not cached", []string{"pull", "gpt2"}, map[string]string{"HF_HUB_OFFLINE": "1"}, 1, []string{"offline mode is on"}},
+		{"no token", []string{"pull", "--endpoint", srv.URL, "gpt2"}, nil, 1, []string{"HF_TOKEN", "token is needed"}},
+		{"wrong token", []string{"pull", "--endpoint", srv.URL, "gpt2"}, map[string]string{"HF_TOKEN": "hf_cliWRONGtoken99"}, 1, []string{"HF_TOKEN", "lacks access"}},
+		{"missing repo", []string{"pull", "--endpoint", srv.URL, "someone/nothing"}, nil, 1, []string{"someone/nothing", "not found"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			pullEnv(t)
+			for k, v := range tt.env {
+				t.Setenv(k, v)
+			}
+			stdout, stderr, code := gptviz(t, tt.args...)
+			if code != tt.code {
+				t.Errorf("exit %d, want %d\nstdout: %s\nstderr: %s", code, tt.code, stdout, stderr)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(stdout+stderr, w) {
+					t.Errorf("output lacks %q:\n%s%s", w, stdout, stderr)
+				}
+			}
+			for _, secret := range []string{"hf_cliSECRETtoken42", "hf_cliWRONGtoken99"} {
+				if strings.Contains(stdout+stderr, secret) {
+					t.Errorf("a token appears in the output")
+				}
+			}
+		})
+	}
+}

@@ -159,3 +159,39 @@ func TestBrowserAdversarial(t *testing.T) {
 	}
 	p.AssertClean(t)
 }
+
+// TestBrowserCSP shows the page's Content-Security-Policy at work: a script
+// injected at run time does not run, and a remote image is not loaded, even
+// if some text had escaped the escaping.
+func TestBrowserCSP(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test skipped in -short mode")
+	}
+	p := browsertest.Open(t, writePage(t, &Notebook{Cells: []Cell{MarkdownCell("csp")}}, "csp.html"))
+	var ran bool
+	if err := p.Eval(`(function () {
+  var s = document.createElement("script");
+  s.textContent = "window.__ran = true";
+  document.body.appendChild(s);
+  var d = document.createElement("div");
+  d.innerHTML = '<img src="x" onerror="window.__ran = true">';
+  document.body.appendChild(d);
+  var i = document.createElement("img");
+  i.src = "https://example.com/x.png";
+  document.body.appendChild(i);
+  return new Promise(function (r) { setTimeout(function () { r(window.__ran === true); }, 300); });
+})()`, &ran); err != nil {
+		t.Fatal(err)
+	}
+	if ran {
+		t.Error("an injected script or handler ran despite the CSP")
+	}
+	// The browser reports the image request (and its blocking); the console
+	// says why.
+	errs := strings.Join(p.ConsoleErrors(), "\n")
+	for _, want := range []string{"Executing inline script violates", "Executing inline event handler violates", "Loading the image 'https://example.com/x.png' violates"} {
+		if !strings.Contains(errs, want) {
+			t.Errorf("console errors lack %q:\n%s", want, errs)
+		}
+	}
+}

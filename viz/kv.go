@@ -1,0 +1,248 @@
+package viz
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+
+	"github.com/go-echarts/go-echarts/v2/charts"
+	"github.com/go-echarts/go-echarts/v2/opts"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+
+	"github.com/gptviz/gptviz/model"
+)
+
+// KVFormula is the size of a float32 KV cache in words.
+const KVFormula = "bytes = 2 (keys and values) × n_layer × positions × n_embd × 4 (bytes per float32)"
+
+// KVBytes returns the size in bytes of a float32 KV cache holding positions
+// positions for every layer: 2 × n_layer × positions × n_embd × 4. Keys and
+// values are each [n_layer][n_head][positions][d_head], and n_head × d_head =
+// n_embd (Radford et al. 2019; Pope et al. 2022, "Efficiently Scaling
+// Transformer Inference", §2).
+func KVBytes(cfg model.Config, positions int) int64 {
+	return 2 * int64(cfg.NLayer) * int64(positions) * int64(cfg.NEmbd) * 4
+}
+
+// KVFormulaFor is KVFormula with the numbers of one step filled in, e.g.
+// "2 × 12 × 128 × 768 × 4 = 9,437,184 bytes (9.44 MB)".
+func KVFormulaFor(cfg model.Config, positions int) string {
+	b := KVBytes(cfg, positions)
+	return fmt.Sprintf("2 × %d × %d × %d × 4 = %s bytes (%s MB)", cfg.NLayer, positions, cfg.NEmbd, formatBytes(b), fmtSig(float64(b)/1e6, 3))
+}
+
+// stepPositions is the number of cached positions after a step: the largest
+// over layers.
+func stepPositions(st model.Step) int {
+	n := 0
+	for _, p := range st.KV.Positions {
+		n = max(n, p)
+	}
+	return n
+}
+
+// KVSize charts the KV cache's size after every step (prefill = step 0) as a
+// line of bytes (left axis) and cached positions (right axis). The subtitle
+// gives the formula, bytes = 2 × n_layer × positions × n_embd × 4, with the
+// last step's numbers; a marker shows the first step at which a token left
+// the full context window. ID "kv-bytes". It returns an error wrapping
+// ErrNoData when the trace has no steps.
+func KVSize(tr *model.Trace) (*Chart, error) {
+	if len(tr.Steps) == 0 {
+		return nil, fmt.Errorf("KV cache size: steps: %w", ErrNoData)
+	}
+	n := len(tr.Steps)
+	labels := make([]string, n)
+	bytes, pos := make([]float64, n), make([]float64, n)
+	for i, st := range tr.Steps {
+		labels[i] = strconv.Itoa(st.Index)
+		if st.Kind == "prefill" {
+			labels[i] += " prefill"
+		}
+		bytes[i], pos[i] = float64(st.KV.Bytes), float64(stepPositions(st))
+	}
+	last := tr.Steps[n-1]
+	sub := KVFormula + "\nafter the last step: " + KVFormulaFor(tr.Model.Config, stepPositions(last))
+	if rec := KVBytes(tr.Model.Config, stepPositions(last)); rec != last.KV.Bytes {
+		sub += fmt.Sprintf(" (the trace records %s bytes)", formatBytes(last.KV.Bytes))
+	}
+	const bName, pName = "KV cache (bytes)", "cached positions"
+	line := charts.NewLine()
+	line.SetGlobalOptions(
+		charts.WithTitleOpts(opts.Title{Subtitle: sub}),
+		charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: "axis"}),
+		charts.WithLegendOpts(opts.Legend{Show: opts.Bool(true), Right: "10", Top: "40"}),
+		charts.WithGridOpts(opts.Grid{Left: "90", Right: "70", Top: "90", Bottom: "60"}),
+		charts.WithXAxisOpts(opts.XAxis{Type: "category", Name: "step", AxisLabel: &opts.AxisLabel{Show: opts.Bool(true)}}),
+		charts.WithYAxisOpts(opts.YAxis{Type: "value", Name: "bytes", Min: 0, AxisLabel: &opts.AxisLabel{Show: opts.Bool(true)}}),
+	)
+	line.SetXAxis(labels)
+	line.ExtendYAxis(opts.YAxis{Type: "value", Name: "positions", Min: 0, AxisLabel: &opts.AxisLabel{Show: opts.Bool(true)}, SplitLine: &opts.SplitLine{Show: opts.Bool(false)}})
+	bOpts := []charts.SeriesOpts{charts.WithItemStyleOpts(opts.ItemStyle{Color: "#3182bd"}), charts.WithAreaStyleOpts(opts.AreaStyle{Opacity: opts.Float(0.15)})}
+	if len(tr.Evictions) > 0 {
+		first := tr.Evictions[0]
+		for i, st := range tr.Steps {
+			if st.Index == first.Step {
+				bOpts = append(bOpts, charts.WithMarkLineNameXAxisItemOpts(opts.MarkLineNameXAxisItem{
+					Name: "context window full: the oldest token leaves", XAxis: labels[i],
+				}), charts.WithMarkLineStyleOpts(opts.MarkLineStyle{Label: &opts.Label{Show: opts.Bool(true), Formatter: "{b}"}}))
+				break
+			}
+		}
+	}
+	line.AddSeries(bName, nil, bOpts...)
+	line.AddSeries(pName, nil, charts.WithItemStyleOpts(opts.ItemStyle{Color: "#9e9ac8"}), charts.WithLineStyleOpts(opts.LineStyle{Type: "dashed"}),
+		charts.WithSeriesOpts(func(s *charts.SingleSeries) { s.YAxisIndex = 1 }))
+	tree, err := treeOf(line)
+	if err != nil {
+		return nil, fmt.Errorf("KV cache size: %w", err)
+	}
+	xa := objAt(tree, "xAxis", 0)
+	xa["nameLocation"], xa["nameGap"] = "middle", 28
+	objAt(tree, "series", 0)["data"] = nums{V: bytes, Digits: 15}
+	objAt(tree, "series", 1)["data"] = nums{V: pos, Digits: 15}
+	option, err := jsonOf(tree)
+	if err != nil {
+		return nil, fmt.Errorf("KV cache size: %w", err)
+	}
+	c := &Chart{ID: "kv-bytes", Title: "KV cache size after each step", Subtitle: sub, Option: option, Height: 360}
+	c.static = &staticFig{w: 8 * vg.Inch, h: 4 * vg.Inch, draw: func(dc draw.Canvas) error {
+		p := newPlot(c.Title+"\n"+KVFormula+"\n"+KVFormulaFor(tr.Model.Config, stepPositions(last)), "step", "bytes")
+		l, err := plotter.NewLine(linePoints(bytes))
+		if err != nil {
+			return err
+		}
+		l.Color = hexColor("#3182bd")
+		p.Add(l)
+		p.X.Tick.Marker = indexTicker(labels, 30)
+		p.Y.Min = 0
+		p.Draw(dc)
+		return nil
+	}}
+	return c, nil
+}
+
+// KVHeatmap charts what the KV cache of one layer and head holds at the end
+// of the run: the cached keys (left) and values (right), rows = cached
+// positions (labelled "position token"), columns = the d_head dimensions.
+// The colour scale is diverging and symmetric around 0, its range ±max|x|
+// taken from the data. More than MaxSide positions are block-averaged. ID
+// "kv-l{layer}-h{head}". Errors wrap ErrRange for indices outside the model
+// and ErrNoData when the trace did not record that layer's cache.
+func KVHeatmap(tr *model.Trace, layer, head int) (*Chart, error) {
+	if err := checkLayerHead(tr, layer, head); err != nil {
+		return nil, fmt.Errorf("KV cache heatmap: %w", err)
+	}
+	var kv *model.LayerKV
+	var have []int
+	for i := range tr.Cache {
+		have = append(have, tr.Cache[i].Layer)
+		if tr.Cache[i].Layer == layer {
+			kv = &tr.Cache[i]
+		}
+	}
+	if kv == nil {
+		return nil, fmt.Errorf("KV cache heatmap: layer %d (recorded: %v): %w", layer, have, ErrNoData)
+	}
+	if head >= len(kv.Keys) || head >= len(kv.Values) || len(kv.Keys[head]) == 0 {
+		return nil, fmt.Errorf("KV cache heatmap: layer %d, head %d: %w", layer, head, ErrNoData)
+	}
+	keys, vals := kv.Keys[head], kv.Values[head]
+	nPos := max(len(keys), len(vals))
+	dHead := 0
+	for _, r := range keys {
+		dHead = max(dHead, len(r))
+	}
+	rs, cs := strideFor(nPos, MaxSide), strideFor(dHead, MaxSide)
+	fill := func(rows [][]float32) *matrix {
+		m := newMatrix(nPos, dHead, rs, cs)
+		for p, r := range rows {
+			for d, v := range r {
+				m.add(p, d, float64(v))
+			}
+		}
+		m.rowStart = kv.WindowStart
+		m.rowLabels = positionLabels(tr, kv.WindowStart, m.rows, rs, kv.WindowStart+nPos)
+		m.colLabels = make([]string, m.cols)
+		for i := range m.colLabels {
+			m.colLabels[i] = "dim " + strconv.Itoa(i*cs)
+		}
+		return m
+	}
+	mk, mv := fill(keys), fill(vals)
+	lo1, hi1 := mk.minMax()
+	lo2, hi2 := mv.minMax()
+	lim := sig(max(math.Abs(lo1), math.Abs(hi1), math.Abs(lo2), math.Abs(hi2)), 3)
+	if lim == 0 || math.IsNaN(lim) {
+		lim = 1
+	}
+	title := fmt.Sprintf("KV cache, layer %d, head %d: keys and values of each cached position", layer, head)
+	sub := fmt.Sprintf("rows: cached positions · columns: the %d dimensions of one head (d_head) · blue < 0 < red, range ±%s from the data", dHead, fmtSig(lim, 3))
+	var notes []string
+	if rs > 1 {
+		sub += fmt.Sprintf("\ndownsampled: each row averages %d positions", rs)
+		notes = append(notes, fmt.Sprintf("%s: %s cached positions are more than %d, so each row is the average of %d positions.", title, formatBytes(int64(nPos)), MaxSide, rs))
+	}
+
+	hm := charts.NewHeatMap()
+	hm.SetGlobalOptions(
+		charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: "item"}),
+		charts.WithLegendOpts(opts.Legend{Show: opts.Bool(false)}),
+		charts.WithGridOpts(
+			opts.Grid{Left: "130", Width: "36%", Top: "80", Bottom: "50"},
+			opts.Grid{Left: "56%", Width: "36%", Top: "80", Bottom: "50"},
+		),
+		charts.WithVisualMapOpts(opts.VisualMap{
+			Type: "continuous", Calculable: opts.Bool(true), Min: float32(-lim), Max: float32(lim),
+			Right: "5", Top: "middle", InRange: &opts.VisualMapInRange{Color: divStops},
+		}),
+	)
+	lbl := &opts.AxisLabel{Show: opts.Bool(true), FontSize: 9}
+	hm.XAxisList[0] = opts.XAxis{Type: "category", Data: mk.colLabels, Name: "d_head", AxisLabel: lbl, AxisPointer: axisPointer()}
+	hm.YAxisList[0] = opts.YAxis{Type: "category", Data: mk.rowLabels, Inverse: opts.Bool(true), Name: "position", AxisLabel: lbl, AxisPointer: axisPointer()}
+	hm.ExtendXAxis(opts.XAxis{Type: "category", GridIndex: 1, Data: mv.colLabels, Name: "d_head", AxisLabel: lbl, AxisPointer: axisPointer()})
+	hm.ExtendYAxis(opts.YAxis{Type: "category", GridIndex: 1, Data: mv.rowLabels, Inverse: opts.Bool(true), AxisLabel: &opts.AxisLabel{Show: opts.Bool(false)}, AxisPointer: axisPointer()})
+	hm.AddSeries(fmt.Sprintf("key, layer %d, head %d", layer, head), nil, charts.WithEncodeOpts(opts.Encode{X: 0, Y: 1, Tooltip: 2}))
+	hm.AddSeries(fmt.Sprintf("value, layer %d, head %d", layer, head), nil, charts.WithEncodeOpts(opts.Encode{X: 0, Y: 1, Tooltip: 2}),
+		charts.WithSeriesOpts(func(s *charts.SingleSeries) { s.XAxisIndex, s.YAxisIndex = 1, 1 }))
+	tree, err := treeOf(hm)
+	if err != nil {
+		return nil, fmt.Errorf("KV cache heatmap: %w", err)
+	}
+	bottom := nameAxis(objAt(tree, "xAxis", 0), "d_head", mk.colLabels, 0)
+	nameAxis(objAt(tree, "xAxis", 1), "d_head", mv.colLabels, 0)
+	objAt(tree, "grid", 0)["bottom"], objAt(tree, "grid", 1)["bottom"] = bottom, bottom
+	objAt(tree, "grid", 0)["left"] = nameAxis(objAt(tree, "yAxis", 0), "cached position", mk.rowLabels, 0)
+	objAt(tree, "series", 0)["data"] = mk.cellsOf(3)
+	objAt(tree, "series", 1)["data"] = mv.cellsOf(3)
+	tree["title"] = []any{
+		map[string]any{"subtext": sub, "left": 0, "top": 0},
+		map[string]any{"text": "keys (K)", "left": objAt(tree, "grid", 0)["left"], "top": 50, "textStyle": map[string]any{"fontSize": 13}},
+		map[string]any{"text": "values (V)", "left": "56%", "top": 50, "textStyle": map[string]any{"fontSize": 13}},
+	}
+	option, err := jsonOf(tree)
+	if err != nil {
+		return nil, fmt.Errorf("KV cache heatmap: %w", err)
+	}
+	c := &Chart{
+		ID:       fmt.Sprintf("kv-l%d-h%d", layer, head),
+		Title:    title,
+		Subtitle: sub,
+		Option:   option,
+		Height:   heatHeight(mk.rows, 2*mk.cols, 150),
+		Notes:    notes,
+	}
+	cmap := newRamp(divStops, -lim, lim)
+	c.static = &staticFig{w: 10 * vg.Inch, h: 6 * vg.Inch, draw: func(dc draw.Canvas) error {
+		half := (dc.Max.X - dc.Min.X) / 2
+		left := draw.Crop(dc, 0, -half, 0, 0)
+		right := draw.Crop(dc, half, 0, 0, 0)
+		if err := heatPlot(fmt.Sprintf("keys (K), layer %d, head %d", layer, head), "d_head", "position", mk, cmap)(left); err != nil {
+			return err
+		}
+		return heatPlot(fmt.Sprintf("values (V), layer %d, head %d", layer, head), "d_head", "position", mv, cmap)(right)
+	}}
+	return c, nil
+}

@@ -1,0 +1,334 @@
+package viz
+
+import (
+	"fmt"
+	"image"
+	"image/color"
+	"math"
+	"strings"
+	"sync"
+
+	"golang.org/x/image/font/sfnt"
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/font"
+	"gonum.org/v1/plot/palette"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+)
+
+// ramp is a colour scale: colours evenly spaced from lo to hi, linearly
+// interpolated in sRGB. It implements palette.ColorMap for colour bars.
+type ramp struct {
+	stops  []color.NRGBA
+	lo, hi float64
+	alpha  float64
+}
+
+// Colour scales. Probabilities use a sequential white→blue scale (ECharts
+// and the static figures use the same stops); signed values (keys, values
+// in the KV cache) a diverging blue–white–red scale symmetric around 0.
+var (
+	seqStops  = []string{"#f7fbff", "#c6dbef", "#6baed6", "#2171b5", "#08306b"}
+	divStops  = []string{"#2166ac", "#92c5de", "#f7f7f7", "#f4a582", "#b2182b"}
+	maskedHex = "#d4d4d4" // masked cells: grid background grey
+)
+
+func hexColor(s string) color.NRGBA {
+	var c color.NRGBA
+	c.A = 255
+	fmt.Sscanf(s, "#%02x%02x%02x", &c.R, &c.G, &c.B)
+	return c
+}
+
+func newRamp(stops []string, lo, hi float64) *ramp {
+	r := &ramp{lo: lo, hi: hi, alpha: 1}
+	for _, s := range stops {
+		r.stops = append(r.stops, hexColor(s))
+	}
+	if !(r.hi > r.lo) {
+		r.hi = r.lo + 1
+	}
+	return r
+}
+
+// color returns the colour of v (clamped to [lo, hi]).
+func (r *ramp) color(v float64) color.NRGBA {
+	t := (v - r.lo) / (r.hi - r.lo)
+	if math.IsNaN(t) {
+		t = 0
+	}
+	t = min(1, max(0, t)) * float64(len(r.stops)-1)
+	i := min(int(t), len(r.stops)-2)
+	f := t - float64(i)
+	a, b := r.stops[i], r.stops[i+1]
+	mix := func(x, y uint8) uint8 { return uint8(math.Round(float64(x) + f*(float64(y)-float64(x)))) }
+	return color.NRGBA{mix(a.R, b.R), mix(a.G, b.G), mix(a.B, b.B), 255}
+}
+
+// At implements palette.ColorMap.
+func (r *ramp) At(v float64) (color.Color, error) { return r.color(v), nil }
+
+// Max implements palette.ColorMap.
+func (r *ramp) Max() float64 { return r.hi }
+
+// SetMax implements palette.ColorMap.
+func (r *ramp) SetMax(v float64) { r.hi = v }
+
+// Min implements palette.ColorMap.
+func (r *ramp) Min() float64 { return r.lo }
+
+// SetMin implements palette.ColorMap.
+func (r *ramp) SetMin(v float64) { r.lo = v }
+
+// Alpha implements palette.ColorMap.
+func (r *ramp) Alpha() float64 { return r.alpha }
+
+// SetAlpha implements palette.ColorMap.
+func (r *ramp) SetAlpha(a float64) { r.alpha = a }
+
+// Palette implements palette.ColorMap.
+func (r *ramp) Palette(n int) palette.Palette {
+	cs := make([]color.Color, n)
+	for i := range cs {
+		cs[i] = r.color(r.lo + (r.hi-r.lo)*float64(i)/float64(max(1, n-1)))
+	}
+	return colorList(cs)
+}
+
+// colorList is a palette.Palette of fixed colours.
+type colorList []color.Color
+
+// Colors implements palette.Palette.
+func (l colorList) Colors() []color.Color { return l }
+
+// raster draws a matrix as an image with one block of pixels per cell:
+// nearest-neighbour scaling to the canvas resolution, so cells stay crisp.
+// Row 0 is at the top. Masked cells are grey.
+type raster struct {
+	m    *matrix
+	cmap *ramp
+}
+
+// DataRange implements plot.DataRanger: columns on x, rows on y.
+func (r *raster) DataRange() (xmin, xmax, ymin, ymax float64) {
+	return 0, float64(r.m.cols), 0, float64(r.m.rows)
+}
+
+// Plot implements plot.Plotter.
+func (r *raster) Plot(c draw.Canvas, p *plot.Plot) {
+	trX, trY := p.Transforms(&c)
+	rect := vg.Rectangle{
+		Min: vg.Point{X: trX(0), Y: trY(0)},
+		Max: vg.Point{X: trX(float64(r.m.cols)), Y: trY(float64(r.m.rows))},
+	}
+	dpi, scale := 72.0, 3.0 // SVG: points; oversample so viewers scale little
+	if d, ok := c.Canvas.(interface{ DPI() float64 }); ok {
+		dpi, scale = d.DPI(), 1
+	}
+	size := rect.Size()
+	w := int(math.Round(size.X.Dots(dpi) * scale))
+	h := int(math.Round(size.Y.Dots(dpi) * scale))
+	w, h = min(max(w, r.m.cols, 1), 4096), min(max(h, r.m.rows, 1), 4096)
+	img := image.NewNRGBA(image.Rect(0, 0, w, h))
+	grey := hexColor(maskedHex)
+	colOf := make([]int, w)
+	for x := range colOf {
+		colOf[x] = min(x*r.m.cols/w, r.m.cols-1)
+	}
+	rowColors := make([]color.NRGBA, r.m.cols)
+	lastRow := -1
+	for y := 0; y < h; y++ {
+		row := min(y*r.m.rows/h, r.m.rows-1)
+		if row != lastRow {
+			for k := range rowColors {
+				if v, ok := r.m.at(row, k); ok {
+					rowColors[k] = r.cmap.color(v)
+				} else {
+					rowColors[k] = grey
+				}
+			}
+			lastRow = row
+		}
+		for x := 0; x < w; x++ {
+			img.SetNRGBA(x, y, rowColors[colOf[x]])
+		}
+	}
+	c.DrawImage(rect, img)
+}
+
+// labelTicker puts labels at cell centres, at most max of them (every k-th),
+// for n cells; inverted puts cell 0 at the top.
+func labelTicker(labels []string, maxLabels int, inverted bool) plot.Ticker {
+	n := len(labels)
+	step := max(1, (n+maxLabels-1)/max(1, maxLabels))
+	return plot.TickerFunc(func(_, _ float64) []plot.Tick {
+		var ts []plot.Tick
+		for i := 0; i < n; i += step {
+			v := float64(i) + 0.5
+			if inverted {
+				v = float64(n-i) - 0.5
+			}
+			ts = append(ts, plot.Tick{Value: v, Label: staticText(labels[i])})
+		}
+		return ts
+	})
+}
+
+// indexTicker labels x = 0, 1, … with labels, at most maxLabels of them.
+func indexTicker(labels []string, maxLabels int) plot.Ticker {
+	step := max(1, (len(labels)+maxLabels-1)/max(1, maxLabels))
+	return plot.TickerFunc(func(_, _ float64) []plot.Tick {
+		var ts []plot.Tick
+		for i := 0; i < len(labels); i += step {
+			ts = append(ts, plot.Tick{Value: float64(i), Label: staticText(labels[i])})
+		}
+		return ts
+	})
+}
+
+// newPlot returns a plot with the project's look: title, axis names, light
+// grid-free frame.
+func newPlot(title, xName, yName string) *plot.Plot {
+	p := plot.New()
+	p.Title.Text = staticTitle(title)
+	p.Title.TextStyle.Font.Size = vg.Points(11)
+	p.X.Label.Text = staticText(xName)
+	p.Y.Label.Text = staticText(yName)
+	p.X.Label.TextStyle.Font.Size = vg.Points(9)
+	p.Y.Label.TextStyle.Font.Size = vg.Points(9)
+	p.X.Tick.Label.Font.Size = vg.Points(7)
+	p.Y.Tick.Label.Font.Size = vg.Points(7)
+	return p
+}
+
+// rotateX turns the x tick labels so long token labels do not overlap.
+func rotateX(p *plot.Plot) {
+	p.X.Tick.Label.Rotation = math.Pi / 3
+	p.X.Tick.Label.XAlign = draw.XRight
+	p.X.Tick.Label.YAlign = draw.YCenter
+}
+
+// heatPlot is the static form of a heatmap: the raster, row and column
+// labels, and a colour bar beside it.
+func heatPlot(title, xName, yName string, m *matrix, cmap *ramp) func(c draw.Canvas) error {
+	return func(c draw.Canvas) error {
+		p := newPlot(title, xName, yName)
+		p.Add(&raster{m: m, cmap: cmap})
+		p.X.Min, p.X.Max = 0, float64(m.cols)
+		p.Y.Min, p.Y.Max = 0, float64(m.rows)
+		p.X.Tick.Marker = labelTicker(m.colLabels, 40, false)
+		p.Y.Tick.Marker = labelTicker(m.rowLabels, 40, true)
+		rotateX(p)
+		barW := vg.Points(70)
+		main := draw.Crop(c, 0, -barW, 0, 0)
+		p.Draw(main)
+		bar := plot.New()
+		bar.HideX()
+		bar.Y.Tick.Label.Font.Size = vg.Points(7)
+		bar.Add(&plotter.ColorBar{ColorMap: cmap, Vertical: true})
+		bar.Y.Min, bar.Y.Max = cmap.lo, cmap.hi
+		bc := draw.Crop(c, c.Max.X-c.Min.X-barW+vg.Points(20), 0, vg.Points(60), -vg.Points(30))
+		bar.Draw(bc)
+		return nil
+	}
+}
+
+// staticTitle is staticText for each line of a multi-line title.
+func staticTitle(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = staticText(l)
+	}
+	return strings.Join(lines, "\n")
+}
+
+// fontFace is the default plot font, used to find glyphs it lacks.
+var fontFace = sync.OnceValue(func() *font.Face {
+	f := font.DefaultCache.Lookup(plot.DefaultFont, 10)
+	return &f
+})
+
+// staticText returns s with every rune the static figures' font cannot
+// draw replaced by a readable stand-in: "·" for the visible space "␣",
+// "\n" for "↵", and "U+4E2D"-style code points for the rest (CJK, emoji):
+// the default gonum/plot font has Latin, Greek and Cyrillic only.
+func staticText(s string) string {
+	face := fontFace()
+	if face == nil || face.Face == nil {
+		return s
+	}
+	var buf sfnt.Buffer
+	var b strings.Builder
+	for _, r := range s {
+		switch r {
+		case '␣':
+			b.WriteString("·")
+			continue
+		case '↵', '\n':
+			b.WriteString(`\n`)
+			continue
+		case '\t':
+			b.WriteString(`\t`)
+			continue
+		}
+		if r < ' ' {
+			fmt.Fprintf(&b, "\\x%02x", r)
+			continue
+		}
+		if g, err := face.Face.GlyphIndex(&buf, r); err != nil || g == 0 {
+			fmt.Fprintf(&b, "U+%04X", r)
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// barPlot draws grouped bars over named categories: one group of values per
+// series, each with its colour. NaN values are drawn as gaps.
+type barSeries struct {
+	name   string
+	values []float64
+	color  color.Color
+}
+
+func drawBars(p *plot.Plot, labels []string, series []barSeries) error {
+	n := len(series)
+	width := vg.Points(min(16, 480/float64(max(1, len(labels)*n))))
+	for i, s := range series {
+		vals := make(plotter.Values, len(s.values))
+		for j, v := range s.values {
+			if !math.IsNaN(v) && !math.IsInf(v, 0) {
+				vals[j] = v
+			}
+		}
+		b, err := plotter.NewBarChart(vals, width)
+		if err != nil {
+			return fmt.Errorf("bars %q: %w", s.name, err)
+		}
+		b.Color = s.color
+		b.LineStyle.Width = 0
+		b.Offset = vg.Length(float64(i)-float64(n-1)/2) * width
+		p.Add(b)
+		if s.name != "" {
+			p.Legend.Add(staticText(s.name), b)
+		}
+	}
+	p.X.Tick.Marker = indexTicker(labels, 40)
+	p.X.Min, p.X.Max = -0.5, float64(len(labels))-0.5
+	p.Legend.Top = true
+	p.Legend.TextStyle.Font.Size = vg.Points(8)
+	return nil
+}
+
+// linePoints turns values into plotter points at x = 0, 1, …, skipping NaN.
+func linePoints(values []float64) plotter.XYs {
+	var pts plotter.XYs
+	for i, v := range values {
+		if !math.IsNaN(v) && !math.IsInf(v, 0) {
+			pts = append(pts, plotter.XY{X: float64(i), Y: v})
+		}
+	}
+	return pts
+}

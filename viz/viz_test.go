@@ -316,11 +316,11 @@ func TestFilteredLabels(t *testing.T) {
 func TestRangeAndNoData(t *testing.T) {
 	tr := small()
 	for name, err := range map[string]error{
-		"layer":      second(AttentionHead(tr, 2, 0)),
-		"head":       second(AttentionHead(tr, 0, -1)),
-		"filter":     second(AttentionGrid(tr, Filter{Heads: []int{0, 9}})),
-		"new token":  second(NewTokenAttention(tr, 0, 7)),
-		"kv":         second(KVHeatmap(tr, 5, 0)),
+		"layer":     second(AttentionHead(tr, 2, 0)),
+		"head":      second(AttentionHead(tr, 0, -1)),
+		"filter":    second(AttentionGrid(tr, Filter{Heads: []int{0, 9}})),
+		"new token": second(NewTokenAttention(tr, 0, 7)),
+		"kv":        second(KVHeatmap(tr, 5, 0)),
 	} {
 		if !errors.Is(err, ErrRange) {
 			t.Errorf("%s: err = %v, want ErrRange", name, err)

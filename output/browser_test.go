@@ -116,16 +116,20 @@ func TestBrowserAdversarial(t *testing.T) {
 	}
 	show := `new Promise(function (resolve) {
   var c = gptviz.charts["evil"];
-  var n = c.getOption().xAxis[0].data.length, i = 0;
+  var n = c.getOption().xAxis[0].data.length, i = 0, els = [], text = "";
+  function tipEl() {
+    return Array.prototype.filter.call(document.querySelectorAll("#evil div"), function (d) {
+      return d.style.position === "absolute" && d.textContent.length > 0;
+    }).pop();
+  }
   (function next() {
-    if (i < n) { c.dispatchAction({ type: "showTip", seriesIndex: 0, dataIndex: i++ }); setTimeout(next, 30); return; }
-    setTimeout(function () {
-      var tipEl = Array.prototype.filter.call(document.querySelectorAll("#evil div"), function (d) {
-        return d.style.position === "absolute" && d.textContent.length > 0;
-      }).pop();
-      var els = tipEl ? Array.prototype.map.call(tipEl.querySelectorAll("*"), function (e) { return e.tagName.toLowerCase(); }) : [];
-      resolve({ Text: tipEl ? tipEl.textContent : "", Elements: els });
-    }, 100);
+    var el = tipEl();
+    if (el) {
+      text = el.textContent;
+      Array.prototype.forEach.call(el.querySelectorAll("*"), function (e) { els.push(e.tagName.toLowerCase()); });
+    }
+    if (i < n) { c.dispatchAction({ type: "showTip", seriesIndex: 0, dataIndex: i++ }); setTimeout(next, 50); return; }
+    resolve({ Text: text, Elements: els });
   })();
 })`
 	if err := p.Eval(show, &tip); err != nil {

@@ -117,7 +117,10 @@ type Chart struct {
 	// takes, as JSON. It may use "baseOption"/"options" with a timeline. It
 	// must be pure data: strings are never evaluated as code (formatters can
 	// only be ECharts string templates), and no go-echarts "__f__" function
-	// markers are honoured. Empty means no interactive chart.
+	// markers are honoured. ECharts escapes the values it puts into a
+	// tooltip template ({b}, {c}), but the template itself is HTML: never
+	// build a formatter string from model or user text. Empty means no
+	// interactive chart.
 	Option json.RawMessage
 	// Height is the chart's height in CSS pixels; 0 means 400 for an
 	// interactive chart and the image's own size for a static one (a static

@@ -180,7 +180,7 @@ func adversarialNotebook(t testing.TB) *Notebook {
 	opt := map[string]any{
 		"animation": false,
 		"title":     map[string]any{"text": payloads[0], "subtext": payloads[1]},
-		"tooltip":   map[string]any{"trigger": "axis"},
+		"tooltip":   map[string]any{"trigger": "axis", "formatter": "{b}: {c}"},
 		"legend":    map[string]any{"data": []string{payloads[2]}},
 		"xAxis":     map[string]any{"type": "category", "data": payloads},
 		"yAxis":     map[string]any{"type": "value", "name": payloads[1]},

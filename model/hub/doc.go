@@ -13,6 +13,7 @@
 //	                                      the SHA-256 for LFS files, the git blob SHA-1 otherwise
 //	    refs/main                         the commit hash the branch "main" pointed to
 //	    snapshots/<commit>/config.json -> ../../blobs/<etag>   (relative symlinks)
+//	  .locks/models--openai-community--gpt2/<etag>.lock    (held while a blob downloads)
 //
 // A snapshot is usable when it holds config.json, vocab.json, merges.txt and
 // model.safetensors, or model.safetensors.index.json plus every shard the

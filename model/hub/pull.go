@@ -635,8 +635,54 @@ func (p *puller) fetch(ctx context.Context, m *fileMeta) error {
 	if err := os.MkdirAll(filepath.Dir(blob), 0o755); err != nil {
 		return fmt.Errorf("%s: %w", p.where(m.file), err)
 	}
+	// One download of a blob at a time, across processes: the lock file is
+	// the one huggingface_hub uses, so a Python download of the same file
+	// waits too.
+	unlock, err := p.lock(ctx, m)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if fi, err := os.Stat(blob); err == nil && fi.Mode().IsRegular() && (m.size < 0 || fi.Size() == m.size) {
+		return nil // finished by the process we waited for
+	}
 	return p.download(ctx, m, blob)
 }
+
+// lock takes .locks/models--…/<etag>.lock in the cache, polling every
+// lockPoll until it is free or ctx ends.
+func (p *puller) lock(ctx context.Context, m *fileMeta) (unlock func(), err error) {
+	path := filepath.Join(p.cache, ".locks", RepoFolder(p.repo), m.etag+".lock")
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, fmt.Errorf("%s: lock: %w", p.where(m.file), err)
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("%s: lock: %w", p.where(m.file), err)
+	}
+	for waited := false; ; waited = true {
+		ok, err := tryLock(f)
+		if err != nil {
+			f.Close()
+			return nil, fmt.Errorf("%s: lock %s: %w", p.where(m.file), path, err)
+		}
+		if ok {
+			return func() { unlockFile(f); f.Close() }, nil
+		}
+		if !waited {
+			p.prog.note("%s: waiting for another download of it to finish (lock %s)", m.file, path)
+		}
+		select {
+		case <-ctx.Done():
+			f.Close()
+			return nil, fmt.Errorf("%s: %w", p.where(m.file), ctx.Err())
+		case <-time.After(lockPoll):
+		}
+	}
+}
+
+// lockPoll is how often a locked blob is tried again.
+var lockPoll = 200 * time.Millisecond
 
 // download fetches m into blob via blob+".incomplete"; see Pull.
 func (p *puller) download(ctx context.Context, m *fileMeta, blob string) (err error) {
@@ -779,11 +825,12 @@ func (p *puller) getOnce(ctx context.Context, m *fileMeta, st *dlState) (progres
 	case http.StatusPartialContent:
 		start, total, ok := parseContentRange(resp.Header.Get("Content-Range"))
 		if !ok || start != st.offset {
+			asked := st.offset
 			if err := st.restart(); err != nil {
 				return false, fmt.Errorf("%s: %w", where, err)
 			}
 			return false, transient(fmt.Errorf("%s: asked for bytes %d onwards, got Content-Range %q; starting over",
-				where, st.offset, resp.Header.Get("Content-Range")))
+				where, asked, resp.Header.Get("Content-Range")))
 		}
 		if m.size < 0 && total >= 0 {
 			m.size = total

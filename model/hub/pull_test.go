@@ -1,6 +1,7 @@
 package hub
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -8,7 +9,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/gptviz/gptviz/model"
 	"github.com/gptviz/gptviz/model/hub/hubtest"
@@ -608,5 +611,69 @@ func TestRedact(t *testing.T) {
 	}
 	if redact(base, "") != base || redact(nil, "x") != nil {
 		t.Error("redact changed an error without the secret")
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for one writer and one reader.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func TestPullWaitsForLock(t *testing.T) {
+	defer func(d time.Duration) { lockPoll = d }(lockPoll)
+	lockPoll = 5 * time.Millisecond
+	repo := gpt2Repo()
+	srv := hubtest.NewServer(t, repo)
+	opts, _ := testOptions(t, srv)
+	var progress syncBuffer
+	opts.Progress = &progress
+
+	// Another process (huggingface_hub, or a second gptviz) is downloading
+	// the weights: it holds the blob's lock file.
+	lockPath := filepath.Join(opts.CacheDir, ".locks", RepoFolder("openai-community/gpt2"), hubtest.SHA256(repo.Files["model.safetensors"])+".lock")
+	os.MkdirAll(filepath.Dir(lockPath), 0o755)
+	f, err := os.OpenFile(lockPath, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if ok, err := tryLock(f); !ok || err != nil {
+		t.Fatalf("tryLock = %v, %v", ok, err)
+	}
+
+	done := make(chan error, 1)
+	go func() {
+		_, err := Pull(context.Background(), "openai-community/gpt2", opts)
+		done <- err
+	}()
+	deadline := time.After(10 * time.Second)
+	for !strings.Contains(progress.String(), "waiting for another download") {
+		select {
+		case err := <-done:
+			t.Fatalf("Pull finished (%v) while the lock was held", err)
+		case <-deadline:
+			t.Fatal("Pull never said it was waiting for the lock")
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	if n := srv.Count("cdn", "GET"); n != 0 {
+		t.Errorf("the weights were downloaded while locked (%d CDN GETs)", n)
+	}
+	unlockFile(f)
+	if err := <-done; err != nil {
+		t.Fatalf("Pull after the lock was released: %v", err)
 	}
 }

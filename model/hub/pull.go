@@ -314,6 +314,9 @@ func (p *puller) pull(ctx context.Context, repos []string) (string, error) {
 		if err != nil {
 			return m, err
 		}
+		if p.commit != "" && m.commit != p.commit {
+			return m, fmt.Errorf("%s: asked for commit %s, the hub answered for commit %s", p.where(file), p.commit, m.commit)
+		}
 		if err := p.fetch(ctx, &m); err != nil {
 			return m, err
 		}

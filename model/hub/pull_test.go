@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -121,6 +122,48 @@ func TestPullResumesAfterDroppedConnection(t *testing.T) {
 	}
 	if !strings.Contains(progress.String(), "retrying") {
 		t.Errorf("progress does not mention the retry:\n%s", progress)
+	}
+}
+
+func TestPullRetriesServerErrors(t *testing.T) {
+	repo := gpt2Repo()
+	srv := hubtest.NewServer(t, repo)
+	srv.Fail(http.StatusServiceUnavailable, http.StatusTooManyRequests, http.StatusBadGateway)
+	opts, progress := testOptions(t, srv)
+	dir, err := Pull(context.Background(), "openai-community/gpt2", opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkPulled(t, opts.CacheDir, "openai-community/gpt2", commitA, dir, weightFiles(repo.Files))
+	if n := strings.Count(progress.String(), "retrying"); n != 3 {
+		t.Errorf("%d retries reported, want 3:\n%s", n, progress)
+	}
+
+	// A server that keeps failing is given up on, naming the status.
+	srv.Fail(500, 500, 500)
+	opts.CacheDir, opts.Retries = t.TempDir(), 2
+	if _, err := Pull(context.Background(), "openai-community/gpt2", opts); err == nil || !strings.Contains(err.Error(), "HTTP 500") {
+		t.Errorf("err = %v, want giving up with HTTP 500", err)
+	}
+}
+
+func TestPullResumesAfterStall(t *testing.T) {
+	repo := gpt2Repo()
+	weights := repo.Files["model.safetensors"]
+	srv := hubtest.NewServer(t, repo)
+	srv.Stall(weights, 1)
+	opts, progress := testOptions(t, srv)
+	opts.stallTimeout = 100 * time.Millisecond
+	dir, err := Pull(context.Background(), "openai-community/gpt2", opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkPulled(t, opts.CacheDir, "openai-community/gpt2", commitA, dir, weightFiles(repo.Files))
+	if !strings.Contains(progress.String(), "no data for 100ms") {
+		t.Errorf("progress does not report the stall:\n%s", progress)
+	}
+	if n := srv.Count("cdn", "GET"); n != 2 {
+		t.Errorf("%d CDN GETs, want 2 (stalled, resumed)", n)
 	}
 }
 

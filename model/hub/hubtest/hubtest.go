@@ -76,6 +76,8 @@ type Server struct {
 	repos    map[string]*Repo  // by id and by alias
 	blobs    map[string][]byte // CDN objects by SHA-256 (hex)
 	drops    map[string]int    // SHA-256 → how many more GETs to cut half-way
+	stalls   map[string]int    // SHA-256 → how many more GETs to stall half-way
+	fails    []int             // statuses for the next hub requests
 	corrupt  map[string]bool   // SHA-256 → serve flipped bytes
 	reqs     []Request
 }
@@ -83,7 +85,7 @@ type Server struct {
 // NewServer starts a fake hub and CDN, closed when the test ends.
 func NewServer(t testing.TB, repos ...Repo) *Server {
 	t.Helper()
-	s := &Server{repos: map[string]*Repo{}, blobs: map[string][]byte{}, drops: map[string]int{}, corrupt: map[string]bool{}}
+	s := &Server{repos: map[string]*Repo{}, blobs: map[string][]byte{}, drops: map[string]int{}, stalls: map[string]int{}, corrupt: map[string]bool{}}
 	s.hub = httptest.NewServer(http.HandlerFunc(s.serveHub))
 	s.cdn = httptest.NewServer(http.HandlerFunc(s.serveCDN))
 	t.Cleanup(s.hub.Close)
@@ -140,6 +142,23 @@ func (s *Server) Drop(data []byte, n int) {
 	s.drops[SHA256(data)] = n
 }
 
+// Stall makes the next n GETs of the LFS object data send half of what
+// they were asked for and then send nothing more, keeping the connection
+// open until the client gives up.
+func (s *Server) Stall(data []byte, n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.stalls[SHA256(data)] = n
+}
+
+// Fail makes the next len(statuses) hub requests answer with these HTTP
+// statuses (such as 503) instead of their usual answer.
+func (s *Server) Fail(statuses ...int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.fails = append(s.fails, statuses...)
+}
+
 // Corrupt makes the CDN serve data with its bytes changed (same length)
 // while the hub still announces the SHA-256 of data.
 func (s *Server) Corrupt(data []byte) {
@@ -191,6 +210,16 @@ func hubError(w http.ResponseWriter, status int, code, msg string) {
 // serveHub answers /{repo}/resolve/{rev}/{file}.
 func (s *Server) serveHub(w http.ResponseWriter, r *http.Request) {
 	s.record("hub", r)
+	s.mu.Lock()
+	fail := 0
+	if len(s.fails) > 0 {
+		fail, s.fails = s.fails[0], s.fails[1:]
+	}
+	s.mu.Unlock()
+	if fail != 0 {
+		http.Error(w, http.StatusText(fail), fail)
+		return
+	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
@@ -313,6 +342,10 @@ func (s *Server) serveCDN(w http.ResponseWriter, r *http.Request) {
 	if drop {
 		s.drops[sum]--
 	}
+	stall := !drop && s.stalls[sum] > 0 && r.Method == http.MethodGet
+	if stall {
+		s.stalls[sum]--
+	}
 	corrupt := s.corrupt[sum]
 	s.mu.Unlock()
 	if !ok || !found {
@@ -327,16 +360,16 @@ func (s *Server) serveCDN(w http.ResponseWriter, r *http.Request) {
 		data = bad
 	}
 	w.Header().Set("ETag", `"`+sum+`"`)
-	if drop {
-		s.serveHalf(w, r, data)
+	if drop || stall {
+		s.serveHalf(w, r, data, stall)
 		return
 	}
 	http.ServeContent(w, r, sum, modTime, bytes.NewReader(data))
 }
 
 // serveHalf announces the requested bytes, sends half of them and closes
-// the connection.
-func (s *Server) serveHalf(w http.ResponseWriter, r *http.Request, data []byte) {
+// the connection, or with stall waits for the client to give up.
+func (s *Server) serveHalf(w http.ResponseWriter, r *http.Request, data []byte, stall bool) {
 	start := 0
 	if v, ok := strings.CutPrefix(r.Header.Get("Range"), "bytes="); ok {
 		if a, _, ok := strings.Cut(v, "-"); ok {
@@ -355,6 +388,10 @@ func (s *Server) serveHalf(w http.ResponseWriter, r *http.Request, data []byte) 
 	}
 	w.Write(rest[:len(rest)/2])
 	w.(http.Flusher).Flush()
+	if stall {
+		<-r.Context().Done()
+		return
+	}
 	conn, _, err := w.(http.Hijacker).Hijack()
 	if err == nil {
 		conn.Close()

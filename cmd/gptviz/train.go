@@ -148,14 +148,16 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		bar.Set(r.Step)
 	}
 	curve, err := train.Run(ctx, tr, ro)
-	bar.Finish()
-	fmt.Fprintln(stderr)
 	if err != nil {
+		bar.Exit()
+		fmt.Fprintln(stderr)
 		if errors.Is(err, context.Canceled) {
 			fmt.Fprintf(stderr, "continue with: gptviz train --out %s --resume\n", *out)
 		}
 		return err
 	}
+	bar.Finish()
+	fmt.Fprintln(stderr)
 	if len(curve) > 0 {
 		p := curve[len(curve)-1]
 		fmt.Fprintf(stdout, "done: step %d, %d tokens seen, %.0f s; train %.4f, validation %.4f nats/token\n",

@@ -69,7 +69,7 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err := sf.validate(); err != nil {
 		return err
 	}
-	m, loadTime, err := mf.load(stderr)
+	m, loadTime, err := mf.load(ctx, stderr)
 	if err != nil {
 		return err
 	}

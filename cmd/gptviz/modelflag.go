@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -17,11 +18,18 @@ import (
 type modelFlags struct {
 	name     string
 	revision string
+	download bool
 }
 
 func (f *modelFlags) register(fs *pflag.FlagSet) {
 	fs.StringVarP(&f.name, "model", "m", "", "model: a checkpoint folder, or a Hugging Face name such as gpt2 (after 'gptviz pull gpt2'); empty means the small embedded default model")
 	fs.StringVar(&f.revision, "revision", "", "Hugging Face revision (branch, tag or commit) when --model names a hub model")
+}
+
+// registerDownload adds --download, which lets the command fetch a missing
+// hub model instead of asking the user to run gptviz pull.
+func (f *modelFlags) registerDownload(fs *pflag.FlagSet) {
+	fs.BoolVar(&f.download, "download", false, "download --model from the Hugging Face Hub if it is not in the cache (as 'gptviz pull' does)")
 }
 
 // loadDefault loads the embedded default model.
@@ -30,13 +38,16 @@ var loadDefault = func() (*model.Model, error) {
 }
 
 // load resolves and loads the model, returning it and the load time.
-func (f *modelFlags) load(stderr io.Writer) (*model.Model, time.Duration, error) {
+func (f *modelFlags) load(ctx context.Context, stderr io.Writer) (*model.Model, time.Duration, error) {
 	start := time.Now()
 	if f.name == "" {
 		m, err := loadDefault()
 		return m, time.Since(start), err
 	}
 	dir, err := hub.Resolve(f.name, hub.ResolveOptions{Revision: f.revision})
+	if err != nil && f.download && errors.Is(err, hub.ErrNotCached) {
+		dir, err = hub.Pull(ctx, f.name, hub.PullOptions{Revision: f.revision, Progress: stderr})
+	}
 	if err != nil {
 		return nil, 0, fmt.Errorf("--model %s: %w", f.name, err)
 	}

@@ -2,11 +2,187 @@ package main
 
 import (
 	"context"
-	"errors"
+	"fmt"
 	"io"
+
+	"os/exec"
+	"path/filepath"
+	"runtime"
+
+	"github.com/spf13/pflag"
+
+	"github.com/gptviz/gptviz/lessons"
+	"github.com/gptviz/gptviz/model"
+	"github.com/gptviz/gptviz/output"
 )
 
-// runReport is a placeholder until the report command is written.
+const reportUsage = `Usage: gptviz report [flags] PROMPT
+
+Runs the model on PROMPT, generates --steps tokens, records every layer, and
+writes a notebook-style report: the tokens entering working memory,
+P(w_i | w_<i) over the prompt, each generation step, attention, the KV cache,
+the logit lens and the residual stream. The HTML page is one self-contained
+file that opens offline.
+
+Examples:
+  gptviz report "The quick brown fox jumps over the lazy dog."
+  gptviz report --lang zh -o fox.html "The quick brown fox"
+  gptviz report --model gpt2 --steps 30 --temperature 0.7 --top-p 0.9 "Once upon a time"
+  gptviz report --format ipynb -o run.ipynb --figures figs "The light"
+  gptviz report --layers 0,3 --heads 1 --focus 3,1 "To be or not to be"
+
+Flags:
+`
+
+// reportFlags choose how a Trace becomes a report; shared by report and
+// render.
+type reportFlags struct {
+	out     string
+	format  string
+	lang    string
+	layers  []int
+	heads   []int
+	focus   []int
+	figures string
+	open    bool
+}
+
+func (f *reportFlags) register(fs *pflag.FlagSet) {
+	fs.StringVarP(&f.out, "out", "o", "", "output file (default report.html, report.ipynb or trace.json by --format); replaced only once the new file is complete")
+	fs.StringVar(&f.format, "format", "html", "html (self-contained page), ipynb (Jupyter notebook) or json (the Trace)")
+	fs.StringVar(&f.lang, "lang", "en", "language of the explanations: en or zh")
+	fs.IntSliceVar(&f.layers, "layers", nil, "layers to show in the attention model view, by index from 0 (default all)")
+	fs.IntSliceVar(&f.heads, "heads", nil, "heads to show in the attention model view, by index from 0 (default all)")
+	fs.IntSliceVar(&f.focus, "focus", nil, "LAYER,HEAD of the large attention view and KV-cache heatmap (default the first shown)")
+	fs.StringVar(&f.figures, "figures", "", "also write every chart as SVG and PNG into this folder")
+	fs.BoolVar(&f.open, "open", false, "open the report in the default browser")
+}
+
+func (f *reportFlags) validate() error {
+	switch f.format {
+	case "html", "ipynb", "json":
+	default:
+		return usagef("--format %q: want html, ipynb or json", f.format)
+	}
+	if f.lang != "en" && f.lang != "zh" {
+		return usagef("--lang %q: want en or zh", f.lang)
+	}
+	if f.focus != nil && len(f.focus) != 2 {
+		return usagef("--focus %v: want LAYER,HEAD", f.focus)
+	}
+	if f.out == "" {
+		f.out = map[string]string{"html": "report.html", "ipynb": "report.ipynb", "json": "trace.json"}[f.format]
+	}
+	return nil
+}
+
+// write renders tr as the chosen format into f.out (atomically), writes the
+// figures, prints the path and opens it if asked.
+func (f *reportFlags) write(tr *model.Trace, stdout, stderr io.Writer) error {
+	if f.format == "json" {
+		if err := output.WriteFileAtomic(f.out, func(w io.Writer) error { return output.WriteJSON(w, tr) }); err != nil {
+			return fmt.Errorf("--out: %w", err)
+		}
+		_, err := fmt.Fprintln(stdout, f.out)
+		return err
+	}
+	opt := lessons.ReportOptions{Lang: f.lang, Layers: f.layers, Heads: f.heads}
+	if f.focus != nil {
+		opt.Focus = &lessons.Head{Layer: f.focus[0], Head: f.focus[1]}
+	}
+	if f.format == "ipynb" || f.figures != "" {
+		opt.Static = []string{"svg", "png"}
+	}
+	nb, err := lessons.Report(tr, opt)
+	if err != nil {
+		return err
+	}
+	writer := output.WriteHTML
+	if f.format == "ipynb" {
+		writer = output.WriteIPYNB
+	}
+	if err := output.WriteFileAtomic(f.out, func(w io.Writer) error { return writer(w, nb) }); err != nil {
+		return fmt.Errorf("--out: %w", err)
+	}
+	if f.figures != "" {
+		paths, err := output.WriteFigures(f.figures, nb)
+		if err != nil {
+			return fmt.Errorf("--figures: %w", err)
+		}
+		fmt.Fprintf(stderr, "%d figures written to %s\n", len(paths), f.figures)
+	}
+	if _, err := fmt.Fprintln(stdout, f.out); err != nil {
+		return err
+	}
+	if f.open {
+		if err := openBrowser(f.out); err != nil {
+			fmt.Fprintf(stderr, "gptviz: --open: %v (the report is at %s)\n", err, f.out)
+		}
+	}
+	return nil
+}
+
 func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	return errors.New("report: not implemented yet")
+	fs := pflag.NewFlagSet("report", pflag.ContinueOnError)
+	var mf modelFlags
+	var sf sampleFlags
+	var rf reportFlags
+	mf.register(fs)
+	mf.registerDownload(fs)
+	sf.register(fs, 20)
+	rf.register(fs)
+	maxAttention := fs.Int("max-attention", 256, "record attention in full for up to this many positions; longer rows are averaged")
+	if err := parseFlags(fs, args, reportUsage, stdout); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usagef("report: want exactly one PROMPT argument, got %d", fs.NArg())
+	}
+	if err := sf.validate(); err != nil {
+		return err
+	}
+	if err := rf.validate(); err != nil {
+		return err
+	}
+	if *maxAttention < 1 {
+		return usagef("--max-attention %d: must be ≥ 1", *maxAttention)
+	}
+	m, loadTime, err := mf.load(ctx, stderr)
+	if err != nil {
+		return err
+	}
+	tr, err := model.Run(ctx, m, model.RunOptions{
+		Prompt: fs.Arg(0), Steps: sf.steps, Sampling: sf.p, Seed: sf.seed,
+		Trace:   model.TraceOptions{MaxAttention: *maxAttention, MaxQueries: *maxAttention},
+		Command: commandLine("report", args), Version: version,
+		Progress: progress(stderr, "report"),
+	})
+	if err != nil {
+		return err
+	}
+	tr.Timings.LoadMillis = float64(loadTime.Microseconds()) / 1000
+	return rf.write(tr, stdout, stderr)
+}
+
+// openBrowser opens path in the system's default browser without waiting.
+func openBrowser(path string) error {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return err
+	}
+	var cmd *exec.Cmd
+	switch runtime.GOOS {
+	case "darwin":
+		cmd = exec.Command("open", abs)
+	case "windows":
+		cmd = exec.Command("rundll32", "url.dll,FileProtocolHandler", abs)
+	default:
+		cmd = exec.Command("xdg-open", abs)
+	}
+	cmd.Stdout, cmd.Stderr = nil, nil
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	go cmd.Wait()
+	return nil
 }

@@ -33,7 +33,7 @@ func runTokens(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if fs.NArg() != 1 {
 		return usagef("tokens: want exactly one TEXT argument, got %d", fs.NArg())
 	}
-	m, _, err := mf.load(stderr)
+	m, _, err := mf.load(ctx, stderr)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,236 @@
+package model
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"os"
+)
+
+// MaxTraceBytes is the largest Trace JSON that ReadTrace accepts, 1 GiB.
+const MaxTraceBytes = 1 << 30
+
+// ReadTraceFile reads and validates a Trace written as JSON (by gptviz
+// report --format json or generate --trace). Errors name the file.
+func ReadTraceFile(path string) (*Trace, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("trace: %w", err)
+	}
+	defer f.Close()
+	return ReadTrace(f, path)
+}
+
+// ReadTrace decodes a Trace from r and validates it (see Trace.Validate);
+// name is used in error messages. It refuses other versions of the format,
+// unknown fields, trailing data and inputs over MaxTraceBytes.
+func ReadTrace(r io.Reader, name string) (*Trace, error) {
+	dec := json.NewDecoder(io.LimitReader(r, MaxTraceBytes+1))
+	dec.DisallowUnknownFields()
+	var tr Trace
+	if err := dec.Decode(&tr); err != nil {
+		return nil, fmt.Errorf("trace %s: at byte %d: %w", name, dec.InputOffset(), err)
+	}
+	if dec.InputOffset() > MaxTraceBytes {
+		return nil, fmt.Errorf("trace %s: larger than %d bytes", name, MaxTraceBytes)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, fmt.Errorf("trace %s: unexpected data after the trace at byte %d", name, dec.InputOffset())
+	}
+	if err := tr.Validate(); err != nil {
+		return nil, fmt.Errorf("trace %s: %w", name, err)
+	}
+	return &tr, nil
+}
+
+// Validate checks that a Trace is internally consistent, so that code
+// rendering it may index it without further checks: the version, the model
+// configuration, token ids inside the vocabulary, and every recorded array
+// the shape its Step says (attention [n_layer][n_head][NQuery][keys],
+// residual norms [n_layer+1][NQuery], logit lens [n_layer][NQuery], KV cache
+// [n_head][positions][d_head]). Errors name the offending field, e.g.
+// "steps[3].attention[1]: 2 heads, want 4".
+func (tr *Trace) Validate() error {
+	if tr.Version != TraceVersion {
+		return fmt.Errorf("version %d: this gptviz reads version %d", tr.Version, TraceVersion)
+	}
+	c := tr.Model.Config
+	if err := c.Validate(); err != nil {
+		return fmt.Errorf("model.config: %w", err)
+	}
+	L, H, D := c.NLayer, c.NHead, c.DHead()
+	n := len(tr.Tokens)
+	if tr.PromptLen < 1 || tr.PromptLen > n {
+		return fmt.Errorf("prompt_len %d: want 1..%d (the number of tokens)", tr.PromptLen, n)
+	}
+	for i, t := range tr.Tokens {
+		if t.ID < 0 || t.ID >= c.VocabSize {
+			return fmt.Errorf("tokens[%d]: id %d outside the vocabulary of %d", i, t.ID, c.VocabSize)
+		}
+	}
+	if len(tr.Scores) != 0 && len(tr.Scores) != tr.PromptLen {
+		return fmt.Errorf("scores: %d entries, want prompt_len %d", len(tr.Scores), tr.PromptLen)
+	}
+	for i, s := range tr.Scores {
+		if s.Position != i || s.ID != tr.Tokens[i].ID {
+			return fmt.Errorf("scores[%d]: position %d id %d, want position %d id %d", i, s.Position, s.ID, i, tr.Tokens[i].ID)
+		}
+		if err := checkProb(s.Prob); err != nil {
+			return fmt.Errorf("scores[%d].prob: %w", i, err)
+		}
+		if err := checkCandidates(s.Top, c.VocabSize); err != nil {
+			return fmt.Errorf("scores[%d].top%w", i, err)
+		}
+	}
+	if len(tr.Steps) == 0 {
+		return fmt.Errorf("steps: empty, want the prefill at least")
+	}
+	if want := tr.PromptLen + len(tr.Steps) - 1; n != want {
+		return fmt.Errorf("tokens: %d, want prompt_len + decode steps = %d", n, want)
+	}
+	for k := range tr.Steps {
+		if err := tr.validateStep(k, L, H); err != nil {
+			return fmt.Errorf("steps[%d]%w", k, err)
+		}
+	}
+	for i, e := range tr.Evictions {
+		if e.Position < 0 || e.Position >= n || e.Step < 0 || e.Step >= len(tr.Steps) {
+			return fmt.Errorf("evictions[%d]: position %d at step %d outside the run", i, e.Position, e.Step)
+		}
+	}
+	for i, lk := range tr.Cache {
+		if lk.Layer < 0 || lk.Layer >= L || lk.WindowStart < 0 || lk.WindowStart > n {
+			return fmt.Errorf("cache[%d]: layer %d, window_start %d outside the model or run", i, lk.Layer, lk.WindowStart)
+		}
+		for _, kv := range []struct {
+			name string
+			x    [][][]float32
+		}{{"keys", lk.Keys}, {"values", lk.Values}} {
+			if len(kv.x) != H {
+				return fmt.Errorf("cache[%d].%s: %d heads, want %d", i, kv.name, len(kv.x), H)
+			}
+			for h, rows := range kv.x {
+				if len(rows) > c.NPositions || lk.WindowStart+len(rows) > n || len(rows) != len(kv.x[0]) {
+					return fmt.Errorf("cache[%d].%s[%d]: %d positions do not fit the run", i, kv.name, h, len(rows))
+				}
+				for p, row := range rows {
+					if len(row) != D {
+						return fmt.Errorf("cache[%d].%s[%d][%d]: %d values, want d_head %d", i, kv.name, h, p, len(row), D)
+					}
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func (tr *Trace) validateStep(k, L, H int) error {
+	st := &tr.Steps[k]
+	n := len(tr.Tokens)
+	if st.Index != k {
+		return fmt.Errorf(".index: %d, want %d", st.Index, k)
+	}
+	switch {
+	case k == 0 && st.Kind != "prefill":
+		return fmt.Errorf(".kind: %q, want prefill", st.Kind)
+	case k > 0 && st.Kind != "decode" && st.Kind != "recompute":
+		return fmt.Errorf(".kind: %q, want decode or recompute", st.Kind)
+	}
+	if st.WindowStart < 0 || st.QueryStart < st.WindowStart || st.NQuery < 1 || st.QueryStart+st.NQuery > n ||
+		st.QueryStart+st.NQuery-st.WindowStart > tr.Model.Config.NPositions {
+		return fmt.Errorf(": window_start %d, query_start %d, n_query %d do not fit %d tokens and %d positions",
+			st.WindowStart, st.QueryStart, st.NQuery, n, tr.Model.Config.NPositions)
+	}
+	if st.Attention != nil && len(st.Attention) != L {
+		return fmt.Errorf(".attention: %d layers, want %d", len(st.Attention), L)
+	}
+	for l, la := range st.Attention {
+		if len(la.Probs) != H {
+			return fmt.Errorf(".attention[%d]: %d heads, want %d", l, len(la.Probs), H)
+		}
+		stride := 1
+		if la.Summarised {
+			stride = la.KeyStride
+		}
+		if stride < 1 {
+			return fmt.Errorf(".attention[%d].key_stride: %d, want ≥ 1", l, la.KeyStride)
+		}
+		for h, rows := range la.Probs {
+			if len(rows) != st.NQuery {
+				return fmt.Errorf(".attention[%d][%d]: %d rows, want n_query %d", l, h, len(rows), st.NQuery)
+			}
+			for q, row := range rows {
+				keys := st.QueryStart + st.NQuery - st.WindowStart // keys the pass saw
+				if want := (keys + stride - 1) / stride; len(row) != want {
+					return fmt.Errorf(".attention[%d][%d][%d]: %d keys, want %d", l, h, q, len(row), want)
+				}
+				for j, p := range row {
+					if err := checkProb(float64(p)); err != nil {
+						return fmt.Errorf(".attention[%d][%d][%d][%d]: %w", l, h, q, j, err)
+					}
+				}
+			}
+		}
+	}
+	if st.ResidualNorm != nil && len(st.ResidualNorm) != L+1 {
+		return fmt.Errorf(".residual_norm: %d rows, want n_layer+1 = %d", len(st.ResidualNorm), L+1)
+	}
+	for l, row := range st.ResidualNorm {
+		if len(row) != st.NQuery {
+			return fmt.Errorf(".residual_norm[%d]: %d values, want %d", l, len(row), st.NQuery)
+		}
+		for _, v := range row {
+			if v < 0 || math.IsInf(float64(v), 0) {
+				return fmt.Errorf(".residual_norm[%d]: %v is not a norm", l, v)
+			}
+		}
+	}
+	if st.LogitLens != nil && len(st.LogitLens) != L {
+		return fmt.Errorf(".logit_lens: %d layers, want %d", len(st.LogitLens), L)
+	}
+	for l, row := range st.LogitLens {
+		if len(row) != st.NQuery {
+			return fmt.Errorf(".logit_lens[%d]: %d entries, want %d", l, len(row), st.NQuery)
+		}
+		for q, e := range row {
+			if e.ID < 0 || e.ID >= tr.Model.Config.VocabSize || checkProb(e.Prob) != nil {
+				return fmt.Errorf(".logit_lens[%d][%d]: id %d prob %v invalid", l, q, e.ID, e.Prob)
+			}
+		}
+	}
+	if st.KV.Positions != nil && len(st.KV.Positions) != L {
+		return fmt.Errorf(".kv.positions: %d layers, want %d", len(st.KV.Positions), L)
+	}
+	if p := st.Next; p != nil {
+		if k == 0 {
+			return fmt.Errorf(".next: the prefill has no prediction")
+		}
+		if p.Position < 0 || p.Position >= n {
+			return fmt.Errorf(".next.position: %d outside the run", p.Position)
+		}
+		if err := checkCandidates(append(p.Top, p.Chosen), tr.Model.Config.VocabSize); err != nil {
+			return fmt.Errorf(".next.top%w", err)
+		}
+	}
+	return nil
+}
+
+func checkProb(p float64) error {
+	if !(p >= 0 && p <= 1+1e-5) {
+		return fmt.Errorf("%v is not a probability", p)
+	}
+	return nil
+}
+
+func checkCandidates(cs []Candidate, vocab int) error {
+	for i, c := range cs {
+		if c.ID < 0 || c.ID >= vocab {
+			return fmt.Errorf("[%d]: id %d outside the vocabulary of %d", i, c.ID, vocab)
+		}
+		if checkProb(c.Prob) != nil || checkProb(c.SampleProb) != nil {
+			return fmt.Errorf("[%d]: prob %v, sample_prob %v", i, c.Prob, c.SampleProb)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,100 @@
+package model
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+func recordedTrace(t testing.TB) []byte {
+	t.Helper()
+	m := loadReference(t, "gpt2-tiny-random").model
+	tr, err := Run(context.Background(), m, RunOptions{Prompt: "one two three", Steps: 3, Sampling: SamplingParams{TopP: 1}, Trace: TraceOptions{TopN: 2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := json.Marshal(tr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+func TestReadTrace(t *testing.T) {
+	good := recordedTrace(t)
+	if _, err := ReadTrace(bytes.NewReader(good), "good.json"); err != nil {
+		t.Fatalf("a recorded trace does not validate: %v", err)
+	}
+	edit := func(f func(tr map[string]any)) string {
+		var m map[string]any
+		if err := json.Unmarshal(good, &m); err != nil {
+			t.Fatal(err)
+		}
+		f(m)
+		b, _ := json.Marshal(m)
+		return string(b)
+	}
+	step := func(m map[string]any, k int) map[string]any { return m["steps"].([]any)[k].(map[string]any) }
+	for _, tc := range []struct{ name, data, want string }{
+		{"empty", "", "EOF"},
+		{"not json", "{x", "invalid character"},
+		{"trailing data", string(good) + "{}", "after the trace"},
+		{"unknown field", edit(func(m map[string]any) { m["surprise"] = 1 }), "unknown field"},
+		{"version", edit(func(m map[string]any) { m["version"] = 99 }), "version 99"},
+		{"bad config", edit(func(m map[string]any) { m["model"].(map[string]any)["config"].(map[string]any)["n_head"] = 5 }), "model.config"},
+		{"token id", edit(func(m map[string]any) { m["tokens"].([]any)[1].(map[string]any)["id"] = 1e9 }), "tokens[1]"},
+		{"prompt_len", edit(func(m map[string]any) { m["prompt_len"] = 0 }), "prompt_len"},
+		{"missing steps", edit(func(m map[string]any) { m["steps"] = []any{} }), "steps"},
+		{"too many tokens", edit(func(m map[string]any) { m["tokens"] = append(m["tokens"].([]any), m["tokens"].([]any)[0]) }), "tokens:"},
+		{"attention layers", edit(func(m map[string]any) {
+			a := step(m, 1)["attention"].([]any)
+			step(m, 1)["attention"] = a[:1]
+		}), "steps[1].attention"},
+		{"attention row", edit(func(m map[string]any) {
+			h := step(m, 0)["attention"].([]any)[0].(map[string]any)["probs"].([]any)[0].([]any)
+			h[0] = []any{0.5}
+		}), "steps[0].attention[0][0][0]"},
+		{"probability", edit(func(m map[string]any) {
+			h := step(m, 2)["attention"].([]any)[1].(map[string]any)["probs"].([]any)[3].([]any)
+			row := h[0].([]any)
+			row[0] = 7
+		}), "not a probability"},
+		{"query range", edit(func(m map[string]any) { step(m, 3)["query_start"] = 1000 }), "steps[3]"},
+		{"kind", edit(func(m map[string]any) { step(m, 0)["kind"] = "decode" }), "steps[0].kind"},
+		{"lens", edit(func(m map[string]any) { step(m, 0)["logit_lens"] = []any{} }), "logit_lens"},
+		{"next on prefill", edit(func(m map[string]any) { step(m, 0)["next"] = step(m, 1)["next"] }), "prefill has no prediction"},
+		{"cache head", edit(func(m map[string]any) {
+			c := m["cache"].([]any)[0].(map[string]any)
+			c["keys"] = c["keys"].([]any)[:1]
+		}), "cache[0].keys"},
+		{"eviction", edit(func(m map[string]any) { m["evictions"] = []any{map[string]any{"step": 0, "position": 500, "id": 1}} }), "evictions[0]"},
+	} {
+		_, err := ReadTrace(strings.NewReader(tc.data), "t.json")
+		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "t.json") {
+			t.Errorf("%s: error %v, want one naming t.json and %q", tc.name, err, tc.want)
+		}
+	}
+}
+
+// FuzzReadTrace feeds arbitrary bytes to ReadTrace: it must never panic,
+// and whatever it accepts must validate again after a JSON round trip.
+func FuzzReadTrace(f *testing.F) {
+	f.Add(recordedTrace(f))
+	f.Add([]byte(`{"version":1}`))
+	f.Add([]byte(`{"version":1,"model":{"config":{"model_type":"gpt2","vocab_size":5,"n_positions":4,"n_embd":4,"n_layer":1,"n_head":1,"n_inner":16,"layer_norm_epsilon":1e-5,"activation_function":"gelu_new"}},"tokens":[{"id":1}],"prompt_len":1,"steps":[{"kind":"prefill","n_query":1}]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		tr, err := ReadTrace(bytes.NewReader(data), "fuzz.json")
+		if err != nil {
+			return
+		}
+		b, err := json.Marshal(tr)
+		if err != nil {
+			t.Fatalf("accepted trace does not marshal: %v", err)
+		}
+		if _, err := ReadTrace(bytes.NewReader(b), "again.json"); err != nil {
+			t.Fatalf("accepted trace fails after a round trip: %v", err)
+		}
+	})
+}

@@ -15,9 +15,6 @@ import (
 	"github.com/gptviz/gptviz/model"
 )
 
-// maskedWords explains grey cells in subtitles.
-const maskedWords = "grey: masked (a future token, which the causal mask hides, or a token that has left the context window)"
-
 // probVisualMap is the legend of probability heatmaps: range [0, 1].
 func probVisualMap() opts.VisualMap {
 	return opts.VisualMap{
@@ -41,9 +38,8 @@ func greyGrid(g map[string]any) {
 }
 
 // strideNote says in plain words that a matrix was block-averaged.
-func strideNote(what string, stride, n int) string {
-	return fmt.Sprintf("%s: the run has %s positions and an interactive heatmap shows at most %d per side, so each cell is the average of a %d×%d block of positions.",
-		what, formatBytes(int64(n)), MaxSide, stride, stride)
+func strideNote(lc settings, what string, stride, n int) string {
+	return lc.t("stride.note", what, formatBytes(int64(n)), MaxSide, stride)
 }
 
 // heatHeight is a heatmap's height in CSS pixels for rows × cols cells drawn
@@ -67,7 +63,8 @@ func heatHeight(rows, cols, extra int) int {
 // "attn-l{layer}-h{head}" with real indices. Errors wrap ErrRange for a
 // layer or head outside the model and ErrNoData when the layer's attention
 // was not recorded.
-func AttentionHead(tr *model.Trace, layer, head int) (*Chart, error) {
+func AttentionHead(tr *model.Trace, layer, head int, options ...Option) (*Chart, error) {
+	lc, en := settingsOf(options), settings{}
 	if err := checkLayerHead(tr, layer, head); err != nil {
 		return nil, fmt.Errorf("attention chart: %w", err)
 	}
@@ -76,15 +73,15 @@ func AttentionHead(tr *model.Trace, layer, head int) (*Chart, error) {
 		return nil, fmt.Errorf("attention chart, layer %d, head %d: %w", layer, head, err)
 	}
 	n, _ := attnExtent(tr, layer)
-	title := fmt.Sprintf("Attention, layer %d, head %d", layer, head)
-	sub := "rows: queries (the token reading) · columns: keys (the tokens read) · " + maskedWords
+	title := lc.t("at.title", layer, head)
+	sub := lc.t("at.sub") + lc.t("masked")
 	var notes []string
 	if m.rowStride > 1 {
-		sub += fmt.Sprintf("\ndownsampled: each cell averages a %d×%d block of positions", m.rowStride, m.rowStride)
-		notes = append(notes, strideNote(title, m.rowStride, n))
+		sub += "\n" + lc.t("stride", m.rowStride)
+		notes = append(notes, strideNote(lc, title, m.rowStride, n))
 	}
 	if s, ks := summarised(tr, layer); s {
-		notes = append(notes, fmt.Sprintf("%s: the recorder stored long attention rows as averages over blocks of %d keys; each such average is spread evenly over its keys here.", title, ks))
+		notes = append(notes, lc.t("recorder.note", title, ks))
 	}
 
 	hm := charts.NewHeatMap()
@@ -103,7 +100,7 @@ func AttentionHead(tr *model.Trace, layer, head int) (*Chart, error) {
 	// item's name is the key (the x category), so hovering reads
 	// "query 12 ␣dog / ● 5 ␣fox 0.123" without any JavaScript.
 	for r := 0; r < m.rows; r++ {
-		hm.AddSeries("query "+m.rowLabels[r], nil, charts.WithEncodeOpts(opts.Encode{X: 0, Y: 1, Tooltip: 2}))
+		hm.AddSeries(lc.t("at.series", m.rowLabels[r]), nil, charts.WithEncodeOpts(opts.Encode{X: 0, Y: 1, Tooltip: 2}))
 	}
 	tree, err := treeOf(hm)
 	if err != nil {
@@ -111,8 +108,8 @@ func AttentionHead(tr *model.Trace, layer, head int) (*Chart, error) {
 	}
 	g := obj(tree, "grid")
 	greyGrid(g)
-	g["bottom"] = nameAxis(objAt(tree, "xAxis", 0), "key (the token read)", m.colLabels, 60)
-	g["left"] = nameAxis(objAt(tree, "yAxis", 0), "query (the token reading)", m.rowLabels, 0)
+	g["bottom"] = nameAxis(objAt(tree, "xAxis", 0), lc.t("at.key"), m.colLabels, 60)
+	g["left"] = nameAxis(objAt(tree, "yAxis", 0), lc.t("at.query"), m.rowLabels, 0)
 	for r := 0; r < m.rows; r++ {
 		objAt(tree, "series", r)["data"] = m.rowCells(r, 3)
 	}
@@ -128,32 +125,32 @@ func AttentionHead(tr *model.Trace, layer, head int) (*Chart, error) {
 		Height:   heatHeight(m.rows, m.cols, 250),
 		Notes:    notes,
 	}
-	stitle := title
+	stitle := en.t("at.title", layer, head)
 	if m.rowStride > 1 {
-		stitle += fmt.Sprintf(" (cells average %d×%d positions)", m.rowStride, m.rowStride)
+		stitle += en.t("at.static", m.rowStride)
 	}
-	c.static = &staticFig{w: 7 * vg.Inch, h: 6.5 * vg.Inch, draw: heatPlot(stitle, "key", "query", m, newRamp(seqStops, 0, 1))}
+	c.static = &staticFig{w: 7 * vg.Inch, h: 6.5 * vg.Inch, draw: heatPlot(stitle, en.t("at.key"), en.t("at.query"), m, newRamp(seqStops, 0, 1))}
 	return c, nil
 }
 
 // headList names heads for a title: "heads 0–11" for a full range, else
 // "heads 2, 5".
-func headList(heads []int) string {
+func headList(lc settings, heads []int) string {
 	if len(heads) == 1 {
-		return "head " + strconv.Itoa(heads[0])
+		return lc.t("at.head", heads[0])
 	}
 	contiguous := true
 	for i := 1; i < len(heads); i++ {
 		contiguous = contiguous && heads[i] == heads[i-1]+1
 	}
 	if contiguous {
-		return fmt.Sprintf("heads %d–%d", heads[0], heads[len(heads)-1])
+		return lc.t("at.heads", heads[0], heads[len(heads)-1])
 	}
 	s := make([]string, len(heads))
 	for i, h := range heads {
 		s[i] = strconv.Itoa(h)
 	}
-	return "heads " + strings.Join(s, ", ")
+	return lc.t("at.headlist", strings.Join(s, ", "))
 }
 
 // AttentionGrid is the model view: for every layer the filter selects, one
@@ -164,7 +161,8 @@ func headList(heads []int) string {
 // probability. IDs "attn-grid-l{layer}". Errors wrap ErrRange for indices
 // outside the model and ErrNoData when no selected layer has recorded
 // attention.
-func AttentionGrid(tr *model.Trace, f Filter) ([]*Chart, error) {
+func AttentionGrid(tr *model.Trace, f Filter, options ...Option) ([]*Chart, error) {
+	lc := settingsOf(options)
 	layers, heads, err := f.resolve(tr.Model.Config.NLayer, tr.Model.Config.NHead)
 	if err != nil {
 		return nil, fmt.Errorf("attention model view: %w", err)
@@ -174,7 +172,7 @@ func AttentionGrid(tr *model.Trace, f Filter) ([]*Chart, error) {
 		if _, ok := attnExtent(tr, l); !ok {
 			continue
 		}
-		c, err := attentionLayerGrid(tr, l, heads)
+		c, err := attentionLayerGrid(tr, l, heads, lc)
 		if err != nil {
 			return nil, fmt.Errorf("attention model view: %w", err)
 		}
@@ -190,13 +188,13 @@ func AttentionGrid(tr *model.Trace, f Filter) ([]*Chart, error) {
 const (
 	gridCols    = 6   // small multiples per row
 	thumbSidePx = 130 // side of one small heatmap
-	thumbColPx  = 155 // horizontal pitch
-	thumbLeftPx = 12
+	thumbColPx  = 150 // horizontal pitch (6 fit the ~920 px page column)
+	thumbLeftPx = 10
 	thumbRowPx  = 165 // vertical pitch, with the head's title
 	gridTopPx   = 40
 )
 
-func attentionLayerGrid(tr *model.Trace, layer int, heads []int) (*Chart, error) {
+func attentionLayerGrid(tr *model.Trace, layer int, heads []int, lc settings) (*Chart, error) {
 	ms := make([]*matrix, len(heads))
 	for i, h := range heads {
 		m, err := attentionMatrix(tr, layer, h, ThumbSide)
@@ -208,12 +206,12 @@ func attentionLayerGrid(tr *model.Trace, layer int, heads []int) (*Chart, error)
 	n, _ := attnExtent(tr, layer)
 	cols := min(gridCols, len(heads))
 	rows := (len(heads) + gridCols - 1) / gridCols
-	title := fmt.Sprintf("Attention, layer %d, %s (model view)", layer, headList(heads))
-	sub := "each small heatmap: queries down, keys across; white→dark blue = 0→1; " + maskedWords
+	title := lc.t("at.grid", layer, headList(lc, heads))
+	sub := lc.t("at.grid.sub")
 	var notes []string
 	if s := ms[0].rowStride; s > 1 {
-		sub += fmt.Sprintf("\neach cell averages a %d×%d block of positions", s, s)
-		notes = append(notes, fmt.Sprintf("%s: each small heatmap shows at most %d×%d cells; with %s positions each cell is the average of a %d×%d block.", title, ThumbSide, ThumbSide, formatBytes(int64(n)), s, s))
+		sub += " · " + lc.t("at.grid.cell", s)
+		notes = append(notes, lc.t("at.grid.note", title, ThumbSide, formatBytes(int64(n)), s))
 	}
 
 	hm := charts.NewHeatMap()
@@ -247,7 +245,7 @@ func attentionLayerGrid(tr *model.Trace, layer int, heads []int) (*Chart, error)
 			hm.ExtendYAxis(y)
 		}
 		idx := i
-		hm.AddSeries(fmt.Sprintf("layer %d, head %d", layer, h), nil,
+		hm.AddSeries(lc.t("at.lh", layer, h), nil,
 			charts.WithEncodeOpts(opts.Encode{X: 0, Y: 1, Tooltip: 2}),
 			charts.WithSeriesOpts(func(s *charts.SingleSeries) { s.XAxisIndex, s.YAxisIndex = idx, idx }))
 	}
@@ -265,7 +263,7 @@ func attentionLayerGrid(tr *model.Trace, layer int, heads []int) (*Chart, error)
 			ax["axisLine"] = map[string]any{"show": false}
 		}
 		titles = append(titles, map[string]any{
-			"text": fmt.Sprintf("head %d", h), "left": thumbLeftPx + c*thumbColPx,
+			"text": lc.t("at.head", h), "left": thumbLeftPx + c*thumbColPx,
 			"top": gridTopPx + r*thumbRowPx, "textStyle": map[string]any{"fontSize": 12, "fontWeight": "normal"},
 		})
 	}
@@ -319,6 +317,30 @@ type newTokenRow struct {
 	mean            []float64 // averaged over the layer's heads
 }
 
+// labels are the key labels of a new-token row: "position token", or a
+// position range for stored block averages.
+func (r newTokenRow) labels(tr *model.Trace) []string {
+	labels := make([]string, len(r.probs))
+	for k := range labels {
+		p := r.window + k*r.keyStride
+		if r.keyStride == 1 {
+			labels[k] = tokenLabel(tr, p)
+		} else {
+			labels[k] = fmt.Sprintf("%d–%d", p, min(p+r.keyStride, r.q+1)-1)
+		}
+	}
+	return labels
+}
+
+// newTokenLabels are the key labels of every row, for sizing the axis.
+func newTokenLabels(tr *model.Trace, rows []newTokenRow) []string {
+	var out []string
+	for _, r := range rows {
+		out = append(out, r.labels(tr)...)
+	}
+	return out
+}
+
 // NewTokenAttention charts, at each decode step, how the new token (the
 // query at that step) spreads its attention over all previous positions in
 // the context window: bars over key positions for layer and head, plus the
@@ -327,7 +349,8 @@ type newTokenRow struct {
 // "attn-new-l{layer}-h{head}". Errors wrap ErrRange for indices outside the
 // model and ErrNoData when there are no decode steps with recorded
 // attention.
-func NewTokenAttention(tr *model.Trace, layer, head int) (*Chart, error) {
+func NewTokenAttention(tr *model.Trace, layer, head int, options ...Option) (*Chart, error) {
+	lc, en := settingsOf(options), settings{}
 	if err := checkLayerHead(tr, layer, head); err != nil {
 		return nil, fmt.Errorf("new-token attention: %w", err)
 	}
@@ -369,8 +392,8 @@ func NewTokenAttention(tr *model.Trace, layer, head int) (*Chart, error) {
 	if len(rows) == 0 {
 		return nil, fmt.Errorf("new-token attention, layer %d: decode steps with attention: %w", layer, ErrNoData)
 	}
-	headName := fmt.Sprintf("layer %d, head %d", layer, head)
-	meanName := fmt.Sprintf("mean of layer %d's heads", layer)
+	headName := lc.t("at.lh", layer, head)
+	meanName := lc.t("at.mean", layer)
 	steps := make([]string, len(rows))
 	for i, r := range rows {
 		steps[i] = strconv.Itoa(r.step)
@@ -379,9 +402,9 @@ func NewTokenAttention(tr *model.Trace, layer, head int) (*Chart, error) {
 	base.SetGlobalOptions(
 		charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: "axis", AxisPointer: &opts.AxisPointer{Type: "shadow"}}),
 		charts.WithLegendOpts(opts.Legend{Show: opts.Bool(true), Right: "10", Top: "40"}),
-		charts.WithGridOpts(opts.Grid{Left: "60", Right: "40", Top: "80", Bottom: "130"}),
+		charts.WithGridOpts(opts.Grid{Left: "60", Right: "40", Top: "80", Bottom: strconv.Itoa(70 + labelRoom(newTokenLabels(tr, rows), 50))}),
 		charts.WithXAxisOpts(opts.XAxis{Type: "category", AxisLabel: &opts.AxisLabel{Show: opts.Bool(true), Rotate: 50, FontSize: 10}}),
-		charts.WithYAxisOpts(opts.YAxis{Type: "value", Name: "attention", Min: 0, Max: 1, AxisLabel: &opts.AxisLabel{Show: opts.Bool(true)}}),
+		charts.WithYAxisOpts(opts.YAxis{Type: "value", Name: lc.t("nw.attention"), Min: 0, Max: 1, AxisLabel: &opts.AxisLabel{Show: opts.Bool(true)}}),
 	)
 	base.AddSeries(headName, nil, charts.WithItemStyleOpts(opts.ItemStyle{Color: keptHex}))
 	base.AddSeries(meanName, nil, charts.WithItemStyleOpts(opts.ItemStyle{Color: "#9ecae1"}))
@@ -394,23 +417,15 @@ func NewTokenAttention(tr *model.Trace, layer, head int) (*Chart, error) {
 		"left": 40, "right": 40, "bottom": 10, "label": map[string]any{"fontSize": 10}, "currentIndex": 0,
 	}
 	var notes []string
-	options := make([]any, len(rows))
+	stepOptions := make([]any, len(rows))
 	for i, r := range rows {
-		labels := make([]string, len(r.probs))
-		for k := range labels {
-			p := r.window + k*r.keyStride
-			if r.keyStride == 1 {
-				labels[k] = tokenLabel(tr, p)
-			} else {
-				labels[k] = fmt.Sprintf("%d–%d", p, min(p+r.keyStride, r.q+1)-1)
-			}
-		}
+		labels := r.labels(tr)
 		if r.keyStride > 1 && len(notes) == 0 {
-			notes = append(notes, fmt.Sprintf("New-token attention, %s: long rows were stored as averages over blocks of %d keys.", headName, r.keyStride))
+			notes = append(notes, lc.t("nw.note", headName, r.keyStride))
 		}
 		b := charts.NewBar()
 		b.SetGlobalOptions(charts.WithTitleOpts(opts.Title{
-			Title:      fmt.Sprintf("step %d: %s reads positions %d–%d", r.step, tokenLabel(tr, r.q), r.window, r.q),
+			Title:      lc.t("nw.step", r.step, tokenLabel(tr, r.q), r.window, r.q),
 			TitleStyle: &opts.TextStyle{FontSize: 14},
 		}))
 		b.SetXAxis(labels)
@@ -422,17 +437,16 @@ func NewTokenAttention(tr *model.Trace, layer, head int) (*Chart, error) {
 		}
 		objAt(t, "series", 0)["data"] = nums{V: r.probs, Digits: 3}
 		objAt(t, "series", 1)["data"] = nums{V: r.mean, Digits: 3}
-		options[i] = map[string]any{"title": t["title"], "xAxis": t["xAxis"], "series": t["series"]}
+		stepOptions[i] = map[string]any{"title": t["title"], "xAxis": t["xAxis"], "series": t["series"]}
 	}
-	option, err := jsonOf(map[string]any{"baseOption": baseTree, "options": options})
+	option, err := jsonOf(map[string]any{"baseOption": baseTree, "options": stepOptions})
 	if err != nil {
 		return nil, fmt.Errorf("new-token attention: %w", err)
 	}
-	title := fmt.Sprintf("How each new token reads working memory, layer %d, head %d", layer, head)
 	c := &Chart{
 		ID:       fmt.Sprintf("attn-new-l%d-h%d", layer, head),
-		Title:    title,
-		Subtitle: "drag the slider to change the step",
+		Title:    lc.t("nw.title", layer, head),
+		Subtitle: lc.t("slider"),
 		Option:   option,
 		Height:   460,
 		Notes:    notes,
@@ -454,10 +468,10 @@ func NewTokenAttention(tr *model.Trace, layer, head int) (*Chart, error) {
 	}
 	m.rowLabels = make([]string, len(rows))
 	for i, r := range rows {
-		m.rowLabels[i] = fmt.Sprintf("step %d: %s", r.step, tokenLabel(tr, r.q))
+		m.rowLabels[i] = en.t("nw.row", r.step, tokenLabel(tr, r.q))
 	}
 	m.colLabels = positionLabels(tr, 0, m.cols, colStride, nPos)
 	c.static = &staticFig{w: 8 * vg.Inch, h: vg.Length(math.Min(9, 2.5+0.12*float64(len(rows)))) * vg.Inch,
-		draw: heatPlot(title, "key", "decode step (new token)", m, newRamp(seqStops, 0, 1))}
+		draw: heatPlot(en.t("nw.title", layer, head), en.t("at.key"), en.t("nw.static.y"), m, newRamp(seqStops, 0, 1))}
 	return c, nil
 }

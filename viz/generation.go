@@ -59,24 +59,35 @@ func candidates(p *model.Prediction) (cs []model.Candidate, chosenAt int) {
 	return cs, chosenAt
 }
 
-// stepTitle says what happened at one step, in plain words.
-func stepTitle(tr *model.Trace, pr prediction) (title, sub string) {
-	p := pr.p
-	how := "sampled"
-	if p.Greedy {
-		how = "greedy: the most likely token"
+// candidateLabels are the bar labels of every step, for sizing the axis.
+func candidateLabels(preds []prediction) []string {
+	var out []string
+	for _, pr := range preds {
+		cs, _ := candidates(pr.p)
+		for _, c := range cs {
+			out = append(out, display(c.Display, c.Text, c.ID))
+		}
 	}
-	title = fmt.Sprintf("step %d: chose %s (P = %s, %s)", pr.step,
-		display(p.Chosen.Display, p.Chosen.Text, p.Chosen.ID), fmtSig(p.Chosen.Prob, 3), how)
+	return out
+}
+
+// stepTitle says what happened at one step, in plain words.
+func stepTitle(tr *model.Trace, pr prediction, lc settings) (title, sub string) {
+	p := pr.p
+	how := lc.t("nt.sampled")
+	if p.Greedy {
+		how = lc.t("nt.greedy")
+	}
+	title = lc.t("nt.step", pr.step, display(p.Chosen.Display, p.Chosen.Text, p.Chosen.ID), fmtSig(p.Chosen.Prob, 3), how)
 	var parts []string
-	parts = append(parts, fmt.Sprintf("entropy %s bits (sampled from: %s bits)", fmtSig(p.Entropy, 3), fmtSig(p.SampleEntropy, 3)))
+	parts = append(parts, lc.t("nt.entropy", fmtSig(p.Entropy, 3), fmtSig(p.SampleEntropy, 3)))
 	for _, f := range p.Filters {
 		switch f.Name {
 		case "temperature":
-			parts = append(parts, fmt.Sprintf("T = %s", fmtSig(tr.Settings.Temperature, 3)))
+			parts = append(parts, lc.t("nt.temp", fmtSig(tr.Settings.Temperature, 3)))
 		case "greedy":
 		default:
-			parts = append(parts, fmt.Sprintf("%s kept %d tokens (mass %s)", f.Name, f.Kept, fmtSig(f.Mass, 3)))
+			parts = append(parts, lc.t("nt.kept", f.Name, f.Kept, fmtSig(f.Mass, 3)))
 		}
 	}
 	return title, strings.Join(parts, " · ")
@@ -91,13 +102,14 @@ func stepTitle(tr *model.Trace, pr prediction) (title, sub string) {
 // the chosen token, the entropy (bits) and what each filter kept. ID
 // "next-token". The static form draws the first step. It returns an error
 // wrapping ErrNoData when the trace has no decode steps.
-func NextToken(tr *model.Trace) (*Chart, error) {
+func NextToken(tr *model.Trace, options ...Option) (*Chart, error) {
+	lc, en := settingsOf(options), settings{}
 	preds := predictions(tr)
 	if len(preds) == 0 {
 		return nil, fmt.Errorf("next-token chart: decode steps: %w", ErrNoData)
 	}
-	const rawName, sampleName = "P (softmax, T = 1)", "P used by the sampler"
-	const chosenName, removedName = "chosen token", "removed by top-k / top-p"
+	rawName, sampleName := lc.t("nt.raw"), lc.t("nt.used")
+	chosenName, removedName := lc.t("nt.chosen"), lc.t("nt.removed")
 	steps := make([]string, len(preds))
 	for i, pr := range preds {
 		steps[i] = strconv.Itoa(pr.step)
@@ -106,9 +118,9 @@ func NextToken(tr *model.Trace) (*Chart, error) {
 	base.SetGlobalOptions(
 		charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: "axis", AxisPointer: &opts.AxisPointer{Type: "shadow"}}),
 		charts.WithLegendOpts(opts.Legend{Show: opts.Bool(true), Right: "10", Top: "50"}),
-		charts.WithGridOpts(opts.Grid{Left: "60", Right: "30", Top: "90", Bottom: "130"}),
+		charts.WithGridOpts(opts.Grid{Left: "60", Right: "30", Top: "90", Bottom: strconv.Itoa(70 + labelRoom(candidateLabels(preds), 40))}),
 		charts.WithXAxisOpts(opts.XAxis{Type: "category", AxisLabel: &opts.AxisLabel{Show: opts.Bool(true), Rotate: 40, FontSize: 11, Interval: "0"}}),
-		charts.WithYAxisOpts(opts.YAxis{Type: "value", Name: "probability", Min: 0, Max: 1, AxisLabel: &opts.AxisLabel{Show: opts.Bool(true)}}),
+		charts.WithYAxisOpts(opts.YAxis{Type: "value", Name: lc.t("probability"), Min: 0, Max: 1, AxisLabel: &opts.AxisLabel{Show: opts.Bool(true)}}),
 	)
 	base.AddSeries(rawName, nil, charts.WithItemStyleOpts(opts.ItemStyle{Color: keptHex}))
 	base.AddSeries(sampleName, nil, charts.WithItemStyleOpts(opts.ItemStyle{Color: sampleHex}))
@@ -128,7 +140,7 @@ func NextToken(tr *model.Trace) (*Chart, error) {
 		"currentIndex": 0,
 	}
 	obj(baseTree, "legend")["icon"] = "rect"
-	options := make([]any, len(preds))
+	stepOptions := make([]any, len(preds))
 	for i, pr := range preds {
 		cs, chosenAt := candidates(pr.p)
 		labels := make([]string, len(cs))
@@ -141,7 +153,7 @@ func NextToken(tr *model.Trace) (*Chart, error) {
 			case j == chosenAt:
 				col = chosenHex
 				if j >= len(pr.p.Top) {
-					labels[j] += " (chosen)"
+					labels[j] += lc.t("nt.chosen.tag")
 				}
 			case c.RemovedBy != "":
 				col = removedHex
@@ -149,7 +161,7 @@ func NextToken(tr *model.Trace) (*Chart, error) {
 			raw[j] = opts.BarData{Value: sig(c.Prob, 4), ItemStyle: &opts.ItemStyle{Color: col}}
 			used[j] = opts.BarData{Value: sig(c.SampleProb, 4)}
 		}
-		title, sub := stepTitle(tr, pr)
+		title, sub := stepTitle(tr, pr, lc)
 		b := charts.NewBar()
 		b.SetGlobalOptions(charts.WithTitleOpts(opts.Title{Title: title, Subtitle: sub, TitleStyle: &opts.TextStyle{FontSize: 14}}))
 		b.SetXAxis(labels)
@@ -159,27 +171,27 @@ func NextToken(tr *model.Trace) (*Chart, error) {
 		if err != nil {
 			return nil, fmt.Errorf("next-token chart: step %d: %w", pr.step, err)
 		}
-		options[i] = map[string]any{"title": t["title"], "xAxis": t["xAxis"], "series": t["series"]}
+		stepOptions[i] = map[string]any{"title": t["title"], "xAxis": t["xAxis"], "series": t["series"]}
 	}
-	option, err := jsonOf(map[string]any{"baseOption": baseTree, "options": options})
+	option, err := jsonOf(map[string]any{"baseOption": baseTree, "options": stepOptions})
 	if err != nil {
 		return nil, fmt.Errorf("next-token chart: %w", err)
 	}
 	c := &Chart{
 		ID:       "next-token",
-		Title:    "Next-token probabilities at each step",
-		Subtitle: "drag the slider to change the step · orange: the chosen token · blue: could have been chosen · grey: removed by top-k / top-p · green: the probability the sampler used",
+		Title:    lc.t("nt.title"),
+		Subtitle: lc.t("nt.sub"),
 		Option:   option,
 		Height:   500,
 	}
 	first := preds[0]
 	c.static = &staticFig{w: 8 * vg.Inch, h: 4.5 * vg.Inch, draw: func(dc draw.Canvas) error {
 		cs, chosenAt := candidates(first.p)
-		title, _ := stepTitle(tr, first)
+		title, _ := stepTitle(tr, first, en)
 		if len(preds) > 1 {
-			title += fmt.Sprintf(" (first of %d steps)", len(preds))
+			title += en.t("nt.first", len(preds))
 		}
-		p := newPlot(title, "", "probability")
+		p := newPlot(title, "", en.t("probability"))
 		labels := make([]string, len(cs))
 		kept, chosen, removed, used := make([]float64, len(cs)), make([]float64, len(cs)), make([]float64, len(cs)), make([]float64, len(cs))
 		for j, cd := range cs {
@@ -201,7 +213,7 @@ func NextToken(tr *model.Trace) (*Chart, error) {
 			v    []float64
 			col  string
 			off  float64
-		}{{"could be chosen", kept, keptHex, -0.5}, {chosenName, chosen, chosenHex, -0.5}, {removedName, removed, removedHex, -0.5}, {sampleName, used, sampleHex, 0.5}} {
+		}{{"could be chosen", kept, keptHex, -0.5}, {en.t("nt.chosen"), chosen, chosenHex, -0.5}, {en.t("nt.removed"), removed, removedHex, -0.5}, {en.t("nt.used"), used, sampleHex, 0.5}} {
 			b, err := plotter.NewBarChart(plotter.Values(s.v), vg.Points(12))
 			if err != nil {
 				return err
@@ -227,7 +239,8 @@ func NextToken(tr *model.Trace) (*Chart, error) {
 // (bits, left axis) and the chosen token's probability (right axis, 0…1).
 // ID "next-entropy". It returns an error wrapping ErrNoData when the trace
 // has no decode steps.
-func GenerationLines(tr *model.Trace) (*Chart, error) {
+func GenerationLines(tr *model.Trace, options ...Option) (*Chart, error) {
+	lc, en := settingsOf(options), settings{}
 	preds := predictions(tr)
 	if len(preds) == 0 {
 		return nil, fmt.Errorf("generation lines: decode steps: %w", ErrNoData)
@@ -239,17 +252,17 @@ func GenerationLines(tr *model.Trace) (*Chart, error) {
 		steps[i] = fmt.Sprintf("%d %s", pr.step, display(pr.p.Chosen.Display, pr.p.Chosen.Text, pr.p.Chosen.ID))
 		ent[i], sent[i], prob[i] = pr.p.Entropy, pr.p.SampleEntropy, pr.p.Chosen.Prob
 	}
-	const eName, sName, pName = "entropy (bits)", "entropy sampled from (bits)", "P(chosen token)"
+	eName, sName, pName := lc.t("gl.entropy"), lc.t("gl.sampled"), lc.t("gl.chosen")
 	line := charts.NewLine()
 	line.SetGlobalOptions(
 		charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: "axis"}),
 		charts.WithLegendOpts(opts.Legend{Show: opts.Bool(true), Right: "10"}),
-		charts.WithGridOpts(opts.Grid{Left: "60", Right: "60", Top: "60", Bottom: "100"}),
-		charts.WithXAxisOpts(opts.XAxis{Type: "category", Name: "step", AxisLabel: axisLabelOpts(n)}),
-		charts.WithYAxisOpts(opts.YAxis{Type: "value", Name: "bits", Min: 0, AxisLabel: &opts.AxisLabel{Show: opts.Bool(true)}}),
+		charts.WithGridOpts(opts.Grid{Left: "60", Right: "60", Top: "60", Bottom: strconv.Itoa(labelRoom(steps, labelRotation(n)) + 20)}),
+		charts.WithXAxisOpts(opts.XAxis{Type: "category", Name: lc.t("step"), AxisLabel: axisLabelOpts(n)}),
+		charts.WithYAxisOpts(opts.YAxis{Type: "value", Name: lc.t("bits"), Min: 0, AxisLabel: &opts.AxisLabel{Show: opts.Bool(true)}}),
 	)
 	line.SetXAxis(steps)
-	line.ExtendYAxis(opts.YAxis{Type: "value", Name: "probability", Min: 0, Max: 1, AxisLabel: &opts.AxisLabel{Show: opts.Bool(true)}, SplitLine: &opts.SplitLine{Show: opts.Bool(false)}})
+	line.ExtendYAxis(opts.YAxis{Type: "value", Name: lc.t("probability"), Min: 0, Max: 1, AxisLabel: &opts.AxisLabel{Show: opts.Bool(true)}, SplitLine: &opts.SplitLine{Show: opts.Bool(false)}})
 	line.AddSeries(eName, nil, charts.WithItemStyleOpts(opts.ItemStyle{Color: "#756bb1"}))
 	line.AddSeries(sName, nil, charts.WithItemStyleOpts(opts.ItemStyle{Color: "#bcbddc"}), charts.WithLineStyleOpts(opts.LineStyle{Type: "dashed"}))
 	line.AddSeries(pName, nil, charts.WithItemStyleOpts(opts.ItemStyle{Color: chosenHex}),
@@ -259,10 +272,7 @@ func GenerationLines(tr *model.Trace) (*Chart, error) {
 		return nil, fmt.Errorf("generation lines: %w", err)
 	}
 	xa := objAt(tree, "xAxis", 0)
-	xa["nameLocation"], xa["nameGap"] = "middle", 28
-	if n > 10 {
-		xa["nameGap"] = 70
-	}
+	xa["nameLocation"], xa["nameGap"] = "middle", labelRoom(steps, labelRotation(n))-10
 	objAt(tree, "series", 0)["data"] = nums{V: ent, Digits: 4}
 	objAt(tree, "series", 1)["data"] = nums{V: sent, Digits: 4}
 	objAt(tree, "series", 2)["data"] = nums{V: prob, Digits: 4}
@@ -272,18 +282,18 @@ func GenerationLines(tr *model.Trace) (*Chart, error) {
 	}
 	c := &Chart{
 		ID:     "next-entropy",
-		Title:  "Entropy and the chosen token's probability over the steps",
+		Title:  lc.t("gl.title"),
 		Option: option,
 		Height: 360,
 	}
 	c.static = &staticFig{w: 8 * vg.Inch, h: 4 * vg.Inch, draw: func(dc draw.Canvas) error {
-		p := newPlot(c.Title, "step", "bits (entropy) / probability")
+		p := newPlot(en.t("gl.title"), en.t("step"), en.t("gl.static.y"))
 		for _, s := range []struct {
 			name string
 			v    []float64
 			col  color.Color
 			dash bool
-		}{{eName, ent, hexColor("#756bb1"), false}, {sName, sent, hexColor("#bcbddc"), true}, {pName, prob, hexColor(chosenHex), false}} {
+		}{{en.t("gl.entropy"), ent, hexColor("#756bb1"), false}, {en.t("gl.sampled"), sent, hexColor("#bcbddc"), true}, {en.t("gl.chosen"), prob, hexColor(chosenHex), false}} {
 			l, err := plotter.NewLine(linePoints(s.v))
 			if err != nil {
 				return err

@@ -28,9 +28,9 @@ func KVBytes(cfg model.Config, positions int) int64 {
 
 // KVFormulaFor is KVFormula with the numbers of one step filled in, e.g.
 // "2 × 12 × 128 × 768 × 4 = 9,437,184 bytes (9.44 MB)".
-func KVFormulaFor(cfg model.Config, positions int) string {
+func KVFormulaFor(cfg model.Config, positions int, options ...Option) string {
 	b := KVBytes(cfg, positions)
-	return fmt.Sprintf("2 × %d × %d × %d × 4 = %s bytes (%s MB)", cfg.NLayer, positions, cfg.NEmbd, formatBytes(b), fmtSig(float64(b)/1e6, 3))
+	return settingsOf(options).t("kv.numbers", cfg.NLayer, positions, cfg.NEmbd, formatBytes(b), fmtSig(float64(b)/1e6, 3))
 }
 
 // stepPositions is the number of cached positions after a step: the largest
@@ -49,7 +49,8 @@ func stepPositions(st model.Step) int {
 // last step's numbers; a marker shows the first step at which a token left
 // the full context window. ID "kv-bytes". It returns an error wrapping
 // ErrNoData when the trace has no steps.
-func KVSize(tr *model.Trace) (*Chart, error) {
+func KVSize(tr *model.Trace, options ...Option) (*Chart, error) {
+	lc, en := settingsOf(options), settings{}
 	if len(tr.Steps) == 0 {
 		return nil, fmt.Errorf("KV cache size: steps: %w", ErrNoData)
 	}
@@ -64,29 +65,29 @@ func KVSize(tr *model.Trace) (*Chart, error) {
 		bytes[i], pos[i] = float64(st.KV.Bytes), float64(stepPositions(st))
 	}
 	last := tr.Steps[n-1]
-	sub := KVFormula + "\nafter the last step: " + KVFormulaFor(tr.Model.Config, stepPositions(last))
+	sub := lc.t("kv.formula") + "\n" + lc.t("kv.last", KVFormulaFor(tr.Model.Config, stepPositions(last), options...))
 	if rec := KVBytes(tr.Model.Config, stepPositions(last)); rec != last.KV.Bytes {
-		sub += fmt.Sprintf(" (the trace records %s bytes)", formatBytes(last.KV.Bytes))
+		sub += lc.t("kv.recorded", formatBytes(last.KV.Bytes))
 	}
-	const bName, pName = "KV cache (bytes)", "cached positions"
+	bName, pName := lc.t("kv.bytes"), lc.t("kv.cached")
 	line := charts.NewLine()
 	line.SetGlobalOptions(
 		charts.WithTitleOpts(opts.Title{Subtitle: sub}),
 		charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: "axis"}),
 		charts.WithLegendOpts(opts.Legend{Show: opts.Bool(true), Right: "10", Top: "40"}),
 		charts.WithGridOpts(opts.Grid{Left: "90", Right: "70", Top: "90", Bottom: "60"}),
-		charts.WithXAxisOpts(opts.XAxis{Type: "category", Name: "step", AxisLabel: &opts.AxisLabel{Show: opts.Bool(true)}}),
-		charts.WithYAxisOpts(opts.YAxis{Type: "value", Name: "bytes", Min: 0, AxisLabel: &opts.AxisLabel{Show: opts.Bool(true)}}),
+		charts.WithXAxisOpts(opts.XAxis{Type: "category", Name: lc.t("step"), AxisLabel: &opts.AxisLabel{Show: opts.Bool(true)}}),
+		charts.WithYAxisOpts(opts.YAxis{Type: "value", Name: lc.t("kv.bytesax"), Min: 0, AxisLabel: &opts.AxisLabel{Show: opts.Bool(true)}}),
 	)
 	line.SetXAxis(labels)
-	line.ExtendYAxis(opts.YAxis{Type: "value", Name: "positions", Min: 0, AxisLabel: &opts.AxisLabel{Show: opts.Bool(true)}, SplitLine: &opts.SplitLine{Show: opts.Bool(false)}})
+	line.ExtendYAxis(opts.YAxis{Type: "value", Name: lc.t("kv.posax"), Min: 0, AxisLabel: &opts.AxisLabel{Show: opts.Bool(true)}, SplitLine: &opts.SplitLine{Show: opts.Bool(false)}})
 	bOpts := []charts.SeriesOpts{charts.WithItemStyleOpts(opts.ItemStyle{Color: "#3182bd"}), charts.WithAreaStyleOpts(opts.AreaStyle{Opacity: opts.Float(0.15)})}
 	if len(tr.Evictions) > 0 {
 		first := tr.Evictions[0]
 		for i, st := range tr.Steps {
 			if st.Index == first.Step {
 				bOpts = append(bOpts, charts.WithMarkLineNameXAxisItemOpts(opts.MarkLineNameXAxisItem{
-					Name: "context window full: the oldest token leaves", XAxis: labels[i],
+					Name: lc.t("kv.full"), XAxis: labels[i],
 				}), charts.WithMarkLineStyleOpts(opts.MarkLineStyle{Label: &opts.Label{Show: opts.Bool(true), Formatter: "{b}"}}))
 				break
 			}
@@ -107,9 +108,9 @@ func KVSize(tr *model.Trace) (*Chart, error) {
 	if err != nil {
 		return nil, fmt.Errorf("KV cache size: %w", err)
 	}
-	c := &Chart{ID: "kv-bytes", Title: "KV cache size after each step", Subtitle: sub, Option: option, Height: 360}
+	c := &Chart{ID: "kv-bytes", Title: lc.t("kv.title"), Subtitle: sub, Option: option, Height: 360}
 	c.static = &staticFig{w: 8 * vg.Inch, h: 4 * vg.Inch, draw: func(dc draw.Canvas) error {
-		p := newPlot(c.Title+"\n"+KVFormula+"\n"+KVFormulaFor(tr.Model.Config, stepPositions(last)), "step", "bytes")
+		p := newPlot(en.t("kv.title")+"\n"+KVFormula+"\n"+KVFormulaFor(tr.Model.Config, stepPositions(last)), en.t("step"), en.t("kv.bytesax"))
 		l, err := plotter.NewLine(linePoints(bytes))
 		if err != nil {
 			return err
@@ -131,7 +132,8 @@ func KVSize(tr *model.Trace) (*Chart, error) {
 // taken from the data. More than MaxSide positions are block-averaged. ID
 // "kv-l{layer}-h{head}". Errors wrap ErrRange for indices outside the model
 // and ErrNoData when the trace did not record that layer's cache.
-func KVHeatmap(tr *model.Trace, layer, head int) (*Chart, error) {
+func KVHeatmap(tr *model.Trace, layer, head int, options ...Option) (*Chart, error) {
+	lc, en := settingsOf(options), settings{}
 	if err := checkLayerHead(tr, layer, head); err != nil {
 		return nil, fmt.Errorf("KV cache heatmap: %w", err)
 	}
@@ -167,7 +169,7 @@ func KVHeatmap(tr *model.Trace, layer, head int) (*Chart, error) {
 		m.rowLabels = positionLabels(tr, kv.WindowStart, m.rows, rs, kv.WindowStart+nPos)
 		m.colLabels = make([]string, m.cols)
 		for i := range m.colLabels {
-			m.colLabels[i] = "dim " + strconv.Itoa(i*cs)
+			m.colLabels[i] = lc.t("kh.dim", i*cs)
 		}
 		return m
 	}
@@ -178,12 +180,12 @@ func KVHeatmap(tr *model.Trace, layer, head int) (*Chart, error) {
 	if lim == 0 || math.IsNaN(lim) {
 		lim = 1
 	}
-	title := fmt.Sprintf("KV cache, layer %d, head %d: keys and values of each cached position", layer, head)
-	sub := fmt.Sprintf("rows: cached positions · columns: the %d dimensions of one head (d_head) · blue < 0 < red, range ±%s from the data", dHead, fmtSig(lim, 3))
+	title := lc.t("kh.title", layer, head)
+	sub := lc.t("kh.sub", dHead, fmtSig(lim, 3))
 	var notes []string
 	if rs > 1 {
-		sub += fmt.Sprintf("\ndownsampled: each row averages %d positions", rs)
-		notes = append(notes, fmt.Sprintf("%s: %s cached positions are more than %d, so each row is the average of %d positions.", title, formatBytes(int64(nPos)), MaxSide, rs))
+		sub += "\n" + lc.t("kh.rows", rs)
+		notes = append(notes, lc.t("kh.note", title, formatBytes(int64(nPos)), MaxSide, rs))
 	}
 
 	hm := charts.NewHeatMap()
@@ -200,12 +202,12 @@ func KVHeatmap(tr *model.Trace, layer, head int) (*Chart, error) {
 		}),
 	)
 	lbl := &opts.AxisLabel{Show: opts.Bool(true), FontSize: 9}
-	hm.XAxisList[0] = opts.XAxis{Type: "category", Data: mk.colLabels, Name: "d_head", AxisLabel: lbl, AxisPointer: axisPointer()}
-	hm.YAxisList[0] = opts.YAxis{Type: "category", Data: mk.rowLabels, Inverse: opts.Bool(true), Name: "position", AxisLabel: lbl, AxisPointer: axisPointer()}
-	hm.ExtendXAxis(opts.XAxis{Type: "category", GridIndex: 1, Data: mv.colLabels, Name: "d_head", AxisLabel: lbl, AxisPointer: axisPointer()})
+	hm.XAxisList[0] = opts.XAxis{Type: "category", Data: mk.colLabels, AxisLabel: lbl, AxisPointer: axisPointer()}
+	hm.YAxisList[0] = opts.YAxis{Type: "category", Data: mk.rowLabels, Inverse: opts.Bool(true), AxisLabel: lbl, AxisPointer: axisPointer()}
+	hm.ExtendXAxis(opts.XAxis{Type: "category", GridIndex: 1, Data: mv.colLabels, AxisLabel: lbl, AxisPointer: axisPointer()})
 	hm.ExtendYAxis(opts.YAxis{Type: "category", GridIndex: 1, Data: mv.rowLabels, Inverse: opts.Bool(true), AxisLabel: &opts.AxisLabel{Show: opts.Bool(false)}, AxisPointer: axisPointer()})
-	hm.AddSeries(fmt.Sprintf("key, layer %d, head %d", layer, head), nil, charts.WithEncodeOpts(opts.Encode{X: 0, Y: 1, Tooltip: 2}))
-	hm.AddSeries(fmt.Sprintf("value, layer %d, head %d", layer, head), nil, charts.WithEncodeOpts(opts.Encode{X: 0, Y: 1, Tooltip: 2}),
+	hm.AddSeries(lc.t("kh.key", layer, head), nil, charts.WithEncodeOpts(opts.Encode{X: 0, Y: 1, Tooltip: 2}))
+	hm.AddSeries(lc.t("kh.value", layer, head), nil, charts.WithEncodeOpts(opts.Encode{X: 0, Y: 1, Tooltip: 2}),
 		charts.WithSeriesOpts(func(s *charts.SingleSeries) { s.XAxisIndex, s.YAxisIndex = 1, 1 }))
 	tree, err := treeOf(hm)
 	if err != nil {
@@ -214,13 +216,13 @@ func KVHeatmap(tr *model.Trace, layer, head int) (*Chart, error) {
 	bottom := nameAxis(objAt(tree, "xAxis", 0), "d_head", mk.colLabels, 0)
 	nameAxis(objAt(tree, "xAxis", 1), "d_head", mv.colLabels, 0)
 	objAt(tree, "grid", 0)["bottom"], objAt(tree, "grid", 1)["bottom"] = bottom, bottom
-	objAt(tree, "grid", 0)["left"] = nameAxis(objAt(tree, "yAxis", 0), "cached position", mk.rowLabels, 0)
+	objAt(tree, "grid", 0)["left"] = nameAxis(objAt(tree, "yAxis", 0), lc.t("kh.pos"), mk.rowLabels, 0)
 	objAt(tree, "series", 0)["data"] = mk.cellsOf(3)
 	objAt(tree, "series", 1)["data"] = mv.cellsOf(3)
 	tree["title"] = []any{
 		map[string]any{"subtext": sub, "left": 0, "top": 0},
-		map[string]any{"text": "keys (K)", "left": objAt(tree, "grid", 0)["left"], "top": 50, "textStyle": map[string]any{"fontSize": 13}},
-		map[string]any{"text": "values (V)", "left": "56%", "top": 50, "textStyle": map[string]any{"fontSize": 13}},
+		map[string]any{"text": lc.t("kh.keys"), "left": objAt(tree, "grid", 0)["left"], "top": 50, "textStyle": map[string]any{"fontSize": 13}},
+		map[string]any{"text": lc.t("kh.values"), "left": "56%", "top": 50, "textStyle": map[string]any{"fontSize": 13}},
 	}
 	option, err := jsonOf(tree)
 	if err != nil {
@@ -239,10 +241,16 @@ func KVHeatmap(tr *model.Trace, layer, head int) (*Chart, error) {
 		half := (dc.Max.X - dc.Min.X) / 2
 		left := draw.Crop(dc, 0, -half, 0, 0)
 		right := draw.Crop(dc, half, 0, 0, 0)
-		if err := heatPlot(fmt.Sprintf("keys (K), layer %d, head %d", layer, head), "d_head", "position", mk, cmap)(left); err != nil {
+		sk, sv := *mk, *mv // English labels for the static figure's font
+		sk.colLabels = make([]string, mk.cols)
+		for i := range sk.colLabels {
+			sk.colLabels[i] = en.t("kh.dim", i*cs)
+		}
+		sv.colLabels = sk.colLabels
+		if err := heatPlot(en.t("kh.key", layer, head), "d_head", en.t("kh.pos"), &sk, cmap)(left); err != nil {
 			return err
 		}
-		return heatPlot(fmt.Sprintf("values (V), layer %d, head %d", layer, head), "d_head", "position", mv, cmap)(right)
+		return heatPlot(en.t("kh.value", layer, head), "d_head", en.t("kh.pos"), &sv, cmap)(right)
 	}}
 	return c, nil
 }

@@ -99,7 +99,8 @@ const maxLensLabels = 40
 // spans [0, 1]. More than MaxSide positions are sampled (every s-th; noted).
 // ID "logit-lens". It returns an error wrapping ErrNoData when the trace has
 // no logit lens.
-func LogitLens(tr *model.Trace) (*Chart, error) {
+func LogitLens(tr *model.Trace, options ...Option) (*Chart, error) {
+	lc, en := settingsOf(options), settings{}
 	L := 0
 	for _, st := range tr.Steps {
 		L = max(L, len(st.LogitLens))
@@ -113,21 +114,21 @@ func LogitLens(tr *model.Trace) (*Chart, error) {
 	positions, vals := positionRows(tr, L, func(st *model.Step) [][]model.LensEntry { return st.LogitLens })
 	positions, s := sampleEvery(positions, MaxSide)
 	var notes []string
-	sub := "rows: the residual stream after each block, read out early · columns: positions · cell: the top token and its probability"
+	sub := lc.t("ll.sub")
 	if s > 1 {
-		sub += fmt.Sprintf("\nsampled: every %d-th position", s)
-		notes = append(notes, fmt.Sprintf("Logit lens: only every %d-th position is shown, to keep at most %d columns.", s, MaxSide))
+		sub += "\n" + lc.t("ll.sample", s)
+		notes = append(notes, lc.t("ll.note", s, MaxSide))
 	}
 	colLabels := make([]string, len(positions))
 	for i, p := range positions {
 		colLabels[i] = tokenLabel(tr, p)
 	}
-	rowLabels := make([]string, L)
+	rowLabels, staticRows := make([]string, L), make([]string, L)
 	for l := range rowLabels {
-		rowLabels[l] = fmt.Sprintf("block %d", l)
+		rowLabels[l], staticRows[l] = lc.t("ll.block", l), en.t("ll.block", l)
 	}
 	m := newMatrix(L, len(positions), 1, 1)
-	m.rowLabels, m.colLabels = rowLabels, colLabels
+	m.rowLabels, m.colLabels = staticRows, colLabels
 	data := make([]namedCells, L)
 	for l := 0; l < L; l++ {
 		data[l].Digits = 3
@@ -155,7 +156,7 @@ func LogitLens(tr *model.Trace) (*Chart, error) {
 		charts.WithVisualMapOpts(probVisualMap()),
 	)
 	for l := 0; l < L; l++ {
-		hm.AddSeries(fmt.Sprintf("after block %d", l), nil,
+		hm.AddSeries(lc.t("ll.after", l), nil,
 			charts.WithEncodeOpts(opts.Encode{X: 0, Y: 1, Tooltip: 2}),
 			charts.WithLabelOpts(opts.Label{Show: opts.Bool(showLabels), Formatter: "{b}", FontSize: 9, Color: "#222"}))
 	}
@@ -165,8 +166,8 @@ func LogitLens(tr *model.Trace) (*Chart, error) {
 	}
 	g := obj(tree, "grid")
 	greyGrid(g)
-	g["bottom"] = nameAxis(objAt(tree, "xAxis", 0), "position", colLabels, 60)
-	g["left"] = nameAxis(objAt(tree, "yAxis", 0), "layer", rowLabels, 0)
+	g["bottom"] = nameAxis(objAt(tree, "xAxis", 0), lc.t("position"), colLabels, 60)
+	g["left"] = nameAxis(objAt(tree, "yAxis", 0), lc.t("layer"), rowLabels, 0)
 	for l := 0; l < L; l++ {
 		objAt(tree, "series", l)["data"] = data[l]
 	}
@@ -176,14 +177,14 @@ func LogitLens(tr *model.Trace) (*Chart, error) {
 	}
 	c := &Chart{
 		ID:       "logit-lens",
-		Title:    "Logit lens: the top next token after each block",
+		Title:    lc.t("ll.title"),
 		Subtitle: sub,
 		Option:   option,
 		Height:   min(900, max(320, 250+L*34)),
 		Notes:    notes,
 	}
 	c.static = &staticFig{w: 9 * vg.Inch, h: vg.Length(min(9, 2.5+0.3*float64(L))) * vg.Inch,
-		draw: heatPlot(c.Title+" (colour: its probability)", "position", "layer", m, newRamp(seqStops, 0, 1))}
+		draw: heatPlot(en.t("ll.title")+en.t("ll.static"), en.t("position"), en.t("layer"), m, newRamp(seqStops, 0, 1))}
 	return c, nil
 }
 
@@ -192,7 +193,8 @@ func LogitLens(tr *model.Trace) (*Chart, error) {
 // (columns). The colour range is the data's [min, max]. More than MaxSide
 // positions are block-averaged (noted). ID "residual-norm". It returns an
 // error wrapping ErrNoData when the trace has no residual norms.
-func ResidualNorm(tr *model.Trace) (*Chart, error) {
+func ResidualNorm(tr *model.Trace, options ...Option) (*Chart, error) {
+	lc, en := settingsOf(options), settings{}
 	R := 0
 	for _, st := range tr.Steps {
 		R = max(R, len(st.ResidualNorm))
@@ -214,10 +216,11 @@ func ResidualNorm(tr *model.Trace) (*Chart, error) {
 		}
 	}
 	m.rowLabels = make([]string, R)
+	rowLabels := make([]string, R)
 	for r := range m.rowLabels {
-		m.rowLabels[r] = fmt.Sprintf("after block %d", r-1)
+		m.rowLabels[r], rowLabels[r] = en.t("ll.after", r-1), lc.t("ll.after", r-1)
 		if r == 0 {
-			m.rowLabels[r] = "embeddings"
+			m.rowLabels[r], rowLabels[r] = en.t("rn.embed"), lc.t("rn.embed")
 		}
 	}
 	m.colLabels = make([]string, m.cols)
@@ -241,14 +244,14 @@ func ResidualNorm(tr *model.Trace) (*Chart, error) {
 	if hi <= lo {
 		hi = lo + 1
 	}
-	sub := fmt.Sprintf("‖x‖₂ of the residual stream, the vector each block reads from and adds to · colour range %s to %s from the data", fmtSig(lo, 3), fmtSig(hi, 3))
+	sub := lc.t("rn.sub", fmtSig(lo, 3), fmtSig(hi, 3))
 	if top > hi {
-		sub += fmt.Sprintf(" (colours saturate above %s; the largest norm is %s)", fmtSig(hi, 3), fmtSig(top, 3))
+		sub += lc.t("rn.sat", fmtSig(hi, 3), fmtSig(top, 3))
 	}
 	var notes []string
 	if s > 1 {
-		sub += fmt.Sprintf("\ndownsampled: each column averages %d positions", s)
-		notes = append(notes, fmt.Sprintf("Residual stream: %d recorded positions are more than %d, so each column is the average of %d positions.", len(positions), MaxSide, s))
+		sub += "\n" + lc.t("rn.cols", s)
+		notes = append(notes, lc.t("rn.note", len(positions), MaxSide, s))
 	}
 	hm := charts.NewHeatMap()
 	hm.SetGlobalOptions(
@@ -258,7 +261,7 @@ func ResidualNorm(tr *model.Trace) (*Chart, error) {
 		charts.WithGridOpts(opts.Grid{Left: "100", Right: "90", Top: "70", Bottom: "110"}),
 		charts.WithXAxisOpts(opts.XAxis{Type: "category", Name: "position", Data: m.colLabels,
 			AxisLabel: &opts.AxisLabel{Show: opts.Bool(true), Rotate: 60, FontSize: 9}, AxisPointer: axisPointer()}),
-		charts.WithYAxisOpts(opts.YAxis{Type: "category", Data: m.rowLabels, Inverse: opts.Bool(true),
+		charts.WithYAxisOpts(opts.YAxis{Type: "category", Data: rowLabels, Inverse: opts.Bool(true),
 			AxisLabel: &opts.AxisLabel{Show: opts.Bool(true), FontSize: 10}, AxisPointer: axisPointer()}),
 		charts.WithVisualMapOpts(opts.VisualMap{
 			Type: "continuous", Calculable: opts.Bool(true), Min: float32(lo), Max: float32(hi),
@@ -266,7 +269,7 @@ func ResidualNorm(tr *model.Trace) (*Chart, error) {
 		}),
 	)
 	for r := 0; r < m.rows; r++ {
-		hm.AddSeries(m.rowLabels[r], nil, charts.WithEncodeOpts(opts.Encode{X: 0, Y: 1, Tooltip: 2}))
+		hm.AddSeries(rowLabels[r], nil, charts.WithEncodeOpts(opts.Encode{X: 0, Y: 1, Tooltip: 2}))
 	}
 	tree, err := treeOf(hm)
 	if err != nil {
@@ -274,7 +277,7 @@ func ResidualNorm(tr *model.Trace) (*Chart, error) {
 	}
 	g := obj(tree, "grid")
 	greyGrid(g)
-	g["bottom"] = nameAxis(objAt(tree, "xAxis", 0), "position", m.colLabels, 60)
+	g["bottom"] = nameAxis(objAt(tree, "xAxis", 0), lc.t("position"), m.colLabels, 60)
 	vm := objAt(tree, "visualMap", 0)
 	vm["min"], vm["max"] = lo, hi // go-echarts drops a zero min
 	for r := 0; r < m.rows; r++ {
@@ -286,13 +289,13 @@ func ResidualNorm(tr *model.Trace) (*Chart, error) {
 	}
 	c := &Chart{
 		ID:       "residual-norm",
-		Title:    "Residual stream: its size (L2 norm) at each layer and position",
+		Title:    lc.t("rn.title"),
 		Subtitle: sub,
 		Option:   option,
 		Height:   min(900, max(320, 250+R*30)),
 		Notes:    notes,
 	}
 	c.static = &staticFig{w: 9 * vg.Inch, h: vg.Length(min(9, 2.5+0.3*float64(R))) * vg.Inch,
-		draw: heatPlot(c.Title, "position", "", m, newRamp(seqStops, lo, hi))}
+		draw: heatPlot(en.t("rn.title"), en.t("position"), "", m, newRamp(seqStops, lo, hi))}
 	return c, nil
 }

@@ -9,6 +9,7 @@ import (
 	"image/png"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -31,6 +32,11 @@ func small() *model.Trace {
 // allCharts builds every chart kind from tr, for layer 1, head 0.
 func allCharts(t testing.TB, tr *model.Trace) []*Chart {
 	t.Helper()
+	return allChartsWith(t, tr)
+}
+
+func allChartsWith(t testing.TB, tr *model.Trace, o ...Option) []*Chart {
+	t.Helper()
 	var cs []*Chart
 	one := func(c *Chart, err error) {
 		t.Helper()
@@ -39,20 +45,20 @@ func allCharts(t testing.TB, tr *model.Trace) []*Chart {
 		}
 		cs = append(cs, c)
 	}
-	one(PromptProbs(tr))
-	one(NextToken(tr))
-	one(GenerationLines(tr))
-	one(AttentionHead(tr, 1, 0))
-	grid, err := AttentionGrid(tr, Filter{})
+	one(PromptProbs(tr, o...))
+	one(NextToken(tr, o...))
+	one(GenerationLines(tr, o...))
+	one(AttentionHead(tr, 1, 0, o...))
+	grid, err := AttentionGrid(tr, Filter{}, o...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	cs = append(cs, grid...)
-	one(NewTokenAttention(tr, 1, 0))
-	one(KVSize(tr))
-	one(KVHeatmap(tr, 1, 0))
-	one(LogitLens(tr))
-	one(ResidualNorm(tr))
+	one(NewTokenAttention(tr, 1, 0, o...))
+	one(KVSize(tr, o...))
+	one(KVHeatmap(tr, 1, 0, o...))
+	one(LogitLens(tr, o...))
+	one(ResidualNorm(tr, o...))
 	return cs
 }
 
@@ -233,7 +239,7 @@ func TestDownsampling(t *testing.T) {
 	if err := c.Static(&static, "png"); err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range []func(*model.Trace) (*Chart, error){LogitLens, ResidualNorm} {
+	for _, f := range []func(*model.Trace, ...Option) (*Chart, error){LogitLens, ResidualNorm} {
 		c, err := f(tr)
 		if err != nil {
 			t.Fatal(err)
@@ -513,6 +519,56 @@ func TestKVFormula(t *testing.T) {
 	}
 	if !strings.Contains(c.Subtitle, KVFormula) || !strings.Contains(string(c.Option), KVFormula) {
 		t.Errorf("formula missing: %q", c.Subtitle)
+	}
+}
+
+// TestPhrases: every phrase has both languages with the same verbs, and
+// every phrase key used in the package exists.
+func TestPhrases(t *testing.T) {
+	verbs := regexp.MustCompile(`%(\[\d+\])?[a-z]`)
+	for k, p := range phrases {
+		if p[0] == "" || p[1] == "" {
+			t.Errorf("%s: missing a language", k)
+		}
+		a, b := verbs.FindAllString(p[0], -1), verbs.FindAllString(p[1], -1)
+		slices.Sort(a)
+		slices.Sort(b)
+		if !slices.Equal(slices.Compact(a), slices.Compact(b)) {
+			t.Errorf("%s: verbs %q (en) vs %q (zh)", k, a, b)
+		}
+	}
+	files, _ := filepath.Glob("*.go")
+	used := regexp.MustCompile(`\.t\("([a-z.]+)"`)
+	for _, f := range files {
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range used.FindAllSubmatch(src, -1) {
+			if _, ok := phrases[string(m[1])]; !ok {
+				t.Errorf("%s uses missing phrase %q", f, m[1])
+			}
+		}
+	}
+}
+
+// TestChinese: with Lang("zh") the text inside charts is Chinese, the IDs
+// and data the same as in English.
+func TestChinese(t *testing.T) {
+	tr := small()
+	en := allCharts(t, tr)
+	zh := allChartsWith(t, tr, Lang("zh"))
+	for i := range en {
+		if en[i].ID != zh[i].ID {
+			t.Errorf("chart %d: id %q in English, %q in Chinese", i, en[i].ID, zh[i].ID)
+		}
+		if !regexp.MustCompile(`\p{Han}`).MatchString(zh[i].Title + string(zh[i].Option)) {
+			t.Errorf("%s: no Chinese in the zh chart", zh[i].ID)
+		}
+		var s bytes.Buffer
+		if err := zh[i].Static(&s, "png"); err != nil {
+			t.Errorf("%s: static: %v", zh[i].ID, err)
+		}
 	}
 }
 

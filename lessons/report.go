@@ -1,0 +1,708 @@
+// Package lessons turns a recorded run into the walkthroughs a learner
+// reads: the narrative (English and Chinese), which charts each section
+// shows, and the order of it all.
+//
+// [Report] builds the notebook of `gptviz report` from a [model.Trace]:
+//
+//  1. run summary and the exact command to rerun it;
+//  2. tokens entering working memory;
+//  3. P(w_i | w_<i) over the prompt, with perplexity;
+//  4. step-by-step generation;
+//  5. attention;
+//  6. the KV cache;
+//  7. the logit lens;
+//  8. the residual stream;
+//  9. sanity checks.
+//
+// Each section is a short explanation (markdown), the command or Go call
+// that produced it (a code cell) and its output (charts from package viz,
+// tables, token chips). The package computes no model internals itself:
+// everything shown comes from the Trace. Model and user text (the prompt,
+// token strings) only ever appears in plain-text cells — tables, chips,
+// code — never inside markdown.
+package lessons
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/gptviz/gptviz/model"
+	"github.com/gptviz/gptviz/output"
+	"github.com/gptviz/gptviz/viz"
+)
+
+// ReportOptions choose what a report shows and how.
+type ReportOptions struct {
+	// Lang is the language of the explanations: "en" (also when empty) or
+	// "zh" (Simplified Chinese).
+	Lang string
+	// Layers and Heads select, by real index (0-based), the layers and heads
+	// of the attention model view. Nil or empty means all.
+	Layers, Heads []int
+	// Focus is the layer and head of the large attention view, the
+	// new-token attention and the KV cache contents. Nil means the first
+	// selected layer and head.
+	Focus *Head
+	// Static lists static renderings to embed in every chart cell besides
+	// the interactive option: "svg" (for Jupyter notebooks and figures)
+	// and/or "png". Nil embeds none (the HTML page draws the options).
+	Static []string
+}
+
+// Head names one attention head by its real layer and head index.
+type Head struct{ Layer, Head int }
+
+// ErrOptions is wrapped by Report's errors about its options.
+var ErrOptions = errors.New("invalid report options")
+
+// Report builds the notebook of one run (see the package documentation for
+// its sections). It returns an error wrapping ErrOptions for an unknown
+// language or static format, a layer or head outside the model (the error
+// names it), and otherwise the first chart error that is not a missing
+// piece of data: charts whose data the trace lacks are replaced by a note.
+func Report(tr *model.Trace, opt ReportOptions) (*output.Notebook, error) {
+	if tr == nil {
+		return nil, fmt.Errorf("report: %w: nil trace", ErrOptions)
+	}
+	lang := opt.Lang
+	if lang == "" {
+		lang = "en"
+	}
+	if lang != "en" && lang != "zh" {
+		return nil, fmt.Errorf("report: %w: --lang %q: want en or zh", ErrOptions, opt.Lang)
+	}
+	for _, f := range opt.Static {
+		if f != "svg" && f != "png" {
+			return nil, fmt.Errorf("report: %w: static format %q: want svg or png", ErrOptions, f)
+		}
+	}
+	cfg := tr.Model.Config
+	layers, heads, err := resolve(opt.Layers, opt.Heads, cfg.NLayer, cfg.NHead)
+	if err != nil {
+		return nil, fmt.Errorf("report: %w: %v", ErrOptions, err)
+	}
+	focus := Head{}
+	if len(layers) > 0 && len(heads) > 0 {
+		focus = Head{layers[0], heads[0]}
+	}
+	if opt.Focus != nil {
+		focus = *opt.Focus
+		if focus.Layer < 0 || focus.Layer >= cfg.NLayer || focus.Head < 0 || focus.Head >= cfg.NHead {
+			return nil, fmt.Errorf("report: %w: focus layer %d, head %d: the model has %d layers of %d heads", ErrOptions, focus.Layer, focus.Head, cfg.NLayer, cfg.NHead)
+		}
+	}
+	b := &builder{
+		tr: tr, lang: lang, opt: opt, layers: layers, heads: heads, focus: focus,
+		nb: &output.Notebook{Title: texts["title"].get(lang), Lang: lang, Meta: map[string]string{}},
+	}
+	b.nb.Meta["generator"] = strings.TrimSpace("gptviz " + tr.Settings.Version)
+	b.nb.Meta["model"] = tr.Model.Name
+	for _, section := range []func() error{
+		b.summary, b.tokens, b.promptProbs, b.generation, b.attention, b.kvCache, b.logitLens, b.residual, b.checks,
+	} {
+		if err := section(); err != nil {
+			return nil, fmt.Errorf("report: %w", err)
+		}
+	}
+	return b.nb, nil
+}
+
+// resolve checks and sorts the layer and head filters (nil = all).
+func resolve(ls, hs []int, nLayer, nHead int) (layers, heads []int, err error) {
+	pick := func(what string, sel []int, n int) ([]int, error) {
+		if len(sel) == 0 {
+			out := make([]int, n)
+			for i := range out {
+				out[i] = i
+			}
+			return out, nil
+		}
+		out := slices.Clone(sel)
+		slices.Sort(out)
+		out = slices.Compact(out)
+		for _, i := range out {
+			if i < 0 || i >= n {
+				return nil, fmt.Errorf("--%ss %d: the model has %d %ss (0 to %d)", what, i, n, what, n-1)
+			}
+		}
+		return out, nil
+	}
+	if layers, err = pick("layer", ls, nLayer); err != nil {
+		return nil, nil, err
+	}
+	heads, err = pick("head", hs, nHead)
+	return layers, heads, err
+}
+
+// builder accumulates the cells of one report.
+type builder struct {
+	tr            *model.Trace
+	lang          string
+	opt           ReportOptions
+	layers, heads []int
+	focus         Head
+	nb            *output.Notebook
+}
+
+func (t text) get(lang string) string {
+	if lang == "zh" {
+		return t.zh
+	}
+	return t.en
+}
+
+// t returns the text of key in the report's language, formatted with args.
+func (b *builder) t(key string, args ...any) string {
+	tx, ok := texts[key]
+	if !ok {
+		return key // a missing key shows up in tests (TestTexts)
+	}
+	if tx.args == 0 {
+		return tx.get(b.lang)
+	}
+	return fmt.Sprintf(tx.get(b.lang), args...)
+}
+
+// vl is the chart language option.
+func (b *builder) vl() viz.Option { return viz.Lang(b.lang) }
+
+func (b *builder) add(c output.Cell)     { b.nb.Cells = append(b.nb.Cells, c) }
+func (b *builder) md(s string)           { b.add(output.MarkdownCell(s)) }
+func (b *builder) note(s string)         { b.add(output.NoteCell(s)) }
+func (b *builder) goCode(s string)       { b.add(output.CodeCell("go", s)) }
+func (b *builder) shell(s string)        { b.add(output.CodeCell("shell", s)) }
+func (b *builder) table(t *output.Table) { b.add(output.TableCell(t)) }
+
+// chart adds c with the caption of key (formatted with args), its static
+// renderings if asked for, and a note for everything it summarised. A
+// chart the trace has no data for becomes the note noData (if not empty).
+func (b *builder) chart(c *viz.Chart, err error, noData string, key string, args ...any) error {
+	if errors.Is(err, viz.ErrNoData) {
+		if noData != "" {
+			b.note(noData)
+		}
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	oc := &output.Chart{ID: c.ID, Title: b.t(key, args...), Option: c.Option, Height: c.Height}
+	for _, f := range b.opt.Static {
+		var buf strings.Builder
+		if err := c.Static(&buf, f); err != nil {
+			return err
+		}
+		if f == "svg" {
+			oc.SVG = []byte(buf.String())
+		} else {
+			oc.PNG = []byte(buf.String())
+		}
+	}
+	b.add(output.ChartCell(oc))
+	for _, n := range c.Notes {
+		b.note(n)
+	}
+	return nil
+}
+
+// num formats x with d significant digits, plainly (no exponent for
+// ordinary sizes).
+func num(x float64, d int) string {
+	if math.IsNaN(x) {
+		return "–"
+	}
+	if x != 0 && (math.Abs(x) < 1e-4 || math.Abs(x) >= 1e9) {
+		return strconv.FormatFloat(x, 'g', d, 64)
+	}
+	s := strconv.FormatFloat(x, 'g', d, 64)
+	if strings.ContainsAny(s, "e") {
+		return strconv.FormatFloat(x, 'f', 0, 64)
+	}
+	return s
+}
+
+// thousands writes n with thousands separators.
+func thousands(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	var out []byte
+	for i := range len(s) {
+		if i > 0 && (len(s)-i)%3 == 0 && s[i-1] != '-' {
+			out = append(out, ',')
+		}
+		out = append(out, s[i])
+	}
+	return string(out)
+}
+
+// shellQuote quotes s for a POSIX shell.
+func shellQuote(s string) string {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:=,", r))
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// command is the command line that reproduces the run: the recorded one,
+// or one rebuilt from the settings.
+func (b *builder) command() (cmd string, rebuilt bool) {
+	s := b.tr.Settings
+	if s.Command != "" {
+		return s.Command, false
+	}
+	parts := []string{"gptviz", "report"}
+	if b.tr.Model.Name != "" && b.tr.Model.Name != "default" {
+		parts = append(parts, "--model", shellQuote(b.tr.Model.Name))
+	}
+	parts = append(parts, "--steps", strconv.Itoa(s.Steps),
+		"--temperature", strconv.FormatFloat(s.Temperature, 'g', -1, 64),
+		"--top-k", strconv.Itoa(s.TopK),
+		"--top-p", strconv.FormatFloat(s.TopP, 'g', -1, 64),
+		"--seed", strconv.FormatUint(s.Seed, 10))
+	if b.lang != "en" {
+		parts = append(parts, "--lang", b.lang)
+	}
+	parts = append(parts, shellQuote(b.tr.Prompt))
+	return strings.Join(parts, " "), true
+}
+
+// 1. Run summary.
+func (b *builder) summary() error {
+	tr, cfg, s := b.tr, b.tr.Model.Config, b.tr.Settings
+	b.md(b.t("summary.h") + "\n\n" + b.t("summary.md"))
+	temp := num(s.Temperature, 4)
+	if s.Temperature == 0 {
+		temp = b.t("greedy")
+	}
+	topk := strconv.Itoa(s.TopK)
+	if s.TopK <= 0 {
+		topk = b.t("off")
+	}
+	topp := num(s.TopP, 4)
+	if s.TopP <= 0 || s.TopP >= 1 {
+		topp = b.t("off")
+	}
+	dhead := "–"
+	if cfg.NHead > 0 {
+		dhead = strconv.Itoa(cfg.DHead())
+	}
+	tm := tr.Timings
+	rows := [][]string{
+		{b.t("f.model"), tr.Model.Name},
+		{b.t("f.nlayer"), strconv.Itoa(cfg.NLayer)},
+		{b.t("f.nhead"), strconv.Itoa(cfg.NHead)},
+		{b.t("f.nembd"), strconv.Itoa(cfg.NEmbd)},
+		{b.t("f.dhead"), dhead},
+		{b.t("f.npos"), strconv.Itoa(cfg.NPositions)},
+		{b.t("f.vocab"), thousands(int64(cfg.VocabSize))},
+		{b.t("f.params"), thousands(int64(tr.Model.NumParams))},
+		{b.t("f.prompt"), tr.Prompt},
+		{b.t("f.steps"), strconv.Itoa(s.Steps)},
+		{b.t("f.temp"), temp},
+		{b.t("f.topk"), topk},
+		{b.t("f.topp"), topp},
+		{b.t("f.seed"), strconv.FormatUint(s.Seed, 10)},
+		{b.t("f.version"), s.Version},
+		{b.t("f.timings"), fmt.Sprintf("%s / %s / %s ms", num(tm.LoadMillis, 4), num(tm.PrefillMillis, 4), num(tm.DecodeMillis, 4))},
+	}
+	if tm.TokensPerSec > 0 {
+		rows = append(rows, []string{b.t("f.speed"), b.t("tokps", num(tm.TokensPerSec, 3))})
+	}
+	b.table(&output.Table{Caption: b.t("summary.caption"), Header: []string{b.t("field"), b.t("value")}, Rows: rows})
+	cmd, rebuilt := b.command()
+	head := b.t("summary.rerun")
+	if rebuilt {
+		head += "\n" + b.t("summary.rebuilt")
+	}
+	b.shell(head + "\n" + cmd)
+	if len(tr.Notes) > 0 {
+		b.md(b.t("notes.h"))
+		for _, n := range tr.Notes {
+			b.note(n)
+		}
+	}
+	return nil
+}
+
+// 2. Tokens entering working memory.
+func (b *builder) tokens() error {
+	tr := b.tr
+	evictedAt := map[int]int{}
+	for _, e := range tr.Evictions {
+		evictedAt[e.Position] = e.Step
+	}
+	nPrompt := 0
+	for _, t := range tr.Tokens {
+		if t.Prompt {
+			nPrompt++
+		}
+	}
+	used := len(tr.Tokens) - len(tr.Evictions)
+	b.md(b.t("tokens.h") + "\n\n" + b.t("tokens.md", nPrompt, len(tr.Tokens)-nPrompt, tr.Model.Config.NPositions, used))
+	if len(tr.Evictions) > 0 {
+		b.md(b.t("tokens.full", len(tr.Evictions), tr.Model.Config.NPositions))
+	}
+	b.shell("gptviz tokens " + shellQuote(tr.Prompt))
+	chips := &output.Chips{Caption: b.t("tokens.caption", used, tr.Model.Config.NPositions)}
+	for i, t := range tr.Tokens {
+		kind, group := b.t("tokens.prompt"), 1
+		if !t.Prompt {
+			kind, group = b.t("tokens.gen"), 2
+		}
+		if st, ok := evictedAt[i]; ok {
+			kind, group = kind+" · "+b.t("tokens.evicted", st), 0
+		}
+		label := t.Display
+		if label == "" {
+			label = t.Text
+		}
+		chips.Items = append(chips.Items, output.Chip{Label: label, Title: b.t("tokens.chip", t.ID, i, kind), Group: group})
+	}
+	b.add(output.ChipsCell(chips))
+	return nil
+}
+
+// topGuesses lists candidates as "token 0.123, …", at most n.
+func topGuesses(cs []model.Candidate, n int) string {
+	var parts []string
+	for i, c := range cs {
+		if i == n {
+			break
+		}
+		d := c.Display
+		if d == "" {
+			d = c.Text
+		}
+		parts = append(parts, d+" "+num(c.Prob, 3))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// 3. P(w_i | w_<i) over the prompt.
+func (b *builder) promptProbs() error {
+	tr := b.tr
+	b.md(b.t("probs.h") + "\n\n" + b.t("probs.md"))
+	b.goCode("// " + b.t("c.scores") + "\nchart, err := viz.PromptProbs(tr)\nppl, n := viz.Perplexity(tr.Scores)")
+	if ppl, n := viz.Perplexity(tr.Scores); n > 0 {
+		b.md(b.t("probs.ppl", num(ppl, 4), n))
+	} else if len(tr.Scores) > 0 {
+		b.md(b.t("probs.none"))
+	}
+	c, err := viz.PromptProbs(tr, b.vl())
+	if err := b.chart(c, err, "", "cap.prompt-probs"); err != nil {
+		return err
+	}
+	if len(tr.Scores) == 0 {
+		return nil
+	}
+	t := &output.Table{
+		Caption: b.t("probs.caption"),
+		Header:  []string{b.t("col.position"), b.t("col.token"), b.t("col.prob"), b.t("col.surprisal"), b.t("col.top")},
+		Align:   []string{"right", "left", "right", "right", "left"},
+	}
+	for _, s := range tr.Scores {
+		tok := ""
+		if s.Position >= 0 && s.Position < len(tr.Tokens) {
+			tok = tr.Tokens[s.Position].Display
+		}
+		p, bits := num(s.Prob, 3), num(s.Surprisal, 3)
+		if s.NoContext {
+			p, bits = b.t("probs.nocontext"), "–"
+		}
+		t.Rows = append(t.Rows, []string{strconv.Itoa(s.Position), tok, p, bits, topGuesses(s.Top, 5)})
+	}
+	b.table(t)
+	return nil
+}
+
+// 4. Step-by-step generation.
+func (b *builder) generation() error {
+	tr := b.tr
+	b.md(b.t("gen.h") + "\n\n" + b.t("gen.md"))
+	b.goCode("chart, err := viz.NextToken(tr)       // " + b.t("c.slider") + "\nlines, err := viz.GenerationLines(tr) // " + b.t("c.lines"))
+	c, err := viz.NextToken(tr, b.vl())
+	if errors.Is(err, viz.ErrNoData) {
+		b.note(b.t("gen.none"))
+		return nil
+	}
+	if err := b.chart(c, err, "", "cap.next-token"); err != nil {
+		return err
+	}
+	b.md(b.t("gen.lines"))
+	c, err = viz.GenerationLines(tr, b.vl())
+	if err := b.chart(c, err, "", "cap.next-entropy"); err != nil {
+		return err
+	}
+	t := &output.Table{
+		Caption: b.t("gen.caption"),
+		Header:  []string{b.t("col.step"), b.t("col.position"), b.t("col.chosen"), b.t("col.pchosen"), b.t("col.entropy"), b.t("col.how"), b.t("col.top")},
+		Align:   []string{"right", "right", "left", "right", "right", "left", "left"},
+	}
+	for _, st := range tr.Steps {
+		p := st.Next
+		if p == nil {
+			continue
+		}
+		how := b.t("how.sampled")
+		if p.Greedy {
+			how = b.t("how.greedy")
+		}
+		d := p.Chosen.Display
+		if d == "" {
+			d = p.Chosen.Text
+		}
+		t.Rows = append(t.Rows, []string{strconv.Itoa(st.Index), strconv.Itoa(p.Position + 1), d, num(p.Chosen.Prob, 3), num(p.Entropy, 3), how, topGuesses(p.Top, 5)})
+	}
+	b.table(t)
+	return nil
+}
+
+// headsText names the selected heads for a caption.
+func (b *builder) headsText() string {
+	hs := b.heads
+	if len(hs) == 1 {
+		return b.t("heads.one", hs[0])
+	}
+	if hs[len(hs)-1]-hs[0] == len(hs)-1 {
+		return b.t("heads.all", hs[0], hs[len(hs)-1])
+	}
+	s := make([]string, len(hs))
+	for i, h := range hs {
+		s[i] = strconv.Itoa(h)
+	}
+	return b.t("heads.some", strings.Join(s, ", "))
+}
+
+func intList(xs []int) string {
+	s := make([]string, len(xs))
+	for i, x := range xs {
+		s[i] = strconv.Itoa(x)
+	}
+	return "[]int{" + strings.Join(s, ", ") + "}"
+}
+
+// 5. Attention.
+func (b *builder) attention() error {
+	tr, f := b.tr, b.focus
+	b.md(b.t("attn.h") + "\n\n" + b.t("attn.md"))
+	filter := "viz.Filter{}"
+	if len(b.opt.Layers) > 0 || len(b.opt.Heads) > 0 {
+		filter = fmt.Sprintf("viz.Filter{Layers: %s, Heads: %s}", intList(b.layers), intList(b.heads))
+	}
+	b.goCode(fmt.Sprintf("big, err := viz.AttentionHead(tr, %d, %d) // %s\ngrid, err := viz.AttentionGrid(tr, %s) // %s\nnewTok, err := viz.NewTokenAttention(tr, %d, %d)",
+		f.Layer, f.Head, b.t("c.layerhead", f.Layer, f.Head), filter, b.t("c.perlayer"), f.Layer, f.Head))
+	c, err := viz.AttentionHead(tr, f.Layer, f.Head, b.vl())
+	if errors.Is(err, viz.ErrNoData) {
+		b.note(b.t("attn.none"))
+		return nil
+	}
+	b.md(b.t("attn.focus", f.Layer, f.Head))
+	if err := b.chart(c, err, "", "cap.attn", f.Layer, f.Head); err != nil {
+		return err
+	}
+	grid, err := viz.AttentionGrid(tr, viz.Filter{Layers: b.layers, Heads: b.heads}, b.vl())
+	if err != nil && !errors.Is(err, viz.ErrNoData) {
+		return err
+	}
+	if len(grid) > 0 {
+		b.md(b.t("attn.grid"))
+		for _, g := range grid {
+			l, _ := strconv.Atoi(strings.TrimPrefix(g.ID, "attn-grid-l"))
+			if err := b.chart(g, nil, "", "cap.attn-grid", l, b.headsText()); err != nil {
+				return err
+			}
+		}
+	}
+	c, err = viz.NewTokenAttention(tr, f.Layer, f.Head, b.vl())
+	if errors.Is(err, viz.ErrNoData) {
+		return nil
+	}
+	b.md(b.t("attn.new", f.Layer, f.Head))
+	return b.chart(c, err, "", "cap.attn-new", f.Layer, f.Head)
+}
+
+// 6. The KV cache.
+func (b *builder) kvCache() error {
+	tr, f, cfg := b.tr, b.focus, b.tr.Model.Config
+	positions := 0
+	if n := len(tr.Steps); n > 0 {
+		for _, p := range tr.Steps[n-1].KV.Positions {
+			positions = max(positions, p)
+		}
+	}
+	b.md(b.t("kv.h") + "\n\n" + b.t("kv.md", viz.KVFormulaFor(cfg, positions, b.vl()), cfg.NLayer, positions))
+	b.goCode(fmt.Sprintf("size, err := viz.KVSize(tr) // %s\nbytes := viz.KVBytes(tr.Model.Config, %d) // 2 × n_layer × positions × n_embd × 4\ncache, err := viz.KVHeatmap(tr, %d, %d) // %s",
+		b.t("c.kvsize"), positions, f.Layer, f.Head, b.t("c.kvcache", f.Layer, f.Head)))
+	c, err := viz.KVSize(tr, b.vl())
+	if err := b.chart(c, err, "", "cap.kv-bytes"); err != nil {
+		return err
+	}
+	if d := tr.Checks.CacheVsRecompute; d >= 0 {
+		b.md(b.t("kv.check", num(d, 3)))
+	} else {
+		b.note(b.t("kv.nocheck"))
+	}
+	if len(tr.Evictions) > 0 {
+		b.md(b.t("kv.evict", len(tr.Evictions), cfg.NPositions))
+		t := &output.Table{Caption: b.t("kv.caption"), Header: []string{b.t("col.step"), b.t("col.position"), b.t("col.token")}, Align: []string{"right", "right", "left"}}
+		for _, e := range tr.Evictions {
+			tok := ""
+			if e.Position >= 0 && e.Position < len(tr.Tokens) {
+				tok = tr.Tokens[e.Position].Display
+			}
+			t.Rows = append(t.Rows, []string{strconv.Itoa(e.Step), strconv.Itoa(e.Position), tok})
+		}
+		b.table(t)
+	}
+	var recorded []string
+	for _, kv := range tr.Cache {
+		recorded = append(recorded, strconv.Itoa(kv.Layer))
+	}
+	c, err = viz.KVHeatmap(tr, f.Layer, f.Head, b.vl())
+	if errors.Is(err, viz.ErrNoData) {
+		if len(recorded) > 0 {
+			b.note(b.t("kv.notrec", strings.Join(recorded, ", ")))
+			// Show the nearest recorded layer instead.
+			l := tr.Cache[0].Layer
+			for _, kv := range tr.Cache {
+				if abs(kv.Layer-f.Layer) < abs(l-f.Layer) {
+					l = kv.Layer
+				}
+			}
+			c, err = viz.KVHeatmap(tr, l, f.Head, b.vl())
+			b.md(b.t("kv.heat", l, f.Head))
+			return b.chart(c, err, "", "cap.kv", l, f.Head)
+		}
+		return nil
+	}
+	b.md(b.t("kv.heat", f.Layer, f.Head))
+	return b.chart(c, err, "", "cap.kv", f.Layer, f.Head)
+}
+
+func abs(x int) int {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
+
+// lensColumns is how many of the last positions the logit lens table shows.
+const lensColumns = 8
+
+// 7. Logit lens.
+func (b *builder) logitLens() error {
+	tr := b.tr
+	b.md(b.t("lens.h") + "\n\n" + b.t("lens.md"))
+	b.goCode("chart, err := viz.LogitLens(tr) // " + b.t("c.lens"))
+	c, err := viz.LogitLens(tr, b.vl())
+	if errors.Is(err, viz.ErrNoData) {
+		return nil
+	}
+	if err := b.chart(c, err, "", "cap.logit-lens"); err != nil {
+		return err
+	}
+	// Table: layers × the last few positions, "token (p)".
+	type cell struct {
+		pos int
+		e   model.LensEntry
+	}
+	byLayer := map[int][]cell{}
+	nLayer := 0
+	for _, st := range tr.Steps {
+		for l, row := range st.LogitLens {
+			nLayer = max(nLayer, l+1)
+			for q, e := range row {
+				byLayer[l] = append(byLayer[l], cell{st.QueryStart + q, e})
+			}
+		}
+	}
+	var positions []int
+	for _, c := range byLayer[0] {
+		positions = append(positions, c.pos)
+	}
+	slices.Sort(positions)
+	positions = slices.Compact(positions)
+	if len(positions) > lensColumns {
+		positions = positions[len(positions)-lensColumns:]
+	}
+	header := []string{b.t("col.layer")}
+	align := []string{"right"}
+	for _, p := range positions {
+		tok := ""
+		if p >= 0 && p < len(tr.Tokens) {
+			tok = " " + tr.Tokens[p].Display
+		}
+		header = append(header, strconv.Itoa(p)+tok)
+		align = append(align, "left")
+	}
+	t := &output.Table{Caption: b.t("lens.caption", len(positions)), Header: header, Align: align}
+	for l := nLayer - 1; l >= 0; l-- {
+		row := []string{strconv.Itoa(l)}
+		at := map[int]model.LensEntry{}
+		for _, c := range byLayer[l] {
+			at[c.pos] = c.e
+		}
+		for _, p := range positions {
+			e, ok := at[p]
+			if !ok {
+				row = append(row, "")
+				continue
+			}
+			row = append(row, fmt.Sprintf("%s (%s)", e.Display, num(e.Prob, 2)))
+		}
+		t.Rows = append(t.Rows, row)
+	}
+	b.table(t)
+	return nil
+}
+
+// 8. Residual stream.
+func (b *builder) residual() error {
+	b.md(b.t("resid.h") + "\n\n" + b.t("resid.md"))
+	b.goCode("chart, err := viz.ResidualNorm(tr) // " + b.t("c.resid"))
+	c, err := viz.ResidualNorm(b.tr, b.vl())
+	return b.chart(c, err, "", "cap.residual-norm")
+}
+
+// Thresholds of the sanity checks.
+const (
+	rowSumTolerance = 1e-4 // float32 softmax rows
+	cacheTolerance  = 1e-3 // max |Δlogit| between cached and recomputed logits
+)
+
+// 9. Sanity checks.
+func (b *builder) checks() error {
+	ch := b.tr.Checks
+	b.md(b.t("checks.h") + "\n\n" + b.t("checks.md"))
+	b.goCode("tr.Checks // " + b.t("c.checks"))
+	res := func(ok bool) string {
+		if ok {
+			return b.t("pass")
+		}
+		return b.t("fail")
+	}
+	cache, cacheRes := num(ch.CacheVsRecompute, 3), res(ch.CacheVsRecompute <= cacheTolerance)
+	if ch.CacheVsRecompute < 0 {
+		cache, cacheRes = b.t("notmeasured"), "–"
+	}
+	greedy := b.t("no")
+	if ch.ZeroTempIsGreedy {
+		greedy = b.t("yes")
+	}
+	b.table(&output.Table{
+		Header: []string{b.t("col.check"), b.t("col.measured"), b.t("col.expected"), b.t("col.result")},
+		Align:  []string{"left", "right", "left", "left"},
+		Rows: [][]string{
+			{b.t("check.rows"), num(ch.MaxRowSumError, 3), "≤ " + num(rowSumTolerance, 1), res(ch.MaxRowSumError <= rowSumTolerance)},
+			{b.t("check.causal"), num(ch.MaxCausalLeak, 3), "0", res(ch.MaxCausalLeak == 0)},
+			{b.t("check.cache"), cache, "≤ " + num(cacheTolerance, 1), cacheRes},
+			{b.t("check.greedy"), greedy, b.t("yes"), res(ch.ZeroTempIsGreedy)},
+		},
+	})
+	return nil
+}

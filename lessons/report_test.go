@@ -1,0 +1,335 @@
+package lessons
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gptviz/gptviz/model"
+	"github.com/gptviz/gptviz/output"
+	"github.com/gptviz/gptviz/viz/viztest"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/*.golden with the current output")
+
+// handMade is a small run with generation, evictions (window of 8) and
+// adversarial token strings.
+func handMade() *model.Trace {
+	tr := viztest.Trace(viztest.Options{NLayer: 3, NHead: 4, DHead: 4, NPositions: 8, Prompt: 6, Steps: 5, TopK: 3, Seed: 7})
+	tr.Prompt = "The </script> __f__x__f__ \"&\" 工作记忆 🦊\nnext"
+	tr.Notes = append(tr.Notes, "Attention rows longer than 256 keys are stored as averages over blocks of 4 keys.")
+	return tr
+}
+
+// cellList is the golden form of a notebook: one line per cell, its kind
+// and, for charts, the chart ID.
+func cellList(nb *output.Notebook) string {
+	var b strings.Builder
+	for _, c := range nb.Cells {
+		b.WriteString(c.Kind.String())
+		switch {
+		case c.Chart != nil:
+			b.WriteString(" " + c.Chart.ID)
+		case c.Kind == output.KindMarkdown:
+			if h, _, _ := strings.Cut(c.Source, "\n"); strings.HasPrefix(h, "## ") {
+				b.WriteString(" " + strings.Fields(h)[1]) // section number
+			}
+		}
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+func TestReportBothLanguages(t *testing.T) {
+	for _, lang := range []string{"en", "zh"} {
+		t.Run(lang, func(t *testing.T) {
+			nb, err := Report(handMade(), ReportOptions{Lang: lang})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := nb.Validate(); err != nil {
+				t.Fatal(err)
+			}
+			if nb.Lang != lang {
+				t.Errorf("Lang = %q", nb.Lang)
+			}
+			got := cellList(nb)
+			path := filepath.Join("testdata", "cells.golden")
+			if *update && lang == "en" {
+				if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%v (run go test ./lessons/ -update)", err)
+			}
+			if got != string(want) {
+				t.Errorf("cells differ from %s:\n%s", path, got)
+			}
+			var html bytes.Buffer
+			if err := output.WriteHTML(&html, nb); err != nil {
+				t.Fatal(err)
+			}
+			page := html.String()
+			// The section headings are in the report's language.
+			for _, key := range []string{"summary.h", "tokens.h", "probs.h", "gen.h", "attn.h", "kv.h", "lens.h", "resid.h", "checks.h"} {
+				h := strings.TrimPrefix(texts[key].get(lang), "## ")
+				if !strings.Contains(page, escHTML(h)) {
+					t.Errorf("heading %q missing from the page", h)
+				}
+			}
+			// Model text stays inert: no raw payload outside escaped form.
+			if strings.Contains(page, "</script> __f__") || strings.Contains(page, "<script>alert") {
+				t.Error("raw prompt text in the page")
+			}
+		})
+	}
+}
+
+func escHTML(s string) string {
+	r := strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&#34;", "'", "&#39;")
+	return r.Replace(s)
+}
+
+// TestReportSections checks facts a learner relies on.
+func TestReportSections(t *testing.T) {
+	tr := handMade()
+	nb, err := Report(tr, ReportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var codes, mds, notes []string
+	var chips *output.Chips
+	for _, c := range nb.Cells {
+		switch c.Kind {
+		case output.KindCode:
+			codes = append(codes, c.Source)
+		case output.KindMarkdown:
+			mds = append(mds, c.Source)
+		case output.KindNote:
+			notes = append(notes, c.Source)
+		case output.KindChips:
+			chips = c.Chips
+		}
+	}
+	if !strings.Contains(codes[0], tr.Settings.Command) {
+		t.Errorf("first code cell %q does not rerun %q", codes[0], tr.Settings.Command)
+	}
+	if chips == nil || len(chips.Items) != len(tr.Tokens) {
+		t.Fatalf("chips: %+v", chips)
+	}
+	if !strings.Contains(chips.Items[0].Title, fmt.Sprintf("id %d", tr.Tokens[0].ID)) || chips.Items[0].Group != 0 {
+		t.Errorf("first chip %+v: want its id on hover and grey (evicted)", chips.Items[0])
+	}
+	if last := chips.Items[len(chips.Items)-1]; last.Group != 2 {
+		t.Errorf("last chip %+v: want group 2 (generated)", last)
+	}
+	if !strings.Contains(chips.Caption, "8 positions") {
+		t.Errorf("chips caption %q: want the count vs the context window", chips.Caption)
+	}
+	all := strings.Join(mds, "\n")
+	for _, want := range []string{"Perplexity", "max |Δlogit| = **2e-06**", "bytes = 2 × n_layer × positions × n_embd × 4", "2 × 3 × 8 × 16 × 4 = 3,072 bytes"} {
+		if !strings.Contains(all, want) {
+			t.Errorf("markdown lacks %q", want)
+		}
+	}
+	if !slicesContains(notes, tr.Notes[len(tr.Notes)-1]) {
+		t.Errorf("trace note missing: %q", notes)
+	}
+	// Markdown never carries model text.
+	for _, m := range mds {
+		if strings.Contains(m, "script") || strings.Contains(m, "__f__") || strings.Contains(m, "🦊") {
+			t.Errorf("model text inside markdown: %q", m)
+		}
+	}
+}
+
+func slicesContains(xs []string, s string) bool {
+	for _, x := range xs {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func TestReportFilterAndFocus(t *testing.T) {
+	tr := handMade()
+	nb, err := Report(tr, ReportOptions{Layers: []int{2}, Heads: []int{3, 1}, Static: []string{"svg", "png"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids, titles []string
+	for _, c := range nb.Cells {
+		if c.Chart != nil {
+			ids = append(ids, c.Chart.ID)
+			titles = append(titles, c.Chart.Title)
+			if len(c.Chart.SVG) == 0 || len(c.Chart.PNG) == 0 {
+				t.Errorf("chart %s: static renderings missing", c.Chart.ID)
+			}
+		}
+	}
+	got := strings.Join(ids, " ")
+	for _, want := range []string{"attn-l2-h1", "attn-grid-l2", "attn-new-l2-h1", "kv-l2-h1"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("charts %s: want %s", got, want)
+		}
+	}
+	if strings.Contains(got, "attn-grid-l0") {
+		t.Errorf("charts %s: layer 0 was filtered out", got)
+	}
+	if !strings.Contains(strings.Join(titles, "|"), "Attention, layer 2, heads 1, 3 (model view)") {
+		t.Errorf("titles %q", titles)
+	}
+	for _, tc := range []struct {
+		name string
+		opt  ReportOptions
+	}{
+		{"lang", ReportOptions{Lang: "fr"}},
+		{"layer", ReportOptions{Layers: []int{3}}},
+		{"head", ReportOptions{Heads: []int{-1}}},
+		{"focus", ReportOptions{Focus: &Head{0, 4}}},
+		{"static", ReportOptions{Static: []string{"gif"}}},
+	} {
+		if _, err := Report(tr, tc.opt); !errors.Is(err, ErrOptions) {
+			t.Errorf("%s: err = %v, want ErrOptions", tc.name, err)
+		}
+	}
+}
+
+// TestReportSparseTrace: a run without decode steps or recorded attention
+// still gives a valid report, with notes where charts are missing.
+func TestReportSparseTrace(t *testing.T) {
+	tr := viztest.Trace(viztest.Options{Prompt: 1, Steps: 0})
+	tr.Settings.Command = ""
+	tr.Checks.CacheVsRecompute = -1
+	for i := range tr.Steps {
+		tr.Steps[i].Attention = nil
+		tr.Steps[i].LogitLens = nil
+	}
+	tr.Cache = nil
+	for _, lang := range []string{"en", "zh"} {
+		nb, err := Report(tr, ReportOptions{Lang: lang})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := nb.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		var notes int
+		for _, c := range nb.Cells {
+			if c.Kind == output.KindNote {
+				notes++
+			}
+			if c.Kind == output.KindCode && strings.Contains(c.Source, "gptviz report") && !strings.Contains(c.Source, "--seed") {
+				t.Errorf("rebuilt command lacks the seed: %q", c.Source)
+			}
+		}
+		if notes < 3 {
+			t.Errorf("%s: %d notes, want one each for generation, attention, cache check", lang, notes)
+		}
+	}
+}
+
+var sVerb = regexp.MustCompile(`%(\[\d+\])?s`)
+
+var verb = regexp.MustCompile(`%(\[\d+\])?[-+# 0]*\d*(\.\d+)?[a-zA-Z%]`)
+
+// TestTexts: every key has both languages, takes the same arguments in
+// both, and formats without errors.
+func TestTexts(t *testing.T) {
+	for key, tx := range texts {
+		if strings.TrimSpace(tx.en) == "" || strings.TrimSpace(tx.zh) == "" {
+			t.Errorf("%s: missing a language", key)
+			continue
+		}
+		args := make([]any, tx.args)
+		for i := range args {
+			args[i] = 7
+		}
+		for lang, s := range map[string]string{"en": tx.en, "zh": tx.zh} {
+			if tx.args == 0 {
+				if verb.MatchString(s) {
+					t.Errorf("%s/%s: has a %% verb but takes no arguments", key, lang)
+				}
+				continue
+			}
+			// Every verb gets an int: make %s verbs %v.
+			out := fmt.Sprintf(sVerb.ReplaceAllString(s, "%${1}v"), args...)
+			if strings.Contains(out, "%!") {
+				t.Errorf("%s/%s: %q", key, lang, out)
+			}
+		}
+	}
+	// Every key the report uses exists.
+	src, err := os.ReadFile("report.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range regexp.MustCompile(`b\.t\("([a-z.\-]+)"`).FindAllSubmatch(src, -1) {
+		if _, ok := texts[string(m[1])]; !ok {
+			t.Errorf("report.go uses missing text %q", m[1])
+		}
+	}
+}
+
+// benchReport builds a trace, then times Report + WriteHTML and reports the
+// page size.
+func benchReport(b *testing.B, o viztest.Options) {
+	tr := viztest.Trace(o)
+	b.ResetTimer()
+	var size int
+	for b.Loop() {
+		nb, err := Report(tr, ReportOptions{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		var buf bytes.Buffer
+		if err := output.WriteHTML(&buf, nb); err != nil {
+			b.Fatal(err)
+		}
+		size = buf.Len()
+	}
+	b.ReportMetric(float64(size)/1e6, "MB")
+}
+
+// BenchmarkReport64x64: GPT-2-sized shapes (12 layers × 12 heads, d_head
+// 64), 64 prompt tokens + 64 decode steps. Targets: ≤ 5 MB, ≤ 5 s.
+func BenchmarkReport64x64(b *testing.B) {
+	benchReport(b, viztest.Options{NLayer: 12, NHead: 12, DHead: 64, Prompt: 64, Steps: 64, TopK: 40, Seed: 1})
+}
+
+// BenchmarkReport1024: a 1,024-token prompt on GPT-2-sized shapes, recorded
+// as model.Run does by default (last 256 query rows, attention rows
+// block-averaged to 256 keys). Target: ≤ 25 MB.
+func BenchmarkReport1024(b *testing.B) {
+	benchReport(b, viztest.Options{NLayer: 12, NHead: 12, DHead: 64, Prompt: 1024, Steps: 0, Seed: 1})
+}
+
+// TestReportSizeSmoke checks the size target of a 64+64-token report on 12
+// layers × 12 heads (small d_head to keep the test quick; the page does not
+// depend on d_head except for the KV cache heatmap).
+func TestReportSizeSmoke(t *testing.T) {
+	start := time.Now()
+	tr := viztest.Trace(viztest.Options{NLayer: 12, NHead: 12, DHead: 8, Prompt: 64, Steps: 64})
+	nb, err := Report(tr, ReportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := output.WriteHTML(&buf, nb); err != nil {
+		t.Fatal(err)
+	}
+	if buf.Len() > 5e6 {
+		t.Errorf("64+64 report is %.1f MB, want ≤ 5 MB", float64(buf.Len())/1e6)
+	}
+	t.Logf("64+64 tokens, 12×12 heads: %.2f MB in %v", float64(buf.Len())/1e6, time.Since(start))
+}

@@ -1,0 +1,154 @@
+package viz
+
+import "fmt"
+
+// Option changes how a chart is built; pass any number to a chart function.
+type Option func(*settings)
+
+type settings struct{ zh bool }
+
+// Lang sets the language of the text inside charts — subtitles, axis
+// names, legends, step titles, notes: "zh" for Simplified Chinese, anything
+// else for English (the default). Chart IDs never change with the language.
+func Lang(lang string) Option {
+	return func(s *settings) { s.zh = lang == "zh" }
+}
+
+func settingsOf(opts []Option) settings {
+	var s settings
+	for _, o := range opts {
+		if o != nil {
+			o(&s)
+		}
+	}
+	return s
+}
+
+// t returns phrase key in the chart language, formatted with args.
+func (s settings) t(key string, args ...any) string {
+	p, ok := phrases[key]
+	if !ok {
+		return key // TestPhrases catches this
+	}
+	f := p[0]
+	if s.zh {
+		f = p[1]
+	}
+	if len(args) == 0 {
+		return f
+	}
+	return fmt.Sprintf(f, args...)
+}
+
+// phrases are the words inside charts, {English, Chinese}. Verbs use
+// explicit argument indexes where the languages order them differently.
+var phrases = map[string][2]string{
+	// Shared.
+	"probability": {"probability", "概率"},
+	"bits":        {"bits", "比特"},
+	"step":        {"step", "步"},
+	"position":    {"position", "位置"},
+	"layer":       {"layer", "层"},
+	"slider":      {"drag the slider to change the step", "拖动滑块切换步骤"},
+	"masked": {"grey: masked (a future token, which the causal mask hides, or a token that has left the context window)",
+		"灰色：被遮住（因果掩码挡住的未来 token，或已离开上下文窗口的 token）"},
+	"masked.short": {"grey: masked", "灰色：被遮住"},
+	"stride": {"downsampled: each cell averages a %[1]d×%[1]d block of positions",
+		"已降采样：每格是 %[1]d×%[1]d 个位置的平均"},
+	"stride.note": {"%[1]s: the run has %[2]s positions and an interactive heatmap shows at most %[3]d per side, so each cell is the average of a %[4]d×%[4]d block of positions.",
+		"%[1]s：本次运行有 %[2]s 个位置，而交互式热力图每边最多显示 %[3]d 个，所以每格是 %[4]d×%[4]d 个位置的平均值。"},
+	"recorder.note": {"%[1]s: the recorder stored long attention rows as averages over blocks of %[2]d keys; each such average is spread evenly over its keys here.",
+		"%[1]s：记录时把较长的注意力行按每 %[2]d 个键取平均保存；这里把每个平均值均匀分摊到对应的键上。"},
+
+	// Prompt probabilities.
+	"pp.title":     {"P(w_i | w_<i) for each prompt token", "每个提示词 token 的 P(w_i | w_<i)"},
+	"pp.sub":       {"perplexity %[1]s over %[2]d scored tokens", "困惑度 %[1]s（共 %[2]d 个计分 token）"},
+	"pp.sub.first": {"; the first token has no context, so it has no probability", "；第一个 token 没有上下文，所以没有概率"},
+	"pp.surprisal": {"surprisal (bits)", "信息量（比特）"},
+	"pp.nocontext": {" (no context)", "（无上下文）"},
+	"pp.static.y":  {"probability (bars) / surprisal ÷ max (line)", "probability (bars) / surprisal / max (line)"},
+
+	// Next token.
+	"nt.title":      {"Next-token probabilities at each step", "每一步的下一个 token 概率"},
+	"nt.sub":        {"drag the slider to change the step · orange: the chosen token · blue: could have been chosen · grey: removed by top-k / top-p · green: the probability the sampler used", "拖动滑块切换步骤 · 橙色：选中的 token · 蓝色：本可以被选中 · 灰色：被 top-k / top-p 去掉 · 绿色：采样器实际使用的概率"},
+	"nt.raw":        {"P (softmax, T = 1)", "概率（softmax，T = 1）"},
+	"nt.used":       {"P used by the sampler", "采样器使用的概率"},
+	"nt.chosen":     {"chosen token", "选中的 token"},
+	"nt.removed":    {"removed by top-k / top-p", "被 top-k / top-p 去掉"},
+	"nt.chosen.tag": {" (chosen)", "（选中）"},
+	"nt.step":       {"step %[1]d: chose %[2]s (P = %[3]s, %[4]s)", "第 %[1]d 步：选中 %[2]s（P = %[3]s，%[4]s）"},
+	"nt.sampled":    {"sampled", "采样"},
+	"nt.greedy":     {"greedy: the most likely token", "贪心：概率最大的 token"},
+	"nt.entropy":    {"entropy %[1]s bits (sampled from: %[2]s bits)", "熵 %[1]s 比特（实际采样分布：%[2]s 比特）"},
+	"nt.temp":       {"T = %s", "T = %s"},
+	"nt.kept":       {"%[1]s kept %[2]d tokens (mass %[3]s)", "%[1]s 保留 %[2]d 个 token（概率和 %[3]s）"},
+	"nt.first":      {" (first of %d steps)", "（共 %d 步中的第一步）"},
+
+	// Generation lines.
+	"gl.title":   {"Entropy and the chosen token's probability over the steps", "各步的熵与被选中 token 的概率"},
+	"gl.entropy": {"entropy (bits)", "熵（比特）"},
+	"gl.sampled": {"entropy sampled from (bits)", "实际采样分布的熵（比特）"},
+	"gl.chosen":  {"P(chosen token)", "P（选中的 token）"},
+	"gl.static.y": {"bits (entropy) / probability", "bits (entropy) / probability"},
+
+	// Attention.
+	"at.title":     {"Attention, layer %[1]d, head %[2]d", "注意力：第 %[1]d 层，第 %[2]d 个头"},
+	"at.sub":       {"rows: queries (the token reading) · columns: keys (the tokens read) · ", "行：查询（正在读取的 token） · 列：键（被读取的 token） · "},
+	"at.key":       {"key (the token read)", "键（被读取的 token）"},
+	"at.query":     {"query (the token reading)", "查询（正在读取的 token）"},
+	"at.series":    {"query %s", "查询 %s"},
+	"at.static":    {" (cells average %[1]d×%[1]d positions)", " (cells average %[1]d×%[1]d positions)"},
+	"at.head":      {"head %d", "第 %d 个头"},
+	"at.heads":     {"heads %[1]d–%[2]d", "第 %[1]d–%[2]d 个头"},
+	"at.headlist":  {"heads %s", "第 %s 个头"},
+	"at.grid":      {"Attention, layer %[1]d, %[2]s (model view)", "注意力：第 %[1]d 层，%[2]s（全模型视图）"},
+	"at.grid.sub":  {"queries ↓, keys →; white→dark blue = 0→1; grey: masked", "查询 ↓，键 →；白→深蓝 = 0→1；灰色：被遮住"},
+	"at.grid.cell": {"each cell averages a %[1]d×%[1]d block of positions", "每格是 %[1]d×%[1]d 个位置的平均"},
+	"at.grid.note": {"%[1]s: each small heatmap shows at most %[2]d×%[2]d cells; with %[3]s positions each cell is the average of a %[4]d×%[4]d block.",
+		"%[1]s：每张小热力图最多 %[2]d×%[2]d 格；本次有 %[3]s 个位置，所以每格是 %[4]d×%[4]d 个位置的平均值。"},
+	"at.lh":        {"layer %[1]d, head %[2]d", "第 %[1]d 层，第 %[2]d 个头"},
+	"at.mean":      {"mean of layer %d's heads", "第 %d 层所有头的平均"},
+	"nw.title":     {"How each new token reads working memory, layer %[1]d, head %[2]d", "每个新 token 如何读取工作记忆：第 %[1]d 层，第 %[2]d 个头"},
+	"nw.step":      {"step %[1]d: %[2]s reads positions %[3]d–%[4]d", "第 %[1]d 步：%[2]s 读取位置 %[3]d–%[4]d"},
+	"nw.row":       {"step %[1]d: %[2]s", "第 %[1]d 步：%[2]s"},
+	"nw.attention": {"attention", "注意力"},
+	"nw.note":      {"New-token attention, %[1]s: long rows were stored as averages over blocks of %[2]d keys.", "新 token 的注意力，%[1]s：较长的行按每 %[2]d 个键取平均保存。"},
+	"nw.static.y":  {"decode step (new token)", "decode step (new token)"},
+
+	// KV cache.
+	"kv.formula":  {KVFormula, "字节数 = 2（键和值）× n_layer × 位置数 × n_embd × 4（每个 float32 的字节数）"},
+	"kv.last":     {"after the last step: %s", "最后一步之后：%s"},
+	"kv.recorded": {" (the trace records %s bytes)", "（记录中为 %s 字节）"},
+	"kv.bytes":    {"KV cache (bytes)", "KV 缓存（字节）"},
+	"kv.cached":   {"cached positions", "缓存的位置数"},
+	"kv.bytesax":  {"bytes", "字节"},
+	"kv.posax":    {"positions", "位置数"},
+	"kv.full":     {"context window full: the oldest token leaves", "上下文窗口已满：最早的 token 离开"},
+	"kv.title":    {"KV cache size after each step", "每一步之后的 KV 缓存大小"},
+	"kv.numbers":  {"2 × %[1]d × %[2]d × %[3]d × 4 = %[4]s bytes (%[5]s MB)", "2 × %[1]d × %[2]d × %[3]d × 4 = %[4]s 字节（%[5]s MB）"},
+	"kh.title":    {"KV cache, layer %[1]d, head %[2]d: keys and values of each cached position", "KV 缓存：第 %[1]d 层，第 %[2]d 个头，每个缓存位置的键和值"},
+	"kh.sub":      {"rows: cached positions · columns: the %[1]d dimensions of one head (d_head) · blue < 0 < red, range ±%[2]s from the data", "行：缓存的位置 · 列：一个头的 %[1]d 个维度（d_head） · 蓝 < 0 < 红，范围 ±%[2]s 取自数据"},
+	"kh.rows":     {"downsampled: each row averages %d positions", "已降采样：每行是 %d 个位置的平均"},
+	"kh.note":     {"%[1]s: %[2]s cached positions are more than %[3]d, so each row is the average of %[4]d positions.", "%[1]s：缓存了 %[2]s 个位置，多于 %[3]d 个，所以每行是 %[4]d 个位置的平均值。"},
+	"kh.keys":     {"keys (K)", "键（K）"},
+	"kh.values":   {"values (V)", "值（V）"},
+	"kh.pos":      {"cached position", "缓存的位置"},
+	"kh.key":      {"key, layer %[1]d, head %[2]d", "键，第 %[1]d 层，第 %[2]d 个头"},
+	"kh.value":    {"value, layer %[1]d, head %[2]d", "值，第 %[1]d 层，第 %[2]d 个头"},
+	"kh.dim":      {"dim %d", "维 %d"},
+
+	// Logit lens and residual stream.
+	"ll.title":  {"Logit lens: the top next token after each block", "Logit lens：每个模块之后排第一的下一个 token"},
+	"ll.sub":    {"rows: the residual stream after each block, read out early · columns: positions · cell: the top token and its probability", "行：每个模块之后的残差流，提前读出 · 列：位置 · 格：排第一的 token 及其概率"},
+	"ll.sample": {"sampled: every %d-th position", "抽样：每 %d 个位置取一个"},
+	"ll.note":   {"Logit lens: only every %[1]d-th position is shown, to keep at most %[2]d columns.", "Logit lens：只显示每 %[1]d 个位置中的一个，使列数不超过 %[2]d。"},
+	"ll.block":  {"block %d", "模块 %d"},
+	"ll.after":  {"after block %d", "模块 %d 之后"},
+	"ll.static": {" (colour: its probability)", " (colour: its probability)"},
+	"rn.title":  {"Residual stream: its size (L2 norm) at each layer and position", "残差流：各层、各位置的大小（L2 范数）"},
+	"rn.embed":  {"embeddings", "词嵌入"},
+	"rn.sub":    {"‖x‖₂ of the residual stream, the vector each block reads from and adds to · colour range %[1]s to %[2]s from the data", "残差流的 ‖x‖₂（每个模块都从这个向量读取、再往里添加） · 颜色范围 %[1]s 到 %[2]s，取自数据"},
+	"rn.sat":    {" (colours saturate above %[1]s; the largest norm is %[2]s)", "（超过 %[1]s 的颜色不再加深；最大范数为 %[2]s）"},
+	"rn.cols":   {"downsampled: each column averages %d positions", "已降采样：每列是 %d 个位置的平均"},
+	"rn.note":   {"Residual stream: %[1]d recorded positions are more than %[2]d, so each column is the average of %[3]d positions.", "残差流：记录了 %[1]d 个位置，多于 %[2]d 个，所以每列是 %[3]d 个位置的平均值。"},
+}

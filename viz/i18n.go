@@ -85,10 +85,10 @@ var phrases = map[string][2]string{
 	"nt.first":      {" (first of %d steps)", "（共 %d 步中的第一步）"},
 
 	// Generation lines.
-	"gl.title":   {"Entropy and the chosen token's probability over the steps", "各步的熵与被选中 token 的概率"},
-	"gl.entropy": {"entropy (bits)", "熵（比特）"},
-	"gl.sampled": {"entropy sampled from (bits)", "实际采样分布的熵（比特）"},
-	"gl.chosen":  {"P(chosen token)", "P（选中的 token）"},
+	"gl.title":    {"Entropy and the chosen token's probability over the steps", "各步的熵与被选中 token 的概率"},
+	"gl.entropy":  {"entropy (bits)", "熵（比特）"},
+	"gl.sampled":  {"entropy sampled from (bits)", "实际采样分布的熵（比特）"},
+	"gl.chosen":   {"P(chosen token)", "P（选中的 token）"},
 	"gl.static.y": {"bits (entropy) / probability", "bits (entropy) / probability"},
 
 	// Attention.

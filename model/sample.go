@@ -41,6 +41,9 @@ func (p SamplingParams) Greedy() bool { return p.Temperature == 0 }
 // SampleResult records what the sampler did with one distribution. Its
 // slices belong to the Sampler and are overwritten by the next Sample.
 type SampleResult struct {
+	// Logits are the logits sampled from, [vocab_size] (a view of the
+	// caller's slice).
+	Logits []float32
 	// Order is every token id sorted by logit, highest first (ties by id).
 	Order []int32
 	// Probs is the raw distribution softmax(logits), [vocab_size].
@@ -127,6 +130,7 @@ func (s *Sampler) Params() SamplingParams { return s.params }
 func (s *Sampler) Sample(logits []float32) (*SampleResult, error) {
 	V := len(logits)
 	r := &s.res
+	r.Logits = logits
 	r.Order = resize(r.Order, V)
 	r.Probs = resize(r.Probs, V)
 	r.Tempered = resize(r.Tempered, V)

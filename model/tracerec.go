@@ -281,18 +281,15 @@ func (r *traceRecorder) logitLens(res []float32) []LensEntry {
 }
 
 // EndForward records prompt scores (after the prefill) and closes the Step.
-func (r *traceRecorder) EndForward(info ForwardInfo, lnf, logits []float32) {
+func (r *traceRecorder) EndForward(info ForwardInfo, _, logits []float32) {
 	c := r.m.Config
-	V := c.VocabSize
 	if info.Kind == "prefill" {
 		r.scorePrompt(info, logits)
 	}
-	_ = lnf
 	r.cur.KV = KVInfo{Positions: make([]int, c.NLayer), Bytes: 2 * int64(c.NLayer) * int64(info.NKeys) * int64(c.NEmbd) * 4}
 	for l := range r.cur.KV.Positions {
 		r.cur.KV.Positions[l] = info.NKeys
 	}
-	_ = V
 	r.cur.Millis = ms(time.Since(r.start))
 	r.tr.Steps = append(r.tr.Steps, *r.cur)
 }
@@ -347,16 +344,14 @@ func (r *traceRecorder) Sampled(step int, s *SampleResult) {
 		Position: len(r.tr.Tokens) - 1,
 		Entropy:  s.Entropy, SampleEntropy: s.SampleEntropy, Greedy: s.Greedy,
 	}
-	// Logits are not kept by the sampler; recover them up to a constant
-	// from log-probabilities for display. Candidates' Logit is log P.
 	n := min(r.opts.TopN, len(s.Order))
 	for _, id := range s.Order[:n] {
-		c := r.candidate(int(id), float32(math.Log(s.Probs[id])), s.Probs[id])
+		c := r.candidate(int(id), s.Logits[id], s.Probs[id])
 		c.SampleProb = s.Final(int(id))
 		c.RemovedBy = s.RemovedBy(int(id))
 		p.Top = append(p.Top, c)
 	}
-	ch := r.candidate(s.Chosen, float32(math.Log(s.Probs[s.Chosen])), s.Probs[s.Chosen])
+	ch := r.candidate(s.Chosen, s.Logits[s.Chosen], s.Probs[s.Chosen])
 	ch.SampleProb = s.Final(s.Chosen)
 	p.Chosen = ch
 	mass := func(k int) float64 {

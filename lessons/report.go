@@ -511,8 +511,11 @@ func (b *builder) attention() error {
 	}
 	if len(grid) > 0 {
 		b.md(b.t("attn.grid"))
-		for _, g := range grid {
+		for i, g := range grid {
 			l, _ := strconv.Atoi(strings.TrimPrefix(g.ID, "attn-grid-l"))
+			if i > 0 {
+				g.Notes = nil // the same note for every layer: say it once
+			}
 			if err := b.chart(g, nil, "", "cap.attn-grid", l, b.headsText()); err != nil {
 				return err
 			}

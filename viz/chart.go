@@ -161,6 +161,15 @@ func jsonOf(opt map[string]any) (json.RawMessage, error) {
 			}
 		}
 	}
+	// Draw heatmaps in one pass: ECharts' progressive rendering draws big
+	// ones a chunk per frame, and browsers pause that off screen.
+	if ss, ok := opt["series"].([]any); ok {
+		for _, s := range ss {
+			if m, ok := s.(map[string]any); ok && m["type"] == "heatmap" {
+				m["progressive"] = 0
+			}
+		}
+	}
 	if vms, ok := opt["visualMap"].([]any); ok {
 		for _, v := range vms {
 			if m, ok := v.(map[string]any); ok && m["precision"] == nil {

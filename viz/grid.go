@@ -22,6 +22,11 @@ type matrix struct {
 	sum                  []float64
 	cnt                  []int32
 	rowLabels, colLabels []string
+	// rowQueries, when set, makes a cell the attention mass its block of
+	// queries puts on its block of keys: the sum over the cell's values
+	// divided by the number of queries recorded in its block row, so that
+	// downsampled rows still sum to 1.
+	rowQueries []int32
 }
 
 // strideFor is the block size that fits n positions into at most side cells.
@@ -58,6 +63,9 @@ func (m *matrix) at(r, c int) (float64, bool) {
 	i := r*m.cols + c
 	if m.cnt[i] == 0 {
 		return math.NaN(), false
+	}
+	if m.rowQueries != nil {
+		return m.sum[i] / float64(max(1, m.rowQueries[r])), true
 	}
 	return m.sum[i] / float64(m.cnt[i]), true
 }
@@ -223,7 +231,10 @@ func summarised(tr *model.Trace, layer int) (bool, int) {
 
 // attentionMatrix gathers the attention probabilities of one layer and head
 // over the whole run into a query × key matrix over absolute positions
-// 0…n-1, block-averaged to at most side × side cells.
+// 0…n-1, downsampled to at most side × side cells. A downsampled cell is the
+// attention a block of stride queries puts on a block of stride keys:
+// summed over the keys, averaged over the queries — so rows still sum to 1
+// and a cell reads "the share of attention these queries give these keys".
 //
 // Each step's rows are [query][key] over keys WindowStart… of that step
 // (model.Step). Keys after the query (the causal mask) and keys before the
@@ -241,6 +252,8 @@ func attentionMatrix(tr *model.Trace, layer, head, side int) (*matrix, error) {
 	}
 	s := strideFor(n, side)
 	m := newMatrix(n, n, s, s)
+	m.rowQueries = make([]int32, m.rows)
+	seen := make([]bool, n)
 	for si, st := range tr.Steps {
 		if layer >= len(st.Attention) || st.NQuery <= 0 {
 			continue
@@ -259,6 +272,10 @@ func attentionMatrix(tr *model.Trace, layer, head, side int) (*matrix, error) {
 		for ri, row := range rows {
 			q0 := st.QueryStart + ri*qSpan
 			for q := q0; q < min(q0+qSpan, qEnd); q++ {
+				if !seen[q] {
+					seen[q] = true
+					m.rowQueries[q/s]++
+				}
 				for ci, v := range row {
 					k0 := st.WindowStart + ci*kStride
 					if k0 > q {

@@ -283,12 +283,12 @@ func TestTexts(t *testing.T) {
 
 // benchReport builds a trace, then times Report + WriteHTML and reports the
 // page size.
-func benchReport(b *testing.B, o viztest.Options) {
+func benchReport(b *testing.B, o viztest.Options, static ...string) {
 	tr := viztest.Trace(o)
 	b.ResetTimer()
 	var size int
 	for b.Loop() {
-		nb, err := Report(tr, ReportOptions{})
+		nb, err := Report(tr, ReportOptions{Static: static})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -305,6 +305,12 @@ func benchReport(b *testing.B, o viztest.Options) {
 // 64), 64 prompt tokens + 64 decode steps. Targets: ≤ 5 MB, ≤ 5 s.
 func BenchmarkReport64x64(b *testing.B) {
 	benchReport(b, viztest.Options{NLayer: 12, NHead: 12, DHead: 64, Prompt: 64, Steps: 64, TopK: 40, Seed: 1})
+}
+
+// BenchmarkReportStatic64x64 is BenchmarkReport64x64 with every chart also
+// rendered as SVG (what an ipynb embeds); the page then carries both.
+func BenchmarkReportStatic64x64(b *testing.B) {
+	benchReport(b, viztest.Options{NLayer: 12, NHead: 12, DHead: 64, Prompt: 64, Steps: 64, TopK: 40, Seed: 1}, "svg")
 }
 
 // BenchmarkReport1024: a 1,024-token prompt on GPT-2-sized shapes, recorded
@@ -332,4 +338,29 @@ func TestReportSizeSmoke(t *testing.T) {
 		t.Errorf("64+64 report is %.1f MB, want ≤ 5 MB", float64(buf.Len())/1e6)
 	}
 	t.Logf("64+64 tokens, 12×12 heads: %.2f MB in %v", float64(buf.Len())/1e6, time.Since(start))
+}
+
+func ExampleReport() {
+	tr := viztest.Trace(viztest.Options{NLayer: 2, NHead: 2, Prompt: 5, Steps: 2, Words: []string{"The", "␣quick", "␣brown", "␣fox"}})
+	nb, err := Report(tr, ReportOptions{Lang: "zh", Layers: []int{1}})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, c := range nb.Cells {
+		if c.Chart != nil {
+			fmt.Println(c.Chart.ID, "·", c.Chart.Title)
+		}
+	}
+	// Output:
+	// prompt-probs · 每个提示词 token 的 P(w_i | w_<i) 与信息量
+	// next-token · 每一步的下一个 token 概率（拖动滑块）
+	// next-entropy · 各步的熵与被选中 token 的概率
+	// attn-l1-h0 · 注意力：第 1 层，第 0 个头
+	// attn-grid-l1 · 注意力：第 1 层，第 0–1 个头（全模型视图）
+	// attn-new-l1-h0 · 每个新 token 如何读取工作记忆：第 1 层，第 0 个头
+	// kv-bytes · 每一步之后的 KV 缓存大小
+	// kv-l1-h0 · KV 缓存内容：第 1 层，第 0 个头的键与值
+	// logit-lens · Logit lens：每层之后排第一的 token
+	// residual-norm · 各层、各位置的残差流范数
 }

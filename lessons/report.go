@@ -323,7 +323,7 @@ func (b *builder) summary() error {
 	if len(tr.Notes) > 0 {
 		b.md(b.t("notes.h"))
 		for _, n := range tr.Notes {
-			b.note(n)
+			b.note(b.traceNote(n))
 		}
 	}
 	return nil
@@ -708,4 +708,28 @@ func (b *builder) checks() error {
 		},
 	})
 	return nil
+}
+
+// traceNote says a Trace's note in the report's language: by its code when
+// the code is known and its arguments fit, else its English text.
+func (b *builder) traceNote(n model.Note) string {
+	key := "tracenote." + n.Code
+	tx, ok := texts[key]
+	switch {
+	case !ok:
+		return n.Text
+	case n.Code == model.NoteKVLayers:
+		layers := make([]string, len(n.Args))
+		for i, l := range n.Args {
+			layers[i] = strconv.Itoa(l)
+		}
+		return b.t(key, strings.Join(layers, ", "))
+	case len(n.Args) != tx.args:
+		return n.Text
+	}
+	args := make([]any, len(n.Args))
+	for i, a := range n.Args {
+		args[i] = a
+	}
+	return b.t(key, args...)
 }

@@ -24,7 +24,7 @@ var update = flag.Bool("update", false, "rewrite testdata/*.golden with the curr
 func handMade() *model.Trace {
 	tr := viztest.Trace(viztest.Options{NLayer: 3, NHead: 4, DHead: 4, NPositions: 8, Prompt: 6, Steps: 5, TopK: 3, Seed: 7})
 	tr.Prompt = "The </script> __f__x__f__ \"&\" 工作记忆 🦊\nnext"
-	tr.Notes = append(tr.Notes, "Attention rows longer than 256 keys are stored as averages over blocks of 4 keys.")
+	tr.Notes = append(tr.Notes, model.Note{Code: "future-code", Text: "Attention rows longer than 256 keys are stored as averages over blocks of 4 keys."})
 	return tr
 }
 
@@ -141,7 +141,7 @@ func TestReportSections(t *testing.T) {
 			t.Errorf("markdown lacks %q", want)
 		}
 	}
-	if !slicesContains(notes, tr.Notes[len(tr.Notes)-1]) {
+	if !slicesContains(notes, tr.Notes[len(tr.Notes)-1].Text) {
 		t.Errorf("trace note missing: %q", notes)
 	}
 	// Markdown never carries model text.
@@ -363,4 +363,32 @@ func ExampleReport() {
 	// kv-l1-h0 · KV 缓存内容：第 1 层，第 0 个头的键与值
 	// logit-lens · Logit lens：每层之后排第一的 token
 	// residual-norm · 各层、各位置的残差流范数
+}
+
+// TestTraceNotesTranslated checks that the engine's notes are said in the
+// report's language by their code, and fall back to their English text
+// for unknown codes or arguments that do not fit.
+func TestTraceNotesTranslated(t *testing.T) {
+	tr := viztest.Trace(viztest.Options{Prompt: 6, Steps: 2, NLayer: 2, NHead: 2, Seed: 1})
+	tr.Notes = []model.Note{
+		{Code: model.NoteEvicted, Args: []int{3, 64}, Text: "3 tokens left"},
+		{Code: model.NoteKVLayers, Args: []int{0, 11}, Text: "layers [0 11]"},
+		{Code: model.NoteAttentionStride, Args: []int{256}, Text: "english fallback"},
+		{Code: "unknown", Text: "unknown fallback"},
+	}
+	nb, err := Report(tr, ReportOptions{Lang: "zh"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var notes []string
+	for _, c := range nb.Cells {
+		if c.Kind == output.KindNote {
+			notes = append(notes, c.Source)
+		}
+	}
+	for _, want := range []string{"有 3 个 token 被挤出了 64 个位置的上下文窗口", "只记录了第 0, 11 层的 KV 缓存内容", "english fallback", "unknown fallback"} {
+		if !slicesContains(notes, want) && !strings.Contains(strings.Join(notes, "\n"), want) {
+			t.Errorf("zh report notes lack %q: %q", want, notes)
+		}
+	}
 }

@@ -53,6 +53,15 @@ var texts = map[string]text{
 	"tokps":           {1, "%s tokens/s", "%s token/秒"},
 	"notes.h":         {0, "**What was summarised.** To keep this report small and fast, the recorder left out or averaged some data:", "**哪些数据做了汇总。** 为了让报告小而快，记录时省略或平均了部分数据："},
 
+	"tracenote.prompt-rows": {2, "The prompt has %[1]d tokens; attention, logit lens and residual norms were recorded for its last %[2]d positions.",
+		"提示词有 %[1]d 个 token；注意力、logit lens 和残差范数只记录了最后 %[2]d 个位置。"},
+	"tracenote.attention-stride": {2, "Attention rows longer than %[1]d keys are stored as averages over blocks of %[2]d keys.",
+		"超过 %[1]d 个键的注意力行，按每 %[2]d 个键一组取平均后保存。"},
+	"tracenote.kv-layers": {1, "The KV cache contents were recorded for layers %[1]s only, to keep the report small.",
+		"为了让报告小一些，只记录了第 %[1]s 层的 KV 缓存内容。"},
+	"tracenote.evicted": {2, "%[1]d tokens left the context window of %[2]d positions; each step after that recomputed the window from scratch.",
+		"有 %[1]d 个 token 被挤出了 %[2]d 个位置的上下文窗口；此后每一步都从头重新计算整个窗口。"},
+
 	// 2. Tokens
 	"tokens.h": {0, "## 2. Tokens entering working memory", "## 2. 进入工作记忆的 token"},
 	"tokens.md": {4, `The prompt is cut into **%[1]d tokens** by GPT-2's byte-level BPE tokenizer; generation added ` +

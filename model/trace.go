@@ -38,10 +38,10 @@ type Trace struct {
 	// Checks are sanity checks computed during the run and shown to learners.
 	Checks Checks `json:"checks"`
 
-	// Notes say in plain words what was summarised or left out to keep the
-	// trace bounded (for example "attention beyond 256 positions recorded as
-	// block averages").
-	Notes []string `json:"notes,omitempty"`
+	// Notes say what was summarised or left out to keep the trace bounded
+	// (for example attention beyond 256 positions recorded as block
+	// averages), each once.
+	Notes []Note `json:"notes,omitempty"`
 
 	Timings Timings `json:"timings"`
 }
@@ -216,3 +216,27 @@ type LayerKV struct {
 	Keys        [][][]float32 `json:"keys"`
 	Values      [][][]float32 `json:"values"`
 }
+
+// Note is one thing a Trace summarised or left out. Code says which, Args
+// carry its numbers (see the Note… constants) so that a report can say it in
+// any language; Text says it in English.
+type Note struct {
+	Code string `json:"code"`
+	Args []int  `json:"args,omitempty"`
+	Text string `json:"text"`
+}
+
+// Note codes and their Args.
+const (
+	// NotePromptRows: the prompt had Args[0] tokens; attention, logit lens
+	// and residual norms were recorded for its last Args[1] positions.
+	NotePromptRows = "prompt-rows"
+	// NoteAttentionStride: attention rows longer than Args[0] keys are
+	// stored as averages over blocks of Args[1] keys.
+	NoteAttentionStride = "attention-stride"
+	// NoteKVLayers: the KV cache contents were recorded for layers Args only.
+	NoteKVLayers = "kv-layers"
+	// NoteEvicted: Args[0] tokens left the context window of Args[1]
+	// positions; each later step recomputed the window from scratch.
+	NoteEvicted = "evicted"
+)

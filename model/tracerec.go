@@ -147,7 +147,7 @@ func Run(ctx context.Context, m *Model, opts RunOptions) (*Trace, error) {
 	}
 	rec.recordCache(run)
 	if len(tr.Evictions) > 0 {
-		tr.Notes = append(tr.Notes, fmt.Sprintf("%d tokens left the context window of %d positions; each step after that recomputed the window from scratch.", len(tr.Evictions), m.Config.NPositions))
+		rec.note(NoteEvicted, fmt.Sprintf("%d tokens left the context window of %d positions; each step after that recomputed the window from scratch.", len(tr.Evictions), m.Config.NPositions), len(tr.Evictions), m.Config.NPositions)
 	}
 	return tr, nil
 }
@@ -166,17 +166,18 @@ type traceRecorder struct {
 	lnBuf []float32
 	lens  []float32
 	probs []float64
-	noted map[string]bool
+	noted map[string]bool // note codes already added
 }
 
 func newTraceRecorder(m *Model, tr *Trace, opts TraceOptions) *traceRecorder {
 	return &traceRecorder{m: m, tr: tr, opts: opts, noted: map[string]bool{}}
 }
 
-func (r *traceRecorder) note(s string) {
-	if !r.noted[s] {
-		r.noted[s] = true
-		r.tr.Notes = append(r.tr.Notes, s)
+// note adds a Note to the trace unless one with the same code was added.
+func (r *traceRecorder) note(code, text string, args ...int) {
+	if !r.noted[code] {
+		r.noted[code] = true
+		r.tr.Notes = append(r.tr.Notes, Note{Code: code, Args: args, Text: text})
 	}
 }
 
@@ -197,7 +198,7 @@ func (r *traceRecorder) BeginForward(info ForwardInfo, emb []float32) {
 	r.keep = info.NewFrom - info.QueryStart
 	if n := info.NQuery - r.keep; n > r.opts.MaxQueries {
 		r.keep = info.NQuery - r.opts.MaxQueries
-		r.note(fmt.Sprintf("The prompt has %d tokens; attention, logit lens and residual norms are recorded for its last %d positions.", info.NQuery, r.opts.MaxQueries))
+		r.note(NotePromptRows, fmt.Sprintf("The prompt has %d tokens; attention, logit lens and residual norms are recorded for its last %d positions.", info.NQuery, r.opts.MaxQueries), info.NQuery, r.opts.MaxQueries)
 	}
 	r.cur = &Step{
 		Index: info.Step, Kind: info.Kind,
@@ -220,7 +221,7 @@ func (r *traceRecorder) Layer(info ForwardInfo, l int, rec LayerRecord) {
 	la := LayerAttention{Probs: make([][][]float32, H)}
 	if stride > 1 {
 		la.Summarised, la.KeyStride = true, stride
-		r.note(fmt.Sprintf("Attention rows longer than %d keys are stored as averages over blocks of %d keys.", r.opts.MaxAttention, stride))
+		r.note(NoteAttentionStride, fmt.Sprintf("Attention rows longer than %d keys are stored as averages over blocks of %d keys.", r.opts.MaxAttention, stride), r.opts.MaxAttention, stride)
 	}
 	for h := 0; h < H; h++ {
 		rows := make([][]float32, 0, nq-r.keep)
@@ -389,7 +390,7 @@ func (r *traceRecorder) recordCache(run *Runner) {
 			if c.NLayer > 1 {
 				layers = append(layers, c.NLayer-1)
 			}
-			r.note(fmt.Sprintf("The KV cache contents are recorded for layers %v only, to keep the trace small.", layers))
+			r.note(NoteKVLayers, fmt.Sprintf("The KV cache contents are recorded for layers %v only, to keep the trace small.", layers), layers...)
 		}
 	}
 	for _, l := range layers {

@@ -145,7 +145,7 @@ func TestRunBounded(t *testing.T) {
 		t.Errorf("attention summarised=%v stride=%d width=%d", la.Summarised, la.KeyStride, len(la.Probs[0][0]))
 	}
 	if len(tr.Notes) < 2 || len(tr.Cache) != 1 || tr.Cache[0].Layer != 1 {
-		t.Errorf("notes %q, cache layers %d", tr.Notes, len(tr.Cache))
+		t.Errorf("notes %+v, cache layers %d", tr.Notes, len(tr.Cache))
 	}
 }
 

@@ -124,7 +124,7 @@ func Trace(o Options) *model.Trace {
 		keep := 0
 		if nq > o.MaxQueries {
 			keep = nq - o.MaxQueries
-			tr.Notes = appendOnce(tr.Notes, fmt.Sprintf("The prompt has %d tokens; attention, logit lens and residual norms are recorded for its last %d positions.", nq, o.MaxQueries))
+			tr.Notes = appendOnce(tr.Notes, model.Note{Code: model.NotePromptRows, Args: []int{nq, o.MaxQueries}, Text: fmt.Sprintf("The prompt has %d tokens; attention, logit lens and residual norms are recorded for its last %d positions.", nq, o.MaxQueries)})
 		}
 		nk := qStart + nq - windowStart
 		st := model.Step{Index: index, Kind: kind, QueryStart: qStart + keep, NQuery: nq - keep, WindowStart: windowStart, Next: next, Millis: 1.5}
@@ -133,7 +133,7 @@ func Trace(o Options) *model.Trace {
 			la := model.LayerAttention{Probs: make([][][]float32, H)}
 			if stride > 1 {
 				la.Summarised, la.KeyStride = true, stride
-				tr.Notes = appendOnce(tr.Notes, fmt.Sprintf("Attention rows longer than %d keys are stored as averages over blocks of %d keys.", o.MaxAttention, stride))
+				tr.Notes = appendOnce(tr.Notes, model.Note{Code: model.NoteAttentionStride, Args: []int{o.MaxAttention, stride}, Text: fmt.Sprintf("Attention rows longer than %d keys are stored as averages over blocks of %d keys.", o.MaxAttention, stride)})
 			}
 			for h := 0; h < H; h++ {
 				rows := make([][]float32, 0, nq-keep)
@@ -183,7 +183,7 @@ func Trace(o Options) *model.Trace {
 		addStep(s, "decode", q, 1, p)
 	}
 	if len(tr.Evictions) > 0 {
-		tr.Notes = append(tr.Notes, fmt.Sprintf("%d tokens left the context window of %d positions; each step after that recomputed the window from scratch.", len(tr.Evictions), o.NPositions))
+		tr.Notes = append(tr.Notes, model.Note{Code: model.NoteEvicted, Args: []int{len(tr.Evictions), o.NPositions}, Text: fmt.Sprintf("%d tokens left the context window of %d positions; each step after that recomputed the window from scratch.", len(tr.Evictions), o.NPositions)})
 	}
 	// Final KV cache of the first and last layer.
 	n := len(tr.Tokens) - windowStart // every decode step feeds its token
@@ -205,13 +205,13 @@ func uniq(a, b int) []int {
 	return []int{a, b}
 }
 
-func appendOnce(notes []string, s string) []string {
+func appendOnce(notes []model.Note, note model.Note) []model.Note {
 	for _, n := range notes {
-		if n == s {
+		if n.Code == note.Code {
 			return notes
 		}
 	}
-	return append(notes, s)
+	return append(notes, note)
 }
 
 // attnRow is one attention row over nk keys whose first visible are

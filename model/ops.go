@@ -2,6 +2,8 @@ package model
 
 import (
 	"math"
+
+	"github.com/gptviz/gptviz/internal/gemm"
 	"runtime"
 	"sync"
 )
@@ -79,62 +81,27 @@ func layernorm(out, in, g, b []float32, T, C int, eps float64) {
 }
 
 // matmul computes out = in @ w + b, in [T, C], w [C, OC] (Hugging Face
-// Conv1D layout), b [OC] or nil, out [T, OC]. Rows are processed four at a
-// time over column tiles that stay in L1 cache, so each loaded weight serves
-// four rows; rows are split across cores, or, for a single row (a decode
-// step), the output columns.
+// Conv1D layout), b [OC] or nil, out [T, OC], with the shared gemm kernel.
+// Rows are split across cores in blocks of four, or, for a single row (a
+// decode step), the output columns in strips of 16.
 func matmul(out, in, w, b []float32, T, C, OC int) {
-	if T == 1 {
-		parallelFor(OC, C*OC, func(lo, hi int) { matmulTile(out, in, w, b, 0, 1, lo, hi, C, OC) })
-		return
-	}
-	blocks := (T + 3) / 4
-	parallelFor(blocks, T*C*OC, func(lo, hi int) {
-		matmulTile(out, in, w, b, lo*4, min(hi*4, T), 0, OC, C, OC)
-	})
-}
-
-// matmulTile computes rows t0..t1−1, columns j0..j1−1 of matmul.
-func matmulTile(out, in, w, b []float32, t0, t1, j0, j1, C, OC int) {
-	const tile = 256
-	for t := t0; t < t1; t += 4 {
-		n := min(4, t1-t)
-		for c0 := j0; c0 < j1; c0 += tile {
-			c1 := min(c0+tile, j1)
-			var o [4][]float32
-			for r := 0; r < n; r++ {
-				o[r] = out[(t+r)*OC+c0 : (t+r)*OC+c1]
-				if b != nil {
-					copy(o[r], b[c0:c1])
-				} else {
-					clear(o[r])
-				}
-			}
-			if n < 4 {
-				for r := 0; r < n; r++ {
-					x := in[(t+r)*C : (t+r+1)*C]
-					for c, a := range x {
-						axpy(o[r], a, w[c*OC+c0:c*OC+c1])
-					}
-				}
-				continue
-			}
-			o0, o1, o2, o3 := o[0], o[1], o[2], o[3]
-			x0, x1, x2, x3 := in[t*C:(t+1)*C], in[(t+1)*C:(t+2)*C], in[(t+2)*C:(t+3)*C], in[(t+3)*C:(t+4)*C]
-			for c := 0; c < C; c++ {
-				a0, a1, a2, a3 := x0[c], x1[c], x2[c], x3[c]
-				wr := w[c*OC+c0 : c*OC+c1]
-				wr = wr[:len(o0)]
-				o1, o2, o3 := o1[:len(wr)], o2[:len(wr)], o3[:len(wr)]
-				for j, wv := range wr {
-					o0[j] += a0 * wv
-					o1[j] += a1 * wv
-					o2[j] += a2 * wv
-					o3[j] += a3 * wv
-				}
-			}
+	for t := 0; t < T; t++ {
+		if b != nil {
+			copy(out[t*OC:(t+1)*OC], b)
+		} else {
+			clear(out[t*OC : (t+1)*OC])
 		}
 	}
+	if T == 1 {
+		parallelFor((OC+15)/16, C*OC, func(lo, hi int) {
+			gemm.Cols(out, in, w, 1, C, OC, lo*16, min(hi*16, OC))
+		})
+		return
+	}
+	parallelFor((T+3)/4, T*C*OC, func(lo, hi int) {
+		t0, t1 := lo*4, min(hi*4, T)
+		gemm.Gemm(out[t0*OC:t1*OC], in[t0*C:t1*C], w, t1-t0, C, OC)
+	})
 }
 
 // axpy computes y += a·x for equal-length x and y, unrolled by 4.
@@ -170,17 +137,29 @@ func dot(x, y []float32) float32 {
 }
 
 // matmulTransB computes out = in @ wᵀ, in [T, C], w [OC, C], out [T, OC]:
-// the tied output head, logits = h @ wteᵀ. It splits the OC rows of w across
-// cores so each core streams its part of w once for all T rows.
+// the tied output head, logits = h @ wteᵀ. A few rows take one dot product
+// per output; 16 rows or more are computed as outᵀ = w @ inᵀ with the gemm
+// kernel, splitting w's rows across cores.
 func matmulTransB(out, in, w []float32, T, C, OC int) {
-	parallelFor(OC, T*C*OC, func(lo, hi int) {
-		for v := lo; v < hi; v++ {
-			wr := w[v*C : (v+1)*C]
-			for t := 0; t < T; t++ {
-				out[t*OC+v] = dot(in[t*C:(t+1)*C], wr)
+	if T < 16 {
+		parallelFor(OC, T*C*OC, func(lo, hi int) {
+			for v := lo; v < hi; v++ {
+				wr := w[v*C : (v+1)*C]
+				for t := 0; t < T; t++ {
+					out[t*OC+v] = dot(in[t*C:(t+1)*C], wr)
+				}
 			}
-		}
+		})
+		return
+	}
+	inT := make([]float32, C*T)
+	gemm.Transpose(inT, in, T, C)
+	outT := make([]float32, OC*T)
+	parallelFor((OC+3)/4, T*C*OC, func(lo, hi int) {
+		v0, v1 := lo*4, min(hi*4, OC)
+		gemm.Gemm(outT[v0*T:v1*T], w[v0*C:v1*C], inT, v1-v0, C, T)
 	})
+	gemm.Transpose(out, outT, OC, T)
 }
 
 // geluNew is GPT-2's activation, the tanh approximation of GELU

@@ -133,7 +133,9 @@ func (f *outputFlags) write(tr *model.Trace, focus *lessons.Head, stdout io.Writ
 
 // readTrace reads a trace written by gptviz (model.Trace as JSON). It
 // returns an error naming path when the file cannot be read, is not one
-// JSON object of a trace, or has another version than model.TraceVersion.
+// JSON object of a trace, has another version than model.TraceVersion, or
+// describes an impossible model (model.Config.Validate). The rest of the
+// trace is checked by the charts that use it.
 func readTrace(path string) (*model.Trace, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -163,6 +165,9 @@ func readTrace(path string) (*model.Trace, error) {
 	var tr model.Trace
 	if err := json.Unmarshal(raw, &tr); err != nil {
 		return nil, fmt.Errorf("trace %s: %w", path, err)
+	}
+	if err := tr.Model.Config.Validate(); err != nil {
+		return nil, fmt.Errorf("trace %s: model: %w", path, err)
 	}
 	return &tr, nil
 }

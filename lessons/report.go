@@ -64,9 +64,15 @@ var ErrOptions = errors.New("invalid report options")
 // language or static format, a layer or head outside the model (the error
 // names it), and otherwise the first chart error that is not a missing
 // piece of data: charts whose data the trace lacks are replaced by a note.
+// A trace that fails model.Trace.Validate is an error.
 func Report(tr *model.Trace, opt ReportOptions) (*output.Notebook, error) {
 	if tr == nil {
 		return nil, fmt.Errorf("report: %w: nil trace", ErrOptions)
+	}
+	// The chart code indexes the trace by its recorded shapes: check them
+	// first, so a hand-made or damaged trace is an error, never a panic.
+	if err := tr.Validate(); err != nil {
+		return nil, fmt.Errorf("report: invalid trace: %w", err)
 	}
 	lang := opt.Lang
 	if lang == "" {

@@ -392,3 +392,13 @@ func TestTraceNotesTranslated(t *testing.T) {
 		}
 	}
 }
+
+// TestReportRejectsInvalidTrace: a trace whose shapes do not hold (here a
+// negative n_layer, found by FuzzRender) is an error, not a panic.
+func TestReportRejectsInvalidTrace(t *testing.T) {
+	tr := viztest.Trace(viztest.Options{Prompt: 4, Steps: 1, NLayer: 2, NHead: 2, Seed: 1})
+	tr.Model.Config.NLayer = -1
+	if _, err := Report(tr, ReportOptions{}); err == nil || !strings.Contains(err.Error(), "n_layer") {
+		t.Errorf("Report of a trace with n_layer -1: %v", err)
+	}
+}

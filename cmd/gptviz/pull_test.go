@@ -117,3 +117,27 @@ func TestPullErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestReportDownload: report refuses a model that is not cached (telling
+// the user to pull it) unless --download is given, which pulls it first.
+func TestReportDownload(t *testing.T) {
+	pullEnv(t)
+	srv := hubtest.NewServer(t, referenceRepo(t))
+	t.Setenv("HF_ENDPOINT", srv.URL)
+	out := filepath.Join(t.TempDir(), "r.html")
+
+	_, stderr, code := gptviz(t, "report", "--model", "gpt2", "--steps", "1", "-o", out, "Hello")
+	if code != 1 || !strings.Contains(stderr, "gptviz pull gpt2") {
+		t.Errorf("report of an uncached model: exit %d, stderr %q; want 1 and a hint to pull", code, stderr)
+	}
+	if n := srv.Count("", ""); n != 0 {
+		t.Errorf("report without --download sent %d requests to the hub", n)
+	}
+	stdout, stderr, code := gptviz(t, "report", "--model", "gpt2", "--download", "--steps", "1", "-o", out, "Hello")
+	if code != 0 || strings.TrimSpace(stdout) != out {
+		t.Fatalf("report --download: exit %d, stdout %q, stderr %s", code, stdout, stderr)
+	}
+	if _, err := os.Stat(out); err != nil {
+		t.Error(err)
+	}
+}

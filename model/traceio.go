@@ -14,6 +14,16 @@ const MaxTraceBytes = 1 << 30
 // ReadTraceFile reads and validates a Trace written as JSON (by gptviz
 // report --format json or generate --trace). Errors name the file.
 func ReadTraceFile(path string) (*Trace, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("trace: %w", err)
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("trace %s: not a regular file (%v)", path, fi.Mode().Type())
+	}
+	if fi.Size() == 0 {
+		return nil, fmt.Errorf("trace %s: empty file", path)
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("trace: %w", err)
@@ -202,12 +212,23 @@ func (tr *Trace) validateStep(k, L, H int) error {
 	if st.KV.Positions != nil && len(st.KV.Positions) != L {
 		return fmt.Errorf(".kv.positions: %d layers, want %d", len(st.KV.Positions), L)
 	}
+	for l, p := range st.KV.Positions {
+		if p < 0 || p > tr.Model.Config.NPositions {
+			return fmt.Errorf(".kv.positions[%d]: %d outside 0..n_positions %d", l, p, tr.Model.Config.NPositions)
+		}
+	}
+	if st.KV.Bytes < 0 {
+		return fmt.Errorf(".kv.bytes: %d is negative", st.KV.Bytes)
+	}
 	if p := st.Next; p != nil {
 		if k == 0 {
 			return fmt.Errorf(".next: the prefill has no prediction")
 		}
 		if p.Position < 0 || p.Position >= n {
 			return fmt.Errorf(".next.position: %d outside the run", p.Position)
+		}
+		if !(p.Entropy >= 0) || !(p.SampleEntropy >= 0) || math.IsInf(p.Entropy, 0) || math.IsInf(p.SampleEntropy, 0) {
+			return fmt.Errorf(".next: entropy %v, sample_entropy %v: want finite values ≥ 0", p.Entropy, p.SampleEntropy)
 		}
 		if err := checkCandidates(append(p.Top, p.Chosen), tr.Model.Config.VocabSize); err != nil {
 			return fmt.Errorf(".next.top%w", err)

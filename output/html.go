@@ -67,9 +67,9 @@ func lang(nb *Notebook) string {
 }
 
 // esc escapes s for HTML text and double-quoted attribute values; invalid
-// UTF-8 becomes U+FFFD.
+// UTF-8 and NUL (a parse error in HTML) become U+FFFD.
 func esc(s string) string {
-	return html.EscapeString(strings.ToValidUTF8(s, "\uFFFD"))
+	return html.EscapeString(strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD"))
 }
 
 // WriteHTML writes nb as one self-contained HTML5 page (UTF-8) to w.

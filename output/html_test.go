@@ -336,3 +336,21 @@ func TestEChartsBundleInlinable(t *testing.T) {
 		t.Errorf("echarts.min.js does not say it is version %s", EChartsVersion)
 	}
 }
+
+// TestWriteHTMLNoNUL: a NUL in model text (a crafted trace) must not reach
+// the page, where it is an HTML parse error; it is shown as U+FFFD.
+func TestWriteHTMLNoNUL(t *testing.T) {
+	nb := &Notebook{Cells: []Cell{
+		ChipsCell(&Chips{Items: []Chip{{Label: "a\x00b", Title: "t\x00"}}}),
+		TableCell(&Table{Header: []string{"h\x00"}, Rows: [][]string{{"c\x00"}}}),
+		CodeCell("shell", "x\x00y"),
+		NoteCell("n\x00"),
+	}}
+	page := writeHTMLString(t, nb)
+	if bytes.IndexByte(page, 0) >= 0 {
+		t.Error("the page contains a NUL byte")
+	}
+	if !bytes.Contains(page, []byte("a\uFFFDb")) {
+		t.Error("the NUL is not shown as U+FFFD")
+	}
+}

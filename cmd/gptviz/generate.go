@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -69,6 +71,11 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err := sf.validate(); err != nil {
 		return err
 	}
+	if fs.Changed("trace") {
+		if err := checkOutPath("--trace", *tracePath); err != nil {
+			return err
+		}
+	}
 	m, loadTime, err := mf.load(ctx, stderr)
 	if err != nil {
 		return err
@@ -120,20 +127,55 @@ func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
+// checkOutPath refuses an output file name that cannot work (empty, a
+// folder, or in a folder that does not exist) before any work is done.
+func checkOutPath(flag, path string) error {
+	if path == "" {
+		return usagef("%s: empty file name", flag)
+	}
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return usagef("%s %s: is a folder; give a file name", flag, path)
+	}
+	if fi, err := os.Stat(filepath.Dir(path)); err != nil || !fi.IsDir() {
+		return usagef("%s %s: the folder %s does not exist", flag, path, filepath.Dir(path))
+	}
+	return nil
+}
+
 // progress returns a Progress callback that reports on stderr once a run
-// has taken more than a second, at most a few times per second.
+// has taken more than a second: on a terminal one line updated in place a
+// few times a second, elsewhere (a log) a plain line every few seconds.
 func progress(stderr io.Writer, what string) func(step, total int) {
 	start := time.Now()
 	var last time.Time
+	tty := isTerminal(stderr)
+	every := 5 * time.Second
+	if tty {
+		every = 250 * time.Millisecond
+	}
 	return func(step, total int) {
 		now := time.Now()
-		if now.Sub(start) < time.Second || (now.Sub(last) < 250*time.Millisecond && step < total) {
+		if now.Sub(start) < time.Second || (now.Sub(last) < every && step < total) {
 			return
 		}
 		last = now
+		if !tty {
+			fmt.Fprintf(stderr, "%s: step %d/%d (%.1fs)\n", what, step, total, now.Sub(start).Seconds())
+			return
+		}
 		fmt.Fprintf(stderr, "\r%s: step %d/%d (%.1fs)", what, step, total, now.Sub(start).Seconds())
 		if step == total {
 			fmt.Fprintln(stderr)
 		}
 	}
+}
+
+// isTerminal reports whether w is a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }

@@ -51,12 +51,16 @@ func usagef(format string, args ...any) error {
 // errHelp reports that help was printed; it exits 0.
 var errHelp = errors.New("help requested")
 
-// exitCode maps run's error to the process exit status: 0 ok, 2 usage, 1
-// any other failure. It prints the error.
+// exitCode maps run's error to the process exit status: 0 ok, 2 usage,
+// 130 interrupted (Ctrl-C, as shells report SIGINT), 1 any other failure.
+// It prints the error.
 func exitCode(err error, stderr io.Writer) int {
 	switch {
 	case err == nil, errors.Is(err, errHelp):
 		return 0
+	case errors.Is(err, context.Canceled):
+		fmt.Fprintln(stderr, "gptviz: interrupted")
+		return 130
 	}
 	fmt.Fprintf(stderr, "gptviz: %v\n", err)
 	var u *usageError

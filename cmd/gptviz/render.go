@@ -65,6 +65,9 @@ func runRender(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return fmt.Errorf("render: %w", err)
 	}
+	if err := rf.checkModel(tr.Model.Config); err != nil {
+		return err
+	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}

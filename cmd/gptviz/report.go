@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 
+	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
@@ -73,6 +75,33 @@ func (f *reportFlags) validate() error {
 	if f.out == "" {
 		f.out = map[string]string{"html": "report.html", "ipynb": "report.ipynb", "json": "trace.json"}[f.format]
 	}
+	if fi, err := os.Stat(f.out); err == nil && fi.IsDir() {
+		return usagef("--out %s: is a folder; give a file name", f.out)
+	}
+	if f.figures != "" {
+		if fi, err := os.Stat(f.figures); err == nil && !fi.IsDir() {
+			return usagef("--figures %s: is a file, not a folder", f.figures)
+		}
+	}
+	return nil
+}
+
+// checkModel checks --layers, --heads and --focus against the model's
+// shape, so that a bad index is a usage error before any work is done.
+func (f *reportFlags) checkModel(c model.Config) error {
+	for _, l := range f.layers {
+		if l < 0 || l >= c.NLayer {
+			return usagef("--layers %d: the model has layers 0..%d", l, c.NLayer-1)
+		}
+	}
+	for _, h := range f.heads {
+		if h < 0 || h >= c.NHead {
+			return usagef("--heads %d: the model has heads 0..%d", h, c.NHead-1)
+		}
+	}
+	if f.focus != nil && (f.focus[0] < 0 || f.focus[0] >= c.NLayer || f.focus[1] < 0 || f.focus[1] >= c.NHead) {
+		return usagef("--focus %d,%d: the model has layers 0..%d and heads 0..%d", f.focus[0], f.focus[1], c.NLayer-1, c.NHead-1)
+	}
 	return nil
 }
 
@@ -95,7 +124,19 @@ func (f *reportFlags) write(tr *model.Trace, stdout, stderr io.Writer) error {
 	}
 	nb, err := lessons.Report(tr, opt)
 	if err != nil {
+		if errors.Is(err, lessons.ErrOptions) {
+			return &usageError{err.Error()}
+		}
 		return err
+	}
+	// Figures first: if they cannot be written, the report file is left
+	// as it was.
+	if f.figures != "" {
+		paths, err := output.WriteFigures(f.figures, nb)
+		if err != nil {
+			return fmt.Errorf("--figures %s: %w", f.figures, err)
+		}
+		fmt.Fprintf(stderr, "%d figures written to %s\n", len(paths), f.figures)
 	}
 	writer := output.WriteHTML
 	if f.format == "ipynb" {
@@ -103,13 +144,6 @@ func (f *reportFlags) write(tr *model.Trace, stdout, stderr io.Writer) error {
 	}
 	if err := output.WriteFileAtomic(f.out, func(w io.Writer) error { return writer(w, nb) }); err != nil {
 		return fmt.Errorf("--out: %w", err)
-	}
-	if f.figures != "" {
-		paths, err := output.WriteFigures(f.figures, nb)
-		if err != nil {
-			return fmt.Errorf("--figures: %w", err)
-		}
-		fmt.Fprintf(stderr, "%d figures written to %s\n", len(paths), f.figures)
 	}
 	if _, err := fmt.Fprintln(stdout, f.out); err != nil {
 		return err
@@ -141,6 +175,9 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := sf.validate(); err != nil {
 		return err
 	}
+	if fs.Changed("out") && rf.out == "" {
+		return usagef("--out: empty file name")
+	}
 	if err := rf.validate(); err != nil {
 		return err
 	}
@@ -149,6 +186,9 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	m, loadTime, err := mf.load(ctx, stderr)
 	if err != nil {
+		return err
+	}
+	if err := rf.checkModel(m.Config); err != nil {
 		return err
 	}
 	tr, err := model.Run(ctx, m, model.RunOptions{

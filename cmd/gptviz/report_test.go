@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/gptviz/gptviz/internal/testref"
@@ -106,14 +107,19 @@ func TestReportKeepsOldFileOnError(t *testing.T) {
 		code int
 		want string
 	}{
-		{[]string{"--focus", "9,0"}, 1, "focus layer 9"},
-		{[]string{"--layers", "7"}, 1, "7"},
+		{[]string{"--focus", "9,0"}, 2, "--focus 9,0"},
+		{[]string{"--layers", "7"}, 2, "--layers 7"},
+		{[]string{"--heads", "-1"}, 2, "--heads -1"},
+		{[]string{"--figures", "FIGURES=OUT"}, 2, "--figures"},
 		{[]string{"--focus", "1"}, 2, "--focus"},
 		{[]string{"--lang", "fr"}, 2, "--lang"},
 		{[]string{"--format", "pdf"}, 2, "--format"},
 		{[]string{"--max-attention", "0"}, 2, "--max-attention"},
 		{[]string{"--top-p", "1.5"}, 2, "--top-p"},
 	} {
+		if len(tc.args) == 2 && tc.args[1] == "FIGURES=OUT" {
+			tc.args = []string{"--figures", out} // a file, not a folder
+		}
 		args := append([]string{"report", "-m", ref, "--steps", "2", "-o", out}, tc.args...)
 		_, stderr, code := gptviz(t, append(args, "x")...)
 		if code != tc.code || !strings.Contains(stderr, tc.want) {
@@ -125,6 +131,42 @@ func TestReportKeepsOldFileOnError(t *testing.T) {
 	}
 	if _, stderr, code := gptviz(t, "render", "-o", out, "/no/such/trace.json"); code != 1 || !strings.Contains(stderr, "trace.json") {
 		t.Errorf("render of a missing trace: exit %d, %q", code, stderr)
+	}
+	// A figures folder that cannot be made is found before the report is
+	// replaced (regression: --figures failed after -o was written).
+	dir := filepath.Dir(out)
+	blocker := filepath.Join(dir, "blocker")
+	os.WriteFile(blocker, []byte("x"), 0o644)
+	if _, stderr, code := gptviz(t, "report", "-m", ref, "--steps", "1", "-o", out, "--figures", filepath.Join(blocker, "figs"), "x"); code == 0 {
+		t.Errorf("--figures under a file succeeded: %s", stderr)
+	}
+	if data, _ := os.ReadFile(out); string(data) != "old" {
+		t.Fatal("a failing --figures replaced the report")
+	}
+	// -o "" and --trace into a missing folder are usage errors, before any work.
+	if _, stderr, code := gptviz(t, "report", "-m", ref, "-o", "", "x"); code != 2 || !strings.Contains(stderr, "--out") {
+		t.Errorf(`-o "": exit %d, %q`, code, stderr)
+	}
+	if _, stderr, code := gptviz(t, "generate", "-m", ref, "--trace", "/no/such/dir/t.json", "x"); code != 2 || !strings.Contains(stderr, "--trace") {
+		t.Errorf("--trace into a missing folder: exit %d, %q", code, stderr)
+	}
+}
+
+// TestRenderRefusesSpecialFiles: a FIFO or an empty file is refused at once
+// (regression: a FIFO hung render forever).
+func TestRenderRefusesSpecialFiles(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "f.json")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	empty := filepath.Join(dir, "empty.json")
+	os.WriteFile(empty, nil, 0o644)
+	for path, want := range map[string]string{fifo: "not a regular file", empty: "empty file", dir: "not a regular file"} {
+		_, stderr, code := gptviz(t, "render", "-o", filepath.Join(dir, "o.html"), path)
+		if code != 1 || !strings.Contains(stderr, want) {
+			t.Errorf("render %s: exit %d, %q; want 1 and %q", path, code, stderr, want)
+		}
 	}
 }
 

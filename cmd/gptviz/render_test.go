@@ -114,7 +114,7 @@ func TestRenderErrors(t *testing.T) {
 		{[]string{"render", "--lang", "fr", trace}, 2, `--lang "fr"`},
 		{[]string{"render", "--focus", "1", trace}, 2, "--focus [1]: want LAYER,HEAD"},
 		{[]string{"render", "--layers", "7", trace}, 2, "--layers 7"},
-		{[]string{"render", "--focus", "0,9", trace}, 2, "focus layer 0, head 9"},
+		{[]string{"render", "--focus", "0,9", trace}, 2, "--focus 0,9"},
 		{[]string{"render", "--format", "json", trace}, 2, "would overwrite the trace"},
 		{[]string{"render", filepath.Join(dir, "missing.json")}, 1, "missing.json"},
 		{[]string{"render", write("empty.json", "")}, 1, "empty.json"},

@@ -87,7 +87,7 @@ func Report(tr *model.Trace, opt ReportOptions) (*output.Notebook, error) {
 		}
 	}
 	cfg := tr.Model.Config
-	layers, heads, err := resolve(opt.Layers, opt.Heads, cfg.NLayer, cfg.NHead)
+	layers, heads, err := viz.Filter{Layers: opt.Layers, Heads: opt.Heads}.Resolve(cfg.NLayer, cfg.NHead)
 	if err != nil {
 		return nil, fmt.Errorf("report: %w: %v", ErrOptions, err)
 	}
@@ -115,33 +115,6 @@ func Report(tr *model.Trace, opt ReportOptions) (*output.Notebook, error) {
 		}
 	}
 	return b.nb, nil
-}
-
-// resolve checks and sorts the layer and head filters (nil = all).
-func resolve(ls, hs []int, nLayer, nHead int) (layers, heads []int, err error) {
-	pick := func(what string, sel []int, n int) ([]int, error) {
-		if len(sel) == 0 {
-			out := make([]int, n)
-			for i := range out {
-				out[i] = i
-			}
-			return out, nil
-		}
-		out := slices.Clone(sel)
-		slices.Sort(out)
-		out = slices.Compact(out)
-		for _, i := range out {
-			if i < 0 || i >= n {
-				return nil, fmt.Errorf("--%ss %d: the model has %d %ss (0 to %d)", what, i, n, what, n-1)
-			}
-		}
-		return out, nil
-	}
-	if layers, err = pick("layer", ls, nLayer); err != nil {
-		return nil, nil, err
-	}
-	heads, err = pick("head", hs, nHead)
-	return layers, heads, err
 }
 
 // builder accumulates the cells of one report.

@@ -163,7 +163,7 @@ func headList(lc settings, heads []int) string {
 // attention.
 func AttentionGrid(tr *model.Trace, f Filter, options ...Option) ([]*Chart, error) {
 	lc := settingsOf(options)
-	layers, heads, err := f.resolve(tr.Model.Config.NLayer, tr.Model.Config.NHead)
+	layers, heads, err := f.Resolve(tr.Model.Config.NLayer, tr.Model.Config.NHead)
 	if err != nil {
 		return nil, fmt.Errorf("attention model view: %w", err)
 	}

@@ -165,10 +165,10 @@ type Filter struct {
 	Heads  []int
 }
 
-// resolve returns the filter's layers and heads, sorted and deduplicated, or
-// an error wrapping ErrRange naming the first index outside
-// [0, nLayer) or [0, nHead).
-func (f Filter) resolve(nLayer, nHead int) (layers, heads []int, err error) {
+// Resolve returns the filter's layers and heads, sorted and deduplicated
+// (all of them where the filter is empty), or an error wrapping ErrRange
+// naming the first index outside [0, nLayer) or [0, nHead).
+func (f Filter) Resolve(nLayer, nHead int) (layers, heads []int, err error) {
 	pick := func(what string, sel []int, n int) ([]int, error) {
 		if len(sel) == 0 {
 			out := make([]int, n)
@@ -199,7 +199,7 @@ func (f Filter) resolve(nLayer, nHead int) (layers, heads []int, err error) {
 // checkLayerHead returns an error wrapping ErrRange when layer or head is
 // outside the trace's model.
 func checkLayerHead(tr *model.Trace, layer, head int) error {
-	_, _, err := Filter{Layers: []int{layer}, Heads: []int{head}}.resolve(tr.Model.Config.NLayer, tr.Model.Config.NHead)
+	_, _, err := Filter{Layers: []int{layer}, Heads: []int{head}}.Resolve(tr.Model.Config.NLayer, tr.Model.Config.NHead)
 	return err
 }
 

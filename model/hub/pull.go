@@ -591,9 +591,24 @@ func (p *puller) statusError(resp *http.Response, file string) error {
 	return fmt.Errorf("%s: unexpected HTTP %d %s%s", p.where(file), st, http.StatusText(st), detail)
 }
 
+// gaveUpError is the last failure of a request retried p.retries times
+// without progress. detail, if set, says how far a download got.
+type gaveUpError struct {
+	tries  int
+	detail string
+	err    error
+}
+
+func (e *gaveUpError) Error() string {
+	return fmt.Sprintf("%v; giving up after %d tries%s", e.err, e.tries, e.detail)
+}
+func (e *gaveUpError) Unwrap() error { return e.err }
+
 // retry runs attempt until it succeeds, fails for good, or has failed
-// p.retries times in a row without progress, waiting p.wait, 2·p.wait, …
-// (at most 30 s) in between.
+// p.retries+1 times in a row without progress, waiting p.wait, 2·p.wait, …
+// (at most 30 s) in between. An attempt makes progress only when it gets
+// further than any attempt before it (see getOnce). The final error is a
+// *gaveUpError when the tries ran out.
 func (p *puller) retry(ctx context.Context, file string, attempt func() (progressed bool, err error)) error {
 	failures := 0
 	for {
@@ -613,7 +628,7 @@ func (p *puller) retry(ctx context.Context, file string, attempt func() (progres
 		}
 		failures++
 		if failures > p.retries {
-			return fmt.Errorf("%s: giving up after %d tries: %w", file, failures, err)
+			return &gaveUpError{tries: failures, err: err}
 		}
 		wait := min(p.wait<<(failures-1), 30*time.Second)
 		p.prog.note("%v; retrying in %s", err, wait)
@@ -723,10 +738,21 @@ func (p *puller) download(ctx context.Context, m *fileMeta, blob string) (err er
 	if _, err := f.Seek(st.offset, io.SeekStart); err != nil {
 		return fmt.Errorf("%s: %w", p.where(m.file), err)
 	}
+	st.high = st.offset
 	st.prog = p.prog.start(m.file, m.size, st.offset)
 	err = p.retry(ctx, m.file, func() (bool, error) { return p.getOnce(ctx, m, st) })
 	if err != nil {
 		st.prog.stop()
+		var gu *gaveUpError
+		if errors.As(err, &gu) {
+			gu.detail = fmt.Sprintf(" without getting past byte %d", st.high)
+			if m.size >= 0 {
+				gu.detail += fmt.Sprintf(" of %d", m.size)
+			}
+			if st.rangeIgnored {
+				gu.detail += " (the server ignores Range requests, so every try starts again from byte 0)"
+			}
+		}
 		if errors.Is(err, ErrIntegrity) {
 			f.Close()
 			f = nil
@@ -768,12 +794,18 @@ func (p *puller) download(ctx context.Context, m *fileMeta, blob string) (err er
 // dlState is one download's position: bytes written to the .incomplete
 // file, their running hash, and the validator for If-Range.
 type dlState struct {
-	f         *os.File
-	offset    int64
-	hash      hash.Hash // nil unless the SHA-256 is checked
-	validator string    // strong ETag or Last-Modified of the last response
-	prog      fileProgress
-	writeErr  error
+	f      *os.File
+	offset int64
+	// high is the furthest offset any try has reached (a high-water mark):
+	// a try makes progress only by passing it, so a server that drops the
+	// connection at the same byte every time, restarting from 0 when it
+	// ignores Range, runs out of retries instead of looping forever.
+	high         int64
+	rangeIgnored bool      // a Range request was answered with the whole file
+	hash         hash.Hash // nil unless the SHA-256 is checked
+	validator    string    // strong ETag or Last-Modified of the last response
+	prog         fileProgress
+	writeErr     error
 }
 
 // restart empties the partial file.
@@ -807,7 +839,9 @@ func (st *dlState) Write(b []byte) (int, error) {
 }
 
 // getOnce sends one GET (a Range request when resuming) and appends what
-// arrives. progressed reports whether any bytes were added.
+// arrives. progressed reports whether the partial file got past st.high,
+// the furthest any earlier try reached; bytes fetched again after a restart
+// do not count.
 func (p *puller) getOnce(ctx context.Context, m *fileMeta, st *dlState) (progressed bool, err error) {
 	actx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -841,6 +875,7 @@ func (p *puller) getOnce(ctx context.Context, m *fileMeta, st *dlState) (progres
 		}
 	case http.StatusOK:
 		if st.offset > 0 { // Range ignored or If-Range failed: the whole file follows.
+			st.rangeIgnored = true
 			if err := st.restart(); err != nil {
 				return false, fmt.Errorf("%s: %w", where, err)
 			}
@@ -853,10 +888,11 @@ func (p *puller) getOnce(ctx context.Context, m *fileMeta, st *dlState) (progres
 		if m.size >= 0 && st.offset == m.size {
 			return false, nil // it was all there already
 		}
+		asked := st.offset
 		if err := st.restart(); err != nil {
 			return false, fmt.Errorf("%s: %w", where, err)
 		}
-		return false, transient(fmt.Errorf("%s: the server refused to resume at byte %d; starting over", where, st.offset))
+		return false, transient(fmt.Errorf("%s: the server refused to resume at byte %d; starting over", where, asked))
 	default:
 		return false, p.statusError(resp, m.file)
 	}
@@ -874,10 +910,10 @@ func (p *puller) getOnce(ctx context.Context, m *fileMeta, st *dlState) (progres
 	if m.size >= 0 {
 		body = io.LimitReader(body, m.size-st.offset+1) // one byte more reveals an overlong body
 	}
-	start := st.offset
 	st.writeErr = nil
 	_, cerr := io.Copy(st, body)
-	progressed = st.offset > start
+	progressed = st.offset > st.high
+	st.high = max(st.high, st.offset)
 	switch {
 	case st.writeErr != nil:
 		return progressed, fmt.Errorf("%s: write %s: %w", where, st.f.Name(), st.writeErr)

@@ -147,6 +147,89 @@ func TestPullRetriesServerErrors(t *testing.T) {
 	}
 }
 
+// TestPullGivesUpOnRepeatedDropsAtSameByte: a mirror that ignores Range
+// (answers 200 with the whole file) and cuts the connection at the same
+// byte every time used to be retried forever, because each try's bytes,
+// counted from the restart at 0, looked like progress. Progress now means
+// passing the furthest byte any try reached.
+func TestPullGivesUpOnRepeatedDropsAtSameByte(t *testing.T) {
+	tests := []struct {
+		name        string
+		ignoreRange bool
+		want        []string
+	}{
+		{"range ignored", true, []string{"ignores Range"}},
+		{"range honoured", false, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			repo := gpt2Repo()
+			weights := repo.Files["model.safetensors"]
+			srv := hubtest.NewServer(t, repo)
+			srv.CutAt(weights, 120_000)
+			if tt.ignoreRange {
+				srv.IgnoreRange(weights)
+			}
+			opts, progress := testOptions(t, srv)
+			opts.Retries = 3
+			// A guard, not a timing check: the bug was an endless loop.
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			_, err := Pull(ctx, "openai-community/gpt2", opts)
+			if err == nil || ctx.Err() != nil {
+				t.Fatalf("err = %v (context: %v), want giving up", err, ctx.Err())
+			}
+			want := append([]string{"openai-community/gpt2/model.safetensors", "giving up after 4 tries",
+				"without getting past byte 120000 of 300000"}, tt.want...)
+			for _, w := range want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not mention %q", err, w)
+				}
+			}
+			// One try that got to byte 120000, then 3 retries that did not get further.
+			if n := srv.Count("cdn", "GET"); n != 4 {
+				t.Errorf("%d CDN GETs, want 4", n)
+			}
+			if n := strings.Count(progress.String(), "retrying"); n != 3 {
+				t.Errorf("%d retries reported, want 3:\n%s", n, progress)
+			}
+			// The bytes got so far stay for a later pull to resume.
+			if left := findFiles(t, opts.CacheDir, ".incomplete"); len(left) != 1 {
+				t.Errorf("partial files %v, want the one of the weights", left)
+			}
+		})
+	}
+}
+
+// TestPullGivesUpWhenAnnouncedSizeIsNeverSent: an X-Linked-Size larger than
+// what the server ever sends used to be retried forever.
+func TestPullGivesUpWhenAnnouncedSizeIsNeverSent(t *testing.T) {
+	for _, ignoreRange := range []bool{false, true} {
+		t.Run(fmt.Sprintf("ignoreRange=%v", ignoreRange), func(t *testing.T) {
+			repo := gpt2Repo()
+			weights := repo.Files["model.safetensors"]
+			srv := hubtest.NewServer(t, repo)
+			srv.AnnounceSize(weights, 400_000)
+			if ignoreRange {
+				srv.IgnoreRange(weights)
+			}
+			opts, _ := testOptions(t, srv)
+			opts.Retries = 3
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			_, err := Pull(ctx, "openai-community/gpt2", opts)
+			if err == nil || ctx.Err() != nil {
+				t.Fatalf("err = %v (context: %v), want giving up", err, ctx.Err())
+			}
+			for _, w := range []string{"model.safetensors", "giving up after 4 tries", "without getting past byte 300000 of 400000"} {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not mention %q", err, w)
+				}
+			}
+		})
+	}
+}
+
 func TestPullResumesAfterStall(t *testing.T) {
 	repo := gpt2Repo()
 	weights := repo.Files["model.safetensors"]

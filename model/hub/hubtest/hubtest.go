@@ -15,8 +15,9 @@
 // Both servers honour Range and If-Range (net/http.ServeContent).
 //
 // Faults can be injected: drop a file's connection half-way (the server
-// hijacks and closes it), serve bytes that do not match the announced
-// SHA-256, require a token.
+// hijacks and closes it) or always at the same byte, ignore Range requests
+// as some mirrors do, announce a wrong size, serve bytes that do not match
+// the announced SHA-256, require a token.
 package hubtest
 
 import (
@@ -79,13 +80,17 @@ type Server struct {
 	stalls   map[string]int    // SHA-256 → how many more GETs to stall half-way
 	fails    []int             // statuses for the next hub requests
 	corrupt  map[string]bool   // SHA-256 → serve flipped bytes
+	cuts     map[string]int    // SHA-256 → close every GET after this byte of the object
+	noRange  map[string]bool   // SHA-256 → ignore Range and If-Range
+	sizes    map[string]int    // SHA-256 → X-Linked-Size to announce instead of the real one
 	reqs     []Request
 }
 
 // NewServer starts a fake hub and CDN, closed when the test ends.
 func NewServer(t testing.TB, repos ...Repo) *Server {
 	t.Helper()
-	s := &Server{repos: map[string]*Repo{}, blobs: map[string][]byte{}, drops: map[string]int{}, stalls: map[string]int{}, corrupt: map[string]bool{}}
+	s := &Server{repos: map[string]*Repo{}, blobs: map[string][]byte{}, drops: map[string]int{}, stalls: map[string]int{}, corrupt: map[string]bool{},
+		cuts: map[string]int{}, noRange: map[string]bool{}, sizes: map[string]int{}}
 	s.hub = httptest.NewServer(http.HandlerFunc(s.serveHub))
 	s.cdn = httptest.NewServer(http.HandlerFunc(s.serveCDN))
 	t.Cleanup(s.hub.Close)
@@ -149,6 +154,37 @@ func (s *Server) Stall(data []byte, n int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.stalls[SHA256(data)] = n
+}
+
+// CutAt makes every GET of the LFS object data close the connection once
+// byte at of the object has been sent (so a request resumed at or after at
+// gets its headers and nothing more), as a flaky mirror that always fails
+// at the same place does. A negative at turns it off.
+func (s *Server) CutAt(data []byte, at int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if at < 0 {
+		delete(s.cuts, SHA256(data))
+		return
+	}
+	s.cuts[SHA256(data)] = at
+}
+
+// IgnoreRange makes the CDN answer every GET of the LFS object data with
+// 200 OK and the whole object, ignoring Range and If-Range, as some mirrors
+// do.
+func (s *Server) IgnoreRange(data []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.noRange[SHA256(data)] = true
+}
+
+// AnnounceSize makes the hub announce size (X-Linked-Size) for the LFS
+// file data instead of its real length.
+func (s *Server) AnnounceSize(data []byte, size int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.sizes[SHA256(data)] = size
 }
 
 // Fail makes the next len(statuses) hub requests answer with these HTTP
@@ -285,8 +321,14 @@ func (s *Server) serveHub(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Repo-Commit", repo.Commit)
 	if IsLFS(file) {
 		sum := SHA256(data)
+		size := len(data)
+		s.mu.Lock()
+		if n, ok := s.sizes[sum]; ok {
+			size = n
+		}
+		s.mu.Unlock()
 		w.Header().Set("X-Linked-Etag", `"`+sum+`"`)
-		w.Header().Set("X-Linked-Size", strconv.Itoa(len(data)))
+		w.Header().Set("X-Linked-Size", strconv.Itoa(size))
 		w.Header().Set("ETag", `"`+GitBlobSHA1([]byte("version https://git-lfs.github.com/spec/v1\noid sha256:"+sum+"\n"))+`"`)
 		w.Header().Set("Location", s.CDNURL+"/cdn/"+sum+"?expires=1700000000&signature=abc")
 		w.WriteHeader(http.StatusFound)
@@ -347,6 +389,12 @@ func (s *Server) serveCDN(w http.ResponseWriter, r *http.Request) {
 		s.stalls[sum]--
 	}
 	corrupt := s.corrupt[sum]
+	cut, hasCut := s.cuts[sum]
+	hasCut = hasCut && r.Method == http.MethodGet
+	if s.noRange[sum] {
+		r.Header.Del("Range")
+		r.Header.Del("If-Range")
+	}
 	s.mu.Unlock()
 	if !ok || !found {
 		http.NotFound(w, r)
@@ -364,20 +412,49 @@ func (s *Server) serveCDN(w http.ResponseWriter, r *http.Request) {
 		s.serveHalf(w, r, data, stall)
 		return
 	}
+	if hasCut {
+		serveCut(w, r, data, cut)
+		return
+	}
 	http.ServeContent(w, r, sum, modTime, bytes.NewReader(data))
+}
+
+// rangeStart is the first byte a "Range: bytes=N-" request asks for, or 0.
+func rangeStart(r *http.Request, size int) int {
+	if v, ok := strings.CutPrefix(r.Header.Get("Range"), "bytes="); ok {
+		if a, _, ok := strings.Cut(v, "-"); ok {
+			if n, err := strconv.Atoi(a); err == nil && n < size {
+				return n
+			}
+		}
+	}
+	return 0
+}
+
+// serveCut announces the requested bytes, sends those before byte cut of
+// data and closes the connection.
+func serveCut(w http.ResponseWriter, r *http.Request, data []byte, cut int) {
+	start := rangeStart(r, len(data))
+	w.Header().Set("Content-Length", strconv.Itoa(len(data)-start))
+	if start > 0 {
+		w.Header().Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", start, len(data)-1, len(data)))
+		w.WriteHeader(http.StatusPartialContent)
+	} else {
+		w.WriteHeader(http.StatusOK)
+	}
+	if cut > start {
+		w.Write(data[start:min(cut, len(data))])
+	}
+	w.(http.Flusher).Flush()
+	if conn, _, err := w.(http.Hijacker).Hijack(); err == nil {
+		conn.Close()
+	}
 }
 
 // serveHalf announces the requested bytes, sends half of them and closes
 // the connection, or with stall waits for the client to give up.
 func (s *Server) serveHalf(w http.ResponseWriter, r *http.Request, data []byte, stall bool) {
-	start := 0
-	if v, ok := strings.CutPrefix(r.Header.Get("Range"), "bytes="); ok {
-		if a, _, ok := strings.Cut(v, "-"); ok {
-			if n, err := strconv.Atoi(a); err == nil && n < len(data) {
-				start = n
-			}
-		}
-	}
+	start := rangeStart(r, len(data))
 	rest := data[start:]
 	w.Header().Set("Content-Length", strconv.Itoa(len(rest)))
 	if start > 0 {

@@ -57,10 +57,11 @@ func runPull(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return usagef("pull: --revision: %v", err)
 	}
 	dir, err := hub.Pull(ctx, name, hub.PullOptions{
-		Endpoint: *endpoint,
-		Revision: *revision,
-		Offline:  *offline,
-		Progress: stderr,
+		Endpoint:     *endpoint,
+		EndpointFlag: "--endpoint", // messages about the endpoint name the flag
+		Revision:     *revision,
+		Offline:      *offline,
+		Progress:     stderr,
 	})
 	if errors.Is(err, hub.ErrBadName) {
 		return usagef("pull: %v", err) // a malformed --endpoint

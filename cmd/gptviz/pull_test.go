@@ -1,6 +1,7 @@
 package main
 
 import (
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -139,5 +140,30 @@ func TestReportDownload(t *testing.T) {
 	}
 	if _, err := os.Stat(out); err != nil {
 		t.Error(err)
+	}
+}
+
+// TestPullEndpointRefusedFailsFast: pull --endpoint to a port nothing
+// listens on used to retry for about 31 s, and its hint named only
+// HF_ENDPOINT. It now fails on the first try, naming --endpoint.
+func TestPullEndpointRefusedFailsFast(t *testing.T) {
+	pullEnv(t)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	refused := "http://" + l.Addr().String()
+	l.Close()
+	_, stderr, code := gptviz(t, "pull", "--endpoint", refused, "gpt2")
+	if code != 1 {
+		t.Errorf("exit %d, want 1", code)
+	}
+	for _, w := range []string{"cannot reach " + refused, "connection refused", "--endpoint (" + refused + ")"} {
+		if !strings.Contains(stderr, w) {
+			t.Errorf("stderr lacks %q:\n%s", w, stderr)
+		}
+	}
+	if strings.Contains(stderr, "retrying") {
+		t.Errorf("the refused connection was retried:\n%s", stderr)
 	}
 }

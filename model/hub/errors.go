@@ -33,10 +33,19 @@ func (e *transientError) Unwrap() error { return e.err }
 func transient(err error) error { return &transientError{err} }
 
 // netError is a failure to get any HTTP answer (DNS, connect, TLS, a
-// dropped connection before the headers).
-type netError struct{ err error }
+// dropped connection before the headers). msg, when set, replaces err's
+// message.
+type netError struct {
+	msg string
+	err error
+}
 
-func (e *netError) Error() string { return e.err.Error() }
+func (e *netError) Error() string {
+	if e.msg != "" {
+		return e.msg
+	}
+	return e.err.Error()
+}
 func (e *netError) Unwrap() error { return e.err }
 
 // notFoundError is a 404 (or the hub's X-Error-Code saying "not found").

@@ -14,9 +14,11 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/gptviz/gptviz/model"
@@ -36,6 +38,10 @@ type PullOptions struct {
 	// Endpoint is the hub's base URL, http or https, such as
 	// "https://hf-mirror.com". "" means $HF_ENDPOINT, else DefaultEndpoint.
 	Endpoint string
+	// EndpointFlag is how messages name the setting Endpoint came from,
+	// such as "--endpoint"; "" means "the endpoint". Unused when Endpoint
+	// is "" (messages then name HF_ENDPOINT).
+	EndpointFlag string
 	// Token is a Hugging Face access token, sent as "Authorization: Bearer"
 	// only to the endpoint's origin and to the Hub itself (https://huggingface.co,
 	// https://hf.co, where a mirror may redirect), never to a CDN or any
@@ -64,7 +70,9 @@ type PullOptions struct {
 	Env Env
 	// Retries is how many times in a row a request that failed without
 	// making progress (network error, dropped connection, HTTP 429 or 5xx)
-	// is retried, waiting 1 s, 2 s, 4 s… between tries; 0 means 5.
+	// is retried, waiting 1 s, 2 s, 4 s… between tries; 0 means 5. A
+	// refused connection to the endpoint and an unknown host name are not
+	// retried: the endpoint is wrong or down, and waiting will not help.
 	Retries int
 
 	retryWait    time.Duration    // first wait between retries; 0 means 1 s
@@ -103,8 +111,10 @@ type PullOptions struct {
 // (404: the message names the repo, file and revision), ErrAccess (401/403:
 // the message says a token, HF_TOKEN, is needed or lacks access), ErrIntegrity
 // (size or SHA-256 mismatch) or ErrNotGPT2; network failures are retried
-// (opts.Retries) before they are returned. No error message contains the
-// token.
+// (opts.Retries) before they are returned, except a refused connection to
+// the endpoint, which fails at once with a message saying the endpoint
+// cannot be reached and naming where it came from (opts.EndpointFlag,
+// HF_ENDPOINT). No error message contains the token.
 func Pull(ctx context.Context, name string, opts PullOptions) (string, error) {
 	p, repos, err := newPuller(name, opts)
 	if err != nil {
@@ -122,6 +132,7 @@ type puller struct {
 	cache    string   // hub cache folder
 	root     string   // cache/models--…
 	endpoint *url.URL // hub base URL, without a trailing "/"
+	epFrom   string   // where endpoint came from, for messages: "HF_ENDPOINT", a flag name, "the endpoint" or "" (the default)
 	commit   string   // commit the revision resolved to, once known
 	token    string
 	offline  bool
@@ -165,11 +176,17 @@ func newPuller(name string, opts PullOptions) (*puller, []string, error) {
 	}
 	p.offline = opts.Offline || isTrue(env.get("HF_HUB_OFFLINE"))
 	ep := opts.Endpoint
-	if ep == "" {
-		ep = env.get("HF_ENDPOINT")
-	}
-	if ep == "" {
-		ep = DefaultEndpoint
+	switch {
+	case ep != "" && opts.EndpointFlag != "":
+		p.epFrom = opts.EndpointFlag
+	case ep != "":
+		p.epFrom = "the endpoint"
+	default:
+		if ep = env.get("HF_ENDPOINT"); ep != "" {
+			p.epFrom = "HF_ENDPOINT"
+		} else {
+			ep = DefaultEndpoint
+		}
 	}
 	if p.endpoint, err = parseEndpoint(ep); err != nil {
 		return p, nil, err
@@ -290,8 +307,28 @@ func (p *puller) isHub(u *url.URL) bool {
 	return false
 }
 
-// pull runs the download; see Pull.
+// pull runs the download (see Pull) and, when the network failed, says
+// what to check.
 func (p *puller) pull(ctx context.Context, repos []string) (string, error) {
+	dir, err := p.pullFiles(ctx, repos)
+	var ne *netError
+	if errors.As(err, &ne) && ctx.Err() == nil {
+		err = fmt.Errorf("%w; %s", err, p.networkHint())
+	}
+	return dir, err
+}
+
+// networkHint tells the user what to check when the hub cannot be reached,
+// naming the setting the endpoint came from.
+func (p *puller) networkHint() string {
+	if p.epFrom == "" {
+		return "check the network connection, or set HF_ENDPOINT to a reachable mirror"
+	}
+	return fmt.Sprintf("check the network connection and %s (%s)", p.epFrom, p.endpoint)
+}
+
+// pullFiles downloads what is missing; see Pull.
+func (p *puller) pullFiles(ctx context.Context, repos []string) (string, error) {
 	if p.offline {
 		dir, _, err := findCached(p.cache, repos, p.rev)
 		if err != nil {
@@ -330,10 +367,10 @@ func (p *puller) pull(ctx context.Context, repos []string) (string, error) {
 		// The hub is unreachable. Like huggingface_hub, fall back to a
 		// complete cached snapshot of the revision, saying so.
 		if dir, _, cerr := findCached(p.cache, repos, p.rev); cerr == nil {
-			p.prog.note("cannot reach %s (%v); using the cached snapshot %s", p.endpoint, ne.err, dir)
+			p.prog.note("cannot reach %s (%v); using the cached snapshot %s", p.endpoint, ne, dir)
 			return dir, nil
 		}
-		return "", fmt.Errorf("%w; check the network connection, or set HF_ENDPOINT to a reachable mirror", err)
+		return "", err
 	}
 	if err != nil {
 		return "", err
@@ -449,10 +486,16 @@ func (p *puller) do(ctx context.Context, method, rawURL string, hdr http.Header,
 		resp, err := p.client.Do(req)
 		if err != nil {
 			var dns *net.DNSError
-			if errors.As(err, &dns) && dns.IsNotFound && ctx.Err() == nil {
-				return nil, &netError{err} // retrying will not make the name exist
+			switch {
+			case ctx.Err() != nil:
+			case errors.As(err, &dns) && dns.IsNotFound:
+				return nil, &netError{err: err} // retrying will not make the name exist
+			case isRefused(err) && sameOrigin(u, p.endpoint):
+				// Nothing listens there: a wrong --endpoint or HF_ENDPOINT,
+				// or a mirror that is down. Fail at once, not after 31 s of retries.
+				return nil, &netError{msg: fmt.Sprintf("cannot reach %s: connection refused", p.endpoint), err: err}
 			}
-			return nil, transient(&netError{err})
+			return nil, transient(&netError{err: err})
 		}
 		if resp.StatusCode < 300 || resp.StatusCode > 399 || resp.StatusCode == http.StatusNotModified {
 			return resp, nil
@@ -471,6 +514,13 @@ func (p *puller) do(ctx context.Context, method, rawURL string, hdr http.Header,
 		}
 		u = loc
 	}
+}
+
+// isRefused reports whether err is a refused TCP connection (ECONNREFUSED,
+// or WSAECONNREFUSED, 10061, on Windows).
+func isRefused(err error) bool {
+	var errno syscall.Errno
+	return errors.As(err, &errno) && (errno == syscall.ECONNREFUSED || runtime.GOOS == "windows" && errno == 10061)
 }
 
 // head asks the hub about file at rev.

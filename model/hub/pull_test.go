@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -655,14 +656,63 @@ func TestPullBadInput(t *testing.T) {
 	}
 }
 
-func TestPullGivesUpAfterRetries(t *testing.T) {
+// refusedURL returns the URL of a local port nothing listens on.
+func refusedURL(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return "http://" + addr
+}
+
+// TestPullFailsFastWhenEndpointRefuses: a refused connection to the
+// endpoint used to be retried for about 31 s (1+2+4+8+16) before the pull
+// gave up, and the hint named only HF_ENDPOINT even when the endpoint came
+// from --endpoint. It is now tried once and the hint names its source.
+func TestPullFailsFastWhenEndpointRefuses(t *testing.T) {
 	srv := hubtest.NewServer(t, gpt2Repo())
-	opts, _ := testOptions(t, srv)
-	opts.Endpoint = "http://127.0.0.1:1" // nothing listens there
-	opts.Retries = 2
-	_, err := Pull(context.Background(), "gpt2", opts)
-	if err == nil || !strings.Contains(err.Error(), "giving up after 3 tries") {
-		t.Fatalf("err = %v, want giving up after 3 tries", err)
+	refused := refusedURL(t)
+	tests := []struct {
+		name  string
+		apply func(*PullOptions)
+		want  string
+	}{
+		{"flag", func(o *PullOptions) { o.Endpoint, o.EndpointFlag = refused, "--endpoint" }, "check the network connection and --endpoint (" + refused + ")"},
+		{"option", func(o *PullOptions) { o.Endpoint = refused }, "check the network connection and the endpoint (" + refused + ")"},
+		{"HF_ENDPOINT", func(o *PullOptions) {
+			o.Endpoint, o.Env = "", MapEnv(map[string]string{"HF_ENDPOINT": refused}, "")
+		}, "check the network connection and HF_ENDPOINT (" + refused + ")"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			opts, progress := testOptions(t, srv)
+			opts.retryWait = time.Second // a retry would show in the dial count, not as a slow test
+			dials := 0
+			d := &net.Dialer{}
+			opts.Client = &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+				dials++
+				return d.DialContext(ctx, network, addr)
+			}}}
+			tt.apply(&opts)
+			_, err := Pull(context.Background(), "gpt2", opts)
+			if err == nil {
+				t.Fatal("Pull from a refused endpoint succeeded")
+			}
+			for _, w := range []string{"gpt2/config.json", "cannot reach " + refused + ": connection refused", tt.want} {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not mention %q", err, w)
+				}
+			}
+			if dials != 1 {
+				t.Errorf("%d connection attempts, want 1", dials)
+			}
+			if strings.Contains(progress.String(), "retrying") {
+				t.Errorf("a refused connection was retried:\n%s", progress)
+			}
+		})
 	}
 }
 

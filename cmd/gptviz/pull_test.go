@@ -167,3 +167,16 @@ func TestPullEndpointRefusedFailsFast(t *testing.T) {
 		t.Errorf("the refused connection was retried:\n%s", stderr)
 	}
 }
+
+// TestPullEndpointNotAURL: pull --endpoint 'not a url' used to say
+// "invalid name:"; it is a usage error naming the flag.
+func TestPullEndpointNotAURL(t *testing.T) {
+	pullEnv(t)
+	_, stderr, code := gptviz(t, "pull", "--endpoint", "not a url", "gpt2")
+	if code != 2 {
+		t.Errorf("exit %d, want 2", code)
+	}
+	if want := `--endpoint "not a url": not an http(s) URL`; !strings.Contains(stderr, want) || strings.Contains(stderr, "invalid name") {
+		t.Errorf("stderr %q, want %q and no \"invalid name\"", stderr, want)
+	}
+}

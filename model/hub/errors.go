@@ -23,6 +23,13 @@ var (
 	ErrNotGPT2 = errors.New("not a GPT-2 checkpoint gptviz can run")
 )
 
+// badNameError is a bad setting whose message says which setting and why
+// without the generic "invalid name" of ErrBadName, which it wraps.
+type badNameError struct{ msg string }
+
+func (e *badNameError) Error() string { return e.msg }
+func (e *badNameError) Unwrap() error { return ErrBadName }
+
 // transientError marks a failure worth retrying: a network error, a dropped
 // connection, HTTP 429 or 5xx.
 type transientError struct{ err error }

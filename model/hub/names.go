@@ -33,7 +33,9 @@ func KnownModels() []string {
 }
 
 // ErrBadName reports a model name or revision that is not a valid Hugging
-// Face repo id or git revision.
+// Face repo id or git revision, or an endpoint that is not an http(s) URL:
+// input the user must correct (a usage error). Every such error from
+// RepoIDs, ValidateRevision, Resolve and Pull wraps it.
 var ErrBadName = errors.New("invalid name")
 
 // RepoIDs validates a model name and returns the repo ids under which it may

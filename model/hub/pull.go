@@ -168,12 +168,6 @@ func newPuller(name string, opts PullOptions) (*puller, []string, error) {
 	if err := ValidateRevision(p.rev); err != nil {
 		return p, nil, err
 	}
-	p.cache = opts.CacheDir
-	if p.cache == "" {
-		if p.cache, err = CacheDir(env); err != nil {
-			return p, nil, err
-		}
-	}
 	p.offline = opts.Offline || isTrue(env.get("HF_HUB_OFFLINE"))
 	ep := opts.Endpoint
 	switch {
@@ -188,8 +182,14 @@ func newPuller(name string, opts PullOptions) (*puller, []string, error) {
 			ep = DefaultEndpoint
 		}
 	}
-	if p.endpoint, err = parseEndpoint(ep); err != nil {
+	if p.endpoint, err = parseEndpoint(ep, p.epFrom); err != nil {
 		return p, nil, err
+	}
+	p.cache = opts.CacheDir
+	if p.cache == "" {
+		if p.cache, err = CacheDir(env); err != nil {
+			return p, nil, err
+		}
 	}
 	p.client = redirectlessClient(opts.Client)
 	p.prog = newProgressSink(opts.Progress, opts.now)
@@ -254,10 +254,15 @@ func dirExists(path string) bool {
 	return err == nil && fi.IsDir()
 }
 
-func parseEndpoint(s string) (*url.URL, error) {
+// parseEndpoint checks a hub URL; from names its source in the error
+// ("--endpoint", "HF_ENDPOINT"; "" means "endpoint"), which wraps ErrBadName.
+func parseEndpoint(s, from string) (*url.URL, error) {
 	u, err := url.Parse(strings.TrimRight(s, "/"))
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-		return nil, fmt.Errorf("%w: endpoint %q is not an http(s) URL such as %s", ErrBadName, s, DefaultEndpoint)
+		if from == "" || from == "the endpoint" {
+			from = "endpoint"
+		}
+		return nil, &badNameError{fmt.Sprintf("%s %q: not an http(s) URL such as %s", from, s, DefaultEndpoint)}
 	}
 	return u, nil
 }

@@ -656,6 +656,31 @@ func TestPullBadInput(t *testing.T) {
 	}
 }
 
+// TestPullEndpointNotAURL: a malformed endpoint used to read "invalid name:
+// endpoint …"; the message now names the setting it came from.
+func TestPullEndpointNotAURL(t *testing.T) {
+	tests := []struct {
+		name, endpoint, flag, env, want string
+	}{
+		{"flag", "not a url", "--endpoint", "", `--endpoint "not a url": not an http(s) URL such as https://huggingface.co`},
+		{"option", "ftp://example.com", "", "", `endpoint "ftp://example.com": not an http(s) URL`},
+		{"HF_ENDPOINT", "", "", "hf-mirror.com", `HF_ENDPOINT "hf-mirror.com": not an http(s) URL`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			opts := PullOptions{Endpoint: tt.endpoint, EndpointFlag: tt.flag, CacheDir: t.TempDir(),
+				Env: MapEnv(map[string]string{"HF_ENDPOINT": tt.env}, "")}
+			_, err := Pull(context.Background(), "gpt2", opts)
+			if !errors.Is(err, ErrBadName) {
+				t.Fatalf("err = %v, want ErrBadName", err)
+			}
+			if !strings.HasPrefix(err.Error(), tt.want) {
+				t.Errorf("err = %q, want it to start with %q", err, tt.want)
+			}
+		})
+	}
+}
+
 // refusedURL returns the URL of a local port nothing listens on.
 func refusedURL(t *testing.T) string {
 	t.Helper()
@@ -751,7 +776,7 @@ func TestPullCanceled(t *testing.T) {
 
 func TestIsHub(t *testing.T) {
 	p := &puller{}
-	p.endpoint, _ = parseEndpoint("http://127.0.0.1:8080")
+	p.endpoint, _ = parseEndpoint("http://127.0.0.1:8080", "")
 	tests := []struct {
 		url  string
 		want bool

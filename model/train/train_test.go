@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/gptviz/gptviz/model"
@@ -182,5 +184,67 @@ func TestReloadRoundTrip(t *testing.T) {
 		if worst > c.tol {
 			t.Errorf("%s: engine and trainer logits differ by up to %.3g (tolerance %g)", c.dtype, worst, c.tol)
 		}
+	}
+}
+
+// TestExport exports an F32 checkpoint to F16 and checks that the engine
+// loads it with the same config, torch_dtype float16 and nearly the same
+// logits, and that the optimizer state stays behind.
+func TestExport(t *testing.T) {
+	o := tinyOptions(5)
+	tr, err := New(o, Data{Train: patternData(3000, 16), Val: patternData(100, 16)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, dst := t.TempDir(), t.TempDir()
+	if _, err := Run(context.Background(), tr, RunOptions{OutDir: src}); err != nil {
+		t.Fatal(err)
+	}
+	if err := Export(src, dst, safetensors.F16); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(filepath.Join(dst, ConfigFile))
+	if !strings.Contains(string(b), `"torch_dtype": "float16"`) {
+		t.Errorf("exported config.json lacks torch_dtype float16:\n%s", b)
+	}
+	if _, err := os.Stat(filepath.Join(dst, OptimizerFile)); !os.IsNotExist(err) {
+		t.Errorf("optimizer state was exported (stat error %v)", err)
+	}
+	if _, err := os.Stat(filepath.Join(dst, CurveFile)); err != nil {
+		t.Errorf("loss curve not exported: %v", err)
+	}
+	m, err := model.Load(dst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := patternData(20, 16)
+	got, err := m.Logits(ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := tr.Logits(ids)
+	for i := range want {
+		if math.Abs(float64(got[i]-want[i])) > 5e-2 {
+			t.Fatalf("logit %d: %v after F16 export, %v before", i, got[i], want[i])
+		}
+	}
+}
+
+// TestInitialWeights checks that InitialWeights reproduces the weights a
+// Trainer starts from.
+func TestInitialWeights(t *testing.T) {
+	o := tinyOptions(5)
+	o.Seed = 42
+	tr, err := New(o, Data{Train: patternData(100, 16)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, c, err := InitialWeights(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := tr.Weights()
+	if c.NInner != 4*c.NEmbd || len(w.Blocks) != 2 || !slices.Equal(w.WTE, want.WTE) || !slices.Equal(w.Blocks[1].MLPProjW, want.Blocks[1].MLPProjW) {
+		t.Error("InitialWeights differs from the trainer's initial weights")
 	}
 }

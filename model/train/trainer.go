@@ -319,10 +319,25 @@ func (t *Trainer) evaluateWindows(ws [][]int) float64 {
 }
 
 // Weights returns a copy of the parameters as model.Weights (tied head).
-func (t *Trainer) Weights() model.Weights {
+func (t *Trainer) Weights() model.Weights { return weightsOf(t.p) }
+
+// InitialWeights returns the weights a run with opts starts from (GPT-2's
+// initialisation, seeded by opts.Seed): what New would train from, without
+// needing data. It returns the errors of invalid options.
+func InitialWeights(opts Options) (model.Weights, model.Config, error) {
+	if err := opts.validate(); err != nil {
+		return model.Weights{}, model.Config{}, err
+	}
+	_, n := layout(opts.Config)
+	flat := make([]float32, n)
+	initParams(opts.Config, flat, opts.Seed)
+	return weightsOf(bind(opts.Config, flat)), opts.Config, nil
+}
+
+func weightsOf(p *params) model.Weights {
 	cp := func(s []float32) []float32 { return append([]float32(nil), s...) }
-	w := model.Weights{WTE: cp(t.p.wte), WPE: cp(t.p.wpe), LNFG: cp(t.p.lnfw), LNFB: cp(t.p.lnfb)}
-	for _, l := range t.p.layers {
+	w := model.Weights{WTE: cp(p.wte), WPE: cp(p.wpe), LNFG: cp(p.lnfw), LNFB: cp(p.lnfb)}
+	for _, l := range p.layers {
 		w.Blocks = append(w.Blocks, model.Block{
 			LN1G: cp(l.ln1w), LN1B: cp(l.ln1b), AttnW: cp(l.attnw), AttnB: cp(l.attnb),
 			AttnProjW: cp(l.projw), AttnProjB: cp(l.projb), LN2G: cp(l.ln2w), LN2B: cp(l.ln2b),

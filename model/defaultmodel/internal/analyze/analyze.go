@@ -7,6 +7,7 @@ package analyze
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 
 	"github.com/gptviz/gptviz/model"
@@ -27,6 +28,15 @@ type HeadStats struct {
 	// random sequence, from the current token to the token that followed its
 	// previous occurrence.
 	Induction float64
+	// InductionText is the same on a repeated passage of natural text.
+	InductionText float64
+}
+
+// Repeat are losses (nats/token) on the first and second copy of a
+// repeated sequence: a model that copies in context predicts the second
+// copy far better.
+type Repeat struct {
+	First, Second float64
 }
 
 // recorder keeps the attention of one prefill, [layer][head][query][key].
@@ -62,11 +72,10 @@ func attention(m *model.Model, ids []int) ([][]float32, error) {
 // Heads measures every head: PrevToken, FirstToken and Self over windows of
 // n_positions tokens taken from text (at most maxWindows of them), and
 // Induction on a sequence of half-window random tokens (ids below
-// vocab_size−1, drawn with seed) repeated twice. It also returns the mean
-// loss (nats/token) of the model on the first and the second copy of the
-// random sequence: a model that copies in context predicts the second copy
-// far better.
-func Heads(m *model.Model, text []int, maxWindows int, seed uint64) ([]HeadStats, [2]float64, error) {
+// vocab_size−1, drawn with seed) repeated twice, and InductionText on the
+// first half-window of text repeated twice. It also returns the losses on
+// the two copies of each (random, text).
+func Heads(m *model.Model, text []int, maxWindows int, seed uint64) ([]HeadStats, [2]Repeat, error) {
 	c := m.Config
 	T := c.NPositions
 	H, L := c.NHead, c.NLayer
@@ -80,7 +89,7 @@ func Heads(m *model.Model, text []int, maxWindows int, seed uint64) ([]HeadStats
 	for off := 0; off+T <= len(text) && nw < maxWindows; off += T {
 		att, err := attention(m, text[off:off+T])
 		if err != nil {
-			return nil, [2]float64{}, err
+			return nil, [2]Repeat{}, err
 		}
 		for l := 0; l < L; l++ {
 			for h := 0; h < H; h++ {
@@ -100,7 +109,7 @@ func Heads(m *model.Model, text []int, maxWindows int, seed uint64) ([]HeadStats
 		nw++
 	}
 	if nw == 0 {
-		return nil, [2]float64{}, fmt.Errorf("analyze: text of %d tokens is shorter than one window (%d)", len(text), T)
+		return nil, [2]Repeat{}, fmt.Errorf("analyze: text of %d tokens is shorter than one window (%d)", len(text), T)
 	}
 	for i := range stats {
 		stats[i].PrevToken /= float64(nw)
@@ -108,46 +117,52 @@ func Heads(m *model.Model, text []int, maxWindows int, seed uint64) ([]HeadStats
 		stats[i].Self /= float64(nw)
 	}
 
-	// Induction: [r_0 … r_{n−1}] [r_0 … r_{n−1}].
+	// Induction: [r_0 … r_{n−1}] [r_0 … r_{n−1}], for random r and for text.
 	n := T / 2
 	r := rand.New(rand.NewPCG(seed, 2))
-	seq := make([]int, 2*n)
-	for i := 0; i < n; i++ {
-		seq[i] = r.IntN(c.VocabSize - 1)
-		seq[n+i] = seq[i]
+	random := make([]int, n)
+	for i := range random {
+		random[i] = r.IntN(c.VocabSize - 1)
 	}
-	att, err := attention(m, seq)
-	if err != nil {
-		return nil, [2]float64{}, err
-	}
-	N := 2 * n
-	for l := 0; l < L; l++ {
-		for h := 0; h < H; h++ {
-			a := att[l][h*N*N:]
-			var ind float64
-			for q := n; q < N-1; q++ {
-				ind += float64(a[q*N+q-n+1])
+	var reps [2]Repeat
+	for k, half := range [][]int{random, text[:n]} {
+		seq := append(append([]int(nil), half...), half...)
+		att, err := attention(m, seq)
+		if err != nil {
+			return nil, reps, err
+		}
+		N := 2 * n
+		for l := 0; l < L; l++ {
+			for h := 0; h < H; h++ {
+				a := att[l][h*N*N:]
+				var ind float64
+				for q := n; q < N-1; q++ {
+					ind += float64(a[q*N+q-n+1])
+				}
+				if k == 0 {
+					stats[l*H+h].Induction = ind / float64(N-1-n)
+				} else {
+					stats[l*H+h].InductionText = ind / float64(N-1-n)
+				}
 			}
-			stats[l*H+h].Induction = ind / float64(N-1-n)
 		}
-	}
-	scores, err := m.Score(seq)
-	if err != nil {
-		return nil, [2]float64{}, err
-	}
-	var loss [2]float64
-	var cnt [2]int
-	for _, s := range scores {
-		half := 0
-		if s.Position >= n+1 { // predicted from an earlier occurrence
-			half = 1
-		} else if s.Position >= n {
-			continue
+		scores, err := m.Score(seq)
+		if err != nil {
+			return nil, reps, err
 		}
-		loss[half] += s.Surprisal * 0.6931471805599453 // bits → nats
-		cnt[half]++
+		var loss [2]float64
+		var cnt [2]int
+		for _, s := range scores {
+			part := 0
+			if s.Position >= n+1 { // predictable from the earlier occurrence
+				part = 1
+			} else if s.Position >= n {
+				continue
+			}
+			loss[part] += s.Surprisal * math.Ln2 // bits → nats
+			cnt[part]++
+		}
+		reps[k] = Repeat{First: loss[0] / float64(cnt[0]), Second: loss[1] / float64(cnt[1])}
 	}
-	loss[0] /= float64(cnt[0])
-	loss[1] /= float64(cnt[1])
-	return stats, loss, nil
+	return stats, reps, nil
 }

@@ -6,6 +6,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"math"
 	"os"
 	"strings"
 
@@ -39,6 +40,34 @@ func run(args []string) error {
 	fmt.Printf("config: %+v\nparameters: %d\n", m.Config, m.Config.NumParams())
 	fmt.Printf("tokens: train %d, validation %d; bytes/token %.3f\n", len(train), len(val), float64(len(valText))/float64(len(val)))
 
+	// Validation loss of the loaded weights with the engine, on the windows
+	// train.Trainer.Evaluate uses: SeqLen+1 tokens, overlapping by one.
+	T := m.Config.NPositions
+	var sum float64
+	var cnt int
+	for off := 0; off+1 < len(val); off += T {
+		w := val[off:min(off+T+1, len(val))]
+		logits, err := m.Logits(w[:len(w)-1])
+		if err != nil {
+			return err
+		}
+		V := m.Config.VocabSize
+		for i := 0; i+1 < len(w); i++ {
+			row := logits[i*V : (i+1)*V]
+			mx := row[0]
+			for _, v := range row {
+				mx = max(mx, v)
+			}
+			var z float64
+			for _, v := range row {
+				z += math.Exp(float64(v - mx))
+			}
+			sum += math.Log(z) - float64(row[w[i+1]]-mx)
+			cnt++
+		}
+	}
+	fmt.Printf("validation loss (engine, these weights): %.4f nats/token over %d tokens\n", sum/float64(cnt), cnt)
+
 	rs, err := ngram.Baselines(m.Config.VocabSize, train, val)
 	if err != nil {
 		return err
@@ -57,12 +86,13 @@ func run(args []string) error {
 		return err
 	}
 	fmt.Println("\n## Heads (mean attention probability)")
-	fmt.Println("| layer | head | to previous token | to first token | to itself | induction (repeated random tokens) |")
-	fmt.Println("|---|---|---|---|---|---|")
+	fmt.Println("| layer | head | to previous token | to first token | to itself | induction, repeated random tokens | induction, repeated text |")
+	fmt.Println("|---|---|---|---|---|---|---|")
 	for _, s := range stats {
-		fmt.Printf("| %d | %d | %.3f | %.3f | %.3f | %.3f |\n", s.Layer, s.Head, s.PrevToken, s.FirstToken, s.Self, s.Induction)
+		fmt.Printf("| %d | %d | %.3f | %.3f | %.3f | %.3f | %.3f |\n", s.Layer, s.Head, s.PrevToken, s.FirstToken, s.Self, s.Induction, s.InductionText)
 	}
-	fmt.Printf("\nrepeated random tokens: loss on first copy %.3f nats/token, on second copy %.3f\n", copyLoss[0], copyLoss[1])
+	fmt.Printf("\nrepeated random tokens: loss on first copy %.3f nats/token, on second copy %.3f\n", copyLoss[0].First, copyLoss[0].Second)
+	fmt.Printf("repeated text: loss on first copy %.3f nats/token, on second copy %.3f\n", copyLoss[1].First, copyLoss[1].Second)
 
 	fmt.Println("\n## Samples")
 	for _, c := range []struct {

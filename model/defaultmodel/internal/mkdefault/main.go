@@ -1,0 +1,64 @@
+// Command mkdefault installs a `gptviz train` run as the embedded default
+// model: it exports the run's final weights to F16 into
+// model/defaultmodel/gptviz-default (with config.json, vocab.json,
+// merges.txt, loss.csv and train_state.json) and copies the run's F16
+// snapshots except step 0, which defaultmodel.LoadSnapshot regenerates from
+// the seed (keeping the embedded files under 10 MB).
+//
+// Usage (from the repository root):
+//
+//	go run ./model/defaultmodel/internal/mkdefault RUN_DIR
+package main
+
+import (
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/gptviz/gptviz/model/safetensors"
+	"github.com/gptviz/gptviz/model/train"
+)
+
+const dst = "model/defaultmodel/gptviz-default"
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "mkdefault:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string) error {
+	if len(args) != 1 {
+		return fmt.Errorf("usage: mkdefault RUN_DIR")
+	}
+	src := args[0]
+	if err := os.RemoveAll(dst); err != nil {
+		return err
+	}
+	if err := train.Export(src, dst, safetensors.F16); err != nil {
+		return err
+	}
+	snaps := filepath.Join(src, "snapshots")
+	return filepath.WalkDir(snaps, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && d.Name() == "step-000000" {
+			return filepath.SkipDir
+		}
+		if d.IsDir() {
+			return nil
+		}
+		rel, _ := filepath.Rel(src, p)
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dst, rel)), 0o755); err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dst, rel), b, 0o644)
+	})
+}

@@ -1,0 +1,59 @@
+package train
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/gptviz/gptviz/model/safetensors"
+)
+
+// Export copies the model of checkpoint folder src into dst with its
+// weights stored as dtype (e.g. F16 to halve the size of a shipped model):
+// model.safetensors is rewritten, config.json gets the matching torch_dtype,
+// and vocab.json, merges.txt, loss.csv and train_state.json (the run's
+// options) are copied when present. The optimizer moments are not copied. Files are written atomically; errors name
+// the file.
+func Export(src, dst string, dtype safetensors.DType) error {
+	if err := os.MkdirAll(dst, 0o755); err != nil {
+		return fmt.Errorf("train: export: %w", err)
+	}
+	ts, meta, err := safetensors.ReadAll(filepath.Join(src, WeightsFile))
+	if err != nil {
+		return fmt.Errorf("train: export: %w", err)
+	}
+	for i := range ts {
+		ts[i].DType = dtype
+	}
+	if err := safetensors.Write(filepath.Join(dst, WeightsFile), ts, meta); err != nil {
+		return fmt.Errorf("train: export: %w", err)
+	}
+	cfgPath := filepath.Join(src, ConfigFile)
+	b, err := os.ReadFile(cfgPath)
+	if err != nil {
+		return fmt.Errorf("train: export: %w", err)
+	}
+	var cfg map[string]any
+	if err := json.Unmarshal(b, &cfg); err != nil {
+		return fmt.Errorf("train: export: %s: %w", cfgPath, err)
+	}
+	cfg["torch_dtype"] = map[safetensors.DType]string{safetensors.F32: "float32", safetensors.F16: "float16", safetensors.BF16: "bfloat16"}[dtype]
+	out, _ := json.MarshalIndent(cfg, "", "  ")
+	if err := writeFileAtomic(filepath.Join(dst, ConfigFile), append(out, '\n')); err != nil {
+		return err
+	}
+	for _, f := range []string{"vocab.json", "merges.txt", CurveFile, StateFile} {
+		b, err := os.ReadFile(filepath.Join(src, f))
+		if os.IsNotExist(err) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("train: export: %w", err)
+		}
+		if err := writeFileAtomic(filepath.Join(dst, f), b); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -180,3 +180,34 @@ func TestPullEndpointNotAURL(t *testing.T) {
 		t.Errorf("stderr %q, want %q and no \"invalid name\"", stderr, want)
 	}
 }
+
+// TestPullOfflineDamagedCache: pull --offline of a cached model whose
+// weights blob was truncated used to exit 0; it now fails naming the repo
+// and the file, and says how to repair it.
+func TestPullOfflineDamagedCache(t *testing.T) {
+	pullEnv(t)
+	repo := referenceRepo(t)
+	repo.ID, repo.Aliases, repo.ResolveCache = "good/m", nil, false
+	srv := hubtest.NewServer(t, repo)
+	stdout, stderr, code := gptviz(t, "pull", "--endpoint", srv.URL, "good/m")
+	if code != 0 {
+		t.Fatalf("pull: exit %d: %s", code, stderr)
+	}
+	weights := filepath.Join(strings.TrimSpace(stdout), "model.safetensors")
+	blob, err := filepath.EvalSymlinks(weights)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(blob, 1000); err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, code = gptviz(t, "pull", "good/m", "--offline")
+	if code != 1 {
+		t.Errorf("pull --offline of a damaged cache: exit %d, want 1", code)
+	}
+	for _, w := range []string{"good/m", "model.safetensors", "damaged", `"gptviz pull good/m" online`} {
+		if !strings.Contains(stderr, w) {
+			t.Errorf("stderr lacks %q:\n%s", w, stderr)
+		}
+	}
+}

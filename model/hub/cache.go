@@ -265,6 +265,14 @@ func snapshotDir(cache, repo, rev string) (string, error) {
 // must be a regular file after following symlinks. The error names every
 // missing file.
 func checkSnapshot(dir string, tokenizer bool) error {
+	_, err := snapshotFiles(dir, tokenizer)
+	return err
+}
+
+// snapshotFiles checks dir as checkSnapshot does and returns the names of
+// the checkpoint's files in it: config.json, vocab.json and merges.txt when
+// tokenizer is set, and model.safetensors or the index and its shards.
+func snapshotFiles(dir string, tokenizer bool) ([]string, error) {
 	need := []string{fileConfig}
 	if tokenizer {
 		need = append(need, fileVocab, fileMerges)
@@ -277,16 +285,19 @@ func checkSnapshot(dir string, tokenizer bool) error {
 	}
 	switch {
 	case isFile(filepath.Join(dir, fileWeights)):
+		need = append(need, fileWeights)
 	case isFile(filepath.Join(dir, fileIndex)):
 		data, err := os.ReadFile(filepath.Join(dir, fileIndex))
 		if err != nil {
-			return fmt.Errorf("%s: %w", filepath.Join(dir, fileIndex), err)
+			return nil, fmt.Errorf("%s: %w", filepath.Join(dir, fileIndex), err)
 		}
 		shards, err := parseIndex(data)
 		if err != nil {
-			return fmt.Errorf("%s: %w", filepath.Join(dir, fileIndex), err)
+			return nil, fmt.Errorf("%s: %w", filepath.Join(dir, fileIndex), err)
 		}
+		need = append(need, fileIndex)
 		for _, s := range shards {
+			need = append(need, s)
 			if !isFile(filepath.Join(dir, s)) {
 				missing = append(missing, s)
 			}
@@ -295,9 +306,9 @@ func checkSnapshot(dir string, tokenizer bool) error {
 		missing = append(missing, fileWeights+" (or "+fileIndex+")")
 	}
 	if len(missing) > 0 {
-		return fmt.Errorf("snapshot %s lacks %s", dir, strings.Join(missing, ", "))
+		return nil, fmt.Errorf("snapshot %s lacks %s", dir, strings.Join(missing, ", "))
 	}
-	return nil
+	return need, nil
 }
 
 func isFile(path string) bool {

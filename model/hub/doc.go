@@ -24,8 +24,12 @@
 // Pull asks the hub about each file with HEAD {endpoint}/{repo}/resolve/{revision}/{file}
 // (headers X-Repo-Commit, X-Linked-Etag or ETag, X-Linked-Size or
 // Content-Length), downloads it to blobs/<etag>.incomplete, resuming with HTTP
-// Range after a dropped connection, verifies its size and, for LFS files, its
-// SHA-256, and only then renames it into place. Snapshot symlinks and
+// Range after a dropped connection, verifies its size and its hash (the
+// SHA-256 of an LFS file, the git blob SHA-1 of a regular file, as named by
+// the ETag), and only then renames it into place. When Pull returns a cached
+// snapshot without downloading (offline, say), it checks each file's blob
+// against the hash it is named by; Resolve, run on every model load, only
+// checks that the files exist. Snapshot symlinks and
 // refs/<revision> are written after every file of the checkpoint has been
 // verified, so a reader never sees a partial or corrupt checkpoint. The token
 // is sent only to the endpoint's own host and the Hub's (huggingface.co,

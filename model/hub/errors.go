@@ -15,8 +15,11 @@ var (
 	// ErrAccess: the hub answered 401 or 403; a token (HF_TOKEN) is needed
 	// or lacks access.
 	ErrAccess = errors.New("the hub denied access")
-	// ErrIntegrity: a downloaded file's size or SHA-256 differs from what
-	// the hub announced; the partial file was deleted.
+	// ErrIntegrity: a downloaded file's size or hash (SHA-256 for LFS
+	// files, git SHA-1 for regular files) differs from what the hub
+	// announced, and the partial file was deleted; or a cached file no
+	// longer matches the hash its blob is named by (Pull's checks of
+	// cached snapshots), and an online pull would download it again.
 	ErrIntegrity = errors.New("download failed verification")
 	// ErrNotGPT2: config.json is not a GPT-2 checkpoint gptviz can run
 	// (model.ParseConfig rejected it); nothing else was downloaded.

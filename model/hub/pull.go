@@ -52,9 +52,10 @@ type PullOptions struct {
 	Token string
 	// Revision is a branch, tag or commit hash; "" means DefaultRevision.
 	Revision string
-	// Offline forbids network access: Pull returns the cached snapshot or
-	// an error wrapping ErrOffline. $HF_HUB_OFFLINE set to 1, true, yes or
-	// on does the same.
+	// Offline forbids network access: Pull returns the cached snapshot,
+	// after checking each of its files against the hash its blob is named
+	// by (ErrIntegrity if one differs), or an error wrapping ErrOffline.
+	// $HF_HUB_OFFLINE set to 1, true, yes or on does the same.
 	Offline bool
 	// Client makes the HTTP requests; nil means a client with connection
 	// timeouts that honours HTTPS_PROXY. Pull follows redirects itself (its
@@ -92,7 +93,9 @@ type PullOptions struct {
 // {endpoint}/{repo}/resolve/{revision}/{file}, takes the commit (X-Repo-Commit),
 // the blob name (X-Linked-Etag for LFS files, which is their SHA-256, else
 // ETag) and the size (X-Linked-Size, else Content-Length), and downloads only
-// when blobs/<etag> is not already there with that size. The HEAD request
+// when blobs/<etag> is not already there with that size and contents that
+// hash to its name (SHA-256 for LFS files, git SHA-1 for regular files; a
+// damaged blob is downloaded again). The HEAD request
 // follows the hub's own redirects (renamed repos, /api/resolve-cache/…) but
 // not the LFS redirect to a CDN, whose headers describe the file. Every
 // download and every file after the first is requested at the commit the
@@ -100,12 +103,19 @@ type PullOptions struct {
 //
 // A download goes to blobs/<etag>.incomplete, resumes with an HTTP Range
 // request (If-Range guarded) after a dropped connection, and is renamed into
-// place only after its size and, for LFS files, its SHA-256 match. The
+// place only after its size and hash match (SHA-256 for LFS files, git
+// SHA-1 for regular files whose ETag is one; the size alone for any other
+// ETag a mirror may send). The
 // snapshot's symlinks (snapshots/<commit>/<file> → ../../blobs/<etag>) and
 // refs/<revision> are written after every file is verified, so a failed pull
 // leaves no visible snapshot; a later Pull resumes from the .incomplete files
 // and reuses the verified blobs. A model already cached under either of its
 // repo ids (gpt2 and openai-community/gpt2) is updated in place.
+//
+// Where Pull returns a cached snapshot without downloading (offline mode, a
+// commit hash already cached, the hub unreachable) it first checks each of
+// the checkpoint's files against the hash its blob is named by; this reads
+// every byte (one to a few seconds per GB), which is why Resolve does not.
 //
 // Errors wrap ErrBadName (bad name or revision), ErrOffline, ErrNotFound
 // (404: the message names the repo, file and revision), ErrAccess (401/403:
@@ -335,17 +345,24 @@ func (p *puller) networkHint() string {
 // pullFiles downloads what is missing; see Pull.
 func (p *puller) pullFiles(ctx context.Context, repos []string) (string, error) {
 	if p.offline {
-		dir, _, err := findCached(p.cache, repos, p.rev)
+		dir, repo, err := findCached(p.cache, repos, p.rev)
 		if err != nil {
 			return "", fmt.Errorf("%w (--offline or HF_HUB_OFFLINE=1), so %s cannot be downloaded: %w", ErrOffline, p.name, err)
+		}
+		if err := p.verifySnapshot(dir, repo); err != nil {
+			return "", err
 		}
 		return dir, nil
 	}
 	if IsCommitHash(p.rev) {
-		// A commit never changes: a complete snapshot needs no network.
-		if dir, _, err := findCached(p.cache, repos, p.rev); err == nil {
-			p.prog.note("%s: snapshot %s is already complete in the cache", p.name, p.rev)
-			return dir, nil
+		// A commit never changes: a complete, intact snapshot needs no network.
+		if dir, repo, err := findCached(p.cache, repos, p.rev); err == nil {
+			verr := p.verifySnapshot(dir, repo)
+			if verr == nil {
+				p.prog.note("%s: snapshot %s is already complete in the cache", p.name, p.rev)
+				return dir, nil
+			}
+			p.prog.note("%v; downloading again", verr)
 		}
 	}
 
@@ -371,7 +388,10 @@ func (p *puller) pullFiles(ctx context.Context, repos []string) (string, error) 
 	if errors.As(err, &ne) && ctx.Err() == nil {
 		// The hub is unreachable. Like huggingface_hub, fall back to a
 		// complete cached snapshot of the revision, saying so.
-		if dir, _, cerr := findCached(p.cache, repos, p.rev); cerr == nil {
+		if dir, repo, cerr := findCached(p.cache, repos, p.rev); cerr == nil {
+			if verr := p.verifySnapshot(dir, repo); verr != nil {
+				return "", fmt.Errorf("%w; the cached copy cannot be used instead: %w", err, verr)
+			}
 			p.prog.note("cannot reach %s (%v); using the cached snapshot %s", p.endpoint, ne, dir)
 			return dir, nil
 		}
@@ -698,12 +718,33 @@ func (p *puller) retry(ctx context.Context, file string, attempt func() (progres
 }
 
 // fetch makes sure blobs/<m.etag> holds the file, downloading it unless a
-// blob of the right size is already there.
+// blob of the right size whose contents match its name (see digestKind) is
+// already there. A damaged blob is downloaded again.
 func (p *puller) fetch(ctx context.Context, m *fileMeta) error {
 	blob := p.blobPath(m.etag)
-	if fi, err := os.Stat(blob); err == nil && fi.Mode().IsRegular() && (m.size < 0 || fi.Size() == m.size) {
-		p.prog.note("%s: already downloaded (%s)", m.file, humanBytes(fi.Size()))
-		return nil
+	damaged := false
+	if fi, err := os.Stat(blob); err == nil && fi.Mode().IsRegular() && m.size >= 0 && fi.Size() != m.size {
+		p.prog.note("%s: the cached copy is damaged (%d bytes, the hub announced %d); downloading it again", p.where(m.file), fi.Size(), m.size)
+		damaged = true
+	} else if err == nil && fi.Mode().IsRegular() {
+		kind := digestKind(m.etag)
+		if kind != digestNone && fi.Size() > announceAbove {
+			p.prog.note("%s: checking the %s of the cached copy (%s)", m.file, kind, humanBytes(fi.Size()))
+		}
+		problem, err := blobDamage(blob, m.etag)
+		if err == nil && problem == "" {
+			checked := ""
+			if kind != digestNone {
+				checked = ", " + kind + " checked"
+			}
+			p.prog.note("%s: already downloaded (%s%s)", m.file, humanBytes(fi.Size()), checked)
+			return nil
+		}
+		if err != nil {
+			problem = err.Error()
+		}
+		p.prog.note("%s: the cached copy is damaged (%s); downloading it again", p.where(m.file), problem)
+		damaged = true
 	}
 	if err := os.MkdirAll(filepath.Dir(blob), 0o755); err != nil {
 		return fmt.Errorf("%s: %w", p.where(m.file), err)
@@ -716,7 +757,7 @@ func (p *puller) fetch(ctx context.Context, m *fileMeta) error {
 		return err
 	}
 	defer unlock()
-	if fi, err := os.Stat(blob); err == nil && fi.Mode().IsRegular() && (m.size < 0 || fi.Size() == m.size) {
+	if fi, err := os.Stat(blob); !damaged && err == nil && fi.Mode().IsRegular() && (m.size < 0 || fi.Size() == m.size) {
 		return nil // finished by the process we waited for
 	}
 	return p.download(ctx, m, blob)
@@ -830,6 +871,17 @@ func (p *puller) download(ctx context.Context, m *fileMeta, blob string) (err er
 	if st.hash != nil {
 		if got := hex.EncodeToString(st.hash.Sum(nil)); got != m.sha256 {
 			return fail("SHA-256 of the downloaded bytes is %s, the hub announced %s", got, m.sha256)
+		}
+	} else if kind := digestKind(m.etag); kind != digestNone {
+		// A regular file (small): its ETag is its git blob id. Checked
+		// here so that every blob matches its name, as Pull in offline
+		// mode later checks.
+		got, _, err := fileDigest(tmp, kind)
+		if err != nil {
+			return fmt.Errorf("%s: %w", p.where(m.file), err)
+		}
+		if got != m.etag {
+			return fail("%s of the downloaded bytes is %s, the hub announced %s", kind, got, m.etag)
 		}
 	}
 	if err := f.Sync(); err != nil {

@@ -330,6 +330,100 @@ func TestPullChecksumMismatch(t *testing.T) {
 	}
 }
 
+func TestPullRegularFileChecksumMismatch(t *testing.T) {
+	repo := gpt2Repo()
+	srv := hubtest.NewServer(t, repo)
+	srv.Corrupt(repo.Files["vocab.json"])
+	opts, _ := testOptions(t, srv)
+	_, err := Pull(context.Background(), "openai-community/gpt2", opts)
+	if !errors.Is(err, ErrIntegrity) {
+		t.Fatalf("err = %v, want ErrIntegrity", err)
+	}
+	for _, want := range []string{"vocab.json", "git SHA-1", hubtest.GitBlobSHA1(repo.Files["vocab.json"])} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not mention %q", err, want)
+		}
+	}
+}
+
+// TestPullOfflineDetectsDamagedCache: with a truncated blob in the cache,
+// pull --offline used to succeed, and the model's load failed later with a
+// message naming only the commit. Pull's cached paths (offline, a cached
+// commit, the hub unreachable) now check every blob against the hash it is
+// named by, and an online pull repairs it.
+func TestPullOfflineDetectsDamagedCache(t *testing.T) {
+	files := gpt2Files()
+	tests := []struct {
+		name, file string
+		damage     func(b []byte) []byte
+	}{
+		{"truncated weights", "model.safetensors", func(b []byte) []byte { return b[:len(b)/2] }},
+		{"flipped byte in weights", "model.safetensors", func(b []byte) []byte { b[1000] ^= 1; return b }},
+		{"truncated vocab", "vocab.json", func(b []byte) []byte { return b[:len(b)-1] }},
+		{"empty config", "config.json", func(b []byte) []byte { return nil }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := hubtest.NewServer(t, hubtest.Repo{ID: "good/m", Commit: commitA, Files: files})
+			opts, progress := testOptions(t, srv)
+			dir, err := Pull(context.Background(), "good/m", opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			blob, err := filepath.EvalSymlinks(filepath.Join(dir, tt.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(blob, tt.damage(bytes.Clone(files[tt.file])), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := Resolve("good/m", ResolveOptions{CacheDir: opts.CacheDir}); err != nil {
+				t.Fatalf("Resolve (which does not hash): %v", err)
+			}
+
+			srv.Reset()
+			offline := opts
+			offline.Offline = true
+			_, err = Pull(context.Background(), "good/m", offline)
+			if !errors.Is(err, ErrIntegrity) {
+				t.Fatalf("offline Pull of a damaged cache: err = %v, want ErrIntegrity", err)
+			}
+			for _, w := range []string{"good/m", tt.file, "damaged", `run "gptviz pull good/m" online`} {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not mention %q", err, w)
+				}
+			}
+			if n := len(srv.Requests()); n != 0 {
+				t.Errorf("offline pull sent %d requests", n)
+			}
+
+			// The hub unreachable: the damaged copy is not used instead.
+			unreachable := opts
+			unreachable.Endpoint = refusedURL(t)
+			if _, err := Pull(context.Background(), "good/m", unreachable); !errors.Is(err, ErrIntegrity) || !strings.Contains(err.Error(), "cannot reach") {
+				t.Errorf("Pull with the hub unreachable: err = %v, want ErrIntegrity and cannot reach", err)
+			}
+
+			// Online, the damaged blob is downloaded again (also at a
+			// cached commit, which otherwise needs no request).
+			atCommit := opts
+			atCommit.Revision = commitA
+			if got, err := Pull(context.Background(), "good/m", atCommit); err != nil || got != dir {
+				t.Fatalf("online Pull = %s, %v; want the repaired %s", got, err, dir)
+			}
+			if !strings.Contains(progress.String(), "downloading it again") {
+				t.Errorf("progress does not say the damaged file is downloaded again:\n%s", progress)
+			}
+			if got, err := os.ReadFile(filepath.Join(dir, tt.file)); err != nil || !bytes.Equal(got, files[tt.file]) {
+				t.Errorf("%s not repaired (%d bytes, %v)", tt.file, len(got), err)
+			}
+			if _, err := Pull(context.Background(), "good/m", offline); err != nil {
+				t.Errorf("offline Pull after the repair: %v", err)
+			}
+		})
+	}
+}
+
 func TestPullSecondPullDownloadsNothing(t *testing.T) {
 	repo := gpt2Repo()
 	srv := hubtest.NewServer(t, repo)

@@ -195,8 +195,9 @@ func (s *Server) Fail(statuses ...int) {
 	s.fails = append(s.fails, statuses...)
 }
 
-// Corrupt makes the CDN serve data with its bytes changed (same length)
-// while the hub still announces the SHA-256 of data.
+// Corrupt makes the server serve data with its bytes changed (same length)
+// while the hub still announces its hash: the SHA-256 of an LFS object
+// (served by the CDN), the git blob id of a regular file.
 func (s *Server) Corrupt(data []byte) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -342,7 +343,22 @@ func (s *Server) serveHub(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("ETag", `"`+GitBlobSHA1(data)+`"`)
-	http.ServeContent(w, r, file, modTime, bytes.NewReader(data))
+	http.ServeContent(w, r, file, modTime, bytes.NewReader(s.maybeCorrupt(data)))
+}
+
+// maybeCorrupt returns data, or a damaged copy if Corrupt was called for it.
+func (s *Server) maybeCorrupt(data []byte) []byte {
+	s.mu.Lock()
+	bad := s.corrupt[SHA256(data)]
+	s.mu.Unlock()
+	if !bad {
+		return data
+	}
+	out := bytes.Clone(data)
+	for i := range out {
+		out[i] ^= 0x5a
+	}
+	return out
 }
 
 // serveResolveCache answers /api/resolve-cache/models/{repo}/{commit}/{file}?…&etag=…
@@ -371,7 +387,7 @@ func (s *Server) serveResolveCache(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("X-Repo-Commit", repo.Commit)
 	w.Header().Set("ETag", `"`+GitBlobSHA1(data)+`"`)
-	http.ServeContent(w, r, file, modTime, bytes.NewReader(data))
+	http.ServeContent(w, r, file, modTime, bytes.NewReader(s.maybeCorrupt(data)))
 }
 
 // serveCDN answers /cdn/<sha256>.
@@ -388,7 +404,6 @@ func (s *Server) serveCDN(w http.ResponseWriter, r *http.Request) {
 	if stall {
 		s.stalls[sum]--
 	}
-	corrupt := s.corrupt[sum]
 	cut, hasCut := s.cuts[sum]
 	hasCut = hasCut && r.Method == http.MethodGet
 	if s.noRange[sum] {
@@ -400,13 +415,7 @@ func (s *Server) serveCDN(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	if corrupt {
-		bad := bytes.Clone(data)
-		for i := range bad {
-			bad[i] ^= 0x5a
-		}
-		data = bad
-	}
+	data = s.maybeCorrupt(data)
 	w.Header().Set("ETag", `"`+sum+`"`)
 	if drop || stall {
 		s.serveHalf(w, r, data, stall)

@@ -14,11 +14,9 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/gptviz/gptviz/model"
@@ -539,13 +537,6 @@ func (p *puller) do(ctx context.Context, method, rawURL string, hdr http.Header,
 		}
 		u = loc
 	}
-}
-
-// isRefused reports whether err is a refused TCP connection (ECONNREFUSED,
-// or WSAECONNREFUSED, 10061, on Windows).
-func isRefused(err error) bool {
-	var errno syscall.Errno
-	return errors.As(err, &errno) && (errno == syscall.ECONNREFUSED || runtime.GOOS == "windows" && errno == 10061)
 }
 
 // head asks the hub about file at rev.

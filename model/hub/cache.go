@@ -137,22 +137,32 @@ const (
 //
 // The returned folder holds the checkpoint's files under their usual names.
 // Errors: a name that is neither a folder nor a valid repo id wraps
-// ErrBadName; a folder lacking files, or a model missing from the cache,
-// wraps ErrNotCached with a message naming what is missing and telling the
-// user to run "gptviz pull NAME".
+// ErrBadName; a model missing from the cache wraps ErrNotCached with a
+// message naming what is missing and telling the user to run "gptviz pull
+// NAME". A local folder that is unusable (missing, a symlink loop, not a
+// folder, or a needed file that is missing, not a regular file or a
+// dangling link) also wraps ErrNotCached, with a message about the folder
+// only.
 func Resolve(name string, opts ResolveOptions) (string, error) {
-	if fi, err := os.Stat(name); err == nil && fi.IsDir() {
+	fi, problem, missing := statPath(name)
+	if fi != nil && fi.IsDir() {
 		abs, err := filepath.Abs(name)
 		if err != nil {
 			return "", fmt.Errorf("model folder %s: %w", name, err)
 		}
 		if err := checkSnapshot(abs, false); err != nil {
-			return "", fmt.Errorf("%w: model folder %s: %w", ErrNotCached, abs, err)
+			return "", &notCachedError{fmt.Sprintf("model folder %s: %v", abs, err)}
 		}
 		return abs, nil
 	}
 	if looksLikePath(name) {
-		return "", fmt.Errorf("%w: model folder %s does not exist", ErrNotCached, name)
+		switch {
+		case fi != nil:
+			problem = "is not a folder (" + kindOf(fi.Mode()) + ")"
+		case missing:
+			problem = "does not exist"
+		}
+		return "", &notCachedError{fmt.Sprintf("model folder %s %s", name, problem)}
 	}
 	repos, err := RepoIDs(name)
 	if err != nil {
@@ -207,7 +217,9 @@ func findCached(cache string, repos []string, rev string) (dir, repo string, err
 	for _, r := range repos {
 		d, err := snapshotDir(cache, r, rev)
 		if err == nil {
-			err = checkSnapshot(d, true)
+			if err = checkSnapshot(d, true); err != nil {
+				err = fmt.Errorf("snapshot %s: %w", d, err)
+			}
 		}
 		if err == nil {
 			return d, r, nil
@@ -263,7 +275,8 @@ func snapshotDir(cache, repo, rev string) (string, error) {
 // checkSnapshot checks that dir holds a loadable checkpoint: config.json and
 // the weights, and, when tokenizer is set, vocab.json and merges.txt. Each
 // must be a regular file after following symlinks. The error names every
-// missing file.
+// unusable file and says why (missing, a directory, a symlink loop…), but
+// not dir: callers say whether dir is a snapshot or the user's folder.
 func checkSnapshot(dir string, tokenizer bool) error {
 	_, err := snapshotFiles(dir, tokenizer)
 	return err
@@ -277,38 +290,97 @@ func snapshotFiles(dir string, tokenizer bool) ([]string, error) {
 	if tokenizer {
 		need = append(need, fileVocab, fileMerges)
 	}
-	var missing []string
-	for _, f := range need {
-		if !isFile(filepath.Join(dir, f)) {
-			missing = append(missing, f)
+	var problems []string
+	check := func(f string) bool {
+		problem, missing := fileProblem(filepath.Join(dir, f))
+		if missing {
+			problem = "is missing"
 		}
+		if problem != "" {
+			problems = append(problems, f+" "+problem)
+		}
+		return problem == ""
 	}
+	for _, f := range need {
+		check(f)
+	}
+	_, wMissing := fileProblem(filepath.Join(dir, fileWeights))
+	iProblem, iMissing := fileProblem(filepath.Join(dir, fileIndex))
 	switch {
-	case isFile(filepath.Join(dir, fileWeights)):
-		need = append(need, fileWeights)
-	case isFile(filepath.Join(dir, fileIndex)):
+	case !wMissing:
+		if check(fileWeights) {
+			need = append(need, fileWeights)
+		}
+	case iMissing:
+		problems = append(problems, fileWeights+" (or "+fileIndex+") is missing")
+	case iProblem != "":
+		check(fileIndex)
+	default:
 		data, err := os.ReadFile(filepath.Join(dir, fileIndex))
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", filepath.Join(dir, fileIndex), err)
+			return nil, fmt.Errorf("%s: %w", fileIndex, err)
 		}
 		shards, err := parseIndex(data)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", filepath.Join(dir, fileIndex), err)
+			return nil, fmt.Errorf("%s: %w", fileIndex, err)
 		}
 		need = append(need, fileIndex)
 		for _, s := range shards {
+			check(s)
 			need = append(need, s)
-			if !isFile(filepath.Join(dir, s)) {
-				missing = append(missing, s)
-			}
 		}
-	default:
-		missing = append(missing, fileWeights+" (or "+fileIndex+")")
 	}
-	if len(missing) > 0 {
-		return nil, fmt.Errorf("snapshot %s lacks %s", dir, strings.Join(missing, ", "))
+	if len(problems) > 0 {
+		return nil, errors.New(strings.Join(problems, "; "))
 	}
 	return need, nil
+}
+
+// statPath stats path, following symlinks. fi is nil when that fails; then
+// missing reports that nothing is there, or problem says what is wrong
+// instead ("is a symlink loop", "is a dangling symlink (to …)", "cannot be
+// read (…)").
+func statPath(path string) (fi fs.FileInfo, problem string, missing bool) {
+	fi, err := os.Stat(path)
+	switch {
+	case err == nil:
+		return fi, "", false
+	case isSymlinkLoop(err):
+		return nil, "is a symlink loop", false
+	case errors.Is(err, fs.ErrNotExist):
+		if target, lerr := os.Readlink(path); lerr == nil {
+			return nil, fmt.Sprintf("is a dangling symlink (to %s)", target), false
+		}
+		return nil, "", true
+	}
+	return nil, fmt.Sprintf("cannot be read (%v)", err), false
+}
+
+// fileProblem says why path is not a usable regular file ("" if it is), or
+// reports it missing. It never opens path, so a named pipe cannot block it.
+func fileProblem(path string) (problem string, missing bool) {
+	fi, problem, missing := statPath(path)
+	if fi != nil && !fi.Mode().IsRegular() {
+		problem = "is not a regular file (" + kindOf(fi.Mode()) + ")"
+	}
+	return problem, missing
+}
+
+// kindOf names a file type for messages.
+func kindOf(m fs.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m.IsRegular():
+		return "a regular file"
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	}
+	return "mode " + m.String()
 }
 
 func isFile(path string) bool {

@@ -203,3 +203,84 @@ func TestResolveLocalFolder(t *testing.T) {
 		t.Errorf("Resolve(\"not a model\"): %v, want ErrBadName", err)
 	}
 }
+
+// TestResolveLocalFolderBadFile: when a needed file of a local folder was a
+// directory, a FIFO or a symlink loop, Resolve said "model not in the
+// Hugging Face cache: model folder …: snapshot … lacks model.safetensors",
+// and a --model path that is itself a symlink loop "does not exist". The
+// messages now say what is wrong with the folder and never mention the
+// cache.
+func TestResolveLocalFolderBadFile(t *testing.T) {
+	tests := []struct {
+		name  string
+		setup func(t *testing.T, dir string) // dir holds a good config.json
+		want  string
+	}{
+		{"weights are a directory", func(t *testing.T, dir string) {
+			mustDo(t, os.Mkdir(filepath.Join(dir, "model.safetensors"), 0o755))
+		}, "model.safetensors is not a regular file (a directory)"},
+		{"weights are a symlink loop", func(t *testing.T, dir string) {
+			mustDo(t, os.Symlink("model.safetensors", filepath.Join(dir, "model.safetensors")))
+		}, "model.safetensors is a symlink loop"},
+		{"weights are a dangling symlink", func(t *testing.T, dir string) {
+			mustDo(t, os.Symlink("gone.safetensors", filepath.Join(dir, "model.safetensors")))
+		}, "model.safetensors is a dangling symlink (to gone.safetensors)"},
+		{"weights missing", func(t *testing.T, dir string) {}, "model.safetensors (or model.safetensors.index.json) is missing"},
+		{"config is a directory", func(t *testing.T, dir string) {
+			mustDo(t, os.Remove(filepath.Join(dir, "config.json")))
+			mustDo(t, os.Mkdir(filepath.Join(dir, "config.json"), 0o755))
+			mustDo(t, os.WriteFile(filepath.Join(dir, "model.safetensors"), []byte("x"), 0o644))
+		}, "config.json is not a regular file (a directory)"},
+		{"shard is a directory", func(t *testing.T, dir string) {
+			mustDo(t, os.WriteFile(filepath.Join(dir, "model.safetensors.index.json"), []byte(`{"weight_map": {"a": "s1.safetensors"}}`), 0o644))
+			mustDo(t, os.Mkdir(filepath.Join(dir, "s1.safetensors"), 0o755))
+		}, "s1.safetensors is not a regular file (a directory)"},
+	}
+	tests = append(tests, fifoCases...)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			mustDo(t, os.WriteFile(filepath.Join(dir, "config.json"), []byte(testConfig), 0o644))
+			tt.setup(t, dir)
+			_, err := Resolve(dir, ResolveOptions{CacheDir: t.TempDir()})
+			checkFolderError(t, err, "model folder "+dir+": "+tt.want)
+		})
+	}
+
+	// The --model path itself.
+	root := t.TempDir()
+	loop := filepath.Join(root, "loopA")
+	mustDo(t, os.Symlink("loopB", loop))
+	mustDo(t, os.Symlink("loopA", filepath.Join(root, "loopB")))
+	file := filepath.Join(root, "weights.bin")
+	mustDo(t, os.WriteFile(file, nil, 0o644))
+	for path, want := range map[string]string{
+		loop:                           "model folder " + loop + " is a symlink loop",
+		file:                           "model folder " + file + " is not a folder (a regular file)",
+		filepath.Join(root, "nothing"): "model folder " + filepath.Join(root, "nothing") + " does not exist",
+	} {
+		_, err := Resolve(path, ResolveOptions{CacheDir: t.TempDir()})
+		checkFolderError(t, err, want)
+	}
+}
+
+// checkFolderError asserts that err is about a local folder: it wraps
+// ErrNotCached (so callers' errors.Is checks keep working) and reads
+// exactly want, which does not talk about the cache.
+func checkFolderError(t *testing.T, err error, want string) {
+	t.Helper()
+	if !errors.Is(err, ErrNotCached) {
+		t.Errorf("err = %v, want ErrNotCached", err)
+		return
+	}
+	if err.Error() != want {
+		t.Errorf("err = %q\nwant  %q", err, want)
+	}
+}
+
+func mustDo(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}

@@ -458,7 +458,7 @@ func (p *puller) pullFiles(ctx context.Context, repos []string) (string, error) 
 		}
 	}
 	if err := checkSnapshot(snap, true); err != nil {
-		return "", fmt.Errorf("pull %s: %w", p.repo, err)
+		return "", fmt.Errorf("pull %s: snapshot %s: %w", p.repo, snap, err)
 	}
 	return snap, nil
 }

@@ -98,7 +98,7 @@ func blobDamage(path, etag string) (string, error) {
 func (p *puller) verifySnapshot(dir, repo string) error {
 	files, err := snapshotFiles(dir, true)
 	if err != nil {
-		return fmt.Errorf("pull %s: %w", repo, err)
+		return fmt.Errorf("pull %s: snapshot %s: %w", repo, dir, err)
 	}
 	var damaged []string
 	for _, f := range files {

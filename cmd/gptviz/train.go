@@ -56,6 +56,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	wd := fs.Float64("weight-decay", 0.1, "AdamW weight decay on matrices and embeddings")
 	clip := fs.Float64("grad-clip", 1, "clip the global gradient norm to this; 0 disables")
 	dropout := fs.Float64("dropout", 0, "dropout probability on the embeddings and residual branches while training")
+	repeatFrac := fs.Float64("repeat-frac", 0, "fraction of training windows that begin with a passage repeated once (teaches in-context copying)")
 	seed := fs.Uint64("seed", 1, "random seed for initialisation and batches")
 	splitSeed := fs.Uint64("split-seed", 1, "random seed of the paragraph train/validation split")
 	evalEvery := fs.Int("eval-every", 0, "steps between evaluations and checkpoints; 0 means --steps/20")
@@ -119,7 +120,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		c := model.Config{VocabSize: tok.VocabSize(), NPositions: *nPos, NEmbd: *nEmbd, NLayer: *nLayer, NHead: *nHead,
 			BOSTokenID: eot, EOSTokenID: eot}
 		o := train.DefaultOptions(c, *steps)
-		o.BatchSize, o.LR, o.WeightDecay, o.GradClip, o.Seed, o.Dropout = *batch, *lr, *wd, *clip, *seed, *dropout
+		o.BatchSize, o.LR, o.WeightDecay, o.GradClip, o.Seed, o.Dropout, o.RepeatFrac = *batch, *lr, *wd, *clip, *seed, *dropout, *repeatFrac
 		if *warmup >= 0 {
 			o.WarmupSteps = *warmup
 		}

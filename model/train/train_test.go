@@ -248,3 +248,31 @@ func TestInitialWeights(t *testing.T) {
 		t.Error("InitialWeights differs from the trainer's initial weights")
 	}
 }
+
+// TestRepeatBatch checks the repeated-passage windows: with RepeatFrac 1
+// every window is A A B… for some 8 ≤ |A| ≤ T/2, and targets are the inputs
+// shifted by one.
+func TestRepeatBatch(t *testing.T) {
+	o := tinyOptions(5)
+	o.RepeatFrac = 1
+	stream := randomData(500, 16, 9)
+	tr, err := New(o, Data{Train: stream})
+	if err != nil {
+		t.Fatal(err)
+	}
+	T := o.Config.NPositions
+	tok, tgt := tr.batch(3)
+	for b := 0; b < o.BatchSize; b++ {
+		w := tok[b*T : (b+1)*T]
+		found := false
+		for h := 8; h <= T/2 && !found; h++ {
+			found = slices.Equal(w[:h], w[h:2*h])
+		}
+		if !found {
+			t.Errorf("window %d does not start with a repeated passage: %v", b, w)
+		}
+		if !slices.Equal(tok[b*T+1:(b+1)*T], tgt[b*T:(b+1)*T-1]) {
+			t.Errorf("window %d: targets are not the inputs shifted by one", b)
+		}
+	}
+}

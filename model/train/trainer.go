@@ -43,6 +43,9 @@ type Options struct {
 	Seed        uint64       `json:"seed"`
 	Shards      int          `json:"shards"`  // the batch is split into this many shards (one goroutine each, up to GOMAXPROCS)
 	Dropout     float64      `json:"dropout"` // dropout probability on embeddings and residual branches while training
+	// RepeatFrac is the fraction of training windows that start with a
+	// passage repeated once (see Trainer.batch), to teach in-context copying.
+	RepeatFrac float64 `json:"repeat_frac,omitempty"`
 }
 
 // DefaultOptions returns the training defaults for a config: AdamW β =
@@ -95,6 +98,8 @@ func (o *Options) validate() error {
 		return fmt.Errorf("train: learning rate %g must be positive", o.LR)
 	case o.Dropout < 0 || o.Dropout >= 1:
 		return fmt.Errorf("train: dropout %g outside [0, 1)", o.Dropout)
+	case o.RepeatFrac < 0 || o.RepeatFrac > 1:
+		return fmt.Errorf("train: repeat fraction %g outside [0, 1]", o.RepeatFrac)
 	}
 	if o.Shards < 1 {
 		o.Shards = 1
@@ -200,14 +205,28 @@ func parallel(n int, fn func(i int)) {
 // batch draws the inputs and targets of step s: BatchSize windows of SeqLen+1
 // tokens at uniformly random offsets of the training stream, from a generator
 // seeded by (Seed, s).
+//
+// With RepeatFrac > 0, each window is, with that probability, a repeated
+// passage instead: the first h tokens of the window (h uniform in
+// [8, SeqLen/2]) followed by the window itself, cut to SeqLen+1 tokens —
+// A B … becomes A A B …. Predicting the second A is in-context copying, the
+// job of induction heads (Olsson et al. 2022); natural text rarely repeats a
+// passage within one window, so without this a small model on a small corpus
+// seldom learns it.
 func (t *Trainer) batch(s int) (tok, tgt []int) {
 	T, B := t.Opts.SeqLen, t.Opts.BatchSize
 	r := rand.New(rand.NewPCG(t.Opts.Seed, uint64(s)+1))
 	tok, tgt = make([]int, B*T), make([]int, B*T)
+	win := make([]int, T+1)
 	for b := 0; b < B; b++ {
 		off := r.IntN(len(t.data.Train) - T)
-		copy(tok[b*T:(b+1)*T], t.data.Train[off:off+T])
-		copy(tgt[b*T:(b+1)*T], t.data.Train[off+1:off+T+1])
+		copy(win, t.data.Train[off:off+T+1])
+		if t.Opts.RepeatFrac > 0 && r.Float64() < t.Opts.RepeatFrac && T >= 16 {
+			h := 8 + r.IntN(T/2-8+1)
+			copy(win[h:], t.data.Train[off:off+T+1-h])
+		}
+		copy(tok[b*T:(b+1)*T], win[:T])
+		copy(tgt[b*T:(b+1)*T], win[1:])
 	}
 	return tok, tgt
 }

@@ -775,6 +775,48 @@ func TestPullEndpointNotAURL(t *testing.T) {
 	}
 }
 
+// TestBadNameAlwaysWrapsErrBadName: "report --download --model ../x"
+// exited 1 where a malformed name is a usage error (exit 2); the CLI maps
+// ErrBadName to exit 2, so every rejection of user input by Pull and
+// Resolve must wrap it, whatever the mode (offline, with a token, whose
+// redaction must keep the chain).
+func TestBadNameAlwaysWrapsErrBadName(t *testing.T) {
+	srv := hubtest.NewServer(t, gpt2Repo())
+	names := []string{"../x", "a/b/c", "with space", "x--y", "-x", "", "org/" + strings.Repeat("n", 100)}
+	modes := map[string]func(*PullOptions){
+		"online":            func(*PullOptions) {},
+		"offline":           func(o *PullOptions) { o.Offline = true },
+		"with token":        func(o *PullOptions) { o.Token = "x" }, // the token appears in "with space"? no: redaction is a no-op
+		"token in the name": func(o *PullOptions) { o.Token = "space" },
+	}
+	for mode, apply := range modes {
+		for _, name := range names {
+			opts, _ := testOptions(t, srv)
+			apply(&opts)
+			if _, err := Pull(context.Background(), name, opts); !errors.Is(err, ErrBadName) {
+				t.Errorf("%s: Pull(%q): err = %v, want ErrBadName", mode, name, err)
+			}
+		}
+		opts, _ := testOptions(t, srv)
+		apply(&opts)
+		opts.Revision = "../../etc"
+		if _, err := Pull(context.Background(), "gpt2", opts); !errors.Is(err, ErrBadName) {
+			t.Errorf("%s: Pull with revision ../../etc: err = %v, want ErrBadName", mode, err)
+		}
+	}
+	for _, name := range []string{"with space", "x--y", "-x", ""} { // not paths: Resolve validates them as repo ids
+		if _, err := Resolve(name, ResolveOptions{CacheDir: t.TempDir()}); !errors.Is(err, ErrBadName) {
+			t.Errorf("Resolve(%q): err = %v, want ErrBadName", name, err)
+		}
+	}
+	if _, err := Resolve("gpt2", ResolveOptions{CacheDir: t.TempDir(), Revision: "a b"}); !errors.Is(err, ErrBadName) {
+		t.Errorf("Resolve with revision \"a b\": err = %v, want ErrBadName", err)
+	}
+	if n := len(srv.Requests()); n != 0 {
+		t.Errorf("%d requests sent for bad input", n)
+	}
+}
+
 // refusedURL returns the URL of a local port nothing listens on.
 func refusedURL(t *testing.T) string {
 	t.Helper()

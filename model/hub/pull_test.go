@@ -784,9 +784,10 @@ func TestBadNameAlwaysWrapsErrBadName(t *testing.T) {
 	srv := hubtest.NewServer(t, gpt2Repo())
 	names := []string{"../x", "a/b/c", "with space", "x--y", "-x", "", "org/" + strings.Repeat("n", 100)}
 	modes := map[string]func(*PullOptions){
-		"online":            func(*PullOptions) {},
-		"offline":           func(o *PullOptions) { o.Offline = true },
-		"with token":        func(o *PullOptions) { o.Token = "x" }, // the token appears in "with space"? no: redaction is a no-op
+		"online":     func(*PullOptions) {},
+		"offline":    func(o *PullOptions) { o.Offline = true },
+		"with token": func(o *PullOptions) { o.Token = "hf_abc" },
+		// The "with space" message contains this token: it is redacted.
 		"token in the name": func(o *PullOptions) { o.Token = "space" },
 	}
 	for mode, apply := range modes {

@@ -12,11 +12,11 @@ import (
 )
 
 // The config MODEL_CARD.md states.
-var cardConfig = struct{ vocab, positions, embd, layer, head int }{512, 128, 128, 6, 4}
+var cardConfig = struct{ vocab, positions, embd, layer, head int }{384, 128, 128, 6, 4}
 
 // cardSnapshots are the snapshot steps MODEL_CARD.md lists (0%, 5%, 25% of
-// 2,400 steps).
-var cardSnapshots = []int{0, 120, 600}
+// 3,000 steps).
+var cardSnapshots = []int{0, 150, 750}
 
 func TestLoad(t *testing.T) {
 	m, err := Load()

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/gptviz/gptviz/model"
+	"github.com/gptviz/gptviz/model/defaultmodel"
 	"github.com/gptviz/gptviz/model/hub"
 )
 
@@ -33,9 +34,7 @@ func (f *modelFlags) registerDownload(fs *pflag.FlagSet) {
 }
 
 // loadDefault loads the embedded default model.
-var loadDefault = func() (*model.Model, error) {
-	return nil, errors.New("no embedded default model in this build: pass --model DIR")
-}
+var loadDefault = defaultmodel.Load
 
 // load resolves and loads the model, returning it and the load time.
 func (f *modelFlags) load(ctx context.Context, stderr io.Writer) (*model.Model, time.Duration, error) {

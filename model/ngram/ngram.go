@@ -102,12 +102,16 @@ func NewAddK(order int, k float64, vocab int, train []int) (*AddK, error) {
 	return &AddK{order: order, k: k, c: count(order, vocab, train)}, nil
 }
 
+// Order is n.
 func (m *AddK) Order() int { return m.order }
 
+// Name is "add-k bigram (k=0.05)" and the like.
 func (m *AddK) Name() string {
 	return fmt.Sprintf("add-k %s (k=%g)", orderName(m.order), m.k)
 }
 
+// Prob is (c(h w) + k) / (c(h) + k·V) with h the last n−1 tokens of ctx
+// (fewer at the start of a stream).
 func (m *AddK) Prob(ctx []int, w int) float64 {
 	n := min(m.order, len(ctx)+1)
 	h := ctx[len(ctx)-(n-1):]
@@ -191,13 +195,19 @@ func unpack(vocab int, k uint64, n int) []int {
 	return g
 }
 
+// Order is n.
 func (m *KneserNey) Order() int { return m.order }
 
+// Name is "Kneser–Ney bigram" or "Kneser–Ney trigram".
 func (m *KneserNey) Name() string { return "Kneser–Ney " + orderName(m.order) }
 
 // Discounts returns the absolute discount of each order, index n−1.
 func (m *KneserNey) Discounts() []float64 { return append([]float64(nil), m.d[1:m.order+1]...) }
 
+// Prob is the interpolated Kneser–Ney estimate
+// P(w | h) = max(c(h w) − D, 0)/c(h) + D·N₁₊(h •)/c(h) · P_lower(w | h′),
+// with h′ = h without its first token, continuation counts below the top
+// order and the uniform distribution below the unigram level.
 func (m *KneserNey) Prob(ctx []int, w int) float64 {
 	n := min(m.order, len(ctx)+1)
 	return m.prob(ctx[len(ctx)-(n-1):], w, n)

@@ -124,6 +124,11 @@ func Run(ctx context.Context, t *Trainer, ro RunOptions) ([]CurvePoint, error) {
 			return curve, err
 		}
 	}
+	if t.Step >= t.Opts.Steps { // nothing to train (--steps 0, or a finished run): still write the checkpoint
+		if err := checkpoint(); err != nil {
+			return curve, err
+		}
+	}
 	for t.Step < t.Opts.Steps {
 		if err := ctx.Err(); err != nil {
 			if cerr := checkpoint(); cerr != nil {

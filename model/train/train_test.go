@@ -276,3 +276,24 @@ func TestRepeatBatch(t *testing.T) {
 		}
 	}
 }
+
+// TestRunZeroSteps checks that a run of zero steps still writes its
+// (initial) checkpoint, so `gptviz train --steps 0` regenerates step 0.
+func TestRunZeroSteps(t *testing.T) {
+	o := tinyOptions(0)
+	tr, err := New(o, Data{Train: patternData(300, 16), Val: patternData(100, 16)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	curve, err := Run(context.Background(), tr, RunOptions{OutDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(curve) != 1 || curve[0].Step != 0 {
+		t.Errorf("curve %+v, want the single step-0 row", curve)
+	}
+	if _, err := model.Load(dir); err != nil {
+		t.Errorf("step-0 checkpoint: %v", err)
+	}
+}

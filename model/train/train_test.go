@@ -181,6 +181,7 @@ func TestReloadRoundTrip(t *testing.T) {
 		for i := range got {
 			worst = max(worst, math.Abs(float64(got[i]-want[i])))
 		}
+		t.Logf("%s: largest |engine − trainer| logit difference %.3g", c.dtype, worst)
 		if worst > c.tol {
 			t.Errorf("%s: engine and trainer logits differ by up to %.3g (tolerance %g)", c.dtype, worst, c.tol)
 		}

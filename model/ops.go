@@ -137,11 +137,12 @@ func dot(x, y []float32) float32 {
 }
 
 // matmulTransB computes out = in @ wᵀ, in [T, C], w [OC, C], out [T, OC]:
-// the tied output head, logits = h @ wteᵀ. A few rows take one dot product
-// per output; 16 rows or more are computed as outᵀ = w @ inᵀ with the gemm
-// kernel, splitting w's rows across cores.
+// the tied output head, logits = h @ wteᵀ. Up to three rows take one dot
+// product per output; more rows are computed as outᵀ = w @ inᵀ with the
+// gemm kernel (inᵀ padded with zero columns to a multiple of 16, the
+// kernel's width), splitting w's rows across cores.
 func matmulTransB(out, in, w []float32, T, C, OC int) {
-	if T < 16 {
+	if T < 4 {
 		parallelFor(OC, T*C*OC, func(lo, hi int) {
 			for v := lo; v < hi; v++ {
 				wr := w[v*C : (v+1)*C]
@@ -152,14 +153,23 @@ func matmulTransB(out, in, w []float32, T, C, OC int) {
 		})
 		return
 	}
-	inT := make([]float32, C*T)
-	gemm.Transpose(inT, in, T, C)
-	outT := make([]float32, OC*T)
+	Tp := (T + 15) &^ 15
+	inT := make([]float32, C*Tp) // [C, Tp], columns T.. are zero
+	for t := 0; t < T; t++ {
+		for c, x := range in[t*C : (t+1)*C] {
+			inT[c*Tp+t] = x
+		}
+	}
+	outT := make([]float32, OC*Tp)
 	parallelFor((OC+3)/4, T*C*OC, func(lo, hi int) {
 		v0, v1 := lo*4, min(hi*4, OC)
-		gemm.Gemm(outT[v0*T:v1*T], w[v0*C:v1*C], inT, v1-v0, C, T)
+		gemm.Gemm(outT[v0*Tp:v1*Tp], w[v0*C:v1*C], inT, v1-v0, C, Tp)
 	})
-	gemm.Transpose(out, outT, OC, T)
+	for v := 0; v < OC; v++ {
+		for t, x := range outT[v*Tp : v*Tp+T] {
+			out[t*OC+v] = x
+		}
+	}
 }
 
 // geluNew is GPT-2's activation, the tanh approximation of GELU

@@ -20,7 +20,7 @@ func randFloats(r *rand.Rand, n int) []float32 {
 // loops, on sizes with ragged edges.
 func TestMatmulPaths(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 1))
-	for _, s := range []struct{ T, C, OC int }{{1, 32, 96}, {1, 48, 1000}, {5, 33, 70}, {16, 32, 50}, {37, 64, 1000}} {
+	for _, s := range []struct{ T, C, OC int }{{1, 32, 96}, {1, 48, 1000}, {3, 20, 50}, {5, 33, 70}, {12, 8, 40}, {16, 32, 50}, {37, 64, 1000}} {
 		t.Run(fmt.Sprint(s), func(t *testing.T) {
 			in, w, b := randFloats(r, s.T*s.C), randFloats(r, s.C*s.OC), randFloats(r, s.OC)
 			out := make([]float32, s.T*s.OC)

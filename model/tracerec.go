@@ -164,9 +164,11 @@ type traceRecorder struct {
 	next  *Prediction // the prediction waiting for its decode step
 	start time.Time
 	lnBuf []float32
-	lens  []float32
-	probs []float64
-	noted map[string]bool // note codes already added
+	// lensIn collects the recorded residual rows of every layer of the
+	// current pass, [n_layer][rows][n_embd], for the logit lens.
+	lensIn []float32
+	lens   []float32
+	noted  map[string]bool // note codes already added
 }
 
 func newTraceRecorder(m *Model, tr *Trace, opts TraceOptions) *traceRecorder {
@@ -236,7 +238,8 @@ func (r *traceRecorder) Layer(info ForwardInfo, l int, rec LayerRecord) {
 	res := rec.Residual[r.keep*C : nq*C]
 	r.cur.ResidualNorm = append(r.cur.ResidualNorm, rowNorms(res, C))
 	if !r.opts.NoLogitLens {
-		r.cur.LogitLens = append(r.cur.LogitLens, r.logitLens(res))
+		// Read out in EndForward, all layers in one pass through the head.
+		r.lensIn = append(r.lensIn, res...)
 	}
 }
 
@@ -256,34 +259,58 @@ func (r *traceRecorder) check(row []float32, n int) {
 
 // logitLens reads each row of the residual stream res [rows][n_embd] out
 // early through ln_f and the tied head (nostalgebraist 2020, "interpreting
-// GPT: the logit lens") and returns the top token of each row.
+// GPT: the logit lens") and returns the top token of each row with its
+// probability. Rows go through the head in chunks of at most 256, so the
+// logits buffer stays at 256 × vocab_size.
 func (r *traceRecorder) logitLens(res []float32) []LensEntry {
 	c := r.m.Config
 	C, V := c.NEmbd, c.VocabSize
 	rows := len(res) / C
-	r.lnBuf = resize(r.lnBuf, rows*C)
-	r.lens = resize(r.lens, rows*V)
-	r.probs = resize(r.probs, V)
 	w := &r.m.Weights
-	layernorm(r.lnBuf, res, w.LNFG, w.LNFB, rows, C, c.LayerNormEpsilon)
-	matmulTransB(r.lens, r.lnBuf, w.Head(), rows, C, V)
-	out := make([]LensEntry, rows)
-	for q := range out {
-		softmaxInto(r.probs, r.lens[q*V:(q+1)*V], 1)
-		best := 0
-		for i, p := range r.probs {
-			if p > r.probs[best] {
-				best = i
-			}
+	out := make([]LensEntry, 0, rows)
+	const chunk = 256
+	for q0 := 0; q0 < rows; q0 += chunk {
+		n := min(chunk, rows-q0)
+		r.lnBuf = resize(r.lnBuf, n*C)
+		r.lens = resize(r.lens, n*V)
+		layernorm(r.lnBuf, res[q0*C:(q0+n)*C], w.LNFG, w.LNFB, n, C, c.LayerNormEpsilon)
+		matmulTransB(r.lens, r.lnBuf, w.Head(), n, C, V)
+		for q := 0; q < n; q++ {
+			best, p := topProb(r.lens[q*V : (q+1)*V])
+			out = append(out, LensEntry{ID: best, Display: r.m.Tokenizer.Display(best), Prob: p})
 		}
-		out[q] = LensEntry{ID: best, Display: r.m.Tokenizer.Display(best), Prob: r.probs[best]}
 	}
 	return out
+}
+
+// topProb returns the argmax of logits and its softmax probability,
+// 1 / Σ_j exp(l_j − l_max), without the full distribution.
+func topProb(logits []float32) (int, float64) {
+	best := 0
+	for i, l := range logits {
+		if l > logits[best] {
+			best = i
+		}
+	}
+	m := float64(logits[best])
+	var sum float64
+	for _, l := range logits {
+		sum += math.Exp(float64(l) - m)
+	}
+	return best, 1 / sum
 }
 
 // EndForward records prompt scores (after the prefill) and closes the Step.
 func (r *traceRecorder) EndForward(info ForwardInfo, _, logits []float32) {
 	c := r.m.Config
+	if len(r.lensIn) > 0 {
+		lens := r.logitLens(r.lensIn)
+		rows := len(lens) / c.NLayer
+		for l := 0; l < c.NLayer; l++ {
+			r.cur.LogitLens = append(r.cur.LogitLens, lens[l*rows:(l+1)*rows])
+		}
+		r.lensIn = r.lensIn[:0]
+	}
 	if info.Kind == "prefill" {
 		r.scorePrompt(info, logits)
 	}

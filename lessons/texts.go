@@ -180,9 +180,9 @@ var texts = map[string]text{
 	// 8. Residual stream
 	"resid.h": {0, "## 8. Residual stream", "## 8. 残差流"},
 	"resid.md": {0, `The size (L2 norm) of the residual stream after the embeddings and after each block. It usually grows with depth as layers add their contributions; ` +
-		`the first position is often much larger than the rest, a known quirk of GPT-2 that many heads use as a resting place for attention.`,
+		`in GPT-2 itself the first position is often much larger than the rest, a known quirk that many heads use as a resting place for attention (small models like the default one may not show it).`,
 		`残差流在词嵌入之后、以及每个模块之后的大小（L2 范数）。它通常随层数加深而变大，因为每一层都往里加东西；` +
-			`第一个位置往往比其他位置大得多，这是 GPT-2 的一个已知特点，很多注意力头会把注意力“停放”在那里。`},
+			`在 GPT-2 本身，第一个位置往往比其他位置大得多，这是一个已知特点，很多注意力头会把注意力“停放”在那里（默认的小模型未必如此）。`},
 
 	// 9. Sanity checks
 	"checks.h": {0, "## 9. Sanity checks", "## 9. 合理性校验"},

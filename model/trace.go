@@ -167,7 +167,7 @@ type Prediction struct {
 type FilterResult struct {
 	Name string  `json:"name"` // "temperature", "top-k" or "top-p"
 	Kept int     `json:"kept"` // tokens with non-zero probability afterwards
-	Mass float64 `json:"mass"` // raw probability mass of the kept tokens, 0..1
+	Mass float64 `json:"mass"` // probability mass of the kept tokens under the tempered distribution (what top-p compares with P), 0..1
 }
 
 // KVInfo is the size of the KV cache.

@@ -382,10 +382,12 @@ func (r *traceRecorder) Sampled(step int, s *SampleResult) {
 	ch := r.candidate(s.Chosen, s.Logits[s.Chosen], s.Probs[s.Chosen])
 	ch.SampleProb = s.Final(s.Chosen)
 	p.Chosen = ch
+	// Mass is measured on the tempered distribution, the one top-k and
+	// top-p filter (top-p compares it with P).
 	mass := func(k int) float64 {
 		var m float64
 		for _, id := range s.Order[:k] {
-			m += s.Probs[id]
+			m += s.Tempered[id]
 		}
 		return m
 	}

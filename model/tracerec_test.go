@@ -76,6 +76,11 @@ func TestRunTrace(t *testing.T) {
 		if st.Next.Chosen.SampleProb <= 0 || len(st.Next.Filters) != 3 || st.Next.Filters[1].Kept != 20 {
 			t.Fatalf("step %d: chosen %+v filters %+v", k, st.Next.Chosen, st.Next.Filters)
 		}
+		// Masses are on the tempered distribution that top-p compares with
+		// P: the kept tokens hold at least P of what top-k kept.
+		if f := st.Next.Filters; f[2].Mass < 0.9*f[1].Mass-1e-9 || f[2].Mass > f[1].Mass+1e-9 {
+			t.Fatalf("step %d: top-p kept mass %g of top-k's %g, want ≥ 0.9 of it", k, f[2].Mass, f[1].Mass)
+		}
 		// The logit lens at the last layer is the model's own prediction.
 		prev := tr.Steps[k-1]
 		lens := prev.LogitLens[c.NLayer-1][prev.NQuery-1]

@@ -52,7 +52,7 @@ var words = map[string]map[string]string{
 		"untitled": "gptviz report",
 	},
 	"zh": {
-		"note":     "注意",
+		"note":     "说明",
 		"noscript": "本报告的图表需要 JavaScript，但它已被关闭。",
 		"footer":   "图表由 Apache ECharts " + EChartsVersion + "（Apache License 2.0）绘制，已内嵌于本文件，可离线查看。",
 		"untitled": "gptviz 报告",

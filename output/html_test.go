@@ -272,7 +272,7 @@ func TestWriteHTMLAdversarial(t *testing.T) {
 	if !bytes.Contains(page, []byte(`"__f__alert(1)__f__"`)) {
 		t.Error("__f__ marker string was altered or dropped")
 	}
-	if !bytes.Contains(page, []byte(`<html lang="zh-CN">`)) || !bytes.Contains(page, []byte("<strong>注意</strong>")) {
+	if !bytes.Contains(page, []byte(`<html lang="zh-CN">`)) || !bytes.Contains(page, []byte("<strong>说明</strong>")) {
 		t.Error("zh page lacks lang zh-CN or the Chinese note label")
 	}
 }

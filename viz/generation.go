@@ -86,6 +86,18 @@ func stepTitle(tr *model.Trace, pr prediction, lc settings) (title, sub string) 
 		case "temperature":
 			parts = append(parts, lc.t("nt.temp", fmtSig(tr.Settings.Temperature, 3)))
 		case "greedy":
+		case "top-k":
+			if tr.Settings.TopK == 0 {
+				parts = append(parts, lc.t("nt.off", f.Name))
+				continue
+			}
+			parts = append(parts, lc.t("nt.kept", f.Name, f.Kept, fmtSig(f.Mass, 3)))
+		case "top-p":
+			if tr.Settings.TopP >= 1 {
+				parts = append(parts, lc.t("nt.off", f.Name))
+				continue
+			}
+			parts = append(parts, lc.t("nt.kept", f.Name, f.Kept, fmtSig(f.Mass, 3)))
 		default:
 			parts = append(parts, lc.t("nt.kept", f.Name, f.Kept, fmtSig(f.Mass, 3)))
 		}

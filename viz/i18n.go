@@ -82,6 +82,8 @@ var phrases = map[string][2]string{
 	"nt.entropy":    {"entropy %[1]s bits (sampled from: %[2]s bits)", "熵 %[1]s 比特（实际采样分布：%[2]s 比特）"},
 	"nt.temp":       {"T = %s", "T = %s"},
 	"nt.kept":       {"%[1]s kept %[2]d tokens (mass %[3]s)", "%[1]s 保留 %[2]d 个 token（概率和 %[3]s）"},
+	"nt.off":        {"%[1]s off", "%[1]s 未启用"},
+	"kv.prefill":    {"prefill", "预填充"},
 	"nt.first":      {" (first of %d steps)", "（共 %d 步中的第一步）"},
 
 	// Generation lines.

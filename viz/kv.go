@@ -60,7 +60,7 @@ func KVSize(tr *model.Trace, options ...Option) (*Chart, error) {
 	for i, st := range tr.Steps {
 		labels[i] = strconv.Itoa(st.Index)
 		if st.Kind == "prefill" {
-			labels[i] += " prefill"
+			labels[i] += " " + lc.t("kv.prefill")
 		}
 		bytes[i], pos[i] = float64(st.KV.Bytes), float64(stepPositions(st))
 	}

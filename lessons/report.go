@@ -273,6 +273,11 @@ func (b *builder) summary() error {
 	tm := tr.Timings
 	rows := [][]string{
 		{b.t("f.model"), tr.Model.Name},
+	}
+	if about := b.about(); about != "" {
+		rows = append(rows, []string{b.t("f.about"), about})
+	}
+	rows = append(rows, [][]string{
 		{b.t("f.nlayer"), strconv.Itoa(cfg.NLayer)},
 		{b.t("f.nhead"), strconv.Itoa(cfg.NHead)},
 		{b.t("f.nembd"), strconv.Itoa(cfg.NEmbd)},
@@ -288,7 +293,7 @@ func (b *builder) summary() error {
 		{b.t("f.seed"), strconv.FormatUint(s.Seed, 10)},
 		{b.t("f.version"), s.Version},
 		{b.t("f.timings"), fmt.Sprintf("%s / %s / %s ms", num(tm.LoadMillis, 4), num(tm.PrefillMillis, 4), num(tm.DecodeMillis, 4))},
-	}
+	}...)
 	if tm.TokensPerSec > 0 {
 		rows = append(rows, []string{b.t("f.speed"), b.t("tokps", num(tm.TokensPerSec, 3))})
 	}
@@ -322,7 +327,7 @@ func (b *builder) tokens() error {
 		}
 	}
 	used := len(tr.Tokens) - len(tr.Evictions)
-	b.md(b.t("tokens.h") + "\n\n" + b.t("tokens.md", nPrompt, len(tr.Tokens)-nPrompt, tr.Model.Config.NPositions, used))
+	b.md(b.t("tokens.h") + "\n\n" + b.t("tokens.md", nPrompt, len(tr.Tokens)-nPrompt, tr.Model.Config.NPositions, used, thousands(int64(tr.Model.Config.VocabSize))))
 	if len(tr.Evictions) > 0 {
 		b.md(b.t("tokens.full", len(tr.Evictions), tr.Model.Config.NPositions))
 	}
@@ -711,4 +716,13 @@ func (b *builder) traceNote(n model.Note) string {
 		args[i] = a
 	}
 	return b.t(key, args...)
+}
+
+// about describes a model the lessons know by name (the embedded default
+// model, GPT-2) in the report's language; "" for any other.
+func (b *builder) about() string {
+	if tx, ok := texts["about."+b.tr.Model.Name]; ok {
+		return tx.get(b.lang)
+	}
+	return ""
 }

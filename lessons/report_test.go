@@ -402,3 +402,30 @@ func TestReportRejectsInvalidTrace(t *testing.T) {
 		t.Errorf("Report of a trace with n_layer -1: %v", err)
 	}
 }
+
+// TestReportAboutKnownModels: the run summary says what the default model
+// is (a learner otherwise wonders why "The" is split into T h e and the
+// model writes like Newton), in the report's language.
+func TestReportAboutKnownModels(t *testing.T) {
+	tr := viztest.Trace(viztest.Options{Prompt: 4, Steps: 1, NLayer: 2, NHead: 2, Seed: 1})
+	for name, want := range map[string]string{"gptviz-default": "牛顿", "gpt2": "OpenAI", "my-model": ""} {
+		tr.Model.Name = name
+		nb, err := Report(tr, ReportOptions{Lang: "zh"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var about string
+		for _, c := range nb.Cells {
+			if c.Kind == output.KindTable && c.Table != nil {
+				for _, row := range c.Table.Rows {
+					if row[0] == "模型简介" {
+						about = row[1]
+					}
+				}
+			}
+		}
+		if (want == "" && about != "") || !strings.Contains(about, want) {
+			t.Errorf("model %s: about %q, want it to contain %q", name, about, want)
+		}
+	}
+}

@@ -32,26 +32,31 @@ var texts = map[string]text{
 	"field":           {0, "setting", "项目"},
 	"value":           {0, "value", "取值"},
 	"f.model":         {0, "model", "模型"},
-	"f.nlayer":        {0, "layers (n_layer)", "层数（n_layer）"},
-	"f.nhead":         {0, "attention heads per layer (n_head)", "每层注意力头数（n_head）"},
-	"f.nembd":         {0, "width of the residual stream (n_embd)", "残差流宽度（n_embd）"},
-	"f.dhead":         {0, "width of one head (d_head)", "单个注意力头的宽度（d_head）"},
-	"f.npos":          {0, "context window (n_positions)", "上下文窗口（n_positions）"},
-	"f.vocab":         {0, "vocabulary (vocab_size)", "词表大小（vocab_size）"},
-	"f.params":        {0, "parameters", "参数量"},
-	"f.prompt":        {0, "prompt", "提示词"},
-	"f.steps":         {0, "decode steps", "解码步数"},
-	"f.temp":          {0, "temperature", "温度（temperature）"},
-	"f.topk":          {0, "top-k", "top-k"},
-	"f.topp":          {0, "top-p", "top-p"},
-	"f.seed":          {0, "seed", "随机种子"},
-	"f.version":       {0, "gptviz version", "gptviz 版本"},
-	"f.timings":       {0, "time: load / prefill / decode", "耗时：加载 / 预填充 / 解码"},
-	"f.speed":         {0, "decode speed", "解码速度"},
-	"greedy":          {0, "0 (greedy: always the most likely token)", "0（贪心：总是选概率最大的 token）"},
-	"off":             {0, "off", "关闭"},
-	"tokps":           {1, "%s tokens/s", "%s token/秒"},
-	"notes.h":         {0, "**What was summarised.** To keep this report small and fast, the recorder left out or averaged some data:", "**哪些数据做了汇总。** 为了让报告小而快，记录时省略或平均了部分数据："},
+	"f.about":         {0, "about the model", "模型简介"},
+	"about.gpt2": {0, "OpenAI's GPT-2 small (124M parameters, 2019), trained on WebText, about 8 million web pages.",
+		"OpenAI 的 GPT-2 小模型（1.24 亿参数，2019 年），在 WebText（约 800 万个网页）上训练。"},
+	"about.gptviz-default": {0, "gptviz's own small GPT-2, trained by gptviz on Isaac Newton's Opticks (1704): it continues text in Newton's English, and its vocabulary of a few hundred tokens splits other words into short pieces. For real GPT-2: gptviz pull gpt2, then --model gpt2.",
+		"gptviz 自带的小型 GPT-2，由 gptviz 在牛顿的《光学》（1704 年）上训练而成：它会用牛顿式的英语续写文本；它的词表只有几百个 token，其他单词会被切成很短的片段。想看真正的 GPT-2：先运行 gptviz pull gpt2，再加上 --model gpt2。"},
+	"f.nlayer":  {0, "layers (n_layer)", "层数（n_layer）"},
+	"f.nhead":   {0, "attention heads per layer (n_head)", "每层注意力头数（n_head）"},
+	"f.nembd":   {0, "width of the residual stream (n_embd)", "残差流宽度（n_embd）"},
+	"f.dhead":   {0, "width of one head (d_head)", "单个注意力头的宽度（d_head）"},
+	"f.npos":    {0, "context window (n_positions)", "上下文窗口（n_positions）"},
+	"f.vocab":   {0, "vocabulary (vocab_size)", "词表大小（vocab_size）"},
+	"f.params":  {0, "parameters", "参数量"},
+	"f.prompt":  {0, "prompt", "提示词"},
+	"f.steps":   {0, "decode steps", "解码步数"},
+	"f.temp":    {0, "temperature", "温度（temperature）"},
+	"f.topk":    {0, "top-k", "top-k"},
+	"f.topp":    {0, "top-p", "top-p"},
+	"f.seed":    {0, "seed", "随机种子"},
+	"f.version": {0, "gptviz version", "gptviz 版本"},
+	"f.timings": {0, "time: load / prefill / decode", "耗时：加载 / 预填充 / 解码"},
+	"f.speed":   {0, "decode speed", "解码速度"},
+	"greedy":    {0, "0 (greedy: always the most likely token)", "0（贪心：总是选概率最大的 token）"},
+	"off":       {0, "off", "关闭"},
+	"tokps":     {1, "%s tokens/s", "%s token/秒"},
+	"notes.h":   {0, "**What was summarised.** To keep this report small and fast, the recorder left out or averaged some data:", "**哪些数据做了汇总。** 为了让报告小而快，记录时省略或平均了部分数据："},
 
 	"tracenote.prompt-rows": {2, "The prompt has %[1]d tokens; attention, logit lens and residual norms were recorded for its last %[2]d positions.",
 		"提示词有 %[1]d 个 token；注意力、logit lens 和残差范数只记录了最后 %[2]d 个位置。"},
@@ -64,12 +69,12 @@ var texts = map[string]text{
 
 	// 2. Tokens
 	"tokens.h": {0, "## 2. Tokens entering working memory", "## 2. 进入工作记忆的 token"},
-	"tokens.md": {4, `The prompt is cut into **%[1]d tokens** by GPT-2's byte-level BPE tokenizer; generation added ` +
+	"tokens.md": {5, `The prompt is cut into **%[1]d tokens** by the model's byte-level BPE tokenizer (GPT-2's algorithm, %[5]s tokens in its vocabulary); generation added ` +
 		`**%[2]d** more. Each chip is one token as the model sees it: ␣ marks a leading space, ↵ a newline, ` +
 		`and hex digits stand for bytes that are only part of a UTF-8 character. Hover over a chip to see its ` +
 		`token id, the number the model actually reads. The context window holds at most **%[3]d positions**; ` +
 		`this run used **%[4]d**.`,
-		`提示词被 GPT-2 的字节级 BPE 分词器切成了 **%[1]d 个 token**，生成过程又追加了 **%[2]d 个**。每个小方块就是模型眼中的一个 token：` +
+		`提示词被模型的字节级 BPE 分词器（GPT-2 的算法，词表共 %[5]s 个 token）切成了 **%[1]d 个 token**，生成过程又追加了 **%[2]d 个**。每个小方块就是模型眼中的一个 token：` +
 			`␣ 表示开头的空格，↵ 表示换行，十六进制数字表示只占一个 UTF-8 字符一部分的字节。把鼠标停在方块上，可以看到它的 token id——` +
 			`模型真正读到的就是这个编号。上下文窗口最多容纳 **%[3]d 个位置**，这次运行用了 **%[4]d 个**。`},
 	"tokens.full": {2, `The window filled up: **%[1]d tokens** left working memory (grey chips) and the model could no longer ` +

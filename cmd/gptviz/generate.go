@@ -50,7 +50,7 @@ func (f *sampleFlags) validate() error {
 		return usagef("--steps %d: must be ≥ 0", f.steps)
 	}
 	if err := f.p.Validate(); err != nil {
-		return &usageError{err.Error()}
+		return &usageError{msg: err.Error()}
 	}
 	return nil
 }

@@ -39,13 +39,14 @@ var commands = []command{
 	{"train", "train a small GPT-2 (and its tokenizer) from text", runTrain},
 }
 
-// usageError marks errors in how gptviz was called (exit status 2).
-type usageError struct{ msg string }
+// usageError marks errors in how gptviz was called (exit status 2). cmd is
+// the subcommand whose --help to suggest, filled in by run.
+type usageError struct{ msg, cmd string }
 
 func (e *usageError) Error() string { return e.msg }
 
 func usagef(format string, args ...any) error {
-	return &usageError{fmt.Sprintf(format, args...)}
+	return &usageError{msg: fmt.Sprintf(format, args...)}
 }
 
 // errHelp reports that help was printed; it exits 0.
@@ -65,7 +66,7 @@ func exitCode(err error, stderr io.Writer) int {
 	fmt.Fprintf(stderr, "gptviz: %v\n", err)
 	var u *usageError
 	if errors.As(err, &u) {
-		fmt.Fprintln(stderr, "Run 'gptviz --help' for usage.")
+		fmt.Fprintf(stderr, "Run 'gptviz %s--help' for usage.\n", u.cmd)
 		return 2
 	}
 	return 1
@@ -82,7 +83,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	for _, c := range commands {
 		if c.name == args[0] {
-			return c.run(ctx, args[1:], stdout, stderr)
+			err := c.run(ctx, args[1:], stdout, stderr)
+			var u *usageError
+			if errors.As(err, &u) {
+				u.cmd = c.name + " "
+			}
+			return err
 		}
 	}
 	return usagef("unknown command %q", args[0])

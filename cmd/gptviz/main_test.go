@@ -32,6 +32,7 @@ func TestExitCodes(t *testing.T) {
 		{[]string{"generate"}, 2, "exactly one PROMPT"},
 		{[]string{"generate", "--no-such-flag", "x"}, 2, "no-such-flag"},
 		{[]string{"generate", "--top-p", "2", "x"}, 2, "--top-p 2"},
+		{[]string{"generate", "--top-k", "x", "y"}, 2, "Run 'gptviz generate --help'"},
 		{[]string{"generate", "--top-p", "0", "x"}, 2, "--top-p 0"},
 		{[]string{"generate", "--temperature", "-1", "x"}, 2, "--temperature -1"},
 		{[]string{"generate", "--top-k", "-3", "x"}, 2, "--top-k -3"},

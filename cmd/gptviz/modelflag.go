@@ -48,7 +48,7 @@ func (f *modelFlags) load(ctx context.Context, stderr io.Writer) (*model.Model, 
 		dir, err = hub.Pull(ctx, f.name, hub.PullOptions{Revision: f.revision, Progress: stderr})
 	}
 	if errors.Is(err, hub.ErrBadName) {
-		return nil, 0, &usageError{fmt.Sprintf("--model %s: %v", f.name, err)}
+		return nil, 0, &usageError{msg: fmt.Sprintf("--model %s: %v", f.name, err)}
 	}
 	if err != nil {
 		return nil, 0, fmt.Errorf("--model %s: %w", f.name, err)

@@ -125,7 +125,7 @@ func (f *reportFlags) write(tr *model.Trace, stdout, stderr io.Writer) error {
 	nb, err := lessons.Report(tr, opt)
 	if err != nil {
 		if errors.Is(err, lessons.ErrOptions) {
-			return &usageError{err.Error()}
+			return &usageError{msg: err.Error()}
 		}
 		return err
 	}

@@ -125,7 +125,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			o.WarmupSteps = *warmup
 		}
 		if tr, err = train.New(o, data); err != nil {
-			return &usageError{err.Error()}
+			return &usageError{msg: err.Error()}
 		}
 	}
 	fmt.Fprintf(stdout, "model: %d layers, %d heads, n_embd %d, n_positions %d: %d parameters; %d steps × %d tokens\n",

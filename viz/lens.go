@@ -245,7 +245,7 @@ func ResidualNorm(tr *model.Trace, options ...Option) (*Chart, error) {
 		hi = lo + 1
 	}
 	sub := lc.t("rn.sub", fmtSig(lo, 3), fmtSig(hi, 3))
-	if top > hi {
+	if top > hi && fmtSig(top, 3) != fmtSig(hi, 3) { // not just rounding
 		sub += lc.t("rn.sat", fmtSig(hi, 3), fmtSig(top, 3))
 	}
 	var notes []string

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/gptviz/gptviz/internal/atomicfile"
 )
 
 // TrainOption changes how Train learns merges.
@@ -296,10 +298,10 @@ func (t *Tokenizer) WriteFiles(dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("bpe: write tokenizer: %w", err)
 	}
-	if err := writeAtomic(filepath.Join(dir, "vocab.json"), t.VocabJSON()); err != nil {
+	if err := atomicfile.WriteBytes(filepath.Join(dir, "vocab.json"), t.VocabJSON()); err != nil {
 		return err
 	}
-	return writeAtomic(filepath.Join(dir, "merges.txt"), t.MergesText())
+	return atomicfile.WriteBytes(filepath.Join(dir, "merges.txt"), t.MergesText())
 }
 
 // VocabJSON returns the contents of vocab.json (see WriteFiles).
@@ -347,36 +349,4 @@ func writeJSONString(sb *strings.Builder, s string) {
 		}
 	}
 	sb.WriteByte('"')
-}
-
-// writeAtomic writes data to path via a temporary file in the same folder and
-// a rename.
-func writeAtomic(path string, data []byte) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("bpe: write %s: %w", path, err)
-	}
-	defer func() {
-		if err != nil {
-			os.Remove(f.Name())
-		}
-	}()
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return fmt.Errorf("bpe: write %s: %w", path, err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("bpe: write %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("bpe: write %s: %w", path, err)
-	}
-	if err := os.Chmod(f.Name(), 0o644); err != nil {
-		return fmt.Errorf("bpe: write %s: %w", path, err)
-	}
-	if err := os.Rename(f.Name(), path); err != nil {
-		return fmt.Errorf("bpe: write %s: %w", path, err)
-	}
-	return nil
 }

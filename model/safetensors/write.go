@@ -1,16 +1,16 @@
 package safetensors
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"math/bits"
-	"os"
-	"path/filepath"
 	"strconv"
+
+	"github.com/gptviz/gptviz/internal/atomicfile"
 )
 
 // Write stores tensors, in the order given, and metadata (may be nil) as a
@@ -30,7 +30,8 @@ func Write(path string, tensors []Tensor, metadata map[string]string) error {
 	if err != nil {
 		return fmt.Errorf("safetensors: write %s: %w", path, err)
 	}
-	if err := writeAtomic(path, func(w *bufio.Writer) error {
+	// atomicfile.Write names the path in its errors.
+	if err := atomicfile.Write(path, func(w io.Writer) error {
 		var n [8]byte
 		binary.LittleEndian.PutUint64(n[:], uint64(len(header)))
 		w.Write(n[:])
@@ -48,7 +49,7 @@ func Write(path string, tensors []Tensor, metadata map[string]string) error {
 		}
 		return nil
 	}); err != nil {
-		return fmt.Errorf("safetensors: write %s: %w", path, err)
+		return fmt.Errorf("safetensors: %w", err)
 	}
 	return nil
 }
@@ -123,36 +124,4 @@ func appendEncoded(buf []byte, dtype DType, data []float32) []byte {
 		}
 	}
 	return buf
-}
-
-// writeAtomic writes a temporary file beside path with fill, syncs it and
-// renames it to path. On any error the temporary file is removed.
-func writeAtomic(path string, fill func(*bufio.Writer) error) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	w := bufio.NewWriterSize(f, 1<<20)
-	if err := fill(w); err != nil {
-		return err
-	}
-	if err := w.Flush(); err != nil {
-		return err
-	}
-	if err := f.Chmod(0o644); err != nil {
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
 }

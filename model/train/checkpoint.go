@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 
+	"github.com/gptviz/gptviz/internal/atomicfile"
 	"github.com/gptviz/gptviz/model"
 	"github.com/gptviz/gptviz/model/safetensors"
 )
@@ -96,7 +97,7 @@ func (t *Trainer) SaveWeights(dir string, dtype safetensors.DType) error {
 	if err := safetensors.Write(filepath.Join(dir, WeightsFile), ts, map[string]string{"format": "pt"}); err != nil {
 		return fmt.Errorf("train: save: %w", err)
 	}
-	return writeFileAtomic(filepath.Join(dir, ConfigFile), ConfigJSON(t.Opts.Config, dtype, t.Step, int64(t.Step)*int64(t.TokensPerStep()), t.Opts.Dropout))
+	return atomicfile.WriteBytes(filepath.Join(dir, ConfigFile), ConfigJSON(t.Opts.Config, dtype, t.Step, int64(t.Step)*int64(t.TokensPerStep()), t.Opts.Dropout))
 }
 
 // saveOptimizer writes the AdamW moments and train_state.json.
@@ -110,7 +111,7 @@ func (t *Trainer) saveOptimizer(dir string, elapsed float64) error {
 		return fmt.Errorf("train: save optimizer: %w", err)
 	}
 	b, _ := json.MarshalIndent(state{Options: t.Opts, Step: t.Step, Tokens: int64(t.Step) * int64(t.TokensPerStep()), ElapsedS: elapsed}, "", "  ")
-	return writeFileAtomic(filepath.Join(dir, StateFile), append(b, '\n'))
+	return atomicfile.WriteBytes(filepath.Join(dir, StateFile), append(b, '\n'))
 }
 
 // Resume rebuilds a Trainer from a checkpoint folder written by Run
@@ -176,26 +177,4 @@ func Resume(dir string, data Data, steps int) (*Trainer, float64, error) {
 	}
 	t.opt.t, t.Step = at, st.Step
 	return t, st.ElapsedS, nil
-}
-
-// writeFileAtomic writes data to a temporary file in path's folder and
-// renames it over path.
-func writeFileAtomic(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("train: write %s: %w", path, err)
-	}
-	_, werr := f.Write(data)
-	cerr := f.Close()
-	if werr == nil {
-		werr = cerr
-	}
-	if werr == nil {
-		werr = os.Rename(f.Name(), path)
-	}
-	if werr != nil {
-		os.Remove(f.Name())
-		return fmt.Errorf("train: write %s: %w", path, werr)
-	}
-	return nil
 }

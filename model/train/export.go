@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/gptviz/gptviz/internal/atomicfile"
 	"github.com/gptviz/gptviz/model/safetensors"
 )
 
@@ -40,7 +41,7 @@ func Export(src, dst string, dtype safetensors.DType) error {
 	}
 	cfg["torch_dtype"] = map[safetensors.DType]string{safetensors.F32: "float32", safetensors.F16: "float16", safetensors.BF16: "bfloat16"}[dtype]
 	out, _ := json.MarshalIndent(cfg, "", "  ")
-	if err := writeFileAtomic(filepath.Join(dst, ConfigFile), append(out, '\n')); err != nil {
+	if err := atomicfile.WriteBytes(filepath.Join(dst, ConfigFile), append(out, '\n')); err != nil {
 		return err
 	}
 	for _, f := range []string{"vocab.json", "merges.txt", CurveFile, StateFile} {
@@ -51,7 +52,7 @@ func Export(src, dst string, dtype safetensors.DType) error {
 		if err != nil {
 			return fmt.Errorf("train: export: %w", err)
 		}
-		if err := writeFileAtomic(filepath.Join(dst, f), b); err != nil {
+		if err := atomicfile.WriteBytes(filepath.Join(dst, f), b); err != nil {
 			return err
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gptviz/gptviz/internal/atomicfile"
 	"github.com/gptviz/gptviz/model/safetensors"
 )
 
@@ -98,7 +99,7 @@ func Run(ctx context.Context, t *Trainer, ro RunOptions) ([]CurvePoint, error) {
 		if err := t.saveOptimizer(ro.OutDir, elapsed()); err != nil {
 			return err
 		}
-		return writeFileAtomic(filepath.Join(ro.OutDir, CurveFile), CurveCSV(curve))
+		return atomicfile.WriteBytes(filepath.Join(ro.OutDir, CurveFile), CurveCSV(curve))
 	}
 	snapshot := func() error {
 		for _, s := range ro.Snapshots {

@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/pflag"
@@ -71,11 +73,18 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *out == "" {
 		return usagef("train: --out is required")
 	}
-	if *steps < 0 {
-		return usagef("train: --steps %d: must be ≥ 0", *steps)
+	if err := checkTrainFlags(*steps, *vocab, *nLayer, *nEmbd, *nHead, *nPos, *batch, *warmup, *evalEvery,
+		*lr, *wd, *clip, *dropout, *repeatFrac); err != nil {
+		return err
 	}
-	if *vocab < 257 {
-		return usagef("train: --vocab-size %d: must be ≥ 257 (256 bytes + <|endoftext|>)", *vocab)
+	if *resume {
+		if _, err := os.Stat(filepath.Join(*out, train.StateFile)); err != nil {
+			return usagef("train: --resume: %s holds no training run to continue (no %s)", *out, train.StateFile)
+		}
+	} else if ents, err := os.ReadDir(*out); err == nil && len(ents) > 0 {
+		return usagef("train: --out %s is not empty: choose a new folder, or add --resume to continue the run in it", *out)
+	} else if fi, err := os.Stat(*out); err == nil && !fi.IsDir() {
+		return usagef("train: --out %s is a file, not a folder", *out)
 	}
 	snaps, err := parseSnapshots(*snapshots, *steps)
 	if err != nil {
@@ -131,6 +140,19 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fmt.Fprintf(stdout, "model: %d layers, %d heads, n_embd %d, n_positions %d: %d parameters; %d steps × %d tokens\n",
 		tr.Opts.Config.NLayer, tr.Opts.Config.NHead, tr.Opts.Config.NEmbd, tr.Opts.Config.NPositions, tr.NumParams(), tr.Opts.Steps, tr.TokensPerStep())
 
+	if !isTerminal(stderr) {
+		// A log, not a terminal: a plain line every 30 seconds.
+		start, startStep, last := time.Now(), tr.Step, time.Now()
+		ro.Progress = func(r train.StepResult) {
+			if time.Since(last) < 30*time.Second && r.Step < tr.Opts.Steps {
+				return
+			}
+			last = time.Now()
+			tps := float64((r.Step-startStep)*tr.TokensPerStep()) / time.Since(start).Seconds()
+			fmt.Fprintf(stderr, "train: step %d/%d, loss %.3f, %.0f tokens/s\n", r.Step, tr.Opts.Steps, r.Loss, tps)
+		}
+		return finishTrain(ctx, tr, ro, *out, stdout, stderr, nil)
+	}
 	bar := progressbar.NewOptions(tr.Opts.Steps,
 		progressbar.OptionSetWriter(stderr),
 		progressbar.OptionSetDescription("train"),
@@ -148,17 +170,27 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		bar.Describe(fmt.Sprintf("loss %.3f, %.0f tok/s", r.Loss, tps))
 		bar.Set(r.Step)
 	}
+	return finishTrain(ctx, tr, ro, *out, stdout, stderr, bar)
+}
+
+// finishTrain runs the training loop and reports the result; bar is the
+// terminal progress bar, or nil when progress goes to a log.
+func finishTrain(ctx context.Context, tr *train.Trainer, ro train.RunOptions, out string, stdout, stderr io.Writer, bar *progressbar.ProgressBar) error {
 	curve, err := train.Run(ctx, tr, ro)
 	if err != nil {
-		bar.Exit()
-		fmt.Fprintln(stderr)
+		if bar != nil {
+			bar.Exit()
+			fmt.Fprintln(stderr)
+		}
 		if errors.Is(err, context.Canceled) {
-			fmt.Fprintf(stderr, "continue with: gptviz train --out %s --resume\n", *out)
+			fmt.Fprintf(stderr, "continue with: gptviz train --out %s --resume\n", out)
 		}
 		return err
 	}
-	bar.Finish()
-	fmt.Fprintln(stderr)
+	if bar != nil {
+		bar.Finish()
+		fmt.Fprintln(stderr)
+	}
 	if len(curve) > 0 {
 		p := curve[len(curve)-1]
 		fmt.Fprintf(stdout, "done: step %d, %d tokens seen, %.0f s; train %.4f, validation %.4f nats/token\n",
@@ -175,6 +207,9 @@ func loadCorpus(name string, splitSeed uint64) (string, string, error) {
 	b, err := os.ReadFile(name)
 	if err != nil {
 		return "", "", fmt.Errorf("train: --corpus: %w", err)
+	}
+	if !utf8.Valid(b) {
+		return "", "", fmt.Errorf("train: --corpus %s: not UTF-8 text", name)
 	}
 	tr, va := corpus.Split(corpus.Paragraphs(string(b)), 0.1, splitSeed)
 	if len(tr) == 0 {
@@ -206,4 +241,56 @@ func parseSnapshots(s string, steps int) ([]int, error) {
 		out = append(out, v)
 	}
 	return out, nil
+}
+
+// maxTrainBytes bounds the memory a training run may ask for: parameters,
+// gradients and AdamW's two moments (4 floats per parameter) plus the saved
+// activations; beyond it the run would fail or push the machine into swap.
+const maxTrainBytes = 16 << 30
+
+// checkTrainFlags refuses settings that cannot train, naming the flag:
+// sizes out of range, n_embd not divisible by n_head, non-finite or
+// negative rates, and models too large for memory (estimated before
+// anything is allocated).
+func checkTrainFlags(steps, vocab, nLayer, nEmbd, nHead, nPos, batch, warmup, evalEvery int,
+	lr, wd, clip, dropout, repeatFrac float64) error {
+	ints := []struct {
+		flag      string
+		v, lo, hi int
+	}{
+		{"--steps", steps, 1, 1 << 30}, {"--vocab-size", vocab, 257, 1 << 20},
+		{"--n-layer", nLayer, 1, 256}, {"--n-embd", nEmbd, 1, 1 << 14}, {"--n-head", nHead, 1, 1 << 10},
+		{"--n-positions", nPos, 2, 1 << 14}, {"--batch", batch, 1, 1 << 14},
+		{"--warmup", warmup, -1, 1 << 30}, {"--eval-every", evalEvery, 0, 1 << 30},
+	}
+	for _, c := range ints {
+		if c.v < c.lo || c.v > c.hi {
+			return usagef("train: %s %d: must be in %d..%d", c.flag, c.v, c.lo, c.hi)
+		}
+	}
+	if nEmbd%nHead != 0 {
+		return usagef("train: --n-embd %d is not a multiple of --n-head %d", nEmbd, nHead)
+	}
+	floats := []struct {
+		flag      string
+		v, lo, hi float64
+		hiOpen    bool
+	}{
+		{"--lr", lr, 0, 10, false}, {"--weight-decay", wd, 0, 10, false}, {"--grad-clip", clip, 0, math.MaxFloat32, false},
+		{"--dropout", dropout, 0, 1, true}, {"--repeat-frac", repeatFrac, 0, 1, false},
+	}
+	for _, c := range floats {
+		if !(c.v >= c.lo && c.v <= c.hi) || (c.hiOpen && c.v == c.hi) || (c.flag == "--lr" && c.v == 0) {
+			return usagef("train: %s %v: must be a number in [%v, %v%s", c.flag, c.v, c.lo, c.hi, map[bool]string{true: ")", false: "]"}[c.hiOpen])
+		}
+	}
+	c := model.Config{VocabSize: vocab, NPositions: nPos, NEmbd: nEmbd, NLayer: nLayer, NHead: nHead, NInner: 4 * nEmbd}
+	params := float64(c.NumParams())
+	acts := float64(batch) * float64(nPos) * float64(nLayer) * (20*float64(nEmbd) + 2*float64(nHead)*float64(nPos))
+	logits := float64(batch) * float64(nPos) * float64(vocab) * 2
+	if need := 4 * (4*params + acts + logits); need > maxTrainBytes {
+		return usagef("train: a model of %.3g parameters with --batch %d × --n-positions %d needs about %.1f GB; the limit is %d GB",
+			params, batch, nPos, need/1e9, maxTrainBytes>>30)
+	}
+	return nil
 }

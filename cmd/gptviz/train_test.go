@@ -66,10 +66,42 @@ func TestTrainUsage(t *testing.T) {
 		{[]string{"train", "--out", "x", "--snapshots", "5%,abc"}, `"abc"`},
 		{[]string{"train", "--out", "x", "--n-embd", "30", "--n-head", "4", "--steps", "1"}, "not a multiple"},
 		{[]string{"train", "--out", "x", "extra"}, "unexpected argument"},
+		// Regressions from the break-it tester: no panic, no giant
+		// allocation, no NaN model, no silent overwrite.
+		{[]string{"train", "--out", "x", "--n-layer", "100000", "--n-embd", "100000"}, "--n-layer 100000"},
+		{[]string{"train", "--out", "x", "--n-layer", "4", "--n-embd", "8192", "--n-head", "4"}, "needs about"},
+		{[]string{"train", "--out", "x", "--steps", "0"}, "--steps 0"},
+		{[]string{"train", "--out", "x", "--lr", "NaN"}, "--lr NaN"},
+		{[]string{"train", "--out", "x", "--dropout", "1"}, "--dropout 1"},
+		{[]string{"train", "--out", "x", "--weight-decay", "-1"}, "--weight-decay -1"},
+		{[]string{"train", "--out", "x", "--grad-clip", "-1"}, "--grad-clip -1"},
+		{[]string{"train", "--out", "x", "--warmup", "-2"}, "--warmup -2"},
+		{[]string{"train", "--out", "x", "--eval-every", "-1"}, "--eval-every -1"},
+		{[]string{"train", "--out", "x", "--vocab-size", "999999999"}, "--vocab-size 999999999"},
+		{[]string{"train", "--out", "NONEMPTY"}, "is not empty"},
+		{[]string{"train", "--out", "EMPTYDIR", "--resume"}, "no training run"},
+		{[]string{"train", "--out", "EMPTYDIR", "--corpus", "BADCORPUS"}, "not UTF-8 text"},
 	} {
+		for i, a := range tc.args {
+			switch a {
+			case "NONEMPTY":
+				d := t.TempDir()
+				os.WriteFile(filepath.Join(d, "config.json"), []byte("KEEP"), 0o644)
+				tc.args[i] = d
+			case "EMPTYDIR":
+				tc.args[i] = t.TempDir()
+			case "BADCORPUS":
+				tc.args[i] = filepath.Join(t.TempDir(), "bin.txt")
+				os.WriteFile(tc.args[i], []byte("text\xff\xfe\n\nmore"), 0o644)
+			}
+		}
+		want := 2 // usage errors; a bad corpus file is a failure (1)
+		if tc.want == "not UTF-8 text" {
+			want = 1
+		}
 		_, stderr, code := gptviz(t, tc.args...)
-		if code != 2 || !strings.Contains(stderr, tc.want) {
-			t.Errorf("gptviz %q: exit %d, want 2 with %q; stderr:\n%s", tc.args, code, tc.want, stderr)
+		if code != want || !strings.Contains(stderr, tc.want) {
+			t.Errorf("gptviz %q: exit %d, want %d with %q; stderr:\n%s", tc.args, code, want, tc.want, stderr)
 		}
 	}
 	stdout, _, code := gptviz(t, "train", "--help")

@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 
+	"github.com/gptviz/gptviz/internal/gemm"
 	"github.com/gptviz/gptviz/model"
 )
 
@@ -245,9 +246,9 @@ func (w *worker) backward(p *params, tok, targets []int, B int, scale, pd float3
 	// Tied head: logits = lnf·wteᵀ, so dlnf = dlogits·wte, dwte += dlogitsᵀ·lnf.
 	dlnf := w.dln[:N*C]
 	clear(dlnf)
-	gemm(dlnf, w.logits, p.wte, N, V, C)
-	transpose(w.dlogitsT, w.logits[:N*V], N, V)
-	gemm(g.wte, w.dlogitsT[:V*N], w.lnf, V, N, C)
+	gemm.Gemm(dlnf, w.logits, p.wte, N, V, C)
+	gemm.Transpose(w.dlogitsT, w.logits[:N*V], N, V)
+	gemm.Gemm(g.wte, w.dlogitsT[:V*N], w.lnf, V, N, C)
 	dres := w.dres[:N*C]
 	clear(dres)
 	last := w.encoded

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/gptviz/gptviz/internal/gemm"
 	"github.com/gptviz/gptviz/model"
 )
 
@@ -35,7 +36,7 @@ func testModelGradient(t *testing.T, dropout float64) {
 	tok, tgt := tr.batch(0)
 	w := tr.shards[0]
 	lossAt := func() float64 {
-		transpose(tr.wteT, tr.p.wte, c.VocabSize, c.NEmbd)
+		gemm.Transpose(tr.wteT, tr.p.wte, c.VocabSize, c.NEmbd)
 		var drop *rand.Rand // the same dropout masks on every call
 		if dropout > 0 {
 			drop = rand.New(rand.NewPCG(7, 8))

@@ -3,6 +3,8 @@ package train
 import (
 	"math"
 	"math/rand/v2"
+
+	"github.com/gptviz/gptviz/internal/gemm"
 )
 
 // This file holds one function per operation of GPT-2, forward and backward
@@ -108,7 +110,7 @@ func matmulForward(out, inp, w, b []float32, N, I, O int) {
 			clear(o)
 		}
 	}
-	gemm(out, inp, w, N, I, O)
+	gemm.Gemm(out, inp, w, N, I, O)
 }
 
 // matmulBackward accumulates dinp[N,I] += dout @ wᵀ, dw[I,O] += inpᵀ @ dout
@@ -116,11 +118,11 @@ func matmulForward(out, inp, w, b []float32, N, I, O int) {
 // the transposes.
 func matmulBackward(dinp, dw, db, dout, inp, w []float32, N, I, O int, s *scratch) {
 	wt := s.get(0, O*I)
-	transpose(wt, w, I, O)
-	gemm(dinp, dout, wt, N, O, I)
+	gemm.Transpose(wt, w, I, O)
+	gemm.Gemm(dinp, dout, wt, N, O, I)
 	it := s.get(1, I*N)
-	transpose(it, inp, N, I)
-	gemm(dw, it, dout, I, N, O)
+	gemm.Transpose(it, inp, N, I)
+	gemm.Gemm(dw, it, dout, I, N, O)
 	if db != nil {
 		for i := 0; i < N; i++ {
 			d := dout[i*O : (i+1)*O]
@@ -155,12 +157,12 @@ func attentionForward(out, att, qkv []float32, B, T, C, NH int, s *scratch) {
 			}
 			p := att[(b*NH+h)*T*T : (b*NH+h+1)*T*T]
 			clear(p)
-			gemm(p, q, kt, T, hs, T)
+			gemm.Gemm(p, q, kt, T, hs, T)
 			for t := 0; t < T; t++ {
 				softmaxCausalRow(p[t*T:(t+1)*T], t, scale)
 			}
 			clear(o)
-			gemm(o, p, v, T, T, hs)
+			gemm.Gemm(o, p, v, T, T, hs)
 			for t := 0; t < T; t++ {
 				copy(out[(b*T+t)*C+h*hs:(b*T+t)*C+(h+1)*hs], o[t*hs:(t+1)*hs])
 			}
@@ -220,12 +222,12 @@ func attentionBackward(dqkv, dout, qkv, att []float32, B, T, C, NH int, s *scrat
 			}
 			p := att[(b*NH+h)*T*T : (b*NH+h+1)*T*T]
 			// dV = Pᵀ·dO
-			transpose(pt, p, T, T)
+			gemm.Transpose(pt, p, T, T)
 			clear(dv)
-			gemm(dv, pt, do, T, T, hs)
+			gemm.Gemm(dv, pt, do, T, T, hs)
 			// dP = dO·Vᵀ
 			clear(dp)
-			gemm(dp, do, vt, T, hs, T)
+			gemm.Gemm(dp, do, vt, T, hs, T)
 			// dS (scaled back to the raw q·k scores)
 			for t := 0; t < T; t++ {
 				pr, dr := p[t*T:(t+1)*T], dp[t*T:(t+1)*T]
@@ -239,10 +241,10 @@ func attentionBackward(dqkv, dout, qkv, att []float32, B, T, C, NH int, s *scrat
 				clear(dr[t+1:])
 			}
 			clear(dq)
-			gemm(dq, dp, k, T, T, hs)
-			transpose(dst, dp, T, T)
+			gemm.Gemm(dq, dp, k, T, T, hs)
+			gemm.Transpose(dst, dp, T, T)
 			clear(dk)
-			gemm(dk, dst, q, T, T, hs)
+			gemm.Gemm(dk, dst, q, T, T, hs)
 			for t := 0; t < T; t++ {
 				row := dqkv[(b*T+t)*3*C:]
 				addTo(row[h*hs:(h+1)*hs], dq[t*hs:(t+1)*hs])

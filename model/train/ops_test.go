@@ -203,3 +203,11 @@ func TestDropoutRate(t *testing.T) {
 		t.Errorf("mean after dropout %.3f, want 1", m)
 	}
 }
+
+func randSlice(r *rand.Rand, n int) []float32 {
+	s := make([]float32, n)
+	for i := range s {
+		s[i] = float32(r.NormFloat64())
+	}
+	return s
+}

@@ -22,6 +22,7 @@ import (
 	"runtime"
 	"sync"
 
+	"github.com/gptviz/gptviz/internal/gemm"
 	"github.com/gptviz/gptviz/model"
 )
 
@@ -244,7 +245,7 @@ type StepResult struct {
 func (t *Trainer) TrainStep() StepResult {
 	tok, tgt := t.batch(t.Step)
 	c, T := t.Opts.Config, t.Opts.SeqLen
-	transpose(t.wteT, t.p.wte, c.VocabSize, c.NEmbd)
+	gemm.Transpose(t.wteT, t.p.wte, c.VocabSize, c.NEmbd)
 	scale := 1 / float32(len(tgt))
 	starts := t.shardStarts()
 	parallel(len(t.shards), func(i int) {
@@ -305,7 +306,7 @@ func (t *Trainer) Evaluate(stream []int) (float64, int) {
 func (t *Trainer) evaluateWindows(ws [][]int) float64 {
 	T := t.Opts.SeqLen
 	c := t.Opts.Config
-	transpose(t.wteT, t.p.wte, c.VocabSize, c.NEmbd)
+	gemm.Transpose(t.wteT, t.p.wte, c.VocabSize, c.NEmbd)
 	sums := make([]float64, len(t.shards))
 	counts := make([]int, len(t.shards))
 	bsz := t.shards[len(t.shards)-1].B // the smallest shard
@@ -374,7 +375,7 @@ func (t *Trainer) Logits(ids []int) []float32 {
 	c := t.Opts.Config
 	ids = ids[:min(len(ids), t.Opts.SeqLen)]
 	w := newWorker(c, 1, len(ids), false)
-	transpose(t.wteT, t.p.wte, c.VocabSize, c.NEmbd)
+	gemm.Transpose(t.wteT, t.p.wte, c.VocabSize, c.NEmbd)
 	w.forward(t.p, t.wteT, ids, nil, 1, nil)
 	return append([]float32(nil), w.logits[:len(ids)*c.VocabSize]...)
 }

@@ -138,18 +138,18 @@ func (t *Tokenizer) mergeHeap(w []int32) []int32 {
 		next[i], prev[i] = int32(i+1), int32(i-1)
 	}
 	next[n-1] = -1
-	var h candHeap
+	h := heap[cand]{less: candLess}
 	for i := 0; i+1 < n; i++ {
 		if m, ok := t.ranks[pairKey(w[i], w[i+1])]; ok {
-			h = append(h, cand{m.rank, int32(i)})
+			h.items = append(h.items, cand{m.rank, int32(i)})
 		}
 	}
 	h.init()
 	var batch, touched []int32
-	for len(h) > 0 {
-		rank := h[0].rank
+	for len(h.items) > 0 {
+		rank := h.items[0].rank
 		batch = batch[:0]
-		for len(h) > 0 && h[0].rank == rank {
+		for len(h.items) > 0 && h.items[0].rank == rank {
 			batch = append(batch, h.pop().pos) // ascending positions
 		}
 		pair := t.merges[rank]
@@ -195,62 +195,10 @@ type cand struct {
 	rank, pos int32
 }
 
-// candHeap is a binary min-heap ordered by rank, then position.
-type candHeap []cand
-
-func (h candHeap) less(a, b int) bool {
-	if h[a].rank != h[b].rank {
-		return h[a].rank < h[b].rank
+// candLess orders candidate merges by rank, then position.
+func candLess(a, b cand) bool {
+	if a.rank != b.rank {
+		return a.rank < b.rank
 	}
-	return h[a].pos < h[b].pos
-}
-
-func (h candHeap) init() {
-	for i := len(h)/2 - 1; i >= 0; i-- {
-		h.down(i)
-	}
-}
-
-func (h *candHeap) push(c cand) {
-	*h = append(*h, c)
-	h.up(len(*h) - 1)
-}
-
-func (h *candHeap) pop() cand {
-	old := *h
-	top := old[0]
-	last := len(old) - 1
-	old[0] = old[last]
-	*h = old[:last]
-	h.down(0)
-	return top
-}
-
-func (h candHeap) up(i int) {
-	for i > 0 {
-		p := (i - 1) / 2
-		if !h.less(i, p) {
-			break
-		}
-		h[i], h[p] = h[p], h[i]
-		i = p
-	}
-}
-
-func (h candHeap) down(i int) {
-	for {
-		l := 2*i + 1
-		if l >= len(h) {
-			return
-		}
-		m := l
-		if r := l + 1; r < len(h) && h.less(r, l) {
-			m = r
-		}
-		if !h.less(m, i) {
-			return
-		}
-		h[i], h[m] = h[m], h[i]
-		i = m
-	}
+	return a.pos < b.pos
 }

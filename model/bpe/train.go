@@ -116,9 +116,9 @@ func Train(text string, vocabSize int, opts ...TrainOption) (*Tokenizer, error) 
 			}
 		}
 	}
-	h := make(pairHeap, 0, len(counts))
+	h := heap[pairCount]{items: make([]pairCount, 0, len(counts)), less: pairFirst}
 	for k, c := range counts {
-		h = append(h, pairCount{c, k})
+		h.items = append(h.items, pairCount{c, k})
 	}
 	h.init()
 
@@ -127,7 +127,7 @@ func Train(text string, vocabSize int, opts ...TrainOption) (*Tokenizer, error) 
 	delta := make(map[uint64]int64)
 	stamp := make([]int, len(words)) // last merge step that rewrote each word
 	want := vocabSize - 257
-	for step := 1; len(tokens) < vocabSize-1 && len(h) > 0; step++ {
+	for step := 1; len(tokens) < vocabSize-1 && len(h.items) > 0; step++ {
 		top := h.pop()
 		cur := counts[top.key]
 		if top.count != cur { // stale entry: requeue with the current count
@@ -225,65 +225,13 @@ type pairCount struct {
 	key   uint64
 }
 
-// pairHeap is a max-heap by count; ties go to the smaller key (left id, then
-// right id).
-type pairHeap []pairCount
-
-func (h pairHeap) less(i, j int) bool {
-	if h[i].count != h[j].count {
-		return h[i].count > h[j].count
+// pairFirst orders pair counts for the merge queue: the larger count first;
+// ties go to the smaller key (left id, then right id).
+func pairFirst(a, b pairCount) bool {
+	if a.count != b.count {
+		return a.count > b.count
 	}
-	return h[i].key < h[j].key
-}
-
-func (h pairHeap) init() {
-	for i := len(h)/2 - 1; i >= 0; i-- {
-		h.down(i)
-	}
-}
-
-func (h *pairHeap) push(c pairCount) {
-	*h = append(*h, c)
-	h.up(len(*h) - 1)
-}
-
-func (h *pairHeap) pop() pairCount {
-	old := *h
-	top := old[0]
-	last := len(old) - 1
-	old[0] = old[last]
-	*h = old[:last]
-	h.down(0)
-	return top
-}
-
-func (h pairHeap) up(i int) {
-	for i > 0 {
-		p := (i - 1) / 2
-		if !h.less(i, p) {
-			break
-		}
-		h[i], h[p] = h[p], h[i]
-		i = p
-	}
-}
-
-func (h pairHeap) down(i int) {
-	for {
-		l := 2*i + 1
-		if l >= len(h) {
-			return
-		}
-		m := l
-		if r := l + 1; r < len(h) && h.less(r, l) {
-			m = r
-		}
-		if !h.less(m, i) {
-			return
-		}
-		h[i], h[m] = h[m], h[i]
-		i = m
-	}
+	return a.key < b.key
 }
 
 // WriteFiles writes the tokenizer as dir/vocab.json and dir/merges.txt in

@@ -32,11 +32,13 @@ the same model. Ctrl-C stops after saving a checkpoint; --resume continues.
 
 The corpus is split by paragraphs: a seeded random 10% of the paragraphs
 (--split-seed) is the validation text. The tokenizer learns from the
-training text only.
+training text only. The defaults are the recipe of the embedded default
+model (gptviz-default, see model/defaultmodel/MODEL_CARD.md): about 25
+minutes on two cores.
 
 Examples:
   gptviz train --out /tmp/tiny --steps 50 --n-layer 1 --n-embd 32 --n-head 2 --n-positions 32
-  gptviz train --out run1 --steps 2000 --snapshots 0,5%,25%
+  gptviz train --out run1 --snapshots 0,5%,25%
   gptviz train --out run1 --resume
 
 Flags:
@@ -46,9 +48,9 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs := pflag.NewFlagSet("train", pflag.ContinueOnError)
 	corpusFlag := fs.String("corpus", "opticks", `training text: "opticks" (built in: Newton's Opticks) or the path of a UTF-8 text file with paragraphs separated by blank lines`)
 	out := fs.String("out", "", "checkpoint folder to write (required)")
-	steps := fs.Int("steps", 2000, "optimizer steps")
-	vocab := fs.Int("vocab-size", 512, "BPE vocabulary size, including the 256 bytes and <|endoftext|>")
-	nLayer := fs.Int("n-layer", 4, "transformer blocks")
+	steps := fs.Int("steps", 3000, "optimizer steps")
+	vocab := fs.Int("vocab-size", 384, "BPE vocabulary size, including the 256 bytes and <|endoftext|>")
+	nLayer := fs.Int("n-layer", 6, "transformer blocks")
 	nEmbd := fs.Int("n-embd", 128, "width of the residual stream")
 	nHead := fs.Int("n-head", 4, "attention heads per block")
 	nPos := fs.Int("n-positions", 128, "context window in tokens (also the training sequence length)")
@@ -57,7 +59,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	warmup := fs.Int("warmup", -1, "linear warm-up steps; -1 means 10% of --steps, at most 200")
 	wd := fs.Float64("weight-decay", 0.1, "AdamW weight decay on matrices and embeddings")
 	clip := fs.Float64("grad-clip", 1, "clip the global gradient norm to this; 0 disables")
-	dropout := fs.Float64("dropout", 0, "dropout probability on the embeddings and residual branches while training")
+	dropout := fs.Float64("dropout", 0.2, "dropout probability on the embeddings and residual branches while training")
 	repeatFrac := fs.Float64("repeat-frac", 0, "fraction of training windows that begin with a passage repeated once (teaches in-context copying)")
 	seed := fs.Uint64("seed", 1, "random seed for initialisation and batches")
 	splitSeed := fs.Uint64("split-seed", 1, "random seed of the paragraph train/validation split")

@@ -227,15 +227,18 @@ func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
-// command is the command line that reproduces the run: the recorded one,
-// or one rebuilt from the settings.
+// command is the report command that reproduces the run: the recorded one
+// when the trace was recorded by gptviz report, else one rebuilt from the
+// settings (rebuilt is then true).
 func (b *builder) command() (cmd string, rebuilt bool) {
 	s := b.tr.Settings
-	if s.Command != "" {
+	// A trace recorded by another command (gptviz generate --trace) gets
+	// the report command that reproduces the same run instead.
+	if strings.HasPrefix(s.Command, "gptviz report ") {
 		return s.Command, false
 	}
 	parts := []string{"gptviz", "report"}
-	if b.tr.Model.Name != "" && b.tr.Model.Name != "default" {
+	if n := b.tr.Model.Name; n != "" && n != "default" && n != "gptviz-default" {
 		parts = append(parts, "--model", shellQuote(b.tr.Model.Name))
 	}
 	parts = append(parts, "--steps", strconv.Itoa(s.Steps),

@@ -429,3 +429,32 @@ func TestReportAboutKnownModels(t *testing.T) {
 		}
 	}
 }
+
+// TestReportRerunCommand: the "rerun" box always holds a report command;
+// a trace recorded by generate gets one rebuilt from its settings, and the
+// default model is not named with a --model it cannot take.
+func TestReportRerunCommand(t *testing.T) {
+	tr := viztest.Trace(viztest.Options{Prompt: 4, Steps: 1, NLayer: 2, NHead: 2, Seed: 1})
+	tr.Model.Name = "gptviz-default"
+	for recorded, want := range map[string]string{
+		"gptviz report -o r.html 'x'":          "gptviz report -o r.html 'x'",
+		"gptviz generate --trace run.json 'x'": "gptviz report --steps",
+		"":                                     "gptviz report --steps",
+	} {
+		tr.Settings.Command = recorded
+		nb, err := Report(tr, ReportOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var code string
+		for _, c := range nb.Cells {
+			if c.Kind == output.KindCode && strings.Contains(c.Source, "gptviz report") {
+				code = c.Source
+				break
+			}
+		}
+		if !strings.Contains(code, want) || strings.Contains(code, "--model") || strings.Contains(code, "generate") {
+			t.Errorf("recorded %q: rerun box %q, want it to contain %q and no --model or generate", recorded, code, want)
+		}
+	}
+}

@@ -104,21 +104,6 @@ func matmul(out, in, w, b []float32, T, C, OC int) {
 	})
 }
 
-// axpy computes y += a·x for equal-length x and y, unrolled by 4.
-func axpy(y []float32, a float32, x []float32) {
-	x = x[:len(y)]
-	i := 0
-	for ; i+4 <= len(y); i += 4 {
-		y[i] += a * x[i]
-		y[i+1] += a * x[i+1]
-		y[i+2] += a * x[i+2]
-		y[i+3] += a * x[i+3]
-	}
-	for ; i < len(y); i++ {
-		y[i] += a * x[i]
-	}
-}
-
 // dot returns Σ x[i]·y[i] for equal-length x and y, with four partial sums.
 func dot(x, y []float32) float32 {
 	y = y[:len(x)]
@@ -250,7 +235,7 @@ func attention(out, att, q, kc, vc []float32, T, past, nHead, dHead, capacity in
 			o := out[t*C+h*dHead : t*C+(h+1)*dHead]
 			clear(o)
 			for j := 0; j < n; j++ {
-				axpy(o, row[j], vh[j*dHead:(j+1)*dHead])
+				gemm.Axpy(o, row[j], vh[j*dHead:(j+1)*dHead])
 			}
 		}
 	})

@@ -58,19 +58,24 @@ func gemmGo(c, a, b []float32, m, k, n, i0, i1, j0, j1 int) {
 			if av == 0 {
 				continue
 			}
-			bp := b[p*n+j0 : p*n+j1]
-			bp = bp[:len(ci)]
-			j := 0
-			for ; j+4 <= len(ci); j += 4 {
-				ci[j] += av * bp[j]
-				ci[j+1] += av * bp[j+1]
-				ci[j+2] += av * bp[j+2]
-				ci[j+3] += av * bp[j+3]
-			}
-			for ; j < len(ci); j++ {
-				ci[j] += av * bp[j]
-			}
+			Axpy(ci, av, b[p*n+j0:p*n+j1])
 		}
+	}
+}
+
+// Axpy computes y += a·x for x at least as long as y, unrolled by 4 (the
+// BLAS saxpy); the engine's attention uses it to sum values.
+func Axpy(y []float32, a float32, x []float32) {
+	x = x[:len(y)]
+	i := 0
+	for ; i+4 <= len(y); i += 4 {
+		y[i] += a * x[i]
+		y[i+1] += a * x[i+1]
+		y[i+2] += a * x[i+2]
+		y[i+3] += a * x[i+3]
+	}
+	for ; i < len(y); i++ {
+		y[i] += a * x[i]
 	}
 }
 

@@ -30,7 +30,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/gptviz/gptviz/model"
+	"github.com/gptviz/gptviz/model/trace"
 	"github.com/gptviz/gptviz/output"
 	"github.com/gptviz/gptviz/viz"
 )
@@ -65,7 +65,7 @@ var ErrOptions = errors.New("invalid report options")
 // names it), and otherwise the first chart error that is not a missing
 // piece of data: charts whose data the trace lacks are replaced by a note.
 // A trace that fails model.Trace.Validate is an error.
-func Report(tr *model.Trace, opt ReportOptions) (*output.Notebook, error) {
+func Report(tr *trace.Trace, opt ReportOptions) (*output.Notebook, error) {
 	if tr == nil {
 		return nil, fmt.Errorf("report: %w: nil trace", ErrOptions)
 	}
@@ -119,7 +119,7 @@ func Report(tr *model.Trace, opt ReportOptions) (*output.Notebook, error) {
 
 // builder accumulates the cells of one report.
 type builder struct {
-	tr            *model.Trace
+	tr            *trace.Trace
 	lang          string
 	opt           ReportOptions
 	layers, heads []int
@@ -355,7 +355,7 @@ func (b *builder) tokens() error {
 }
 
 // topGuesses lists candidates as "token 0.123, …", at most n.
-func topGuesses(cs []model.Candidate, n int) string {
+func topGuesses(cs []trace.Candidate, n int) string {
 	var parts []string
 	for i, c := range cs {
 		if i == n {
@@ -526,7 +526,7 @@ func (b *builder) kvCache() error {
 		}
 	}
 	b.md(b.t("kv.h") + "\n\n" + b.t("kv.md", viz.KVFormulaFor(cfg, positions, b.vl()), cfg.NLayer, positions))
-	b.goCode(fmt.Sprintf("size, err := viz.KVSize(tr) // %s\nbytes := viz.KVBytes(tr.Model.Config, %d) // 2 × n_layer × positions × n_embd × 4\ncache, err := viz.KVHeatmap(tr, %d, %d) // %s",
+	b.goCode(fmt.Sprintf("size, err := viz.KVSize(tr) // %s\nbytes := tr.Model.Config.KVBytes(%d) // 2 × n_layer × positions × n_embd × 4\ncache, err := viz.KVHeatmap(tr, %d, %d) // %s",
 		b.t("c.kvsize"), positions, f.Layer, f.Head, b.t("c.kvcache", f.Layer, f.Head)))
 	c, err := viz.KVSize(tr, b.vl())
 	if err := b.chart(c, err, "", "cap.kv-bytes"); err != nil {
@@ -599,7 +599,7 @@ func (b *builder) logitLens() error {
 	// Table: layers × the last few positions, "token (p)".
 	type cell struct {
 		pos int
-		e   model.LensEntry
+		e   trace.LensEntry
 	}
 	byLayer := map[int][]cell{}
 	nLayer := 0
@@ -633,7 +633,7 @@ func (b *builder) logitLens() error {
 	t := &output.Table{Caption: b.t("lens.caption", len(positions)), Header: header, Align: align}
 	for l := nLayer - 1; l >= 0; l-- {
 		row := []string{strconv.Itoa(l)}
-		at := map[int]model.LensEntry{}
+		at := map[int]trace.LensEntry{}
 		for _, c := range byLayer[l] {
 			at[c.pos] = c.e
 		}
@@ -699,13 +699,13 @@ func (b *builder) checks() error {
 
 // traceNote says a Trace's note in the report's language: by its code when
 // the code is known and its arguments fit, else its English text.
-func (b *builder) traceNote(n model.Note) string {
+func (b *builder) traceNote(n trace.Note) string {
 	key := "tracenote." + n.Code
 	tx, ok := texts[key]
 	switch {
 	case !ok:
 		return n.Text
-	case n.Code == model.NoteKVLayers:
+	case n.Code == trace.NoteKVLayers:
 		layers := make([]string, len(n.Args))
 		for i, l := range n.Args {
 			layers[i] = strconv.Itoa(l)

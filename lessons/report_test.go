@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gptviz/gptviz/model"
+	"github.com/gptviz/gptviz/model/trace"
 	"github.com/gptviz/gptviz/output"
 	"github.com/gptviz/gptviz/viz/viztest"
 )
@@ -21,10 +21,10 @@ var update = flag.Bool("update", false, "rewrite testdata/*.golden with the curr
 
 // handMade is a small run with generation, evictions (window of 8) and
 // adversarial token strings.
-func handMade() *model.Trace {
+func handMade() *trace.Trace {
 	tr := viztest.Trace(viztest.Options{NLayer: 3, NHead: 4, DHead: 4, NPositions: 8, Prompt: 6, Steps: 5, TopK: 3, Seed: 7})
 	tr.Prompt = "The </script> __f__x__f__ \"&\" 工作记忆 🦊\nnext"
-	tr.Notes = append(tr.Notes, model.Note{Code: "future-code", Text: "Attention rows longer than 256 keys are stored as averages over blocks of 4 keys."})
+	tr.Notes = append(tr.Notes, trace.Note{Code: "future-code", Text: "Attention rows longer than 256 keys are stored as averages over blocks of 4 keys."})
 	return tr
 }
 
@@ -370,10 +370,10 @@ func ExampleReport() {
 // for unknown codes or arguments that do not fit.
 func TestTraceNotesTranslated(t *testing.T) {
 	tr := viztest.Trace(viztest.Options{Prompt: 6, Steps: 2, NLayer: 2, NHead: 2, Seed: 1})
-	tr.Notes = []model.Note{
-		{Code: model.NoteEvicted, Args: []int{3, 64}, Text: "3 tokens left"},
-		{Code: model.NoteKVLayers, Args: []int{0, 11}, Text: "layers [0 11]"},
-		{Code: model.NoteAttentionStride, Args: []int{256}, Text: "english fallback"},
+	tr.Notes = []trace.Note{
+		{Code: trace.NoteEvicted, Args: []int{3, 64}, Text: "3 tokens left"},
+		{Code: trace.NoteKVLayers, Args: []int{0, 11}, Text: "layers [0 11]"},
+		{Code: trace.NoteAttentionStride, Args: []int{256}, Text: "english fallback"},
 		{Code: "unknown", Text: "unknown fallback"},
 	}
 	nb, err := Report(tr, ReportOptions{Lang: "zh"})

@@ -6,11 +6,13 @@ import (
 	"testing"
 
 	"github.com/gptviz/gptviz/internal/testref"
+	"github.com/gptviz/gptviz/model/arch"
 	"github.com/gptviz/gptviz/model/bpe"
+	"github.com/gptviz/gptviz/model/trace"
 )
 
 // gpt2SmallConfig is GPT-2 124M's shape (Hugging Face "gpt2").
-var gpt2SmallConfig = Config{
+var gpt2SmallConfig = arch.Config{
 	ModelType: "gpt2", VocabSize: 50257, NPositions: 1024, NEmbd: 768, NLayer: 12,
 	NHead: 12, NInner: 3072, LayerNormEpsilon: 1e-5, Activation: "gelu_new",
 	BOSTokenID: 50256, EOSTokenID: 50256,
@@ -18,7 +20,7 @@ var gpt2SmallConfig = Config{
 
 // randomModel builds a model of shape c with seeded random weights
 // (normal, std 0.02, as GPT-2's initialisation; LayerNorm gains 1).
-func randomModel(c Config, seed uint64) *Model {
+func randomModel(c arch.Config, seed uint64) *Model {
 	rng := rand.New(rand.NewPCG(seed, seed))
 	normal := func(n int) []float32 {
 		x := make([]float32, n)
@@ -135,7 +137,7 @@ func BenchmarkDecode128Recorded(b *testing.B) {
 	}
 	m.Tokenizer = tok
 	s, _ := NewSampler(SamplingParams{Temperature: 1, TopP: 1}, 1)
-	tr := &Trace{}
+	tr := &trace.Trace{}
 	rec := newTraceRecorder(&m, tr, TraceOptions{}.withDefaults())
 	r := NewRunner(&m, s, rec)
 	if err := r.Prefill(benchIDs(128, m.Config.VocabSize)); err != nil {

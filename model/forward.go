@@ -2,6 +2,9 @@ package model
 
 import (
 	"fmt"
+
+	"github.com/gptviz/gptviz/model/arch"
+	"github.com/gptviz/gptviz/model/trace"
 )
 
 // KVCache is the model's working memory: for every layer, the keys and values
@@ -20,7 +23,7 @@ type KVCache struct {
 }
 
 // NewKVCache returns an empty cache for a model with configuration c.
-func NewKVCache(c Config) *KVCache {
+func NewKVCache(c arch.Config) *KVCache {
 	kc := &KVCache{NLayer: c.NLayer, NHead: c.NHead, DHead: c.DHead(), Capacity: c.NPositions}
 	size := c.NHead * c.NPositions * c.DHead()
 	kc.K = make([][]float32, c.NLayer)
@@ -50,10 +53,11 @@ func (kc *KVCache) Head(l, h int) (k, v []float32) {
 
 // ForwardInfo describes one forward pass to a Recorder.
 type ForwardInfo struct {
-	// Kind is "prefill" (the prompt), "decode" (one new token reading the
-	// cache) or "recompute" (the context window was full: the oldest token
-	// was evicted and the whole window is recomputed from scratch).
-	Kind string
+	// Kind is trace.Prefill (the prompt), trace.Decode (one new token
+	// reading the cache) or trace.Recompute (the context window was full:
+	// the oldest token was evicted and the whole window is recomputed from
+	// scratch).
+	Kind trace.StepKind
 	// Step is 0 for the prefill and k for the k-th decode step.
 	Step int
 	// WindowStart is the absolute position of cache position 0.
@@ -114,7 +118,7 @@ type workspace struct {
 }
 
 // grow makes every buffer big enough for T rows with nkeys visible keys.
-func (ws *workspace) grow(c Config, T, nkeys int, allLogits bool) {
+func (ws *workspace) grow(c arch.Config, T, nkeys int, allLogits bool) {
 	C := c.NEmbd
 	ensure := func(b *[]float32, n int) {
 		if cap(*b) < n {

@@ -9,7 +9,9 @@ import (
 	"testing"
 
 	"github.com/gptviz/gptviz/internal/testref"
+	"github.com/gptviz/gptviz/model/arch"
 	"github.com/gptviz/gptviz/model/safetensors"
+	"github.com/gptviz/gptviz/model/trace"
 )
 
 // reference is one checkpoint of ../shared/reference with the tensors a
@@ -73,12 +75,12 @@ func loadReference(t testing.TB, name string) *reference {
 // reference holds: hidden.l and ln_f [T][n_embd], attn.l [n_head][T][T],
 // k.l and v.l [n_head][T][d_head], logits [T][vocab].
 type capture struct {
-	c       Config
+	c       arch.Config
 	T       int
 	tensors map[string][]float32
 }
 
-func newCapture(c Config, T int) *capture {
+func newCapture(c arch.Config, T int) *capture {
 	return &capture{c: c, T: T, tensors: map[string][]float32{}}
 }
 
@@ -160,12 +162,12 @@ func TestReferenceForward(t *testing.T) {
 				rec := newCapture(m.Config, len(ref.ids))
 				ws, kc := &workspace{}, NewKVCache(m.Config)
 				if mode == "prefill" {
-					if _, err := m.forward(ws, kc, ref.ids, ForwardInfo{Kind: "prefill"}, true, rec); err != nil {
+					if _, err := m.forward(ws, kc, ref.ids, ForwardInfo{Kind: trace.Prefill}, true, rec); err != nil {
 						t.Fatal(err)
 					}
 				} else {
 					for p, id := range ref.ids {
-						info := ForwardInfo{Kind: "decode", QueryStart: p, NewFrom: p}
+						info := ForwardInfo{Kind: trace.Decode, QueryStart: p, NewFrom: p}
 						if _, err := m.forward(ws, kc, []int{id}, info, true, rec); err != nil {
 							t.Fatal(err)
 						}

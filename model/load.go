@@ -1,7 +1,6 @@
 package model
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -13,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/gptviz/gptviz/model/arch"
 	"github.com/gptviz/gptviz/model/bpe"
 	"github.com/gptviz/gptviz/model/safetensors"
 )
@@ -29,7 +29,7 @@ import (
 // until the process exits.
 type Model struct {
 	Name      string
-	Config    Config
+	Config    arch.Config
 	Weights   Weights
 	Tokenizer *bpe.Tokenizer
 
@@ -55,15 +55,6 @@ var (
 	ErrMissingTensor    = errors.New("missing tensor")
 	ErrTensorShape      = errors.New("wrong tensor shape")
 	ErrUnexpectedTensor = errors.New("unexpected tensor (not a GPT-2 checkpoint?)")
-)
-
-// The file names of a Hugging Face checkpoint folder.
-const (
-	configFile  = "config.json"
-	weightsFile = "model.safetensors"
-	indexFile   = "model.safetensors.index.json"
-	vocabFile   = "vocab.json"
-	mergesFile  = "merges.txt"
 )
 
 // Load reads a Hugging Face GPT-2 checkpoint folder:
@@ -155,13 +146,13 @@ func load(src source, name string) (*Model, error) {
 }
 
 func loadModel(src source, name string) (*Model, error) {
-	data, err := src.readFile(configFile)
+	data, err := src.readFile(arch.ConfigFile)
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := ParseConfig(data)
+	cfg, err := arch.ParseConfig(data)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", src.where(configFile), err)
+		return nil, fmt.Errorf("%s: %w", src.where(arch.ConfigFile), err)
 	}
 	set, err := openTensors(src)
 	if err != nil {
@@ -181,32 +172,32 @@ func loadModel(src source, name string) (*Model, error) {
 
 // loadTokenizer reads vocab.json and merges.txt when both exist; nil, nil
 // when neither does.
-func loadTokenizer(src source, cfg Config) (*bpe.Tokenizer, error) {
-	hasVocab, hasMerges := src.exists(vocabFile), src.exists(mergesFile)
+func loadTokenizer(src source, cfg arch.Config) (*bpe.Tokenizer, error) {
+	hasVocab, hasMerges := src.exists(arch.VocabFile), src.exists(arch.MergesFile)
 	if !hasVocab && !hasMerges {
 		return nil, nil
 	}
 	if !hasVocab || !hasMerges {
-		missing := src.where(vocabFile)
+		missing := src.where(arch.VocabFile)
 		if hasVocab {
-			missing = src.where(mergesFile)
+			missing = src.where(arch.MergesFile)
 		}
 		return nil, fmt.Errorf("tokenizer: %s is missing (vocab.json and merges.txt come together)", missing)
 	}
-	vocab, err := src.readFile(vocabFile)
+	vocab, err := src.readFile(arch.VocabFile)
 	if err != nil {
 		return nil, err
 	}
-	merges, err := src.readFile(mergesFile)
+	merges, err := src.readFile(arch.MergesFile)
 	if err != nil {
 		return nil, err
 	}
-	tok, err := bpe.Parse(vocab, src.where(vocabFile), merges, src.where(mergesFile))
+	tok, err := bpe.Parse(vocab, src.where(arch.VocabFile), merges, src.where(arch.MergesFile))
 	if err != nil {
 		return nil, err
 	}
 	if tok.VocabSize() > cfg.VocabSize {
-		return nil, fmt.Errorf("%s has %d tokens, more than vocab_size %d in %s", src.where(vocabFile), tok.VocabSize(), cfg.VocabSize, src.where(configFile))
+		return nil, fmt.Errorf("%s has %d tokens, more than vocab_size %d in %s", src.where(arch.VocabFile), tok.VocabSize(), cfg.VocabSize, src.where(arch.ConfigFile))
 	}
 	return tok, nil
 }
@@ -258,9 +249,9 @@ func (s *tensorSet) add(f *safetensors.File) error {
 func openTensors(src source) (*tensorSet, error) {
 	set := &tensorSet{at: make(map[string]located)}
 	var err error
-	if !src.exists(weightsFile) && src.exists(indexFile) {
+	if !src.exists(arch.WeightsFile) && src.exists(arch.IndexFile) {
 		err = openShards(src, set)
-	} else if f, openErr := src.open(weightsFile); openErr != nil {
+	} else if f, openErr := src.open(arch.WeightsFile); openErr != nil {
 		err = openErr
 	} else {
 		err = set.add(f)
@@ -276,32 +267,16 @@ func openTensors(src source) (*tensorSet, error) {
 // shard file}}) and opens every shard it names, checking that index and
 // shards agree.
 func openShards(src source, set *tensorSet) error {
-	data, err := src.readFile(indexFile)
+	data, err := src.readFile(arch.IndexFile)
 	if err != nil {
 		return err
 	}
-	var index struct {
-		WeightMap map[string]string `json:"weight_map"`
+	index, err := arch.ParseIndex(data)
+	if err != nil {
+		return fmt.Errorf("%s: %w", src.where(arch.IndexFile), err)
 	}
-	if err := json.Unmarshal(data, &index); err != nil {
-		return fmt.Errorf("%s: %w", src.where(indexFile), err)
-	}
-	if len(index.WeightMap) == 0 {
-		return fmt.Errorf("%s: weight_map is missing or empty", src.where(indexFile))
-	}
-	shardOf := make(map[string]string) // tensor name as stored → shard
-	var shards []string
-	for tensor, shard := range index.WeightMap {
-		if !fs.ValidPath(shard) || shard == "." {
-			return fmt.Errorf("%s: tensor %q: shard %q is not a file name inside the folder", src.where(indexFile), tensor, shard)
-		}
-		shardOf[tensor] = shard
-		if !slices.Contains(shards, shard) {
-			shards = append(shards, shard)
-		}
-	}
-	slices.Sort(shards)
-	for _, shard := range shards {
+	shardOf := index.WeightMap // tensor name as stored → shard
+	for _, shard := range index.Shards {
 		f, err := src.open(shard)
 		if err != nil {
 			return err
@@ -311,13 +286,13 @@ func openShards(src source, set *tensorSet) error {
 		}
 		for _, t := range f.Tensors() {
 			if listed, ok := shardOf[t.Name]; !ok || listed != shard {
-				return fmt.Errorf("%s: tensor %q is not listed for this shard in %s", f.Name, t.Name, src.where(indexFile))
+				return fmt.Errorf("%s: tensor %q is not listed for this shard in %s", f.Name, t.Name, src.where(arch.IndexFile))
 			}
 		}
 	}
 	for tensor, shard := range shardOf {
 		if _, ok := set.at[strings.TrimPrefix(tensor, "transformer.")]; !ok {
-			return fmt.Errorf("%s: tensor %q, listed in %s, is missing: %w", src.where(shard), tensor, src.where(indexFile), ErrMissingTensor)
+			return fmt.Errorf("%s: tensor %q, listed in %s, is missing: %w", src.where(shard), tensor, src.where(arch.IndexFile), ErrMissingTensor)
 		}
 	}
 	return nil
@@ -333,7 +308,7 @@ type param struct {
 
 // params lists every GPT-2 weight of config c, pointing into w (whose Blocks
 // it allocates).
-func params(c Config, w *Weights) []param {
+func params(c arch.Config, w *Weights) []param {
 	e, in := c.NEmbd, c.NInner
 	ps := []param{
 		{"wte.weight", []int{c.VocabSize, e}, &w.WTE},
@@ -379,7 +354,7 @@ func isMaskBuffer(name string, nLayer int) bool {
 // weights fills w from the set, checking names and shapes against c. It
 // returns the files that F32 weights share memory with (to keep open) and
 // closes the others.
-func (s *tensorSet) weights(c Config, w *Weights) ([]*safetensors.File, error) {
+func (s *tensorSet) weights(c arch.Config, w *Weights) ([]*safetensors.File, error) {
 	ps := params(c, w)
 	known := make(map[string]bool, len(ps)+1)
 	for _, p := range ps {

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gptviz/gptviz/model/arch"
 	"github.com/gptviz/gptviz/model/safetensors"
 )
 
@@ -122,7 +123,7 @@ func write124M(b *testing.B, dir string) int64 {
 	if err := os.WriteFile(filepath.Join(dir, "config.json"), []byte(config), 0o644); err != nil {
 		b.Fatal(err)
 	}
-	c, err := ParseConfig([]byte(config))
+	c, err := arch.ParseConfig([]byte(config))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/gptviz/gptviz/internal/testref"
+	"github.com/gptviz/gptviz/model/arch"
 	"github.com/gptviz/gptviz/model/safetensors"
 )
 
@@ -108,7 +109,7 @@ const tinyConfig = `{"model_type":"gpt2","vocab_size":10,"n_positions":3,"n_embd
 // tinyTensors returns seeded random weights for tinyConfig, named with
 // prefix, in dtype.
 func tinyTensors(prefix string, dtype safetensors.DType) []safetensors.Tensor {
-	c, _ := ParseConfig([]byte(tinyConfig))
+	c, _ := arch.ParseConfig([]byte(tinyConfig))
 	var w Weights
 	rng := rand.New(rand.NewPCG(7, 7))
 	var out []safetensors.Tensor
@@ -267,18 +268,18 @@ func TestLoadMalformed(t *testing.T) {
 		}, ErrTensorShape, []string{`"lm_head.weight"`, "found [4 10], want [10 4]"}},
 		{"n_embd not divisible by n_head", func(t *testing.T, dir string) {
 			editFile(t, dir, "config.json", func(b []byte) []byte { return []byte(strings.Replace(string(b), `"n_head":2`, `"n_head":3`, 1)) })
-		}, ErrConfig, []string{"config.json", "n_head"}},
+		}, arch.ErrConfig, []string{"config.json", "n_head"}},
 		{"model_type bert", func(t *testing.T, dir string) {
 			editFile(t, dir, "config.json", func(b []byte) []byte { return []byte(strings.Replace(string(b), `"gpt2"`, `"bert"`, 1)) })
-		}, ErrConfig, []string{"config.json", "model_type", "bert"}},
+		}, arch.ErrConfig, []string{"config.json", "model_type", "bert"}},
 		{"scale_attn_by_inverse_layer_idx", func(t *testing.T, dir string) {
 			editFile(t, dir, "config.json", func(b []byte) []byte {
 				return []byte(strings.Replace(string(b), `{`, `{"scale_attn_by_inverse_layer_idx":true,`, 1))
 			})
-		}, ErrConfig, []string{"config.json", "scale_attn_by_inverse_layer_idx"}},
+		}, arch.ErrConfig, []string{"config.json", "scale_attn_by_inverse_layer_idx"}},
 		{"negative n_layer", func(t *testing.T, dir string) {
 			editFile(t, dir, "config.json", func(b []byte) []byte { return []byte(strings.Replace(string(b), `"n_layer":1`, `"n_layer":-1`, 1)) })
-		}, ErrConfig, []string{"config.json", "n_layer", "-1"}},
+		}, arch.ErrConfig, []string{"config.json", "n_layer", "-1"}},
 		{"missing config", func(t *testing.T, dir string) {
 			os.Remove(filepath.Join(dir, "config.json"))
 		}, os.ErrNotExist, []string{"config.json"}},
@@ -439,7 +440,7 @@ func TestLoadSharded(t *testing.T) {
 		{"listed for the other shard", func(w map[string]string) { w["transformer.wpe.weight"] = "model-00002-of-00002.safetensors" },
 			[]string{`"transformer.wpe.weight"`, "not listed for this shard"}},
 		{"shard outside the folder", func(w map[string]string) { w["transformer.wpe.weight"] = "../model.safetensors" },
-			[]string{`"../model.safetensors"`, "inside the folder"}},
+			[]string{`"../model.safetensors"`, "not a plain .safetensors file name"}},
 		{"shard file absent", func(w map[string]string) { w["transformer.h.0.extra"] = "model-00003.safetensors" },
 			[]string{"model-00003.safetensors"}},
 	} {

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+
+	"github.com/gptviz/gptviz/model/trace"
 )
 
 // Runner executes a model one step at a time and keeps its working memory:
@@ -26,7 +28,7 @@ type Runner struct {
 	ws          workspace
 	last        []float32 // logits at the last position, [vocab_size]
 	steps       int
-	evictions   []Eviction
+	evictions   []trace.Eviction
 }
 
 // NewRunner returns a runner for m that samples with s. rec may be nil.
@@ -45,7 +47,7 @@ func (r *Runner) WindowStart() int { return r.windowStart }
 func (r *Runner) Cache() *KVCache { return r.cache }
 
 // Evictions lists the tokens that have left the context window.
-func (r *Runner) Evictions() []Eviction { return r.evictions }
+func (r *Runner) Evictions() []trace.Eviction { return r.evictions }
 
 // LastLogits returns the logits at the last position, [vocab_size], valid
 // until the next Prefill or Step.
@@ -66,11 +68,11 @@ func (r *Runner) Prefill(ids []int) error {
 	n := r.model.Config.NPositions
 	if len(ids) > n {
 		for p := 0; p < len(ids)-n; p++ {
-			r.evictions = append(r.evictions, Eviction{Step: 0, Position: p, ID: ids[p]})
+			r.evictions = append(r.evictions, trace.Eviction{Step: 0, Position: p, ID: ids[p]})
 		}
 		r.windowStart = len(ids) - n
 	}
-	info := ForwardInfo{Kind: "prefill", WindowStart: r.windowStart, QueryStart: r.windowStart, NewFrom: r.windowStart}
+	info := ForwardInfo{Kind: trace.Prefill, WindowStart: r.windowStart, QueryStart: r.windowStart, NewFrom: r.windowStart}
 	logits, err := r.model.forward(&r.ws, r.cache, r.tokens[r.windowStart:], info, false, r.rec)
 	if err != nil {
 		return fmt.Errorf("prefill: %w", err)
@@ -113,17 +115,17 @@ func (r *Runner) Append(id int) error {
 	}
 	r.tokens = append(r.tokens, id)
 	pos := len(r.tokens) - 1
-	info := ForwardInfo{Kind: "decode", Step: r.steps, WindowStart: r.windowStart, QueryStart: pos, NewFrom: pos}
+	info := ForwardInfo{Kind: trace.Decode, Step: r.steps, WindowStart: r.windowStart, QueryStart: pos, NewFrom: pos}
 	var logits []float32
 	var err error
 	if r.cache.Len < r.cache.Capacity {
 		logits, err = r.model.forward(&r.ws, r.cache, []int{id}, info, false, r.rec)
 	} else {
 		// The window is full: evict the oldest token and recompute.
-		r.evictions = append(r.evictions, Eviction{Step: r.steps, Position: r.windowStart, ID: r.tokens[r.windowStart]})
+		r.evictions = append(r.evictions, trace.Eviction{Step: r.steps, Position: r.windowStart, ID: r.tokens[r.windowStart]})
 		r.windowStart++
 		r.cache.Reset()
-		info.Kind, info.WindowStart, info.QueryStart = "recompute", r.windowStart, r.windowStart
+		info.Kind, info.WindowStart, info.QueryStart = trace.Recompute, r.windowStart, r.windowStart
 		logits, err = r.model.forward(&r.ws, r.cache, r.tokens[r.windowStart:], info, false, r.rec)
 	}
 	if err != nil {
@@ -142,7 +144,7 @@ func (r *Runner) RecomputeDiff() (float64, error) {
 		return 0, errors.New("recompute: call Prefill first")
 	}
 	var ws workspace
-	logits, err := r.model.forward(&ws, NewKVCache(r.model.Config), r.tokens[r.windowStart:], ForwardInfo{Kind: "recompute"}, false, nil)
+	logits, err := r.model.forward(&ws, NewKVCache(r.model.Config), r.tokens[r.windowStart:], ForwardInfo{Kind: trace.Recompute}, false, nil)
 	if err != nil {
 		return 0, fmt.Errorf("recompute: %w", err)
 	}
@@ -158,7 +160,7 @@ func (r *Runner) RecomputeDiff() (float64, error) {
 // [len(ids)][vocab_size], in a new slice.
 func (m *Model) Logits(ids []int) ([]float32, error) {
 	var ws workspace
-	logits, err := m.forward(&ws, NewKVCache(m.Config), ids, ForwardInfo{Kind: "prefill"}, true, nil)
+	logits, err := m.forward(&ws, NewKVCache(m.Config), ids, ForwardInfo{Kind: trace.Prefill}, true, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -8,6 +8,8 @@ import (
 	"math"
 	"slices"
 	"time"
+
+	"github.com/gptviz/gptviz/model/trace"
 )
 
 // TraceOptions bound what a Trace records.
@@ -64,7 +66,7 @@ type RunOptions struct {
 // is kept). An empty prompt starts from <|endoftext|>, as GPT-2's
 // unconditional samples do. It errors when the model has no tokenizer, the
 // settings are invalid, or ctx is cancelled.
-func Run(ctx context.Context, m *Model, opts RunOptions) (*Trace, error) {
+func Run(ctx context.Context, m *Model, opts RunOptions) (*trace.Trace, error) {
 	if m.Tokenizer == nil {
 		return nil, fmt.Errorf("model %s has no tokenizer (vocab.json and merges.txt)", m.Name)
 	}
@@ -83,16 +85,16 @@ func Run(ctx context.Context, m *Model, opts RunOptions) (*Trace, error) {
 		}
 		ids = []int{eot}
 	}
-	tr := &Trace{
-		Version: TraceVersion,
-		Model:   ModelInfo{Name: m.Name, Config: m.Config, NumParams: m.Config.NumParams()},
-		Settings: Settings{
+	tr := &trace.Trace{
+		Version: trace.Version,
+		Model:   trace.ModelInfo{Name: m.Name, Config: m.Config, NumParams: m.Config.NumParams()},
+		Settings: trace.Settings{
 			Steps: opts.Steps, Temperature: opts.Sampling.Temperature, TopK: opts.Sampling.TopK,
 			TopP: opts.Sampling.TopP, Seed: opts.Seed, Command: opts.Command, Version: opts.Version,
 		},
 		Prompt:    opts.Prompt,
 		PromptLen: len(ids),
-		Checks:    Checks{CacheVsRecompute: -1, ZeroTempIsGreedy: true},
+		Checks:    trace.Checks{CacheVsRecompute: -1, ZeroTempIsGreedy: true},
 	}
 	rec := newTraceRecorder(m, tr, opts.Trace.withDefaults())
 	for _, id := range ids {
@@ -147,7 +149,7 @@ func Run(ctx context.Context, m *Model, opts RunOptions) (*Trace, error) {
 	}
 	rec.recordCache(run)
 	if len(tr.Evictions) > 0 {
-		rec.note(NoteEvicted, fmt.Sprintf("%d tokens left the context window of %d positions; each step after that recomputed the window from scratch.", len(tr.Evictions), m.Config.NPositions), len(tr.Evictions), m.Config.NPositions)
+		rec.note(trace.NoteEvicted, fmt.Sprintf("%d tokens left the context window of %d positions; each step after that recomputed the window from scratch.", len(tr.Evictions), m.Config.NPositions), len(tr.Evictions), m.Config.NPositions)
 	}
 	return tr, nil
 }
@@ -157,11 +159,11 @@ func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 // traceRecorder is the Recorder that fills a Trace.
 type traceRecorder struct {
 	m     *Model
-	tr    *Trace
+	tr    *trace.Trace
 	opts  TraceOptions
-	cur   *Step
-	keep  int         // first row of the current pass that is recorded
-	next  *Prediction // the prediction waiting for its decode step
+	cur   *trace.Step
+	keep  int               // first row of the current pass that is recorded
+	next  *trace.Prediction // the prediction waiting for its decode step
 	start time.Time
 	lnBuf []float32
 	// lensIn collects the recorded residual rows of every layer of the
@@ -171,7 +173,7 @@ type traceRecorder struct {
 	noted  map[string]bool // note codes already added
 }
 
-func newTraceRecorder(m *Model, tr *Trace, opts TraceOptions) *traceRecorder {
+func newTraceRecorder(m *Model, tr *trace.Trace, opts TraceOptions) *traceRecorder {
 	return &traceRecorder{m: m, tr: tr, opts: opts, noted: map[string]bool{}}
 }
 
@@ -179,18 +181,18 @@ func newTraceRecorder(m *Model, tr *Trace, opts TraceOptions) *traceRecorder {
 func (r *traceRecorder) note(code, text string, args ...int) {
 	if !r.noted[code] {
 		r.noted[code] = true
-		r.tr.Notes = append(r.tr.Notes, Note{Code: code, Args: args, Text: text})
+		r.tr.Notes = append(r.tr.Notes, trace.Note{Code: code, Args: args, Text: text})
 	}
 }
 
-func (r *traceRecorder) token(id int, prompt bool) Token {
+func (r *traceRecorder) token(id int, prompt bool) trace.Token {
 	t := r.m.Tokenizer
-	return Token{ID: id, Text: string(t.TokenBytes(id)), Display: t.Display(id), Prompt: prompt}
+	return trace.Token{ID: id, Text: string(t.TokenBytes(id)), Display: t.Display(id), Prompt: prompt}
 }
 
-func (r *traceRecorder) candidate(id int, logit float32, prob float64) Candidate {
+func (r *traceRecorder) candidate(id int, logit float32, prob float64) trace.Candidate {
 	t := r.m.Tokenizer
-	return Candidate{ID: id, Text: string(t.TokenBytes(id)), Display: t.Display(id), Logit: logit, Prob: prob}
+	return trace.Candidate{ID: id, Text: string(t.TokenBytes(id)), Display: t.Display(id), Logit: logit, Prob: prob}
 }
 
 // BeginForward starts a Step; a decode step takes the pending prediction.
@@ -200,14 +202,14 @@ func (r *traceRecorder) BeginForward(info ForwardInfo, emb []float32) {
 	r.keep = info.NewFrom - info.QueryStart
 	if n := info.NQuery - r.keep; n > r.opts.MaxQueries {
 		r.keep = info.NQuery - r.opts.MaxQueries
-		r.note(NotePromptRows, fmt.Sprintf("The prompt has %d tokens; attention, logit lens and residual norms are recorded for its last %d positions.", info.NQuery, r.opts.MaxQueries), info.NQuery, r.opts.MaxQueries)
+		r.note(trace.NotePromptRows, fmt.Sprintf("The prompt has %d tokens; attention, logit lens and residual norms are recorded for its last %d positions.", info.NQuery, r.opts.MaxQueries), info.NQuery, r.opts.MaxQueries)
 	}
-	r.cur = &Step{
+	r.cur = &trace.Step{
 		Index: info.Step, Kind: info.Kind,
 		QueryStart: info.QueryStart + r.keep, NQuery: info.NQuery - r.keep, WindowStart: info.WindowStart,
 		Next: r.next,
 	}
-	if info.Kind == "prefill" {
+	if info.Kind == trace.Prefill {
 		r.cur.Next = nil
 	}
 	r.next = nil
@@ -220,17 +222,17 @@ func (r *traceRecorder) Layer(info ForwardInfo, l int, rec LayerRecord) {
 	C, H := c.NEmbd, c.NHead
 	nq, nk := info.NQuery, info.NKeys
 	stride := (nk + r.opts.MaxAttention - 1) / r.opts.MaxAttention
-	la := LayerAttention{Probs: make([][][]float32, H)}
+	la := trace.LayerAttention{Probs: make([][][]float32, H)}
 	if stride > 1 {
 		la.Summarised, la.KeyStride = true, stride
-		r.note(NoteAttentionStride, fmt.Sprintf("Attention rows longer than %d keys are stored as averages over blocks of %d keys.", r.opts.MaxAttention, stride), r.opts.MaxAttention, stride)
+		r.note(trace.NoteAttentionStride, fmt.Sprintf("Attention rows longer than %d keys are stored as averages over blocks of %d keys.", r.opts.MaxAttention, stride), r.opts.MaxAttention, stride)
 	}
 	for h := 0; h < H; h++ {
 		rows := make([][]float32, 0, nq-r.keep)
 		for q := r.keep; q < nq; q++ {
 			row := rec.Attention[(h*nq+q)*nk : (h*nq+q+1)*nk]
 			r.check(row, nk-nq+q+1)
-			rows = append(rows, blockAverage(row, stride))
+			rows = append(rows, trace.BlockAverage(row, stride))
 		}
 		la.Probs[h] = rows
 	}
@@ -262,12 +264,12 @@ func (r *traceRecorder) check(row []float32, n int) {
 // GPT: the logit lens") and returns the top token of each row with its
 // probability. Rows go through the head in chunks of at most 256, so the
 // logits buffer stays at 256 × vocab_size.
-func (r *traceRecorder) logitLens(res []float32) []LensEntry {
+func (r *traceRecorder) logitLens(res []float32) []trace.LensEntry {
 	c := r.m.Config
 	C, V := c.NEmbd, c.VocabSize
 	rows := len(res) / C
 	w := &r.m.Weights
-	out := make([]LensEntry, 0, rows)
+	out := make([]trace.LensEntry, 0, rows)
 	const chunk = 256
 	for q0 := 0; q0 < rows; q0 += chunk {
 		n := min(chunk, rows-q0)
@@ -277,7 +279,7 @@ func (r *traceRecorder) logitLens(res []float32) []LensEntry {
 		matmulTransB(r.lens, r.lnBuf, w.Head(), n, C, V)
 		for q := 0; q < n; q++ {
 			best, p := topProb(r.lens[q*V : (q+1)*V])
-			out = append(out, LensEntry{ID: best, Display: r.m.Tokenizer.Display(best), Prob: p})
+			out = append(out, trace.LensEntry{ID: best, Display: r.m.Tokenizer.Display(best), Prob: p})
 		}
 	}
 	return out
@@ -311,10 +313,10 @@ func (r *traceRecorder) EndForward(info ForwardInfo, _, logits []float32) {
 		}
 		r.lensIn = r.lensIn[:0]
 	}
-	if info.Kind == "prefill" {
+	if info.Kind == trace.Prefill {
 		r.scorePrompt(info, logits)
 	}
-	r.cur.KV = KVInfo{Positions: make([]int, c.NLayer), Bytes: 2 * int64(c.NLayer) * int64(info.NKeys) * int64(c.NEmbd) * 4}
+	r.cur.KV = trace.KVInfo{Positions: make([]int, c.NLayer), Bytes: c.KVBytes(info.NKeys)}
 	for l := range r.cur.KV.Positions {
 		r.cur.KV.Positions[l] = info.NKeys
 	}
@@ -329,7 +331,7 @@ func (r *traceRecorder) scorePrompt(info ForwardInfo, logits []float32) {
 	probs := make([]float64, V)
 	for pos := 0; pos < r.tr.PromptLen; pos++ {
 		id := r.tr.Tokens[pos].ID
-		s := Score{Position: pos, ID: id}
+		s := trace.Score{Position: pos, ID: id}
 		q := pos - 1 - info.QueryStart // row predicting pos
 		if q < 0 {
 			s.NoContext = true
@@ -346,7 +348,7 @@ func (r *traceRecorder) scorePrompt(info ForwardInfo, logits []float32) {
 }
 
 // top returns the TopN most probable candidates of one distribution.
-func (r *traceRecorder) top(logits []float32, probs []float64) []Candidate {
+func (r *traceRecorder) top(logits []float32, probs []float64) []trace.Candidate {
 	idx := make([]int, len(logits))
 	for i := range idx {
 		idx[i] = i
@@ -358,7 +360,7 @@ func (r *traceRecorder) top(logits []float32, probs []float64) []Candidate {
 		return a - b
 	})
 	n := min(r.opts.TopN, len(idx))
-	out := make([]Candidate, n)
+	out := make([]trace.Candidate, n)
 	for i, id := range idx[:n] {
 		out[i] = r.candidate(id, logits[id], probs[id])
 	}
@@ -368,7 +370,7 @@ func (r *traceRecorder) top(logits []float32, probs []float64) []Candidate {
 // Sampled turns the sampler's record into the Prediction of the coming
 // decode step.
 func (r *traceRecorder) Sampled(step int, s *SampleResult) {
-	p := &Prediction{
+	p := &trace.Prediction{
 		Position: len(r.tr.Tokens) - 1,
 		Entropy:  s.Entropy, SampleEntropy: s.SampleEntropy, Greedy: s.Greedy,
 	}
@@ -392,10 +394,10 @@ func (r *traceRecorder) Sampled(step int, s *SampleResult) {
 		return m
 	}
 	if s.Greedy {
-		p.Filters = []FilterResult{{Name: "greedy", Kept: 1, Mass: s.Probs[s.Chosen]}}
+		p.Filters = []trace.FilterResult{{Name: "greedy", Kept: 1, Mass: s.Probs[s.Chosen]}}
 	} else {
 		V := len(s.Order)
-		p.Filters = []FilterResult{
+		p.Filters = []trace.FilterResult{
 			{Name: "temperature", Kept: V, Mass: 1},
 			{Name: "top-k", Kept: s.KeptTopK, Mass: mass(s.KeptTopK)},
 			{Name: "top-p", Kept: s.KeptTopP, Mass: mass(s.KeptTopP)},
@@ -419,14 +421,14 @@ func (r *traceRecorder) recordCache(run *Runner) {
 			if c.NLayer > 1 {
 				layers = append(layers, c.NLayer-1)
 			}
-			r.note(NoteKVLayers, fmt.Sprintf("The KV cache contents are recorded for layers %v only, to keep the trace small.", layers), layers...)
+			r.note(trace.NoteKVLayers, fmt.Sprintf("The KV cache contents are recorded for layers %v only, to keep the trace small.", layers), layers...)
 		}
 	}
 	for _, l := range layers {
 		if l < 0 || l >= c.NLayer {
 			continue
 		}
-		lk := LayerKV{Layer: l, WindowStart: run.WindowStart(), Keys: make([][][]float32, c.NHead), Values: make([][][]float32, c.NHead)}
+		lk := trace.LayerKV{Layer: l, WindowStart: run.WindowStart(), Keys: make([][][]float32, c.NHead), Values: make([][][]float32, c.NHead)}
 		for h := 0; h < c.NHead; h++ {
 			k, v := kc.Head(l, h)
 			lk.Keys[h] = split(k, kc.DHead)
@@ -454,24 +456,6 @@ func rowNorms(x []float32, C int) []float32 {
 			s += float64(v) * float64(v)
 		}
 		out[i] = float32(math.Sqrt(s))
-	}
-	return out
-}
-
-// blockAverage copies row, averaging blocks of stride entries when
-// stride > 1.
-func blockAverage(row []float32, stride int) []float32 {
-	if stride <= 1 {
-		return append([]float32(nil), row...)
-	}
-	out := make([]float32, (len(row)+stride-1)/stride)
-	for i := range out {
-		blk := row[i*stride : min((i+1)*stride, len(row))]
-		var s float32
-		for _, v := range blk {
-			s += v
-		}
-		out[i] = s / float32(len(blk))
 	}
 	return out
 }

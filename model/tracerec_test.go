@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/gptviz/gptviz/model/trace"
 )
 
 func TestRunTrace(t *testing.T) {
@@ -22,7 +24,7 @@ func TestRunTrace(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if tr.Version != TraceVersion || tr.PromptLen != len(ref.ids) || len(tr.Tokens) != len(ref.ids)+steps {
+	if tr.Version != trace.Version || tr.PromptLen != len(ref.ids) || len(tr.Tokens) != len(ref.ids)+steps {
 		t.Fatalf("version %d, prompt_len %d, %d tokens", tr.Version, tr.PromptLen, len(tr.Tokens))
 	}
 	for i, id := range ref.ids {
@@ -44,7 +46,7 @@ func TestRunTrace(t *testing.T) {
 			t.Errorf("score %d: prob %g (top %d), Model.Score says %g", i+1, got.Prob, len(got.Top), s.Prob)
 		}
 	}
-	if len(tr.Steps) != steps+1 || tr.Steps[0].Kind != "prefill" || tr.Steps[0].Next != nil {
+	if len(tr.Steps) != steps+1 || tr.Steps[0].Kind != trace.Prefill || tr.Steps[0].Next != nil {
 		t.Fatalf("%d steps, first %q", len(tr.Steps), tr.Steps[0].Kind)
 	}
 	recomputes := 0
@@ -66,7 +68,7 @@ func TestRunTrace(t *testing.T) {
 		if st.NQuery != 1 || st.QueryStart != tr.PromptLen+k-1 || st.Next == nil {
 			t.Fatalf("step %d: %+v", k, st)
 		}
-		if st.Kind == "recompute" {
+		if st.Kind == trace.Recompute {
 			recomputes++
 		}
 		// The chosen token is the one written at this step's position.
@@ -108,7 +110,7 @@ func TestRunTrace(t *testing.T) {
 	if err := json.NewEncoder(&buf).Encode(tr); err != nil {
 		t.Fatal(err)
 	}
-	var back Trace
+	var back trace.Trace
 	if err := json.Unmarshal(buf.Bytes(), &back); err != nil {
 		t.Fatal(err)
 	}

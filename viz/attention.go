@@ -12,7 +12,7 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
-	"github.com/gptviz/gptviz/model"
+	"github.com/gptviz/gptviz/model/trace"
 )
 
 // probVisualMap is the legend of probability heatmaps: range [0, 1].
@@ -63,7 +63,7 @@ func heatHeight(rows, cols, extra int) int {
 // "attn-l{layer}-h{head}" with real indices. Errors wrap ErrRange for a
 // layer or head outside the model and ErrNoData when the layer's attention
 // was not recorded.
-func AttentionHead(tr *model.Trace, layer, head int, options ...Option) (*Chart, error) {
+func AttentionHead(tr *trace.Trace, layer, head int, options ...Option) (*Chart, error) {
 	lc, en := settingsOf(options), settings{}
 	if err := checkLayerHead(tr, layer, head); err != nil {
 		return nil, fmt.Errorf("attention chart: %w", err)
@@ -161,7 +161,7 @@ func headList(lc settings, heads []int) string {
 // probability. IDs "attn-grid-l{layer}". Errors wrap ErrRange for indices
 // outside the model and ErrNoData when no selected layer has recorded
 // attention.
-func AttentionGrid(tr *model.Trace, f Filter, options ...Option) ([]*Chart, error) {
+func AttentionGrid(tr *trace.Trace, f Filter, options ...Option) ([]*Chart, error) {
 	lc := settingsOf(options)
 	layers, heads, err := f.Resolve(tr.Model.Config.NLayer, tr.Model.Config.NHead)
 	if err != nil {
@@ -194,7 +194,7 @@ const (
 	gridTopPx   = 40
 )
 
-func attentionLayerGrid(tr *model.Trace, layer int, heads []int, lc settings) (*Chart, error) {
+func attentionLayerGrid(tr *trace.Trace, layer int, heads []int, lc settings) (*Chart, error) {
 	ms := make([]*matrix, len(heads))
 	for i, h := range heads {
 		m, err := attentionMatrix(tr, layer, h, ThumbSide)
@@ -319,7 +319,7 @@ type newTokenRow struct {
 
 // labels are the key labels of a new-token row: "position token", or a
 // position range for stored block averages.
-func (r newTokenRow) labels(tr *model.Trace) []string {
+func (r newTokenRow) labels(tr *trace.Trace) []string {
 	labels := make([]string, len(r.probs))
 	for k := range labels {
 		p := r.window + k*r.keyStride
@@ -333,7 +333,7 @@ func (r newTokenRow) labels(tr *model.Trace) []string {
 }
 
 // newTokenLabels are the key labels of every row, for sizing the axis.
-func newTokenLabels(tr *model.Trace, rows []newTokenRow) []string {
+func newTokenLabels(tr *trace.Trace, rows []newTokenRow) []string {
 	var out []string
 	for _, r := range rows {
 		out = append(out, r.labels(tr)...)
@@ -349,7 +349,7 @@ func newTokenLabels(tr *model.Trace, rows []newTokenRow) []string {
 // "attn-new-l{layer}-h{head}". Errors wrap ErrRange for indices outside the
 // model and ErrNoData when there are no decode steps with recorded
 // attention.
-func NewTokenAttention(tr *model.Trace, layer, head int, options ...Option) (*Chart, error) {
+func NewTokenAttention(tr *trace.Trace, layer, head int, options ...Option) (*Chart, error) {
 	lc, en := settingsOf(options), settings{}
 	if err := checkLayerHead(tr, layer, head); err != nil {
 		return nil, fmt.Errorf("new-token attention: %w", err)
@@ -359,7 +359,7 @@ func NewTokenAttention(tr *model.Trace, layer, head int, options ...Option) (*Ch
 	}
 	var rows []newTokenRow
 	for _, st := range tr.Steps {
-		if st.Kind != "decode" || layer >= len(st.Attention) || st.NQuery <= 0 {
+		if !st.Kind.Generates() || layer >= len(st.Attention) || st.NQuery <= 0 {
 			continue
 		}
 		la := st.Attention[layer]

@@ -16,7 +16,7 @@ import (
 	"gonum.org/v1/plot/vg/vgimg"
 	"gonum.org/v1/plot/vg/vgsvg"
 
-	"github.com/gptviz/gptviz/model"
+	"github.com/gptviz/gptviz/model/trace"
 )
 
 // MaxSide is the most rows or columns an interactive heatmap shows. Longer
@@ -46,7 +46,7 @@ const maxPositions = 1 << 24
 
 // checkStep returns an error wrapping ErrInvalid when a step's positions
 // are negative, out of order or implausibly large.
-func checkStep(st *model.Step) error {
+func checkStep(st *trace.Step) error {
 	switch {
 	case st.QueryStart < 0 || st.NQuery < 0 || st.WindowStart < 0:
 		return fmt.Errorf("step %d: negative position (query_start %d, n_query %d, window_start %d): %w", st.Index, st.QueryStart, st.NQuery, st.WindowStart, ErrInvalid)
@@ -64,7 +64,7 @@ func checkStep(st *model.Step) error {
 }
 
 // checkSteps is checkStep for every step of tr.
-func checkSteps(tr *model.Trace) error {
+func checkSteps(tr *trace.Trace) error {
 	for i := range tr.Steps {
 		if err := checkStep(&tr.Steps[i]); err != nil {
 			return err

@@ -12,7 +12,7 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
-	"github.com/gptviz/gptviz/model"
+	"github.com/gptviz/gptviz/model/trace"
 )
 
 // Colours of next-token bars.
@@ -26,12 +26,12 @@ const (
 // prediction is one decode step's next-token distribution.
 type prediction struct {
 	step int // Step.Index of the step that processed the chosen token
-	p    *model.Prediction
+	p    *trace.Prediction
 }
 
 // predictions returns the trace's next-token predictions in order: each
 // decode step's Next, the distribution that chose the token it processes.
-func predictions(tr *model.Trace) []prediction {
+func predictions(tr *trace.Trace) []prediction {
 	var out []prediction
 	for _, st := range tr.Steps {
 		if st.Next != nil {
@@ -43,7 +43,7 @@ func predictions(tr *model.Trace) []prediction {
 
 // candidates returns the bars of one prediction: its top candidates, plus
 // the chosen token at the end when it is not among them.
-func candidates(p *model.Prediction) (cs []model.Candidate, chosenAt int) {
+func candidates(p *trace.Prediction) (cs []trace.Candidate, chosenAt int) {
 	cs = append(cs, p.Top...)
 	chosenAt = -1
 	for i, c := range cs {
@@ -72,7 +72,7 @@ func candidateLabels(preds []prediction) []string {
 }
 
 // stepTitle says what happened at one step, in plain words.
-func stepTitle(tr *model.Trace, pr prediction, lc settings) (title, sub string) {
+func stepTitle(tr *trace.Trace, pr prediction, lc settings) (title, sub string) {
 	p := pr.p
 	how := lc.t("nt.sampled")
 	if p.Greedy {
@@ -114,7 +114,7 @@ func stepTitle(tr *model.Trace, pr prediction, lc settings) (title, sub string) 
 // the chosen token, the entropy (bits) and what each filter kept. ID
 // "next-token". The static form draws the first step. It returns an error
 // wrapping ErrNoData when the trace has no decode steps.
-func NextToken(tr *model.Trace, options ...Option) (*Chart, error) {
+func NextToken(tr *trace.Trace, options ...Option) (*Chart, error) {
 	lc, en := settingsOf(options), settings{}
 	preds := predictions(tr)
 	if len(preds) == 0 {
@@ -251,7 +251,7 @@ func NextToken(tr *model.Trace, options ...Option) (*Chart, error) {
 // (bits, left axis) and the chosen token's probability (right axis, 0…1).
 // ID "next-entropy". It returns an error wrapping ErrNoData when the trace
 // has no decode steps.
-func GenerationLines(tr *model.Trace, options ...Option) (*Chart, error) {
+func GenerationLines(tr *trace.Trace, options ...Option) (*Chart, error) {
 	lc, en := settingsOf(options), settings{}
 	preds := predictions(tr)
 	if len(preds) == 0 {

@@ -6,7 +6,7 @@ import (
 	"slices"
 	"strconv"
 
-	"github.com/gptviz/gptviz/model"
+	"github.com/gptviz/gptviz/model/trace"
 )
 
 // matrix is a heatmap's data before it becomes an option or an image: rows ×
@@ -132,7 +132,7 @@ func (m *matrix) rowCells(r, digits int) cells {
 }
 
 // tokenLabel is the axis label of absolute position p: "p display".
-func tokenLabel(tr *model.Trace, p int) string {
+func tokenLabel(tr *trace.Trace, p int) string {
 	if p >= 0 && p < len(tr.Tokens) {
 		t := tr.Tokens[p]
 		return strconv.Itoa(p) + " " + display(t.Display, t.Text, t.ID)
@@ -142,7 +142,7 @@ func tokenLabel(tr *model.Trace, p int) string {
 
 // positionLabels labels n cells of stride positions from start: "p token"
 // for a stride of 1, "p–q token…" (the block's first token) otherwise.
-func positionLabels(tr *model.Trace, start, n, stride, end int) []string {
+func positionLabels(tr *trace.Trace, start, n, stride, end int) []string {
 	out := make([]string, n)
 	for i := range out {
 		p := start + i*stride
@@ -198,7 +198,7 @@ func (f Filter) Resolve(nLayer, nHead int) (layers, heads []int, err error) {
 
 // checkLayerHead returns an error wrapping ErrRange when layer or head is
 // outside the trace's model.
-func checkLayerHead(tr *model.Trace, layer, head int) error {
+func checkLayerHead(tr *trace.Trace, layer, head int) error {
 	_, _, err := Filter{Layers: []int{layer}, Heads: []int{head}}.Resolve(tr.Model.Config.NLayer, tr.Model.Config.NHead)
 	return err
 }
@@ -206,7 +206,7 @@ func checkLayerHead(tr *model.Trace, layer, head int) error {
 // attnExtent returns the number of absolute positions covered by recorded
 // query rows of layer (the last query position + 1), and whether any row
 // was recorded.
-func attnExtent(tr *model.Trace, layer int) (n int, ok bool) {
+func attnExtent(tr *trace.Trace, layer int) (n int, ok bool) {
 	for _, st := range tr.Steps {
 		if layer < len(st.Attention) && st.NQuery > 0 {
 			n = max(n, st.QueryStart+st.NQuery)
@@ -218,7 +218,7 @@ func attnExtent(tr *model.Trace, layer int) (n int, ok bool) {
 
 // summarised reports whether any recorded attention of layer was
 // block-averaged by the recorder, and the largest key stride used.
-func summarised(tr *model.Trace, layer int) (bool, int) {
+func summarised(tr *trace.Trace, layer int) (bool, int) {
 	s, stride := false, 1
 	for _, st := range tr.Steps {
 		if layer < len(st.Attention) && st.Attention[layer].Summarised {
@@ -242,7 +242,7 @@ func summarised(tr *model.Trace, layer int) (bool, int) {
 // there. A stored column that the recorder averaged over KeyStride keys is
 // spread evenly over those keys; a stored row standing for several query
 // rows (fewer rows than NQuery) is spread over them.
-func attentionMatrix(tr *model.Trace, layer, head, side int) (*matrix, error) {
+func attentionMatrix(tr *trace.Trace, layer, head, side int) (*matrix, error) {
 	if err := checkSteps(tr); err != nil {
 		return nil, err
 	}

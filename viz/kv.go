@@ -11,31 +11,23 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
-	"github.com/gptviz/gptviz/model"
+	"github.com/gptviz/gptviz/model/arch"
+	"github.com/gptviz/gptviz/model/trace"
 )
 
 // KVFormula is the size of a float32 KV cache in words.
 const KVFormula = "bytes = 2 (keys and values) × n_layer × positions × n_embd × 4 (bytes per float32)"
 
-// KVBytes returns the size in bytes of a float32 KV cache holding positions
-// positions for every layer: 2 × n_layer × positions × n_embd × 4. Keys and
-// values are each [n_layer][n_head][positions][d_head], and n_head × d_head =
-// n_embd (Radford et al. 2019; Pope et al. 2022, "Efficiently Scaling
-// Transformer Inference", §2).
-func KVBytes(cfg model.Config, positions int) int64 {
-	return 2 * int64(cfg.NLayer) * int64(positions) * int64(cfg.NEmbd) * 4
-}
-
 // KVFormulaFor is KVFormula with the numbers of one step filled in, e.g.
 // "2 × 12 × 128 × 768 × 4 = 9,437,184 bytes (9.44 MB)".
-func KVFormulaFor(cfg model.Config, positions int, options ...Option) string {
-	b := KVBytes(cfg, positions)
+func KVFormulaFor(cfg arch.Config, positions int, options ...Option) string {
+	b := cfg.KVBytes(positions)
 	return settingsOf(options).t("kv.numbers", cfg.NLayer, positions, cfg.NEmbd, formatBytes(b), fmtSig(float64(b)/1e6, 3))
 }
 
 // stepPositions is the number of cached positions after a step: the largest
 // over layers.
-func stepPositions(st model.Step) int {
+func stepPositions(st trace.Step) int {
 	n := 0
 	for _, p := range st.KV.Positions {
 		n = max(n, p)
@@ -49,7 +41,7 @@ func stepPositions(st model.Step) int {
 // last step's numbers; a marker shows the first step at which a token left
 // the full context window. ID "kv-bytes". It returns an error wrapping
 // ErrNoData when the trace has no steps.
-func KVSize(tr *model.Trace, options ...Option) (*Chart, error) {
+func KVSize(tr *trace.Trace, options ...Option) (*Chart, error) {
 	lc, en := settingsOf(options), settings{}
 	if len(tr.Steps) == 0 {
 		return nil, fmt.Errorf("KV cache size: steps: %w", ErrNoData)
@@ -59,14 +51,14 @@ func KVSize(tr *model.Trace, options ...Option) (*Chart, error) {
 	bytes, pos := make([]float64, n), make([]float64, n)
 	for i, st := range tr.Steps {
 		labels[i] = strconv.Itoa(st.Index)
-		if st.Kind == "prefill" {
+		if st.Kind == trace.Prefill {
 			labels[i] += " " + lc.t("kv.prefill")
 		}
 		bytes[i], pos[i] = float64(st.KV.Bytes), float64(stepPositions(st))
 	}
 	last := tr.Steps[n-1]
 	sub := lc.t("kv.formula") + "\n" + lc.t("kv.last", KVFormulaFor(tr.Model.Config, stepPositions(last), options...))
-	if rec := KVBytes(tr.Model.Config, stepPositions(last)); rec != last.KV.Bytes {
+	if rec := tr.Model.Config.KVBytes(stepPositions(last)); rec != last.KV.Bytes {
 		sub += lc.t("kv.recorded", formatBytes(last.KV.Bytes))
 	}
 	bName, pName := lc.t("kv.bytes"), lc.t("kv.cached")
@@ -133,12 +125,12 @@ func KVSize(tr *model.Trace, options ...Option) (*Chart, error) {
 // and would look empty on the keys' scale). More than MaxSide positions are block-averaged. ID
 // "kv-l{layer}-h{head}". Errors wrap ErrRange for indices outside the model
 // and ErrNoData when the trace did not record that layer's cache.
-func KVHeatmap(tr *model.Trace, layer, head int, options ...Option) (*Chart, error) {
+func KVHeatmap(tr *trace.Trace, layer, head int, options ...Option) (*Chart, error) {
 	lc, en := settingsOf(options), settings{}
 	if err := checkLayerHead(tr, layer, head); err != nil {
 		return nil, fmt.Errorf("KV cache heatmap: %w", err)
 	}
-	var kv *model.LayerKV
+	var kv *trace.LayerKV
 	var have []int
 	for i := range tr.Cache {
 		have = append(have, tr.Cache[i].Layer)

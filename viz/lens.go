@@ -10,7 +10,7 @@ import (
 	"github.com/go-echarts/go-echarts/v2/opts"
 	"gonum.org/v1/plot/vg"
 
-	"github.com/gptviz/gptviz/model"
+	"github.com/gptviz/gptviz/model/trace"
 )
 
 // namedCells is heatmap data whose items carry a name shown as the cell's
@@ -49,7 +49,7 @@ func (c namedCells) MarshalJSON() ([]byte, error) {
 // positionRows gathers one value per (row, absolute position) from every
 // step: get(st) returns the step's rows ([row][NQuery] or nil). It returns
 // the sorted recorded positions and, per row, the value at each.
-func positionRows[T any](tr *model.Trace, nRows int, get func(st *model.Step) [][]T) (positions []int, vals []map[int]T) {
+func positionRows[T any](tr *trace.Trace, nRows int, get func(st *trace.Step) [][]T) (positions []int, vals []map[int]T) {
 	vals = make([]map[int]T, nRows)
 	for i := range vals {
 		vals[i] = map[int]T{}
@@ -99,7 +99,7 @@ const maxLensLabels = 40
 // spans [0, 1]. More than MaxSide positions are sampled (every s-th; noted).
 // ID "logit-lens". It returns an error wrapping ErrNoData when the trace has
 // no logit lens.
-func LogitLens(tr *model.Trace, options ...Option) (*Chart, error) {
+func LogitLens(tr *trace.Trace, options ...Option) (*Chart, error) {
 	lc, en := settingsOf(options), settings{}
 	L := 0
 	for _, st := range tr.Steps {
@@ -111,7 +111,7 @@ func LogitLens(tr *model.Trace, options ...Option) (*Chart, error) {
 	if err := checkSteps(tr); err != nil {
 		return nil, fmt.Errorf("logit lens: %w", err)
 	}
-	positions, vals := positionRows(tr, L, func(st *model.Step) [][]model.LensEntry { return st.LogitLens })
+	positions, vals := positionRows(tr, L, func(st *trace.Step) [][]trace.LensEntry { return st.LogitLens })
 	positions, s := sampleEvery(positions, MaxSide)
 	var notes []string
 	sub := lc.t("ll.sub")
@@ -193,7 +193,7 @@ func LogitLens(tr *model.Trace, options ...Option) (*Chart, error) {
 // (columns). The colour range is the data's [min, max]. More than MaxSide
 // positions are block-averaged (noted). ID "residual-norm". It returns an
 // error wrapping ErrNoData when the trace has no residual norms.
-func ResidualNorm(tr *model.Trace, options ...Option) (*Chart, error) {
+func ResidualNorm(tr *trace.Trace, options ...Option) (*Chart, error) {
 	lc, en := settingsOf(options), settings{}
 	R := 0
 	for _, st := range tr.Steps {
@@ -205,7 +205,7 @@ func ResidualNorm(tr *model.Trace, options ...Option) (*Chart, error) {
 	if err := checkSteps(tr); err != nil {
 		return nil, fmt.Errorf("residual stream: %w", err)
 	}
-	positions, vals := positionRows(tr, R, func(st *model.Step) [][]float32 { return st.ResidualNorm })
+	positions, vals := positionRows(tr, R, func(st *trace.Step) [][]float32 { return st.ResidualNorm })
 	s := strideFor(len(positions), MaxSide)
 	m := newMatrix(R, len(positions), 1, s)
 	for r := 0; r < R; r++ {

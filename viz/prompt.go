@@ -12,14 +12,14 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
-	"github.com/gptviz/gptviz/model"
+	"github.com/gptviz/gptviz/model/trace"
 )
 
 // Perplexity returns the perplexity of scored tokens, 2^(mean surprisal in
 // bits) = exp(mean −ln P(w_i | w_<i)) (Jurafsky & Martin, "Speech and
 // Language Processing", ch. 3), and how many tokens it averages. Tokens
 // marked NoContext are skipped. With no scored token it returns (NaN, 0).
-func Perplexity(scores []model.Score) (ppl float64, n int) {
+func Perplexity(scores []trace.Score) (ppl float64, n int) {
 	var sum float64
 	for _, s := range scores {
 		if s.NoContext {
@@ -67,7 +67,7 @@ func labelRoom(labels []string, rotate float64) int {
 // token, which has nothing before it, is marked "no context" and has no
 // value. The subtitle gives the perplexity ([Perplexity]). ID "prompt-probs".
 // It returns an error wrapping ErrNoData when the trace has no scores.
-func PromptProbs(tr *model.Trace, options ...Option) (*Chart, error) {
+func PromptProbs(tr *trace.Trace, options ...Option) (*Chart, error) {
 	lc, en := settingsOf(options), settings{}
 	if len(tr.Scores) == 0 {
 		return nil, fmt.Errorf("prompt probabilities: scores: %w", ErrNoData)

@@ -11,12 +11,14 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
 	"gonum.org/v1/plot/vg/draw"
 
-	"github.com/gptviz/gptviz/model"
+	"github.com/gptviz/gptviz/model/arch"
+	"github.com/gptviz/gptviz/model/trace"
 	"github.com/gptviz/gptviz/viz/viztest"
 )
 
@@ -25,17 +27,17 @@ var update = flag.Bool("update", false, "rewrite testdata/*.golden with the curr
 // small is the trace of the golden tests: 2 layers, 2 heads, 6 prompt
 // tokens, 4 decode steps, a context window of 8 (so two tokens are
 // evicted), top-k 3, adversarial token strings.
-func small() *model.Trace {
+func small() *trace.Trace {
 	return viztest.Trace(viztest.Options{NLayer: 2, NHead: 2, DHead: 4, NPositions: 8, Prompt: 6, Steps: 4, TopK: 3, TopN: 5, Seed: 1})
 }
 
 // allCharts builds every chart kind from tr, for layer 1, head 0.
-func allCharts(t testing.TB, tr *model.Trace) []*Chart {
+func allCharts(t testing.TB, tr *trace.Trace) []*Chart {
 	t.Helper()
 	return allChartsWith(t, tr)
 }
 
-func allChartsWith(t testing.TB, tr *model.Trace, o ...Option) []*Chart {
+func allChartsWith(t testing.TB, tr *trace.Trace, o ...Option) []*Chart {
 	t.Helper()
 	var cs []*Chart
 	one := func(c *Chart, err error) {
@@ -246,7 +248,7 @@ func TestDownsampling(t *testing.T) {
 	if err := c.Static(&static, "png"); err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range []func(*model.Trace, ...Option) (*Chart, error){LogitLens, ResidualNorm} {
+	for _, f := range []func(*trace.Trace, ...Option) (*Chart, error){LogitLens, ResidualNorm} {
 		c, err := f(tr)
 		if err != nil {
 			t.Fatal(err)
@@ -339,7 +341,7 @@ func TestRangeAndNoData(t *testing.T) {
 			t.Errorf("%s: err = %v, want ErrRange", name, err)
 		}
 	}
-	empty := &model.Trace{Model: tr.Model}
+	empty := &trace.Trace{Model: tr.Model}
 	for name, err := range map[string]error{
 		"prompt":   second(PromptProbs(empty)),
 		"next":     second(NextToken(empty)),
@@ -495,26 +497,26 @@ func TestStaticCrisp(t *testing.T) {
 func TestPerplexity(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
-		scores []model.Score
+		scores []trace.Score
 		want   float64
 		n      int
 	}{
-		{"uniform 1/4", []model.Score{{NoContext: true}, {Prob: 0.25, Surprisal: 2}, {Prob: 0.25, Surprisal: 2}}, 4, 2},
-		{"mixed", []model.Score{{Prob: 0.5, Surprisal: 1}, {Prob: 0.125, Surprisal: 3}}, 4, 2},
+		{"uniform 1/4", []trace.Score{{NoContext: true}, {Prob: 0.25, Surprisal: 2}, {Prob: 0.25, Surprisal: 2}}, 4, 2},
+		{"mixed", []trace.Score{{Prob: 0.5, Surprisal: 1}, {Prob: 0.125, Surprisal: 3}}, 4, 2},
 	} {
 		got, n := Perplexity(tc.scores)
 		if n != tc.n || got < tc.want-1e-9 || got > tc.want+1e-9 {
 			t.Errorf("%s: Perplexity = %v, %d; want %v, %d", tc.name, got, n, tc.want, tc.n)
 		}
 	}
-	if p, n := Perplexity([]model.Score{{NoContext: true}}); n != 0 || p == p {
+	if p, n := Perplexity([]trace.Score{{NoContext: true}}); n != 0 || p == p {
 		t.Errorf("no scored tokens: %v, %d; want NaN, 0", p, n)
 	}
 }
 
 func TestKVFormula(t *testing.T) {
-	cfg := model.Config{NLayer: 12, NEmbd: 768, NHead: 12}
-	if got := KVBytes(cfg, 128); got != 9437184 {
+	cfg := arch.Config{NLayer: 12, NEmbd: 768, NHead: 12}
+	if got := cfg.KVBytes(128); got != 9437184 {
 		t.Errorf("KVBytes = %d, want 9437184", got)
 	}
 	if got, want := KVFormulaFor(cfg, 128), "2 × 12 × 128 × 768 × 4 = 9,437,184 bytes (9.44 MB)"; got != want {
@@ -600,7 +602,7 @@ func FuzzCharts(f *testing.F) {
 	f.Add([]byte(`{"model":{"config":{"n_layer":1,"n_head":1}},"steps":[{"query_start":0,"n_query":3,"attention":[{"probs":[[[1],[0.5,0.5,9],[]]],"key_stride":2}]}]}`))
 	f.Add([]byte(`{"model":{"config":{"n_layer":1,"n_head":1}},"steps":[{"query_start":5,"n_query":1,"window_start":9}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		var tr model.Trace
+		var tr trace.Trace
 		if json.Unmarshal(data, &tr) != nil {
 			return
 		}
@@ -656,10 +658,48 @@ func Example() {
 }
 
 func ExampleKVFormulaFor() {
-	gpt2 := model.Config{NLayer: 12, NHead: 12, NEmbd: 768}
+	gpt2 := arch.Config{NLayer: 12, NHead: 12, NEmbd: 768}
 	fmt.Println(KVFormula)
 	fmt.Println(KVFormulaFor(gpt2, 1024))
 	// Output:
 	// bytes = 2 (keys and values) × n_layer × positions × n_embd × 4 (bytes per float32)
 	// 2 × 12 × 1024 × 768 × 4 = 75,497,472 bytes (75.5 MB)
+}
+
+// TestNewTokenAttentionKeepsRecomputeSteps is the regression test for new-token
+// attention dropping every step after the context window filled: steps of
+// kind recompute generate a token too, so the chart's step slider must have
+// one entry per generated token, as the next-token chart does.
+func TestNewTokenAttentionKeepsRecomputeSteps(t *testing.T) {
+	tr := viztest.Trace(viztest.Options{NPositions: 8, Prompt: 5, Steps: 9})
+	recomputes := 0
+	for _, st := range tr.Steps {
+		if st.Kind == trace.Recompute {
+			recomputes++
+		}
+	}
+	if recomputes == 0 || len(tr.Evictions) != recomputes {
+		t.Fatalf("fixture: %d recompute steps, %d evictions; want some of each, equal", recomputes, len(tr.Evictions))
+	}
+	c, err := NewTokenAttention(tr, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var opt struct {
+		BaseOption struct {
+			Timeline struct {
+				Data []string `json:"data"`
+			} `json:"timeline"`
+		} `json:"baseOption"`
+	}
+	if err := json.Unmarshal(c.Option, &opt); err != nil {
+		t.Fatal(err)
+	}
+	want := make([]string, 0, 9)
+	for s := 1; s <= 9; s++ {
+		want = append(want, strconv.Itoa(s))
+	}
+	if got := opt.BaseOption.Timeline.Data; !slices.Equal(got, want) {
+		t.Errorf("step slider %q, want every decode and recompute step %q", got, want)
+	}
 }

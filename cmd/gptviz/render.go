@@ -11,7 +11,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/gptviz/gptviz/lessons"
-	"github.com/gptviz/gptviz/model"
+	"github.com/gptviz/gptviz/model/trace"
 )
 
 const renderUsage = `Usage: gptviz render [flags] TRACE.json
@@ -61,7 +61,7 @@ func runRender(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return usagef("render: --out %s would overwrite the trace it reads", rf.out)
 		}
 	}
-	tr, err := model.ReadTraceFile(in)
+	tr, err := trace.ReadFile(in)
 	if err != nil {
 		return fmt.Errorf("render: %w", err)
 	}

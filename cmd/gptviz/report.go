@@ -15,6 +15,8 @@ import (
 
 	"github.com/gptviz/gptviz/lessons"
 	"github.com/gptviz/gptviz/model"
+	"github.com/gptviz/gptviz/model/arch"
+	"github.com/gptviz/gptviz/model/trace"
 	"github.com/gptviz/gptviz/output"
 )
 
@@ -88,7 +90,7 @@ func (f *reportFlags) validate() error {
 
 // checkModel checks --layers, --heads and --focus against the model's
 // shape, so that a bad index is a usage error before any work is done.
-func (f *reportFlags) checkModel(c model.Config) error {
+func (f *reportFlags) checkModel(c arch.Config) error {
 	for _, l := range f.layers {
 		if l < 0 || l >= c.NLayer {
 			return usagef("--layers %d: the model has layers 0..%d", l, c.NLayer-1)
@@ -107,7 +109,7 @@ func (f *reportFlags) checkModel(c model.Config) error {
 
 // write renders tr as the chosen format into f.out (atomically), writes the
 // figures, prints the path and opens it if asked.
-func (f *reportFlags) write(tr *model.Trace, stdout, stderr io.Writer) error {
+func (f *reportFlags) write(tr *trace.Trace, stdout, stderr io.Writer) error {
 	if f.format == "json" {
 		if err := output.WriteFileAtomic(f.out, func(w io.Writer) error { return output.WriteJSON(w, tr) }); err != nil {
 			return fmt.Errorf("--out: %w", err)

@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/gptviz/gptviz/internal/testref"
-	"github.com/gptviz/gptviz/model"
+	"github.com/gptviz/gptviz/model/trace"
 	"github.com/gptviz/gptviz/output/browsertest"
 )
 
@@ -51,7 +51,7 @@ func TestReportFormats(t *testing.T) {
 				t.Errorf("ipynb: nbformat %d, %d cells, %v", nb.NBFormat, len(nb.Cells), err)
 			}
 		case "json":
-			tr, err := model.ReadTraceFile(out)
+			tr, err := trace.ReadFile(out)
 			if err != nil {
 				t.Fatal(err)
 			}

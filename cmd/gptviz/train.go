@@ -16,7 +16,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/pflag"
 
-	"github.com/gptviz/gptviz/model"
+	"github.com/gptviz/gptviz/model/arch"
 	"github.com/gptviz/gptviz/model/bpe"
 	"github.com/gptviz/gptviz/model/corpus"
 	"github.com/gptviz/gptviz/model/train"
@@ -99,7 +99,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	var tok *bpe.Tokenizer
 	if *resume {
-		tok, err = bpe.Load(filepath.Join(*out, "vocab.json"), filepath.Join(*out, "merges.txt"))
+		tok, err = bpe.Load(filepath.Join(*out, arch.VocabFile), filepath.Join(*out, arch.MergesFile))
 	} else {
 		tok, err = bpe.Train(trainText, *vocab)
 	}
@@ -128,7 +128,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fmt.Fprintf(stdout, "resuming %s at step %d of %d\n", *out, tr.Step, tr.Opts.Steps)
 	} else {
 		eot, _ := tok.EndOfText()
-		c := model.Config{VocabSize: tok.VocabSize(), NPositions: *nPos, NEmbd: *nEmbd, NLayer: *nLayer, NHead: *nHead,
+		c := arch.Config{VocabSize: tok.VocabSize(), NPositions: *nPos, NEmbd: *nEmbd, NLayer: *nLayer, NHead: *nHead,
 			BOSTokenID: eot, EOSTokenID: eot}
 		o := train.DefaultOptions(c, *steps)
 		o.BatchSize, o.LR, o.WeightDecay, o.GradClip, o.Seed, o.Dropout, o.RepeatFrac = *batch, *lr, *wd, *clip, *seed, *dropout, *repeatFrac
@@ -286,7 +286,7 @@ func checkTrainFlags(steps, vocab, nLayer, nEmbd, nHead, nPos, batch, warmup, ev
 			return usagef("train: %s %v: must be a number in [%v, %v%s", c.flag, c.v, c.lo, c.hi, map[bool]string{true: ")", false: "]"}[c.hiOpen])
 		}
 	}
-	c := model.Config{VocabSize: vocab, NPositions: nPos, NEmbd: nEmbd, NLayer: nLayer, NHead: nHead, NInner: 4 * nEmbd}
+	c := arch.Config{VocabSize: vocab, NPositions: nPos, NEmbd: nEmbd, NLayer: nLayer, NHead: nHead, NInner: 4 * nEmbd}
 	params := float64(c.NumParams())
 	acts := float64(batch) * float64(nPos) * float64(nLayer) * (20*float64(nEmbd) + 2*float64(nHead)*float64(nPos))
 	logits := float64(batch) * float64(nPos) * float64(vocab) * 2

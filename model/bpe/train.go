@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/gptviz/gptviz/internal/atomicfile"
+	"github.com/gptviz/gptviz/model/arch"
 )
 
 // TrainOption changes how Train learns merges.
@@ -246,10 +247,10 @@ func (t *Tokenizer) WriteFiles(dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("bpe: write tokenizer: %w", err)
 	}
-	if err := atomicfile.WriteBytes(filepath.Join(dir, "vocab.json"), t.VocabJSON()); err != nil {
+	if err := atomicfile.WriteBytes(filepath.Join(dir, arch.VocabFile), t.VocabJSON()); err != nil {
 		return err
 	}
-	return atomicfile.WriteBytes(filepath.Join(dir, "merges.txt"), t.MergesText())
+	return atomicfile.WriteBytes(filepath.Join(dir, arch.MergesFile), t.MergesText())
 }
 
 // VocabJSON returns the contents of vocab.json (see WriteFiles).

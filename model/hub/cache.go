@@ -1,13 +1,13 @@
 package hub
 
 import (
-	"encoding/json"
+	"github.com/gptviz/gptviz/model/arch"
+
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 )
 
@@ -110,16 +110,6 @@ type ResolveOptions struct {
 	CacheDir string // cache folder; "" means CacheDir(Env)
 	Env      Env    // environment used when CacheDir is ""
 }
-
-// The files a hub snapshot must hold (Resolve); the weights are
-// model.safetensors or an index plus shards.
-const (
-	fileConfig  = "config.json"
-	fileVocab   = "vocab.json"
-	fileMerges  = "merges.txt"
-	fileWeights = "model.safetensors"
-	fileIndex   = "model.safetensors.index.json"
-)
 
 // Resolve finds the folder of a GPT-2 checkpoint, without any network
 // access, in this order:
@@ -286,9 +276,9 @@ func checkSnapshot(dir string, tokenizer bool) error {
 // the checkpoint's files in it: config.json, vocab.json and merges.txt when
 // tokenizer is set, and model.safetensors or the index and its shards.
 func snapshotFiles(dir string, tokenizer bool) ([]string, error) {
-	need := []string{fileConfig}
+	need := []string{arch.ConfigFile}
 	if tokenizer {
-		need = append(need, fileVocab, fileMerges)
+		need = append(need, arch.VocabFile, arch.MergesFile)
 	}
 	var problems []string
 	check := func(f string) bool {
@@ -304,28 +294,28 @@ func snapshotFiles(dir string, tokenizer bool) ([]string, error) {
 	for _, f := range need {
 		check(f)
 	}
-	_, wMissing := fileProblem(filepath.Join(dir, fileWeights))
-	iProblem, iMissing := fileProblem(filepath.Join(dir, fileIndex))
+	_, wMissing := fileProblem(filepath.Join(dir, arch.WeightsFile))
+	iProblem, iMissing := fileProblem(filepath.Join(dir, arch.IndexFile))
 	switch {
 	case !wMissing:
-		if check(fileWeights) {
-			need = append(need, fileWeights)
+		if check(arch.WeightsFile) {
+			need = append(need, arch.WeightsFile)
 		}
 	case iMissing:
-		problems = append(problems, fileWeights+" (or "+fileIndex+") is missing")
+		problems = append(problems, arch.WeightsFile+" (or "+arch.IndexFile+") is missing")
 	case iProblem != "":
-		check(fileIndex)
+		check(arch.IndexFile)
 	default:
-		data, err := os.ReadFile(filepath.Join(dir, fileIndex))
+		data, err := os.ReadFile(filepath.Join(dir, arch.IndexFile))
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", fileIndex, err)
+			return nil, fmt.Errorf("%s: %w", arch.IndexFile, err)
 		}
-		shards, err := parseIndex(data)
+		idx, err := arch.ParseIndex(data)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", fileIndex, err)
+			return nil, fmt.Errorf("%s: %w", arch.IndexFile, err)
 		}
-		need = append(need, fileIndex)
-		for _, s := range shards {
+		need = append(need, arch.IndexFile)
+		for _, s := range idx.Shards {
 			check(s)
 			need = append(need, s)
 		}
@@ -386,30 +376,6 @@ func kindOf(m fs.FileMode) string {
 func isFile(path string) bool {
 	fi, err := os.Stat(path) // follows symlinks into blobs/
 	return err == nil && fi.Mode().IsRegular()
-}
-
-// parseIndex reads a model.safetensors.index.json ({"weight_map": {tensor:
-// shard file}}) and returns the distinct shard file names, sorted. Every name
-// must be a plain file name ending in ".safetensors" (no folders, no "..").
-func parseIndex(data []byte) ([]string, error) {
-	var idx struct {
-		WeightMap map[string]string `json:"weight_map"`
-	}
-	if err := json.Unmarshal(data, &idx); err != nil {
-		return nil, fmt.Errorf("parse index: %w", err)
-	}
-	if len(idx.WeightMap) == 0 {
-		return nil, errors.New("parse index: weight_map is missing or empty")
-	}
-	var shards []string
-	for tensor, f := range idx.WeightMap {
-		if !validFileName(f) || !strings.HasSuffix(f, ".safetensors") {
-			return nil, fmt.Errorf("parse index: tensor %q: shard %q is not a plain .safetensors file name", truncate(tensor, 80), truncate(f, 80))
-		}
-		shards = append(shards, f)
-	}
-	slices.Sort(shards)
-	return slices.Compact(shards), nil
 }
 
 func truncate(s string, n int) string {

@@ -168,20 +168,3 @@ func isHex(s string, n int) bool {
 func RepoFolder(repoID string) string {
 	return "models--" + strings.ReplaceAll(repoID, "/", "--")
 }
-
-// validFileName reports whether name is a plain file name that is safe to
-// join onto a folder: ASCII letters, digits, "_", "-" and ".", starting with
-// a letter, digit or "_", no "..", at most 255 bytes. Shard names from an
-// index and blob names from ETags must pass it.
-func validFileName(name string) bool {
-	if name == "" || len(name) > 255 || !isWordByte(name[0]) || strings.Contains(name, "..") {
-		return false
-	}
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		if !isWordByte(c) && c != '-' && c != '.' {
-			return false
-		}
-	}
-	return true
-}

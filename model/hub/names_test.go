@@ -142,59 +142,6 @@ func FuzzValidateRevision(f *testing.F) {
 	})
 }
 
-func FuzzParseIndex(f *testing.F) {
-	f.Add([]byte(`{"weight_map": {"a": "model-00001-of-00002.safetensors", "b": "model-00002-of-00002.safetensors"}}`))
-	f.Add([]byte(`{"metadata": {"total_size": 1}, "weight_map": {"a": "x.safetensors", "b": "x.safetensors"}}`))
-	f.Add([]byte(`{"weight_map": {"a": "../evil.safetensors"}}`))
-	f.Add([]byte(`{"weight_map": {}}`))
-	f.Add([]byte(`{"weight_map": {"a": 1}}`))
-	f.Add([]byte(`[]`))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		shards, err := parseIndex(data)
-		if err != nil {
-			return
-		}
-		if len(shards) == 0 {
-			t.Fatal("accepted an index without shards")
-		}
-		for i, s := range shards {
-			if !validFileName(s) || !strings.HasSuffix(s, ".safetensors") || strings.ContainsAny(s, `/\`) {
-				t.Fatalf("accepted shard name %q", s)
-			}
-			if i > 0 && shards[i-1] >= s {
-				t.Fatalf("shards not sorted and distinct: %q", shards)
-			}
-		}
-	})
-}
-
-func TestParseIndex(t *testing.T) {
-	tests := []struct {
-		in   string
-		want string // "" means an error
-	}{
-		{`{"weight_map": {"b": "m-2.safetensors", "a": "m-1.safetensors", "c": "m-1.safetensors"}}`, "[m-1.safetensors m-2.safetensors]"},
-		{`{"weight_map": {"a": "../m.safetensors"}}`, ""},
-		{`{"weight_map": {"a": "sub/m.safetensors"}}`, ""},
-		{`{"weight_map": {"a": "m.bin"}}`, ""},
-		{`{"weight_map": {}}`, ""},
-		{`{}`, ""},
-		{`not json`, ""},
-	}
-	for _, tt := range tests {
-		got, err := parseIndex([]byte(tt.in))
-		if tt.want == "" {
-			if err == nil {
-				t.Errorf("parseIndex(%s) = %v, want an error", tt.in, got)
-			}
-			continue
-		}
-		if err != nil || fmt.Sprint(got) != tt.want {
-			t.Errorf("parseIndex(%s) = %v, %v; want %s", tt.in, got, err, tt.want)
-		}
-	}
-}
-
 func FuzzParseContentRange(f *testing.F) {
 	for _, s := range []string{"bytes 0-99/100", "bytes 50-99/*", "bytes 5-4/10", "bytes -1-3/4", "bytes 0-9/5", "bits 0-1/2", ""} {
 		f.Add(s)

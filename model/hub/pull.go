@@ -19,7 +19,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/gptviz/gptviz/model"
+	"github.com/gptviz/gptviz/model/arch"
 )
 
 // DefaultEndpoint is the Hugging Face Hub's address; HF_ENDPOINT or
@@ -84,7 +84,7 @@ type PullOptions struct {
 // Hugging Face cache and returns its snapshot folder, which Resolve would
 // return from then on.
 //
-// It downloads config.json (first; a config model.ParseConfig rejects stops
+// It downloads config.json (first; a config arch.ParseConfig rejects stops
 // the pull with ErrNotGPT2), vocab.json, merges.txt and model.safetensors,
 // or, where the repo has no model.safetensors, model.safetensors.index.json
 // and every shard it names. For each file it sends HEAD
@@ -381,7 +381,7 @@ func (p *puller) pullFiles(ctx context.Context, repos []string) (string, error) 
 		return m, nil
 	}
 
-	cfg, err := get(p.rev, fileConfig)
+	cfg, err := get(p.rev, arch.ConfigFile)
 	var ne *netError
 	if errors.As(err, &ne) && ctx.Err() == nil {
 		// The hub is unreachable. Like huggingface_hub, fall back to a
@@ -404,25 +404,25 @@ func (p *puller) pullFiles(ctx context.Context, repos []string) (string, error) 
 	if err != nil {
 		return "", fmt.Errorf("pull %s: %w", p.repo, err)
 	}
-	if _, err := model.ParseConfig(data); err != nil {
-		return "", fmt.Errorf("%w: %s/%s (revision %s): %w", ErrNotGPT2, p.repo, fileConfig, p.rev, err)
+	if _, err := arch.ParseConfig(data); err != nil {
+		return "", fmt.Errorf("%w: %s/%s (revision %s): %w", ErrNotGPT2, p.repo, arch.ConfigFile, p.rev, err)
 	}
-	for _, f := range []string{fileVocab, fileMerges} {
+	for _, f := range []string{arch.VocabFile, arch.MergesFile} {
 		if _, err := get(commit, f); err != nil {
 			return "", err
 		}
 	}
-	if _, err := get(commit, fileWeights); err != nil {
+	if _, err := get(commit, arch.WeightsFile); err != nil {
 		var nf *notFoundError
 		if !errors.As(err, &nf) || !nf.entry {
 			return "", err
 		}
-		idx, err2 := get(commit, fileIndex)
+		idx, err2 := get(commit, arch.IndexFile)
 		if err2 != nil {
 			var nf2 *notFoundError
 			if errors.As(err2, &nf2) && nf2.entry {
 				return "", fmt.Errorf("%w: %s (revision %s) has neither %s nor %s (gptviz reads safetensors weights only)",
-					ErrNotFound, p.repo, p.rev, fileWeights, fileIndex)
+					ErrNotFound, p.repo, p.rev, arch.WeightsFile, arch.IndexFile)
 			}
 			return "", err2
 		}
@@ -430,11 +430,11 @@ func (p *puller) pullFiles(ctx context.Context, repos []string) (string, error) 
 		if err != nil {
 			return "", fmt.Errorf("pull %s: %w", p.repo, err)
 		}
-		shards, err := parseIndex(b)
+		index, err := arch.ParseIndex(b)
 		if err != nil {
-			return "", fmt.Errorf("%s/%s (revision %s): %w", p.repo, fileIndex, p.rev, err)
+			return "", fmt.Errorf("%s/%s (revision %s): %w", p.repo, arch.IndexFile, p.rev, err)
 		}
-		for _, s := range shards {
+		for _, s := range index.Shards {
 			if _, err := get(commit, s); err != nil {
 				return "", err
 			}
@@ -595,7 +595,7 @@ func (p *puller) parseMeta(resp *http.Response, m *fileMeta) error {
 		etag, lfs = h.Get("ETag"), false
 	}
 	etag = normalizeETag(etag)
-	if !validFileName(etag) {
+	if !arch.ValidFileName(etag) {
 		return fmt.Errorf("%s: the hub's answer has no usable ETag (got %q)", p.where(m.file), truncate(etag, 80))
 	}
 	m.etag = etag

@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gptviz/gptviz/model"
+	"github.com/gptviz/gptviz/model/arch"
 	"github.com/gptviz/gptviz/model/hub/hubtest"
 )
 
@@ -539,7 +539,7 @@ func TestPullRejectsNonGPT2Config(t *testing.T) {
 	opts, _ := testOptions(t, srv)
 
 	_, err := Pull(context.Background(), "google-bert/bert-base-uncased", opts)
-	if !errors.Is(err, ErrNotGPT2) || !errors.Is(err, model.ErrConfig) || !strings.Contains(err.Error(), "google-bert/bert-base-uncased/config.json") {
+	if !errors.Is(err, ErrNotGPT2) || !errors.Is(err, arch.ErrConfig) || !strings.Contains(err.Error(), "google-bert/bert-base-uncased/config.json") {
 		t.Fatalf("err = %v, want ErrNotGPT2 naming the config", err)
 	}
 	if n := srv.Count("", "GET") - 1; n != 0 { // the one GET is config.json

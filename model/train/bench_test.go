@@ -4,7 +4,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"github.com/gptviz/gptviz/model"
+	"github.com/gptviz/gptviz/model/arch"
 )
 
 func randomData(n, vocab int, seed uint64) []int {
@@ -28,7 +28,7 @@ func BenchmarkTrainStep(b *testing.B) {
 		{"L4-C256-V512", 4, 256, 8, 512, 128, 16},
 	} {
 		b.Run(s.name, func(b *testing.B) {
-			c := model.Config{VocabSize: s.V, NPositions: s.T, NEmbd: s.C, NLayer: s.L, NHead: s.H}
+			c := arch.Config{VocabSize: s.V, NPositions: s.T, NEmbd: s.C, NLayer: s.L, NHead: s.H}
 			o := DefaultOptions(c, 1000)
 			o.BatchSize = s.B
 			tr, err := New(o, Data{Train: randomData(100000, s.V, 1)})

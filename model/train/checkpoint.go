@@ -8,17 +8,15 @@ import (
 	"strconv"
 
 	"github.com/gptviz/gptviz/internal/atomicfile"
-	"github.com/gptviz/gptviz/model"
+	"github.com/gptviz/gptviz/model/arch"
 	"github.com/gptviz/gptviz/model/safetensors"
 )
 
-// The files of a checkpoint folder. ConfigFile, WeightsFile and the
-// tokenizer's vocab.json and merges.txt are Hugging Face's GPT-2 layout;
+// The files of a checkpoint folder beside Hugging Face's GPT-2 layout
+// (arch.ConfigFile, arch.WeightsFile, arch.VocabFile, arch.MergesFile):
 // OptimizerFile and StateFile are only needed to resume training; CurveFile
 // is the loss curve.
 const (
-	ConfigFile    = "config.json"
-	WeightsFile   = "model.safetensors"
 	OptimizerFile = "optimizer.safetensors"
 	StateFile     = "train_state.json"
 	CurveFile     = "loss.csv"
@@ -57,7 +55,7 @@ type hfConfig struct {
 //
 // dropout is recorded as resid_pdrop and embd_pdrop (training only;
 // inference ignores it).
-func ConfigJSON(c model.Config, dtype safetensors.DType, steps int, tokens int64, dropout float64) []byte {
+func ConfigJSON(c arch.Config, dtype safetensors.DType, steps int, tokens int64, dropout float64) []byte {
 	td := "float32"
 	if dtype == safetensors.F16 {
 		td = "float16"
@@ -94,10 +92,10 @@ func (t *Trainer) SaveWeights(dir string, dtype safetensors.DType) error {
 	for _, ti := range t.tensors {
 		ts = append(ts, safetensors.Tensor{Name: ti.Name, DType: dtype, Shape: ti.Shape, Data: t.Params[ti.Off : ti.Off+ti.Size]})
 	}
-	if err := safetensors.Write(filepath.Join(dir, WeightsFile), ts, map[string]string{"format": "pt"}); err != nil {
+	if err := safetensors.Write(filepath.Join(dir, arch.WeightsFile), ts, map[string]string{"format": "pt"}); err != nil {
 		return fmt.Errorf("train: save: %w", err)
 	}
-	return atomicfile.WriteBytes(filepath.Join(dir, ConfigFile), ConfigJSON(t.Opts.Config, dtype, t.Step, int64(t.Step)*int64(t.TokensPerStep()), t.Opts.Dropout))
+	return atomicfile.WriteBytes(filepath.Join(dir, arch.ConfigFile), ConfigJSON(t.Opts.Config, dtype, t.Step, int64(t.Step)*int64(t.TokensPerStep()), t.Opts.Dropout))
 }
 
 // saveOptimizer writes the AdamW moments and train_state.json.
@@ -136,7 +134,7 @@ func Resume(dir string, data Data, steps int) (*Trainer, float64, error) {
 	if err != nil {
 		return nil, 0, fmt.Errorf("train: resume: %w", err)
 	}
-	wpath := filepath.Join(dir, WeightsFile)
+	wpath := filepath.Join(dir, arch.WeightsFile)
 	f, err := safetensors.Open(wpath)
 	if err != nil {
 		return nil, 0, fmt.Errorf("train: resume: %w", err)

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 
 	"github.com/gptviz/gptviz/internal/atomicfile"
+	"github.com/gptviz/gptviz/model/arch"
 	"github.com/gptviz/gptviz/model/safetensors"
 )
 
@@ -20,17 +21,17 @@ func Export(src, dst string, dtype safetensors.DType) error {
 	if err := os.MkdirAll(dst, 0o755); err != nil {
 		return fmt.Errorf("train: export: %w", err)
 	}
-	ts, meta, err := safetensors.ReadAll(filepath.Join(src, WeightsFile))
+	ts, meta, err := safetensors.ReadAll(filepath.Join(src, arch.WeightsFile))
 	if err != nil {
 		return fmt.Errorf("train: export: %w", err)
 	}
 	for i := range ts {
 		ts[i].DType = dtype
 	}
-	if err := safetensors.Write(filepath.Join(dst, WeightsFile), ts, meta); err != nil {
+	if err := safetensors.Write(filepath.Join(dst, arch.WeightsFile), ts, meta); err != nil {
 		return fmt.Errorf("train: export: %w", err)
 	}
-	cfgPath := filepath.Join(src, ConfigFile)
+	cfgPath := filepath.Join(src, arch.ConfigFile)
 	b, err := os.ReadFile(cfgPath)
 	if err != nil {
 		return fmt.Errorf("train: export: %w", err)
@@ -41,10 +42,10 @@ func Export(src, dst string, dtype safetensors.DType) error {
 	}
 	cfg["torch_dtype"] = map[safetensors.DType]string{safetensors.F32: "float32", safetensors.F16: "float16", safetensors.BF16: "bfloat16"}[dtype]
 	out, _ := json.MarshalIndent(cfg, "", "  ")
-	if err := atomicfile.WriteBytes(filepath.Join(dst, ConfigFile), append(out, '\n')); err != nil {
+	if err := atomicfile.WriteBytes(filepath.Join(dst, arch.ConfigFile), append(out, '\n')); err != nil {
 		return err
 	}
-	for _, f := range []string{"vocab.json", "merges.txt", CurveFile, StateFile} {
+	for _, f := range []string{arch.VocabFile, arch.MergesFile, CurveFile, StateFile} {
 		b, err := os.ReadFile(filepath.Join(src, f))
 		if os.IsNotExist(err) {
 			continue

@@ -6,7 +6,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/gptviz/gptviz/internal/gemm"
-	"github.com/gptviz/gptviz/model"
+	"github.com/gptviz/gptviz/model/arch"
 )
 
 // tensorInfo describes one parameter tensor inside the flat parameter vector.
@@ -25,7 +25,7 @@ type tensorInfo struct {
 // initialisation: N(0, 0.02) for weights, N(0, 0.02/√(2·n_layer)) for the
 // two projections that write into the residual stream (Radford et al. 2019,
 // §2.3), zero biases, LayerNorm gains 1.
-func layout(c model.Config) ([]tensorInfo, int) {
+func layout(c arch.Config) ([]tensorInfo, int) {
 	var ts []tensorInfo
 	off := 0
 	add := func(name string, decay bool, sd float64, cst float32, shape ...int) {
@@ -73,7 +73,7 @@ type params struct {
 }
 
 // bind returns views into flat for the layout of c.
-func bind(c model.Config, flat []float32) *params {
+func bind(c arch.Config, flat []float32) *params {
 	ts, _ := layout(c)
 	i := 0
 	next := func() []float32 {
@@ -94,7 +94,7 @@ func bind(c model.Config, flat []float32) *params {
 
 // initParams fills flat with GPT-2's initialisation, deterministically for
 // seed.
-func initParams(c model.Config, flat []float32, seed uint64) {
+func initParams(c arch.Config, flat []float32, seed uint64) {
 	ts, _ := layout(c)
 	r := rand.New(rand.NewPCG(seed, 0x67707476697a))
 	for _, t := range ts {
@@ -126,7 +126,7 @@ type layerActs struct {
 // worker owns the activations, gradients and scratch space for B sequences
 // of T tokens; workers run on separate goroutines.
 type worker struct {
-	c       model.Config
+	c       arch.Config
 	B, T    int
 	encoded []float32 // [N,C]
 	layers  []layerActs
@@ -152,7 +152,7 @@ type worker struct {
 	lossCount int
 }
 
-func newWorker(c model.Config, B, T int, withGrad bool) *worker {
+func newWorker(c arch.Config, B, T int, withGrad bool) *worker {
 	N, C, I := B*T, c.NEmbd, c.NInner
 	f := func(n int) []float32 { return make([]float32, n) }
 	w := &worker{c: c, B: B, T: T, encoded: f(N * C), lnf: f(N * C), lnfMean: f(N), lnfRstd: f(N), logits: f(N * c.VocabSize), tmp: f(N * C)}

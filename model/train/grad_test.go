@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/gptviz/gptviz/internal/gemm"
-	"github.com/gptviz/gptviz/model"
+	"github.com/gptviz/gptviz/model/arch"
 )
 
 // TestModelGradient checks the whole backward pass: for every tensor, the
@@ -21,7 +21,7 @@ func TestModelGradient(t *testing.T) {
 }
 
 func testModelGradient(t *testing.T, dropout float64) {
-	c := model.Config{VocabSize: 37, NPositions: 16, NEmbd: 32, NLayer: 2, NHead: 4}
+	c := arch.Config{VocabSize: 37, NPositions: 16, NEmbd: 32, NLayer: 2, NHead: 4}
 	o := DefaultOptions(c, 10)
 	o.BatchSize, o.Shards, o.Dropout = 3, 1, dropout
 	tr, err := New(o, Data{Train: randomData(200, 37, 3)})

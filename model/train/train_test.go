@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/gptviz/gptviz/model"
+	"github.com/gptviz/gptviz/model/arch"
 	"github.com/gptviz/gptviz/model/safetensors"
 )
 
@@ -31,7 +32,7 @@ func patternData(n, vocab int) []int {
 }
 
 func tinyOptions(steps int) Options {
-	c := model.Config{VocabSize: 16, NPositions: 32, NEmbd: 32, NLayer: 2, NHead: 2}
+	c := arch.Config{VocabSize: 16, NPositions: 32, NEmbd: 32, NLayer: 2, NHead: 2}
 	o := DefaultOptions(c, steps)
 	o.BatchSize, o.LR = 8, 1e-2
 	return o
@@ -57,8 +58,8 @@ func TestRunLossDecreases(t *testing.T) {
 	if !(last.ValLoss < first.ValLoss-1) || !(last.TrainEval < first.TrainEval-1) {
 		t.Errorf("loss did not fall: validation %.3f → %.3f, train %.3f → %.3f", first.ValLoss, last.ValLoss, first.TrainEval, last.TrainEval)
 	}
-	for _, f := range []string{ConfigFile, WeightsFile, OptimizerFile, StateFile, CurveFile,
-		"snapshots/step-000000/" + WeightsFile, "snapshots/step-000030/" + ConfigFile} {
+	for _, f := range []string{arch.ConfigFile, arch.WeightsFile, OptimizerFile, StateFile, CurveFile,
+		"snapshots/step-000000/" + arch.WeightsFile, "snapshots/step-000030/" + arch.ConfigFile} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
 			t.Errorf("checkpoint file: %v", err)
 		}
@@ -204,7 +205,7 @@ func TestExport(t *testing.T) {
 	if err := Export(src, dst, safetensors.F16); err != nil {
 		t.Fatal(err)
 	}
-	b, _ := os.ReadFile(filepath.Join(dst, ConfigFile))
+	b, _ := os.ReadFile(filepath.Join(dst, arch.ConfigFile))
 	if !strings.Contains(string(b), `"torch_dtype": "float16"`) {
 		t.Errorf("exported config.json lacks torch_dtype float16:\n%s", b)
 	}

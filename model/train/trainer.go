@@ -24,26 +24,27 @@ import (
 
 	"github.com/gptviz/gptviz/internal/gemm"
 	"github.com/gptviz/gptviz/model"
+	"github.com/gptviz/gptviz/model/arch"
 )
 
 // Options configure a training run. Zero fields take the defaults of
 // DefaultOptions where noted.
 type Options struct {
-	Config      model.Config `json:"config"`       // architecture; VocabSize must cover every token id
-	Steps       int          `json:"steps"`        // optimizer steps in the whole run
-	BatchSize   int          `json:"batch_size"`   // sequences per step
-	SeqLen      int          `json:"seq_len"`      // tokens per sequence, ≤ n_positions; 0 means n_positions
-	LR          float64      `json:"lr"`           // peak learning rate
-	MinLRFrac   float64      `json:"min_lr_frac"`  // final learning rate as a fraction of LR
-	WarmupSteps int          `json:"warmup_steps"` // linear warm-up steps
-	WeightDecay float64      `json:"weight_decay"` // AdamW λ on matrices and embeddings
-	Beta1       float64      `json:"beta1"`
-	Beta2       float64      `json:"beta2"`
-	AdamEps     float64      `json:"adam_eps"`
-	GradClip    float64      `json:"grad_clip"` // maximum global gradient L2 norm; 0 disables
-	Seed        uint64       `json:"seed"`
-	Shards      int          `json:"shards"`  // the batch is split into this many shards (one goroutine each, up to GOMAXPROCS)
-	Dropout     float64      `json:"dropout"` // dropout probability on embeddings and residual branches while training
+	Config      arch.Config `json:"config"`       // architecture; VocabSize must cover every token id
+	Steps       int         `json:"steps"`        // optimizer steps in the whole run
+	BatchSize   int         `json:"batch_size"`   // sequences per step
+	SeqLen      int         `json:"seq_len"`      // tokens per sequence, ≤ n_positions; 0 means n_positions
+	LR          float64     `json:"lr"`           // peak learning rate
+	MinLRFrac   float64     `json:"min_lr_frac"`  // final learning rate as a fraction of LR
+	WarmupSteps int         `json:"warmup_steps"` // linear warm-up steps
+	WeightDecay float64     `json:"weight_decay"` // AdamW λ on matrices and embeddings
+	Beta1       float64     `json:"beta1"`
+	Beta2       float64     `json:"beta2"`
+	AdamEps     float64     `json:"adam_eps"`
+	GradClip    float64     `json:"grad_clip"` // maximum global gradient L2 norm; 0 disables
+	Seed        uint64      `json:"seed"`
+	Shards      int         `json:"shards"`  // the batch is split into this many shards (one goroutine each, up to GOMAXPROCS)
+	Dropout     float64     `json:"dropout"` // dropout probability on embeddings and residual branches while training
 	// RepeatFrac is the fraction of training windows that start with a
 	// passage repeated once (see Trainer.batch), to teach in-context copying.
 	RepeatFrac float64 `json:"repeat_frac,omitempty"`
@@ -53,7 +54,7 @@ type Options struct {
 // (0.9, 0.95), ε = 1e-8, weight decay 0.1, gradient clipping at 1.0,
 // learning rate 3e-3 with 10% warm-up (at most 200 steps) and cosine decay
 // to 10%, batch 16 × n_positions, 2 shards.
-func DefaultOptions(c model.Config, steps int) Options {
+func DefaultOptions(c arch.Config, steps int) Options {
 	return Options{
 		Config: c, Steps: steps, BatchSize: 16, LR: 3e-3, MinLRFrac: 0.1,
 		WarmupSteps: min(200, max(steps/10, 1)), WeightDecay: 0.1,
@@ -344,9 +345,9 @@ func (t *Trainer) Weights() model.Weights { return weightsOf(t.p) }
 // InitialWeights returns the weights a run with opts starts from (GPT-2's
 // initialisation, seeded by opts.Seed): what New would train from, without
 // needing data. It returns the errors of invalid options.
-func InitialWeights(opts Options) (model.Weights, model.Config, error) {
+func InitialWeights(opts Options) (model.Weights, arch.Config, error) {
 	if err := opts.validate(); err != nil {
-		return model.Weights{}, model.Config{}, err
+		return model.Weights{}, arch.Config{}, err
 	}
 	_, n := layout(opts.Config)
 	flat := make([]float32, n)

@@ -1,4 +1,4 @@
-// Package viztest builds synthetic model.Traces for tests and benchmarks of
+// Package viztest builds synthetic Traces (package trace) for tests and benchmarks of
 // packages viz and lessons: random but seeded values with the shapes and
 // conventions of a real recorded run (model.Run), without a model.
 package viztest
@@ -8,7 +8,8 @@ import (
 	"math"
 	"math/rand/v2"
 
-	"github.com/gptviz/gptviz/model"
+	"github.com/gptviz/gptviz/model/arch"
+	"github.com/gptviz/gptviz/model/trace"
 )
 
 // Options shape a synthetic trace. Zero fields take the defaults in
@@ -79,37 +80,37 @@ func (o Options) withDefaults() Options {
 // residual norms, logit lens, next-token predictions, KV sizes, the final
 // KV cache of the first and last layer, evictions once the window of
 // NPositions is full, checks and notes. Same options, same trace.
-func Trace(o Options) *model.Trace {
+func Trace(o Options) *trace.Trace {
 	o = o.withDefaults()
 	rng := rand.New(rand.NewPCG(o.Seed, 0x9e3779b97f4a7c15))
 	L, H, D := o.NLayer, o.NHead, o.DHead
-	cfg := model.Config{
+	cfg := arch.Config{
 		ModelType: "gpt2", VocabSize: 50257, NPositions: o.NPositions, NEmbd: H * D,
 		NLayer: L, NHead: H, NInner: 4 * H * D, LayerNormEpsilon: 1e-5, Activation: "gelu_new",
 		BOSTokenID: 50256, EOSTokenID: 50256,
 	}
-	tok := func(i int, prompt bool) model.Token {
+	tok := func(i int, prompt bool) trace.Token {
 		w := o.Words[i%len(o.Words)]
-		return model.Token{ID: 100 + i%len(o.Words), Text: w, Display: w, Prompt: prompt}
+		return trace.Token{ID: 100 + i%len(o.Words), Text: w, Display: w, Prompt: prompt}
 	}
-	tr := &model.Trace{
-		Version: model.TraceVersion,
-		Model:   model.ModelInfo{Name: "synthetic", Config: cfg, NumParams: cfg.NumParams()},
-		Settings: model.Settings{
+	tr := &trace.Trace{
+		Version: trace.Version,
+		Model:   trace.ModelInfo{Name: "synthetic", Config: cfg, NumParams: cfg.NumParams()},
+		Settings: trace.Settings{
 			Steps: o.Steps, Temperature: o.Temperature, TopK: o.TopK, TopP: o.TopP, Seed: o.Seed,
 			Command: fmt.Sprintf("gptviz report --steps %d --seed %d \"…\"", o.Steps, o.Seed), Version: "test",
 		},
 		Prompt:    "synthetic prompt",
 		PromptLen: o.Prompt,
-		Checks:    model.Checks{MaxRowSumError: 3e-7, CacheVsRecompute: 2e-6, ZeroTempIsGreedy: true},
-		Timings:   model.Timings{LoadMillis: 12, PrefillMillis: 34, DecodeMillis: 56, TokensPerSec: 78},
+		Checks:    trace.Checks{MaxRowSumError: 3e-7, CacheVsRecompute: 2e-6, ZeroTempIsGreedy: true},
+		Timings:   trace.Timings{LoadMillis: 12, PrefillMillis: 34, DecodeMillis: 56, TokensPerSec: 78},
 	}
 	for i := 0; i < o.Prompt; i++ {
 		tr.Tokens = append(tr.Tokens, tok(i, true))
 	}
 	// Scores under teacher forcing.
 	for i := 0; i < o.Prompt; i++ {
-		s := model.Score{Position: i, ID: tr.Tokens[i].ID}
+		s := trace.Score{Position: i, ID: tr.Tokens[i].ID}
 		if i == 0 {
 			s.NoContext = true
 		} else {
@@ -120,26 +121,26 @@ func Trace(o Options) *model.Trace {
 		tr.Scores = append(tr.Scores, s)
 	}
 	windowStart := 0
-	addStep := func(index int, kind string, qStart, nq int, next *model.Prediction) {
+	addStep := func(index int, kind trace.StepKind, qStart, nq int, next *trace.Prediction) {
 		keep := 0
 		if nq > o.MaxQueries {
 			keep = nq - o.MaxQueries
-			tr.Notes = appendOnce(tr.Notes, model.Note{Code: model.NotePromptRows, Args: []int{nq, o.MaxQueries}, Text: fmt.Sprintf("The prompt has %d tokens; attention, logit lens and residual norms are recorded for its last %d positions.", nq, o.MaxQueries)})
+			tr.Notes = appendOnce(tr.Notes, trace.Note{Code: trace.NotePromptRows, Args: []int{nq, o.MaxQueries}, Text: fmt.Sprintf("The prompt has %d tokens; attention, logit lens and residual norms are recorded for its last %d positions.", nq, o.MaxQueries)})
 		}
 		nk := qStart + nq - windowStart
-		st := model.Step{Index: index, Kind: kind, QueryStart: qStart + keep, NQuery: nq - keep, WindowStart: windowStart, Next: next, Millis: 1.5}
+		st := trace.Step{Index: index, Kind: kind, QueryStart: qStart + keep, NQuery: nq - keep, WindowStart: windowStart, Next: next, Millis: 1.5}
 		stride := (nk + o.MaxAttention - 1) / o.MaxAttention
 		for l := 0; l < L; l++ {
-			la := model.LayerAttention{Probs: make([][][]float32, H)}
+			la := trace.LayerAttention{Probs: make([][][]float32, H)}
 			if stride > 1 {
 				la.Summarised, la.KeyStride = true, stride
-				tr.Notes = appendOnce(tr.Notes, model.Note{Code: model.NoteAttentionStride, Args: []int{o.MaxAttention, stride}, Text: fmt.Sprintf("Attention rows longer than %d keys are stored as averages over blocks of %d keys.", o.MaxAttention, stride)})
+				tr.Notes = appendOnce(tr.Notes, trace.Note{Code: trace.NoteAttentionStride, Args: []int{o.MaxAttention, stride}, Text: fmt.Sprintf("Attention rows longer than %d keys are stored as averages over blocks of %d keys.", o.MaxAttention, stride)})
 			}
 			for h := 0; h < H; h++ {
 				rows := make([][]float32, 0, nq-keep)
 				for q := keep; q < nq; q++ {
 					visible := nk - nq + q + 1
-					rows = append(rows, blockAverage(attnRow(rng, nk, visible, l, h), stride))
+					rows = append(rows, trace.BlockAverage(attnRow(rng, nk, visible, l, h), stride))
 				}
 				la.Probs[h] = rows
 			}
@@ -156,10 +157,10 @@ func Trace(o Options) *model.Trace {
 			st.ResidualNorm = append(st.ResidualNorm, row)
 		}
 		for l := 0; l < L; l++ {
-			row := make([]model.LensEntry, nq-keep)
+			row := make([]trace.LensEntry, nq-keep)
 			for q := range row {
 				w := rng.IntN(len(o.Words))
-				row[q] = model.LensEntry{ID: 100 + w, Display: o.Words[w], Prob: math.Pow(rng.Float64(), 3-2*float64(l)/float64(L))}
+				row[q] = trace.LensEntry{ID: 100 + w, Display: o.Words[w], Prob: math.Pow(rng.Float64(), 3-2*float64(l)/float64(L))}
 			}
 			st.LogitLens = append(st.LogitLens, row)
 		}
@@ -168,27 +169,31 @@ func Trace(o Options) *model.Trace {
 		for l := range st.KV.Positions {
 			st.KV.Positions[l] = pos
 		}
-		st.KV.Bytes = int64(2 * L * pos * H * D * 4)
+		st.KV.Bytes = tr.Model.Config.KVBytes(pos)
 		tr.Steps = append(tr.Steps, st)
 	}
-	addStep(0, "prefill", 0, o.Prompt, nil)
+	addStep(0, trace.Prefill, 0, o.Prompt, nil)
 	for s := 1; s <= o.Steps; s++ {
 		p := prediction(rng, o, len(tr.Tokens)-1)
-		tr.Tokens = append(tr.Tokens, model.Token{ID: p.Chosen.ID, Text: p.Chosen.Text, Display: p.Chosen.Display})
+		tr.Tokens = append(tr.Tokens, trace.Token{ID: p.Chosen.ID, Text: p.Chosen.Text, Display: p.Chosen.Display})
 		q := len(tr.Tokens) - 1
+		kind := trace.Decode
 		if q-windowStart+1 > o.NPositions {
-			tr.Evictions = append(tr.Evictions, model.Eviction{Step: s, Position: windowStart, ID: tr.Tokens[windowStart].ID})
+			// As model.Runner does: the oldest token leaves and the whole
+			// window is recomputed; only the new token's row is recorded.
+			tr.Evictions = append(tr.Evictions, trace.Eviction{Step: s, Position: windowStart, ID: tr.Tokens[windowStart].ID})
 			windowStart++
+			kind = trace.Recompute
 		}
-		addStep(s, "decode", q, 1, p)
+		addStep(s, kind, q, 1, p)
 	}
 	if len(tr.Evictions) > 0 {
-		tr.Notes = append(tr.Notes, model.Note{Code: model.NoteEvicted, Args: []int{len(tr.Evictions), o.NPositions}, Text: fmt.Sprintf("%d tokens left the context window of %d positions; each step after that recomputed the window from scratch.", len(tr.Evictions), o.NPositions)})
+		tr.Notes = append(tr.Notes, trace.Note{Code: trace.NoteEvicted, Args: []int{len(tr.Evictions), o.NPositions}, Text: fmt.Sprintf("%d tokens left the context window of %d positions; each step after that recomputed the window from scratch.", len(tr.Evictions), o.NPositions)})
 	}
 	// Final KV cache of the first and last layer.
 	n := len(tr.Tokens) - windowStart // every decode step feeds its token
 	for _, l := range uniq(0, L-1) {
-		kv := model.LayerKV{Layer: l, WindowStart: windowStart, Keys: make([][][]float32, H), Values: make([][][]float32, H)}
+		kv := trace.LayerKV{Layer: l, WindowStart: windowStart, Keys: make([][][]float32, H), Values: make([][][]float32, H)}
 		for h := 0; h < H; h++ {
 			kv.Keys[h] = normalRows(rng, n, D, 1.5)
 			kv.Values[h] = normalRows(rng, n, D, 0.5)
@@ -205,7 +210,7 @@ func uniq(a, b int) []int {
 	return []int{a, b}
 }
 
-func appendOnce(notes []model.Note, note model.Note) []model.Note {
+func appendOnce(notes []trace.Note, note trace.Note) []trace.Note {
 	for _, n := range notes {
 		if n.Code == note.Code {
 			return notes
@@ -244,22 +249,6 @@ func attnRow(rng *rand.Rand, nk, visible, l, h int) []float32 {
 	return row
 }
 
-func blockAverage(row []float32, stride int) []float32 {
-	if stride <= 1 {
-		return row
-	}
-	out := make([]float32, (len(row)+stride-1)/stride)
-	for i := range out {
-		blk := row[i*stride : min((i+1)*stride, len(row))]
-		var s float32
-		for _, v := range blk {
-			s += v
-		}
-		out[i] = s / float32(len(blk))
-	}
-	return out
-}
-
 func normalRows(rng *rand.Rand, n, d int, scale float64) [][]float32 {
 	out := make([][]float32, n)
 	for i := range out {
@@ -273,13 +262,13 @@ func normalRows(rng *rand.Rand, n, d int, scale float64) [][]float32 {
 
 // candidates returns TopN candidates with decreasing probabilities,
 // marking those top-k / top-p would remove.
-func candidates(rng *rand.Rand, o Options, _ []model.Candidate) []model.Candidate {
-	var cs []model.Candidate
+func candidates(rng *rand.Rand, o Options, _ []trace.Candidate) []trace.Candidate {
+	var cs []trace.Candidate
 	p := 0.3 + 0.5*rng.Float64()
 	var mass float64
 	for i := 0; i < o.TopN; i++ {
 		w := (i*7 + rng.IntN(len(o.Words))) % len(o.Words)
-		c := model.Candidate{ID: 100 + w, Text: o.Words[w], Display: o.Words[w], Prob: p, Logit: float32(math.Log(p))}
+		c := trace.Candidate{ID: 100 + w, Text: o.Words[w], Display: o.Words[w], Prob: p, Logit: float32(math.Log(p))}
 		switch {
 		case o.TopK > 0 && i >= o.TopK:
 			c.RemovedBy = "top-k"
@@ -305,7 +294,7 @@ func candidates(rng *rand.Rand, o Options, _ []model.Candidate) []model.Candidat
 }
 
 // prediction is one decode step's next-token distribution at position pos.
-func prediction(rng *rand.Rand, o Options, pos int) *model.Prediction {
+func prediction(rng *rand.Rand, o Options, pos int) *trace.Prediction {
 	cs := candidates(rng, o, nil)
 	kept := 0
 	for _, c := range cs {
@@ -318,9 +307,9 @@ func prediction(rng *rand.Rand, o Options, pos int) *model.Prediction {
 	for _, c := range cs {
 		h -= c.Prob * math.Log2(c.Prob)
 	}
-	return &model.Prediction{
+	return &trace.Prediction{
 		Position: pos, Top: cs, Entropy: h + 1, SampleEntropy: h,
-		Filters: []model.FilterResult{{Name: "temperature", Kept: 50257, Mass: 1}, {Name: "top-k", Kept: min(50257, max(o.TopK, 0)), Mass: 0.95}, {Name: "top-p", Kept: kept, Mass: 0.9}},
+		Filters: []trace.FilterResult{{Name: "temperature", Kept: 50257, Mass: 1}, {Name: "top-k", Kept: min(50257, max(o.TopK, 0)), Mass: 0.95}, {Name: "top-p", Kept: kept, Mass: 0.9}},
 		Chosen:  chosen,
 	}
 }

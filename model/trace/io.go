@@ -1,4 +1,4 @@
-package model
+package trace
 
 import (
 	"encoding/json"
@@ -8,12 +8,12 @@ import (
 	"os"
 )
 
-// MaxTraceBytes is the largest Trace JSON that ReadTrace accepts, 1 GiB.
-const MaxTraceBytes = 1 << 30
+// MaxBytes is the largest Trace JSON that ReadTrace accepts, 1 GiB.
+const MaxBytes = 1 << 30
 
-// ReadTraceFile reads and validates a Trace written as JSON (by gptviz
+// ReadFile reads and validates a Trace written as JSON (by gptviz
 // report --format json or generate --trace). Errors name the file.
-func ReadTraceFile(path string) (*Trace, error) {
+func ReadFile(path string) (*Trace, error) {
 	fi, err := os.Stat(path)
 	if err != nil {
 		return nil, fmt.Errorf("trace: %w", err)
@@ -29,21 +29,21 @@ func ReadTraceFile(path string) (*Trace, error) {
 		return nil, fmt.Errorf("trace: %w", err)
 	}
 	defer f.Close()
-	return ReadTrace(f, path)
+	return Read(f, path)
 }
 
-// ReadTrace decodes a Trace from r and validates it (see Trace.Validate);
+// Read decodes a Trace from r and validates it (see Trace.Validate);
 // name is used in error messages. It refuses other versions of the format,
-// unknown fields, trailing data and inputs over MaxTraceBytes.
-func ReadTrace(r io.Reader, name string) (*Trace, error) {
-	dec := json.NewDecoder(io.LimitReader(r, MaxTraceBytes+1))
+// unknown fields, trailing data and inputs over MaxBytes.
+func Read(r io.Reader, name string) (*Trace, error) {
+	dec := json.NewDecoder(io.LimitReader(r, MaxBytes+1))
 	dec.DisallowUnknownFields()
 	var tr Trace
 	if err := dec.Decode(&tr); err != nil {
 		return nil, fmt.Errorf("trace %s: at byte %d: %w", name, dec.InputOffset(), err)
 	}
-	if dec.InputOffset() > MaxTraceBytes {
-		return nil, fmt.Errorf("trace %s: larger than %d bytes", name, MaxTraceBytes)
+	if dec.InputOffset() > MaxBytes {
+		return nil, fmt.Errorf("trace %s: larger than %d bytes", name, MaxBytes)
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return nil, fmt.Errorf("trace %s: unexpected data after the trace at byte %d", name, dec.InputOffset())
@@ -62,8 +62,8 @@ func ReadTrace(r io.Reader, name string) (*Trace, error) {
 // [n_head][positions][d_head]). Errors name the offending field, e.g.
 // "steps[3].attention[1]: 2 heads, want 4".
 func (tr *Trace) Validate() error {
-	if tr.Version != TraceVersion {
-		return fmt.Errorf("version %d: this gptviz reads version %d", tr.Version, TraceVersion)
+	if tr.Version != Version {
+		return fmt.Errorf("version %d: this gptviz reads version %d", tr.Version, Version)
 	}
 	c := tr.Model.Config
 	if err := c.Validate(); err != nil {
@@ -142,10 +142,10 @@ func (tr *Trace) validateStep(k, L, H int) error {
 		return fmt.Errorf(".index: %d, want %d", st.Index, k)
 	}
 	switch {
-	case k == 0 && st.Kind != "prefill":
-		return fmt.Errorf(".kind: %q, want prefill", st.Kind)
-	case k > 0 && st.Kind != "decode" && st.Kind != "recompute":
-		return fmt.Errorf(".kind: %q, want decode or recompute", st.Kind)
+	case k == 0 && st.Kind != Prefill:
+		return fmt.Errorf(".kind: %v, want prefill", st.Kind)
+	case k > 0 && !st.Kind.Generates():
+		return fmt.Errorf(".kind: %v, want decode or recompute", st.Kind)
 	}
 	if st.WindowStart < 0 || st.QueryStart < st.WindowStart || st.NQuery < 1 || st.QueryStart+st.NQuery > n ||
 		st.QueryStart+st.NQuery-st.WindowStart > tr.Model.Config.NPositions {

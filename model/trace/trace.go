@@ -1,15 +1,30 @@
-package model
+// Package trace is the Trace contract: a whole recorded run of a GPT-2 model
+// as plain, versioned data (JSON), with its reading and validation. The
+// engine (package model) writes Traces; viz, lessons and the report read
+// them, without the engine. It imports only the standard library and
+// model/arch.
+//
+// Shapes follow ARCHITECTURE.md: attention probabilities of one step are
+// [n_layer][n_head][query][key], KV cache contents [n_head][position][d_head].
+package trace
 
-// TraceVersion is the version of the Trace JSON format. It changes whenever a
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/gptviz/gptviz/model/arch"
+)
+
+// Version is the version of the Trace JSON format. It changes whenever a
 // field changes meaning or is removed; readers refuse other versions.
-const TraceVersion = 1
+const Version = 1
 
 // Trace is a whole recorded run: plain data, JSON-serialisable, enough to
 // render a report without the model. Positions are absolute: Tokens[i] is the
 // token at position i of the run, counting from the first prompt token, even
 // after earlier tokens have been evicted from the context window.
 type Trace struct {
-	Version  int       `json:"version"`  // TraceVersion
+	Version  int       `json:"version"`  // Version
 	Model    ModelInfo `json:"model"`    // which model ran
 	Settings Settings  `json:"settings"` // how it ran
 	Prompt   string    `json:"prompt"`   // the prompt text as given
@@ -48,9 +63,9 @@ type Trace struct {
 
 // ModelInfo describes the model that produced a Trace.
 type ModelInfo struct {
-	Name      string `json:"name"` // folder, hub id or "default"
-	Config    Config `json:"config"`
-	NumParams int    `json:"num_params"`
+	Name      string      `json:"name"` // folder, hub id or "default"
+	Config    arch.Config `json:"config"`
+	NumParams int         `json:"num_params"`
 }
 
 // Settings are the sampling settings and seed of a run (see SamplingParams).
@@ -99,8 +114,8 @@ type Candidate struct {
 // Step records one forward pass: the prefill (many query positions) or one
 // decode step (a single query position reading the KV cache).
 type Step struct {
-	Index int    `json:"index"` // 0 for the prefill
-	Kind  string `json:"kind"`  // "prefill" or "decode"
+	Index int      `json:"index"` // 0 for the prefill
+	Kind  StepKind `json:"kind"`  // Prefill, Decode or Recompute
 
 	// QueryStart is the absolute position of the first query row computed in
 	// this step; NQuery rows follow. WindowStart is the absolute position of
@@ -132,6 +147,58 @@ type Step struct {
 	Millis float64 `json:"millis"` // wall time of the step, ms
 }
 
+// StepKind says how a Step computed its token: the prefill over the prompt,
+// a decode step reading the KV cache, or a recompute of the whole context
+// window (after the window was full and the oldest token left it). In JSON
+// it is the string "prefill", "decode" or "recompute", as in every version-1
+// trace.
+type StepKind uint8
+
+// The kinds of Step.
+const (
+	Prefill   StepKind = iota + 1 // Steps[0]: every prompt position at once
+	Decode                        // one new position, the others read from the KV cache
+	Recompute                     // one new token, the whole window recomputed after an eviction
+)
+
+var stepKindNames = [...]string{Prefill: "prefill", Decode: "decode", Recompute: "recompute"}
+
+// String returns the kind's JSON name, or "StepKind(N)" for an invalid one.
+func (k StepKind) String() string {
+	if k >= Prefill && k <= Recompute {
+		return stepKindNames[k]
+	}
+	return fmt.Sprintf("StepKind(%d)", uint8(k))
+}
+
+// Generates reports whether a step of this kind produced a new token (every
+// kind but Prefill).
+func (k StepKind) Generates() bool { return k == Decode || k == Recompute }
+
+// MarshalJSON writes the kind's name; an invalid kind is an error.
+func (k StepKind) MarshalJSON() ([]byte, error) {
+	if k < Prefill || k > Recompute {
+		return nil, fmt.Errorf("step kind %d is not prefill, decode or recompute", uint8(k))
+	}
+	return json.Marshal(stepKindNames[k])
+}
+
+// UnmarshalJSON reads "prefill", "decode" or "recompute"; anything else is
+// an error that quotes it.
+func (k *StepKind) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("step kind: %w", err)
+	}
+	for i, name := range stepKindNames {
+		if name != "" && name == s {
+			*k = StepKind(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("step kind %q: want prefill, decode or recompute", s)
+}
+
 // LayerAttention is one layer's attention probabilities, [n_head][query][key].
 type LayerAttention struct {
 	Probs [][][]float32 `json:"probs"`
@@ -139,6 +206,26 @@ type LayerAttention struct {
 	// bounded; KeyStride keys were averaged into each stored column.
 	Summarised bool `json:"summarised,omitempty"`
 	KeyStride  int  `json:"key_stride,omitempty"`
+}
+
+// BlockAverage returns a copy of an attention row with every block of
+// stride keys replaced by its mean, [ceil(len(row)/stride)]: the form of a
+// Summarised LayerAttention row with KeyStride stride (the last block may be
+// shorter). stride ≤ 1 copies the row unchanged.
+func BlockAverage(row []float32, stride int) []float32 {
+	if stride <= 1 {
+		return append([]float32(nil), row...)
+	}
+	out := make([]float32, (len(row)+stride-1)/stride)
+	for i := range out {
+		blk := row[i*stride : min((i+1)*stride, len(row))]
+		var s float32
+		for _, v := range blk {
+			s += v
+		}
+		out[i] = s / float32(len(blk))
+	}
+	return out
 }
 
 // LensEntry is the logit lens reading of one layer at one position.
@@ -173,7 +260,7 @@ type FilterResult struct {
 // KVInfo is the size of the KV cache.
 type KVInfo struct {
 	Positions []int `json:"positions"` // cached positions per layer, [n_layer]
-	// Bytes = 2 (K and V) × n_layer × positions × n_embd × 4 (float32).
+	// Bytes is arch.Config.KVBytes of the positions cached.
 	Bytes int64 `json:"bytes"`
 }
 

@@ -1,4 +1,4 @@
-package model
+package trace_test
 
 import (
 	"bytes"
@@ -6,12 +6,19 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/gptviz/gptviz/model"
+	"github.com/gptviz/gptviz/model/defaultmodel"
+	"github.com/gptviz/gptviz/model/trace"
 )
 
 func recordedTrace(t testing.TB) []byte {
 	t.Helper()
-	m := loadReference(t, "gpt2-tiny-random").model
-	tr, err := Run(context.Background(), m, RunOptions{Prompt: "one two three", Steps: 3, Sampling: SamplingParams{TopP: 1}, Trace: TraceOptions{TopN: 2}})
+	m, err := defaultmodel.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := model.Run(context.Background(), m, model.RunOptions{Prompt: "one two three", Steps: 3, Sampling: model.SamplingParams{TopP: 1}, Trace: model.TraceOptions{TopN: 2}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -22,9 +29,9 @@ func recordedTrace(t testing.TB) []byte {
 	return data
 }
 
-func TestReadTrace(t *testing.T) {
+func TestRead(t *testing.T) {
 	good := recordedTrace(t)
-	if _, err := ReadTrace(bytes.NewReader(good), "good.json"); err != nil {
+	if _, err := trace.Read(bytes.NewReader(good), "good.json"); err != nil {
 		t.Fatalf("a recorded trace does not validate: %v", err)
 	}
 	edit := func(f func(tr map[string]any)) string {
@@ -71,7 +78,7 @@ func TestReadTrace(t *testing.T) {
 		}), "cache[0].keys"},
 		{"eviction", edit(func(m map[string]any) { m["evictions"] = []any{map[string]any{"step": 0, "position": 500, "id": 1}} }), "evictions[0]"},
 	} {
-		_, err := ReadTrace(strings.NewReader(tc.data), "t.json")
+		_, err := trace.Read(strings.NewReader(tc.data), "t.json")
 		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "t.json") {
 			t.Errorf("%s: error %v, want one naming t.json and %q", tc.name, err, tc.want)
 		}
@@ -80,12 +87,12 @@ func TestReadTrace(t *testing.T) {
 
 // FuzzReadTrace feeds arbitrary bytes to ReadTrace: it must never panic,
 // and whatever it accepts must validate again after a JSON round trip.
-func FuzzReadTrace(f *testing.F) {
+func FuzzRead(f *testing.F) {
 	f.Add(recordedTrace(f))
 	f.Add([]byte(`{"version":1}`))
 	f.Add([]byte(`{"version":1,"model":{"config":{"model_type":"gpt2","vocab_size":5,"n_positions":4,"n_embd":4,"n_layer":1,"n_head":1,"n_inner":16,"layer_norm_epsilon":1e-5,"activation_function":"gelu_new"}},"tokens":[{"id":1}],"prompt_len":1,"steps":[{"kind":"prefill","n_query":1}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		tr, err := ReadTrace(bytes.NewReader(data), "fuzz.json")
+		tr, err := trace.Read(bytes.NewReader(data), "fuzz.json")
 		if err != nil {
 			return
 		}
@@ -93,7 +100,7 @@ func FuzzReadTrace(f *testing.F) {
 		if err != nil {
 			t.Fatalf("accepted trace does not marshal: %v", err)
 		}
-		if _, err := ReadTrace(bytes.NewReader(b), "again.json"); err != nil {
+		if _, err := trace.Read(bytes.NewReader(b), "again.json"); err != nil {
 			t.Fatalf("accepted trace fails after a round trip: %v", err)
 		}
 	})

@@ -1,4 +1,9 @@
-package model
+// Package arch is a GPT-2 model's architecture as plain data: the Config read
+// from a Hugging Face config.json, its validation, the sizes that follow from
+// it (parameters, KV-cache bytes) and the file layout of a Hugging Face
+// checkpoint folder. It imports only the standard library, so that the Trace
+// contract, the hub client and the engine can share it.
+package arch
 
 import (
 	"encoding/json"
@@ -39,6 +44,15 @@ func (c Config) NumParams() int {
 		e*in + in + // c_fc
 		in*e + e // mlp c_proj
 	return c.VocabSize*e + c.NPositions*e + c.NLayer*block + 2*e
+}
+
+// KVBytes is the size in bytes of a float32 KV cache holding positions
+// tokens in every layer: 2 (keys and values) × n_layer × positions × n_embd
+// × 4. Keys and values are each [n_layer][n_head][positions][d_head], and
+// n_head × d_head = n_embd (Radford et al. 2019; Pope et al. 2022,
+// "Efficiently Scaling Transformer Inference", §2).
+func (c Config) KVBytes(positions int) int64 {
+	return 2 * int64(c.NLayer) * int64(positions) * int64(c.NEmbd) * 4
 }
 
 // The activation functions a Config may name (Activation).

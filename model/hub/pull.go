@@ -242,7 +242,7 @@ func envToken(env Env) string {
 	} else if p, err := env.expandHome(path); err == nil {
 		path = p
 	}
-	b, err := os.ReadFile(path)
+	b, err := readSmallFile(path, maxTokenBytes)
 	if err != nil {
 		return ""
 	}
@@ -401,7 +401,7 @@ func (p *puller) pullFiles(ctx context.Context, repos []string) (string, error) 
 	}
 	commit := cfg.commit
 	p.commit = commit
-	data, err := os.ReadFile(p.blobPath(cfg.etag))
+	data, err := readSmallFile(p.blobPath(cfg.etag), maxConfigBytes)
 	if err != nil {
 		return "", fmt.Errorf("pull %s: %w", p.repo, err)
 	}
@@ -427,7 +427,7 @@ func (p *puller) pullFiles(ctx context.Context, repos []string) (string, error) 
 			}
 			return "", err2
 		}
-		b, err := os.ReadFile(p.blobPath(idx.etag))
+		b, err := readSmallFile(p.blobPath(idx.etag), arch.MaxIndexBytes)
 		if err != nil {
 			return "", fmt.Errorf("pull %s: %w", p.repo, err)
 		}

@@ -267,7 +267,7 @@ func dirExists(path string) bool {
 // ("--endpoint", "HF_ENDPOINT"; "" means "endpoint"), which wraps ErrBadName.
 func parseEndpoint(s, from string) (*url.URL, error) {
 	u, err := url.Parse(strings.TrimRight(s, "/"))
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || u.Opaque != "" {
 		if from == "" || from == "the endpoint" {
 			from = "endpoint"
 		}

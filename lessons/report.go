@@ -30,6 +30,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/gptviz/gptviz/internal/i18n"
 	"github.com/gptviz/gptviz/model/trace"
 	"github.com/gptviz/gptviz/output"
 	"github.com/gptviz/gptviz/viz"
@@ -103,7 +104,7 @@ func Report(tr *trace.Trace, opt ReportOptions) (*output.Notebook, error) {
 	}
 	b := &builder{
 		tr: tr, lang: lang, opt: opt, layers: layers, heads: heads, focus: focus,
-		nb: &output.Notebook{Title: texts["title"].get(lang), Lang: lang, Meta: map[string]string{}},
+		nb: &output.Notebook{Title: texts.Get(i18n.ParseLang(lang), "title"), Lang: lang, Meta: map[string]string{}},
 	}
 	b.nb.Meta["generator"] = strings.TrimSpace("gptviz " + tr.Settings.Version)
 	b.nb.Meta["model"] = tr.Model.Name
@@ -127,23 +128,9 @@ type builder struct {
 	nb            *output.Notebook
 }
 
-func (t text) get(lang string) string {
-	if lang == "zh" {
-		return t.zh
-	}
-	return t.en
-}
-
 // t returns the text of key in the report's language, formatted with args.
 func (b *builder) t(key string, args ...any) string {
-	tx, ok := texts[key]
-	if !ok {
-		return key // a missing key shows up in tests (TestTexts)
-	}
-	if tx.args == 0 {
-		return tx.get(b.lang)
-	}
-	return fmt.Sprintf(tx.get(b.lang), args...)
+	return texts.Get(i18n.ParseLang(b.lang), key, args...) // TestTexts finds unknown keys
 }
 
 // vl is the chart language option.
@@ -711,7 +698,7 @@ func (b *builder) traceNote(n trace.Note) string {
 			layers[i] = strconv.Itoa(l)
 		}
 		return b.t(key, strings.Join(layers, ", "))
-	case len(n.Args) != tx.args:
+	case len(n.Args) != tx.Args():
 		return n.Text
 	}
 	args := make([]any, len(n.Args))
@@ -725,7 +712,7 @@ func (b *builder) traceNote(n trace.Note) string {
 // model, GPT-2) in the report's language; "" for any other.
 func (b *builder) about() string {
 	if tx, ok := texts["about."+b.tr.Model.Name]; ok {
-		return tx.get(b.lang)
+		return tx.In(i18n.ParseLang(b.lang))
 	}
 	return ""
 }

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gptviz/gptviz/internal/i18n"
+	"github.com/gptviz/gptviz/internal/i18n/i18ntest"
 	"github.com/gptviz/gptviz/model/trace"
 	"github.com/gptviz/gptviz/output"
 	"github.com/gptviz/gptviz/viz/viztest"
@@ -81,7 +83,7 @@ func TestReportBothLanguages(t *testing.T) {
 			page := html.String()
 			// The section headings are in the report's language.
 			for _, key := range []string{"summary.h", "tokens.h", "probs.h", "gen.h", "attn.h", "kv.h", "lens.h", "resid.h", "checks.h"} {
-				h := strings.TrimPrefix(texts[key].get(lang), "## ")
+				h := strings.TrimPrefix(texts.Get(i18n.ParseLang(lang), key), "## ")
 				if !strings.Contains(page, escHTML(h)) {
 					t.Errorf("heading %q missing from the page", h)
 				}
@@ -239,46 +241,11 @@ func TestReportSparseTrace(t *testing.T) {
 	}
 }
 
-var sVerb = regexp.MustCompile(`%(\[\d+\])?s`)
-
-var verb = regexp.MustCompile(`%(\[\d+\])?[-+# 0]*\d*(\.\d+)?[a-zA-Z%]`)
-
-// TestTexts: every key has both languages, takes the same arguments in
-// both, and formats without errors.
+// TestTexts: every key has both languages with the same verbs, formats
+// without errors, and every key the report uses exists.
 func TestTexts(t *testing.T) {
-	for key, tx := range texts {
-		if strings.TrimSpace(tx.en) == "" || strings.TrimSpace(tx.zh) == "" {
-			t.Errorf("%s: missing a language", key)
-			continue
-		}
-		args := make([]any, tx.args)
-		for i := range args {
-			args[i] = 7
-		}
-		for lang, s := range map[string]string{"en": tx.en, "zh": tx.zh} {
-			if tx.args == 0 {
-				if verb.MatchString(s) {
-					t.Errorf("%s/%s: has a %% verb but takes no arguments", key, lang)
-				}
-				continue
-			}
-			// Every verb gets an int: make %s verbs %v.
-			out := fmt.Sprintf(sVerb.ReplaceAllString(s, "%${1}v"), args...)
-			if strings.Contains(out, "%!") {
-				t.Errorf("%s/%s: %q", key, lang, out)
-			}
-		}
-	}
-	// Every key the report uses exists.
-	src, err := os.ReadFile("report.go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, m := range regexp.MustCompile(`b\.t\("([a-z.\-]+)"`).FindAllSubmatch(src, -1) {
-		if _, ok := texts[string(m[1])]; !ok {
-			t.Errorf("report.go uses missing text %q", m[1])
-		}
-	}
+	t.Parallel()
+	i18ntest.Check(t, texts, regexp.MustCompile(`b\.t\("([a-z.\-]+)"`), "report.go")
 }
 
 // benchReport builds a trace, then times Report + WriteHTML and reports the

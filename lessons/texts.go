@@ -1,23 +1,19 @@
 package lessons
 
-// text is one piece of lesson text in every language. Args is how many fmt
-// arguments it takes (verbs may use explicit indexes, %[2]s, so that each
-// language can order them as it needs).
-type text struct {
-	args   int
-	en, zh string
-}
+import "github.com/gptviz/gptviz/internal/i18n"
 
-// texts holds every sentence a report shows, by key. Model and user text
+// texts holds every sentence a report shows, by key, in English and
+// Chinese (verbs may use explicit indexes, %[2]s, so that each language can
+// order the arguments as it needs). Model and user text
 // (the prompt, token strings) never goes into markdown: it is shown in
 // tables, chips and code cells, which are plain text.
-var texts = map[string]text{
-	"title": {0, "What a GPT keeps in working memory: one run, step by step",
+var texts = i18n.Table{
+	"title": {"What a GPT keeps in working memory: one run, step by step",
 		"GPT 的工作记忆：一次运行的逐步拆解"},
 
 	// 1. Run summary
-	"summary.h": {0, "## 1. Run summary", "## 1. 运行概要"},
-	"summary.md": {0, `A GPT reads text as a sequence of **tokens** and produces one new token at a time. ` +
+	"summary.h": {"## 1. Run summary", "## 1. 运行概要"},
+	"summary.md": {`A GPT reads text as a sequence of **tokens** and produces one new token at a time. ` +
 		`Everything it "remembers" while doing so lives in its **working memory**: the tokens in its ` +
 		`context window and, inside the model, the keys and values it has computed for them (the KV cache). ` +
 		`This report follows one run of the model through that memory. The table says exactly what ran; ` +
@@ -26,50 +22,50 @@ var texts = map[string]text{
 			`**工作记忆**里：上下文窗口中的 token，以及模型内部为这些 token 算出来的键（key）和值（value），也就是 KV 缓存。` +
 			`这份报告跟着模型的一次运行，看它如何读写这份工作记忆。下表列出了这次运行的全部设置；` +
 			`表格下面的命令可以原样复现这次运行：同一个模型、同一个提示词、同一个随机种子，得到同样的 token。`},
-	"summary.caption": {0, "The run", "本次运行"},
-	"summary.rerun":   {0, "# rerun exactly this report", "# 原样复现这份报告"},
-	"summary.rebuilt": {0, "# (command reconstructed from the recorded settings)", "#（命令由记录下来的设置重建）"},
-	"field":           {0, "setting", "项目"},
-	"value":           {0, "value", "取值"},
-	"f.model":         {0, "model", "模型"},
-	"f.about":         {0, "about the model", "模型简介"},
-	"about.gpt2": {0, "OpenAI's GPT-2 small (124M parameters, 2019), trained on WebText, about 8 million web pages.",
+	"summary.caption": {"The run", "本次运行"},
+	"summary.rerun":   {"# rerun exactly this report", "# 原样复现这份报告"},
+	"summary.rebuilt": {"# (command reconstructed from the recorded settings)", "#（命令由记录下来的设置重建）"},
+	"field":           {"setting", "项目"},
+	"value":           {"value", "取值"},
+	"f.model":         {"model", "模型"},
+	"f.about":         {"about the model", "模型简介"},
+	"about.gpt2": {"OpenAI's GPT-2 small (124M parameters, 2019), trained on WebText, about 8 million web pages.",
 		"OpenAI 的 GPT-2 小模型（1.24 亿参数，2019 年），在 WebText（约 800 万个网页）上训练。"},
-	"about.gptviz-default": {0, "gptviz's own small GPT-2, trained by gptviz on Isaac Newton's Opticks (1704): it continues text in Newton's English, and its vocabulary of a few hundred tokens splits other words into short pieces. For real GPT-2: gptviz pull gpt2, then --model gpt2.",
+	"about.gptviz-default": {"gptviz's own small GPT-2, trained by gptviz on Isaac Newton's Opticks (1704): it continues text in Newton's English, and its vocabulary of a few hundred tokens splits other words into short pieces. For real GPT-2: gptviz pull gpt2, then --model gpt2.",
 		"gptviz 自带的小型 GPT-2，由 gptviz 在牛顿的《光学》（1704 年）上训练而成：它会用牛顿式的英语续写文本；它的词表只有几百个 token，其他单词会被切成很短的片段。想看真正的 GPT-2：先运行 gptviz pull gpt2，再加上 --model gpt2。"},
-	"f.nlayer":  {0, "layers (n_layer)", "层数（n_layer）"},
-	"f.nhead":   {0, "attention heads per layer (n_head)", "每层注意力头数（n_head）"},
-	"f.nembd":   {0, "width of the residual stream (n_embd)", "残差流宽度（n_embd）"},
-	"f.dhead":   {0, "width of one head (d_head)", "单个注意力头的宽度（d_head）"},
-	"f.npos":    {0, "context window (n_positions)", "上下文窗口（n_positions）"},
-	"f.vocab":   {0, "vocabulary (vocab_size)", "词表大小（vocab_size）"},
-	"f.params":  {0, "parameters", "参数量"},
-	"f.prompt":  {0, "prompt", "提示词"},
-	"f.steps":   {0, "decode steps", "解码步数"},
-	"f.temp":    {0, "temperature", "温度（temperature）"},
-	"f.topk":    {0, "top-k", "top-k"},
-	"f.topp":    {0, "top-p", "top-p"},
-	"f.seed":    {0, "seed", "随机种子"},
-	"f.version": {0, "gptviz version", "gptviz 版本"},
-	"f.timings": {0, "time: load / prefill / decode", "耗时：加载 / 预填充 / 解码"},
-	"f.speed":   {0, "decode speed", "解码速度"},
-	"greedy":    {0, "0 (greedy: always the most likely token)", "0（贪心：总是选概率最大的 token）"},
-	"off":       {0, "off", "关闭"},
-	"tokps":     {1, "%s tokens/s", "%s token/秒"},
-	"notes.h":   {0, "**What was summarised.** To keep this report small and fast, the recorder left out or averaged some data:", "**哪些数据做了汇总。** 为了让报告小而快，记录时省略或平均了部分数据："},
+	"f.nlayer":  {"layers (n_layer)", "层数（n_layer）"},
+	"f.nhead":   {"attention heads per layer (n_head)", "每层注意力头数（n_head）"},
+	"f.nembd":   {"width of the residual stream (n_embd)", "残差流宽度（n_embd）"},
+	"f.dhead":   {"width of one head (d_head)", "单个注意力头的宽度（d_head）"},
+	"f.npos":    {"context window (n_positions)", "上下文窗口（n_positions）"},
+	"f.vocab":   {"vocabulary (vocab_size)", "词表大小（vocab_size）"},
+	"f.params":  {"parameters", "参数量"},
+	"f.prompt":  {"prompt", "提示词"},
+	"f.steps":   {"decode steps", "解码步数"},
+	"f.temp":    {"temperature", "温度（temperature）"},
+	"f.topk":    {"top-k", "top-k"},
+	"f.topp":    {"top-p", "top-p"},
+	"f.seed":    {"seed", "随机种子"},
+	"f.version": {"gptviz version", "gptviz 版本"},
+	"f.timings": {"time: load / prefill / decode", "耗时：加载 / 预填充 / 解码"},
+	"f.speed":   {"decode speed", "解码速度"},
+	"greedy":    {"0 (greedy: always the most likely token)", "0（贪心：总是选概率最大的 token）"},
+	"off":       {"off", "关闭"},
+	"tokps":     {"%s tokens/s", "%s token/秒"},
+	"notes.h":   {"**What was summarised.** To keep this report small and fast, the recorder left out or averaged some data:", "**哪些数据做了汇总。** 为了让报告小而快，记录时省略或平均了部分数据："},
 
-	"tracenote.prompt-rows": {2, "The prompt has %[1]d tokens; attention, logit lens and residual norms were recorded for its last %[2]d positions.",
+	"tracenote.prompt-rows": {"The prompt has %[1]d tokens; attention, logit lens and residual norms were recorded for its last %[2]d positions.",
 		"提示词有 %[1]d 个 token；注意力、logit lens 和残差范数只记录了最后 %[2]d 个位置。"},
-	"tracenote.attention-stride": {2, "Attention rows longer than %[1]d keys are stored as averages over blocks of %[2]d keys.",
+	"tracenote.attention-stride": {"Attention rows longer than %[1]d keys are stored as averages over blocks of %[2]d keys.",
 		"超过 %[1]d 个键的注意力行，按每 %[2]d 个键一组取平均后保存。"},
-	"tracenote.kv-layers": {1, "The KV cache contents were recorded for layers %[1]s only, to keep the report small.",
+	"tracenote.kv-layers": {"The KV cache contents were recorded for layers %[1]s only, to keep the report small.",
 		"为了让报告小一些，只记录了第 %[1]s 层的 KV 缓存内容。"},
-	"tracenote.evicted": {2, "%[1]d tokens left the context window of %[2]d positions; each step after that recomputed the window from scratch.",
+	"tracenote.evicted": {"%[1]d tokens left the context window of %[2]d positions; each step after that recomputed the window from scratch.",
 		"有 %[1]d 个 token 被挤出了 %[2]d 个位置的上下文窗口；此后每一步都从头重新计算整个窗口。"},
 
 	// 2. Tokens
-	"tokens.h": {0, "## 2. Tokens entering working memory", "## 2. 进入工作记忆的 token"},
-	"tokens.md": {5, `The prompt is cut into **%[1]d tokens** by the model's byte-level BPE tokenizer (GPT-2's algorithm, %[5]s tokens in its vocabulary); generation added ` +
+	"tokens.h": {"## 2. Tokens entering working memory", "## 2. 进入工作记忆的 token"},
+	"tokens.md": {`The prompt is cut into **%[1]d tokens** by the model's byte-level BPE tokenizer (GPT-2's algorithm, %[5]s tokens in its vocabulary); generation added ` +
 		`**%[2]d** more. Each chip is one token as the model sees it: ␣ marks a leading space, ↵ a newline, ` +
 		`and hex digits stand for bytes that are only part of a UTF-8 character. Hover over a chip to see its ` +
 		`token id, the number the model actually reads. The context window holds at most **%[3]d positions**; ` +
@@ -77,19 +73,19 @@ var texts = map[string]text{
 		`提示词被模型的字节级 BPE 分词器（GPT-2 的算法，词表共 %[5]s 个 token）切成了 **%[1]d 个 token**，生成过程又追加了 **%[2]d 个**。每个小方块就是模型眼中的一个 token：` +
 			`␣ 表示开头的空格，↵ 表示换行，十六进制数字表示只占一个 UTF-8 字符一部分的字节。把鼠标停在方块上，可以看到它的 token id——` +
 			`模型真正读到的就是这个编号。上下文窗口最多容纳 **%[3]d 个位置**，这次运行用了 **%[4]d 个**。`},
-	"tokens.full": {2, `The window filled up: **%[1]d tokens** left working memory (grey chips) and the model could no longer ` +
+	"tokens.full": {`The window filled up: **%[1]d tokens** left working memory (grey chips) and the model could no longer ` +
 		`see them. It kept reading the most recent %[2]d tokens.`,
 		`窗口被占满了：有 **%[1]d 个 token** 被挤出了工作记忆（灰色方块），模型再也看不到它们，只能继续读取最近的 %[2]d 个 token。`},
-	"tokens.caption": {2, "%[1]d tokens in working memory of %[2]d positions · blue: prompt · green: generated · grey: evicted",
+	"tokens.caption": {"%[1]d tokens in working memory of %[2]d positions · blue: prompt · green: generated · grey: evicted",
 		"工作记忆中有 %[1]d 个 token，窗口共 %[2]d 个位置 · 蓝色：提示词 · 绿色：生成的 · 灰色：已被挤出"},
-	"tokens.chip":    {3, "id %[1]d · position %[2]d · %[3]s", "id %[1]d · 位置 %[2]d · %[3]s"},
-	"tokens.evicted": {1, "left the window at step %d", "在第 %d 步离开窗口"},
-	"tokens.prompt":  {0, "prompt", "提示词"},
-	"tokens.gen":     {0, "generated", "生成"},
+	"tokens.chip":    {"id %[1]d · position %[2]d · %[3]s", "id %[1]d · 位置 %[2]d · %[3]s"},
+	"tokens.evicted": {"left the window at step %d", "在第 %d 步离开窗口"},
+	"tokens.prompt":  {"prompt", "提示词"},
+	"tokens.gen":     {"generated", "生成"},
 
 	// 3. P(w_i | w_<i)
-	"probs.h": {0, "## 3. How expected was each prompt token? P(w_i | w_<i)", "## 3. 每个提示词 token 有多“意料之中”？P(w_i | w_<i)"},
-	"probs.md": {0, `A language model is a machine for one number: **P(w_i | w_<i)**, the probability of token w_i given ` +
+	"probs.h": {"## 3. How expected was each prompt token? P(w_i | w_<i)", "## 3. 每个提示词 token 有多“意料之中”？P(w_i | w_<i)"},
+	"probs.md": {`A language model is a machine for one number: **P(w_i | w_<i)**, the probability of token w_i given ` +
 		`all the tokens before it. Here the prompt was fed in as it is (*teacher forcing*) and, at every position, ` +
 		`we read off how much probability the model had given to the token that really came next. ` +
 		`**Surprisal** is the same number in bits, −log₂ P: 1 bit is a coin flip, 10 bits is a one-in-a-thousand guess. ` +
@@ -98,22 +94,22 @@ var texts = map[string]text{
 			`这里把提示词原样喂给模型（*teacher forcing*，教师强制），在每个位置读出：模型给“真正出现的下一个 token”分配了多少概率。` +
 			`**信息量（surprisal）** 是同一个数换成比特来表示，即 −log₂ P：1 比特相当于抛一次硬币，10 比特相当于千里挑一。` +
 			`第一个 token 前面什么都没有，所以这里没有它的概率（标为“无上下文”）。`},
-	"probs.ppl": {2, `**Perplexity** summarises the whole prompt: 2 to the power of the mean surprisal, here **%[1]s** over %[2]d scored tokens. ` +
+	"probs.ppl": {`**Perplexity** summarises the whole prompt: 2 to the power of the mean surprisal, here **%[1]s** over %[2]d scored tokens. ` +
 		`It reads as "the model was, on average, as unsure as if it chose among %[1]s equally likely tokens".`,
 		`**困惑度（perplexity）** 用一个数概括整段提示词：平均信息量的 2 次方，这里是 **%[1]s**（共 %[2]d 个计分 token）。` +
 			`可以理解为：“模型平均而言，就像在 %[1]s 个同样可能的 token 中做选择一样拿不准。”`},
-	"probs.none":      {0, "No token could be scored: the prompt has a single token.", "没有可以计分的 token：提示词只有一个 token。"},
-	"probs.caption":   {0, "The model's top alternatives at each prompt position", "每个提示词位置上，模型认为最可能的几个候选"},
-	"col.position":    {0, "position", "位置"},
-	"col.token":       {0, "token", "token"},
-	"col.prob":        {0, "P(w_i | w_<i)", "P(w_i | w_<i)"},
-	"col.surprisal":   {0, "surprisal (bits)", "信息量（比特）"},
-	"col.top":         {0, "the model's top 5 guesses", "模型的前 5 个猜测"},
-	"probs.nocontext": {0, "no context", "无上下文"},
+	"probs.none":      {"No token could be scored: the prompt has a single token.", "没有可以计分的 token：提示词只有一个 token。"},
+	"probs.caption":   {"The model's top alternatives at each prompt position", "每个提示词位置上，模型认为最可能的几个候选"},
+	"col.position":    {"position", "位置"},
+	"col.token":       {"token", "token"},
+	"col.prob":        {"P(w_i | w_<i)", "P(w_i | w_<i)"},
+	"col.surprisal":   {"surprisal (bits)", "信息量（比特）"},
+	"col.top":         {"the model's top 5 guesses", "模型的前 5 个猜测"},
+	"probs.nocontext": {"no context", "无上下文"},
 
 	// 4. Generation
-	"gen.h": {0, "## 4. Step-by-step generation", "## 4. 逐步生成"},
-	"gen.md": {0, `To write, the model runs once per new token. Each **decode step** turns the last position's output into ` +
+	"gen.h": {"## 4. Step-by-step generation", "## 4. 逐步生成"},
+	"gen.md": {`To write, the model runs once per new token. Each **decode step** turns the last position's output into ` +
 		`a probability for every token in the vocabulary, then a **sampler** picks one: ` +
 		`**temperature** sharpens (below 1) or flattens (above 1) the distribution, **top-k** keeps only the k most likely tokens, ` +
 		`**top-p** (nucleus) keeps the smallest set whose probabilities add up to p; temperature 0 means *greedy*, always the top token. ` +
@@ -122,38 +118,38 @@ var texts = map[string]text{
 			`**温度（temperature）** 小于 1 会让分布更尖锐、大于 1 会让它更平坦；**top-k** 只保留最可能的 k 个 token；` +
 			`**top-p**（核采样）保留累计概率刚好达到 p 的最小集合；温度为 0 就是*贪心*解码，总选第一名。` +
 			`**熵**（比特）衡量这次选择有多分散。拖动滑块，可以一步一步地看。`},
-	"gen.none":    {0, "This run generated no tokens (0 decode steps), so there is nothing to step through.", "这次运行没有生成 token（解码步数为 0），所以没有可以逐步查看的内容。"},
-	"gen.lines":   {0, `Over the whole run: when entropy is high the model was unsure; when the chosen token's probability is low, the sampler took a less likely path.`, `纵观整次运行：熵高说明模型拿不准；被选中 token 的概率低，说明采样器走了一条不太常见的路。`},
-	"gen.caption": {0, "What the sampler chose at each step", "采样器在每一步的选择"},
-	"col.step":    {0, "step", "步"},
-	"col.chosen":  {0, "chosen token", "选中的 token"},
-	"col.pchosen": {0, "P (T = 1)", "概率（T = 1）"},
-	"col.entropy": {0, "entropy (bits)", "熵（比特）"},
-	"col.how":     {0, "how", "方式"},
-	"how.greedy":  {0, "greedy", "贪心"},
-	"how.sampled": {0, "sampled", "采样"},
+	"gen.none":    {"This run generated no tokens (0 decode steps), so there is nothing to step through.", "这次运行没有生成 token（解码步数为 0），所以没有可以逐步查看的内容。"},
+	"gen.lines":   {`Over the whole run: when entropy is high the model was unsure; when the chosen token's probability is low, the sampler took a less likely path.`, `纵观整次运行：熵高说明模型拿不准；被选中 token 的概率低，说明采样器走了一条不太常见的路。`},
+	"gen.caption": {"What the sampler chose at each step", "采样器在每一步的选择"},
+	"col.step":    {"step", "步"},
+	"col.chosen":  {"chosen token", "选中的 token"},
+	"col.pchosen": {"P (T = 1)", "概率（T = 1）"},
+	"col.entropy": {"entropy (bits)", "熵（比特）"},
+	"col.how":     {"how", "方式"},
+	"how.greedy":  {"greedy", "贪心"},
+	"how.sampled": {"sampled", "采样"},
 
 	// 5. Attention
-	"attn.h": {0, "## 5. Attention: how each position reads working memory", "## 5. 注意力：每个位置如何读取工作记忆"},
-	"attn.md": {0, `Inside every layer, each position writes a **query** ("what am I looking for?") and every token in working memory ` +
+	"attn.h": {"## 5. Attention: how each position reads working memory", "## 5. 注意力：每个位置如何读取工作记忆"},
+	"attn.md": {`Inside every layer, each position writes a **query** ("what am I looking for?") and every token in working memory ` +
 		`offers a **key** ("what do I contain?") and a **value** ("what I pass on"). The softmax of query·key gives the ` +
 		`**attention probabilities**: one row per query, summing to 1 over the keys. A token may only look back: the ` +
 		`**causal mask** hides the future, drawn grey below, never as zero. Each layer has several **heads** that read in different ways.`,
 		`在每一层里，每个位置都会写出一个**查询（query）**（“我在找什么？”），工作记忆中的每个 token 则提供一个**键（key）**（“我有什么？”）` +
 			`和一个**值（value）**（“我能传递什么”）。对 query·key 做 softmax，就得到**注意力概率**：每个查询一行，对所有键求和为 1。` +
 			`token 只能往回看：**因果掩码**把未来遮住了，下图用灰色表示，而不是画成 0。每一层有好几个**注意力头**，各自用不同的方式读取。`},
-	"attn.focus": {2, `A closer look at **layer %[1]d, head %[2]d**: rows are the tokens doing the reading, columns the tokens being read. Hover over a cell to see both tokens and the probability.`,
+	"attn.focus": {`A closer look at **layer %[1]d, head %[2]d**: rows are the tokens doing the reading, columns the tokens being read. Hover over a cell to see both tokens and the probability.`,
 		`放大看**第 %[1]d 层、第 %[2]d 个头**：每一行是正在读取的 token，每一列是被读取的 token。把鼠标停在格子上，可以看到这两个 token 和对应的概率。`},
-	"attn.grid": {0, `The **model view**: every selected layer and head as a small heatmap. Look for patterns — a bright diagonal just left of the main one (each token reads the previous token), a bright first column (many heads park attention on the first token), or spread-out rows.`,
+	"attn.grid": {`The **model view**: every selected layer and head as a small heatmap. Look for patterns — a bright diagonal just left of the main one (each token reads the previous token), a bright first column (many heads park attention on the first token), or spread-out rows.`,
 		`**全模型视图**：每个被选中的层和头都画成一张小热力图。留意其中的规律——紧贴主对角线左侧的亮线（每个 token 都在读前一个 token）、` +
 			`明亮的第一列（很多头把注意力“停放”在第一个 token 上），或者分散的行。`},
-	"attn.new": {2, `At each generation step only one new query row is computed: the new token reads everything in working memory. Here is that row, step by step, for layer %[1]d, head %[2]d, next to the mean of all heads in that layer.`,
+	"attn.new": {`At each generation step only one new query row is computed: the new token reads everything in working memory. Here is that row, step by step, for layer %[1]d, head %[2]d, next to the mean of all heads in that layer.`,
 		`每个生成步只计算一行新的查询：新 token 读取工作记忆里的全部内容。下面逐步展示第 %[1]d 层、第 %[2]d 个头的这一行，并与该层所有头的平均值对比。`},
-	"attn.none": {0, "Attention was not recorded in this trace.", "这份记录里没有注意力数据。"},
+	"attn.none": {"Attention was not recorded in this trace.", "这份记录里没有注意力数据。"},
 
 	// 6. KV cache
-	"kv.h": {0, "## 6. The KV cache: working memory itself", "## 6. KV 缓存：工作记忆本身"},
-	"kv.md": {3, `Keys and values of past tokens never change, so the model computes them once and keeps them: the **KV cache**. ` +
+	"kv.h": {"## 6. The KV cache: working memory itself", "## 6. KV 缓存：工作记忆本身"},
+	"kv.md": {`Keys and values of past tokens never change, so the model computes them once and keeps them: the **KV cache**. ` +
 		`A decode step then only computes the new token's query, key and value and reads the rest from the cache. ` +
 		`Its size grows by one position per step: **bytes = 2 × n_layer × positions × n_embd × 4** ` +
 		`(keys and values, every layer, every cached position, n_embd float32 numbers of 4 bytes each). ` +
@@ -162,75 +158,75 @@ var texts = map[string]text{
 			`缓存每一步增加一个位置：**字节数 = 2 × n_layer × 位置数 × n_embd × 4**` +
 			`（键和值各一份，每一层、每个缓存位置各存 n_embd 个 float32 数，每个 4 字节）。` +
 			`本次运行结束时：%[1]s。%[2]d 层中每一层都存有 %[3]d 个位置。`},
-	"kv.check": {1, `**Check: cached decoding = full recompute.** Running the whole sequence again from scratch gives the same logits as the step-by-step decoding with the cache, up to max |Δlogit| = **%s** (float32 rounding).`,
+	"kv.check": {`**Check: cached decoding = full recompute.** Running the whole sequence again from scratch gives the same logits as the step-by-step decoding with the cache, up to max |Δlogit| = **%s** (float32 rounding).`,
 		`**校验：用缓存解码 = 从头完整重算。** 把整段序列从头重新计算一遍，得到的 logits 与借助缓存逐步解码的结果一致，最大差值 max |Δlogit| = **%s**（float32 舍入误差）。`},
-	"kv.nocheck": {0, "The cached-vs-recompute check was not measured in this run (no decode steps).", "本次运行没有测量“缓存 vs 重算”校验（没有解码步）。"},
-	"kv.evict": {2, `When the window of %[2]d positions is full, the oldest token is **evicted**: it leaves the cache and the model can no longer attend to it. This run evicted %[1]d tokens.`,
+	"kv.nocheck": {"The cached-vs-recompute check was not measured in this run (no decode steps).", "本次运行没有测量“缓存 vs 重算”校验（没有解码步）。"},
+	"kv.evict": {`When the window of %[2]d positions is full, the oldest token is **evicted**: it leaves the cache and the model can no longer attend to it. This run evicted %[1]d tokens.`,
 		`当 %[2]d 个位置的窗口被占满时，最早的 token 会被**挤出**：它离开缓存，模型再也无法关注到它。本次运行共挤出了 %[1]d 个 token。`},
-	"kv.heat": {2, `What the cache holds for **layer %[1]d, head %[2]d**: one row per cached position, one column per dimension of the head (d_head). Red is positive, blue negative. These numbers *are* the working memory that later tokens query.`,
+	"kv.heat": {`What the cache holds for **layer %[1]d, head %[2]d**: one row per cached position, one column per dimension of the head (d_head). Red is positive, blue negative. These numbers *are* the working memory that later tokens query.`,
 		`**第 %[1]d 层、第 %[2]d 个头**的缓存内容：每个缓存位置一行，注意力头的每个维度（d_head）一列。红色为正，蓝色为负。这些数字*就是*后面的 token 要查询的工作记忆。`},
-	"kv.notrec":  {1, "The cache contents of this layer were not recorded; the trace has layers %s.", "这份记录没有保存该层的缓存内容；记录中有的层是 %s。"},
-	"kv.caption": {0, "Evicted tokens", "被挤出的 token"},
+	"kv.notrec":  {"The cache contents of this layer were not recorded; the trace has layers %s.", "这份记录没有保存该层的缓存内容；记录中有的层是 %s。"},
+	"kv.caption": {"Evicted tokens", "被挤出的 token"},
 
 	// 7. Logit lens
-	"lens.h": {0, "## 7. Logit lens: intermediate results", "## 7. Logit lens：中间结果"},
-	"lens.md": {0, `The **residual stream** is the running vector each layer reads from and adds to. The **logit lens** reads it out *early*: after each layer, ` +
+	"lens.h": {"## 7. Logit lens: intermediate results", "## 7. Logit lens：中间结果"},
+	"lens.md": {`The **residual stream** is the running vector each layer reads from and adds to. The **logit lens** reads it out *early*: after each layer, ` +
 		`apply the final layer norm and the output head as if the model stopped there, and look at the top token. ` +
 		`Watch how the guess sharpens (darker) and changes as the layers add information.`,
 		`**残差流**是一条贯穿各层的向量，每一层都从中读取、再往里添加。**Logit lens** 就是*提前*把它读出来：在每一层之后，` +
 			`假装模型到此为止，套上最后的层归一化和输出头，看排第一的 token 是什么。观察随着层数增加，猜测如何变得更确定（颜色更深）、又如何改变。`},
-	"lens.caption": {1, "Top token after each layer, last %d positions", "每层之后排第一的 token（最后 %d 个位置）"},
-	"col.layer":    {0, "layer", "层"},
+	"lens.caption": {"Top token after each layer, last %d positions", "每层之后排第一的 token（最后 %d 个位置）"},
+	"col.layer":    {"layer", "层"},
 
 	// 8. Residual stream
-	"resid.h": {0, "## 8. Residual stream", "## 8. 残差流"},
-	"resid.md": {0, `The size (L2 norm) of the residual stream after the embeddings and after each block. It usually grows with depth as layers add their contributions; ` +
+	"resid.h": {"## 8. Residual stream", "## 8. 残差流"},
+	"resid.md": {`The size (L2 norm) of the residual stream after the embeddings and after each block. It usually grows with depth as layers add their contributions; ` +
 		`in GPT-2 itself the first position is often much larger than the rest, a known quirk that many heads use as a resting place for attention (small models like the default one may not show it).`,
 		`残差流在词嵌入之后、以及每个模块之后的大小（L2 范数）。它通常随层数加深而变大，因为每一层都往里加东西；` +
 			`在 GPT-2 本身，第一个位置往往比其他位置大得多，这是一个已知特点，很多注意力头会把注意力“停放”在那里（默认的小模型未必如此）。`},
 
 	// 9. Sanity checks
-	"checks.h": {0, "## 9. Sanity checks", "## 9. 合理性校验"},
-	"checks.md": {0, `Measured on this very run, these checks confirm the pictures above are faithful: attention rows are probability distributions, the future is truly hidden, the cache changes nothing but speed, and temperature → 0 is greedy decoding.`,
+	"checks.h": {"## 9. Sanity checks", "## 9. 合理性校验"},
+	"checks.md": {`Measured on this very run, these checks confirm the pictures above are faithful: attention rows are probability distributions, the future is truly hidden, the cache changes nothing but speed, and temperature → 0 is greedy decoding.`,
 		`这些校验都是在本次运行上实测的，用来确认上面的图是可信的：注意力的每一行都是概率分布，未来确实被遮住了，缓存只改变速度而不改变结果，温度趋于 0 就是贪心解码。`},
-	"col.check":    {0, "check", "校验项"},
-	"col.measured": {0, "measured", "实测值"},
-	"col.expected": {0, "expected", "期望"},
-	"col.result":   {0, "result", "结果"},
-	"check.rows":   {0, "attention rows sum to 1: max |Σ_k p − 1|", "注意力每行之和为 1：max |Σ_k p − 1|"},
-	"check.causal": {0, "causal mask: largest attention on a future token", "因果掩码：分给未来 token 的最大注意力"},
-	"check.cache":  {0, "cached decoding = full recompute: max |Δlogit|", "缓存解码 = 完整重算：max |Δlogit|"},
-	"check.greedy": {0, "temperature → 0 picks the most likely token", "温度 → 0 时选中概率最大的 token"},
-	"pass":         {0, "✓ pass", "✓ 通过"},
-	"fail":         {0, "✗ fail", "✗ 未通过"},
-	"notmeasured":  {0, "not measured", "未测量"},
-	"yes":          {0, "yes", "是"},
-	"no":           {0, "no", "否"},
+	"col.check":    {"check", "校验项"},
+	"col.measured": {"measured", "实测值"},
+	"col.expected": {"expected", "期望"},
+	"col.result":   {"result", "结果"},
+	"check.rows":   {"attention rows sum to 1: max |Σ_k p − 1|", "注意力每行之和为 1：max |Σ_k p − 1|"},
+	"check.causal": {"causal mask: largest attention on a future token", "因果掩码：分给未来 token 的最大注意力"},
+	"check.cache":  {"cached decoding = full recompute: max |Δlogit|", "缓存解码 = 完整重算：max |Δlogit|"},
+	"check.greedy": {"temperature → 0 picks the most likely token", "温度 → 0 时选中概率最大的 token"},
+	"pass":         {"✓ pass", "✓ 通过"},
+	"fail":         {"✗ fail", "✗ 未通过"},
+	"notmeasured":  {"not measured", "未测量"},
+	"yes":          {"yes", "是"},
+	"no":           {"no", "否"},
 
 	// Comments in the code cells.
-	"c.scores":    {0, "tr.Scores: P(w_i | w_<i) of each prompt token under teacher forcing (recorded by model.Run)", "tr.Scores：教师强制下每个提示词 token 的 P(w_i | w_<i)（由 model.Run 记录）"},
-	"c.slider":    {0, "one slider position per decode step", "每个解码步对应滑块上的一个位置"},
-	"c.lines":     {0, "entropy and P(chosen) over the steps", "各步的熵与被选中 token 的概率"},
-	"c.layerhead": {2, "layer %[1]d, head %[2]d", "第 %[1]d 层，第 %[2]d 个头"},
-	"c.perlayer":  {0, "one chart per layer", "每层一张图"},
-	"c.kvsize":    {0, "bytes after every step", "每一步之后的字节数"},
-	"c.kvcache":   {2, "keys and values of layer %[1]d, head %[2]d", "第 %[1]d 层、第 %[2]d 个头的键和值"},
-	"c.lens":      {0, "tr.Steps[i].LogitLens[layer][query]: the top token read out early", "tr.Steps[i].LogitLens[layer][query]：提前读出的第一名 token"},
-	"c.resid":     {0, "tr.Steps[i].ResidualNorm[layer][query]: L2 norms", "tr.Steps[i].ResidualNorm[layer][query]：L2 范数"},
-	"c.checks":    {0, "measured by model.Run on this very run", "由 model.Run 在本次运行中实测"},
+	"c.scores":    {"tr.Scores: P(w_i | w_<i) of each prompt token under teacher forcing (recorded by model.Run)", "tr.Scores：教师强制下每个提示词 token 的 P(w_i | w_<i)（由 model.Run 记录）"},
+	"c.slider":    {"one slider position per decode step", "每个解码步对应滑块上的一个位置"},
+	"c.lines":     {"entropy and P(chosen) over the steps", "各步的熵与被选中 token 的概率"},
+	"c.layerhead": {"layer %[1]d, head %[2]d", "第 %[1]d 层，第 %[2]d 个头"},
+	"c.perlayer":  {"one chart per layer", "每层一张图"},
+	"c.kvsize":    {"bytes after every step", "每一步之后的字节数"},
+	"c.kvcache":   {"keys and values of layer %[1]d, head %[2]d", "第 %[1]d 层、第 %[2]d 个头的键和值"},
+	"c.lens":      {"tr.Steps[i].LogitLens[layer][query]: the top token read out early", "tr.Steps[i].LogitLens[layer][query]：提前读出的第一名 token"},
+	"c.resid":     {"tr.Steps[i].ResidualNorm[layer][query]: L2 norms", "tr.Steps[i].ResidualNorm[layer][query]：L2 范数"},
+	"c.checks":    {"measured by model.Run on this very run", "由 model.Run 在本次运行中实测"},
 
 	// Chart captions (the title above each chart).
-	"cap.prompt-probs":  {0, "P(w_i | w_<i) and surprisal for each prompt token", "每个提示词 token 的 P(w_i | w_<i) 与信息量"},
-	"cap.next-token":    {0, "Next-token probabilities at each step (drag the slider)", "每一步的下一个 token 概率（拖动滑块）"},
-	"cap.next-entropy":  {0, "Entropy and the chosen token's probability over the steps", "各步的熵与被选中 token 的概率"},
-	"cap.attn":          {2, "Attention, layer %[1]d, head %[2]d", "注意力：第 %[1]d 层，第 %[2]d 个头"},
-	"cap.attn-grid":     {2, "Attention, layer %[1]d, %[2]s (model view)", "注意力：第 %[1]d 层，%[2]s（全模型视图）"},
-	"cap.attn-new":      {2, "How each new token reads working memory, layer %[1]d, head %[2]d", "每个新 token 如何读取工作记忆：第 %[1]d 层，第 %[2]d 个头"},
-	"cap.kv-bytes":      {0, "KV cache size after each step", "每一步之后的 KV 缓存大小"},
-	"cap.kv":            {2, "KV cache contents, layer %[1]d, head %[2]d: keys and values", "KV 缓存内容：第 %[1]d 层，第 %[2]d 个头的键与值"},
-	"cap.logit-lens":    {0, "Logit lens: the top token after each layer", "Logit lens：每层之后排第一的 token"},
-	"cap.residual-norm": {0, "Residual stream norm at each layer and position", "各层、各位置的残差流范数"},
-	"heads.all":         {2, "heads %[1]d–%[2]d", "第 %[1]d–%[2]d 个头"},
-	"heads.some":        {1, "heads %s", "第 %s 个头"},
-	"heads.one":         {1, "head %d", "第 %d 个头"},
+	"cap.prompt-probs":  {"P(w_i | w_<i) and surprisal for each prompt token", "每个提示词 token 的 P(w_i | w_<i) 与信息量"},
+	"cap.next-token":    {"Next-token probabilities at each step (drag the slider)", "每一步的下一个 token 概率（拖动滑块）"},
+	"cap.next-entropy":  {"Entropy and the chosen token's probability over the steps", "各步的熵与被选中 token 的概率"},
+	"cap.attn":          {"Attention, layer %[1]d, head %[2]d", "注意力：第 %[1]d 层，第 %[2]d 个头"},
+	"cap.attn-grid":     {"Attention, layer %[1]d, %[2]s (model view)", "注意力：第 %[1]d 层，%[2]s（全模型视图）"},
+	"cap.attn-new":      {"How each new token reads working memory, layer %[1]d, head %[2]d", "每个新 token 如何读取工作记忆：第 %[1]d 层，第 %[2]d 个头"},
+	"cap.kv-bytes":      {"KV cache size after each step", "每一步之后的 KV 缓存大小"},
+	"cap.kv":            {"KV cache contents, layer %[1]d, head %[2]d: keys and values", "KV 缓存内容：第 %[1]d 层，第 %[2]d 个头的键与值"},
+	"cap.logit-lens":    {"Logit lens: the top token after each layer", "Logit lens：每层之后排第一的 token"},
+	"cap.residual-norm": {"Residual stream norm at each layer and position", "各层、各位置的残差流范数"},
+	"heads.all":         {"heads %[1]d–%[2]d", "第 %[1]d–%[2]d 个头"},
+	"heads.some":        {"heads %s", "第 %s 个头"},
+	"heads.one":         {"head %d", "第 %d 个头"},
 }

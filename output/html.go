@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/gptviz/gptviz/internal/i18n"
 )
 
 // EChartsVersion is the version of the Apache ECharts bundle inlined into
@@ -44,27 +46,15 @@ var contentSecurityPolicy = sync.OnceValue(func() string {
 })
 
 // words are the few words the writers add to the page themselves.
-var words = map[string]map[string]string{
-	"en": {
-		"note":     "Note",
-		"noscript": "The charts of this report need JavaScript, which is turned off.",
-		"footer":   "Charts drawn by Apache ECharts " + EChartsVersion + " (Apache License 2.0), included in this file: it works offline.",
-		"untitled": "gptviz report",
-	},
-	"zh": {
-		"note":     "说明",
-		"noscript": "本报告的图表需要 JavaScript，但它已被关闭。",
-		"footer":   "图表由 Apache ECharts " + EChartsVersion + "（Apache License 2.0）绘制，已内嵌于本文件，可离线查看。",
-		"untitled": "gptviz 报告",
-	},
+var words = i18n.Table{
+	"note":     {"Note", "说明"},
+	"noscript": {"The charts of this report need JavaScript, which is turned off.", "本报告的图表需要 JavaScript，但它已被关闭。"},
+	"footer": {"Charts drawn by Apache ECharts " + EChartsVersion + " (Apache License 2.0), included in this file: it works offline.",
+		"图表由 Apache ECharts " + EChartsVersion + "（Apache License 2.0）绘制，已内嵌于本文件，可离线查看。"},
+	"untitled": {"gptviz report", "gptviz 报告"},
 }
 
-func lang(nb *Notebook) string {
-	if nb.Lang == "zh" {
-		return "zh"
-	}
-	return "en"
-}
+func lang(nb *Notebook) i18n.Lang { return i18n.ParseLang(nb.Lang) }
 
 // esc escapes s for HTML text and double-quoted attribute values; invalid
 // UTF-8 and NUL (a parse error in HTML) become U+FFFD.
@@ -104,10 +94,10 @@ func WriteHTML(w io.Writer, nb *Notebook) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
 	title := nb.Title
 	if title == "" {
-		title = words[l]["untitled"]
+		title = words.Get(l, "untitled")
 	}
 	htmlLang := "en"
-	if l == "zh" {
+	if l == i18n.Chinese {
 		htmlLang = "zh-CN"
 	}
 	fmt.Fprintf(bw, "<!DOCTYPE html>\n<html lang=\"%s\">\n<head>\n<meta charset=\"utf-8\">\n", htmlLang)
@@ -125,9 +115,9 @@ func WriteHTML(w io.Writer, nb *Notebook) error {
 	if nb.Title != "" {
 		fmt.Fprintf(bw, "<header><h1>%s</h1></header>\n", esc(nb.Title))
 	}
-	fmt.Fprintf(bw, "<noscript><p class=\"noscript\">%s</p></noscript>\n", esc(words[l]["noscript"]))
+	fmt.Fprintf(bw, "<noscript><p class=\"noscript\">%s</p></noscript>\n", esc(words.Get(l, "noscript")))
 	bw.Write(body)
-	fmt.Fprintf(bw, "<footer>%s</footer>\n</main>\n", esc(words[l]["footer"]))
+	fmt.Fprintf(bw, "<footer>%s</footer>\n</main>\n", esc(words.Get(l, "footer")))
 	bw.WriteString("<script>")
 	bw.WriteString(echartsJS)
 	bw.WriteString("</script>\n<script>")
@@ -163,7 +153,7 @@ func htmlBody(nb *Notebook) ([]byte, error) {
 				syntax, esc(strings.TrimRight(c.Source, "\n")))
 		case KindNote:
 			fmt.Fprintf(&b, "<aside class=\"cell cell-note\" role=\"note\"><strong>%s</strong>%s</aside>\n",
-				esc(words[l]["note"]), esc(strings.TrimSpace(c.Source)))
+				esc(words.Get(l, "note")), esc(strings.TrimSpace(c.Source)))
 		case KindChart:
 			if err := writeChartHTML(&b, c.Chart); err != nil {
 				return nil, fmt.Errorf("cell %d: %w", i, err)

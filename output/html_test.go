@@ -10,7 +10,16 @@ import (
 	"testing"
 
 	"golang.org/x/net/html"
+
+	"github.com/gptviz/gptviz/internal/i18n/i18ntest"
 )
+
+// TestWords: the writers' words have both languages, and every word they
+// use exists.
+func TestWords(t *testing.T) {
+	t.Parallel()
+	i18ntest.Check(t, words, regexp.MustCompile(`words\.Get\([^,]+, "([a-z]+)"\)`), "*.go")
+}
 
 // writeHTMLString runs WriteHTML and fails the test on error.
 func writeHTMLString(t testing.TB, nb *Notebook) []byte {

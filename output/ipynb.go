@@ -160,7 +160,7 @@ func WriteIPYNB(w io.Writer, nb *Notebook) error {
 			addMarkdown(escapeRawHTMLMarkdown(c.Source))
 		case KindNote:
 			text := escapeMarkdownText(strings.TrimSpace(c.Source))
-			addMarkdown("> **" + words[lang(nb)]["note"] + ":** " + strings.ReplaceAll(text, "\n", "\n> "))
+			addMarkdown("> **" + words.Get(lang(nb), "note") + ":** " + strings.ReplaceAll(text, "\n", "\n> "))
 		case KindCode:
 			last = &ipynbCode{CellType: "code", ID: id(), Metadata: map[string]any{}, Outputs: []ipynbOutput{},
 				Source: lines(strings.TrimRight(c.Source, "\n"))}

@@ -1,21 +1,21 @@
 package viz
 
-import "fmt"
+import "github.com/gptviz/gptviz/internal/i18n"
 
 // Option changes how a chart is built; pass any number to a chart function.
 type Option func(*settings)
 
-type settings struct{ zh bool }
+type settings struct{ lang i18n.Lang }
 
 // Lang sets the language of the text inside charts — subtitles, axis
 // names, legends, step titles, notes: "zh" for Simplified Chinese, anything
 // else for English (the default). Chart IDs never change with the language.
 func Lang(lang string) Option {
-	return func(s *settings) { s.zh = lang == "zh" }
+	return func(s *settings) { s.lang = i18n.ParseLang(lang) }
 }
 
 func settingsOf(opts []Option) settings {
-	var s settings
+	var s settings // zero: English
 	for _, o := range opts {
 		if o != nil {
 			o(&s)
@@ -26,23 +26,12 @@ func settingsOf(opts []Option) settings {
 
 // t returns phrase key in the chart language, formatted with args.
 func (s settings) t(key string, args ...any) string {
-	p, ok := phrases[key]
-	if !ok {
-		return key // TestPhrases catches this
-	}
-	f := p[0]
-	if s.zh {
-		f = p[1]
-	}
-	if len(args) == 0 {
-		return f
-	}
-	return fmt.Sprintf(f, args...)
+	return phrases.Get(s.lang, key, args...) // TestPhrases finds unknown keys
 }
 
 // phrases are the words inside charts, {English, Chinese}. Verbs use
 // explicit argument indexes where the languages order them differently.
-var phrases = map[string][2]string{
+var phrases = i18n.Table{
 	// Shared.
 	"probability": {"probability", "概率"},
 	"bits":        {"bits", "比特"},

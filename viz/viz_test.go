@@ -17,6 +17,7 @@ import (
 
 	"gonum.org/v1/plot/vg/draw"
 
+	"github.com/gptviz/gptviz/internal/i18n/i18ntest"
 	"github.com/gptviz/gptviz/model/arch"
 	"github.com/gptviz/gptviz/model/trace"
 	"github.com/gptviz/gptviz/viz/viztest"
@@ -534,31 +535,7 @@ func TestKVFormula(t *testing.T) {
 // TestPhrases: every phrase has both languages with the same verbs, and
 // every phrase key used in the package exists.
 func TestPhrases(t *testing.T) {
-	verbs := regexp.MustCompile(`%(\[\d+\])?[a-z]`)
-	for k, p := range phrases {
-		if p[0] == "" || p[1] == "" {
-			t.Errorf("%s: missing a language", k)
-		}
-		a, b := verbs.FindAllString(p[0], -1), verbs.FindAllString(p[1], -1)
-		slices.Sort(a)
-		slices.Sort(b)
-		if !slices.Equal(slices.Compact(a), slices.Compact(b)) {
-			t.Errorf("%s: verbs %q (en) vs %q (zh)", k, a, b)
-		}
-	}
-	files, _ := filepath.Glob("*.go")
-	used := regexp.MustCompile(`\.t\("([a-z.]+)"`)
-	for _, f := range files {
-		src, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, m := range used.FindAllSubmatch(src, -1) {
-			if _, ok := phrases[string(m[1])]; !ok {
-				t.Errorf("%s uses missing phrase %q", f, m[1])
-			}
-		}
-	}
+	i18ntest.Check(t, phrases, regexp.MustCompile(`\.t\("([a-z.]+)"`), "*.go")
 }
 
 // TestChinese: with Lang("zh") the text inside charts is Chinese, the IDs

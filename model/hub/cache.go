@@ -5,6 +5,7 @@ import (
 
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -246,9 +247,12 @@ func snapshotDir(cache, repo, rev string) (string, error) {
 	}
 	commit := rev
 	if !IsCommitHash(rev) {
-		b, err := os.ReadFile(filepath.Join(root, "refs", filepath.FromSlash(rev)))
-		if err != nil {
+		b, err := readSmallFile(filepath.Join(root, "refs", filepath.FromSlash(rev)), maxRefBytes)
+		if errors.Is(err, fs.ErrNotExist) {
 			return "", fmt.Errorf("%s has no refs/%s (revision never downloaded): %w", RepoFolder(repo), rev, fs.ErrNotExist)
+		}
+		if err != nil {
+			return "", fmt.Errorf("%s: refs/%s: %w", RepoFolder(repo), rev, err)
 		}
 		commit = strings.TrimSpace(string(b))
 		if !IsCommitHash(commit) {
@@ -306,7 +310,7 @@ func snapshotFiles(dir string, tokenizer bool) ([]string, error) {
 	case iProblem != "":
 		check(arch.IndexFile)
 	default:
-		data, err := os.ReadFile(filepath.Join(dir, arch.IndexFile))
+		data, err := readSmallFile(filepath.Join(dir, arch.IndexFile), arch.MaxIndexBytes)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", arch.IndexFile, err)
 		}
@@ -383,4 +387,41 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return s[:n] + "…"
+}
+
+// Limits on the small files of the cache that are read whole, in bytes.
+const (
+	maxRefBytes    = 1 << 10  // refs/<revision>: a 40-digit commit hash
+	maxConfigBytes = 16 << 20 // config.json (GPT-2's is under 1 KB)
+	maxTokenBytes  = 64 << 10 // the token file
+)
+
+// readSmallFile reads the regular file at path (after following symlinks),
+// at most limit bytes: a named pipe or device there is refused without
+// opening it (opening a pipe would block), a larger file is an error naming
+// the limit. A missing file wraps fs.ErrNotExist.
+func readSmallFile(path string, limit int64) ([]byte, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file (%s)", path, kindOf(fi.Mode()))
+	}
+	if fi.Size() > limit {
+		return nil, fmt.Errorf("%s is %d bytes, more than the %d expected", path, fi.Size(), limit)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if int64(len(b)) > limit {
+		return nil, fmt.Errorf("%s grew past %d bytes while it was read", path, limit)
+	}
+	return b, nil
 }

@@ -31,7 +31,11 @@
 // against the hash it is named by; Resolve, run on every model load, only
 // checks that the files exist. Snapshot symlinks and
 // refs/<revision> are written after every file of the checkpoint has been
-// verified, so a reader never sees a partial or corrupt checkpoint. The token
+// verified, so a reader never sees a partial or corrupt checkpoint. Every
+// file is written through internal/atomicfile (synced, then renamed into
+// place) with 0666 less the umask, folders with 0777 less the umask, as
+// huggingface_hub writes them, so a cache shared by several users stays
+// readable to all of them. The token
 // is sent only to the endpoint's own host and the Hub's (huggingface.co,
 // hf.co), never to a CDN it redirects to.
 //

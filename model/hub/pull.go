@@ -8,7 +8,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
-	"math/rand/v2"
+	"io/fs"
 	"net"
 	"net/http"
 	"net/url"
@@ -19,6 +19,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/gptviz/gptviz/internal/atomicfile"
 	"github.com/gptviz/gptviz/model/arch"
 )
 
@@ -241,7 +242,7 @@ func envToken(env Env) string {
 	} else if p, err := env.expandHome(path); err == nil {
 		path = p
 	}
-	b, err := os.ReadFile(path)
+	b, err := readSmallFile(path, maxTokenBytes)
 	if err != nil {
 		return ""
 	}
@@ -266,7 +267,7 @@ func dirExists(path string) bool {
 // ("--endpoint", "HF_ENDPOINT"; "" means "endpoint"), which wraps ErrBadName.
 func parseEndpoint(s, from string) (*url.URL, error) {
 	u, err := url.Parse(strings.TrimRight(s, "/"))
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || u.Opaque != "" {
 		if from == "" || from == "the endpoint" {
 			from = "endpoint"
 		}
@@ -400,7 +401,7 @@ func (p *puller) pullFiles(ctx context.Context, repos []string) (string, error) 
 	}
 	commit := cfg.commit
 	p.commit = commit
-	data, err := os.ReadFile(p.blobPath(cfg.etag))
+	data, err := readSmallFile(p.blobPath(cfg.etag), maxConfigBytes)
 	if err != nil {
 		return "", fmt.Errorf("pull %s: %w", p.repo, err)
 	}
@@ -426,7 +427,7 @@ func (p *puller) pullFiles(ctx context.Context, repos []string) (string, error) 
 			}
 			return "", err2
 		}
-		b, err := os.ReadFile(p.blobPath(idx.etag))
+		b, err := readSmallFile(p.blobPath(idx.etag), arch.MaxIndexBytes)
 		if err != nil {
 			return "", fmt.Errorf("pull %s: %w", p.repo, err)
 		}
@@ -443,7 +444,7 @@ func (p *puller) pullFiles(ctx context.Context, repos []string) (string, error) 
 
 	// Every file is verified: make the snapshot visible, then point the ref at it.
 	snap := filepath.Join(p.root, "snapshots", commit)
-	if err := os.MkdirAll(snap, 0o755); err != nil {
+	if err := os.MkdirAll(snap, dirPerm); err != nil {
 		return "", fmt.Errorf("pull %s: %w", p.repo, err)
 	}
 	for _, l := range links {
@@ -453,7 +454,7 @@ func (p *puller) pullFiles(ctx context.Context, repos []string) (string, error) 
 	}
 	if p.rev != commit {
 		ref := filepath.Join(p.root, "refs", filepath.FromSlash(p.rev))
-		if err := writeFileAtomic(ref, []byte(commit)); err != nil {
+		if err := writeCacheFile(ref, []byte(commit)); err != nil {
 			return "", fmt.Errorf("pull %s: write refs/%s: %w", p.repo, p.rev, err)
 		}
 	}
@@ -737,7 +738,7 @@ func (p *puller) fetch(ctx context.Context, m *fileMeta) error {
 		p.prog.note("%s: the cached copy is damaged (%s); downloading it again", p.where(m.file), problem)
 		damaged = true
 	}
-	if err := os.MkdirAll(filepath.Dir(blob), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(blob), dirPerm); err != nil {
 		return fmt.Errorf("%s: %w", p.where(m.file), err)
 	}
 	// One download of a blob at a time, across processes: the lock file is
@@ -758,10 +759,15 @@ func (p *puller) fetch(ctx context.Context, m *fileMeta) error {
 // lockPoll until it is free or ctx ends.
 func (p *puller) lock(ctx context.Context, m *fileMeta) (unlock func(), err error) {
 	path := filepath.Join(p.cache, ".locks", RepoFolder(p.repo), m.etag+".lock")
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(path), dirPerm); err != nil {
 		return nil, fmt.Errorf("%s: lock: %w", p.where(m.file), err)
 	}
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, cacheFile.Perm)
+	if errors.Is(err, fs.ErrPermission) {
+		// Another user's lock file in a shared cache: a lock needs no
+		// write access.
+		f, err = os.Open(path)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: lock: %w", p.where(m.file), err)
 	}
@@ -792,7 +798,7 @@ var lockPoll = 200 * time.Millisecond
 // download fetches m into blob via blob+".incomplete"; see Pull.
 func (p *puller) download(ctx context.Context, m *fileMeta, blob string) (err error) {
 	tmp := blob + ".incomplete"
-	f, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE, 0o644)
+	f, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE, cacheFile.Perm)
 	if err != nil {
 		return fmt.Errorf("%s: %w", p.where(m.file), err)
 	}
@@ -875,15 +881,11 @@ func (p *puller) download(ctx context.Context, m *fileMeta, blob string) (err er
 			return fail("%s of the downloaded bytes is %s, the hub announced %s", kind, got, m.etag)
 		}
 	}
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("%s: %w", p.where(m.file), err)
-	}
-	if err := f.Close(); err != nil {
-		f = nil
-		return fmt.Errorf("%s: %w", p.where(m.file), err)
-	}
+	// The partial file may have been left by another program or user, with
+	// other permission bits: the blob gets the cache's.
+	err = cacheFile.Commit(f, blob)
 	f = nil
-	if err := os.Rename(tmp, blob); err != nil {
+	if err != nil {
 		return fmt.Errorf("%s: %w", p.where(m.file), err)
 	}
 	return nil
@@ -1087,59 +1089,44 @@ func (p *puller) link(snap, file, etag string) error {
 	if cur, err := os.Readlink(dst); err == nil && cur == rel {
 		return nil
 	}
-	tmp := filepath.Join(snap, fmt.Sprintf(".%s.%x.tmp", file, rand.Uint64()))
-	if err := os.Symlink(rel, tmp); err != nil {
-		if err := copyFile(blob, tmp); err != nil {
-			os.Remove(tmp)
+	err = atomicfile.Symlink(rel, dst)
+	var le *os.LinkError
+	if err == nil || !errors.As(err, &le) || le.Op != "symlink" {
+		return err
+	}
+	// No symlinks here: copy the blob. A link already at dst (a cache
+	// made elsewhere) goes first, or the copy would overwrite its blob.
+	if fi, err := os.Lstat(dst); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+		if err := os.Remove(dst); err != nil {
 			return fmt.Errorf("link %s: %w", dst, err)
 		}
 	}
-	if err := os.Rename(tmp, dst); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("link %s: %w", dst, err)
-	}
-	return nil
+	return cacheFile.Write(dst, func(w io.Writer) error {
+		in, err := os.Open(blob)
+		if err != nil {
+			return err
+		}
+		defer in.Close()
+		_, err = io.Copy(w, in)
+		return err
+	})
 }
 
-func copyFile(src, dst string) error {
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
-}
+// cacheFile is how Pull writes the files of the cache (blobs, refs, copied
+// snapshot files): like huggingface_hub, with 0666 less the umask, so that
+// under umask 022 every user can read a shared cache and under umask 002 its
+// group can also write it; a file written earlier with other bits (an older
+// gptviz wrote refs 0600) gets them too.
+var cacheFile = atomicfile.Options{Perm: 0o666, ResetPerm: true}
 
-// writeFileAtomic writes data to path through a temporary file in the same
-// folder and a rename, creating the folder.
-func writeFileAtomic(path string, data []byte) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+// dirPerm is the permission of the cache's folders, before the umask.
+const dirPerm = 0o777
+
+// writeCacheFile writes data to path atomically (see cacheFile), creating
+// its folder.
+func writeCacheFile(path string, data []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), dirPerm); err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		os.Remove(f.Name())
-		return err
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(f.Name())
-		return err
-	}
-	if err := os.Rename(f.Name(), path); err != nil {
-		os.Remove(f.Name())
-		return err
-	}
-	return nil
+	return cacheFile.WriteBytes(path, data)
 }

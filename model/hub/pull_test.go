@@ -759,6 +759,9 @@ func TestPullEndpointNotAURL(t *testing.T) {
 		{"flag", "not a url", "--endpoint", "", `--endpoint "not a url": not an http(s) URL such as https://huggingface.co`},
 		{"option", "ftp://example.com", "", "", `endpoint "ftp://example.com": not an http(s) URL`},
 		{"HF_ENDPOINT", "", "", "hf-mirror.com", `HF_ENDPOINT "hf-mirror.com": not an http(s) URL`},
+		// Found by FuzzParseEndpoint: an empty query was accepted, and every
+		// file URL then put the repo path in the query ("https://h/?/gpt2/resolve/…").
+		{"empty query", "https://hf-mirror.com/?", "--endpoint", "", `--endpoint "https://hf-mirror.com/?": not an http(s) URL`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

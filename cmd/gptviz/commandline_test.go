@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"html"
 	"io"
@@ -16,6 +17,7 @@ import (
 	"testing"
 	"unicode"
 
+	"github.com/gptviz/gptviz/lessons"
 	"github.com/gptviz/gptviz/model"
 	"github.com/gptviz/gptviz/model/defaultmodel"
 	"github.com/gptviz/gptviz/output"
@@ -261,5 +263,35 @@ func TestRerunOfTrace(t *testing.T) {
 	output.WriteFileAtomic(context.Background(), in, func(w io.Writer) error { return output.WriteJSON(w, tr) })
 	if _, stderr, code := gptviz(t, "render", in); code != 1 || !strings.Contains(stderr, "bad.json: settings: top_p 7: must be in (0, 1]") {
 		t.Errorf("render of a trace with top_p 7: exit %d, %q", code, stderr)
+	}
+}
+
+// TestFlagError: the libraries' parameter errors reach the user in the
+// CLI's flag names, as usage errors; others pass through unchanged.
+func TestFlagError(t *testing.T) {
+	t.Parallel()
+	other := errors.New("disk full")
+	for _, tc := range []struct {
+		err   error
+		want  string
+		usage bool
+	}{
+		{fmt.Errorf("run: %w", &model.ParamError{Param: "top_p", Value: 2.0, Problem: "must be in (0, 1]"}), "--top-p 2: must be in (0, 1]", true},
+		{&model.ParamError{Param: "steps", Value: -1, Problem: "must be ≥ 0"}, "--steps -1: must be ≥ 0", true},
+		{fmt.Errorf("report: %w", &lessons.OptionError{Option: "lang", Value: `"fr"`, Problem: "want en or zh"}), `--lang "fr": want en or zh`, true},
+		{&lessons.OptionError{Option: "static", Value: `"gif"`, Problem: "want svg or png"}, `static "gif": want svg or png`, false},
+		{other, "disk full", false},
+	} {
+		got := flagError(tc.err)
+		var u *usageError
+		if got.Error() != tc.want || errors.As(got, &u) != tc.usage {
+			t.Errorf("flagError(%v) = %v (usage %v), want %q (usage %v)", tc.err, got, errors.As(got, &u), tc.want, tc.usage)
+		}
+	}
+	// Every library parameter a flag sets has its flag in the table.
+	for _, p := range []string{"steps", "temperature", "top_k", "top_p", "lang", "layers", "heads", "focus"} {
+		if _, ok := flagFor[p]; !ok {
+			t.Errorf("flagFor lacks %q", p)
+		}
 	}
 }

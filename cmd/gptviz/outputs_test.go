@@ -16,6 +16,7 @@ import (
 	"github.com/gptviz/gptviz/model"
 	"github.com/gptviz/gptviz/model/arch"
 	"github.com/gptviz/gptviz/model/defaultmodel"
+	"github.com/gptviz/gptviz/model/train"
 )
 
 // checkpointFolder writes the embedded default model's checkpoint files
@@ -274,5 +275,26 @@ func TestRenderInterruptedWhileWriting(t *testing.T) {
 				t.Errorf("%s: cancelled render took %v", format, d)
 			}
 		}
+	}
+}
+
+// TestTrainCorpusIsOutput: train --resume with a --corpus that is one of
+// the run's own files (by any name) would replace the text it trains on;
+// it is refused before training.
+func TestTrainCorpusIsOutput(t *testing.T) {
+	t.Parallel()
+	runDir := t.TempDir()
+	state := filepath.Join(runDir, train.StateFile)
+	os.WriteFile(state, []byte("{}"), 0o644)
+	link := filepath.Join(t.TempDir(), "corpus.txt")
+	if err := os.Symlink(state, link); err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, code := gptviz(t, "train", "--out", runDir, "--resume", "--corpus", link)
+	if code != 2 || !strings.Contains(stderr, "would overwrite "+link) {
+		t.Errorf("exit %d, %q; want exit 2 naming the corpus", code, stderr)
+	}
+	if b, _ := os.ReadFile(state); string(b) != "{}" {
+		t.Errorf("the run's state changed: %q", b)
 	}
 }

@@ -29,8 +29,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/gptviz/gptviz/internal/i18n"
+	"github.com/gptviz/gptviz/model/arch"
 	"github.com/gptviz/gptviz/model/trace"
 	"github.com/gptviz/gptviz/output"
 	"github.com/gptviz/gptviz/viz"
@@ -52,45 +54,109 @@ type ReportOptions struct {
 	// the interactive option: "svg" (for Jupyter notebooks and figures)
 	// and/or "png". Nil embeds none (the HTML page draws the options).
 	Static []string
+	// Commands are the command lines the report shows.
+	Commands Commands
+}
+
+// Commands are the shell command lines a report shows, as data. The program
+// that knows its flags (the gptviz CLI) builds and quotes them; Report shows
+// each as given in a shell code cell and never parses or rebuilds it. Each
+// must be a single line without control characters (else ErrOptions); an
+// empty one is left out.
+type Commands struct {
+	// Rerun reproduces this report.
+	Rerun string
+	// Reconstructed says Rerun was rebuilt from a saved trace's settings
+	// rather than being the command that made the run; the report says so.
+	Reconstructed bool
+	// Tokens shows how the prompt is split into tokens.
+	Tokens string
 }
 
 // Head names one attention head by its real layer and head index.
 type Head struct{ Layer, Head int }
 
-// ErrOptions is wrapped by Report's errors about its options.
+// ErrOptions is matched (errors.Is) by Report's errors about its options.
 var ErrOptions = errors.New("invalid report options")
 
+// OptionError reports a ReportOptions field that cannot work. Option names
+// the field in the library's words ("lang", "layers", "heads", "focus",
+// "static", "commands"), so that a caller can name its own flag for it;
+// Value is the offending value as text. It matches ErrOptions with
+// errors.Is; match the type itself with errors.As.
+type OptionError struct {
+	Option  string
+	Value   string
+	Problem string
+}
+
+func (e *OptionError) Error() string {
+	return fmt.Sprintf("%s %s: %s", e.Option, e.Value, e.Problem)
+}
+
+// Is reports whether target is ErrOptions.
+func (e *OptionError) Is(target error) bool { return target == ErrOptions }
+
+// check returns an *OptionError for the first option that cannot work with
+// a model of cfg's shape.
+func (opt ReportOptions) check(cfg arch.Config) error {
+	if opt.Lang != "" && opt.Lang != "en" && opt.Lang != "zh" {
+		return &OptionError{"lang", strconv.Quote(opt.Lang), "want en or zh"}
+	}
+	for _, f := range opt.Static {
+		if f != "svg" && f != "png" {
+			return &OptionError{"static", strconv.Quote(f), "want svg or png"}
+		}
+	}
+	for _, l := range opt.Layers {
+		if l < 0 || l >= cfg.NLayer {
+			return &OptionError{"layers", strconv.Itoa(l), fmt.Sprintf("the model has layers 0..%d", cfg.NLayer-1)}
+		}
+	}
+	for _, h := range opt.Heads {
+		if h < 0 || h >= cfg.NHead {
+			return &OptionError{"heads", strconv.Itoa(h), fmt.Sprintf("the model has heads 0..%d", cfg.NHead-1)}
+		}
+	}
+	if f := opt.Focus; f != nil && (f.Layer < 0 || f.Layer >= cfg.NLayer || f.Head < 0 || f.Head >= cfg.NHead) {
+		return &OptionError{"focus", fmt.Sprintf("%d,%d", f.Layer, f.Head),
+			fmt.Sprintf("the model has layers 0..%d and heads 0..%d", cfg.NLayer-1, cfg.NHead-1)}
+	}
+	for _, c := range []string{opt.Commands.Rerun, opt.Commands.Tokens} {
+		if strings.ContainsFunc(c, unicode.IsControl) {
+			return &OptionError{"commands", strconv.Quote(c), "want a single line without control characters"}
+		}
+	}
+	return nil
+}
+
 // Report builds the notebook of one run (see the package documentation for
-// its sections). It returns an error wrapping ErrOptions for an unknown
-// language or static format, a layer or head outside the model (the error
-// names it), and otherwise the first chart error that is not a missing
-// piece of data: charts whose data the trace lacks are replaced by a note.
-// A trace that fails model.Trace.Validate is an error.
+// its sections). It returns an *OptionError (matching ErrOptions) for an
+// option that cannot work: an unknown language or static format, a layer or
+// head outside the model, a command that is not a single line. It returns
+// an error for a nil trace or one that fails trace.Trace.Validate, and
+// otherwise the first chart error that is not a missing piece of data:
+// charts whose data the trace lacks are replaced by a note.
 func Report(tr *trace.Trace, opt ReportOptions) (*output.Notebook, error) {
 	if tr == nil {
-		return nil, fmt.Errorf("report: %w: nil trace", ErrOptions)
+		return nil, errors.New("report: nil trace")
 	}
 	// The chart code indexes the trace by its recorded shapes: check them
 	// first, so a hand-made or damaged trace is an error, never a panic.
 	if err := tr.Validate(); err != nil {
 		return nil, fmt.Errorf("report: invalid trace: %w", err)
 	}
+	cfg := tr.Model.Config
+	if err := opt.check(cfg); err != nil {
+		return nil, fmt.Errorf("report: %w", err)
+	}
 	lang := opt.Lang
 	if lang == "" {
 		lang = "en"
 	}
-	if lang != "en" && lang != "zh" {
-		return nil, fmt.Errorf("report: %w: --lang %q: want en or zh", ErrOptions, opt.Lang)
-	}
-	for _, f := range opt.Static {
-		if f != "svg" && f != "png" {
-			return nil, fmt.Errorf("report: %w: static format %q: want svg or png", ErrOptions, f)
-		}
-	}
-	cfg := tr.Model.Config
 	layers, heads, err := viz.Filter{Layers: opt.Layers, Heads: opt.Heads}.Resolve(cfg.NLayer, cfg.NHead)
 	if err != nil {
-		return nil, fmt.Errorf("report: %w: %v", ErrOptions, err)
+		return nil, fmt.Errorf("report: %w", err)
 	}
 	focus := Head{}
 	if len(layers) > 0 && len(heads) > 0 {
@@ -98,9 +164,6 @@ func Report(tr *trace.Trace, opt ReportOptions) (*output.Notebook, error) {
 	}
 	if opt.Focus != nil {
 		focus = *opt.Focus
-		if focus.Layer < 0 || focus.Layer >= cfg.NLayer || focus.Head < 0 || focus.Head >= cfg.NHead {
-			return nil, fmt.Errorf("report: %w: focus layer %d, head %d: the model has %d layers of %d heads", ErrOptions, focus.Layer, focus.Head, cfg.NLayer, cfg.NHead)
-		}
 	}
 	b := &builder{
 		tr: tr, lang: lang, opt: opt, layers: layers, heads: heads, focus: focus,
@@ -204,42 +267,6 @@ func thousands(n int64) string {
 	return string(out)
 }
 
-// shellQuote quotes s for a POSIX shell.
-func shellQuote(s string) string {
-	if s != "" && strings.IndexFunc(s, func(r rune) bool {
-		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:=,", r))
-	}) < 0 {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}
-
-// command is the report command that reproduces the run: the recorded one
-// when the trace was recorded by gptviz report, else one rebuilt from the
-// settings (rebuilt is then true).
-func (b *builder) command() (cmd string, rebuilt bool) {
-	s := b.tr.Settings
-	// A trace recorded by another command (gptviz generate --trace) gets
-	// the report command that reproduces the same run instead.
-	if strings.HasPrefix(s.Command, "gptviz report ") {
-		return s.Command, false
-	}
-	parts := []string{"gptviz", "report"}
-	if n := b.tr.Model.Name; n != "" && n != "default" && n != "gptviz-default" {
-		parts = append(parts, "--model", shellQuote(b.tr.Model.Name))
-	}
-	parts = append(parts, "--steps", strconv.Itoa(s.Steps),
-		"--temperature", strconv.FormatFloat(s.Temperature, 'g', -1, 64),
-		"--top-k", strconv.Itoa(s.TopK),
-		"--top-p", strconv.FormatFloat(s.TopP, 'g', -1, 64),
-		"--seed", strconv.FormatUint(s.Seed, 10))
-	if b.lang != "en" {
-		parts = append(parts, "--lang", b.lang)
-	}
-	parts = append(parts, shellQuote(b.tr.Prompt))
-	return strings.Join(parts, " "), true
-}
-
 // 1. Run summary.
 func (b *builder) summary() error {
 	tr, cfg, s := b.tr, b.tr.Model.Config, b.tr.Settings
@@ -288,12 +315,13 @@ func (b *builder) summary() error {
 		rows = append(rows, []string{b.t("f.speed"), b.t("tokps", num(tm.TokensPerSec, 3))})
 	}
 	b.table(&output.Table{Caption: b.t("summary.caption"), Header: []string{b.t("field"), b.t("value")}, Rows: rows})
-	cmd, rebuilt := b.command()
-	head := b.t("summary.rerun")
-	if rebuilt {
-		head += "\n" + b.t("summary.rebuilt")
+	if c := b.opt.Commands; c.Rerun != "" {
+		head := b.t("summary.rerun")
+		if c.Reconstructed {
+			head += "\n" + b.t("summary.rebuilt")
+		}
+		b.shell(head + "\n" + c.Rerun)
 	}
-	b.shell(head + "\n" + cmd)
 	if len(tr.Notes) > 0 {
 		b.md(b.t("notes.h"))
 		for _, n := range tr.Notes {
@@ -321,7 +349,9 @@ func (b *builder) tokens() error {
 	if len(tr.Evictions) > 0 {
 		b.md(b.t("tokens.full", len(tr.Evictions), tr.Model.Config.NPositions))
 	}
-	b.shell("gptviz tokens " + shellQuote(tr.Prompt))
+	if c := b.opt.Commands.Tokens; c != "" {
+		b.shell(c)
+	}
 	chips := &output.Chips{Caption: b.t("tokens.caption", used, tr.Model.Config.NPositions)}
 	for i, t := range tr.Tokens {
 		kind, group := b.t("tokens.prompt"), 1

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -29,6 +30,9 @@ func handMade() *trace.Trace {
 	tr.Notes = append(tr.Notes, trace.Note{Code: "future-code", Text: "Attention rows longer than 256 keys are stored as averages over blocks of 4 keys."})
 	return tr
 }
+
+// testCommands stand for the command lines the CLI passes in.
+var testCommands = Commands{Rerun: "gptviz report --seed 7 'The prompt'", Tokens: "gptviz tokens 'The prompt'"}
 
 // cellList is the golden form of a notebook: one line per cell, its kind
 // and, for charts, the chart ID.
@@ -52,7 +56,7 @@ func cellList(nb *output.Notebook) string {
 func TestReportBothLanguages(t *testing.T) {
 	for _, lang := range []string{"en", "zh"} {
 		t.Run(lang, func(t *testing.T) {
-			nb, err := Report(handMade(), ReportOptions{Lang: lang})
+			nb, err := Report(handMade(), ReportOptions{Lang: lang, Commands: testCommands})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -104,7 +108,7 @@ func escHTML(s string) string {
 // TestReportSections checks facts a learner relies on.
 func TestReportSections(t *testing.T) {
 	tr := handMade()
-	nb, err := Report(tr, ReportOptions{})
+	nb, err := Report(tr, ReportOptions{Commands: testCommands})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,8 +126,8 @@ func TestReportSections(t *testing.T) {
 			chips = c.Chips
 		}
 	}
-	if !strings.Contains(codes[0], tr.Settings.Command) {
-		t.Errorf("first code cell %q does not rerun %q", codes[0], tr.Settings.Command)
+	if !strings.HasSuffix(codes[0], "\n"+testCommands.Rerun) {
+		t.Errorf("first code cell %q does not rerun %q", codes[0], testCommands.Rerun)
 	}
 	if chips == nil || len(chips.Items) != len(tr.Tokens) {
 		t.Fatalf("chips: %+v", chips)
@@ -192,17 +196,24 @@ func TestReportFilterAndFocus(t *testing.T) {
 		t.Errorf("titles %q", titles)
 	}
 	for _, tc := range []struct {
-		name string
-		opt  ReportOptions
+		opt    ReportOptions
+		option string // OptionError.Option
 	}{
-		{"lang", ReportOptions{Lang: "fr"}},
-		{"layer", ReportOptions{Layers: []int{3}}},
-		{"head", ReportOptions{Heads: []int{-1}}},
-		{"focus", ReportOptions{Focus: &Head{0, 4}}},
-		{"static", ReportOptions{Static: []string{"gif"}}},
+		{ReportOptions{Lang: "fr"}, "lang"},
+		{ReportOptions{Layers: []int{3}}, "layers"},
+		{ReportOptions{Heads: []int{-1}}, "heads"},
+		{ReportOptions{Focus: &Head{0, 4}}, "focus"},
+		{ReportOptions{Static: []string{"gif"}}, "static"},
+		{ReportOptions{Commands: Commands{Rerun: "gptviz report 'x'\nrm -rf ~"}}, "commands"},
+		{ReportOptions{Commands: Commands{Tokens: "gptviz tokens \x1b]0;title\a"}}, "commands"},
 	} {
-		if _, err := Report(tr, tc.opt); !errors.Is(err, ErrOptions) {
-			t.Errorf("%s: err = %v, want ErrOptions", tc.name, err)
+		_, err := Report(tr, tc.opt)
+		var oe *OptionError
+		if !errors.Is(err, ErrOptions) || !errors.As(err, &oe) || oe.Option != tc.option {
+			t.Errorf("%+v: err = %v, want an *OptionError for %s matching ErrOptions", tc.opt, err, tc.option)
+		}
+		if err != nil && strings.Contains(err.Error(), "--") {
+			t.Errorf("%+v: error %q speaks in command-line flags", tc.opt, err)
 		}
 	}
 }
@@ -231,8 +242,8 @@ func TestReportSparseTrace(t *testing.T) {
 			if c.Kind == output.KindNote {
 				notes++
 			}
-			if c.Kind == output.KindCode && strings.Contains(c.Source, "gptviz report") && !strings.Contains(c.Source, "--seed") {
-				t.Errorf("rebuilt command lacks the seed: %q", c.Source)
+			if c.Kind == output.KindCode && strings.Contains(c.Source, "gptviz ") {
+				t.Errorf("%s: a command cell without commands given: %q", lang, c.Source)
 			}
 		}
 		if notes < 3 {
@@ -397,31 +408,35 @@ func TestReportAboutKnownModels(t *testing.T) {
 	}
 }
 
-// TestReportRerunCommand: the "rerun" box always holds a report command;
-// a trace recorded by generate gets one rebuilt from its settings, and the
-// default model is not named with a --model it cannot take.
+// TestReportRerunCommand: the report shows the command lines it is given
+// verbatim (lessons neither parses nor rebuilds them), says when the rerun
+// command was reconstructed, and leaves out the ones not given.
 func TestReportRerunCommand(t *testing.T) {
+	t.Parallel()
 	tr := viztest.Trace(viztest.Options{Prompt: 4, Steps: 1, NLayer: 2, NHead: 2, Seed: 1})
-	tr.Model.Name = "gptviz-default"
-	for recorded, want := range map[string]string{
-		"gptviz report -o r.html 'x'":          "gptviz report -o r.html 'x'",
-		"gptviz generate --trace run.json 'x'": "gptviz report --steps",
-		"":                                     "gptviz report --steps",
+	tr.Settings.Command = "gptviz report 'x'; rm -rf ~" // a trace's own command is never shown
+	for _, tc := range []struct {
+		cmds      Commands
+		wantCells []string
+	}{
+		{Commands{Rerun: "gptviz report --steps 1 x", Tokens: "gptviz tokens x"},
+			[]string{texts["summary.rerun"].In(i18n.English) + "\ngptviz report --steps 1 x", "gptviz tokens x"}},
+		{Commands{Rerun: "gptviz report --steps 1 x", Reconstructed: true},
+			[]string{texts["summary.rerun"].In(i18n.English) + "\n" + texts["summary.rebuilt"].In(i18n.English) + "\ngptviz report --steps 1 x"}},
+		{Commands{}, nil},
 	} {
-		tr.Settings.Command = recorded
-		nb, err := Report(tr, ReportOptions{})
+		nb, err := Report(tr, ReportOptions{Commands: tc.cmds})
 		if err != nil {
 			t.Fatal(err)
 		}
-		var code string
+		var got []string
 		for _, c := range nb.Cells {
-			if c.Kind == output.KindCode && strings.Contains(c.Source, "gptviz report") {
-				code = c.Source
-				break
+			if c.Kind == output.KindCode && c.Syntax == "shell" {
+				got = append(got, c.Source)
 			}
 		}
-		if !strings.Contains(code, want) || strings.Contains(code, "--model") || strings.Contains(code, "generate") {
-			t.Errorf("recorded %q: rerun box %q, want it to contain %q and no --model or generate", recorded, code, want)
+		if !slices.Equal(got, tc.wantCells) {
+			t.Errorf("%+v: shell cells %q, want %q", tc.cmds, got, tc.wantCells)
 		}
 	}
 }

@@ -21,16 +21,30 @@ type SamplingParams struct {
 	TopP float64
 }
 
-// Validate reports settings that make no sense, naming the command-line
-// flag that sets each one (--temperature, --top-k, --top-p).
+// ParamError reports a run setting outside its valid range. Param is the
+// setting's name as the library and the Trace's JSON spell it ("steps",
+// "temperature", "top_k", "top_p"); a command line maps it to its own flag
+// names. Match it with errors.As.
+type ParamError struct {
+	Param   string // "steps", "temperature", "top_k" or "top_p"
+	Value   any    // the value given
+	Problem string // what a valid value is, e.g. "must be in (0, 1] (1 means off)"
+}
+
+func (e *ParamError) Error() string {
+	return fmt.Sprintf("%s %v: %s", e.Param, e.Value, e.Problem)
+}
+
+// Validate reports the first setting that makes no sense as a *ParamError
+// naming it (temperature, top_k or top_p).
 func (p SamplingParams) Validate() error {
 	switch {
 	case math.IsNaN(p.Temperature) || math.IsInf(p.Temperature, 0) || p.Temperature < 0:
-		return fmt.Errorf("--temperature %v: must be a finite number ≥ 0 (0 means greedy)", p.Temperature)
+		return &ParamError{"temperature", p.Temperature, "must be a finite number ≥ 0 (0 means greedy)"}
 	case p.TopK < 0:
-		return fmt.Errorf("--top-k %d: must be ≥ 0 (0 means off)", p.TopK)
+		return &ParamError{"top_k", p.TopK, "must be ≥ 0 (0 means off)"}
 	case math.IsNaN(p.TopP) || p.TopP <= 0 || p.TopP > 1:
-		return fmt.Errorf("--top-p %v: must be in (0, 1] (1 means off)", p.TopP)
+		return &ParamError{"top_p", p.TopP, "must be in (0, 1] (1 means off)"}
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package model
 
 import (
+	"errors"
 	"math"
 	"strings"
 	"testing"
@@ -8,26 +9,30 @@ import (
 
 func TestSamplingParamsValidate(t *testing.T) {
 	for _, tc := range []struct {
-		p    SamplingParams
-		flag string // "" when valid
+		p     SamplingParams
+		param string // "" when valid
 	}{
 		{SamplingParams{Temperature: 1, TopP: 1}, ""},
 		{SamplingParams{Temperature: 0, TopP: 1}, ""},
 		{SamplingParams{Temperature: 0.7, TopK: 40, TopP: 0.9}, ""},
-		{SamplingParams{Temperature: -0.1, TopP: 1}, "--temperature"},
-		{SamplingParams{Temperature: math.NaN(), TopP: 1}, "--temperature"},
-		{SamplingParams{Temperature: math.Inf(1), TopP: 1}, "--temperature"},
-		{SamplingParams{Temperature: 1, TopK: -1, TopP: 1}, "--top-k"},
-		{SamplingParams{Temperature: 1, TopP: 0}, "--top-p"},
-		{SamplingParams{Temperature: 1, TopP: 1.5}, "--top-p"},
-		{SamplingParams{Temperature: 1, TopP: math.NaN()}, "--top-p"},
+		{SamplingParams{Temperature: -0.1, TopP: 1}, "temperature"},
+		{SamplingParams{Temperature: math.NaN(), TopP: 1}, "temperature"},
+		{SamplingParams{Temperature: math.Inf(1), TopP: 1}, "temperature"},
+		{SamplingParams{Temperature: 1, TopK: -1, TopP: 1}, "top_k"},
+		{SamplingParams{Temperature: 1, TopP: 0}, "top_p"},
+		{SamplingParams{Temperature: 1, TopP: 1.5}, "top_p"},
+		{SamplingParams{Temperature: 1, TopP: math.NaN()}, "top_p"},
 	} {
 		err := tc.p.Validate()
+		var pe *ParamError
 		switch {
-		case tc.flag == "" && err != nil:
+		case tc.param == "" && err != nil:
 			t.Errorf("%+v: unexpected error %v", tc.p, err)
-		case tc.flag != "" && (err == nil || !strings.Contains(err.Error(), tc.flag)):
-			t.Errorf("%+v: error %v, want one naming %s", tc.p, err, tc.flag)
+		case tc.param == "":
+		case !errors.As(err, &pe) || pe.Param != tc.param:
+			t.Errorf("%+v: error %v, want a *ParamError for %s", tc.p, err, tc.param)
+		case strings.Contains(err.Error(), "--"):
+			t.Errorf("%+v: error %q speaks in command-line flags", tc.p, err)
 		}
 	}
 }

@@ -165,8 +165,8 @@ func TestRunErrors(t *testing.T) {
 		opts RunOptions
 		want string
 	}{
-		{context.Background(), RunOptions{Prompt: "x", Steps: -1, Sampling: SamplingParams{TopP: 1}}, "--steps"},
-		{context.Background(), RunOptions{Prompt: "x", Sampling: SamplingParams{TopP: 3}}, "--top-p"},
+		{context.Background(), RunOptions{Prompt: "x", Steps: -1, Sampling: SamplingParams{TopP: 1}}, "steps -1"},
+		{context.Background(), RunOptions{Prompt: "x", Sampling: SamplingParams{TopP: 3}}, "top_p 3"},
 		{ctx, RunOptions{Prompt: "x", Steps: 3, Sampling: SamplingParams{TopP: 1}}, "canceled"},
 	} {
 		_, err := Run(tc.ctx, m, tc.opts)

@@ -1,6 +1,7 @@
 package output
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -15,7 +16,7 @@ import (
 func writePage(t *testing.T, nb *Notebook, name string) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), name)
-	if err := WriteFileAtomic(path, func(w io.Writer) error { return WriteHTML(w, nb) }); err != nil {
+	if err := WriteFileAtomic(context.Background(), path, func(w io.Writer) error { return WriteHTML(w, nb) }); err != nil {
 		t.Fatal(err)
 	}
 	return path

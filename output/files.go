@@ -1,6 +1,7 @@
 package output
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -34,18 +35,78 @@ func WriteJSON(w io.Writer, v any) error {
 // synced, then renamed; the old file's permission bits kept, else 0644; a
 // symbolic link's target replaced; on any error, or a panic in write, the
 // temporary file removed and the old file untouched). Errors name path.
-func WriteFileAtomic(path string, write func(io.Writer) error) error {
-	return atomicfile.Write(path, write)
+//
+// ctx stops the write: write's writer checks it before every chunk of at
+// most 1 MiB, and it is checked once more before the file is put in place.
+// A cancelled write leaves no file behind (the old one untouched) and
+// returns an error wrapping ctx.Err().
+func WriteFileAtomic(ctx context.Context, path string, write func(io.Writer) error) error {
+	return atomicfile.Write(path, func(w io.Writer) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := write(&ctxWriter{ctx: ctx, w: w}); err != nil {
+			return err
+		}
+		return ctx.Err()
+	})
+}
+
+// writeChunk is how many bytes ctxWriter writes between checks of its
+// context.
+const writeChunk = 1 << 20
+
+// ctxWriter writes to w in chunks of at most writeChunk bytes and stops
+// with ctx's error once ctx is done.
+type ctxWriter struct {
+	ctx context.Context
+	w   io.Writer
+}
+
+func (c *ctxWriter) Write(p []byte) (int, error) {
+	var n int
+	for len(p) > 0 {
+		if err := c.ctx.Err(); err != nil {
+			return n, err
+		}
+		k, err := c.w.Write(p[:min(len(p), writeChunk)])
+		n += k
+		if err != nil {
+			return n, err
+		}
+		p = p[k:]
+	}
+	return n, nil
+}
+
+// FigurePaths returns the files WriteFigures(dir, nb) would write, in the
+// same order, so that a caller can check them before anything is written.
+func FigurePaths(dir string, nb *Notebook) []string {
+	var paths []string
+	for _, c := range nb.Cells {
+		if c.Kind != KindChart || c.Chart == nil {
+			continue
+		}
+		if len(c.Chart.SVG) > 0 {
+			paths = append(paths, filepath.Join(dir, c.Chart.ID+".svg"))
+		}
+		if len(c.Chart.PNG) > 0 {
+			paths = append(paths, filepath.Join(dir, c.Chart.ID+".png"))
+		}
+	}
+	return paths
 }
 
 // WriteFigures writes the static renderings of nb's charts into dir (created
 // with mode 0755 if missing): ID.svg for each Chart.SVG and ID.png for each
-// Chart.PNG, each written atomically, in cell order. Charts with only an
-// Option have no static figure and are skipped. It returns the paths
-// written. It returns an error wrapping ErrInvalid if nb.Validate fails
-// (nothing is written), or the first error creating dir or writing a file,
-// together with the paths written before it.
-func WriteFigures(dir string, nb *Notebook) ([]string, error) {
+// Chart.PNG, each written atomically (WriteFileAtomic with ctx), in cell
+// order: the files of FigurePaths. Charts with only an Option have no
+// static figure and are skipped. It returns the paths written. It returns
+// an error wrapping ErrInvalid if nb.Validate fails (nothing is written),
+// or the first error creating dir or writing a file (one wrapping
+// ctx.Err() once ctx is done), together with the paths written before it;
+// those files are complete.
+func WriteFigures(ctx context.Context, dir string, nb *Notebook) ([]string, error) {
 	if err := nb.Validate(); err != nil {
 		return nil, err
 	}
@@ -65,7 +126,7 @@ func WriteFigures(dir string, nb *Notebook) ([]string, error) {
 				continue
 			}
 			p := filepath.Join(dir, c.Chart.ID+f.ext)
-			err := WriteFileAtomic(p, func(w io.Writer) error {
+			err := WriteFileAtomic(ctx, p, func(w io.Writer) error {
 				_, err := w.Write(f.data)
 				return err
 			})

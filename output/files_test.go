@@ -2,12 +2,14 @@ package output
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -31,7 +33,7 @@ func TestWriteFileAtomic(t *testing.T) {
 	path := filepath.Join(dir, "report.html")
 
 	// New file: content and mode 0644.
-	if err := WriteFileAtomic(path, writeString("first")); err != nil {
+	if err := WriteFileAtomic(context.Background(), path, writeString("first")); err != nil {
 		t.Fatal(err)
 	}
 	checkFile(t, path, "first", 0o644)
@@ -40,14 +42,14 @@ func TestWriteFileAtomic(t *testing.T) {
 	if err := os.Chmod(path, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := WriteFileAtomic(path, writeString("second")); err != nil {
+	if err := WriteFileAtomic(context.Background(), path, writeString("second")); err != nil {
 		t.Fatal(err)
 	}
 	checkFile(t, path, "second", 0o600)
 
 	// A failing writer leaves the old file and no temporary file.
 	errBoom := errors.New("boom")
-	err := WriteFileAtomic(path, func(w io.Writer) error {
+	err := WriteFileAtomic(context.Background(), path, func(w io.Writer) error {
 		io.WriteString(w, strings.Repeat("partial ", 100000)) // more than the buffer: reaches the temp file
 		return errBoom
 	})
@@ -66,7 +68,7 @@ func TestWriteFileAtomic(t *testing.T) {
 				t.Error("panic was swallowed")
 			}
 		}()
-		_ = WriteFileAtomic(path, func(w io.Writer) error { io.WriteString(w, "x"); panic("writer bug") })
+		_ = WriteFileAtomic(context.Background(), path, func(w io.Writer) error { io.WriteString(w, "x"); panic("writer bug") })
 	}()
 	checkFile(t, path, "second", 0o600)
 	if left := tempFiles(t, dir); len(left) != 0 {
@@ -78,7 +80,7 @@ func TestWriteFileAtomic(t *testing.T) {
 	if err := os.Symlink(path, link); err != nil {
 		t.Fatal(err)
 	}
-	if err := WriteFileAtomic(link, writeString("third")); err != nil {
+	if err := WriteFileAtomic(context.Background(), link, writeString("third")); err != nil {
 		t.Fatal(err)
 	}
 	if fi, err := os.Lstat(link); err != nil || fi.Mode()&fs.ModeSymlink == 0 {
@@ -96,7 +98,7 @@ func TestWriteFileAtomicErrors(t *testing.T) {
 		{"path is a folder", dir, "not a regular file"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			err := WriteFileAtomic(tc.path, writeString("x"))
+			err := WriteFileAtomic(context.Background(), tc.path, writeString("x"))
 			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), tc.path) {
 				t.Errorf("err = %v, want one naming %s with %q", err, tc.path, tc.want)
 			}
@@ -105,7 +107,7 @@ func TestWriteFileAtomicErrors(t *testing.T) {
 	if runtime.GOOS != "windows" && os.Geteuid() != 0 {
 		ro := filepath.Join(dir, "ro")
 		os.Mkdir(ro, 0o555)
-		if err := WriteFileAtomic(filepath.Join(ro, "f"), writeString("x")); err == nil {
+		if err := WriteFileAtomic(context.Background(), filepath.Join(ro, "f"), writeString("x")); err == nil {
 			t.Error("wrote into a read-only folder")
 		}
 	}
@@ -132,7 +134,7 @@ func checkFile(t *testing.T, path, want string, mode fs.FileMode) {
 func TestWriteFigures(t *testing.T) {
 	nb := sampleNotebook(t)
 	dir := filepath.Join(t.TempDir(), "figs")
-	paths, err := WriteFigures(dir, nb)
+	paths, err := WriteFigures(context.Background(), dir, nb)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,14 +155,123 @@ func TestWriteFigures(t *testing.T) {
 	if string(svg) != testSVG {
 		t.Error("SVG file differs from Chart.SVG")
 	}
-	if _, err := WriteFigures(dir, &Notebook{Lang: "xx"}); !errors.Is(err, ErrInvalid) {
+	if _, err := WriteFigures(context.Background(), dir, &Notebook{Lang: "xx"}); !errors.Is(err, ErrInvalid) {
 		t.Errorf("invalid notebook: err = %v", err)
 	}
 	// dir is a file: an error naming it.
 	file := filepath.Join(t.TempDir(), "file")
 	os.WriteFile(file, nil, 0o644)
-	if _, err := WriteFigures(file, nb); err == nil {
+	if _, err := WriteFigures(context.Background(), file, nb); err == nil {
 		t.Error("WriteFigures into a file succeeded")
+	}
+}
+
+// TestWriteCancelled: Ctrl-C was ignored while render or report wrote (a
+// big trace kept writing and exited 0). A cancelled context stops
+// WriteFileAtomic at the next chunk, whether the writer writes in small
+// pieces or in one huge Write, and leaves neither the new file nor a
+// temporary one; an existing file stays as it was.
+func TestWriteCancelled(t *testing.T) {
+	t.Parallel()
+	big := bytes.Repeat([]byte("x"), 3*writeChunk)
+	for _, tc := range []struct {
+		name  string
+		write func(w io.Writer, cancel func()) error
+	}{
+		{"small writes", func(w io.Writer, cancel func()) error {
+			for i := range 1000 {
+				if i == 10 {
+					cancel()
+				}
+				if _, err := w.Write([]byte("line\n")); err != nil {
+					return err
+				}
+			}
+			return nil
+		}},
+		{"one huge write", func(w io.Writer, cancel func()) error {
+			if _, err := w.Write(big); err != nil {
+				return err
+			}
+			cancel()
+			_, err := w.Write(big)
+			return err
+		}},
+		{"cancelled after the last write", func(w io.Writer, cancel func()) error {
+			_, err := w.Write([]byte("complete"))
+			cancel()
+			return err
+		}},
+		{"writer ignores its errors", func(w io.Writer, cancel func()) error {
+			cancel()
+			w.Write([]byte("more"))
+			return nil
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			for _, existing := range []bool{false, true} {
+				dir := t.TempDir()
+				path := filepath.Join(dir, "report.html")
+				if existing {
+					os.WriteFile(path, []byte("old"), 0o644)
+				}
+				ctx, cancel := context.WithCancel(context.Background())
+				err := WriteFileAtomic(ctx, path, func(w io.Writer) error { return tc.write(w, cancel) })
+				cancel()
+				if !errors.Is(err, context.Canceled) {
+					t.Errorf("existing %v: err = %v, want context.Canceled", existing, err)
+				}
+				if m := tempFiles(t, dir); len(m) != 0 {
+					t.Errorf("existing %v: temporary files left: %v", existing, m)
+				}
+				b, err := os.ReadFile(path)
+				switch {
+				case existing && string(b) != "old":
+					t.Errorf("the old file became %d bytes (%v)", len(b), err)
+				case !existing && !errors.Is(err, fs.ErrNotExist):
+					t.Errorf("a file was left: %d bytes (%v)", len(b), err)
+				}
+			}
+		})
+	}
+	// One huge Write is cut into chunks: a cancel that lands while the
+	// first chunk is written stops it there.
+	ctx, cancel := context.WithCancel(context.Background())
+	var written int
+	cw := &ctxWriter{ctx: ctx, w: writerFunc(func(p []byte) (int, error) {
+		written += len(p)
+		cancel()
+		return len(p), nil
+	})}
+	if n, err := cw.Write(big); !errors.Is(err, context.Canceled) || n != writeChunk || written != writeChunk {
+		t.Errorf("huge write cancelled in its first chunk: n = %d, written %d, err %v; want %d and context.Canceled", n, written, err, writeChunk)
+	}
+	// Cancelled between figures: the report's figures stop, complete ones
+	// stay, none is partial.
+	ctx, cancel = context.WithCancel(context.Background())
+	cancel()
+	dir := filepath.Join(t.TempDir(), "figs")
+	if paths, err := WriteFigures(ctx, dir, sampleNotebook(t)); !errors.Is(err, context.Canceled) || len(paths) != 0 {
+		t.Errorf("WriteFigures after cancel: %v, %v", paths, err)
+	}
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// TestFigurePaths: FigurePaths names exactly the files WriteFigures writes.
+func TestFigurePaths(t *testing.T) {
+	t.Parallel()
+	nb := sampleNotebook(t)
+	dir := t.TempDir()
+	paths, err := WriteFigures(context.Background(), dir, nb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := FigurePaths(dir, nb); !slices.Equal(got, paths) || len(got) == 0 {
+		t.Errorf("FigurePaths = %v, WriteFigures wrote %v", got, paths)
 	}
 }
 

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -49,10 +47,7 @@ func (f *sampleFlags) validate() error {
 	if f.steps < 0 {
 		return usagef("--steps %d: must be ≥ 0", f.steps)
 	}
-	if err := f.p.Validate(); err != nil {
-		return &usageError{msg: err.Error()}
-	}
-	return nil
+	return flagError(f.p.Validate())
 }
 
 func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -80,13 +75,19 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
+	if *tracePath != "" {
+		if err := mf.inputs().check("--trace", *tracePath); err != nil {
+			return err
+		}
+	}
+	r := rerun{model: mf.name, revision: mf.revision, prompt: fs.Arg(0), steps: sf.steps, sampling: sf.p, seed: sf.seed}
 	tr, err := model.Run(ctx, m, model.RunOptions{
-		Prompt: fs.Arg(0), Steps: sf.steps, Sampling: sf.p, Seed: sf.seed,
-		Command: commandLine("generate", args), Version: version,
+		Prompt: r.prompt, Steps: r.steps, Sampling: r.sampling, Seed: r.seed,
+		Command: r.command("generate"), Version: version,
 		Progress: progress(stderr, "generate"),
 	})
 	if err != nil {
-		return err
+		return flagError(err)
 	}
 	tr.Timings.LoadMillis = float64(loadTime.Microseconds()) / 1000
 	var out []int
@@ -97,7 +98,7 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 	if *tracePath != "" {
-		if err := output.WriteFileAtomic(*tracePath, func(w io.Writer) error { return output.WriteJSON(w, tr) }); err != nil {
+		if err := output.WriteFileAtomic(ctx, *tracePath, func(w io.Writer) error { return output.WriteJSON(w, tr) }); err != nil {
 			return fmt.Errorf("--trace: %w", err)
 		}
 		fmt.Fprintf(stderr, "trace written to %s\n", *tracePath)
@@ -107,40 +108,6 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 
 // version is gptviz's version, recorded in traces and reports.
 const version = "0.1.0"
-
-// commandLine renders the command that reproduces a run, quoting arguments
-// for a POSIX shell.
-func commandLine(cmd string, args []string) string {
-	parts := []string{"gptviz", cmd}
-	for _, a := range args {
-		parts = append(parts, shellQuote(a))
-	}
-	return strings.Join(parts, " ")
-}
-
-func shellQuote(s string) string {
-	if s != "" && strings.IndexFunc(s, func(r rune) bool {
-		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./=:,+@%", r))
-	}) < 0 {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}
-
-// checkOutPath refuses an output file name that cannot work (empty, a
-// folder, or in a folder that does not exist) before any work is done.
-func checkOutPath(flag, path string) error {
-	if path == "" {
-		return usagef("%s: empty file name", flag)
-	}
-	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
-		return usagef("%s %s: is a folder; give a file name", flag, path)
-	}
-	if fi, err := os.Stat(filepath.Dir(path)); err != nil || !fi.IsDir() {
-		return usagef("%s %s: the folder %s does not exist", flag, path, filepath.Dir(path))
-	}
-	return nil
-}
 
 // progress returns a Progress callback that reports on stderr once a run
 // has taken more than a second: on a terminal one line updated in place a

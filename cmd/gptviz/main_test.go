@@ -77,22 +77,3 @@ func TestTokens(t *testing.T) {
 		}
 	}
 }
-
-func TestShellQuote(t *testing.T) {
-	for in, want := range map[string]string{
-		"plain":         "plain",
-		"--top-p":       "--top-p",
-		"two words":     "'two words'",
-		"it's":          `'it'\''s'`,
-		"":              "''",
-		"你好":            "'你好'",
-		"$(rm -rf /)":   "'$(rm -rf /)'",
-		"a\nb":          "'a\nb'",
-		"0.9":           "0.9",
-		"path/to/dir-1": "path/to/dir-1",
-	} {
-		if got := shellQuote(in); got != want {
-			t.Errorf("shellQuote(%q) = %s, want %s", in, got, want)
-		}
-	}
-}

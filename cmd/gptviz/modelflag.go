@@ -20,6 +20,8 @@ type modelFlags struct {
 	name     string
 	revision string
 	download bool
+
+	dir string // the checkpoint folder load read; "" for the embedded model
 }
 
 func (f *modelFlags) register(fs *pflag.FlagSet) {
@@ -53,6 +55,7 @@ func (f *modelFlags) load(ctx context.Context, stderr io.Writer) (*model.Model, 
 	if err != nil {
 		return nil, 0, fmt.Errorf("--model %s: %w", f.name, err)
 	}
+	f.dir = dir
 	m, err := model.Load(dir)
 	if err != nil {
 		return nil, 0, err
@@ -64,4 +67,12 @@ func (f *modelFlags) load(ctx context.Context, stderr io.Writer) (*model.Model, 
 		m.Name = f.name
 	}
 	return m, time.Since(start), nil
+}
+
+// inputs returns the files of the checkpoint that load read, which no
+// output may replace.
+func (f *modelFlags) inputs() inputs {
+	var in inputs
+	in.addDir(f.dir)
+	return in
 }

@@ -10,7 +10,6 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"github.com/gptviz/gptviz/lessons"
 	"github.com/gptviz/gptviz/model/trace"
 )
 
@@ -56,10 +55,10 @@ func runRender(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		return err
 	}
-	if abs, err := filepath.Abs(in); err == nil {
-		if out, err := filepath.Abs(rf.out); err == nil && abs == out {
-			return usagef("render: --out %s would overwrite the trace it reads", rf.out)
-		}
+	var inputs inputs
+	inputs.add(in)
+	if err := inputs.check("--out", rf.out); err != nil {
+		return usagef("render: %s", err)
 	}
 	tr, err := trace.ReadFile(in)
 	if err != nil {
@@ -68,12 +67,20 @@ func runRender(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := rf.checkModel(tr.Model.Config); err != nil {
 		return err
 	}
+	// The rerun command is rebuilt from the trace's checked settings; the
+	// command line a trace carries is never shown (a shared trace could
+	// hold any shell code there).
+	r, err := rerunOfTrace(tr)
+	if err != nil {
+		return fmt.Errorf("render: %s: settings: %w", in, err)
+	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := rf.write(tr, stdout, stderr); err != nil {
-		if errors.Is(err, lessons.ErrOptions) {
-			return usagef("render: %v", err)
+	if err := rf.write(ctx, tr, rf.view(r).commands(true), inputs, stdout, stderr); err != nil {
+		var u *usageError
+		if errors.As(err, &u) {
+			return usagef("render: %s", u.msg)
 		}
 		return fmt.Errorf("render: %w", err)
 	}

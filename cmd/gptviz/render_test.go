@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"os"
@@ -20,7 +21,7 @@ func writeTrace(t *testing.T, dir string) string {
 	t.Helper()
 	tr := viztest.Trace(viztest.Options{Prompt: 10, Steps: 4, NLayer: 2, NHead: 3, Seed: 1})
 	path := filepath.Join(dir, "run.json")
-	if err := output.WriteFileAtomic(path, func(w io.Writer) error { return output.WriteJSON(w, tr) }); err != nil {
+	if err := output.WriteFileAtomic(context.Background(), path, func(w io.Writer) error { return output.WriteJSON(w, tr) }); err != nil {
 		t.Fatal(err)
 	}
 	return path
@@ -115,7 +116,7 @@ func TestRenderErrors(t *testing.T) {
 		{[]string{"render", "--focus", "1", trace}, 2, "--focus [1]: want LAYER,HEAD"},
 		{[]string{"render", "--layers", "7", trace}, 2, "--layers 7"},
 		{[]string{"render", "--focus", "0,9", trace}, 2, "--focus 0,9"},
-		{[]string{"render", "--format", "json", trace}, 2, "would overwrite the trace"},
+		{[]string{"render", "--format", "json", trace}, 2, "would overwrite " + trace + ", which this command reads"},
 		{[]string{"render", filepath.Join(dir, "missing.json")}, 1, "missing.json"},
 		{[]string{"render", write("empty.json", "")}, 1, "empty.json"},
 		{[]string{"render", write("list.json", "[1]")}, 1, "list.json"},

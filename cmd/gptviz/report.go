@@ -2,10 +2,8 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
-
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -62,6 +60,7 @@ func (f *reportFlags) register(fs *pflag.FlagSet) {
 	fs.BoolVar(&f.open, "open", false, "open the report in the default browser")
 }
 
+// validate checks the flags and the output paths before any work is done.
 func (f *reportFlags) validate() error {
 	switch f.format {
 	case "html", "ipynb", "json":
@@ -77,8 +76,8 @@ func (f *reportFlags) validate() error {
 	if f.out == "" {
 		f.out = map[string]string{"html": "report.html", "ipynb": "report.ipynb", "json": "trace.json"}[f.format]
 	}
-	if fi, err := os.Stat(f.out); err == nil && fi.IsDir() {
-		return usagef("--out %s: is a folder; give a file name", f.out)
+	if err := checkOutPath("--out", f.out); err != nil {
+		return err
 	}
 	if f.figures != "" {
 		if fi, err := os.Stat(f.figures); err == nil && !fi.IsDir() {
@@ -86,6 +85,13 @@ func (f *reportFlags) validate() error {
 		}
 	}
 	return nil
+}
+
+// view returns r with how this report shows it (language, format, layers,
+// heads, focus), for its command line.
+func (f *reportFlags) view(r rerun) rerun {
+	r.lang, r.format, r.layers, r.heads, r.focus = f.lang, f.format, f.layers, f.heads, f.focus
+	return r
 }
 
 // checkModel checks --layers, --heads and --focus against the model's
@@ -108,16 +114,21 @@ func (f *reportFlags) checkModel(c arch.Config) error {
 }
 
 // write renders tr as the chosen format into f.out (atomically), writes the
-// figures, prints the path and opens it if asked.
-func (f *reportFlags) write(tr *trace.Trace, stdout, stderr io.Writer) error {
+// figures, prints the path and opens it if asked. The report shows cmds; no
+// file written may replace one of in. Cancelling ctx stops the writing and
+// leaves no partial file (complete figures may remain).
+func (f *reportFlags) write(ctx context.Context, tr *trace.Trace, cmds lessons.Commands, in inputs, stdout, stderr io.Writer) error {
+	if err := in.check("--out", f.out); err != nil {
+		return err
+	}
 	if f.format == "json" {
-		if err := output.WriteFileAtomic(f.out, func(w io.Writer) error { return output.WriteJSON(w, tr) }); err != nil {
+		if err := output.WriteFileAtomic(ctx, f.out, func(w io.Writer) error { return output.WriteJSON(w, tr) }); err != nil {
 			return fmt.Errorf("--out: %w", err)
 		}
 		_, err := fmt.Fprintln(stdout, f.out)
 		return err
 	}
-	opt := lessons.ReportOptions{Lang: f.lang, Layers: f.layers, Heads: f.heads}
+	opt := lessons.ReportOptions{Lang: f.lang, Layers: f.layers, Heads: f.heads, Commands: cmds}
 	if f.focus != nil {
 		opt.Focus = &lessons.Head{Layer: f.focus[0], Head: f.focus[1]}
 	}
@@ -126,15 +137,20 @@ func (f *reportFlags) write(tr *trace.Trace, stdout, stderr io.Writer) error {
 	}
 	nb, err := lessons.Report(tr, opt)
 	if err != nil {
-		if errors.Is(err, lessons.ErrOptions) {
-			return &usageError{msg: err.Error()}
-		}
+		return flagError(err)
+	}
+	if err := ctx.Err(); err != nil {
 		return err
 	}
 	// Figures first: if they cannot be written, the report file is left
 	// as it was.
 	if f.figures != "" {
-		paths, err := output.WriteFigures(f.figures, nb)
+		for _, p := range output.FigurePaths(f.figures, nb) {
+			if err := in.check("--figures", p); err != nil {
+				return err
+			}
+		}
+		paths, err := output.WriteFigures(ctx, f.figures, nb)
 		if err != nil {
 			return fmt.Errorf("--figures %s: %w", f.figures, err)
 		}
@@ -144,7 +160,7 @@ func (f *reportFlags) write(tr *trace.Trace, stdout, stderr io.Writer) error {
 	if f.format == "ipynb" {
 		writer = output.WriteIPYNB
 	}
-	if err := output.WriteFileAtomic(f.out, func(w io.Writer) error { return writer(w, nb) }); err != nil {
+	if err := output.WriteFileAtomic(ctx, f.out, func(w io.Writer) error { return writer(w, nb) }); err != nil {
 		return fmt.Errorf("--out: %w", err)
 	}
 	if _, err := fmt.Fprintln(stdout, f.out); err != nil {
@@ -158,16 +174,26 @@ func (f *reportFlags) write(tr *trace.Trace, stdout, stderr io.Writer) error {
 	return nil
 }
 
-func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+// defaultMaxAttention is the default of report's --max-attention.
+const defaultMaxAttention = 256
+
+// reportFlagSet returns report's flags, set into the given values.
+func reportFlagSet(mf *modelFlags, sf *sampleFlags, rf *reportFlags, maxAttention *int) *pflag.FlagSet {
 	fs := pflag.NewFlagSet("report", pflag.ContinueOnError)
-	var mf modelFlags
-	var sf sampleFlags
-	var rf reportFlags
 	mf.register(fs)
 	mf.registerDownload(fs)
 	sf.register(fs, 20)
 	rf.register(fs)
-	maxAttention := fs.Int("max-attention", 256, "record attention in full for up to this many positions; longer rows are averaged")
+	fs.IntVar(maxAttention, "max-attention", defaultMaxAttention, "record attention in full for up to this many positions; longer rows are averaged")
+	return fs
+}
+
+func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var mf modelFlags
+	var sf sampleFlags
+	var rf reportFlags
+	var maxAttention int
+	fs := reportFlagSet(&mf, &sf, &rf, &maxAttention)
 	if err := parseFlags(fs, args, reportUsage, stdout); err != nil {
 		return err
 	}
@@ -183,8 +209,8 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := rf.validate(); err != nil {
 		return err
 	}
-	if *maxAttention < 1 {
-		return usagef("--max-attention %d: must be ≥ 1", *maxAttention)
+	if maxAttention < 1 {
+		return usagef("--max-attention %d: must be ≥ 1", maxAttention)
 	}
 	m, loadTime, err := mf.load(ctx, stderr)
 	if err != nil {
@@ -193,17 +219,25 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := rf.checkModel(m.Config); err != nil {
 		return err
 	}
+	in := mf.inputs()
+	if err := in.check("--out", rf.out); err != nil {
+		return err
+	}
+	r := rf.view(rerun{model: mf.name, revision: mf.revision, prompt: fs.Arg(0), steps: sf.steps, sampling: sf.p, seed: sf.seed})
+	if maxAttention != defaultMaxAttention {
+		r.maxAttention = maxAttention
+	}
 	tr, err := model.Run(ctx, m, model.RunOptions{
-		Prompt: fs.Arg(0), Steps: sf.steps, Sampling: sf.p, Seed: sf.seed,
-		Trace:   model.TraceOptions{MaxAttention: *maxAttention, MaxQueries: *maxAttention},
-		Command: commandLine("report", args), Version: version,
+		Prompt: r.prompt, Steps: r.steps, Sampling: r.sampling, Seed: r.seed,
+		Trace:   model.TraceOptions{MaxAttention: maxAttention, MaxQueries: maxAttention},
+		Command: r.command("report"), Version: version,
 		Progress: progress(stderr, "report"),
 	})
 	if err != nil {
-		return err
+		return flagError(err)
 	}
 	tr.Timings.LoadMillis = float64(loadTime.Microseconds()) / 1000
-	return rf.write(tr, stdout, stderr)
+	return rf.write(ctx, tr, r.commands(false), in, stdout, stderr)
 }
 
 // openBrowser opens path in the system's default browser without waiting.

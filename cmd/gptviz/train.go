@@ -92,6 +92,9 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	if err := checkCorpusNotOutput(*corpusFlag, *out); err != nil {
+		return err
+	}
 
 	trainText, valText, err := loadCorpus(*corpusFlag, *splitSeed)
 	if err != nil {
@@ -197,6 +200,23 @@ func finishTrain(ctx context.Context, tr *train.Trainer, ro train.RunOptions, ou
 		p := curve[len(curve)-1]
 		fmt.Fprintf(stdout, "done: step %d, %d tokens seen, %.0f s; train %.4f, validation %.4f nats/token\n",
 			p.Step, p.Tokens, p.ElapsedS, p.TrainEval, p.ValLoss)
+	}
+	return nil
+}
+
+// checkCorpusNotOutput refuses a --corpus file that is one of the files
+// already in --out (by any name), which training replaces.
+func checkCorpusNotOutput(corpusFlag, out string) error {
+	if corpusFlag == "opticks" {
+		return nil
+	}
+	var in inputs
+	in.add(corpusFlag)
+	ents, _ := os.ReadDir(out)
+	for _, e := range ents {
+		if err := in.check("--out", filepath.Join(out, e.Name())); err != nil {
+			return usagef("train: %v", err)
+		}
 	}
 	return nil
 }

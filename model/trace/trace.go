@@ -75,8 +75,11 @@ type Settings struct {
 	TopK        int     `json:"top_k"`       // 0 means off
 	TopP        float64 `json:"top_p"`       // 1 means off
 	Seed        uint64  `json:"seed"`
-	Command     string  `json:"command,omitempty"` // command line that reproduces the run
-	Version     string  `json:"version,omitempty"` // gptviz version
+	// Command is the command line that made the run, as recorded. In a
+	// shared trace it may hold anything: gptviz never shows or runs it, and
+	// rebuilds the command it shows from the fields above.
+	Command string `json:"command,omitempty"`
+	Version string `json:"version,omitempty"` // gptviz version
 }
 
 // Token is one token as a learner sees it.

@@ -1,0 +1,90 @@
+package main
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// inputs are the files a command reads: a trace, the files of a checkpoint
+// folder. No file the command writes may replace one of them.
+type inputs []inputFile
+
+type inputFile struct {
+	path string
+	fi   os.FileInfo
+}
+
+// add records files, following symbolic links. A path that cannot be
+// examined is skipped: the command fails on reading it anyway.
+func (in *inputs) add(paths ...string) {
+	for _, p := range paths {
+		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() {
+			*in = append(*in, inputFile{p, fi})
+		}
+	}
+}
+
+// addDir records every file in dir, a checkpoint folder (config, weights
+// and their shards, vocabulary, merges; in the Hugging Face cache links
+// into its blobs), so that no output replaces any of them. "" (the embedded
+// default model) adds nothing.
+func (in *inputs) addDir(dir string) {
+	if dir == "" {
+		return
+	}
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		in.add(filepath.Join(dir, e.Name()))
+	}
+}
+
+// check returns a usage error naming flag when writing path would replace
+// one of the inputs. Files are compared, not names (os.SameFile after
+// following symbolic links), so a link to an input, a hard link or another
+// spelling of its path is caught.
+func (in inputs) check(flag, path string) error {
+	out, err := os.Stat(path)
+	if err != nil {
+		return nil // nothing there yet (or a dangling link): nothing to lose
+	}
+	for _, f := range in {
+		if os.SameFile(out, f.fi) {
+			return usagef("%s %s: would overwrite %s, which this command reads", flag, path, f.path)
+		}
+	}
+	return nil
+}
+
+// checkOutPath refuses, before any work is done, an output file that cannot
+// be written: an empty name, a folder, a file in a folder that does not
+// exist or that this user cannot write to.
+func checkOutPath(flag, path string) error {
+	if path == "" {
+		return usagef("%s: empty file name", flag)
+	}
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return usagef("%s %s: is a folder; give a file name", flag, path)
+	}
+	dir := filepath.Dir(path)
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		return usagef("%s %s: the folder %s does not exist", flag, path, dir)
+	}
+	// The output is written as a temporary file in the same folder and
+	// renamed, so the folder itself must be writable: try it.
+	probe, err := os.CreateTemp(dir, ".gptviz-check-*")
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return usagef("%s %s: cannot write to the folder %s: %v", flag, path, dir, err)
+	}
+	probe.Close()
+	os.Remove(probe.Name())
+	return nil
+}

@@ -101,6 +101,7 @@ func Run(ctx context.Context, m *Model, opts RunOptions) (*trace.Trace, error) {
 		tr.Tokens = append(tr.Tokens, rec.token(id, true))
 	}
 	run := NewRunner(m, sampler, rec)
+	run.Reserve(len(ids) + opts.Steps) // what the run needs, not n_positions
 
 	start := time.Now()
 	if err := run.Prefill(ids); err != nil {

@@ -76,6 +76,7 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			return err
 		}
 	}
+	mf.run = model.RunSize{PromptTokens: len(fs.Arg(0)) + 1, Steps: sf.steps}
 	m, loadTime, err := mf.load(ctx, stderr)
 	if err != nil {
 		return err

@@ -186,6 +186,7 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if *maxAttention < 1 {
 		return usagef("--max-attention %d: must be ≥ 1", *maxAttention)
 	}
+	mf.run = model.RunSize{PromptTokens: len(fs.Arg(0)) + 1, Steps: sf.steps, Trace: model.TraceOptions{MaxAttention: *maxAttention, MaxQueries: *maxAttention}}
 	m, loadTime, err := mf.load(ctx, stderr)
 	if err != nil {
 		return err

@@ -68,6 +68,9 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if fs.NArg() != 1 {
 		return usagef("generate: want exactly one PROMPT argument, got %d", fs.NArg())
 	}
+	if err := model.CheckPrompt(fs.Arg(0)); err != nil {
+		return &usageError{msg: err.Error()}
+	}
 	if err := sf.validate(); err != nil {
 		return err
 	}

@@ -174,6 +174,9 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if fs.NArg() != 1 {
 		return usagef("report: want exactly one PROMPT argument, got %d", fs.NArg())
 	}
+	if err := model.CheckPrompt(fs.Arg(0)); err != nil {
+		return &usageError{msg: err.Error()}
+	}
 	if err := sf.validate(); err != nil {
 		return err
 	}

@@ -10,8 +10,10 @@ import (
 	"time"
 
 	"github.com/spf13/pflag"
+	"golang.org/x/term"
 
 	"github.com/gptviz/gptviz/model"
+	"github.com/gptviz/gptviz/model/bpe"
 	"github.com/gptviz/gptviz/output"
 )
 
@@ -20,6 +22,13 @@ const generateUsage = `Usage: gptviz generate [flags] PROMPT
 Generates a continuation of PROMPT one token at a time and prints it. The
 filters apply in the order temperature → top-k → top-p; the same --seed and
 settings give the same tokens every time.
+
+Output: the prompt followed by the continuation, then a newline. On a
+terminal, characters a terminal would obey (escape sequences, other control
+characters except newline and tab, bidirectional overrides) are shown
+escaped, as \x1b, \u202e, and bytes that are not UTF-8 as <e4 bd>, so
+that generated text cannot retitle the window or clear the screen. When
+stdout is a pipe or a file, the exact bytes are written, unescaped.
 
 Examples:
   gptviz generate "The light"
@@ -97,7 +106,11 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	for _, t := range tr.Tokens[tr.PromptLen:] {
 		out = append(out, t.ID)
 	}
-	if _, err := fmt.Fprintf(stdout, "%s%s\n", tr.Prompt, m.Tokenizer.Decode(out)); err != nil {
+	text := append([]byte(tr.Prompt), m.Tokenizer.Decode(out)...)
+	if isTerminal(stdout) {
+		text = []byte(bpe.TerminalText(text))
+	}
+	if _, err := fmt.Fprintf(stdout, "%s\n", text); err != nil {
 		return err
 	}
 	if *tracePath != "" {
@@ -174,12 +187,9 @@ func progress(stderr io.Writer, what string) func(step, total int) {
 	}
 }
 
-// isTerminal reports whether w is a terminal.
+// isTerminal reports whether w is a terminal (not merely a character
+// device such as /dev/null).
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+	return ok && term.IsTerminal(int(f.Fd()))
 }

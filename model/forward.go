@@ -13,7 +13,11 @@ import (
 // (openai/gpt-2 model.py "past"; Hugging Face "past_key_values").
 type KVCache struct {
 	NLayer, NHead, DHead int
-	// Capacity is the most positions the cache holds, n_positions.
+	// Window is the most positions the cache may hold, n_positions.
+	Window int
+	// Capacity is the number of positions allocated, 0..Window. The cache
+	// starts empty and grows as positions are appended (see reserve), so a
+	// short run never allocates the whole context window.
 	Capacity int
 	// Len is the number of positions cached, 0..Capacity.
 	Len int
@@ -22,17 +26,33 @@ type KVCache struct {
 	K, V [][]float32
 }
 
-// NewKVCache returns an empty cache for a model with configuration c.
+// NewKVCache returns an empty cache for a model with configuration c. It
+// allocates nothing until positions are appended.
 func NewKVCache(c arch.Config) *KVCache {
-	kc := &KVCache{NLayer: c.NLayer, NHead: c.NHead, DHead: c.DHead(), Capacity: c.NPositions}
-	size := c.NHead * c.NPositions * c.DHead()
-	kc.K = make([][]float32, c.NLayer)
-	kc.V = make([][]float32, c.NLayer)
-	for l := range kc.K {
-		kc.K[l] = make([]float32, size)
-		kc.V[l] = make([]float32, size)
+	return &KVCache{NLayer: c.NLayer, NHead: c.NHead, DHead: c.DHead(), Window: c.NPositions,
+		K: make([][]float32, c.NLayer), V: make([][]float32, c.NLayer)}
+}
+
+// reserve makes room for n positions (n ≤ Window), keeping the cached ones:
+// the capacity grows to n, or to twice the old capacity when that is more
+// (at most Window), so appending one position at a time costs amortised
+// O(1) copies.
+func (kc *KVCache) reserve(n int) {
+	if n <= kc.Capacity {
+		return
 	}
-	return kc
+	newCap := max(n, min(2*kc.Capacity, kc.Window))
+	D := kc.DHead
+	for l := range kc.K {
+		k, v := make([]float32, kc.NHead*newCap*D), make([]float32, kc.NHead*newCap*D)
+		for h := 0; h < kc.NHead; h++ {
+			oldK, oldV := kc.Head(l, h)
+			copy(k[h*newCap*D:], oldK)
+			copy(v[h*newCap*D:], oldV)
+		}
+		kc.K[l], kc.V[l] = k, v
+	}
+	kc.Capacity = newCap
 }
 
 // Reset empties the cache.
@@ -167,6 +187,7 @@ func (m *Model) forward(ws *workspace, kc *KVCache, ids []int, info ForwardInfo,
 	}
 	C, H, D, nkeys := c.NEmbd, c.NHead, c.DHead(), past+T
 	ws.grow(c, T, nkeys, allLogits)
+	kc.reserve(nkeys)
 	w := &m.Weights
 
 	encoder(ws.x, ids, past, w.WTE, w.WPE, C)

@@ -5,13 +5,13 @@ import (
 	"fmt"
 	"io/fs"
 	"math"
-	"os"
 	"path"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/gptviz/gptviz/internal/inputfile"
 	"github.com/gptviz/gptviz/model/arch"
 	"github.com/gptviz/gptviz/model/bpe"
 	"github.com/gptviz/gptviz/model/safetensors"
@@ -83,12 +83,12 @@ func Load(dir string) (*Model, error) {
 	if abs, err := filepath.Abs(dir); err == nil {
 		name = filepath.Base(abs)
 	}
+	full := func(file string) string { return filepath.Join(dir, filepath.FromSlash(file)) }
 	return load(source{
-		fsys:  os.DirFS(dir),
-		where: func(file string) string { return filepath.Join(dir, filepath.FromSlash(file)) },
-		open: func(file string) (*safetensors.File, error) {
-			return safetensors.Open(filepath.Join(dir, filepath.FromSlash(file)))
-		},
+		where: full,
+		stat:  func(file string) (fs.FileInfo, error) { return inputfile.Stat(full(file)) },
+		read:  func(file string, limit int64) ([]byte, error) { return inputfile.ReadFile(full(file), limit) },
+		open:  func(file string) (*safetensors.File, error) { return safetensors.Open(full(file)) },
 	}, name)
 }
 
@@ -99,42 +99,67 @@ func Load(dir string) (*Model, error) {
 func LoadFS(fsys fs.FS, name string) (*Model, error) {
 	where := func(file string) string { return path.Join(name, file) }
 	return load(source{
-		fsys:  fsys,
 		where: where,
-		open: func(file string) (*safetensors.File, error) {
-			data, err := fs.ReadFile(fsys, file)
-			var pe *fs.PathError
-			if errors.As(err, &pe) {
-				pe.Path = where(file)
+		stat: func(file string) (fs.FileInfo, error) {
+			fi, err := fs.Stat(fsys, file)
+			if err == nil && !fi.Mode().IsRegular() {
+				err = &inputfile.Error{Path: file, Kind: inputfile.ErrNotRegular, Detail: inputfile.Kind(fi.Mode())}
 			}
+			return fi, renamed(err, where(file))
+		},
+		read: func(file string, limit int64) ([]byte, error) {
+			data, err := inputfile.ReadFS(fsys, file, limit)
+			return data, renamed(err, where(file))
+		},
+		open: func(file string) (*safetensors.File, error) {
+			data, err := inputfile.ReadFS(fsys, file, safetensors.MaxFileBytes)
 			if err != nil {
-				return nil, err
+				return nil, renamed(err, where(file))
 			}
 			return safetensors.Parse(where(file), data)
 		},
 	}, name)
 }
 
-// source is where a checkpoint's files come from.
-type source struct {
-	fsys  fs.FS                                        // small files: config, index, tokenizer
-	where func(file string) string                     // the file's name in errors
-	open  func(file string) (*safetensors.File, error) // a weights file
-}
-
-// readFile reads a small file whole; a file-system error names its full path.
-func (s source) readFile(file string) ([]byte, error) {
-	data, err := fs.ReadFile(s.fsys, file)
+// renamed sets the path that a file-system or inputfile error names to
+// the name users know.
+func renamed(err error, name string) error {
 	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		pe.Path = s.where(file)
+	var ie *inputfile.Error
+	switch {
+	case errors.As(err, &pe):
+		pe.Path = name
+	case errors.As(err, &ie):
+		ie.Path = name
 	}
-	return data, err
+	return err
 }
 
-func (s source) exists(file string) bool {
-	_, err := fs.Stat(s.fsys, file)
-	return err == nil
+// source is where a checkpoint's files come from. Errors of its functions
+// name the file as where does.
+type source struct {
+	where func(file string) string // the file's name in errors
+	// stat follows symbolic links and refuses what is not a regular file
+	// (*inputfile.Error) or a symlink loop; errors.Is fs.ErrNotExist when
+	// nothing is there.
+	stat func(file string) (fs.FileInfo, error)
+	// read reads a small file (config, index, tokenizer) whole, at most
+	// limit bytes, refusing what is not a regular file.
+	read func(file string, limit int64) ([]byte, error)
+	open func(file string) (*safetensors.File, error) // a weights file
+}
+
+// present reports whether file exists; an error says it is there but
+// unusable (not a regular file, a symlink loop, unreadable).
+func (s source) present(file string) (bool, error) {
+	_, err := s.stat(file)
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, fs.ErrNotExist):
+		return false, nil
+	}
+	return false, err
 }
 
 func load(src source, name string) (*Model, error) {
@@ -146,7 +171,7 @@ func load(src source, name string) (*Model, error) {
 }
 
 func loadModel(src source, name string) (*Model, error) {
-	data, err := src.readFile(arch.ConfigFile)
+	data, err := src.read(arch.ConfigFile, arch.MaxConfigBytes)
 	if err != nil {
 		return nil, err
 	}
@@ -173,7 +198,14 @@ func loadModel(src source, name string) (*Model, error) {
 // loadTokenizer reads vocab.json and merges.txt when both exist; nil, nil
 // when neither does.
 func loadTokenizer(src source, cfg arch.Config) (*bpe.Tokenizer, error) {
-	hasVocab, hasMerges := src.exists(arch.VocabFile), src.exists(arch.MergesFile)
+	hasVocab, err := src.present(arch.VocabFile)
+	if err != nil {
+		return nil, fmt.Errorf("tokenizer: %w", err)
+	}
+	hasMerges, err := src.present(arch.MergesFile)
+	if err != nil {
+		return nil, fmt.Errorf("tokenizer: %w", err)
+	}
 	if !hasVocab && !hasMerges {
 		return nil, nil
 	}
@@ -184,11 +216,11 @@ func loadTokenizer(src source, cfg arch.Config) (*bpe.Tokenizer, error) {
 		}
 		return nil, fmt.Errorf("tokenizer: %s is missing (vocab.json and merges.txt come together)", missing)
 	}
-	vocab, err := src.readFile(arch.VocabFile)
+	vocab, err := src.read(arch.VocabFile, bpe.MaxVocabBytes)
 	if err != nil {
 		return nil, err
 	}
-	merges, err := src.readFile(arch.MergesFile)
+	merges, err := src.read(arch.MergesFile, bpe.MaxMergesBytes)
 	if err != nil {
 		return nil, err
 	}
@@ -248,15 +280,26 @@ func (s *tensorSet) add(f *safetensors.File) error {
 // model.safetensors.index.json.
 func openTensors(src source) (*tensorSet, error) {
 	set := &tensorSet{at: make(map[string]located)}
-	var err error
-	if !src.exists(arch.WeightsFile) && src.exists(arch.IndexFile) {
-		err = openShards(src, set)
-	} else if f, openErr := src.open(arch.WeightsFile); openErr != nil {
-		err = openErr
-	} else {
-		err = set.add(f)
-	}
+	hasWeights, err := src.present(arch.WeightsFile)
 	if err != nil {
+		return nil, err
+	}
+	if !hasWeights {
+		if hasIndex, err := src.present(arch.IndexFile); err != nil {
+			return nil, err
+		} else if hasIndex {
+			if err := openShards(src, set); err != nil {
+				set.close()
+				return nil, err
+			}
+			return set, nil
+		}
+	}
+	f, err := src.open(arch.WeightsFile) // also when missing: its error names it
+	if err != nil {
+		return nil, err
+	}
+	if err := set.add(f); err != nil {
 		set.close()
 		return nil, err
 	}
@@ -267,7 +310,7 @@ func openTensors(src source) (*tensorSet, error) {
 // shard file}}) and opens every shard it names, checking that index and
 // shards agree.
 func openShards(src source, set *tensorSet) error {
-	data, err := src.readFile(arch.IndexFile)
+	data, err := src.read(arch.IndexFile, arch.MaxIndexBytes)
 	if err != nil {
 		return err
 	}

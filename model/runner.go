@@ -43,6 +43,11 @@ func (r *Runner) Tokens() []int { return r.tokens }
 // context window.
 func (r *Runner) WindowStart() int { return r.windowStart }
 
+// Reserve allocates the KV cache for a run of n positions (capped at
+// n_positions) up front, for example prompt + steps; without it the cache
+// grows as the run proceeds.
+func (r *Runner) Reserve(n int) { r.cache.reserve(min(n, r.cache.Window)) }
+
 // Cache returns the KV cache; it must not be modified.
 func (r *Runner) Cache() *KVCache { return r.cache }
 
@@ -118,7 +123,7 @@ func (r *Runner) Append(id int) error {
 	info := ForwardInfo{Kind: trace.Decode, Step: r.steps, WindowStart: r.windowStart, QueryStart: pos, NewFrom: pos}
 	var logits []float32
 	var err error
-	if r.cache.Len < r.cache.Capacity {
+	if r.cache.Len < r.cache.Window {
 		logits, err = r.model.forward(&r.ws, r.cache, []int{id}, info, false, r.rec)
 	} else {
 		// The window is full: evict the oldest token and recompute.

@@ -65,14 +65,18 @@ type RunOptions struct {
 // and returns the whole run recorded as a Trace (see TraceOptions for what
 // is kept). An empty prompt starts from <|endoftext|>, as GPT-2's
 // unconditional samples do. It errors when the model has no tokenizer, the
-// settings are invalid (a *ParamError naming steps, temperature, top_k or
-// top_p), or ctx is cancelled.
+// prompt is not valid UTF-8 (*PromptError), the settings are invalid (a
+// *ParamError naming steps, temperature, top_k or top_p), or ctx is
+// cancelled.
 func Run(ctx context.Context, m *Model, opts RunOptions) (*trace.Trace, error) {
 	if m.Tokenizer == nil {
 		return nil, fmt.Errorf("model %s has no tokenizer (vocab.json and merges.txt)", m.Name)
 	}
 	if opts.Steps < 0 {
 		return nil, &ParamError{"steps", opts.Steps, "must be ≥ 0"}
+	}
+	if err := CheckPrompt(opts.Prompt); err != nil {
+		return nil, err
 	}
 	sampler, err := NewSampler(opts.Sampling, opts.Seed)
 	if err != nil {
@@ -102,6 +106,7 @@ func Run(ctx context.Context, m *Model, opts RunOptions) (*trace.Trace, error) {
 		tr.Tokens = append(tr.Tokens, rec.token(id, true))
 	}
 	run := NewRunner(m, sampler, rec)
+	run.Reserve(len(ids) + opts.Steps) // what the run needs, not n_positions
 
 	start := time.Now()
 	if err := run.Prefill(ids); err != nil {

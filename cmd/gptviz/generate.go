@@ -8,8 +8,10 @@ import (
 	"time"
 
 	"github.com/spf13/pflag"
+	"golang.org/x/term"
 
 	"github.com/gptviz/gptviz/model"
+	"github.com/gptviz/gptviz/model/bpe"
 	"github.com/gptviz/gptviz/output"
 )
 
@@ -18,6 +20,13 @@ const generateUsage = `Usage: gptviz generate [flags] PROMPT
 Generates a continuation of PROMPT one token at a time and prints it. The
 filters apply in the order temperature → top-k → top-p; the same --seed and
 settings give the same tokens every time.
+
+Output: the prompt followed by the continuation, then a newline. On a
+terminal, characters a terminal would obey (escape sequences, other control
+characters except newline and tab, bidirectional overrides) are shown
+escaped, as \x1b, \u202e, and bytes that are not UTF-8 as <e4 bd>, so
+that generated text cannot retitle the window or clear the screen. When
+stdout is a pipe or a file, the exact bytes are written, unescaped.
 
 Examples:
   gptviz generate "The light"
@@ -63,6 +72,9 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if fs.NArg() != 1 {
 		return usagef("generate: want exactly one PROMPT argument, got %d", fs.NArg())
 	}
+	if err := model.CheckPrompt(fs.Arg(0)); err != nil {
+		return &usageError{msg: err.Error()}
+	}
 	if err := sf.validate(); err != nil {
 		return err
 	}
@@ -71,6 +83,7 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			return err
 		}
 	}
+	mf.run = model.RunSize{PromptTokens: len(fs.Arg(0)) + 1, Steps: sf.steps}
 	m, loadTime, err := mf.load(ctx, stderr)
 	if err != nil {
 		return err
@@ -94,7 +107,11 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	for _, t := range tr.Tokens[tr.PromptLen:] {
 		out = append(out, t.ID)
 	}
-	if _, err := fmt.Fprintf(stdout, "%s%s\n", tr.Prompt, m.Tokenizer.Decode(out)); err != nil {
+	text := append([]byte(tr.Prompt), m.Tokenizer.Decode(out)...)
+	if isTerminal(stdout) {
+		text = []byte(bpe.TerminalText(text))
+	}
+	if _, err := fmt.Fprintf(stdout, "%s\n", text); err != nil {
 		return err
 	}
 	if *tracePath != "" {
@@ -137,12 +154,9 @@ func progress(stderr io.Writer, what string) func(step, total int) {
 	}
 }
 
-// isTerminal reports whether w is a terminal.
+// isTerminal reports whether w is a terminal (not merely a character
+// device such as /dev/null).
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+	return ok && term.IsTerminal(int(f.Fd()))
 }

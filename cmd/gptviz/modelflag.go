@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/gptviz/gptviz/internal/inputfile"
 	"github.com/gptviz/gptviz/model"
 	"github.com/gptviz/gptviz/model/defaultmodel"
 	"github.com/gptviz/gptviz/model/hub"
@@ -22,6 +23,9 @@ type modelFlags struct {
 	download bool
 
 	dir string // the checkpoint folder load read; "" for the embedded model
+	// run is what the command will do with the model, for the memory
+	// check before loading; zero for a command that only loads it.
+	run model.RunSize
 }
 
 func (f *modelFlags) register(fs *pflag.FlagSet) {
@@ -37,6 +41,9 @@ func (f *modelFlags) registerDownload(fs *pflag.FlagSet) {
 
 // loadDefault loads the embedded default model.
 var loadDefault = defaultmodel.Load
+
+// availableMemory is the memory the process may still use; tests fake it.
+var availableMemory = model.AvailableMemory
 
 // load resolves and loads the model, returning it and the load time.
 func (f *modelFlags) load(ctx context.Context, stderr io.Writer) (*model.Model, time.Duration, error) {
@@ -56,6 +63,9 @@ func (f *modelFlags) load(ctx context.Context, stderr io.Writer) (*model.Model, 
 		return nil, 0, fmt.Errorf("--model %s: %w", f.name, err)
 	}
 	f.dir = dir
+	if err := f.checkMemory(dir); err != nil {
+		return nil, 0, err
+	}
 	m, err := model.Load(dir)
 	if err != nil {
 		return nil, 0, err
@@ -75,4 +85,31 @@ func (f *modelFlags) inputs() inputs {
 	var in inputs
 	in.addDir(f.dir)
 	return in
+}
+
+// checkMemory refuses, before loading, a model and run that need more
+// memory than is available (model.EstimateMemory from dir's config.json),
+// saying how to need less. It is a plain failure (exit 1), not a usage
+// error. Where the available memory is unknown it checks nothing.
+func (f *modelFlags) checkMemory(dir string) error {
+	avail, ok := availableMemory()
+	if !ok {
+		return nil
+	}
+	cfg, err := model.ReadConfig(dir)
+	if err != nil {
+		return nil // Load reports it, with the other checkpoint errors
+	}
+	need := model.EstimateMemory(cfg, f.run)
+	if err := model.CheckMemory(need, avail); err != nil {
+		how := "use a smaller model (the weights alone need " + inputfile.Size(need.Weights) + ")"
+		if need.Weights < need.Total()/2 {
+			how = "lower --steps or shorten the prompt"
+			if f.run.Trace.MaxAttention > 0 {
+				how = "lower --steps or --max-attention, or shorten the prompt"
+			}
+		}
+		return fmt.Errorf("--model %s: %w; to need less, %s", f.name, err, how)
+	}
+	return nil
 }

@@ -200,6 +200,9 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if fs.NArg() != 1 {
 		return usagef("report: want exactly one PROMPT argument, got %d", fs.NArg())
 	}
+	if err := model.CheckPrompt(fs.Arg(0)); err != nil {
+		return &usageError{msg: err.Error()}
+	}
 	if err := sf.validate(); err != nil {
 		return err
 	}
@@ -212,6 +215,7 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if maxAttention < 1 {
 		return usagef("--max-attention %d: must be ≥ 1", maxAttention)
 	}
+	mf.run = model.RunSize{PromptTokens: len(fs.Arg(0)) + 1, Steps: sf.steps, Trace: model.TraceOptions{MaxAttention: maxAttention, MaxQueries: maxAttention}}
 	m, loadTime, err := mf.load(ctx, stderr)
 	if err != nil {
 		return err

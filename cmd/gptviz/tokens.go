@@ -8,6 +8,8 @@ import (
 	"text/tabwriter"
 
 	"github.com/spf13/pflag"
+
+	"github.com/gptviz/gptviz/model"
 )
 
 const tokensUsage = `Usage: gptviz tokens [--model M] TEXT
@@ -32,6 +34,9 @@ func runTokens(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	if fs.NArg() != 1 {
 		return usagef("tokens: want exactly one TEXT argument, got %d", fs.NArg())
+	}
+	if err := model.CheckPrompt(fs.Arg(0)); err != nil {
+		return &usageError{msg: "TEXT: " + err.Error()}
 	}
 	m, _, err := mf.load(ctx, stderr)
 	if err != nil {

@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/pflag"
@@ -226,18 +225,11 @@ func loadCorpus(name string, splitSeed uint64) (string, string, error) {
 	if name == "opticks" {
 		return corpus.Opticks(splitSeed)
 	}
-	b, err := os.ReadFile(name)
+	tr, va, err := corpus.ReadFile(name, splitSeed)
 	if err != nil {
 		return "", "", fmt.Errorf("train: --corpus: %w", err)
 	}
-	if !utf8.Valid(b) {
-		return "", "", fmt.Errorf("train: --corpus %s: not UTF-8 text", name)
-	}
-	tr, va := corpus.Split(corpus.Paragraphs(string(b)), 0.1, splitSeed)
-	if len(tr) == 0 {
-		return "", "", fmt.Errorf("train: --corpus %s: no paragraphs", name)
-	}
-	return corpus.Join(tr), corpus.Join(va), nil
+	return tr, va, nil
 }
 
 // parseSnapshots reads a list of steps or percentages of steps.

@@ -18,6 +18,10 @@ const (
 	MergesFile  = "merges.txt"
 )
 
+// MaxConfigBytes is the largest config.json readers accept, 1 MiB (GPT-2's
+// is under 1 KB); readers bound their reads by it.
+const MaxConfigBytes = 1 << 20
+
 // MaxIndexBytes is the largest model.safetensors.index.json ParseIndex is
 // meant for, 64 MiB (gpt2-xl's is about 30 KB); readers bound their reads by it.
 const MaxIndexBytes = 64 << 20

@@ -23,10 +23,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/gptviz/gptviz/internal/inputfile"
 )
 
 // EndOfText is GPT-2's special document separator token.
@@ -69,16 +70,25 @@ type Tokenizer struct {
 	cache   map[string][]int32 // piece → its ids, bounded by cacheLimit
 }
 
+// The largest vocab.json and merges.txt that Load reads (and Model loading,
+// which reads the same files), 64 MiB each: GPT-2's are 1.0 MB and 456 KB,
+// and a 250,000-token vocabulary stays under 16 MiB.
+const (
+	MaxVocabBytes  = 64 << 20
+	MaxMergesBytes = 64 << 20
+)
+
 // Load reads a tokenizer from GPT-2's vocab.json and merges.txt (the layout
 // Hugging Face uses; the same as openai/gpt-2's encoder.json and vocab.bpe).
-// Errors name the file: I/O errors wrap the os error, malformed content is a
-// *ParseError (see Parse).
+// Errors name the file: I/O errors wrap the os error, a file that is not a
+// regular file or is larger than MaxVocabBytes / MaxMergesBytes is an
+// *inputfile.Error, malformed content is a *ParseError (see Parse).
 func Load(vocabPath, mergesPath string) (*Tokenizer, error) {
-	vocab, err := os.ReadFile(vocabPath)
+	vocab, err := inputfile.ReadFile(vocabPath, MaxVocabBytes)
 	if err != nil {
 		return nil, fmt.Errorf("bpe: read vocabulary: %w", err)
 	}
-	merges, err := os.ReadFile(mergesPath)
+	merges, err := inputfile.ReadFile(mergesPath, MaxMergesBytes)
 	if err != nil {
 		return nil, fmt.Errorf("bpe: read merges: %w", err)
 	}

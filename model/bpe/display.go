@@ -40,7 +40,20 @@ func (t *Tokenizer) Display(id int) string {
 
 // DisplayBytes returns the display form (see Tokenizer.Display) of any byte
 // string, e.g. of a group of tokens from GroupUTF8.
-func DisplayBytes(b []byte) string {
+func DisplayBytes(b []byte) string { return escape(b, true) }
+
+// TerminalText returns text (decoded tokens, say) made safe to write to a
+// terminal: it stays readable text — spaces, newlines, tabs and every
+// printable character as they are — but the bytes a terminal would obey
+// are escaped as Display escapes them: C0 control characters and DEL as
+// \xNN (ESC, so no escape sequence can retitle the window or clear the
+// screen; '\r', which would overwrite the line), C1 controls U+0080..U+009F
+// and the bidirectional overrides U+202A..U+202E and U+2066..U+2069 as
+// \uNNNN, and bytes that are not UTF-8 as "<e4 bd>".
+func TerminalText(b []byte) string { return escape(b, false) }
+
+// escape writes b in display form (glyphs set) or terminal form.
+func escape(b []byte, glyphs bool) string {
 	var sb strings.Builder
 	var bad []byte // pending bytes that are not whole UTF-8 characters
 	flush := func() {
@@ -67,17 +80,21 @@ func DisplayBytes(b []byte) string {
 		flush()
 		b = b[n:]
 		switch {
+		case !glyphs && (r == ' ' || r == '\n' || r == '\t'):
+			sb.WriteRune(r)
 		case r == ' ':
 			sb.WriteRune(SpaceGlyph)
 		case r == '\n':
 			sb.WriteRune(NewlineGlyph)
 		case r == '\t':
 			sb.WriteRune(TabGlyph)
-		case r == '\r':
+		case r == '\r' && glyphs:
 			sb.WriteRune(CRGlyph)
 		case r < 0x20 || r == 0x7f:
 			fmt.Fprintf(&sb, `\x%02x`, r)
-		case unicode.Is(unicode.White_Space, r) || !unicode.IsGraphic(r):
+		case !glyphs && !(r >= 0x80 && r <= 0x9f || r >= 0x202a && r <= 0x202e || r >= 0x2066 && r <= 0x2069):
+			sb.WriteRune(r)
+		case unicode.Is(unicode.White_Space, r) || !unicode.IsGraphic(r) || !glyphs:
 			if r > 0xffff {
 				fmt.Fprintf(&sb, `\U%08x`, r)
 			} else {

@@ -18,6 +18,9 @@ import (
 	"math/rand/v2"
 	"regexp"
 	"strings"
+	"unicode/utf8"
+
+	"github.com/gptviz/gptviz/internal/inputfile"
 )
 
 //go:embed opticks.txt.gz
@@ -106,6 +109,46 @@ func Split(paragraphs []string, valFrac float64, seed uint64) (train, val []stri
 // Join concatenates paragraphs with a blank line ("\n\n") between them, the
 // form in which the tokenizer and the model see a split.
 func Join(paragraphs []string) string { return strings.Join(paragraphs, "\n\n") }
+
+// MaxFileBytes is the largest corpus file ReadFile reads, 256 MiB: about
+// 500 times Opticks, beyond what BPE training and a CPU training run here
+// get through, and small enough that its token ids fit in memory.
+const MaxFileBytes = 256 << 20
+
+// ReadFile reads a training corpus from the regular file at path (at most
+// MaxFileBytes; a named pipe or device is refused without reading) and
+// splits it as Parse does. Errors name the file.
+func ReadFile(path string, seed uint64) (train, val string, err error) {
+	b, err := inputfile.ReadFile(path, MaxFileBytes)
+	if err != nil {
+		return "", "", fmt.Errorf("corpus: %w", err)
+	}
+	return Parse(b, path, seed)
+}
+
+// Parse turns a corpus text, UTF-8 with paragraphs separated by blank
+// lines, into training and validation text: Paragraphs, then Split with 10%
+// for validation chosen with seed, then Join. name is used in errors: the
+// text is not valid UTF-8 (the offset of the first bad byte is given) or
+// has no paragraph.
+func Parse(data []byte, name string, seed uint64) (train, val string, err error) {
+	if !utf8.Valid(data) {
+		bad := 0
+		for bad < len(data) {
+			r, size := utf8.DecodeRune(data[bad:])
+			if r == utf8.RuneError && size <= 1 {
+				break
+			}
+			bad += size
+		}
+		return "", "", fmt.Errorf("corpus %s: not UTF-8 text (invalid byte 0x%02x at offset %d)", name, data[bad], bad)
+	}
+	tr, va := Split(Paragraphs(string(data)), 0.1, seed)
+	if len(tr) == 0 {
+		return "", "", fmt.Errorf("corpus %s: no paragraphs", name)
+	}
+	return Join(tr), Join(va), nil
+}
 
 // Opticks returns the cleaned Opticks split into training and validation
 // text: 10% of the paragraphs, chosen with seed, for validation.

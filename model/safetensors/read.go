@@ -5,8 +5,9 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"unsafe"
+
+	"github.com/gptviz/gptviz/internal/inputfile"
 )
 
 // File is a parsed, validated safetensors file whose bytes are held in memory
@@ -57,16 +58,14 @@ func Parse(name string, data []byte) (*File, error) {
 // are paged in when used, so a large F32 checkpoint costs about its file size
 // in resident memory, not twice that. Call Close to release the mapping.
 // The file must not be truncated while mapped (that would fault on access).
+// A path that is not a regular file (a named pipe, a device) or is larger
+// than MaxFileBytes is refused with an *inputfile.Error.
 func Open(path string) (*File, error) {
-	fh, err := os.Open(path)
+	fh, st, err := inputfile.Open(path, MaxFileBytes)
 	if err != nil {
 		return nil, fmt.Errorf("safetensors: %w", err)
 	}
 	defer fh.Close()
-	st, err := fh.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("safetensors: %w", err)
-	}
 	if st.Size() < 8 {
 		return nil, &Error{File: path, Offset: 0, Kind: ErrHeader, Detail: fmt.Sprintf("file has %d bytes, fewer than the 8-byte header length", st.Size())}
 	}

@@ -35,6 +35,11 @@ import (
 // the reference implementation.
 const MaxHeaderSize = 100_000_000
 
+// MaxFileBytes is the largest safetensors file Open accepts (and model
+// loading reads from an fs.FS), 64 GiB: ten times gpt2-xl's 6.4 GB, and
+// more than any model this float32 engine could hold in memory.
+const MaxFileBytes = 64 << 30
+
 // DType is a tensor element type as spelled in the header ("F32", "BF16", ...).
 type DType string
 

@@ -1,57 +1,165 @@
 package trace
 
 import (
+	"bufio"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
-	"os"
+
+	"github.com/gptviz/gptviz/internal/inputfile"
 )
 
-// MaxBytes is the largest Trace JSON that ReadTrace accepts, 1 GiB.
+// MaxBytes is the largest Trace JSON that Read and ReadFile accept, 1 GiB.
 const MaxBytes = 1 << 30
 
+// MaxRenderValues is the most recorded values (attention probabilities,
+// residual norms, logit-lens entries, cached keys and values, candidates; see
+// Trace.Values) that Read and ReadFile accept: 2^26, about 600 MB of trace
+// JSON. Every one of them may appear in a rendered report, and a report of
+// more takes minutes and gigabytes to render and is more than a browser
+// opens. A run records fewer values with fewer steps, a shorter prompt or a
+// smaller attention window (TraceOptions in package model).
+const MaxRenderValues = 1 << 26
+
+// The limits in force; tests lower them to exercise the refusals without
+// gigabyte files.
+var (
+	maxBytes        int64 = MaxBytes
+	maxRenderValues int64 = MaxRenderValues
+)
+
 // ReadFile reads and validates a Trace written as JSON (by gptviz
-// report --format json or generate --trace). Errors name the file.
+// report --format json or generate --trace). A path that is not a regular
+// file (after following symbolic links) or holds more than MaxBytes is
+// refused before anything is read (*inputfile.Error). Other errors are
+// those of Read. Errors name the file.
 func ReadFile(path string) (*Trace, error) {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return nil, fmt.Errorf("trace: %w", err)
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("trace %s: not a regular file (%v)", path, fi.Mode().Type())
-	}
-	if fi.Size() == 0 {
-		return nil, fmt.Errorf("trace %s: empty file", path)
-	}
-	f, err := os.Open(path)
+	f, fi, err := inputfile.Open(path, maxBytes)
 	if err != nil {
 		return nil, fmt.Errorf("trace: %w", err)
 	}
 	defer f.Close()
+	if fi.Size() == 0 {
+		return nil, fmt.Errorf("trace %s: empty file", path)
+	}
 	return Read(f, path)
 }
 
 // Read decodes a Trace from r and validates it (see Trace.Validate);
 // name is used in error messages. It refuses other versions of the format,
-// unknown fields, trailing data and inputs over MaxBytes.
+// unknown fields, trailing data, inputs over MaxBytes and traces of more
+// than MaxRenderValues recorded values. Memory use is proportional to the
+// input: the JSON text of the trace (at most MaxBytes) plus the decoded
+// Trace. Syntax and type errors give the byte offset in the input where they
+// occur.
 func Read(r io.Reader, name string) (*Trace, error) {
-	dec := json.NewDecoder(io.LimitReader(r, MaxBytes+1))
+	in := &countingReader{r: io.LimitReader(r, maxBytes+1)}
+	dec := json.NewDecoder(bufio.NewReaderSize(in, 1<<16))
 	dec.DisallowUnknownFields()
 	var tr Trace
 	if err := dec.Decode(&tr); err != nil {
-		return nil, fmt.Errorf("trace %s: at byte %d: %w", name, dec.InputOffset(), err)
+		if in.n > maxBytes {
+			return nil, fmt.Errorf("trace %s: larger than the limit of %d bytes", name, maxBytes)
+		}
+		return nil, fmt.Errorf("trace %s: %w", name, decodeError(err, in.n))
 	}
-	if dec.InputOffset() > MaxBytes {
-		return nil, fmt.Errorf("trace %s: larger than %d bytes", name, MaxBytes)
+	_, err := dec.Token()
+	if in.n > maxBytes {
+		return nil, fmt.Errorf("trace %s: larger than the limit of %d bytes", name, maxBytes)
 	}
-	if _, err := dec.Token(); err != io.EOF {
+	if err != io.EOF {
 		return nil, fmt.Errorf("trace %s: unexpected data after the trace at byte %d", name, dec.InputOffset())
+	}
+	if n := tr.Values(); n > maxRenderValues {
+		return nil, fmt.Errorf("trace %s: %w", name, &TooLargeError{Values: n, Limit: maxRenderValues})
 	}
 	if err := tr.Validate(); err != nil {
 		return nil, fmt.Errorf("trace %s: %w", name, err)
 	}
 	return &tr, nil
+}
+
+// TooLargeError is a trace holding more recorded values than a report can
+// render (MaxRenderValues).
+type TooLargeError struct {
+	Values, Limit int64
+}
+
+func (e *TooLargeError) Error() string {
+	return fmt.Sprintf("%d recorded values, more than the %d a report can render; record fewer steps, a shorter prompt or a smaller attention window", e.Values, e.Limit)
+}
+
+// decodeError places a json.Decoder error in the input: syntax and type
+// errors at the byte offset where they occur, a truncated input at its end
+// (read bytes were read in all).
+func decodeError(err error, read int64) error {
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		return fmt.Errorf("at byte %d: %w", se.Offset, err)
+	case errors.As(err, &te):
+		return fmt.Errorf("at byte %d: %w", te.Offset, err)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return fmt.Errorf("truncated: the JSON ends unfinished at byte %d: %w", read, err)
+	case errors.Is(err, io.EOF):
+		return fmt.Errorf("empty input: %w", err)
+	}
+	return err
+}
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// Values is the number of recorded values the trace holds: attention
+// probabilities, residual norms, logit-lens entries and candidates of every
+// step, prompt scores and their candidates, and cached keys and values. It
+// measures what rendering the trace costs (see MaxRenderValues).
+func (tr *Trace) Values() int64 {
+	var n int64
+	for _, s := range tr.Scores {
+		n += 1 + int64(len(s.Top))
+	}
+	for i := range tr.Steps {
+		st := &tr.Steps[i]
+		for _, la := range st.Attention {
+			for _, rows := range la.Probs {
+				for _, row := range rows {
+					n += int64(len(row))
+				}
+			}
+		}
+		for _, row := range st.ResidualNorm {
+			n += int64(len(row))
+		}
+		for _, row := range st.LogitLens {
+			n += int64(len(row))
+		}
+		if st.Next != nil {
+			n += 1 + int64(len(st.Next.Top))
+		}
+	}
+	for _, lk := range tr.Cache {
+		for _, x := range [][][][]float32{lk.Keys, lk.Values} {
+			for _, rows := range x {
+				for _, row := range rows {
+					n += int64(len(row))
+				}
+			}
+		}
+	}
+	return n
 }
 
 // Validate checks that a Trace is internally consistent, so that code

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"image/png"
 	"os"
@@ -17,12 +16,11 @@ import (
 
 	"gonum.org/v1/plot/vg/draw"
 
+	"github.com/gptviz/gptviz/internal/golden"
 	"github.com/gptviz/gptviz/model/arch"
 	"github.com/gptviz/gptviz/model/trace"
 	"github.com/gptviz/gptviz/viz/viztest"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/*.golden with the current output")
 
 // small is the trace of the golden tests: 2 layers, 2 heads, 6 prompt
 // tokens, 4 decode steps, a context window of 8 (so two tokens are
@@ -76,22 +74,7 @@ func indent(t testing.TB, raw json.RawMessage) []byte {
 func TestGoldenOptions(t *testing.T) {
 	for _, c := range allCharts(t, small()) {
 		t.Run(c.ID, func(t *testing.T) {
-			got := indent(t, c.Option)
-			path := filepath.Join("testdata", c.ID+".golden")
-			if *update {
-				if err := os.WriteFile(path, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run go test ./viz/ -run TestGoldenOptions -update)", err)
-			}
-			if !bytes.Equal(got, want) {
-				_ = os.WriteFile(path+".got", got, 0o644)
-				t.Errorf("option differs from %s; wrote %s.got", path, path)
-			}
+			golden.Check(t, filepath.Join("testdata", c.ID+".golden"), indent(t, c.Option))
 		})
 	}
 }

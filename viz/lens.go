@@ -372,7 +372,8 @@ func (d residualData) option(lc settings) (json.RawMessage, error) {
 		charts.WithYAxisOpts(opts.YAxis{Type: "category", Data: rowLabels, Inverse: opts.Bool(true),
 			AxisLabel: &opts.AxisLabel{Show: opts.Bool(true), FontSize: 10}, AxisPointer: axisPointer()}),
 		charts.WithVisualMapOpts(opts.VisualMap{
-			Type: "continuous", Calculable: opts.Bool(true), Min: float32(d.lo), Max: float32(d.hi),
+			Type: "continuous", Calculable: opts.Bool(true), // min and max: below
+
 			Right: "10", Top: "middle", InRange: &opts.VisualMapInRange{Color: seqStops},
 		}),
 	)
@@ -387,7 +388,9 @@ func (d residualData) option(lc settings) (json.RawMessage, error) {
 	greyGrid(g)
 	g["bottom"] = nameAxis(objAt(tree, "xAxis", 0), lc.t("position"), m.colLabels, 60)
 	vm := objAt(tree, "visualMap", 0)
-	vm["min"], vm["max"] = d.lo, d.hi // go-echarts drops a zero min
+	// float64, set here: go-echarts drops a zero min, and its float32
+	// overflows for norms near the float32 limit.
+	vm["min"], vm["max"] = d.lo, d.hi
 	for r := range m.rows {
 		objAt(tree, "series", r)["data"] = m.rowCells(r, 4)
 	}

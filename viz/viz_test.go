@@ -576,12 +576,17 @@ func TestStaticText(t *testing.T) {
 
 // FuzzCharts feeds corrupt traces (decoded from JSON, as `gptviz render`
 // reads them) to every chart: errors are fine, panics and hangs are not.
+// A trace that passes validation must also render every chart it has data
+// for as a static figure, SVG and PNG (issue 9, item 12: a valid trace
+// failed in ipynb and --figures while HTML worked).
 func FuzzCharts(f *testing.F) {
-	seed, err := json.Marshal(small())
-	if err != nil {
-		f.Fatal(err)
+	for _, tr := range []*trace.Trace{small(), staticCases()["every residual norm 1e20"](), staticCases()["one position"]()} {
+		seed, err := json.Marshal(tr)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(seed)
 	}
-	f.Add(seed)
 	f.Add([]byte(`{"model":{"config":{"n_layer":1,"n_head":1}},"steps":[{"query_start":0,"n_query":3,"attention":[{"probs":[[[1],[0.5,0.5,9],[]]],"key_stride":2}]}]}`))
 	f.Add([]byte(`{"model":{"config":{"n_layer":1,"n_head":1}},"steps":[{"query_start":5,"n_query":1,"window_start":9}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -589,34 +594,46 @@ func FuzzCharts(f *testing.F) {
 		if json.Unmarshal(data, &tr) != nil {
 			return
 		}
-		for _, fn := range []func() (*Chart, error){
-			func() (*Chart, error) { return PromptProbs(&tr) },
-			func() (*Chart, error) { return NextToken(&tr) },
-			func() (*Chart, error) { return GenerationLines(&tr) },
-			func() (*Chart, error) { return AttentionHead(&tr, 0, 0) },
-			func() (*Chart, error) { return NewTokenAttention(&tr, 0, 0) },
-			func() (*Chart, error) { return KVSize(&tr) },
-			func() (*Chart, error) { return KVHeatmap(&tr, 0, 0) },
-			func() (*Chart, error) { return LogitLens(&tr) },
-			func() (*Chart, error) { return ResidualNorm(&tr) },
-			func() (*Chart, error) {
-				cs, err := AttentionGrid(&tr, Filter{})
-				if err != nil || len(cs) == 0 {
-					return nil, err
-				}
-				return cs[0], nil
-			},
-		} {
-			c, err := fn()
-			if err != nil {
-				continue
-			}
+		valid := tr.Validate() == nil
+		for _, c := range fuzzCharts(&tr) {
 			if !json.Valid(c.Option) {
 				t.Fatalf("%s: invalid option JSON", c.ID)
 			}
-			_ = c.Static(&bytes.Buffer{}, "svg")
+			if !valid {
+				_ = c.Static(&bytes.Buffer{}, "svg")
+				continue
+			}
+			for _, format := range []string{"svg", "png"} {
+				if err := c.Static(&bytes.Buffer{}, format); err != nil {
+					t.Fatalf("valid trace: %s: static %s: %v", c.ID, format, err)
+				}
+			}
 		}
 	})
+}
+
+// fuzzCharts builds every chart kind of tr for layer 0, head 0, leaving
+// out those that return an error.
+func fuzzCharts(tr *trace.Trace) []*Chart {
+	var out []*Chart
+	add := func(c *Chart, err error) {
+		if err == nil {
+			out = append(out, c)
+		}
+	}
+	add(PromptProbs(tr))
+	add(NextToken(tr))
+	add(GenerationLines(tr))
+	add(AttentionHead(tr, 0, 0))
+	add(NewTokenAttention(tr, 0, 0))
+	add(KVSize(tr))
+	add(KVHeatmap(tr, 0, 0))
+	add(LogitLens(tr))
+	add(ResidualNorm(tr))
+	if cs, err := AttentionGrid(tr, Filter{}); err == nil {
+		out = append(out, cs[0])
+	}
+	return out
 }
 
 func Example() {

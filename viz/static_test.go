@@ -138,8 +138,7 @@ func staticCases() map[string]func() *trace.Trace {
 // TestStaticRendersEveryValidTrace is the regression test for a trace that
 // passed validation but failed to render to ipynb or --figures (every
 // residual norm 1e20 made gonum/plot panic "ColorMap Max==Min", exit 1)
-// while HTML worked: every static figure renders every valid trace, as SVG
-// and as PNG.
+// while HTML worked: every static figure renders every valid trace.
 func TestStaticRendersEveryValidTrace(t *testing.T) {
 	t.Parallel()
 	for name, mk := range staticCases() {
@@ -153,8 +152,14 @@ func TestStaticRendersEveryValidTrace(t *testing.T) {
 			if len(cs) < 5 {
 				t.Fatalf("%d charts built, want most kinds", len(cs))
 			}
+			// SVG is the faster backend; both draw with the same code,
+			// and the reported case is checked as PNG too.
+			formats := []string{"svg"}
+			if name == "every residual norm 1e20" {
+				formats = append(formats, "png")
+			}
 			for _, c := range cs {
-				for _, format := range []string{"svg", "png"} {
+				for _, format := range formats {
 					var b bytes.Buffer
 					if err := c.Static(&b, format); err != nil {
 						t.Errorf("%s: %v", c.ID, err)

@@ -4,8 +4,12 @@ import (
 	"bytes"
 	"errors"
 	"math"
+	"path/filepath"
 	"testing"
 
+	"gonum.org/v1/plot/cmpimg"
+
+	"github.com/gptviz/gptviz/internal/golden"
 	"github.com/gptviz/gptviz/model/trace"
 	"github.com/gptviz/gptviz/viz/viztest"
 )
@@ -166,6 +170,31 @@ func TestStaticRendersEveryValidTrace(t *testing.T) {
 					}
 				}
 			}
+		})
+	}
+}
+
+// TestGoldenImages renders one chart of each kind as PNG and compares it
+// with testdata/<id>.png the way gonum/plot's own tests do
+// (cmpimg.EqualApprox, tolerant of small anti-aliasing differences). Run
+// with -update to rewrite the images after an intended change, and look at
+// them.
+func TestGoldenImages(t *testing.T) {
+	t.Parallel()
+	const delta = 0.01 // as gonum/plot's tests of raster output
+	for _, c := range allCharts(t, small()) {
+		if c.ID == "attn-grid-l1" { // one image per kind: attn-grid-l0 covers it
+			continue
+		}
+		t.Run(c.ID, func(t *testing.T) {
+			t.Parallel()
+			var b bytes.Buffer
+			if err := c.Static(&b, "png"); err != nil {
+				t.Fatal(err)
+			}
+			golden.CheckFunc(t, filepath.Join("testdata", c.ID+".png"), b.Bytes(), func(want, got []byte) (bool, error) {
+				return cmpimg.EqualApprox("png", got, want, delta)
+			})
 		})
 	}
 }

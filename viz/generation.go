@@ -274,27 +274,9 @@ func (d nextTokenData) figure() *staticFig {
 			title += en.t("nt.first", len(d.steps))
 		}
 		p := newPlot(title, "", en.t("probability"))
-		n := len(first.bars)
-		kept, chosen, removed, used := make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
-		for j, b := range first.bars {
-			switch {
-			case b.chosen:
-				chosen[j] = b.prob
-			case b.removed:
-				removed[j] = b.prob
-			default:
-				kept[j] = b.prob
-			}
-			used[j] = b.sampleProb
-		}
 		// Overlaid at the same offset: each bar is in exactly one of the
 		// three coloured sets.
-		for _, s := range []struct {
-			name string
-			v    []float64
-			col  string
-			off  float64
-		}{{"could be chosen", kept, keptHex, -0.5}, {en.t("nt.chosen"), chosen, chosenHex, -0.5}, {en.t("nt.removed"), removed, removedHex, -0.5}, {en.t("nt.used"), used, sampleHex, 0.5}} {
+		for _, s := range first.barSets(en) {
 			b, err := plotter.NewBarChart(plotter.Values(s.v), vg.Points(12))
 			if err != nil {
 				return err
@@ -306,12 +288,43 @@ func (d nextTokenData) figure() *staticFig {
 		p.Legend.Top = true
 		p.Legend.TextStyle.Font.Size = vg.Points(8)
 		p.X.Tick.Marker = indexTicker(first.labels(en), 40)
-		p.X.Min, p.X.Max = -0.5, float64(n)-0.5
+		p.X.Min, p.X.Max = -0.5, float64(len(first.bars))-0.5
 		p.Y.Min, p.Y.Max = 0, 1
 		rotateX(p)
 		p.Draw(dc)
 		return nil
 	}}
+}
+
+// barSet is one coloured set of bars of the static next-token figure,
+// drawn at offset off (in bar widths).
+type barSet struct {
+	name string
+	v    []float64
+	col  string
+	off  float64
+}
+
+// barSets splits a step's bars by colour (kept, chosen, removed: each bar
+// non-zero in exactly one) and adds the sampler's probabilities beside.
+func (s nextStep) barSets(en settings) []barSet {
+	n := len(s.bars)
+	kept, chosen, removed, used := make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
+	for j, b := range s.bars {
+		switch {
+		case b.chosen:
+			chosen[j] = b.prob
+		case b.removed:
+			removed[j] = b.prob
+		default:
+			kept[j] = b.prob
+		}
+		used[j] = b.sampleProb
+	}
+	return []barSet{
+		{"could be chosen", kept, keptHex, -0.5}, {en.t("nt.chosen"), chosen, chosenHex, -0.5},
+		{en.t("nt.removed"), removed, removedHex, -0.5}, {en.t("nt.used"), used, sampleHex, 0.5},
+	}
 }
 
 // generationData is what the generation-lines chart shows, per decode

@@ -242,8 +242,13 @@ type attentionGridData struct {
 }
 
 // newAttentionGridData gathers the attention of the heads of one layer.
+// It returns an error wrapping ErrNoData when there are no heads (a
+// corrupt trace's model with n_head 0).
 func newAttentionGridData(tr *trace.Trace, layer int, heads []int) (attentionGridData, error) {
 	d := attentionGridData{layer: layer, heads: heads, ms: make([]*matrix, len(heads))}
+	if len(heads) == 0 {
+		return d, fmt.Errorf("layer %d: heads: %w", layer, ErrNoData)
+	}
 	for i, h := range heads {
 		m, err := attentionMatrix(tr, layer, h, ThumbSide)
 		if err != nil {

@@ -341,6 +341,11 @@ func TestRangeAndNoData(t *testing.T) {
 			t.Errorf("%s: err = %v, want ErrNoData", name, err)
 		}
 	}
+	noHeads := small()
+	noHeads.Model.Config.NHead = 0 // found by FuzzCharts: the model view panicked
+	if _, err := AttentionGrid(noHeads, Filter{}); !errors.Is(err, ErrNoData) {
+		t.Errorf("model view of a model without heads: err = %v, want ErrNoData", err)
+	}
 	bad := small()
 	bad.Steps[1].QueryStart = -3
 	if _, err := AttentionHead(bad, 0, 0); !errors.Is(err, ErrInvalid) {

@@ -582,8 +582,8 @@ func TestStaticText(t *testing.T) {
 // FuzzCharts feeds corrupt traces (decoded from JSON, as `gptviz render`
 // reads them) to every chart: errors are fine, panics and hangs are not.
 // A trace that passes validation must also render every chart it has data
-// for as a static figure, SVG and PNG (issue 9, item 12: a valid trace
-// failed in ipynb and --figures while HTML worked).
+// for as a static figure (issue 9, item 12: a valid trace failed in ipynb
+// and --figures while HTML worked).
 func FuzzCharts(f *testing.F) {
 	for _, tr := range []*trace.Trace{small(), staticCases()["every residual norm 1e20"](), staticCases()["one position"]()} {
 		seed, err := json.Marshal(tr)
@@ -604,14 +604,10 @@ func FuzzCharts(f *testing.F) {
 			if !json.Valid(c.Option) {
 				t.Fatalf("%s: invalid option JSON", c.ID)
 			}
-			if !valid {
-				_ = c.Static(&bytes.Buffer{}, "svg")
-				continue
-			}
-			for _, format := range []string{"svg", "png"} {
-				if err := c.Static(&bytes.Buffer{}, format); err != nil {
-					t.Fatalf("valid trace: %s: static %s: %v", c.ID, format, err)
-				}
+			// SVG only: PNG draws with the same code at about three times
+			// the cost (TestStaticRendersEveryValidTrace renders both).
+			if err := c.Static(&bytes.Buffer{}, "svg"); err != nil && valid {
+				t.Fatalf("valid trace: %s: static svg: %v", c.ID, err)
 			}
 		}
 	})

@@ -3,9 +3,7 @@ package lessons
 import (
 	"bytes"
 	"errors"
-	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -13,14 +11,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gptviz/gptviz/internal/golden"
 	"github.com/gptviz/gptviz/internal/i18n"
 	"github.com/gptviz/gptviz/internal/i18n/i18ntest"
 	"github.com/gptviz/gptviz/model/trace"
 	"github.com/gptviz/gptviz/output"
 	"github.com/gptviz/gptviz/viz/viztest"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/*.golden with the current output")
 
 // handMade is a small run with generation, evictions (window of 8) and
 // adversarial token strings.
@@ -66,20 +63,8 @@ func TestReportBothLanguages(t *testing.T) {
 			if nb.Lang != lang {
 				t.Errorf("Lang = %q", nb.Lang)
 			}
-			got := cellList(nb)
-			path := filepath.Join("testdata", "cells.golden")
-			if *update && lang == "en" {
-				if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run go test ./lessons/ -update)", err)
-			}
-			if got != string(want) {
-				t.Errorf("cells differ from %s:\n%s", path, got)
-			}
+			// Both languages have the same cells: one golden file.
+			golden.Check(t, filepath.Join("testdata", "cells.golden"), []byte(cellList(nb)))
 			var html bytes.Buffer
 			if err := output.WriteHTML(&html, nb); err != nil {
 				t.Fatal(err)

@@ -1,6 +1,7 @@
 package viz
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"strconv"
@@ -50,6 +51,37 @@ func heatHeight(rows, cols, extra int) int {
 	return int(min(1000, max(320, h)))
 }
 
+// attentionHeadData is what the attention chart of one head shows: the
+// query × key matrix over the positions of the whole run (block-averaged to
+// at most MaxSide per side; see attentionMatrix), how many positions it
+// covers, and the largest key stride the recorder averaged over (1 when it
+// stored full rows).
+type attentionHeadData struct {
+	layer, head int
+	m           *matrix
+	positions   int
+	keyStride   int
+}
+
+// newAttentionHeadData gathers the attention of one layer and head. Errors
+// wrap ErrRange for indices outside the model, ErrNoData when the layer's
+// attention was not recorded and ErrInvalid for inconsistent positions.
+func newAttentionHeadData(tr *trace.Trace, layer, head int) (attentionHeadData, error) {
+	if err := checkLayerHead(tr, layer, head); err != nil {
+		return attentionHeadData{}, err
+	}
+	m, err := attentionMatrix(tr, layer, head, MaxSide)
+	if err != nil {
+		return attentionHeadData{}, fmt.Errorf("layer %d, head %d: %w", layer, head, err)
+	}
+	d := attentionHeadData{layer: layer, head: head, m: m, keyStride: 1}
+	d.positions, _ = attnExtent(tr, layer)
+	if s, ks := summarised(tr, layer); s {
+		d.keyStride = ks
+	}
+	return d, nil
+}
+
 // AttentionHead charts the attention probabilities of one layer and head
 // over the whole run: query rows (the token reading working memory) ×
 // key columns (the tokens read), both labelled "position token", rows
@@ -64,26 +96,41 @@ func heatHeight(rows, cols, extra int) int {
 // layer or head outside the model and ErrNoData when the layer's attention
 // was not recorded.
 func AttentionHead(tr *trace.Trace, layer, head int, options ...Option) (*Chart, error) {
-	lc, en := settingsOf(options), settings{}
-	if err := checkLayerHead(tr, layer, head); err != nil {
+	lc := settingsOf(options)
+	d, err := newAttentionHeadData(tr, layer, head)
+	if err != nil {
 		return nil, fmt.Errorf("attention chart: %w", err)
 	}
-	m, err := attentionMatrix(tr, layer, head, MaxSide)
-	if err != nil {
-		return nil, fmt.Errorf("attention chart, layer %d, head %d: %w", layer, head, err)
-	}
-	n, _ := attnExtent(tr, layer)
 	title := lc.t("at.title", layer, head)
 	sub := lc.t("at.sub") + lc.t("masked")
 	var notes []string
-	if m.rowStride > 1 {
-		sub += "\n" + lc.t("stride", m.rowStride)
-		notes = append(notes, strideNote(lc, title, m.rowStride, n))
+	if s := d.m.rowStride; s > 1 {
+		sub += "\n" + lc.t("stride", s)
+		notes = append(notes, strideNote(lc, title, s, d.positions))
 	}
-	if s, ks := summarised(tr, layer); s {
-		notes = append(notes, lc.t("recorder.note", title, ks))
+	if d.keyStride > 1 {
+		notes = append(notes, lc.t("recorder.note", title, d.keyStride))
 	}
+	option, err := d.option(lc, sub)
+	if err != nil {
+		return nil, fmt.Errorf("attention chart, layer %d, head %d: %w", layer, head, err)
+	}
+	return &Chart{
+		ID:       fmt.Sprintf("attn-l%d-h%d", layer, head),
+		Title:    title,
+		Subtitle: sub,
+		Option:   option,
+		Height:   heatHeight(d.m.rows, d.m.cols, 250),
+		Notes:    notes,
+		static:   d.figure(),
+	}, nil
+}
 
+// option is the interactive form: one heatmap series per query row, its
+// name heading the tooltip, so hovering reads "query 12 ␣dog / ● 5 ␣fox
+// 0.123" without any JavaScript.
+func (d attentionHeadData) option(lc settings, sub string) (json.RawMessage, error) {
+	m := d.m
 	hm := charts.NewHeatMap()
 	hm.SetGlobalOptions(
 		charts.WithTitleOpts(opts.Title{Subtitle: sub}),
@@ -96,41 +143,31 @@ func AttentionHead(tr *trace.Trace, layer, head int, options ...Option) (*Chart,
 			AxisLabel: &opts.AxisLabel{Show: opts.Bool(true), FontSize: 9}, AxisPointer: axisPointer()}),
 		charts.WithVisualMapOpts(probVisualMap()),
 	)
-	// One series per query row: its name heads the tooltip, and the data
-	// item's name is the key (the x category), so hovering reads
-	// "query 12 ␣dog / ● 5 ␣fox 0.123" without any JavaScript.
-	for r := 0; r < m.rows; r++ {
+	for r := range m.rows {
 		hm.AddSeries(lc.t("at.series", m.rowLabels[r]), nil, charts.WithEncodeOpts(opts.Encode{X: 0, Y: 1, Tooltip: 2}))
 	}
 	tree, err := treeOf(hm)
 	if err != nil {
-		return nil, fmt.Errorf("attention chart, layer %d, head %d: %w", layer, head, err)
+		return nil, err
 	}
 	g := obj(tree, "grid")
 	greyGrid(g)
 	g["bottom"] = nameAxis(objAt(tree, "xAxis", 0), lc.t("at.key"), m.colLabels, 60)
 	g["left"] = nameAxis(objAt(tree, "yAxis", 0), lc.t("at.query"), m.rowLabels, 0)
-	for r := 0; r < m.rows; r++ {
+	for r := range m.rows {
 		objAt(tree, "series", r)["data"] = m.rowCells(r, 3)
 	}
-	option, err := jsonOf(tree)
-	if err != nil {
-		return nil, fmt.Errorf("attention chart, layer %d, head %d: %w", layer, head, err)
+	return jsonOf(tree)
+}
+
+// figure is the static form, in English.
+func (d attentionHeadData) figure() *staticFig {
+	en := settings{}
+	title := en.t("at.title", d.layer, d.head)
+	if d.m.rowStride > 1 {
+		title += en.t("at.static", d.m.rowStride)
 	}
-	c := &Chart{
-		ID:       fmt.Sprintf("attn-l%d-h%d", layer, head),
-		Title:    title,
-		Subtitle: sub,
-		Option:   option,
-		Height:   heatHeight(m.rows, m.cols, 250),
-		Notes:    notes,
-	}
-	stitle := en.t("at.title", layer, head)
-	if m.rowStride > 1 {
-		stitle += en.t("at.static", m.rowStride)
-	}
-	c.static = &staticFig{w: 7 * vg.Inch, h: 6.5 * vg.Inch, draw: heatPlot(stitle, en.t("at.key"), en.t("at.query"), m, newRamp(seqStops, 0, 1))}
-	return c, nil
+	return &staticFig{w: 7 * vg.Inch, h: 6.5 * vg.Inch, draw: heatPlot(title, en.t("at.key"), en.t("at.query"), d.m, newRamp(seqStops, 0, 1))}
 }
 
 // headList names heads for a title: "heads 0–11" for a full range, else
@@ -194,29 +231,74 @@ const (
 	gridTopPx   = 40
 )
 
-func attentionLayerGrid(tr *trace.Trace, layer int, heads []int, lc settings) (*Chart, error) {
-	ms := make([]*matrix, len(heads))
+// attentionGridData is what the model view of one layer shows: for each
+// selected head (real indices), its query × key matrix block-averaged to at
+// most ThumbSide per side, and how many positions the layer covers.
+type attentionGridData struct {
+	layer     int
+	heads     []int
+	ms        []*matrix
+	positions int
+}
+
+// newAttentionGridData gathers the attention of the heads of one layer.
+// It returns an error wrapping ErrNoData when there are no heads (a
+// corrupt trace's model with n_head 0).
+func newAttentionGridData(tr *trace.Trace, layer int, heads []int) (attentionGridData, error) {
+	d := attentionGridData{layer: layer, heads: heads, ms: make([]*matrix, len(heads))}
+	if len(heads) == 0 {
+		return d, fmt.Errorf("layer %d: heads: %w", layer, ErrNoData)
+	}
 	for i, h := range heads {
 		m, err := attentionMatrix(tr, layer, h, ThumbSide)
 		if err != nil {
-			return nil, fmt.Errorf("layer %d, head %d: %w", layer, h, err)
+			return d, fmt.Errorf("layer %d, head %d: %w", layer, h, err)
 		}
-		ms[i] = m
+		d.ms[i] = m
 	}
-	n, _ := attnExtent(tr, layer)
-	cols := min(gridCols, len(heads))
-	rows := (len(heads) + gridCols - 1) / gridCols
+	d.positions, _ = attnExtent(tr, layer)
+	return d, nil
+}
+
+// tiles are the numbers of columns and rows of small multiples.
+func (d attentionGridData) tiles() (cols, rows int) {
+	return min(gridCols, len(d.heads)), (len(d.heads) + gridCols - 1) / gridCols
+}
+
+func attentionLayerGrid(tr *trace.Trace, layer int, heads []int, lc settings) (*Chart, error) {
+	d, err := newAttentionGridData(tr, layer, heads)
+	if err != nil {
+		return nil, err
+	}
 	title := lc.t("at.grid", layer, headList(lc, heads))
 	sub := lc.t("at.grid.sub")
 	var notes []string
-	if s := ms[0].rowStride; s > 1 {
+	if s := d.ms[0].rowStride; s > 1 {
 		sub += " · " + lc.t("at.grid.cell", s)
-		notes = append(notes, lc.t("at.grid.note", title, ThumbSide, formatBytes(int64(n)), s))
+		notes = append(notes, lc.t("at.grid.note", title, ThumbSide, formatBytes(int64(d.positions)), s))
 	}
+	option, err := d.option(lc, sub)
+	if err != nil {
+		return nil, fmt.Errorf("layer %d: %w", layer, err)
+	}
+	_, rows := d.tiles()
+	return &Chart{
+		ID:       fmt.Sprintf("attn-grid-l%d", layer),
+		Title:    title,
+		Subtitle: sub,
+		Option:   option,
+		Height:   gridTopPx + 50 + rows*thumbRowPx,
+		Notes:    notes,
+		static:   d.figure(),
+	}, nil
+}
 
+// chart is the go-echarts part of the model view: one grid, axis pair and
+// series per head, a shared colour scale.
+func (d attentionGridData) chart(lc settings) *charts.HeatMap {
 	hm := charts.NewHeatMap()
 	var grids []opts.Grid
-	for i := range heads {
+	for i := range d.heads {
 		r, c := i/gridCols, i%gridCols
 		grids = append(grids, opts.Grid{
 			Left:   strconv.Itoa(thumbLeftPx + c*thumbColPx),
@@ -235,9 +317,9 @@ func attentionLayerGrid(tr *trace.Trace, layer int, heads []int, lc settings) (*
 		}),
 	)
 	hidden := &opts.AxisLabel{Show: opts.Bool(false)}
-	for i, h := range heads {
-		x := opts.XAxis{Type: "category", GridIndex: i, Data: ms[i].colLabels, AxisLabel: hidden}
-		y := opts.YAxis{Type: "category", GridIndex: i, Inverse: opts.Bool(true), Data: ms[i].rowLabels, AxisLabel: hidden}
+	for i, h := range d.heads {
+		x := opts.XAxis{Type: "category", GridIndex: i, Data: d.ms[i].colLabels, AxisLabel: hidden}
+		y := opts.YAxis{Type: "category", GridIndex: i, Inverse: opts.Bool(true), Data: d.ms[i].rowLabels, AxisLabel: hidden}
 		if i == 0 {
 			hm.XAxisList[0], hm.YAxisList[0] = x, y
 		} else {
@@ -245,18 +327,24 @@ func attentionLayerGrid(tr *trace.Trace, layer int, heads []int, lc settings) (*
 			hm.ExtendYAxis(y)
 		}
 		idx := i
-		hm.AddSeries(lc.t("at.lh", layer, h), nil,
+		hm.AddSeries(lc.t("at.lh", d.layer, h), nil,
 			charts.WithEncodeOpts(opts.Encode{X: 0, Y: 1, Tooltip: 2}),
 			charts.WithSeriesOpts(func(s *charts.SingleSeries) { s.XAxisIndex, s.YAxisIndex = idx, idx }))
 	}
-	tree, err := treeOf(hm)
+	return hm
+}
+
+// option is the interactive form: the chart with its data, a title per
+// head, grey backgrounds and a horizontal colour scale at the bottom.
+func (d attentionGridData) option(lc settings, sub string) (json.RawMessage, error) {
+	tree, err := treeOf(d.chart(lc))
 	if err != nil {
-		return nil, fmt.Errorf("layer %d: %w", layer, err)
+		return nil, err
 	}
 	titles := []any{map[string]any{"subtext": sub, "left": 0, "top": 0}}
-	for i, h := range heads {
+	for i, h := range d.heads {
 		greyGrid(objAt(tree, "grid", i))
-		objAt(tree, "series", i)["data"] = ms[i].cellsOf(2)
+		objAt(tree, "series", i)["data"] = d.ms[i].cellsOf(2)
 		r, c := i/gridCols, i%gridCols
 		for _, ax := range []map[string]any{objAt(tree, "xAxis", i), objAt(tree, "yAxis", i)} {
 			ax["axisTick"] = map[string]any{"show": false}
@@ -272,73 +360,118 @@ func attentionLayerGrid(tr *trace.Trace, layer int, heads []int, lc settings) (*
 	vm["orient"], vm["itemHeight"] = "horizontal", 120
 	delete(vm, "top")
 	vm["bottom"] = 0
-	option, err := jsonOf(tree)
-	if err != nil {
-		return nil, fmt.Errorf("layer %d: %w", layer, err)
-	}
-	c := &Chart{
-		ID:       fmt.Sprintf("attn-grid-l%d", layer),
-		Title:    title,
-		Subtitle: sub,
-		Option:   option,
-		Height:   gridTopPx + 50 + rows*thumbRowPx,
-		Notes:    notes,
-	}
-	c.static = &staticFig{w: vg.Length(cols) * 1.5 * vg.Inch, h: vg.Length(rows)*1.5*vg.Inch + 0.6*vg.Inch, draw: func(dc draw.Canvas) error {
+	return jsonOf(tree)
+}
+
+// figure is the static form, in English: a title, then the small
+// multiples in rows of up to six.
+func (d attentionGridData) figure() *staticFig {
+	cols, rows := d.tiles()
+	return &staticFig{w: vg.Length(cols) * 1.5 * vg.Inch, h: vg.Length(rows)*1.5*vg.Inch + 0.6*vg.Inch, draw: func(dc draw.Canvas) error {
 		head := draw.Crop(dc, 0, 0, dc.Max.Y-dc.Min.Y-0.5*vg.Inch, 0)
 		tp := plot.New()
 		tp.HideAxes()
-		tp.Title.Text = staticTitle(fmt.Sprintf("Attention, layer %d (model view)\n0 = white, 1 = dark blue, grey = masked", layer))
+		tp.Title.Text = staticTitle(fmt.Sprintf("Attention, layer %d (model view)\n0 = white, 1 = dark blue, grey = masked", d.layer))
 		tp.Title.TextStyle.Font.Size = vg.Points(10)
 		tp.Draw(head)
 		body := draw.Crop(dc, 0, 0, 0, -0.55*vg.Inch)
 		tiles := draw.Tiles{Rows: rows, Cols: cols, PadX: vg.Points(6), PadY: vg.Points(4)}
 		cmap := newRamp(seqStops, 0, 1)
-		for i, h := range heads {
+		for i, h := range d.heads {
 			p := plot.New()
 			p.Title.Text = "head " + strconv.Itoa(h)
 			p.Title.TextStyle.Font.Size = vg.Points(8)
 			p.HideAxes()
-			p.Add(&raster{m: ms[i], cmap: cmap})
-			p.X.Min, p.X.Max = 0, float64(ms[i].cols)
-			p.Y.Min, p.Y.Max = 0, float64(ms[i].rows)
+			p.Add(&raster{m: d.ms[i], cmap: cmap})
+			p.X.Min, p.X.Max = 0, float64(d.ms[i].cols)
+			p.Y.Min, p.Y.Max = 0, float64(d.ms[i].rows)
 			p.Draw(tiles.At(body, i%cols, i/cols))
 		}
 		return nil
 	}}
-	return c, nil
 }
 
-// newTokenRow is the attention of one decode step's new token.
+// newTokenRow is the attention of one generating step's new token: its
+// query position q and label, the key labels ("position token", or a
+// position range for the recorder's block averages of keyStride keys), and
+// per key column the head's probability and the mean over the layer's
+// heads.
 type newTokenRow struct {
-	step, q, window int
-	keyStride       int
-	probs           []float64 // per stored key column, keys window… q
-	mean            []float64 // averaged over the layer's heads
+	step, q, window, keyStride int
+	query                      string
+	keys                       []string
+	probs, mean                []float64
 }
 
-// labels are the key labels of a new-token row: "position token", or a
-// position range for stored block averages.
-func (r newTokenRow) labels(tr *trace.Trace) []string {
-	labels := make([]string, len(r.probs))
-	for k := range labels {
+// newTokenData is what the new-token attention chart shows: one row per
+// step that generated a token (decode or recompute), in order, and the same
+// rows as a steps × key positions matrix for the static form.
+type newTokenData struct {
+	layer, head int
+	rows        []newTokenRow
+	grid        *matrix
+}
+
+// newTokenAttentionData gathers the new token's attention row of layer and
+// head at every generating step. Errors wrap ErrRange for indices outside
+// the model, ErrNoData when no generating step recorded attention and
+// ErrInvalid for inconsistent positions.
+func newTokenAttentionData(tr *trace.Trace, layer, head int) (newTokenData, error) {
+	d := newTokenData{layer: layer, head: head}
+	if err := checkLayerHead(tr, layer, head); err != nil {
+		return d, err
+	}
+	if err := checkSteps(tr); err != nil {
+		return d, err
+	}
+	for _, st := range tr.Steps {
+		if !st.Kind.Generates() || layer >= len(st.Attention) || st.NQuery <= 0 {
+			continue
+		}
+		la := st.Attention[layer]
+		if head >= len(la.Probs) || len(la.Probs[head]) == 0 {
+			return d, fmt.Errorf("step %d: layer %d has no head %d: %w", st.Index, layer, head, ErrRange)
+		}
+		d.rows = append(d.rows, newTokenRowOf(tr, st, la, head))
+	}
+	if len(d.rows) == 0 {
+		return d, fmt.Errorf("layer %d: decode steps with attention: %w", layer, ErrNoData)
+	}
+	d.grid = d.stepMatrix(tr)
+	return d, nil
+}
+
+// newTokenRowOf is the last query row of one step's attention la.
+func newTokenRowOf(tr *trace.Trace, st trace.Step, la trace.LayerAttention, head int) newTokenRow {
+	q := st.QueryStart + st.NQuery - 1
+	r := newTokenRow{step: st.Index, q: q, window: st.WindowStart, keyStride: max(1, la.KeyStride), query: tokenLabel(tr, q)}
+	lastRow := func(h int) []float32 {
+		rows := la.Probs[h]
+		if len(rows) == 0 {
+			return nil
+		}
+		return rows[len(rows)-1]
+	}
+	src := lastRow(head)
+	for k := 0; k < (q-st.WindowStart)/r.keyStride+1 && k < len(src); k++ {
+		r.probs = append(r.probs, float64(src[k]))
+		var sum float64
+		nh := 0
+		for h := range la.Probs {
+			if row := lastRow(h); k < len(row) {
+				sum += float64(row[k])
+				nh++
+			}
+		}
+		r.mean = append(r.mean, sum/float64(max(1, nh)))
 		p := r.window + k*r.keyStride
 		if r.keyStride == 1 {
-			labels[k] = tokenLabel(tr, p)
+			r.keys = append(r.keys, tokenLabel(tr, p))
 		} else {
-			labels[k] = fmt.Sprintf("%d–%d", p, min(p+r.keyStride, r.q+1)-1)
+			r.keys = append(r.keys, fmt.Sprintf("%d–%d", p, min(p+r.keyStride, q+1)-1))
 		}
 	}
-	return labels
-}
-
-// newTokenLabels are the key labels of every row, for sizing the axis.
-func newTokenLabels(tr *trace.Trace, rows []newTokenRow) []string {
-	var out []string
-	for _, r := range rows {
-		out = append(out, r.labels(tr)...)
-	}
-	return out
+	return r
 }
 
 // NewTokenAttention charts, at each decode step, how the new token (the
@@ -350,128 +483,123 @@ func newTokenLabels(tr *trace.Trace, rows []newTokenRow) []string {
 // model and ErrNoData when there are no decode steps with recorded
 // attention.
 func NewTokenAttention(tr *trace.Trace, layer, head int, options ...Option) (*Chart, error) {
-	lc, en := settingsOf(options), settings{}
-	if err := checkLayerHead(tr, layer, head); err != nil {
-		return nil, fmt.Errorf("new-token attention: %w", err)
-	}
-	if err := checkSteps(tr); err != nil {
-		return nil, fmt.Errorf("new-token attention: %w", err)
-	}
-	var rows []newTokenRow
-	for _, st := range tr.Steps {
-		if !st.Kind.Generates() || layer >= len(st.Attention) || st.NQuery <= 0 {
-			continue
-		}
-		la := st.Attention[layer]
-		if head >= len(la.Probs) || len(la.Probs[head]) == 0 {
-			return nil, fmt.Errorf("new-token attention: step %d: layer %d has no head %d: %w", st.Index, layer, head, ErrRange)
-		}
-		q := st.QueryStart + st.NQuery - 1
-		ks := max(1, la.KeyStride)
-		nk := (q-st.WindowStart)/ks + 1
-		row := newTokenRow{step: st.Index, q: q, window: st.WindowStart, keyStride: ks}
-		last := func(h int) []float32 {
-			r := la.Probs[h]
-			return r[len(r)-1]
-		}
-		src := last(head)
-		for k := 0; k < nk && k < len(src); k++ {
-			row.probs = append(row.probs, float64(src[k]))
-			var s float64
-			nh := 0
-			for h := range la.Probs {
-				if rr := la.Probs[h]; len(rr) > 0 && k < len(rr[len(rr)-1]) {
-					s += float64(rr[len(rr)-1][k])
-					nh++
-				}
-			}
-			row.mean = append(row.mean, s/float64(max(1, nh)))
-		}
-		rows = append(rows, row)
-	}
-	if len(rows) == 0 {
-		return nil, fmt.Errorf("new-token attention, layer %d: decode steps with attention: %w", layer, ErrNoData)
-	}
-	headName := lc.t("at.lh", layer, head)
-	meanName := lc.t("at.mean", layer)
-	steps := make([]string, len(rows))
-	for i, r := range rows {
-		steps[i] = strconv.Itoa(r.step)
-	}
-	base := charts.NewBar()
-	base.SetGlobalOptions(
-		charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: "axis", AxisPointer: &opts.AxisPointer{Type: "shadow"}}),
-		charts.WithLegendOpts(opts.Legend{Show: opts.Bool(true), Right: "10", Top: "40"}),
-		charts.WithGridOpts(opts.Grid{Left: "60", Right: "40", Top: "80", Bottom: strconv.Itoa(70 + labelRoom(newTokenLabels(tr, rows), 50))}),
-		charts.WithXAxisOpts(opts.XAxis{Type: "category", AxisLabel: &opts.AxisLabel{Show: opts.Bool(true), Rotate: 50, FontSize: 10}}),
-		charts.WithYAxisOpts(opts.YAxis{Type: "value", Name: lc.t("nw.attention"), Min: 0, Max: 1, AxisLabel: &opts.AxisLabel{Show: opts.Bool(true)}}),
-	)
-	base.AddSeries(headName, nil, charts.WithItemStyleOpts(opts.ItemStyle{Color: keptHex}))
-	base.AddSeries(meanName, nil, charts.WithItemStyleOpts(opts.ItemStyle{Color: "#9ecae1"}))
-	baseTree, err := treeOf(base)
+	lc := settingsOf(options)
+	d, err := newTokenAttentionData(tr, layer, head)
 	if err != nil {
 		return nil, fmt.Errorf("new-token attention: %w", err)
-	}
-	baseTree["timeline"] = map[string]any{
-		"axisType": "category", "data": steps, "autoPlay": false, "playInterval": 1500,
-		"left": 40, "right": 40, "bottom": 10, "label": map[string]any{"fontSize": 10}, "currentIndex": 0,
 	}
 	var notes []string
-	stepOptions := make([]any, len(rows))
-	for i, r := range rows {
-		labels := r.labels(tr)
-		if r.keyStride > 1 && len(notes) == 0 {
-			notes = append(notes, lc.t("nw.note", headName, r.keyStride))
+	for _, r := range d.rows {
+		if r.keyStride > 1 {
+			notes = append(notes, lc.t("nw.note", lc.t("at.lh", layer, head), r.keyStride))
+			break
 		}
-		b := charts.NewBar()
-		b.SetGlobalOptions(charts.WithTitleOpts(opts.Title{
-			Title:      lc.t("nw.step", r.step, tokenLabel(tr, r.q), r.window, r.q),
-			TitleStyle: &opts.TextStyle{FontSize: 14},
-		}))
-		b.SetXAxis(labels)
-		b.AddSeries(headName, nil)
-		b.AddSeries(meanName, nil)
-		t, err := treeOf(b)
-		if err != nil {
-			return nil, fmt.Errorf("new-token attention: step %d: %w", r.step, err)
-		}
-		objAt(t, "series", 0)["data"] = nums{V: r.probs, Digits: 3}
-		objAt(t, "series", 1)["data"] = nums{V: r.mean, Digits: 3}
-		stepOptions[i] = map[string]any{"title": t["title"], "xAxis": t["xAxis"], "series": t["series"]}
 	}
-	option, err := jsonOf(map[string]any{"baseOption": baseTree, "options": stepOptions})
+	option, err := d.option(lc)
 	if err != nil {
 		return nil, fmt.Errorf("new-token attention: %w", err)
 	}
-	c := &Chart{
+	return &Chart{
 		ID:       fmt.Sprintf("attn-new-l%d-h%d", layer, head),
 		Title:    lc.t("nw.title", layer, head),
 		Subtitle: lc.t("slider"),
 		Option:   option,
 		Height:   460,
 		Notes:    notes,
+		static:   d.figure(),
+	}, nil
+}
+
+// option is the interactive form: a base option with the slider and one
+// option per step with its bars.
+func (d newTokenData) option(lc settings) (json.RawMessage, error) {
+	base, err := d.baseOption(lc)
+	if err != nil {
+		return nil, err
 	}
-	// Static: decode steps × key positions.
-	nPos := rows[len(rows)-1].q + 1
-	for _, r := range rows {
+	stepOptions := make([]any, len(d.rows))
+	for i, r := range d.rows {
+		if stepOptions[i], err = r.option(lc, d.layer, d.head); err != nil {
+			return nil, fmt.Errorf("step %d: %w", r.step, err)
+		}
+	}
+	return jsonOf(map[string]any{"baseOption": base, "options": stepOptions})
+}
+
+// baseOption holds what every step shares: axes, legend, slider.
+func (d newTokenData) baseOption(lc settings) (map[string]any, error) {
+	var keys []string
+	steps := make([]string, len(d.rows))
+	for i, r := range d.rows {
+		keys = append(keys, r.keys...)
+		steps[i] = strconv.Itoa(r.step)
+	}
+	base := charts.NewBar()
+	base.SetGlobalOptions(
+		charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: "axis", AxisPointer: &opts.AxisPointer{Type: "shadow"}}),
+		charts.WithLegendOpts(opts.Legend{Show: opts.Bool(true), Right: "10", Top: "40"}),
+		charts.WithGridOpts(opts.Grid{Left: "60", Right: "40", Top: "80", Bottom: strconv.Itoa(70 + labelRoom(keys, 50))}),
+		charts.WithXAxisOpts(opts.XAxis{Type: "category", AxisLabel: &opts.AxisLabel{Show: opts.Bool(true), Rotate: 50, FontSize: 10}}),
+		charts.WithYAxisOpts(opts.YAxis{Type: "value", Name: lc.t("nw.attention"), Min: 0, Max: 1, AxisLabel: &opts.AxisLabel{Show: opts.Bool(true)}}),
+	)
+	base.AddSeries(lc.t("at.lh", d.layer, d.head), nil, charts.WithItemStyleOpts(opts.ItemStyle{Color: keptHex}))
+	base.AddSeries(lc.t("at.mean", d.layer), nil, charts.WithItemStyleOpts(opts.ItemStyle{Color: "#9ecae1"}))
+	tree, err := treeOf(base)
+	if err != nil {
+		return nil, err
+	}
+	tree["timeline"] = timeline(steps)
+	return tree, nil
+}
+
+// option is one step's part of the timeline: title, key labels, bars.
+func (r newTokenRow) option(lc settings, layer, head int) (map[string]any, error) {
+	b := charts.NewBar()
+	b.SetGlobalOptions(charts.WithTitleOpts(opts.Title{
+		Title:      lc.t("nw.step", r.step, r.query, r.window, r.q),
+		TitleStyle: &opts.TextStyle{FontSize: 14},
+	}))
+	b.SetXAxis(r.keys)
+	b.AddSeries(lc.t("at.lh", layer, head), nil)
+	b.AddSeries(lc.t("at.mean", layer), nil)
+	t, err := treeOf(b)
+	if err != nil {
+		return nil, err
+	}
+	objAt(t, "series", 0)["data"] = nums{V: r.probs, Digits: 3}
+	objAt(t, "series", 1)["data"] = nums{V: r.mean, Digits: 3}
+	return map[string]any{"title": t["title"], "xAxis": t["xAxis"], "series": t["series"]}, nil
+}
+
+// stepMatrix is the static form's data: generating steps × key positions
+// 0…last query (block-averaged to at most MaxSide columns), a stored block
+// average spread over its keys.
+func (d newTokenData) stepMatrix(tr *trace.Trace) *matrix {
+	en := settings{}
+	nPos := 0
+	for _, r := range d.rows {
 		nPos = max(nPos, r.q+1)
 	}
 	colStride := strideFor(nPos, MaxSide)
-	m := newMatrix(len(rows), nPos, 1, colStride)
-	for i, r := range rows {
+	m := newMatrix(len(d.rows), nPos, 1, colStride)
+	m.rowLabels = make([]string, len(d.rows))
+	for i, r := range d.rows {
 		for k, v := range r.probs {
 			k0 := r.window + k*r.keyStride
 			for p := k0; p < k0+r.keyStride && p <= r.q; p++ {
 				m.add(i, p, v)
 			}
 		}
-	}
-	m.rowLabels = make([]string, len(rows))
-	for i, r := range rows {
-		m.rowLabels[i] = en.t("nw.row", r.step, tokenLabel(tr, r.q))
+		m.rowLabels[i] = en.t("nw.row", r.step, r.query)
 	}
 	m.colLabels = positionLabels(tr, 0, m.cols, colStride, nPos)
-	c.static = &staticFig{w: 8 * vg.Inch, h: vg.Length(math.Min(9, 2.5+0.12*float64(len(rows)))) * vg.Inch,
-		draw: heatPlot(en.t("nw.title", layer, head), en.t("at.key"), en.t("nw.static.y"), m, newRamp(seqStops, 0, 1))}
-	return c, nil
+	return m
+}
+
+// figure is the static form, in English: the steps × keys heatmap.
+func (d newTokenData) figure() *staticFig {
+	en := settings{}
+	h := vg.Length(math.Min(9, 2.5+0.12*float64(len(d.rows)))) * vg.Inch
+	return &staticFig{w: 8 * vg.Inch, h: h,
+		draw: heatPlot(en.t("nw.title", d.layer, d.head), en.t("at.key"), en.t("nw.static.y"), d.grid, newRamp(seqStops, 0, 1))}
 }

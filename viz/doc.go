@@ -1,4 +1,4 @@
-// Package viz turns a recorded run ([model.Trace]) into charts.
+// Package viz turns a recorded run ([trace.Trace]) into charts.
 //
 // There is one function per chart kind. Each takes the Trace (and, where it
 // matters, a layer and head) and returns a [Chart]: a fixed, deterministic ID
@@ -10,6 +10,14 @@
 //	if err != nil { … }
 //	page := chart.Option                       // for echarts.setOption
 //	err = chart.Static(f, "png")               // for slides and notebooks
+//
+// Inside, each chart kind has three parts: a small data value gathered from
+// the Trace (for example newTokenData: one row of key labels and
+// probabilities per generating step), which holds every number the chart
+// shows and is what the tests check; and its two renderings, a method for
+// the ECharts option and one for the gonum/plot figure. Static figures
+// render every trace that passes trace validation: constant or huge values
+// get a colour range gonum/plot can draw.
 //
 // The interactive options are assembled with go-echarts (charts and opts
 // types) and taken out as data through its JSON method; what go-echarts

@@ -1,8 +1,8 @@
 package viz
 
 import (
+	"encoding/json"
 	"fmt"
-	"image/color"
 	"strconv"
 	"strings"
 
@@ -23,86 +23,129 @@ const (
 	sampleHex  = "#74c476" // probability after temperature, top-k, top-p
 )
 
-// prediction is one decode step's next-token distribution.
-type prediction struct {
-	step int // Step.Index of the step that processed the chosen token
-	p    *trace.Prediction
+// nextStep is one decode step's next-token distribution as the next-token
+// chart shows it.
+type nextStep struct {
+	step                   int    // Step.Index of the step that processed the chosen token
+	chosen                 string // the chosen token's display form
+	prob                   float64
+	greedy                 bool
+	entropy, sampleEntropy float64 // bits
+	filters                []filterNote
+	bars                   []candidateBar
 }
 
-// predictions returns the trace's next-token predictions in order: each
-// decode step's Next, the distribution that chose the token it processes.
-func predictions(tr *trace.Trace) []prediction {
-	var out []prediction
+// filterNote is what one sampling filter did at a step.
+type filterNote struct {
+	name        string  // "temperature", "top-k", "top-p", …
+	off         bool    // top-k 0 or top-p ≥ 1: the filter was not used
+	kept        int     // tokens it kept
+	mass        float64 // their probability mass
+	temperature float64 // for "temperature": the run's T
+}
+
+// candidateBar is one bar: a candidate's probability at T = 1 and the
+// probability the sampler used. extra marks the chosen token added after
+// the top candidates because it was not among them.
+type candidateBar struct {
+	label                  string
+	prob, sampleProb       float64
+	chosen, removed, extra bool
+}
+
+// nextTokenData is every decode step's distribution, in order.
+type nextTokenData struct{ steps []nextStep }
+
+// newNextTokenData gathers each decode step's Next: the distribution that
+// chose the token the step processes. It returns an error wrapping
+// ErrNoData when the trace has no decode steps.
+func newNextTokenData(tr *trace.Trace) (nextTokenData, error) {
+	var d nextTokenData
 	for _, st := range tr.Steps {
 		if st.Next != nil {
-			out = append(out, prediction{step: st.Index, p: st.Next})
+			d.steps = append(d.steps, newNextStep(tr.Settings, st.Index, st.Next))
 		}
 	}
-	return out
+	if len(d.steps) == 0 {
+		return d, fmt.Errorf("decode steps: %w", ErrNoData)
+	}
+	return d, nil
 }
 
-// candidates returns the bars of one prediction: its top candidates, plus
-// the chosen token at the end when it is not among them.
-func candidates(p *trace.Prediction) (cs []trace.Candidate, chosenAt int) {
-	cs = append(cs, p.Top...)
-	chosenAt = -1
-	for i, c := range cs {
-		if c.ID == p.Chosen.ID {
+func newNextStep(set trace.Settings, step int, p *trace.Prediction) nextStep {
+	s := nextStep{
+		step: step, chosen: display(p.Chosen.Display, p.Chosen.Text, p.Chosen.ID), prob: p.Chosen.Prob,
+		greedy: p.Greedy, entropy: p.Entropy, sampleEntropy: p.SampleEntropy,
+	}
+	for _, f := range p.Filters {
+		switch f.Name {
+		case "greedy":
+		case "temperature":
+			s.filters = append(s.filters, filterNote{name: f.Name, temperature: set.Temperature})
+		default:
+			off := f.Name == "top-k" && set.TopK == 0 || f.Name == "top-p" && set.TopP >= 1
+			s.filters = append(s.filters, filterNote{name: f.Name, off: off, kept: f.Kept, mass: f.Mass})
+		}
+	}
+	chosenAt := -1
+	for i, c := range p.Top {
+		s.bars = append(s.bars, candidateBar{label: display(c.Display, c.Text, c.ID), prob: c.Prob, sampleProb: c.SampleProb, removed: c.RemovedBy != ""})
+		if c.ID == p.Chosen.ID && chosenAt < 0 {
 			chosenAt = i
-			break
 		}
 	}
 	if chosenAt < 0 {
-		cs = append(cs, p.Chosen)
-		chosenAt = len(cs) - 1
+		c := p.Chosen
+		s.bars = append(s.bars, candidateBar{label: s.chosen, prob: c.Prob, sampleProb: c.SampleProb, removed: c.RemovedBy != "", extra: true})
+		chosenAt = len(s.bars) - 1
 	}
-	return cs, chosenAt
+	s.bars[chosenAt].chosen = true
+	return s
 }
 
-// candidateLabels are the bar labels of every step, for sizing the axis.
-func candidateLabels(preds []prediction) []string {
-	var out []string
-	for _, pr := range preds {
-		cs, _ := candidates(pr.p)
-		for _, c := range cs {
-			out = append(out, display(c.Display, c.Text, c.ID))
+// labels are the bar labels of the step, the extra chosen token tagged.
+func (s nextStep) labels(lc settings) []string {
+	out := make([]string, len(s.bars))
+	for i, b := range s.bars {
+		out[i] = b.label
+		if b.extra {
+			out[i] += lc.t("nt.chosen.tag")
 		}
 	}
 	return out
 }
 
-// stepTitle says what happened at one step, in plain words.
-func stepTitle(tr *trace.Trace, pr prediction, lc settings) (title, sub string) {
-	p := pr.p
+// title says what happened at the step, in plain words; sub gives the
+// entropy and what each filter kept.
+func (s nextStep) title(lc settings) (title, sub string) {
 	how := lc.t("nt.sampled")
-	if p.Greedy {
+	if s.greedy {
 		how = lc.t("nt.greedy")
 	}
-	title = lc.t("nt.step", pr.step, display(p.Chosen.Display, p.Chosen.Text, p.Chosen.ID), fmtSig(p.Chosen.Prob, 3), how)
-	var parts []string
-	parts = append(parts, lc.t("nt.entropy", fmtSig(p.Entropy, 3), fmtSig(p.SampleEntropy, 3)))
-	for _, f := range p.Filters {
-		switch f.Name {
-		case "temperature":
-			parts = append(parts, lc.t("nt.temp", fmtSig(tr.Settings.Temperature, 3)))
-		case "greedy":
-		case "top-k":
-			if tr.Settings.TopK == 0 {
-				parts = append(parts, lc.t("nt.off", f.Name))
-				continue
-			}
-			parts = append(parts, lc.t("nt.kept", f.Name, f.Kept, fmtSig(f.Mass, 3)))
-		case "top-p":
-			if tr.Settings.TopP >= 1 {
-				parts = append(parts, lc.t("nt.off", f.Name))
-				continue
-			}
-			parts = append(parts, lc.t("nt.kept", f.Name, f.Kept, fmtSig(f.Mass, 3)))
+	title = lc.t("nt.step", s.step, s.chosen, fmtSig(s.prob, 3), how)
+	parts := []string{lc.t("nt.entropy", fmtSig(s.entropy, 3), fmtSig(s.sampleEntropy, 3))}
+	for _, f := range s.filters {
+		switch {
+		case f.name == "temperature":
+			parts = append(parts, lc.t("nt.temp", fmtSig(f.temperature, 3)))
+		case f.off:
+			parts = append(parts, lc.t("nt.off", f.name))
 		default:
-			parts = append(parts, lc.t("nt.kept", f.Name, f.Kept, fmtSig(f.Mass, 3)))
+			parts = append(parts, lc.t("nt.kept", f.name, f.kept, fmtSig(f.mass, 3)))
 		}
 	}
 	return title, strings.Join(parts, " · ")
+}
+
+// barColor is a bar's colour: chosen orange, removed grey, else blue.
+func (b candidateBar) color() string {
+	switch {
+	case b.chosen:
+		return chosenHex
+	case b.removed:
+		return removedHex
+	}
+	return keptHex
 }
 
 // NextToken charts the next-token distribution of every decode step with a
@@ -115,117 +158,125 @@ func stepTitle(tr *trace.Trace, pr prediction, lc settings) (title, sub string) 
 // "next-token". The static form draws the first step. It returns an error
 // wrapping ErrNoData when the trace has no decode steps.
 func NextToken(tr *trace.Trace, options ...Option) (*Chart, error) {
-	lc, en := settingsOf(options), settings{}
-	preds := predictions(tr)
-	if len(preds) == 0 {
-		return nil, fmt.Errorf("next-token chart: decode steps: %w", ErrNoData)
-	}
-	rawName, sampleName := lc.t("nt.raw"), lc.t("nt.used")
-	chosenName, removedName := lc.t("nt.chosen"), lc.t("nt.removed")
-	steps := make([]string, len(preds))
-	for i, pr := range preds {
-		steps[i] = strconv.Itoa(pr.step)
-	}
-	base := charts.NewBar()
-	base.SetGlobalOptions(
-		charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: "axis", AxisPointer: &opts.AxisPointer{Type: "shadow"}}),
-		charts.WithLegendOpts(opts.Legend{Show: opts.Bool(true), Right: "10", Top: "50"}),
-		charts.WithGridOpts(opts.Grid{Left: "60", Right: "30", Top: "90", Bottom: strconv.Itoa(70 + labelRoom(candidateLabels(preds), 40))}),
-		charts.WithXAxisOpts(opts.XAxis{Type: "category", AxisLabel: &opts.AxisLabel{Show: opts.Bool(true), Rotate: 40, FontSize: 11, Interval: "0"}}),
-		charts.WithYAxisOpts(opts.YAxis{Type: "value", Name: lc.t("probability"), Min: 0, Max: 1, AxisLabel: &opts.AxisLabel{Show: opts.Bool(true)}}),
-	)
-	base.AddSeries(rawName, nil, charts.WithItemStyleOpts(opts.ItemStyle{Color: keptHex}))
-	base.AddSeries(sampleName, nil, charts.WithItemStyleOpts(opts.ItemStyle{Color: sampleHex}))
-	// Legend-only entries for the per-bar colours: empty line series take
-	// no room in the bar groups.
-	line := charts.NewLine()
-	line.AddSeries(chosenName, nil, charts.WithItemStyleOpts(opts.ItemStyle{Color: chosenHex}))
-	line.AddSeries(removedName, nil, charts.WithItemStyleOpts(opts.ItemStyle{Color: removedHex}))
-	base.Overlap(line)
-	baseTree, err := treeOf(base)
+	lc := settingsOf(options)
+	d, err := newNextTokenData(tr)
 	if err != nil {
 		return nil, fmt.Errorf("next-token chart: %w", err)
 	}
-	baseTree["timeline"] = map[string]any{
-		"axisType": "category", "data": steps, "autoPlay": false, "playInterval": 1500,
-		"left": 40, "right": 40, "bottom": 10, "label": map[string]any{"fontSize": 10},
-		"currentIndex": 0,
-	}
-	obj(baseTree, "legend")["icon"] = "rect"
-	stepOptions := make([]any, len(preds))
-	for i, pr := range preds {
-		cs, chosenAt := candidates(pr.p)
-		labels := make([]string, len(cs))
-		raw := make([]opts.BarData, len(cs))
-		used := make([]opts.BarData, len(cs))
-		for j, c := range cs {
-			labels[j] = display(c.Display, c.Text, c.ID)
-			col := keptHex
-			switch {
-			case j == chosenAt:
-				col = chosenHex
-				if j >= len(pr.p.Top) {
-					labels[j] += lc.t("nt.chosen.tag")
-				}
-			case c.RemovedBy != "":
-				col = removedHex
-			}
-			raw[j] = opts.BarData{Value: sig(c.Prob, 4), ItemStyle: &opts.ItemStyle{Color: col}}
-			used[j] = opts.BarData{Value: sig(c.SampleProb, 4)}
-		}
-		title, sub := stepTitle(tr, pr, lc)
-		b := charts.NewBar()
-		b.SetGlobalOptions(charts.WithTitleOpts(opts.Title{Title: title, Subtitle: sub, TitleStyle: &opts.TextStyle{FontSize: 14}}))
-		b.SetXAxis(labels)
-		b.AddSeries(rawName, raw)
-		b.AddSeries(sampleName, used)
-		t, err := treeOf(b)
-		if err != nil {
-			return nil, fmt.Errorf("next-token chart: step %d: %w", pr.step, err)
-		}
-		stepOptions[i] = map[string]any{"title": t["title"], "xAxis": t["xAxis"], "series": t["series"]}
-	}
-	option, err := jsonOf(map[string]any{"baseOption": baseTree, "options": stepOptions})
+	option, err := d.option(lc)
 	if err != nil {
 		return nil, fmt.Errorf("next-token chart: %w", err)
 	}
-	c := &Chart{
+	return &Chart{
 		ID:       "next-token",
 		Title:    lc.t("nt.title"),
 		Subtitle: lc.t("nt.sub"),
 		Option:   option,
 		Height:   500,
+		static:   d.figure(),
+	}, nil
+}
+
+// timeline is the step slider of a chart with one option per step.
+func timeline(steps []string) map[string]any {
+	return map[string]any{
+		"axisType": "category", "data": steps, "autoPlay": false, "playInterval": 1500,
+		"left": 40, "right": 40, "bottom": 10, "label": map[string]any{"fontSize": 10},
+		"currentIndex": 0,
 	}
-	first := preds[0]
-	c.static = &staticFig{w: 8 * vg.Inch, h: 4.5 * vg.Inch, draw: func(dc draw.Canvas) error {
-		cs, chosenAt := candidates(first.p)
-		title, _ := stepTitle(tr, first, en)
-		if len(preds) > 1 {
-			title += en.t("nt.first", len(preds))
+}
+
+// option is the interactive form: a base option and one option per step.
+func (d nextTokenData) option(lc settings) (json.RawMessage, error) {
+	base, err := d.baseOption(lc)
+	if err != nil {
+		return nil, err
+	}
+	stepOptions := make([]any, len(d.steps))
+	for i, s := range d.steps {
+		if stepOptions[i], err = s.option(lc); err != nil {
+			return nil, fmt.Errorf("step %d: %w", s.step, err)
+		}
+	}
+	return jsonOf(map[string]any{"baseOption": base, "options": stepOptions})
+}
+
+// baseOption holds what every step shares: axes, legend, slider.
+func (d nextTokenData) baseOption(lc settings) (map[string]any, error) {
+	steps := make([]string, len(d.steps))
+	for i, s := range d.steps {
+		steps[i] = strconv.Itoa(s.step)
+	}
+	base := charts.NewBar()
+	base.SetGlobalOptions(
+		charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: "axis", AxisPointer: &opts.AxisPointer{Type: "shadow"}}),
+		charts.WithLegendOpts(opts.Legend{Show: opts.Bool(true), Right: "10", Top: "50"}),
+		charts.WithGridOpts(opts.Grid{Left: "60", Right: "30", Top: "90", Bottom: strconv.Itoa(70 + labelRoom(barLabels(d.steps), 40))}),
+		charts.WithXAxisOpts(opts.XAxis{Type: "category", AxisLabel: &opts.AxisLabel{Show: opts.Bool(true), Rotate: 40, FontSize: 11, Interval: "0"}}),
+		charts.WithYAxisOpts(opts.YAxis{Type: "value", Name: lc.t("probability"), Min: 0, Max: 1, AxisLabel: &opts.AxisLabel{Show: opts.Bool(true)}}),
+	)
+	base.AddSeries(lc.t("nt.raw"), nil, charts.WithItemStyleOpts(opts.ItemStyle{Color: keptHex}))
+	base.AddSeries(lc.t("nt.used"), nil, charts.WithItemStyleOpts(opts.ItemStyle{Color: sampleHex}))
+	// Legend-only entries for the per-bar colours: empty line series take
+	// no room in the bar groups.
+	line := charts.NewLine()
+	line.AddSeries(lc.t("nt.chosen"), nil, charts.WithItemStyleOpts(opts.ItemStyle{Color: chosenHex}))
+	line.AddSeries(lc.t("nt.removed"), nil, charts.WithItemStyleOpts(opts.ItemStyle{Color: removedHex}))
+	base.Overlap(line)
+	tree, err := treeOf(base)
+	if err != nil {
+		return nil, err
+	}
+	tree["timeline"] = timeline(steps)
+	obj(tree, "legend")["icon"] = "rect"
+	return tree, nil
+}
+
+// barLabels are the untagged bar labels of every step, for sizing the axis.
+func barLabels(steps []nextStep) []string {
+	var out []string
+	for _, s := range steps {
+		for _, b := range s.bars {
+			out = append(out, b.label)
+		}
+	}
+	return out
+}
+
+// option is one step's part of the timeline: title, bars, labels.
+func (s nextStep) option(lc settings) (map[string]any, error) {
+	raw := make([]opts.BarData, len(s.bars))
+	used := make([]opts.BarData, len(s.bars))
+	for j, b := range s.bars {
+		raw[j] = opts.BarData{Value: sig(b.prob, 4), ItemStyle: &opts.ItemStyle{Color: b.color()}}
+		used[j] = opts.BarData{Value: sig(b.sampleProb, 4)}
+	}
+	title, sub := s.title(lc)
+	bar := charts.NewBar()
+	bar.SetGlobalOptions(charts.WithTitleOpts(opts.Title{Title: title, Subtitle: sub, TitleStyle: &opts.TextStyle{FontSize: 14}}))
+	bar.SetXAxis(s.labels(lc))
+	bar.AddSeries(lc.t("nt.raw"), raw)
+	bar.AddSeries(lc.t("nt.used"), used)
+	t, err := treeOf(bar)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"title": t["title"], "xAxis": t["xAxis"], "series": t["series"]}, nil
+}
+
+// figure is the static form, in English: the first step's bars.
+func (d nextTokenData) figure() *staticFig {
+	en := settings{}
+	first := d.steps[0]
+	return &staticFig{w: 8 * vg.Inch, h: 4.5 * vg.Inch, draw: func(dc draw.Canvas) error {
+		title, _ := first.title(en)
+		if len(d.steps) > 1 {
+			title += en.t("nt.first", len(d.steps))
 		}
 		p := newPlot(title, "", en.t("probability"))
-		labels := make([]string, len(cs))
-		kept, chosen, removed, used := make([]float64, len(cs)), make([]float64, len(cs)), make([]float64, len(cs)), make([]float64, len(cs))
-		for j, cd := range cs {
-			labels[j] = display(cd.Display, cd.Text, cd.ID)
-			switch {
-			case j == chosenAt:
-				chosen[j] = cd.Prob
-			case cd.RemovedBy != "":
-				removed[j] = cd.Prob
-			default:
-				kept[j] = cd.Prob
-			}
-			used[j] = cd.SampleProb
-		}
 		// Overlaid at the same offset: each bar is in exactly one of the
 		// three coloured sets.
-		for _, s := range []struct {
-			name string
-			v    []float64
-			col  string
-			off  float64
-		}{{"could be chosen", kept, keptHex, -0.5}, {en.t("nt.chosen"), chosen, chosenHex, -0.5}, {en.t("nt.removed"), removed, removedHex, -0.5}, {en.t("nt.used"), used, sampleHex, 0.5}} {
+		for _, s := range first.barSets(en) {
 			b, err := plotter.NewBarChart(plotter.Values(s.v), vg.Points(12))
 			if err != nil {
 				return err
@@ -236,14 +287,70 @@ func NextToken(tr *trace.Trace, options ...Option) (*Chart, error) {
 		}
 		p.Legend.Top = true
 		p.Legend.TextStyle.Font.Size = vg.Points(8)
-		p.X.Tick.Marker = indexTicker(labels, 40)
-		p.X.Min, p.X.Max = -0.5, float64(len(cs))-0.5
+		p.X.Tick.Marker = indexTicker(first.labels(en), 40)
+		p.X.Min, p.X.Max = -0.5, float64(len(first.bars))-0.5
 		p.Y.Min, p.Y.Max = 0, 1
 		rotateX(p)
 		p.Draw(dc)
 		return nil
 	}}
-	return c, nil
+}
+
+// barSet is one coloured set of bars of the static next-token figure,
+// drawn at offset off (in bar widths).
+type barSet struct {
+	name string
+	v    []float64
+	col  string
+	off  float64
+}
+
+// barSets splits a step's bars by colour (kept, chosen, removed: each bar
+// non-zero in exactly one) and adds the sampler's probabilities beside.
+func (s nextStep) barSets(en settings) []barSet {
+	n := len(s.bars)
+	kept, chosen, removed, used := make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
+	for j, b := range s.bars {
+		switch {
+		case b.chosen:
+			chosen[j] = b.prob
+		case b.removed:
+			removed[j] = b.prob
+		default:
+			kept[j] = b.prob
+		}
+		used[j] = b.sampleProb
+	}
+	return []barSet{
+		{"could be chosen", kept, keptHex, -0.5}, {en.t("nt.chosen"), chosen, chosenHex, -0.5},
+		{en.t("nt.removed"), removed, removedHex, -0.5}, {en.t("nt.used"), used, sampleHex, 0.5},
+	}
+}
+
+// generationData is what the generation-lines chart shows, per decode
+// step: its label ("step token"), the entropy of the raw and of the sampled
+// distribution (bits) and the chosen token's probability.
+type generationData struct {
+	labels                   []string
+	entropy, sampled, chosen []float64
+}
+
+// newGenerationData gathers every decode step's prediction. It returns an
+// error wrapping ErrNoData when the trace has no decode steps.
+func newGenerationData(tr *trace.Trace) (generationData, error) {
+	var d generationData
+	for _, st := range tr.Steps {
+		if p := st.Next; p != nil {
+			d.labels = append(d.labels, fmt.Sprintf("%d %s", st.Index, display(p.Chosen.Display, p.Chosen.Text, p.Chosen.ID)))
+			d.entropy = append(d.entropy, p.Entropy)
+			d.sampled = append(d.sampled, p.SampleEntropy)
+			d.chosen = append(d.chosen, p.Chosen.Prob)
+		}
+	}
+	if len(d.labels) == 0 {
+		return d, fmt.Errorf("decode steps: %w", ErrNoData)
+	}
+	return d, nil
 }
 
 // GenerationLines charts, over the decode steps, the entropy of the raw
@@ -252,65 +359,69 @@ func NextToken(tr *trace.Trace, options ...Option) (*Chart, error) {
 // ID "next-entropy". It returns an error wrapping ErrNoData when the trace
 // has no decode steps.
 func GenerationLines(tr *trace.Trace, options ...Option) (*Chart, error) {
-	lc, en := settingsOf(options), settings{}
-	preds := predictions(tr)
-	if len(preds) == 0 {
-		return nil, fmt.Errorf("generation lines: decode steps: %w", ErrNoData)
+	lc := settingsOf(options)
+	d, err := newGenerationData(tr)
+	if err != nil {
+		return nil, fmt.Errorf("generation lines: %w", err)
 	}
-	n := len(preds)
-	steps := make([]string, n)
-	ent, sent, prob := make([]float64, n), make([]float64, n), make([]float64, n)
-	for i, pr := range preds {
-		steps[i] = fmt.Sprintf("%d %s", pr.step, display(pr.p.Chosen.Display, pr.p.Chosen.Text, pr.p.Chosen.ID))
-		ent[i], sent[i], prob[i] = pr.p.Entropy, pr.p.SampleEntropy, pr.p.Chosen.Prob
+	option, err := d.option(lc)
+	if err != nil {
+		return nil, fmt.Errorf("generation lines: %w", err)
 	}
-	eName, sName, pName := lc.t("gl.entropy"), lc.t("gl.sampled"), lc.t("gl.chosen")
+	return &Chart{ID: "next-entropy", Title: lc.t("gl.title"), Option: option, Height: 360, static: d.figure()}, nil
+}
+
+// Colours of the generation lines.
+const (
+	entropyHex = "#756bb1"
+	sampledHex = "#bcbddc"
+)
+
+// option is the interactive form: three lines, probability on the right.
+func (d generationData) option(lc settings) (json.RawMessage, error) {
+	n := len(d.labels)
 	line := charts.NewLine()
 	line.SetGlobalOptions(
 		charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: "axis"}),
 		charts.WithLegendOpts(opts.Legend{Show: opts.Bool(true), Right: "10"}),
-		charts.WithGridOpts(opts.Grid{Left: "60", Right: "60", Top: "60", Bottom: strconv.Itoa(labelRoom(steps, labelRotation(n)) + 20)}),
+		charts.WithGridOpts(opts.Grid{Left: "60", Right: "60", Top: "60", Bottom: strconv.Itoa(labelRoom(d.labels, labelRotation(n)) + 20)}),
 		charts.WithXAxisOpts(opts.XAxis{Type: "category", Name: lc.t("step"), AxisLabel: axisLabelOpts(n)}),
 		charts.WithYAxisOpts(opts.YAxis{Type: "value", Name: lc.t("bits"), Min: 0, AxisLabel: &opts.AxisLabel{Show: opts.Bool(true)}}),
 	)
-	line.SetXAxis(steps)
+	line.SetXAxis(d.labels)
 	line.ExtendYAxis(opts.YAxis{Type: "value", Name: lc.t("probability"), Min: 0, Max: 1, AxisLabel: &opts.AxisLabel{Show: opts.Bool(true)}, SplitLine: &opts.SplitLine{Show: opts.Bool(false)}})
-	line.AddSeries(eName, nil, charts.WithItemStyleOpts(opts.ItemStyle{Color: "#756bb1"}))
-	line.AddSeries(sName, nil, charts.WithItemStyleOpts(opts.ItemStyle{Color: "#bcbddc"}), charts.WithLineStyleOpts(opts.LineStyle{Type: "dashed"}))
-	line.AddSeries(pName, nil, charts.WithItemStyleOpts(opts.ItemStyle{Color: chosenHex}),
+	line.AddSeries(lc.t("gl.entropy"), nil, charts.WithItemStyleOpts(opts.ItemStyle{Color: entropyHex}))
+	line.AddSeries(lc.t("gl.sampled"), nil, charts.WithItemStyleOpts(opts.ItemStyle{Color: sampledHex}), charts.WithLineStyleOpts(opts.LineStyle{Type: "dashed"}))
+	line.AddSeries(lc.t("gl.chosen"), nil, charts.WithItemStyleOpts(opts.ItemStyle{Color: chosenHex}),
 		charts.WithSeriesOpts(func(s *charts.SingleSeries) { s.YAxisIndex = 1 }))
 	tree, err := treeOf(line)
 	if err != nil {
-		return nil, fmt.Errorf("generation lines: %w", err)
+		return nil, err
 	}
 	xa := objAt(tree, "xAxis", 0)
-	xa["nameLocation"], xa["nameGap"] = "middle", labelRoom(steps, labelRotation(n))-10
-	objAt(tree, "series", 0)["data"] = nums{V: ent, Digits: 4}
-	objAt(tree, "series", 1)["data"] = nums{V: sent, Digits: 4}
-	objAt(tree, "series", 2)["data"] = nums{V: prob, Digits: 4}
-	option, err := jsonOf(tree)
-	if err != nil {
-		return nil, fmt.Errorf("generation lines: %w", err)
-	}
-	c := &Chart{
-		ID:     "next-entropy",
-		Title:  lc.t("gl.title"),
-		Option: option,
-		Height: 360,
-	}
-	c.static = &staticFig{w: 8 * vg.Inch, h: 4 * vg.Inch, draw: func(dc draw.Canvas) error {
+	xa["nameLocation"], xa["nameGap"] = "middle", labelRoom(d.labels, labelRotation(n))-10
+	objAt(tree, "series", 0)["data"] = nums{V: d.entropy, Digits: 4}
+	objAt(tree, "series", 1)["data"] = nums{V: d.sampled, Digits: 4}
+	objAt(tree, "series", 2)["data"] = nums{V: d.chosen, Digits: 4}
+	return jsonOf(tree)
+}
+
+// figure is the static form, in English: the three lines on one axis.
+func (d generationData) figure() *staticFig {
+	en := settings{}
+	return &staticFig{w: 8 * vg.Inch, h: 4 * vg.Inch, draw: func(dc draw.Canvas) error {
 		p := newPlot(en.t("gl.title"), en.t("step"), en.t("gl.static.y"))
 		for _, s := range []struct {
 			name string
 			v    []float64
-			col  color.Color
+			col  string
 			dash bool
-		}{{en.t("gl.entropy"), ent, hexColor("#756bb1"), false}, {en.t("gl.sampled"), sent, hexColor("#bcbddc"), true}, {en.t("gl.chosen"), prob, hexColor(chosenHex), false}} {
+		}{{en.t("gl.entropy"), d.entropy, entropyHex, false}, {en.t("gl.sampled"), d.sampled, sampledHex, true}, {en.t("gl.chosen"), d.chosen, chosenHex, false}} {
 			l, err := plotter.NewLine(linePoints(s.v))
 			if err != nil {
 				return err
 			}
-			l.Color = s.col
+			l.Color = hexColor(s.col)
 			if s.dash {
 				l.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
 			}
@@ -319,11 +430,10 @@ func GenerationLines(tr *trace.Trace, options ...Option) (*Chart, error) {
 		}
 		p.Legend.Top = true
 		p.Legend.TextStyle.Font.Size = vg.Points(8)
-		p.X.Tick.Marker = indexTicker(steps, 30)
+		p.X.Tick.Marker = indexTicker(d.labels, 30)
 		p.Y.Min = 0
 		rotateX(p)
 		p.Draw(dc)
 		return nil
 	}}
-	return c, nil
 }

@@ -1,6 +1,7 @@
 package viz
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"strconv"
@@ -21,8 +22,12 @@ const KVFormula = "bytes = 2 (keys and values) × n_layer × positions × n_embd
 // KVFormulaFor is KVFormula with the numbers of one step filled in, e.g.
 // "2 × 12 × 128 × 768 × 4 = 9,437,184 bytes (9.44 MB)".
 func KVFormulaFor(cfg arch.Config, positions int, options ...Option) string {
+	return kvFormula(settingsOf(options), cfg, positions)
+}
+
+func kvFormula(lc settings, cfg arch.Config, positions int) string {
 	b := cfg.KVBytes(positions)
-	return settingsOf(options).t("kv.numbers", cfg.NLayer, positions, cfg.NEmbd, formatBytes(b), fmtSig(float64(b)/1e6, 3))
+	return lc.t("kv.numbers", cfg.NLayer, positions, cfg.NEmbd, formatBytes(b), fmtSig(float64(b)/1e6, 3))
 }
 
 // stepPositions is the number of cached positions after a step: the largest
@@ -35,6 +40,62 @@ func stepPositions(st trace.Step) int {
 	return n
 }
 
+// kvSizeData is what the KV-size chart shows, per step (prefill = step 0):
+// its index, the cache's recorded bytes and cached positions; and the
+// index (into steps) of the first step at which a token left the full
+// context window, or -1.
+type kvSizeData struct {
+	cfg              arch.Config
+	steps            []int
+	prefill          []bool
+	bytes, positions []float64
+	lastPositions    int
+	lastBytes        int64
+	fullAt           int
+}
+
+// newKVSizeData gathers every step's KV cache size. It returns an error
+// wrapping ErrNoData when the trace has no steps.
+func newKVSizeData(tr *trace.Trace) (kvSizeData, error) {
+	n := len(tr.Steps)
+	if n == 0 {
+		return kvSizeData{}, fmt.Errorf("steps: %w", ErrNoData)
+	}
+	d := kvSizeData{cfg: tr.Model.Config, steps: make([]int, n), prefill: make([]bool, n), bytes: make([]float64, n), positions: make([]float64, n), fullAt: -1}
+	for i, st := range tr.Steps {
+		d.steps[i], d.prefill[i] = st.Index, st.Kind == trace.Prefill
+		d.bytes[i], d.positions[i] = float64(st.KV.Bytes), float64(stepPositions(st))
+		if len(tr.Evictions) > 0 && st.Index == tr.Evictions[0].Step && d.fullAt < 0 {
+			d.fullAt = i
+		}
+	}
+	last := tr.Steps[n-1]
+	d.lastPositions, d.lastBytes = stepPositions(last), last.KV.Bytes
+	return d, nil
+}
+
+// labels name the steps: "0 prefill", "1", "2", …
+func (d kvSizeData) labels(lc settings) []string {
+	out := make([]string, len(d.steps))
+	for i, s := range d.steps {
+		out[i] = strconv.Itoa(s)
+		if d.prefill[i] {
+			out[i] += " " + lc.t("kv.prefill")
+		}
+	}
+	return out
+}
+
+// subtitle gives the formula with the last step's numbers, and the
+// recorded size where it differs.
+func (d kvSizeData) subtitle(lc settings) string {
+	sub := lc.t("kv.formula") + "\n" + lc.t("kv.last", kvFormula(lc, d.cfg, d.lastPositions))
+	if d.cfg.KVBytes(d.lastPositions) != d.lastBytes {
+		sub += lc.t("kv.recorded", formatBytes(d.lastBytes))
+	}
+	return sub
+}
+
 // KVSize charts the KV cache's size after every step (prefill = step 0) as a
 // line of bytes (left axis) and cached positions (right axis). The subtitle
 // gives the formula, bytes = 2 × n_layer × positions × n_embd × 4, with the
@@ -42,29 +103,24 @@ func stepPositions(st trace.Step) int {
 // the full context window. ID "kv-bytes". It returns an error wrapping
 // ErrNoData when the trace has no steps.
 func KVSize(tr *trace.Trace, options ...Option) (*Chart, error) {
-	lc, en := settingsOf(options), settings{}
-	if len(tr.Steps) == 0 {
-		return nil, fmt.Errorf("KV cache size: steps: %w", ErrNoData)
+	lc := settingsOf(options)
+	d, err := newKVSizeData(tr)
+	if err != nil {
+		return nil, fmt.Errorf("KV cache size: %w", err)
 	}
-	n := len(tr.Steps)
-	labels := make([]string, n)
-	bytes, pos := make([]float64, n), make([]float64, n)
-	for i, st := range tr.Steps {
-		labels[i] = strconv.Itoa(st.Index)
-		if st.Kind == trace.Prefill {
-			labels[i] += " " + lc.t("kv.prefill")
-		}
-		bytes[i], pos[i] = float64(st.KV.Bytes), float64(stepPositions(st))
+	option, err := d.option(lc)
+	if err != nil {
+		return nil, fmt.Errorf("KV cache size: %w", err)
 	}
-	last := tr.Steps[n-1]
-	sub := lc.t("kv.formula") + "\n" + lc.t("kv.last", KVFormulaFor(tr.Model.Config, stepPositions(last), options...))
-	if rec := tr.Model.Config.KVBytes(stepPositions(last)); rec != last.KV.Bytes {
-		sub += lc.t("kv.recorded", formatBytes(last.KV.Bytes))
-	}
-	bName, pName := lc.t("kv.bytes"), lc.t("kv.cached")
+	return &Chart{ID: "kv-bytes", Title: lc.t("kv.title"), Subtitle: d.subtitle(lc), Option: option, Height: 360, static: d.figure()}, nil
+}
+
+// option is the interactive form: bytes and positions over the steps.
+func (d kvSizeData) option(lc settings) (json.RawMessage, error) {
+	labels := d.labels(lc)
 	line := charts.NewLine()
 	line.SetGlobalOptions(
-		charts.WithTitleOpts(opts.Title{Subtitle: sub}),
+		charts.WithTitleOpts(opts.Title{Subtitle: d.subtitle(lc)}),
 		charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: "axis"}),
 		charts.WithLegendOpts(opts.Legend{Show: opts.Bool(true), Right: "10", Top: "40"}),
 		charts.WithGridOpts(opts.Grid{Left: "90", Right: "70", Top: "90", Bottom: "60"}),
@@ -74,47 +130,118 @@ func KVSize(tr *trace.Trace, options ...Option) (*Chart, error) {
 	line.SetXAxis(labels)
 	line.ExtendYAxis(opts.YAxis{Type: "value", Name: lc.t("kv.posax"), Min: 0, AxisLabel: &opts.AxisLabel{Show: opts.Bool(true)}, SplitLine: &opts.SplitLine{Show: opts.Bool(false)}})
 	bOpts := []charts.SeriesOpts{charts.WithItemStyleOpts(opts.ItemStyle{Color: "#3182bd"}), charts.WithAreaStyleOpts(opts.AreaStyle{Opacity: opts.Float(0.15)})}
-	if len(tr.Evictions) > 0 {
-		first := tr.Evictions[0]
-		for i, st := range tr.Steps {
-			if st.Index == first.Step {
-				bOpts = append(bOpts, charts.WithMarkLineNameXAxisItemOpts(opts.MarkLineNameXAxisItem{
-					Name: lc.t("kv.full"), XAxis: labels[i],
-				}), charts.WithMarkLineStyleOpts(opts.MarkLineStyle{Label: &opts.Label{Show: opts.Bool(true), Formatter: "{b}"}}))
-				break
-			}
-		}
+	if d.fullAt >= 0 {
+		bOpts = append(bOpts, charts.WithMarkLineNameXAxisItemOpts(opts.MarkLineNameXAxisItem{
+			Name: lc.t("kv.full"), XAxis: labels[d.fullAt],
+		}), charts.WithMarkLineStyleOpts(opts.MarkLineStyle{Label: &opts.Label{Show: opts.Bool(true), Formatter: "{b}"}}))
 	}
-	line.AddSeries(bName, nil, bOpts...)
-	line.AddSeries(pName, nil, charts.WithItemStyleOpts(opts.ItemStyle{Color: "#9e9ac8"}), charts.WithLineStyleOpts(opts.LineStyle{Type: "dashed"}),
+	line.AddSeries(lc.t("kv.bytes"), nil, bOpts...)
+	line.AddSeries(lc.t("kv.cached"), nil, charts.WithItemStyleOpts(opts.ItemStyle{Color: "#9e9ac8"}), charts.WithLineStyleOpts(opts.LineStyle{Type: "dashed"}),
 		charts.WithSeriesOpts(func(s *charts.SingleSeries) { s.YAxisIndex = 1 }))
 	tree, err := treeOf(line)
 	if err != nil {
-		return nil, fmt.Errorf("KV cache size: %w", err)
+		return nil, err
 	}
 	xa := objAt(tree, "xAxis", 0)
 	xa["nameLocation"], xa["nameGap"] = "middle", 28
-	objAt(tree, "series", 0)["data"] = nums{V: bytes, Digits: 15}
-	objAt(tree, "series", 1)["data"] = nums{V: pos, Digits: 15}
-	option, err := jsonOf(tree)
-	if err != nil {
-		return nil, fmt.Errorf("KV cache size: %w", err)
-	}
-	c := &Chart{ID: "kv-bytes", Title: lc.t("kv.title"), Subtitle: sub, Option: option, Height: 360}
-	c.static = &staticFig{w: 8 * vg.Inch, h: 4 * vg.Inch, draw: func(dc draw.Canvas) error {
-		p := newPlot(en.t("kv.title")+"\n"+KVFormula+"\n"+KVFormulaFor(tr.Model.Config, stepPositions(last)), en.t("step"), en.t("kv.bytesax"))
-		l, err := plotter.NewLine(linePoints(bytes))
+	objAt(tree, "series", 0)["data"] = nums{V: d.bytes, Digits: 15}
+	objAt(tree, "series", 1)["data"] = nums{V: d.positions, Digits: 15}
+	return jsonOf(tree)
+}
+
+// figure is the static form, in English: the line of bytes.
+func (d kvSizeData) figure() *staticFig {
+	en := settings{}
+	return &staticFig{w: 8 * vg.Inch, h: 4 * vg.Inch, draw: func(dc draw.Canvas) error {
+		p := newPlot(en.t("kv.title")+"\n"+KVFormula+"\n"+kvFormula(en, d.cfg, d.lastPositions), en.t("step"), en.t("kv.bytesax"))
+		l, err := plotter.NewLine(linePoints(d.bytes))
 		if err != nil {
 			return err
 		}
 		l.Color = hexColor("#3182bd")
 		p.Add(l)
-		p.X.Tick.Marker = indexTicker(labels, 30)
+		p.X.Tick.Marker = indexTicker(d.labels(en), 30)
 		p.Y.Min = 0
 		p.Draw(dc)
 		return nil
 	}}
-	return c, nil
+}
+
+// kvHeadData is what the KV-cache heatmap shows: the cached keys and values
+// of one layer and head at the end of the run, positions × d_head (rows
+// labelled "position token", columns unlabelled: see dimLabels), each
+// block-averaged to at most MaxSide per side, and each panel's colour limit
+// ±lim (max |x|, 3 significant digits; 1 when all are 0).
+type kvHeadData struct {
+	layer, head          int
+	keys, values         *matrix
+	nPos, dHead          int
+	rowStride, colStride int
+	limK, limV           float64
+}
+
+// newKVHeadData gathers the cache of layer and head. Errors wrap ErrRange
+// for indices outside the model and ErrNoData when the trace did not
+// record that layer's (or head's) cache.
+func newKVHeadData(tr *trace.Trace, layer, head int) (kvHeadData, error) {
+	if err := checkLayerHead(tr, layer, head); err != nil {
+		return kvHeadData{}, err
+	}
+	var kv *trace.LayerKV
+	var have []int
+	for i := range tr.Cache {
+		have = append(have, tr.Cache[i].Layer)
+		if tr.Cache[i].Layer == layer {
+			kv = &tr.Cache[i]
+		}
+	}
+	if kv == nil {
+		return kvHeadData{}, fmt.Errorf("layer %d (recorded: %v): %w", layer, have, ErrNoData)
+	}
+	if head >= len(kv.Keys) || head >= len(kv.Values) || len(kv.Keys[head]) == 0 {
+		return kvHeadData{}, fmt.Errorf("layer %d, head %d: %w", layer, head, ErrNoData)
+	}
+	keys, vals := kv.Keys[head], kv.Values[head]
+	d := kvHeadData{layer: layer, head: head, nPos: max(len(keys), len(vals))}
+	for _, r := range keys {
+		d.dHead = max(d.dHead, len(r))
+	}
+	d.rowStride, d.colStride = strideFor(d.nPos, MaxSide), strideFor(d.dHead, MaxSide)
+	fill := func(rows [][]float32) *matrix {
+		m := newMatrix(d.nPos, d.dHead, d.rowStride, d.colStride)
+		for p, r := range rows {
+			for i, v := range r {
+				m.add(p, i, float64(v))
+			}
+		}
+		m.rowStart = kv.WindowStart
+		m.rowLabels = positionLabels(tr, kv.WindowStart, m.rows, d.rowStride, kv.WindowStart+d.nPos)
+		return m
+	}
+	d.keys, d.values = fill(keys), fill(vals)
+	d.limK, d.limV = symmetricLimit(d.keys), symmetricLimit(d.values)
+	return d, nil
+}
+
+// symmetricLimit is the colour limit of a diverging scale over m: max |x|
+// to 3 significant digits, 1 when that is 0.
+func symmetricLimit(m *matrix) float64 {
+	lo, hi := m.minMax()
+	lim := sig(max(math.Abs(lo), math.Abs(hi)), 3)
+	if lim == 0 || math.IsNaN(lim) {
+		lim = 1
+	}
+	return lim
+}
+
+// withDims returns a copy of m with its columns labelled "dim i".
+func (d kvHeadData) withDims(m *matrix, lc settings) *matrix {
+	c := *m
+	c.colLabels = make([]string, m.cols)
+	for i := range c.colLabels {
+		c.colLabels[i] = lc.t("kh.dim", i*d.colStride)
+	}
+	return &c
 }
 
 // KVHeatmap charts what the KV cache of one layer and head holds at the end
@@ -126,64 +253,37 @@ func KVSize(tr *trace.Trace, options ...Option) (*Chart, error) {
 // "kv-l{layer}-h{head}". Errors wrap ErrRange for indices outside the model
 // and ErrNoData when the trace did not record that layer's cache.
 func KVHeatmap(tr *trace.Trace, layer, head int, options ...Option) (*Chart, error) {
-	lc, en := settingsOf(options), settings{}
-	if err := checkLayerHead(tr, layer, head); err != nil {
+	lc := settingsOf(options)
+	d, err := newKVHeadData(tr, layer, head)
+	if err != nil {
 		return nil, fmt.Errorf("KV cache heatmap: %w", err)
 	}
-	var kv *trace.LayerKV
-	var have []int
-	for i := range tr.Cache {
-		have = append(have, tr.Cache[i].Layer)
-		if tr.Cache[i].Layer == layer {
-			kv = &tr.Cache[i]
-		}
-	}
-	if kv == nil {
-		return nil, fmt.Errorf("KV cache heatmap: layer %d (recorded: %v): %w", layer, have, ErrNoData)
-	}
-	if head >= len(kv.Keys) || head >= len(kv.Values) || len(kv.Keys[head]) == 0 {
-		return nil, fmt.Errorf("KV cache heatmap: layer %d, head %d: %w", layer, head, ErrNoData)
-	}
-	keys, vals := kv.Keys[head], kv.Values[head]
-	nPos := max(len(keys), len(vals))
-	dHead := 0
-	for _, r := range keys {
-		dHead = max(dHead, len(r))
-	}
-	rs, cs := strideFor(nPos, MaxSide), strideFor(dHead, MaxSide)
-	fill := func(rows [][]float32) *matrix {
-		m := newMatrix(nPos, dHead, rs, cs)
-		for p, r := range rows {
-			for d, v := range r {
-				m.add(p, d, float64(v))
-			}
-		}
-		m.rowStart = kv.WindowStart
-		m.rowLabels = positionLabels(tr, kv.WindowStart, m.rows, rs, kv.WindowStart+nPos)
-		m.colLabels = make([]string, m.cols)
-		for i := range m.colLabels {
-			m.colLabels[i] = lc.t("kh.dim", i*cs)
-		}
-		return m
-	}
-	mk, mv := fill(keys), fill(vals)
-	limit := func(m *matrix) float64 {
-		lo, hi := m.minMax()
-		lim := sig(max(math.Abs(lo), math.Abs(hi)), 3)
-		if lim == 0 || math.IsNaN(lim) {
-			lim = 1
-		}
-		return lim
-	}
-	limK, limV := limit(mk), limit(mv)
 	title := lc.t("kh.title", layer, head)
-	sub := lc.t("kh.sub", dHead, fmtSig(limK, 3), fmtSig(limV, 3))
+	sub := lc.t("kh.sub", d.dHead, fmtSig(d.limK, 3), fmtSig(d.limV, 3))
 	var notes []string
-	if rs > 1 {
-		sub += "\n" + lc.t("kh.rows", rs)
-		notes = append(notes, lc.t("kh.note", title, formatBytes(int64(nPos)), MaxSide, rs))
+	if d.rowStride > 1 {
+		sub += "\n" + lc.t("kh.rows", d.rowStride)
+		notes = append(notes, lc.t("kh.note", title, formatBytes(int64(d.nPos)), MaxSide, d.rowStride))
 	}
+	option, err := d.option(lc, sub)
+	if err != nil {
+		return nil, fmt.Errorf("KV cache heatmap: %w", err)
+	}
+	return &Chart{
+		ID:       fmt.Sprintf("kv-l%d-h%d", layer, head),
+		Title:    title,
+		Subtitle: sub,
+		Option:   option,
+		Height:   heatHeight(d.keys.rows, 2*d.keys.cols, 150),
+		Notes:    notes,
+		static:   d.figure(),
+	}, nil
+}
 
+// option is the interactive form: two heatmaps side by side, each with its
+// own diverging colour scale.
+func (d kvHeadData) option(lc settings, sub string) (json.RawMessage, error) {
+	mk, mv := d.withDims(d.keys, lc), d.withDims(d.values, lc)
 	hm := charts.NewHeatMap()
 	hm.SetGlobalOptions(
 		charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: "item"}),
@@ -198,12 +298,12 @@ func KVHeatmap(tr *trace.Trace, layer, head int, options ...Option) (*Chart, err
 	hm.YAxisList[0] = opts.YAxis{Type: "category", Data: mk.rowLabels, Inverse: opts.Bool(true), AxisLabel: lbl, AxisPointer: axisPointer()}
 	hm.ExtendXAxis(opts.XAxis{Type: "category", GridIndex: 1, Data: mv.colLabels, AxisLabel: lbl, AxisPointer: axisPointer()})
 	hm.ExtendYAxis(opts.YAxis{Type: "category", GridIndex: 1, Data: mv.rowLabels, Inverse: opts.Bool(true), AxisLabel: &opts.AxisLabel{Show: opts.Bool(false)}, AxisPointer: axisPointer()})
-	hm.AddSeries(lc.t("kh.key", layer, head), nil, charts.WithEncodeOpts(opts.Encode{X: 0, Y: 1, Tooltip: 2}))
-	hm.AddSeries(lc.t("kh.value", layer, head), nil, charts.WithEncodeOpts(opts.Encode{X: 0, Y: 1, Tooltip: 2}),
+	hm.AddSeries(lc.t("kh.key", d.layer, d.head), nil, charts.WithEncodeOpts(opts.Encode{X: 0, Y: 1, Tooltip: 2}))
+	hm.AddSeries(lc.t("kh.value", d.layer, d.head), nil, charts.WithEncodeOpts(opts.Encode{X: 0, Y: 1, Tooltip: 2}),
 		charts.WithSeriesOpts(func(s *charts.SingleSeries) { s.XAxisIndex, s.YAxisIndex = 1, 1 }))
 	tree, err := treeOf(hm)
 	if err != nil {
-		return nil, fmt.Errorf("KV cache heatmap: %w", err)
+		return nil, err
 	}
 	bottom := nameAxis(objAt(tree, "xAxis", 0), "d_head", mk.colLabels, 0)
 	nameAxis(objAt(tree, "xAxis", 1), "d_head", mv.colLabels, 0)
@@ -213,50 +313,39 @@ func KVHeatmap(tr *trace.Trace, layer, head int, options ...Option) (*Chart, err
 	objAt(tree, "series", 1)["data"] = mv.cellsOf(3)
 	// One colour scale per panel (go-echarts has no seriesIndex on a
 	// visualMap): keys beside the keys, values at the right.
-	vm := func(series int, lim float64, place map[string]any) map[string]any {
-		m := map[string]any{
-			"type": "continuous", "calculable": true, "seriesIndex": series,
-			"min": sig(-lim, 3), "max": sig(lim, 3), "top": "middle", "itemWidth": 12,
-			"inRange": map[string]any{"color": divStops},
-		}
-		for k, v := range place {
-			m[k] = v
-		}
-		return m
+	tree["visualMap"] = []any{
+		divergingVisualMap(0, d.limK, "left", "45%"),
+		divergingVisualMap(1, d.limV, "right", 5),
 	}
-	tree["visualMap"] = []any{vm(0, limK, map[string]any{"left": "45%"}), vm(1, limV, map[string]any{"right": 5})}
 	tree["title"] = []any{
 		map[string]any{"subtext": sub, "left": 0, "top": 0},
 		map[string]any{"text": lc.t("kh.keys"), "left": objAt(tree, "grid", 0)["left"], "top": 50, "textStyle": map[string]any{"fontSize": 13}},
 		map[string]any{"text": lc.t("kh.values"), "left": "56%", "top": 50, "textStyle": map[string]any{"fontSize": 13}},
 	}
-	option, err := jsonOf(tree)
-	if err != nil {
-		return nil, fmt.Errorf("KV cache heatmap: %w", err)
+	return jsonOf(tree)
+}
+
+// divergingVisualMap is the colour scale ±lim of one series, placed at
+// side (left or right) = at.
+func divergingVisualMap(series int, lim float64, side string, at any) map[string]any {
+	return map[string]any{
+		"type": "continuous", "calculable": true, "seriesIndex": series,
+		"min": sig(-lim, 3), "max": sig(lim, 3), "top": "middle", "itemWidth": 12,
+		"inRange": map[string]any{"color": divStops}, side: at,
 	}
-	c := &Chart{
-		ID:       fmt.Sprintf("kv-l%d-h%d", layer, head),
-		Title:    title,
-		Subtitle: sub,
-		Option:   option,
-		Height:   heatHeight(mk.rows, 2*mk.cols, 150),
-		Notes:    notes,
-	}
-	cmapK, cmapV := newRamp(divStops, -limK, limK), newRamp(divStops, -limV, limV)
-	c.static = &staticFig{w: 10 * vg.Inch, h: 6 * vg.Inch, draw: func(dc draw.Canvas) error {
+}
+
+// figure is the static form, in English: keys left, values right.
+func (d kvHeadData) figure() *staticFig {
+	en := settings{}
+	cmapK, cmapV := newRamp(divStops, -d.limK, d.limK), newRamp(divStops, -d.limV, d.limV)
+	return &staticFig{w: 10 * vg.Inch, h: 6 * vg.Inch, draw: func(dc draw.Canvas) error {
 		half := (dc.Max.X - dc.Min.X) / 2
 		left := draw.Crop(dc, 0, -half, 0, 0)
 		right := draw.Crop(dc, half, 0, 0, 0)
-		sk, sv := *mk, *mv // English labels for the static figure's font
-		sk.colLabels = make([]string, mk.cols)
-		for i := range sk.colLabels {
-			sk.colLabels[i] = en.t("kh.dim", i*cs)
-		}
-		sv.colLabels = sk.colLabels
-		if err := heatPlot(en.t("kh.key", layer, head), "d_head", en.t("kh.pos"), &sk, cmapK)(left); err != nil {
+		if err := heatPlot(en.t("kh.key", d.layer, d.head), "d_head", en.t("kh.pos"), d.withDims(d.keys, en), cmapK)(left); err != nil {
 			return err
 		}
-		return heatPlot(en.t("kh.value", layer, head), "d_head", en.t("kh.pos"), &sv, cmapV)(right)
+		return heatPlot(en.t("kh.value", d.layer, d.head), "d_head", en.t("kh.pos"), d.withDims(d.values, en), cmapV)(right)
 	}}
-	return c, nil
 }

@@ -91,6 +91,63 @@ func sampleEvery(positions []int, side int) ([]int, int) {
 // maxLensLabels is the most positions whose cells show the token as text.
 const maxLensLabels = 40
 
+// lensData is what the logit-lens chart shows: for each layer (rows) and
+// each shown position (columns: every stride-th recorded position, the last
+// always kept), the probability of the layer's top token (prob) and the
+// token's display form (tokens[layer][column], "" where not recorded).
+type lensData struct {
+	layers    int
+	positions []int
+	labels    []string // "position token" per column
+	stride    int
+	prob      *matrix
+	tokens    [][]string
+}
+
+// newLensData gathers every step's logit lens. It returns an error
+// wrapping ErrNoData when the trace has none, ErrInvalid for inconsistent
+// positions.
+func newLensData(tr *trace.Trace) (lensData, error) {
+	L := 0
+	for _, st := range tr.Steps {
+		L = max(L, len(st.LogitLens))
+	}
+	if L == 0 {
+		return lensData{}, ErrNoData
+	}
+	if err := checkSteps(tr); err != nil {
+		return lensData{}, err
+	}
+	positions, vals := positionRows(tr, L, func(st *trace.Step) [][]trace.LensEntry { return st.LogitLens })
+	d := lensData{layers: L}
+	d.positions, d.stride = sampleEvery(positions, MaxSide)
+	d.labels = make([]string, len(d.positions))
+	for i, p := range d.positions {
+		d.labels[i] = tokenLabel(tr, p)
+	}
+	d.prob = newMatrix(L, len(d.positions), 1, 1)
+	d.tokens = make([][]string, L)
+	for l := range L {
+		d.tokens[l] = make([]string, len(d.positions))
+		for c, p := range d.positions {
+			if e, ok := vals[l][p]; ok {
+				d.prob.add(l, c, e.Prob)
+				d.tokens[l][c] = display(e.Display, "", e.ID)
+			}
+		}
+	}
+	return d, nil
+}
+
+// rowLabels name the layers: "block 0", "block 1", …
+func (d lensData) rowLabels(lc settings) []string {
+	out := make([]string, d.layers)
+	for l := range out {
+		out[l] = lc.t("ll.block", l)
+	}
+	return out
+}
+
 // LogitLens charts the logit lens: for each layer (rows, "block l": the
 // residual stream after block l, read out early through ln_f and the tied
 // output head) and each recorded position (columns), the probability of the
@@ -100,92 +157,175 @@ const maxLensLabels = 40
 // ID "logit-lens". It returns an error wrapping ErrNoData when the trace has
 // no logit lens.
 func LogitLens(tr *trace.Trace, options ...Option) (*Chart, error) {
-	lc, en := settingsOf(options), settings{}
-	L := 0
-	for _, st := range tr.Steps {
-		L = max(L, len(st.LogitLens))
-	}
-	if L == 0 {
-		return nil, fmt.Errorf("logit lens: %w", ErrNoData)
-	}
-	if err := checkSteps(tr); err != nil {
+	lc := settingsOf(options)
+	d, err := newLensData(tr)
+	if err != nil {
 		return nil, fmt.Errorf("logit lens: %w", err)
 	}
-	positions, vals := positionRows(tr, L, func(st *trace.Step) [][]trace.LensEntry { return st.LogitLens })
-	positions, s := sampleEvery(positions, MaxSide)
 	var notes []string
 	sub := lc.t("ll.sub")
-	if s > 1 {
-		sub += "\n" + lc.t("ll.sample", s)
-		notes = append(notes, lc.t("ll.note", s, MaxSide))
+	if d.stride > 1 {
+		sub += "\n" + lc.t("ll.sample", d.stride)
+		notes = append(notes, lc.t("ll.note", d.stride, MaxSide))
 	}
-	colLabels := make([]string, len(positions))
-	for i, p := range positions {
-		colLabels[i] = tokenLabel(tr, p)
+	option, err := d.option(lc, sub)
+	if err != nil {
+		return nil, fmt.Errorf("logit lens: %w", err)
 	}
-	rowLabels, staticRows := make([]string, L), make([]string, L)
-	for l := range rowLabels {
-		rowLabels[l], staticRows[l] = lc.t("ll.block", l), en.t("ll.block", l)
-	}
-	m := newMatrix(L, len(positions), 1, 1)
-	m.rowLabels, m.colLabels = staticRows, colLabels
-	data := make([]namedCells, L)
-	for l := 0; l < L; l++ {
-		data[l].Digits = 3
-		for c, p := range positions {
-			e, ok := vals[l][p]
-			if !ok {
-				continue
-			}
-			m.add(l, c, e.Prob)
-			data[l].add(c, l, e.Prob)
-			data[l].Names = append(data[l].Names, inertTemplate(display(e.Display, "", e.ID)))
+	return &Chart{
+		ID:       "logit-lens",
+		Title:    lc.t("ll.title"),
+		Subtitle: sub,
+		Option:   option,
+		Height:   min(900, max(320, 250+d.layers*34)),
+		Notes:    notes,
+		static:   d.figure(),
+	}, nil
+}
+
+// cells are layer l's recorded cells, each named by its top token.
+func (d lensData) cells(l int) namedCells {
+	c := namedCells{cells: cells{Digits: 3}}
+	for col := range d.positions {
+		if v, ok := d.prob.at(l, col); ok {
+			c.add(col, l, v)
+			c.Names = append(c.Names, inertTemplate(d.tokens[l][col]))
 		}
 	}
-	showLabels := len(positions) <= maxLensLabels
+	return c
+}
+
+// option is the interactive form: one heatmap series per layer, cells
+// labelled with their token when there are few positions.
+func (d lensData) option(lc settings, sub string) (json.RawMessage, error) {
+	rowLabels := d.rowLabels(lc)
+	showLabels := len(d.positions) <= maxLensLabels
 	hm := charts.NewHeatMap()
 	hm.SetGlobalOptions(
 		charts.WithTitleOpts(opts.Title{Subtitle: sub}),
 		charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: "item"}),
 		charts.WithLegendOpts(opts.Legend{Show: opts.Bool(false)}),
 		charts.WithGridOpts(opts.Grid{Left: "80", Right: "90", Top: "70", Bottom: "110"}),
-		charts.WithXAxisOpts(opts.XAxis{Type: "category", Name: "position", Data: colLabels,
+		charts.WithXAxisOpts(opts.XAxis{Type: "category", Name: "position", Data: d.labels,
 			AxisLabel: &opts.AxisLabel{Show: opts.Bool(true), Rotate: 60, FontSize: 9}, AxisPointer: axisPointer()}),
 		charts.WithYAxisOpts(opts.YAxis{Type: "category", Name: "layer", Data: rowLabels,
 			AxisLabel: &opts.AxisLabel{Show: opts.Bool(true), FontSize: 10}, AxisPointer: axisPointer()}),
 		charts.WithVisualMapOpts(probVisualMap()),
 	)
-	for l := 0; l < L; l++ {
+	for l := range d.layers {
 		hm.AddSeries(lc.t("ll.after", l), nil,
 			charts.WithEncodeOpts(opts.Encode{X: 0, Y: 1, Tooltip: 2}),
 			charts.WithLabelOpts(opts.Label{Show: opts.Bool(showLabels), Formatter: "{b}", FontSize: 9, Color: "#222"}))
 	}
 	tree, err := treeOf(hm)
 	if err != nil {
-		return nil, fmt.Errorf("logit lens: %w", err)
+		return nil, err
 	}
 	g := obj(tree, "grid")
 	greyGrid(g)
-	g["bottom"] = nameAxis(objAt(tree, "xAxis", 0), lc.t("position"), colLabels, 60)
+	g["bottom"] = nameAxis(objAt(tree, "xAxis", 0), lc.t("position"), d.labels, 60)
 	g["left"] = nameAxis(objAt(tree, "yAxis", 0), lc.t("layer"), rowLabels, 0)
-	for l := 0; l < L; l++ {
-		objAt(tree, "series", l)["data"] = data[l]
+	for l := range d.layers {
+		objAt(tree, "series", l)["data"] = d.cells(l)
 	}
-	option, err := jsonOf(tree)
-	if err != nil {
-		return nil, fmt.Errorf("logit lens: %w", err)
+	return jsonOf(tree)
+}
+
+// figure is the static form, in English: the probabilities as a heatmap.
+func (d lensData) figure() *staticFig {
+	en := settings{}
+	m := *d.prob
+	m.rowLabels, m.colLabels = d.rowLabels(en), d.labels
+	return &staticFig{w: 9 * vg.Inch, h: vg.Length(min(9, 2.5+0.3*float64(d.layers))) * vg.Inch,
+		draw: heatPlot(en.t("ll.title")+en.t("ll.static"), en.t("position"), en.t("layer"), &m, newRamp(seqStops, 0, 1))}
+}
+
+// residualData is what the residual-norm chart shows: the L2 norm of the
+// residual stream for each row (the embeddings, then after each block) and
+// each recorded position, block-averaged by stride positions per column
+// (columns labelled "position token" or "p–q"); the colour range [lo, hi]
+// (3 significant digits, hi lowered to the 98th percentile when a few
+// norms dwarf the rest) and the largest norm, top.
+type residualData struct {
+	norms       *matrix
+	positions   int
+	stride      int
+	lo, hi, top float64
+}
+
+// newResidualData gathers every step's residual norms. It returns an
+// error wrapping ErrNoData when the trace has none, ErrInvalid for
+// inconsistent positions.
+func newResidualData(tr *trace.Trace) (residualData, error) {
+	R := 0
+	for _, st := range tr.Steps {
+		R = max(R, len(st.ResidualNorm))
 	}
-	c := &Chart{
-		ID:       "logit-lens",
-		Title:    lc.t("ll.title"),
-		Subtitle: sub,
-		Option:   option,
-		Height:   min(900, max(320, 250+L*34)),
-		Notes:    notes,
+	if R == 0 {
+		return residualData{}, fmt.Errorf("norms: %w", ErrNoData)
 	}
-	c.static = &staticFig{w: 9 * vg.Inch, h: vg.Length(min(9, 2.5+0.3*float64(L))) * vg.Inch,
-		draw: heatPlot(en.t("ll.title")+en.t("ll.static"), en.t("position"), en.t("layer"), m, newRamp(seqStops, 0, 1))}
-	return c, nil
+	if err := checkSteps(tr); err != nil {
+		return residualData{}, err
+	}
+	positions, vals := positionRows(tr, R, func(st *trace.Step) [][]float32 { return st.ResidualNorm })
+	d := residualData{positions: len(positions), stride: strideFor(len(positions), MaxSide)}
+	m := newMatrix(R, len(positions), 1, d.stride)
+	for r := range R {
+		for c, p := range positions {
+			if v, ok := vals[r][p]; ok {
+				m.add(r, c, float64(v))
+			}
+		}
+	}
+	m.colLabels = make([]string, m.cols)
+	for c := range m.colLabels {
+		p := positions[c*d.stride]
+		if d.stride == 1 {
+			m.colLabels[c] = tokenLabel(tr, p)
+		} else {
+			m.colLabels[c] = fmt.Sprintf("%d–%d", p, positions[min((c+1)*d.stride, len(positions))-1])
+		}
+	}
+	d.norms = m
+	d.lo, d.hi, d.top = residualRange(m)
+	return d, nil
+}
+
+// residualRange is the colour range of the norms and the largest norm. A
+// few positions (often the first) can have norms many times the others;
+// the colours saturate there rather than wash out the rest.
+func residualRange(m *matrix) (lo, hi, top float64) {
+	lo, hi = m.minMax()
+	top = hi
+	if p98 := m.quantile(0.98); hi > 1.5*p98 {
+		hi = p98
+	}
+	lo, hi = colorRange(sig(lo, 3), sig(hi, 3))
+	return lo, hi, top
+}
+
+// rowLabels name the rows: "embeddings", "after block 0", …
+func (d residualData) rowLabels(lc settings) []string {
+	out := make([]string, d.norms.rows)
+	for r := range out {
+		out[r] = lc.t("ll.after", r-1)
+		if r == 0 {
+			out[r] = lc.t("rn.embed")
+		}
+	}
+	return out
+}
+
+// subtitle gives the colour range, where it saturates and the stride.
+func (d residualData) subtitle(lc settings) string {
+	sub := lc.t("rn.sub", fmtSig(d.lo, 3), fmtSig(d.hi, 3))
+	if d.top > d.hi && fmtSig(d.top, 3) != fmtSig(d.hi, 3) { // not just rounding
+		sub += lc.t("rn.sat", fmtSig(d.hi, 3), fmtSig(d.top, 3))
+	}
+	if d.stride > 1 {
+		sub += "\n" + lc.t("rn.cols", d.stride)
+	}
+	return sub
 }
 
 // ResidualNorm charts the L2 norm of the residual stream at each layer
@@ -194,68 +334,36 @@ func LogitLens(tr *trace.Trace, options ...Option) (*Chart, error) {
 // positions are block-averaged (noted). ID "residual-norm". It returns an
 // error wrapping ErrNoData when the trace has no residual norms.
 func ResidualNorm(tr *trace.Trace, options ...Option) (*Chart, error) {
-	lc, en := settingsOf(options), settings{}
-	R := 0
-	for _, st := range tr.Steps {
-		R = max(R, len(st.ResidualNorm))
-	}
-	if R == 0 {
-		return nil, fmt.Errorf("residual stream: norms: %w", ErrNoData)
-	}
-	if err := checkSteps(tr); err != nil {
+	lc := settingsOf(options)
+	d, err := newResidualData(tr)
+	if err != nil {
 		return nil, fmt.Errorf("residual stream: %w", err)
 	}
-	positions, vals := positionRows(tr, R, func(st *trace.Step) [][]float32 { return st.ResidualNorm })
-	s := strideFor(len(positions), MaxSide)
-	m := newMatrix(R, len(positions), 1, s)
-	for r := 0; r < R; r++ {
-		for c, p := range positions {
-			if v, ok := vals[r][p]; ok {
-				m.add(r, c, float64(v))
-			}
-		}
-	}
-	m.rowLabels = make([]string, R)
-	rowLabels := make([]string, R)
-	for r := range m.rowLabels {
-		m.rowLabels[r], rowLabels[r] = en.t("ll.after", r-1), lc.t("ll.after", r-1)
-		if r == 0 {
-			m.rowLabels[r], rowLabels[r] = en.t("rn.embed"), lc.t("rn.embed")
-		}
-	}
-	m.colLabels = make([]string, m.cols)
-	for c := range m.colLabels {
-		p := positions[c*s]
-		if s == 1 {
-			m.colLabels[c] = tokenLabel(tr, p)
-		} else {
-			q := positions[min((c+1)*s, len(positions))-1]
-			m.colLabels[c] = fmt.Sprintf("%d–%d", p, q)
-		}
-	}
-	lo, hi := m.minMax()
-	top := hi
-	// A few positions (often the first) can have norms many times the
-	// others; let the colours saturate there rather than wash out the rest.
-	if p98 := m.quantile(0.98); hi > 1.5*p98 {
-		hi = p98
-	}
-	lo, hi = sig(lo, 3), sig(hi, 3)
-	if hi <= lo {
-		hi = lo + 1
-	}
-	sub := lc.t("rn.sub", fmtSig(lo, 3), fmtSig(hi, 3))
-	if top > hi && fmtSig(top, 3) != fmtSig(hi, 3) { // not just rounding
-		sub += lc.t("rn.sat", fmtSig(hi, 3), fmtSig(top, 3))
-	}
 	var notes []string
-	if s > 1 {
-		sub += "\n" + lc.t("rn.cols", s)
-		notes = append(notes, lc.t("rn.note", len(positions), MaxSide, s))
+	if d.stride > 1 {
+		notes = append(notes, lc.t("rn.note", d.positions, MaxSide, d.stride))
 	}
+	option, err := d.option(lc)
+	if err != nil {
+		return nil, fmt.Errorf("residual stream: %w", err)
+	}
+	return &Chart{
+		ID:       "residual-norm",
+		Title:    lc.t("rn.title"),
+		Subtitle: d.subtitle(lc),
+		Option:   option,
+		Height:   min(900, max(320, 250+d.norms.rows*30)),
+		Notes:    notes,
+		static:   d.figure(),
+	}, nil
+}
+
+// option is the interactive form: one heatmap series per row.
+func (d residualData) option(lc settings) (json.RawMessage, error) {
+	m, rowLabels := d.norms, d.rowLabels(lc)
 	hm := charts.NewHeatMap()
 	hm.SetGlobalOptions(
-		charts.WithTitleOpts(opts.Title{Subtitle: sub}),
+		charts.WithTitleOpts(opts.Title{Subtitle: d.subtitle(lc)}),
 		charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: "item"}),
 		charts.WithLegendOpts(opts.Legend{Show: opts.Bool(false)}),
 		charts.WithGridOpts(opts.Grid{Left: "100", Right: "90", Top: "70", Bottom: "110"}),
@@ -264,38 +372,36 @@ func ResidualNorm(tr *trace.Trace, options ...Option) (*Chart, error) {
 		charts.WithYAxisOpts(opts.YAxis{Type: "category", Data: rowLabels, Inverse: opts.Bool(true),
 			AxisLabel: &opts.AxisLabel{Show: opts.Bool(true), FontSize: 10}, AxisPointer: axisPointer()}),
 		charts.WithVisualMapOpts(opts.VisualMap{
-			Type: "continuous", Calculable: opts.Bool(true), Min: float32(lo), Max: float32(hi),
+			Type: "continuous", Calculable: opts.Bool(true), // min and max: below
+
 			Right: "10", Top: "middle", InRange: &opts.VisualMapInRange{Color: seqStops},
 		}),
 	)
-	for r := 0; r < m.rows; r++ {
+	for r := range m.rows {
 		hm.AddSeries(rowLabels[r], nil, charts.WithEncodeOpts(opts.Encode{X: 0, Y: 1, Tooltip: 2}))
 	}
 	tree, err := treeOf(hm)
 	if err != nil {
-		return nil, fmt.Errorf("residual stream: %w", err)
+		return nil, err
 	}
 	g := obj(tree, "grid")
 	greyGrid(g)
 	g["bottom"] = nameAxis(objAt(tree, "xAxis", 0), lc.t("position"), m.colLabels, 60)
 	vm := objAt(tree, "visualMap", 0)
-	vm["min"], vm["max"] = lo, hi // go-echarts drops a zero min
-	for r := 0; r < m.rows; r++ {
+	// float64, set here: go-echarts drops a zero min, and its float32
+	// overflows for norms near the float32 limit.
+	vm["min"], vm["max"] = d.lo, d.hi
+	for r := range m.rows {
 		objAt(tree, "series", r)["data"] = m.rowCells(r, 4)
 	}
-	option, err := jsonOf(tree)
-	if err != nil {
-		return nil, fmt.Errorf("residual stream: %w", err)
-	}
-	c := &Chart{
-		ID:       "residual-norm",
-		Title:    lc.t("rn.title"),
-		Subtitle: sub,
-		Option:   option,
-		Height:   min(900, max(320, 250+R*30)),
-		Notes:    notes,
-	}
-	c.static = &staticFig{w: 9 * vg.Inch, h: vg.Length(min(9, 2.5+0.3*float64(R))) * vg.Inch,
-		draw: heatPlot(en.t("rn.title"), en.t("position"), "", m, newRamp(seqStops, lo, hi))}
-	return c, nil
+	return jsonOf(tree)
+}
+
+// figure is the static form, in English.
+func (d residualData) figure() *staticFig {
+	en := settings{}
+	m := *d.norms
+	m.rowLabels = d.rowLabels(en)
+	return &staticFig{w: 9 * vg.Inch, h: vg.Length(min(9, 2.5+0.3*float64(m.rows))) * vg.Inch,
+		draw: heatPlot(en.t("rn.title"), en.t("position"), "", &m, newRamp(seqStops, d.lo, d.hi))}
 }

@@ -1,6 +1,7 @@
 package viz
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"strconv"
@@ -61,6 +62,61 @@ func labelRoom(labels []string, rotate float64) int {
 	return 30 + int(6*float64(longest)*math.Sin(rotate*math.Pi/180))
 }
 
+// promptData is what the prompt chart shows: per prompt token its label
+// ("position token"), P(w_i | w_<i) and surprisal in bits (NaN for a token
+// with no context), and the prompt's perplexity over the scored tokens.
+type promptData struct {
+	labels      []string
+	noContext   []bool
+	probs, bits []float64
+	ppl         float64
+	scored      int
+}
+
+// newPromptData gathers tr.Scores. It returns an error wrapping ErrNoData
+// when the trace has no scores.
+func newPromptData(tr *trace.Trace) (promptData, error) {
+	if len(tr.Scores) == 0 {
+		return promptData{}, fmt.Errorf("scores: %w", ErrNoData)
+	}
+	n := len(tr.Scores)
+	d := promptData{labels: make([]string, n), noContext: make([]bool, n), probs: make([]float64, n), bits: make([]float64, n)}
+	for i, s := range tr.Scores {
+		d.labels[i] = tokenLabel(tr, s.Position)
+		d.noContext[i] = s.NoContext
+		d.probs[i], d.bits[i] = s.Prob, s.Surprisal
+		if s.NoContext {
+			d.probs[i], d.bits[i] = math.NaN(), math.NaN()
+		}
+	}
+	d.ppl, d.scored = Perplexity(tr.Scores)
+	return d, nil
+}
+
+// axisLabels are the token labels, those without context marked.
+func (d promptData) axisLabels(lc settings) []string {
+	out := make([]string, len(d.labels))
+	for i, l := range d.labels {
+		out[i] = l
+		if d.noContext[i] {
+			out[i] += lc.t("pp.nocontext")
+		}
+	}
+	return out
+}
+
+// subtitle gives the perplexity and says why the first token has none.
+func (d promptData) subtitle(lc settings) string {
+	sub := lc.t("pp.sub", fmtSig(d.ppl, 4), d.scored)
+	if d.scored < len(d.labels) {
+		sub += lc.t("pp.sub.first")
+	}
+	return sub
+}
+
+// promptProbName is the name of the probability series in both languages.
+const promptProbName = "P(w_i | w_<i)"
+
 // PromptProbs charts, for every prompt token (tr.Scores, len PromptLen),
 // P(w_i | w_<i) as bars (left axis, 0…1) and the surprisal −log2 P in bits
 // as a line (right axis), with token display strings as labels. The first
@@ -68,38 +124,31 @@ func labelRoom(labels []string, rotate float64) int {
 // value. The subtitle gives the perplexity ([Perplexity]). ID "prompt-probs".
 // It returns an error wrapping ErrNoData when the trace has no scores.
 func PromptProbs(tr *trace.Trace, options ...Option) (*Chart, error) {
-	lc, en := settingsOf(options), settings{}
-	if len(tr.Scores) == 0 {
-		return nil, fmt.Errorf("prompt probabilities: scores: %w", ErrNoData)
+	lc := settingsOf(options)
+	d, err := newPromptData(tr)
+	if err != nil {
+		return nil, fmt.Errorf("prompt probabilities: %w", err)
 	}
-	n := len(tr.Scores)
-	labels, slabels := make([]string, n), make([]string, n)
-	probs := make([]float64, n)
-	bits := make([]float64, n)
-	for i, s := range tr.Scores {
-		labels[i] = tokenLabel(tr, s.Position)
-		slabels[i] = labels[i]
-		if s.NoContext {
-			labels[i] += lc.t("pp.nocontext")
-			slabels[i] += en.t("pp.nocontext")
-			probs[i], bits[i] = math.NaN(), math.NaN()
-			continue
-		}
-		probs[i], bits[i] = s.Prob, s.Surprisal
+	option, err := d.option(lc)
+	if err != nil {
+		return nil, fmt.Errorf("prompt probabilities: %w", err)
 	}
-	ppl, scored := Perplexity(tr.Scores)
-	sub := lc.t("pp.sub", fmtSig(ppl, 4), scored)
-	staticSub := en.t("pp.sub", fmtSig(ppl, 4), scored)
-	if scored < n {
-		sub += lc.t("pp.sub.first")
-		staticSub += en.t("pp.sub.first")
-	}
-	const pName = "P(w_i | w_<i)"
-	sName := lc.t("pp.surprisal")
+	return &Chart{
+		ID:       "prompt-probs",
+		Title:    lc.t("pp.title"),
+		Subtitle: d.subtitle(lc),
+		Option:   option,
+		Height:   380,
+		static:   d.figure(),
+	}, nil
+}
 
+// option is the interactive form: bars of P, a line of surprisal.
+func (d promptData) option(lc settings) (json.RawMessage, error) {
+	labels, n := d.axisLabels(lc), len(d.labels)
 	bar := charts.NewBar()
 	bar.SetGlobalOptions(
-		charts.WithTitleOpts(opts.Title{Subtitle: sub}),
+		charts.WithTitleOpts(opts.Title{Subtitle: d.subtitle(lc)}),
 		charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: "axis"}),
 		charts.WithLegendOpts(opts.Legend{Show: opts.Bool(true), Right: "10"}),
 		charts.WithGridOpts(opts.Grid{Left: "60", Right: "60", Top: "60", Bottom: strconv.Itoa(labelRoom(labels, labelRotation(n)))}),
@@ -108,56 +157,60 @@ func PromptProbs(tr *trace.Trace, options ...Option) (*Chart, error) {
 	)
 	bar.SetXAxis(labels)
 	bar.ExtendYAxis(opts.YAxis{Type: "value", Name: lc.t("bits"), AxisLabel: &opts.AxisLabel{Show: opts.Bool(true)}, SplitLine: &opts.SplitLine{Show: opts.Bool(false)}})
-	bar.AddSeries(pName, nil, charts.WithItemStyleOpts(opts.ItemStyle{Color: "#3182bd"}))
+	bar.AddSeries(promptProbName, nil, charts.WithItemStyleOpts(opts.ItemStyle{Color: "#3182bd"}))
 	line := charts.NewLine()
-	line.AddSeries(sName, nil, charts.WithItemStyleOpts(opts.ItemStyle{Color: "#e6550d"}),
+	line.AddSeries(lc.t("pp.surprisal"), nil, charts.WithItemStyleOpts(opts.ItemStyle{Color: "#e6550d"}),
 		charts.WithSeriesOpts(func(s *charts.SingleSeries) { s.YAxisIndex = 1 }))
 	bar.Overlap(line)
 	tree, err := treeOf(bar)
 	if err != nil {
-		return nil, fmt.Errorf("prompt probabilities: %w", err)
+		return nil, err
 	}
-	objAt(tree, "series", 0)["data"] = nums{V: probs, Digits: 4}
-	objAt(tree, "series", 1)["data"] = nums{V: bits, Digits: 4}
-	option, err := jsonOf(tree)
-	if err != nil {
-		return nil, fmt.Errorf("prompt probabilities: %w", err)
-	}
-	c := &Chart{
-		ID:       "prompt-probs",
-		Title:    lc.t("pp.title"),
-		Subtitle: sub,
-		Option:   option,
-		Height:   380,
-	}
-	c.static = &staticFig{w: 8 * vg.Inch, h: 4 * vg.Inch, draw: func(dc draw.Canvas) error {
-		p := newPlot(en.t("pp.title")+"\n"+staticSub, "", en.t("pp.static.y"))
-		labels := slabels
-		if err := drawBars(p, labels, []barSeries{{name: pName, values: probs, color: hexColor("#3182bd")}}); err != nil {
+	objAt(tree, "series", 0)["data"] = nums{V: d.probs, Digits: 4}
+	objAt(tree, "series", 1)["data"] = nums{V: d.bits, Digits: 4}
+	return jsonOf(tree)
+}
+
+// figure is the static form, in English: bars of P and, on the same axis,
+// surprisal divided by its largest value.
+func (d promptData) figure() *staticFig {
+	en := settings{}
+	return &staticFig{w: 8 * vg.Inch, h: 4 * vg.Inch, draw: func(dc draw.Canvas) error {
+		p := newPlot(en.t("pp.title")+"\n"+d.subtitle(en), "", en.t("pp.static.y"))
+		if err := drawBars(p, d.axisLabels(en), []barSeries{{name: promptProbName, values: d.probs, color: hexColor("#3182bd")}}); err != nil {
 			return err
 		}
-		maxBits := 0.0
-		for _, b := range bits {
-			if !math.IsNaN(b) {
-				maxBits = max(maxBits, b)
-			}
-		}
-		if maxBits > 0 {
-			scaled := make([]float64, n)
-			for i, b := range bits {
-				scaled[i] = b / maxBits
-			}
+		if scaled, maxBits := scaleToMax(d.bits); maxBits > 0 {
 			l, err := plotter.NewLine(linePoints(scaled))
-			if err == nil {
-				l.Color = hexColor("#e6550d")
-				p.Add(l)
-				p.Legend.Add(fmt.Sprintf("%s / %s", en.t("pp.surprisal"), fmtSig(maxBits, 3)), l)
+			if err != nil {
+				return err
 			}
+			l.Color = hexColor("#e6550d")
+			p.Add(l)
+			p.Legend.Add(fmt.Sprintf("%s / %s", en.t("pp.surprisal"), fmtSig(maxBits, 3)), l)
 		}
 		p.Y.Min, p.Y.Max = 0, 1
 		rotateX(p)
 		p.Draw(dc)
 		return nil
 	}}
-	return c, nil
+}
+
+// scaleToMax divides values by their largest finite value m > 0 and
+// returns them with m (NaN and ±Inf stay gaps); m is 0 when no value is
+// finite and positive, and values are then returned as they are.
+func scaleToMax(values []float64) (scaled []float64, m float64) {
+	for _, v := range values {
+		if !math.IsInf(v, 0) && v > m {
+			m = v
+		}
+	}
+	if m == 0 {
+		return values, 0
+	}
+	scaled = make([]float64, len(values))
+	for i, v := range values {
+		scaled[i] = v / m
+	}
+	return scaled, m
 }

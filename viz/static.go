@@ -46,10 +46,27 @@ func newRamp(stops []string, lo, hi float64) *ramp {
 	for _, s := range stops {
 		r.stops = append(r.stops, hexColor(s))
 	}
-	if !(r.hi > r.lo) {
-		r.hi = r.lo + 1
-	}
+	r.lo, r.hi = colorRange(lo, hi)
 	return r
+}
+
+// colorRange returns a colour scale's range [lo, hi] widened so that
+// gonum/plot can draw and label it: finite, and hi above lo by at least a
+// thousandth of their magnitude. Constant values (hi == lo) or huge ones
+// (1e20 + 1 == 1e20) would otherwise give a colour bar an empty range
+// (gonum panics "ColorMap Max==Min") or ticks too close to tell apart.
+// A widened range keeps lo and raises hi by max(1, |lo|/1000).
+func colorRange(lo, hi float64) (float64, float64) {
+	if math.IsNaN(lo) || math.IsInf(lo, 0) {
+		lo = 0
+	}
+	if math.IsNaN(hi) || math.IsInf(hi, 0) {
+		hi = lo
+	}
+	if !(hi-lo >= 1e-3*max(math.Abs(lo), math.Abs(hi))) || hi <= lo {
+		hi = lo + max(1, math.Abs(lo)/1000)
+	}
+	return lo, hi
 }
 
 // color returns the colour of v (clamped to [lo, hi]).

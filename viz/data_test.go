@@ -1,0 +1,412 @@
+package viz
+
+import (
+	"errors"
+	"math"
+	"slices"
+	"testing"
+
+	"github.com/gptviz/gptviz/model/arch"
+	"github.com/gptviz/gptviz/model/trace"
+)
+
+// tiny is a hand-made run whose chart data can be worked out on paper: 1
+// layer, 2 heads, a context window of 3, prompt "A B", then C (decode) and
+// D (recompute after A left the window).
+func tiny() *trace.Trace {
+	tok := func(id int, s string, prompt bool) trace.Token {
+		return trace.Token{ID: id, Text: s, Display: s, Prompt: prompt}
+	}
+	cand := func(id int, s string, p, sp float64, removed string) trace.Candidate {
+		return trace.Candidate{ID: id, Text: s, Display: s, Prob: p, SampleProb: sp, RemovedBy: removed}
+	}
+	return &trace.Trace{
+		Version: trace.Version,
+		Model: trace.ModelInfo{Config: arch.Config{
+			ModelType: "gpt2", VocabSize: 10, NPositions: 3, NEmbd: 4, NLayer: 1, NHead: 2, NInner: 16,
+			LayerNormEpsilon: 1e-5, Activation: "gelu_new", BOSTokenID: 0, EOSTokenID: 0,
+		}},
+		Settings:  trace.Settings{Temperature: 0.8, TopK: 2, TopP: 1},
+		Tokens:    []trace.Token{tok(1, "A", true), tok(2, "B", true), tok(3, "C", false), tok(4, "D", false)},
+		PromptLen: 2,
+		Scores: []trace.Score{
+			{Position: 0, ID: 1, NoContext: true},
+			{Position: 1, ID: 2, Prob: 0.25, Surprisal: 2},
+		},
+		Steps: []trace.Step{
+			{Index: 0, Kind: trace.Prefill, QueryStart: 0, NQuery: 2,
+				Attention:    []trace.LayerAttention{{Probs: [][][]float32{{{1, 0}, {0.25, 0.75}}, {{1, 0}, {0.5, 0.5}}}}},
+				ResidualNorm: [][]float32{{1, 2}, {3, 4}},
+				LogitLens:    [][]trace.LensEntry{{{ID: 2, Display: "B", Prob: 0.5}, {ID: 3, Display: "C", Prob: 0.25}}},
+				KV:           trace.KVInfo{Positions: []int{2}, Bytes: 64}},
+			{Index: 1, Kind: trace.Decode, QueryStart: 2, NQuery: 1,
+				Attention:    []trace.LayerAttention{{Probs: [][][]float32{{{0.2, 0.3, 0.5}}, {{0.6, 0.2, 0.2}}}}},
+				ResidualNorm: [][]float32{{5}, {6}},
+				LogitLens:    [][]trace.LensEntry{{{ID: 4, Display: "D", Prob: 1}}},
+				Next: &trace.Prediction{Position: 1, Entropy: 1.5, SampleEntropy: 1,
+					Top:     []trace.Candidate{cand(3, "C", 0.5, 0.6, ""), cand(5, "E", 0.3, 0.4, ""), cand(6, "F", 0.2, 0, "top-k")},
+					Filters: []trace.FilterResult{{Name: "temperature", Kept: 10, Mass: 1}, {Name: "top-k", Kept: 2, Mass: 0.8}, {Name: "top-p", Kept: 2, Mass: 0.8}},
+					Chosen:  cand(3, "C", 0.5, 0.6, "")},
+				KV: trace.KVInfo{Positions: []int{3}, Bytes: 96}},
+			{Index: 2, Kind: trace.Recompute, QueryStart: 1, NQuery: 3, WindowStart: 1,
+				Attention: []trace.LayerAttention{{Probs: [][][]float32{
+					{{1, 0, 0}, {0.5, 0.5, 0}, {0.1, 0.1, 0.8}},
+					{{1, 0, 0}, {0.5, 0.5, 0}, {0.3, 0.3, 0.4}},
+				}}},
+				ResidualNorm: [][]float32{{5, 5, 7}, {6, 6, 8}},
+				LogitLens:    [][]trace.LensEntry{{{ID: 4, Display: "D", Prob: 1}, {ID: 4, Display: "D", Prob: 1}, {ID: 1, Display: "A", Prob: 0.125}}},
+				Next: &trace.Prediction{Position: 2, Entropy: 2, SampleEntropy: 2, Greedy: true,
+					Top:     []trace.Candidate{cand(5, "E", 0.6, 0.6, "")},
+					Filters: []trace.FilterResult{{Name: "greedy", Kept: 1, Mass: 1}},
+					Chosen:  cand(4, "D", 0.1, 0.1, "")},
+				KV: trace.KVInfo{Positions: []int{3}, Bytes: 96}},
+		},
+		Evictions: []trace.Eviction{{Step: 2, Position: 0}},
+		Cache: []trace.LayerKV{{Layer: 0, WindowStart: 1,
+			Keys:   [][][]float32{{{1, -2}, {0.5, 0}, {0, 0}}, {{0, 0}, {0, 0}, {0, 0}}},
+			Values: [][][]float32{{{0.001, 0}, {0, -0.004}, {0, 0}}, {{0, 0}, {0, 0}, {0, 0}}}}},
+	}
+}
+
+func near(a, b float64) bool { return math.Abs(a-b) < 1e-6 || math.IsNaN(a) && math.IsNaN(b) }
+
+func nearAll(a, b []float64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if !near(a[i], b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func TestTinyIsValid(t *testing.T) {
+	if err := tiny().Validate(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestPromptData(t *testing.T) {
+	d, err := newPromptData(tiny())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(d.labels, []string{"0 A", "1 B"}) || !slices.Equal(d.noContext, []bool{true, false}) {
+		t.Errorf("labels %q, no context %v", d.labels, d.noContext)
+	}
+	if !math.IsNaN(d.probs[0]) || !math.IsNaN(d.bits[0]) || d.probs[1] != 0.25 || d.bits[1] != 2 {
+		t.Errorf("probs %v, bits %v; want NaN for the token without context", d.probs, d.bits)
+	}
+	if d.ppl != 4 || d.scored != 1 {
+		t.Errorf("perplexity %v over %d, want 4 over 1", d.ppl, d.scored)
+	}
+	if got := d.axisLabels(settings{}); got[0] != "0 A (no context)" || got[1] != "1 B" {
+		t.Errorf("axis labels %q", got)
+	}
+	if _, err := newPromptData(&trace.Trace{}); !errors.Is(err, ErrNoData) {
+		t.Errorf("no scores: %v, want ErrNoData", err)
+	}
+}
+
+func TestScaleToMax(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		in, want []float64
+		wantMax  float64
+	}{
+		{"plain", []float64{1, 2, 4}, []float64{0.25, 0.5, 1}, 4},
+		{"gaps stay gaps", []float64{math.NaN(), 2}, []float64{math.NaN(), 1}, 2},
+		{"all zero", []float64{0, 0}, []float64{0, 0}, 0},
+		{"huge", []float64{1e300, 5e299}, []float64{1, 0.5}, 1e300},
+	} {
+		got, m := scaleToMax(tc.in)
+		if m != tc.wantMax || !nearAll(got, tc.want) {
+			t.Errorf("%s: scaleToMax(%v) = %v, %v; want %v, %v", tc.name, tc.in, got, m, tc.want, tc.wantMax)
+		}
+	}
+}
+
+func TestNextTokenData(t *testing.T) {
+	d, err := newNextTokenData(tiny())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.steps) != 2 {
+		t.Fatalf("%d steps, want 2 (decode and recompute)", len(d.steps))
+	}
+	for _, tc := range []struct {
+		name            string
+		s               nextStep
+		step            int
+		labels          []string
+		chosen, removed []bool
+		title, sub      string
+	}{
+		{"chosen among the top", d.steps[0], 1, []string{"C", "E", "F"}, []bool{true, false, false}, []bool{false, false, true},
+			"step 1: chose C (P = 0.5, sampled)", "entropy 1.5 bits (sampled from: 1 bits) · T = 0.8 · top-k kept 2 tokens (mass 0.8) · top-p off"},
+		{"chosen added after the top", d.steps[1], 2, []string{"E", "D (chosen)"}, []bool{false, true}, []bool{false, false},
+			"step 2: chose D (P = 0.1, greedy: the most likely token)", "entropy 2 bits (sampled from: 2 bits)"},
+	} {
+		s := tc.s
+		var chosen, removed []bool
+		for _, b := range s.bars {
+			chosen, removed = append(chosen, b.chosen), append(removed, b.removed)
+		}
+		title, sub := s.title(settings{})
+		if s.step != tc.step || !slices.Equal(s.labels(settings{}), tc.labels) || !slices.Equal(chosen, tc.chosen) || !slices.Equal(removed, tc.removed) {
+			t.Errorf("%s: step %d, labels %q, chosen %v, removed %v; want %d, %q, %v, %v", tc.name, s.step, s.labels(settings{}), chosen, removed, tc.step, tc.labels, tc.chosen, tc.removed)
+		}
+		if title != tc.title || sub != tc.sub {
+			t.Errorf("%s: title %q / %q, want %q / %q", tc.name, title, sub, tc.title, tc.sub)
+		}
+	}
+	if got := []string{d.steps[0].bars[0].color(), d.steps[0].bars[1].color(), d.steps[0].bars[2].color()}; !slices.Equal(got, []string{chosenHex, keptHex, removedHex}) {
+		t.Errorf("bar colours %q", got)
+	}
+	if _, err := newNextTokenData(&trace.Trace{Steps: tiny().Steps[:1]}); !errors.Is(err, ErrNoData) {
+		t.Errorf("prefill only: %v, want ErrNoData", err)
+	}
+}
+
+func TestGenerationData(t *testing.T) {
+	d, err := newGenerationData(tiny())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(d.labels, []string{"1 C", "2 D"}) || !nearAll(d.entropy, []float64{1.5, 2}) ||
+		!nearAll(d.sampled, []float64{1, 2}) || !nearAll(d.chosen, []float64{0.5, 0.1}) {
+		t.Errorf("got %+v", d)
+	}
+}
+
+func TestKVSizeData(t *testing.T) {
+	d, err := newKVSizeData(tiny())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(d.labels(settings{}), []string{"0 prefill", "1", "2"}) || !nearAll(d.bytes, []float64{64, 96, 96}) ||
+		!nearAll(d.positions, []float64{2, 3, 3}) || d.fullAt != 2 || d.lastPositions != 3 || d.lastBytes != 96 {
+		t.Errorf("got %+v", d)
+	}
+	tr := tiny()
+	tr.Evictions = nil
+	if d, _ := newKVSizeData(tr); d.fullAt != -1 {
+		t.Errorf("no evictions: fullAt %d, want -1", d.fullAt)
+	}
+}
+
+func TestKVHeadData(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		layer, hd  int
+		limK, limV float64
+		err        error
+	}{
+		{"head 0", 0, 0, 2, 0.004, nil},
+		{"all zero: limit 1", 0, 1, 1, 1, nil},
+		{"head outside the model", 0, 2, 0, 0, ErrRange},
+		{"layer outside the model", 1, 0, 0, 0, ErrRange},
+	} {
+		d, err := newKVHeadData(tiny(), tc.layer, tc.hd)
+		if !errors.Is(err, tc.err) {
+			t.Errorf("%s: err %v, want %v", tc.name, err, tc.err)
+			continue
+		}
+		if err == nil && (d.limK != tc.limK || d.limV != tc.limV || d.nPos != 3 || d.dHead != 2) {
+			t.Errorf("%s: limits %v, %v, %d×%d; want %v, %v, 3×2", tc.name, d.limK, d.limV, d.nPos, d.dHead, tc.limK, tc.limV)
+		}
+	}
+	d, _ := newKVHeadData(tiny(), 0, 0)
+	if !slices.Equal(d.keys.rowLabels, []string{"1 B", "2 C", "3 D"}) {
+		t.Errorf("rows %q, want the cached positions 1…3", d.keys.rowLabels)
+	}
+	tr := tiny()
+	tr.Cache = nil
+	if _, err := newKVHeadData(tr, 0, 0); !errors.Is(err, ErrNoData) {
+		t.Errorf("no cache: %v, want ErrNoData", err)
+	}
+}
+
+func TestLensData(t *testing.T) {
+	d, err := newLensData(tiny())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Position 1 was recorded twice (prefill and recompute): the later wins.
+	if !slices.Equal(d.positions, []int{0, 1, 2, 3}) || d.stride != 1 || !slices.Equal(d.tokens[0], []string{"B", "D", "D", "A"}) {
+		t.Errorf("positions %v, stride %d, tokens %q", d.positions, d.stride, d.tokens)
+	}
+	var probs []float64
+	for c := range d.positions {
+		v, _ := d.prob.at(0, c)
+		probs = append(probs, v)
+	}
+	if !nearAll(probs, []float64{0.5, 1, 1, 0.125}) {
+		t.Errorf("probabilities %v", probs)
+	}
+}
+
+func TestSampleEvery(t *testing.T) {
+	for _, tc := range []struct {
+		n, side, stride int
+		first, last     int
+	}{{10, 20, 1, 0, 9}, {10, 5, 2, 1, 9}, {1000, 256, 4, 3, 999}} {
+		ps := make([]int, tc.n)
+		for i := range ps {
+			ps[i] = i
+		}
+		got, s := sampleEvery(ps, tc.side)
+		if s != tc.stride || len(got) > tc.side || got[0] != tc.first || got[len(got)-1] != tc.last {
+			t.Errorf("sampleEvery(%d positions, %d) = %d kept (%d…%d), stride %d; want stride %d, %d…%d", tc.n, tc.side, len(got), got[0], got[len(got)-1], s, tc.stride, tc.first, tc.last)
+		}
+	}
+}
+
+func TestResidualData(t *testing.T) {
+	d, err := newResidualData(tiny())
+	if err != nil {
+		t.Fatal(err)
+	}
+	row := func(r int) []float64 {
+		var out []float64
+		for c := range d.norms.cols {
+			v, _ := d.norms.at(r, c)
+			out = append(out, v)
+		}
+		return out
+	}
+	if !nearAll(row(0), []float64{1, 5, 5, 7}) || !nearAll(row(1), []float64{3, 6, 6, 8}) {
+		t.Errorf("norms %v / %v", row(0), row(1))
+	}
+	if d.lo != 1 || d.hi != 8 || d.top != 8 {
+		t.Errorf("range [%v, %v], top %v; want [1, 8], 8", d.lo, d.hi, d.top)
+	}
+	if got := d.rowLabels(settings{}); !slices.Equal(got, []string{"embeddings", "after block 0"}) {
+		t.Errorf("rows %q", got)
+	}
+}
+
+func TestResidualRange(t *testing.T) {
+	fill := func(vs ...float64) *matrix {
+		m := newMatrix(1, len(vs), 1, 1)
+		for i, v := range vs {
+			m.add(0, i, v)
+		}
+		return m
+	}
+	many := make([]float64, 100)
+	for i := range many {
+		many[i] = float64(i%10 + 1)
+	}
+	many[0] = 1000
+	for _, tc := range []struct {
+		name        string
+		m           *matrix
+		lo, hi, top float64
+	}{
+		{"spread", fill(1, 2, 8), 1, 8, 8},
+		{"one outlier saturates", fill(many...), 1, 10, 1000},
+		{"constant", fill(5, 5), 5, 6, 5},
+		{"constant and huge", fill(1e20, 1e20), 1e20, 1.001e20, 1e20},
+		{"all zero", fill(0, 0), 0, 1, 0},
+	} {
+		lo, hi, top := residualRange(tc.m)
+		if !near(lo/max(1, math.Abs(tc.lo)), tc.lo/max(1, math.Abs(tc.lo))) || !near(hi/max(1, tc.hi), 1) || top != tc.top {
+			t.Errorf("%s: range [%v, %v], top %v; want [%v, %v], %v", tc.name, lo, hi, top, tc.lo, tc.hi, tc.top)
+		}
+	}
+}
+
+func TestColorRange(t *testing.T) {
+	for _, tc := range []struct {
+		name           string
+		lo, hi         float64
+		wantLo, wantHi float64
+	}{
+		{"a range is kept", 0, 1, 0, 1},
+		{"symmetric", -2, 2, -2, 2},
+		{"empty", 5, 5, 5, 6},
+		{"empty and huge", 1e20, 1e20, 1e20, 1.001e20},
+		{"empty, negative and huge", -1e20, -1e20, -1e20, -0.999e20},
+		{"reversed", 3, 2, 3, 4},
+		{"too narrow to label", 1e20, 1e20 + 1e10, 1e20, 1.001e20},
+		{"NaN", math.NaN(), math.NaN(), 0, 1},
+		{"infinite", math.Inf(-1), math.Inf(1), 0, 1},
+	} {
+		lo, hi := colorRange(tc.lo, tc.hi)
+		if lo != tc.wantLo || math.Abs(hi-tc.wantHi) > 1e-9*math.Abs(tc.wantHi) || !(hi > lo) {
+			t.Errorf("%s: colorRange(%v, %v) = %v, %v; want %v, %v", tc.name, tc.lo, tc.hi, lo, hi, tc.wantLo, tc.wantHi)
+		}
+	}
+}
+
+func TestNewTokenAttentionData(t *testing.T) {
+	d, err := newTokenAttentionData(tiny(), 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []newTokenRow{
+		{step: 1, q: 2, window: 0, keyStride: 1, query: "2 C", keys: []string{"0 A", "1 B", "2 C"}, probs: []float64{0.2, 0.3, 0.5}, mean: []float64{0.4, 0.25, 0.35}},
+		{step: 2, q: 3, window: 1, keyStride: 1, query: "3 D", keys: []string{"1 B", "2 C", "3 D"}, probs: []float64{0.1, 0.1, 0.8}, mean: []float64{0.2, 0.2, 0.6}},
+	}
+	if len(d.rows) != len(want) {
+		t.Fatalf("%d rows, want %d: the recompute step generates a token too", len(d.rows), len(want))
+	}
+	for i, w := range want {
+		g := d.rows[i]
+		if g.step != w.step || g.q != w.q || g.window != w.window || g.query != w.query || !slices.Equal(g.keys, w.keys) ||
+			!nearAll(g.probs, w.probs) || !nearAll(g.mean, w.mean) {
+			t.Errorf("row %d: %+v, want %+v", i, g, w)
+		}
+	}
+	if d.grid.rows != 2 || d.grid.cols != 4 {
+		t.Errorf("static grid %d×%d, want 2 steps × 4 positions", d.grid.rows, d.grid.cols)
+	}
+	if _, ok := d.grid.at(1, 0); ok {
+		t.Error("static grid: position 0 had left the window at step 2 but is drawn")
+	}
+	// The recorder's block averages: one column per 2 keys.
+	tr := tiny()
+	tr.Steps[1].Attention[0] = trace.LayerAttention{Probs: [][][]float32{{{0.5, 0.5}}, {{0.5, 0.5}}}, Summarised: true, KeyStride: 2}
+	d, err = newTokenAttentionData(tr, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := d.rows[0].keys; !slices.Equal(got, []string{"0–1", "2–2"}) {
+		t.Errorf("block-averaged keys %q, want 0–1 and 2–2", got)
+	}
+	for _, tc := range []struct {
+		layer, head int
+		want        error
+	}{{0, 2, ErrRange}, {1, 0, ErrRange}} {
+		if _, err := newTokenAttentionData(tiny(), tc.layer, tc.head); !errors.Is(err, tc.want) {
+			t.Errorf("layer %d head %d: %v, want %v", tc.layer, tc.head, err, tc.want)
+		}
+	}
+}
+
+func TestAttentionHeadData(t *testing.T) {
+	d, err := newAttentionHeadData(tiny(), 0, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.positions != 4 || d.keyStride != 1 || d.m.rows != 4 {
+		t.Errorf("positions %d, key stride %d, rows %d", d.positions, d.keyStride, d.m.rows)
+	}
+	// Query 3 (D) at the recompute step: keys 1…3, key 0 evicted.
+	for k, want := range []float64{math.NaN(), 0.3, 0.3, 0.4} {
+		got, ok := d.m.at(3, k)
+		if ok == math.IsNaN(want) || ok && !near(got, want) {
+			t.Errorf("query 3, key %d: %v (drawn %v), want %v", k, got, ok, want)
+		}
+	}
+	grid, err := newAttentionGridData(tiny(), 0, []int{0, 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, r := grid.tiles(); c != 2 || r != 1 || len(grid.ms) != 2 {
+		t.Errorf("model view: %d×%d tiles for %d heads", c, r, len(grid.ms))
+	}
+}

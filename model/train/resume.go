@@ -193,8 +193,7 @@ func (t *Trainer) loadOptimizer(path string, step int) error {
 		if !ok {
 			return checkpointErr(path, "metadata %s is missing", key)
 		}
-		v, err := strconv.Atoi(s)
-		if err != nil || v != step {
+		if s != strconv.Itoa(step) {
 			return checkpointErr(path, "metadata %s %q, want the checkpoint's step %d", key, s, step)
 		}
 	}

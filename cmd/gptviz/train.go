@@ -27,8 +27,12 @@ const trainUsage = `Usage: gptviz train --out DIR [flags]
 Trains a byte-level BPE tokenizer and a small GPT-2 from text, on the CPU,
 and writes a Hugging Face GPT-2 checkpoint folder (config.json,
 model.safetensors, vocab.json, merges.txt) plus the optimizer state, the
-loss curve (loss.csv) and weight snapshots. The same flags and --seed give
-the same model. Ctrl-C stops after saving a checkpoint; --resume continues.
+loss curve (loss.csv), weight snapshots and checkpoint.json, which lists
+every file of the checkpoint with its SHA-256. Each checkpoint is written as
+one unit, so a kill or a full disk leaves the previous one or the new one,
+never a mix; --resume verifies it and refuses a mixed or damaged folder,
+naming the file. The same flags and --seed give the same model. Ctrl-C
+stops after saving a checkpoint; --resume continues.
 
 The corpus is split by paragraphs: a seeded random 10% of the paragraphs
 (--split-seed) is the validation text. The tokenizer learns from the

@@ -43,13 +43,6 @@ func (a trainerState) equal(b trainerState) bool {
 	return a.step == b.step && a.adamT == b.adamT && slices.Equal(a.params, b.params) && slices.Equal(a.m, b.m) && slices.Equal(a.v, b.v)
 }
 
-// setHook replaces checkpointHook for the test.
-func setHook(t *testing.T, h func(stage string) error) {
-	old := checkpointHook
-	checkpointHook = h
-	t.Cleanup(func() { checkpointHook = old })
-}
-
 // copyTree copies the folder src (files and folders, hidden ones too) to
 // dst, as a kill at this moment would leave it on disk.
 func copyTree(t *testing.T, src, dst string) {
@@ -98,12 +91,6 @@ func runWithStages(t *testing.T, dir string, atStage func(stage string) error) (
 	}
 	ref := map[int]trainerState{}
 	armed := false
-	setHook(t, func(stage string) error {
-		if armed {
-			return atStage(stage)
-		}
-		return nil
-	})
 	_, err = Run(context.Background(), tr, RunOptions{OutDir: dir, EvalEvery: 5, WriteTokenizer: fakeTokenizer,
 		Snapshots: []int{10},
 		Progress: func(r StepResult) {
@@ -111,6 +98,12 @@ func runWithStages(t *testing.T, dir string, atStage func(stage string) error) (
 				ref[r.Step] = stateOf(tr)
 			}
 			armed = r.Step == 10
+		},
+		hook: func(stage string) error {
+			if armed {
+				return atStage(stage)
+			}
+			return nil
 		}})
 	return ref, err
 }
@@ -157,6 +150,7 @@ func checkResumes(t *testing.T, dir string, ref map[int]trainerState, want int, 
 // (killed before the commit) or step 10 (after it), with no temporary file
 // left, and finish as the uninterrupted run does.
 func TestCheckpointKilledBetweenFiles(t *testing.T) {
+	t.Parallel()
 	dir, kills := t.TempDir(), t.TempDir()
 	var stages []string
 	ref, err := runWithStages(t, dir, func(stage string) error {
@@ -167,7 +161,6 @@ func TestCheckpointKilledBetweenFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	setHook(t, func(string) error { return nil })
 	if tmp := temporaries(dir); len(tmp) > 0 {
 		t.Errorf("temporary files left after a completed run: %v", tmp)
 	}
@@ -181,6 +174,7 @@ func TestCheckpointKilledBetweenFiles(t *testing.T) {
 			want = 10
 		}
 		t.Run(stage, func(t *testing.T) {
+			t.Parallel()
 			kill := filepath.Join(kills, strings.ReplaceAll(stage, " ", "_"))
 			checkResumes(t, kill, ref, want, ref[10])
 		})
@@ -193,6 +187,7 @@ func TestCheckpointKilledBetweenFiles(t *testing.T) {
 // it, resuming finishes the install. Either way the run resumes bit for
 // bit.
 func TestCheckpointDiskFullBetweenFiles(t *testing.T) {
+	t.Parallel()
 	var stages []string
 	ref, err := runWithStages(t, t.TempDir(), func(stage string) error { stages = append(stages, stage); return nil })
 	if err != nil {
@@ -202,6 +197,7 @@ func TestCheckpointDiskFullBetweenFiles(t *testing.T) {
 	commit := slices.Index(stages, "commit")
 	for i, stage := range stages {
 		t.Run(stage, func(t *testing.T) {
+			t.Parallel()
 			dir := t.TempDir()
 			_, err := runWithStages(t, dir, func(s string) error {
 				if s == stage {
@@ -215,7 +211,6 @@ func TestCheckpointDiskFullBetweenFiles(t *testing.T) {
 			if tmp := temporaries(dir); i < commit && len(tmp) > 0 {
 				t.Errorf("temporary files left by a failed save: %v", tmp)
 			}
-			setHook(t, func(string) error { return nil })
 			want := 5
 			if i >= commit {
 				want = 10
@@ -293,6 +288,7 @@ func fromStepTen(name string) func(t *testing.T, dir, ten string) {
 // naming the file, whether the manifest notices (hash) or, for a crafted
 // folder whose manifest was rewritten, the checks of the parts' agreement.
 func TestResumeRefusesMixedOrDamagedCheckpoint(t *testing.T) {
+	t.Parallel()
 	five, ten := stepFiveAndTen(t)
 	for _, tc := range []struct {
 		name   string
@@ -337,6 +333,7 @@ func TestResumeRefusesMixedOrDamagedCheckpoint(t *testing.T) {
 		}, true, arch.WeightsFile, "F16"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			dir := t.TempDir()
 			copyTree(t, five, dir)
 			tc.mutate(t, dir, ten)
@@ -363,6 +360,7 @@ func TestResumeRefusesMixedOrDamagedCheckpoint(t *testing.T) {
 // disappearing: it is refused naming the file and, where the manifest was
 // rewritten to match, the line.
 func TestResumeRefusesDamagedLossCSV(t *testing.T) {
+	t.Parallel()
 	five, _ := stepFiveAndTen(t)
 	good, err := os.ReadFile(filepath.Join(five, CurveFile))
 	if err != nil {
@@ -384,6 +382,7 @@ func TestResumeRefusesDamagedLossCSV(t *testing.T) {
 		{"empty", "", true, "line 1: header"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			dir := t.TempDir()
 			copyTree(t, five, dir)
 			os.WriteFile(filepath.Join(dir, CurveFile), []byte(tc.data), 0o644)
@@ -404,6 +403,7 @@ func TestResumeRefusesDamagedLossCSV(t *testing.T) {
 // interrupted replacement (old folder moved aside, new one not yet in
 // place) is put back by the next save.
 func TestSnapshotReplacedWhole(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	write := func(content string) func(string) error {
 		return func(tmp string) error {
@@ -441,6 +441,7 @@ func TestSnapshotReplacedWhole(t *testing.T) {
 // the shipped default model's loss.csv, and refuses garbage naming the
 // line.
 func TestParseCurveCSV(t *testing.T) {
+	t.Parallel()
 	shipped, err := os.ReadFile("../defaultmodel/gptviz-default/loss.csv")
 	if err != nil {
 		t.Fatal(err)

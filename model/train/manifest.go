@@ -81,11 +81,18 @@ type CheckpointFile struct {
 // requiredFiles are the files a resumable checkpoint must list.
 var requiredFiles = []string{arch.ConfigFile, arch.WeightsFile, OptimizerFile, StateFile, CurveFile}
 
-// checkpointHook is called at each stage of writing a checkpoint (after
-// each file, the manifest, the commit rename and each install rename) with
-// the name of the stage; an error stops the save there as a failing disk
-// would. Tests replace it to fail or to "kill" at every stage.
-var checkpointHook = func(stage string) error { return nil }
+// hook is called at each stage of writing a checkpoint (after each file,
+// the manifest, the commit rename and each install rename) with the name of
+// the stage; an error stops the save there as a failing disk would. Tests
+// set one (RunOptions.hook) to fail or to "kill" at every stage.
+type hook func(stage string) error
+
+func (h hook) at(stage string) error {
+	if h == nil {
+		return nil
+	}
+	return h(stage)
+}
 
 // saveCheckpoint writes a checkpoint of the given step into dir as one
 // unit: write puts the files into the staging folder it is given, then the
@@ -93,7 +100,7 @@ var checkpointHook = func(stage string) error { return nil }
 // interrupted save is finished or dropped first. On an error before the
 // commit the staging folder is removed and dir keeps its previous
 // checkpoint; on an error after it the next Verify finishes the install.
-func saveCheckpoint(dir string, step int, write func(stage string) error) error {
+func saveCheckpoint(dir string, step int, h hook, write func(stage string) error) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("train: save checkpoint: %w", err)
 	}
@@ -104,7 +111,7 @@ func saveCheckpoint(dir string, step int, write func(stage string) error) error 
 	if err := os.Mkdir(stage, 0o755); err != nil {
 		return fmt.Errorf("train: save checkpoint: %w", err)
 	}
-	if err := stageCheckpoint(stage, step, write); err != nil {
+	if err := stageCheckpoint(stage, step, h, write); err != nil {
 		os.RemoveAll(stage)
 		return err
 	}
@@ -114,14 +121,14 @@ func saveCheckpoint(dir string, step int, write func(stage string) error) error 
 		return fmt.Errorf("train: save checkpoint: %w", err)
 	}
 	syncDir(dir)
-	if err := checkpointHook("commit"); err != nil {
+	if err := h.at("commit"); err != nil {
 		return fmt.Errorf("train: save checkpoint: %w", err)
 	}
-	return installCheckpoint(dir)
+	return installCheckpoint(dir, h)
 }
 
 // stageCheckpoint fills the staging folder: the files, then the manifest.
-func stageCheckpoint(stage string, step int, write func(stage string) error) error {
+func stageCheckpoint(stage string, step int, h hook, write func(stage string) error) error {
 	if err := write(stage); err != nil {
 		return err
 	}
@@ -145,7 +152,7 @@ func stageCheckpoint(stage string, step int, write func(stage string) error) err
 		return fmt.Errorf("train: save checkpoint: %w", err)
 	}
 	syncDir(stage)
-	if err := checkpointHook(ManifestFile); err != nil {
+	if err := h.at(ManifestFile); err != nil {
 		return fmt.Errorf("train: save checkpoint: %w", err)
 	}
 	return nil
@@ -154,7 +161,7 @@ func stageCheckpoint(stage string, step int, write func(stage string) error) err
 // installCheckpoint moves a committed checkpoint from commitDir into dir:
 // the files its manifest lists (those not moved yet), then the manifest,
 // then removes commitDir.
-func installCheckpoint(dir string) error {
+func installCheckpoint(dir string, h hook) error {
 	commit := filepath.Join(dir, commitDir)
 	mpath := filepath.Join(commit, ManifestFile)
 	m, err := readManifest(mpath)
@@ -169,7 +176,7 @@ func installCheckpoint(dir string) error {
 		if err := os.Rename(src, filepath.Join(dir, f.Name)); err != nil {
 			return fmt.Errorf("train: install checkpoint: %w", err)
 		}
-		if err := checkpointHook("install " + f.Name); err != nil {
+		if err := h.at("install " + f.Name); err != nil {
 			return fmt.Errorf("train: install checkpoint: %w", err)
 		}
 	}
@@ -177,7 +184,7 @@ func installCheckpoint(dir string) error {
 		return fmt.Errorf("train: install checkpoint: %w", err)
 	}
 	syncDir(dir)
-	if err := checkpointHook("install " + ManifestFile); err != nil {
+	if err := h.at("install " + ManifestFile); err != nil {
 		return fmt.Errorf("train: install checkpoint: %w", err)
 	}
 	if err := os.RemoveAll(commit); err != nil {
@@ -194,7 +201,7 @@ func recoverCheckpoint(dir string) error {
 	commit := filepath.Join(dir, commitDir)
 	switch _, err := os.Lstat(filepath.Join(commit, ManifestFile)); {
 	case err == nil:
-		if err := installCheckpoint(dir); err != nil {
+		if err := installCheckpoint(dir, nil); err != nil {
 			return err
 		}
 	case errors.Is(err, fs.ErrNotExist):

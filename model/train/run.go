@@ -61,6 +61,8 @@ type RunOptions struct {
 	Curve []CurvePoint
 	// ElapsedS is the training time already spent (when resuming).
 	ElapsedS float64
+
+	hook hook // called at each stage of a checkpoint save; tests only
 }
 
 // Run trains t up to t.Opts.Steps, evaluating every EvalEvery steps (loss on
@@ -92,8 +94,8 @@ func Run(ctx context.Context, t *Trainer, ro RunOptions) ([]CurvePoint, error) {
 		p.TrainEval = t.evaluateWindows(trainSample)
 	}
 	checkpoint := func() error {
-		return saveCheckpoint(ro.OutDir, t.Step, func(stage string) error {
-			return t.writeCheckpoint(stage, elapsed(), curve, ro.WriteTokenizer)
+		return saveCheckpoint(ro.OutDir, t.Step, ro.hook, func(stage string) error {
+			return t.writeCheckpoint(stage, elapsed(), curve, ro.WriteTokenizer, ro.hook)
 		})
 	}
 	snapshot := func() error {
@@ -180,10 +182,10 @@ func (t *Trainer) trainSample() [][]int {
 }
 
 // writeCheckpoint writes the files of a checkpoint into dir (the staging
-// folder of saveCheckpoint), calling checkpointHook after each: config.json
+// folder of saveCheckpoint), calling h after each: config.json
 // and model.safetensors (F32), the tokenizer (when writeTokenizer is not
 // nil), optimizer.safetensors, train_state.json and loss.csv.
-func (t *Trainer) writeCheckpoint(dir string, elapsed float64, curve []CurvePoint, writeTokenizer func(string) error) error {
+func (t *Trainer) writeCheckpoint(dir string, elapsed float64, curve []CurvePoint, writeTokenizer func(string) error, h hook) error {
 	steps := []struct {
 		name  string
 		write func() error
@@ -206,7 +208,7 @@ func (t *Trainer) writeCheckpoint(dir string, elapsed float64, curve []CurvePoin
 		if err := s.write(); err != nil {
 			return err
 		}
-		if err := checkpointHook(s.name); err != nil {
+		if err := h.at(s.name); err != nil {
 			return fmt.Errorf("train: save checkpoint: %w", err)
 		}
 	}

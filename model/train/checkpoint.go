@@ -15,7 +15,7 @@ import (
 // The files of a checkpoint folder beside Hugging Face's GPT-2 layout
 // (arch.ConfigFile, arch.WeightsFile, arch.VocabFile, arch.MergesFile):
 // OptimizerFile and StateFile are only needed to resume training; CurveFile
-// is the loss curve.
+// is the loss curve; ManifestFile makes the set one checkpoint.
 const (
 	OptimizerFile = "optimizer.safetensors"
 	StateFile     = "train_state.json"
@@ -98,8 +98,8 @@ func (t *Trainer) SaveWeights(dir string, dtype safetensors.DType) error {
 	return atomicfile.WriteBytes(filepath.Join(dir, arch.ConfigFile), ConfigJSON(t.Opts.Config, dtype, t.Step, int64(t.Step)*int64(t.TokensPerStep()), t.Opts.Dropout))
 }
 
-// writeOptimizer writes the AdamW moments (F32, [n] each) with the step
-// and AdamW's update count as metadata, and train_state.json, into dir.
+// writeOptimizer writes optimizer.safetensors into dir: the AdamW moments
+// (F32, [n] each) with the step and AdamW's update count as metadata.
 func (t *Trainer) writeOptimizer(dir string) error {
 	meta := map[string]string{"step": strconv.Itoa(t.Step), "adam_t": strconv.Itoa(t.opt.t)}
 	n := len(t.Params)

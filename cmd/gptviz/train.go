@@ -26,8 +26,12 @@ const trainUsage = `Usage: gptviz train --out DIR [flags]
 Trains a byte-level BPE tokenizer and a small GPT-2 from text, on the CPU,
 and writes a Hugging Face GPT-2 checkpoint folder (config.json,
 model.safetensors, vocab.json, merges.txt) plus the optimizer state, the
-loss curve (loss.csv) and weight snapshots. The same flags and --seed give
-the same model. Ctrl-C stops after saving a checkpoint; --resume continues.
+loss curve (loss.csv), weight snapshots and checkpoint.json, which lists
+every file of the checkpoint with its SHA-256. Each checkpoint is written as
+one unit, so a kill or a full disk leaves the previous one or the new one,
+never a mix; --resume verifies it and refuses a mixed or damaged folder,
+naming the file. The same flags and --seed give the same model. Ctrl-C
+stops after saving a checkpoint; --resume continues.
 
 The corpus is split by paragraphs: a seeded random 10% of the paragraphs
 (--split-seed) is the validation text. The tokenizer learns from the
@@ -78,21 +82,31 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		*lr, *wd, *clip, *dropout, *repeatFrac); err != nil {
 		return err
 	}
-	if *resume {
-		if _, err := os.Stat(filepath.Join(*out, train.StateFile)); err != nil {
-			return usagef("train: --resume: %s holds no training run to continue (no %s)", *out, train.StateFile)
-		}
-	} else if ents, err := os.ReadDir(*out); err == nil && len(ents) > 0 {
-		return usagef("train: --out %s is not empty: choose a new folder, or add --resume to continue the run in it", *out)
-	} else if fi, err := os.Stat(*out); err == nil && !fi.IsDir() {
-		return usagef("train: --out %s is a file, not a folder", *out)
-	}
-	snaps, err := parseSnapshots(*snapshots, *steps)
+	snapSpecs, err := parseSnapshots(*snapshots)
 	if err != nil {
 		return err
 	}
 	if err := checkCorpusNotOutput(*corpusFlag, *out); err != nil {
 		return err
+	}
+	var snaps []int
+	if *resume {
+		// Verify before the tokenizer is read from the folder: a mixed or
+		// damaged checkpoint is refused here, naming the file.
+		if _, err := train.Verify(*out); errors.Is(err, train.ErrNoCheckpoint) {
+			return usagef("train: --resume: %s holds no training run to continue (no %s)", *out, train.ManifestFile)
+		} else if err != nil {
+			return fmt.Errorf("train: --resume: %w", err)
+		}
+	} else {
+		if snaps, err = snapSpecs.steps(*steps); err != nil {
+			return err
+		}
+		if ents, err := os.ReadDir(*out); err == nil && len(ents) > 0 {
+			return usagef("train: --out %s is not empty: choose a new folder, or add --resume to continue the run in it", *out)
+		} else if fi, err := os.Stat(*out); err == nil && !fi.IsDir() {
+			return usagef("train: --out %s is a file, not a folder", *out)
+		}
 	}
 
 	trainText, valText, err := loadCorpus(*corpusFlag, *splitSeed)
@@ -118,14 +132,15 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if fs.Changed("steps") {
 			stepsOverride = *steps
 		}
-		tr, ro.ElapsedS, err = train.Resume(*out, data, stepsOverride)
+		var resumed train.RunOptions
+		tr, resumed, err = train.Resume(*out, data, stepsOverride)
 		if err != nil {
 			return err
 		}
-		if b, err := os.ReadFile(filepath.Join(*out, train.CurveFile)); err == nil {
-			if ro.Curve, err = train.ParseCurveCSV(b); err != nil {
-				return err
-			}
+		ro.Curve, ro.ElapsedS = resumed.Curve, resumed.ElapsedS
+		// Percentages are of the run's total, known only now.
+		if ro.Snapshots, err = snapSpecs.steps(tr.Opts.Steps); err != nil {
+			return err
 		}
 		fmt.Fprintf(stdout, "resuming %s at step %d of %d\n", *out, tr.Step, tr.Opts.Steps)
 	} else {
@@ -232,40 +247,64 @@ func loadCorpus(name string, splitSeed uint64) (string, string, error) {
 	return tr, va, nil
 }
 
-// parseSnapshots reads a list of steps or percentages of steps.
-func parseSnapshots(s string, steps int) ([]int, error) {
-	var out []int
+// snapshotSpec is one entry of --snapshots: a step, or a percentage of
+// the run's steps.
+type snapshotSpec struct {
+	text    string
+	step    int
+	percent float64 // ≥ 0 for a percentage, -1 for a step
+}
+
+type snapshotSpecs []snapshotSpec
+
+// parseSnapshots reads --snapshots, a comma-separated list of step numbers
+// and percentages 0%..100% of the run's steps, refusing anything else.
+func parseSnapshots(s string) (snapshotSpecs, error) {
 	if s == "" {
 		return nil, nil
 	}
+	var out snapshotSpecs
 	for _, f := range strings.Split(s, ",") {
 		f = strings.TrimSpace(f)
 		if p, ok := strings.CutSuffix(f, "%"); ok {
 			v, err := strconv.ParseFloat(p, 64)
-			if err != nil || v < 0 || v > 100 {
-				return nil, usagef("train: --snapshots: %q is not a percentage 0..100", f)
+			if err != nil || !(v >= 0 && v <= 100) {
+				return nil, usagef("train: --snapshots: %q is not a percentage in [0, 100]", f)
 			}
-			out = append(out, int(v/100*float64(steps)+0.5))
+			out = append(out, snapshotSpec{text: f, percent: v})
 			continue
 		}
 		v, err := strconv.Atoi(f)
 		if err != nil || v < 0 {
-			return nil, usagef("train: --snapshots: %q is not a step number", f)
+			return nil, usagef("train: --snapshots: %q is not a step number ≥ 0 or a percentage", f)
+		}
+		out = append(out, snapshotSpec{text: f, step: v, percent: -1})
+	}
+	return out, nil
+}
+
+// steps returns the snapshot steps of a run of total steps, refusing a
+// step after the last one (it would never be written).
+func (ss snapshotSpecs) steps(total int) ([]int, error) {
+	var out []int
+	for _, s := range ss {
+		v := s.step
+		if s.percent >= 0 {
+			v = int(s.percent/100*float64(total) + 0.5)
+		}
+		if v > total {
+			return nil, usagef("train: --snapshots: step %s is after the run's last step %d (--steps)", s.text, total)
 		}
 		out = append(out, v)
 	}
 	return out, nil
 }
 
-// maxTrainBytes bounds the memory a training run may ask for: parameters,
-// gradients and AdamW's two moments (4 floats per parameter) plus the saved
-// activations; beyond it the run would fail or push the machine into swap.
-const maxTrainBytes = 16 << 30
-
-// checkTrainFlags refuses settings that cannot train, naming the flag:
-// sizes out of range, n_embd not divisible by n_head, non-finite or
-// negative rates, and models too large for memory (estimated before
-// anything is allocated).
+// checkTrainFlags refuses settings that cannot train, naming the flag and
+// its valid range: sizes out of range, n_embd not divisible by n_head,
+// non-finite or out-of-range rates, and models too large for memory
+// (train.MemoryBytes over train.MaxTrainBytes, estimated before anything is
+// allocated).
 func checkTrainFlags(steps, vocab, nLayer, nEmbd, nHead, nPos, batch, warmup, evalEvery int,
 	lr, wd, clip, dropout, repeatFrac float64) error {
 	ints := []struct {
@@ -285,26 +324,51 @@ func checkTrainFlags(steps, vocab, nLayer, nEmbd, nHead, nPos, batch, warmup, ev
 	if nEmbd%nHead != 0 {
 		return usagef("train: --n-embd %d is not a multiple of --n-head %d", nEmbd, nHead)
 	}
-	floats := []struct {
-		flag      string
-		v, lo, hi float64
-		hiOpen    bool
-	}{
-		{"--lr", lr, 0, 10, false}, {"--weight-decay", wd, 0, 10, false}, {"--grad-clip", clip, 0, math.MaxFloat32, false},
-		{"--dropout", dropout, 0, 1, true}, {"--repeat-frac", repeatFrac, 0, 1, false},
-	}
-	for _, c := range floats {
-		if !(c.v >= c.lo && c.v <= c.hi) || (c.hiOpen && c.v == c.hi) || (c.flag == "--lr" && c.v == 0) {
-			return usagef("train: %s %v: must be a number in [%v, %v%s", c.flag, c.v, c.lo, c.hi, map[bool]string{true: ")", false: "]"}[c.hiOpen])
+	for _, r := range []floatRange{
+		{"--lr", lr, 0, 10, true, false}, {"--weight-decay", wd, 0, 10, false, false},
+		{"--grad-clip", clip, 0, math.MaxFloat32, false, false},
+		{"--dropout", dropout, 0, 1, false, true}, {"--repeat-frac", repeatFrac, 0, 1, false, false},
+	} {
+		if err := r.check(); err != nil {
+			return err
 		}
 	}
 	c := arch.Config{VocabSize: vocab, NPositions: nPos, NEmbd: nEmbd, NLayer: nLayer, NHead: nHead, NInner: 4 * nEmbd}
-	params := float64(c.NumParams())
-	acts := float64(batch) * float64(nPos) * float64(nLayer) * (20*float64(nEmbd) + 2*float64(nHead)*float64(nPos))
-	logits := float64(batch) * float64(nPos) * float64(vocab) * 2
-	if need := 4 * (4*params + acts + logits); need > maxTrainBytes {
+	o := train.DefaultOptions(c, steps)
+	o.BatchSize = batch
+	if need := train.MemoryBytes(o); need > train.MaxTrainBytes {
 		return usagef("train: a model of %.3g parameters with --batch %d × --n-positions %d needs about %.1f GB; the limit is %d GB",
-			params, batch, nPos, need/1e9, maxTrainBytes>>30)
+			float64(c.NumParams()), batch, nPos, need/1e9, train.MaxTrainBytes>>30)
 	}
 	return nil
+}
+
+// floatRange is the valid range of a float flag: [lo, hi], with either end
+// open when loOpen or hiOpen is set.
+type floatRange struct {
+	flag           string
+	v, lo, hi      float64
+	loOpen, hiOpen bool
+}
+
+// check refuses a value outside the range (NaN included) with a usage error
+// that states the range in interval notation, e.g. "(0, 10]".
+func (r floatRange) check() error {
+	ok := r.v >= r.lo && r.v <= r.hi && !(r.loOpen && r.v == r.lo) && !(r.hiOpen && r.v == r.hi)
+	if ok {
+		return nil
+	}
+	return usagef("train: %s %v: must be a number in %s", r.flag, r.v, r.interval())
+}
+
+// interval writes the range in interval notation: "[0, 1)", "(0, 10]".
+func (r floatRange) interval() string {
+	open, close := "[", "]"
+	if r.loOpen {
+		open = "("
+	}
+	if r.hiOpen {
+		close = ")"
+	}
+	return fmt.Sprintf("%s%v, %v%s", open, r.lo, r.hi, close)
 }

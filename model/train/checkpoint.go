@@ -15,7 +15,7 @@ import (
 // The files of a checkpoint folder beside Hugging Face's GPT-2 layout
 // (arch.ConfigFile, arch.WeightsFile, arch.VocabFile, arch.MergesFile):
 // OptimizerFile and StateFile are only needed to resume training; CurveFile
-// is the loss curve.
+// is the loss curve; ManifestFile makes the set one checkpoint.
 const (
 	OptimizerFile = "optimizer.safetensors"
 	StateFile     = "train_state.json"
@@ -98,8 +98,9 @@ func (t *Trainer) SaveWeights(dir string, dtype safetensors.DType) error {
 	return atomicfile.WriteBytes(filepath.Join(dir, arch.ConfigFile), ConfigJSON(t.Opts.Config, dtype, t.Step, int64(t.Step)*int64(t.TokensPerStep()), t.Opts.Dropout))
 }
 
-// saveOptimizer writes the AdamW moments and train_state.json.
-func (t *Trainer) saveOptimizer(dir string, elapsed float64) error {
+// writeOptimizer writes optimizer.safetensors into dir: the AdamW moments
+// (F32, [n] each) with the step and AdamW's update count as metadata.
+func (t *Trainer) writeOptimizer(dir string) error {
 	meta := map[string]string{"step": strconv.Itoa(t.Step), "adam_t": strconv.Itoa(t.opt.t)}
 	n := len(t.Params)
 	if err := safetensors.Write(filepath.Join(dir, OptimizerFile), []safetensors.Tensor{
@@ -108,71 +109,11 @@ func (t *Trainer) saveOptimizer(dir string, elapsed float64) error {
 	}, meta); err != nil {
 		return fmt.Errorf("train: save optimizer: %w", err)
 	}
-	b, _ := json.MarshalIndent(state{Options: t.Opts, Step: t.Step, Tokens: int64(t.Step) * int64(t.TokensPerStep()), ElapsedS: elapsed}, "", "  ")
-	return atomicfile.WriteBytes(filepath.Join(dir, StateFile), append(b, '\n'))
+	return nil
 }
 
-// Resume rebuilds a Trainer from a checkpoint folder written by Run
-// (train_state.json, model.safetensors in F32, optimizer.safetensors) and
-// returns it with the training time already spent, in seconds. steps > 0
-// replaces the run's total steps (the schedule then changes from the
-// checkpoint on). It returns an error naming the file for a missing or
-// inconsistent checkpoint.
-func Resume(dir string, data Data, steps int) (*Trainer, float64, error) {
-	b, err := os.ReadFile(filepath.Join(dir, StateFile))
-	if err != nil {
-		return nil, 0, fmt.Errorf("train: resume: %w", err)
-	}
-	var st state
-	if err := json.Unmarshal(b, &st); err != nil {
-		return nil, 0, fmt.Errorf("train: resume: %s: %w", StateFile, err)
-	}
-	if steps > 0 {
-		st.Options.Steps = steps
-	}
-	t, err := New(st.Options, data)
-	if err != nil {
-		return nil, 0, fmt.Errorf("train: resume: %w", err)
-	}
-	wpath := filepath.Join(dir, arch.WeightsFile)
-	f, err := safetensors.Open(wpath)
-	if err != nil {
-		return nil, 0, fmt.Errorf("train: resume: %w", err)
-	}
-	defer f.Close()
-	for _, ti := range t.tensors {
-		d, err := f.Float32(ti.Name)
-		if err != nil {
-			return nil, 0, fmt.Errorf("train: resume: %w", err)
-		}
-		if len(d) != ti.Size {
-			return nil, 0, fmt.Errorf("train: resume: %s: tensor %q has %d values, the config needs %d", wpath, ti.Name, len(d), ti.Size)
-		}
-		copy(t.Params[ti.Off:], d)
-	}
-	opath := filepath.Join(dir, OptimizerFile)
-	of, err := safetensors.Open(opath)
-	if err != nil {
-		return nil, 0, fmt.Errorf("train: resume: %w", err)
-	}
-	defer of.Close()
-	for _, mv := range []struct {
-		name string
-		dst  []float32
-	}{{"adamw.m", t.opt.m}, {"adamw.v", t.opt.v}} {
-		d, err := of.Float32(mv.name)
-		if err != nil {
-			return nil, 0, fmt.Errorf("train: resume: %w", err)
-		}
-		if len(d) != len(mv.dst) {
-			return nil, 0, fmt.Errorf("train: resume: %s: tensor %q has %d values, want %d", opath, mv.name, len(d), len(mv.dst))
-		}
-		copy(mv.dst, d)
-	}
-	at, err := strconv.Atoi(of.Metadata["adam_t"])
-	if err != nil {
-		return nil, 0, fmt.Errorf("train: resume: %s: metadata adam_t: %w", opath, err)
-	}
-	t.opt.t, t.Step = at, st.Step
-	return t, st.ElapsedS, nil
+// writeState writes train_state.json into dir.
+func (t *Trainer) writeState(dir string, elapsed float64) error {
+	b, _ := json.MarshalIndent(state{Options: t.Opts, Step: t.Step, Tokens: int64(t.Step) * int64(t.TokensPerStep()), ElapsedS: elapsed}, "", "  ")
+	return atomicfile.WriteBytes(filepath.Join(dir, StateFile), append(b, '\n'))
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gptviz/gptviz/internal/atomicfile"
+	"github.com/gptviz/gptviz/model/arch"
 	"github.com/gptviz/gptviz/model/safetensors"
 )
 
@@ -60,12 +61,17 @@ type RunOptions struct {
 	Curve []CurvePoint
 	// ElapsedS is the training time already spent (when resuming).
 	ElapsedS float64
+
+	hook hook // called at each stage of a checkpoint save; tests only
 }
 
 // Run trains t up to t.Opts.Steps, evaluating every EvalEvery steps (loss on
 // the validation stream and on a fixed sample of the training stream of the
 // same size), saving a checkpoint (weights in F32, optimizer state, loss
 // curve) at each evaluation and at the end, and the requested snapshots.
+// Each checkpoint is written as one unit with a manifest (see ManifestFile),
+// so that an interruption at any moment leaves a complete checkpoint for
+// Resume; each snapshot folder is renamed into place once complete.
 // When ctx is cancelled it saves a checkpoint and returns an error wrapping
 // ctx.Err(). It returns the loss curve.
 func Run(ctx context.Context, t *Trainer, ro RunOptions) ([]CurvePoint, error) {
@@ -88,31 +94,27 @@ func Run(ctx context.Context, t *Trainer, ro RunOptions) ([]CurvePoint, error) {
 		p.TrainEval = t.evaluateWindows(trainSample)
 	}
 	checkpoint := func() error {
-		if err := t.SaveWeights(ro.OutDir, safetensors.F32); err != nil {
-			return err
-		}
-		if ro.WriteTokenizer != nil {
-			if err := ro.WriteTokenizer(ro.OutDir); err != nil {
-				return fmt.Errorf("train: save tokenizer: %w", err)
-			}
-		}
-		if err := t.saveOptimizer(ro.OutDir, elapsed()); err != nil {
-			return err
-		}
-		return atomicfile.WriteBytes(filepath.Join(ro.OutDir, CurveFile), CurveCSV(curve))
+		return saveCheckpoint(ro.OutDir, t.Step, ro.hook, func(stage string) error {
+			return t.writeCheckpoint(stage, elapsed(), curve, ro.WriteTokenizer, ro.hook)
+		})
 	}
 	snapshot := func() error {
 		for _, s := range ro.Snapshots {
 			if s == t.Step {
-				dir := filepath.Join(ro.OutDir, "snapshots", fmt.Sprintf("step-%06d", s))
-				if err := t.SaveWeights(dir, safetensors.F16); err != nil {
+				if err := saveSnapshot(ro.OutDir, fmt.Sprintf("step-%06d", s), func(dir string) error {
+					if err := t.SaveWeights(dir, safetensors.F16); err != nil {
+						return err
+					}
+					if ro.WriteTokenizer != nil {
+						if err := ro.WriteTokenizer(dir); err != nil {
+							return fmt.Errorf("train: save tokenizer: %w", err)
+						}
+					}
+					return nil
+				}); err != nil {
 					return err
 				}
-				if ro.WriteTokenizer != nil {
-					if err := ro.WriteTokenizer(dir); err != nil {
-						return fmt.Errorf("train: save tokenizer: %w", err)
-					}
-				}
+				break
 			}
 		}
 		return nil
@@ -179,32 +181,147 @@ func (t *Trainer) trainSample() [][]int {
 	return ws
 }
 
-// ParseCurveCSV reads a loss.csv written by CurveCSV.
+// writeCheckpoint writes the files of a checkpoint into dir (the staging
+// folder of saveCheckpoint), calling h after each: config.json
+// and model.safetensors (F32), the tokenizer (when writeTokenizer is not
+// nil), optimizer.safetensors, train_state.json and loss.csv.
+func (t *Trainer) writeCheckpoint(dir string, elapsed float64, curve []CurvePoint, writeTokenizer func(string) error, h hook) error {
+	steps := []struct {
+		name  string
+		write func() error
+	}{
+		{arch.WeightsFile, func() error { return t.SaveWeights(dir, safetensors.F32) }},
+		{"tokenizer", func() error {
+			if writeTokenizer == nil {
+				return nil
+			}
+			if err := writeTokenizer(dir); err != nil {
+				return fmt.Errorf("train: save tokenizer: %w", err)
+			}
+			return nil
+		}},
+		{OptimizerFile, func() error { return t.writeOptimizer(dir) }},
+		{StateFile, func() error { return t.writeState(dir, elapsed) }},
+		{CurveFile, func() error { return atomicfile.WriteBytes(filepath.Join(dir, CurveFile), CurveCSV(curve)) }},
+	}
+	for _, s := range steps {
+		if err := s.write(); err != nil {
+			return err
+		}
+		if err := h.at(s.name); err != nil {
+			return fmt.Errorf("train: save checkpoint: %w", err)
+		}
+	}
+	return nil
+}
+
+// curveHeader is the first line of loss.csv.
+const curveHeader = "step,tokens,lr,train_loss,grad_norm,train_eval_loss,val_loss,elapsed_s"
+
+// CurveError reports a loss.csv that is not a loss curve written by
+// CurveCSV: the line (1 is the header) and the problem.
+type CurveError struct {
+	Line    int
+	Problem string
+}
+
+func (e *CurveError) Error() string { return fmt.Sprintf("loss curve line %d: %s", e.Line, e.Problem) }
+
+// ParseCurveCSV reads a loss.csv written by CurveCSV and refuses anything
+// else with a *CurveError naming the line: the header must be CurveCSV's,
+// every row has 8 fields, step and tokens are decimal integers ≥ 0 with
+// steps strictly increasing, lr is empty or a finite number ≥ 0, the losses
+// and grad_norm are empty or numbers (±Inf allowed, NaN is written empty),
+// grad_norm is not negative, and elapsed_s is a finite number ≥ 0. The
+// data ends with at most one newline; blank lines are refused.
 func ParseCurveCSV(data []byte) ([]CurvePoint, error) {
-	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
-	var out []CurvePoint
+	text := string(data)
+	text, _ = strings.CutSuffix(text, "\n")
+	lines := strings.Split(text, "\n")
+	if lines[0] != curveHeader {
+		return nil, &CurveError{Line: 1, Problem: fmt.Sprintf("header %.80q, want %q", lines[0], curveHeader)}
+	}
+	out := make([]CurvePoint, 0, len(lines)-1)
 	for i, l := range lines[1:] {
-		f := strings.Split(l, ",")
-		if len(f) != 8 {
-			return nil, fmt.Errorf("train: loss curve line %d: %d fields, want 8", i+2, len(f))
+		p, err := parseCurveRow(l)
+		if err == nil && len(out) > 0 && p.Step <= out[len(out)-1].Step {
+			err = fmt.Errorf("step %d does not follow step %d", p.Step, out[len(out)-1].Step)
 		}
-		num := func(s string) float64 {
-			if s == "" {
-				return math.NaN()
-			}
-			v, err := strconv.ParseFloat(s, 64)
-			if err != nil {
-				return math.NaN()
-			}
-			return v
+		if err != nil {
+			return nil, &CurveError{Line: i + 2, Problem: err.Error()}
 		}
-		step, err1 := strconv.Atoi(f[0])
-		tok, err2 := strconv.ParseInt(f[1], 10, 64)
-		if err1 != nil || err2 != nil {
-			return nil, fmt.Errorf("train: loss curve line %d: bad step or tokens", i+2)
-		}
-		out = append(out, CurvePoint{Step: step, Tokens: tok, LR: num(f[2]), TrainLoss: num(f[3]), GradNorm: num(f[4]),
-			TrainEval: num(f[5]), ValLoss: num(f[6]), ElapsedS: num(f[7])})
+		out = append(out, p)
 	}
 	return out, nil
+}
+
+// parseCurveRow parses one data row of loss.csv.
+func parseCurveRow(l string) (CurvePoint, error) {
+	f := strings.Split(l, ",")
+	if len(f) != 8 {
+		return CurvePoint{}, fmt.Errorf("%d fields, want 8", len(f))
+	}
+	integer := func(col, s string) (int64, error) {
+		if s == "" || len(s) > 18 || strings.Trim(s, "0123456789") != "" {
+			return 0, fmt.Errorf("%s %.40q is not a whole number ≥ 0", col, s)
+		}
+		return strconv.ParseInt(s, 10, 64)
+	}
+	// number parses a cell: empty is NaN (not measured) where optional.
+	number := func(col, s string, optional, inf bool, lo float64) (float64, error) {
+		if s == "" && optional {
+			return math.NaN(), nil
+		}
+		bad := fmt.Errorf("%s %.40q is not a number", col, s)
+		if lo == 0 {
+			bad = fmt.Errorf("%s %.40q is not a number ≥ 0", col, s)
+		}
+		if s == "+Inf" || s == "-Inf" {
+			if v, _ := strconv.ParseFloat(s, 64); inf && v > lo {
+				return v, nil
+			}
+			return 0, bad
+		}
+		if s == "" || strings.Trim(s, "0123456789.eE+-") != "" {
+			return 0, bad
+		}
+		v, err := strconv.ParseFloat(s, 64)
+		if err != nil || math.IsInf(v, 0) || v < lo {
+			return 0, bad
+		}
+		return v, nil
+	}
+	var p CurvePoint
+	step, err := integer("step", f[0])
+	if err != nil {
+		return p, err
+	}
+	if step > math.MaxInt32 {
+		return p, fmt.Errorf("step %d is out of range", step)
+	}
+	p.Step = int(step)
+	if p.Tokens, err = integer("tokens", f[1]); err != nil {
+		return p, err
+	}
+	inf := math.Inf(-1)
+	for _, c := range []struct {
+		col      string
+		s        string
+		dst      *float64
+		optional bool
+		inf      bool
+		lo       float64
+	}{
+		{"lr", f[2], &p.LR, true, false, 0},
+		{"train_loss", f[3], &p.TrainLoss, true, true, inf},
+		{"grad_norm", f[4], &p.GradNorm, true, true, 0},
+		{"train_eval_loss", f[5], &p.TrainEval, true, true, inf},
+		{"val_loss", f[6], &p.ValLoss, true, true, inf},
+		{"elapsed_s", f[7], &p.ElapsedS, false, false, 0},
+	} {
+		if *c.dst, err = number(c.col, c.s, c.optional, c.inf, c.lo); err != nil {
+			return p, err
+		}
+	}
+	return p, nil
 }

@@ -96,11 +96,23 @@ func (o *Options) validate() error {
 		return fmt.Errorf("train: batch size %d must be positive", o.BatchSize)
 	case o.Steps < 0:
 		return fmt.Errorf("train: steps %d must not be negative", o.Steps)
-	case o.LR <= 0:
-		return fmt.Errorf("train: learning rate %g must be positive", o.LR)
-	case o.Dropout < 0 || o.Dropout >= 1:
+	case !(o.LR > 0) || math.IsInf(o.LR, 0):
+		return fmt.Errorf("train: learning rate %g must be a positive number", o.LR)
+	case !(o.MinLRFrac >= 0 && o.MinLRFrac <= 1):
+		return fmt.Errorf("train: final learning-rate fraction %g outside [0, 1]", o.MinLRFrac)
+	case o.WarmupSteps < 0:
+		return fmt.Errorf("train: warm-up steps %d must not be negative", o.WarmupSteps)
+	case !(o.WeightDecay >= 0) || math.IsInf(o.WeightDecay, 0):
+		return fmt.Errorf("train: weight decay %g must be a number ≥ 0", o.WeightDecay)
+	case !(o.Beta1 >= 0 && o.Beta1 < 1) || !(o.Beta2 >= 0 && o.Beta2 < 1):
+		return fmt.Errorf("train: AdamW betas (%g, %g) outside [0, 1)", o.Beta1, o.Beta2)
+	case !(o.AdamEps > 0) || math.IsInf(o.AdamEps, 0):
+		return fmt.Errorf("train: AdamW epsilon %g must be a positive number", o.AdamEps)
+	case !(o.GradClip >= 0) || math.IsInf(o.GradClip, 0):
+		return fmt.Errorf("train: gradient clip %g must be a number ≥ 0", o.GradClip)
+	case !(o.Dropout >= 0 && o.Dropout < 1):
 		return fmt.Errorf("train: dropout %g outside [0, 1)", o.Dropout)
-	case o.RepeatFrac < 0 || o.RepeatFrac > 1:
+	case !(o.RepeatFrac >= 0 && o.RepeatFrac <= 1):
 		return fmt.Errorf("train: repeat fraction %g outside [0, 1]", o.RepeatFrac)
 	}
 	if o.Shards < 1 {

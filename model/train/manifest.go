@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/gptviz/gptviz/internal/atomicfile"
+	"github.com/gptviz/gptviz/internal/inputfile"
 	"github.com/gptviz/gptviz/model/arch"
 )
 
@@ -329,18 +330,14 @@ func isSHA256Hex(s string) bool {
 	return true
 }
 
-// hashFile returns the name, size and SHA-256 of the regular file at path.
+// hashFile returns the name, size and SHA-256 of the regular file at path
+// (inputfile.Open: a named pipe is refused, not waited on).
 func hashFile(path string) (CheckpointFile, error) {
-	fh, err := os.Open(path)
+	fh, _, err := inputfile.Open(path, -1)
 	if err != nil {
-		return CheckpointFile{}, err
+		return CheckpointFile{}, notRegular(path, err)
 	}
 	defer fh.Close()
-	if fi, err := fh.Stat(); err != nil {
-		return CheckpointFile{}, err
-	} else if !fi.Mode().IsRegular() {
-		return CheckpointFile{}, fmt.Errorf("%s: not a regular file", path)
-	}
 	h := sha256.New()
 	n, err := io.Copy(h, fh)
 	if err != nil {
@@ -350,29 +347,22 @@ func hashFile(path string) (CheckpointFile, error) {
 }
 
 // readBounded reads the regular file at path, refusing one over limit
-// bytes; errors name path and wrap the file system's (fs.ErrNotExist for a
-// missing file).
+// bytes (inputfile.ReadFile); errors name path and wrap the file system's
+// (fs.ErrNotExist for a missing file); a refused file is a
+// *CheckpointError.
 func readBounded(path string, limit int64) ([]byte, error) {
-	fh, err := os.Open(path)
-	if err != nil {
-		return nil, err
+	b, err := inputfile.ReadFile(path, limit)
+	return b, notRegular(path, err)
+}
+
+// notRegular turns inputfile's refusal of path (not a regular file, too
+// large, a link loop) into a *CheckpointError; other errors pass unchanged.
+func notRegular(path string, err error) error {
+	var ie *inputfile.Error
+	if errors.As(err, &ie) {
+		return checkpointErr(path, "%s", strings.TrimPrefix(ie.Error(), ie.Path+" "))
 	}
-	defer fh.Close()
-	fi, err := fh.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, checkpointErr(path, "not a regular file")
-	}
-	b, err := io.ReadAll(io.LimitReader(fh, limit+1))
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", path, err)
-	}
-	if int64(len(b)) > limit {
-		return nil, checkpointErr(path, "larger than the limit of %d bytes", limit)
-	}
-	return b, nil
+	return err
 }
 
 // syncDir makes renames in dir durable where the system allows it; the

@@ -174,8 +174,18 @@ func TestResolveNotCached(t *testing.T) {
 }
 
 func TestResolveLocalFolder(t *testing.T) {
-	for _, name := range []string{"gpt2-tiny-random", "tiny-prefix-f16"} { // the second has no tokenizer files
-		abs := testref.Path(t, name)
+	t.Parallel()
+	// The default model's checkpoint folder, and one without tokenizer files.
+	withTokenizer := testref.DefaultModelDir(t)
+	noTokenizer := t.TempDir()
+	for _, f := range []string{"config.json", "model.safetensors"} {
+		b, err := os.ReadFile(filepath.Join(withTokenizer, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		mustDo(t, os.WriteFile(filepath.Join(noTokenizer, f), b, 0o644))
+	}
+	for _, abs := range []string{withTokenizer, noTokenizer} {
 		wd, _ := os.Getwd()
 		rel, err := filepath.Rel(wd, abs)
 		if err != nil {

@@ -62,13 +62,25 @@ func TestSnapshots(t *testing.T) {
 // TestEmbeddedSize keeps the embedded files within the 10 MB budget.
 func TestEmbeddedSize(t *testing.T) {
 	var total int64
-	fs.WalkDir(files, ".", func(p string, d fs.DirEntry, err error) error {
-		if err == nil && !d.IsDir() {
-			info, _ := d.Info()
-			total += info.Size()
+	err := fs.WalkDir(files, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
 		}
-		return err
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		total += info.Size()
+		return nil
 	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The final weights alone are over 1 MB (F16, ≥ 1M parameters): a
+	// smaller total means the walk missed the checkpoint.
+	if total < 2_000_000 {
+		t.Errorf("embedded files total %d bytes; the walk missed the checkpoint", total)
+	}
 	if total > 10_000_000 {
 		t.Errorf("embedded files total %d bytes, budget 10,000,000", total)
 	}

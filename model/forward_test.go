@@ -178,6 +178,7 @@ func closeEnough(t *testing.T, name string, got, want []float32) {
 // for the prefill (all tokens in one pass) and for one-token decode steps
 // that read the KV cache.
 func TestReferenceForward(t *testing.T) {
+	t.Parallel()
 	for _, name := range referenceNames {
 		ref := loadReference(t, name)
 		m := ref.model
@@ -211,6 +212,7 @@ func TestReferenceForward(t *testing.T) {
 // TestGreedyContinuation runs the Runner greedily and compares with the
 // reference's argmax decoding and its top-5 at the last prompt position.
 func TestGreedyContinuation(t *testing.T) {
+	t.Parallel()
 	for _, name := range referenceNames {
 		t.Run(name, func(t *testing.T) {
 			ref := loadReference(t, name)

@@ -7,6 +7,7 @@ import (
 )
 
 func TestSamplingParamsValidate(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		p    SamplingParams
 		flag string // "" when valid
@@ -52,6 +53,7 @@ func sampleN(t *testing.T, p SamplingParams, seed uint64, n int) []int {
 }
 
 func TestSampleGreedyAndTinyTemperature(t *testing.T) {
+	t.Parallel()
 	// The argmax is tied between ids 1 and 4: greedy takes the lower id.
 	for _, p := range []SamplingParams{
 		{Temperature: 0, TopP: 1},
@@ -75,6 +77,7 @@ func TestSampleGreedyAndTinyTemperature(t *testing.T) {
 }
 
 func TestSampleReproducible(t *testing.T) {
+	t.Parallel()
 	p := SamplingParams{Temperature: 1.3, TopK: 6, TopP: 0.95}
 	a, b := sampleN(t, p, 42, 200), sampleN(t, p, 42, 200)
 	for i := range a {
@@ -94,6 +97,7 @@ func TestSampleReproducible(t *testing.T) {
 }
 
 func TestSampleFilters(t *testing.T) {
+	t.Parallel()
 	s, _ := NewSampler(SamplingParams{Temperature: 1, TopK: 4, TopP: 0.7}, 1)
 	r, err := s.Sample(testLogits)
 	if err != nil {
@@ -139,6 +143,7 @@ func TestSampleFilters(t *testing.T) {
 }
 
 func TestSampleRejectsNonFinite(t *testing.T) {
+	t.Parallel()
 	s, _ := NewSampler(SamplingParams{Temperature: 1, TopP: 1}, 1)
 	for _, bad := range []float32{float32(math.NaN()), float32(math.Inf(1))} {
 		if _, err := s.Sample([]float32{0, bad}); err == nil {

@@ -27,6 +27,7 @@ func writeString(s string) func(io.Writer) error {
 }
 
 func TestWriteFileAtomic(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "report.html")
 
@@ -88,6 +89,7 @@ func TestWriteFileAtomic(t *testing.T) {
 }
 
 func TestWriteFileAtomicErrors(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	for _, tc := range []struct {
 		name, path, want string
@@ -130,6 +132,7 @@ func checkFile(t *testing.T, path, want string, mode fs.FileMode) {
 }
 
 func TestWriteFigures(t *testing.T) {
+	t.Parallel()
 	nb := sampleNotebook(t)
 	dir := filepath.Join(t.TempDir(), "figs")
 	paths, err := WriteFigures(dir, nb)
@@ -165,6 +168,7 @@ func TestWriteFigures(t *testing.T) {
 }
 
 func TestWriteJSON(t *testing.T) {
+	t.Parallel()
 	var b bytes.Buffer
 	if err := WriteJSON(&b, map[string]any{"b": "</script>", "a": []int{1}}); err != nil {
 		t.Fatal(err)

@@ -19,6 +19,7 @@ import (
 const adversarialPrompt = "</script><script>alert(1)</script> __f__alert(2)__f__ <img src=x onerror=alert(3)> \"q\" & 你好，世界 🙂\nnext"
 
 func TestReportFormats(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	for _, format := range []string{"html", "ipynb", "json"} {
 		out := filepath.Join(dir, "r."+format)
@@ -64,6 +65,7 @@ func TestReportFormats(t *testing.T) {
 // byte for byte equal (fixed chart ids, no timestamps), and --figures
 // writes one SVG and one PNG per chart.
 func TestRenderDeterministic(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	trace := filepath.Join(dir, "run.json")
 	if _, stderr, code := gptviz(t, "generate", "--steps", "3", "--trace", trace, "The light"); code != 0 {
@@ -94,6 +96,7 @@ func TestRenderDeterministic(t *testing.T) {
 // TestReportKeepsOldFileOnError checks that a failing report leaves an
 // existing output file untouched and that bad flags exit 2.
 func TestReportKeepsOldFileOnError(t *testing.T) {
+	t.Parallel()
 	out := filepath.Join(t.TempDir(), "r.html")
 	if err := os.WriteFile(out, []byte("old"), 0o644); err != nil {
 		t.Fatal(err)
@@ -151,6 +154,7 @@ func TestReportKeepsOldFileOnError(t *testing.T) {
 // TestRenderRefusesSpecialFiles: a FIFO or an empty file is refused at once
 // (regression: a FIFO hung render forever).
 func TestRenderRefusesSpecialFiles(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	fifo := filepath.Join(dir, "f.json")
 	if err := syscall.Mkfifo(fifo, 0o644); err != nil {

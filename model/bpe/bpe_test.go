@@ -88,6 +88,7 @@ func concatEncode(tok *Tokenizer, parts ...string) []int {
 }
 
 func TestLoadGPT2(t *testing.T) {
+	t.Parallel()
 	tok := gpt2(t)
 	if got := tok.VocabSize(); got != 50257 {
 		t.Errorf("VocabSize = %d, want 50257", got)
@@ -121,6 +122,7 @@ func TestLoadGPT2(t *testing.T) {
 // TestReferenceCases encodes every case of the shared reference exactly and
 // decodes it back byte for byte.
 func TestReferenceCases(t *testing.T) {
+	t.Parallel()
 	tok := gpt2(t)
 	data, err := os.ReadFile(testref.Path(t, "gpt2_tokenizer_cases.json"))
 	if err != nil {
@@ -150,6 +152,7 @@ func TestReferenceCases(t *testing.T) {
 }
 
 func TestPreTokenize(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		name string
 		text string
@@ -265,6 +268,7 @@ func TestDecodeUnknownIDs(t *testing.T) {
 }
 
 func TestDisplay(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		in   string
 		want string
@@ -395,6 +399,7 @@ func testMergeHeapEqualsScan(t *testing.T, tok *Tokenizer) {
 }
 
 func TestParseErrors(t *testing.T) {
+	t.Parallel()
 	vocab := string(minimalVocab(t, "ab", "abc"))
 	merges := "#version: 0.2\na b\nab c\n"
 	if _, err := Parse([]byte(vocab), "vocab.json", []byte(merges), "merges.txt"); err != nil {

@@ -131,6 +131,7 @@ func uintIDs(ids []int) []uint {
 // pattern puts DEL (a control character: not \s, \p{L} or \p{N}) in
 // [^\s\p{L}\p{N}]+, keeps it as token 221; TestEncodeDEL pins that.
 func TestTiktokenOracle(t *testing.T) {
+	t.Parallel()
 	tok := gpt2(t)
 	oracle, err := tokenizer.Get(tokenizer.R50kBase)
 	if err != nil {
@@ -177,6 +178,7 @@ func TestTiktokenOracle(t *testing.T) {
 // Encode keeps it as GPT-2's byte token 221 (where ../shared/reference is
 // present).
 func TestTiktokenOracleDropsDEL(t *testing.T) {
+	t.Parallel()
 	oracle, err := tokenizer.Get(tokenizer.R50kBase)
 	if err != nil {
 		t.Fatal(err)

@@ -8,6 +8,7 @@ import (
 )
 
 func TestHumanBytes(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		n    int64
 		want string
@@ -29,6 +30,7 @@ func TestHumanBytes(t *testing.T) {
 }
 
 func TestLineProgressIsThrottled(t *testing.T) {
+	t.Parallel()
 	var out bytes.Buffer
 	now := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 	s := newProgressSink(&out, func() time.Time { return now })
@@ -65,6 +67,7 @@ func TestLineProgressIsThrottled(t *testing.T) {
 }
 
 func TestBarProgress(t *testing.T) {
+	t.Parallel()
 	var out bytes.Buffer
 	s := newProgressSink(&out, nil)
 	s.term = true // as if out were a terminal

@@ -30,6 +30,7 @@ func isStd(path string) bool { return !strings.Contains(strings.Split(path, "/")
 // the standard library (and trace only arch besides), and the packages that
 // draw or narrate a Trace depend on the contract, never on the engine.
 func TestContractImports(t *testing.T) {
+	t.Parallel()
 	plain := map[string][]string{ // package → the module packages it may import
 		"model/arch":  nil,
 		"model/trace": {"model/arch"},

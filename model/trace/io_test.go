@@ -30,6 +30,7 @@ func recordedTrace(t testing.TB) []byte {
 }
 
 func TestRead(t *testing.T) {
+	t.Parallel()
 	good := recordedTrace(t)
 	if _, err := trace.Read(bytes.NewReader(good), "good.json"); err != nil {
 		t.Fatalf("a recorded trace does not validate: %v", err)

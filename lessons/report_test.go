@@ -51,6 +51,7 @@ func cellList(nb *output.Notebook) string {
 }
 
 func TestReportBothLanguages(t *testing.T) {
+	t.Parallel()
 	for _, lang := range []string{"en", "zh"} {
 		t.Run(lang, func(t *testing.T) {
 			nb, err := Report(handMade(), ReportOptions{Lang: lang, Commands: testCommands})
@@ -92,6 +93,7 @@ func escHTML(s string) string {
 
 // TestReportSections checks facts a learner relies on.
 func TestReportSections(t *testing.T) {
+	t.Parallel()
 	tr := handMade()
 	nb, err := Report(tr, ReportOptions{Commands: testCommands})
 	if err != nil {
@@ -153,6 +155,7 @@ func slicesContains(xs []string, s string) bool {
 }
 
 func TestReportFilterAndFocus(t *testing.T) {
+	t.Parallel()
 	tr := handMade()
 	nb, err := Report(tr, ReportOptions{Layers: []int{2}, Heads: []int{3, 1}, Static: []string{"svg", "png"}})
 	if err != nil {
@@ -206,6 +209,7 @@ func TestReportFilterAndFocus(t *testing.T) {
 // TestReportSparseTrace: a run without decode steps or recorded attention
 // still gives a valid report, with notes where charts are missing.
 func TestReportSparseTrace(t *testing.T) {
+	t.Parallel()
 	tr := viztest.Trace(viztest.Options{Prompt: 1, Steps: 0})
 	tr.Settings.Command = ""
 	tr.Checks.CacheVsRecompute = -1
@@ -287,6 +291,7 @@ func BenchmarkReport1024(b *testing.B) {
 // layers × 12 heads (small d_head to keep the test quick; the page does not
 // depend on d_head except for the KV cache heatmap).
 func TestReportSizeSmoke(t *testing.T) {
+	t.Parallel()
 	start := time.Now()
 	tr := viztest.Trace(viztest.Options{NLayer: 12, NHead: 12, DHead: 8, Prompt: 64, Steps: 64})
 	nb, err := Report(tr, ReportOptions{})
@@ -332,6 +337,7 @@ func ExampleReport() {
 // report's language by their code, and fall back to their English text
 // for unknown codes or arguments that do not fit.
 func TestTraceNotesTranslated(t *testing.T) {
+	t.Parallel()
 	tr := viztest.Trace(viztest.Options{Prompt: 6, Steps: 2, NLayer: 2, NHead: 2, Seed: 1})
 	tr.Notes = []trace.Note{
 		{Code: trace.NoteEvicted, Args: []int{3, 64}, Text: "3 tokens left"},
@@ -359,6 +365,7 @@ func TestTraceNotesTranslated(t *testing.T) {
 // TestReportRejectsInvalidTrace: a trace whose shapes do not hold (here a
 // negative n_layer, found by FuzzRender) is an error, not a panic.
 func TestReportRejectsInvalidTrace(t *testing.T) {
+	t.Parallel()
 	tr := viztest.Trace(viztest.Options{Prompt: 4, Steps: 1, NLayer: 2, NHead: 2, Seed: 1})
 	tr.Model.Config.NLayer = -1
 	if _, err := Report(tr, ReportOptions{}); err == nil || !strings.Contains(err.Error(), "n_layer") {
@@ -370,6 +377,7 @@ func TestReportRejectsInvalidTrace(t *testing.T) {
 // is (a learner otherwise wonders why "The" is split into T h e and the
 // model writes like Newton), in the report's language.
 func TestReportAboutKnownModels(t *testing.T) {
+	t.Parallel()
 	tr := viztest.Trace(viztest.Options{Prompt: 4, Steps: 1, NLayer: 2, NHead: 2, Seed: 1})
 	for name, want := range map[string]string{"gptviz-default": "牛顿", "gpt2": "OpenAI", "my-model": ""} {
 		tr.Model.Name = name

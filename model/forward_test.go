@@ -6,6 +6,8 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
 
 	"github.com/gptviz/gptviz/internal/testref"
@@ -30,6 +32,28 @@ type reference struct {
 }
 
 var referenceNames = []string{"gpt2-tiny-random", "tiny-prefix-f16"}
+
+// The default model (gptviz's own small GPT-2, vocabulary 384, n_positions
+// 128), loaded once from the checkpoint folder that package defaultmodel
+// embeds; that package imports this one, so the tests read the folder.
+// Tests that need a real model but no reference values use it, so that
+// they run on a plain clone without ../shared. The Model is read-only and
+// shared by parallel tests.
+var (
+	defaultOnce sync.Once
+	defaultM    *Model
+	defaultErr  error
+)
+
+func defaultModel(t testing.TB) *Model {
+	t.Helper()
+	dir := testref.DefaultModelDir(t)
+	defaultOnce.Do(func() { defaultM, defaultErr = LoadFS(os.DirFS(dir), "gptviz-default") })
+	if defaultErr != nil {
+		t.Fatalf("default model: %v", defaultErr)
+	}
+	return defaultM
+}
 
 func loadReference(t testing.TB, name string) *reference {
 	t.Helper()
@@ -154,6 +178,7 @@ func closeEnough(t *testing.T, name string, got, want []float32) {
 // for the prefill (all tokens in one pass) and for one-token decode steps
 // that read the KV cache.
 func TestReferenceForward(t *testing.T) {
+	t.Parallel()
 	for _, name := range referenceNames {
 		ref := loadReference(t, name)
 		m := ref.model
@@ -187,6 +212,7 @@ func TestReferenceForward(t *testing.T) {
 // TestGreedyContinuation runs the Runner greedily and compares with the
 // reference's argmax decoding and its top-5 at the last prompt position.
 func TestGreedyContinuation(t *testing.T) {
+	t.Parallel()
 	for _, name := range referenceNames {
 		t.Run(name, func(t *testing.T) {
 			ref := loadReference(t, name)
@@ -225,17 +251,21 @@ func TestGreedyContinuation(t *testing.T) {
 // logits with a full recompute of the same window, including steps after
 // the context window is full and tokens are evicted.
 func TestCacheEqualsRecompute(t *testing.T) {
-	ref := loadReference(t, "tiny-prefix-f16") // n_positions 32
-	m := ref.model
+	t.Parallel()
+	m := defaultModel(t)
 	s, err := NewSampler(SamplingParams{Temperature: 1, TopK: 50, TopP: 0.95}, 7)
 	if err != nil {
 		t.Fatal(err)
 	}
 	r := NewRunner(m, s, nil)
-	if err := r.Prefill(ref.ids); err != nil {
+	// A prompt 8 tokens short of the window: 8 steps fill it, the next 16
+	// each evict a token.
+	prompt := m.Tokenizer.Encode(strings.Repeat("The Rays of Light are refracted by the Prism. ", 20))
+	prompt = prompt[:m.Config.NPositions-8]
+	if err := r.Prefill(prompt); err != nil {
 		t.Fatal(err)
 	}
-	steps := 2*m.Config.NPositions + 5
+	steps := 24
 	for step := 1; step <= steps; step++ {
 		if _, err := r.Step(); err != nil {
 			t.Fatal(err)
@@ -251,7 +281,7 @@ func TestCacheEqualsRecompute(t *testing.T) {
 			t.Fatalf("step %d: window holds %d tokens, more than n_positions %d", step, n, m.Config.NPositions)
 		}
 	}
-	wantEvicted := len(ref.ids) + steps - m.Config.NPositions
+	wantEvicted := len(prompt) + steps - m.Config.NPositions
 	if got := len(r.Evictions()); got != wantEvicted {
 		t.Errorf("%d evictions, want %d", got, wantEvicted)
 	}
@@ -264,8 +294,8 @@ func TestCacheEqualsRecompute(t *testing.T) {
 
 // TestLongPrompt feeds a prompt longer than the context window.
 func TestLongPrompt(t *testing.T) {
-	ref := loadReference(t, "tiny-prefix-f16")
-	m := ref.model
+	t.Parallel()
+	m := defaultModel(t)
 	var ids []int
 	for i := 0; i < 3*m.Config.NPositions; i++ {
 		ids = append(ids, i%m.Config.VocabSize)
@@ -294,8 +324,8 @@ func TestLongPrompt(t *testing.T) {
 }
 
 func TestForwardErrors(t *testing.T) {
-	ref := loadReference(t, "tiny-prefix-f16")
-	m := ref.model
+	t.Parallel()
+	m := defaultModel(t)
 	s, _ := NewSampler(SamplingParams{TopP: 1}, 1)
 	for _, tc := range []struct {
 		name string

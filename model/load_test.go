@@ -47,6 +47,7 @@ func rawValue(t *testing.T, f *safetensors.File, name string, i int) float32 {
 }
 
 func TestLoadReference(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		dir, prefix   string
 		layers        int
@@ -171,6 +172,7 @@ func entry(name, dtype, shape string, begin, end int) string {
 }
 
 func TestLoadMalformed(t *testing.T) {
+	t.Parallel()
 	// The valid file's header starts `{"__metadata__":{"format":"pt"},"wte.weight":…`
 	// and its data buffer is 4*len(params) floats long.
 	tensors := tinyTensors("", safetensors.F32)
@@ -318,6 +320,7 @@ func TestLoadMalformed(t *testing.T) {
 }
 
 func TestLoadHeadAndDTypes(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name     string
 		dtype    safetensors.DType
@@ -379,6 +382,7 @@ func roundMantissa(x float64, bits int) float64 {
 }
 
 func TestLoadSharded(t *testing.T) {
+	t.Parallel()
 	tensors := tinyTensors("transformer.", safetensors.F32)
 	single, err := Load(writeCheckpoint(t, tinyConfig, tensors))
 	if err != nil {

@@ -19,6 +19,7 @@ func randFloats(r *rand.Rand, n int) []float32 {
 // (dot products below 16 rows, transposed gemm above) against float64
 // loops, on sizes with ragged edges.
 func TestMatmulPaths(t *testing.T) {
+	t.Parallel()
 	r := rand.New(rand.NewPCG(1, 1))
 	for _, s := range []struct{ T, C, OC int }{{1, 32, 96}, {1, 48, 1000}, {3, 20, 50}, {5, 33, 70}, {12, 8, 40}, {16, 32, 50}, {37, 64, 1000}} {
 		t.Run(fmt.Sprint(s), func(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 )
 
 func TestSamplingParamsValidate(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		p     SamplingParams
 		param string // "" when valid
@@ -57,6 +58,7 @@ func sampleN(t *testing.T, p SamplingParams, seed uint64, n int) []int {
 }
 
 func TestSampleGreedyAndTinyTemperature(t *testing.T) {
+	t.Parallel()
 	// The argmax is tied between ids 1 and 4: greedy takes the lower id.
 	for _, p := range []SamplingParams{
 		{Temperature: 0, TopP: 1},
@@ -80,6 +82,7 @@ func TestSampleGreedyAndTinyTemperature(t *testing.T) {
 }
 
 func TestSampleReproducible(t *testing.T) {
+	t.Parallel()
 	p := SamplingParams{Temperature: 1.3, TopK: 6, TopP: 0.95}
 	a, b := sampleN(t, p, 42, 200), sampleN(t, p, 42, 200)
 	for i := range a {
@@ -99,6 +102,7 @@ func TestSampleReproducible(t *testing.T) {
 }
 
 func TestSampleFilters(t *testing.T) {
+	t.Parallel()
 	s, _ := NewSampler(SamplingParams{Temperature: 1, TopK: 4, TopP: 0.7}, 1)
 	r, err := s.Sample(testLogits)
 	if err != nil {
@@ -144,6 +148,7 @@ func TestSampleFilters(t *testing.T) {
 }
 
 func TestSampleRejectsNonFinite(t *testing.T) {
+	t.Parallel()
 	s, _ := NewSampler(SamplingParams{Temperature: 1, TopP: 1}, 1)
 	for _, bad := range []float32{float32(math.NaN()), float32(math.Inf(1))} {
 		if _, err := s.Sample([]float32{0, bad}); err == nil {

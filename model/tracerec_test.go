@@ -11,11 +11,12 @@ import (
 )
 
 func TestRunTrace(t *testing.T) {
-	ref := loadReference(t, "gpt2-tiny-random") // n_positions 64
-	m := ref.model
+	t.Parallel()
+	m := defaultModel(t) // n_positions 128
 	c := m.Config
 	const prompt = "The quick brown fox jumps over the lazy dog. The quick brown fox"
-	steps := 60 // 14 + 60 > 64: the window fills and tokens are evicted
+	ids := m.Tokenizer.Encode(prompt)
+	steps := c.NPositions - len(ids) + 12 // the window fills and 12 tokens are evicted
 	tr, err := Run(context.Background(), m, RunOptions{
 		Prompt: prompt, Steps: steps, Seed: 3,
 		Sampling: SamplingParams{Temperature: 0.8, TopK: 20, TopP: 0.9},
@@ -24,10 +25,10 @@ func TestRunTrace(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if tr.Version != trace.Version || tr.PromptLen != len(ref.ids) || len(tr.Tokens) != len(ref.ids)+steps {
+	if tr.Version != trace.Version || tr.PromptLen != len(ids) || len(tr.Tokens) != len(ids)+steps {
 		t.Fatalf("version %d, prompt_len %d, %d tokens", tr.Version, tr.PromptLen, len(tr.Tokens))
 	}
-	for i, id := range ref.ids {
+	for i, id := range ids {
 		if tr.Tokens[i].ID != id || !tr.Tokens[i].Prompt {
 			t.Fatalf("token %d = %+v, want prompt id %d", i, tr.Tokens[i], id)
 		}
@@ -36,7 +37,7 @@ func TestRunTrace(t *testing.T) {
 	if len(tr.Scores) != tr.PromptLen || !tr.Scores[0].NoContext || tr.Scores[0].Prob != 0 {
 		t.Fatalf("scores %d, first %+v", len(tr.Scores), tr.Scores[0])
 	}
-	scores, err := m.Score(ref.ids)
+	scores, err := m.Score(ids)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,13 +121,20 @@ func TestRunTrace(t *testing.T) {
 }
 
 func TestRunReproducible(t *testing.T) {
-	m := loadReference(t, "gpt2-tiny-random").model
+	t.Parallel()
+	m := defaultModel(t)
 	opts := RunOptions{Prompt: "你好，世界! 🙂", Steps: 10, Seed: 99, Sampling: SamplingParams{Temperature: 1.2, TopP: 0.95}}
 	a, err := Run(context.Background(), m, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, _ := Run(context.Background(), m, opts)
+	b, err := Run(context.Background(), m, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(a.Tokens) != len(b.Tokens) || len(a.Tokens) != a.PromptLen+10 {
+		t.Fatalf("identical runs gave %d and %d tokens, want %d", len(a.Tokens), len(b.Tokens), a.PromptLen+10)
+	}
 	for i := range a.Tokens {
 		if a.Tokens[i] != b.Tokens[i] {
 			t.Fatalf("token %d differs between identical runs", i)
@@ -135,9 +143,15 @@ func TestRunReproducible(t *testing.T) {
 }
 
 func TestRunBounded(t *testing.T) {
-	m := loadReference(t, "gpt2-tiny-random").model
+	t.Parallel()
+	m := defaultModel(t)
+	prompt := strings.Repeat("one two three four ", 10)
+	n := len(m.Tokenizer.Encode(prompt))
+	if n <= 2*16 || n > m.Config.NPositions {
+		t.Fatalf("the prompt has %d tokens; the test needs 33..%d", n, m.Config.NPositions)
+	}
 	tr, err := Run(context.Background(), m, RunOptions{
-		Prompt: strings.Repeat("one two three four ", 10), Steps: 2, Sampling: SamplingParams{TopP: 1},
+		Prompt: prompt, Steps: 2, Sampling: SamplingParams{TopP: 1},
 		Trace: TraceOptions{MaxAttention: 16, MaxQueries: 8, KVLayers: []int{1}},
 	})
 	if err != nil {
@@ -147,9 +161,12 @@ func TestRunBounded(t *testing.T) {
 	if st.NQuery != 8 || st.QueryStart != tr.PromptLen-8 {
 		t.Errorf("prefill recorded rows %d..+%d, want the last 8", st.QueryStart, st.NQuery)
 	}
+	// n keys in blocks of ⌈n/16⌉: ⌈n/stride⌉ ≤ 16 averages per row.
+	stride := (n + 15) / 16
 	la := st.Attention[0]
-	if !la.Summarised || la.KeyStride != 3 || len(la.Probs[0][0]) != 14 {
-		t.Errorf("attention summarised=%v stride=%d width=%d", la.Summarised, la.KeyStride, len(la.Probs[0][0]))
+	if !la.Summarised || la.KeyStride != stride || len(la.Probs[0][0]) != (n+stride-1)/stride {
+		t.Errorf("%d keys: attention summarised=%v stride=%d width=%d, want stride %d width %d",
+			n, la.Summarised, la.KeyStride, len(la.Probs[0][0]), stride, (n+stride-1)/stride)
 	}
 	if len(tr.Notes) < 2 || len(tr.Cache) != 1 || tr.Cache[0].Layer != 1 {
 		t.Errorf("notes %+v, cache layers %d", tr.Notes, len(tr.Cache))
@@ -157,7 +174,8 @@ func TestRunBounded(t *testing.T) {
 }
 
 func TestRunErrors(t *testing.T) {
-	m := loadReference(t, "gpt2-tiny-random").model
+	t.Parallel()
+	m := defaultModel(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	for _, tc := range []struct {
@@ -175,8 +193,15 @@ func TestRunErrors(t *testing.T) {
 		}
 	}
 	// An empty prompt starts from <|endoftext|>.
+	eot, ok := m.Tokenizer.EndOfText()
+	if !ok {
+		t.Fatal("the default model's tokenizer has no <|endoftext|>")
+	}
 	tr, err := Run(context.Background(), m, RunOptions{Steps: 1, Sampling: SamplingParams{TopP: 1}})
-	if err != nil || tr.Tokens[0].ID != 50256 {
-		t.Errorf("empty prompt: %v", err)
+	if err != nil {
+		t.Fatalf("empty prompt: %v", err)
+	}
+	if tr.PromptLen != 1 || tr.Tokens[0].ID != eot {
+		t.Errorf("empty prompt: starts with %d tokens, the first id %d; want one, <|endoftext|> = %d", tr.PromptLen, tr.Tokens[0].ID, eot)
 	}
 }

@@ -29,6 +29,7 @@ func writeString(s string) func(io.Writer) error {
 }
 
 func TestWriteFileAtomic(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "report.html")
 
@@ -90,6 +91,7 @@ func TestWriteFileAtomic(t *testing.T) {
 }
 
 func TestWriteFileAtomicErrors(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	for _, tc := range []struct {
 		name, path, want string
@@ -132,6 +134,7 @@ func checkFile(t *testing.T, path, want string, mode fs.FileMode) {
 }
 
 func TestWriteFigures(t *testing.T) {
+	t.Parallel()
 	nb := sampleNotebook(t)
 	dir := filepath.Join(t.TempDir(), "figs")
 	paths, err := WriteFigures(context.Background(), dir, nb)
@@ -276,6 +279,7 @@ func TestFigurePaths(t *testing.T) {
 }
 
 func TestWriteJSON(t *testing.T) {
+	t.Parallel()
 	var b bytes.Buffer
 	if err := WriteJSON(&b, map[string]any{"b": "</script>", "a": []int{1}}); err != nil {
 		t.Fatal(err)

@@ -32,6 +32,7 @@ func writeHTMLString(t testing.TB, nb *Notebook) []byte {
 }
 
 func TestWriteHTMLGolden(t *testing.T) {
+	t.Parallel()
 	page := writeHTMLString(t, sampleNotebook(t))
 	if n := bytes.Count(page, []byte(echartsJS)); n != 1 {
 		t.Fatalf("ECharts bundle inlined %d times, want 1", n)
@@ -41,6 +42,7 @@ func TestWriteHTMLGolden(t *testing.T) {
 }
 
 func TestWriteHTMLDeterministic(t *testing.T) {
+	t.Parallel()
 	a := writeHTMLString(t, sampleNotebook(t))
 	b := writeHTMLString(t, sampleNotebook(t))
 	if !bytes.Equal(a, b) {
@@ -187,6 +189,7 @@ func textsOf(t testing.TB, page []byte, class string) []string {
 }
 
 func TestWriteHTMLSample(t *testing.T) {
+	t.Parallel()
 	nb := sampleNotebook(t)
 	page := writeHTMLString(t, nb)
 	options := checkPageSafe(t, page)
@@ -225,6 +228,7 @@ func TestWriteHTMLSample(t *testing.T) {
 }
 
 func TestWriteHTMLAdversarial(t *testing.T) {
+	t.Parallel()
 	nb := adversarialNotebook(t)
 	page := writeHTMLString(t, nb)
 	options := checkPageSafe(t, page)
@@ -287,6 +291,7 @@ func TestWriteHTMLAdversarial(t *testing.T) {
 }
 
 func TestWriteHTMLInvalid(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name string
 		nb   *Notebook
@@ -317,6 +322,7 @@ var errDiskFull = errors.New("disk full")
 func (failWriter) Write([]byte) (int, error) { return 0, errDiskFull }
 
 func TestWritersReturnWriteErrors(t *testing.T) {
+	t.Parallel()
 	nb := sampleNotebook(t)
 	if err := WriteHTML(failWriter{}, nb); !errors.Is(err, errDiskFull) {
 		t.Errorf("WriteHTML: err = %v, want %v", err, errDiskFull)
@@ -330,6 +336,7 @@ func TestWritersReturnWriteErrors(t *testing.T) {
 }
 
 func TestEChartsBundleInlinable(t *testing.T) {
+	t.Parallel()
 	// The bundle is inlined in a <script> element: it must not contain
 	// anything that ends or changes the element's raw text.
 	low := strings.ToLower(echartsJS)
@@ -349,6 +356,7 @@ func TestEChartsBundleInlinable(t *testing.T) {
 // TestWriteHTMLNoNUL: a NUL in model text (a crafted trace) must not reach
 // the page, where it is an HTML parse error; it is shown as U+FFFD.
 func TestWriteHTMLNoNUL(t *testing.T) {
+	t.Parallel()
 	nb := &Notebook{Cells: []Cell{
 		ChipsCell(&Chips{Items: []Chip{{Label: "a\x00b", Title: "t\x00"}}}),
 		TableCell(&Table{Header: []string{"h\x00"}, Rows: [][]string{{"c\x00"}}}),

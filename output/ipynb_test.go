@@ -44,10 +44,12 @@ func writeIPYNBBytes(t testing.TB, nb *Notebook) []byte {
 }
 
 func TestWriteIPYNBGolden(t *testing.T) {
+	t.Parallel()
 	checkGolden(t, "sample.ipynb", writeIPYNBBytes(t, sampleNotebook(t)))
 }
 
 func TestIPYNBSchema(t *testing.T) {
+	t.Parallel()
 	schema := nbformatSchema(t)
 	for name, nb := range map[string]*Notebook{
 		"sample":      sampleNotebook(t),
@@ -86,6 +88,7 @@ type testCell struct {
 }
 
 func TestWriteIPYNBStructure(t *testing.T) {
+	t.Parallel()
 	nb := sampleNotebook(t)
 	var doc struct {
 		Cells    []testCell     `json:"cells"`
@@ -133,6 +136,7 @@ func TestWriteIPYNBStructure(t *testing.T) {
 }
 
 func TestWriteIPYNBAdversarial(t *testing.T) {
+	t.Parallel()
 	out := writeIPYNBBytes(t, adversarialNotebook(t))
 	var doc struct {
 		Cells []testCell `json:"cells"`
@@ -193,6 +197,7 @@ func itoa(i int) string {
 }
 
 func TestEscapeMarkdownText(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct{ in, want string }{
 		{"plain words: fine.", "plain words: fine."},
 		{"a*b_c`d", `a\*b\_c` + "\\`" + "d"},

@@ -6,6 +6,7 @@ import (
 )
 
 func TestRenderMarkdown(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name, in string
 		want     []string // substrings of the HTML
@@ -54,6 +55,7 @@ func TestRenderMarkdown(t *testing.T) {
 }
 
 func TestEscapeRawHTMLMarkdown(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct{ in, want string }{
 		{"plain *text*", "plain *text*"},
 		{"a <img src=x onerror=alert(1)> b", "a &lt;img src=x onerror=alert(1)> b"},

@@ -8,6 +8,7 @@ import (
 )
 
 func TestValidate(t *testing.T) {
+	t.Parallel()
 	svg := []byte("<svg/>")
 	chart := func(id string) Cell { return ChartCell(&Chart{ID: id, SVG: svg}) }
 	for _, tc := range []struct {
@@ -63,6 +64,7 @@ func TestValidate(t *testing.T) {
 }
 
 func TestCellKindString(t *testing.T) {
+	t.Parallel()
 	for k, want := range map[CellKind]string{KindMarkdown: "markdown", KindCode: "code", KindChart: "chart", KindTable: "table", KindChips: "chips", KindNote: "note", -1: "CellKind(-1)", 6: "CellKind(6)"} {
 		if got := k.String(); got != want {
 			t.Errorf("CellKind(%d).String() = %q, want %q", int(k), got, want)

@@ -72,6 +72,7 @@ func indent(t testing.TB, raw json.RawMessage) []byte {
 }
 
 func TestGoldenOptions(t *testing.T) {
+	t.Parallel()
 	for _, c := range allCharts(t, small()) {
 		t.Run(c.ID, func(t *testing.T) {
 			golden.Check(t, filepath.Join("testdata", c.ID+".golden"), indent(t, c.Option))
@@ -80,6 +81,7 @@ func TestGoldenOptions(t *testing.T) {
 }
 
 func TestDeterministic(t *testing.T) {
+	t.Parallel()
 	a, b := allCharts(t, small()), allCharts(t, small())
 	if len(a) != len(b) {
 		t.Fatalf("%d charts, then %d", len(a), len(b))
@@ -102,6 +104,7 @@ func TestDeterministic(t *testing.T) {
 }
 
 func TestIDs(t *testing.T) {
+	t.Parallel()
 	var ids []string
 	for _, c := range allCharts(t, small()) {
 		ids = append(ids, c.ID)
@@ -157,6 +160,7 @@ func heatCells(t *testing.T, raw json.RawMessage) (cells map[heatCell]float64, x
 }
 
 func TestAttentionMasking(t *testing.T) {
+	t.Parallel()
 	tr := small()
 	c, err := AttentionHead(tr, 1, 0)
 	if err != nil {
@@ -198,6 +202,7 @@ func TestAttentionMasking(t *testing.T) {
 }
 
 func TestDownsampling(t *testing.T) {
+	t.Parallel()
 	tr := viztest.Trace(viztest.Options{NLayer: 1, NHead: 1, Prompt: 1024, Steps: 0, MaxQueries: 1024, MaxAttention: 1024})
 	c, err := AttentionHead(tr, 0, 0)
 	if err != nil {
@@ -246,6 +251,7 @@ func TestDownsampling(t *testing.T) {
 // TestSummarisedAttention feeds attention the way the recorder stores long
 // rows (block averages over KeyStride keys, last MaxQueries rows only).
 func TestSummarisedAttention(t *testing.T) {
+	t.Parallel()
 	tr := viztest.Trace(viztest.Options{NLayer: 1, NHead: 2, Prompt: 600, Steps: 2, MaxQueries: 100, MaxAttention: 150})
 	if !tr.Steps[0].Attention[0].Summarised || tr.Steps[0].NQuery != 100 {
 		t.Fatalf("test trace is not summarised: %+v", tr.Steps[0].Attention[0].KeyStride)
@@ -271,6 +277,7 @@ func TestSummarisedAttention(t *testing.T) {
 }
 
 func TestFilteredLabels(t *testing.T) {
+	t.Parallel()
 	tr := viztest.Trace(viztest.Options{NLayer: 4, NHead: 6, Prompt: 5, Steps: 1})
 	cs, err := AttentionGrid(tr, Filter{Layers: []int{3, 1, 3}, Heads: []int{5, 2}})
 	if err != nil {
@@ -312,6 +319,7 @@ func TestFilteredLabels(t *testing.T) {
 }
 
 func TestRangeAndNoData(t *testing.T) {
+	t.Parallel()
 	tr := small()
 	for name, err := range map[string]error{
 		"layer":     second(AttentionHead(tr, 2, 0)),
@@ -359,6 +367,7 @@ func second[T any](_ T, err error) error { return err }
 // <, > or & in any option (encoding/json escapes them), every payload
 // present as a JSON string value, Chinese and emoji intact.
 func TestAdversarialTokens(t *testing.T) {
+	t.Parallel()
 	tr := viztest.Trace(viztest.Options{NLayer: 2, NHead: 2, NPositions: 12, Prompt: len(viztest.Adversarial), Steps: 3, TopK: 3})
 	for _, c := range allCharts(t, tr) {
 		raw := string(c.Option)
@@ -404,6 +413,7 @@ func collectStrings(v any, out *[]string) {
 // TestStatic renders every chart as SVG and PNG; PNGs decode, are at least
 // 300×200 pixels and not blank.
 func TestStatic(t *testing.T) {
+	t.Parallel()
 	for _, c := range allCharts(t, small()) {
 		t.Run(c.ID, func(t *testing.T) {
 			var svg, pngb bytes.Buffer
@@ -445,6 +455,7 @@ func TestStatic(t *testing.T) {
 // colour (nearest neighbour), not blurred: inside a big 4×4 matrix each
 // cell's centre region has a single colour.
 func TestStaticCrisp(t *testing.T) {
+	t.Parallel()
 	m := newMatrix(4, 4, 1, 1)
 	for r := 0; r < 4; r++ {
 		for c := 0; c <= r; c++ {
@@ -483,6 +494,7 @@ func TestStaticCrisp(t *testing.T) {
 }
 
 func TestPerplexity(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name   string
 		scores []trace.Score
@@ -503,6 +515,7 @@ func TestPerplexity(t *testing.T) {
 }
 
 func TestKVFormula(t *testing.T) {
+	t.Parallel()
 	cfg := arch.Config{NLayer: 12, NEmbd: 768, NHead: 12}
 	if got := cfg.KVBytes(128); got != 9437184 {
 		t.Errorf("KVBytes = %d, want 9437184", got)
@@ -522,12 +535,14 @@ func TestKVFormula(t *testing.T) {
 // TestPhrases: every phrase has both languages with the same verbs, and
 // every phrase key used in the package exists.
 func TestPhrases(t *testing.T) {
+	t.Parallel()
 	i18ntest.Check(t, phrases, regexp.MustCompile(`\.t\("([a-z.]+)"`), "*.go")
 }
 
 // TestChinese: with Lang("zh") the text inside charts is Chinese, the IDs
 // and data the same as in English.
 func TestChinese(t *testing.T) {
+	t.Parallel()
 	tr := small()
 	en := allCharts(t, tr)
 	zh := allChartsWith(t, tr, Lang("zh"))
@@ -546,6 +561,7 @@ func TestChinese(t *testing.T) {
 }
 
 func TestStaticText(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{
 		"␣fox": "·fox", "↵": `\n`, "中": "U+4E2D", "a\tb": `a\tb`, "Ωé": "Ωé", "🦊": "U+1F98A",
 	} {
@@ -648,6 +664,7 @@ func ExampleKVFormulaFor() {
 // kind recompute generate a token too, so the chart's step slider must have
 // one entry per generated token, as the next-token chart does.
 func TestNewTokenAttentionKeepsRecomputeSteps(t *testing.T) {
+	t.Parallel()
 	tr := viztest.Trace(viztest.Options{NPositions: 8, Prompt: 5, Steps: 9})
 	recomputes := 0
 	for _, st := range tr.Steps {

@@ -3,10 +3,18 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/gptviz/gptviz/internal/testref"
+	"github.com/gptviz/gptviz/model/defaultmodel"
+	"github.com/gptviz/gptviz/model/trace"
 )
 
 // gptviz runs the CLI in-process and returns stdout, stderr and the exit
@@ -20,6 +28,7 @@ func gptviz(t *testing.T, args ...string) (stdout, stderr string, code int) {
 }
 
 func TestExitCodes(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		args []string
 		code int
@@ -51,29 +60,101 @@ func TestExitCodes(t *testing.T) {
 	}
 }
 
+// TestGenerateGreedyReference: greedy generation on the reference model
+// gives exactly the reference's argmax continuation (its token ids, read
+// from the saved trace) after the reference's input_ids.
 func TestGenerateGreedyReference(t *testing.T) {
+	t.Parallel()
 	dir := testref.Path(t, "gpt2-tiny-random")
-	// The reference's input_ids are this text; its greedy continuation
-	// starts with id 8667.
-	stdout, stderr, code := gptviz(t, "generate", "--model", dir, "--temperature", "0", "--steps", "3",
-		"The quick brown fox jumps over the lazy dog. The quick brown fox")
+	data, err := os.ReadFile(filepath.Join(dir, "reference.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ref struct {
+		InputIDs           []int `json:"input_ids"`
+		GreedyContinuation []int `json:"greedy_continuation"`
+	}
+	if err := json.Unmarshal(data, &ref); err != nil {
+		t.Fatalf("reference.json: %v", err)
+	}
+	if len(ref.GreedyContinuation) == 0 {
+		t.Fatal("reference.json has no greedy_continuation")
+	}
+	// The reference's input_ids are this text.
+	const prompt = "The quick brown fox jumps over the lazy dog. The quick brown fox"
+	tracePath := filepath.Join(t.TempDir(), "run.json")
+	stdout, stderr, code := gptviz(t, "generate", "--model", dir, "--temperature", "0",
+		"--steps", strconv.Itoa(len(ref.GreedyContinuation)), "--trace", tracePath, prompt)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	if !strings.HasPrefix(stdout, "The quick brown fox jumps over the lazy dog. The quick brown fox") {
+	if !strings.HasPrefix(stdout, prompt) {
 		t.Errorf("output does not start with the prompt: %q", stdout)
+	}
+	tr, err := trace.ReadFile(tracePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []int
+	for _, tok := range tr.Tokens {
+		ids = append(ids, tok.ID)
+	}
+	if tr.PromptLen != len(ref.InputIDs) || !slices.Equal(ids[:tr.PromptLen], ref.InputIDs) {
+		t.Fatalf("prompt ids %v, reference input_ids %v", ids[:tr.PromptLen], ref.InputIDs)
+	}
+	if got := ids[tr.PromptLen:]; !slices.Equal(got, ref.GreedyContinuation) {
+		t.Errorf("greedy continuation\n got %v\nwant %v (reference.json)", got, ref.GreedyContinuation)
 	}
 }
 
+// TestTokens: gptviz tokens prints one row per token (position, id, shown
+// token) and the count with the context window; on the default model, and
+// on GPT-2's vocabulary where ../shared/reference is present.
 func TestTokens(t *testing.T) {
-	dir := testref.Path(t, "gpt2-tiny-random")
-	stdout, stderr, code := gptviz(t, "tokens", "--model", dir, "Hello world\n你")
-	if code != 0 {
-		t.Fatalf("exit %d: %s", code, stderr)
+	t.Parallel()
+	const text = "Hello world\n你"
+	m, err := defaultmodel.Load()
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, want := range []string{"15496", "995", "↵", "tokens (context window 64)"} {
-		if !strings.Contains(stdout, want) {
-			t.Errorf("tokens output lacks %q:\n%s", want, stdout)
-		}
+	cases := []struct {
+		name   string
+		args   []string
+		ids    []int
+		window int
+	}{
+		{"default", nil, m.Tokenizer.Encode(text), m.Config.NPositions},
+	}
+	if dir, ok := testref.Lookup(t, "gpt2-tiny-random"); ok {
+		cases = append(cases, struct {
+			name   string
+			args   []string
+			ids    []int
+			window int
+		}{"gpt2", []string{"--model", dir}, []int{15496, 995, 198, 19526, 254}, 64})
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			stdout, stderr, code := gptviz(t, append(append([]string{"tokens"}, tc.args...), text)...)
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, stderr)
+			}
+			lines := strings.Split(strings.TrimSuffix(stdout, "\n"), "\n")
+			if len(lines) != len(tc.ids)+2 || !strings.HasPrefix(lines[0], "pos") {
+				t.Fatalf("%d lines for %d tokens:\n%s", len(lines), len(tc.ids), stdout)
+			}
+			for i, id := range tc.ids {
+				f := strings.Fields(lines[1+i])
+				if len(f) < 3 || f[0] != strconv.Itoa(i) || f[1] != strconv.Itoa(id) {
+					t.Errorf("row %d is %q, want position %d id %d", i, lines[1+i], i, id)
+				}
+			}
+			if !strings.Contains(stdout, "↵") {
+				t.Errorf("the newline is not shown as ↵:\n%s", stdout)
+			}
+			if want := fmt.Sprintf("%d tokens (context window %d)", len(tc.ids), tc.window); lines[len(lines)-1] != want {
+				t.Errorf("last line %q, want %q", lines[len(lines)-1], want)
+			}
+		})
 	}
 }

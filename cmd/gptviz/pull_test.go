@@ -1,13 +1,16 @@
 package main
 
 import (
+	"fmt"
+	"io/fs"
 	"net"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
-	"github.com/gptviz/gptviz/internal/testref"
+	"github.com/gptviz/gptviz/model/defaultmodel"
 	"github.com/gptviz/gptviz/model/hub/hubtest"
 )
 
@@ -26,13 +29,13 @@ func pullEnv(t *testing.T) string {
 	return cache
 }
 
-// referenceRepo serves ../shared/reference/gpt2-tiny-random as
+// defaultRepo serves the embedded default model's checkpoint as
 // openai-community/gpt2.
-func referenceRepo(t *testing.T) hubtest.Repo {
+func defaultRepo(t *testing.T) hubtest.Repo {
 	t.Helper()
 	files := map[string][]byte{}
 	for _, f := range []string{"config.json", "vocab.json", "merges.txt", "model.safetensors"} {
-		b, err := os.ReadFile(testref.Path(t, "gpt2-tiny-random", f))
+		b, err := fs.ReadFile(defaultmodel.FS(), f)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -43,7 +46,8 @@ func referenceRepo(t *testing.T) hubtest.Repo {
 
 func TestPullThenTokens(t *testing.T) {
 	cache := pullEnv(t)
-	srv := hubtest.NewServer(t, referenceRepo(t))
+	repo := defaultRepo(t)
+	srv := hubtest.NewServer(t, repo)
 
 	stdout, stderr, code := gptviz(t, "pull", "--endpoint", srv.URL, "gpt2")
 	if code != 0 {
@@ -53,8 +57,12 @@ func TestPullThenTokens(t *testing.T) {
 	if stdout != want+"\n" {
 		t.Errorf("pull printed %q, want %q", stdout, want+"\n")
 	}
-	if !strings.Contains(stderr, "downloaded model.safetensors: 6.58 MB") {
-		t.Errorf("stderr lacks the download line:\n%s", stderr)
+	n := len(repo.Files["model.safetensors"])
+	if n < 1e6 || n >= 1e7 {
+		t.Fatalf("the default model's weights are %d bytes; this test shows sizes of 1–10 MB as 2.52 MB", n)
+	}
+	if want := fmt.Sprintf("downloaded model.safetensors: %.2f MB", float64(n)/1e6); !strings.Contains(stderr, want) {
+		t.Errorf("stderr lacks the download line %q:\n%s", want, stderr)
 	}
 
 	// The pulled model is found by name, without the network.
@@ -64,8 +72,16 @@ func TestPullThenTokens(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("tokens --model gpt2: exit %d: %s", code, stderr)
 	}
-	if !strings.Contains(stdout, "15496") {
-		t.Errorf("tokens output lacks id 15496 (Hello):\n%s", stdout)
+	m, err := defaultmodel.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := m.Tokenizer.Encode("Hello world")
+	if want := fmt.Sprintf("%d tokens (context window %d)", len(ids), m.Config.NPositions); !strings.Contains(stdout, want) {
+		t.Errorf("tokens output lacks %q:\n%s", want, stdout)
+	}
+	if first := regexp.MustCompile(fmt.Sprintf(`(?m)^0\s+%d\s`, ids[0])); !first.MatchString(stdout) {
+		t.Errorf("tokens output lacks the first row, position 0 id %d:\n%s", ids[0], stdout)
 	}
 	if n := srv.Count("", ""); n != 0 {
 		t.Errorf("tokens --model gpt2 sent %d requests to the hub", n)
@@ -73,7 +89,7 @@ func TestPullThenTokens(t *testing.T) {
 }
 
 func TestPullErrors(t *testing.T) {
-	srv := hubtest.NewServer(t, referenceRepo(t))
+	srv := hubtest.NewServer(t, defaultRepo(t))
 	srv.Token = "hf_cliSECRETtoken42"
 	tests := []struct {
 		name string
@@ -123,7 +139,7 @@ func TestPullErrors(t *testing.T) {
 // the user to pull it) unless --download is given, which pulls it first.
 func TestReportDownload(t *testing.T) {
 	pullEnv(t)
-	srv := hubtest.NewServer(t, referenceRepo(t))
+	srv := hubtest.NewServer(t, defaultRepo(t))
 	t.Setenv("HF_ENDPOINT", srv.URL)
 	out := filepath.Join(t.TempDir(), "r.html")
 
@@ -186,7 +202,7 @@ func TestPullEndpointNotAURL(t *testing.T) {
 // and the file, and says how to repair it.
 func TestPullOfflineDamagedCache(t *testing.T) {
 	pullEnv(t)
-	repo := referenceRepo(t)
+	repo := defaultRepo(t)
 	repo.ID, repo.Aliases, repo.ResolveCache = "good/m", nil, false
 	srv := hubtest.NewServer(t, repo)
 	stdout, stderr, code := gptviz(t, "pull", "--endpoint", srv.URL, "good/m")

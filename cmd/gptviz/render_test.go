@@ -28,6 +28,7 @@ func writeTrace(t *testing.T, dir string) string {
 }
 
 func TestRender(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	trace := writeTrace(t, dir)
 
@@ -98,6 +99,7 @@ func TestRender(t *testing.T) {
 }
 
 func TestRenderErrors(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	trace := writeTrace(t, dir)
 	write := func(name, s string) string {

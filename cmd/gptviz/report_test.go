@@ -9,7 +9,6 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/gptviz/gptviz/internal/testref"
 	"github.com/gptviz/gptviz/model/trace"
 	"github.com/gptviz/gptviz/output/browsertest"
 )
@@ -20,11 +19,11 @@ import (
 const adversarialPrompt = "</script><script>alert(1)</script> __f__alert(2)__f__ <img src=x onerror=alert(3)> \"q\" & 你好，世界 🙂\nnext"
 
 func TestReportFormats(t *testing.T) {
-	ref := testref.Path(t, "gpt2-tiny-random")
+	t.Parallel()
 	dir := t.TempDir()
 	for _, format := range []string{"html", "ipynb", "json"} {
 		out := filepath.Join(dir, "r."+format)
-		stdout, stderr, code := gptviz(t, "report", "-m", ref, "--steps", "4", "--format", format, "-o", out, adversarialPrompt)
+		stdout, stderr, code := gptviz(t, "report", "--steps", "4", "--format", format, "-o", out, adversarialPrompt)
 		if code != 0 {
 			t.Fatalf("%s: exit %d: %s", format, code, stderr)
 		}
@@ -66,10 +65,10 @@ func TestReportFormats(t *testing.T) {
 // byte for byte equal (fixed chart ids, no timestamps), and --figures
 // writes one SVG and one PNG per chart.
 func TestRenderDeterministic(t *testing.T) {
-	ref := testref.Path(t, "gpt2-tiny-random")
+	t.Parallel()
 	dir := t.TempDir()
 	trace := filepath.Join(dir, "run.json")
-	if _, stderr, code := gptviz(t, "generate", "-m", ref, "--steps", "3", "--trace", trace, "The light"); code != 0 {
+	if _, stderr, code := gptviz(t, "generate", "--steps", "3", "--trace", trace, "The light"); code != 0 {
 		t.Fatalf("generate: %s", stderr)
 	}
 	var pages [2][]byte
@@ -97,7 +96,7 @@ func TestRenderDeterministic(t *testing.T) {
 // TestReportKeepsOldFileOnError checks that a failing report leaves an
 // existing output file untouched and that bad flags exit 2.
 func TestReportKeepsOldFileOnError(t *testing.T) {
-	ref := testref.Path(t, "gpt2-tiny-random")
+	t.Parallel()
 	out := filepath.Join(t.TempDir(), "r.html")
 	if err := os.WriteFile(out, []byte("old"), 0o644); err != nil {
 		t.Fatal(err)
@@ -120,7 +119,7 @@ func TestReportKeepsOldFileOnError(t *testing.T) {
 		if len(tc.args) == 2 && tc.args[1] == "FIGURES=OUT" {
 			tc.args = []string{"--figures", out} // a file, not a folder
 		}
-		args := append([]string{"report", "-m", ref, "--steps", "2", "-o", out}, tc.args...)
+		args := append([]string{"report", "--steps", "2", "-o", out}, tc.args...)
 		_, stderr, code := gptviz(t, append(args, "x")...)
 		if code != tc.code || !strings.Contains(stderr, tc.want) {
 			t.Errorf("%v: exit %d, stderr %q; want exit %d naming %q", tc.args, code, stderr, tc.code, tc.want)
@@ -137,17 +136,17 @@ func TestReportKeepsOldFileOnError(t *testing.T) {
 	dir := filepath.Dir(out)
 	blocker := filepath.Join(dir, "blocker")
 	os.WriteFile(blocker, []byte("x"), 0o644)
-	if _, stderr, code := gptviz(t, "report", "-m", ref, "--steps", "1", "-o", out, "--figures", filepath.Join(blocker, "figs"), "x"); code == 0 {
+	if _, stderr, code := gptviz(t, "report", "--steps", "1", "-o", out, "--figures", filepath.Join(blocker, "figs"), "x"); code == 0 {
 		t.Errorf("--figures under a file succeeded: %s", stderr)
 	}
 	if data, _ := os.ReadFile(out); string(data) != "old" {
 		t.Fatal("a failing --figures replaced the report")
 	}
 	// -o "" and --trace into a missing folder are usage errors, before any work.
-	if _, stderr, code := gptviz(t, "report", "-m", ref, "-o", "", "x"); code != 2 || !strings.Contains(stderr, "--out") {
+	if _, stderr, code := gptviz(t, "report", "-o", "", "x"); code != 2 || !strings.Contains(stderr, "--out") {
 		t.Errorf(`-o "": exit %d, %q`, code, stderr)
 	}
-	if _, stderr, code := gptviz(t, "generate", "-m", ref, "--trace", "/no/such/dir/t.json", "x"); code != 2 || !strings.Contains(stderr, "--trace") {
+	if _, stderr, code := gptviz(t, "generate", "--trace", "/no/such/dir/t.json", "x"); code != 2 || !strings.Contains(stderr, "--trace") {
 		t.Errorf("--trace into a missing folder: exit %d, %q", code, stderr)
 	}
 }
@@ -155,6 +154,7 @@ func TestReportKeepsOldFileOnError(t *testing.T) {
 // TestRenderRefusesSpecialFiles: a FIFO or an empty file is refused at once
 // (regression: a FIFO hung render forever).
 func TestRenderRefusesSpecialFiles(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	fifo := filepath.Join(dir, "f.json")
 	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
@@ -174,9 +174,8 @@ func TestRenderRefusesSpecialFiles(t *testing.T) {
 // no console errors, no alert fired by the adversarial prompt, every chart
 // drawn, the step slider moves, and a screenshot is written.
 func TestReportInBrowser(t *testing.T) {
-	ref := testref.Path(t, "gpt2-tiny-random")
 	out := filepath.Join(t.TempDir(), "report.html")
-	if _, stderr, code := gptviz(t, "report", "-m", ref, "--steps", "6", "--temperature", "0.8", "--top-k", "20", "-o", out, adversarialPrompt); code != 0 {
+	if _, stderr, code := gptviz(t, "report", "--steps", "6", "--temperature", "0.8", "--top-k", "20", "-o", out, adversarialPrompt); code != 0 {
 		t.Fatalf("report: %s", stderr)
 	}
 	p := browsertest.Open(t, out)

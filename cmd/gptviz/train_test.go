@@ -15,6 +15,7 @@ import (
 // checkpoint loads in the engine with its tokenizer, and that --resume with
 // a higher --steps continues the run.
 func TestTrainTiny(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	args := []string{"train", "--out", dir, "--steps", "40", "--vocab-size", "300", "--n-layer", "1", "--n-embd", "32",
 		"--n-head", "2", "--n-positions", "32", "--batch", "8", "--lr", "1e-2", "--eval-every", "20", "--snapshots", "0,50%"}
@@ -138,6 +139,7 @@ func TestTrainFlagRangesStated(t *testing.T) {
 }
 
 func TestTrainUsage(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		args []string
 		want string

@@ -10,6 +10,7 @@ import (
 )
 
 func TestWriteBytesReplacesAndKeepsMode(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "f.txt")
 	if err := WriteBytes(path, []byte("one")); err != nil {

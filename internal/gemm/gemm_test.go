@@ -20,6 +20,7 @@ func randSlice(r *rand.Rand, n int) []float32 {
 // (decode steps) and column ranges, and that columns outside the range are
 // left alone.
 func TestCols(t *testing.T) {
+	t.Parallel()
 	r := rand.New(rand.NewPCG(1, 2))
 	for _, s := range []struct{ m, k, n, j0, j1 int }{
 		{4, 16, 16, 0, 16}, {8, 32, 48, 0, 48}, {5, 7, 17, 0, 17}, {1, 1, 1, 0, 1},
@@ -54,6 +55,7 @@ func TestCols(t *testing.T) {
 }
 
 func TestTranspose(t *testing.T) {
+	t.Parallel()
 	r := rand.New(rand.NewPCG(3, 4))
 	m, n := 19, 37
 	src := randSlice(r, m*n)

@@ -34,6 +34,7 @@ func configJSON(edits map[string]any) []byte {
 }
 
 func TestParseConfigReference(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		dir  string
 		want Config
@@ -55,6 +56,7 @@ func TestParseConfigReference(t *testing.T) {
 }
 
 func TestParseConfigDefaults(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name  string
 		edits map[string]any
@@ -83,6 +85,7 @@ func TestParseConfigDefaults(t *testing.T) {
 }
 
 func TestParseConfigRefuses(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name  string
 		data  []byte

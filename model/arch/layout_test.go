@@ -34,6 +34,7 @@ func FuzzParseIndex(f *testing.F) {
 }
 
 func TestParseIndex(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		in   string
 		want string // "" means an error

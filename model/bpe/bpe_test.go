@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"slices"
 	"strconv"
@@ -18,12 +19,22 @@ var (
 	gpt2Once sync.Once
 	gpt2Tok  *Tokenizer
 	gpt2Err  error
+
+	defaultOnce sync.Once
+	defaultTok  *Tokenizer
+	defaultErr  error
 )
 
-// gpt2 loads the real GPT-2 vocabulary from the shared reference data.
+// gpt2 loads the real GPT-2 vocabulary from the shared reference data,
+// skipping the test where it is absent: for comparisons with GPT-2's own
+// ids.
 func gpt2(t testing.TB) *Tokenizer {
 	t.Helper()
-	dir := testref.Path(t, "gpt2-tiny-random")
+	return loadGPT2(t, testref.Path(t, "gpt2-tiny-random"))
+}
+
+func loadGPT2(t testing.TB, dir string) *Tokenizer {
+	t.Helper()
 	gpt2Once.Do(func() {
 		gpt2Tok, gpt2Err = Load(dir+"/vocab.json", dir+"/merges.txt")
 	})
@@ -33,7 +44,51 @@ func gpt2(t testing.TB) *Tokenizer {
 	return gpt2Tok
 }
 
+// defaultTokenizer loads the default model's tokenizer (384 ids, 127
+// merges, trained on Newton's Opticks; <|endoftext|> is 383) from the
+// checkpoint folder package defaultmodel embeds.
+func defaultTokenizer(t testing.TB) *Tokenizer {
+	t.Helper()
+	dir := testref.DefaultModelDir(t)
+	defaultOnce.Do(func() {
+		defaultTok, defaultErr = Load(dir+"/vocab.json", dir+"/merges.txt")
+	})
+	if defaultErr != nil {
+		t.Fatal(defaultErr)
+	}
+	return defaultTok
+}
+
+// namedTokenizer is a tokenizer that property tests run on.
+type namedTokenizer struct {
+	name string // "default" or "gpt2"
+	tok  *Tokenizer
+}
+
+// tokenizers returns the tokenizers the property tests (no reference
+// values) run on: the default model's always, so that they run on a plain
+// clone, and GPT-2's 50,000 merges as well where ../shared/reference is
+// present.
+func tokenizers(t testing.TB) []namedTokenizer {
+	t.Helper()
+	out := []namedTokenizer{{"default", defaultTokenizer(t)}}
+	if dir, ok := testref.Lookup(t, "gpt2-tiny-random"); ok {
+		out = append(out, namedTokenizer{"gpt2", loadGPT2(t, dir)})
+	}
+	return out
+}
+
+// concatEncode is the concatenation of Encode of each part.
+func concatEncode(tok *Tokenizer, parts ...string) []int {
+	var out []int
+	for _, p := range parts {
+		out = append(out, tok.Encode(p)...)
+	}
+	return out
+}
+
 func TestLoadGPT2(t *testing.T) {
+	t.Parallel()
 	tok := gpt2(t)
 	if got := tok.VocabSize(); got != 50257 {
 		t.Errorf("VocabSize = %d, want 50257", got)
@@ -67,6 +122,7 @@ func TestLoadGPT2(t *testing.T) {
 // TestReferenceCases encodes every case of the shared reference exactly and
 // decodes it back byte for byte.
 func TestReferenceCases(t *testing.T) {
+	t.Parallel()
 	tok := gpt2(t)
 	data, err := os.ReadFile(testref.Path(t, "gpt2_tokenizer_cases.json"))
 	if err != nil {
@@ -96,6 +152,7 @@ func TestReferenceCases(t *testing.T) {
 }
 
 func TestPreTokenize(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		name string
 		text string
@@ -141,40 +198,77 @@ func TestPreTokenize(t *testing.T) {
 	}
 }
 
+// TestEncodeSpecial: <|endoftext|> in text is the one special id, alone or
+// between other text; an unfinished marker is ordinary text; EncodeOrdinary
+// never gives the special id.
 func TestEncodeSpecial(t *testing.T) {
-	tok := gpt2(t)
-	for _, c := range []struct {
-		text string
-		want []int
-	}{
-		{"<|endoftext|>", []int{50256}},
-		{"<|endoftext|><|endoftext|>", []int{50256, 50256}},
-		{"a<|endoftext|>b", []int{64, 50256, 65}},
-		{"<|endoftext|", []int{27, 91, 437, 1659, 5239, 91}},
-	} {
-		if got := tok.Encode(c.text); !slices.Equal(got, c.want) {
-			t.Errorf("Encode(%q) = %v, want %v", c.text, got, c.want)
-		}
-	}
-	if got := tok.EncodeOrdinary("<|endoftext|>"); slices.Contains(got, 50256) || string(tok.Decode(got)) != "<|endoftext|>" {
-		t.Errorf("EncodeOrdinary(<|endoftext|>) = %v", got)
+	t.Parallel()
+	for _, nt := range tokenizers(t) {
+		t.Run(nt.name, func(t *testing.T) {
+			tok := nt.tok
+			eot, ok := tok.EndOfText()
+			if !ok {
+				t.Fatal("no <|endoftext|>")
+			}
+			for _, c := range []struct {
+				text string
+				want []int
+			}{
+				{"<|endoftext|>", []int{eot}},
+				{"<|endoftext|><|endoftext|>", []int{eot, eot}},
+				{"a<|endoftext|>b", concatEncode(tok, "a", "<|endoftext|>", "b")},
+				{"<|endoftext|", tok.EncodeOrdinary("<|endoftext|")},
+			} {
+				if got := tok.Encode(c.text); !slices.Equal(got, c.want) {
+					t.Errorf("Encode(%q) = %v, want %v", c.text, got, c.want)
+				}
+			}
+			if got := tok.Encode("a<|endoftext|>b"); len(got) != 3 || got[1] != eot {
+				t.Errorf("Encode(a<|endoftext|>b) = %v, want [a %d b]", got, eot)
+			}
+			if got := tok.Encode("<|endoftext|"); slices.Contains(got, eot) || string(tok.Decode(got)) != "<|endoftext|" {
+				t.Errorf("Encode(<|endoftext|) = %v, holds the special id or does not decode back", got)
+			}
+			if got := tok.EncodeOrdinary("<|endoftext|>"); slices.Contains(got, eot) || string(tok.Decode(got)) != "<|endoftext|>" {
+				t.Errorf("EncodeOrdinary(<|endoftext|>) = %v", got)
+			}
+			if nt.name == "gpt2" { // GPT-2's own ids
+				if got := tok.Encode("<|endoftext|"); !slices.Equal(got, []int{27, 91, 437, 1659, 5239, 91}) {
+					t.Errorf("GPT-2 Encode(<|endoftext|) = %v, want [27 91 437 1659 5239 91]", got)
+				}
+				if got := tok.Encode("a<|endoftext|>b"); !slices.Equal(got, []int{64, 50256, 65}) {
+					t.Errorf("GPT-2 Encode(a<|endoftext|>b) = %v, want [64 50256 65]", got)
+				}
+			}
+		})
 	}
 }
 
 func TestDecodeUnknownIDs(t *testing.T) {
-	tok := gpt2(t)
-	if got := string(tok.Decode([]int{-1, 64, 50257, 1 << 40, 65})); got != "ab" {
-		t.Errorf("Decode with unknown ids = %q, want %q", got, "ab")
-	}
-	if tok.TokenBytes(-5) != nil || tok.TokenBytes(50257) != nil || tok.Symbol(99999) != "" {
-		t.Error("unknown id gives bytes")
-	}
-	if got := tok.Display(50257); got != "<unknown id 50257>" {
-		t.Errorf("Display(50257) = %q", got)
+	t.Parallel()
+	for _, nt := range tokenizers(t) {
+		t.Run(nt.name, func(t *testing.T) {
+			tok := nt.tok
+			V := tok.VocabSize()
+			a, b := tok.Encode("a"), tok.Encode("b")
+			if len(a) != 1 || len(b) != 1 {
+				t.Fatalf("Encode(a) = %v, Encode(b) = %v; want one id each", a, b)
+			}
+			if got := string(tok.Decode([]int{-1, a[0], V, 1 << 40, b[0]})); got != "ab" {
+				t.Errorf("Decode with unknown ids = %q, want %q", got, "ab")
+			}
+			if tok.TokenBytes(-5) != nil || tok.TokenBytes(V) != nil || tok.Symbol(V+99) != "" || tok.Valid(V) || tok.Valid(-1) {
+				t.Error("an unknown id gives bytes, a symbol or counts as valid")
+			}
+			if got, want := tok.Display(V), fmt.Sprintf("<unknown id %d>", V); got != want {
+				t.Errorf("Display(%d) = %q, want %q", V, got, want)
+			}
+		})
 	}
 }
 
 func TestDisplay(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		in   string
 		want string
@@ -202,14 +296,26 @@ func TestDisplay(t *testing.T) {
 			t.Errorf("DisplayBytes(%q) = %q, want %q", c.in, got, c.want)
 		}
 	}
-	tok := gpt2(t)
-	if got := tok.Display(262); got != "␣the" {
-		t.Errorf("Display(262) = %q", got)
+	for _, nt := range tokenizers(t) {
+		ids := nt.tok.Encode(" the") // one token in both vocabularies
+		if len(ids) != 1 {
+			t.Fatalf("%s: Encode(\" the\") = %v, want one id", nt.name, ids)
+		}
+		if got := nt.tok.Display(ids[0]); got != "␣the" {
+			t.Errorf("%s: Display(%d) = %q, want ␣the", nt.name, ids[0], got)
+		}
 	}
 }
 
 func TestGroupUTF8(t *testing.T) {
-	tok := gpt2(t)
+	t.Parallel()
+	for _, nt := range tokenizers(t) {
+		t.Run(nt.name, func(t *testing.T) { testGroupUTF8(t, nt) })
+	}
+}
+
+func testGroupUTF8(t *testing.T, nt namedTokenizer) {
+	tok := nt.tok
 	for _, text := range []string{
 		"深度学习技术的飞速发展",
 		"Emoji 🙂🚀 and 👨‍👩‍👧",
@@ -235,17 +341,24 @@ func TestGroupUTF8(t *testing.T) {
 			t.Errorf("%q: groups cover %d of %d ids, bytes %q", text, next, len(ids), cat)
 		}
 	}
-	// 度 is one character split over two GPT-2 tokens: 41753 (e5 ba) and 99 (a6).
+	// 度 (e5 ba a6) is one character split over several tokens: in GPT-2
+	// 41753 (e5 ba) and 99 (a6), in the default vocabulary its three bytes.
 	ids := tok.Encode("度")
-	if !slices.Equal(ids, []int{41753, 99}) {
-		t.Fatalf("Encode(度) = %v, want [41753 99]", ids)
+	if len(ids) < 2 {
+		t.Fatalf("Encode(度) = %v, want it split over tokens", ids)
+	}
+	if nt.name == "gpt2" && !slices.Equal(ids, []int{41753, 99}) {
+		t.Fatalf("GPT-2 Encode(度) = %v, want [41753 99]", ids)
 	}
 	g := tok.GroupUTF8(ids)
 	if len(g) != 1 || !g[0].Valid || string(g[0].Bytes) != "度" {
 		t.Errorf("GroupUTF8(Encode(度)) = %+v", g)
 	}
-	if got := tok.Display(41753); got != "<e5 ba>" {
-		t.Errorf("Display(41753) = %q, want <e5 ba>", got)
+	if got := tok.Display(ids[0]); !strings.HasPrefix(got, "<e5") || !strings.HasSuffix(got, ">") {
+		t.Errorf("Display(%d) = %q, want the bytes <e5 …>", ids[0], got)
+	}
+	if got := tok.Display(ids[0]); nt.name == "gpt2" && got != "<e5 ba>" {
+		t.Errorf("GPT-2 Display(41753) = %q, want <e5 ba>", got)
 	}
 	if g := tok.GroupUTF8(ids[:1]); len(g) != 1 || g[0].Valid {
 		t.Errorf("GroupUTF8 of a lone partial token = %+v, want one invalid group", g)
@@ -255,8 +368,16 @@ func TestGroupUTF8(t *testing.T) {
 // TestMergeHeapEqualsScan checks the O(n log n) merge against encoder.py's
 // loop on long pieces.
 func TestMergeHeapEqualsScan(t *testing.T) {
-	tok := gpt2(t)
+	t.Parallel()
+	for _, nt := range tokenizers(t) {
+		t.Run(nt.name, func(t *testing.T) { testMergeHeapEqualsScan(t, nt.tok) })
+	}
+}
+
+func testMergeHeapEqualsScan(t *testing.T, tok *Tokenizer) {
 	for _, piece := range []string{
+		" the Rays of Light",
+		strings.Repeat(" the", 40),
 		strings.Repeat("a", 200),
 		strings.Repeat("ab", 77),
 		strings.Repeat("深度学习技术的飞速发展为大语言模型的研究提供了强大的推动力", 5),
@@ -278,6 +399,7 @@ func TestMergeHeapEqualsScan(t *testing.T) {
 }
 
 func TestParseErrors(t *testing.T) {
+	t.Parallel()
 	vocab := string(minimalVocab(t, "ab", "abc"))
 	merges := "#version: 0.2\na b\nab c\n"
 	if _, err := Parse([]byte(vocab), "vocab.json", []byte(merges), "merges.txt"); err != nil {
@@ -360,22 +482,37 @@ func minimalVocab(t testing.TB, extra ...string) []byte {
 }
 
 // TestEncodeDEL pins U+007F, which GPT-2's pattern treats as punctuation-like
-// ([^\s\p{L}\p{N}]) and which no GPT-2 merge involves (token 221).
+// ([^\s\p{L}\p{N}]) and which no merge involves: it is its own byte token
+// (221 in GPT-2) between the tokens of the text around it.
 func TestEncodeDEL(t *testing.T) {
-	tok := gpt2(t)
-	for _, c := range []struct {
-		text string
-		want []int
-	}{
-		{"\x7f", []int{221}},
-		{"a\x7fb", []int{64, 221, 65}},
-		{".\x7f.", []int{13, 221, 13}},
-		{" \x7f", []int{220, 221}},
-		{"x \x7fy", []int{87, 220, 221, 88}},
-	} {
-		if got := tok.Encode(c.text); !slices.Equal(got, c.want) {
-			t.Errorf("Encode(%q) = %v, want %v", c.text, got, c.want)
-		}
+	t.Parallel()
+	for _, nt := range tokenizers(t) {
+		t.Run(nt.name, func(t *testing.T) {
+			tok := nt.tok
+			del := tok.Encode("\x7f")
+			if len(del) != 1 || string(tok.TokenBytes(del[0])) != "\x7f" {
+				t.Fatalf("Encode(\\x7f) = %v, want its byte token", del)
+			}
+			for _, c := range []struct {
+				text  string
+				parts []string // encoded one by one and concatenated
+				gpt2  []int    // GPT-2's own ids
+			}{
+				{"\x7f", []string{"\x7f"}, []int{221}},
+				{"a\x7fb", []string{"a", "\x7f", "b"}, []int{64, 221, 65}},
+				{".\x7f.", []string{".", "\x7f", "."}, []int{13, 221, 13}},
+				{" \x7f", []string{" ", "\x7f"}, []int{220, 221}},
+				{"x \x7fy", []string{"x", " ", "\x7f", "y"}, []int{87, 220, 221, 88}},
+			} {
+				got := tok.Encode(c.text)
+				if want := concatEncode(tok, c.parts...); !slices.Equal(got, want) {
+					t.Errorf("Encode(%q) = %v, want %v (the parts %q)", c.text, got, want, c.parts)
+				}
+				if nt.name == "gpt2" && !slices.Equal(got, c.gpt2) {
+					t.Errorf("GPT-2 Encode(%q) = %v, want %v", c.text, got, c.gpt2)
+				}
+			}
+		})
 	}
 	if got := PreTokenize("x \x7f.y"); !slices.Equal(got, []string{"x", " \x7f.", "y"}) {
 		t.Errorf("PreTokenize = %q", got)
@@ -385,7 +522,13 @@ func TestEncodeDEL(t *testing.T) {
 // TestEncodeConcurrent encodes from several goroutines at once (run with
 // -race) and checks each result.
 func TestEncodeConcurrent(t *testing.T) {
-	tok := gpt2(t)
+	t.Parallel()
+	for _, nt := range tokenizers(t) {
+		t.Run(nt.name, func(t *testing.T) { testEncodeConcurrent(t, nt.tok) })
+	}
+}
+
+func testEncodeConcurrent(t *testing.T, tok *Tokenizer) {
 	texts := []string{"Hello, I'm a language model,", "深度学习技术的飞速发展", "x   y\n\n", "<|endoftext|>a  's"}
 	want := make([][]int, len(texts))
 	for i, s := range texts {

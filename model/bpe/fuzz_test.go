@@ -43,20 +43,10 @@ func FuzzEncodeDecode(f *testing.F) {
 	} {
 		f.Add(s)
 	}
-	tok := gpt2(f)
+	// The default model's tokenizer, and GPT-2's where ../shared/reference
+	// is present.
+	toks := tokenizers(f)
 	f.Fuzz(func(t *testing.T, s string) {
-		ids := tok.Encode(s)
-		if got := tok.Decode(ids); string(got) != s {
-			t.Fatalf("Decode(Encode(%q)) = %q (ids %v)", s, got, ids)
-		}
-		for _, id := range ids {
-			if !tok.Valid(id) {
-				t.Fatalf("Encode(%q) gave invalid id %d", s, id)
-			}
-		}
-		if got := tok.Decode(tok.EncodeOrdinary(s)); string(got) != s {
-			t.Fatalf("Decode(EncodeOrdinary(%q)) = %q", s, got)
-		}
 		pieces := PreTokenize(s)
 		if strings.Join(pieces, "") != s || slices.Contains(pieces, "") {
 			t.Fatalf("PreTokenize(%q) = %q", s, pieces)
@@ -66,22 +56,43 @@ func FuzzEncodeDecode(f *testing.F) {
 				t.Fatalf("PreTokenize(%q)\n got %q\nregexp2 %q", s, pieces, want)
 			}
 		}
-		// The O(n log n) merge agrees with encoder.py's loop on every piece.
-		for _, p := range pieces {
-			var w []int32
-			for i := 0; i < len(p); i++ {
-				w = append(w, tok.byteID[p[i]])
-			}
-			if a, b := tok.mergeScan(slices.Clone(w)), tok.mergeHeap(slices.Clone(w)); !slices.Equal(a, b) {
-				t.Fatalf("piece %q: scan %v, heap %v", p, a, b)
-			}
-		}
-		for _, g := range tok.GroupUTF8(ids) {
-			if g.Valid != utf8.Valid(g.Bytes) {
-				t.Fatalf("group %+v: Valid disagrees with utf8.Valid", g)
-			}
+		for _, nt := range toks {
+			checkEncodeDecode(t, nt, s, pieces)
 		}
 	})
+}
+
+// checkEncodeDecode checks one fuzz input s, split into pieces, with one
+// tokenizer.
+func checkEncodeDecode(t *testing.T, nt namedTokenizer, s string, pieces []string) {
+	tok := nt.tok
+	ids := tok.Encode(s)
+	if got := tok.Decode(ids); string(got) != s {
+		t.Fatalf("%s: Decode(Encode(%q)) = %q (ids %v)", nt.name, s, got, ids)
+	}
+	for _, id := range ids {
+		if !tok.Valid(id) {
+			t.Fatalf("%s: Encode(%q) gave invalid id %d", nt.name, s, id)
+		}
+	}
+	if got := tok.Decode(tok.EncodeOrdinary(s)); string(got) != s {
+		t.Fatalf("%s: Decode(EncodeOrdinary(%q)) = %q", nt.name, s, got)
+	}
+	// The O(n log n) merge agrees with encoder.py's loop on every piece.
+	for _, p := range pieces {
+		var w []int32
+		for i := 0; i < len(p); i++ {
+			w = append(w, tok.byteID[p[i]])
+		}
+		if a, b := tok.mergeScan(slices.Clone(w)), tok.mergeHeap(slices.Clone(w)); !slices.Equal(a, b) {
+			t.Fatalf("%s: piece %q: scan %v, heap %v", nt.name, p, a, b)
+		}
+	}
+	for _, g := range tok.GroupUTF8(ids) {
+		if g.Valid != utf8.Valid(g.Bytes) {
+			t.Fatalf("%s: group %+v: Valid disagrees with utf8.Valid", nt.name, g)
+		}
+	}
 }
 
 func FuzzParse(f *testing.F) {

@@ -18,6 +18,7 @@ var trainText = strings.Repeat("The light of the sun is refracted by the prism. 
 	"<|endoftext|>深度学习技术的飞速发展 🙂🚀 1704, 1717, 1730.\r\n\ttabbed   spaced\u00a0nbsp"
 
 func TestTrainSmallByHand(t *testing.T) {
+	t.Parallel()
 	// Pieces: "ab" ×1, " ab" ×2, " abc" ×1. Pair counts: (a,b) 4, (Ġ,a) 3,
 	// (b,c) 1. After a+b: (Ġ,ab) 3, (ab,c) 1. Then nothing reaches 2.
 	tok, err := Train("ab ab ab abc", 300)
@@ -39,6 +40,7 @@ func TestTrainSmallByHand(t *testing.T) {
 }
 
 func TestTrainTieBreak(t *testing.T) {
+	t.Parallel()
 	// Every pair occurs once; ties go to the smaller left id, then right id:
 	// (a,b)=(64,65) before (c,d)=(66,67) before (Ġ,c)=(220,66); after c+d the
 	// pair (Ġ,cd) = (220,257) is next.
@@ -52,6 +54,7 @@ func TestTrainTieBreak(t *testing.T) {
 }
 
 func TestTrainBadSize(t *testing.T) {
+	t.Parallel()
 	for _, n := range []int{-1, 0, 256, MaxVocabSize + 1} {
 		if _, err := Train("abc", n); err == nil || !strings.Contains(err.Error(), "vocabulary size") {
 			t.Errorf("Train(vocabSize %d) err = %v", n, err)
@@ -66,6 +69,7 @@ func TestTrainBadSize(t *testing.T) {
 // TestTrainWriteLoad trains, writes GPT-2 files, loads them back and checks
 // that both tokenizers encode the same and every byte round-trips.
 func TestTrainWriteLoad(t *testing.T) {
+	t.Parallel()
 	var calls int
 	tok, err := Train(trainText, 300, Progress(func(done, total int) {
 		calls++
@@ -147,6 +151,7 @@ func TestTrainWriteLoad(t *testing.T) {
 // TestTrainMatchesNaive compares the incremental trainer with a direct
 // recount of all pairs after every merge.
 func TestTrainMatchesNaive(t *testing.T) {
+	t.Parallel()
 	tok, err := Train(trainText, 360, MinFrequency(1))
 	if err != nil {
 		t.Fatal(err)

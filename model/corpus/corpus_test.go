@@ -13,6 +13,7 @@ import (
 // TestEmbeddedMatchesGoroot checks that the embedded copy is byte for byte
 // the file in the Go distribution that the provenance note names.
 func TestEmbeddedMatchesGoroot(t *testing.T) {
+	t.Parallel()
 	raw, err := OpticksRaw()
 	if err != nil {
 		t.Fatal(err)
@@ -31,6 +32,7 @@ func TestEmbeddedMatchesGoroot(t *testing.T) {
 }
 
 func TestParagraphs(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		name, in string
 		want     []string
@@ -54,6 +56,7 @@ func TestParagraphs(t *testing.T) {
 // TestOpticks checks the cleaned corpus: size, no boilerplate, and a split
 // that is deterministic, disjoint and about 10% validation.
 func TestOpticks(t *testing.T) {
+	t.Parallel()
 	raw, err := OpticksRaw()
 	if err != nil {
 		t.Fatal(err)

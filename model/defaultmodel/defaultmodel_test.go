@@ -19,6 +19,7 @@ var cardConfig = struct{ vocab, positions, embd, layer, head int }{384, 128, 128
 var cardSnapshots = []int{0, 150, 750}
 
 func TestLoad(t *testing.T) {
+	t.Parallel()
 	m, err := Load()
 	if err != nil {
 		t.Fatal(err)
@@ -41,6 +42,7 @@ func TestLoad(t *testing.T) {
 }
 
 func TestSnapshots(t *testing.T) {
+	t.Parallel()
 	if got := Snapshots(); !slices.Equal(got, cardSnapshots) {
 		t.Fatalf("Snapshots() = %v, want %v", got, cardSnapshots)
 	}
@@ -61,14 +63,27 @@ func TestSnapshots(t *testing.T) {
 
 // TestEmbeddedSize keeps the embedded files within the 10 MB budget.
 func TestEmbeddedSize(t *testing.T) {
+	t.Parallel()
 	var total int64
-	fs.WalkDir(files, ".", func(p string, d fs.DirEntry, err error) error {
-		if err == nil && !d.IsDir() {
-			info, _ := d.Info()
-			total += info.Size()
+	err := fs.WalkDir(files, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
 		}
-		return err
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		total += info.Size()
+		return nil
 	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The final weights alone are over 1 MB (F16, ≥ 1M parameters): a
+	// smaller total means the walk missed the checkpoint.
+	if total < 2_000_000 {
+		t.Errorf("embedded files total %d bytes; the walk missed the checkpoint", total)
+	}
 	if total > 10_000_000 {
 		t.Errorf("embedded files total %d bytes, budget 10,000,000", total)
 	}
@@ -79,6 +94,7 @@ func TestEmbeddedSize(t *testing.T) {
 // n_positions+1 tokens overlapping by one) is below the best n-gram
 // baseline's on the same tokens.
 func TestBeatsBaselines(t *testing.T) {
+	t.Parallel()
 	m, err := Load()
 	if err != nil {
 		t.Fatal(err)

@@ -12,6 +12,7 @@ import (
 )
 
 func TestCacheDir(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		vars map[string]string
@@ -75,6 +76,7 @@ func buildHFCache(t *testing.T, cache, repoID, commit, ref string, files map[str
 }
 
 func TestResolveHandBuiltCache(t *testing.T) {
+	t.Parallel()
 	home := t.TempDir()
 	env := MapEnv(map[string]string{"HF_HOME": home}, "")
 	cache := filepath.Join(home, "hub")
@@ -102,6 +104,7 @@ func TestResolveHandBuiltCache(t *testing.T) {
 }
 
 func TestResolveRevisions(t *testing.T) {
+	t.Parallel()
 	cache := t.TempDir()
 	files := weightFiles(gpt2Files())
 	snapA := buildHFCache(t, cache, "openai-community/gpt2", commitA, "main", files)
@@ -121,6 +124,7 @@ func TestResolveRevisions(t *testing.T) {
 }
 
 func TestResolveShardedSnapshot(t *testing.T) {
+	t.Parallel()
 	cache := t.TempDir()
 	files := weightFiles(gpt2Files())
 	delete(files, "model.safetensors")
@@ -139,6 +143,7 @@ func TestResolveShardedSnapshot(t *testing.T) {
 }
 
 func TestResolveNotCached(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name   string
 		damage func(root, snap string)
@@ -174,8 +179,18 @@ func TestResolveNotCached(t *testing.T) {
 }
 
 func TestResolveLocalFolder(t *testing.T) {
-	for _, name := range []string{"gpt2-tiny-random", "tiny-prefix-f16"} { // the second has no tokenizer files
-		abs := testref.Path(t, name)
+	t.Parallel()
+	// The default model's checkpoint folder, and one without tokenizer files.
+	withTokenizer := testref.DefaultModelDir(t)
+	noTokenizer := t.TempDir()
+	for _, f := range []string{"config.json", "model.safetensors"} {
+		b, err := os.ReadFile(filepath.Join(withTokenizer, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		mustDo(t, os.WriteFile(filepath.Join(noTokenizer, f), b, 0o644))
+	}
+	for _, abs := range []string{withTokenizer, noTokenizer} {
 		wd, _ := os.Getwd()
 		rel, err := filepath.Rel(wd, abs)
 		if err != nil {
@@ -211,6 +226,7 @@ func TestResolveLocalFolder(t *testing.T) {
 // messages now say what is wrong with the folder and never mention the
 // cache.
 func TestResolveLocalFolderBadFile(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name  string
 		setup func(t *testing.T, dir string) // dir holds a good config.json

@@ -11,6 +11,7 @@ import (
 )
 
 func TestRepoIDs(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		want []string // nil: rejected
@@ -58,6 +59,7 @@ func TestRepoIDs(t *testing.T) {
 }
 
 func TestValidateRevision(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		rev string
 		ok  bool
@@ -155,6 +157,7 @@ func FuzzParseContentRange(f *testing.F) {
 }
 
 func TestNormalizeETag(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{`"abc"`: "abc", `W/"abc"`: "abc", "abc": "abc", ` "abc" `: "abc", "": ""} {
 		if got := normalizeETag(in); got != want {
 			t.Errorf("normalizeETag(%q) = %q, want %q", in, got, want)

@@ -8,6 +8,7 @@ import (
 )
 
 func TestHumanBytes(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		n    int64
 		want string
@@ -29,6 +30,7 @@ func TestHumanBytes(t *testing.T) {
 }
 
 func TestLineProgressIsThrottled(t *testing.T) {
+	t.Parallel()
 	var out bytes.Buffer
 	now := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 	s := newProgressSink(&out, func() time.Time { return now })
@@ -65,6 +67,7 @@ func TestLineProgressIsThrottled(t *testing.T) {
 }
 
 func TestBarProgress(t *testing.T) {
+	t.Parallel()
 	var out bytes.Buffer
 	s := newProgressSink(&out, nil)
 	s.term = true // as if out were a terminal
@@ -77,10 +80,33 @@ func TestBarProgress(t *testing.T) {
 	}
 }
 
+// TestSilentProgress: without a writer (PullOptions.Progress nil), and for
+// a nil sink, progress is the no-op kind and every call is safe; with a
+// writer, the same calls do write, so the check can tell them apart.
 func TestSilentProgress(t *testing.T) {
-	s := newProgressSink(nil, nil)
+	t.Parallel()
+	var nilSink *progressSink
+	for name, s := range map[string]*progressSink{"nil writer": newProgressSink(nil, nil), "nil sink": nilSink} {
+		p := s.start("x", 10, 0)
+		if _, ok := p.(nopProgress); !ok {
+			t.Errorf("%s: start gave %T, want nopProgress", name, p)
+		}
+		p.total(10)
+		p.set(10)
+		p.finish()
+		p.stop()
+		s.note("nothing %d", 1)
+	}
+	var out bytes.Buffer
+	s := newProgressSink(&out, nil)
 	p := s.start("x", 10, 0)
+	if _, ok := p.(nopProgress); ok {
+		t.Error("a sink with a writer gave nopProgress")
+	}
 	p.set(10)
 	p.finish()
-	s.note("nothing %d", 1)
+	s.note("note %d", 1)
+	if got := out.String(); !strings.Contains(got, "downloaded x: 10 B") || !strings.Contains(got, "note 1") {
+		t.Errorf("a sink with a writer wrote %q, want the finished line and the note", got)
+	}
 }

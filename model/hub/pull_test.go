@@ -20,6 +20,7 @@ import (
 )
 
 func TestPullFresh(t *testing.T) {
+	t.Parallel()
 	repo := gpt2Repo()
 	srv := hubtest.NewServer(t, repo)
 	opts, progress := testOptions(t, srv)
@@ -66,6 +67,7 @@ func TestPullFresh(t *testing.T) {
 }
 
 func TestPullKnownNameFollowsHubRename(t *testing.T) {
+	t.Parallel()
 	repo := gpt2Repo()
 	srv := hubtest.NewServer(t, repo)
 	opts, _ := testOptions(t, srv)
@@ -90,6 +92,7 @@ func TestPullKnownNameFollowsHubRename(t *testing.T) {
 }
 
 func TestPullResumesAfterDroppedConnection(t *testing.T) {
+	t.Parallel()
 	repo := gpt2Repo()
 	weights := repo.Files["model.safetensors"]
 	srv := hubtest.NewServer(t, repo)
@@ -127,6 +130,7 @@ func TestPullResumesAfterDroppedConnection(t *testing.T) {
 }
 
 func TestPullRetriesServerErrors(t *testing.T) {
+	t.Parallel()
 	repo := gpt2Repo()
 	srv := hubtest.NewServer(t, repo)
 	srv.Fail(http.StatusServiceUnavailable, http.StatusTooManyRequests, http.StatusBadGateway)
@@ -154,6 +158,7 @@ func TestPullRetriesServerErrors(t *testing.T) {
 // counted from the restart at 0, looked like progress. Progress now means
 // passing the furthest byte any try reached.
 func TestPullGivesUpOnRepeatedDropsAtSameByte(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name        string
 		ignoreRange bool
@@ -205,6 +210,7 @@ func TestPullGivesUpOnRepeatedDropsAtSameByte(t *testing.T) {
 // TestPullGivesUpWhenAnnouncedSizeIsNeverSent: an X-Linked-Size larger than
 // what the server ever sends used to be retried forever.
 func TestPullGivesUpWhenAnnouncedSizeIsNeverSent(t *testing.T) {
+	t.Parallel()
 	for _, ignoreRange := range []bool{false, true} {
 		t.Run(fmt.Sprintf("ignoreRange=%v", ignoreRange), func(t *testing.T) {
 			repo := gpt2Repo()
@@ -232,6 +238,7 @@ func TestPullGivesUpWhenAnnouncedSizeIsNeverSent(t *testing.T) {
 }
 
 func TestPullResumesAfterStall(t *testing.T) {
+	t.Parallel()
 	repo := gpt2Repo()
 	weights := repo.Files["model.safetensors"]
 	srv := hubtest.NewServer(t, repo)
@@ -252,6 +259,7 @@ func TestPullResumesAfterStall(t *testing.T) {
 }
 
 func TestPullResumesPartialFileFromEarlierRun(t *testing.T) {
+	t.Parallel()
 	repo := gpt2Repo()
 	weights := repo.Files["model.safetensors"]
 	srv := hubtest.NewServer(t, repo)
@@ -276,6 +284,7 @@ func TestPullResumesPartialFileFromEarlierRun(t *testing.T) {
 }
 
 func TestPullGarbagePartialFileIsDeleted(t *testing.T) {
+	t.Parallel()
 	repo := gpt2Repo()
 	weights := repo.Files["model.safetensors"]
 	srv := hubtest.NewServer(t, repo)
@@ -301,6 +310,7 @@ func TestPullGarbagePartialFileIsDeleted(t *testing.T) {
 }
 
 func TestPullChecksumMismatch(t *testing.T) {
+	t.Parallel()
 	repo := gpt2Repo()
 	srv := hubtest.NewServer(t, repo)
 	srv.Corrupt(repo.Files["model.safetensors"])
@@ -331,6 +341,7 @@ func TestPullChecksumMismatch(t *testing.T) {
 }
 
 func TestPullRegularFileChecksumMismatch(t *testing.T) {
+	t.Parallel()
 	repo := gpt2Repo()
 	srv := hubtest.NewServer(t, repo)
 	srv.Corrupt(repo.Files["vocab.json"])
@@ -352,6 +363,7 @@ func TestPullRegularFileChecksumMismatch(t *testing.T) {
 // commit, the hub unreachable) now check every blob against the hash it is
 // named by, and an online pull repairs it.
 func TestPullOfflineDetectsDamagedCache(t *testing.T) {
+	t.Parallel()
 	files := gpt2Files()
 	tests := []struct {
 		name, file string
@@ -425,6 +437,7 @@ func TestPullOfflineDetectsDamagedCache(t *testing.T) {
 }
 
 func TestPullSecondPullDownloadsNothing(t *testing.T) {
+	t.Parallel()
 	repo := gpt2Repo()
 	srv := hubtest.NewServer(t, repo)
 	opts, _ := testOptions(t, srv)
@@ -463,6 +476,7 @@ func TestPullSecondPullDownloadsNothing(t *testing.T) {
 }
 
 func TestPullNewCommitReusesUnchangedBlobs(t *testing.T) {
+	t.Parallel()
 	repo := gpt2Repo()
 	srv := hubtest.NewServer(t, repo)
 	opts, _ := testOptions(t, srv)
@@ -496,6 +510,7 @@ func TestPullNewCommitReusesUnchangedBlobs(t *testing.T) {
 }
 
 func TestPullSharded(t *testing.T) {
+	t.Parallel()
 	files := gpt2Files()
 	delete(files, "model.safetensors")
 	files["model-00001-of-00002.safetensors"] = randomBytes(2, 50_000)
@@ -518,6 +533,7 @@ func TestPullSharded(t *testing.T) {
 }
 
 func TestPullRejectsIndexWithPathTraversal(t *testing.T) {
+	t.Parallel()
 	files := gpt2Files()
 	delete(files, "model.safetensors")
 	files["model.safetensors.index.json"] = []byte(`{"weight_map": {"wte.weight": "../../../evil.safetensors"}}`)
@@ -533,6 +549,7 @@ func TestPullRejectsIndexWithPathTraversal(t *testing.T) {
 }
 
 func TestPullRejectsNonGPT2Config(t *testing.T) {
+	t.Parallel()
 	files := gpt2Files()
 	files["config.json"] = []byte(`{"model_type": "bert", "hidden_size": 768, "num_attention_heads": 12}`)
 	srv := hubtest.NewServer(t, hubtest.Repo{ID: "google-bert/bert-base-uncased", Commit: commitA, Files: files})
@@ -551,6 +568,7 @@ func TestPullRejectsNonGPT2Config(t *testing.T) {
 }
 
 func TestPullNotFound(t *testing.T) {
+	t.Parallel()
 	files := gpt2Files()
 	delete(files, "vocab.json")
 	srv := hubtest.NewServer(t, hubtest.Repo{ID: "someone/no-vocab", Commit: commitA, Files: files})
@@ -580,6 +598,7 @@ func TestPullNotFound(t *testing.T) {
 }
 
 func TestPullNeedsToken(t *testing.T) {
+	t.Parallel()
 	const secret = "hf_secretTOKENvalue123"
 	const wrong = "hf_wrongTOKENvalue456"
 	repo := gpt2Repo()
@@ -616,6 +635,7 @@ func TestPullNeedsToken(t *testing.T) {
 }
 
 func TestPullTokenStaysOnEndpointHost(t *testing.T) {
+	t.Parallel()
 	const secret = "hf_secretTOKENvalue123"
 	repo := gpt2Repo()
 	srv := hubtest.NewServer(t, repo)
@@ -649,6 +669,7 @@ func TestPullTokenStaysOnEndpointHost(t *testing.T) {
 }
 
 func TestPullTokenFile(t *testing.T) {
+	t.Parallel()
 	const secret = "hf_fromTheTokenFile789"
 	srv := hubtest.NewServer(t, gpt2Repo())
 	srv.Token = secret
@@ -662,6 +683,7 @@ func TestPullTokenFile(t *testing.T) {
 }
 
 func TestPullEndpointFromEnv(t *testing.T) {
+	t.Parallel()
 	srv := hubtest.NewServer(t, gpt2Repo())
 	opts, _ := testOptions(t, srv)
 	opts.Endpoint = ""
@@ -675,6 +697,7 @@ func TestPullEndpointFromEnv(t *testing.T) {
 }
 
 func TestPullOffline(t *testing.T) {
+	t.Parallel()
 	repo := gpt2Repo()
 	srv := hubtest.NewServer(t, repo)
 	tests := []struct {
@@ -721,6 +744,7 @@ func TestPullOffline(t *testing.T) {
 }
 
 func TestPullBadInput(t *testing.T) {
+	t.Parallel()
 	srv := hubtest.NewServer(t, gpt2Repo())
 	tests := []struct {
 		name, model, rev, endpoint string
@@ -753,6 +777,7 @@ func TestPullBadInput(t *testing.T) {
 // TestPullEndpointNotAURL: a malformed endpoint used to read "invalid name:
 // endpoint …"; the message now names the setting it came from.
 func TestPullEndpointNotAURL(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name, endpoint, flag, env, want string
 	}{
@@ -784,6 +809,7 @@ func TestPullEndpointNotAURL(t *testing.T) {
 // Resolve must wrap it, whatever the mode (offline, with a token, whose
 // redaction must keep the chain).
 func TestBadNameAlwaysWrapsErrBadName(t *testing.T) {
+	t.Parallel()
 	srv := hubtest.NewServer(t, gpt2Repo())
 	names := []string{"../x", "a/b/c", "with space", "x--y", "-x", "", "org/" + strings.Repeat("n", 100)}
 	modes := map[string]func(*PullOptions){
@@ -838,6 +864,7 @@ func refusedURL(t *testing.T) string {
 // gave up, and the hint named only HF_ENDPOINT even when the endpoint came
 // from --endpoint. It is now tried once and the hint names its source.
 func TestPullFailsFastWhenEndpointRefuses(t *testing.T) {
+	t.Parallel()
 	srv := hubtest.NewServer(t, gpt2Repo())
 	refused := refusedURL(t)
 	tests := []struct {
@@ -882,6 +909,7 @@ func TestPullFailsFastWhenEndpointRefuses(t *testing.T) {
 }
 
 func TestPullFallsBackToCacheWhenHubUnreachable(t *testing.T) {
+	t.Parallel()
 	srv := hubtest.NewServer(t, gpt2Repo())
 	opts, progress := testOptions(t, srv)
 	dir, err := Pull(context.Background(), "gpt2", opts)
@@ -905,6 +933,7 @@ func TestPullFallsBackToCacheWhenHubUnreachable(t *testing.T) {
 }
 
 func TestPullCanceled(t *testing.T) {
+	t.Parallel()
 	srv := hubtest.NewServer(t, gpt2Repo())
 	opts, _ := testOptions(t, srv)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -915,6 +944,7 @@ func TestPullCanceled(t *testing.T) {
 }
 
 func TestIsHub(t *testing.T) {
+	t.Parallel()
 	p := &puller{}
 	p.endpoint, _ = parseEndpoint("http://127.0.0.1:8080", "")
 	tests := []struct {
@@ -942,6 +972,7 @@ func TestIsHub(t *testing.T) {
 }
 
 func TestRedact(t *testing.T) {
+	t.Parallel()
 	base := fmt.Errorf("wrapped: %w", ErrAccess)
 	err := redact(fmt.Errorf("token abc123 leaked: %w", base), "abc123")
 	if strings.Contains(err.Error(), "abc123") || !strings.Contains(err.Error(), "[REDACTED]") {

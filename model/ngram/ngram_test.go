@@ -25,6 +25,7 @@ func zipfStream(n, vocab int, seed uint64) []int {
 // TestNormalised checks that every model's probabilities are positive and
 // sum to 1 over the vocabulary, for contexts seen and unseen in training.
 func TestNormalised(t *testing.T) {
+	t.Parallel()
 	const V = 23
 	train := zipfStream(3000, V, 1)
 	ctxs := [][]int{{}, {4}, {train[10], train[11]}, {22, 22}, {0, 21}}
@@ -62,6 +63,7 @@ func TestNormalised(t *testing.T) {
 
 // TestAddKByHand pins add-k bigram probabilities on a tiny stream.
 func TestAddKByHand(t *testing.T) {
+	t.Parallel()
 	// Stream 0 1 0 1 0 2: bigrams (0,1)×2, (1,0)×2, (0,2)×1.
 	m, err := NewAddK(2, 1, 3, []int{0, 1, 0, 1, 0, 2})
 	if err != nil {
@@ -86,6 +88,7 @@ func TestAddKByHand(t *testing.T) {
 // TestKneserNeyByHand pins an interpolated Kneser–Ney bigram probability
 // worked out on paper.
 func TestKneserNeyByHand(t *testing.T) {
+	t.Parallel()
 	// Stream 0 1 0 1 0 2 (V = 3). Bigram counts: (0,1)=2, (1,0)=2, (0,2)=1;
 	// n1 = 1, n2 = 2, so D2 = 1/(1+4) = 0.2. Continuation counts N1+(•w):
 	// w=0: 1 (after 1), w=1: 1 (after 0), w=2: 1 (after 0); all once, so
@@ -109,6 +112,7 @@ func TestKneserNeyByHand(t *testing.T) {
 // trigram models beat the unigram model on held-out text, and that
 // Baselines reports all five with Best the lowest.
 func TestOrdersHelp(t *testing.T) {
+	t.Parallel()
 	const V = 31
 	train, val := zipfStream(20000, V, 2), zipfStream(3000, V, 3)
 	rs, err := Baselines(V, train, val)
@@ -133,6 +137,7 @@ func TestOrdersHelp(t *testing.T) {
 }
 
 func TestBadInput(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		name string
 		err  error

@@ -24,6 +24,7 @@ func withLen(b []byte, n uint64) []byte {
 }
 
 func TestParseMalformed(t *testing.T) {
+	t.Parallel()
 	const two = `"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}`
 	for _, tc := range []struct {
 		name   string
@@ -77,6 +78,7 @@ func TestParseMalformed(t *testing.T) {
 }
 
 func TestParseAccepts(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name  string
 		file  []byte
@@ -104,6 +106,7 @@ func TestParseAccepts(t *testing.T) {
 }
 
 func TestConversions(t *testing.T) {
+	t.Parallel()
 	file := build(`{"ids":{"dtype":"I64","shape":[2],"data_offsets":[0,16]},"f":{"dtype":"F64","shape":[1],"data_offsets":[16,24]}}`, 24)
 	start := len(file) - 24
 	binary.LittleEndian.PutUint64(file[start:], uint64(50256))
@@ -130,6 +133,7 @@ func TestConversions(t *testing.T) {
 // TestF32Unaligned reads F32 data that starts at an odd address: it must be
 // copied, not shared through a misaligned pointer.
 func TestF32Unaligned(t *testing.T) {
+	t.Parallel()
 	file := build(`{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}`, 8) // header of 55 bytes
 	binary.LittleEndian.PutUint32(file[len(file)-8:], 0x3f800000)
 	binary.LittleEndian.PutUint32(file[len(file)-4:], 0xc0000000)
@@ -144,6 +148,7 @@ func TestF32Unaligned(t *testing.T) {
 }
 
 func TestOpenErrors(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	if _, err := Open(filepath.Join(dir, "absent.safetensors")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("Open(absent) = %v, want ErrNotExist", err)

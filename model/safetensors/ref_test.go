@@ -10,6 +10,7 @@ import (
 // TestReferenceFiles opens the shared reference checkpoints and spot-checks
 // their layout and a few values against bytes decoded independently.
 func TestReferenceFiles(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		dir, name string
 		dtype     DType

@@ -11,6 +11,7 @@ import (
 )
 
 func TestWriteReadRoundTrip(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "m.safetensors")
 	in := []Tensor{
 		// Insertion order is not sorted order: Write must keep it.
@@ -69,6 +70,7 @@ func TestWriteReadRoundTrip(t *testing.T) {
 }
 
 func TestWriteRejects(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	for _, tc := range []struct {
 		name    string
@@ -96,6 +98,7 @@ func TestWriteRejects(t *testing.T) {
 
 // TestF16Exhaustive converts every binary16 value to float32 and back.
 func TestF16Exhaustive(t *testing.T) {
+	t.Parallel()
 	for h := range 1 << 16 {
 		f := f16ToF32(uint16(h))
 		back := f32ToF16(f)
@@ -115,6 +118,7 @@ func TestF16Exhaustive(t *testing.T) {
 // binary16 neighbours of the result: the result must be nearest, and even on
 // a tie.
 func TestF16RoundsToNearestEven(t *testing.T) {
+	t.Parallel()
 	r := rand.New(rand.NewPCG(1, 2))
 	check := func(x float32) {
 		h := f32ToF16(x)
@@ -148,6 +152,7 @@ func TestF16RoundsToNearestEven(t *testing.T) {
 }
 
 func TestBF16(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		in   float32
 		want uint16

@@ -31,6 +31,7 @@ func isStd(path string) bool { return !strings.Contains(strings.Split(path, "/")
 // internal/inputfile besides), and the packages that
 // draw or narrate a Trace depend on the contract, never on the engine.
 func TestContractImports(t *testing.T) {
+	t.Parallel()
 	plain := map[string][]string{ // package → the module packages it may import
 		"model/arch":         nil,
 		"internal/inputfile": nil, // trace reads files through it

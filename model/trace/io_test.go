@@ -30,6 +30,7 @@ func recordedTrace(t testing.TB) []byte {
 }
 
 func TestRead(t *testing.T) {
+	t.Parallel()
 	good := recordedTrace(t)
 	if _, err := trace.Read(bytes.NewReader(good), "good.json"); err != nil {
 		t.Fatalf("a recorded trace does not validate: %v", err)
@@ -88,7 +89,12 @@ func TestRead(t *testing.T) {
 // FuzzReadTrace feeds arbitrary bytes to ReadTrace: it must never panic,
 // and whatever it accepts must validate again after a JSON round trip.
 func FuzzRead(f *testing.F) {
-	f.Add(recordedTrace(f))
+	// A recorded trace is accepted, so the seed run checks the round trip.
+	rec := recordedTrace(f)
+	if _, err := trace.Read(bytes.NewReader(rec), "recorded.json"); err != nil {
+		f.Fatalf("a recorded trace is refused: %v", err)
+	}
+	f.Add(rec)
 	f.Add([]byte(`{"version":1}`))
 	f.Add([]byte(`{"version":1,"model":{"config":{"model_type":"gpt2","vocab_size":5,"n_positions":4,"n_embd":4,"n_layer":1,"n_head":1,"n_inner":16,"layer_norm_epsilon":1e-5,"activation_function":"gelu_new"}},"tokens":[{"id":1}],"prompt_len":1,"steps":[{"kind":"prefill","n_query":1}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {

@@ -15,6 +15,7 @@ import (
 // (central finite difference) must equal the squared norm of the gradient
 // the backward pass computed.
 func TestModelGradient(t *testing.T) {
+	t.Parallel()
 	for _, dropout := range []float64{0, 0.2} {
 		t.Run(fmt.Sprintf("dropout=%g", dropout), func(t *testing.T) { testModelGradient(t, dropout) })
 	}

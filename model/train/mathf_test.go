@@ -8,6 +8,7 @@ import (
 // TestExpfTanhf checks the float32 approximations against math.Exp and
 // math.Tanh over the ranges the trainer uses.
 func TestExpfTanhf(t *testing.T) {
+	t.Parallel()
 	for x := -87.0; x <= 88; x += 0.01 {
 		got, want := float64(expf(float32(x))), math.Exp(float64(float32(x)))
 		if math.Abs(got-want) > 3e-7*want {

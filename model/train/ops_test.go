@@ -86,6 +86,7 @@ func checkOp(t *testing.T, c opCase) {
 }
 
 func TestOpGradients(t *testing.T) {
+	t.Parallel()
 	r := rand.New(rand.NewPCG(1, 1))
 	const B, T, C, NH, V = 2, 5, 8, 2, 11
 	N := B * T
@@ -155,6 +156,7 @@ func TestOpGradients(t *testing.T) {
 // (p − onehot) against finite differences of the loss itself, including a
 // row with an ignored target (−1).
 func TestCrossEntropyGradient(t *testing.T) {
+	t.Parallel()
 	r := rand.New(rand.NewPCG(2, 2))
 	const N, V = 4, 9
 	logits := randSlice(r, N*V)
@@ -182,6 +184,7 @@ func TestCrossEntropyGradient(t *testing.T) {
 // TestDropoutRate checks that dropout keeps about 1−p of the elements and
 // scales them by 1/(1−p), so the expected value is unchanged.
 func TestDropoutRate(t *testing.T) {
+	t.Parallel()
 	x := make([]float32, 100000)
 	for i := range x {
 		x[i] = 1

@@ -41,6 +41,7 @@ func tinyOptions(steps int) Options {
 // TestRunLossDecreases trains a tiny model for 60 steps (well under a
 // second) and requires the validation loss to fall far below its start.
 func TestRunLossDecreases(t *testing.T) {
+	t.Parallel()
 	o := tinyOptions(60)
 	tr, err := New(o, Data{Train: patternData(4000, 16), Val: patternData(600, 16)[100:]})
 	if err != nil {
@@ -75,6 +76,7 @@ func TestRunLossDecreases(t *testing.T) {
 // whether the shards run on one goroutine or two, and that another seed
 // gives different weights.
 func TestDeterministic(t *testing.T) {
+	t.Parallel()
 	train := func(seed uint64, procs int) []float32 {
 		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
 		o := tinyOptions(10)
@@ -106,6 +108,7 @@ func TestDeterministic(t *testing.T) {
 // TestResume stops a run with a cancelled context, resumes it from the
 // checkpoint and checks that the result equals an uninterrupted run.
 func TestResume(t *testing.T) {
+	t.Parallel()
 	data := Data{Train: patternData(3000, 16), Val: patternData(300, 16)}
 	o := tinyOptions(20)
 	full, _ := New(o, data)
@@ -145,6 +148,7 @@ func TestResume(t *testing.T) {
 // engine (model.Load) and compares the engine's logits with the trainer's
 // forward pass, for F32 and F16 storage.
 func TestReloadRoundTrip(t *testing.T) {
+	t.Parallel()
 	o := tinyOptions(15)
 	o.Config.NPositions, o.SeqLen = 32, 32
 	tr, err := New(o, Data{Train: patternData(3000, 16)})
@@ -193,6 +197,7 @@ func TestReloadRoundTrip(t *testing.T) {
 // loads it with the same config, torch_dtype float16 and nearly the same
 // logits, and that the optimizer state stays behind.
 func TestExport(t *testing.T) {
+	t.Parallel()
 	o := tinyOptions(5)
 	tr, err := New(o, Data{Train: patternData(3000, 16), Val: patternData(100, 16)})
 	if err != nil {
@@ -235,6 +240,7 @@ func TestExport(t *testing.T) {
 // TestInitialWeights checks that InitialWeights reproduces the weights a
 // Trainer starts from.
 func TestInitialWeights(t *testing.T) {
+	t.Parallel()
 	o := tinyOptions(5)
 	o.Seed = 42
 	tr, err := New(o, Data{Train: patternData(100, 16)})
@@ -255,6 +261,7 @@ func TestInitialWeights(t *testing.T) {
 // every window is A A B… for some 8 ≤ |A| ≤ T/2, and targets are the inputs
 // shifted by one.
 func TestRepeatBatch(t *testing.T) {
+	t.Parallel()
 	o := tinyOptions(5)
 	o.RepeatFrac = 1
 	stream := randomData(500, 16, 9)
@@ -282,6 +289,7 @@ func TestRepeatBatch(t *testing.T) {
 // TestRunZeroSteps checks that a run of zero steps still writes its
 // (initial) checkpoint, so `gptviz train --steps 0` regenerates step 0.
 func TestRunZeroSteps(t *testing.T) {
+	t.Parallel()
 	o := tinyOptions(0)
 	tr, err := New(o, Data{Train: patternData(300, 16), Val: patternData(100, 16)})
 	if err != nil {

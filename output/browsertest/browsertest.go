@@ -3,8 +3,8 @@
 // exceptions, network requests and alert() calls, and checking that every
 // chart was drawn.
 //
-// A test calls [Open]; without a Chromium it is skipped, except when the
-// environment has CI=true, where it fails (CI installs Debian's chromium).
+// A test calls [Open]; without a Chromium it is skipped, except under CI
+// (testref.CI: CI=true), where it fails (CI installs Debian's chromium).
 //
 //	p := browsertest.Open(t, "report.html")
 //	if err := p.ChartsDrawn(); err != nil {
@@ -39,6 +39,8 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+
+	"github.com/gptviz/gptviz/internal/testref"
 )
 
 // Viewport is the browser window size in CSS pixels (device scale 1).
@@ -110,7 +112,7 @@ func Open(t testing.TB, htmlPath string) *Page {
 	t.Helper()
 	bin, err := Browser()
 	if err != nil {
-		if os.Getenv("CI") == "true" {
+		if testref.CI() {
 			t.Fatalf("browsertest: %v; CI=true requires a browser", err)
 		}
 		t.Skipf("browsertest: %v (this is a failure when CI=true)", err)

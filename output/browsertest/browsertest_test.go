@@ -25,6 +25,7 @@ setTimeout(function () { throw new Error("late failure"); }, 0);
 </body></html>`
 
 func TestPageDetectsProblems(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "bad.html")
 	if err := os.WriteFile(path, []byte(badPage), 0o644); err != nil {
 		t.Fatal(err)

@@ -12,6 +12,7 @@ import (
 // give ≈ 0.035), no head is an induction head, and the untrained step-0
 // weights attend uniformly.
 func TestDefaultModelHeads(t *testing.T) {
+	t.Parallel()
 	_, valText, err := corpus.Opticks(1)
 	if err != nil {
 		t.Fatal(err)

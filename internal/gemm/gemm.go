@@ -26,9 +26,11 @@ func Cols(c, a, b []float32, m, k, n, j0, j1 int) {
 	if m == 0 || j0 >= j1 || k == 0 {
 		return
 	}
-	_ = a[m*k-1]
-	_ = b[k*n-1]
-	_ = c[m*n-1]
+	// Length checks, not reads: another goroutine may be writing c's
+	// other columns (a read of c[m*n-1] was a data race under -race).
+	_ = a[:m*k]
+	_ = b[:k*n]
+	_ = c[:m*n]
 	if !useAsm {
 		gemmGo(c, a, b, m, k, n, 0, m, j0, j1)
 		return

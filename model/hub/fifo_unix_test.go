@@ -87,7 +87,8 @@ func returnsSoon(t *testing.T, f func()) {
 // TestHubReadsRefuseNamedPipes: every file of the cache the hub reads whole
 // or hashes goes through internal/inputfile, so a named pipe at the token
 // file, refs/<revision> (also offline, through Pull) or a blob being hashed
-// is refused at once instead of blocking the pull (issue 9 item 7).
+// is refused at once instead of blocking the pull (issue 9 item 7); one at
+// a partial download is refused by name.
 func TestHubReadsRefuseNamedPipes(t *testing.T) {
 	t.Run("token file", func(t *testing.T) {
 		fifo := filepath.Join(t.TempDir(), "token")
@@ -111,6 +112,20 @@ func TestHubReadsRefuseNamedPipes(t *testing.T) {
 		var oe *OfflineError
 		if !errors.As(err, &oe) || !strings.Contains(err.Error(), "refs/main is not a regular file (a named pipe)") {
 			t.Errorf("err = %v, want an *OfflineError saying refs/main is a named pipe", err)
+		}
+	})
+	t.Run("partial download", func(t *testing.T) {
+		// Not a read: a named pipe at blobs/<etag>.incomplete failed with
+		// "seek …: illegal seek"; it is now named as what it is.
+		srv := hubtest.NewServer(t, gpt2Repo())
+		opts, _ := testOptions(t, srv)
+		blobs := filepath.Join(opts.CacheDir, "models--gpt2", "blobs")
+		mustDo(t, os.MkdirAll(blobs, 0o755))
+		mustDo(t, syscall.Mkfifo(filepath.Join(blobs, hubtest.SHA256(gpt2Files()["model.safetensors"])+".incomplete"), 0o644))
+		var err error
+		returnsSoon(t, func() { _, err = Pull(t.Context(), "gpt2", opts) })
+		if err == nil || !strings.Contains(err.Error(), ".incomplete is not a regular file (a named pipe)") {
+			t.Errorf("err = %v, want the .incomplete named pipe refused", err)
 		}
 	})
 	t.Run("hashed blob", func(t *testing.T) {

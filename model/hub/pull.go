@@ -764,8 +764,8 @@ func (p *puller) lock(ctx context.Context, m *fileMeta) (unlock func(), err erro
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, cacheFile.Perm)
 	if errors.Is(err, fs.ErrPermission) {
 		// Another user's lock file in a shared cache: a lock needs no
-		// write access.
-		f, err = os.Open(path)
+		// write access. (inputfile.Open: a named pipe there must not block.)
+		f, _, err = inputfile.Open(path, -1)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: lock: %w", p.where(m.file), err)
@@ -806,12 +806,16 @@ func (p *puller) download(ctx context.Context, m *fileMeta, blob string) (err er
 			f.Close()
 		}
 	}()
-	st := &dlState{f: f}
+	fi, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("%s: %w", p.where(m.file), err)
+	}
+	if !fi.Mode().IsRegular() { // say so, rather than "seek …: illegal seek"
+		return fmt.Errorf("%s: %s is not a regular file (%s)", p.where(m.file), tmp, inputfile.Kind(fi.Mode()))
+	}
+	st := &dlState{f: f, offset: fi.Size()}
 	if m.sha256 != "" {
 		st.hash = sha256.New()
-	}
-	if fi, err := f.Stat(); err == nil {
-		st.offset = fi.Size()
 	}
 	if m.size >= 0 && st.offset > m.size {
 		if err := st.restart(); err != nil {

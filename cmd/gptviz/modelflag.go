@@ -56,6 +56,7 @@ func (f *modelFlags) load(ctx context.Context, stderr io.Writer) (*model.Model, 
 	if err != nil && f.download && errors.Is(err, hub.ErrNotCached) {
 		dir, err = hub.Pull(ctx, f.name, hub.PullOptions{Revision: f.revision, Progress: stderr})
 	}
+	err = hubError(err)
 	if errors.Is(err, hub.ErrBadName) {
 		return nil, 0, &usageError{msg: fmt.Sprintf("--model %s: %v", f.name, err)}
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
 	"net"
@@ -11,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/gptviz/gptviz/model/defaultmodel"
+	"github.com/gptviz/gptviz/model/hub"
 	"github.com/gptviz/gptviz/model/hub/hubtest"
 )
 
@@ -105,8 +107,8 @@ func TestPullErrors(t *testing.T) {
 		{"bad revision", []string{"pull", "gpt2", "--revision", "../../x"}, nil, 2, []string{"revision", ".."}},
 		{"bad endpoint", []string{"pull", "gpt2", "--endpoint", "ftp://example.com"}, nil, 2, []string{"endpoint"}},
 		{"unknown flag", []string{"pull", "--frobnicate", "gpt2"}, nil, 2, []string{"frobnicate"}},
-		{"offline, not cached", []string{"pull", "--offline", "gpt2"}, nil, 1, []string{"offline mode is on", "models--gpt2"}},
-		{"HF_HUB_OFFLINE, not cached", []string{"pull", "gpt2"}, map[string]string{"HF_HUB_OFFLINE": "1"}, 1, []string{"offline mode is on"}},
+		{"offline, not cached", []string{"pull", "--offline", "gpt2"}, nil, 1, []string{"offline mode is on", "models--gpt2", "drop --offline"}},
+		{"HF_HUB_OFFLINE, not cached", []string{"pull", "gpt2"}, map[string]string{"HF_HUB_OFFLINE": "1"}, 1, []string{"offline mode is on", "unset HF_HUB_OFFLINE"}},
 		{"no token", []string{"pull", "--endpoint", srv.URL, "gpt2"}, nil, 1, []string{"HF_TOKEN", "token is needed"}},
 		{"wrong token", []string{"pull", "--endpoint", srv.URL, "gpt2"}, map[string]string{"HF_TOKEN": "hf_cliWRONGtoken99"}, 1, []string{"HF_TOKEN", "lacks access"}},
 		{"missing repo", []string{"pull", "--endpoint", srv.URL, "someone/nothing"}, nil, 1, []string{"someone/nothing", "not found"}},
@@ -225,5 +227,92 @@ func TestPullOfflineDamagedCache(t *testing.T) {
 		if !strings.Contains(stderr, w) {
 			t.Errorf("stderr lacks %q:\n%s", w, stderr)
 		}
+	}
+}
+
+// TestHubErrorHints: model/hub used to build the CLI's advice itself
+// ("run \"gptviz pull NAME --revision R\"", "(--offline or
+// HF_HUB_OFFLINE=1)", "--endpoint (URL)"); it now returns structured errors
+// in its own words, and hubError adds the commands and flags, keeping the
+// chain for errors.As.
+func TestHubErrorHints(t *testing.T) {
+	nc := &hub.NotCachedError{Name: "gpt2", Repos: []string{"gpt2", "openai-community/gpt2"}, Revision: "main", Cache: "/c"}
+	ncRev := &hub.NotCachedError{Name: "org/m", Repos: []string{"org/m"}, Revision: "refs/pr/1", Cache: "/c"}
+	netErr := errors.New("gpt2/config.json (revision main): cannot reach http://127.0.0.1:1: connection refused")
+	tests := []struct {
+		name string
+		err  error
+		want string // the whole message
+	}{
+		{"not cached", fmt.Errorf("--model gpt2: %w", nc), "--model gpt2: " + nc.Error() + `; run "gptviz pull gpt2" to download it`},
+		{"not cached, revision", ncRev, ncRev.Error() + `; run "gptviz pull org/m --revision refs/pr/1" to download it`},
+		{"offline by --offline", &hub.OfflineError{Name: "gpt2", Option: true, Err: nc},
+			"offline mode is on, so gpt2 cannot be downloaded: " + nc.Error() + "; drop --offline to download it"},
+		{"offline by HF_HUB_OFFLINE", &hub.OfflineError{Name: "gpt2", Env: "HF_HUB_OFFLINE", Err: nc},
+			"offline mode is on (set by HF_HUB_OFFLINE), so gpt2 cannot be downloaded: " + nc.Error() + "; unset HF_HUB_OFFLINE to download it"},
+		{"offline by both", &hub.OfflineError{Name: "gpt2", Option: true, Env: "HF_HUB_OFFLINE", Err: nc},
+			"offline mode is on (set by HF_HUB_OFFLINE), so gpt2 cannot be downloaded: " + nc.Error() + "; drop --offline and unset HF_HUB_OFFLINE to download it"},
+		{"damaged", &hub.DamagedError{Name: "good/m", Repo: "good/m", Revision: "main", Snapshot: "/s", Files: []string{"model.safetensors: short"}},
+			`good/m (revision main) in the cache is damaged (snapshot /s): model.safetensors: short; run "gptviz pull good/m" online to download it again`},
+		{"endpoint from the flag", &hub.EndpointError{Endpoint: "not a url", Source: hub.EndpointOption, Problem: "not an http(s) URL"},
+			`--endpoint "not a url": not an http(s) URL`},
+		{"endpoint from HF_ENDPOINT", &hub.EndpointError{Endpoint: "x", Source: hub.EndpointEnv, Problem: "not an http(s) URL"},
+			`HF_ENDPOINT "x": not an http(s) URL`},
+		{"unreachable, the flag", fmt.Errorf("pull gpt2: %w", &hub.UnreachableError{Endpoint: "http://127.0.0.1:1", Source: hub.EndpointOption, Err: netErr}),
+			"pull gpt2: " + netErr.Error() + "; check the network connection and --endpoint (http://127.0.0.1:1)"},
+		{"unreachable, HF_ENDPOINT", &hub.UnreachableError{Endpoint: "http://127.0.0.1:1", Source: hub.EndpointEnv, Err: netErr},
+			netErr.Error() + "; check the network connection and HF_ENDPOINT (http://127.0.0.1:1)"},
+		{"other", hub.ErrNotFound, hub.ErrNotFound.Error()},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := hubError(tt.err)
+			if got.Error() != tt.want {
+				t.Errorf("hubError(%v)\n = %q\nwant %q", tt.err, got, tt.want)
+			}
+			for _, target := range []any{new(*hub.NotCachedError), new(*hub.OfflineError), new(*hub.DamagedError), new(*hub.EndpointError), new(*hub.UnreachableError)} {
+				if errors.As(tt.err, target) != errors.As(got, target) {
+					t.Errorf("hubError lost or added %T in the chain", target)
+				}
+			}
+		})
+	}
+	if hubError(nil) != nil {
+		t.Error("hubError(nil) != nil")
+	}
+}
+
+// TestModelNotCachedHint: a --model missing from the cache says which pull
+// command downloads it, with its revision; offline mode says what turned it
+// on. These run without a hub and without ../shared.
+func TestModelNotCachedHint(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{"main", []string{"tokens", "--model", "gpt2", "Hi"}, nil, `; run "gptviz pull gpt2" to download it`},
+		{"revision", []string{"tokens", "--model", "gpt2", "--revision", "v9", "Hi"}, nil, `; run "gptviz pull gpt2 --revision v9" to download it`},
+		{"report --download, HF_HUB_OFFLINE", []string{"report", "--download", "--model", "gpt2", "-o", "r.html", "Hi"}, map[string]string{"HF_HUB_OFFLINE": "1"},
+			"--model gpt2: offline mode is on (set by HF_HUB_OFFLINE), so gpt2 cannot be downloaded"},
+		{"report --download, HF_HUB_OFFLINE hint", []string{"report", "--download", "--model", "gpt2", "-o", "r.html", "Hi"}, map[string]string{"HF_HUB_OFFLINE": "1"},
+			"; unset HF_HUB_OFFLINE to download it"},
+		{"pull --offline", []string{"pull", "--offline", "gpt2"}, nil, "offline mode is on, so gpt2 cannot be downloaded"},
+		{"pull --offline hint", []string{"pull", "--offline", "gpt2"}, nil, "; drop --offline to download it"},
+		{"pull, HF_HUB_OFFLINE", []string{"pull", "gpt2"}, map[string]string{"HF_HUB_OFFLINE": "1"}, "offline mode is on (set by HF_HUB_OFFLINE)"},
+		{"pull, HF_HUB_OFFLINE hint", []string{"pull", "gpt2"}, map[string]string{"HF_HUB_OFFLINE": "1"}, "; unset HF_HUB_OFFLINE to download it"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			pullEnv(t)
+			for k, v := range tt.env {
+				t.Setenv(k, v)
+			}
+			_, stderr, code := gptviz(t, tt.args...)
+			if code != 1 || !strings.Contains(stderr, tt.want) {
+				t.Errorf("exit %d, stderr %q; want 1 and %q", code, stderr, tt.want)
+			}
+		})
 	}
 }

@@ -1,15 +1,15 @@
 package hub
 
 import (
-	"github.com/gptviz/gptviz/model/arch"
-
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/gptviz/gptviz/internal/inputfile"
+	"github.com/gptviz/gptviz/model/arch"
 )
 
 // Env is where Resolve and Pull read the environment: variables such as
@@ -101,7 +101,7 @@ func CacheDir(env Env) (string, error) {
 }
 
 // ErrNotCached reports that a model is not (completely) in the Hugging Face
-// cache. Its message tells the user to run "gptviz pull NAME".
+// cache (a *NotCachedError), or that a local model folder is unusable.
 var ErrNotCached = errors.New("model not in the Hugging Face cache")
 
 // ResolveOptions tunes Resolve. The zero value resolves revision "main" in
@@ -128,32 +128,35 @@ type ResolveOptions struct {
 //
 // The returned folder holds the checkpoint's files under their usual names.
 // Errors: a name that is neither a folder nor a valid repo id wraps
-// ErrBadName; a model missing from the cache wraps ErrNotCached with a
-// message naming what is missing and telling the user to run "gptviz pull
-// NAME". A local folder that is unusable (missing, a symlink loop, not a
-// folder, or a needed file that is missing, not a regular file or a
-// dangling link) also wraps ErrNotCached, with a message about the folder
-// only.
+// ErrBadName; a model missing from the cache is a *NotCachedError (which
+// wraps ErrNotCached) naming what is missing where; Pull downloads it. A
+// local folder that is unusable (missing, a symlink loop, not a folder, or
+// a needed file that is missing, not a regular file or a dangling link)
+// also wraps ErrNotCached, with a message about the folder only. Files are
+// only stat'ed, except refs/<revision> and model.safetensors.index.json,
+// which are read through internal/inputfile (regular files only, at most
+// maxRefBytes and arch.MaxIndexBytes).
 func Resolve(name string, opts ResolveOptions) (string, error) {
-	fi, problem, missing := statPath(name)
-	if fi != nil && fi.IsDir() {
+	fi, err := os.Stat(name) // a folder is wanted here, which inputfile.Stat refuses
+	if err == nil && fi.IsDir() {
 		abs, err := filepath.Abs(name)
 		if err != nil {
 			return "", fmt.Errorf("model folder %s: %w", name, err)
 		}
 		if err := checkSnapshot(abs, false); err != nil {
-			return "", &notCachedError{fmt.Sprintf("model folder %s: %v", abs, err)}
+			return "", &folderError{fmt.Sprintf("model folder %s: %v", abs, err)}
 		}
 		return abs, nil
 	}
 	if looksLikePath(name) {
+		problem, missing := statProblem(name, err)
 		switch {
-		case fi != nil:
-			problem = "is not a folder (" + kindOf(fi.Mode()) + ")"
+		case err == nil:
+			problem = "is not a folder (" + inputfile.Kind(fi.Mode()) + ")"
 		case missing:
 			problem = "does not exist"
 		}
-		return "", &notCachedError{fmt.Sprintf("model folder %s %s", name, problem)}
+		return "", &folderError{fmt.Sprintf("model folder %s %s", name, problem)}
 	}
 	repos, err := RepoIDs(name)
 	if err != nil {
@@ -172,19 +175,11 @@ func Resolve(name string, opts ResolveOptions) (string, error) {
 			return "", err
 		}
 	}
-	dir, _, err := findCached(cache, repos, rev)
+	dir, _, err := findCached(cache, name, repos, rev)
 	if err != nil {
-		return "", fmt.Errorf("%w; run %q to download it", err, pullCommand(name, rev))
+		return "", err
 	}
 	return dir, nil
-}
-
-// pullCommand is the command line that downloads name at rev.
-func pullCommand(name, rev string) string {
-	if rev == DefaultRevision {
-		return "gptviz pull " + name
-	}
-	return "gptviz pull " + name + " --revision " + rev
 }
 
 // looksLikePath reports whether name can only be meant as a file path, never
@@ -200,10 +195,10 @@ func looksLikePath(name string) bool {
 	return false
 }
 
-// findCached returns the first usable snapshot of rev among repos in cache,
-// and the repo id it was found under. The error wraps ErrNotCached and says
-// what is missing where.
-func findCached(cache string, repos []string, rev string) (dir, repo string, err error) {
+// findCached returns the first usable snapshot of rev among repos (the repo
+// ids of name) in cache, and the repo id it was found under. The error is a
+// *NotCachedError saying what is missing where.
+func findCached(cache, name string, repos []string, rev string) (dir, repo string, err error) {
 	var problems []string
 	for _, r := range repos {
 		d, err := snapshotDir(cache, r, rev)
@@ -219,21 +214,15 @@ func findCached(cache string, repos []string, rev string) (dir, repo string, err
 			problems = append(problems, err.Error())
 		}
 	}
-	folders := make([]string, len(repos))
-	for i, r := range repos {
-		folders[i] = RepoFolder(r)
-	}
-	msg := fmt.Sprintf("%v: %s (revision %s) is not in %s (looked for %s)", ErrNotCached, repos[0], rev, cache, strings.Join(folders, ", "))
-	if len(problems) > 0 {
-		msg += ": " + strings.Join(problems, "; ")
-	}
-	return "", "", &notCachedError{msg}
+	return "", "", &NotCachedError{Name: name, Repos: repos, Revision: rev, Cache: cache, Problems: problems}
 }
 
-type notCachedError struct{ msg string }
+// folderError is an unusable local model folder: it wraps ErrNotCached,
+// with a message about the folder only.
+type folderError struct{ msg string }
 
-func (e *notCachedError) Error() string { return e.msg }
-func (e *notCachedError) Unwrap() error { return ErrNotCached }
+func (e *folderError) Error() string { return e.msg }
+func (e *folderError) Unwrap() error { return ErrNotCached }
 
 // errNoRepoFolder reports that the cache has no models--… folder for a repo.
 var errNoRepoFolder = errors.New("no repo folder")
@@ -247,7 +236,7 @@ func snapshotDir(cache, repo, rev string) (string, error) {
 	}
 	commit := rev
 	if !IsCommitHash(rev) {
-		b, err := readSmallFile(filepath.Join(root, "refs", filepath.FromSlash(rev)), maxRefBytes)
+		b, err := inputfile.ReadFile(filepath.Join(root, "refs", filepath.FromSlash(rev)), maxRefBytes)
 		if errors.Is(err, fs.ErrNotExist) {
 			return "", fmt.Errorf("%s has no refs/%s (revision never downloaded): %w", RepoFolder(repo), rev, fs.ErrNotExist)
 		}
@@ -310,7 +299,7 @@ func snapshotFiles(dir string, tokenizer bool) ([]string, error) {
 	case iProblem != "":
 		check(arch.IndexFile)
 	default:
-		data, err := readSmallFile(filepath.Join(dir, arch.IndexFile), arch.MaxIndexBytes)
+		data, err := inputfile.ReadFile(filepath.Join(dir, arch.IndexFile), arch.MaxIndexBytes)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", arch.IndexFile, err)
 		}
@@ -330,56 +319,41 @@ func snapshotFiles(dir string, tokenizer bool) ([]string, error) {
 	return need, nil
 }
 
-// statPath stats path, following symlinks. fi is nil when that fails; then
-// missing reports that nothing is there, or problem says what is wrong
-// instead ("is a symlink loop", "is a dangling symlink (to …)", "cannot be
-// read (…)").
-func statPath(path string) (fi fs.FileInfo, problem string, missing bool) {
-	fi, err := os.Stat(path)
+// statProblem says in the hub's words what the error err of statting path
+// (os.Stat or inputfile.Stat) means: problem says what is wrong ("is a
+// symlink loop", "is not a regular file (a named pipe)", "is a dangling
+// symlink (to …)", "cannot be read (…)"), or missing reports that nothing
+// is there. Both are zero when err is nil.
+func statProblem(path string, err error) (problem string, missing bool) {
+	var ie *inputfile.Error
 	switch {
 	case err == nil:
-		return fi, "", false
-	case isSymlinkLoop(err):
-		return nil, "is a symlink loop", false
+		return "", false
+	case errors.As(err, &ie) && ie.Kind == inputfile.ErrNotRegular:
+		return "is not a regular file (" + ie.Detail + ")", false
+	case errors.Is(err, inputfile.ErrSymlinkLoop), isSymlinkLoop(err):
+		return "is a symlink loop", false
 	case errors.Is(err, fs.ErrNotExist):
 		if target, lerr := os.Readlink(path); lerr == nil {
-			return nil, fmt.Sprintf("is a dangling symlink (to %s)", target), false
+			return fmt.Sprintf("is a dangling symlink (to %s)", target), false
 		}
-		return nil, "", true
+		return "", true
 	}
-	return nil, fmt.Sprintf("cannot be read (%v)", err), false
+	return fmt.Sprintf("cannot be read (%v)", err), false
 }
 
 // fileProblem says why path is not a usable regular file ("" if it is), or
 // reports it missing. It never opens path, so a named pipe cannot block it.
 func fileProblem(path string) (problem string, missing bool) {
-	fi, problem, missing := statPath(path)
-	if fi != nil && !fi.Mode().IsRegular() {
-		problem = "is not a regular file (" + kindOf(fi.Mode()) + ")"
-	}
-	return problem, missing
+	_, err := inputfile.Stat(path)
+	return statProblem(path, err)
 }
 
-// kindOf names a file type for messages.
-func kindOf(m fs.FileMode) string {
-	switch {
-	case m.IsDir():
-		return "a directory"
-	case m.IsRegular():
-		return "a regular file"
-	case m&fs.ModeNamedPipe != 0:
-		return "a named pipe"
-	case m&fs.ModeSocket != 0:
-		return "a socket"
-	case m&fs.ModeDevice != 0:
-		return "a device"
-	}
-	return "mode " + m.String()
-}
-
+// isFile reports whether path is a regular file, following symlinks (into
+// blobs/).
 func isFile(path string) bool {
-	fi, err := os.Stat(path) // follows symlinks into blobs/
-	return err == nil && fi.Mode().IsRegular()
+	_, err := inputfile.Stat(path)
+	return err == nil
 }
 
 func truncate(s string, n int) string {
@@ -389,39 +363,11 @@ func truncate(s string, n int) string {
 	return s[:n] + "…"
 }
 
-// Limits on the small files of the cache that are read whole, in bytes.
+// Limits on the small files of the cache that are read whole, in bytes
+// (config.json and the weights index use arch.MaxConfigBytes and
+// arch.MaxIndexBytes). Larger files are refused (*inputfile.Error wrapping
+// inputfile.ErrTooLarge).
 const (
-	maxRefBytes    = 1 << 10  // refs/<revision>: a 40-digit commit hash
-	maxConfigBytes = 16 << 20 // config.json (GPT-2's is under 1 KB)
-	maxTokenBytes  = 64 << 10 // the token file
+	maxRefBytes   = 1 << 10  // refs/<revision>: a 40-digit commit hash
+	maxTokenBytes = 64 << 10 // the token file (HF_TOKEN_PATH, $HF_HOME/token)
 )
-
-// readSmallFile reads the regular file at path (after following symlinks),
-// at most limit bytes: a named pipe or device there is refused without
-// opening it (opening a pipe would block), a larger file is an error naming
-// the limit. A missing file wraps fs.ErrNotExist.
-func readSmallFile(path string, limit int64) ([]byte, error) {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return nil, err
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s is not a regular file (%s)", path, kindOf(fi.Mode()))
-	}
-	if fi.Size() > limit {
-		return nil, fmt.Errorf("%s is %d bytes, more than the %d expected", path, fi.Size(), limit)
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("%s grew past %d bytes while it was read", path, limit)
-	}
-	return b, nil
-}

@@ -142,6 +142,12 @@ func TestResolveShardedSnapshot(t *testing.T) {
 	}
 }
 
+// TestResolveNotCached: a model missing from the cache is a
+// *NotCachedError whose fields name the model, the repo ids, the revision
+// and the cache, and whose message says what is missing where. It used to
+// end with a CLI command ("run \"gptviz pull gpt2 --revision v9\""): the
+// library now speaks its own words, and the CLI adds the command
+// (TestModelNotCachedHint in cmd/gptviz).
 func TestResolveNotCached(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -150,15 +156,15 @@ func TestResolveNotCached(t *testing.T) {
 		rev    string
 		want   []string
 	}{
-		{"empty cache", func(root, snap string) { os.RemoveAll(root) }, "", []string{`run "gptviz pull gpt2"`, "models--gpt2", "models--openai-community--gpt2"}},
-		{"missing merges.txt", func(root, snap string) { os.Remove(filepath.Join(snap, "merges.txt")) }, "", []string{"merges.txt", "gptviz pull gpt2"}},
+		{"empty cache", func(root, snap string) { os.RemoveAll(root) }, "", []string{"models--gpt2", "models--openai-community--gpt2"}},
+		{"missing merges.txt", func(root, snap string) { os.Remove(filepath.Join(snap, "merges.txt")) }, "", []string{"merges.txt"}},
 		{"dangling symlink (blob deleted)", func(root, snap string) {
 			os.Remove(filepath.Join(root, "blobs", hubtest.SHA256(gpt2Files()["model.safetensors"])))
-		}, "", []string{"model.safetensors", "gptviz pull gpt2"}},
-		{"no refs/main", func(root, snap string) { os.Remove(filepath.Join(root, "refs", "main")) }, "", []string{"refs/main", "gptviz pull gpt2"}},
+		}, "", []string{"model.safetensors"}},
+		{"no refs/main", func(root, snap string) { os.Remove(filepath.Join(root, "refs", "main")) }, "", []string{"refs/main"}},
 		{"ref to a missing snapshot", func(root, snap string) { os.RemoveAll(snap) }, "", []string{"snapshots/" + commitA}},
 		{"garbage ref", func(root, snap string) { os.WriteFile(filepath.Join(root, "refs", "main"), []byte("../../etc"), 0o644) }, "", []string{"not a commit hash"}},
-		{"other revision", func(root, snap string) {}, "v9", []string{`"gptviz pull gpt2 --revision v9"`}},
+		{"other revision", func(root, snap string) {}, "v9", []string{"(revision v9)", "refs/v9"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -169,10 +175,24 @@ func TestResolveNotCached(t *testing.T) {
 			if !errors.Is(err, ErrNotCached) {
 				t.Fatalf("err = %v, want ErrNotCached", err)
 			}
+			var nc *NotCachedError
+			if !errors.As(err, &nc) {
+				t.Fatalf("err = %#v, want a *NotCachedError", err)
+			}
+			wantRev := tt.rev
+			if wantRev == "" {
+				wantRev = DefaultRevision
+			}
+			if nc.Name != "gpt2" || nc.Revision != wantRev || nc.Cache != cache || strings.Join(nc.Repos, " ") != "gpt2 openai-community/gpt2" {
+				t.Errorf("NotCachedError = %+v, want gpt2 at %s in %s", nc, wantRev, cache)
+			}
 			for _, w := range tt.want {
 				if !strings.Contains(err.Error(), filepath.FromSlash(w)) {
 					t.Errorf("error %q does not mention %q", err, w)
 				}
+			}
+			if msg := err.Error(); strings.Contains(msg, "gptviz") || strings.Contains(msg, " --") {
+				t.Errorf("error %q speaks the CLI's language", msg)
 			}
 		})
 	}
@@ -234,7 +254,7 @@ func TestResolveLocalFolderBadFile(t *testing.T) {
 	}{
 		{"weights are a directory", func(t *testing.T, dir string) {
 			mustDo(t, os.Mkdir(filepath.Join(dir, "model.safetensors"), 0o755))
-		}, "model.safetensors is not a regular file (a directory)"},
+		}, "model.safetensors is not a regular file (a folder)"},
 		{"weights are a symlink loop", func(t *testing.T, dir string) {
 			mustDo(t, os.Symlink("model.safetensors", filepath.Join(dir, "model.safetensors")))
 		}, "model.safetensors is a symlink loop"},
@@ -246,11 +266,11 @@ func TestResolveLocalFolderBadFile(t *testing.T) {
 			mustDo(t, os.Remove(filepath.Join(dir, "config.json")))
 			mustDo(t, os.Mkdir(filepath.Join(dir, "config.json"), 0o755))
 			mustDo(t, os.WriteFile(filepath.Join(dir, "model.safetensors"), []byte("x"), 0o644))
-		}, "config.json is not a regular file (a directory)"},
+		}, "config.json is not a regular file (a folder)"},
 		{"shard is a directory", func(t *testing.T, dir string) {
 			mustDo(t, os.WriteFile(filepath.Join(dir, "model.safetensors.index.json"), []byte(`{"weight_map": {"a": "s1.safetensors"}}`), 0o644))
 			mustDo(t, os.Mkdir(filepath.Join(dir, "s1.safetensors"), 0o755))
-		}, "s1.safetensors is not a regular file (a directory)"},
+		}, "s1.safetensors is not a regular file (a folder)"},
 	}
 	tests = append(tests, fifoCases...)
 	for _, tt := range tests {

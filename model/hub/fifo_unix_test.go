@@ -10,6 +10,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gptviz/gptviz/internal/inputfile"
+	"github.com/gptviz/gptviz/model/hub/hubtest"
 )
 
 // fifoCases are TestResolveLocalFolderBadFile's cases that need named pipes.
@@ -40,7 +43,7 @@ func TestResolveRefIsNamedPipeHangs(t *testing.T) {
 		}, "is not a regular file (a named pipe)"},
 		{"refs/main is huge", func(t *testing.T, root, snap string) {
 			mustDo(t, os.WriteFile(filepath.Join(root, "refs", "main"), make([]byte, 2<<10), 0o644))
-		}, "more than the 1024 expected"},
+		}, "more than the limit of 1 KiB"},
 		{"the index is a FIFO", func(t *testing.T, root, snap string) {
 			mustDo(t, os.Remove(filepath.Join(snap, "model.safetensors")))
 			mustDo(t, syscall.Mkfifo(filepath.Join(root, "blobs", "index"), 0o644))
@@ -66,4 +69,72 @@ func TestResolveRefIsNamedPipeHangs(t *testing.T) {
 			}
 		})
 	}
+}
+
+// returnsSoon runs f, failing the test if it takes 10 s (it would block on a
+// named pipe forever).
+func returnsSoon(t *testing.T, f func()) {
+	t.Helper()
+	done := make(chan struct{})
+	go func() { defer close(done); f() }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("blocks on a named pipe")
+	}
+}
+
+// TestHubReadsRefuseNamedPipes: every file of the cache the hub reads whole
+// or hashes goes through internal/inputfile, so a named pipe at the token
+// file, refs/<revision> (also offline, through Pull) or a blob being hashed
+// is refused at once instead of blocking the pull (issue 9 item 7); one at
+// a partial download is refused by name.
+func TestHubReadsRefuseNamedPipes(t *testing.T) {
+	t.Run("token file", func(t *testing.T) {
+		fifo := filepath.Join(t.TempDir(), "token")
+		mustDo(t, syscall.Mkfifo(fifo, 0o644))
+		var tok string
+		returnsSoon(t, func() { tok = envToken(MapEnv(map[string]string{"HF_TOKEN_PATH": fifo}, "")) })
+		if tok != "" {
+			t.Errorf("token %q read from a named pipe", tok)
+		}
+	})
+	t.Run("offline pull, refs/main", func(t *testing.T) {
+		cache := t.TempDir()
+		buildHFCache(t, cache, "gpt2", commitA, "main", weightFiles(gpt2Files()))
+		ref := filepath.Join(cache, "models--gpt2", "refs", "main")
+		mustDo(t, os.Remove(ref))
+		mustDo(t, syscall.Mkfifo(ref, 0o644))
+		var err error
+		returnsSoon(t, func() {
+			_, err = Pull(t.Context(), "gpt2", PullOptions{CacheDir: cache, Offline: true, Env: MapEnv(nil, "")})
+		})
+		var oe *OfflineError
+		if !errors.As(err, &oe) || !strings.Contains(err.Error(), "refs/main is not a regular file (a named pipe)") {
+			t.Errorf("err = %v, want an *OfflineError saying refs/main is a named pipe", err)
+		}
+	})
+	t.Run("partial download", func(t *testing.T) {
+		// Not a read: a named pipe at blobs/<etag>.incomplete failed with
+		// "seek …: illegal seek"; it is now named as what it is.
+		srv := hubtest.NewServer(t, gpt2Repo())
+		opts, _ := testOptions(t, srv)
+		blobs := filepath.Join(opts.CacheDir, "models--gpt2", "blobs")
+		mustDo(t, os.MkdirAll(blobs, 0o755))
+		mustDo(t, syscall.Mkfifo(filepath.Join(blobs, hubtest.SHA256(gpt2Files()["model.safetensors"])+".incomplete"), 0o644))
+		var err error
+		returnsSoon(t, func() { _, err = Pull(t.Context(), "gpt2", opts) })
+		if err == nil || !strings.Contains(err.Error(), ".incomplete is not a regular file (a named pipe)") {
+			t.Errorf("err = %v, want the .incomplete named pipe refused", err)
+		}
+	})
+	t.Run("hashed blob", func(t *testing.T) {
+		fifo := filepath.Join(t.TempDir(), hubtest.SHA256([]byte("x")))
+		mustDo(t, syscall.Mkfifo(fifo, 0o644))
+		var err error
+		returnsSoon(t, func() { _, err = blobDamage(fifo, filepath.Base(fifo)) })
+		if !errors.Is(err, inputfile.ErrNotRegular) {
+			t.Errorf("err = %v, want inputfile.ErrNotRegular", err)
+		}
+	})
 }

@@ -25,7 +25,7 @@ const fuzzToken = "hf_fuzzSecretToken"
 
 // fuzzPuller is a puller as newPuller makes it, without files or network.
 func fuzzPuller(t testing.TB) *puller {
-	ep, err := parseEndpoint("https://hub.example", "")
+	ep, err := parseEndpoint("https://hub.example", EndpointDefault)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,17 +116,18 @@ func FuzzParseEndpoint(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		u, err := parseEndpoint(s, "--endpoint")
+		u, err := parseEndpoint(s, EndpointEnv)
 		if err != nil {
-			if !errors.Is(err, ErrBadName) || !strings.Contains(err.Error(), "--endpoint") {
-				t.Errorf("error %v: want ErrBadName naming --endpoint", err)
+			var ee *EndpointError
+			if !errors.Is(err, ErrBadName) || !errors.As(err, &ee) || ee.Source != EndpointEnv || ee.Endpoint != s || !strings.HasPrefix(err.Error(), "HF_ENDPOINT ") {
+				t.Errorf("error %v: want an *EndpointError naming HF_ENDPOINT and %q", err, s)
 			}
 			return
 		}
 		if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || u.Opaque != "" {
 			t.Fatalf("accepted %q as %#v", s, u)
 		}
-		again, err := parseEndpoint(u.String(), "")
+		again, err := parseEndpoint(u.String(), EndpointOption)
 		if err != nil || again.String() != u.String() {
 			t.Errorf("%q → %q → %v, %v", s, u, again, err)
 		}

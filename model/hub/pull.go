@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/gptviz/gptviz/internal/atomicfile"
+	"github.com/gptviz/gptviz/internal/inputfile"
 	"github.com/gptviz/gptviz/model/arch"
 )
 
@@ -36,11 +37,9 @@ const userAgent = "gptviz (Go; +https://github.com/gptviz/gptviz)"
 type PullOptions struct {
 	// Endpoint is the hub's base URL, http or https, such as
 	// "https://hf-mirror.com". "" means $HF_ENDPOINT, else DefaultEndpoint.
+	// Errors about it say where it came from (EndpointSource), so that a
+	// program can name its own setting.
 	Endpoint string
-	// EndpointFlag is how messages name the setting Endpoint came from,
-	// such as "--endpoint"; "" means "the endpoint". Unused when Endpoint
-	// is "" (messages then name HF_ENDPOINT).
-	EndpointFlag string
 	// Token is a Hugging Face access token, sent as "Authorization: Bearer"
 	// only to the endpoint's origin and to the Hub itself (https://huggingface.co,
 	// https://hf.co, where a mirror may redirect), never to a CDN or any
@@ -53,7 +52,7 @@ type PullOptions struct {
 	Revision string
 	// Offline forbids network access: Pull returns the cached snapshot,
 	// after checking each of its files against the hash its blob is named
-	// by (ErrIntegrity if one differs), or an error wrapping ErrOffline.
+	// by (a *DamagedError if one differs), or an *OfflineError.
 	// $HF_HUB_OFFLINE set to 1, true, yes or on does the same.
 	Offline bool
 	// Client makes the HTTP requests; nil means a client with connection
@@ -116,14 +115,21 @@ type PullOptions struct {
 // the checkpoint's files against the hash its blob is named by; this reads
 // every byte (one to a few seconds per GB), which is why Resolve does not.
 //
-// Errors wrap ErrBadName (bad name or revision), ErrOffline, ErrNotFound
-// (404: the message names the repo, file and revision), ErrAccess (401/403:
-// the message says a token, HF_TOKEN, is needed or lacks access), ErrIntegrity
-// (size or SHA-256 mismatch) or ErrNotGPT2; network failures are retried
-// (opts.Retries) before they are returned, except a refused connection to
-// the endpoint, which fails at once with a message saying the endpoint
-// cannot be reached and naming where it came from (opts.EndpointFlag,
-// HF_ENDPOINT). No error message contains the token.
+// Errors wrap ErrBadName (bad name or revision; a bad endpoint is an
+// *EndpointError), ErrOffline (an *OfflineError), ErrNotFound (404: the
+// message names the repo, file and revision), ErrAccess (401/403: the
+// message says a token, HF_TOKEN, is needed or lacks access), ErrIntegrity
+// (size or hash mismatch; a damaged cached snapshot is a *DamagedError) or
+// ErrNotGPT2. Network failures are retried (opts.Retries) before they are
+// returned, except a refused connection to the endpoint, which fails at
+// once; either way the error is an *UnreachableError, not wrapped further,
+// naming the endpoint and where it came from. No error message contains the
+// token.
+//
+// Files of the cache it reads whole (the token file, refs, config.json,
+// the weights index) go through internal/inputfile: regular files only,
+// at most maxTokenBytes, maxRefBytes, arch.MaxConfigBytes and
+// arch.MaxIndexBytes.
 func Pull(ctx context.Context, name string, opts PullOptions) (string, error) {
 	p, repos, err := newPuller(name, opts)
 	if err != nil {
@@ -135,16 +141,18 @@ func Pull(ctx context.Context, name string, opts PullOptions) (string, error) {
 
 // puller holds one Pull's settings.
 type puller struct {
-	name     string   // the name as the user gave it
-	repo     string   // repo id used in URLs and the cache folder name
-	rev      string   // revision as asked for
-	cache    string   // hub cache folder
-	root     string   // cache/models--…
-	endpoint *url.URL // hub base URL, without a trailing "/"
-	epFrom   string   // where endpoint came from, for messages: "HF_ENDPOINT", a flag name, "the endpoint" or "" (the default)
-	commit   string   // commit the revision resolved to, once known
+	name     string         // the name as the user gave it
+	repo     string         // repo id used in URLs and the cache folder name
+	rev      string         // revision as asked for
+	cache    string         // hub cache folder
+	root     string         // cache/models--…
+	endpoint *url.URL       // hub base URL, without a trailing "/"
+	epFrom   EndpointSource // where endpoint came from
+	commit   string         // commit the revision resolved to, once known
 	token    string
-	offline  bool
+	offline  bool   // offline mode is on
+	offOpt   bool   // PullOptions.Offline turned it on
+	offEnv   string // "HF_HUB_OFFLINE" when that variable turned it on
 	client   *http.Client
 	prog     *progressSink
 	retries  int
@@ -177,16 +185,18 @@ func newPuller(name string, opts PullOptions) (*puller, []string, error) {
 	if err := ValidateRevision(p.rev); err != nil {
 		return p, nil, err
 	}
-	p.offline = opts.Offline || isTrue(env.get("HF_HUB_OFFLINE"))
+	p.offOpt = opts.Offline
+	if isTrue(env.get("HF_HUB_OFFLINE")) {
+		p.offEnv = "HF_HUB_OFFLINE"
+	}
+	p.offline = p.offOpt || p.offEnv != ""
 	ep := opts.Endpoint
 	switch {
-	case ep != "" && opts.EndpointFlag != "":
-		p.epFrom = opts.EndpointFlag
 	case ep != "":
-		p.epFrom = "the endpoint"
+		p.epFrom = EndpointOption
 	default:
 		if ep = env.get("HF_ENDPOINT"); ep != "" {
-			p.epFrom = "HF_ENDPOINT"
+			p.epFrom = EndpointEnv
 		} else {
 			ep = DefaultEndpoint
 		}
@@ -242,7 +252,7 @@ func envToken(env Env) string {
 	} else if p, err := env.expandHome(path); err == nil {
 		path = p
 	}
-	b, err := readSmallFile(path, maxTokenBytes)
+	b, err := inputfile.ReadFile(path, maxTokenBytes)
 	if err != nil {
 		return ""
 	}
@@ -263,15 +273,12 @@ func dirExists(path string) bool {
 	return err == nil && fi.IsDir()
 }
 
-// parseEndpoint checks a hub URL; from names its source in the error
-// ("--endpoint", "HF_ENDPOINT"; "" means "endpoint"), which wraps ErrBadName.
-func parseEndpoint(s, from string) (*url.URL, error) {
+// parseEndpoint checks a hub URL that came from from; the error is an
+// *EndpointError.
+func parseEndpoint(s string, from EndpointSource) (*url.URL, error) {
 	u, err := url.Parse(strings.TrimRight(s, "/"))
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || u.Opaque != "" {
-		if from == "" || from == "the endpoint" {
-			from = "endpoint"
-		}
-		return nil, &badNameError{fmt.Sprintf("%s %q: not an http(s) URL such as %s", from, s, DefaultEndpoint)}
+		return nil, &EndpointError{Endpoint: s, Source: from, Problem: "not an http(s) URL such as " + DefaultEndpoint}
 	}
 	return u, nil
 }
@@ -321,32 +328,24 @@ func (p *puller) isHub(u *url.URL) bool {
 	return false
 }
 
-// pull runs the download (see Pull) and, when the network failed, says
-// what to check.
+// pull runs the download (see Pull) and, when the network failed, returns
+// an *UnreachableError, whose message says what to check. Its Err is
+// already redacted, so that a caller may reword the error from its fields.
 func (p *puller) pull(ctx context.Context, repos []string) (string, error) {
 	dir, err := p.pullFiles(ctx, repos)
 	var ne *netError
 	if errors.As(err, &ne) && ctx.Err() == nil {
-		err = fmt.Errorf("%w; %s", err, p.networkHint())
+		err = &UnreachableError{Endpoint: p.endpoint.String(), Source: p.epFrom, Err: redact(err, p.token)}
 	}
 	return dir, err
-}
-
-// networkHint tells the user what to check when the hub cannot be reached,
-// naming the setting the endpoint came from.
-func (p *puller) networkHint() string {
-	if p.epFrom == "" {
-		return "check the network connection, or set HF_ENDPOINT to a reachable mirror"
-	}
-	return fmt.Sprintf("check the network connection and %s (%s)", p.epFrom, p.endpoint)
 }
 
 // pullFiles downloads what is missing; see Pull.
 func (p *puller) pullFiles(ctx context.Context, repos []string) (string, error) {
 	if p.offline {
-		dir, repo, err := findCached(p.cache, repos, p.rev)
+		dir, repo, err := findCached(p.cache, p.name, repos, p.rev)
 		if err != nil {
-			return "", fmt.Errorf("%w (--offline or HF_HUB_OFFLINE=1), so %s cannot be downloaded: %w", ErrOffline, p.name, err)
+			return "", &OfflineError{Name: p.name, Option: p.offOpt, Env: p.offEnv, Err: err}
 		}
 		if err := p.verifySnapshot(dir, repo); err != nil {
 			return "", err
@@ -355,7 +354,7 @@ func (p *puller) pullFiles(ctx context.Context, repos []string) (string, error) 
 	}
 	if IsCommitHash(p.rev) {
 		// A commit never changes: a complete, intact snapshot needs no network.
-		if dir, repo, err := findCached(p.cache, repos, p.rev); err == nil {
+		if dir, repo, err := findCached(p.cache, p.name, repos, p.rev); err == nil {
 			verr := p.verifySnapshot(dir, repo)
 			if verr == nil {
 				p.prog.note("%s: snapshot %s is already complete in the cache", p.name, p.rev)
@@ -387,7 +386,7 @@ func (p *puller) pullFiles(ctx context.Context, repos []string) (string, error) 
 	if errors.As(err, &ne) && ctx.Err() == nil {
 		// The hub is unreachable. Like huggingface_hub, fall back to a
 		// complete cached snapshot of the revision, saying so.
-		if dir, repo, cerr := findCached(p.cache, repos, p.rev); cerr == nil {
+		if dir, repo, cerr := findCached(p.cache, p.name, repos, p.rev); cerr == nil {
 			if verr := p.verifySnapshot(dir, repo); verr != nil {
 				return "", fmt.Errorf("%w; the cached copy cannot be used instead: %w", err, verr)
 			}
@@ -401,7 +400,7 @@ func (p *puller) pullFiles(ctx context.Context, repos []string) (string, error) 
 	}
 	commit := cfg.commit
 	p.commit = commit
-	data, err := readSmallFile(p.blobPath(cfg.etag), maxConfigBytes)
+	data, err := inputfile.ReadFile(p.blobPath(cfg.etag), arch.MaxConfigBytes)
 	if err != nil {
 		return "", fmt.Errorf("pull %s: %w", p.repo, err)
 	}
@@ -427,7 +426,7 @@ func (p *puller) pullFiles(ctx context.Context, repos []string) (string, error) 
 			}
 			return "", err2
 		}
-		b, err := readSmallFile(p.blobPath(idx.etag), arch.MaxIndexBytes)
+		b, err := inputfile.ReadFile(p.blobPath(idx.etag), arch.MaxIndexBytes)
 		if err != nil {
 			return "", fmt.Errorf("pull %s: %w", p.repo, err)
 		}
@@ -515,7 +514,7 @@ func (p *puller) do(ctx context.Context, method, rawURL string, hdr http.Header,
 			case errors.As(err, &dns) && dns.IsNotFound:
 				return nil, &netError{err: err} // retrying will not make the name exist
 			case isRefused(err) && sameOrigin(u, p.endpoint):
-				// Nothing listens there: a wrong --endpoint or HF_ENDPOINT,
+				// Nothing listens there: a wrong endpoint or HF_ENDPOINT,
 				// or a mirror that is down. Fail at once, not after 31 s of retries.
 				return nil, &netError{msg: fmt.Sprintf("cannot reach %s: connection refused", p.endpoint), err: err}
 			}
@@ -765,8 +764,8 @@ func (p *puller) lock(ctx context.Context, m *fileMeta) (unlock func(), err erro
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, cacheFile.Perm)
 	if errors.Is(err, fs.ErrPermission) {
 		// Another user's lock file in a shared cache: a lock needs no
-		// write access.
-		f, err = os.Open(path)
+		// write access. (inputfile.Open: a named pipe there must not block.)
+		f, _, err = inputfile.Open(path, -1)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: lock: %w", p.where(m.file), err)
@@ -807,12 +806,16 @@ func (p *puller) download(ctx context.Context, m *fileMeta, blob string) (err er
 			f.Close()
 		}
 	}()
-	st := &dlState{f: f}
+	fi, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("%s: %w", p.where(m.file), err)
+	}
+	if !fi.Mode().IsRegular() { // say so, rather than "seek …: illegal seek"
+		return fmt.Errorf("%s: %s is not a regular file (%s)", p.where(m.file), tmp, inputfile.Kind(fi.Mode()))
+	}
+	st := &dlState{f: f, offset: fi.Size()}
 	if m.sha256 != "" {
 		st.hash = sha256.New()
-	}
-	if fi, err := f.Stat(); err == nil {
-		st.offset = fi.Size()
 	}
 	if m.size >= 0 && st.offset > m.size {
 		if err := st.restart(); err != nil {
@@ -1102,7 +1105,7 @@ func (p *puller) link(snap, file, etag string) error {
 		}
 	}
 	return cacheFile.Write(dst, func(w io.Writer) error {
-		in, err := os.Open(blob)
+		in, _, err := inputfile.Open(blob, -1)
 		if err != nil {
 			return err
 		}

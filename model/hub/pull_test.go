@@ -400,10 +400,18 @@ func TestPullOfflineDetectsDamagedCache(t *testing.T) {
 			if !errors.Is(err, ErrIntegrity) {
 				t.Fatalf("offline Pull of a damaged cache: err = %v, want ErrIntegrity", err)
 			}
-			for _, w := range []string{"good/m", tt.file, "damaged", `run "gptviz pull good/m" online`} {
+			var de *DamagedError
+			if !errors.As(err, &de) || de.Name != "good/m" || de.Repo != "good/m" || de.Revision != DefaultRevision || de.Snapshot != dir ||
+				len(de.Files) != 1 || !strings.HasPrefix(de.Files[0], tt.file+": ") {
+				t.Fatalf("err = %#v, want a *DamagedError about good/m's %s", err, tt.file)
+			}
+			for _, w := range []string{"good/m", tt.file, "damaged"} {
 				if !strings.Contains(err.Error(), w) {
 					t.Errorf("error %q does not mention %q", err, w)
 				}
+			}
+			if strings.Contains(err.Error(), "gptviz") {
+				t.Errorf("error %q speaks the CLI's language", err)
 			}
 			if n := len(srv.Requests()); n != 0 {
 				t.Errorf("offline pull sent %d requests", n)
@@ -700,13 +708,21 @@ func TestPullOffline(t *testing.T) {
 	t.Parallel()
 	repo := gpt2Repo()
 	srv := hubtest.NewServer(t, repo)
+	// The error used to name the CLI's flag ("(--offline or
+	// HF_HUB_OFFLINE=1)"); it is an *OfflineError whose fields say which
+	// setting turned offline mode on, and whose message names the variable.
 	tests := []struct {
-		name  string
-		apply func(*PullOptions)
+		name   string
+		apply  func(*PullOptions)
+		option bool
+		env    string
 	}{
-		{"HF_HUB_OFFLINE=1", func(o *PullOptions) { o.Env = MapEnv(map[string]string{"HF_HUB_OFFLINE": "1"}, "") }},
-		{"HF_HUB_OFFLINE=true", func(o *PullOptions) { o.Env = MapEnv(map[string]string{"HF_HUB_OFFLINE": "true"}, "") }},
-		{"Offline option", func(o *PullOptions) { o.Offline = true }},
+		{"HF_HUB_OFFLINE=1", func(o *PullOptions) { o.Env = MapEnv(map[string]string{"HF_HUB_OFFLINE": "1"}, "") }, false, "HF_HUB_OFFLINE"},
+		{"HF_HUB_OFFLINE=true", func(o *PullOptions) { o.Env = MapEnv(map[string]string{"HF_HUB_OFFLINE": "true"}, "") }, false, "HF_HUB_OFFLINE"},
+		{"Offline option", func(o *PullOptions) { o.Offline = true }, true, ""},
+		{"both", func(o *PullOptions) {
+			o.Offline, o.Env = true, MapEnv(map[string]string{"HF_HUB_OFFLINE": "yes"}, "")
+		}, true, "HF_HUB_OFFLINE"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -717,8 +733,23 @@ func TestPullOffline(t *testing.T) {
 			if !errors.Is(err, ErrOffline) || !errors.Is(err, ErrNotCached) {
 				t.Fatalf("err = %v, want ErrOffline and ErrNotCached", err)
 			}
-			if !strings.Contains(err.Error(), "offline mode is on") {
-				t.Errorf("error %q does not say offline mode is on", err)
+			var oe *OfflineError
+			var nc *NotCachedError
+			if !errors.As(err, &oe) || !errors.As(err, &nc) {
+				t.Fatalf("err = %#v, want an *OfflineError holding a *NotCachedError", err)
+			}
+			if oe.Name != "gpt2" || oe.Option != tt.option || oe.Env != tt.env || nc.Name != "gpt2" || nc.Revision != DefaultRevision {
+				t.Errorf("OfflineError = %+v (NotCachedError %+v), want option %v, env %q", oe, nc, tt.option, tt.env)
+			}
+			msg := err.Error()
+			if !strings.Contains(msg, "offline mode is on") || !strings.Contains(msg, "models--gpt2") {
+				t.Errorf("error %q does not say offline mode is on and what is missing", msg)
+			}
+			if tt.env != "" && !strings.Contains(msg, "set by "+tt.env) {
+				t.Errorf("error %q does not name %s", msg, tt.env)
+			}
+			if strings.Contains(msg, "gptviz") || strings.Contains(msg, " --") {
+				t.Errorf("error %q speaks the CLI's language", msg)
 			}
 			if n := len(srv.Requests()); n != 0 {
 				t.Fatalf("offline pull sent %d requests", n)
@@ -779,18 +810,20 @@ func TestPullBadInput(t *testing.T) {
 func TestPullEndpointNotAURL(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		name, endpoint, flag, env, want string
+		name, endpoint, env string
+		source              EndpointSource
+		want                string
 	}{
-		{"flag", "not a url", "--endpoint", "", `--endpoint "not a url": not an http(s) URL such as https://huggingface.co`},
-		{"option", "ftp://example.com", "", "", `endpoint "ftp://example.com": not an http(s) URL`},
-		{"HF_ENDPOINT", "", "", "hf-mirror.com", `HF_ENDPOINT "hf-mirror.com": not an http(s) URL`},
+		{"option", "not a url", "", EndpointOption, `endpoint "not a url": not an http(s) URL such as https://huggingface.co`},
+		{"ftp option", "ftp://example.com", "", EndpointOption, `endpoint "ftp://example.com": not an http(s) URL`},
+		{"HF_ENDPOINT", "", "hf-mirror.com", EndpointEnv, `HF_ENDPOINT "hf-mirror.com": not an http(s) URL`},
 		// Found by FuzzParseEndpoint: an empty query was accepted, and every
 		// file URL then put the repo path in the query ("https://h/?/gpt2/resolve/…").
-		{"empty query", "https://hf-mirror.com/?", "--endpoint", "", `--endpoint "https://hf-mirror.com/?": not an http(s) URL`},
+		{"empty query", "https://hf-mirror.com/?", "", EndpointOption, `endpoint "https://hf-mirror.com/?": not an http(s) URL`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			opts := PullOptions{Endpoint: tt.endpoint, EndpointFlag: tt.flag, CacheDir: t.TempDir(),
+			opts := PullOptions{Endpoint: tt.endpoint, CacheDir: t.TempDir(),
 				Env: MapEnv(map[string]string{"HF_ENDPOINT": tt.env}, "")}
 			_, err := Pull(context.Background(), "gpt2", opts)
 			if !errors.Is(err, ErrBadName) {
@@ -798,6 +831,10 @@ func TestPullEndpointNotAURL(t *testing.T) {
 			}
 			if !strings.HasPrefix(err.Error(), tt.want) {
 				t.Errorf("err = %q, want it to start with %q", err, tt.want)
+			}
+			var ee *EndpointError
+			if !errors.As(err, &ee) || ee.Source != tt.source || ee.Endpoint != tt.endpoint+tt.env {
+				t.Errorf("err = %#v, want an *EndpointError from %v", err, tt.source)
 			}
 		})
 	}
@@ -868,15 +905,15 @@ func TestPullFailsFastWhenEndpointRefuses(t *testing.T) {
 	srv := hubtest.NewServer(t, gpt2Repo())
 	refused := refusedURL(t)
 	tests := []struct {
-		name  string
-		apply func(*PullOptions)
-		want  string
+		name   string
+		apply  func(*PullOptions)
+		source EndpointSource
+		want   string
 	}{
-		{"flag", func(o *PullOptions) { o.Endpoint, o.EndpointFlag = refused, "--endpoint" }, "check the network connection and --endpoint (" + refused + ")"},
-		{"option", func(o *PullOptions) { o.Endpoint = refused }, "check the network connection and the endpoint (" + refused + ")"},
+		{"option", func(o *PullOptions) { o.Endpoint = refused }, EndpointOption, "check the network connection and the endpoint (" + refused + ")"},
 		{"HF_ENDPOINT", func(o *PullOptions) {
 			o.Endpoint, o.Env = "", MapEnv(map[string]string{"HF_ENDPOINT": refused}, "")
-		}, "check the network connection and HF_ENDPOINT (" + refused + ")"},
+		}, EndpointEnv, "check the network connection and HF_ENDPOINT (" + refused + ")"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -897,6 +934,10 @@ func TestPullFailsFastWhenEndpointRefuses(t *testing.T) {
 				if !strings.Contains(err.Error(), w) {
 					t.Errorf("error %q does not mention %q", err, w)
 				}
+			}
+			ue, ok := err.(*UnreachableError) // not wrapped: the CLI rewords it from its fields
+			if !ok || ue.Endpoint != refused || ue.Source != tt.source || !strings.HasSuffix(err.Error(), tt.want) {
+				t.Errorf("err = %#v, want an *UnreachableError from %v ending with the hint", err, tt.source)
 			}
 			if dials != 1 {
 				t.Errorf("%d connection attempts, want 1", dials)
@@ -946,7 +987,7 @@ func TestPullCanceled(t *testing.T) {
 func TestIsHub(t *testing.T) {
 	t.Parallel()
 	p := &puller{}
-	p.endpoint, _ = parseEndpoint("http://127.0.0.1:8080", "")
+	p.endpoint, _ = parseEndpoint("http://127.0.0.1:8080", EndpointOption)
 	tests := []struct {
 		url  string
 		want bool

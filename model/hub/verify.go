@@ -10,7 +10,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
+
+	"github.com/gptviz/gptviz/internal/inputfile"
 )
 
 // Digest kinds a blob's name can be checked against.
@@ -47,18 +48,11 @@ func newDigest(kind string, size int64) hash.Hash {
 // fileDigest computes the kind digest (see digestKind) of the file at path,
 // reading it once, and returns it in hex with the file's size in bytes.
 func fileDigest(path, kind string) (sum string, size int64, err error) {
-	f, err := os.Open(path)
+	f, fi, err := inputfile.Open(path, -1) // never blocks on a named pipe
 	if err != nil {
 		return "", 0, err
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return "", 0, err
-	}
-	if !fi.Mode().IsRegular() {
-		return "", 0, fmt.Errorf("%s is not a regular file", path)
-	}
 	h := newDigest(kind, fi.Size())
 	n, err := io.Copy(h, f)
 	if err != nil {
@@ -93,8 +87,8 @@ func blobDamage(path, etag string) (string, error) {
 // its blob: the blob's contents must hash to that name (SHA-256 for LFS
 // files, git SHA-1 for regular files), which also checks its size. Files
 // that are not links into blobs/ (copies, where symlinks are not allowed)
-// cannot be checked. The error wraps ErrIntegrity, names the repo and the
-// files, and tells the user to run pull online to download them again.
+// cannot be checked. The error is a *DamagedError naming the repo and the
+// files.
 func (p *puller) verifySnapshot(dir, repo string) error {
 	files, err := snapshotFiles(dir, true)
 	if err != nil {
@@ -120,15 +114,7 @@ func (p *puller) verifySnapshot(dir, repo string) error {
 		}
 	}
 	if len(damaged) > 0 {
-		return &integrityError{fmt.Sprintf("%s (revision %s) in the cache is damaged (snapshot %s): %s; run %q online to download it again",
-			repo, p.rev, dir, strings.Join(damaged, "; "), pullCommand(p.name, p.rev))}
+		return &DamagedError{Name: p.name, Repo: repo, Revision: p.rev, Snapshot: dir, Files: damaged}
 	}
 	return nil
 }
-
-// integrityError is a damaged cached file: it wraps ErrIntegrity without
-// that error's "download failed verification" text.
-type integrityError struct{ msg string }
-
-func (e *integrityError) Error() string { return e.msg }
-func (e *integrityError) Unwrap() error { return ErrIntegrity }

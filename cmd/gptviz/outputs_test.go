@@ -11,7 +11,6 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/gptviz/gptviz/model"
 	"github.com/gptviz/gptviz/model/arch"
@@ -253,7 +252,6 @@ func TestRenderInterruptedWhileWriting(t *testing.T) {
 		for _, n := range []int{0, writing[0], writing[len(writing)/2], writing[len(writing)-1]} {
 			ctx := &cancelAfter{Context: context.Background()}
 			ctx.n.Store(int64(n))
-			start := time.Now()
 			code, stderr := render(ctx)
 			if code != 130 || !strings.Contains(stderr, "interrupted") {
 				t.Errorf("%s: cancelled at check %d: exit %d, %q; want 130", format, n, code, stderr)
@@ -270,9 +268,6 @@ func TestRenderInterruptedWhileWriting(t *testing.T) {
 				for _, l := range left {
 					os.Remove(filepath.Join(dir, l))
 				}
-			}
-			if d := time.Since(start); d > 10*time.Second {
-				t.Errorf("%s: cancelled render took %v", format, d)
 			}
 		}
 	}

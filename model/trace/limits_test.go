@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/gptviz/gptviz/internal/inputfile"
 	"github.com/gptviz/gptviz/model/trace"
@@ -76,13 +75,9 @@ func TestReadTraceTooManyValuesToRender(t *testing.T) {
 		t.Fatalf("a recorded trace holds %d values, want many", n)
 	}
 	defer trace.SetLimits(trace.MaxBytes, n-1)()
-	start := time.Now()
 	_, err = trace.Read(bytes.NewReader(good), "many.json")
 	var tl *trace.TooLargeError
 	if !errors.As(err, &tl) || tl.Values != n || !strings.Contains(err.Error(), "fewer steps") {
 		t.Fatalf("error %v, want a *TooLargeError of %d values saying how to record fewer", err, n)
-	}
-	if d := time.Since(start); d > 5*time.Second {
-		t.Errorf("refusing took %v", d)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/gptviz/gptviz/model/arch"
@@ -408,5 +409,50 @@ func TestAttentionHeadData(t *testing.T) {
 	}
 	if c, r := grid.tiles(); c != 2 || r != 1 || len(grid.ms) != 2 {
 		t.Errorf("model view: %d×%d tiles for %d heads", c, r, len(grid.ms))
+	}
+}
+
+// TestFormatNumber pins the rule shared with the report's text: d
+// significant digits, whole integer parts, exponents only outside
+// [1e-4, 1e9).
+func TestFormatNumber(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		x    float64
+		d    int
+		want string
+	}{
+		{61195.3, 4, "61195"},
+		{12.3456, 4, "12.35"},
+		{4, 4, "4"},
+		{0.000123456, 3, "0.000123"},
+		{0.00001234, 3, "1.23e-05"},
+		{2.5e9, 3, "2.5e+09"},
+		{0, 4, "0"},
+		{-61195.3, 4, "-61195"},
+		{math.NaN(), 4, "–"},
+	} {
+		if got := FormatNumber(tc.x, tc.d); got != tc.want {
+			t.Errorf("FormatNumber(%v, %d) = %q, want %q", tc.x, tc.d, got, tc.want)
+		}
+	}
+}
+
+// TestPerplexityTextAndChartAgree is the regression test for the report
+// that printed perplexity 61195 in its text and 61190 in the chart: the
+// chart's subtitle now formats it as the text does.
+func TestPerplexityTextAndChartAgree(t *testing.T) {
+	t.Parallel()
+	tr := tiny()
+	tr.Scores[1].Surprisal = math.Log2(61195.3)
+	d, err := newPromptData(tr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, lang := range []string{"en", "zh"} {
+		sub := d.subtitle(settingsOf([]Option{Lang(lang)}))
+		if !strings.Contains(sub, "61195 ") && !strings.Contains(sub, "61195（") || strings.Contains(sub, "61190") {
+			t.Errorf("%s subtitle %q: want the perplexity written 61195", lang, sub)
+		}
 	}
 }

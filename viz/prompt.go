@@ -105,9 +105,11 @@ func (d promptData) axisLabels(lc settings) []string {
 	return out
 }
 
-// subtitle gives the perplexity and says why the first token has none.
+// subtitle gives the perplexity, formatted as the report's text does
+// ([FormatNumber], 4 significant digits), and says why the first token has
+// none.
 func (d promptData) subtitle(lc settings) string {
-	sub := lc.t("pp.sub", fmtSig(d.ppl, 4), d.scored)
+	sub := lc.t("pp.sub", FormatNumber(d.ppl, 4), d.scored)
 	if d.scored < len(d.labels) {
 		sub += lc.t("pp.sub.first")
 	}

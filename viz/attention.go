@@ -9,7 +9,6 @@ import (
 
 	"github.com/go-echarts/go-echarts/v2/charts"
 	"github.com/go-echarts/go-echarts/v2/opts"
-	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
@@ -122,7 +121,7 @@ func AttentionHead(tr *trace.Trace, layer, head int, options ...Option) (*Chart,
 		Option:   option,
 		Height:   heatHeight(d.m.rows, d.m.cols, 250),
 		Notes:    notes,
-		static:   d.figure(),
+		static:   d.figure(lc.static()),
 	}, nil
 }
 
@@ -160,9 +159,8 @@ func (d attentionHeadData) option(lc settings, sub string) (json.RawMessage, err
 	return jsonOf(tree)
 }
 
-// figure is the static form, in English.
-func (d attentionHeadData) figure() *staticFig {
-	en := settings{}
+// figure is the static form in en's language.
+func (d attentionHeadData) figure(en settings) *staticFig {
 	title := en.t("at.title", d.layer, d.head)
 	if d.m.rowStride > 1 {
 		title += en.t("at.static", d.m.rowStride)
@@ -289,7 +287,7 @@ func attentionLayerGrid(tr *trace.Trace, layer int, heads []int, lc settings) (*
 		Option:   option,
 		Height:   gridTopPx + 50 + rows*thumbRowPx,
 		Notes:    notes,
-		static:   d.figure(),
+		static:   d.figure(lc.static()),
 	}, nil
 }
 
@@ -363,24 +361,24 @@ func (d attentionGridData) option(lc settings, sub string) (json.RawMessage, err
 	return jsonOf(tree)
 }
 
-// figure is the static form, in English: a title, then the small
+// figure is the static form in lc's language: a title, then the small
 // multiples in rows of up to six.
-func (d attentionGridData) figure() *staticFig {
+func (d attentionGridData) figure(lc settings) *staticFig {
 	cols, rows := d.tiles()
 	return &staticFig{w: vg.Length(cols) * 1.5 * vg.Inch, h: vg.Length(rows)*1.5*vg.Inch + 0.6*vg.Inch, draw: func(dc draw.Canvas) error {
 		head := draw.Crop(dc, 0, 0, dc.Max.Y-dc.Min.Y-0.5*vg.Inch, 0)
-		tp := plot.New()
+		tp := figPlot()
 		tp.HideAxes()
-		tp.Title.Text = staticTitle(fmt.Sprintf("Attention, layer %d (model view)\n0 = white, 1 = dark blue, grey = masked", d.layer))
-		tp.Title.TextStyle.Font.Size = vg.Points(10)
+		tp.Title.Text = staticTitle(lc.t("at.grid.static", d.layer))
+		tp.Title.TextStyle.Font.Size = vg.Points(labelPt)
 		tp.Draw(head)
 		body := draw.Crop(dc, 0, 0, 0, -0.55*vg.Inch)
 		tiles := draw.Tiles{Rows: rows, Cols: cols, PadX: vg.Points(6), PadY: vg.Points(4)}
 		cmap := newRamp(seqStops, 0, 1)
 		for i, h := range d.heads {
-			p := plot.New()
-			p.Title.Text = "head " + strconv.Itoa(h)
-			p.Title.TextStyle.Font.Size = vg.Points(8)
+			p := figPlot()
+			p.Title.Text = staticText(lc.t("at.head", h))
+			p.Title.TextStyle.Font.Size = vg.Points(tickPt)
 			p.HideAxes()
 			p.Add(&raster{m: d.ms[i], cmap: cmap})
 			p.X.Min, p.X.Max = 0, float64(d.ms[i].cols)
@@ -506,7 +504,7 @@ func NewTokenAttention(tr *trace.Trace, layer, head int, options ...Option) (*Ch
 		Option:   option,
 		Height:   460,
 		Notes:    notes,
-		static:   d.figure(),
+		static:   d.figure(lc.static()),
 	}, nil
 }
 
@@ -573,7 +571,8 @@ func (r newTokenRow) option(lc settings, layer, head int) (map[string]any, error
 
 // stepMatrix is the static form's data: generating steps × key positions
 // 0…last query (block-averaged to at most MaxSide columns), a stored block
-// average spread over its keys.
+// average spread over its keys. Row labels are "step token" (English;
+// figure relabels them).
 func (d newTokenData) stepMatrix(tr *trace.Trace) *matrix {
 	en := settings{}
 	nPos := 0
@@ -596,10 +595,14 @@ func (d newTokenData) stepMatrix(tr *trace.Trace) *matrix {
 	return m
 }
 
-// figure is the static form, in English: the steps × keys heatmap.
-func (d newTokenData) figure() *staticFig {
-	en := settings{}
-	h := vg.Length(math.Min(9, 2.5+0.12*float64(len(d.rows)))) * vg.Inch
+// figure is the static form in en's language: the steps × keys heatmap.
+func (d newTokenData) figure(en settings) *staticFig {
+	h := vg.Length(math.Min(9, 2.5+0.16*float64(len(d.rows)))) * vg.Inch
+	m := *d.grid
+	m.rowLabels = make([]string, len(d.rows))
+	for i, r := range d.rows {
+		m.rowLabels[i] = en.t("nw.row", r.step, r.query)
+	}
 	return &staticFig{w: 8 * vg.Inch, h: h,
-		draw: heatPlot(en.t("nw.title", d.layer, d.head), en.t("at.key"), en.t("nw.static.y"), d.grid, newRamp(seqStops, 0, 1))}
+		draw: heatPlot(en.t("nw.title", d.layer, d.head), en.t("at.key"), en.t("nw.static.y"), &m, newRamp(seqStops, 0, 1))}
 }

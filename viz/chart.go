@@ -123,7 +123,9 @@ func (c *Chart) Static(w io.Writer, format string) error {
 	default:
 		return fmt.Errorf("chart %s: static format %q: want \"svg\" or \"png\"", c.ID, format)
 	}
-	dc := draw.New(cw)
+	// A margin of 4 pt: glyphs of the CJK font reach above its ascent.
+	m := vg.Points(4)
+	dc := draw.Crop(draw.New(cw), m, -m, m, -m)
 	if err := drawSafely(dc, c.static.draw); err != nil {
 		return fmt.Errorf("chart %s: draw %s: %w", c.ID, format, err)
 	}

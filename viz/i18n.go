@@ -5,13 +5,25 @@ import "github.com/gptviz/gptviz/internal/i18n"
 // Option changes how a chart is built; pass any number to a chart function.
 type Option func(*settings)
 
-type settings struct{ lang i18n.Lang }
+type settings struct {
+	lang i18n.Lang
+	step int // FigureStep; 0: every step
+}
 
 // Lang sets the language of the text inside charts — subtitles, axis
 // names, legends, step titles, notes: "zh" for Simplified Chinese, anything
 // else for English (the default). Chart IDs never change with the language.
 func Lang(lang string) Option {
 	return func(s *settings) { s.lang = i18n.ParseLang(lang) }
+}
+
+// FigureStep makes the static figure of a chart with a step slider
+// ([NextToken], [KVCacheSteps]) draw only step n (Step.Index of a step the
+// chart shows) instead of every step, one panel each. The chart function
+// returns an error wrapping ErrRange when the chart has no step n. n ≤ 0
+// means every step (the default).
+func FigureStep(n int) Option {
+	return func(s *settings) { s.step = max(0, n) }
 }
 
 func settingsOf(opts []Option) settings {
@@ -55,7 +67,7 @@ var phrases = i18n.Table{
 	"pp.sub.first": {"; the first token has no context, so it has no probability", "；第一个 token 没有上下文，所以没有概率"},
 	"pp.surprisal": {"surprisal (bits)", "信息量（比特）"},
 	"pp.nocontext": {" (no context)", "（无上下文）"},
-	"pp.static.y":  {"probability (bars) / surprisal ÷ max (line)", "probability (bars) / surprisal / max (line)"},
+	"pp.static.y":  {"probability (bars) / surprisal ÷ max (line)", "概率（柱） / 信息量 ÷ 最大值（线）"},
 
 	// Next token.
 	"nt.title":      {"Next-token probabilities at each step", "每一步的下一个 token 概率"},
@@ -73,14 +85,14 @@ var phrases = i18n.Table{
 	"nt.kept":       {"%[1]s kept %[2]d tokens (mass %[3]s)", "%[1]s 保留 %[2]d 个 token（概率和 %[3]s）"},
 	"nt.off":        {"%[1]s off", "%[1]s 未启用"},
 	"kv.prefill":    {"prefill", "预填充"},
-	"nt.first":      {" (first of %d steps)", "（共 %d 步中的第一步）"},
+	"nt.kept.bar":   {"could be chosen", "本可以被选中"},
 
 	// Generation lines.
 	"gl.title":    {"Entropy and the chosen token's probability over the steps", "各步的熵与被选中 token 的概率"},
 	"gl.entropy":  {"entropy (bits)", "熵（比特）"},
 	"gl.sampled":  {"entropy sampled from (bits)", "实际采样分布的熵（比特）"},
 	"gl.chosen":   {"P(chosen token)", "P（选中的 token）"},
-	"gl.static.y": {"bits (entropy) / probability", "bits (entropy) / probability"},
+	"gl.static.y": {"bits (entropy) / probability", "比特（熵） / 概率"},
 
 	// Attention.
 	"at.title":     {"Attention, layer %[1]d, head %[2]d", "注意力：第 %[1]d 层，第 %[2]d 个头"},
@@ -88,7 +100,8 @@ var phrases = i18n.Table{
 	"at.key":       {"key (the token read)", "键（被读取的 token）"},
 	"at.query":     {"query (the token reading)", "查询（正在读取的 token）"},
 	"at.series":    {"query %s", "查询 %s"},
-	"at.static":    {" (cells: blocks of %[1]d positions)", " (cells: blocks of %[1]d positions)"},
+	"at.static":    {" (cells: blocks of %[1]d positions)", "（每格：%[1]d 个位置一组）"},
+	"at.grid.static": {"Attention, layer %[1]d (model view)\n0 = white, 1 = dark blue, grey = masked", "注意力：第 %[1]d 层（全模型视图）\n0 = 白，1 = 深蓝，灰 = 被遮住"},
 	"at.head":      {"head %d", "第 %d 个头"},
 	"at.heads":     {"heads %[1]d–%[2]d", "第 %[1]d–%[2]d 个头"},
 	"at.headlist":  {"heads %s", "第 %s 个头"},
@@ -104,7 +117,7 @@ var phrases = i18n.Table{
 	"nw.row":       {"step %[1]d: %[2]s", "第 %[1]d 步：%[2]s"},
 	"nw.attention": {"attention", "注意力"},
 	"nw.note":      {"New-token attention, %[1]s: long rows were stored as averages over blocks of %[2]d keys.", "新 token 的注意力，%[1]s：较长的行按每 %[2]d 个键取平均保存。"},
-	"nw.static.y":  {"decode step (new token)", "decode step (new token)"},
+	"nw.static.y":  {"decode step (new token)", "解码步（新 token）"},
 
 	// KV cache.
 	"kv.formula":  {KVFormula, "字节数 = 2（键和值）× n_layer × 位置数 × n_embd × 4（每个 float32 的字节数）"},
@@ -135,7 +148,7 @@ var phrases = i18n.Table{
 	"ll.note":   {"Logit lens: only every %[1]d-th position is shown, to keep at most %[2]d columns.", "Logit lens：只显示每 %[1]d 个位置中的一个，使列数不超过 %[2]d。"},
 	"ll.block":  {"block %d", "模块 %d"},
 	"ll.after":  {"after block %d", "模块 %d 之后"},
-	"ll.static": {" (colour: its probability)", " (colour: its probability)"},
+	"ll.static": {" (colour: its probability)", "（颜色：其概率）"},
 	"rn.title":  {"Residual stream: its size (L2 norm) at each layer and position", "残差流：各层、各位置的大小（L2 范数）"},
 	"rn.embed":  {"embeddings", "词嵌入"},
 	"rn.sub":    {"‖x‖₂ of the residual stream, the vector each block reads from and adds to · colour range %[1]s to %[2]s from the data", "残差流的 ‖x‖₂（每个模块都从这个向量读取、再往里添加） · 颜色范围 %[1]s 到 %[2]s，取自数据"},

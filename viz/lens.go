@@ -179,7 +179,7 @@ func LogitLens(tr *trace.Trace, options ...Option) (*Chart, error) {
 		Option:   option,
 		Height:   min(900, max(320, 250+d.layers*34)),
 		Notes:    notes,
-		static:   d.figure(),
+		static:   d.figure(lc.static()),
 	}, nil
 }
 
@@ -231,9 +231,9 @@ func (d lensData) option(lc settings, sub string) (json.RawMessage, error) {
 	return jsonOf(tree)
 }
 
-// figure is the static form, in English: the probabilities as a heatmap.
-func (d lensData) figure() *staticFig {
-	en := settings{}
+// figure is the static form in en's language: the probabilities as a
+// heatmap.
+func (d lensData) figure(en settings) *staticFig {
 	m := *d.prob
 	m.rowLabels, m.colLabels = d.rowLabels(en), d.labels
 	return &staticFig{w: 9 * vg.Inch, h: vg.Length(min(9, 2.5+0.3*float64(d.layers))) * vg.Inch,
@@ -354,7 +354,7 @@ func ResidualNorm(tr *trace.Trace, options ...Option) (*Chart, error) {
 		Option:   option,
 		Height:   min(900, max(320, 250+d.norms.rows*30)),
 		Notes:    notes,
-		static:   d.figure(),
+		static:   d.figure(lc.static()),
 	}, nil
 }
 
@@ -397,9 +397,8 @@ func (d residualData) option(lc settings) (json.RawMessage, error) {
 	return jsonOf(tree)
 }
 
-// figure is the static form, in English.
-func (d residualData) figure() *staticFig {
-	en := settings{}
+// figure is the static form in en's language.
+func (d residualData) figure(en settings) *staticFig {
 	m := *d.norms
 	m.rowLabels = d.rowLabels(en)
 	return &staticFig{w: 9 * vg.Inch, h: vg.Length(min(9, 2.5+0.3*float64(m.rows))) * vg.Inch,

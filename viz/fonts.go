@@ -369,7 +369,7 @@ func realignTables(b []byte) []byte {
 		}
 		return uint32(b[o])<<24 | uint32(b[o+1])<<16 | uint32(b[o+2])<<8 | uint32(b[o+3]), true
 	}
-	var fonts []int // offsets of the offset tables
+	var fonts []int                          // offsets of the offset tables
 	if tag, _ := u32(0); tag == 0x74746366 { // "ttcf"
 		n, ok := u32(8)
 		if !ok || n > 1<<16 {

@@ -60,6 +60,20 @@ type attentionHeadData struct {
 	m           *matrix
 	positions   int
 	keyStride   int
+	// keptRows is how many last query rows of the prompt the trace kept
+	// (trace.NotePromptRows), 0 when every row was recorded.
+	keptRows int
+}
+
+// keptPromptRows is the number of the prompt's last query rows the trace
+// recorded, from its NotePromptRows note; 0 when there is none.
+func keptPromptRows(tr *trace.Trace) int {
+	for _, n := range tr.Notes {
+		if n.Code == trace.NotePromptRows && len(n.Args) == 2 {
+			return n.Args[1]
+		}
+	}
+	return 0
 }
 
 // newAttentionHeadData gathers the attention of one layer and head. Errors
@@ -74,6 +88,9 @@ func newAttentionHeadData(tr *trace.Trace, layer, head int) (attentionHeadData, 
 		return attentionHeadData{}, fmt.Errorf("layer %d, head %d: %w", layer, head, err)
 	}
 	d := attentionHeadData{layer: layer, head: head, m: m, keyStride: 1}
+	if m.nUnrecorded() > 0 {
+		d.keptRows = keptPromptRows(tr)
+	}
 	d.positions, _ = attnExtent(tr, layer)
 	if s, ks := summarised(tr, layer); s {
 		d.keyStride = ks
@@ -102,6 +119,9 @@ func AttentionHead(tr *trace.Trace, layer, head int, options ...Option) (*Chart,
 	}
 	title := lc.t("at.title", layer, head)
 	sub := lc.t("at.sub") + lc.t("masked")
+	if d.m.nUnrecorded() > 0 {
+		sub += "\n" + lc.t("notrec", d.keptRows)
+	}
 	var notes []string
 	if s := d.m.rowStride; s > 1 {
 		sub += "\n" + lc.t("stride", s)
@@ -156,7 +176,48 @@ func (d attentionHeadData) option(lc settings, sub string) (json.RawMessage, err
 	for r := range m.rows {
 		objAt(tree, "series", r)["data"] = m.rowCells(r, 3)
 	}
+	legendUnrecorded(lc, tree, m)
 	return jsonOf(tree)
+}
+
+// legendUnrecorded marks the unrecorded rows of m in a heatmap option
+// whose series 0…m.rows-1 are its rows: a sand band over each run of such
+// rows (markArea of an extra, data-less series "not recorded") and a legend
+// naming it and the masked grey. The colour scale keeps to the heatmap
+// series. Nothing changes when every row was recorded.
+func legendUnrecorded(lc settings, tree map[string]any, m *matrix) {
+	if m.nUnrecorded() == 0 {
+		return
+	}
+	var areas []any
+	for r := 0; r < m.rows; r++ {
+		if !m.unrecorded[r] {
+			continue
+		}
+		end := r
+		for end+1 < m.rows && m.unrecorded[end+1] {
+			end++
+		}
+		areas = append(areas, []any{
+			map[string]any{"xAxis": m.colLabels[0], "yAxis": m.rowLabels[r]},
+			map[string]any{"xAxis": m.colLabels[m.cols-1], "yAxis": m.rowLabels[end]},
+		})
+		r = end
+	}
+	series, _ := tree["series"].([]any)
+	heat := make([]any, len(series))
+	for i := range series {
+		heat[i] = i
+	}
+	notRec, masked := lc.t("notrec.legend"), lc.t("masked.legend")
+	series = append(series,
+		map[string]any{"type": "line", "name": notRec, "data": []any{}, "itemStyle": map[string]any{"color": notRecordedHex},
+			"markArea": map[string]any{"silent": true, "itemStyle": map[string]any{"color": notRecordedHex}, "data": areas}},
+		map[string]any{"type": "line", "name": masked, "data": []any{}, "itemStyle": map[string]any{"color": maskedHex}},
+	)
+	tree["series"] = series
+	tree["legend"] = map[string]any{"show": true, "data": []any{masked, notRec}, "icon": "rect", "selectedMode": false, "right": 90, "top": 0}
+	objAt(tree, "visualMap", 0)["seriesIndex"] = heat
 }
 
 // figure is the static form in en's language.
@@ -165,7 +226,7 @@ func (d attentionHeadData) figure(en settings) *staticFig {
 	if d.m.rowStride > 1 {
 		title += en.t("at.static", d.m.rowStride)
 	}
-	return &staticFig{w: 7 * vg.Inch, h: 6.5 * vg.Inch, draw: heatPlot(title, en.t("at.key"), en.t("at.query"), d.m, newRamp(seqStops, 0, 1))}
+	return &staticFig{w: 7 * vg.Inch, h: 6.5 * vg.Inch, draw: heatPlot(en, title, en.t("at.key"), en.t("at.query"), d.m, newRamp(seqStops, 0, 1))}
 }
 
 // headList names heads for a title: "heads 0–11" for a full range, else
@@ -604,5 +665,5 @@ func (d newTokenData) figure(en settings) *staticFig {
 		m.rowLabels[i] = en.t("nw.row", r.step, r.query)
 	}
 	return &staticFig{w: 8 * vg.Inch, h: h,
-		draw: heatPlot(en.t("nw.title", d.layer, d.head), en.t("at.key"), en.t("nw.static.y"), &m, newRamp(seqStops, 0, 1))}
+		draw: heatPlot(en, en.t("nw.title", d.layer, d.head), en.t("at.key"), en.t("nw.static.y"), &m, newRamp(seqStops, 0, 1))}
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gptviz/gptviz/model/arch"
 	"github.com/gptviz/gptviz/model/trace"
+	"github.com/gptviz/gptviz/viz/viztest"
 )
 
 // tiny is a hand-made run whose chart data can be worked out on paper: 1
@@ -454,5 +455,58 @@ func TestPerplexityTextAndChartAgree(t *testing.T) {
 		if !strings.Contains(sub, "61195 ") && !strings.Contains(sub, "61195（") || strings.Contains(sub, "61190") {
 			t.Errorf("%s subtitle %q: want the perplexity written 61195", lang, sub)
 		}
+	}
+}
+
+// TestNotRecordedIsNotMasked is the regression test for long prompts whose
+// unrecorded attention rows (only the last MaxQueries rows are kept) were
+// drawn in the grey the legend calls "masked": the chart data marks them
+// unrecorded, the option draws them in their own colour with a legend
+// entry, and masked cells of recorded rows stay masked.
+func TestNotRecordedIsNotMasked(t *testing.T) {
+	t.Parallel()
+	tr := viztest.Trace(viztest.Options{NLayer: 1, NHead: 1, Prompt: 20, Steps: 2, NPositions: 32, MaxQueries: 8})
+	d, err := newAttentionHeadData(tr, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := d.m
+	for r := 0; r < m.rows; r++ {
+		if want := r < 12; m.unrecorded[r] != want {
+			t.Errorf("row %d: unrecorded = %v, want %v", r, m.unrecorded[r], want)
+		}
+	}
+	if _, ok := m.at(15, 16); ok {
+		t.Error("a future key of a recorded row is drawn; want it masked")
+	}
+	if m.unrecorded[15] {
+		t.Error("a recorded row is marked unrecorded")
+	}
+	if d.keptRows != 8 {
+		t.Errorf("kept rows %d, want 8 (from the trace's note)", d.keptRows)
+	}
+	c, err := AttentionHead(tr, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt := string(c.Option)
+	for _, want := range []string{`"markArea"`, `"color":"` + notRecordedHex + `"`, `"name":"not recorded"`, `"data":["masked","not recorded"]`} {
+		if !strings.Contains(opt, want) {
+			t.Errorf("option lacks %s", want)
+		}
+	}
+	if !strings.Contains(c.Subtitle, "not recorded") || !strings.Contains(c.Subtitle, "last 8 query rows") {
+		t.Errorf("subtitle %q does not say which rows were not recorded", c.Subtitle)
+	}
+	if notRecordedHex == maskedHex {
+		t.Error("not recorded and masked share a colour")
+	}
+	// A run that recorded every row has no such mark.
+	c, err = AttentionHead(tiny(), 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(c.Option), "markArea") {
+		t.Error("every row recorded, yet the option marks rows not recorded")
 	}
 }

@@ -341,9 +341,9 @@ func (d kvHeadData) figure(en settings) *staticFig {
 		half := (dc.Max.X - dc.Min.X) / 2
 		left := draw.Crop(dc, 0, -half, 0, 0)
 		right := draw.Crop(dc, half, 0, 0, 0)
-		if err := heatPlot(en.t("kh.key", d.layer, d.head), "d_head", en.t("kh.pos"), d.withDims(d.keys, en), cmapK)(left); err != nil {
+		if err := heatPlot(en, en.t("kh.key", d.layer, d.head), "d_head", en.t("kh.pos"), d.withDims(d.keys, en), cmapK)(left); err != nil {
 			return err
 		}
-		return heatPlot(en.t("kh.value", d.layer, d.head), "d_head", en.t("kh.pos"), d.withDims(d.values, en), cmapV)(right)
+		return heatPlot(en, en.t("kh.value", d.layer, d.head), "d_head", en.t("kh.pos"), d.withDims(d.values, en), cmapV)(right)
 	}}
 }

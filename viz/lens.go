@@ -237,7 +237,7 @@ func (d lensData) figure(en settings) *staticFig {
 	m := *d.prob
 	m.rowLabels, m.colLabels = d.rowLabels(en), d.labels
 	return &staticFig{w: 9 * vg.Inch, h: vg.Length(min(9, 2.5+0.3*float64(d.layers))) * vg.Inch,
-		draw: heatPlot(en.t("ll.title")+en.t("ll.static"), en.t("position"), en.t("layer"), &m, newRamp(seqStops, 0, 1))}
+		draw: heatPlot(en, en.t("ll.title")+en.t("ll.static"), en.t("position"), en.t("layer"), &m, newRamp(seqStops, 0, 1))}
 }
 
 // residualData is what the residual-norm chart shows: the L2 norm of the
@@ -402,5 +402,5 @@ func (d residualData) figure(en settings) *staticFig {
 	m := *d.norms
 	m.rowLabels = d.rowLabels(en)
 	return &staticFig{w: 9 * vg.Inch, h: vg.Length(min(9, 2.5+0.3*float64(m.rows))) * vg.Inch,
-		draw: heatPlot(en.t("rn.title"), en.t("position"), "", &m, newRamp(seqStops, d.lo, d.hi))}
+		draw: heatPlot(en, en.t("rn.title"), en.t("position"), "", &m, newRamp(seqStops, d.lo, d.hi))}
 }

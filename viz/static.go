@@ -29,6 +29,9 @@ var (
 	seqStops  = []string{"#f7fbff", "#c6dbef", "#6baed6", "#2171b5", "#08306b"}
 	divStops  = []string{"#2166ac", "#92c5de", "#f7f7f7", "#f4a582", "#b2182b"}
 	maskedHex = "#d4d4d4" // masked cells: grid background grey
+	// notRecordedHex marks rows the trace did not record: a pale sand,
+	// unlike the masked grey and every colour of the scales.
+	notRecordedHex = "#f0dfb4"
 )
 
 func hexColor(s string) color.NRGBA {
@@ -145,7 +148,7 @@ func (r *raster) Plot(c draw.Canvas, p *plot.Plot) {
 	h := int(math.Round(size.Y.Dots(dpi) * scale))
 	w, h = min(max(w, r.m.cols, 1), 4096), min(max(h, r.m.rows, 1), 4096)
 	img := image.NewNRGBA(image.Rect(0, 0, w, h))
-	grey := hexColor(maskedHex)
+	grey, sand := hexColor(maskedHex), hexColor(notRecordedHex)
 	colOf := make([]int, w)
 	for x := range colOf {
 		colOf[x] = min(x*r.m.cols/w, r.m.cols-1)
@@ -156,7 +159,9 @@ func (r *raster) Plot(c draw.Canvas, p *plot.Plot) {
 		row := min(y*r.m.rows/h, r.m.rows-1)
 		if row != lastRow {
 			for k := range rowColors {
-				if v, ok := r.m.at(row, k); ok {
+				if row < len(r.m.unrecorded) && r.m.unrecorded[row] {
+					rowColors[k] = sand
+				} else if v, ok := r.m.at(row, k); ok {
 					rowColors[k] = r.cmap.color(v)
 				} else {
 					rowColors[k] = grey
@@ -271,7 +276,7 @@ func rotateX(p *plot.Plot) {
 
 // heatPlot is the static form of a heatmap: the raster, row and column
 // labels, and a colour bar beside it.
-func heatPlot(title, xName, yName string, m *matrix, cmap *ramp) func(c draw.Canvas) error {
+func heatPlot(lc settings, title, xName, yName string, m *matrix, cmap *ramp) func(c draw.Canvas) error {
 	return func(c draw.Canvas) error {
 		p := newPlot(title, xName, yName)
 		p.Add(&raster{m: m, cmap: cmap})
@@ -281,8 +286,20 @@ func heatPlot(title, xName, yName string, m *matrix, cmap *ramp) func(c draw.Can
 		p.Y.Tick.Marker = labelTicker(m.rowLabels, 40, true)
 		rotateX(p)
 		barW := vg.Points(70)
+		var l *legend
+		if m.nUnrecorded() > 0 {
+			barW = vg.Points(110)
+			l = newLegend()
+			l.add(lc.t("masked.legend"), swatch(hexColor(maskedHex)))
+			l.add(lc.t("notrec.legend"), swatch(hexColor(notRecordedHex)))
+		}
 		main := draw.Crop(c, 0, -barW, 0, 0)
 		p.Draw(main)
+		if l != nil {
+			l.l.Top = false
+			l.l.Draw(draw.Crop(c, c.Max.X-c.Min.X-barW+vg.Points(10), 0, 0, 0))
+			c = draw.Crop(c, 0, 0, l.l.Rectangle(c).Size().Y+vg.Points(10), 0)
+		}
 		bar := figPlot()
 		bar.HideX()
 		bar.Y.Tick.Label.Font.Size = vg.Points(tickPt)
@@ -292,6 +309,14 @@ func heatPlot(title, xName, yName string, m *matrix, cmap *ramp) func(c draw.Can
 		bar.Draw(bc)
 		return nil
 	}
+}
+
+// swatch is a legend thumbnail: a box of one colour.
+type swatch color.NRGBA
+
+// Thumbnail implements plot.Thumbnailer.
+func (s swatch) Thumbnail(c *draw.Canvas) {
+	c.FillPolygon(color.NRGBA(s), c.ClipPolygonY([]vg.Point{c.Min, {X: c.Max.X, Y: c.Min.Y}, c.Max, {X: c.Min.X, Y: c.Max.Y}}))
 }
 
 // staticTitle is staticText for each line of a multi-line title.

@@ -510,3 +510,25 @@ func TestNotRecordedIsNotMasked(t *testing.T) {
 		t.Error("every row recorded, yet the option marks rows not recorded")
 	}
 }
+
+// TestKVFullLabelNotClipped is the regression test for the KV-size chart's
+// marker label, "context window full: the oldest token leaves", which was
+// centred on a line near the right edge and clipped: the marker now carries
+// a short label and the subtitle the explanation.
+func TestKVFullLabelNotClipped(t *testing.T) {
+	t.Parallel()
+	for _, lang := range []string{"en", "zh"} {
+		c, err := KVSize(small(), Lang(lang))
+		if err != nil {
+			t.Fatal(err)
+		}
+		lc := settingsOf([]Option{Lang(lang)})
+		label := lc.t("kv.full.short")
+		if n := len([]rune(label)); n > 12 || !strings.Contains(string(c.Option), `"name":"`+label+`"`) {
+			t.Errorf("%s: marker label %q (%d runes): want a short label on the marker", lang, label, n)
+		}
+		if !strings.Contains(c.Subtitle, lc.t("kv.full")) {
+			t.Errorf("%s: subtitle %q does not explain the marker", lang, c.Subtitle)
+		}
+	}
+}

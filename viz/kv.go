@@ -93,6 +93,9 @@ func (d kvSizeData) subtitle(lc settings) string {
 	if d.cfg.KVBytes(d.lastPositions) != d.lastBytes {
 		sub += lc.t("kv.recorded", formatBytes(d.lastBytes))
 	}
+	if d.fullAt >= 0 {
+		sub += "\n" + lc.t("kv.full.at", d.steps[d.fullAt], lc.t("kv.full"))
+	}
 	return sub
 }
 
@@ -132,7 +135,7 @@ func (d kvSizeData) option(lc settings) (json.RawMessage, error) {
 	bOpts := []charts.SeriesOpts{charts.WithItemStyleOpts(opts.ItemStyle{Color: "#3182bd"}), charts.WithAreaStyleOpts(opts.AreaStyle{Opacity: opts.Float(0.15)})}
 	if d.fullAt >= 0 {
 		bOpts = append(bOpts, charts.WithMarkLineNameXAxisItemOpts(opts.MarkLineNameXAxisItem{
-			Name: lc.t("kv.full"), XAxis: labels[d.fullAt],
+			Name: lc.t("kv.full.short"), XAxis: labels[d.fullAt],
 		}), charts.WithMarkLineStyleOpts(opts.MarkLineStyle{Label: &opts.Label{Show: opts.Bool(true), Formatter: "{b}"}}))
 	}
 	line.AddSeries(lc.t("kv.bytes"), nil, bOpts...)

@@ -18,7 +18,7 @@ func Lang(lang string) Option {
 }
 
 // FigureStep makes the static figure of a chart with a step slider
-// ([NextToken], [KVCacheSteps]) draw only step n (Step.Index of a step the
+// ([NextToken]) draw only step n (Step.Index of a step the
 // chart shows) instead of every step, one panel each. The chart function
 // returns an error wrapping ErrRange when the chart has no step n. n ≤ 0
 // means every step (the default).

@@ -9,7 +9,6 @@ import (
 
 	"github.com/go-echarts/go-echarts/v2/charts"
 	"github.com/go-echarts/go-echarts/v2/opts"
-	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
@@ -61,6 +60,20 @@ type attentionHeadData struct {
 	m           *matrix
 	positions   int
 	keyStride   int
+	// keptRows is how many last query rows of the prompt the trace kept
+	// (trace.NotePromptRows), 0 when every row was recorded.
+	keptRows int
+}
+
+// keptPromptRows is the number of the prompt's last query rows the trace
+// recorded, from its NotePromptRows note; 0 when there is none.
+func keptPromptRows(tr *trace.Trace) int {
+	for _, n := range tr.Notes {
+		if n.Code == trace.NotePromptRows && len(n.Args) == 2 {
+			return n.Args[1]
+		}
+	}
+	return 0
 }
 
 // newAttentionHeadData gathers the attention of one layer and head. Errors
@@ -75,6 +88,9 @@ func newAttentionHeadData(tr *trace.Trace, layer, head int) (attentionHeadData, 
 		return attentionHeadData{}, fmt.Errorf("layer %d, head %d: %w", layer, head, err)
 	}
 	d := attentionHeadData{layer: layer, head: head, m: m, keyStride: 1}
+	if m.nUnrecorded() > 0 {
+		d.keptRows = keptPromptRows(tr)
+	}
 	d.positions, _ = attnExtent(tr, layer)
 	if s, ks := summarised(tr, layer); s {
 		d.keyStride = ks
@@ -103,6 +119,9 @@ func AttentionHead(tr *trace.Trace, layer, head int, options ...Option) (*Chart,
 	}
 	title := lc.t("at.title", layer, head)
 	sub := lc.t("at.sub") + lc.t("masked")
+	if d.m.nUnrecorded() > 0 {
+		sub += "\n" + lc.t("notrec", d.keptRows)
+	}
 	var notes []string
 	if s := d.m.rowStride; s > 1 {
 		sub += "\n" + lc.t("stride", s)
@@ -122,7 +141,7 @@ func AttentionHead(tr *trace.Trace, layer, head int, options ...Option) (*Chart,
 		Option:   option,
 		Height:   heatHeight(d.m.rows, d.m.cols, 250),
 		Notes:    notes,
-		static:   d.figure(),
+		static:   d.figure(lc.static()),
 	}, nil
 }
 
@@ -157,17 +176,57 @@ func (d attentionHeadData) option(lc settings, sub string) (json.RawMessage, err
 	for r := range m.rows {
 		objAt(tree, "series", r)["data"] = m.rowCells(r, 3)
 	}
+	legendUnrecorded(lc, tree, m)
 	return jsonOf(tree)
 }
 
-// figure is the static form, in English.
-func (d attentionHeadData) figure() *staticFig {
-	en := settings{}
+// legendUnrecorded marks the unrecorded rows of m in a heatmap option
+// whose series 0…m.rows-1 are its rows: a sand band over each run of such
+// rows (markArea of an extra, data-less series "not recorded") and a legend
+// naming it and the masked grey. The colour scale keeps to the heatmap
+// series. Nothing changes when every row was recorded.
+func legendUnrecorded(lc settings, tree map[string]any, m *matrix) {
+	if m.nUnrecorded() == 0 {
+		return
+	}
+	var areas []any
+	for r := 0; r < m.rows; r++ {
+		if !m.unrecorded[r] {
+			continue
+		}
+		end := r
+		for end+1 < m.rows && m.unrecorded[end+1] {
+			end++
+		}
+		areas = append(areas, []any{
+			map[string]any{"xAxis": m.colLabels[0], "yAxis": m.rowLabels[r]},
+			map[string]any{"xAxis": m.colLabels[m.cols-1], "yAxis": m.rowLabels[end]},
+		})
+		r = end
+	}
+	series, _ := tree["series"].([]any)
+	heat := make([]any, len(series))
+	for i := range series {
+		heat[i] = i
+	}
+	notRec, masked := lc.t("notrec.legend"), lc.t("masked.legend")
+	series = append(series,
+		map[string]any{"type": "line", "name": notRec, "data": []any{}, "itemStyle": map[string]any{"color": notRecordedHex},
+			"markArea": map[string]any{"silent": true, "itemStyle": map[string]any{"color": notRecordedHex}, "data": areas}},
+		map[string]any{"type": "line", "name": masked, "data": []any{}, "itemStyle": map[string]any{"color": maskedHex}},
+	)
+	tree["series"] = series
+	tree["legend"] = map[string]any{"show": true, "data": []any{masked, notRec}, "icon": "rect", "selectedMode": false, "right": 90, "top": 0}
+	objAt(tree, "visualMap", 0)["seriesIndex"] = heat
+}
+
+// figure is the static form in en's language.
+func (d attentionHeadData) figure(en settings) *staticFig {
 	title := en.t("at.title", d.layer, d.head)
 	if d.m.rowStride > 1 {
 		title += en.t("at.static", d.m.rowStride)
 	}
-	return &staticFig{w: 7 * vg.Inch, h: 6.5 * vg.Inch, draw: heatPlot(title, en.t("at.key"), en.t("at.query"), d.m, newRamp(seqStops, 0, 1))}
+	return &staticFig{w: 7 * vg.Inch, h: 6.5 * vg.Inch, draw: heatPlot(en, title, en.t("at.key"), en.t("at.query"), d.m, newRamp(seqStops, 0, 1))}
 }
 
 // headList names heads for a title: "heads 0–11" for a full range, else
@@ -289,7 +348,7 @@ func attentionLayerGrid(tr *trace.Trace, layer int, heads []int, lc settings) (*
 		Option:   option,
 		Height:   gridTopPx + 50 + rows*thumbRowPx,
 		Notes:    notes,
-		static:   d.figure(),
+		static:   d.figure(lc.static()),
 	}, nil
 }
 
@@ -363,24 +422,24 @@ func (d attentionGridData) option(lc settings, sub string) (json.RawMessage, err
 	return jsonOf(tree)
 }
 
-// figure is the static form, in English: a title, then the small
+// figure is the static form in lc's language: a title, then the small
 // multiples in rows of up to six.
-func (d attentionGridData) figure() *staticFig {
+func (d attentionGridData) figure(lc settings) *staticFig {
 	cols, rows := d.tiles()
 	return &staticFig{w: vg.Length(cols) * 1.5 * vg.Inch, h: vg.Length(rows)*1.5*vg.Inch + 0.6*vg.Inch, draw: func(dc draw.Canvas) error {
 		head := draw.Crop(dc, 0, 0, dc.Max.Y-dc.Min.Y-0.5*vg.Inch, 0)
-		tp := plot.New()
+		tp := figPlot()
 		tp.HideAxes()
-		tp.Title.Text = staticTitle(fmt.Sprintf("Attention, layer %d (model view)\n0 = white, 1 = dark blue, grey = masked", d.layer))
-		tp.Title.TextStyle.Font.Size = vg.Points(10)
+		tp.Title.Text = staticTitle(lc.t("at.grid.static", d.layer))
+		tp.Title.TextStyle.Font.Size = vg.Points(labelPt)
 		tp.Draw(head)
 		body := draw.Crop(dc, 0, 0, 0, -0.55*vg.Inch)
 		tiles := draw.Tiles{Rows: rows, Cols: cols, PadX: vg.Points(6), PadY: vg.Points(4)}
 		cmap := newRamp(seqStops, 0, 1)
 		for i, h := range d.heads {
-			p := plot.New()
-			p.Title.Text = "head " + strconv.Itoa(h)
-			p.Title.TextStyle.Font.Size = vg.Points(8)
+			p := figPlot()
+			p.Title.Text = staticText(lc.t("at.head", h))
+			p.Title.TextStyle.Font.Size = vg.Points(tickPt)
 			p.HideAxes()
 			p.Add(&raster{m: d.ms[i], cmap: cmap})
 			p.X.Min, p.X.Max = 0, float64(d.ms[i].cols)
@@ -506,7 +565,7 @@ func NewTokenAttention(tr *trace.Trace, layer, head int, options ...Option) (*Ch
 		Option:   option,
 		Height:   460,
 		Notes:    notes,
-		static:   d.figure(),
+		static:   d.figure(lc.static()),
 	}, nil
 }
 
@@ -573,7 +632,8 @@ func (r newTokenRow) option(lc settings, layer, head int) (map[string]any, error
 
 // stepMatrix is the static form's data: generating steps × key positions
 // 0…last query (block-averaged to at most MaxSide columns), a stored block
-// average spread over its keys.
+// average spread over its keys. Row labels are "step token" (English;
+// figure relabels them).
 func (d newTokenData) stepMatrix(tr *trace.Trace) *matrix {
 	en := settings{}
 	nPos := 0
@@ -596,10 +656,14 @@ func (d newTokenData) stepMatrix(tr *trace.Trace) *matrix {
 	return m
 }
 
-// figure is the static form, in English: the steps × keys heatmap.
-func (d newTokenData) figure() *staticFig {
-	en := settings{}
-	h := vg.Length(math.Min(9, 2.5+0.12*float64(len(d.rows)))) * vg.Inch
+// figure is the static form in en's language: the steps × keys heatmap.
+func (d newTokenData) figure(en settings) *staticFig {
+	h := vg.Length(math.Min(9, 2.5+0.16*float64(len(d.rows)))) * vg.Inch
+	m := *d.grid
+	m.rowLabels = make([]string, len(d.rows))
+	for i, r := range d.rows {
+		m.rowLabels[i] = en.t("nw.row", r.step, r.query)
+	}
 	return &staticFig{w: 8 * vg.Inch, h: h,
-		draw: heatPlot(en.t("nw.title", d.layer, d.head), en.t("at.key"), en.t("nw.static.y"), d.grid, newRamp(seqStops, 0, 1))}
+		draw: heatPlot(en, en.t("nw.title", d.layer, d.head), en.t("at.key"), en.t("nw.static.y"), &m, newRamp(seqStops, 0, 1))}
 }

@@ -123,7 +123,9 @@ func (c *Chart) Static(w io.Writer, format string) error {
 	default:
 		return fmt.Errorf("chart %s: static format %q: want \"svg\" or \"png\"", c.ID, format)
 	}
-	dc := draw.New(cw)
+	// A margin of 4 pt: glyphs of the CJK font reach above its ascent.
+	m := vg.Points(4)
+	dc := draw.Crop(draw.New(cw), m, -m, m, -m)
 	if err := drawSafely(dc, c.static.draw); err != nil {
 		return fmt.Errorf("chart %s: draw %s: %w", c.ID, format, err)
 	}
@@ -416,6 +418,26 @@ func formatBytes(n int64) string {
 		return "-" + b.String()
 	}
 	return b.String()
+}
+
+// FormatNumber formats x with d significant digits, plainly: no exponent
+// for 1e-4 ≤ |x| < 1e9, where a number that has more integer digits than d
+// keeps all of them (61195.3 with 4 digits is "61195", not "6.12e+04" or
+// "61190"); outside that range, as strconv's 'g' format; NaN is "–". It is
+// the rule of the numbers in the report's text (package lessons), so a
+// chart and the sentence beside it print the same number.
+func FormatNumber(x float64, d int) string {
+	if math.IsNaN(x) {
+		return "–"
+	}
+	s := strconv.FormatFloat(x, 'g', d, 64)
+	if x != 0 && (math.Abs(x) < 1e-4 || math.Abs(x) >= 1e9) {
+		return s
+	}
+	if strings.Contains(s, "e") {
+		return strconv.FormatFloat(x, 'f', 0, 64)
+	}
+	return s
 }
 
 // fmtSig formats x with d significant digits for titles.

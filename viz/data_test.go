@@ -4,10 +4,12 @@ import (
 	"errors"
 	"math"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/gptviz/gptviz/model/arch"
 	"github.com/gptviz/gptviz/model/trace"
+	"github.com/gptviz/gptviz/viz/viztest"
 )
 
 // tiny is a hand-made run whose chart data can be worked out on paper: 1
@@ -408,5 +410,125 @@ func TestAttentionHeadData(t *testing.T) {
 	}
 	if c, r := grid.tiles(); c != 2 || r != 1 || len(grid.ms) != 2 {
 		t.Errorf("model view: %d×%d tiles for %d heads", c, r, len(grid.ms))
+	}
+}
+
+// TestFormatNumber pins the rule shared with the report's text: d
+// significant digits, whole integer parts, exponents only outside
+// [1e-4, 1e9).
+func TestFormatNumber(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		x    float64
+		d    int
+		want string
+	}{
+		{61195.3, 4, "61195"},
+		{12.3456, 4, "12.35"},
+		{4, 4, "4"},
+		{0.000123456, 3, "0.000123"},
+		{0.00001234, 3, "1.23e-05"},
+		{2.5e9, 3, "2.5e+09"},
+		{0, 4, "0"},
+		{-61195.3, 4, "-61195"},
+		{math.NaN(), 4, "–"},
+	} {
+		if got := FormatNumber(tc.x, tc.d); got != tc.want {
+			t.Errorf("FormatNumber(%v, %d) = %q, want %q", tc.x, tc.d, got, tc.want)
+		}
+	}
+}
+
+// TestPerplexityTextAndChartAgree is the regression test for the report
+// that printed perplexity 61195 in its text and 61190 in the chart: the
+// chart's subtitle now formats it as the text does.
+func TestPerplexityTextAndChartAgree(t *testing.T) {
+	t.Parallel()
+	tr := tiny()
+	tr.Scores[1].Surprisal = math.Log2(61195.3)
+	d, err := newPromptData(tr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, lang := range []string{"en", "zh"} {
+		sub := d.subtitle(settingsOf([]Option{Lang(lang)}))
+		if !strings.Contains(sub, "61195 ") && !strings.Contains(sub, "61195（") || strings.Contains(sub, "61190") {
+			t.Errorf("%s subtitle %q: want the perplexity written 61195", lang, sub)
+		}
+	}
+}
+
+// TestNotRecordedIsNotMasked is the regression test for long prompts whose
+// unrecorded attention rows (only the last MaxQueries rows are kept) were
+// drawn in the grey the legend calls "masked": the chart data marks them
+// unrecorded, the option draws them in their own colour with a legend
+// entry, and masked cells of recorded rows stay masked.
+func TestNotRecordedIsNotMasked(t *testing.T) {
+	t.Parallel()
+	tr := viztest.Trace(viztest.Options{NLayer: 1, NHead: 1, Prompt: 20, Steps: 2, NPositions: 32, MaxQueries: 8})
+	d, err := newAttentionHeadData(tr, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := d.m
+	for r := 0; r < m.rows; r++ {
+		if want := r < 12; m.unrecorded[r] != want {
+			t.Errorf("row %d: unrecorded = %v, want %v", r, m.unrecorded[r], want)
+		}
+	}
+	if _, ok := m.at(15, 16); ok {
+		t.Error("a future key of a recorded row is drawn; want it masked")
+	}
+	if m.unrecorded[15] {
+		t.Error("a recorded row is marked unrecorded")
+	}
+	if d.keptRows != 8 {
+		t.Errorf("kept rows %d, want 8 (from the trace's note)", d.keptRows)
+	}
+	c, err := AttentionHead(tr, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt := string(c.Option)
+	for _, want := range []string{`"markArea"`, `"color":"` + notRecordedHex + `"`, `"name":"not recorded"`, `"data":["masked","not recorded"]`} {
+		if !strings.Contains(opt, want) {
+			t.Errorf("option lacks %s", want)
+		}
+	}
+	if !strings.Contains(c.Subtitle, "not recorded") || !strings.Contains(c.Subtitle, "last 8 query rows") {
+		t.Errorf("subtitle %q does not say which rows were not recorded", c.Subtitle)
+	}
+	if notRecordedHex == maskedHex {
+		t.Error("not recorded and masked share a colour")
+	}
+	// A run that recorded every row has no such mark.
+	c, err = AttentionHead(tiny(), 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(c.Option), "markArea") {
+		t.Error("every row recorded, yet the option marks rows not recorded")
+	}
+}
+
+// TestKVFullLabelNotClipped is the regression test for the KV-size chart's
+// marker label, "context window full: the oldest token leaves", which was
+// centred on a line near the right edge and clipped: the marker now carries
+// a short label and the subtitle the explanation.
+func TestKVFullLabelNotClipped(t *testing.T) {
+	t.Parallel()
+	for _, lang := range []string{"en", "zh"} {
+		c, err := KVSize(small(), Lang(lang))
+		if err != nil {
+			t.Fatal(err)
+		}
+		lc := settingsOf([]Option{Lang(lang)})
+		label := lc.t("kv.full.short")
+		if n := len([]rune(label)); n > 12 || !strings.Contains(string(c.Option), `"name":"`+label+`"`) {
+			t.Errorf("%s: marker label %q (%d runes): want a short label on the marker", lang, label, n)
+		}
+		if !strings.Contains(c.Subtitle, lc.t("kv.full")) {
+			t.Errorf("%s: subtitle %q does not explain the marker", lang, c.Subtitle)
+		}
 	}
 }

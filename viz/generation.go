@@ -3,11 +3,13 @@ package viz
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/go-echarts/go-echarts/v2/charts"
 	"github.com/go-echarts/go-echarts/v2/opts"
+	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
@@ -155,13 +157,18 @@ func (b candidateBar) color() string {
 // the others blue; beside them, in green, the probability the sampler
 // actually used after temperature, top-k and top-p. Each step's title names
 // the chosen token, the entropy (bits) and what each filter kept. ID
-// "next-token". The static form draws the first step. It returns an error
-// wrapping ErrNoData when the trace has no decode steps.
+// "next-token". The static form draws every step, a panel each, or only
+// the step chosen with [FigureStep]. It returns an error wrapping ErrNoData
+// when the trace has no decode steps, ErrRange when FigureStep names a step
+// the chart does not have.
 func NextToken(tr *trace.Trace, options ...Option) (*Chart, error) {
 	lc := settingsOf(options)
 	d, err := newNextTokenData(tr)
 	if err != nil {
 		return nil, fmt.Errorf("next-token chart: %w", err)
+	}
+	if lc.step > 0 && !slices.ContainsFunc(d.steps, func(s nextStep) bool { return s.step == lc.step }) {
+		return nil, fmt.Errorf("next-token chart: figure step %d: %w: the decode steps are %d to %d", lc.step, ErrRange, d.steps[0].step, d.steps[len(d.steps)-1].step)
 	}
 	option, err := d.option(lc)
 	if err != nil {
@@ -173,7 +180,7 @@ func NextToken(tr *trace.Trace, options ...Option) (*Chart, error) {
 		Subtitle: lc.t("nt.sub"),
 		Option:   option,
 		Height:   500,
-		static:   d.figure(),
+		static:   d.figure(lc.static()),
 	}, nil
 }
 
@@ -264,36 +271,77 @@ func (s nextStep) option(lc settings) (map[string]any, error) {
 	return map[string]any{"title": t["title"], "xAxis": t["xAxis"], "series": t["series"]}, nil
 }
 
-// figure is the static form, in English: the first step's bars.
-func (d nextTokenData) figure() *staticFig {
-	en := settings{}
-	first := d.steps[0]
-	return &staticFig{w: 8 * vg.Inch, h: 4.5 * vg.Inch, draw: func(dc draw.Canvas) error {
-		title, _ := first.title(en)
-		if len(d.steps) > 1 {
-			title += en.t("nt.first", len(d.steps))
+// figure is the static form in lc's language: one panel of bars per step
+// (only step lc.step when set), in rows of up to three, under a title and
+// one legend.
+func (d nextTokenData) figure(lc settings) *staticFig {
+	steps := d.steps
+	if lc.step > 0 {
+		for _, s := range d.steps {
+			if s.step == lc.step {
+				steps = []nextStep{s}
+			}
 		}
-		p := newPlot(title, "", en.t("probability"))
-		// Overlaid at the same offset: each bar is in exactly one of the
-		// three coloured sets.
-		for _, s := range first.barSets(en) {
-			b, err := plotter.NewBarChart(plotter.Values(s.v), vg.Points(12))
+	}
+	if len(steps) == 1 {
+		return &staticFig{w: 8 * vg.Inch, h: 4.5 * vg.Inch, draw: func(dc draw.Canvas) error {
+			title, _ := steps[0].title(lc)
+			p, l, err := steps[0].panel(lc, title)
 			if err != nil {
 				return err
 			}
-			b.Color, b.LineStyle.Width, b.Offset = hexColor(s.col), 0, vg.Length(s.off)*vg.Points(12)
-			p.Add(b)
-			p.Legend.Add(s.name, b)
+			drawWithLegend(dc, p, l)
+			return nil
+		}}
+	}
+	cols := min(3, len(steps))
+	rows := (len(steps) + cols - 1) / cols
+	const header = 0.9 * vg.Inch
+	panelH := 2.9 * vg.Inch
+	return &staticFig{w: 12 * vg.Inch, h: header + vg.Length(rows)*panelH, draw: func(dc draw.Canvas) error {
+		head := draw.Crop(dc, 0, 0, dc.Max.Y-dc.Min.Y-header, 0)
+		tp := figPlot()
+		tp.HideAxes()
+		tp.Title.Text = staticTitle(lc.t("nt.title"))
+		tp.Title.TextStyle.Font.Size = vg.Points(titlePt)
+		var l *legend
+		tiles := draw.Tiles{Rows: rows, Cols: cols, PadX: vg.Points(10), PadY: vg.Points(6)}
+		body := draw.Crop(dc, 0, 0, 0, -header)
+		for i, s := range steps {
+			title, _ := s.title(lc)
+			p, pl, err := s.panel(lc, title)
+			if err != nil {
+				return err
+			}
+			p.Title.TextStyle.Font.Size = vg.Points(labelPt)
+			l = pl
+			p.Draw(tiles.At(body, i%cols, i/cols))
 		}
-		p.Legend.Top = true
-		p.Legend.TextStyle.Font.Size = vg.Points(8)
-		p.X.Tick.Marker = indexTicker(first.labels(en), 40)
-		p.X.Min, p.X.Max = -0.5, float64(len(first.bars))-0.5
-		p.Y.Min, p.Y.Max = 0, 1
-		rotateX(p)
-		p.Draw(dc)
+		drawWithLegend(head, tp, l)
 		return nil
 	}}
+}
+
+// panel is one step's bars and their legend.
+func (s nextStep) panel(lc settings, title string) (*plot.Plot, *legend, error) {
+	p := newPlot(title, "", lc.t("probability"))
+	l := newLegend()
+	// Overlaid at the same offset: each bar is in exactly one of the
+	// three coloured sets.
+	for _, set := range s.barSets(lc) {
+		b, err := plotter.NewBarChart(plotter.Values(set.v), vg.Points(12))
+		if err != nil {
+			return nil, nil, err
+		}
+		b.Color, b.LineStyle.Width, b.Offset = hexColor(set.col), 0, vg.Length(set.off)*vg.Points(12)
+		p.Add(b)
+		l.add(set.name, b)
+	}
+	p.X.Tick.Marker = indexTicker(s.labels(lc), 40)
+	p.X.Min, p.X.Max = -0.5, float64(len(s.bars))-0.5
+	p.Y.Min, p.Y.Max = 0, 1
+	rotateX(p)
+	return p, l, nil
 }
 
 // barSet is one coloured set of bars of the static next-token figure,
@@ -307,7 +355,7 @@ type barSet struct {
 
 // barSets splits a step's bars by colour (kept, chosen, removed: each bar
 // non-zero in exactly one) and adds the sampler's probabilities beside.
-func (s nextStep) barSets(en settings) []barSet {
+func (s nextStep) barSets(en settings) []barSet { // en: the figure's language
 	n := len(s.bars)
 	kept, chosen, removed, used := make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
 	for j, b := range s.bars {
@@ -322,7 +370,7 @@ func (s nextStep) barSets(en settings) []barSet {
 		used[j] = b.sampleProb
 	}
 	return []barSet{
-		{"could be chosen", kept, keptHex, -0.5}, {en.t("nt.chosen"), chosen, chosenHex, -0.5},
+		{en.t("nt.kept.bar"), kept, keptHex, -0.5}, {en.t("nt.chosen"), chosen, chosenHex, -0.5},
 		{en.t("nt.removed"), removed, removedHex, -0.5}, {en.t("nt.used"), used, sampleHex, 0.5},
 	}
 }
@@ -368,7 +416,7 @@ func GenerationLines(tr *trace.Trace, options ...Option) (*Chart, error) {
 	if err != nil {
 		return nil, fmt.Errorf("generation lines: %w", err)
 	}
-	return &Chart{ID: "next-entropy", Title: lc.t("gl.title"), Option: option, Height: 360, static: d.figure()}, nil
+	return &Chart{ID: "next-entropy", Title: lc.t("gl.title"), Option: option, Height: 360, static: d.figure(lc.static())}, nil
 }
 
 // Colours of the generation lines.
@@ -406,11 +454,11 @@ func (d generationData) option(lc settings) (json.RawMessage, error) {
 	return jsonOf(tree)
 }
 
-// figure is the static form, in English: the three lines on one axis.
-func (d generationData) figure() *staticFig {
-	en := settings{}
+// figure is the static form in lc's language: the three lines on one axis.
+func (d generationData) figure(en settings) *staticFig {
 	return &staticFig{w: 8 * vg.Inch, h: 4 * vg.Inch, draw: func(dc draw.Canvas) error {
 		p := newPlot(en.t("gl.title"), en.t("step"), en.t("gl.static.y"))
+		lg := newLegend()
 		for _, s := range []struct {
 			name string
 			v    []float64
@@ -426,14 +474,12 @@ func (d generationData) figure() *staticFig {
 				l.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
 			}
 			p.Add(l)
-			p.Legend.Add(s.name, l)
+			lg.add(s.name, l)
 		}
-		p.Legend.Top = true
-		p.Legend.TextStyle.Font.Size = vg.Points(8)
 		p.X.Tick.Marker = indexTicker(d.labels, 30)
 		p.Y.Min = 0
 		rotateX(p)
-		p.Draw(dc)
+		drawWithLegend(dc, p, lg)
 		return nil
 	}}
 }

@@ -27,6 +27,22 @@ type matrix struct {
 	// divided by the number of queries recorded in its block row, so that
 	// downsampled rows still sum to 1.
 	rowQueries []int32
+	// unrecorded, when set, marks rows for which the trace recorded
+	// nothing (a long prompt keeps only its last query rows): they are
+	// drawn in notRecordedHex across the whole row, never in the masked
+	// grey, and named in a legend.
+	unrecorded []bool
+}
+
+// nUnrecorded is the number of rows marked unrecorded.
+func (m *matrix) nUnrecorded() int {
+	n := 0
+	for _, u := range m.unrecorded {
+		if u {
+			n++
+		}
+	}
+	return n
 }
 
 // strideFor is the block size that fits n positions into at most side cells.
@@ -235,6 +251,8 @@ func summarised(tr *trace.Trace, layer int) (bool, int) {
 // attention a block of stride queries puts on a block of stride keys:
 // summed over the keys, averaged over the queries — so rows still sum to 1
 // and a cell reads "the share of attention these queries give these keys".
+// Rows no step recorded (the first queries of a long prompt) are marked
+// unrecorded.
 //
 // Each step's rows are [query][key] over keys WindowStart… of that step
 // (model.Step). Keys after the query (the causal mask) and keys before the
@@ -287,6 +305,10 @@ func attentionMatrix(tr *trace.Trace, layer, head, side int) (*matrix, error) {
 				}
 			}
 		}
+	}
+	m.unrecorded = make([]bool, m.rows)
+	for r, nq := range m.rowQueries {
+		m.unrecorded[r] = nq == 0
 	}
 	m.rowLabels = positionLabels(tr, 0, m.rows, s, n)
 	m.colLabels = m.rowLabels

@@ -5,13 +5,25 @@ import "github.com/gptviz/gptviz/internal/i18n"
 // Option changes how a chart is built; pass any number to a chart function.
 type Option func(*settings)
 
-type settings struct{ lang i18n.Lang }
+type settings struct {
+	lang i18n.Lang
+	step int // FigureStep; 0: every step
+}
 
 // Lang sets the language of the text inside charts — subtitles, axis
 // names, legends, step titles, notes: "zh" for Simplified Chinese, anything
 // else for English (the default). Chart IDs never change with the language.
 func Lang(lang string) Option {
 	return func(s *settings) { s.lang = i18n.ParseLang(lang) }
+}
+
+// FigureStep makes the static figure of a chart with a step slider
+// ([NextToken]) draw only step n (Step.Index of a step the
+// chart shows) instead of every step, one panel each. The chart function
+// returns an error wrapping ErrRange when the chart has no step n. n ≤ 0
+// means every step (the default).
+func FigureStep(n int) Option {
+	return func(s *settings) { s.step = max(0, n) }
 }
 
 func settingsOf(opts []Option) settings {
@@ -41,7 +53,11 @@ var phrases = i18n.Table{
 	"slider":      {"drag the slider to change the step", "拖动滑块切换步骤"},
 	"masked": {"grey: masked (a future token, which the causal mask hides, or a token that has left the context window)",
 		"灰色：被遮住（因果掩码挡住的未来 token，或已离开上下文窗口的 token）"},
-	"masked.short": {"grey: masked", "灰色：被遮住"},
+	"masked.short":  {"grey: masked", "灰色：被遮住"},
+	"masked.legend": {"masked", "被遮住"},
+	"notrec.legend": {"not recorded", "未记录"},
+	"notrec": {"sand: not recorded (the trace keeps the attention of only the last %[1]d query rows of a long prompt; rows before them are not masked, just not stored)",
+		"沙色：未记录（对很长的提示词，记录只保留最后 %[1]d 个查询行的注意力；之前的行并没有被遮住，只是没有保存）"},
 	"stride": {"downsampled: each cell is the attention %[1]d queries (averaged) give %[1]d keys (summed)",
 		"已降采样：每格表示 %[1]d 个查询（取平均）分给 %[1]d 个键（求和）的注意力"},
 	"stride.note": {"%[1]s: the run has %[2]s positions and an interactive heatmap shows at most %[3]d per side, so positions are grouped in blocks of %[4]d: each cell is the attention a block of %[4]d queries gives a block of %[4]d keys (summed over the keys, averaged over the queries; rows still sum to 1).",
@@ -55,7 +71,7 @@ var phrases = i18n.Table{
 	"pp.sub.first": {"; the first token has no context, so it has no probability", "；第一个 token 没有上下文，所以没有概率"},
 	"pp.surprisal": {"surprisal (bits)", "信息量（比特）"},
 	"pp.nocontext": {" (no context)", "（无上下文）"},
-	"pp.static.y":  {"probability (bars) / surprisal ÷ max (line)", "probability (bars) / surprisal / max (line)"},
+	"pp.static.y":  {"probability (bars) / surprisal ÷ max (line)", "概率（柱） / 信息量 ÷ 最大值（线）"},
 
 	// Next token.
 	"nt.title":      {"Next-token probabilities at each step", "每一步的下一个 token 概率"},
@@ -73,28 +89,29 @@ var phrases = i18n.Table{
 	"nt.kept":       {"%[1]s kept %[2]d tokens (mass %[3]s)", "%[1]s 保留 %[2]d 个 token（概率和 %[3]s）"},
 	"nt.off":        {"%[1]s off", "%[1]s 未启用"},
 	"kv.prefill":    {"prefill", "预填充"},
-	"nt.first":      {" (first of %d steps)", "（共 %d 步中的第一步）"},
+	"nt.kept.bar":   {"could be chosen", "本可以被选中"},
 
 	// Generation lines.
 	"gl.title":    {"Entropy and the chosen token's probability over the steps", "各步的熵与被选中 token 的概率"},
 	"gl.entropy":  {"entropy (bits)", "熵（比特）"},
 	"gl.sampled":  {"entropy sampled from (bits)", "实际采样分布的熵（比特）"},
 	"gl.chosen":   {"P(chosen token)", "P（选中的 token）"},
-	"gl.static.y": {"bits (entropy) / probability", "bits (entropy) / probability"},
+	"gl.static.y": {"bits (entropy) / probability", "比特（熵） / 概率"},
 
 	// Attention.
-	"at.title":     {"Attention, layer %[1]d, head %[2]d", "注意力：第 %[1]d 层，第 %[2]d 个头"},
-	"at.sub":       {"rows: queries (the token reading) · columns: keys (the tokens read) · ", "行：查询（正在读取的 token） · 列：键（被读取的 token） · "},
-	"at.key":       {"key (the token read)", "键（被读取的 token）"},
-	"at.query":     {"query (the token reading)", "查询（正在读取的 token）"},
-	"at.series":    {"query %s", "查询 %s"},
-	"at.static":    {" (cells: blocks of %[1]d positions)", " (cells: blocks of %[1]d positions)"},
-	"at.head":      {"head %d", "第 %d 个头"},
-	"at.heads":     {"heads %[1]d–%[2]d", "第 %[1]d–%[2]d 个头"},
-	"at.headlist":  {"heads %s", "第 %s 个头"},
-	"at.grid":      {"Attention, layer %[1]d, %[2]s (model view)", "注意力：第 %[1]d 层，%[2]s（全模型视图）"},
-	"at.grid.sub":  {"queries ↓, keys →; white→dark blue = 0→1; grey: masked", "查询 ↓，键 →；白→深蓝 = 0→1；灰色：被遮住"},
-	"at.grid.cell": {"each cell: %[1]d queries (averaged) → %[1]d keys (summed)", "每格：%[1]d 个查询（平均）→ %[1]d 个键（求和）"},
+	"at.title":       {"Attention, layer %[1]d, head %[2]d", "注意力：第 %[1]d 层，第 %[2]d 个头"},
+	"at.sub":         {"rows: queries (the token reading) · columns: keys (the tokens read) · ", "行：查询（正在读取的 token） · 列：键（被读取的 token） · "},
+	"at.key":         {"key (the token read)", "键（被读取的 token）"},
+	"at.query":       {"query (the token reading)", "查询（正在读取的 token）"},
+	"at.series":      {"query %s", "查询 %s"},
+	"at.static":      {" (cells: blocks of %[1]d positions)", "（每格：%[1]d 个位置一组）"},
+	"at.grid.static": {"Attention, layer %[1]d (model view)\n0 = white, 1 = dark blue, grey = masked", "注意力：第 %[1]d 层（全模型视图）\n0 = 白，1 = 深蓝，灰 = 被遮住"},
+	"at.head":        {"head %d", "第 %d 个头"},
+	"at.heads":       {"heads %[1]d–%[2]d", "第 %[1]d–%[2]d 个头"},
+	"at.headlist":    {"heads %s", "第 %s 个头"},
+	"at.grid":        {"Attention, layer %[1]d, %[2]s (model view)", "注意力：第 %[1]d 层，%[2]s（全模型视图）"},
+	"at.grid.sub":    {"queries ↓, keys →; white→dark blue = 0→1; grey: masked", "查询 ↓，键 →；白→深蓝 = 0→1；灰色：被遮住"},
+	"at.grid.cell":   {"each cell: %[1]d queries (averaged) → %[1]d keys (summed)", "每格：%[1]d 个查询（平均）→ %[1]d 个键（求和）"},
 	"at.grid.note": {"%[1]s: each small heatmap shows at most %[2]d×%[2]d cells; with %[3]s positions, positions are grouped in blocks of %[4]d (attention summed over the keys of a block, averaged over its queries).",
 		"%[1]s：每张小热力图最多 %[2]d×%[2]d 格；本次有 %[3]s 个位置，所以每 %[4]d 个位置合成一组（对组内的键求和、对组内的查询取平均）。"},
 	"at.lh":        {"layer %[1]d, head %[2]d", "第 %[1]d 层，第 %[2]d 个头"},
@@ -104,29 +121,31 @@ var phrases = i18n.Table{
 	"nw.row":       {"step %[1]d: %[2]s", "第 %[1]d 步：%[2]s"},
 	"nw.attention": {"attention", "注意力"},
 	"nw.note":      {"New-token attention, %[1]s: long rows were stored as averages over blocks of %[2]d keys.", "新 token 的注意力，%[1]s：较长的行按每 %[2]d 个键取平均保存。"},
-	"nw.static.y":  {"decode step (new token)", "decode step (new token)"},
+	"nw.static.y":  {"decode step (new token)", "解码步（新 token）"},
 
 	// KV cache.
-	"kv.formula":  {KVFormula, "字节数 = 2（键和值）× n_layer × 位置数 × n_embd × 4（每个 float32 的字节数）"},
-	"kv.last":     {"after the last step: %s", "最后一步之后：%s"},
-	"kv.recorded": {" (the trace records %s bytes)", "（记录中为 %s 字节）"},
-	"kv.bytes":    {"KV cache (bytes)", "KV 缓存（字节）"},
-	"kv.cached":   {"cached positions", "缓存的位置数"},
-	"kv.bytesax":  {"bytes", "字节"},
-	"kv.posax":    {"positions", "位置数"},
-	"kv.full":     {"context window full: the oldest token leaves", "上下文窗口已满：最早的 token 离开"},
-	"kv.title":    {"KV cache size after each step", "每一步之后的 KV 缓存大小"},
-	"kv.numbers":  {"2 × %[1]d × %[2]d × %[3]d × 4 = %[4]s bytes (%[5]s MB)", "2 × %[1]d × %[2]d × %[3]d × 4 = %[4]s 字节（%[5]s MB）"},
-	"kh.title":    {"KV cache, layer %[1]d, head %[2]d: keys and values of each cached position", "KV 缓存：第 %[1]d 层，第 %[2]d 个头，每个缓存位置的键和值"},
-	"kh.sub":      {"rows: cached positions · columns: the %[1]d dimensions of one head (d_head) · blue < 0 < red; ranges from the data: keys ±%[2]s, values ±%[3]s", "行：缓存的位置 · 列：一个头的 %[1]d 个维度（d_head） · 蓝 < 0 < 红；范围取自数据：键 ±%[2]s，值 ±%[3]s"},
-	"kh.rows":     {"downsampled: each row averages %d positions", "已降采样：每行是 %d 个位置的平均"},
-	"kh.note":     {"%[1]s: %[2]s cached positions are more than %[3]d, so each row is the average of %[4]d positions.", "%[1]s：缓存了 %[2]s 个位置，多于 %[3]d 个，所以每行是 %[4]d 个位置的平均值。"},
-	"kh.keys":     {"keys (K)", "键（K）"},
-	"kh.values":   {"values (V)", "值（V）"},
-	"kh.pos":      {"cached position", "缓存的位置"},
-	"kh.key":      {"key, layer %[1]d, head %[2]d", "键，第 %[1]d 层，第 %[2]d 个头"},
-	"kh.value":    {"value, layer %[1]d, head %[2]d", "值，第 %[1]d 层，第 %[2]d 个头"},
-	"kh.dim":      {"dim %d", "维 %d"},
+	"kv.formula":    {KVFormula, "字节数 = 2（键和值）× n_layer × 位置数 × n_embd × 4（每个 float32 的字节数）"},
+	"kv.last":       {"after the last step: %s", "最后一步之后：%s"},
+	"kv.recorded":   {" (the trace records %s bytes)", "（记录中为 %s 字节）"},
+	"kv.bytes":      {"KV cache (bytes)", "KV 缓存（字节）"},
+	"kv.cached":     {"cached positions", "缓存的位置数"},
+	"kv.bytesax":    {"bytes", "字节"},
+	"kv.posax":      {"positions", "位置数"},
+	"kv.full":       {"context window full: the oldest token leaves", "上下文窗口已满：最早的 token 离开"},
+	"kv.full.short": {"window full", "窗口已满"},
+	"kv.full.at":    {"step %[1]d, marked \"window full\": %[2]s", "第 %[1]d 步（标记“窗口已满”）：%[2]s"},
+	"kv.title":      {"KV cache size after each step", "每一步之后的 KV 缓存大小"},
+	"kv.numbers":    {"2 × %[1]d × %[2]d × %[3]d × 4 = %[4]s bytes (%[5]s MB)", "2 × %[1]d × %[2]d × %[3]d × 4 = %[4]s 字节（%[5]s MB）"},
+	"kh.title":      {"KV cache, layer %[1]d, head %[2]d: keys and values of each cached position", "KV 缓存：第 %[1]d 层，第 %[2]d 个头，每个缓存位置的键和值"},
+	"kh.sub":        {"rows: cached positions · columns: the %[1]d dimensions of one head (d_head) · blue < 0 < red; ranges from the data: keys ±%[2]s, values ±%[3]s", "行：缓存的位置 · 列：一个头的 %[1]d 个维度（d_head） · 蓝 < 0 < 红；范围取自数据：键 ±%[2]s，值 ±%[3]s"},
+	"kh.rows":       {"downsampled: each row averages %d positions", "已降采样：每行是 %d 个位置的平均"},
+	"kh.note":       {"%[1]s: %[2]s cached positions are more than %[3]d, so each row is the average of %[4]d positions.", "%[1]s：缓存了 %[2]s 个位置，多于 %[3]d 个，所以每行是 %[4]d 个位置的平均值。"},
+	"kh.keys":       {"keys (K)", "键（K）"},
+	"kh.values":     {"values (V)", "值（V）"},
+	"kh.pos":        {"cached position", "缓存的位置"},
+	"kh.key":        {"key, layer %[1]d, head %[2]d", "键，第 %[1]d 层，第 %[2]d 个头"},
+	"kh.value":      {"value, layer %[1]d, head %[2]d", "值，第 %[1]d 层，第 %[2]d 个头"},
+	"kh.dim":        {"dim %d", "维 %d"},
 
 	// Logit lens and residual stream.
 	"ll.title":  {"Logit lens: the top next token after each block", "Logit lens：每个模块之后排第一的下一个 token"},
@@ -135,7 +154,7 @@ var phrases = i18n.Table{
 	"ll.note":   {"Logit lens: only every %[1]d-th position is shown, to keep at most %[2]d columns.", "Logit lens：只显示每 %[1]d 个位置中的一个，使列数不超过 %[2]d。"},
 	"ll.block":  {"block %d", "模块 %d"},
 	"ll.after":  {"after block %d", "模块 %d 之后"},
-	"ll.static": {" (colour: its probability)", " (colour: its probability)"},
+	"ll.static": {" (colour: its probability)", "（颜色：其概率）"},
 	"rn.title":  {"Residual stream: its size (L2 norm) at each layer and position", "残差流：各层、各位置的大小（L2 范数）"},
 	"rn.embed":  {"embeddings", "词嵌入"},
 	"rn.sub":    {"‖x‖₂ of the residual stream, the vector each block reads from and adds to · colour range %[1]s to %[2]s from the data", "残差流的 ‖x‖₂（每个模块都从这个向量读取、再往里添加） · 颜色范围 %[1]s 到 %[2]s，取自数据"},

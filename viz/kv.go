@@ -93,6 +93,9 @@ func (d kvSizeData) subtitle(lc settings) string {
 	if d.cfg.KVBytes(d.lastPositions) != d.lastBytes {
 		sub += lc.t("kv.recorded", formatBytes(d.lastBytes))
 	}
+	if d.fullAt >= 0 {
+		sub += "\n" + lc.t("kv.full.at", d.steps[d.fullAt], lc.t("kv.full"))
+	}
 	return sub
 }
 
@@ -112,7 +115,7 @@ func KVSize(tr *trace.Trace, options ...Option) (*Chart, error) {
 	if err != nil {
 		return nil, fmt.Errorf("KV cache size: %w", err)
 	}
-	return &Chart{ID: "kv-bytes", Title: lc.t("kv.title"), Subtitle: d.subtitle(lc), Option: option, Height: 360, static: d.figure()}, nil
+	return &Chart{ID: "kv-bytes", Title: lc.t("kv.title"), Subtitle: d.subtitle(lc), Option: option, Height: 360, static: d.figure(lc.static())}, nil
 }
 
 // option is the interactive form: bytes and positions over the steps.
@@ -132,7 +135,7 @@ func (d kvSizeData) option(lc settings) (json.RawMessage, error) {
 	bOpts := []charts.SeriesOpts{charts.WithItemStyleOpts(opts.ItemStyle{Color: "#3182bd"}), charts.WithAreaStyleOpts(opts.AreaStyle{Opacity: opts.Float(0.15)})}
 	if d.fullAt >= 0 {
 		bOpts = append(bOpts, charts.WithMarkLineNameXAxisItemOpts(opts.MarkLineNameXAxisItem{
-			Name: lc.t("kv.full"), XAxis: labels[d.fullAt],
+			Name: lc.t("kv.full.short"), XAxis: labels[d.fullAt],
 		}), charts.WithMarkLineStyleOpts(opts.MarkLineStyle{Label: &opts.Label{Show: opts.Bool(true), Formatter: "{b}"}}))
 	}
 	line.AddSeries(lc.t("kv.bytes"), nil, bOpts...)
@@ -149,11 +152,10 @@ func (d kvSizeData) option(lc settings) (json.RawMessage, error) {
 	return jsonOf(tree)
 }
 
-// figure is the static form, in English: the line of bytes.
-func (d kvSizeData) figure() *staticFig {
-	en := settings{}
+// figure is the static form in en's language: the line of bytes.
+func (d kvSizeData) figure(en settings) *staticFig {
 	return &staticFig{w: 8 * vg.Inch, h: 4 * vg.Inch, draw: func(dc draw.Canvas) error {
-		p := newPlot(en.t("kv.title")+"\n"+KVFormula+"\n"+kvFormula(en, d.cfg, d.lastPositions), en.t("step"), en.t("kv.bytesax"))
+		p := newPlot(en.t("kv.title")+"\n"+en.t("kv.formula")+"\n"+kvFormula(en, d.cfg, d.lastPositions), en.t("step"), en.t("kv.bytesax"))
 		l, err := plotter.NewLine(linePoints(d.bytes))
 		if err != nil {
 			return err
@@ -276,7 +278,7 @@ func KVHeatmap(tr *trace.Trace, layer, head int, options ...Option) (*Chart, err
 		Option:   option,
 		Height:   heatHeight(d.keys.rows, 2*d.keys.cols, 150),
 		Notes:    notes,
-		static:   d.figure(),
+		static:   d.figure(lc.static()),
 	}, nil
 }
 
@@ -335,17 +337,16 @@ func divergingVisualMap(series int, lim float64, side string, at any) map[string
 	}
 }
 
-// figure is the static form, in English: keys left, values right.
-func (d kvHeadData) figure() *staticFig {
-	en := settings{}
+// figure is the static form in en's language: keys left, values right.
+func (d kvHeadData) figure(en settings) *staticFig {
 	cmapK, cmapV := newRamp(divStops, -d.limK, d.limK), newRamp(divStops, -d.limV, d.limV)
 	return &staticFig{w: 10 * vg.Inch, h: 6 * vg.Inch, draw: func(dc draw.Canvas) error {
 		half := (dc.Max.X - dc.Min.X) / 2
 		left := draw.Crop(dc, 0, -half, 0, 0)
 		right := draw.Crop(dc, half, 0, 0, 0)
-		if err := heatPlot(en.t("kh.key", d.layer, d.head), "d_head", en.t("kh.pos"), d.withDims(d.keys, en), cmapK)(left); err != nil {
+		if err := heatPlot(en, en.t("kh.key", d.layer, d.head), "d_head", en.t("kh.pos"), d.withDims(d.keys, en), cmapK)(left); err != nil {
 			return err
 		}
-		return heatPlot(en.t("kh.value", d.layer, d.head), "d_head", en.t("kh.pos"), d.withDims(d.values, en), cmapV)(right)
+		return heatPlot(en, en.t("kh.value", d.layer, d.head), "d_head", en.t("kh.pos"), d.withDims(d.values, en), cmapV)(right)
 	}}
 }

@@ -179,7 +179,7 @@ func LogitLens(tr *trace.Trace, options ...Option) (*Chart, error) {
 		Option:   option,
 		Height:   min(900, max(320, 250+d.layers*34)),
 		Notes:    notes,
-		static:   d.figure(),
+		static:   d.figure(lc.static()),
 	}, nil
 }
 
@@ -231,13 +231,13 @@ func (d lensData) option(lc settings, sub string) (json.RawMessage, error) {
 	return jsonOf(tree)
 }
 
-// figure is the static form, in English: the probabilities as a heatmap.
-func (d lensData) figure() *staticFig {
-	en := settings{}
+// figure is the static form in en's language: the probabilities as a
+// heatmap.
+func (d lensData) figure(en settings) *staticFig {
 	m := *d.prob
 	m.rowLabels, m.colLabels = d.rowLabels(en), d.labels
 	return &staticFig{w: 9 * vg.Inch, h: vg.Length(min(9, 2.5+0.3*float64(d.layers))) * vg.Inch,
-		draw: heatPlot(en.t("ll.title")+en.t("ll.static"), en.t("position"), en.t("layer"), &m, newRamp(seqStops, 0, 1))}
+		draw: heatPlot(en, en.t("ll.title")+en.t("ll.static"), en.t("position"), en.t("layer"), &m, newRamp(seqStops, 0, 1))}
 }
 
 // residualData is what the residual-norm chart shows: the L2 norm of the
@@ -354,7 +354,7 @@ func ResidualNorm(tr *trace.Trace, options ...Option) (*Chart, error) {
 		Option:   option,
 		Height:   min(900, max(320, 250+d.norms.rows*30)),
 		Notes:    notes,
-		static:   d.figure(),
+		static:   d.figure(lc.static()),
 	}, nil
 }
 
@@ -397,11 +397,10 @@ func (d residualData) option(lc settings) (json.RawMessage, error) {
 	return jsonOf(tree)
 }
 
-// figure is the static form, in English.
-func (d residualData) figure() *staticFig {
-	en := settings{}
+// figure is the static form in en's language.
+func (d residualData) figure(en settings) *staticFig {
 	m := *d.norms
 	m.rowLabels = d.rowLabels(en)
 	return &staticFig{w: 9 * vg.Inch, h: vg.Length(min(9, 2.5+0.3*float64(m.rows))) * vg.Inch,
-		draw: heatPlot(en.t("rn.title"), en.t("position"), "", &m, newRamp(seqStops, d.lo, d.hi))}
+		draw: heatPlot(en, en.t("rn.title"), en.t("position"), "", &m, newRamp(seqStops, d.lo, d.hi))}
 }

@@ -105,9 +105,11 @@ func (d promptData) axisLabels(lc settings) []string {
 	return out
 }
 
-// subtitle gives the perplexity and says why the first token has none.
+// subtitle gives the perplexity, formatted as the report's text does
+// ([FormatNumber], 4 significant digits), and says why the first token has
+// none.
 func (d promptData) subtitle(lc settings) string {
-	sub := lc.t("pp.sub", fmtSig(d.ppl, 4), d.scored)
+	sub := lc.t("pp.sub", FormatNumber(d.ppl, 4), d.scored)
 	if d.scored < len(d.labels) {
 		sub += lc.t("pp.sub.first")
 	}
@@ -139,7 +141,7 @@ func PromptProbs(tr *trace.Trace, options ...Option) (*Chart, error) {
 		Subtitle: d.subtitle(lc),
 		Option:   option,
 		Height:   380,
-		static:   d.figure(),
+		static:   d.figure(lc.static()),
 	}, nil
 }
 
@@ -171,27 +173,27 @@ func (d promptData) option(lc settings) (json.RawMessage, error) {
 	return jsonOf(tree)
 }
 
-// figure is the static form, in English: bars of P and, on the same axis,
-// surprisal divided by its largest value.
-func (d promptData) figure() *staticFig {
-	en := settings{}
+// figure is the static form in lc's language: bars of P and, on the same
+// axis, surprisal divided by its largest value.
+func (d promptData) figure(lc settings) *staticFig {
 	return &staticFig{w: 8 * vg.Inch, h: 4 * vg.Inch, draw: func(dc draw.Canvas) error {
-		p := newPlot(en.t("pp.title")+"\n"+d.subtitle(en), "", en.t("pp.static.y"))
-		if err := drawBars(p, d.axisLabels(en), []barSeries{{name: promptProbName, values: d.probs, color: hexColor("#3182bd")}}); err != nil {
+		p := newPlot(lc.t("pp.title")+"\n"+d.subtitle(lc), "", lc.t("pp.static.y"))
+		l := newLegend()
+		if err := drawBars(p, l, d.axisLabels(lc), []barSeries{{name: promptProbName, values: d.probs, color: hexColor("#3182bd")}}); err != nil {
 			return err
 		}
 		if scaled, maxBits := scaleToMax(d.bits); maxBits > 0 {
-			l, err := plotter.NewLine(linePoints(scaled))
+			line, err := plotter.NewLine(linePoints(scaled))
 			if err != nil {
 				return err
 			}
-			l.Color = hexColor("#e6550d")
-			p.Add(l)
-			p.Legend.Add(fmt.Sprintf("%s / %s", en.t("pp.surprisal"), fmtSig(maxBits, 3)), l)
+			line.Color = hexColor("#e6550d")
+			p.Add(line)
+			l.add(fmt.Sprintf("%s / %s", lc.t("pp.surprisal"), fmtSig(maxBits, 3)), line)
 		}
 		p.Y.Min, p.Y.Max = 0, 1
 		rotateX(p)
-		p.Draw(dc)
+		drawWithLegend(dc, p, l)
 		return nil
 	}}
 }

@@ -6,11 +6,8 @@ import (
 	"image/color"
 	"math"
 	"strings"
-	"sync"
 
-	"golang.org/x/image/font/sfnt"
 	"gonum.org/v1/plot"
-	"gonum.org/v1/plot/font"
 	"gonum.org/v1/plot/palette"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
@@ -32,6 +29,9 @@ var (
 	seqStops  = []string{"#f7fbff", "#c6dbef", "#6baed6", "#2171b5", "#08306b"}
 	divStops  = []string{"#2166ac", "#92c5de", "#f7f7f7", "#f4a582", "#b2182b"}
 	maskedHex = "#d4d4d4" // masked cells: grid background grey
+	// notRecordedHex marks rows the trace did not record: a pale sand,
+	// unlike the masked grey and every colour of the scales.
+	notRecordedHex = "#f0dfb4"
 )
 
 func hexColor(s string) color.NRGBA {
@@ -148,7 +148,7 @@ func (r *raster) Plot(c draw.Canvas, p *plot.Plot) {
 	h := int(math.Round(size.Y.Dots(dpi) * scale))
 	w, h = min(max(w, r.m.cols, 1), 4096), min(max(h, r.m.rows, 1), 4096)
 	img := image.NewNRGBA(image.Rect(0, 0, w, h))
-	grey := hexColor(maskedHex)
+	grey, sand := hexColor(maskedHex), hexColor(notRecordedHex)
 	colOf := make([]int, w)
 	for x := range colOf {
 		colOf[x] = min(x*r.m.cols/w, r.m.cols-1)
@@ -159,7 +159,9 @@ func (r *raster) Plot(c draw.Canvas, p *plot.Plot) {
 		row := min(y*r.m.rows/h, r.m.rows-1)
 		if row != lastRow {
 			for k := range rowColors {
-				if v, ok := r.m.at(row, k); ok {
+				if row < len(r.m.unrecorded) && r.m.unrecorded[row] {
+					rowColors[k] = sand
+				} else if v, ok := r.m.at(row, k); ok {
 					rowColors[k] = r.cmap.color(v)
 				} else {
 					rowColors[k] = grey
@@ -204,19 +206,65 @@ func indexTicker(labels []string, maxLabels int) plot.Ticker {
 	})
 }
 
+// Type sizes of the static figures, points: at 96 dpi, tick labels of
+// 9 pt are 12 px high.
+const (
+	titlePt  = 12
+	labelPt  = 10
+	tickPt   = 9
+	legendPt = 9
+)
+
 // newPlot returns a plot with the project's look: title, axis names, light
-// grid-free frame.
+// grid-free frame, text drawn by figText.
 func newPlot(title, xName, yName string) *plot.Plot {
-	p := plot.New()
+	p := figPlot()
 	p.Title.Text = staticTitle(title)
-	p.Title.TextStyle.Font.Size = vg.Points(11)
+	p.Title.TextStyle.Font.Size = vg.Points(titlePt)
 	p.X.Label.Text = staticText(xName)
 	p.Y.Label.Text = staticText(yName)
-	p.X.Label.TextStyle.Font.Size = vg.Points(9)
-	p.Y.Label.TextStyle.Font.Size = vg.Points(9)
-	p.X.Tick.Label.Font.Size = vg.Points(7)
-	p.Y.Tick.Label.Font.Size = vg.Points(7)
+	p.X.Label.TextStyle.Font.Size = vg.Points(labelPt)
+	p.Y.Label.TextStyle.Font.Size = vg.Points(labelPt)
+	p.X.Tick.Label.Font.Size = vg.Points(tickPt)
+	p.Y.Tick.Label.Font.Size = vg.Points(tickPt)
 	return p
+}
+
+// legend is a plot legend drawn beside the data, never over it (see
+// drawWithLegend).
+type legend struct {
+	l plot.Legend
+	n int
+}
+
+func newLegend() *legend {
+	l := figLegend()
+	l.TextStyle.Font.Size = vg.Points(legendPt)
+	l.Top, l.Left = true, true
+	return &legend{l: l}
+}
+
+// add adds an entry named name (made drawable by staticText).
+func (l *legend) add(name string, thumbs ...plot.Thumbnailer) {
+	l.l.Add(staticText(name), thumbs...)
+	l.n++
+}
+
+// drawWithLegend draws p with the legend in a column at its right, level
+// with the top of the data; the plot gets the rest of the width.
+func drawWithLegend(dc draw.Canvas, p *plot.Plot, l *legend) {
+	if l == nil || l.n == 0 {
+		p.Draw(dc)
+		return
+	}
+	r := l.l.Rectangle(dc)
+	w := r.Max.X - r.Min.X + vg.Points(16)
+	p.Draw(draw.Crop(dc, 0, -w, 0, 0))
+	top := vg.Length(0)
+	if p.Title.Text != "" {
+		top = p.Title.TextStyle.Height(p.Title.Text) + p.Title.Padding + vg.Points(6)
+	}
+	l.l.Draw(draw.Crop(dc, dc.Max.X-dc.Min.X-w+vg.Points(8), 0, 0, -top))
 }
 
 // rotateX turns the x tick labels so long token labels do not overlap.
@@ -228,7 +276,7 @@ func rotateX(p *plot.Plot) {
 
 // heatPlot is the static form of a heatmap: the raster, row and column
 // labels, and a colour bar beside it.
-func heatPlot(title, xName, yName string, m *matrix, cmap *ramp) func(c draw.Canvas) error {
+func heatPlot(lc settings, title, xName, yName string, m *matrix, cmap *ramp) func(c draw.Canvas) error {
 	return func(c draw.Canvas) error {
 		p := newPlot(title, xName, yName)
 		p.Add(&raster{m: m, cmap: cmap})
@@ -238,17 +286,37 @@ func heatPlot(title, xName, yName string, m *matrix, cmap *ramp) func(c draw.Can
 		p.Y.Tick.Marker = labelTicker(m.rowLabels, 40, true)
 		rotateX(p)
 		barW := vg.Points(70)
+		var l *legend
+		if m.nUnrecorded() > 0 {
+			barW = vg.Points(110)
+			l = newLegend()
+			l.add(lc.t("masked.legend"), swatch(hexColor(maskedHex)))
+			l.add(lc.t("notrec.legend"), swatch(hexColor(notRecordedHex)))
+		}
 		main := draw.Crop(c, 0, -barW, 0, 0)
 		p.Draw(main)
-		bar := plot.New()
+		if l != nil {
+			l.l.Top = false
+			l.l.Draw(draw.Crop(c, c.Max.X-c.Min.X-barW+vg.Points(10), 0, 0, 0))
+			c = draw.Crop(c, 0, 0, l.l.Rectangle(c).Size().Y+vg.Points(10), 0)
+		}
+		bar := figPlot()
 		bar.HideX()
-		bar.Y.Tick.Label.Font.Size = vg.Points(7)
+		bar.Y.Tick.Label.Font.Size = vg.Points(tickPt)
 		bar.Add(&plotter.ColorBar{ColorMap: cmap, Vertical: true})
 		bar.Y.Min, bar.Y.Max = cmap.lo, cmap.hi
-		bc := draw.Crop(c, c.Max.X-c.Min.X-barW+vg.Points(20), 0, vg.Points(60), -vg.Points(30))
+		bc := draw.Crop(c, c.Max.X-c.Min.X-barW+vg.Points(14), 0, vg.Points(60), -vg.Points(30))
 		bar.Draw(bc)
 		return nil
 	}
+}
+
+// swatch is a legend thumbnail: a box of one colour.
+type swatch color.NRGBA
+
+// Thumbnail implements plot.Thumbnailer.
+func (s swatch) Thumbnail(c *draw.Canvas) {
+	c.FillPolygon(color.NRGBA(s), c.ClipPolygonY([]vg.Point{c.Min, {X: c.Max.X, Y: c.Min.Y}, c.Max, {X: c.Min.X, Y: c.Max.Y}}))
 }
 
 // staticTitle is staticText for each line of a multi-line title.
@@ -260,27 +328,17 @@ func staticTitle(s string) string {
 	return strings.Join(lines, "\n")
 }
 
-// fontFace is the default plot font, used to find glyphs it lacks.
-var fontFace = sync.OnceValue(func() *font.Face {
-	f := font.DefaultCache.Lookup(plot.DefaultFont, 10)
-	return &f
-})
-
-// staticText returns s with every rune the static figures' font cannot
-// draw replaced by a readable stand-in: "·" for the visible space "␣",
-// "\n" for "↵", and "U+4E2D"-style code points for the rest (CJK, emoji):
-// the default gonum/plot font has Latin, Greek and Cyrillic only.
+// staticText returns s with every rune the static figures' fonts cannot
+// draw replaced by a readable stand-in: "\n" for "↵" and a newline, "\t",
+// "\x01"-style escapes for control bytes, and "U+1F600"-style code points
+// for the rest (emoji; CJK too when no CJK font was found: see [CJKFont]).
+// The visible space "␣" stays: figText draws it.
 func staticText(s string) string {
-	face := fontFace()
-	if face == nil || face.Face == nil {
-		return s
-	}
-	var buf sfnt.Buffer
 	var b strings.Builder
 	for _, r := range s {
 		switch r {
 		case '␣':
-			b.WriteString("·")
+			b.WriteRune(r)
 			continue
 		case '↵', '\n':
 			b.WriteString(`\n`)
@@ -293,7 +351,7 @@ func staticText(s string) string {
 			fmt.Fprintf(&b, "\\x%02x", r)
 			continue
 		}
-		if g, err := face.Face.GlyphIndex(&buf, r); err != nil || g == 0 {
+		if !covered(r) {
 			fmt.Fprintf(&b, "U+%04X", r)
 			continue
 		}
@@ -310,7 +368,7 @@ type barSeries struct {
 	color  color.Color
 }
 
-func drawBars(p *plot.Plot, labels []string, series []barSeries) error {
+func drawBars(p *plot.Plot, l *legend, labels []string, series []barSeries) error {
 	n := len(series)
 	width := vg.Points(min(16, 480/float64(max(1, len(labels)*n))))
 	for i, s := range series {
@@ -329,13 +387,11 @@ func drawBars(p *plot.Plot, labels []string, series []barSeries) error {
 		b.Offset = vg.Length(float64(i)-float64(n-1)/2) * width
 		p.Add(b)
 		if s.name != "" {
-			p.Legend.Add(staticText(s.name), b)
+			l.add(s.name, b)
 		}
 	}
 	p.X.Tick.Marker = indexTicker(labels, 40)
 	p.X.Min, p.X.Max = -0.5, float64(len(labels))-0.5
-	p.Legend.Top = true
-	p.Legend.TextStyle.Font.Size = vg.Points(8)
 	return nil
 }
 

@@ -157,7 +157,7 @@ var figCache = sync.OnceValue(func() *font.Cache {
 func (s settings) static() settings {
 	if s.lang == i18n.Chinese {
 		if _, err := CJKFont(); err != nil {
-			return settings{}
+			s.lang = i18n.English
 		}
 	}
 	return s
@@ -176,16 +176,12 @@ var _ text.Handler = figText{}
 // Cache implements text.Handler.
 func (h figText) Cache() *font.Cache { return h.cache }
 
-// Extents implements text.Handler: the largest of the style's font and
-// the fallback font, so that lines of CJK text do not overlap.
+// Extents implements text.Handler: the style's own font's, whether or not
+// a fallback font is loaded, so that a figure without CJK text is drawn the
+// same on every machine (the fallback's glyphs share the line).
 func (h figText) Extents(fnt font.Font) font.Extents {
-	faces := h.faces(fnt)
-	e := faces[0].Extents()
-	for _, f := range faces[1:] {
-		x := f.Extents()
-		e.Ascent, e.Descent, e.Height = max(e.Ascent, x.Ascent), max(e.Descent, x.Descent), max(e.Height, x.Height)
-	}
-	return e
+	face := h.cache.Lookup(fnt, fnt.Size)
+	return face.Extents()
 }
 
 // faces are the style's font, then the fallback font when there is one.

@@ -182,7 +182,12 @@ func TestStaticRendersEveryValidTrace(t *testing.T) {
 func TestGoldenImages(t *testing.T) {
 	t.Parallel()
 	const delta = 0.01 // as gonum/plot's tests of raster output
-	for _, c := range allCharts(t, small()) {
+	// The fixture's words are Latin only, so that the images do not depend
+	// on whether the machine has a CJK font (TestGoldenImagesChinese pins
+	// the Chinese figures where it has one).
+	tr := viztest.Trace(viztest.Options{NLayer: 2, NHead: 2, DHead: 4, NPositions: 8, Prompt: 6, Steps: 4, TopK: 3, TopN: 5, Seed: 1,
+		Words: []string{"The", "␣</script>", "␣\"", "␣&amp;", "␣<b>x</b>", "␣quick", "␣brown", "␣fox", "\\x", "␣jumps", "\\xe4"}})
+	for _, c := range allCharts(t, tr) {
 		if c.ID == "attn-grid-l1" { // one image per kind: attn-grid-l0 covers it
 			continue
 		}

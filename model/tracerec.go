@@ -32,7 +32,17 @@ type TraceOptions struct {
 	// NoLogitLens skips the logit lens, which costs n_layer extra passes
 	// through the output head per recorded row.
 	NoLogitLens bool
+	// TopLogits is how many of the highest logits each decode step records
+	// in trace.Prediction.Logits, for recomputing the sampler offline:
+	// 0 means DefaultTopLogits, a negative value none; never more than
+	// vocab_size.
+	TopLogits int
 }
+
+// DefaultTopLogits is how many logits a decode step records by default
+// (TraceOptions.TopLogits): 256 ids and float32 logits, about 4 KB of JSON
+// per step, enough for any top-k ≤ 256 to be recomputed exactly.
+const DefaultTopLogits = 256
 
 func (o TraceOptions) withDefaults() TraceOptions {
 	if o.TopN <= 0 {
@@ -43,6 +53,9 @@ func (o TraceOptions) withDefaults() TraceOptions {
 	}
 	if o.MaxQueries <= 0 {
 		o.MaxQueries = 256
+	}
+	if o.TopLogits == 0 {
+		o.TopLogits = DefaultTopLogits
 	}
 	return o
 }
@@ -390,6 +403,9 @@ func (r *traceRecorder) Sampled(step int, s *SampleResult) {
 	ch := r.candidate(s.Chosen, s.Logits[s.Chosen], s.Probs[s.Chosen])
 	ch.SampleProb = s.Final(s.Chosen)
 	p.Chosen = ch
+	if n := min(r.opts.TopLogits, len(s.Order)); n > 0 {
+		p.Logits = topLogits(s, n)
+	}
 	// Mass is measured on the tempered distribution, the one top-k and
 	// top-p filter (top-p compares it with P).
 	mass := func(k int) float64 {
@@ -410,6 +426,22 @@ func (r *traceRecorder) Sampled(step int, s *SampleResult) {
 		}
 	}
 	r.next = p
+}
+
+// topLogits returns the n highest logits of s (a prefix of its Order) and
+// the log-sum-exp of all of them.
+func topLogits(s *SampleResult, n int) *trace.TopLogits {
+	tl := &trace.TopLogits{IDs: make([]int, n), Values: make([]float32, n)}
+	for i, id := range s.Order[:n] {
+		tl.IDs[i], tl.Values[i] = int(id), s.Logits[id]
+	}
+	m := float64(s.Logits[s.Order[0]])
+	var sum float64
+	for _, l := range s.Logits {
+		sum += math.Exp(float64(l) - m)
+	}
+	tl.LogSumExp = m + math.Log(sum)
+	return tl
 }
 
 // recordCache copies the final KV cache of the chosen layers into the Trace.

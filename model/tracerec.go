@@ -3,7 +3,6 @@ package model
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -82,94 +81,16 @@ type RunOptions struct {
 // *ParamError naming steps, temperature, top_k or top_p), or ctx is
 // cancelled.
 func Run(ctx context.Context, m *Model, opts RunOptions) (*trace.Trace, error) {
-	if m.Tokenizer == nil {
-		return nil, fmt.Errorf("model %s has no tokenizer (vocab.json and merges.txt)", m.Name)
-	}
-	if opts.Steps < 0 {
-		return nil, &ParamError{"steps", opts.Steps, "must be ≥ 0"}
-	}
-	if err := CheckPrompt(opts.Prompt); err != nil {
-		return nil, err
-	}
-	sampler, err := NewSampler(opts.Sampling, opts.Seed)
+	runs, err := Compare(ctx, m, CompareOptions{
+		Prompt: opts.Prompt, Steps: opts.Steps,
+		Settings: []SamplingParams{opts.Sampling}, Seeds: []uint64{opts.Seed},
+		Trace: opts.Trace, Version: opts.Version, Progress: opts.Progress,
+	})
 	if err != nil {
 		return nil, err
 	}
-	ids := m.Tokenizer.Encode(opts.Prompt)
-	if len(ids) == 0 {
-		eot, ok := m.Tokenizer.EndOfText()
-		if !ok {
-			return nil, errors.New("the prompt is empty and the tokenizer has no <|endoftext|> to start from")
-		}
-		ids = []int{eot}
-	}
-	tr := &trace.Trace{
-		Version: trace.Version,
-		Model:   trace.ModelInfo{Name: m.Name, Config: m.Config, NumParams: m.Config.NumParams()},
-		Settings: trace.Settings{
-			Steps: opts.Steps, Temperature: opts.Sampling.Temperature, TopK: opts.Sampling.TopK,
-			TopP: opts.Sampling.TopP, Seed: opts.Seed, Command: opts.Command, Version: opts.Version,
-		},
-		Prompt:    opts.Prompt,
-		PromptLen: len(ids),
-		Checks:    trace.Checks{CacheVsRecompute: -1, ZeroTempIsGreedy: true},
-	}
-	rec := newTraceRecorder(m, tr, opts.Trace.withDefaults())
-	for _, id := range ids {
-		tr.Tokens = append(tr.Tokens, rec.token(id, true))
-	}
-	run := NewRunner(m, sampler, rec)
-	run.Reserve(len(ids) + opts.Steps) // what the run needs, not n_positions
-
-	start := time.Now()
-	if err := run.Prefill(ids); err != nil {
-		return nil, err
-	}
-	tr.Timings.PrefillMillis = ms(time.Since(start))
-	if opts.Progress != nil {
-		opts.Progress(0, opts.Steps)
-	}
-
-	tiny, _ := NewSampler(SamplingParams{Temperature: 1e-6, TopP: 1}, 0)
-	start = time.Now()
-	for step := 1; step <= opts.Steps; step++ {
-		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("step %d: %w", step, err)
-		}
-		if step <= 8 { // T → 0 must pick the argmax
-			res, err := tiny.Sample(run.LastLogits())
-			if err != nil {
-				return nil, fmt.Errorf("step %d: %w", step, err)
-			}
-			if res.Chosen != int(res.Order[0]) {
-				tr.Checks.ZeroTempIsGreedy = false
-			}
-		}
-		res, err := run.Step()
-		if err != nil {
-			return nil, err
-		}
-		tr.Tokens = append(tr.Tokens, rec.token(res.Chosen, false))
-		if opts.Progress != nil {
-			opts.Progress(step, opts.Steps)
-		}
-	}
-	tr.Timings.DecodeMillis = ms(time.Since(start))
-	if opts.Steps > 0 && tr.Timings.DecodeMillis > 0 {
-		tr.Timings.TokensPerSec = float64(opts.Steps) / (tr.Timings.DecodeMillis / 1000)
-	}
-	tr.Evictions = run.Evictions()
-	if opts.Steps > 0 {
-		d, err := run.RecomputeDiff()
-		if err != nil {
-			return nil, err
-		}
-		tr.Checks.CacheVsRecompute = d
-	}
-	rec.recordCache(run)
-	if len(tr.Evictions) > 0 {
-		rec.note(trace.NoteEvicted, fmt.Sprintf("%d tokens left the context window of %d positions; each step after that recomputed the window from scratch.", len(tr.Evictions), m.Config.NPositions), len(tr.Evictions), m.Config.NPositions)
-	}
+	tr := runs[0][0]
+	tr.Settings.Command = opts.Command
 	return tr, nil
 }
 

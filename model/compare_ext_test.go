@@ -153,3 +153,34 @@ func TestCompareErrors(t *testing.T) {
 		t.Error("cancelled: no error")
 	}
 }
+
+// TestCompareNoAttention: NoAttention leaves attention out of every step
+// (and the trace stays valid); NoLogitLens and an empty KVLayers leave out
+// the lens and the cache contents.
+func TestCompareNoAttention(t *testing.T) {
+	t.Parallel()
+	m, err := defaultmodel.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs, err := model.Compare(context.Background(), m, model.CompareOptions{
+		Prompt: "Light", Steps: 3, Settings: []model.SamplingParams{{Temperature: 1, TopP: 1}}, Seeds: []uint64{1, 2},
+		Trace: model.TraceOptions{NoAttention: true, NoLogitLens: true, KVLayers: []int{}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tr := range runs[0] {
+		if err := tr.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		for k, st := range tr.Steps {
+			if st.Attention != nil || st.LogitLens != nil {
+				t.Errorf("step %d: attention or logit lens recorded", k)
+			}
+		}
+		if tr.Cache != nil || tr.Checks.MaxRowSumError > 1e-5 {
+			t.Errorf("cache %d layers, row sum error %v", len(tr.Cache), tr.Checks.MaxRowSumError)
+		}
+	}
+}

@@ -31,6 +31,9 @@ type TraceOptions struct {
 	// NoLogitLens skips the logit lens, which costs n_layer extra passes
 	// through the output head per recorded row.
 	NoLogitLens bool
+	// NoAttention leaves the attention probabilities out of every Step
+	// (Step.Attention nil); the attention checks are still measured.
+	NoAttention bool
 	// TopLogits is how many of the highest logits each decode step records
 	// in trace.Prediction.Logits, for recomputing the sampler offline:
 	// 0 means DefaultTopLogits, a negative value none; never more than
@@ -163,7 +166,7 @@ func (r *traceRecorder) Layer(info ForwardInfo, l int, rec LayerRecord) {
 	nq, nk := info.NQuery, info.NKeys
 	stride := (nk + r.opts.MaxAttention - 1) / r.opts.MaxAttention
 	la := trace.LayerAttention{Probs: make([][][]float32, H)}
-	if stride > 1 {
+	if stride > 1 && !r.opts.NoAttention {
 		la.Summarised, la.KeyStride = true, stride
 		r.note(trace.NoteAttentionStride, fmt.Sprintf("Attention rows longer than %d keys are stored as averages over blocks of %d keys.", r.opts.MaxAttention, stride), r.opts.MaxAttention, stride)
 	}
@@ -172,11 +175,15 @@ func (r *traceRecorder) Layer(info ForwardInfo, l int, rec LayerRecord) {
 		for q := r.keep; q < nq; q++ {
 			row := rec.Attention[(h*nq+q)*nk : (h*nq+q+1)*nk]
 			r.check(row, nk-nq+q+1)
-			rows = append(rows, trace.BlockAverage(row, stride))
+			if !r.opts.NoAttention {
+				rows = append(rows, trace.BlockAverage(row, stride))
+			}
 		}
 		la.Probs[h] = rows
 	}
-	r.cur.Attention = append(r.cur.Attention, la)
+	if !r.opts.NoAttention {
+		r.cur.Attention = append(r.cur.Attention, la)
+	}
 	res := rec.Residual[r.keep*C : nq*C]
 	r.cur.ResidualNorm = append(r.cur.ResidualNorm, rowNorms(res, C))
 	if !r.opts.NoLogitLens {

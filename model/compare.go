@@ -85,8 +85,14 @@ func Compare(ctx context.Context, m *Model, opts CompareOptions) ([][]*trace.Tra
 				Steps: opts.Steps, Temperature: p.Temperature, TopK: p.TopK, TopP: p.TopP,
 				Seed: seed, Version: opts.Version,
 			}
-			run, err := baseRun.Fork(samplers[i][j], rec)
-			if err != nil {
+			var run *Runner
+			if last := i == len(opts.Settings)-1 && j == len(opts.Seeds)-1; last {
+				// The last run takes over the prefilled runner itself: no
+				// copy of the KV cache (Run, a comparison of one, never
+				// holds two).
+				run = baseRun
+				run.sampler, run.rec = samplers[i][j], rec
+			} else if run, err = baseRun.Fork(samplers[i][j], rec); err != nil {
 				return nil, err
 			}
 			step := func() {

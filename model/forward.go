@@ -55,6 +55,23 @@ func (kc *KVCache) reserve(n int) {
 	kc.Capacity = newCap
 }
 
+// clone returns a copy of the cache with the same capacity: the cached
+// positions are copied, so appending to either leaves the other unchanged.
+func (kc *KVCache) clone() *KVCache {
+	c := *kc
+	c.K, c.V = make([][]float32, len(kc.K)), make([][]float32, len(kc.V))
+	for l := range kc.K {
+		c.K[l], c.V[l] = make([]float32, len(kc.K[l])), make([]float32, len(kc.V[l]))
+		for h := 0; h < kc.NHead; h++ {
+			off := h * kc.Capacity * kc.DHead
+			n := kc.Len * kc.DHead
+			copy(c.K[l][off:off+n], kc.K[l][off:off+n])
+			copy(c.V[l][off:off+n], kc.V[l][off:off+n])
+		}
+	}
+	return &c
+}
+
 // Reset empties the cache.
 func (kc *KVCache) Reset() { kc.Len = 0 }
 

@@ -77,8 +77,9 @@ func EstimateMemory(c arch.Config, run RunSize) MemoryEstimate {
 	keys := min(T, f(o.MaxAttention))
 	const rowOverhead = 24 // a slice header per recorded row
 	attention := L * H * (rows*(keys*f32+rowOverhead) + steps*(keys*f32+rowOverhead))
-	perRow := (L+1)*f32 + L*48                              // residual norm and a logit-lens entry
-	candidates := (f(prompt) + 2*steps) * f(o.TopN+1) * 120 // with their texts
+	perRow := (L+1)*f32 + L*48                                          // residual norm and a logit-lens entry
+	candidates := (f(prompt) + 2*steps) * f(o.TopN+1) * 120             // with their texts
+	candidates += steps * f(min(max(o.TopLogits, 0), c.VocabSize)) * 12 // recorded top logits: an id and a float32
 	cache := 2 * min(L, 2) * T * (C*f32 + H*rowOverhead)
 	if 2*L*T*C <= 1<<18 {
 		cache = 2 * L * T * (C*f32 + H*rowOverhead)

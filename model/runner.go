@@ -36,6 +36,30 @@ func NewRunner(m *Model, s *Sampler, rec Recorder) *Runner {
 	return &Runner{model: m, sampler: s, rec: rec, cache: NewKVCache(m.Config)}
 }
 
+// Fork returns a runner that continues this run from its current working
+// memory with sampler s and recorder rec (which may be nil): the tokens,
+// the KV cache, the last position's logits, the evictions and the step
+// count are copied, so the two runners then advance independently and
+// neither changes the other. A fork after Prefill decodes exactly as a
+// fresh runner that prefilled the same prompt: the same logits, bit for
+// bit, so the same sampler settings and seed give the same tokens. This is
+// how Compare prefills a prompt once for many settings and seeds. Fork
+// fails before Prefill.
+func (r *Runner) Fork(s *Sampler, rec Recorder) (*Runner, error) {
+	if r.last == nil {
+		return nil, errors.New("fork: call Prefill first")
+	}
+	return &Runner{
+		model: r.model, sampler: s, rec: rec,
+		tokens:      append([]int(nil), r.tokens...),
+		windowStart: r.windowStart,
+		cache:       r.cache.clone(),
+		last:        append([]float32(nil), r.last...),
+		steps:       r.steps,
+		evictions:   append([]trace.Eviction(nil), r.evictions...),
+	}, nil
+}
+
 // Tokens returns every token id of the run so far, by absolute position.
 func (r *Runner) Tokens() []int { return r.tokens }
 

@@ -18,6 +18,7 @@ type SamplingParams struct {
 	TopK int
 	// TopP keeps the smallest set of most probable tokens whose probability
 	// mass reaches P, nucleus sampling (Holtzman et al. 2019); 1 is off.
+	// Masses are compared with P up to float64 rounding (1e-9).
 	TopP float64
 }
 
@@ -186,14 +187,14 @@ func (s *Sampler) Sample(logits []float32) (*SampleResult, error) {
 	for _, t := range r.Order[:r.KeptTopK] {
 		mass += r.Tempered[t]
 	}
-	// top-p keeps the shortest prefix whose renormalised mass reaches P;
-	// at least one token always survives.
+	// top-p keeps the shortest prefix whose renormalised mass reaches P
+	// (within topPTolerance); at least one token always survives.
 	r.KeptTopP = r.KeptTopK
 	if p.TopP < 1 {
 		var cum float64
 		for i, t := range r.Order[:r.KeptTopK] {
 			cum += r.Tempered[t] / mass
-			if cum >= p.TopP {
+			if cum >= p.TopP-topPTolerance {
 				r.KeptTopP = i + 1
 				break
 			}
@@ -222,6 +223,14 @@ func (s *Sampler) Sample(logits []float32) (*SampleResult, error) {
 	}
 	return r, nil
 }
+
+// topPTolerance is how far below P a cumulative mass may fall and still
+// count as reaching it: the rounding error of a float64 running sum over a
+// vocabulary (each addition errs by up to 2^−53 of the sum; 50,257 of
+// them by under 6e-12), so that k tokens holding exactly P in real numbers
+// are kept without a (k+1)-th. Any real difference in P is far larger.
+// A page that recomputes the sampler must compare the same way.
+const topPTolerance = 1e-9
 
 // softmaxInto writes softmax(logits / temp) into out in float64 and returns
 // its entropy in bits. temp must be > 0; logits are finite.

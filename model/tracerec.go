@@ -3,7 +3,6 @@ package model
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -32,7 +31,20 @@ type TraceOptions struct {
 	// NoLogitLens skips the logit lens, which costs n_layer extra passes
 	// through the output head per recorded row.
 	NoLogitLens bool
+	// NoAttention leaves the attention probabilities out of every Step
+	// (Step.Attention nil); the attention checks are still measured.
+	NoAttention bool
+	// TopLogits is how many of the highest logits each decode step records
+	// in trace.Prediction.Logits, for recomputing the sampler offline:
+	// 0 means DefaultTopLogits, a negative value none; never more than
+	// vocab_size.
+	TopLogits int
 }
+
+// DefaultTopLogits is how many logits a decode step records by default
+// (TraceOptions.TopLogits): 256 ids and float32 logits, about 4 KB of JSON
+// per step, enough for any top-k ≤ 256 to be recomputed exactly.
+const DefaultTopLogits = 256
 
 func (o TraceOptions) withDefaults() TraceOptions {
 	if o.TopN <= 0 {
@@ -43,6 +55,9 @@ func (o TraceOptions) withDefaults() TraceOptions {
 	}
 	if o.MaxQueries <= 0 {
 		o.MaxQueries = 256
+	}
+	if o.TopLogits == 0 {
+		o.TopLogits = DefaultTopLogits
 	}
 	return o
 }
@@ -69,94 +84,16 @@ type RunOptions struct {
 // *ParamError naming steps, temperature, top_k or top_p), or ctx is
 // cancelled.
 func Run(ctx context.Context, m *Model, opts RunOptions) (*trace.Trace, error) {
-	if m.Tokenizer == nil {
-		return nil, fmt.Errorf("model %s has no tokenizer (vocab.json and merges.txt)", m.Name)
-	}
-	if opts.Steps < 0 {
-		return nil, &ParamError{"steps", opts.Steps, "must be ≥ 0"}
-	}
-	if err := CheckPrompt(opts.Prompt); err != nil {
-		return nil, err
-	}
-	sampler, err := NewSampler(opts.Sampling, opts.Seed)
+	runs, err := Compare(ctx, m, CompareOptions{
+		Prompt: opts.Prompt, Steps: opts.Steps,
+		Settings: []SamplingParams{opts.Sampling}, Seeds: []uint64{opts.Seed},
+		Trace: opts.Trace, Version: opts.Version, Progress: opts.Progress,
+	})
 	if err != nil {
 		return nil, err
 	}
-	ids := m.Tokenizer.Encode(opts.Prompt)
-	if len(ids) == 0 {
-		eot, ok := m.Tokenizer.EndOfText()
-		if !ok {
-			return nil, errors.New("the prompt is empty and the tokenizer has no <|endoftext|> to start from")
-		}
-		ids = []int{eot}
-	}
-	tr := &trace.Trace{
-		Version: trace.Version,
-		Model:   trace.ModelInfo{Name: m.Name, Config: m.Config, NumParams: m.Config.NumParams()},
-		Settings: trace.Settings{
-			Steps: opts.Steps, Temperature: opts.Sampling.Temperature, TopK: opts.Sampling.TopK,
-			TopP: opts.Sampling.TopP, Seed: opts.Seed, Command: opts.Command, Version: opts.Version,
-		},
-		Prompt:    opts.Prompt,
-		PromptLen: len(ids),
-		Checks:    trace.Checks{CacheVsRecompute: -1, ZeroTempIsGreedy: true},
-	}
-	rec := newTraceRecorder(m, tr, opts.Trace.withDefaults())
-	for _, id := range ids {
-		tr.Tokens = append(tr.Tokens, rec.token(id, true))
-	}
-	run := NewRunner(m, sampler, rec)
-	run.Reserve(len(ids) + opts.Steps) // what the run needs, not n_positions
-
-	start := time.Now()
-	if err := run.Prefill(ids); err != nil {
-		return nil, err
-	}
-	tr.Timings.PrefillMillis = ms(time.Since(start))
-	if opts.Progress != nil {
-		opts.Progress(0, opts.Steps)
-	}
-
-	tiny, _ := NewSampler(SamplingParams{Temperature: 1e-6, TopP: 1}, 0)
-	start = time.Now()
-	for step := 1; step <= opts.Steps; step++ {
-		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("step %d: %w", step, err)
-		}
-		if step <= 8 { // T → 0 must pick the argmax
-			res, err := tiny.Sample(run.LastLogits())
-			if err != nil {
-				return nil, fmt.Errorf("step %d: %w", step, err)
-			}
-			if res.Chosen != int(res.Order[0]) {
-				tr.Checks.ZeroTempIsGreedy = false
-			}
-		}
-		res, err := run.Step()
-		if err != nil {
-			return nil, err
-		}
-		tr.Tokens = append(tr.Tokens, rec.token(res.Chosen, false))
-		if opts.Progress != nil {
-			opts.Progress(step, opts.Steps)
-		}
-	}
-	tr.Timings.DecodeMillis = ms(time.Since(start))
-	if opts.Steps > 0 && tr.Timings.DecodeMillis > 0 {
-		tr.Timings.TokensPerSec = float64(opts.Steps) / (tr.Timings.DecodeMillis / 1000)
-	}
-	tr.Evictions = run.Evictions()
-	if opts.Steps > 0 {
-		d, err := run.RecomputeDiff()
-		if err != nil {
-			return nil, err
-		}
-		tr.Checks.CacheVsRecompute = d
-	}
-	rec.recordCache(run)
-	if len(tr.Evictions) > 0 {
-		rec.note(trace.NoteEvicted, fmt.Sprintf("%d tokens left the context window of %d positions; each step after that recomputed the window from scratch.", len(tr.Evictions), m.Config.NPositions), len(tr.Evictions), m.Config.NPositions)
-	}
+	tr := runs[0][0]
+	tr.Settings.Command = opts.Command
 	return tr, nil
 }
 
@@ -229,7 +166,7 @@ func (r *traceRecorder) Layer(info ForwardInfo, l int, rec LayerRecord) {
 	nq, nk := info.NQuery, info.NKeys
 	stride := (nk + r.opts.MaxAttention - 1) / r.opts.MaxAttention
 	la := trace.LayerAttention{Probs: make([][][]float32, H)}
-	if stride > 1 {
+	if stride > 1 && !r.opts.NoAttention {
 		la.Summarised, la.KeyStride = true, stride
 		r.note(trace.NoteAttentionStride, fmt.Sprintf("Attention rows longer than %d keys are stored as averages over blocks of %d keys.", r.opts.MaxAttention, stride), r.opts.MaxAttention, stride)
 	}
@@ -238,11 +175,15 @@ func (r *traceRecorder) Layer(info ForwardInfo, l int, rec LayerRecord) {
 		for q := r.keep; q < nq; q++ {
 			row := rec.Attention[(h*nq+q)*nk : (h*nq+q+1)*nk]
 			r.check(row, nk-nq+q+1)
-			rows = append(rows, trace.BlockAverage(row, stride))
+			if !r.opts.NoAttention {
+				rows = append(rows, trace.BlockAverage(row, stride))
+			}
 		}
 		la.Probs[h] = rows
 	}
-	r.cur.Attention = append(r.cur.Attention, la)
+	if !r.opts.NoAttention {
+		r.cur.Attention = append(r.cur.Attention, la)
+	}
 	res := rec.Residual[r.keep*C : nq*C]
 	r.cur.ResidualNorm = append(r.cur.ResidualNorm, rowNorms(res, C))
 	if !r.opts.NoLogitLens {
@@ -390,6 +331,9 @@ func (r *traceRecorder) Sampled(step int, s *SampleResult) {
 	ch := r.candidate(s.Chosen, s.Logits[s.Chosen], s.Probs[s.Chosen])
 	ch.SampleProb = s.Final(s.Chosen)
 	p.Chosen = ch
+	if n := min(r.opts.TopLogits, len(s.Order)); n > 0 {
+		p.Logits = topLogits(s, n)
+	}
 	// Mass is measured on the tempered distribution, the one top-k and
 	// top-p filter (top-p compares it with P).
 	mass := func(k int) float64 {
@@ -410,6 +354,22 @@ func (r *traceRecorder) Sampled(step int, s *SampleResult) {
 		}
 	}
 	r.next = p
+}
+
+// topLogits returns the n highest logits of s (a prefix of its Order) and
+// the log-sum-exp of all of them.
+func topLogits(s *SampleResult, n int) *trace.TopLogits {
+	tl := &trace.TopLogits{IDs: make([]int, n), Values: make([]float32, n)}
+	for i, id := range s.Order[:n] {
+		tl.IDs[i], tl.Values[i] = int(id), s.Logits[id]
+	}
+	m := float64(s.Logits[s.Order[0]])
+	var sum float64
+	for _, l := range s.Logits {
+		sum += math.Exp(float64(l) - m)
+	}
+	tl.LogSumExp = m + math.Log(sum)
+	return tl
 }
 
 // recordCache copies the final KV cache of the chosen layers into the Trace.

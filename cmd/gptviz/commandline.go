@@ -99,8 +99,45 @@ func (r rerun) args(sub string) []string {
 // command returns the one-line shell command of subcommand sub that
 // reproduces r: "gptviz " and r.args(sub), each argument shell-quoted.
 func (r rerun) command(sub string) string {
+	return shellLine(r.args(sub))
+}
+
+// compareArgs returns the arguments of gptviz compare that reproduce a
+// comparison of r's model, prompt and steps with the given sampling specs
+// and seeds, without the program name. Every spec and the seeds are written
+// out, so the line does not depend on compare's defaults; r's sampling and
+// seed are not used.
+func (r rerun) compareArgs(specs []string, seeds []uint64) []string {
+	a := []string{"compare"}
+	if r.model != "" {
+		a = append(a, "--model", r.model)
+	}
+	if r.revision != "" {
+		a = append(a, "--revision", r.revision)
+	}
+	a = append(a, "--steps", strconv.Itoa(r.steps), "--seeds", joinSeeds(seeds))
+	for _, s := range specs {
+		a = append(a, "--sample", s)
+	}
+	if strings.HasPrefix(r.prompt, "-") {
+		a = append(a, "--")
+	}
+	return append(a, r.prompt)
+}
+
+func joinSeeds(seeds []uint64) string {
+	s := make([]string, len(seeds))
+	for i, x := range seeds {
+		s[i] = strconv.FormatUint(x, 10)
+	}
+	return strings.Join(s, ",")
+}
+
+// shellLine joins "gptviz" and args into one shell command line, each
+// argument shell-quoted.
+func shellLine(args []string) string {
 	parts := []string{"gptviz"}
-	for _, a := range r.args(sub) {
+	for _, a := range args {
 		parts = append(parts, shellQuote(a))
 	}
 	return strings.Join(parts, " ")

@@ -32,6 +32,7 @@ type command struct {
 // in its own file.
 var commands = []command{
 	{"report", "write a notebook-style HTML report of one run", runReport},
+	{"compare", "compare sampling settings on the same prompt and seeds", runCompare},
 	{"render", "re-render a saved trace (JSON) without the model", runRender},
 	{"generate", "generate text and print the continuation", runGenerate},
 	{"tokens", "show how a text is split into tokens", runTokens},

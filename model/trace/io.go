@@ -148,6 +148,9 @@ func (tr *Trace) Values() int64 {
 		}
 		if st.Next != nil {
 			n += 1 + int64(len(st.Next.Top))
+			if st.Next.Logits != nil {
+				n += int64(len(st.Next.Logits.IDs))
+			}
 		}
 	}
 	for _, lk := range tr.Cache {
@@ -341,6 +344,43 @@ func (tr *Trace) validateStep(k, L, H int) error {
 		if err := checkCandidates(append(p.Top, p.Chosen), tr.Model.Config.VocabSize); err != nil {
 			return fmt.Errorf(".next.top%w", err)
 		}
+		if p.Logits != nil {
+			if err := p.Logits.validate(tr.Model.Config.VocabSize); err != nil {
+				return fmt.Errorf(".next.logits%w", err)
+			}
+		}
+	}
+	return nil
+}
+
+// validate checks the shape of recorded top logits: 1..vocab ids, each
+// inside the vocabulary and distinct, as many finite values, highest first
+// (ties by ascending id), and a finite LogSumExp at least the highest value.
+func (tl *TopLogits) validate(vocab int) error {
+	n := len(tl.IDs)
+	switch {
+	case n == 0 || n > vocab:
+		return fmt.Errorf(".ids: %d ids, want 1..vocab_size %d", n, vocab)
+	case len(tl.Values) != n:
+		return fmt.Errorf(".values: %d values, want one per id (%d)", len(tl.Values), n)
+	}
+	seen := make(map[int]bool, n)
+	for i, id := range tl.IDs {
+		v := float64(tl.Values[i])
+		switch {
+		case id < 0 || id >= vocab:
+			return fmt.Errorf(".ids[%d]: id %d outside the vocabulary of %d", i, id, vocab)
+		case seen[id]:
+			return fmt.Errorf(".ids[%d]: id %d given twice", i, id)
+		case math.IsNaN(v) || math.IsInf(v, 0):
+			return fmt.Errorf(".values[%d]: %v is not a finite logit", i, v)
+		case i > 0 && (tl.Values[i] > tl.Values[i-1] || tl.Values[i] == tl.Values[i-1] && id < tl.IDs[i-1]):
+			return fmt.Errorf(".values[%d]: not in order (highest first, ties by id)", i)
+		}
+		seen[id] = true
+	}
+	if lse := tl.LogSumExp; math.IsNaN(lse) || math.IsInf(lse, 0) || lse < float64(tl.Values[0]) {
+		return fmt.Errorf(".log_sum_exp: %v, want a finite number ≥ the highest logit %v", lse, tl.Values[0])
 	}
 	return nil
 }

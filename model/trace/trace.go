@@ -251,6 +251,28 @@ type Prediction struct {
 	Filters []FilterResult `json:"filters,omitempty"`
 	Chosen  Candidate      `json:"chosen"`
 	Greedy  bool           `json:"greedy"` // chosen by argmax rather than by sampling
+	// Logits are the highest logits of this distribution, so that a page
+	// can recompute the sampler offline for other settings. Nil when not
+	// recorded (traces written before gptviz recorded them, or a run that
+	// asked for none).
+	Logits *TopLogits `json:"logits,omitempty"`
+}
+
+// TopLogits are the N highest raw logits of one next-token distribution,
+// highest first, ties by ascending id (the sampler's order), with N the
+// recording's choice (model.TraceOptions.TopLogits, 256 by default, or the
+// whole vocabulary when it is smaller). From them a page recomputes what
+// the sampler does for any settings: exactly whenever top-k is on with
+// K ≤ N (the filters then see only recorded tokens and renormalise over
+// them), and otherwise up to the unrecorded tail, whose mass at
+// temperature 1 is 1 − Σ exp(Values[i] − LogSumExp).
+type TopLogits struct {
+	IDs    []int     `json:"ids"`    // token ids, [N]
+	Values []float32 `json:"values"` // their logits, [N], non-increasing
+	// LogSumExp is ln Σ_j exp(logit_j) over the whole vocabulary, so that
+	// the raw probability (temperature 1) of a recorded token is
+	// exp(Values[i] − LogSumExp).
+	LogSumExp float64 `json:"log_sum_exp"`
 }
 
 // FilterResult is the effect of one sampling stage.

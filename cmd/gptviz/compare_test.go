@@ -1,0 +1,126 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/gptviz/gptviz/model/trace"
+)
+
+// TestCompareCommand: compare on the embedded model with the default
+// settings writes a valid comparison of 5 settings × 3 seeds and a summary
+// table; the command it records, run again, writes the same bytes.
+func TestCompareCommand(t *testing.T) {
+	dir := t.TempDir()
+	first := filepath.Join(dir, "a.json")
+	stdout, stderr, code := gptviz(t, "compare", "--steps", "5", "-o", first, "--", "-light\n\x1b[2J")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	data, err := os.ReadFile(first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c trace.Comparison
+	if err := json.Unmarshal(data, &c); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	wantSpecs := []string{"greedy", "temperature=0.7", "temperature=1", "temperature=1,top-k=40", "temperature=1,top-p=0.9"}
+	if len(c.Settings) != 5 || len(c.Seeds) != 3 || c.Steps != 5 {
+		t.Fatalf("%d settings, %d seeds, %d steps", len(c.Settings), len(c.Seeds), c.Steps)
+	}
+	for i, s := range c.Settings {
+		if s.Spec != wantSpecs[i] {
+			t.Errorf("setting %d: %q, want %q", i, s.Spec, wantSpecs[i])
+		}
+	}
+	const wantCommand = `gptviz compare --steps 5 --seeds 1,2,3 --sample greedy --sample 'temperature=0.7' --sample 'temperature=1' --sample 'temperature=1,top-k=40' --sample 'temperature=1,top-p=0.9' -- $'-light\n\x1b[2J'`
+	if c.Command != wantCommand {
+		t.Errorf("command\n %s\nwant\n %s", c.Command, wantCommand)
+	}
+	if got := c.Runs[3][1].Settings.Command; got != `gptviz report --steps 5 --temperature 1 --top-k 40 --top-p 1 --seed 2 -- $'-light\n\x1b[2J'` {
+		t.Errorf("run [3][1] command %s", got)
+	}
+	// The table: a header and one row per setting × seed, the text quoted
+	// (no raw escape character reaches the terminal).
+	lines := strings.Split(strings.TrimSuffix(stdout, "\n"), "\n")
+	if len(lines) != 1+15 || !strings.HasPrefix(lines[0], "setting") || !strings.HasPrefix(lines[4], "temperature=0.7") {
+		t.Errorf("table:\n%s", stdout)
+	}
+	if strings.Contains(stdout, "\x1b") {
+		t.Errorf("the table holds a raw escape character")
+	}
+	// Rerun with the recorded command's arguments: the same bytes.
+	second := filepath.Join(dir, "b.json")
+	_, stderr, code = gptviz(t, "compare", "--steps", "5", "--seeds", "1,2,3", "--sample", "greedy", "--sample", "temperature=0.7",
+		"--sample", "temperature=1", "--sample", "temperature=1,top-k=40", "--sample", "temperature=1,top-p=0.9", "-o", second, "--", "-light\n\x1b[2J")
+	if code != 0 {
+		t.Fatalf("rerun: exit %d: %s", code, stderr)
+	}
+	again, err := os.ReadFile(second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(data, again) {
+		t.Errorf("rerunning the recorded command wrote different bytes (%d vs %d)", len(data), len(again))
+	}
+}
+
+// TestCompareUsageErrors: every malformed --sample and --seeds is a usage
+// error (exit 2) that quotes it and says what is wrong.
+func TestCompareUsageErrors(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "c.json")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--sample", "temp=0.7"}, `--sample "temp=0.7": temp: unknown key; want temperature, top-k or top-p`},
+		{[]string{"--sample", "temperature=abc"}, `--sample "temperature=abc": temperature "abc": not a decimal number`},
+		{[]string{"--sample", "top-p=1.5"}, `--sample "top-p=1.5": top-p "1.5": out of range: must be in (0, 1] (1 means off)`},
+		{[]string{"--sample", "top-k=-2"}, `--sample "top-k=-2": top-k "-2": out of range: must be ≥ 0 (0 means off)`},
+		{[]string{"--sample", "top-k=1,top-k=2"}, `--sample "top-k=1,top-k=2": top-k: given twice`},
+		{[]string{"--sample", ""}, `--sample "": empty`},
+		{[]string{"--sample", "greedy,top-p=0.5"}, `--sample "greedy,top-p=0.5": greedy: takes no other keys`},
+		{[]string{"--sample", "greedy", "--sample", "temperature=0"}, `--sample "temperature=0": the same setting as --sample "greedy"`},
+		{[]string{"--seeds", "1,x"}, `--seeds "1,x": seed "x": not a whole number ≥ 0`},
+		{[]string{"--seeds", "1,1"}, `--seeds "1,1": seed "1": given twice`},
+		{[]string{"--seeds", ""}, `--seeds "": seed: empty list`},
+		{[]string{"--seeds", "1,,2"}, `--seeds "1,,2": seed: empty item`},
+		{[]string{"--seeds", strings.Repeat("1,", 40) + "1"}, `seed "1": given twice`},
+		{[]string{"--steps", "-1"}, "--steps -1: must be ≥ 0"},
+		{[]string{"--format", "html"}, `--format "html"`},
+		{[]string{"-o", filepath.Join(out, "x", "y.json")}, "does not exist"},
+	} {
+		args := append([]string{"compare", "-o", out}, tc.args...)
+		args = append(args, "The light")
+		_, stderr, code := gptviz(t, args...)
+		if code != 2 || !strings.Contains(stderr, tc.want) || !strings.Contains(stderr, "gptviz compare --help") {
+			t.Errorf("gptviz %q: exit %d, stderr %q; want 2 and %q", args, code, stderr, tc.want)
+		}
+	}
+	var many []string
+	for i := range 33 {
+		many = append(many, strconv.Itoa(i))
+	}
+	if _, stderr, code := gptviz(t, "compare", "--seeds", strings.Join(many, ","), "x"); code != 2 || !strings.Contains(stderr, "more than 32 seeds") {
+		t.Errorf("33 seeds: exit %d, %s", code, stderr)
+	}
+	var specs []string
+	for i := range 17 {
+		specs = append(specs, "--sample", "top-k="+strings.Repeat("1", i+1))
+	}
+	if _, stderr, code := gptviz(t, append(append([]string{"compare"}, specs...), "x")...); code != 2 || !strings.Contains(stderr, "17 settings, at most 16") {
+		t.Errorf("17 settings: exit %d, %s", code, stderr)
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Errorf("a usage error wrote %s", out)
+	}
+}

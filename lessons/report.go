@@ -73,6 +73,12 @@ type Commands struct {
 	Tokens string
 }
 
+// NoteTimingsOmitted is the code of the trace.Note a program adds when it
+// left a run's wall-clock timings out (all zero) so that its files are
+// byte-identical from run to run (gptviz --reproducible). The report then
+// says the timings were left out instead of showing zeros. No Args.
+const NoteTimingsOmitted = "timings-omitted"
+
 // Head names one attention head by its real layer and head index.
 type Head struct{ Layer, Head int }
 
@@ -309,9 +315,14 @@ func (b *builder) summary() error {
 		{b.t("f.topp"), topp},
 		{b.t("f.seed"), strconv.FormatUint(s.Seed, 10)},
 		{b.t("f.version"), s.Version},
-		{b.t("f.timings"), fmt.Sprintf("%s / %s / %s ms", num(tm.LoadMillis, 4), num(tm.PrefillMillis, 4), num(tm.DecodeMillis, 4))},
 	}...)
-	if tm.TokensPerSec > 0 {
+	omitted := slices.ContainsFunc(tr.Notes, func(n trace.Note) bool { return n.Code == NoteTimingsOmitted })
+	if omitted {
+		rows = append(rows, []string{b.t("f.timings"), b.t("timings.omitted")})
+	} else {
+		rows = append(rows, []string{b.t("f.timings"), fmt.Sprintf("%s / %s / %s ms", num(tm.LoadMillis, 4), num(tm.PrefillMillis, 4), num(tm.DecodeMillis, 4))})
+	}
+	if tm.TokensPerSec > 0 && !omitted {
 		rows = append(rows, []string{b.t("f.speed"), b.t("tokps", num(tm.TokensPerSec, 3))})
 	}
 	b.table(&output.Table{Caption: b.t("summary.caption"), Header: []string{b.t("field"), b.t("value")}, Rows: rows})

@@ -214,7 +214,8 @@ func TestRenderCraftedTraceCannotInjectRerunCommand(t *testing.T) {
 	}
 }
 
-// shellCells returns the source of every code cell in a rendered report.
+// shellCells returns the source of every code cell in a rendered report
+// (raw cells in a notebook).
 func shellCells(t *testing.T, path, format string) []string {
 	t.Helper()
 	b, err := os.ReadFile(path)
@@ -238,7 +239,7 @@ func shellCells(t *testing.T, path, format string) []string {
 		t.Fatal(err)
 	}
 	for _, c := range nb.Cells {
-		if c.CellType == "code" {
+		if c.CellType == "raw" {
 			cells = append(cells, strings.Join(c.Source, ""))
 		}
 	}

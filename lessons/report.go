@@ -25,13 +25,13 @@ package lessons
 import (
 	"errors"
 	"fmt"
-	"math"
 	"slices"
 	"strconv"
 	"strings"
 	"unicode"
 
 	"github.com/gptviz/gptviz/internal/i18n"
+	"github.com/gptviz/gptviz/internal/numfmt"
 	"github.com/gptviz/gptviz/model/arch"
 	"github.com/gptviz/gptviz/model/trace"
 	"github.com/gptviz/gptviz/output"
@@ -202,6 +202,16 @@ func (b *builder) t(key string, args ...any) string {
 	return texts.Get(i18n.ParseLang(b.lang), key, args...) // TestTexts finds unknown keys
 }
 
+// n returns the count c with the noun of key in the report's language:
+// the text key+".one" for 1 ("1 token"), key+".other" otherwise ("2
+// tokens"); Chinese has no plural, so both read the same there.
+func (b *builder) n(c int, key string) string {
+	if c == 1 {
+		return b.t(key+".one", c)
+	}
+	return b.t(key+".other", c)
+}
+
 // vl is the chart language option.
 func (b *builder) vl() viz.Option { return viz.Lang(b.lang) }
 
@@ -244,21 +254,9 @@ func (b *builder) chart(c *viz.Chart, err error, noData string, key string, args
 	return nil
 }
 
-// num formats x with d significant digits, plainly (no exponent for
-// ordinary sizes).
-func num(x float64, d int) string {
-	if math.IsNaN(x) {
-		return "–"
-	}
-	if x != 0 && (math.Abs(x) < 1e-4 || math.Abs(x) >= 1e9) {
-		return strconv.FormatFloat(x, 'g', d, 64)
-	}
-	s := strconv.FormatFloat(x, 'g', d, 64)
-	if strings.ContainsAny(s, "e") {
-		return strconv.FormatFloat(x, 'f', 0, 64)
-	}
-	return s
-}
+// num formats x with d significant digits by the one rule of numfmt.Sig
+// (the charts use it too), plainly (no exponent for ordinary sizes).
+func num(x float64, d int) string { return numfmt.Sig(x, d) }
 
 // thousands writes n with thousands separators.
 func thousands(n int64) string {
@@ -356,14 +354,14 @@ func (b *builder) tokens() error {
 		}
 	}
 	used := len(tr.Tokens) - len(tr.Evictions)
-	b.md(b.t("tokens.h") + "\n\n" + b.t("tokens.md", nPrompt, len(tr.Tokens)-nPrompt, tr.Model.Config.NPositions, used, thousands(int64(tr.Model.Config.VocabSize))))
+	b.md(b.t("tokens.h") + "\n\n" + b.t("tokens.md", b.n(nPrompt, "n.token"), len(tr.Tokens)-nPrompt, b.n(tr.Model.Config.NPositions, "n.position"), used, thousands(int64(tr.Model.Config.VocabSize))))
 	if len(tr.Evictions) > 0 {
-		b.md(b.t("tokens.full", len(tr.Evictions), tr.Model.Config.NPositions))
+		b.md(b.t("tokens.full", b.n(len(tr.Evictions), "n.token"), b.n(tr.Model.Config.NPositions, "n.token")))
 	}
 	if c := b.opt.Commands.Tokens; c != "" {
 		b.shell(c)
 	}
-	chips := &output.Chips{Caption: b.t("tokens.caption", used, tr.Model.Config.NPositions)}
+	chips := &output.Chips{Caption: b.t("tokens.caption", b.n(used, "n.token"), b.n(tr.Model.Config.NPositions, "n.position"))}
 	for i, t := range tr.Tokens {
 		kind, group := b.t("tokens.prompt"), 1
 		if !t.Prompt {
@@ -404,7 +402,7 @@ func (b *builder) promptProbs() error {
 	b.md(b.t("probs.h") + "\n\n" + b.t("probs.md"))
 	b.goCode("// " + b.t("c.scores") + "\nchart, err := viz.PromptProbs(tr)\nppl, n := viz.Perplexity(tr.Scores)")
 	if ppl, n := viz.Perplexity(tr.Scores); n > 0 {
-		b.md(b.t("probs.ppl", num(ppl, 4), n))
+		b.md(b.t("probs.ppl", num(ppl, 4), b.n(n, "n.scored")))
 	} else if len(tr.Scores) > 0 {
 		b.md(b.t("probs.none"))
 	}
@@ -566,7 +564,7 @@ func (b *builder) kvCache() error {
 		b.note(b.t("kv.nocheck"))
 	}
 	if len(tr.Evictions) > 0 {
-		b.md(b.t("kv.evict", len(tr.Evictions), cfg.NPositions))
+		b.md(b.t("kv.evict", b.n(len(tr.Evictions), "n.token"), cfg.NPositions))
 		t := &output.Table{Caption: b.t("kv.caption"), Header: []string{b.t("col.step"), b.t("col.position"), b.t("col.token")}, Align: []string{"right", "right", "left"}}
 		for _, e := range tr.Evictions {
 			tok := ""
@@ -658,7 +656,7 @@ func (b *builder) logitLens() error {
 		header = append(header, strconv.Itoa(p)+tok)
 		align = append(align, "left")
 	}
-	t := &output.Table{Caption: b.t("lens.caption", len(positions)), Header: header, Align: align}
+	t := &output.Table{Caption: b.t("lens.caption", b.n(len(positions), "n.position")), Header: header, Align: align}
 	for l := nLayer - 1; l >= 0; l-- {
 		row := []string{strconv.Itoa(l)}
 		at := map[int]trace.LensEntry{}
@@ -733,6 +731,8 @@ func (b *builder) traceNote(n trace.Note) string {
 	switch {
 	case !ok:
 		return n.Text
+	case n.Code == trace.NoteEvicted && len(n.Args) == 2:
+		return b.t(key, b.n(n.Args[0], "n.token"), b.n(n.Args[1], "n.position"))
 	case n.Code == trace.NoteKVLayers:
 		layers := make([]string, len(n.Args))
 		for i, l := range n.Args {

@@ -23,6 +23,7 @@
 package lessons
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"slices"
@@ -429,9 +430,35 @@ func (b *builder) promptProbs() error {
 		}
 		t.Rows = append(t.Rows, []string{strconv.Itoa(s.Position), tok, p, bits, topGuesses(s.Top, 5)})
 	}
+	if len(t.Rows) <= maxTableRows {
+		b.table(t)
+		return nil
+	}
+	// A long prompt: the most surprising tokens first, the whole table
+	// folded below them, so that the page stays short enough to scroll.
+	order := make([]int, 0, len(tr.Scores))
+	for i, s := range tr.Scores {
+		if !s.NoContext {
+			order = append(order, i)
+		}
+	}
+	slices.SortStableFunc(order, func(i, j int) int { return cmp.Compare(tr.Scores[j].Surprisal, tr.Scores[i].Surprisal) })
+	top := &output.Table{Caption: b.t("probs.top", min(topSurprising, len(order)), len(t.Rows)), Header: t.Header, Align: t.Align}
+	for _, i := range order[:min(topSurprising, len(order))] {
+		top.Rows = append(top.Rows, t.Rows[i])
+	}
+	b.table(top)
+	t.Caption, t.Folded = b.t("probs.all", len(t.Rows)), true
 	b.table(t)
 	return nil
 }
+
+// maxTableRows is the most rows the token-by-token table shows open; a
+// longer one is folded below its topSurprising most surprising rows.
+const (
+	maxTableRows  = 64
+	topSurprising = 20
+)
 
 // 4. Step-by-step generation.
 func (b *builder) generation() error {

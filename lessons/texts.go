@@ -109,6 +109,8 @@ var texts = i18n.Table{
 		`It reads as "the model was, on average, as unsure as if it chose among %[1]s equally likely tokens".`,
 		`**困惑度（perplexity）** 用一个数概括整段提示词：平均信息量的 2 次方，这里是 **%[1]s**（共 %[2]s）。` +
 			`可以理解为：“模型平均而言，就像在 %[1]s 个同样可能的 token 中做选择一样拿不准。”`},
+	"probs.top":       {"The %[1]d most surprising of %[2]d prompt tokens, with the model's top alternatives", "%[2]d 个提示词 token 中最出人意料的 %[1]d 个，以及模型认为最可能的几个候选"},
+	"probs.all":       {"All %d prompt tokens, in order (click to open)", "按顺序列出全部 %d 个提示词 token（点击展开）"},
 	"probs.none":      {"No token could be scored: the prompt has a single token.", "没有可以计分的 token：提示词只有一个 token。"},
 	"probs.caption":   {"The model's top alternatives at each prompt position", "每个提示词位置上，模型认为最可能的几个候选"},
 	"col.position":    {"position", "位置"},

@@ -234,6 +234,14 @@ func writeTableHTML(b *bytes.Buffer, t *Table, inline bool) {
 		}
 		return ""
 	}
+	if t.Folded {
+		// The caption becomes the summary that opens the table.
+		b.WriteString("<details><summary>" + esc(t.Caption) + "</summary>")
+		defer b.WriteString("</details>")
+		u := *t
+		u.Caption, u.Folded = "", false
+		t = &u
+	}
 	b.WriteString("<div class=\"table-wrap\"><table>")
 	if t.Caption != "" {
 		if inline {

@@ -152,6 +152,10 @@ type Table struct {
 	// "center". It may be shorter than the number of columns; missing ones are
 	// left-aligned.
 	Align []string
+	// Folded shows the table closed, under its caption, for the reader to
+	// open (HTML <details>; in the ipynb too); for long tables that would
+	// make the page too long to scroll. The plain-text forms are unchanged.
+	Folded bool
 }
 
 // Chips is a row of chips: small labelled boxes that wrap like words, e.g.

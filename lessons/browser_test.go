@@ -8,6 +8,7 @@ import (
 
 	"github.com/gptviz/gptviz/output"
 	"github.com/gptviz/gptviz/output/browsertest"
+	"github.com/gptviz/gptviz/viz/viztest"
 )
 
 // TestBrowserReport opens the report of the hand-made adversarial trace in
@@ -56,4 +57,47 @@ func TestBrowserReport(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestLongPromptPageScrolls: the token-by-token table of a 1,024-token
+// prompt made the page about 63,000 px tall. It now shows the 20 most
+// surprising tokens and folds the whole table (<details>): the page is
+// under 20,000 px in headless Chromium.
+func TestLongPromptPageScrolls(t *testing.T) {
+	tr := viztest.Trace(viztest.Options{NLayer: 2, NHead: 2, DHead: 4, NPositions: 2048, Prompt: 1024, Steps: 3, Seed: 1})
+	nb, err := Report(tr, ReportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var folded, open int
+	for _, c := range nb.Cells {
+		if c.Table != nil && len(c.Table.Header) == 5 {
+			if c.Table.Folded {
+				folded = len(c.Table.Rows)
+			} else {
+				open = len(c.Table.Rows)
+			}
+		}
+	}
+	if folded != 1024 || open != topSurprising {
+		t.Errorf("token tables: %d rows open, %d folded; want %d and 1024", open, folded, topSurprising)
+	}
+	var page bytes.Buffer
+	if err := output.WriteHTML(&page, nb); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "long.html")
+	if err := os.WriteFile(path, page.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p := browsertest.Open(t, path)
+	var h float64
+	if err := p.Eval(`document.documentElement.scrollHeight`, &h); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("1,024-token report: %d bytes, page height %.0f px", page.Len(), h)
+	if h > 20000 {
+		t.Errorf("page height %.0f px, want under 20,000", h)
+	}
+	p.AssertClean(t)
 }

@@ -23,15 +23,16 @@
 package lessons
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
-	"math"
 	"slices"
 	"strconv"
 	"strings"
 	"unicode"
 
 	"github.com/gptviz/gptviz/internal/i18n"
+	"github.com/gptviz/gptviz/internal/numfmt"
 	"github.com/gptviz/gptviz/model/arch"
 	"github.com/gptviz/gptviz/model/trace"
 	"github.com/gptviz/gptviz/output"
@@ -72,6 +73,12 @@ type Commands struct {
 	// Tokens shows how the prompt is split into tokens.
 	Tokens string
 }
+
+// NoteTimingsOmitted is the code of the trace.Note a program adds when it
+// left a run's wall-clock timings out (all zero) so that its files are
+// byte-identical from run to run (gptviz --reproducible). The report then
+// says the timings were left out instead of showing zeros. No Args.
+const NoteTimingsOmitted = "timings-omitted"
 
 // Head names one attention head by its real layer and head index.
 type Head struct{ Layer, Head int }
@@ -196,6 +203,16 @@ func (b *builder) t(key string, args ...any) string {
 	return texts.Get(i18n.ParseLang(b.lang), key, args...) // TestTexts finds unknown keys
 }
 
+// n returns the count c with the noun of key in the report's language:
+// the text key+".one" for 1 ("1 token"), key+".other" otherwise ("2
+// tokens"); Chinese has no plural, so both read the same there.
+func (b *builder) n(c int, key string) string {
+	if c == 1 {
+		return b.t(key+".one", c)
+	}
+	return b.t(key+".other", c)
+}
+
 // vl is the chart language option.
 func (b *builder) vl() viz.Option { return viz.Lang(b.lang) }
 
@@ -238,21 +255,9 @@ func (b *builder) chart(c *viz.Chart, err error, noData string, key string, args
 	return nil
 }
 
-// num formats x with d significant digits, plainly (no exponent for
-// ordinary sizes).
-func num(x float64, d int) string {
-	if math.IsNaN(x) {
-		return "–"
-	}
-	if x != 0 && (math.Abs(x) < 1e-4 || math.Abs(x) >= 1e9) {
-		return strconv.FormatFloat(x, 'g', d, 64)
-	}
-	s := strconv.FormatFloat(x, 'g', d, 64)
-	if strings.ContainsAny(s, "e") {
-		return strconv.FormatFloat(x, 'f', 0, 64)
-	}
-	return s
-}
+// num formats x with d significant digits by the one rule of numfmt.Sig
+// (the charts use it too), plainly (no exponent for ordinary sizes).
+func num(x float64, d int) string { return numfmt.Sig(x, d) }
 
 // thousands writes n with thousands separators.
 func thousands(n int64) string {
@@ -309,9 +314,14 @@ func (b *builder) summary() error {
 		{b.t("f.topp"), topp},
 		{b.t("f.seed"), strconv.FormatUint(s.Seed, 10)},
 		{b.t("f.version"), s.Version},
-		{b.t("f.timings"), fmt.Sprintf("%s / %s / %s ms", num(tm.LoadMillis, 4), num(tm.PrefillMillis, 4), num(tm.DecodeMillis, 4))},
 	}...)
-	if tm.TokensPerSec > 0 {
+	omitted := slices.ContainsFunc(tr.Notes, func(n trace.Note) bool { return n.Code == NoteTimingsOmitted })
+	if omitted {
+		rows = append(rows, []string{b.t("f.timings"), b.t("timings.omitted")})
+	} else {
+		rows = append(rows, []string{b.t("f.timings"), fmt.Sprintf("%s / %s / %s ms", num(tm.LoadMillis, 4), num(tm.PrefillMillis, 4), num(tm.DecodeMillis, 4))})
+	}
+	if tm.TokensPerSec > 0 && !omitted {
 		rows = append(rows, []string{b.t("f.speed"), b.t("tokps", num(tm.TokensPerSec, 3))})
 	}
 	b.table(&output.Table{Caption: b.t("summary.caption"), Header: []string{b.t("field"), b.t("value")}, Rows: rows})
@@ -345,14 +355,14 @@ func (b *builder) tokens() error {
 		}
 	}
 	used := len(tr.Tokens) - len(tr.Evictions)
-	b.md(b.t("tokens.h") + "\n\n" + b.t("tokens.md", nPrompt, len(tr.Tokens)-nPrompt, tr.Model.Config.NPositions, used, thousands(int64(tr.Model.Config.VocabSize))))
+	b.md(b.t("tokens.h") + "\n\n" + b.t("tokens.md", b.n(nPrompt, "n.token"), len(tr.Tokens)-nPrompt, b.n(tr.Model.Config.NPositions, "n.position"), used, thousands(int64(tr.Model.Config.VocabSize))))
 	if len(tr.Evictions) > 0 {
-		b.md(b.t("tokens.full", len(tr.Evictions), tr.Model.Config.NPositions))
+		b.md(b.t("tokens.full", b.n(len(tr.Evictions), "n.token"), b.n(tr.Model.Config.NPositions, "n.token")))
 	}
 	if c := b.opt.Commands.Tokens; c != "" {
 		b.shell(c)
 	}
-	chips := &output.Chips{Caption: b.t("tokens.caption", used, tr.Model.Config.NPositions)}
+	chips := &output.Chips{Caption: b.t("tokens.caption", b.n(used, "n.token"), b.n(tr.Model.Config.NPositions, "n.position"))}
 	for i, t := range tr.Tokens {
 		kind, group := b.t("tokens.prompt"), 1
 		if !t.Prompt {
@@ -393,7 +403,7 @@ func (b *builder) promptProbs() error {
 	b.md(b.t("probs.h") + "\n\n" + b.t("probs.md"))
 	b.goCode("// " + b.t("c.scores") + "\nchart, err := viz.PromptProbs(tr)\nppl, n := viz.Perplexity(tr.Scores)")
 	if ppl, n := viz.Perplexity(tr.Scores); n > 0 {
-		b.md(b.t("probs.ppl", num(ppl, 4), n))
+		b.md(b.t("probs.ppl", num(ppl, 4), b.n(n, "n.scored")))
 	} else if len(tr.Scores) > 0 {
 		b.md(b.t("probs.none"))
 	}
@@ -420,9 +430,35 @@ func (b *builder) promptProbs() error {
 		}
 		t.Rows = append(t.Rows, []string{strconv.Itoa(s.Position), tok, p, bits, topGuesses(s.Top, 5)})
 	}
+	if len(t.Rows) <= maxTableRows {
+		b.table(t)
+		return nil
+	}
+	// A long prompt: the most surprising tokens first, the whole table
+	// folded below them, so that the page stays short enough to scroll.
+	order := make([]int, 0, len(tr.Scores))
+	for i, s := range tr.Scores {
+		if !s.NoContext {
+			order = append(order, i)
+		}
+	}
+	slices.SortStableFunc(order, func(i, j int) int { return cmp.Compare(tr.Scores[j].Surprisal, tr.Scores[i].Surprisal) })
+	top := &output.Table{Caption: b.t("probs.top", min(topSurprising, len(order)), len(t.Rows)), Header: t.Header, Align: t.Align}
+	for _, i := range order[:min(topSurprising, len(order))] {
+		top.Rows = append(top.Rows, t.Rows[i])
+	}
+	b.table(top)
+	t.Caption, t.Folded = b.t("probs.all", len(t.Rows)), true
 	b.table(t)
 	return nil
 }
+
+// maxTableRows is the most rows the token-by-token table shows open; a
+// longer one is folded below its topSurprising most surprising rows.
+const (
+	maxTableRows  = 64
+	topSurprising = 20
+)
 
 // 4. Step-by-step generation.
 func (b *builder) generation() error {
@@ -555,7 +591,7 @@ func (b *builder) kvCache() error {
 		b.note(b.t("kv.nocheck"))
 	}
 	if len(tr.Evictions) > 0 {
-		b.md(b.t("kv.evict", len(tr.Evictions), cfg.NPositions))
+		b.md(b.t("kv.evict", b.n(len(tr.Evictions), "n.token"), cfg.NPositions))
 		t := &output.Table{Caption: b.t("kv.caption"), Header: []string{b.t("col.step"), b.t("col.position"), b.t("col.token")}, Align: []string{"right", "right", "left"}}
 		for _, e := range tr.Evictions {
 			tok := ""
@@ -647,7 +683,7 @@ func (b *builder) logitLens() error {
 		header = append(header, strconv.Itoa(p)+tok)
 		align = append(align, "left")
 	}
-	t := &output.Table{Caption: b.t("lens.caption", len(positions)), Header: header, Align: align}
+	t := &output.Table{Caption: b.t("lens.caption", b.n(len(positions), "n.position")), Header: header, Align: align}
 	for l := nLayer - 1; l >= 0; l-- {
 		row := []string{strconv.Itoa(l)}
 		at := map[int]trace.LensEntry{}
@@ -722,6 +758,8 @@ func (b *builder) traceNote(n trace.Note) string {
 	switch {
 	case !ok:
 		return n.Text
+	case n.Code == trace.NoteEvicted && len(n.Args) == 2:
+		return b.t(key, b.n(n.Args[0], "n.token"), b.n(n.Args[1], "n.position"))
 	case n.Code == trace.NoteKVLayers:
 		layers := make([]string, len(n.Args))
 		for i, l := range n.Args {

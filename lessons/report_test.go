@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math"
+	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -246,6 +248,22 @@ func TestReportSparseTrace(t *testing.T) {
 func TestTexts(t *testing.T) {
 	t.Parallel()
 	i18ntest.Check(t, texts, regexp.MustCompile(`b\.t\("([a-z.\-]+)"`), "report.go")
+	// Counted nouns: b.n(count, "n.token") uses n.token.one and n.token.other.
+	src, err := os.ReadFile("report.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	uses := regexp.MustCompile(`, "(n\.[a-z]+)"\)`).FindAllSubmatch(src, -1)
+	if len(uses) == 0 {
+		t.Error("no use of b.n found: the pattern is stale")
+	}
+	for _, m := range uses {
+		for _, form := range []string{".one", ".other"} {
+			if _, ok := texts[string(m[1])+form]; !ok {
+				t.Errorf("report.go counts %s, but the text %s%s is missing", m[1], m[1], form)
+			}
+		}
+	}
 }
 
 // benchReport builds a trace, then times Report + WriteHTML and reports the
@@ -431,5 +449,66 @@ func TestReportRerunCommand(t *testing.T) {
 		if !slices.Equal(got, tc.wantCells) {
 			t.Errorf("%+v: shell cells %q, want %q", tc.cmds, got, tc.wantCells)
 		}
+	}
+}
+
+// markdownText joins a notebook's markdown and note cells and its table and
+// chip captions.
+func markdownText(nb *output.Notebook) string {
+	var b strings.Builder
+	for _, c := range nb.Cells {
+		switch {
+		case c.Kind == output.KindMarkdown || c.Kind == output.KindNote:
+			b.WriteString(c.Source + "\n")
+		case c.Table != nil:
+			b.WriteString(c.Table.Caption + "\n")
+		case c.Chips != nil:
+			b.WriteString(c.Chips.Caption + "\n")
+		}
+	}
+	return b.String()
+}
+
+// TestReportCountsAndOrdinals: "over 1 scored tokens", "1 tokens left the
+// context window" and similar. A count of one takes the singular, in both
+// languages' texts.
+func TestReportCountsAndOrdinals(t *testing.T) {
+	t.Parallel()
+	// A 2-token prompt (one scored token) in a window of 4 positions, 3
+	// steps: 1 token evicted.
+	tr := viztest.Trace(viztest.Options{NLayer: 1, NHead: 1, DHead: 2, NPositions: 4, Prompt: 2, Steps: 3, Seed: 1})
+	nb, err := Report(tr, ReportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := markdownText(nb)
+	for _, want := range []string{"over 1 scored token.", "**1 token** left working memory", "This run evicted 1 token.", "of 4 positions", "1 token left the context window of 4 positions"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+	if m := regexp.MustCompile(`\b1 (tokens|positions|scored tokens)\b|\d+-th\b`).FindString(text); m != "" {
+		t.Errorf("report says %q", m)
+	}
+}
+
+// TestPerplexityOneRounding: the perplexity read 61195 in the text and
+// 61190 in the chart: two rounding rules. The text now uses numfmt.Sig,
+// the rule the chart is to use as well.
+func TestPerplexityOneRounding(t *testing.T) {
+	t.Parallel()
+	tr := viztest.Trace(viztest.Options{NLayer: 1, NHead: 1, DHead: 2, NPositions: 8, Prompt: 4, Steps: 0, Seed: 1})
+	for i := range tr.Scores {
+		if !tr.Scores[i].NoContext {
+			tr.Scores[i].Surprisal = math.Log2(61195.3)
+			tr.Scores[i].Prob = 1 / 61195.3
+		}
+	}
+	nb, err := Report(tr, ReportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if text := markdownText(nb); !strings.Contains(text, "here **61195** over 3 scored tokens") {
+		t.Errorf("perplexity text: %s", regexp.MustCompile(`here \*\*[^*]*\*\*[^.]*`).FindString(text))
 	}
 }

@@ -33,26 +33,27 @@ var texts = i18n.Table{
 		"OpenAI 的 GPT-2 小模型（1.24 亿参数，2019 年），在 WebText（约 800 万个网页）上训练。"},
 	"about.gptviz-default": {"gptviz's own small GPT-2, trained by gptviz on Isaac Newton's Opticks (1704): it continues text in Newton's English, and its vocabulary of a few hundred tokens splits other words into short pieces. For real GPT-2: gptviz pull gpt2, then --model gpt2.",
 		"gptviz 自带的小型 GPT-2，由 gptviz 在牛顿的《光学》（1704 年）上训练而成：它会用牛顿式的英语续写文本；它的词表只有几百个 token，其他单词会被切成很短的片段。想看真正的 GPT-2：先运行 gptviz pull gpt2，再加上 --model gpt2。"},
-	"f.nlayer":  {"layers (n_layer)", "层数（n_layer）"},
-	"f.nhead":   {"attention heads per layer (n_head)", "每层注意力头数（n_head）"},
-	"f.nembd":   {"width of the residual stream (n_embd)", "残差流宽度（n_embd）"},
-	"f.dhead":   {"width of one head (d_head)", "单个注意力头的宽度（d_head）"},
-	"f.npos":    {"context window (n_positions)", "上下文窗口（n_positions）"},
-	"f.vocab":   {"vocabulary (vocab_size)", "词表大小（vocab_size）"},
-	"f.params":  {"parameters", "参数量"},
-	"f.prompt":  {"prompt", "提示词"},
-	"f.steps":   {"decode steps", "解码步数"},
-	"f.temp":    {"temperature", "温度（temperature）"},
-	"f.topk":    {"top-k", "top-k"},
-	"f.topp":    {"top-p", "top-p"},
-	"f.seed":    {"seed", "随机种子"},
-	"f.version": {"gptviz version", "gptviz 版本"},
-	"f.timings": {"time: load / prefill / decode", "耗时：加载 / 预填充 / 解码"},
-	"f.speed":   {"decode speed", "解码速度"},
-	"greedy":    {"0 (greedy: always the most likely token)", "0（贪心：总是选概率最大的 token）"},
-	"off":       {"off", "关闭"},
-	"tokps":     {"%s tokens/s", "%s token/秒"},
-	"notes.h":   {"**What was summarised.** To keep this report small and fast, the recorder left out or averaged some data:", "**哪些数据做了汇总。** 为了让报告小而快，记录时省略或平均了部分数据："},
+	"f.nlayer":        {"layers (n_layer)", "层数（n_layer）"},
+	"f.nhead":         {"attention heads per layer (n_head)", "每层注意力头数（n_head）"},
+	"f.nembd":         {"width of the residual stream (n_embd)", "残差流宽度（n_embd）"},
+	"f.dhead":         {"width of one head (d_head)", "单个注意力头的宽度（d_head）"},
+	"f.npos":          {"context window (n_positions)", "上下文窗口（n_positions）"},
+	"f.vocab":         {"vocabulary (vocab_size)", "词表大小（vocab_size）"},
+	"f.params":        {"parameters", "参数量"},
+	"f.prompt":        {"prompt", "提示词"},
+	"f.steps":         {"decode steps", "解码步数"},
+	"f.temp":          {"temperature", "温度（temperature）"},
+	"f.topk":          {"top-k", "top-k"},
+	"f.topp":          {"top-p", "top-p"},
+	"f.seed":          {"seed", "随机种子"},
+	"f.version":       {"gptviz version", "gptviz 版本"},
+	"f.timings":       {"time: load / prefill / decode", "耗时：加载 / 预填充 / 解码"},
+	"f.speed":         {"decode speed", "解码速度"},
+	"greedy":          {"0 (greedy: always the most likely token)", "0（贪心：总是选概率最大的 token）"},
+	"off":             {"off", "关闭"},
+	"tokps":           {"%s tokens/s", "%s token/秒"},
+	"timings.omitted": {"left out, so that the same run writes the same files (reproducible mode)", "未记录，以便同样的运行写出完全相同的文件（可复现模式）"},
+	"notes.h":         {"**What was summarised.** To keep this report small and fast, the recorder left out or averaged some data:", "**哪些数据做了汇总。** 为了让报告小而快，记录时省略或平均了部分数据："},
 
 	"tracenote.prompt-rows": {"The prompt has %[1]d tokens; attention, logit lens and residual norms were recorded for its last %[2]d positions.",
 		"提示词有 %[1]d 个 token；注意力、logit lens 和残差范数只记录了最后 %[2]d 个位置。"},
@@ -60,24 +61,34 @@ var texts = i18n.Table{
 		"超过 %[1]d 个键的注意力行，按每 %[2]d 个键一组取平均后保存。"},
 	"tracenote.kv-layers": {"The KV cache contents were recorded for layers %[1]s only, to keep the report small.",
 		"为了让报告小一些，只记录了第 %[1]s 层的 KV 缓存内容。"},
-	"tracenote.evicted": {"%[1]d tokens left the context window of %[2]d positions; each step after that recomputed the window from scratch.",
-		"有 %[1]d 个 token 被挤出了 %[2]d 个位置的上下文窗口；此后每一步都从头重新计算整个窗口。"},
+	"tracenote.timings-omitted": {"Wall-clock timings were left out, so that the same run writes byte-identical files.",
+		"没有记录耗时，这样同样的运行会写出逐字节相同的文件。"},
+	"tracenote.evicted": {"%[1]s left the context window of %[2]s; each step after that recomputed the window from scratch.",
+		"有 %[1]s 被挤出了 %[2]s的上下文窗口；此后每一步都从头重新计算整个窗口。"},
+
+	// Counted nouns (see builder.n): the ".one" form for 1, ".other" else.
+	"n.token.one":      {"%d token", "%d 个 token"},
+	"n.token.other":    {"%d tokens", "%d 个 token"},
+	"n.position.one":   {"%d position", "%d 个位置"},
+	"n.position.other": {"%d positions", "%d 个位置"},
+	"n.scored.one":     {"%d scored token", "%d 个计分 token"},
+	"n.scored.other":   {"%d scored tokens", "%d 个计分 token"},
 
 	// 2. Tokens
 	"tokens.h": {"## 2. Tokens entering working memory", "## 2. 进入工作记忆的 token"},
-	"tokens.md": {`The prompt is cut into **%[1]d tokens** by the model's byte-level BPE tokenizer (GPT-2's algorithm, %[5]s tokens in its vocabulary); generation added ` +
+	"tokens.md": {`The prompt is cut into **%[1]s** by the model's byte-level BPE tokenizer (GPT-2's algorithm, %[5]s tokens in its vocabulary); generation added ` +
 		`**%[2]d** more. Each chip is one token as the model sees it: ␣ marks a leading space, ↵ a newline, ` +
 		`and hex digits stand for bytes that are only part of a UTF-8 character. Hover over a chip to see its ` +
-		`token id, the number the model actually reads. The context window holds at most **%[3]d positions**; ` +
+		`token id, the number the model actually reads. The context window holds at most **%[3]s**; ` +
 		`this run used **%[4]d**.`,
-		`提示词被模型的字节级 BPE 分词器（GPT-2 的算法，词表共 %[5]s 个 token）切成了 **%[1]d 个 token**，生成过程又追加了 **%[2]d 个**。每个小方块就是模型眼中的一个 token：` +
+		`提示词被模型的字节级 BPE 分词器（GPT-2 的算法，词表共 %[5]s 个 token）切成了 **%[1]s**，生成过程又追加了 **%[2]d 个**。每个小方块就是模型眼中的一个 token：` +
 			`␣ 表示开头的空格，↵ 表示换行，十六进制数字表示只占一个 UTF-8 字符一部分的字节。把鼠标停在方块上，可以看到它的 token id——` +
-			`模型真正读到的就是这个编号。上下文窗口最多容纳 **%[3]d 个位置**，这次运行用了 **%[4]d 个**。`},
-	"tokens.full": {`The window filled up: **%[1]d tokens** left working memory (grey chips) and the model could no longer ` +
-		`see them. It kept reading the most recent %[2]d tokens.`,
-		`窗口被占满了：有 **%[1]d 个 token** 被挤出了工作记忆（灰色方块），模型再也看不到它们，只能继续读取最近的 %[2]d 个 token。`},
-	"tokens.caption": {"%[1]d tokens in working memory of %[2]d positions · blue: prompt · green: generated · grey: evicted",
-		"工作记忆中有 %[1]d 个 token，窗口共 %[2]d 个位置 · 蓝色：提示词 · 绿色：生成的 · 灰色：已被挤出"},
+			`模型真正读到的就是这个编号。上下文窗口最多容纳 **%[3]s**，这次运行用了 **%[4]d 个**。`},
+	"tokens.full": {`The window filled up: **%[1]s** left working memory (grey chips) and the model could no longer ` +
+		`see them. It kept reading the most recent %[2]s.`,
+		`窗口被占满了：有 **%[1]s** 被挤出了工作记忆（灰色方块），模型再也看不到它们，只能继续读取最近的 %[2]s。`},
+	"tokens.caption": {"%[1]s in working memory of %[2]s · blue: prompt · green: generated · grey: evicted",
+		"工作记忆中有 %[1]s，窗口共 %[2]s · 蓝色：提示词 · 绿色：生成的 · 灰色：已被挤出"},
 	"tokens.chip":    {"id %[1]d · position %[2]d · %[3]s", "id %[1]d · 位置 %[2]d · %[3]s"},
 	"tokens.evicted": {"left the window at step %d", "在第 %d 步离开窗口"},
 	"tokens.prompt":  {"prompt", "提示词"},
@@ -94,10 +105,12 @@ var texts = i18n.Table{
 			`这里把提示词原样喂给模型（*teacher forcing*，教师强制），在每个位置读出：模型给“真正出现的下一个 token”分配了多少概率。` +
 			`**信息量（surprisal）** 是同一个数换成比特来表示，即 −log₂ P：1 比特相当于抛一次硬币，10 比特相当于千里挑一。` +
 			`第一个 token 前面什么都没有，所以这里没有它的概率（标为“无上下文”）。`},
-	"probs.ppl": {`**Perplexity** summarises the whole prompt: 2 to the power of the mean surprisal, here **%[1]s** over %[2]d scored tokens. ` +
+	"probs.ppl": {`**Perplexity** summarises the whole prompt: 2 to the power of the mean surprisal, here **%[1]s** over %[2]s. ` +
 		`It reads as "the model was, on average, as unsure as if it chose among %[1]s equally likely tokens".`,
-		`**困惑度（perplexity）** 用一个数概括整段提示词：平均信息量的 2 次方，这里是 **%[1]s**（共 %[2]d 个计分 token）。` +
+		`**困惑度（perplexity）** 用一个数概括整段提示词：平均信息量的 2 次方，这里是 **%[1]s**（共 %[2]s）。` +
 			`可以理解为：“模型平均而言，就像在 %[1]s 个同样可能的 token 中做选择一样拿不准。”`},
+	"probs.top":       {"The %[1]d most surprising of %[2]d prompt tokens, with the model's top alternatives", "%[2]d 个提示词 token 中最出人意料的 %[1]d 个，以及模型认为最可能的几个候选"},
+	"probs.all":       {"All %d prompt tokens, in order (click to open)", "按顺序列出全部 %d 个提示词 token（点击展开）"},
 	"probs.none":      {"No token could be scored: the prompt has a single token.", "没有可以计分的 token：提示词只有一个 token。"},
 	"probs.caption":   {"The model's top alternatives at each prompt position", "每个提示词位置上，模型认为最可能的几个候选"},
 	"col.position":    {"position", "位置"},
@@ -161,8 +174,8 @@ var texts = i18n.Table{
 	"kv.check": {`**Check: cached decoding = full recompute.** Running the whole sequence again from scratch gives the same logits as the step-by-step decoding with the cache, up to max |Δlogit| = **%s** (float32 rounding).`,
 		`**校验：用缓存解码 = 从头完整重算。** 把整段序列从头重新计算一遍，得到的 logits 与借助缓存逐步解码的结果一致，最大差值 max |Δlogit| = **%s**（float32 舍入误差）。`},
 	"kv.nocheck": {"The cached-vs-recompute check was not measured in this run (no decode steps).", "本次运行没有测量“缓存 vs 重算”校验（没有解码步）。"},
-	"kv.evict": {`When the window of %[2]d positions is full, the oldest token is **evicted**: it leaves the cache and the model can no longer attend to it. This run evicted %[1]d tokens.`,
-		`当 %[2]d 个位置的窗口被占满时，最早的 token 会被**挤出**：它离开缓存，模型再也无法关注到它。本次运行共挤出了 %[1]d 个 token。`},
+	"kv.evict": {`When the window of %[2]d positions is full, the oldest token is **evicted**: it leaves the cache and the model can no longer attend to it. This run evicted %[1]s.`,
+		`当 %[2]d 个位置的窗口被占满时，最早的 token 会被**挤出**：它离开缓存，模型再也无法关注到它。本次运行共挤出了 %[1]s。`},
 	"kv.heat": {`What the cache holds for **layer %[1]d, head %[2]d**: one row per cached position, one column per dimension of the head (d_head). Red is positive, blue negative. These numbers *are* the working memory that later tokens query.`,
 		`**第 %[1]d 层、第 %[2]d 个头**的缓存内容：每个缓存位置一行，注意力头的每个维度（d_head）一列。红色为正，蓝色为负。这些数字*就是*后面的 token 要查询的工作记忆。`},
 	"kv.notrec":  {"The cache contents of this layer were not recorded; the trace has layers %s.", "这份记录没有保存该层的缓存内容；记录中有的层是 %s。"},
@@ -175,7 +188,7 @@ var texts = i18n.Table{
 		`Watch how the guess sharpens (darker) and changes as the layers add information.`,
 		`**残差流**是一条贯穿各层的向量，每一层都从中读取、再往里添加。**Logit lens** 就是*提前*把它读出来：在每一层之后，` +
 			`假装模型到此为止，套上最后的层归一化和输出头，看排第一的 token 是什么。观察随着层数增加，猜测如何变得更确定（颜色更深）、又如何改变。`},
-	"lens.caption": {"Top token after each layer, last %d positions", "每层之后排第一的 token（最后 %d 个位置）"},
+	"lens.caption": {"Top token after each layer, last %s", "每层之后排第一的 token（最后 %s）"},
 	"col.layer":    {"layer", "层"},
 
 	// 8. Residual stream

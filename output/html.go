@@ -51,7 +51,8 @@ var words = i18n.Table{
 	"noscript": {"The charts of this report need JavaScript, which is turned off.", "本报告的图表需要 JavaScript，但它已被关闭。"},
 	"footer": {"Charts drawn by Apache ECharts " + EChartsVersion + " (Apache License 2.0), included in this file: it works offline.",
 		"图表由 Apache ECharts " + EChartsVersion + "（Apache License 2.0）绘制，已内嵌于本文件，可离线查看。"},
-	"untitled": {"gptviz report", "gptviz 报告"},
+	"untitled":    {"gptviz report", "gptviz 报告"},
+	"interactive": {"interactive chart: open the HTML report to see it", "交互式图表：请在 HTML 报告中查看"},
 }
 
 func lang(nb *Notebook) i18n.Lang { return i18n.ParseLang(nb.Lang) }
@@ -232,6 +233,14 @@ func writeTableHTML(b *bytes.Buffer, t *Table, inline bool) {
 			return ` class="al-` + a + `"`
 		}
 		return ""
+	}
+	if t.Folded {
+		// The caption becomes the summary that opens the table.
+		b.WriteString("<details><summary>" + esc(t.Caption) + "</summary>")
+		defer b.WriteString("</details>")
+		u := *t
+		u.Caption, u.Folded = "", false
+		t = &u
 	}
 	b.WriteString("<div class=\"table-wrap\"><table>")
 	if t.Caption != "" {

@@ -8,6 +8,8 @@ import (
 	"io"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/gptviz/gptviz/internal/i18n"
 )
 
 // The ipynb document, nbformat 4.5
@@ -21,31 +23,24 @@ type (
 		NBFormatMinor int       `json:"nbformat_minor"`
 	}
 	ipynbMeta struct {
-		Gptviz       map[string]string `json:"gptviz,omitempty"`
-		LanguageInfo ipynbLangInfo     `json:"language_info"`
-		Title        string            `json:"title,omitempty"`
+		Gptviz map[string]string `json:"gptviz,omitempty"`
+		Title  string            `json:"title,omitempty"`
 	}
-	ipynbLangInfo struct {
-		Name string `json:"name"`
-	}
+	// ipynbMarkdown is a markdown cell; Attachments hold its images, by
+	// name, each a MIME bundle of base64 data.
 	ipynbMarkdown struct {
-		CellType string         `json:"cell_type"` // "markdown"
+		Attachments map[string]map[string]string `json:"attachments,omitempty"`
+		CellType    string                       `json:"cell_type"` // "markdown"
+		ID          string                       `json:"id"`
+		Metadata    map[string]any               `json:"metadata"`
+		Source      []string                     `json:"source"`
+	}
+	// ipynbRaw is a raw cell: text shown as it is, never executed.
+	ipynbRaw struct {
+		CellType string         `json:"cell_type"` // "raw"
 		ID       string         `json:"id"`
 		Metadata map[string]any `json:"metadata"`
 		Source   []string       `json:"source"`
-	}
-	ipynbCode struct {
-		CellType       string         `json:"cell_type"` // "code"
-		ExecutionCount *int           `json:"execution_count"`
-		ID             string         `json:"id"`
-		Metadata       map[string]any `json:"metadata"`
-		Outputs        []ipynbOutput  `json:"outputs"`
-		Source         []string       `json:"source"`
-	}
-	ipynbOutput struct {
-		Data       map[string]any `json:"data"`
-		Metadata   map[string]any `json:"metadata"`
-		OutputType string         `json:"output_type"` // "display_data"
 	}
 )
 
@@ -93,29 +88,30 @@ func escapeMarkdownText(s string) string {
 	return b.String()
 }
 
-// commentPrefix returns the line-comment marker of a code cell's syntax.
-func commentPrefix(syntax string) string {
-	if syntax == "go" {
-		return "// "
-	}
-	return "# "
-}
-
 // WriteIPYNB writes nb as a Jupyter notebook (nbformat 4, minor 5, with cell
 // ids) to w, as indented JSON that is valid against the nbformat v4.5 schema.
 //
-// Markdown cells stay markdown, except that raw HTML in them is escaped to
-// text as in the HTML page (Jupyter would render it). Code cells have
-// execution_count null. Chart, Table and Chips cells become display_data
-// outputs of the code cell just before them; when there is none, of a new
-// code cell whose source is a comment naming the output. A chart's outputs
-// are its SVG (image/svg+xml) and PNG (image/png, base64) renderings, with
-// its title as text/plain; a chart with neither says, as text/plain, that it
-// is interactive in the HTML report. Tables and chips are text/html (escaped,
-// inline-styled) plus text/plain. Note cells become markdown quotes. Cell
-// ids are "cell-N" (N counts from 0), so the output is deterministic.
-// Notebook metadata: title, language_info (the first code cell's syntax,
-// else "shell") and Meta under "gptviz".
+// The notebook has no code cells, so that "Run All" (Jupyter, VS Code,
+// jupyter nbconvert --execute) runs nothing and keeps everything: there is
+// no kernel for gptviz's Go and shell text, and running a cell replaces
+// its outputs. Instead:
+//
+//   - Markdown cells stay markdown, except that raw HTML in them is escaped
+//     to text as in the HTML page (Jupyter would render it).
+//   - Code cells become raw cells: their text verbatim, never executed.
+//   - Chart cells become markdown cells with the title and the image as a
+//     cell attachment ("ID.png" holding the PNG, else "ID.svg" holding the
+//     SVG, base64, as Jupyter stores attachments); a chart with neither
+//     says that it is interactive in the HTML report.
+//   - Table and Chips cells become markdown cells holding the same
+//     escaped, inline-styled HTML fragment as before, with every "$", "\"
+//     and line break written as a character reference, so that Jupyter's
+//     maths rendering and the markdown parser leave it as it is.
+//   - Note cells become markdown quotes.
+//
+// Cell ids are "cell-N" (N counts from 0), so the output is deterministic.
+// Notebook metadata: title and Meta under "gptviz"; no kernelspec (a
+// client opens it with any kernel, which never runs).
 //
 // It returns an error wrapping ErrInvalid if nb.Validate fails (nothing is
 // written then), or the first error from w.
@@ -125,34 +121,14 @@ func WriteIPYNB(w io.Writer, nb *Notebook) error {
 	}
 	doc := ipynbDoc{Cells: []any{}, NBFormat: 4, NBFormatMinor: 5}
 	doc.Metadata.Title = strings.ToValidUTF8(nb.Title, "\uFFFD")
-	doc.Metadata.LanguageInfo.Name = "shell"
-	for _, c := range nb.Cells {
-		if c.Kind == KindCode {
-			if c.Syntax != "" {
-				doc.Metadata.LanguageInfo.Name = c.Syntax
-			}
-			break
-		}
-	}
 	if len(nb.Meta) > 0 {
 		doc.Metadata.Gptviz = nb.Meta
 	}
-	var last *ipynbCode // the code cell outputs attach to, nil after a markdown cell
 	id := func() string { return fmt.Sprintf("cell-%d", len(doc.Cells)) }
-	addMarkdown := func(src string) {
-		doc.Cells = append(doc.Cells, &ipynbMarkdown{CellType: "markdown", ID: id(), Metadata: map[string]any{}, Source: lines(src)})
-		last = nil
-	}
-	addOutput := func(label string, out ipynbOutput) {
-		if last == nil {
-			src := ""
-			if label != "" {
-				src = commentPrefix(doc.Metadata.LanguageInfo.Name) + strings.ReplaceAll(label, "\n", " ")
-			}
-			last = &ipynbCode{CellType: "code", ID: id(), Metadata: map[string]any{}, Outputs: []ipynbOutput{}, Source: lines(src)}
-			doc.Cells = append(doc.Cells, last)
-		}
-		last.Outputs = append(last.Outputs, out)
+	addMarkdown := func(src string) *ipynbMarkdown {
+		c := &ipynbMarkdown{CellType: "markdown", ID: id(), Metadata: map[string]any{}, Source: lines(src)}
+		doc.Cells = append(doc.Cells, c)
+		return c
 	}
 	for _, c := range nb.Cells {
 		switch c.Kind {
@@ -162,41 +138,19 @@ func WriteIPYNB(w io.Writer, nb *Notebook) error {
 			text := escapeMarkdownText(strings.TrimSpace(c.Source))
 			addMarkdown("> **" + words.Get(lang(nb), "note") + ":** " + strings.ReplaceAll(text, "\n", "\n> "))
 		case KindCode:
-			last = &ipynbCode{CellType: "code", ID: id(), Metadata: map[string]any{}, Outputs: []ipynbOutput{},
-				Source: lines(strings.TrimRight(c.Source, "\n"))}
-			doc.Cells = append(doc.Cells, last)
+			doc.Cells = append(doc.Cells, &ipynbRaw{CellType: "raw", ID: id(), Metadata: map[string]any{},
+				Source: lines(strings.TrimRight(c.Source, "\n"))})
 		case KindChart:
-			addOutput(c.Chart.Title, chartOutput(c.Chart))
+			src, att := chartMarkdown(c.Chart, lang(nb))
+			addMarkdown(src).Attachments = att
 		case KindTable:
 			var h bytes.Buffer
 			writeTableHTML(&h, c.Table, true)
-			addOutput(c.Table.Caption, ipynbOutput{
-				OutputType: "display_data",
-				Metadata:   map[string]any{},
-				Data: map[string]any{
-					"text/html":  lines(h.String()),
-					"text/plain": lines(tableText(c.Table)),
-				},
-			})
+			addMarkdown(markdownHTML(h.String()))
 		case KindChips:
 			var h bytes.Buffer
 			writeChipsHTML(&h, c.Chips, true)
-			labels := make([]string, len(c.Chips.Items))
-			for i, it := range c.Chips.Items {
-				labels[i] = it.Label
-			}
-			plain := strings.Join(labels, " | ")
-			if c.Chips.Caption != "" {
-				plain = c.Chips.Caption + "\n" + plain
-			}
-			addOutput(c.Chips.Caption, ipynbOutput{
-				OutputType: "display_data",
-				Metadata:   map[string]any{},
-				Data: map[string]any{
-					"text/html":  lines(h.String()),
-					"text/plain": lines(plain),
-				},
-			})
+			addMarkdown(markdownHTML(h.String()))
 		}
 	}
 	// Encode to memory first so that a failure leaves w untouched. HTML
@@ -215,25 +169,38 @@ func WriteIPYNB(w io.Writer, nb *Notebook) error {
 	return nil
 }
 
-// chartOutput returns a chart's display_data output.
-func chartOutput(ch *Chart) ipynbOutput {
-	data := map[string]any{}
+// markdownHTML returns an escaped HTML fragment (from writeTableHTML or
+// writeChipsHTML) as the source of a markdown cell that renders it: one
+// line, so that the markdown parser takes it as one HTML block (a blank
+// line would end it), with "$" and "\" as character references, so that
+// Jupyter's maths rendering, which reads the source before markdown, finds
+// no delimiters in it.
+func markdownHTML(frag string) string {
+	return strings.NewReplacer("\r", "&#13;", "\n", "&#10;", "$", "&#36;", "\\", "&#92;").Replace(frag)
+}
+
+// chartMarkdown returns the source and attachments of a chart's markdown
+// cell: its title in bold and its image as an attachment (PNG, else SVG),
+// or, for a chart that has neither, a line in language l saying it is
+// interactive in the HTML report.
+func chartMarkdown(ch *Chart, l i18n.Lang) (string, map[string]map[string]string) {
 	title := ch.Title
 	if title == "" {
 		title = ch.ID
 	}
-	if len(ch.SVG) > 0 {
-		data["image/svg+xml"] = lines(string(ch.SVG))
+	t := escapeMarkdownText(strings.ReplaceAll(title, "\n", " "))
+	var name, mime string
+	var data []byte
+	switch {
+	case len(ch.PNG) > 0:
+		name, mime, data = ch.ID+".png", "image/png", ch.PNG
+	case len(ch.SVG) > 0:
+		name, mime, data = ch.ID+".svg", "image/svg+xml", ch.SVG
+	default:
+		return "*" + t + "* \\[" + escapeMarkdownText(words.Get(l, "interactive")) + "\\]", nil
 	}
-	if len(ch.PNG) > 0 {
-		data["image/png"] = base64.StdEncoding.EncodeToString(ch.PNG)
-	}
-	if len(data) == 0 {
-		data["text/plain"] = lines("[interactive chart: " + title + " (open the HTML report to see it)]")
-	} else {
-		data["text/plain"] = lines("[chart: " + title + "]")
-	}
-	return ipynbOutput{OutputType: "display_data", Metadata: map[string]any{}, Data: data}
+	src := "**" + t + "**\n\n![" + t + "](attachment:" + name + ")"
+	return src, map[string]map[string]string{name: {mime: base64.StdEncoding.EncodeToString(data)}}
 }
 
 // tableText renders t as plain text with columns padded to equal width

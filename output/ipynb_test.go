@@ -2,6 +2,7 @@ package output
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"os"
 	"strings"
@@ -78,14 +79,16 @@ func TestIPYNBSchema(t *testing.T) {
 	}
 }
 
-// ipynbCells decodes a written notebook's cells.
+// testCell is a written notebook's cell, decoded.
 type testCell struct {
-	CellType       string           `json:"cell_type"`
-	ID             string           `json:"id"`
-	Source         []string         `json:"source"`
-	ExecutionCount *int             `json:"execution_count"`
-	Outputs        []map[string]any `json:"outputs"`
+	CellType    string                       `json:"cell_type"`
+	ID          string                       `json:"id"`
+	Source      []string                     `json:"source"`
+	Outputs     []map[string]any             `json:"outputs"`
+	Attachments map[string]map[string]string `json:"attachments"`
 }
+
+func (c testCell) source() string { return strings.Join(c.Source, "") }
 
 func TestWriteIPYNBStructure(t *testing.T) {
 	t.Parallel()
@@ -102,36 +105,67 @@ func TestWriteIPYNBStructure(t *testing.T) {
 		if c.ID != "cell-"+itoa(i) {
 			t.Errorf("cell %d has id %q", i, c.ID)
 		}
-		k := c.CellType
-		if k == "code" {
-			k += "(" + itoa(len(c.Outputs)) + ")"
-		}
-		kinds = append(kinds, k)
+		kinds = append(kinds, c.CellType)
 	}
-	// markdown, code+chips, note, markdown, chart+table (new code cell),
-	// markdown, code+3 charts, static svg attaches to the same code cell,
-	// markdown (zh).
-	want := "markdown code(1) markdown markdown code(2) markdown code(4) markdown"
+	// One cell per notebook cell: markdown, code → raw, chips, note,
+	// markdown, chart, table, markdown, code → raw, 4 charts, markdown (zh).
+	want := "markdown raw markdown markdown markdown markdown markdown markdown raw markdown markdown markdown markdown markdown"
 	if got := strings.Join(kinds, " "); got != want {
 		t.Errorf("cells = %s\nwant    %s", got, want)
 	}
-	chartCell := doc.Cells[4]
-	if got := strings.Join(chartCell.Source, ""); got != "# Probability of each prompt token given the ones before it" {
-		t.Errorf("made-up code cell source = %q", got)
+	if got := doc.Cells[1].source(); got != `gptviz report "The quick brown fox jumps over the lazy dog."` {
+		t.Errorf("raw cell source = %q", got)
+	}
+	if got := doc.Cells[5].source(); got != `*Probability of each prompt token given the ones before it* \[interactive chart: open the HTML report to see it\]` {
+		t.Errorf("interactive chart cell = %q", got)
 	}
 	if doc.Metadata["title"] != nb.Title {
 		t.Errorf("metadata title = %v", doc.Metadata["title"])
 	}
-	png := doc.Cells[6].Outputs[2]["data"].(map[string]any)
-	if _, ok := png["image/png"].(string); !ok {
-		t.Errorf("raster chart output lacks image/png: %v", png)
+	if _, ok := doc.Metadata["kernelspec"]; ok {
+		t.Errorf("metadata names a kernel: %v", doc.Metadata["kernelspec"])
 	}
-	if _, ok := png["image/svg+xml"]; !ok {
-		t.Errorf("raster chart output lacks image/svg+xml: %v", png)
+	raster := doc.Cells[11]
+	if got, want := raster.source(), "**All heads (raster, scaled up crisply)**\n\n![All heads (raster, scaled up crisply)](attachment:attn-grid-png.png)"; got != want {
+		t.Errorf("raster chart cell = %q, want %q", got, want)
 	}
-	note := strings.Join(doc.Cells[2].Source, "")
+	if b64 := raster.Attachments["attn-grid-png.png"]["image/png"]; b64 == "" || len(raster.Attachments) != 1 {
+		t.Errorf("raster chart attachments = %v", raster.Attachments)
+	} else if data, err := base64.StdEncoding.DecodeString(b64); err != nil || !bytes.HasPrefix(data, []byte("\x89PNG")) {
+		t.Errorf("raster chart attachment is not a base64 PNG: %v", err)
+	}
+	if svg := doc.Cells[12].Attachments["static-svg.svg"]["image/svg+xml"]; svg == "" {
+		t.Errorf("SVG chart attachments = %v", doc.Cells[12].Attachments)
+	}
+	note := doc.Cells[3].source()
 	if note != `> **Note:** The first token has no context: its probability is not shown.` {
 		t.Errorf("note cell = %q", note)
+	}
+	for _, i := range []int{2, 6} {
+		if src := doc.Cells[i].source(); strings.ContainsAny(src, "\n$\\") || !strings.HasPrefix(src, "<") {
+			t.Errorf("HTML cell %d is not one line of HTML without $ and \\: %q", i, src)
+		}
+	}
+}
+
+// TestWriteIPYNBNothingToRun: the notebook's first code cell held shell
+// text with no kernel that could run it, so "Run All" failed with a
+// SyntaxError and replaced the outputs the cells held. No cell of a
+// written notebook is a code cell now, and none has outputs.
+func TestWriteIPYNBNothingToRun(t *testing.T) {
+	t.Parallel()
+	for name, nb := range map[string]*Notebook{"sample": sampleNotebook(t), "adversarial": adversarialNotebook(t)} {
+		var doc struct {
+			Cells []testCell `json:"cells"`
+		}
+		if err := json.Unmarshal(writeIPYNBBytes(t, nb), &doc); err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range doc.Cells {
+			if c.CellType == "code" || c.Outputs != nil {
+				t.Errorf("%s: cell %s is %s with %d outputs", name, c.ID, c.CellType, len(c.Outputs))
+			}
+		}
 	}
 }
 
@@ -144,22 +178,13 @@ func TestWriteIPYNBAdversarial(t *testing.T) {
 	if err := json.Unmarshal(out, &doc); err != nil {
 		t.Fatal(err)
 	}
-	md := strings.Join(doc.Cells[0].Source, "")
+	md := doc.Cells[0].source()
 	if strings.Contains(md, "<img src=x") || strings.Contains(md, "<div onclick") {
 		t.Errorf("markdown cell keeps raw HTML Jupyter would render: %q", md)
 	}
 	for _, c := range doc.Cells {
-		for _, o := range c.Outputs {
-			data := o["data"].(map[string]any)
-			h, ok := data["text/html"].([]any)
-			if !ok {
-				continue
-			}
-			var s strings.Builder
-			for _, l := range h {
-				s.WriteString(l.(string))
-			}
-			checkFragmentInert(t, s.String())
+		if src := c.source(); c.CellType == "markdown" && strings.HasPrefix(src, "<") {
+			checkFragmentInert(t, src)
 		}
 	}
 }
@@ -169,7 +194,7 @@ func TestWriteIPYNBAdversarial(t *testing.T) {
 // class attributes.
 func checkFragmentInert(t *testing.T, frag string) {
 	t.Helper()
-	allowed := map[string]bool{"div": true, "span": true, "p": true, "table": true, "caption": true, "thead": true, "tbody": true, "tr": true, "th": true, "td": true}
+	allowed := map[string]bool{"details": true, "summary": true, "div": true, "span": true, "p": true, "table": true, "caption": true, "thead": true, "tbody": true, "tr": true, "th": true, "td": true}
 	z := html.NewTokenizer(strings.NewReader(frag))
 	for {
 		switch z.Next() {

@@ -8,8 +8,9 @@
 //   - one self-contained HTML page ([WriteHTML]) that works offline from
 //     file://: CSS and Apache ECharts are inlined, every chart option is
 //     embedded as inert JSON data, all text is escaped;
-//   - a Jupyter notebook ([WriteIPYNB], nbformat 4.5) whose chart outputs are
-//     the static SVG/PNG renderings;
+//   - a Jupyter notebook ([WriteIPYNB], nbformat 4.5) without code cells, so
+//     that running it keeps everything: commands as raw cells, charts as
+//     markdown cells with their static PNG/SVG rendering attached;
 //   - static figures ([WriteFigures]), one SVG/PNG file per chart.
 //
 // [WriteFileAtomic] writes any of them so that an existing file is replaced
@@ -90,7 +91,7 @@ type Cell struct {
 	// plain text, shown as a callout.
 	Source string
 	// Syntax is the language of a Code cell: "shell" (used when empty) or
-	// "go". It labels the block and sets the ipynb comment style.
+	// "go". It labels the block in the HTML page.
 	Syntax string
 	// Chart is the chart of a Chart cell.
 	Chart *Chart
@@ -151,6 +152,10 @@ type Table struct {
 	// "center". It may be shorter than the number of columns; missing ones are
 	// left-aligned.
 	Align []string
+	// Folded shows the table closed, under its caption, for the reader to
+	// open (HTML <details>; in the ipynb too); for long tables that would
+	// make the page too long to scroll. The plain-text forms are unchanged.
+	Folded bool
 }
 
 // Chips is a row of chips: small labelled boxes that wrap like words, e.g.

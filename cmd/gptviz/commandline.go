@@ -24,7 +24,8 @@ type rerun struct {
 	steps           int
 	sampling        model.SamplingParams
 	seed            uint64
-	maxAttention    int // --max-attention; 0 leaves it out (the default)
+	maxAttention    int  // --max-attention; 0 leaves it out (the default)
+	reproducible    bool // --reproducible (report, generate)
 
 	// How the report is shown; the zero values leave the flags out.
 	lang, format         string // --lang other than en, --format other than html
@@ -44,7 +45,7 @@ func rerunOfTrace(tr *trace.Trace) (rerun, error) {
 	if err := p.Validate(); err != nil {
 		return rerun{}, err
 	}
-	r := rerun{model: tr.Model.Name, prompt: tr.Prompt, steps: s.Steps, sampling: p, seed: s.Seed}
+	r := rerun{model: tr.Model.Name, prompt: tr.Prompt, steps: s.Steps, sampling: p, seed: s.Seed, reproducible: timingsOmitted(tr)}
 	if r.model == defaultmodel.Name || r.model == "default" {
 		r.model = ""
 	}
@@ -70,6 +71,9 @@ func (r rerun) args(sub string) []string {
 			"--top-k", strconv.Itoa(r.sampling.TopK),
 			"--top-p", strconv.FormatFloat(r.sampling.TopP, 'g', -1, 64),
 			"--seed", strconv.FormatUint(r.seed, 10))
+		if r.reproducible {
+			a = append(a, "--reproducible")
+		}
 	}
 	if sub == "report" {
 		if r.maxAttention > 0 {

@@ -114,6 +114,7 @@ func TestRerunCommand(t *testing.T) {
 			model: s, revision: "v1.0", prompt: s, steps: 7, seed: 42,
 			sampling:     model.SamplingParams{Temperature: 1e-6, TopK: 40, TopP: 0.9},
 			maxAttention: 64, lang: "zh", format: "ipynb", layers: []int{0, 3}, heads: []int{1}, focus: []int{3, 1},
+			reproducible: true,
 		}
 		if s == "" {
 			r.model = "" // the embedded default: no --model
@@ -139,6 +140,7 @@ func TestRerunCommand(t *testing.T) {
 		got := rerun{
 			model: mf.name, revision: mf.revision, prompt: fs.Arg(0), steps: sf.steps, sampling: sf.p, seed: sf.seed,
 			maxAttention: maxAttention, lang: rf.lang, format: rf.format, layers: rf.layers, heads: rf.heads, focus: rf.focus,
+			reproducible: rf.reproducible,
 		}
 		if fs.NArg() != 1 || !equalRerun(got, r) {
 			t.Errorf("%q: report's flags read %+v (%d arguments), want %+v", s, got, fs.NArg(), r)
@@ -149,7 +151,7 @@ func TestRerunCommand(t *testing.T) {
 func equalRerun(a, b rerun) bool {
 	return a.model == b.model && a.revision == b.revision && a.prompt == b.prompt && a.steps == b.steps &&
 		a.sampling == b.sampling && a.seed == b.seed && a.maxAttention == b.maxAttention && a.lang == b.lang &&
-		a.format == b.format && slices.Equal(a.layers, b.layers) && slices.Equal(a.heads, b.heads) && slices.Equal(a.focus, b.focus)
+		a.format == b.format && a.reproducible == b.reproducible && slices.Equal(a.layers, b.layers) && slices.Equal(a.heads, b.heads) && slices.Equal(a.focus, b.focus)
 }
 
 // TestRenderCraftedTraceCannotInjectRerunCommand: a shared trace decided
@@ -212,7 +214,8 @@ func TestRenderCraftedTraceCannotInjectRerunCommand(t *testing.T) {
 	}
 }
 
-// shellCells returns the source of every code cell in a rendered report.
+// shellCells returns the source of every code cell in a rendered report
+// (raw cells in a notebook).
 func shellCells(t *testing.T, path, format string) []string {
 	t.Helper()
 	b, err := os.ReadFile(path)
@@ -236,7 +239,7 @@ func shellCells(t *testing.T, path, format string) []string {
 		t.Fatal(err)
 	}
 	for _, c := range nb.Cells {
-		if c.CellType == "code" {
+		if c.CellType == "raw" {
 			cells = append(cells, strings.Join(c.Source, ""))
 		}
 	}

@@ -28,10 +28,15 @@ escaped, as \x1b, \u202e, and bytes that are not UTF-8 as <e4 bd>, so
 that generated text cannot retitle the window or clear the screen. When
 stdout is a pipe or a file, the exact bytes are written, unescaped.
 
+The trace (--trace) holds the run's wall-clock timings; --reproducible, or
+SOURCE_DATE_EPOCH set in the environment, leaves them out, so that the same
+command writes the same trace bytes on machines of the same architecture.
+
 Examples:
   gptviz generate "The light"
   gptviz generate --steps 40 --temperature 0.8 --top-k 40 --top-p 0.9 --seed 7 "The light"
   gptviz generate --model gpt2 --trace run.json "The quick brown fox"
+  gptviz generate --reproducible --trace run.json "The light"
 
 Flags:
 `
@@ -66,6 +71,8 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	mf.register(fs)
 	sf.register(fs, 20)
 	tracePath := fs.String("trace", "", "also write the run's Trace (JSON) to this file")
+	var repro bool
+	registerReproducible(fs, &repro)
 	if err := parseFlags(fs, args, generateUsage, stdout); err != nil {
 		return err
 	}
@@ -76,6 +83,10 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return &usageError{msg: err.Error()}
 	}
 	if err := sf.validate(); err != nil {
+		return err
+	}
+	repro, err := reproducible(repro)
+	if err != nil {
 		return err
 	}
 	if fs.Changed("trace") {
@@ -93,7 +104,7 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			return err
 		}
 	}
-	r := rerun{model: mf.name, revision: mf.revision, prompt: fs.Arg(0), steps: sf.steps, sampling: sf.p, seed: sf.seed}
+	r := rerun{model: mf.name, revision: mf.revision, prompt: fs.Arg(0), steps: sf.steps, sampling: sf.p, seed: sf.seed, reproducible: repro}
 	tr, err := model.Run(ctx, m, model.RunOptions{
 		Prompt: r.prompt, Steps: r.steps, Sampling: r.sampling, Seed: r.seed,
 		Command: r.command("generate"), Version: version,
@@ -103,6 +114,9 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return flagError(err)
 	}
 	tr.Timings.LoadMillis = float64(loadTime.Microseconds()) / 1000
+	if repro {
+		omitTimings(tr)
+	}
 	var out []int
 	for _, t := range tr.Tokens[tr.PromptLen:] {
 		out = append(out, t.ID)

@@ -20,3 +20,15 @@ func TestInvalidUTF8Prompt(t *testing.T) {
 		}
 	}
 }
+
+// TestTokensOneToken: `gptviz tokens a` said "1 tokens".
+func TestTokensOneToken(t *testing.T) {
+	t.Parallel()
+	stdout, stderr, code := gptviz(t, "tokens", "a")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stdout, "\n1 token (context window ") {
+		t.Errorf("tokens of a one-token text: %q", stdout)
+	}
+}

@@ -19,7 +19,8 @@ Re-renders a run saved as a trace (gptviz report --format json) without the
 model: the same notebook-style report, in another language, format or
 selection of layers and heads. The trace is checked before use. The report is
 written atomically (an existing file is replaced only once the new one is
-complete) and its path printed.
+complete) and its path printed. --reproducible leaves the trace's timings
+out of the report (a trace written with --reproducible has none).
 
 Examples:
   gptviz render run.json                         # writes run.html

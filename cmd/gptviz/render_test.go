@@ -82,8 +82,8 @@ func TestRender(t *testing.T) {
 	if err := json.Unmarshal(b, &nb); err != nil || nb.NBFormat != 4 || len(nb.Cells) == 0 {
 		t.Errorf("ipynb: nbformat %d, %d cells, %v", nb.NBFormat, len(nb.Cells), err)
 	}
-	if !strings.Contains(string(b), "image/svg+xml") {
-		t.Error("ipynb has no SVG chart output")
+	if !strings.Contains(string(b), `"image/png"`) {
+		t.Error("ipynb has no chart image")
 	}
 
 	// json re-writes the trace.

@@ -26,12 +26,19 @@ P(w_i | w_<i) over the prompt, each generation step, attention, the KV cache,
 the logit lens and the residual stream. The HTML page is one self-contained
 file that opens offline.
 
+Files are deterministic except for the run's wall-clock timings (load,
+prefill, decode, each step); --reproducible, or SOURCE_DATE_EPOCH set in the
+environment, leaves those out, so that the same command writes the same
+bytes (HTML, ipynb and JSON) on machines of the same architecture. The
+report then says the timings were left out.
+
 Examples:
   gptviz report "The quick brown fox jumps over the lazy dog."
   gptviz report --lang zh -o fox.html "The quick brown fox"
   gptviz report --model gpt2 --steps 30 --temperature 0.7 --top-p 0.9 "Once upon a time"
   gptviz report --format ipynb -o run.ipynb --figures figs "The light"
   gptviz report --layers 0,3 --heads 1 --focus 3,1 "To be or not to be"
+  gptviz report --reproducible -o run.html "The light"    # the same bytes every time
 
 Flags:
 `
@@ -47,6 +54,9 @@ type reportFlags struct {
 	focus   []int
 	figures string
 	open    bool
+	// reproducible leaves timings out (--reproducible or
+	// SOURCE_DATE_EPOCH), resolved by validate.
+	reproducible bool
 }
 
 func (f *reportFlags) register(fs *pflag.FlagSet) {
@@ -58,6 +68,7 @@ func (f *reportFlags) register(fs *pflag.FlagSet) {
 	fs.IntSliceVar(&f.focus, "focus", nil, "LAYER,HEAD of the large attention view and KV-cache heatmap (default the first shown)")
 	fs.StringVar(&f.figures, "figures", "", "also write every chart as SVG and PNG into this folder")
 	fs.BoolVar(&f.open, "open", false, "open the report in the default browser")
+	registerReproducible(fs, &f.reproducible)
 }
 
 // validate checks the flags and the output paths before any work is done.
@@ -72,6 +83,10 @@ func (f *reportFlags) validate() error {
 	}
 	if f.focus != nil && len(f.focus) != 2 {
 		return usagef("--focus %v: want LAYER,HEAD", f.focus)
+	}
+	var err error
+	if f.reproducible, err = reproducible(f.reproducible); err != nil {
+		return err
 	}
 	if f.out == "" {
 		f.out = map[string]string{"html": "report.html", "ipynb": "report.ipynb", "json": "trace.json"}[f.format]
@@ -91,6 +106,7 @@ func (f *reportFlags) validate() error {
 // heads, focus), for its command line.
 func (f *reportFlags) view(r rerun) rerun {
 	r.lang, r.format, r.layers, r.heads, r.focus = f.lang, f.format, f.layers, f.heads, f.focus
+	r.reproducible = r.reproducible || f.reproducible
 	return r
 }
 
@@ -115,11 +131,15 @@ func (f *reportFlags) checkModel(c arch.Config) error {
 
 // write renders tr as the chosen format into f.out (atomically), writes the
 // figures, prints the path and opens it if asked. The report shows cmds; no
-// file written may replace one of in. Cancelling ctx stops the writing and
+// file written may replace one of in. With f.reproducible, tr's timings are
+// left out first (omitTimings). Cancelling ctx stops the writing and
 // leaves no partial file (complete figures may remain).
 func (f *reportFlags) write(ctx context.Context, tr *trace.Trace, cmds lessons.Commands, in inputs, stdout, stderr io.Writer) error {
 	if err := in.check("--out", f.out); err != nil {
 		return err
+	}
+	if f.reproducible {
+		omitTimings(tr)
 	}
 	if f.format == "json" {
 		if err := output.WriteFileAtomic(ctx, f.out, func(w io.Writer) error { return output.WriteJSON(w, tr) }); err != nil {
@@ -240,7 +260,9 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return flagError(err)
 	}
-	tr.Timings.LoadMillis = float64(loadTime.Microseconds()) / 1000
+	if !rf.reproducible {
+		tr.Timings.LoadMillis = float64(loadTime.Microseconds()) / 1000
+	}
 	return rf.write(ctx, tr, r.commands(false), in, stdout, stderr)
 }
 

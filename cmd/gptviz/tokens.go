@@ -51,7 +51,11 @@ func runTokens(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fmt.Fprintf(tw, "%d\t%d\t%s\n", i, id, tok.Display(id))
 	}
 	tw.Flush()
-	fmt.Fprintf(&b, "%d tokens (context window %d)\n", len(ids), m.Config.NPositions)
+	noun := "tokens"
+	if len(ids) == 1 {
+		noun = "token"
+	}
+	fmt.Fprintf(&b, "%d %s (context window %d)\n", len(ids), noun, m.Config.NPositions)
 	_, err = io.WriteString(stdout, b.String())
 	return err
 }

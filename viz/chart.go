@@ -420,26 +420,6 @@ func formatBytes(n int64) string {
 	return b.String()
 }
 
-// FormatNumber formats x with d significant digits, plainly: no exponent
-// for 1e-4 ≤ |x| < 1e9, where a number that has more integer digits than d
-// keeps all of them (61195.3 with 4 digits is "61195", not "6.12e+04" or
-// "61190"); outside that range, as strconv's 'g' format; NaN is "–". It is
-// the rule of the numbers in the report's text (package lessons), so a
-// chart and the sentence beside it print the same number.
-func FormatNumber(x float64, d int) string {
-	if math.IsNaN(x) {
-		return "–"
-	}
-	s := strconv.FormatFloat(x, 'g', d, 64)
-	if x != 0 && (math.Abs(x) < 1e-4 || math.Abs(x) >= 1e9) {
-		return s
-	}
-	if strings.Contains(s, "e") {
-		return strconv.FormatFloat(x, 'f', 0, 64)
-	}
-	return s
-}
-
 // fmtSig formats x with d significant digits for titles.
 func fmtSig(x float64, d int) string {
 	return strconv.FormatFloat(sig(x, d), 'g', -1, 64)

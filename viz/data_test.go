@@ -413,31 +413,6 @@ func TestAttentionHeadData(t *testing.T) {
 	}
 }
 
-// TestFormatNumber pins the rule shared with the report's text: d
-// significant digits, whole integer parts, exponents only outside
-// [1e-4, 1e9).
-func TestFormatNumber(t *testing.T) {
-	t.Parallel()
-	for _, tc := range []struct {
-		x    float64
-		d    int
-		want string
-	}{
-		{61195.3, 4, "61195"},
-		{12.3456, 4, "12.35"},
-		{4, 4, "4"},
-		{0.000123456, 3, "0.000123"},
-		{0.00001234, 3, "1.23e-05"},
-		{2.5e9, 3, "2.5e+09"},
-		{0, 4, "0"},
-		{-61195.3, 4, "-61195"},
-		{math.NaN(), 4, "–"},
-	} {
-		if got := FormatNumber(tc.x, tc.d); got != tc.want {
-			t.Errorf("FormatNumber(%v, %d) = %q, want %q", tc.x, tc.d, got, tc.want)
-		}
-	}
-}
 
 // TestPerplexityTextAndChartAgree is the regression test for the report
 // that printed perplexity 61195 in its text and 61190 in the chart: the
@@ -530,5 +505,19 @@ func TestKVFullLabelNotClipped(t *testing.T) {
 		if !strings.Contains(c.Subtitle, lc.t("kv.full")) {
 			t.Errorf("%s: subtitle %q does not explain the marker", lang, c.Subtitle)
 		}
+	}
+}
+
+// TestPromptSubtitleOneScoredToken: a prompt of two tokens has one scored
+// token, and the subtitle says "1 scored token", not "1 scored tokens".
+func TestPromptSubtitleOneScoredToken(t *testing.T) {
+	t.Parallel()
+	tr := viztest.Trace(viztest.Options{Prompt: 2, Steps: 1})
+	d, err := newPromptData(tr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sub := d.subtitle(settingsOf(nil)); !strings.Contains(sub, "over 1 scored token") || strings.Contains(sub, "tokens") {
+		t.Errorf("subtitle %q, want it to say 1 scored token", sub)
 	}
 }

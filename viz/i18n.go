@@ -68,6 +68,7 @@ var phrases = i18n.Table{
 	// Prompt probabilities.
 	"pp.title":     {"P(w_i | w_<i) for each prompt token", "每个提示词 token 的 P(w_i | w_<i)"},
 	"pp.sub":       {"perplexity %[1]s over %[2]d scored tokens", "困惑度 %[1]s（共 %[2]d 个计分 token）"},
+	"pp.sub.one":   {"perplexity %[1]s over %[2]d scored token", "困惑度 %[1]s（共 %[2]d 个计分 token）"},
 	"pp.sub.first": {"; the first token has no context, so it has no probability", "；第一个 token 没有上下文，所以没有概率"},
 	"pp.surprisal": {"surprisal (bits)", "信息量（比特）"},
 	"pp.nocontext": {" (no context)", "（无上下文）"},
@@ -150,8 +151,8 @@ var phrases = i18n.Table{
 	// Logit lens and residual stream.
 	"ll.title":  {"Logit lens: the top next token after each block", "Logit lens：每个模块之后排第一的下一个 token"},
 	"ll.sub":    {"rows: the residual stream after each block, read out early · columns: positions · cell: the top token and its probability", "行：每个模块之后的残差流，提前读出 · 列：位置 · 格：排第一的 token 及其概率"},
-	"ll.sample": {"sampled: every %d-th position", "抽样：每 %d 个位置取一个"},
-	"ll.note":   {"Logit lens: only every %[1]d-th position is shown, to keep at most %[2]d columns.", "Logit lens：只显示每 %[1]d 个位置中的一个，使列数不超过 %[2]d。"},
+	"ll.sample": {"sampled: one position in every %d", "抽样：每 %d 个位置取一个"},
+	"ll.note":   {"Logit lens: one position in every %[1]d is shown, to keep at most %[2]d columns.", "Logit lens：只显示每 %[1]d 个位置中的一个，使列数不超过 %[2]d。"},
 	"ll.block":  {"block %d", "模块 %d"},
 	"ll.after":  {"after block %d", "模块 %d 之后"},
 	"ll.static": {" (colour: its probability)", "（颜色：其概率）"},

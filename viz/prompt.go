@@ -13,6 +13,7 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
+	"github.com/gptviz/gptviz/internal/numfmt"
 	"github.com/gptviz/gptviz/model/trace"
 )
 
@@ -106,10 +107,14 @@ func (d promptData) axisLabels(lc settings) []string {
 }
 
 // subtitle gives the perplexity, formatted as the report's text does
-// ([FormatNumber], 4 significant digits), and says why the first token has
+// (numfmt.Sig, 4 significant digits: the rule of the report's text), and says why the first token has
 // none.
 func (d promptData) subtitle(lc settings) string {
-	sub := lc.t("pp.sub", FormatNumber(d.ppl, 4), d.scored)
+	key := "pp.sub"
+	if d.scored == 1 {
+		key = "pp.sub.one"
+	}
+	sub := lc.t(key, numfmt.Sig(d.ppl, 4), d.scored)
 	if d.scored < len(d.labels) {
 		sub += lc.t("pp.sub.first")
 	}

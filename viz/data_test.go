@@ -413,7 +413,6 @@ func TestAttentionHeadData(t *testing.T) {
 	}
 }
 
-
 // TestPerplexityTextAndChartAgree is the regression test for the report
 // that printed perplexity 61195 in its text and 61190 in the chart: the
 // chart's subtitle now formats it as the text does.

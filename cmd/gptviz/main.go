@@ -15,7 +15,7 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := signal.NotifyContext(context.Background(), stopSignals...)
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(exitCode(err, os.Stderr))
@@ -54,7 +54,8 @@ func usagef(format string, args ...any) error {
 var errHelp = errors.New("help requested")
 
 // exitCode maps run's error to the process exit status: 0 ok, 2 usage,
-// 130 interrupted (Ctrl-C, as shells report SIGINT), 1 any other failure.
+// 130 interrupted (Ctrl-C, as shells report SIGINT; also SIGTERM and
+// SIGHUP, see stopSignals), 1 any other failure.
 // It prints the error.
 func exitCode(err error, stderr io.Writer) int {
 	switch {

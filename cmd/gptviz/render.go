@@ -75,6 +75,7 @@ func runRender(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return fmt.Errorf("render: %s: settings: %w", in, err)
 	}
+	tr.Settings.Command = r.command("report") // --format json writes it on
 	if err := ctx.Err(); err != nil {
 		return err
 	}

@@ -32,9 +32,10 @@ type ScoreWindow struct {
 // The cost is one forward pass of at most nPositions tokens per window:
 // ⌈(n − nPositions)/stride⌉ + 1 passes for a longer text. Position 0 is
 // never scored (nothing precedes it). The windows are returned in order;
-// none for n < 2.
+// none for n < 2, and none for nPositions < 2, where no token can be
+// scored with a token before it in its window.
 func ScoreWindows(n, nPositions int) []ScoreWindow {
-	if n < 2 || nPositions < 1 {
+	if n < 2 || nPositions < 2 {
 		return nil
 	}
 	stride := ScoreStride(nPositions)

@@ -238,14 +238,14 @@ func (r *traceRecorder) noteEvictions(o Overflow) {
 }
 
 // newScores returns the prompt's Scores, len(ids), with positions and ids
-// set and the first token marked NoContext; the scoring passes fill in the
-// rest.
-func newScores(ids []int) []trace.Score {
+// set and the first token marked NoContext (every token, on a model with
+// fewer than 2 positions, which scores none); the scoring passes fill in
+// the rest.
+func newScores(ids []int, nPositions int) []trace.Score {
 	out := make([]trace.Score, len(ids))
 	for i, id := range ids {
-		out[i] = trace.Score{Position: i, ID: id}
+		out[i] = trace.Score{Position: i, ID: id, NoContext: i == 0 || nPositions < 2}
 	}
-	out[0].NoContext = true
 	return out
 }
 
@@ -255,7 +255,7 @@ func newScores(ids []int) []trace.Score {
 // before the prefill, in the runner's own workspace and cache (emptied
 // afterwards), so a long prompt costs time, not memory.
 func (r *traceRecorder) scoreEarlyWindows(run *Runner, ids []int) error {
-	r.tr.Scores = newScores(ids)
+	r.tr.Scores = newScores(ids, r.m.Config.NPositions)
 	n := r.m.Config.NPositions
 	if len(ids) <= n {
 		return nil
@@ -492,7 +492,7 @@ func (r *traceRecorder) scorePrompt(info ForwardInfo, logits []float32) {
 	V := r.m.Config.VocabSize
 	probs := make([]float64, V)
 	if len(r.tr.Scores) != r.tr.PromptLen { // a Recorder used without Run
-		r.tr.Scores = newScores(idsOf(r.tr.Tokens[:r.tr.PromptLen]))
+		r.tr.Scores = newScores(idsOf(r.tr.Tokens[:r.tr.PromptLen]), r.m.Config.NPositions)
 	}
 	windows := ScoreWindows(r.tr.PromptLen, r.m.Config.NPositions)
 	if len(windows) == 0 {

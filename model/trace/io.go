@@ -78,11 +78,6 @@ func Read(r io.Reader, name string) (*Trace, error) {
 	if err := tr.Validate(); err != nil {
 		return nil, fmt.Errorf("trace %s: %w", name, err)
 	}
-	// Traces written before Score.Context was recorded lack it: say what
-	// those versions did (see ScoreContext).
-	for i := range tr.Scores {
-		tr.Scores[i].Context = tr.ScoreContext(i)
-	}
 	return &tr, nil
 }
 

@@ -144,8 +144,8 @@ func TestReadLegacyContext(t *testing.T) {
 		t.Fatalf("a trace without context fields is refused: %v", err)
 	}
 	for i, s := range tr.Scores {
-		if s.Context != i {
-			t.Errorf("scores[%d].context = %d, want %d", i, s.Context, i)
+		if s.Context != 0 || tr.ScoreContext(i) != i {
+			t.Errorf("scores[%d]: context %d reads as %d, want 0 read as %d", i, s.Context, tr.ScoreContext(i), i)
 		}
 	}
 	// As an old gptviz cropped a long prompt: the window started at 1, so

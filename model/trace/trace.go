@@ -112,8 +112,8 @@ type Score struct {
 	// context window; for a longer prompt, scored in sliding windows
 	// advancing by n_positions/2, at least n_positions/2 for every token
 	// after the first n_positions/2. It is 0 only with NoContext. Traces
-	// written before it was recorded lack it (0 with NoContext false);
-	// Read fills it in, see Trace.ScoreContext.
+	// written before it was recorded lack it (0 with NoContext false):
+	// read it with Trace.ScoreContext, which says what those versions did.
 	Context int         `json:"context"`
 	Top     []Candidate `json:"top"` // the model's top alternatives at this position
 }

@@ -760,6 +760,9 @@ func (b *builder) traceNote(n trace.Note) string {
 		return n.Text
 	case n.Code == trace.NoteEvicted && len(n.Args) == 2:
 		return b.t(key, b.n(n.Args[0], "n.token"), b.n(n.Args[1], "n.position"))
+	case n.Code == trace.NotePromptWindows && len(n.Args) == 4:
+		a := n.Args // tokens, n_positions, windows, stride
+		return b.t(key, a[0], a[1], a[2], a[3], a[1]-a[3], a[0]-a[1])
 	case n.Code == trace.NoteKVLayers:
 		layers := make([]string, len(n.Args))
 		for i, l := range n.Args {

@@ -512,3 +512,25 @@ func TestPerplexityOneRounding(t *testing.T) {
 		t.Errorf("perplexity text: %s", regexp.MustCompile(`here \*\*[^*]*\*\*[^.]*`).FindString(text))
 	}
 }
+
+// TestTraceNotesOfOverflowPolicies: the notes of block eviction and of a
+// prompt scored in sliding windows are said in the report's language from
+// their numbers, not left in the trace's English text.
+func TestTraceNotesOfOverflowPolicies(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		note     trace.Note
+		lang     string
+		contains string
+	}{
+		{trace.Note{Code: trace.NoteEvictedBlock, Args: []int{64, 128, 2, 32, 190}, Text: "EN"}, "zh", "分 2 批、每批 32 个"},
+		{trace.Note{Code: trace.NoteEvictedBlock, Args: []int{64, 128, 2, 32, 190}, Text: "EN"}, "en", "in 2 blocks of 32 tokens"},
+		{trace.Note{Code: trace.NotePromptWindows, Args: []int{320, 128, 4, 64}, Text: "EN"}, "zh", "从第 64 个位置起"},
+		{trace.Note{Code: trace.NotePromptWindows, Args: []int{320, 128, 4, 64}, Text: "EN"}, "en", "its first 192 tokens left"},
+	} {
+		b := &builder{lang: tc.lang}
+		if got := b.traceNote(tc.note); !strings.Contains(got, tc.contains) {
+			t.Errorf("%s %s: %q, want it to contain %q", tc.note.Code, tc.lang, got, tc.contains)
+		}
+	}
+}

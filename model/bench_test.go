@@ -155,3 +155,33 @@ func BenchmarkDecode128Recorded(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "tokens/s")
 }
+
+// BenchmarkOverflow1024x64 is issue 12's long run on a GPT-2-124M-shaped
+// model: a 1,024-token prompt (the whole window) and 64 decode steps, no
+// recorder, with each overflow policy. block recomputes 769 positions once;
+// slide recomputes the 1,024-position window at every step. Run it once:
+// go test ./model -run '^$' -bench Overflow1024x64 -benchtime 1x
+func BenchmarkOverflow1024x64(b *testing.B) {
+	m := getBenchModel(b)
+	ids := benchIDs(1024, m.Config.VocabSize)
+	for _, o := range []Overflow{OverflowBlock, OverflowSlide} {
+		b.Run(string(o), func(b *testing.B) {
+			for b.Loop() {
+				s, _ := NewSampler(SamplingParams{Temperature: 1, TopP: 1}, 1)
+				r := NewRunner(m, s, nil)
+				if err := r.SetOverflow(o); err != nil {
+					b.Fatal(err)
+				}
+				if err := r.Prefill(ids); err != nil {
+					b.Fatal(err)
+				}
+				for range 64 {
+					if _, err := r.Step(); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+			b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/run")
+		})
+	}
+}

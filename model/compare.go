@@ -1,6 +1,7 @@
 package model
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -24,6 +25,12 @@ type CompareOptions struct {
 	// Progress, if set, is called after the prefill (done 0) and after each
 	// decode step of any run, with total = Steps × settings × seeds.
 	Progress func(done, total int)
+	// Overflow is what happens when prompt + steps exceed the context
+	// window, in every run; "" means OverflowBlock (see Run).
+	Overflow Overflow
+	// Continuation, if not empty, is scored once after the prompt under
+	// teacher forcing and shared by every run's Trace.Continuation (see Run).
+	Continuation string
 }
 
 // Compare prefills the prompt once and then decodes it Steps tokens further
@@ -57,6 +64,10 @@ func Compare(ctx context.Context, m *Model, opts CompareOptions) ([][]*trace.Tra
 	if err := CheckPrompt(opts.Prompt); err != nil {
 		return nil, err
 	}
+	if err := opts.Overflow.Validate(); err != nil {
+		return nil, err
+	}
+	overflow := cmp.Or(opts.Overflow, OverflowBlock)
 	samplers := make([][]*Sampler, len(opts.Settings))
 	for i, p := range opts.Settings {
 		for _, seed := range opts.Seeds {
@@ -68,7 +79,7 @@ func Compare(ctx context.Context, m *Model, opts CompareOptions) ([][]*trace.Tra
 		}
 	}
 	topts := opts.Trace.withDefaults()
-	base, baseRun, baseRec, err := prefill(m, opts.Prompt, opts.Steps, topts)
+	base, baseRun, baseRec, err := prefill(m, opts.Prompt, opts.Steps, topts, overflow)
 	if err != nil {
 		return nil, err
 	}
@@ -83,7 +94,7 @@ func Compare(ctx context.Context, m *Model, opts CompareOptions) ([][]*trace.Tra
 			tr, rec := forkTrace(m, base, baseRec, topts)
 			tr.Settings = trace.Settings{
 				Steps: opts.Steps, Temperature: p.Temperature, TopK: p.TopK, TopP: p.TopP,
-				Seed: seed, Version: opts.Version,
+				Seed: seed, Overflow: string(overflow), Version: opts.Version,
 			}
 			var run *Runner
 			if last := i == len(opts.Settings)-1 && j == len(opts.Seeds)-1; last {
@@ -111,18 +122,38 @@ func Compare(ctx context.Context, m *Model, opts CompareOptions) ([][]*trace.Tra
 				}
 				tr.Checks.CacheVsRecompute = d
 			}
-			finish(m, tr, rec, run)
+			finish(tr, rec, run, overflow)
 			out[i] = append(out[i], tr)
+		}
+	}
+	if opts.Continuation != "" {
+		// The last run continued the prefilled runner itself and is over:
+		// the continuation reuses its buffers, and every run shares it.
+		last := out[len(out)-1][len(opts.Seeds)-1]
+		ids := make([]int, base.PromptLen)
+		for i, t := range base.Tokens[:base.PromptLen] {
+			ids[i] = t.ID
+		}
+		rec := &traceRecorder{m: m, tr: last, opts: topts}
+		if err := rec.scoreContinuation(baseRun, ids, opts.Continuation); err != nil {
+			return nil, err
+		}
+		for _, runs := range out {
+			for _, tr := range runs {
+				tr.Continuation = last.Continuation
+			}
 		}
 	}
 	return out, nil
 }
 
 // prefill tokenizes the prompt, writes it into a new runner's working
-// memory (with room for steps more positions) and records it: the
-// returned Trace holds the prompt's tokens, scores and the prefill step,
-// and no settings. An empty prompt starts from <|endoftext|>.
-func prefill(m *Model, prompt string, steps int, opts TraceOptions) (*trace.Trace, *Runner, *traceRecorder, error) {
+// memory (with room for steps more positions, evicting by policy o when the
+// window fills) and records it: the returned Trace holds the prompt's
+// tokens, its scores (a prompt longer than the window scored in sliding
+// windows first) and the prefill step, and no settings. An empty prompt
+// starts from <|endoftext|>.
+func prefill(m *Model, prompt string, steps int, opts TraceOptions, o Overflow) (*trace.Trace, *Runner, *traceRecorder, error) {
 	ids := m.Tokenizer.Encode(prompt)
 	if len(ids) == 0 {
 		eot, ok := m.Tokenizer.EndOfText()
@@ -133,7 +164,7 @@ func prefill(m *Model, prompt string, steps int, opts TraceOptions) (*trace.Trac
 	}
 	tr := &trace.Trace{
 		Version:   trace.Version,
-		Model:     trace.ModelInfo{Name: m.Name, Config: m.Config, NumParams: m.Config.NumParams()},
+		Model:     trace.ModelInfo{Name: m.Name, Config: m.Config, NumParams: m.NumParams()},
 		Prompt:    prompt,
 		PromptLen: len(ids),
 		Checks:    trace.Checks{CacheVsRecompute: -1, ZeroTempIsGreedy: true},
@@ -143,8 +174,14 @@ func prefill(m *Model, prompt string, steps int, opts TraceOptions) (*trace.Trac
 		tr.Tokens = append(tr.Tokens, rec.token(id, true))
 	}
 	run := NewRunner(m, nil, rec)
+	if err := run.SetOverflow(o); err != nil {
+		return nil, nil, nil, err
+	}
 	run.Reserve(len(ids) + steps) // what the run needs, not n_positions
 	start := time.Now()
+	if err := rec.scoreEarlyWindows(run, ids); err != nil {
+		return nil, nil, nil, err
+	}
 	if err := run.Prefill(ids); err != nil {
 		return nil, nil, nil, err
 	}
@@ -199,11 +236,9 @@ func decode(ctx context.Context, run *Runner, tr *trace.Trace, rec *traceRecorde
 }
 
 // finish records what a run leaves at its end: evictions, the KV cache
-// contents and the eviction note.
-func finish(m *Model, tr *trace.Trace, rec *traceRecorder, run *Runner) {
+// contents and the eviction note of policy o.
+func finish(tr *trace.Trace, rec *traceRecorder, run *Runner, o Overflow) {
 	tr.Evictions = run.Evictions()
 	rec.recordCache(run)
-	if len(tr.Evictions) > 0 {
-		rec.note(trace.NoteEvicted, fmt.Sprintf("%d tokens left the context window of %d positions; each step after that recomputed the window from scratch.", len(tr.Evictions), m.Config.NPositions), len(tr.Evictions), m.Config.NPositions)
-	}
+	rec.noteEvictions(o)
 }

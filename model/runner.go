@@ -14,9 +14,11 @@ import (
 // The life of a run: Prefill(prompt) writes the prompt into working memory;
 // each Step predicts P(w_i | w_<i) from the last position's logits, samples
 // w_i, appends it, and runs the model over it (a decode step reading the KV
-// cache). When the window of n_positions is full, the oldest token is
-// evicted and the window is recomputed from scratch, as Hugging Face's
-// generate() and the shared reference do when cropping the context.
+// cache). When the window of n_positions is full, the oldest tokens are
+// evicted and the window is recomputed from scratch (see Overflow): by
+// default one token per step (OverflowSlide), as Hugging Face's generate()
+// and the shared reference do when cropping the context; SetOverflow
+// chooses another policy.
 type Runner struct {
 	model   *Model
 	sampler *Sampler
@@ -29,6 +31,7 @@ type Runner struct {
 	last        []float32 // logits at the last position, [vocab_size]
 	steps       int
 	evictions   []trace.Eviction
+	overflow    Overflow // "" is OverflowSlide
 }
 
 // NewRunner returns a runner for m that samples with s. rec may be nil.
@@ -50,7 +53,7 @@ func (r *Runner) Fork(s *Sampler, rec Recorder) (*Runner, error) {
 		return nil, errors.New("fork: call Prefill first")
 	}
 	return &Runner{
-		model: r.model, sampler: s, rec: rec,
+		model: r.model, sampler: s, rec: rec, overflow: r.overflow,
 		tokens:      append([]int(nil), r.tokens...),
 		windowStart: r.windowStart,
 		cache:       r.cache.clone(),
@@ -71,6 +74,17 @@ func (r *Runner) WindowStart() int { return r.windowStart }
 // n_positions) up front, for example prompt + steps; without it the cache
 // grows as the run proceeds.
 func (r *Runner) Reserve(n int) { r.cache.reserve(min(n, r.cache.Window)) }
+
+// SetOverflow chooses what happens when the context window is full (see
+// Overflow); "" is OverflowSlide, the default. It errors (a *ParamError) on
+// an unknown policy.
+func (r *Runner) SetOverflow(o Overflow) error {
+	if err := o.Validate(); err != nil {
+		return err
+	}
+	r.overflow = o
+	return nil
+}
 
 // Cache returns the KV cache; it must not be modified.
 func (r *Runner) Cache() *KVCache { return r.cache }
@@ -150,9 +164,12 @@ func (r *Runner) Append(id int) error {
 	if r.cache.Len < r.cache.Window {
 		logits, err = r.model.forward(&r.ws, r.cache, []int{id}, info, false, r.rec)
 	} else {
-		// The window is full: evict the oldest token and recompute.
-		r.evictions = append(r.evictions, trace.Eviction{Step: r.steps, Position: r.windowStart, ID: r.tokens[r.windowStart]})
-		r.windowStart++
+		// The window is full: evict the oldest token (or block of
+		// tokens) and recompute.
+		for range r.overflow.evictCount(r.cache.Window) {
+			r.evictions = append(r.evictions, trace.Eviction{Step: r.steps, Position: r.windowStart, ID: r.tokens[r.windowStart]})
+			r.windowStart++
+		}
 		r.cache.Reset()
 		info.Kind, info.WindowStart, info.QueryStart = trace.Recompute, r.windowStart, r.windowStart
 		logits, err = r.model.forward(&r.ws, r.cache, r.tokens[r.windowStart:], info, false, r.rec)
@@ -202,32 +219,25 @@ type TokenScore struct {
 	ID        int
 	Prob      float64 // 0..1
 	Surprisal float64 // −log2 Prob, bits
+	Context   int     // tokens before Position that the model saw, 1..n_positions−1
 }
 
 // Score scores a text under teacher forcing: for every token after the
 // first, P(w_i | w_<i) and its surprisal in bits. Texts longer than
-// n_positions are scored in windows advancing by half the context, so each
-// token keeps at least n_positions/2 tokens of context (the strided
-// evaluation of Hugging Face's perplexity guide).
+// n_positions are scored in the windows of ScoreWindows, advancing by half
+// the context, so each token keeps at least n_positions/2 tokens of
+// context (the strided evaluation of Hugging Face's perplexity guide).
 func (m *Model) Score(ids []int) ([]TokenScore, error) {
-	n := m.Config.NPositions
-	stride := max(n/2, 1)
 	var out []TokenScore
 	probs := make([]float64, m.Config.VocabSize)
-	for start, done := 0, 1; done < len(ids); start += stride {
-		end := min(start+n, len(ids))
-		logits, err := m.Logits(ids[start:end])
-		if err != nil {
-			return nil, fmt.Errorf("score: %w", err)
-		}
-		V := m.Config.VocabSize
-		for pos := done; pos < end; pos++ {
-			row := logits[(pos-1-start)*V : (pos-start)*V]
-			softmaxInto(probs, row, 1)
-			p := probs[ids[pos]]
-			out = append(out, TokenScore{Position: pos, ID: ids[pos], Prob: p, Surprisal: surprisal(p)})
-		}
-		done = end
+	var ws workspace
+	err := m.scoreIDs(&ws, NewKVCache(m.Config), ids, 1, nil, func(pos int, w ScoreWindow, row []float32) {
+		softmaxInto(probs, row, 1)
+		p := probs[ids[pos]]
+		out = append(out, TokenScore{Position: pos, ID: ids[pos], Prob: p, Surprisal: surprisal(p), Context: pos - w.Start})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("score: %w", err)
 	}
 	return out, nil
 }

@@ -3,6 +3,7 @@ package model
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -68,7 +69,15 @@ type RunOptions struct {
 	Steps    int // decode steps, ≥ 0
 	Sampling SamplingParams
 	Seed     uint64
-	Trace    TraceOptions
+	// Overflow is what happens when prompt + steps exceed the context
+	// window; "" means OverflowBlock (see Overflow for the policies and
+	// their cost, PlanOverflow for a run's).
+	Overflow Overflow
+	// Continuation, if not empty, is a text scored after the prompt under
+	// teacher forcing (Trace.Continuation), beside the generated steps.
+	// It is tokenized on its own and must be valid UTF-8.
+	Continuation string
+	Trace        TraceOptions
 	// Command and Version are copied into Trace.Settings for reproduction.
 	Command, Version string
 	// Progress, if set, is called after the prefill (step 0) and after each
@@ -79,15 +88,33 @@ type RunOptions struct {
 // Run tokenizes the prompt, prefills it, performs opts.Steps decode steps,
 // and returns the whole run recorded as a Trace (see TraceOptions for what
 // is kept). An empty prompt starts from <|endoftext|>, as GPT-2's
-// unconditional samples do. It errors when the model has no tokenizer, the
-// prompt is not valid UTF-8 (*PromptError), the settings are invalid (a
-// *ParamError naming steps, temperature, top_k or top_p), or ctx is
+// unconditional samples do.
+//
+// Every prompt token after the first is scored (Trace.Scores). A prompt
+// longer than the context window is scored in the sliding windows of
+// ScoreWindows (one extra forward pass of n_positions tokens per window
+// before the last), and only its last n_positions tokens stay in working
+// memory for the prefill and the steps. When the window fills during the
+// steps, opts.Overflow decides what is evicted and recomputed; the policy is
+// recorded in Trace.Settings.Overflow and each eviction in Trace.Evictions.
+// A continuation costs one more forward pass over prompt + continuation.
+//
+// It errors when the model has no tokenizer, the prompt is not valid UTF-8
+// (*PromptError), the settings are invalid (a *ParamError naming steps,
+// temperature, top_k, top_p, overflow or continuation), or ctx is
 // cancelled.
 func Run(ctx context.Context, m *Model, opts RunOptions) (*trace.Trace, error) {
+	if err := CheckPrompt(opts.Continuation); err != nil {
+		var pe *PromptError
+		errors.As(err, &pe)
+		return nil, &ParamError{Param: "continuation", Value: fmt.Sprintf("%q", opts.Continuation),
+			Problem: fmt.Sprintf("byte 0x%02x at offset %d is not valid UTF-8", pe.Byte, pe.Offset)}
+	}
 	runs, err := Compare(ctx, m, CompareOptions{
 		Prompt: opts.Prompt, Steps: opts.Steps,
 		Settings: []SamplingParams{opts.Sampling}, Seeds: []uint64{opts.Seed},
 		Trace: opts.Trace, Version: opts.Version, Progress: opts.Progress,
+		Overflow: opts.Overflow, Continuation: opts.Continuation,
 	})
 	if err != nil {
 		return nil, err
@@ -95,6 +122,121 @@ func Run(ctx context.Context, m *Model, opts RunOptions) (*trace.Trace, error) {
 	tr := runs[0][0]
 	tr.Settings.Command = opts.Command
 	return tr, nil
+}
+
+// NumParams is the number of parameters of m: Config.NumParams, plus
+// vocab_size × n_embd for an untied lm_head (Weights.LMHead), which
+// Config.NumParams does not count.
+func (m *Model) NumParams() int {
+	n := m.Config.NumParams()
+	if m.Weights.LMHead != nil {
+		n += len(m.Weights.LMHead)
+	}
+	return n
+}
+
+// noteEvictions explains the decode steps' evictions in a Note, by policy.
+func (r *traceRecorder) noteEvictions(o Overflow) {
+	n := r.m.Config.NPositions
+	var evicted, recomputes, positions int
+	for _, e := range r.tr.Evictions {
+		if e.Step > 0 {
+			evicted++
+		}
+	}
+	for _, st := range r.tr.Steps {
+		if st.Kind == trace.Recompute {
+			recomputes++
+			positions += st.QueryStart + st.NQuery - st.WindowStart
+		}
+	}
+	switch {
+	case evicted == 0:
+	case o == OverflowBlock:
+		b := EvictBlock(n)
+		r.note(trace.NoteEvictedBlock, fmt.Sprintf("%d tokens left the context window of %d positions in %d blocks of %d tokens; each block's eviction recomputed the rest of the window once (%d positions in all), and the steps in between read the KV cache.",
+			evicted, n, recomputes, b, positions), evicted, n, recomputes, b, positions)
+	default:
+		r.note(trace.NoteEvicted, fmt.Sprintf("%d tokens left the context window of %d positions; each step after that recomputed the window from scratch.", evicted, n), evicted, n)
+	}
+}
+
+// newScores returns the prompt's Scores, len(ids), with positions and ids
+// set and the first token marked NoContext (every token, on a model with
+// fewer than 2 positions, which scores none); the scoring passes fill in
+// the rest.
+func newScores(ids []int, nPositions int) []trace.Score {
+	out := make([]trace.Score, len(ids))
+	for i, id := range ids {
+		out[i] = trace.Score{Position: i, ID: id, NoContext: i == 0 || nPositions < 2}
+	}
+	return out
+}
+
+// scoreEarlyWindows scores the tokens of a prompt longer than the context
+// window that the prefill's window (the last of ScoreWindows) does not
+// cover, with one forward pass per earlier window, and notes it. It runs
+// before the prefill, in the runner's own workspace and cache (emptied
+// afterwards), so a long prompt costs time, not memory.
+func (r *traceRecorder) scoreEarlyWindows(run *Runner, ids []int) error {
+	r.tr.Scores = newScores(ids, r.m.Config.NPositions)
+	n := r.m.Config.NPositions
+	if len(ids) <= n {
+		return nil
+	}
+	windows := ScoreWindows(len(ids), n)
+	last := windows[len(windows)-1]
+	probs := make([]float64, r.m.Config.VocabSize)
+	err := r.m.scoreIDs(&run.ws, run.cache, ids, 1, func(w ScoreWindow) bool { return w == last }, func(pos int, w ScoreWindow, row []float32) {
+		r.setScore(&r.tr.Scores[pos], pos-w.Start, row, probs)
+	})
+	run.cache.Reset()
+	if err != nil {
+		return fmt.Errorf("prefill: %w", err)
+	}
+	stride := ScoreStride(n)
+	r.note(trace.NotePromptWindows, fmt.Sprintf("The prompt has %d tokens, more than the context window of %d positions. It was scored whole in %d sliding windows advancing by %d tokens, so every token from position %d on saw at least %d tokens of context; its first %d tokens left working memory before the first step.",
+		len(ids), n, len(windows), stride, n-stride, n-stride, len(ids)-n), len(ids), n, len(windows), stride)
+	return nil
+}
+
+// setScore fills s with P(s.ID) under the logits row predicting it,
+// [vocab_size], and its top candidates; probs is scratch of vocab_size.
+func (r *traceRecorder) setScore(s *trace.Score, context int, row []float32, probs []float64) {
+	softmaxInto(probs, row, 1)
+	s.Prob = probs[s.ID]
+	s.Surprisal = surprisal(s.Prob)
+	s.Context = context
+	s.Top = r.top(row, probs)
+}
+
+// scoreContinuation scores text after the prompt ids under teacher forcing
+// into Trace.Continuation: one pass over prompt + continuation (sliding
+// windows when longer than the context window), in the finished runner's
+// workspace and cache.
+func (r *traceRecorder) scoreContinuation(run *Runner, ids []int, text string) error {
+	cont := r.m.Tokenizer.Encode(text)
+	ct := &trace.Continuation{Text: text}
+	all := append(append([]int(nil), ids...), cont...)
+	for i, id := range cont {
+		ct.Tokens = append(ct.Tokens, r.token(id, false))
+		ct.Scores = append(ct.Scores, trace.Score{Position: len(ids) + i, ID: id})
+	}
+	probs := make([]float64, r.m.Config.VocabSize)
+	run.cache.Reset()
+	err := r.m.scoreIDs(&run.ws, run.cache, all, len(ids), nil, func(pos int, w ScoreWindow, row []float32) {
+		r.setScore(&ct.Scores[pos-len(ids)], pos-w.Start, row, probs)
+	})
+	if err != nil {
+		return fmt.Errorf("continuation: %w", err)
+	}
+	var bits float64
+	for _, s := range ct.Scores {
+		bits += s.Surprisal
+	}
+	ct.Log2Prob, ct.BitsPerToken = -bits, bits/float64(len(cont))
+	r.tr.Continuation = ct
+	return nil
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
@@ -271,27 +413,31 @@ func (r *traceRecorder) EndForward(info ForwardInfo, _, logits []float32) {
 	r.tr.Steps = append(r.tr.Steps, *r.cur)
 }
 
-// scorePrompt fills Trace.Scores from the prefill's logits: the logits at
-// row q predict the token at row q+1.
+// scorePrompt fills the prompt's Scores that the prefill's window covers
+// (the last window of ScoreWindows; scoreEarlyWindows scored the others)
+// from its logits: the logits at row q predict the token at row q+1.
 func (r *traceRecorder) scorePrompt(info ForwardInfo, logits []float32) {
 	V := r.m.Config.VocabSize
 	probs := make([]float64, V)
-	for pos := 0; pos < r.tr.PromptLen; pos++ {
-		id := r.tr.Tokens[pos].ID
-		s := trace.Score{Position: pos, ID: id}
-		q := pos - 1 - info.QueryStart // row predicting pos
-		if q < 0 {
-			s.NoContext = true
-			r.tr.Scores = append(r.tr.Scores, s)
-			continue
-		}
-		row := logits[q*V : (q+1)*V]
-		softmaxInto(probs, row, 1)
-		s.Prob = probs[id]
-		s.Surprisal = surprisal(s.Prob)
-		s.Top = r.top(row, probs)
-		r.tr.Scores = append(r.tr.Scores, s)
+	if len(r.tr.Scores) != r.tr.PromptLen { // a Recorder used without Run
+		r.tr.Scores = newScores(idsOf(r.tr.Tokens[:r.tr.PromptLen]), r.m.Config.NPositions)
 	}
+	windows := ScoreWindows(r.tr.PromptLen, r.m.Config.NPositions)
+	if len(windows) == 0 {
+		return
+	}
+	for pos := windows[len(windows)-1].From; pos < r.tr.PromptLen; pos++ {
+		q := pos - 1 - info.QueryStart // row predicting pos
+		r.setScore(&r.tr.Scores[pos], pos-info.QueryStart, logits[q*V:(q+1)*V], probs)
+	}
+}
+
+func idsOf(tokens []trace.Token) []int {
+	ids := make([]int, len(tokens))
+	for i, t := range tokens {
+		ids[i] = t.ID
+	}
+	return ids
 }
 
 // top returns the TopN most probable candidates of one distribution.

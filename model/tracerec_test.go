@@ -20,12 +20,12 @@ func TestRunTrace(t *testing.T) {
 	tr, err := Run(context.Background(), m, RunOptions{
 		Prompt: prompt, Steps: steps, Seed: 3,
 		Sampling: SamplingParams{Temperature: 0.8, TopK: 20, TopP: 0.9},
-		Trace:    TraceOptions{TopN: 5},
+		Trace:    TraceOptions{TopN: 5}, Overflow: OverflowSlide,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if tr.Version != trace.Version || tr.PromptLen != len(ids) || len(tr.Tokens) != len(ids)+steps {
+	if tr.Version != trace.Version || tr.PromptLen != len(ids) || len(tr.Tokens) != len(ids)+steps || tr.Settings.Overflow != "slide" {
 		t.Fatalf("version %d, prompt_len %d, %d tokens", tr.Version, tr.PromptLen, len(tr.Tokens))
 	}
 	for i, id := range ids {

@@ -24,8 +24,10 @@ type rerun struct {
 	steps           int
 	sampling        model.SamplingParams
 	seed            uint64
-	maxAttention    int  // --max-attention; 0 leaves it out (the default)
-	reproducible    bool // --reproducible (report, generate)
+	maxAttention    int    // --max-attention; 0 leaves it out (the default)
+	reproducible    bool   // --reproducible (report, generate)
+	overflow        string // --overflow (model.Overflow); "" leaves it out
+	continuation    string // --continuation; "" leaves it out
 
 	// How the report is shown; the zero values leave the flags out.
 	lang, format         string // --lang other than en, --format other than html
@@ -45,7 +47,14 @@ func rerunOfTrace(tr *trace.Trace) (rerun, error) {
 	if err := p.Validate(); err != nil {
 		return rerun{}, err
 	}
-	r := rerun{model: tr.Model.Name, prompt: tr.Prompt, steps: s.Steps, sampling: p, seed: s.Seed, reproducible: timingsOmitted(tr)}
+	r := rerun{model: tr.Model.Name, prompt: tr.Prompt, steps: s.Steps, sampling: p, seed: s.Seed, overflow: tr.OverflowOf(),
+		reproducible: timingsOmitted(tr)}
+	if err := model.Overflow(r.overflow).Validate(); err != nil {
+		return rerun{}, err
+	}
+	if tr.Continuation != nil {
+		r.continuation = tr.Continuation.Text
+	}
 	if r.model == defaultmodel.Name || r.model == "default" {
 		r.model = ""
 	}
@@ -73,6 +82,12 @@ func (r rerun) args(sub string) []string {
 			"--seed", strconv.FormatUint(r.seed, 10))
 		if r.reproducible {
 			a = append(a, "--reproducible")
+		}
+		if r.overflow != "" {
+			a = append(a, "--overflow", r.overflow)
+		}
+		if r.continuation != "" {
+			a = append(a, "--continuation="+r.continuation) // one word, even when it starts with -
 		}
 	}
 	if sub == "report" {
@@ -212,14 +227,16 @@ func shellQuote(s string) string {
 // (model.ParamError, lessons.OptionError) to the flags that set them: the
 // one table where library words become the CLI's.
 var flagFor = map[string]string{
-	"steps":       "--steps",
-	"temperature": "--temperature",
-	"top_k":       "--top-k",
-	"top_p":       "--top-p",
-	"lang":        "--lang",
-	"layers":      "--layers",
-	"heads":       "--heads",
-	"focus":       "--focus",
+	"steps":        "--steps",
+	"temperature":  "--temperature",
+	"top_k":        "--top-k",
+	"top_p":        "--top-p",
+	"lang":         "--lang",
+	"layers":       "--layers",
+	"heads":        "--heads",
+	"focus":        "--focus",
+	"overflow":     "--overflow",
+	"continuation": "--continuation",
 }
 
 // flagError returns err as a usage error in the CLI's words when it is a

@@ -115,6 +115,7 @@ func TestRerunCommand(t *testing.T) {
 			sampling:     model.SamplingParams{Temperature: 1e-6, TopK: 40, TopP: 0.9},
 			maxAttention: 64, lang: "zh", format: "ipynb", layers: []int{0, 3}, heads: []int{1}, focus: []int{3, 1},
 			reproducible: true,
+			overflow:     "slide", continuation: s,
 		}
 		if s == "" {
 			r.model = "" // the embedded default: no --model
@@ -141,6 +142,7 @@ func TestRerunCommand(t *testing.T) {
 			model: mf.name, revision: mf.revision, prompt: fs.Arg(0), steps: sf.steps, sampling: sf.p, seed: sf.seed,
 			maxAttention: maxAttention, lang: rf.lang, format: rf.format, layers: rf.layers, heads: rf.heads, focus: rf.focus,
 			reproducible: rf.reproducible,
+			overflow:     sf.overflow, continuation: sf.continuation,
 		}
 		if fs.NArg() != 1 || !equalRerun(got, r) {
 			t.Errorf("%q: report's flags read %+v (%d arguments), want %+v", s, got, fs.NArg(), r)
@@ -151,7 +153,9 @@ func TestRerunCommand(t *testing.T) {
 func equalRerun(a, b rerun) bool {
 	return a.model == b.model && a.revision == b.revision && a.prompt == b.prompt && a.steps == b.steps &&
 		a.sampling == b.sampling && a.seed == b.seed && a.maxAttention == b.maxAttention && a.lang == b.lang &&
-		a.format == b.format && a.reproducible == b.reproducible && slices.Equal(a.layers, b.layers) && slices.Equal(a.heads, b.heads) && slices.Equal(a.focus, b.focus)
+		a.format == b.format && slices.Equal(a.layers, b.layers) && slices.Equal(a.heads, b.heads) && slices.Equal(a.focus, b.focus) &&
+		a.overflow == b.overflow && a.continuation == b.continuation &&
+		a.reproducible == b.reproducible
 }
 
 // TestRenderCraftedTraceCannotInjectRerunCommand: a shared trace decided
@@ -177,7 +181,8 @@ func TestRenderCraftedTraceCannotInjectRerunCommand(t *testing.T) {
 		if err := output.WriteFileAtomic(context.Background(), in, func(w io.Writer) error { return output.WriteJSON(w, tr) }); err != nil {
 			t.Fatal(err)
 		}
-		want := rerun{model: tr.Model.Name, prompt: tr.Prompt, steps: tr.Settings.Steps, seed: tr.Settings.Seed,
+		// A trace that does not record its overflow policy ran slide.
+		want := rerun{model: tr.Model.Name, prompt: tr.Prompt, steps: tr.Settings.Steps, seed: tr.Settings.Seed, overflow: "slide",
 			sampling: model.SamplingParams{Temperature: tr.Settings.Temperature, TopK: tr.Settings.TopK, TopP: tr.Settings.TopP}}
 		for _, format := range []string{"html", "ipynb"} {
 			out := filepath.Join(dir, fmt.Sprintf("%d.%s", i, format))
@@ -292,7 +297,7 @@ func TestFlagError(t *testing.T) {
 		}
 	}
 	// Every library parameter a flag sets has its flag in the table.
-	for _, p := range []string{"steps", "temperature", "top_k", "top_p", "lang", "layers", "heads", "focus"} {
+	for _, p := range []string{"steps", "temperature", "top_k", "top_p", "lang", "layers", "heads", "focus", "overflow", "continuation"} {
 		if _, ok := flagFor[p]; !ok {
 			t.Errorf("flagFor lacks %q", p)
 		}

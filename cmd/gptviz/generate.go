@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -44,9 +45,11 @@ Flags:
 // sampleFlags are the sampling and run-length flags shared by generate and
 // report.
 type sampleFlags struct {
-	steps int
-	p     model.SamplingParams
-	seed  uint64
+	steps        int
+	p            model.SamplingParams
+	seed         uint64
+	overflow     string // model.Overflow
+	continuation string
 }
 
 func (f *sampleFlags) register(fs *pflag.FlagSet, steps int) {
@@ -55,11 +58,24 @@ func (f *sampleFlags) register(fs *pflag.FlagSet, steps int) {
 	fs.IntVarP(&f.p.TopK, "top-k", "k", 0, "sample only from the K most probable tokens; 0 means off")
 	fs.Float64VarP(&f.p.TopP, "top-p", "p", 1, "sample only from the smallest set of tokens whose probability reaches P (nucleus); 1 means off")
 	fs.Uint64Var(&f.seed, "seed", 1, "random seed; the same seed and settings give the same tokens")
+	fs.StringVar(&f.overflow, "overflow", string(model.OverflowBlock), "when prompt + steps exceed the context window: block (evict the oldest quarter of the window, recompute once, keep decoding with the KV cache) or slide (evict one token per step and recompute the whole window every step: exact, much slower)")
+	fs.StringVar(&f.continuation, "continuation", "", "also score this text after the prompt under teacher forcing: log2 P(continuation | prompt) in bits and per token, beside what the model generates")
+}
+
+// options returns the run's settings in the library's words.
+func (f *sampleFlags) options() model.RunOptions {
+	return model.RunOptions{Steps: f.steps, Sampling: f.p, Seed: f.seed, Overflow: model.Overflow(f.overflow), Continuation: f.continuation}
 }
 
 func (f *sampleFlags) validate() error {
 	if f.steps < 0 {
 		return usagef("--steps %d: must be ≥ 0", f.steps)
+	}
+	if err := model.Overflow(f.overflow).Validate(); err != nil || f.overflow == "" {
+		return usagef("--overflow %q: want block or slide", f.overflow)
+	}
+	if err := model.CheckPrompt(f.continuation); err != nil {
+		return usagef("--continuation: %s", strings.TrimPrefix(err.Error(), "prompt: "))
 	}
 	return flagError(f.p.Validate())
 }
@@ -94,7 +110,7 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			return err
 		}
 	}
-	mf.run = model.RunSize{PromptTokens: len(fs.Arg(0)) + 1, Steps: sf.steps}
+	mf.run = model.RunSize{PromptTokens: len(fs.Arg(0)) + len(sf.continuation) + 1, Steps: sf.steps}
 	m, loadTime, err := mf.load(ctx, stderr)
 	if err != nil {
 		return err
@@ -104,12 +120,12 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			return err
 		}
 	}
-	r := rerun{model: mf.name, revision: mf.revision, prompt: fs.Arg(0), steps: sf.steps, sampling: sf.p, seed: sf.seed, reproducible: repro}
-	tr, err := model.Run(ctx, m, model.RunOptions{
-		Prompt: r.prompt, Steps: r.steps, Sampling: r.sampling, Seed: r.seed,
-		Command: r.command("generate"), Version: version,
-		Progress: progress(stderr, "generate"),
-	})
+	r := rerun{model: mf.name, revision: mf.revision, prompt: fs.Arg(0), steps: sf.steps, sampling: sf.p, seed: sf.seed,
+		overflow: sf.overflow, continuation: sf.continuation, reproducible: repro}
+	warnOverflow(stderr, m, r.prompt, sf.options())
+	opts := sf.options()
+	opts.Prompt, opts.Command, opts.Version, opts.Progress = r.prompt, r.command("generate"), version, progress(stderr, "generate")
+	tr, err := model.Run(ctx, m, opts)
 	if err != nil {
 		return flagError(err)
 	}
@@ -127,6 +143,9 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	if _, err := fmt.Fprintf(stdout, "%s\n", text); err != nil {
 		return err
+	}
+	if ct := tr.Continuation; ct != nil {
+		fmt.Fprintf(stderr, "continuation: log2 P(continuation | prompt) = %.3f bits over %d tokens (%.3f bits/token)\n", ct.Log2Prob, len(ct.Tokens), ct.BitsPerToken)
 	}
 	if *tracePath != "" {
 		if err := output.WriteFileAtomic(ctx, *tracePath, func(w io.Writer) error { return output.WriteJSON(w, tr) }); err != nil {

@@ -47,6 +47,9 @@ func TestExitCodes(t *testing.T) {
 		{[]string{"generate", "--top-k", "-3", "x"}, 2, "--top-k -3"},
 		{[]string{"generate", "--steps", "-3", "x"}, 2, "--steps -3"},
 		{[]string{"generate", "--steps", "many", "x"}, 2, "--steps"},
+		{[]string{"generate", "--overflow", "drop", "x"}, 2, `--overflow "drop": want block or slide`},
+		{[]string{"report", "--overflow", "", "x"}, 2, `--overflow "": want block or slide`},
+		{[]string{"generate", "--continuation", "bad\xff", "x"}, 2, "--continuation: byte 0xff at offset 3"},
 		{[]string{"generate", "--model", "./no/such/folder", "x"}, 1, "no/such/folder"},
 		{[]string{"tokens", "a", "b"}, 2, "exactly one TEXT"},
 	} {

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	tracepkg "github.com/gptviz/gptviz/model/trace"
 	"github.com/gptviz/gptviz/output"
 	"github.com/gptviz/gptviz/output/browsertest"
 	"github.com/gptviz/gptviz/viz/viztest"
@@ -86,14 +87,27 @@ func TestRender(t *testing.T) {
 		t.Error("ipynb has no chart image")
 	}
 
-	// json re-writes the trace.
+	// json re-writes the trace, with the command rebuilt from its settings
+	// (TestRenderJSONDropsStoredCommand) and nothing else changed.
 	again := filepath.Join(dir, "again.json")
 	if _, stderr, code := gptviz(t, "render", "--format", "json", "-o", again, trace); code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	a, _ := os.ReadFile(trace)
-	c, _ := os.ReadFile(again)
-	if string(a) != string(c) {
+	a, err := tracepkg.ReadFile(trace)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := tracepkg.ReadFile(again)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(c.Settings.Command, "gptviz report ") {
+		t.Errorf("re-written command %q, want a gptviz report command", c.Settings.Command)
+	}
+	a.Settings.Command, c.Settings.Command = "", ""
+	ja, _ := json.Marshal(a)
+	jc, _ := json.Marshal(c)
+	if string(ja) != string(jc) {
 		t.Error("render --format json does not give back the same trace")
 	}
 }

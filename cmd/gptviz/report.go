@@ -235,7 +235,7 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if maxAttention < 1 {
 		return usagef("--max-attention %d: must be ≥ 1", maxAttention)
 	}
-	mf.run = model.RunSize{PromptTokens: len(fs.Arg(0)) + 1, Steps: sf.steps, Trace: model.TraceOptions{MaxAttention: maxAttention, MaxQueries: maxAttention}}
+	mf.run = model.RunSize{PromptTokens: len(fs.Arg(0)) + len(sf.continuation) + 1, Steps: sf.steps, Trace: model.TraceOptions{MaxAttention: maxAttention, MaxQueries: maxAttention}}
 	m, loadTime, err := mf.load(ctx, stderr)
 	if err != nil {
 		return err
@@ -247,16 +247,16 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := in.check("--out", rf.out); err != nil {
 		return err
 	}
-	r := rf.view(rerun{model: mf.name, revision: mf.revision, prompt: fs.Arg(0), steps: sf.steps, sampling: sf.p, seed: sf.seed})
+	r := rf.view(rerun{model: mf.name, revision: mf.revision, prompt: fs.Arg(0), steps: sf.steps, sampling: sf.p, seed: sf.seed,
+		overflow: sf.overflow, continuation: sf.continuation})
 	if maxAttention != defaultMaxAttention {
 		r.maxAttention = maxAttention
 	}
-	tr, err := model.Run(ctx, m, model.RunOptions{
-		Prompt: r.prompt, Steps: r.steps, Sampling: r.sampling, Seed: r.seed,
-		Trace:   model.TraceOptions{MaxAttention: maxAttention, MaxQueries: maxAttention},
-		Command: r.command("report"), Version: version,
-		Progress: progress(stderr, "report"),
-	})
+	warnOverflow(stderr, m, r.prompt, sf.options())
+	opts := sf.options()
+	opts.Prompt, opts.Command, opts.Version, opts.Progress = r.prompt, r.command("report"), version, progress(stderr, "report")
+	opts.Trace = model.TraceOptions{MaxAttention: maxAttention, MaxQueries: maxAttention}
+	tr, err := model.Run(ctx, m, opts)
 	if err != nil {
 		return flagError(err)
 	}

@@ -131,6 +131,11 @@ func (tr *Trace) Values() int64 {
 	for _, s := range tr.Scores {
 		n += 1 + int64(len(s.Top))
 	}
+	if c := tr.Continuation; c != nil {
+		for _, s := range c.Scores {
+			n += 1 + int64(len(s.Top))
+		}
+	}
 	for i := range tr.Steps {
 		st := &tr.Steps[i]
 		for _, la := range st.Attention {
@@ -197,12 +202,17 @@ func (tr *Trace) Validate() error {
 		if s.Position != i || s.ID != tr.Tokens[i].ID {
 			return fmt.Errorf("scores[%d]: position %d id %d, want position %d id %d", i, s.Position, s.ID, i, tr.Tokens[i].ID)
 		}
-		if err := checkProb(s.Prob); err != nil {
-			return fmt.Errorf("scores[%d].prob: %w", i, err)
+		if err := checkScore(s, c.VocabSize, c.NPositions); err != nil {
+			return fmt.Errorf("scores[%d]%w", i, err)
 		}
-		if err := checkCandidates(s.Top, c.VocabSize); err != nil {
-			return fmt.Errorf("scores[%d].top%w", i, err)
-		}
+	}
+	switch tr.Settings.Overflow {
+	case "", OverflowSlide, OverflowBlock:
+	default:
+		return fmt.Errorf("settings.overflow %q: want %q or %q", tr.Settings.Overflow, OverflowSlide, OverflowBlock)
+	}
+	if err := tr.validateContinuation(); err != nil {
+		return fmt.Errorf("continuation%w", err)
 	}
 	if len(tr.Steps) == 0 {
 		return fmt.Errorf("steps: empty, want the prefill at least")
@@ -381,6 +391,61 @@ func (tl *TopLogits) validate(vocab int) error {
 	}
 	if lse := tl.LogSumExp; math.IsNaN(lse) || math.IsInf(lse, 0) || lse < float64(tl.Values[0]) {
 		return fmt.Errorf(".log_sum_exp: %v, want a finite number ≥ the highest logit %v", lse, tl.Values[0])
+	}
+	return nil
+}
+
+// checkScore checks one Score's probability, context and candidates.
+// Context 0 without NoContext is a trace written before Context was
+// recorded (see Trace.ScoreContext).
+func checkScore(s Score, vocab, nPositions int) error {
+	if err := checkProb(s.Prob); err != nil {
+		return fmt.Errorf(".prob: %w", err)
+	}
+	if s.Context < 0 || s.Context > s.Position || s.Context >= nPositions || (s.NoContext && s.Context != 0) {
+		return fmt.Errorf(".context: %d at position %d (no_context %v): want 0..min(position, n_positions−1 = %d), 0 with no_context",
+			s.Context, s.Position, s.NoContext, nPositions-1)
+	}
+	if err := checkCandidates(s.Top, vocab); err != nil {
+		return fmt.Errorf(".top%w", err)
+	}
+	return nil
+}
+
+// validateContinuation checks Continuation: tokens in the vocabulary, one
+// score each at positions PromptLen.., every one with context, and the log
+// probability their sum.
+func (tr *Trace) validateContinuation() error {
+	ct := tr.Continuation
+	if ct == nil {
+		return nil
+	}
+	c := tr.Model.Config
+	if len(ct.Tokens) == 0 || len(ct.Scores) != len(ct.Tokens) {
+		return fmt.Errorf(": %d tokens and %d scores, want the same number, at least 1", len(ct.Tokens), len(ct.Scores))
+	}
+	var sum float64
+	for i, t := range ct.Tokens {
+		s := ct.Scores[i]
+		if t.ID < 0 || t.ID >= c.VocabSize {
+			return fmt.Errorf(".tokens[%d]: id %d outside the vocabulary of %d", i, t.ID, c.VocabSize)
+		}
+		if s.Position != tr.PromptLen+i || s.ID != t.ID {
+			return fmt.Errorf(".scores[%d]: position %d id %d, want position %d id %d", i, s.Position, s.ID, tr.PromptLen+i, t.ID)
+		}
+		if s.NoContext || s.Context < 1 {
+			return fmt.Errorf(".scores[%d]: context %d, want ≥ 1 (the prompt precedes it)", i, s.Context)
+		}
+		if err := checkScore(s, c.VocabSize, c.NPositions); err != nil {
+			return fmt.Errorf(".scores[%d]%w", i, err)
+		}
+		sum += s.Surprisal
+	}
+	if math.IsNaN(ct.Log2Prob) || math.IsInf(ct.Log2Prob, 0) || ct.Log2Prob > 0 || math.Abs(-ct.Log2Prob-sum) > 1e-6*max(1, sum) {
+		return fmt.Errorf(".log2_prob: %v, want −Σ surprisal = %v", ct.Log2Prob, -sum)
+	}
+	if want := sum / float64(len(ct.Tokens)); math.IsNaN(ct.BitsPerToken) || math.Abs(ct.BitsPerToken-want) > 1e-6*max(1, want) {
+		return fmt.Errorf(".bits_per_token: %v, want %v", ct.BitsPerToken, want)
 	}
 	return nil
 }

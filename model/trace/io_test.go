@@ -18,7 +18,7 @@ func recordedTrace(t testing.TB) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr, err := model.Run(context.Background(), m, model.RunOptions{Prompt: "one two three", Steps: 3, Sampling: model.SamplingParams{TopP: 1}, Trace: model.TraceOptions{TopN: 2}})
+	tr, err := model.Run(context.Background(), m, model.RunOptions{Prompt: "one two three", Continuation: " four", Steps: 3, Sampling: model.SamplingParams{TopP: 1}, Trace: model.TraceOptions{TopN: 2}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,6 +78,17 @@ func TestRead(t *testing.T) {
 			c["keys"] = c["keys"].([]any)[:1]
 		}), "cache[0].keys"},
 		{"eviction", edit(func(m map[string]any) { m["evictions"] = []any{map[string]any{"step": 0, "position": 500, "id": 1}} }), "evictions[0]"},
+		{"context past the position", edit(func(m map[string]any) { m["scores"].([]any)[1].(map[string]any)["context"] = 2 }), "scores[1].context"},
+		{"context without context", edit(func(m map[string]any) { m["scores"].([]any)[0].(map[string]any)["context"] = 1 }), "scores[0].context"},
+		{"overflow", edit(func(m map[string]any) { m["settings"].(map[string]any)["overflow"] = "drop" }), "settings.overflow"},
+		{"continuation sum", edit(func(m map[string]any) { m["continuation"].(map[string]any)["log2_prob"] = -1e6 }), "continuation.log2_prob"},
+		{"continuation position", edit(func(m map[string]any) {
+			m["continuation"].(map[string]any)["scores"].([]any)[0].(map[string]any)["position"] = 0
+		}), "continuation.scores[0]"},
+		{"continuation empty", edit(func(m map[string]any) {
+			c := m["continuation"].(map[string]any)
+			c["tokens"], c["scores"] = []any{}, []any{}
+		}), "continuation: 0 tokens"},
 	} {
 		_, err := trace.Read(strings.NewReader(tc.data), "t.json")
 		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "t.json") {
@@ -110,4 +121,46 @@ func FuzzRead(f *testing.F) {
 			t.Fatalf("accepted trace fails after a round trip: %v", err)
 		}
 	})
+}
+
+// TestReadLegacyContext: a version-1 trace written before Score.Context and
+// Settings.Overflow were recorded still reads: each scored token's context
+// is what those versions did, its position less the prefill's window start
+// (the prompt was cropped to its last window), and the policy was slide.
+func TestReadLegacyContext(t *testing.T) {
+	t.Parallel()
+	var m map[string]any
+	if err := json.Unmarshal(recordedTrace(t), &m); err != nil {
+		t.Fatal(err)
+	}
+	delete(m["settings"].(map[string]any), "overflow")
+	scores := m["scores"].([]any)
+	for _, s := range scores {
+		delete(s.(map[string]any), "context")
+	}
+	b, _ := json.Marshal(m)
+	tr, err := trace.Read(bytes.NewReader(b), "old.json")
+	if err != nil {
+		t.Fatalf("a trace without context fields is refused: %v", err)
+	}
+	for i, s := range tr.Scores {
+		if s.Context != 0 || tr.ScoreContext(i) != i {
+			t.Errorf("scores[%d]: context %d reads as %d, want 0 read as %d", i, s.Context, tr.ScoreContext(i), i)
+		}
+	}
+	// As an old gptviz cropped a long prompt: the window started at 1, so
+	// positions 0 and 1 had no context and position p saw p − 1 tokens.
+	tr.Steps[0].WindowStart = 1
+	for i := range tr.Scores {
+		tr.Scores[i].Context = 0
+	}
+	tr.Scores[1].NoContext = true
+	for i := range tr.Scores {
+		if got, want := tr.ScoreContext(i), max(i-1, 0); got != want {
+			t.Errorf("window from 1: ScoreContext(%d) = %d, want %d", i, got, want)
+		}
+	}
+	if tr.Settings.Overflow != "" || tr.OverflowOf() != trace.OverflowSlide {
+		t.Errorf("overflow %q reads as %q, want slide", tr.Settings.Overflow, tr.OverflowOf())
+	}
 }

@@ -36,8 +36,14 @@ type Trace struct {
 
 	// Scores are P(w_i | w_<i) for each prompt token under teacher forcing,
 	// len PromptLen. Scores[0] has NoContext set unless the prompt was scored
-	// after <|endoftext|>.
+	// after <|endoftext|>. A prompt longer than the context window is scored
+	// whole, in sliding windows (Score.Context says how much each token saw).
 	Scores []Score `json:"scores"`
+
+	// Continuation is a given continuation of the prompt scored under
+	// teacher forcing, beside what the model generated; nil when none was
+	// given.
+	Continuation *Continuation `json:"continuation,omitempty"`
 
 	// Steps[0] is the prefill over the prompt; Steps[1:] are decode steps,
 	// one new token each.
@@ -75,6 +81,10 @@ type Settings struct {
 	TopK        int     `json:"top_k"`       // 0 means off
 	TopP        float64 `json:"top_p"`       // 1 means off
 	Seed        uint64  `json:"seed"`
+	// Overflow is what the run did when the context window was full:
+	// OverflowSlide or OverflowBlock. Absent (traces written before it was
+	// recorded) means OverflowSlide, the only policy then; see OverflowOf.
+	Overflow string `json:"overflow,omitempty"`
 	// Command is the command line that made the run, as recorded. In a
 	// shared trace it may hold anything: gptviz never shows or runs it, and
 	// rebuilds the command it shows from the fields above.
@@ -92,12 +102,77 @@ type Token struct {
 
 // Score is how likely the model found one token given the tokens before it.
 type Score struct {
-	Position  int         `json:"position"`
-	ID        int         `json:"id"`
-	Prob      float64     `json:"prob"`       // P(w_i | w_<i), 0..1
-	Surprisal float64     `json:"surprisal"`  // -log2 Prob, bits
-	NoContext bool        `json:"no_context"` // first token with nothing before it: Prob and Surprisal are not set
-	Top       []Candidate `json:"top"`        // the model's top alternatives at this position
+	Position  int     `json:"position"`
+	ID        int     `json:"id"`
+	Prob      float64 `json:"prob"`       // P(w_i | w_<i), 0..1
+	Surprisal float64 `json:"surprisal"`  // -log2 Prob, bits
+	NoContext bool    `json:"no_context"` // first token with nothing before it: Prob and Surprisal are not set
+	// Context is how many tokens before this one the model saw when it
+	// scored it, 0..n_positions−1: Position for a prompt that fits the
+	// context window; for a longer prompt, scored in sliding windows
+	// advancing by n_positions/2, at least n_positions/2 for every token
+	// after the first n_positions/2. It is 0 only with NoContext. Traces
+	// written before it was recorded lack it (0 with NoContext false):
+	// read it with Trace.ScoreContext, which says what those versions did.
+	Context int         `json:"context"`
+	Top     []Candidate `json:"top"` // the model's top alternatives at this position
+}
+
+// ScoreContext returns how many tokens before Scores[i] the model saw when
+// it scored it: Scores[i].Context when recorded. For traces written before
+// Context was recorded (Context 0 without NoContext) it is what those
+// versions did: the prompt was cropped to its last window, which started at
+// Steps[0].WindowStart, and every token in it after the first saw the
+// tokens before it in the window: Position − Steps[0].WindowStart, kept
+// within 1..min(Position, n_positions−1).
+func (tr *Trace) ScoreContext(i int) int {
+	s := tr.Scores[i]
+	if s.Context > 0 || s.NoContext {
+		return s.Context
+	}
+	start := 0
+	if len(tr.Steps) > 0 {
+		start = tr.Steps[0].WindowStart
+	}
+	hi := min(s.Position, tr.Model.Config.NPositions-1)
+	return max(min(s.Position-start, hi), min(1, hi))
+}
+
+// OverflowOf returns the overflow policy a run used: Settings.Overflow, or
+// OverflowSlide for a trace that does not record it.
+func (tr *Trace) OverflowOf() string {
+	if tr.Settings.Overflow == "" {
+		return OverflowSlide
+	}
+	return tr.Settings.Overflow
+}
+
+// The overflow policies of Settings.Overflow (package model's Overflow
+// documents them and their cost).
+const (
+	OverflowSlide = "slide" // evict one token per step, recompute the whole window every step
+	OverflowBlock = "block" // evict a block of tokens at once, recompute once, decode with the cache again
+)
+
+// Continuation is a given text after the prompt, scored under teacher
+// forcing: the model reads prompt + continuation in one pass (in sliding
+// windows when they exceed the context window) and each continuation token
+// gets P(w_i | prompt, w_<i). The continuation is tokenized on its own, so
+// its tokens are exactly the text's (a leading space belongs to it).
+type Continuation struct {
+	Text   string  `json:"text"`
+	Tokens []Token `json:"tokens"` // len ≥ 1, Prompt false
+	// Scores are P(w_i | prompt, w_<i) of each token, len(Tokens);
+	// Scores[i].Position is PromptLen + i, a position in the sequence
+	// prompt + continuation (not in Trace.Tokens, which continues with the
+	// generated tokens).
+	Scores []Score `json:"scores"`
+	// Log2Prob is log2 P(continuation | prompt) = Σ log2 Scores[i].Prob, in
+	// bits, ≤ 0.
+	Log2Prob float64 `json:"log2_prob"`
+	// BitsPerToken is −Log2Prob / len(Tokens): the mean surprisal of the
+	// continuation's tokens, bits per token.
+	BitsPerToken float64 `json:"bits_per_token"`
 }
 
 // Candidate is one possible next token with its logit and probabilities.
@@ -349,6 +424,20 @@ const (
 	// NoteKVLayers: the KV cache contents were recorded for layers Args only.
 	NoteKVLayers = "kv-layers"
 	// NoteEvicted: Args[0] tokens left the context window of Args[1]
-	// positions; each later step recomputed the window from scratch.
+	// positions; each later step recomputed the window from scratch
+	// (Settings.Overflow slide).
 	NoteEvicted = "evicted"
+	// NoteEvictedBlock: Args[0] tokens left the context window of Args[1]
+	// positions in Args[2] blocks of Args[3] tokens (Settings.Overflow
+	// block); each block's eviction recomputed the rest of the window once,
+	// Args[4] positions in all, and the steps in between read the KV cache.
+	NoteEvictedBlock = "evicted-block"
+	// NotePromptWindows: the prompt has Args[0] tokens, more than the
+	// context window of Args[1] positions. It was scored whole in Args[2]
+	// sliding windows advancing by Args[3] tokens, so every token from
+	// position Args[1] − Args[3] on saw at least Args[1] − Args[3] tokens of
+	// context;
+	// its first Args[0] − Args[1] tokens left working memory before the
+	// first step.
+	NotePromptWindows = "prompt-windows"
 )

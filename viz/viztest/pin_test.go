@@ -73,7 +73,8 @@ func TestSyntheticMatchesRecorder(t *testing.T) {
 	}
 	real, err := model.Run(context.Background(), m, model.RunOptions{
 		Prompt: prompt, Steps: steps, Sampling: model.SamplingParams{Temperature: 0, TopP: 1},
-		Trace: model.TraceOptions{MaxAttention: maxAttn, MaxQueries: maxQ},
+		Overflow: model.OverflowSlide, // the policy the synthetic trace follows
+		Trace:    model.TraceOptions{MaxAttention: maxAttn, MaxQueries: maxQ},
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -79,7 +79,8 @@ func (o Options) withDefaults() Options {
 // and o.Steps decode steps, with attention (causal, rows summing to 1),
 // residual norms, logit lens, next-token predictions, KV sizes, the final
 // KV cache of the first and last layer, evictions once the window of
-// NPositions is full, checks and notes. Same options, same trace.
+// NPositions is full (one token per step, as model.OverflowSlide evicts),
+// checks and notes. Same options, same trace.
 func Trace(o Options) *trace.Trace {
 	o = o.withDefaults()
 	rng := rand.New(rand.NewPCG(o.Seed, 0x9e3779b97f4a7c15))

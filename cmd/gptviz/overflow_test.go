@@ -1,0 +1,44 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestGenerateLongRun: a run past the embedded model's window of 128
+// positions warns on stderr with the cost of the chosen policy and of the
+// other one; a long prompt says it is scored in windows; --continuation
+// prints log2 P(continuation | prompt) on stderr, and stdout keeps only the
+// text.
+func TestGenerateLongRun(t *testing.T) {
+	t.Parallel()
+	prompt := strings.Repeat("the light of the sun ", 30) // about 150 tokens
+	for _, tc := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"generate", "--steps", "3", "--overflow", "slide", prompt},
+			[]string{"scored in 3 sliding windows", "--overflow slide evicts 3 tokens and recomputes the window 3 times, 384 positions in all", "--overflow block would recompute 1 times, 97 positions"}},
+		{[]string{"generate", "--steps", "3", prompt},
+			[]string{"--overflow block evicts 32 tokens and recomputes the window 1 times, 97 positions in all"}},
+		{[]string{"generate", "--steps", "2", "--continuation", " of the sun", "The light"},
+			[]string{"continuation: log2 P(continuation | prompt) = -", " bits over 5 tokens (", " bits/token)"}},
+	} {
+		stdout, stderr, code := gptviz(t, tc.args...)
+		if code != 0 {
+			t.Fatalf("%q: exit %d: %s", tc.args[:len(tc.args)-1], code, stderr)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(stderr, w) {
+				t.Errorf("%q: stderr %q lacks %q", tc.args[:len(tc.args)-1], stderr, w)
+			}
+		}
+		if strings.Contains(stdout, "gptviz:") || strings.Contains(stdout, "continuation:") {
+			t.Errorf("%q: stdout holds a message: %q", tc.args[:len(tc.args)-1], stdout)
+		}
+	}
+	// A run that fits warns about nothing.
+	if _, stderr, code := gptviz(t, "generate", "--steps", "2", "The light"); code != 0 || strings.Contains(stderr, "context window") {
+		t.Errorf("a run that fits: exit %d, stderr %q", code, stderr)
+	}
+}

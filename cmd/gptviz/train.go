@@ -222,9 +222,20 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	return finishTrain(ctx, tr, ro, *out, stdout, stderr, bar)
 }
 
+// stepHookKey is the context key of a func(step int) that finishTrain
+// calls after every step: tests use it to stop a run at a chosen step.
+type stepHookKey struct{}
+
 // finishTrain runs the training loop and reports the result; bar is the
 // terminal progress bar, or nil when progress goes to a log.
 func finishTrain(ctx context.Context, tr *train.Trainer, ro train.RunOptions, out string, stdout, stderr io.Writer, bar *progressbar.ProgressBar) error {
+	if h, ok := ctx.Value(stepHookKey{}).(func(int)); ok {
+		progress := ro.Progress
+		ro.Progress = func(r train.StepResult) {
+			progress(r)
+			h(r.Step)
+		}
+	}
 	curve, err := train.Run(ctx, tr, ro)
 	if err != nil {
 		if bar != nil {

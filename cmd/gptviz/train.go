@@ -2,12 +2,15 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -15,6 +18,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/pflag"
 
+	"github.com/gptviz/gptviz/internal/inputfile"
 	"github.com/gptviz/gptviz/model/arch"
 	"github.com/gptviz/gptviz/model/bpe"
 	"github.com/gptviz/gptviz/model/corpus"
@@ -32,6 +36,15 @@ one unit, so a kill or a full disk leaves the previous one or the new one,
 never a mix; --resume verifies it and refuses a mixed or damaged folder,
 naming the file. The same flags and --seed give the same model. Ctrl-C
 stops after saving a checkpoint; --resume continues.
+
+--resume continues the run as it was started: the checkpoint records its
+settings, --corpus (the name given and the SHA-256 of its text),
+--split-seed, --eval-every and the planned --snapshots. The corpus is read
+again and must be unchanged; a flag given with --resume must equal the
+recorded value, except --steps (a new total, not before the checkpoint's
+step), --eval-every, --snapshots (replaces the plan for the steps to come)
+and --corpus (the same text at another path). A checkpoint of an older
+gptviz records no corpus: give its --corpus and --split-seed.
 
 The corpus is split by paragraphs: a seeded random 10% of the paragraphs
 (--split-seed) is the validation text. The tokenizer learns from the
@@ -68,7 +81,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	splitSeed := fs.Uint64("split-seed", 1, "random seed of the paragraph train/validation split")
 	evalEvery := fs.Int("eval-every", 0, "steps between evaluations and checkpoints; 0 means --steps/20")
 	snapshots := fs.String("snapshots", "", `steps at which to keep F16 weight snapshots in DIR/snapshots, e.g. "0,5%,25%"`)
-	resume := fs.Bool("resume", false, "continue the run saved in --out (its options are reused; --steps may raise the total)")
+	resume := fs.Bool("resume", false, "continue the run saved in --out with its recorded settings and corpus (--steps may raise the total)")
 	if err := parseFlags(fs, args, trainUsage, stdout); err != nil {
 		return err
 	}
@@ -90,13 +103,17 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	var snaps []int
+	var st *train.State
 	if *resume {
 		// Verify before the tokenizer is read from the folder: a mixed or
 		// damaged checkpoint is refused here, naming the file.
-		if _, err := train.Verify(*out); errors.Is(err, train.ErrNoCheckpoint) {
+		if st, err = train.ReadState(*out); errors.Is(err, train.ErrNoCheckpoint) {
 			return usagef("train: --resume: %s holds no training run to continue (no %s)", *out, train.ManifestFile)
 		} else if err != nil {
-			return fmt.Errorf("train: --resume: %w", err)
+			return err
+		}
+		if err := checkResumeFlags(fs, st); err != nil {
+			return err
 		}
 	} else {
 		if snaps, err = snapSpecs.steps(*steps); err != nil {
@@ -109,24 +126,34 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 	}
 
-	trainText, valText, err := loadCorpus(*corpusFlag, *splitSeed)
+	var text corpusText
+	if *resume {
+		text, err = resumeCorpus(fs, *corpusFlag, *splitSeed, *out, st)
+	} else {
+		text, err = readCorpus(*corpusFlag, *splitSeed)
+	}
 	if err != nil {
 		return err
+	}
+	if text.rec.Name != *corpusFlag { // the recorded corpus of a resumed run
+		if err := checkCorpusNotOutput(text.rec.Name, *out); err != nil {
+			return err
+		}
 	}
 	var tok *bpe.Tokenizer
 	if *resume {
 		tok, err = bpe.Load(filepath.Join(*out, arch.VocabFile), filepath.Join(*out, arch.MergesFile))
 	} else {
-		tok, err = bpe.Train(trainText, *vocab)
+		tok, err = bpe.Train(text.train, *vocab)
 	}
 	if err != nil {
 		return fmt.Errorf("train: tokenizer: %w", err)
 	}
-	data := train.Data{Train: tok.Encode(trainText), Val: tok.Encode(valText)}
-	fmt.Fprintf(stdout, "corpus %s: %d training tokens, %d validation tokens (vocabulary %d)\n", *corpusFlag, len(data.Train), len(data.Val), tok.VocabSize())
+	data := train.Data{Train: tok.Encode(text.train), Val: tok.Encode(text.val)}
+	fmt.Fprintf(stdout, "corpus %s: %d training tokens, %d validation tokens (vocabulary %d)\n", text.rec.Name, len(data.Train), len(data.Val), tok.VocabSize())
 
 	var tr *train.Trainer
-	ro := train.RunOptions{OutDir: *out, EvalEvery: *evalEvery, Snapshots: snaps, WriteTokenizer: tok.WriteFiles}
+	ro := train.RunOptions{OutDir: *out, EvalEvery: *evalEvery, Snapshots: snaps, WriteTokenizer: tok.WriteFiles, Corpus: &text.rec}
 	if *resume {
 		stepsOverride := 0
 		if fs.Changed("steps") {
@@ -138,8 +165,11 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return err
 		}
 		ro.Curve, ro.ElapsedS = resumed.Curve, resumed.ElapsedS
+		if !fs.Changed("eval-every") {
+			ro.EvalEvery = resumed.EvalEvery
+		}
 		// Percentages are of the run's total, known only now.
-		if ro.Snapshots, err = snapSpecs.steps(tr.Opts.Steps); err != nil {
+		if ro.Snapshots, err = resumeSnapshots(fs.Changed("snapshots"), snapSpecs, resumed.Snapshots, tr.Step, tr.Opts.Steps); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "resuming %s at step %d of %d\n", *out, tr.Step, tr.Opts.Steps)
@@ -192,9 +222,20 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	return finishTrain(ctx, tr, ro, *out, stdout, stderr, bar)
 }
 
+// stepHookKey is the context key of a func(step int) that finishTrain
+// calls after every step: tests use it to stop a run at a chosen step.
+type stepHookKey struct{}
+
 // finishTrain runs the training loop and reports the result; bar is the
 // terminal progress bar, or nil when progress goes to a log.
 func finishTrain(ctx context.Context, tr *train.Trainer, ro train.RunOptions, out string, stdout, stderr io.Writer, bar *progressbar.ProgressBar) error {
+	if h, ok := ctx.Value(stepHookKey{}).(func(int)); ok {
+		progress := ro.Progress
+		ro.Progress = func(r train.StepResult) {
+			progress(r)
+			h(r.Step)
+		}
+	}
 	curve, err := train.Run(ctx, tr, ro)
 	if err != nil {
 		if bar != nil {
@@ -235,16 +276,171 @@ func checkCorpusNotOutput(corpusFlag, out string) error {
 	return nil
 }
 
-// loadCorpus returns the training and validation text of a corpus flag.
-func loadCorpus(name string, splitSeed uint64) (string, string, error) {
+// corpusText is the text a run trains on: its record (name, SHA-256 of
+// the bytes read, split seed) and its training and validation text.
+type corpusText struct {
+	rec        train.Corpus
+	train, val string
+}
+
+// readCorpusBytes reads the corpus named by a --corpus value: the built-in
+// Opticks, or a file (at most corpus.MaxFileBytes).
+func readCorpusBytes(name string) ([]byte, error) {
 	if name == "opticks" {
-		return corpus.Opticks(splitSeed)
+		return corpus.OpticksRaw()
 	}
-	tr, va, err := corpus.ReadFile(name, splitSeed)
+	b, err := inputfile.ReadFile(name, corpus.MaxFileBytes)
 	if err != nil {
-		return "", "", fmt.Errorf("train: --corpus: %w", err)
+		return nil, fmt.Errorf("corpus: %w", err)
 	}
-	return tr, va, nil
+	return b, nil
+}
+
+// splitCorpus splits the corpus raw, named name, with seed and records it.
+func splitCorpus(name string, raw []byte, seed uint64) (corpusText, error) {
+	tr, va, err := corpus.Parse(raw, name, seed)
+	if err != nil {
+		return corpusText{}, fmt.Errorf("train: --corpus: %w", err)
+	}
+	return corpusText{rec: train.Corpus{Name: name, SHA256: sha256Hex(raw), SplitSeed: seed}, train: tr, val: va}, nil
+}
+
+// readCorpus reads and splits the corpus of a --corpus value.
+func readCorpus(name string, seed uint64) (corpusText, error) {
+	raw, err := readCorpusBytes(name)
+	if err != nil {
+		return corpusText{}, fmt.Errorf("train: --corpus: %w", err)
+	}
+	return splitCorpus(name, raw, seed)
+}
+
+func sha256Hex(b []byte) string {
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:])
+}
+
+// resumeCorpus returns the corpus of a resumed run, split as recorded in
+// st. Without --corpus it reads the recorded corpus again and refuses it
+// when it is gone or its text changed (SHA-256), naming the file; a
+// --corpus whose text differs from the recorded one is a usage error (the
+// same text under another path is accepted, and recorded under the new
+// name). A checkpoint of an older gptviz records no corpus: the run's
+// --corpus and --split-seed must then be given.
+func resumeCorpus(fs *pflag.FlagSet, name string, splitSeed uint64, out string, st *train.State) (corpusText, error) {
+	rec := st.Corpus
+	if rec == nil {
+		if !fs.Changed("corpus") || !fs.Changed("split-seed") {
+			return corpusText{}, usagef("train: --resume: the checkpoint in %s was written by an older gptviz and does not record its corpus: give the run's --corpus and --split-seed", out)
+		}
+		return readCorpus(name, splitSeed)
+	}
+	if fs.Changed("corpus") {
+		raw, err := readCorpusBytes(name)
+		if err != nil {
+			return corpusText{}, fmt.Errorf("train: --corpus: %w", err)
+		}
+		if got := sha256Hex(raw); got != rec.SHA256 {
+			return corpusText{}, usagef("train: --resume: --corpus %s is not the run's corpus %s (SHA-256 %.12s…, recorded %.12s…); leave --corpus out to reuse the run's",
+				name, rec.Name, got, rec.SHA256)
+		}
+		return splitCorpus(name, raw, rec.SplitSeed)
+	}
+	raw, err := readCorpusBytes(rec.Name)
+	if err != nil {
+		return corpusText{}, fmt.Errorf("train: --resume: the run's corpus %s (recorded in %s) cannot be read: %w; if it moved, give --corpus with its new path",
+			rec.Name, train.StateFile, err)
+	}
+	if got := sha256Hex(raw); got != rec.SHA256 {
+		return corpusText{}, fmt.Errorf("train: --resume: the run's corpus %s changed since the run began: its text has SHA-256 %.12s…, recorded %.12s… in %s",
+			rec.Name, got, rec.SHA256, train.StateFile)
+	}
+	return splitCorpus(rec.Name, raw, rec.SplitSeed)
+}
+
+// checkResumeFlags refuses, before anything is read or written, flags of a
+// --resume that contradict the checkpoint's state st: --steps before the
+// checkpoint's step, and an explicitly given architecture, optimisation or
+// split flag whose value differs from the recorded one (one that matches
+// is accepted). --corpus is checked by resumeCorpus; --eval-every and
+// --snapshots may change.
+func checkResumeFlags(fs *pflag.FlagSet, st *train.State) error {
+	if fs.Changed("steps") {
+		if n, _ := fs.GetInt("steps"); n < st.Step {
+			return usagef("train: --resume: --steps %d is before the checkpoint's step %d: a run cannot be shortened to before where it is", n, st.Step)
+		}
+	}
+	o := st.Options
+	recorded := map[string]any{
+		"vocab-size": o.Config.VocabSize, "n-layer": o.Config.NLayer, "n-embd": o.Config.NEmbd, "n-head": o.Config.NHead,
+		"n-positions": o.Config.NPositions, "batch": o.BatchSize, "lr": o.LR, "weight-decay": o.WeightDecay,
+		"grad-clip": o.GradClip, "dropout": o.Dropout, "repeat-frac": o.RepeatFrac, "seed": o.Seed,
+		"warmup": o.WarmupSteps,
+	}
+	if st.Corpus != nil {
+		recorded["split-seed"] = st.Corpus.SplitSeed
+	}
+	var err error
+	fs.Visit(func(f *pflag.Flag) {
+		want, ok := recorded[f.Name]
+		if !ok || err != nil {
+			return
+		}
+		var given any
+		switch want.(type) {
+		case int:
+			given, _ = fs.GetInt(f.Name)
+			if f.Name == "warmup" && given == -1 {
+				given = train.DefaultOptions(o.Config, o.Steps).WarmupSteps
+			}
+		case float64:
+			given, _ = fs.GetFloat64(f.Name)
+		case uint64:
+			given, _ = fs.GetUint64(f.Name)
+		}
+		if given != want {
+			err = usagef("train: --resume: --%s %s differs from the checkpoint's %v: a resumed run keeps its settings (leave --%s out, or give %v)",
+				f.Name, f.Value, want, f.Name, want)
+		}
+	})
+	return err
+}
+
+// resumeSnapshots returns the snapshot plan of a resumed run at step of
+// total steps. Without --snapshots (changed false) the recorded plan is
+// kept, and a planned step after a lowered total is refused. With it, the
+// given plan (percentages of the new total) replaces the steps still to
+// come; a given step not after the checkpoint's step can no longer be
+// written and is refused unless the recorded plan already had it.
+func resumeSnapshots(changed bool, specs snapshotSpecs, recorded []int, step, total int) ([]int, error) {
+	if !changed {
+		for _, s := range recorded {
+			if s > total {
+				return nil, usagef("train: --resume: --steps %d is before the run's planned snapshot at step %d: give --snapshots to change the plan", total, s)
+			}
+		}
+		return recorded, nil
+	}
+	given, err := specs.steps(total)
+	if err != nil {
+		return nil, err
+	}
+	var plan []int
+	for _, s := range recorded {
+		if s <= step {
+			plan = append(plan, s) // written before the checkpoint
+		}
+	}
+	for _, s := range given {
+		done := s < step || (s == step && s > 0)
+		if done && !slices.Contains(recorded, s) {
+			return nil, usagef("train: --resume: --snapshots: step %d is not after the checkpoint's step %d, so it can no longer be written", s, step)
+		}
+		if !done {
+			plan = append(plan, s)
+		}
+	}
+	slices.Sort(plan)
+	return slices.Compact(plan), nil
 }
 
 // snapshotSpec is one entry of --snapshots: a step, or a percentage of

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 
 	"github.com/gptviz/gptviz/internal/atomicfile"
@@ -72,13 +73,32 @@ func ConfigJSON(c arch.Config, dtype safetensors.DType, steps int, tokens int64,
 	return append(b, '\n')
 }
 
-// state is train_state.json: what Resume needs besides the weights and the
-// optimizer moments.
-type state struct {
+// State is train_state.json: what Resume needs besides the weights and the
+// optimizer moments, and what the run was asked to do (evaluation period,
+// snapshot plan, corpus), so that a resumed run continues the same run.
+// EvalEvery, Snapshots and Corpus are absent (zero, nil) in the state of a
+// checkpoint written by an older gptviz; such a state still reads.
+type State struct {
 	Options  Options `json:"options"`
 	Step     int     `json:"step"`
 	Tokens   int64   `json:"tokens_seen"`
 	ElapsedS float64 `json:"elapsed_s"` // training wall time so far, seconds
+	// EvalEvery is RunOptions.EvalEvery as given: 0 means Steps/20.
+	EvalEvery int `json:"eval_every"`
+	// Snapshots are the planned snapshot steps (RunOptions.Snapshots),
+	// ascending and distinct, each in [0, Options.Steps].
+	Snapshots []int `json:"snapshots,omitempty"`
+	// Corpus describes the text the token streams came from; nil when the
+	// caller gave none or the checkpoint predates the record.
+	Corpus *Corpus `json:"corpus,omitempty"`
+}
+
+// Corpus identifies the text a run trains on, so that a resumed run can
+// check that it reads the same text split the same way.
+type Corpus struct {
+	Name      string `json:"name"`       // as the caller named it (a path, or a built-in corpus's name)
+	SHA256    string `json:"sha256"`     // lower-case hex SHA-256 of the bytes read
+	SplitSeed uint64 `json:"split_seed"` // seed of the train/validation split
 }
 
 // SaveWeights writes config.json and model.safetensors (tensors named as in
@@ -112,8 +132,12 @@ func (t *Trainer) writeOptimizer(dir string) error {
 	return nil
 }
 
-// writeState writes train_state.json into dir.
-func (t *Trainer) writeState(dir string, elapsed float64) error {
-	b, _ := json.MarshalIndent(state{Options: t.Opts, Step: t.Step, Tokens: int64(t.Step) * int64(t.TokensPerStep()), ElapsedS: elapsed}, "", "  ")
+// writeState writes train_state.json into dir, with the run's evaluation
+// period, snapshot plan and corpus from ro.
+func (t *Trainer) writeState(dir string, elapsed float64, ro RunOptions) error {
+	snaps := slices.Clone(ro.Snapshots)
+	slices.Sort(snaps)
+	b, _ := json.MarshalIndent(State{Options: t.Opts, Step: t.Step, Tokens: int64(t.Step) * int64(t.TokensPerStep()), ElapsedS: elapsed,
+		EvalEvery: ro.EvalEvery, Snapshots: slices.Compact(snaps), Corpus: ro.Corpus}, "", "  ")
 	return atomicfile.WriteBytes(filepath.Join(dir, StateFile), append(b, '\n'))
 }

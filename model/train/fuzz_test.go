@@ -98,6 +98,8 @@ func FuzzResume(f *testing.F) {
 	f.Add(bytes.Replace(state, []byte(`"n_layer": 2`), []byte(`"n_layer": 2000000000`), 1), "4", "4")
 	f.Add(bytes.Replace(state, []byte(`"shards": 2`), []byte(`"shards": -5`), 1), "4", "4")
 	f.Add(bytes.Replace(state, []byte(`"beta1": 0.9`), []byte(`"beta1": 1e999`), 1), "4", "4")
+	f.Add(bytes.Replace(state, []byte(`"eval_every": 2`), []byte(`"eval_every": -1, "snapshots": [3, 1], "corpus": {"name": "", "sha256": "x"}`), 1), "4", "4")
+	f.Add(bytes.Replace(state, []byte(`"eval_every": 2`), []byte(`"eval_every": 2, "snapshots": [0, 4, 5]`), 1), "4", "4")
 	f.Add([]byte(`{"options": {}, "step": 0}`), "0", "0")
 	f.Add([]byte(`null`), "4", "4")
 	f.Add([]byte(`{"step": 4} {}`), "4", "4")

@@ -54,10 +54,12 @@ func MemoryBytes(o Options) float64 {
 
 // Resume rebuilds a Trainer from a checkpoint folder written by Run and
 // returns it with the RunOptions that continue the run: OutDir dir, Curve
-// the loss curve so far and ElapsedS the training time already spent, in
-// seconds (the caller adds EvalEvery, Snapshots, WriteTokenizer, Progress).
-// steps > 0 replaces the run's total steps (the schedule then changes from
-// the checkpoint on).
+// the loss curve so far, ElapsedS the training time already spent, in
+// seconds, and EvalEvery, Snapshots and Corpus as recorded (zero for a
+// checkpoint of an older gptviz); the caller adds WriteTokenizer and
+// Progress, and may change EvalEvery and Snapshots. steps > 0 replaces the
+// run's total steps (the schedule then changes from the checkpoint on); a
+// total before the checkpoint's step is refused with a *StepsError.
 //
 // It first verifies the checkpoint as one unit (Verify: an interrupted save
 // is finished or dropped; a mixed or damaged set is refused), then checks
@@ -71,15 +73,14 @@ func MemoryBytes(o Options) float64 {
 // model needing more than MaxTrainBytes (MemoryBytes) is refused before
 // anything is allocated.
 func Resume(dir string, data Data, steps int) (*Trainer, RunOptions, error) {
-	m, err := Verify(dir)
+	st, err := ReadState(dir)
 	if err != nil {
-		return nil, RunOptions{}, fmt.Errorf("train: resume: %w", err)
-	}
-	st, err := readState(filepath.Join(dir, StateFile), m.Step)
-	if err != nil {
-		return nil, RunOptions{}, fmt.Errorf("train: resume: %w", err)
+		return nil, RunOptions{}, err
 	}
 	if steps > 0 {
+		if steps < st.Step {
+			return nil, RunOptions{}, fmt.Errorf("train: resume: %w", &StepsError{Steps: steps, Step: st.Step})
+		}
 		st.Options.Steps = steps
 	}
 	t, err := New(st.Options, data)
@@ -100,45 +101,86 @@ func Resume(dir string, data Data, steps int) (*Trainer, RunOptions, error) {
 		return nil, RunOptions{}, fmt.Errorf("train: resume: %w", err)
 	}
 	t.Step, t.opt.t = st.Step, st.Step
-	return t, RunOptions{OutDir: dir, Curve: curve, ElapsedS: st.ElapsedS}, nil
+	return t, RunOptions{OutDir: dir, Curve: curve, ElapsedS: st.ElapsedS,
+		EvalEvery: st.EvalEvery, Snapshots: st.Snapshots, Corpus: st.Corpus}, nil
+}
+
+// StepsError reports a new total of steps before the checkpoint's step:
+// the run cannot be shortened to before where it already is.
+type StepsError struct {
+	Steps int // the total asked for
+	Step  int // the checkpoint's step
+}
+
+func (e *StepsError) Error() string {
+	return fmt.Sprintf("a total of %d steps is before the checkpoint's step %d", e.Steps, e.Step)
+}
+
+// ReadState verifies the checkpoint in dir as one unit (Verify) and returns
+// its train_state.json, checked on its own and against the manifest's step
+// (see Resume), without loading weights: what a caller needs to know about
+// the run (options, step, evaluation period, snapshot plan, corpus) before
+// it prepares the data to resume with. Errors are those of Resume.
+func ReadState(dir string) (*State, error) {
+	m, err := Verify(dir)
+	if err != nil {
+		return nil, fmt.Errorf("train: resume: %w", err)
+	}
+	st, err := readState(filepath.Join(dir, StateFile), m.Step)
+	if err != nil {
+		return nil, fmt.Errorf("train: resume: %w", err)
+	}
+	return &st, nil
 }
 
 // readState reads train_state.json and checks it on its own and against
 // the manifest's step: step in [0, options.steps], options valid and within
 // the memory limit, tokens_seen = step × batch × seq_len, elapsed_s finite
-// and not negative.
-func readState(path string, step int) (state, error) {
+// and not negative, eval_every ≥ 0, snapshots ascending and distinct in
+// [0, options.steps], and a corpus record, where present, with a name and a
+// SHA-256.
+func readState(path string, step int) (State, error) {
 	b, err := readBounded(path, maxManifestBytes)
 	if err != nil {
-		return state{}, err
+		return State{}, err
 	}
-	var st state
+	var st State
 	dec := json.NewDecoder(bytes.NewReader(b))
 	if err := dec.Decode(&st); err != nil {
-		return state{}, checkpointErr(path, "%v", err)
+		return State{}, checkpointErr(path, "%v", err)
 	}
 	if dec.More() {
-		return state{}, checkpointErr(path, "data after the JSON object")
+		return State{}, checkpointErr(path, "data after the JSON object")
 	}
 	o := st.Options
 	if err := o.validate(); err != nil {
-		return state{}, checkpointErr(path, "options: %v", err)
+		return State{}, checkpointErr(path, "options: %v", err)
 	}
 	if err := o.Config.Validate(); err != nil {
-		return state{}, checkpointErr(path, "options: %v", err)
+		return State{}, checkpointErr(path, "options: %v", err)
 	}
 	if need := MemoryBytes(o); need > resumeMaxBytes {
-		return state{}, checkpointErr(path, "options: training needs about %.3g GB, more than the limit of %.3g GB", need/1e9, resumeMaxBytes/1e9)
+		return State{}, checkpointErr(path, "options: training needs about %.3g GB, more than the limit of %.3g GB", need/1e9, resumeMaxBytes/1e9)
 	}
 	switch tokens := int64(st.Step) * int64(o.BatchSize) * int64(o.SeqLen); {
 	case st.Step != step:
-		return state{}, checkpointErr(path, "step %d, but %s is of step %d", st.Step, ManifestFile, step)
+		return State{}, checkpointErr(path, "step %d, but %s is of step %d", st.Step, ManifestFile, step)
 	case st.Step > o.Steps:
-		return state{}, checkpointErr(path, "step %d is past the run's %d steps", st.Step, o.Steps)
+		return State{}, checkpointErr(path, "step %d is past the run's %d steps", st.Step, o.Steps)
 	case st.Tokens != tokens:
-		return state{}, checkpointErr(path, "tokens_seen %d, but %d steps of %d × %d tokens are %d", st.Tokens, st.Step, o.BatchSize, o.SeqLen, tokens)
+		return State{}, checkpointErr(path, "tokens_seen %d, but %d steps of %d × %d tokens are %d", st.Tokens, st.Step, o.BatchSize, o.SeqLen, tokens)
 	case !(st.ElapsedS >= 0) || math.IsInf(st.ElapsedS, 0):
-		return state{}, checkpointErr(path, "elapsed_s %v is not a time", st.ElapsedS)
+		return State{}, checkpointErr(path, "elapsed_s %v is not a time", st.ElapsedS)
+	case st.EvalEvery < 0:
+		return State{}, checkpointErr(path, "eval_every %d is negative", st.EvalEvery)
+	}
+	for i, s := range st.Snapshots {
+		if s < 0 || s > o.Steps || (i > 0 && s <= st.Snapshots[i-1]) {
+			return State{}, checkpointErr(path, "snapshots: step %d is not in ascending order within 0..%d", s, o.Steps)
+		}
+	}
+	if c := st.Corpus; c != nil && (c.Name == "" || !isSHA256Hex(c.SHA256)) {
+		return State{}, checkpointErr(path, "corpus: the name is empty or sha256 %.80q is not 64 lower-case hex digits", c.SHA256)
 	}
 	return st, nil
 }

@@ -61,6 +61,9 @@ type RunOptions struct {
 	Curve []CurvePoint
 	// ElapsedS is the training time already spent (when resuming).
 	ElapsedS float64
+	// Corpus, if set, is recorded in each checkpoint's train_state.json
+	// (with EvalEvery and Snapshots), for Resume to return.
+	Corpus *Corpus
 
 	hook hook // called at each stage of a checkpoint save; tests only
 }
@@ -95,7 +98,7 @@ func Run(ctx context.Context, t *Trainer, ro RunOptions) ([]CurvePoint, error) {
 	}
 	checkpoint := func() error {
 		return saveCheckpoint(ro.OutDir, t.Step, ro.hook, func(stage string) error {
-			return t.writeCheckpoint(stage, elapsed(), curve, ro.WriteTokenizer, ro.hook)
+			return t.writeCheckpoint(stage, elapsed(), curve, ro)
 		})
 	}
 	snapshot := func() error {
@@ -184,8 +187,10 @@ func (t *Trainer) trainSample() [][]int {
 // writeCheckpoint writes the files of a checkpoint into dir (the staging
 // folder of saveCheckpoint), calling h after each: config.json
 // and model.safetensors (F32), the tokenizer (when writeTokenizer is not
-// nil), optimizer.safetensors, train_state.json and loss.csv.
-func (t *Trainer) writeCheckpoint(dir string, elapsed float64, curve []CurvePoint, writeTokenizer func(string) error, h hook) error {
+// nil), optimizer.safetensors, train_state.json (recording ro's EvalEvery,
+// Snapshots and Corpus) and loss.csv.
+func (t *Trainer) writeCheckpoint(dir string, elapsed float64, curve []CurvePoint, ro RunOptions) error {
+	writeTokenizer, h := ro.WriteTokenizer, ro.hook
 	steps := []struct {
 		name  string
 		write func() error
@@ -201,7 +206,7 @@ func (t *Trainer) writeCheckpoint(dir string, elapsed float64, curve []CurvePoin
 			return nil
 		}},
 		{OptimizerFile, func() error { return t.writeOptimizer(dir) }},
-		{StateFile, func() error { return t.writeState(dir, elapsed) }},
+		{StateFile, func() error { return t.writeState(dir, elapsed, ro) }},
 		{CurveFile, func() error { return atomicfile.WriteBytes(filepath.Join(dir, CurveFile), CurveCSV(curve)) }},
 	}
 	for _, s := range steps {

@@ -57,6 +57,9 @@ func Compare(ctx context.Context, m *Model, opts CompareOptions) ([][]*trace.Tra
 	if err := CheckPrompt(opts.Prompt); err != nil {
 		return nil, err
 	}
+	if err := opts.Trace.checkKVFocus(m.Config); err != nil {
+		return nil, err
+	}
 	samplers := make([][]*Sampler, len(opts.Settings))
 	for i, p := range opts.Settings {
 		for _, seed := range opts.Seeds {

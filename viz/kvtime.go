@@ -181,14 +181,34 @@ func kvTimeStride(frames []kvFrame, nPos, dHead int) int {
 	return s
 }
 
+// kvStatus is what a block of positions is in one frame: its status
+// column's value.
+type kvStatus int
+
+const (
+	kvKept        kvStatus = iota // in the cache since an earlier step
+	kvWritten                     // written at this step: the prefill or a decode step's new row
+	kvRewritten                   // rewritten by this step's recompute
+	kvEvicted                     // left the context window
+	kvNotRecorded                 // in the cache, but the trace kept no row of it in full
+)
+
+// statusHex are the colours of the status column, by kvStatus.
+var statusHex = [...]string{kvKept: "#9ecae1", kvWritten: writtenHex, kvRewritten: "#fdae6b", kvEvicted: maskedHex, kvNotRecorded: notRecordedHex}
+
+// statusKeys are the legend phrases of the status column, by kvStatus.
+var statusKeys = [...]string{kvKept: "kt.kept", kvWritten: "kt.written", kvRewritten: "kt.rewritten", kvEvicted: "kt.evicted", kvNotRecorded: "notrec.legend"}
+
 // kvTimeFrame is one frame drawn: its keys and values block-averaged, and
-// the block ranges [first, last] of its marks.
+// the status of each block of positions 0..end-1.
 type kvTimeFrame struct {
-	keys, values                 *matrix
-	evicted, unrecorded, written [][2]int
+	keys, values *matrix
+	status       []kvStatus
 }
 
-// blocks is the frame's data at the chart's stride.
+// blocks is the frame's data at the chart's stride. A block takes the
+// first status that holds for any of its positions, in the order written
+// (or rewritten), kept, not recorded; evicted when all its positions are.
 func (d kvTimeData) blocks(f kvFrame) kvTimeFrame {
 	s := d.rowStride
 	cs := strideFor(d.dHead, MaxSide)
@@ -204,25 +224,26 @@ func (d kvTimeData) blocks(f kvFrame) kvTimeFrame {
 			out.values.add(p, i, float64(v))
 		}
 	}
-	if f.window > 0 {
-		out.evicted = append(out.evicted, [2]int{0, (f.window - 1) / s})
+	out.status = make([]kvStatus, out.keys.rows)
+	for b := range out.status {
+		lo, hi := b*s, min((b+1)*s, f.end)
+		switch {
+		case hi > f.written:
+			out.status[b] = kvWritten
+			if f.kind == trace.Recompute {
+				out.status[b] = kvRewritten
+			}
+		case hi <= f.window:
+			out.status[b] = kvEvicted
+		default:
+			out.status[b] = kvNotRecorded
+			for p := max(lo, f.window); p < hi; p++ {
+				if f.known(p) {
+					out.status[b] = kvKept
+				}
+			}
+		}
 	}
-	// Blocks in the window with no recorded row are not recorded.
-	for b := f.window / s; b*s < f.end; b++ {
-		any := false
-		for p := max(b*s, f.window); p < min((b+1)*s, f.end); p++ {
-			any = any || f.known(p)
-		}
-		if any {
-			continue
-		}
-		if k := len(out.unrecorded) - 1; k >= 0 && out.unrecorded[k][1] == b-1 {
-			out.unrecorded[k][1] = b
-		} else {
-			out.unrecorded = append(out.unrecorded, [2]int{b, b})
-		}
-	}
-	out.written = [][2]int{{f.written / s, (f.end - 1) / s}}
 	return out
 }
 
@@ -299,104 +320,75 @@ func (d kvTimeData) dimLabels(lc settings) []string {
 	return out
 }
 
-// markSeries are the data-less series whose mark areas show, on grid g,
-// the evicted, not recorded and written rows.
-func (d kvTimeData) markSeries(lc settings, g int) []any {
-	mk := func(name, color string, area map[string]any) map[string]any {
-		return map[string]any{"type": "line", "name": name, "data": []any{}, "xAxisIndex": g, "yAxisIndex": g,
-			"itemStyle": map[string]any{"color": color}, "markArea": map[string]any{"silent": true, "itemStyle": area, "data": []any{}}}
-	}
-	return []any{
-		mk(lc.t("kt.evicted"), maskedHex, map[string]any{"color": maskedHex, "opacity": 0.9}),
-		mk(lc.t("notrec.legend"), notRecordedHex, map[string]any{"color": notRecordedHex, "opacity": 0.9}),
-		mk(lc.t("kt.written"), writtenHex, map[string]any{"color": "rgba(0,0,0,0)", "borderColor": writtenHex, "borderWidth": 2}),
-	}
-}
-
-// baseOption holds what every frame shares.
+// baseOption holds what every frame shares: the status column, keys
+// and values grids, their colour scales, the status legend and the slider.
 func (d kvTimeData) baseOption(lc settings) (map[string]any, error) {
 	dims := d.dimLabels(lc)
 	hm := charts.NewHeatMap()
 	hm.SetGlobalOptions(
 		charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: "item"}),
 		charts.WithGridOpts(
-			opts.Grid{Left: "130", Width: "36%", Top: "110", Bottom: "90"},
-			opts.Grid{Left: "56%", Width: "36%", Top: "110", Bottom: "90"},
+			opts.Grid{Left: "170", Width: "30%", Top: "110", Bottom: "90"},
+			opts.Grid{Left: "58%", Width: "30%", Top: "110", Bottom: "90"},
+			opts.Grid{Left: "130", Width: "30", Top: "110", Bottom: "90"},
 		),
 	)
 	lbl := &opts.AxisLabel{Show: opts.Bool(true), FontSize: 9}
+	hidden := &opts.AxisLabel{Show: opts.Bool(false)}
 	hm.XAxisList[0] = opts.XAxis{Type: "category", Data: dims, AxisLabel: lbl}
-	hm.YAxisList[0] = opts.YAxis{Type: "category", Data: d.labels, Inverse: opts.Bool(true), AxisLabel: lbl}
+	hm.YAxisList[0] = opts.YAxis{Type: "category", Data: d.labels, Inverse: opts.Bool(true), AxisLabel: hidden}
 	hm.ExtendXAxis(opts.XAxis{Type: "category", GridIndex: 1, Data: dims, AxisLabel: lbl})
-	hm.ExtendYAxis(opts.YAxis{Type: "category", GridIndex: 1, Data: d.labels, Inverse: opts.Bool(true), AxisLabel: &opts.AxisLabel{Show: opts.Bool(false)}})
+	hm.ExtendYAxis(opts.YAxis{Type: "category", GridIndex: 1, Data: d.labels, Inverse: opts.Bool(true), AxisLabel: hidden})
+	hm.ExtendXAxis(opts.XAxis{Type: "category", GridIndex: 2, Data: []string{""}, AxisLabel: hidden})
+	hm.ExtendYAxis(opts.YAxis{Type: "category", GridIndex: 2, Data: d.labels, Inverse: opts.Bool(true), AxisLabel: lbl})
 	hm.AddSeries(lc.t("kh.key", d.layer, d.head), nil, charts.WithEncodeOpts(opts.Encode{X: 0, Y: 1, Tooltip: 2}))
 	hm.AddSeries(lc.t("kh.value", d.layer, d.head), nil, charts.WithEncodeOpts(opts.Encode{X: 0, Y: 1, Tooltip: 2}),
 		charts.WithSeriesOpts(func(s *charts.SingleSeries) { s.XAxisIndex, s.YAxisIndex = 1, 1 }))
+	hm.AddSeries(lc.t("kt.status"), nil, charts.WithEncodeOpts(opts.Encode{X: 0, Y: 1}),
+		charts.WithSeriesOpts(func(s *charts.SingleSeries) { s.XAxisIndex, s.YAxisIndex = 2, 2 }))
 	tree, err := treeOf(hm)
 	if err != nil {
 		return nil, err
 	}
 	bottom := nameAxis(objAt(tree, "xAxis", 0), "d_head", dims, 0)
 	nameAxis(objAt(tree, "xAxis", 1), "d_head", dims, 0)
-	objAt(tree, "grid", 0)["bottom"], objAt(tree, "grid", 1)["bottom"] = bottom+40, bottom+40
-	objAt(tree, "grid", 0)["left"] = nameAxis(objAt(tree, "yAxis", 0), lc.t("position"), d.labels, 0)
-	series := tree["series"].([]any)
-	series = append(series, d.markSeries(lc, 0)...)
-	series = append(series, d.markSeries(lc, 1)...)
-	tree["series"] = series
-	marks := []any{lc.t("kt.evicted"), lc.t("notrec.legend"), lc.t("kt.written")}
-	tree["legend"] = map[string]any{"show": true, "data": marks, "icon": "rect", "selectedMode": false, "right": 10, "top": 0}
+	for g := 0; g < 3; g++ {
+		objAt(tree, "grid", g)["bottom"] = bottom + 40
+	}
+	left := nameAxis(objAt(tree, "yAxis", 2), lc.t("position"), d.labels, 0)
+	objAt(tree, "grid", 2)["left"] = left
+	objAt(tree, "grid", 0)["left"] = left + 40
+	pieces := make([]any, len(statusHex))
+	for st, c := range statusHex {
+		pieces[st] = map[string]any{"value": st, "label": lc.t(statusKeys[st]), "color": c}
+	}
 	tree["visualMap"] = []any{
-		divergingVisualMap(0, d.limK, "left", "45%"),
+		divergingVisualMap(0, d.limK, "left", "50%"),
 		divergingVisualMap(1, d.limV, "right", 5),
+		map[string]any{"type": "piecewise", "seriesIndex": 2, "pieces": pieces, "orient": "horizontal", "top": 0, "right": 10, "selectedMode": false, "itemWidth": 14},
 	}
 	steps := make([]string, len(d.frames))
 	for i, f := range d.frames {
 		steps[i] = strconv.Itoa(f.step)
 	}
 	tree["timeline"] = timeline(steps)
+	tree["legend"] = map[string]any{"show": false}
 	return tree, nil
 }
 
-// frameOption is one step's part of the timeline: title, cells, marks.
+// frameOption is one step's part of the timeline: title, cells, status.
 func (d kvTimeData) frameOption(lc settings, f kvFrame) map[string]any {
 	b := d.blocks(f)
-	area := func(r [][2]int) []any {
-		out := make([]any, 0, len(r))
-		dims := d.dimLabels(lc)
-		for _, x := range r {
-			out = append(out, []any{
-				map[string]any{"xAxis": dims[0], "yAxis": d.labels[x[0]]},
-				map[string]any{"xAxis": dims[len(dims)-1], "yAxis": d.labels[x[1]]},
-			})
-		}
-		return out
-	}
-	written := area(b.written)
-	if len(written) > 0 {
-		what := lc.t("kt.new")
-		switch f.kind {
-		case trace.Prefill:
-			what = lc.t("kt.prefilled")
-		case trace.Recompute:
-			what = lc.t("kt.rewritten")
-		}
-		written[0].([]any)[0].(map[string]any)["name"] = what
-	}
-	withArea := func(data []any) map[string]any {
-		return map[string]any{"markArea": map[string]any{"data": data, "label": map[string]any{"show": true, "position": "insideTopRight", "color": writtenHex, "fontSize": 10}}}
+	status := cells{Digits: 1}
+	for r, st := range b.status {
+		status.add(0, r, float64(st))
 	}
 	return map[string]any{
 		"title": map[string]any{"text": d.frameTitle(lc, f), "textStyle": map[string]any{"fontSize": 13}, "top": 40, "left": 0},
 		"series": []any{
 			map[string]any{"data": b.keys.cellsOf(3)},
 			map[string]any{"data": b.values.cellsOf(3)},
-			map[string]any{"markArea": map[string]any{"data": area(b.evicted)}},
-			map[string]any{"markArea": map[string]any{"data": area(b.unrecorded)}},
-			withArea(written),
-			map[string]any{"markArea": map[string]any{"data": area(b.evicted)}},
-			map[string]any{"markArea": map[string]any{"data": area(b.unrecorded)}},
-			withArea(area(b.written)),
+			map[string]any{"data": status},
 		},
 	}
 }

@@ -25,7 +25,7 @@ const (
 	MaxKVCells = 200_000
 )
 
-// writtenHex frames the rows a step wrote into the KV cache.
+// writtenHex marks the rows a step wrote into the KV cache.
 const writtenHex = "#e6550d"
 
 // kvFrame is the focus head's KV cache as of one step: positions 0..end-1
@@ -250,11 +250,12 @@ func (d kvTimeData) blocks(f kvFrame) kvTimeFrame {
 // KVOverTime charts the KV cache of one layer and head over the run, with
 // a step slider (ECharts timeline): after each step, the keys (left) and
 // values (right) of every cached position, rebuilt from what each step
-// wrote (Step.KVWrite; its focus layer and head). The rows this step
-// wrote are framed (the new token's on a decode step, every row on the
-// prefill and on a recompute, which rewrites the window); evicted
-// positions are a grey band, rows the trace did not keep in full a sand
-// band. At most MaxKVFrames steps and MaxKVCells cells; Notes say what was
+// wrote (Step.KVWrite; its focus layer and head). A status column left of
+// the keys says what each row is at that step: written (the new token's on
+// a decode step, every row on the prefill), rewritten (every row on a
+// recompute), kept from an earlier step, evicted (grey) or not recorded in
+// full (sand), with a legend. At most MaxKVFrames steps and MaxKVCells
+// cells; Notes say what was
 // left out. The static form is a heatmap of steps × positions: the key
 // norm of the layer (all heads) per cached position. ID
 // "kv-time-l{layer}-h{head}". Errors wrap ErrNoData when the trace did not

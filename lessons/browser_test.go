@@ -34,7 +34,7 @@ func TestBrowserReport(t *testing.T) {
 			if err := p.ChartsDrawn(); err != nil {
 				t.Error(err)
 			}
-			for _, id := range []string{"next-token", "attn-new-l0-h0"} {
+			for _, id := range []string{"next-token", "attn-new-l0-h0", "kv-time-l2-h0"} {
 				var titles []string
 				js := `(function (id) {
   var c = window.gptviz.charts[id], out = [];

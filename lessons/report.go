@@ -602,6 +602,9 @@ func (b *builder) kvCache() error {
 		}
 		b.table(t)
 	}
+	if err := b.kvOverTime(); err != nil {
+		return err
+	}
 	var recorded []string
 	for _, kv := range tr.Cache {
 		recorded = append(recorded, strconv.Itoa(kv.Layer))
@@ -625,6 +628,76 @@ func (b *builder) kvCache() error {
 	}
 	b.md(b.t("kv.heat", f.Layer, f.Head))
 	return b.chart(c, err, "", "cap.kv", f.Layer, f.Head)
+}
+
+// kvOverTime adds the cache size of every layer and the focus head's
+// cache after each step, with sentences computed from the run: what the
+// cache held at the end, how many tokens left it, which steps recomputed
+// the window.
+func (b *builder) kvOverTime() error {
+	tr := b.tr
+	b.goCode(fmt.Sprintf("layers, err := viz.KVLayerSizes(tr) // %s\nover, err := viz.KVOverTime(tr) // %s", b.t("c.kvlayers"), b.t("c.kvtime")))
+	same := true
+	for _, st := range tr.Steps {
+		for _, p := range st.KV.Positions {
+			same = same && p == st.KV.Positions[0]
+		}
+	}
+	sizes := b.t("kv.layers", tr.Model.Config.NLayer)
+	if same {
+		sizes += " " + b.t("kv.layers.same")
+	}
+	c, err := viz.KVLayerSizes(tr, b.vl())
+	if err == nil {
+		b.md(sizes)
+	}
+	if err := b.chart(c, err, "", "cap.kv-layers"); err != nil {
+		return err
+	}
+	c, err = viz.KVOverTime(tr, b.vl())
+	if errors.Is(err, viz.ErrNoData) {
+		b.note(b.t("kv.time.none"))
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	w := tr.Steps[0].KVWrite
+	b.md(b.kvTimeText())
+	return b.chart(c, nil, "", "cap.kv-time", w.Layer, w.Head)
+}
+
+// kvTimeText is the paragraph beside the KV-over-time chart: only the
+// sentences whose facts hold for this run.
+func (b *builder) kvTimeText() string {
+	tr := b.tr
+	w := tr.Steps[0].KVWrite
+	last := tr.Steps[len(tr.Steps)-1]
+	end := last.QueryStart + last.NQuery
+	parts := []string{b.t("kv.time.md", w.Layer, w.Head)}
+	parts = append(parts, b.t("kv.time.end", b.n(end-last.WindowStart, "n.position"), last.WindowStart, end-1))
+	switch n := len(tr.Evictions); {
+	case n == 1:
+		parts = append(parts, b.t("kv.time.evicted1", tr.Evictions[0].Position))
+	case n > 1:
+		parts = append(parts, b.t("kv.time.evicted", n, tr.Evictions[0].Position, tr.Evictions[n-1].Position))
+	}
+	var recomputed []int
+	for _, st := range tr.Steps {
+		if st.Kind == trace.Recompute {
+			recomputed = append(recomputed, st.Index)
+		}
+	}
+	switch n := len(recomputed); {
+	case n == 1:
+		parts = append(parts, b.t("kv.time.recompute1", recomputed[0]))
+	case n > 1:
+		parts = append(parts, b.t("kv.time.recompute", n, recomputed[0], recomputed[n-1]))
+	}
+	if n := len(recomputed); n > 0 {
+		parts = append(parts, b.t("kv.time.why"))
+	}
+	return strings.Join(parts, " ")
 }
 
 func abs(x int) int {

@@ -346,6 +346,8 @@ func ExampleReport() {
 	// attn-grid-l1 · 注意力：第 1 层，第 0–1 个头（全模型视图）
 	// attn-new-l1-h0 · 每个新 token 如何读取工作记忆：第 1 层，第 0 个头
 	// kv-bytes · 每一步之后的 KV 缓存大小
+	// kv-layers · 每一步之后每层缓存的位置数
+	// kv-time-l1-h0 · KV 缓存随时间的变化：第 1 层，第 0 个头
 	// kv-l1-h0 · KV 缓存内容：第 1 层，第 0 个头的键与值
 	// logit-lens · Logit lens：每层之后排第一的 token
 	// residual-norm · 各层、各位置的残差流范数
@@ -532,5 +534,82 @@ func TestTraceNotesOfOverflowPolicies(t *testing.T) {
 		if got := b.traceNote(tc.note); !strings.Contains(got, tc.contains) {
 			t.Errorf("%s %s: %q, want it to contain %q", tc.note.Code, tc.lang, got, tc.contains)
 		}
+	}
+}
+
+// kvTimeCells returns the markdown before the KV-over-time chart, whether
+// that chart is in the report, and every note cell of the report.
+func kvTimeCells(t *testing.T, tr *trace.Trace, lang string) (md string, chart bool, notes string) {
+	t.Helper()
+	nb, err := Report(tr, ReportOptions{Lang: lang, Commands: testCommands})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, c := range nb.Cells {
+		if c.Kind == output.KindNote {
+			notes += c.Source + "\n"
+		}
+		if c.Chart != nil && strings.HasPrefix(c.Chart.ID, "kv-time-") {
+			chart = true
+			md = nb.Cells[i-1].Source
+		}
+	}
+	return md, chart, notes
+}
+
+// TestKVOverTimeSentences: the paragraph beside the KV-over-time chart
+// states only what holds for the run: the cache at the end, evictions and
+// recompute steps when there were any; a trace without kv_write gets a
+// note instead of the chart.
+func TestKVOverTimeSentences(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name      string
+		o         viztest.Options
+		old       bool
+		lang      string
+		want, not []string
+	}{
+		{"evictions and recomputes", viztest.Options{NLayer: 3, NHead: 4, DHead: 4, NPositions: 8, Prompt: 6, Steps: 5, Seed: 7}, false, "en",
+			[]string{"layer 2, head 0", "At the end the cache holds 8 positions, positions 3–10.", "3 tokens (positions 0–2) left it",
+				"3 steps recomputed the window, from step 3 to step 5", "one position earlier"},
+			[]string{"One token", "At step"}},
+		{"one recompute", viztest.Options{NPositions: 8, Prompt: 6, Steps: 3, Seed: 7}, false, "en",
+			[]string{"At the end the cache holds 8 positions, positions 1–8.", "One token (position 0) left it", "At step 3 the window was recomputed"},
+			[]string{"steps recomputed"}},
+		{"within the window", viztest.Options{NPositions: 64, Prompt: 6, Steps: 3, Seed: 7}, false, "en",
+			[]string{"At the end the cache holds 9 positions, positions 0–8."},
+			[]string{"left it", "recomputed", "one position earlier"}},
+		{"chinese", viztest.Options{NPositions: 8, Prompt: 6, Steps: 3, Seed: 7}, false, "zh",
+			[]string{"运行结束时缓存中有 8 个位置，即位置 1–8。", "有 1 个 token（位置 0）离开了缓存", "第 3 步重算了整个窗口"},
+			[]string{"At the end"}},
+		{"old trace", viztest.Options{NPositions: 8, Prompt: 6, Steps: 3, Seed: 7}, true, "en", nil, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tr := viztest.Trace(tc.o)
+			if tc.old {
+				for i := range tr.Steps {
+					tr.Steps[i].KVWrite = nil
+				}
+			}
+			md, chart, notes := kvTimeCells(t, tr, tc.lang)
+			if chart == tc.old {
+				t.Fatalf("KV-over-time chart present: %v, want %v", chart, !tc.old)
+			}
+			if tc.old && !strings.Contains(notes, "does not record what each step wrote") {
+				t.Errorf("old trace: no note saying why the chart is missing; notes:\n%s", notes)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(md, w) {
+					t.Errorf("missing %q in:\n%s", w, md)
+				}
+			}
+			for _, w := range tc.not {
+				if strings.Contains(md, w) {
+					t.Errorf("%q stated, but does not hold:\n%s", w, md)
+				}
+			}
+		})
 	}
 }

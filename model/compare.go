@@ -68,6 +68,9 @@ func Compare(ctx context.Context, m *Model, opts CompareOptions) ([][]*trace.Tra
 		return nil, err
 	}
 	overflow := cmp.Or(opts.Overflow, OverflowBlock)
+	if err := opts.Trace.checkKVFocus(m.Config); err != nil {
+		return nil, err
+	}
 	samplers := make([][]*Sampler, len(opts.Settings))
 	for i, p := range opts.Settings {
 		for _, seed := range opts.Seeds {

@@ -84,8 +84,24 @@ func EstimateMemory(c arch.Config, run RunSize) MemoryEstimate {
 	if 2*L*T*C <= 1<<18 {
 		cache = 2 * L * T * (C*f32 + H*rowOverhead)
 	}
-	e.Recorder = int64(attention + (rows+steps)*perRow + candidates + cache)
+	e.Recorder = int64(attention + (rows+steps)*perRow + candidates + cache + kvWriteBytes(c, o, f(prompt), steps))
 	return e
+}
+
+// kvWriteBytes bounds what Step.KVWrite records over a run of prompt
+// tokens and steps decode steps: 2 × n_layer norms per row written and the
+// focus head's keys and values for at most o.KVRows rows per step. Once the
+// window overflows, every step may rewrite all n_positions rows.
+func kvWriteBytes(c arch.Config, o TraceOptions, prompt, steps float64) float64 {
+	n, L, D := float64(c.NPositions), float64(c.NLayer), float64(c.DHead())
+	perStep := 1.0
+	if prompt+steps > n {
+		perStep = n
+	}
+	first := min(prompt, n)
+	written := first + steps*perStep
+	full := min(first, float64(max(o.KVRows, 0))) + steps*min(perStep, float64(max(o.KVRows, 0)))
+	return written*2*L*4 + full*2*(D*4+24)
 }
 
 // MemoryError is a model and run that need more memory than is available.

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/gptviz/gptviz/model/arch"
 	"github.com/gptviz/gptviz/model/trace"
 )
 
@@ -35,6 +36,16 @@ type TraceOptions struct {
 	// NoAttention leaves the attention probabilities out of every Step
 	// (Step.Attention nil); the attention checks are still measured.
 	NoAttention bool
+	// KVRows is the most rows of one step whose keys and values of the
+	// focus layer and head (KVFocus) go into Step.KVWrite in full (default
+	// 256, as MaxQueries); a step that writes more (a long prefill, a
+	// recompute of a long window) records its last KVRows rows and adds a
+	// Note. The key and value norms of every row written, every layer, are
+	// always recorded (2 × n_layer floats per row). Negative: no full rows.
+	KVRows int
+	// KVFocus is the layer and head whose keys and values Step.KVWrite
+	// holds; nil means the last layer, head 0.
+	KVFocus *LayerHead
 	// TopLogits is how many of the highest logits each decode step records
 	// in trace.Prediction.Logits, for recomputing the sampler offline:
 	// 0 means DefaultTopLogits, a negative value none; never more than
@@ -59,6 +70,9 @@ func (o TraceOptions) withDefaults() TraceOptions {
 	}
 	if o.TopLogits == 0 {
 		o.TopLogits = DefaultTopLogits
+	}
+	if o.KVRows == 0 {
+		o.KVRows = 256
 	}
 	return o
 }
@@ -101,7 +115,7 @@ type RunOptions struct {
 //
 // It errors when the model has no tokenizer, the prompt is not valid UTF-8
 // (*PromptError), the settings are invalid (a *ParamError naming steps,
-// temperature, top_k, top_p, overflow or continuation), or ctx is
+// temperature, top_k, top_p, overflow, continuation or kv_focus), or ctx is
 // cancelled.
 func Run(ctx context.Context, m *Model, opts RunOptions) (*trace.Trace, error) {
 	if err := CheckPrompt(opts.Continuation); err != nil {
@@ -326,6 +340,7 @@ func (r *traceRecorder) Layer(info ForwardInfo, l int, rec LayerRecord) {
 	if !r.opts.NoAttention {
 		r.cur.Attention = append(r.cur.Attention, la)
 	}
+	r.recordKVWrite(info, l, rec)
 	res := rec.Residual[r.keep*C : nq*C]
 	r.cur.ResidualNorm = append(r.cur.ResidualNorm, rowNorms(res, C))
 	if !r.opts.NoLogitLens {
@@ -548,6 +563,75 @@ func (r *traceRecorder) recordCache(run *Runner) {
 		}
 		r.tr.Cache = append(r.tr.Cache, lk)
 	}
+}
+
+// LayerHead names one attention head: block Layer, head Head, from 0.
+type LayerHead struct{ Layer, Head int }
+
+// checkKVFocus returns a *ParamError when the KV focus of o lies outside
+// a model of config c.
+func (o TraceOptions) checkKVFocus(c arch.Config) error {
+	if f := o.KVFocus; f != nil && (f.Layer < 0 || f.Layer >= c.NLayer || f.Head < 0 || f.Head >= c.NHead) {
+		return &ParamError{"kv_focus", fmt.Sprintf("layer %d head %d", f.Layer, f.Head), fmt.Sprintf("must be a layer 0..%d and head 0..%d", c.NLayer-1, c.NHead-1)}
+	}
+	return nil
+}
+
+// kvFocus is the layer and head whose rows Step.KVWrite holds in full.
+func (r *traceRecorder) kvFocus() LayerHead {
+	if f := r.opts.KVFocus; f != nil {
+		return *f
+	}
+	return LayerHead{Layer: r.m.Config.NLayer - 1}
+}
+
+// recordKVWrite records what block l wrote into the KV cache during this
+// pass (Step.KVWrite): the key and value norms of every row written and,
+// for the focus layer and head, the last KVRows rows in full.
+func (r *traceRecorder) recordKVWrite(info ForwardInfo, l int, rec LayerRecord) {
+	c := r.m.Config
+	w := r.cur.KVWrite
+	if w == nil {
+		f := r.kvFocus()
+		w = &trace.KVWrite{Start: info.WindowStart + rec.from, N: rec.n, Layer: f.Layer, Head: f.Head}
+		w.From = w.Start + rec.n - min(rec.n, max(r.opts.KVRows, 0))
+		if w.From > w.Start && r.opts.KVRows > 0 {
+			r.note(trace.NoteKVRows, fmt.Sprintf("Steps that write more than %d rows into the KV cache record the keys and values of layer %d, head %d for their last %d rows; the key and value norms of every row and layer are recorded.", r.opts.KVRows, f.Layer, f.Head, r.opts.KVRows), r.opts.KVRows, f.Layer, f.Head)
+		}
+		r.cur.KVWrite = w
+	}
+	D := c.DHead()
+	kn, vn := make([]float64, rec.n), make([]float64, rec.n)
+	for h := 0; h < c.NHead; h++ {
+		k, v := rec.NewKV(h)
+		for i := 0; i < rec.n; i++ {
+			kn[i] += sumSquares(k[i*D : (i+1)*D])
+			vn[i] += sumSquares(v[i*D : (i+1)*D])
+		}
+		if l == w.Layer && h == w.Head {
+			skip := (w.From - w.Start) * D
+			w.Keys, w.Values = split(k[skip:], D), split(v[skip:], D)
+		}
+	}
+	w.KeyNorm, w.ValueNorm = append(w.KeyNorm, sqrts(kn)), append(w.ValueNorm, sqrts(vn))
+}
+
+// sumSquares is Σ x_i², accumulated in float64.
+func sumSquares(x []float32) float64 {
+	var s float64
+	for _, v := range x {
+		s += float64(v) * float64(v)
+	}
+	return s
+}
+
+// sqrts returns the square root of each sum, as float32.
+func sqrts(sums []float64) []float32 {
+	out := make([]float32, len(sums))
+	for i, s := range sums {
+		out[i] = float32(math.Sqrt(s))
+	}
+	return out
 }
 
 // split copies x into rows of n.

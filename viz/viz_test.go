@@ -57,6 +57,8 @@ func allChartsWith(t testing.TB, tr *trace.Trace, o ...Option) []*Chart {
 	one(NewTokenAttention(tr, 1, 0, o...))
 	one(KVSize(tr, o...))
 	one(KVHeatmap(tr, 1, 0, o...))
+	one(KVOverTime(tr, o...))
+	one(KVLayerSizes(tr, o...))
 	one(LogitLens(tr, o...))
 	one(ResidualNorm(tr, o...))
 	return cs
@@ -115,7 +117,7 @@ func TestIDs(t *testing.T) {
 		}
 	}
 	want := []string{"prompt-probs", "next-token", "next-entropy", "attn-l1-h0", "attn-grid-l0", "attn-grid-l1",
-		"attn-new-l1-h0", "kv-bytes", "kv-l1-h0", "logit-lens", "residual-norm"}
+		"attn-new-l1-h0", "kv-bytes", "kv-l1-h0", "kv-time-l1-h0", "kv-layers", "logit-lens", "residual-norm"}
 	if !slices.Equal(ids, want) {
 		t.Errorf("ids = %q, want %q", ids, want)
 	}

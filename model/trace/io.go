@@ -151,6 +151,7 @@ func (tr *Trace) Values() int64 {
 		for _, row := range st.LogitLens {
 			n += int64(len(row))
 		}
+		n += st.KVWrite.values()
 		if st.Next != nil {
 			n += 1 + int64(len(st.Next.Top))
 			if st.Next.Logits != nil {
@@ -341,6 +342,11 @@ func (tr *Trace) validateStep(k, L, H int) error {
 	if st.KV.Bytes < 0 {
 		return fmt.Errorf(".kv.bytes: %d is negative", st.KV.Bytes)
 	}
+	if w := st.KVWrite; w != nil {
+		if err := w.validate(st, n, tr.Model.Config.NLayer, tr.Model.Config.NHead, tr.Model.Config.DHead()); err != nil {
+			return fmt.Errorf(".kv_write%w", err)
+		}
+	}
 	if p := st.Next; p != nil {
 		if k == 0 {
 			return fmt.Errorf(".next: the prefill has no prediction")
@@ -357,6 +363,73 @@ func (tr *Trace) validateStep(k, L, H int) error {
 		if p.Logits != nil {
 			if err := p.Logits.validate(tr.Model.Config.VocabSize); err != nil {
 				return fmt.Errorf(".next.logits%w", err)
+			}
+		}
+	}
+	return nil
+}
+
+// values is the number of values w holds (0 for nil).
+func (w *KVWrite) values() int64 {
+	if w == nil {
+		return 0
+	}
+	var n int64
+	for _, x := range [][][]float32{w.KeyNorm, w.ValueNorm, w.Keys, w.Values} {
+		for _, row := range x {
+			n += int64(len(row))
+		}
+	}
+	return n
+}
+
+// validate checks a KVWrite against its step st in a run of n tokens and a
+// model of L layers, H heads of width D: the rows written end at the
+// step's last query position and start at its window (prefill, recompute)
+// or are the one new row (decode); norms [L][N], finite and ≥ 0; the focus
+// inside the model; Keys and Values [Start+N−From][D].
+func (w *KVWrite) validate(st *Step, n, L, H, D int) error {
+	end := w.Start + w.N
+	switch {
+	case w.N < 1 || w.Start < 0 || end > n || end != st.QueryStart+st.NQuery:
+		return fmt.Errorf(": start %d, n %d: want rows ending at the step's last query position %d", w.Start, w.N, st.QueryStart+st.NQuery-1)
+	case st.Kind == Decode && w.N != 1:
+		return fmt.Errorf(".n: %d rows, want 1 on a decode step", w.N)
+	case st.Kind != Decode && w.Start != st.WindowStart:
+		return fmt.Errorf(".start: %d, want the window start %d on a %v step", w.Start, st.WindowStart, st.Kind)
+	case w.Layer < 0 || w.Layer >= L || w.Head < 0 || w.Head >= H:
+		return fmt.Errorf(": layer %d, head %d outside the model (%d layers, %d heads)", w.Layer, w.Head, L, H)
+	case w.From < w.Start || w.From > end:
+		return fmt.Errorf(".from: %d outside %d..%d", w.From, w.Start, end)
+	}
+	for _, x := range []struct {
+		name string
+		rows [][]float32
+	}{{"key_norm", w.KeyNorm}, {"value_norm", w.ValueNorm}} {
+		if len(x.rows) != L {
+			return fmt.Errorf(".%s: %d layers, want %d", x.name, len(x.rows), L)
+		}
+		for l, row := range x.rows {
+			if len(row) != w.N {
+				return fmt.Errorf(".%s[%d]: %d values, want n %d", x.name, l, len(row), w.N)
+			}
+			for _, v := range row {
+				if !(v >= 0) || math.IsInf(float64(v), 0) {
+					return fmt.Errorf(".%s[%d]: %v is not a norm", x.name, l, v)
+				}
+			}
+		}
+	}
+	for _, x := range []struct {
+		name string
+		rows [][]float32
+	}{{"keys", w.Keys}, {"values", w.Values}} {
+		if len(x.rows) != end-w.From {
+			return fmt.Errorf(".%s: %d rows, want %d (positions %d..%d)", x.name, len(x.rows), end-w.From, w.From, end-1)
+		}
+		for i, row := range x.rows {
+			if len(row) != D {
+				return fmt.Errorf(".%s[%d]: %d values, want d_head %d", x.name, i, len(row), D)
 			}
 		}
 	}

@@ -77,6 +77,28 @@ func TestRead(t *testing.T) {
 			c := m["cache"].([]any)[0].(map[string]any)
 			c["keys"] = c["keys"].([]any)[:1]
 		}), "cache[0].keys"},
+		{"kv_write norms", edit(func(m map[string]any) {
+			w := step(m, 2)["kv_write"].(map[string]any)
+			w["key_norm"] = w["key_norm"].([]any)[:1]
+		}), "steps[2].kv_write.key_norm"},
+		{"kv_write negative norm", edit(func(m map[string]any) {
+			w := step(m, 0)["kv_write"].(map[string]any)
+			w["value_norm"].([]any)[0].([]any)[0] = -1
+		}), "steps[0].kv_write.value_norm[0]"},
+		{"kv_write rows", edit(func(m map[string]any) {
+			w := step(m, 0)["kv_write"].(map[string]any)
+			w["keys"] = w["keys"].([]any)[1:]
+		}), "steps[0].kv_write.keys"},
+		{"kv_write row width", edit(func(m map[string]any) {
+			w := step(m, 1)["kv_write"].(map[string]any)
+			w["values"].([]any)[0] = []any{1.0}
+		}), "steps[1].kv_write.values[0]"},
+		{"kv_write decode rows", edit(func(m map[string]any) {
+			w := step(m, 3)["kv_write"].(map[string]any)
+			w["start"], w["n"] = w["start"].(float64)-1, 2.0
+		}), "steps[3].kv_write.n"},
+		{"kv_write focus", edit(func(m map[string]any) { step(m, 1)["kv_write"].(map[string]any)["head"] = 99 }), "steps[1].kv_write: layer"},
+		{"kv_write from", edit(func(m map[string]any) { step(m, 0)["kv_write"].(map[string]any)["from"] = -1 }), "steps[0].kv_write.from"},
 		{"eviction", edit(func(m map[string]any) { m["evictions"] = []any{map[string]any{"step": 0, "position": 500, "id": 1}} }), "evictions[0]"},
 		{"context past the position", edit(func(m map[string]any) { m["scores"].([]any)[1].(map[string]any)["context"] = 2 }), "scores[1].context"},
 		{"context without context", edit(func(m map[string]any) { m["scores"].([]any)[0].(map[string]any)["context"] = 1 }), "scores[0].context"},

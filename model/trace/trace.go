@@ -222,6 +222,10 @@ type Step struct {
 	// KV is the KV cache after this step.
 	KV KVInfo `json:"kv"`
 
+	// KVWrite is what this step wrote into the KV cache. Nil when not
+	// recorded (traces written before gptviz recorded it).
+	KVWrite *KVWrite `json:"kv_write,omitempty"`
+
 	Millis float64 `json:"millis"` // wall time of the step, ms
 }
 
@@ -364,6 +368,40 @@ type KVInfo struct {
 	Bytes int64 `json:"bytes"`
 }
 
+// KVWrite is what one step wrote into the KV cache: the rows of absolute
+// positions Start..Start+N−1. A decode step writes one row, its new
+// token's; the prefill and a recompute step write the whole context window
+// (after an eviction every position's key and value change, so a recompute
+// rewrites every cached row).
+//
+// Every layer is summarised by the L2 norms of the rows written; one focus
+// layer and head is recorded in full for the last rows written, at most a
+// bound chosen when recording (model.TraceOptions.KVRows, 256 by default):
+// rows From..Start+N−1. A step that wrote more rows records its earlier
+// rows by their norms only, and the Trace says so once in a Note
+// (NoteKVRows).
+type KVWrite struct {
+	Start int `json:"start"` // absolute position of the first row written
+	N     int `json:"n"`     // rows written, ≥ 1
+
+	// KeyNorm[l][i] and ValueNorm[l][i] are the L2 norms over all heads
+	// (n_embd values) of the key and value row of position Start+i in
+	// layer l, [n_layer][N].
+	KeyNorm   [][]float32 `json:"key_norm"`
+	ValueNorm [][]float32 `json:"value_norm"`
+
+	// Layer and Head are the focus whose rows are recorded in full.
+	Layer int `json:"layer"`
+	Head  int `json:"head"`
+	// From is the absolute position of the first row in Keys and Values,
+	// Start ≤ From ≤ Start+N.
+	From int `json:"from"`
+	// Keys and Values are the focus head's rows of positions
+	// From..Start+N−1, [Start+N−From][d_head] each.
+	Keys   [][]float32 `json:"keys"`
+	Values [][]float32 `json:"values"`
+}
+
 // Eviction records a token that left the context window.
 type Eviction struct {
 	Step     int `json:"step"`     // decode step at which it left
@@ -440,4 +478,9 @@ const (
 	// its first Args[0] − Args[1] tokens left working memory before the
 	// first step.
 	NotePromptWindows = "prompt-windows"
+	// NoteKVRows: a step wrote more than Args[0] rows into the KV cache;
+	// the keys and values of layer Args[1], head Args[2] were recorded for
+	// its last Args[0] rows, and the key and value norms of every row of
+	// every layer (Step.KVWrite).
+	NoteKVRows = "kv-rows"
 )

@@ -32,6 +32,9 @@ func shape(tr *trace.Trace) []string {
 				s += " [" + strings.Join(lens, ",") + "]"
 			}
 		}
+		if w := st.KVWrite; w != nil {
+			s += fmt.Sprintf(" kv_write %d+%d from %d l%d h%d %d×%d norms %d×%d", w.Start, w.N, w.From, w.Layer, w.Head, len(w.Keys), len(w.Keys[0]), len(w.KeyNorm), len(w.KeyNorm[0]))
+		}
 		s += fmt.Sprintf(" resid %d×%d lens %d×%d", len(st.ResidualNorm), len(st.ResidualNorm[0]), len(st.LogitLens), len(st.LogitLens[0]))
 		out = append(out, s)
 	}
@@ -66,7 +69,7 @@ func TestSyntheticMatchesRecorder(t *testing.T) {
 	for i := range ids {
 		ids[i] = 10 + i%50
 	}
-	const steps, maxAttn, maxQ = 7, 40, 20
+	const steps, maxAttn, maxQ, kvRows = 7, 40, 20, 30
 	prompt := string(m.Tokenizer.Decode(ids))
 	if got := len(m.Tokenizer.Encode(prompt)); got != len(ids) {
 		t.Fatalf("prompt re-encodes to %d tokens, want %d", got, len(ids))
@@ -74,14 +77,14 @@ func TestSyntheticMatchesRecorder(t *testing.T) {
 	real, err := model.Run(context.Background(), m, model.RunOptions{
 		Prompt: prompt, Steps: steps, Sampling: model.SamplingParams{Temperature: 0, TopP: 1},
 		Overflow: model.OverflowSlide, // the policy the synthetic trace follows
-		Trace:    model.TraceOptions{MaxAttention: maxAttn, MaxQueries: maxQ},
+		Trace:    model.TraceOptions{MaxAttention: maxAttn, MaxQueries: maxQ, KVRows: kvRows},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	synth := viztest.Trace(viztest.Options{
 		NLayer: c.NLayer, NHead: c.NHead, DHead: c.DHead(), NPositions: c.NPositions,
-		Prompt: len(ids), Steps: steps, MaxAttention: maxAttn, MaxQueries: maxQ,
+		Prompt: len(ids), Steps: steps, MaxAttention: maxAttn, MaxQueries: maxQ, KVRows: kvRows,
 	})
 	if err := synth.Validate(); err != nil {
 		t.Fatalf("synthetic trace does not validate: %v", err)

@@ -22,9 +22,9 @@ type Options struct {
 	Prompt     int // prompt tokens [6]
 	Steps      int // decode steps [3]
 	TopN       int // candidates kept per prediction [10]
-	// MaxAttention and MaxQueries bound what is recorded, as
-	// model.TraceOptions does [256, 256].
-	MaxAttention, MaxQueries int
+	// MaxAttention, MaxQueries and KVRows bound what is recorded, as
+	// model.TraceOptions does [256, 256, 256].
+	MaxAttention, MaxQueries, KVRows int
 	// Temperature, TopK and TopP are the sampling settings recorded (they
 	// only decide which candidates are marked removed) [1, 0, 1].
 	Temperature float64
@@ -57,6 +57,7 @@ func (o Options) withDefaults() Options {
 	def(&o.TopN, 10)
 	def(&o.MaxAttention, 256)
 	def(&o.MaxQueries, 256)
+	def(&o.KVRows, 256)
 	if o.Prompt <= 0 {
 		o.Prompt = 6
 	}
@@ -122,6 +123,9 @@ func Trace(o Options) *trace.Trace {
 		tr.Scores = append(tr.Scores, s)
 	}
 	windowStart := 0
+	// What each step writes into the KV cache comes from a stream of its
+	// own, so that the other values stay those of traces without it.
+	kvRng := rand.New(rand.NewPCG(o.Seed, 0x6a09e667f3bcc908))
 	addStep := func(index int, kind trace.StepKind, qStart, nq int, next *trace.Prediction) {
 		keep := 0
 		if nq > o.MaxQueries {
@@ -171,6 +175,7 @@ func Trace(o Options) *trace.Trace {
 			st.KV.Positions[l] = pos
 		}
 		st.KV.Bytes = tr.Model.Config.KVBytes(pos)
+		st.KVWrite = kvWrite(kvRng, o, &tr.Notes, kind, windowStart, qStart+nq)
 		tr.Steps = append(tr.Steps, st)
 	}
 	addStep(0, trace.Prefill, 0, o.Prompt, nil)
@@ -202,6 +207,31 @@ func Trace(o Options) *trace.Trace {
 		tr.Cache = append(tr.Cache, kv)
 	}
 	return tr
+}
+
+// kvWrite is what a step of kind writes into the KV cache whose window
+// starts at window and ends (exclusive) at end, as model's recorder keeps
+// it: the last layer's head 0 in full for the last KVRows rows (with a
+// Note beyond), norms of every layer.
+func kvWrite(rng *rand.Rand, o Options, notes *[]trace.Note, kind trace.StepKind, window, end int) *trace.KVWrite {
+	w := &trace.KVWrite{Start: end - 1, N: 1, Layer: o.NLayer - 1}
+	if kind != trace.Decode {
+		w.Start, w.N = window, end-window
+	}
+	w.From = end - min(w.N, o.KVRows)
+	if w.From > w.Start {
+		*notes = appendOnce(*notes, trace.Note{Code: trace.NoteKVRows, Args: []int{o.KVRows, w.Layer, 0}, Text: fmt.Sprintf("Steps that write more than %d rows into the KV cache record the keys and values of layer %d, head %d for their last %d rows; the key and value norms of every row and layer are recorded.", o.KVRows, w.Layer, 0, o.KVRows)})
+	}
+	w.Keys, w.Values = normalRows(rng, end-w.From, o.DHead, 1.5), normalRows(rng, end-w.From, o.DHead, 0.5)
+	for l := 0; l < o.NLayer; l++ {
+		kn, vn := make([]float32, w.N), make([]float32, w.N)
+		for i := range kn {
+			kn[i] = float32(1.5*math.Sqrt(float64(o.NHead*o.DHead)) + 0.3*rng.NormFloat64())
+			vn[i] = float32(0.5*math.Sqrt(float64(o.NHead*o.DHead)) + 0.1*rng.NormFloat64())
+		}
+		w.KeyNorm, w.ValueNorm = append(w.KeyNorm, kn), append(w.ValueNorm, vn)
+	}
+	return w
 }
 
 func uniq(a, b int) []int {

@@ -95,6 +95,9 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		}
 	}
 	mf.run = model.RunSize{PromptTokens: len(fs.Arg(0)) + 1, Steps: sf.steps}
+	if *tracePath != "" {
+		mf.run.Output = model.OutputJSON
+	}
 	m, loadTime, err := mf.load(ctx, stderr)
 	if err != nil {
 		return err

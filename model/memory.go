@@ -293,17 +293,20 @@ func ReadConfigFS(fsys fs.FS, name string) (arch.Config, error) {
 }
 
 // AvailableMemory is how much more memory this process may use, bytes: the
-// smaller of the system's MemAvailable (/proc/meminfo) and its control
+// smallest of the system's MemAvailable (/proc/meminfo), its control
 // group's limit less its usage (cgroup v2 memory.max − memory.current, or
-// v1 memory.limit_in_bytes − memory.usage_in_bytes). ok is false where none
-// of these can be read (outside Linux).
+// v1 memory.limit_in_bytes − memory.usage_in_bytes), and the address-space
+// limit (RLIMIT_AS: ulimit -v, prlimit --as; unix only) less what the
+// process already maps (VmSize in /proc/self/status, where there is one).
+// ok is false where none of these can be read.
 func AvailableMemory() (n int64, ok bool) {
-	return availableMemory(os.DirFS("/"))
+	return availableMemory(os.DirFS("/"), addressSpaceLimit)
 }
 
 // availableMemory reads the files of AvailableMemory from root, a file
-// system laid out as "/" ("proc/meminfo", "sys/fs/cgroup/…").
-func availableMemory(root fs.FS) (n int64, ok bool) {
+// system laid out as "/" ("proc/meminfo", "sys/fs/cgroup/…"), and the
+// address-space limit from asLimit.
+func availableMemory(root fs.FS, asLimit func() (int64, bool)) (n int64, ok bool) {
 	read := func(name string) string {
 		b, err := inputfile.ReadFS(root, name, 1<<20)
 		if err != nil {
@@ -318,6 +321,10 @@ func availableMemory(root fs.FS) (n int64, ok bool) {
 	}
 	if kb, found := meminfoKB(read("proc/meminfo"), "MemAvailable"); found {
 		consider(kb << 10)
+	}
+	if limit, found := asLimit(); found {
+		mapped, _ := meminfoKB(read("proc/self/status"), "VmSize")
+		consider(max(limit-mapped<<10, 0))
 	}
 	// cgroup v2: the process's group (from /proc/self/cgroup "0::/path"),
 	// else the root of the mounted hierarchy (a container's own group).
@@ -343,7 +350,8 @@ func availableMemory(root fs.FS) (n int64, ok bool) {
 	return n, ok
 }
 
-// meminfoKB returns the value of key in /proc/meminfo's text, in kB.
+// meminfoKB returns the value of key in the text of /proc/meminfo or
+// /proc/self/status, in kB.
 func meminfoKB(text, key string) (int64, bool) {
 	sc := bufio.NewScanner(bytes.NewReader([]byte(text)))
 	for sc.Scan() {

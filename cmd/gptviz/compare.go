@@ -144,7 +144,8 @@ func runCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err := checkOutPath("--out", cf.out); err != nil {
 		return err
 	}
-	mf.run = model.RunSize{PromptTokens: len(prompt) + 1, Steps: cf.steps}
+	mf.run = model.RunSize{PromptTokens: len(prompt) + 1, Steps: cf.steps, Runs: len(settings) * len(seeds), Output: model.OutputJSON,
+		Trace: model.TraceOptions{NoAttention: true, NoLogitLens: true, KVLayers: []int{}}}
 	m, _, err := mf.load(ctx, stderr)
 	if err != nil {
 		return err

@@ -110,7 +110,10 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			return err
 		}
 	}
-	mf.run = model.RunSize{PromptTokens: len(fs.Arg(0)) + len(sf.continuation) + 1, Steps: sf.steps}
+	mf.run = model.RunSize{PromptTokens: len(fs.Arg(0)) + len(sf.continuation) + 1, Steps: sf.steps, Overflow: model.Overflow(sf.overflow)}
+	if *tracePath != "" {
+		mf.run.Output = model.OutputJSON
+	}
 	m, loadTime, err := mf.load(ctx, stderr)
 	if err != nil {
 		return err

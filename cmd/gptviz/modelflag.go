@@ -11,6 +11,7 @@ import (
 
 	"github.com/gptviz/gptviz/internal/inputfile"
 	"github.com/gptviz/gptviz/model"
+	"github.com/gptviz/gptviz/model/arch"
 	"github.com/gptviz/gptviz/model/defaultmodel"
 	"github.com/gptviz/gptviz/model/hub"
 )
@@ -49,6 +50,9 @@ var availableMemory = model.AvailableMemory
 func (f *modelFlags) load(ctx context.Context, stderr io.Writer) (*model.Model, time.Duration, error) {
 	start := time.Now()
 	if f.name == "" {
+		if err := f.checkMemory(func() (arch.Config, error) { return model.ReadConfigFS(defaultmodel.FS(), defaultmodel.Name) }); err != nil {
+			return nil, 0, err
+		}
 		m, err := loadDefault()
 		return m, time.Since(start), err
 	}
@@ -64,7 +68,7 @@ func (f *modelFlags) load(ctx context.Context, stderr io.Writer) (*model.Model, 
 		return nil, 0, fmt.Errorf("--model %s: %w", f.name, err)
 	}
 	f.dir = dir
-	if err := f.checkMemory(dir); err != nil {
+	if err := f.checkMemory(func() (arch.Config, error) { return model.ReadConfig(dir) }); err != nil {
 		return nil, 0, err
 	}
 	m, err := model.Load(dir)
@@ -89,15 +93,16 @@ func (f *modelFlags) inputs() inputs {
 }
 
 // checkMemory refuses, before loading, a model and run that need more
-// memory than is available (model.EstimateMemory from dir's config.json),
-// saying how to need less. It is a plain failure (exit 1), not a usage
-// error. Where the available memory is unknown it checks nothing.
-func (f *modelFlags) checkMemory(dir string) error {
+// memory than is available (model.EstimateMemory from the config that
+// config reads: a checkpoint folder's config.json, or the embedded default
+// model's), saying how to need less. It is a plain failure (exit 1), not a
+// usage error. Where the available memory is unknown it checks nothing.
+func (f *modelFlags) checkMemory(config func() (arch.Config, error)) error {
 	avail, ok := availableMemory()
 	if !ok {
 		return nil
 	}
-	cfg, err := model.ReadConfig(dir)
+	cfg, err := config()
 	if err != nil {
 		return nil // Load reports it, with the other checkpoint errors
 	}
@@ -110,7 +115,11 @@ func (f *modelFlags) checkMemory(dir string) error {
 				how = "lower --steps or --max-attention, or shorten the prompt"
 			}
 		}
-		return fmt.Errorf("--model %s: %w; to need less, %s", f.name, err, how)
+		which := "--model " + f.name
+		if f.name == "" {
+			which = "the default model " + defaultmodel.Name
+		}
+		return fmt.Errorf("%s: %w; to need less, %s", which, err, how)
 	}
 	return nil
 }

@@ -235,7 +235,10 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if maxAttention < 1 {
 		return usagef("--max-attention %d: must be ≥ 1", maxAttention)
 	}
-	mf.run = model.RunSize{PromptTokens: len(fs.Arg(0)) + len(sf.continuation) + 1, Steps: sf.steps, Trace: model.TraceOptions{MaxAttention: maxAttention, MaxQueries: maxAttention}}
+	mf.run = model.RunSize{PromptTokens: len(fs.Arg(0)) + len(sf.continuation) + 1, Steps: sf.steps, Overflow: model.Overflow(sf.overflow), Trace: model.TraceOptions{MaxAttention: maxAttention, MaxQueries: maxAttention}, Output: model.OutputReport}
+	if rf.format == "json" {
+		mf.run.Output = model.OutputJSON
+	}
 	m, loadTime, err := mf.load(ctx, stderr)
 	if err != nil {
 		return err

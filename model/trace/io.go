@@ -193,7 +193,9 @@ func (tr *Trace) Values() int64 {
 // configuration, token ids inside the vocabulary, and every recorded array
 // the shape its Step says (attention [n_layer][n_head][NQuery][keys],
 // residual norms [n_layer+1][NQuery], logit lens [n_layer][NQuery], KV cache
-// [n_head][positions][d_head]). Errors name the offending field, e.g.
+// [n_head][positions][d_head]), and settings that agree with the recorded
+// run (settings.steps the number of decode steps, sampling settings in the
+// sampler's ranges). Errors name the offending field, e.g.
 // "steps[3].attention[1]: 2 heads, want 4".
 func (tr *Trace) Validate() error {
 	if tr.Version != Version {
@@ -233,6 +235,9 @@ func (tr *Trace) Validate() error {
 	if want := tr.PromptLen + len(tr.Steps) - 1; n != want {
 		return fmt.Errorf("tokens: %d, want prompt_len + decode steps = %d", n, want)
 	}
+	if err := tr.Settings.validate(len(tr.Steps) - 1); err != nil {
+		return fmt.Errorf("settings%w", err)
+	}
 	for k := range tr.Steps {
 		if err := tr.validateStep(k, L, H); err != nil {
 			return fmt.Errorf("steps[%d]%w", k, err)
@@ -265,6 +270,25 @@ func (tr *Trace) Validate() error {
 				}
 			}
 		}
+	}
+	return nil
+}
+
+// validate checks run settings against the run they describe, decoded
+// decode steps: the recorder performs exactly the steps asked for (it does
+// not stop at <|endoftext|>), and the sampler takes settings only in these
+// ranges (model.SamplingParams.Validate), so a rerun of other settings
+// would not be the recorded run.
+func (s *Settings) validate(decoded int) error {
+	switch {
+	case s.Steps != decoded:
+		return fmt.Errorf(".steps: %d, but the trace records %d decode steps", s.Steps, decoded)
+	case math.IsNaN(s.Temperature) || math.IsInf(s.Temperature, 0) || s.Temperature < 0:
+		return fmt.Errorf(".temperature: %v, want a finite number ≥ 0", s.Temperature)
+	case s.TopK < 0:
+		return fmt.Errorf(".top_k: %d, want ≥ 0", s.TopK)
+	case math.IsNaN(s.TopP) || s.TopP <= 0 || s.TopP > 1:
+		return fmt.Errorf(".top_p: %v, want a number in (0, 1]", s.TopP)
 	}
 	return nil
 }

@@ -282,13 +282,13 @@ func (tr *Trace) Validate() error {
 func (s *Settings) validate(decoded int) error {
 	switch {
 	case s.Steps != decoded:
-		return fmt.Errorf(".steps: %d, but the trace records %d decode steps", s.Steps, decoded)
+		return fmt.Errorf(": steps %d: the trace records %d decode steps", s.Steps, decoded)
 	case math.IsNaN(s.Temperature) || math.IsInf(s.Temperature, 0) || s.Temperature < 0:
-		return fmt.Errorf(".temperature: %v, want a finite number ≥ 0", s.Temperature)
+		return fmt.Errorf(": temperature %v: must be a finite number ≥ 0 (0 means greedy)", s.Temperature)
 	case s.TopK < 0:
-		return fmt.Errorf(".top_k: %d, want ≥ 0", s.TopK)
+		return fmt.Errorf(": top_k %d: must be ≥ 0 (0 means off)", s.TopK)
 	case math.IsNaN(s.TopP) || s.TopP <= 0 || s.TopP > 1:
-		return fmt.Errorf(".top_p: %v, want a number in (0, 1]", s.TopP)
+		return fmt.Errorf(": top_p %v: must be in (0, 1] (1 means off)", s.TopP)
 	}
 	return nil
 }

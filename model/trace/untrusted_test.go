@@ -220,12 +220,12 @@ func TestConsistencySettingsAgreeWithRun(t *testing.T) {
 	}
 	settings := `"steps":3,"temperature":0,"top_k":0,"top_p":1,`
 	for _, tc := range []struct{ name, old, new, want string }{
-		{"steps", `"steps":3,`, `"steps":1000000000000,`, "settings.steps: 1000000000000, but the trace records 3 decode steps"},
-		{"fewer steps", `"steps":3,`, `"steps":2,`, "settings.steps: 2, but the trace records 3"},
-		{"temperature", `"temperature":0,`, `"temperature":-1,`, "settings.temperature: -1"},
-		{"top_k", `"top_k":0,`, `"top_k":-1,`, "settings.top_k: -1"},
-		{"top_p 0", `"top_p":1,`, `"top_p":0,`, "settings.top_p: 0"},
-		{"top_p 2", `"top_p":1,`, `"top_p":2,`, "settings.top_p: 2"},
+		{"steps", `"steps":3,`, `"steps":1000000000000,`, "settings: steps 1000000000000: the trace records 3 decode steps"},
+		{"fewer steps", `"steps":3,`, `"steps":2,`, "settings: steps 2: the trace records 3 decode steps"},
+		{"temperature", `"temperature":0,`, `"temperature":-1,`, "settings: temperature -1: must be a finite number ≥ 0"},
+		{"top_k", `"top_k":0,`, `"top_k":-1,`, "settings: top_k -1: must be ≥ 0"},
+		{"top_p 0", `"top_p":1,`, `"top_p":0,`, "settings: top_p 0: must be in (0, 1]"},
+		{"top_p 2", `"top_p":1,`, `"top_p":2,`, "settings: top_p 2: must be in (0, 1]"},
 	} {
 		data := splice(t, good, settings, strings.Replace(settings, tc.old, tc.new, 1))
 		_, err := trace.Read(bytes.NewReader(data), "t.json")

@@ -348,7 +348,7 @@ func (p *prepass) mismatch(found, want shape) error {
 }
 
 func (p *prepass) literal(lit string) error {
-	if !strings.HasPrefix(string(p.data[p.i:min(p.i+len(lit), len(p.data))]), lit) {
+	if !bytes.HasPrefix(p.data[p.i:], []byte(lit)) {
 		return errSyntax
 	}
 	p.i += len(lit)

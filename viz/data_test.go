@@ -28,7 +28,7 @@ func tiny() *trace.Trace {
 			ModelType: "gpt2", VocabSize: 10, NPositions: 3, NEmbd: 4, NLayer: 1, NHead: 2, NInner: 16,
 			LayerNormEpsilon: 1e-5, Activation: "gelu_new", BOSTokenID: 0, EOSTokenID: 0,
 		}},
-		Settings:  trace.Settings{Temperature: 0.8, TopK: 2, TopP: 1},
+		Settings:  trace.Settings{Steps: 2, Temperature: 0.8, TopK: 2, TopP: 1},
 		Tokens:    []trace.Token{tok(1, "A", true), tok(2, "B", true), tok(3, "C", false), tok(4, "D", false)},
 		PromptLen: 2,
 		Scores: []trace.Score{

@@ -1,7 +1,7 @@
 package trace
 
 import (
-	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -44,36 +44,50 @@ func ReadFile(path string) (*Trace, error) {
 	if fi.Size() == 0 {
 		return nil, fmt.Errorf("trace %s: empty file", path)
 	}
-	return Read(f, path)
+	return read(f, path, fi.Size())
 }
 
 // Read decodes a Trace from r and validates it (see Trace.Validate);
-// name is used in error messages. It refuses other versions of the format,
-// unknown fields, trailing data, inputs over MaxBytes and traces of more
-// than MaxRenderValues recorded values. Memory use is proportional to the
-// input: the JSON text of the trace (at most MaxBytes) plus the decoded
-// Trace. Syntax and type errors give the byte offset in the input where they
-// occur.
+// name is used in error messages. A trace is untrusted input, so before
+// decoding anything Read walks the JSON text token by token against the
+// Trace's shape and refuses (*InputError, with the byte offset and where in
+// the trace):
+//   - a key not spelled exactly as one of the Trace's JSON names (keys do
+//     not match case-insensitively) or given twice in one object;
+//   - a value of the wrong kind, such as an array where a number belongs,
+//     which also keeps nesting to the Trace's own depth;
+//   - a string longer than MaxStringBytes, or one that is not valid UTF-8
+//     or holds a lone UTF-16 surrogate escape (gptviz writes neither: it
+//     records the bytes of a partial UTF-8 token as U+FFFD in Token.Text and
+//     shows them in hex in Token.Display);
+//   - more than MaxRenderValues recorded values (*TooLargeError with the
+//     offset where the count passed the limit).
+//
+// It also refuses other versions of the format, trailing data and inputs
+// over MaxBytes. Memory use is the JSON text (at most MaxBytes) plus the
+// decoded Trace; the walk itself needs memory only for the nesting depth
+// and the longest token. Syntax and type errors give the byte offset in the
+// input where they occur.
 func Read(r io.Reader, name string) (*Trace, error) {
-	in := &countingReader{r: io.LimitReader(r, maxBytes+1)}
-	dec := json.NewDecoder(bufio.NewReaderSize(in, 1<<16))
-	dec.DisallowUnknownFields()
+	return read(r, name, -1)
+}
+
+// read is Read with the input's size when known (else -1), to read it in
+// one allocation.
+func read(r io.Reader, name string, size int64) (*Trace, error) {
+	data, err := readAll(r, size)
+	if err != nil {
+		return nil, fmt.Errorf("trace %s: %w", name, err)
+	}
+	if err := scan(data); err != nil {
+		return nil, fmt.Errorf("trace %s: %w", name, decodeError(err, int64(len(data))))
+	}
 	var tr Trace
-	if err := dec.Decode(&tr); err != nil {
-		if in.n > maxBytes {
-			return nil, fmt.Errorf("trace %s: larger than the limit of %d bytes", name, maxBytes)
-		}
-		return nil, fmt.Errorf("trace %s: %w", name, decodeError(err, in.n))
-	}
-	_, err := dec.Token()
-	if in.n > maxBytes {
-		return nil, fmt.Errorf("trace %s: larger than the limit of %d bytes", name, maxBytes)
-	}
-	if err != io.EOF {
-		return nil, fmt.Errorf("trace %s: unexpected data after the trace at byte %d", name, dec.InputOffset())
+	if err := json.Unmarshal(data, &tr); err != nil {
+		return nil, fmt.Errorf("trace %s: %w", name, decodeError(err, int64(len(data))))
 	}
 	if n := tr.Values(); n > maxRenderValues {
-		return nil, fmt.Errorf("trace %s: %w", name, &TooLargeError{Values: n, Limit: maxRenderValues})
+		return nil, fmt.Errorf("trace %s: %w", name, &TooLargeError{Values: n, Limit: maxRenderValues, Offset: -1})
 	}
 	if err := tr.Validate(); err != nil {
 		return nil, fmt.Errorf("trace %s: %w", name, err)
@@ -81,14 +95,35 @@ func Read(r io.Reader, name string) (*Trace, error) {
 	return &tr, nil
 }
 
+// readAll reads r to its end, refusing more than maxBytes; size, when not
+// negative, is the expected size.
+func readAll(r io.Reader, size int64) ([]byte, error) {
+	buf := bytes.NewBuffer(make([]byte, 0, min(max(size, 0), maxBytes)+bytes.MinRead))
+	if _, err := buf.ReadFrom(io.LimitReader(r, maxBytes+1)); err != nil {
+		return nil, err
+	}
+	if int64(buf.Len()) > maxBytes {
+		return nil, fmt.Errorf("larger than the limit of %d bytes", maxBytes)
+	}
+	return buf.Bytes(), nil
+}
+
 // TooLargeError is a trace holding more recorded values than a report can
 // render (MaxRenderValues).
 type TooLargeError struct {
+	// Values is how many recorded values were counted: all of them, or,
+	// when Offset is not negative, Limit+1, counted by byte Offset of the
+	// input where reading stopped.
 	Values, Limit int64
+	Offset        int64
 }
 
 func (e *TooLargeError) Error() string {
-	return fmt.Sprintf("%d recorded values, more than the %d a report can render; record fewer steps, a shorter prompt or a smaller attention window", e.Values, e.Limit)
+	const how = "record fewer steps, a shorter prompt or a smaller attention window"
+	if e.Offset >= 0 {
+		return fmt.Sprintf("at byte %d: more than %d recorded values, the most a report can render; %s", e.Offset, e.Limit, how)
+	}
+	return fmt.Sprintf("%d recorded values, more than the %d a report can render; %s", e.Values, e.Limit, how)
 }
 
 // decodeError places a json.Decoder error in the input: syntax and type
@@ -108,18 +143,6 @@ func decodeError(err error, read int64) error {
 		return fmt.Errorf("empty input: %w", err)
 	}
 	return err
-}
-
-// countingReader counts the bytes read through it.
-type countingReader struct {
-	r io.Reader
-	n int64
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	return n, err
 }
 
 // Values is the number of recorded values the trace holds: attention
@@ -176,7 +199,9 @@ func (tr *Trace) Values() int64 {
 // configuration, token ids inside the vocabulary, and every recorded array
 // the shape its Step says (attention [n_layer][n_head][NQuery][keys],
 // residual norms [n_layer+1][NQuery], logit lens [n_layer][NQuery], KV cache
-// [n_head][positions][d_head]). Errors name the offending field, e.g.
+// [n_head][positions][d_head]), and settings that agree with the recorded
+// run (settings.steps the number of decode steps, sampling settings in the
+// sampler's ranges). Errors name the offending field, e.g.
 // "steps[3].attention[1]: 2 heads, want 4".
 func (tr *Trace) Validate() error {
 	if tr.Version != Version {
@@ -221,6 +246,9 @@ func (tr *Trace) Validate() error {
 	if want := tr.PromptLen + len(tr.Steps) - 1; n != want {
 		return fmt.Errorf("tokens: %d, want prompt_len + decode steps = %d", n, want)
 	}
+	if err := tr.Settings.validate(len(tr.Steps) - 1); err != nil {
+		return fmt.Errorf("settings%w", err)
+	}
 	for k := range tr.Steps {
 		if err := tr.validateStep(k, L, H); err != nil {
 			return fmt.Errorf("steps[%d]%w", k, err)
@@ -253,6 +281,25 @@ func (tr *Trace) Validate() error {
 				}
 			}
 		}
+	}
+	return nil
+}
+
+// validate checks run settings against the run they describe, decoded
+// decode steps: the recorder performs exactly the steps asked for (it does
+// not stop at <|endoftext|>), and the sampler takes settings only in these
+// ranges (model.SamplingParams.Validate), so a rerun of other settings
+// would not be the recorded run.
+func (s *Settings) validate(decoded int) error {
+	switch {
+	case s.Steps != decoded:
+		return fmt.Errorf(": steps %d: the trace records %d decode steps", s.Steps, decoded)
+	case math.IsNaN(s.Temperature) || math.IsInf(s.Temperature, 0) || s.Temperature < 0:
+		return fmt.Errorf(": temperature %v: must be a finite number ≥ 0 (0 means greedy)", s.Temperature)
+	case s.TopK < 0:
+		return fmt.Errorf(": top_k %d: must be ≥ 0 (0 means off)", s.TopK)
+	case math.IsNaN(s.TopP) || s.TopP <= 0 || s.TopP > 1:
+		return fmt.Errorf(": top_p %v: must be in (0, 1] (1 means off)", s.TopP)
 	}
 	return nil
 }

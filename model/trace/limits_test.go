@@ -63,7 +63,8 @@ func TestReadTraceErrorOffsets(t *testing.T) {
 
 // TestReadTraceTooManyValuesToRender: a trace under the byte limit whose
 // report would be too large to render (a 1 GB trace took 95 s and 11.3 GB
-// to render) is refused with the count, the limit and what to record less.
+// to render) is refused with the limit, where it was passed and what to
+// record less. Reading stops there, so Values counts one over the limit.
 func TestReadTraceTooManyValuesToRender(t *testing.T) {
 	good := recordedTrace(t)
 	tr, err := trace.Read(bytes.NewReader(good), "good.json")
@@ -77,7 +78,13 @@ func TestReadTraceTooManyValuesToRender(t *testing.T) {
 	defer trace.SetLimits(trace.MaxBytes, n-1)()
 	_, err = trace.Read(bytes.NewReader(good), "many.json")
 	var tl *trace.TooLargeError
-	if !errors.As(err, &tl) || tl.Values != n || !strings.Contains(err.Error(), "fewer steps") {
-		t.Fatalf("error %v, want a *TooLargeError of %d values saying how to record fewer", err, n)
+	if !errors.As(err, &tl) || tl.Values != n || tl.Limit != n-1 || tl.Offset <= 0 || tl.Offset >= int64(len(good)) ||
+		!strings.Contains(err.Error(), "fewer steps") || !strings.Contains(err.Error(), "at byte "+strconv.FormatInt(tl.Offset, 10)) {
+		t.Fatalf("error %v, want a *TooLargeError of %d values at a byte of the input saying how to record fewer", err, n)
+	}
+	// At the limit, it is read.
+	defer trace.SetLimits(trace.MaxBytes, n)()
+	if _, err := trace.Read(bytes.NewReader(good), "many.json"); err != nil {
+		t.Errorf("a trace of exactly the limit: %v", err)
 	}
 }

@@ -84,11 +84,14 @@ type schema struct {
 // pre-pass count equals Trace.Values on a recorded trace.
 var countedPaths = []string{
 	"scores[]", "scores[].top[]",
+	"continuation.scores[]", "continuation.scores[].top[]",
 	"steps[].attention[].probs[][][]",
 	"steps[].residual_norm[][]",
 	"steps[].logit_lens[][]",
 	"steps[].next", "steps[].next.top[]", "steps[].next.logits.ids[]",
 	"cache[].keys[][][]", "cache[].values[][][]",
+	"steps[].kv_write.key_norm[][]", "steps[].kv_write.value_norm[][]",
+	"steps[].kv_write.keys[][]", "steps[].kv_write.values[][]",
 }
 
 var traceSchema = func() *schema {

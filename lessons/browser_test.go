@@ -71,7 +71,7 @@ func TestLongPromptPageScrolls(t *testing.T) {
 	}
 	var folded, open int
 	for _, c := range nb.Cells {
-		if c.Table != nil && len(c.Table.Header) == 5 {
+		if c.Table != nil && len(c.Table.Header) == 6 { // the token-by-token tables
 			if c.Table.Folded {
 				folded = len(c.Table.Rows)
 			} else {

@@ -299,6 +299,10 @@ func (b *builder) summary() error {
 	if about := b.about(); about != "" {
 		rows = append(rows, []string{b.t("f.about"), about})
 	}
+	overflow := b.t("overflow.block")
+	if tr.OverflowOf() == trace.OverflowSlide {
+		overflow = b.t("overflow.slide")
+	}
 	rows = append(rows, [][]string{
 		{b.t("f.nlayer"), strconv.Itoa(cfg.NLayer)},
 		{b.t("f.nhead"), strconv.Itoa(cfg.NHead)},
@@ -313,6 +317,7 @@ func (b *builder) summary() error {
 		{b.t("f.topk"), topk},
 		{b.t("f.topp"), topp},
 		{b.t("f.seed"), strconv.FormatUint(s.Seed, 10)},
+		{b.t("f.overflow"), overflow},
 		{b.t("f.version"), s.Version},
 	}...)
 	omitted := slices.ContainsFunc(tr.Notes, func(n trace.Note) bool { return n.Code == NoteTimingsOmitted })
@@ -416,10 +421,10 @@ func (b *builder) promptProbs() error {
 	}
 	t := &output.Table{
 		Caption: b.t("probs.caption"),
-		Header:  []string{b.t("col.position"), b.t("col.token"), b.t("col.prob"), b.t("col.surprisal"), b.t("col.top")},
-		Align:   []string{"right", "left", "right", "right", "left"},
+		Header:  []string{b.t("col.position"), b.t("col.token"), b.t("col.context"), b.t("col.prob"), b.t("col.surprisal"), b.t("col.top")},
+		Align:   []string{"right", "left", "right", "right", "right", "left"},
 	}
-	for _, s := range tr.Scores {
+	for i, s := range tr.Scores {
 		tok := ""
 		if s.Position >= 0 && s.Position < len(tr.Tokens) {
 			tok = tr.Tokens[s.Position].Display
@@ -428,7 +433,7 @@ func (b *builder) promptProbs() error {
 		if s.NoContext {
 			p, bits = b.t("probs.nocontext"), "–"
 		}
-		t.Rows = append(t.Rows, []string{strconv.Itoa(s.Position), tok, p, bits, topGuesses(s.Top, 5)})
+		t.Rows = append(t.Rows, []string{strconv.Itoa(s.Position), tok, strconv.Itoa(tr.ScoreContext(i)), p, bits, topGuesses(s.Top, 5)})
 	}
 	if len(t.Rows) <= maxTableRows {
 		b.table(t)

@@ -613,3 +613,43 @@ func TestKVOverTimeSentences(t *testing.T) {
 		})
 	}
 }
+
+// TestReportShowsContextAndOverflow: the token table says how many tokens
+// of context each prompt token was scored with (Score.Context, or what an
+// older trace implies), and the summary which overflow policy ran.
+func TestReportShowsContextAndOverflow(t *testing.T) {
+	t.Parallel()
+	tr := viztest.Trace(viztest.Options{Prompt: 5, Steps: 1, Seed: 1})
+	tr.Settings.Overflow = trace.OverflowBlock
+	for i := 1; i < len(tr.Scores); i++ {
+		tr.Scores[i].Context = i
+	}
+	tr.Scores[4].Context = 2 // as if scored in a later window
+	nb, err := Report(tr, ReportOptions{Commands: testCommands})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var contexts []string
+	summary := false
+	for _, c := range nb.Cells {
+		if c.Table == nil {
+			continue
+		}
+		if len(c.Table.Header) == 6 && c.Table.Header[2] == texts.Get(i18n.English, "col.context") {
+			for _, r := range c.Table.Rows {
+				contexts = append(contexts, r[2])
+			}
+		}
+		for _, r := range c.Table.Rows {
+			if len(r) == 2 && r[0] == texts.Get(i18n.English, "f.overflow") && r[1] == texts.Get(i18n.English, "overflow.block") {
+				summary = true
+			}
+		}
+	}
+	if got := strings.Join(contexts, ","); got != "0,1,2,3,2" {
+		t.Errorf("context column %q, want 0,1,2,3,2", got)
+	}
+	if !summary {
+		t.Error("the summary does not say the block overflow policy ran")
+	}
+}

@@ -46,6 +46,9 @@ var texts = i18n.Table{
 	"f.topk":          {"top-k", "top-k"},
 	"f.topp":          {"top-p", "top-p"},
 	"f.seed":          {"seed", "随机种子"},
+	"f.overflow":      {"when the context window is full (--overflow)", "上下文窗口满了以后（--overflow）"},
+	"overflow.block":  {"block: evict the oldest quarter, recompute once, keep decoding from the KV cache", "block：挤出最早的四分之一，重算一次，之后继续读 KV 缓存"},
+	"overflow.slide":  {"slide: evict one token per step and recompute the whole window every step", "slide：每一步挤出一个 token，并每一步重算整个窗口"},
 	"f.version":       {"gptviz version", "gptviz 版本"},
 	"f.timings":       {"time: load / prefill / decode", "耗时：加载 / 预填充 / 解码"},
 	"f.speed":         {"decode speed", "解码速度"},
@@ -124,6 +127,7 @@ var texts = i18n.Table{
 	"col.token":       {"token", "token"},
 	"col.prob":        {"P(w_i | w_<i)", "P(w_i | w_<i)"},
 	"col.surprisal":   {"surprisal (bits)", "信息量（比特）"},
+	"col.context":     {"context (tokens seen)", "上下文（看到的 token 数）"},
 	"col.top":         {"the model's top 5 guesses", "模型的前 5 个猜测"},
 	"probs.nocontext": {"no context", "无上下文"},
 

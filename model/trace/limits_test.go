@@ -44,10 +44,13 @@ func TestReadTraceErrorOffsets(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "at byte "+strconv.Itoa(at+1)+": invalid character '!'") {
 		t.Errorf("syntax error: %v, want it at byte %d", err, at+1)
 	}
-	half := len(good) / 2
-	_, err = trace.Read(bytes.NewReader(good[:half]), "cut.json")
-	if err == nil || !strings.Contains(err.Error(), "truncated") || !strings.Contains(err.Error(), "at byte "+strconv.Itoa(half)) {
-		t.Errorf("truncated: %v, want it ending at byte %d", err, half)
+	// Cut anywhere, also inside a number ("0." at the end read as an
+	// invalid character before): the error says truncated, at the end.
+	for _, cut := range []int{len(good) / 2, bytes.Index(good, []byte(".")) + 1, len(good) - 2} {
+		_, err = trace.Read(bytes.NewReader(good[:cut]), "cut.json")
+		if err == nil || !strings.Contains(err.Error(), "truncated") || !strings.Contains(err.Error(), "at byte "+strconv.Itoa(cut)) {
+			t.Errorf("truncated at %d (%q): %v, want it ending at byte %d", cut, good[max(0, cut-8):cut], err, cut)
+		}
 	}
 	tr, err := trace.Read(bytes.NewReader(good), "good.json")
 	if err != nil {

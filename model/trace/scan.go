@@ -258,7 +258,12 @@ func scan(data []byte) error {
 	var v struct{}
 	var se *json.SyntaxError
 	if err := json.Unmarshal(data, &v); errors.As(err, &se) {
-		if strings.HasSuffix(se.Error(), "end of JSON input") {
+		// At the end of the input the json package reports either "end of
+		// JSON input" or, inside a number such as "0.", the space it feeds
+		// its scanner at EOF: both mean the trace was cut short.
+		atEOF := se.Offset >= int64(len(data)) && strings.Contains(se.Error(), "invalid character ' '") &&
+			!strings.ContainsRune(" \t\r\n", rune(data[len(data)-1]))
+		if strings.HasSuffix(se.Error(), "end of JSON input") || atEOF {
 			return io.ErrUnexpectedEOF
 		}
 		return se

@@ -47,9 +47,12 @@ func DisplayBytes(b []byte) string { return escape(b, true) }
 // printable character as they are — but the bytes a terminal would obey
 // are escaped as Display escapes them: C0 control characters and DEL as
 // \xNN (ESC, so no escape sequence can retitle the window or clear the
-// screen; '\r', which would overwrite the line), C1 controls U+0080..U+009F
-// and the bidirectional overrides U+202A..U+202E and U+2066..U+2069 as
-// \uNNNN, and bytes that are not UTF-8 as "<e4 bd>".
+// screen; '\r', which would overwrite the line), every other character
+// that is not printable (unicode.IsPrint: C1 controls, bidirectional marks
+// and overrides, format characters such as U+FEFF and the soft hyphen, line
+// and paragraph separators, tags) as \uNNNN or \UNNNNNNNN, except the
+// zero-width joiner and non-joiner that emoji and scripts are built with,
+// and bytes that are not UTF-8 as "<e4 bd>".
 func TerminalText(b []byte) string { return escape(b, false) }
 
 // escape writes b in display form (glyphs set) or terminal form.
@@ -92,7 +95,7 @@ func escape(b []byte, glyphs bool) string {
 			sb.WriteRune(CRGlyph)
 		case r < 0x20 || r == 0x7f:
 			fmt.Fprintf(&sb, `\x%02x`, r)
-		case !glyphs && !(r >= 0x80 && r <= 0x9f || r >= 0x202a && r <= 0x202e || r >= 0x2066 && r <= 0x2069):
+		case !glyphs && (unicode.IsPrint(r) || r == 0x200c || r == 0x200d): // zero-width (non-)joiners build emoji and scripts
 			sb.WriteRune(r)
 		case unicode.Is(unicode.White_Space, r) || !unicode.IsGraphic(r) || !glyphs:
 			if r > 0xffff {

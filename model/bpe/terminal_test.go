@@ -22,6 +22,14 @@ func TestTerminalText(t *testing.T) {
 		{"bidi override", "abc\u202edcba", `abc\u202edcba`},
 		{"bidi isolate", "\u2066x\u2069", `\u2066x\u2069`},
 		{"raw 8-bit CSI byte", "a\x9b2J", "a<9b>2J"},
+		// Found by the hostile round: printed raw before, unlike the rerun
+		// command line, which quotes every character that is not printable.
+		{"right-to-left mark", "a\u200fb", `a\u200fb`},
+		{"arabic letter mark", "a\u061cb", `a\u061cb`},
+		{"line separator", "a\u2028b", `a\u2028b`},
+		{"byte order mark", "\ufeffa", `\ufeffa`},
+		{"soft hyphen", "a\u00adb", `a\u00adb`},
+		{"tag character", "a\U000e0041b", `a\U000e0041b`},
 		{"cut character", "你\xe4\xbd", "你<e4 bd>"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // inputs are the files a command reads: a trace, the files of a checkpoint
@@ -70,9 +71,14 @@ func checkOutPath(flag, path string) error {
 	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
 		return usagef("%s %s: is a folder; give a file name", flag, path)
 	}
+	if strings.HasSuffix(path, string(filepath.Separator)) || strings.HasSuffix(path, "/") {
+		return usagef("%s %s: ends in a path separator; give a file name", flag, path)
+	}
 	dir := filepath.Dir(path)
-	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+	if fi, err := os.Stat(dir); err != nil {
 		return usagef("%s %s: the folder %s does not exist", flag, path, dir)
+	} else if !fi.IsDir() {
+		return usagef("%s %s: %s is a file, not a folder", flag, path, dir)
 	}
 	// The output is written as a temporary file in the same folder and
 	// renamed, so the folder itself must be writable: try it.

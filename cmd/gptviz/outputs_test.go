@@ -168,6 +168,9 @@ func TestReportOutMissingFolderFailsFirst(t *testing.T) {
 	dir := t.TempDir()
 	ro := filepath.Join(dir, "ro")
 	os.Mkdir(ro, 0o555)
+	if err := os.WriteFile(filepath.Join(dir, "file.txt"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	cases := []struct {
 		args []string
 		want string
@@ -176,6 +179,10 @@ func TestReportOutMissingFolderFailsFirst(t *testing.T) {
 		{[]string{"report", "-o", dir, "x"}, "is a folder"},
 		{[]string{"report", "--format", "json", "-o", filepath.Join(dir, "missing", "t.json"), "x"}, "does not exist"},
 		{[]string{"generate", "--trace", filepath.Join(dir, "missing", "t.json"), "x"}, "does not exist"},
+		// Found by the hostile round: "-o ./t.json/" said the folder t.json
+		// did not exist, although it exists, as a file.
+		{[]string{"report", "-o", filepath.Join(dir, "file.txt") + "/", "x"}, "ends in a path separator"},
+		{[]string{"report", "-o", filepath.Join(dir, "file.txt", "r.html"), "x"}, "is a file, not a folder"},
 	}
 	if os.Geteuid() != 0 { // root may write anywhere
 		cases = append(cases, struct {

@@ -28,6 +28,12 @@ type rerun struct {
 	reproducible    bool   // --reproducible (report, generate)
 	overflow        string // --overflow (model.Overflow); "" leaves it out
 	continuation    string // --continuation; "" leaves it out
+	// What each step's KV-cache writes record (report, generate): kvRows
+	// in model.TraceOptions.KVRows' words, 0 leaving --kv-rows out (the
+	// default) and a negative value writing --kv-rows 0; kvFocus nil
+	// leaves --kv-focus out.
+	kvRows  int
+	kvFocus []int
 
 	// How the report is shown; the zero values leave the flags out.
 	lang, format         string // --lang other than en, --format other than html
@@ -89,6 +95,7 @@ func (r rerun) args(sub string) []string {
 		if r.continuation != "" {
 			a = append(a, "--continuation="+r.continuation) // one word, even when it starts with -
 		}
+		a = append(a, r.kvArgs()...)
 	}
 	if sub == "report" {
 		if r.maxAttention > 0 {
@@ -237,6 +244,7 @@ var flagFor = map[string]string{
 	"focus":        "--focus",
 	"overflow":     "--overflow",
 	"continuation": "--continuation",
+	"kv_focus":     "--kv-focus",
 }
 
 // flagError returns err as a usage error in the CLI's words when it is a

@@ -19,6 +19,7 @@ import (
 
 	"github.com/gptviz/gptviz/lessons"
 	"github.com/gptviz/gptviz/model"
+	"github.com/gptviz/gptviz/model/arch"
 	"github.com/gptviz/gptviz/model/defaultmodel"
 	"github.com/gptviz/gptviz/output"
 	"github.com/gptviz/gptviz/viz/viztest"
@@ -109,13 +110,18 @@ func shellWords(t *testing.T, line string) []string {
 // into the same settings.
 func TestRerunCommand(t *testing.T) {
 	t.Parallel()
-	for _, s := range hostile {
+	c := arch.Config{NLayer: 12, NHead: 12}
+	for i, s := range hostile {
 		r := rerun{
 			model: s, revision: "v1.0", prompt: s, steps: 7, seed: 42,
 			sampling:     model.SamplingParams{Temperature: 1e-6, TopK: 40, TopP: 0.9},
 			maxAttention: 64, lang: "zh", format: "ipynb", layers: []int{0, 3}, heads: []int{1}, focus: []int{3, 1},
 			reproducible: true,
 			overflow:     "slide", continuation: s,
+			kvRows: 64, kvFocus: []int{3, 1},
+		}
+		if i%2 == 1 {
+			r.kvRows, r.kvFocus = -1, nil // --kv-rows 0, no --kv-focus
 		}
 		if s == "" {
 			r.model = "" // the embedded default: no --model
@@ -133,7 +139,8 @@ func TestRerunCommand(t *testing.T) {
 		var sf sampleFlags
 		var rf reportFlags
 		var maxAttention int
-		fs := reportFlagSet(&mf, &sf, &rf, &maxAttention)
+		var kf kvFlags
+		fs := reportFlagSet(&mf, &sf, &rf, &maxAttention, &kf)
 		args := r.args("report")
 		if err := fs.Parse(args[1:]); err != nil {
 			t.Fatalf("%q: report's flags do not parse %q: %v", s, args, err)
@@ -144,6 +151,7 @@ func TestRerunCommand(t *testing.T) {
 			reproducible: rf.reproducible,
 			overflow:     sf.overflow, continuation: sf.continuation,
 		}
+		got = kf.view(got, c)
 		if fs.NArg() != 1 || !equalRerun(got, r) {
 			t.Errorf("%q: report's flags read %+v (%d arguments), want %+v", s, got, fs.NArg(), r)
 		}
@@ -155,7 +163,7 @@ func equalRerun(a, b rerun) bool {
 		a.sampling == b.sampling && a.seed == b.seed && a.maxAttention == b.maxAttention && a.lang == b.lang &&
 		a.format == b.format && slices.Equal(a.layers, b.layers) && slices.Equal(a.heads, b.heads) && slices.Equal(a.focus, b.focus) &&
 		a.overflow == b.overflow && a.continuation == b.continuation &&
-		a.reproducible == b.reproducible
+		a.reproducible == b.reproducible && a.kvRows == b.kvRows && slices.Equal(a.kvFocus, b.kvFocus)
 }
 
 // TestRenderCraftedTraceCannotInjectRerunCommand: a shared trace decided

@@ -32,6 +32,8 @@ stdout is a pipe or a file, the exact bytes are written, unescaped.
 The trace (--trace) holds the run's wall-clock timings; --reproducible, or
 SOURCE_DATE_EPOCH set in the environment, leaves them out, so that the same
 command writes the same trace bytes on machines of the same architecture.
+--kv-rows and --kv-focus bound what the trace records of each step's
+writes into the KV cache, as in gptviz report (see gptviz report --help).
 
 Examples:
   gptviz generate "The light"
@@ -89,6 +91,8 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	tracePath := fs.String("trace", "", "also write the run's Trace (JSON) to this file")
 	var repro bool
 	registerReproducible(fs, &repro)
+	var kf kvFlags
+	kf.register(fs)
 	if err := parseFlags(fs, args, generateUsage, stdout); err != nil {
 		return err
 	}
@@ -110,7 +114,17 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			return err
 		}
 	}
-	mf.run = model.RunSize{PromptTokens: len(fs.Arg(0)) + len(sf.continuation) + 1, Steps: sf.steps, Overflow: model.Overflow(sf.overflow)}
+	if err := kf.validate(); err != nil {
+		return err
+	}
+	for _, name := range []string{"kv-rows", "kv-focus"} {
+		if fs.Changed(name) && *tracePath == "" {
+			return usagef("--%s: records into the trace; give --trace FILE too", name)
+		}
+	}
+	var traceOpts model.TraceOptions
+	kf.apply(&traceOpts)
+	mf.run = model.RunSize{PromptTokens: len(fs.Arg(0)) + len(sf.continuation) + 1, Steps: sf.steps, Overflow: model.Overflow(sf.overflow), Trace: traceOpts}
 	if *tracePath != "" {
 		mf.run.Output = model.OutputJSON
 	}
@@ -123,11 +137,15 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			return err
 		}
 	}
-	r := rerun{model: mf.name, revision: mf.revision, prompt: fs.Arg(0), steps: sf.steps, sampling: sf.p, seed: sf.seed,
-		overflow: sf.overflow, continuation: sf.continuation, reproducible: repro}
+	if err := kf.checkModel(m.Config); err != nil {
+		return err
+	}
+	r := kf.view(rerun{model: mf.name, revision: mf.revision, prompt: fs.Arg(0), steps: sf.steps, sampling: sf.p, seed: sf.seed,
+		overflow: sf.overflow, continuation: sf.continuation, reproducible: repro}, m.Config)
 	warnOverflow(stderr, m, r.prompt, sf.options())
 	opts := sf.options()
 	opts.Prompt, opts.Command, opts.Version, opts.Progress = r.prompt, r.command("generate"), version, progress(stderr, "generate")
+	opts.Trace = traceOpts
 	tr, err := model.Run(ctx, m, opts)
 	if err != nil {
 		return flagError(err)

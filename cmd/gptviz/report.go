@@ -32,6 +32,19 @@ environment, leaves those out, so that the same command writes the same
 bytes (HTML, ipynb and JSON) on machines of the same architecture. The
 report then says the timings were left out.
 
+What a long run records is bounded by three flags; lower them to make the
+trace and the page of a long prompt smaller:
+  --max-attention N   attention rows of up to N keys are kept in full, longer
+                      ones as averages over blocks of keys; the prefill
+                      records the last N query rows (attention, logit lens,
+                      residual stream)
+  --kv-rows N         of the rows each step writes into the KV cache, the last
+                      N keep the keys and values of the --kv-focus head in
+                      full; every row keeps its key and value norms in every
+                      layer (0: only those)
+  --kv-focus L,H      that head: layer L, head H (default the last layer,
+                      head 0)
+
 Examples:
   gptviz report "The quick brown fox jumps over the lazy dog."
   gptviz report --lang zh -o fox.html "The quick brown fox"
@@ -39,6 +52,7 @@ Examples:
   gptviz report --format ipynb -o run.ipynb --figures figs "The light"
   gptviz report --layers 0,3 --heads 1 --focus 3,1 "To be or not to be"
   gptviz report --reproducible -o run.html "The light"    # the same bytes every time
+  gptviz report --model gpt2 --max-attention 128 --kv-rows 64 --kv-focus 5,1 "$(cat long.txt)"
 
 Flags:
 `
@@ -198,13 +212,14 @@ func (f *reportFlags) write(ctx context.Context, tr *trace.Trace, cmds lessons.C
 const defaultMaxAttention = 256
 
 // reportFlagSet returns report's flags, set into the given values.
-func reportFlagSet(mf *modelFlags, sf *sampleFlags, rf *reportFlags, maxAttention *int) *pflag.FlagSet {
+func reportFlagSet(mf *modelFlags, sf *sampleFlags, rf *reportFlags, maxAttention *int, kf *kvFlags) *pflag.FlagSet {
 	fs := pflag.NewFlagSet("report", pflag.ContinueOnError)
 	mf.register(fs)
 	mf.registerDownload(fs)
 	sf.register(fs, 20)
 	rf.register(fs)
 	fs.IntVar(maxAttention, "max-attention", defaultMaxAttention, "record attention in full for up to this many positions; longer rows are averaged")
+	kf.register(fs)
 	return fs
 }
 
@@ -213,7 +228,8 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	var sf sampleFlags
 	var rf reportFlags
 	var maxAttention int
-	fs := reportFlagSet(&mf, &sf, &rf, &maxAttention)
+	var kf kvFlags
+	fs := reportFlagSet(&mf, &sf, &rf, &maxAttention, &kf)
 	if err := parseFlags(fs, args, reportUsage, stdout); err != nil {
 		return err
 	}
@@ -235,7 +251,12 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if maxAttention < 1 {
 		return usagef("--max-attention %d: must be ≥ 1", maxAttention)
 	}
-	mf.run = model.RunSize{PromptTokens: len(fs.Arg(0)) + len(sf.continuation) + 1, Steps: sf.steps, Overflow: model.Overflow(sf.overflow), Trace: model.TraceOptions{MaxAttention: maxAttention, MaxQueries: maxAttention}, Output: model.OutputReport}
+	if err := kf.validate(); err != nil {
+		return err
+	}
+	traceOpts := model.TraceOptions{MaxAttention: maxAttention, MaxQueries: maxAttention}
+	kf.apply(&traceOpts)
+	mf.run = model.RunSize{PromptTokens: len(fs.Arg(0)) + len(sf.continuation) + 1, Steps: sf.steps, Overflow: model.Overflow(sf.overflow), Trace: traceOpts, Output: model.OutputReport}
 	if rf.format == "json" {
 		mf.run.Output = model.OutputJSON
 	}
@@ -244,6 +265,9 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	if err := rf.checkModel(m.Config); err != nil {
+		return err
+	}
+	if err := kf.checkModel(m.Config); err != nil {
 		return err
 	}
 	in := mf.inputs()
@@ -255,10 +279,11 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if maxAttention != defaultMaxAttention {
 		r.maxAttention = maxAttention
 	}
+	r = kf.view(r, m.Config)
 	warnOverflow(stderr, m, r.prompt, sf.options())
 	opts := sf.options()
 	opts.Prompt, opts.Command, opts.Version, opts.Progress = r.prompt, r.command("report"), version, progress(stderr, "report")
-	opts.Trace = model.TraceOptions{MaxAttention: maxAttention, MaxQueries: maxAttention}
+	opts.Trace = traceOpts
 	tr, err := model.Run(ctx, m, opts)
 	if err != nil {
 		return flagError(err)

@@ -838,6 +838,9 @@ func (b *builder) traceNote(n trace.Note) string {
 		return n.Text
 	case n.Code == trace.NoteEvicted && len(n.Args) == 2:
 		return b.t(key, b.n(n.Args[0], "n.token"), b.n(n.Args[1], "n.position"))
+	case n.Code == trace.NoteEvictedBlock && len(n.Args) == 5:
+		a := n.Args // evicted, n_positions, blocks, block size, positions
+		return b.t(key, a[0], a[1], b.n(a[2], "n.block"), a[3], a[4])
 	case n.Code == trace.NotePromptWindows && len(n.Args) == 4:
 		a := n.Args // tokens, n_positions, windows, stride
 		return b.t(key, a[0], a[1], a[2], a[3], a[1]-a[3], a[0]-a[1])

@@ -525,8 +525,9 @@ func TestTraceNotesOfOverflowPolicies(t *testing.T) {
 		lang     string
 		contains string
 	}{
-		{trace.Note{Code: trace.NoteEvictedBlock, Args: []int{64, 128, 2, 32, 190}, Text: "EN"}, "zh", "分 2 批、每批 32 个"},
-		{trace.Note{Code: trace.NoteEvictedBlock, Args: []int{64, 128, 2, 32, 190}, Text: "EN"}, "en", "in 2 blocks of 32 tokens"},
+		{trace.Note{Code: trace.NoteEvictedBlock, Args: []int{64, 128, 2, 32, 190}, Text: "EN"}, "zh", "每批 32 个（共 2 批）"},
+		{trace.Note{Code: trace.NoteEvictedBlock, Args: []int{64, 128, 2, 32, 190}, Text: "EN"}, "en", "32 at a time (2 blocks)"},
+		{trace.Note{Code: trace.NoteEvictedBlock, Args: []int{32, 128, 1, 32, 97}, Text: "EN"}, "en", "32 at a time (1 block)"},
 		{trace.Note{Code: trace.NotePromptWindows, Args: []int{320, 128, 4, 64}, Text: "EN"}, "zh", "从第 64 个位置起"},
 		{trace.Note{Code: trace.NotePromptWindows, Args: []int{320, 128, 4, 64}, Text: "EN"}, "en", "its first 192 tokens left"},
 	} {

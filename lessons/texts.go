@@ -71,10 +71,13 @@ var texts = i18n.Table{
 	"tracenote.evicted": {"%[1]s left the context window of %[2]s; each step after that recomputed the window from scratch.",
 		"有 %[1]s 被挤出了 %[2]s的上下文窗口；此后每一步都从头重新计算整个窗口。"},
 
-	"tracenote.evicted-block": {"%[1]d tokens left the context window of %[2]d positions in %[3]d blocks of %[4]d tokens; each block's eviction recomputed the rest of the window once (%[5]d positions in all), and the steps in between read the KV cache.",
-		"有 %[1]d 个 token 被挤出了 %[2]d 个位置的上下文窗口，分 %[3]d 批、每批 %[4]d 个；每挤出一批，窗口里剩下的部分就重新计算一次（共 %[5]d 个位置），其间的各步直接读取 KV 缓存。"},
+	"tracenote.evicted-block": {"%[1]d tokens left the context window of %[2]d positions, %[4]d at a time (%[3]s); each time the rest of the window was recomputed once (%[5]d positions in all), and the steps in between read the KV cache.",
+		"有 %[1]d 个 token 被挤出了 %[2]d 个位置的上下文窗口，每批 %[4]d 个（%[3]s）；每挤出一批，窗口里剩下的部分就重新计算一次（共 %[5]d 个位置），其间的各步直接读取 KV 缓存。"},
 	"tracenote.prompt-windows": {"The prompt has %[1]d tokens, more than the context window of %[2]d positions. It was scored whole in %[3]d sliding windows advancing by %[4]d tokens, so every token from position %[5]d on saw at least %[5]d tokens of context; its first %[6]d tokens left working memory before the first step.",
 		"提示有 %[1]d 个 token，超过了 %[2]d 个位置的上下文窗口。它被分成 %[3]d 个滑动窗口（每次前移 %[4]d 个 token）完整计分，所以从第 %[5]d 个位置起，每个 token 都至少看到了 %[5]d 个 token 的上下文；它的前 %[6]d 个 token 在第一步之前就离开了工作记忆。"},
+
+	"n.block.one":   {"%d block", "共 %d 批"},
+	"n.block.other": {"%d blocks", "共 %d 批"},
 
 	// Counted nouns (see builder.n): the ".one" form for 1, ".other" else.
 	"n.token.one":      {"%d token", "%d 个 token"},

@@ -41,6 +41,17 @@ func warnOverflow(stderr io.Writer, m *model.Model, prompt string, opts model.Ru
 		other = model.OverflowBlock
 	}
 	alt := model.PlanOverflow(n, tokens, opts.Steps, other)
-	fmt.Fprintf(stderr, "gptviz: the prompt (%d tokens in the window) + %d steps exceed the context window of %d positions: --overflow %s evicts %d tokens and recomputes the window %d times, %d positions in all (a cached step computes 1); --overflow %s would recompute %d times, %d positions\n",
-		min(tokens, n), opts.Steps, n, o, cost.Evicted, cost.Recomputes, cost.Positions, other, alt.Recomputes, alt.Positions)
+	fmt.Fprintf(stderr, "gptviz: the prompt (%d tokens in the window) + %d steps exceed the context window of %d positions: --overflow %s evicts %d tokens and recomputes the window %s, %d positions in all (a cached step computes 1); --overflow %s would recompute it %s, %d positions\n",
+		min(tokens, n), opts.Steps, n, o, cost.Evicted, times(cost.Recomputes), cost.Positions, other, times(alt.Recomputes), alt.Positions)
+}
+
+// times says how often something happens: "once", "twice", "N times".
+func times(n int) string {
+	switch n {
+	case 1:
+		return "once"
+	case 2:
+		return "twice"
+	}
+	return fmt.Sprintf("%d times", n)
 }

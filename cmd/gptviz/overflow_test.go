@@ -18,9 +18,9 @@ func TestGenerateLongRun(t *testing.T) {
 		want []string
 	}{
 		{[]string{"generate", "--steps", "3", "--overflow", "slide", prompt},
-			[]string{"scored in 3 sliding windows", "--overflow slide evicts 3 tokens and recomputes the window 3 times, 384 positions in all", "--overflow block would recompute 1 times, 97 positions"}},
+			[]string{"scored in 3 sliding windows", "--overflow slide evicts 3 tokens and recomputes the window 3 times, 384 positions in all", "--overflow block would recompute it once, 97 positions"}},
 		{[]string{"generate", "--steps", "3", prompt},
-			[]string{"--overflow block evicts 32 tokens and recomputes the window 1 times, 97 positions in all"}},
+			[]string{"--overflow block evicts 32 tokens and recomputes the window once, 97 positions in all"}},
 		{[]string{"generate", "--steps", "2", "--continuation", " of the sun", "The light"},
 			[]string{"continuation: log2 P(continuation | prompt) = -", " bits over 5 tokens (", " bits/token)"}},
 	} {

@@ -13,7 +13,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"syscall"
 )
 
 // The kinds of *Error, for errors.Is.
@@ -55,7 +54,7 @@ func (e *Error) Unwrap() error { return e.Kind }
 func Stat(path string) (fs.FileInfo, error) {
 	fi, err := os.Stat(path)
 	if err != nil {
-		if errors.Is(err, syscall.ELOOP) {
+		if isLoop(err) {
 			return nil, &Error{Path: path, Kind: ErrSymlinkLoop}
 		}
 		return nil, err
@@ -105,7 +104,7 @@ func ReadFile(path string, limit int64) ([]byte, error) {
 func ReadFS(fsys fs.FS, name string, limit int64) ([]byte, error) {
 	fi, err := fs.Stat(fsys, name)
 	if err != nil {
-		if errors.Is(err, syscall.ELOOP) {
+		if isLoop(err) {
 			return nil, &Error{Path: name, Kind: ErrSymlinkLoop}
 		}
 		return nil, err

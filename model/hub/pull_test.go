@@ -820,6 +820,9 @@ func TestPullEndpointNotAURL(t *testing.T) {
 		// Found by FuzzParseEndpoint: an empty query was accepted, and every
 		// file URL then put the repo path in the query ("https://h/?/gpt2/resolve/…").
 		{"empty query", "https://hf-mirror.com/?", "", EndpointOption, `endpoint "https://hf-mirror.com/?": not an http(s) URL`},
+		// Found by FuzzParseEndpoint: an empty fragment ("http://0/#") was
+		// accepted as "http://0/", which parses again as "http://0".
+		{"empty fragment", "https://hf-mirror.com/#", "", EndpointOption, `endpoint "https://hf-mirror.com/#": not an http(s) URL`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -181,27 +181,16 @@ func finish(f *os.File, path string) error {
 // wraps the *os.LinkError (Op "symlink") os.Symlink returned, so a caller
 // can fall back to a copy. Errors name path.
 func Symlink(target, path string) error {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
+	tmp, err := newTemp(path, func(name string) error { return os.Symlink(target, name) })
+	if err != nil {
+		return fmt.Errorf("link %s: %w", path, err)
 	}
-	var err error
-	for range 100 {
-		tmp := filepath.Join(dir, "."+base+".tmp-"+strconv.FormatUint(rand.Uint64(), 36))
-		if err = os.Symlink(target, tmp); errors.Is(err, fs.ErrExist) {
-			continue
-		}
-		if err != nil {
-			return fmt.Errorf("link %s: %w", path, err)
-		}
-		if err := os.Rename(tmp, path); err != nil {
-			os.Remove(tmp)
-			return fmt.Errorf("link %s: %w", path, err)
-		}
-		syncDir(dir)
-		return nil
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("link %s: %w", path, err)
 	}
-	return fmt.Errorf("link %s: %w", path, err)
+	syncDir(filepath.Dir(tmp))
+	return nil
 }
 
 // target returns the file Write replaces for path (the file a symbolic link
@@ -228,6 +217,17 @@ func (o Options) target(path string) (target string, keep fs.FileMode, err error
 // createTemp creates a new file ".BASE.tmp-RANDOM" beside path with
 // permission bits perm less the umask (os.CreateTemp would give 0600).
 func createTemp(path string, perm fs.FileMode) (*os.File, error) {
+	var f *os.File
+	_, err := newTemp(path, func(name string) (err error) {
+		f, err = os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, perm)
+		return err
+	})
+	return f, err
+}
+
+// newTemp calls create with fresh names ".BASE.tmp-RANDOM" beside path
+// until one does not exist yet (at most 100 tries), and returns that name.
+func newTemp(path string, create func(name string) error) (string, error) {
 	dir, base := filepath.Split(path)
 	if dir == "" {
 		dir = "."
@@ -235,14 +235,11 @@ func createTemp(path string, perm fs.FileMode) (*os.File, error) {
 	var err error
 	for range 100 {
 		name := filepath.Join(dir, "."+base+".tmp-"+strconv.FormatUint(rand.Uint64(), 36))
-		var f *os.File
-		f, err = os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, perm)
-		if errors.Is(err, fs.ErrExist) {
-			continue
+		if err = create(name); !errors.Is(err, fs.ErrExist) {
+			return name, err
 		}
-		return f, err
 	}
-	return nil, err
+	return "", err
 }
 
 // syncDir makes a rename in dir durable. Not every system can sync a

@@ -13,6 +13,7 @@ import (
 
 	"github.com/gptviz/gptviz/model"
 	"github.com/gptviz/gptviz/model/bpe"
+	"github.com/gptviz/gptviz/model/trace"
 	"github.com/gptviz/gptviz/output"
 )
 
@@ -62,6 +63,22 @@ func (f *sampleFlags) register(fs *pflag.FlagSet, steps int) {
 	fs.Uint64Var(&f.seed, "seed", 1, "random seed; the same seed and settings give the same tokens")
 	fs.StringVar(&f.overflow, "overflow", string(model.OverflowBlock), "when prompt + steps exceed the context window: block (evict the oldest quarter of the window, recompute once, keep decoding with the KV cache) or slide (evict one token per step and recompute the whole window every step: exact, much slower)")
 	fs.StringVar(&f.continuation, "continuation", "", "also score this text after the prompt under teacher forcing: log2 P(continuation | prompt) in bits and per token, beside what the model generates")
+}
+
+// record runs and records m on r's prompt with these settings for
+// subcommand sub ("report" or "generate"): it warns on stderr when the
+// context window will overflow, records the rerun command r.command(sub),
+// shows progress, and returns library parameter errors as flag errors.
+func (f *sampleFlags) record(ctx context.Context, stderr io.Writer, m *model.Model, r rerun, sub string, to model.TraceOptions) (*trace.Trace, error) {
+	warnOverflow(stderr, m, r.prompt, f.options())
+	opts := f.options()
+	opts.Prompt, opts.Command, opts.Version, opts.Progress = r.prompt, r.command(sub), version, progress(stderr, sub)
+	opts.Trace = to
+	tr, err := model.Run(ctx, m, opts)
+	if err != nil {
+		return nil, flagError(err)
+	}
+	return tr, nil
 }
 
 // options returns the run's settings in the library's words.
@@ -142,13 +159,9 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	r := kf.view(rerun{model: mf.name, revision: mf.revision, prompt: fs.Arg(0), steps: sf.steps, sampling: sf.p, seed: sf.seed,
 		overflow: sf.overflow, continuation: sf.continuation, reproducible: repro}, m.Config)
-	warnOverflow(stderr, m, r.prompt, sf.options())
-	opts := sf.options()
-	opts.Prompt, opts.Command, opts.Version, opts.Progress = r.prompt, r.command("generate"), version, progress(stderr, "generate")
-	opts.Trace = traceOpts
-	tr, err := model.Run(ctx, m, opts)
+	tr, err := sf.record(ctx, stderr, m, r, "generate", traceOpts)
 	if err != nil {
-		return flagError(err)
+		return err
 	}
 	tr.Timings.LoadMillis = float64(loadTime.Microseconds()) / 1000
 	if repro {

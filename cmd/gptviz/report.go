@@ -280,13 +280,9 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		r.maxAttention = maxAttention
 	}
 	r = kf.view(r, m.Config)
-	warnOverflow(stderr, m, r.prompt, sf.options())
-	opts := sf.options()
-	opts.Prompt, opts.Command, opts.Version, opts.Progress = r.prompt, r.command("report"), version, progress(stderr, "report")
-	opts.Trace = traceOpts
-	tr, err := model.Run(ctx, m, opts)
+	tr, err := sf.record(ctx, stderr, m, r, "report", traceOpts)
 	if err != nil {
-		return flagError(err)
+		return err
 	}
 	if !rf.reproducible {
 		tr.Timings.LoadMillis = float64(loadTime.Microseconds()) / 1000

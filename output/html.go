@@ -142,6 +142,12 @@ func htmlBody(nb *Notebook) ([]byte, error) {
 			if err != nil {
 				return nil, fmt.Errorf("cell %d: markdown: %w", i, err)
 			}
+			if c.Summary != "" {
+				fmt.Fprintf(&b, "<details class=\"cell cell-markdown cell-folded\"><summary>%s</summary>\n", esc(c.Summary))
+				b.Write(md)
+				b.WriteString("</details>\n")
+				continue
+			}
 			b.WriteString("<div class=\"cell cell-markdown\">\n")
 			b.Write(md)
 			b.WriteString("</div>\n")

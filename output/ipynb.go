@@ -97,7 +97,9 @@ func escapeMarkdownText(s string) string {
 // its outputs. Instead:
 //
 //   - Markdown cells stay markdown, except that raw HTML in them is escaped
-//     to text as in the HTML page (Jupyter would render it).
+//     to text as in the HTML page (Jupyter would render it); maths ($…$,
+//     $$…$$) stays TeX, which Jupyter renders. A folded cell (Summary)
+//     is wrapped in <details><summary>.
 //   - Code cells become raw cells: their text verbatim, never executed.
 //   - Chart cells become markdown cells with the title and the image as a
 //     cell attachment ("ID.png" holding the PNG, else "ID.svg" holding the
@@ -133,7 +135,14 @@ func WriteIPYNB(w io.Writer, nb *Notebook) error {
 	for _, c := range nb.Cells {
 		switch c.Kind {
 		case KindMarkdown:
-			addMarkdown(escapeRawHTMLMarkdown(c.Source))
+			src := escapeRawHTMLMarkdown(c.Source)
+			if c.Summary != "" {
+				// Jupyter renders raw HTML in markdown, and markdown
+				// between blank lines inside it.
+				sum := markdownHTML(esc(strings.ReplaceAll(c.Summary, "\n", " ")))
+				src = "<details><summary>" + sum + "</summary>\n\n" + src + "\n\n</details>"
+			}
+			addMarkdown(src)
 		case KindNote:
 			text := escapeMarkdownText(strings.TrimSpace(c.Source))
 			addMarkdown("> **" + words.Get(lang(nb), "note") + ":** " + strings.ReplaceAll(text, "\n", "\n> "))

@@ -10,6 +10,7 @@ import (
 	"github.com/yuin/goldmark"
 	"github.com/yuin/goldmark/ast"
 	"github.com/yuin/goldmark/extension"
+	"github.com/yuin/goldmark/parser"
 	"github.com/yuin/goldmark/renderer"
 	gmhtml "github.com/yuin/goldmark/renderer/html"
 	"github.com/yuin/goldmark/text"
@@ -17,11 +18,12 @@ import (
 )
 
 // markdown renders cell markdown: CommonMark plus GFM tables and
-// strikethrough. goldmark's safe mode (no html.WithUnsafe) already refuses
+// strikethrough, and maths ($…$, $$…$$) as MathML (see mathParser). goldmark's safe mode (no html.WithUnsafe) already refuses
 // raw HTML; safeNodes goes further and shows it as text, keeps the page
 // offline and joins Chinese lines (see safeNodes).
 var markdown = goldmark.New(
 	goldmark.WithExtensions(extension.Table, extension.Strikethrough),
+	goldmark.WithParserOptions(parser.WithInlineParsers(util.Prioritized(mathParser{}, 150))),
 	goldmark.WithRendererOptions(
 		renderer.WithNodeRenderers(util.Prioritized(safeNodes{}, 100)),
 	),
@@ -58,6 +60,7 @@ func (safeNodes) RegisterFuncs(reg renderer.NodeRendererFuncRegisterer) {
 	reg.Register(ast.KindAutoLink, renderAutoLink)
 	reg.Register(ast.KindImage, renderImage)
 	reg.Register(ast.KindText, renderText)
+	reg.Register(kindMath, renderMath)
 }
 
 var textWriter = gmhtml.NewWriter()

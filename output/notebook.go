@@ -93,6 +93,10 @@ type Cell struct {
 	// Syntax is the language of a Code cell: "shell" (used when empty) or
 	// "go". It labels the block in the HTML page.
 	Syntax string
+	// Summary, when set on a Markdown cell, folds the cell away under this
+	// plain-text line for the reader to open (HTML <details>; in the ipynb
+	// a markdown cell holding <details>), e.g. the answer to a question.
+	Summary string
 	// Chart is the chart of a Chart cell.
 	Chart *Chart
 	// Table is the table of a Table cell.
@@ -186,6 +190,12 @@ type Chip struct {
 // MarkdownCell returns a Markdown cell holding src.
 func MarkdownCell(src string) Cell { return Cell{Kind: KindMarkdown, Source: src} }
 
+// FoldedCell returns a Markdown cell holding src, folded away under the
+// plain-text summary (e.g. "Answer").
+func FoldedCell(summary, src string) Cell {
+	return Cell{Kind: KindMarkdown, Source: src, Summary: summary}
+}
+
 // CodeCell returns a Code cell holding src, in the given syntax ("shell" or
 // "go"; "" means "shell").
 func CodeCell(syntax, src string) Cell { return Cell{Kind: KindCode, Syntax: syntax, Source: src} }
@@ -257,6 +267,9 @@ func (c *Cell) validate(ids map[string]int, index int) error {
 	}
 	if c.Kind != KindCode && c.Syntax != "" {
 		return errors.New("Syntax is set but only code cells use it")
+	}
+	if c.Kind != KindMarkdown && c.Summary != "" {
+		return errors.New("Summary is set but only markdown cells use it")
 	}
 	if (c.Chart != nil) != want[KindChart] || (c.Table != nil) != want[KindTable] || (c.Chips != nil) != want[KindChips] {
 		return fmt.Errorf("a %v cell must set exactly its own field (Chart, Table or Chips)", c.Kind)

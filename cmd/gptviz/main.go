@@ -32,6 +32,8 @@ type command struct {
 // in its own file.
 var commands = []command{
 	{"report", "write a notebook-style HTML report of one run", runReport},
+	{"lesson", "render one lesson walkthrough on live runs (gptviz lessons lists them)", runLesson},
+	{"lessons", "list the lessons, or render them all as an offline site (--all)", runLessons},
 	{"compare", "compare sampling settings on the same prompt and seeds", runCompare},
 	{"render", "re-render a saved trace (JSON) without the model", runRender},
 	{"generate", "generate text and print the continuation", runGenerate},

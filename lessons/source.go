@@ -117,7 +117,7 @@ func (p *parser) frontMatter() (frontMatter, error) {
 	seen := map[string]bool{}
 	for {
 		if p.i >= len(p.lines) {
-			return f, p.errorf("front matter is not closed with ---")
+			return f, &SourceError{p.file, 1, errors.New("front matter is not closed with ---")}
 		}
 		line := strings.TrimSpace(p.lines[p.i])
 		p.i++
@@ -194,12 +194,12 @@ func (p *parser) nodes(depth int) ([]node, string, error) {
 	var out []node
 	var text []string
 	textLine := 0
-	fence := ""
+	fence, fenceLine := "", 0
 	flush := func() {
-		if len(text) > 0 {
-			out = append(out, node{kind: nodeText, line: textLine, text: strings.Join(text, "\n")})
-			text = nil
+		if s := strings.Join(text, "\n"); strings.TrimSpace(s) != "" {
+			out = append(out, node{kind: nodeText, line: textLine, text: s})
 		}
+		text = nil
 	}
 	for p.i < len(p.lines) {
 		line := p.lines[p.i]
@@ -207,7 +207,7 @@ func (p *parser) nodes(depth int) ([]node, string, error) {
 		// Fenced code blocks are markdown: no directives inside.
 		if f := fenceOf(line); f != "" && (fence == "" || strings.HasPrefix(strings.TrimSpace(line), fence)) {
 			if fence == "" {
-				fence = f
+				fence, fenceLine = f, p.i
 			} else {
 				fence = ""
 			}
@@ -260,7 +260,7 @@ func (p *parser) nodes(depth int) ([]node, string, error) {
 		}
 	}
 	if fence != "" {
-		return nil, "", p.errorf("code fence %s is not closed", fence)
+		return nil, "", &SourceError{p.file, fenceLine, fmt.Errorf("code fence %s is not closed", fence)}
 	}
 	flush()
 	return out, "", nil

@@ -2,6 +2,8 @@ package lessons
 
 import (
 	"errors"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -197,11 +199,29 @@ func testLessons(t *testing.T, files map[string]string) ([]*Lesson, error) {
 	return parseLessons(fsys, "w")
 }
 
-// handRuns gives every registered run the same hand-made trace.
+// handRuns gives every registered run a copy of the hand-made trace tr
+// whose prompt is the run's own, its bytes shared out among the prompt
+// tokens (one byte each, the rest in the last), as a tokenizer would lay
+// them end to end.
 func handRuns(tr *trace.Trace) map[string]*Run {
 	runs := map[string]*Run{}
-	for name := range runSpecs {
-		runs[name] = &Run{Trace: tr, Command: "gptviz report --seed 7 'The prompt'"}
+	for name, spec := range runSpecs {
+		c := *tr
+		c.Tokens = slices.Clone(tr.Tokens)
+		c.Prompt = spec.Prompt
+		b := []byte(spec.Prompt)
+		for i := range c.PromptLen {
+			var text []byte
+			switch {
+			case i == c.PromptLen-1:
+				text = b
+			case len(b) > 0:
+				text, b = b[:1], b[1:]
+			}
+			c.Tokens[i].Text = string(text)
+			c.Tokens[i].Display = fmt.Sprintf("%q", text)
+		}
+		runs[name] = &Run{Trace: &c, Command: "gptviz report --seed 7 'The prompt'"}
 	}
 	return runs
 }

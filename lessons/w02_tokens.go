@@ -1,0 +1,138 @@
+package lessons
+
+import (
+	"fmt"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/gptviz/gptviz/model/trace"
+	"github.com/gptviz/gptviz/viz"
+)
+
+// Lesson 2, tokens: characters, UTF-8 bytes and tokens of a prompt.
+func init() {
+	runValue("chars", func(e *Env, a *Args, tr *trace.Trace) (string, error) {
+		return itoa(utf8.RuneCountInString(tr.Prompt)), nil
+	})
+	runValue("bytes", func(e *Env, a *Args, tr *trace.Trace) (string, error) { return itoa(len(tr.Prompt)), nil })
+	runValue("hanzi", func(e *Env, a *Args, tr *trace.Trace) (string, error) { return itoa(len(hanzi(tr.Prompt))), nil })
+	runValue("tokens-per-char", func(e *Env, a *Args, tr *trace.Trace) (string, error) {
+		return num(float64(tr.PromptLen)/float64(max(1, utf8.RuneCountInString(tr.Prompt))), 3), nil
+	})
+	runValue("positions-left", func(e *Env, a *Args, tr *trace.Trace) (string, error) {
+		return itoa(max(0, tr.Model.Config.NPositions-tr.PromptLen)), nil
+	})
+	runValue("byte-tokens", func(e *Env, a *Args, tr *trace.Trace) (string, error) { return itoa(byteTokens(tr)), nil })
+	// The first Chinese character of the prompt, its UTF-8 bytes in hex,
+	// and how many tokens hold a piece of it.
+	runValue("first-hanzi", func(e *Env, a *Args, tr *trace.Trace) (string, error) {
+		h, err := firstHanzi(tr)
+		return h.char, err
+	})
+	runValue("first-hanzi-bytes", func(e *Env, a *Args, tr *trace.Trace) (string, error) {
+		h, err := firstHanzi(tr)
+		return h.hex, err
+	})
+	runValue("first-hanzi-tokens", func(e *Env, a *Args, tr *trace.Trace) (string, error) {
+		h, err := firstHanzi(tr)
+		return itoa(h.tokens), err
+	})
+	runValue("ppl", func(e *Env, a *Args, tr *trace.Trace) (string, error) {
+		ppl, n := viz.Perplexity(tr.Scores)
+		if n == 0 {
+			return "", fmt.Errorf("the run scored no tokens")
+		}
+		return num(ppl, 4), nil
+	})
+	runValue("mean-surprisal", func(e *Env, a *Args, tr *trace.Trace) (string, error) {
+		m, n := meanSurprisal(tr.Scores)
+		if n == 0 {
+			return "", fmt.Errorf("the run scored no tokens")
+		}
+		return num(m, 3), nil
+	})
+	runFact("more-tokens-than-chars", func(e *Env, a *Args, tr *trace.Trace) (bool, error) {
+		return tr.PromptLen > utf8.RuneCountInString(tr.Prompt), nil
+	})
+	// Most of the prompt's tokens are single raw bytes of a multi-byte
+	// character: the model reads the text byte by byte.
+	runFact("bytewise", func(e *Env, a *Args, tr *trace.Trace) (bool, error) {
+		return 2*byteTokens(tr) > tr.PromptLen, nil
+	})
+	runFact("hanzi-split", func(e *Env, a *Args, tr *trace.Trace) (bool, error) {
+		h, err := firstHanzi(tr)
+		return h.tokens > 1, err
+	})
+}
+
+// hanzi returns the Han characters of s.
+func hanzi(s string) []rune {
+	var out []rune
+	for _, r := range s {
+		if unicode.Is(unicode.Han, r) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// byteTokens counts the prompt tokens that are not whole UTF-8 text (a
+// piece of a multi-byte character).
+func byteTokens(tr *trace.Trace) int {
+	n := 0
+	for _, t := range tr.Tokens[:tr.PromptLen] {
+		if !utf8.ValidString(t.Text) {
+			n++
+		}
+	}
+	return n
+}
+
+type hanziInfo struct {
+	char, hex string
+	tokens    int
+}
+
+// firstHanzi finds the prompt's first Han character and the tokens that
+// hold its bytes (token texts laid end to end are the prompt's bytes).
+func firstHanzi(tr *trace.Trace) (hanziInfo, error) {
+	start := strings.IndexFunc(tr.Prompt, func(r rune) bool { return unicode.Is(unicode.Han, r) })
+	if start < 0 {
+		return hanziInfo{}, fmt.Errorf("the prompt has no Chinese character")
+	}
+	r, size := utf8.DecodeRuneInString(tr.Prompt[start:])
+	var hex []string
+	for _, b := range []byte(tr.Prompt[start : start+size]) {
+		hex = append(hex, fmt.Sprintf("%02X", b))
+	}
+	h := hanziInfo{char: string(r), hex: strings.Join(hex, " ")}
+	off := 0
+	for _, t := range tr.Tokens[:tr.PromptLen] {
+		end := off + len(t.Text)
+		if end > start && off < start+size {
+			h.tokens++
+		}
+		off = end
+	}
+	if off != len(tr.Prompt) {
+		return hanziInfo{}, fmt.Errorf("the tokens' bytes (%d) are not the prompt's (%d)", off, len(tr.Prompt))
+	}
+	return h, nil
+}
+
+// meanSurprisal is the mean surprisal in bits of the scored tokens.
+func meanSurprisal(scores []trace.Score) (float64, int) {
+	var sum float64
+	n := 0
+	for _, s := range scores {
+		if !s.NoContext {
+			sum += s.Surprisal
+			n++
+		}
+	}
+	if n == 0 {
+		return 0, 0
+	}
+	return sum / float64(n), n
+}

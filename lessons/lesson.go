@@ -325,9 +325,10 @@ func (l *Lesson) Render(opt LessonOptions) (*output.Notebook, error) {
 	if lang == "" {
 		lang = "en"
 	}
-	for name, r := range opt.Runs {
+	for _, name := range l.Runs {
+		r := opt.Runs[name]
 		if r == nil || r.Trace == nil {
-			continue
+			continue // an error where a directive needs it
 		}
 		if err := r.Trace.Validate(); err != nil {
 			return nil, fmt.Errorf("lesson %s: run %s: invalid trace: %w", l.ID, name, err)

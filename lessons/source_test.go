@@ -3,6 +3,7 @@ package lessons
 import (
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -221,9 +222,27 @@ func handRuns(tr *trace.Trace) map[string]*Run {
 			c.Tokens[i].Text = string(text)
 			c.Tokens[i].Display = fmt.Sprintf("%q", text)
 		}
+		if spec.Continuation != "" {
+			c.Continuation = handContinuation(&c, spec.Continuation)
+		}
 		runs[name] = &Run{Trace: &c, Command: "gptviz report --seed 7 'The prompt'"}
 	}
 	return runs
+}
+
+// handContinuation scores text as one token per byte, with probabilities
+// 1/2, 1/3, 1/4, ….
+func handContinuation(tr *trace.Trace, text string) *trace.Continuation {
+	c := &trace.Continuation{Text: text}
+	for i, b := range []byte(text) {
+		p := 1 / float64(i+2)
+		id := int(b) % tr.Model.Config.VocabSize
+		c.Tokens = append(c.Tokens, trace.Token{ID: id, Text: string(b), Display: string(b)})
+		c.Scores = append(c.Scores, trace.Score{Position: tr.PromptLen + i, ID: id, Prob: p, Surprisal: -math.Log2(p), Context: min(tr.PromptLen+i, tr.Model.Config.NPositions-1)})
+		c.Log2Prob += math.Log2(p)
+	}
+	c.BitsPerToken = -c.Log2Prob / float64(len(c.Tokens))
+	return c
 }
 
 func TestRenderErrors(t *testing.T) {

@@ -247,11 +247,15 @@ func TestReportSparseTrace(t *testing.T) {
 // without errors, and every key the report uses exists.
 func TestTexts(t *testing.T) {
 	t.Parallel()
-	i18ntest.Check(t, texts, regexp.MustCompile(`b\.t\("([a-z.\-]+)"`), "report.go")
+	i18ntest.Check(t, texts, regexp.MustCompile(`b\.t\("([a-z.\-]+)"`), "report.go", "facts.go")
 	// Counted nouns: b.n(count, "n.token") uses n.token.one and n.token.other.
-	src, err := os.ReadFile("report.go")
-	if err != nil {
-		t.Fatal(err)
+	var src []byte
+	for _, f := range []string{"report.go", "facts.go"} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		src = append(src, b...)
 	}
 	uses := regexp.MustCompile(`, "(n\.[a-z]+)"\)`).FindAllSubmatch(src, -1)
 	if len(uses) == 0 {

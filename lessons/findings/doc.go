@@ -40,8 +40,9 @@ const (
 	// keys 0..NearDistance tokens back (the query itself, the previous
 	// token and the one before it) is near, the rest is beyond.
 	NearDistance = 2
-	// ReadThreshold is the share of one row's attention from which a key
-	// counts as read (Distance.Farthest), 0..1.
+	// ReadThreshold is the share of one row's attention that must lie at
+	// a distance or farther for the head to count as reading that far
+	// (Distance.Farthest), 0..1.
 	ReadThreshold = 0.1
 )
 

@@ -63,9 +63,11 @@ type Distance struct {
 	Beyond float64
 	// Mean is the mean distance read, Σ_k p_k·(q−k), tokens.
 	Mean float64
-	// Farthest is the largest distance, in tokens, of a key that received
-	// at least ReadThreshold of some row's attention; 0 when none did
-	// beyond the query itself.
+	// Farthest is how far back the head reads at its farthest, tokens: the
+	// largest d over the rows such that keys d or more tokens back hold at
+	// least ReadThreshold of the row's attention (the row's upper
+	// ReadThreshold quantile of distance); 0 when every row keeps more than
+	// 1 − ReadThreshold on the query itself.
 	Farthest int
 }
 
@@ -284,15 +286,15 @@ func (a *headAcc) add(tr *trace.Trace, r attnRow) bool {
 	a.self += float64(row[qk])
 	a.uni += 1 / float64(keys)
 	a.distRows++
-	far := 0
-	for k, p := range row {
+	far, tail := 0, 0.0
+	for k, p := range row { // farthest key first
 		d := qk - k
 		a.mean += float64(p) * float64(d)
 		if d > NearDistance {
 			a.beyond += float64(p)
 		}
-		if float64(p) >= ReadThreshold {
-			far = max(far, d)
+		if tail += float64(p); tail >= ReadThreshold && far == 0 {
+			far = d
 		}
 	}
 	a.far = max(a.far, far)
@@ -310,9 +312,9 @@ func (a *headAcc) add(tr *trace.Trace, r attnRow) bool {
 // block's attention sits at its middle visible key.
 func (a *headAcc) addBlocks(r attnRow, qk int) bool {
 	nk := r.st.QueryStart + r.st.NQuery - r.st.WindowStart // keys of the step's longest row
-	far := 0
+	far, tail := 0, 0.0
 	counted := false
-	for c, p := range r.row {
+	for c, p := range r.row { // farthest block first
 		lo, hi := c*r.stride, min((c+1)*r.stride, nk)
 		hiV := min(hi, qk+1)
 		if lo > qk || hi <= lo {
@@ -325,8 +327,8 @@ func (a *headAcc) addBlocks(r attnRow, qk int) bool {
 		if n := min(hiV, qk-NearDistance) - lo; n > 0 {
 			a.beyond += float64(p) * float64(n)
 		}
-		if mass >= ReadThreshold {
-			far = max(far, mid)
+		if tail += mass; tail >= ReadThreshold && far == 0 {
+			far = mid
 		}
 	}
 	if counted {

@@ -120,7 +120,7 @@ type OutOfDistribution struct {
 // PromptOutOfDistribution returns the out-of-distribution fact of the
 // prompt; ok is false when neither test holds.
 func PromptOutOfDistribution(tr *trace.Trace) (o OutOfDistribution, ok bool) {
-	for _, t := range tr.Tokens[:min(tr.PromptLen, len(tr.Tokens))] {
+	for _, t := range tr.Tokens[:max(0, min(tr.PromptLen, len(tr.Tokens)))] {
 		o.Tokens++
 		if IsByteToken(t) {
 			o.ByteTokens++

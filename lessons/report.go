@@ -17,7 +17,8 @@
 // Each section is a short explanation (markdown), the command or Go call
 // that produced it (a code cell) and its output (charts from package viz,
 // tables, token chips). The package computes no model internals itself:
-// everything shown comes from the Trace. Model and user text (the prompt,
+// everything shown comes from the Trace, and every sentence about the run
+// comes from a fact of package findings and appears only when it holds. Model and user text (the prompt,
 // token strings) only ever appears in plain-text cells — tables, chips,
 // code — never inside markdown.
 package lessons

@@ -132,7 +132,7 @@ var texts = i18n.Table{
 		`最出人意料的提示词 token 在位置 **%[1]d**：信息量 **%[2]s 比特**（P = %[3]s），而平均只有 %[4]s 比特；下表列出了它和模型自己的猜测。`},
 	"ood.h": {`**This prompt is unlike the text the model learnt from.**`, `**这段提示词和模型训练时读过的文本很不一样。**`},
 	"ood.bytes": {`%[1]d of its %[2]s (%[3]s%%) are raw bytes, pieces of characters for which the tokenizer has no token of their own: characters that were rare or absent in the model's training text.`,
-		`它的 %[2]s中有 %[1]d 个（%[3]s%%）是原始字节，也就是字符的碎片：分词器没有为这些字符准备专门的 token，说明它们在模型的训练文本里很少见，甚至从未出现。`},
+		`它的 %[2]s 中有 %[1]d 个（%[3]s%%）是原始字节，也就是字符的碎片：分词器没有为这些字符准备专门的 token，说明它们在模型的训练文本里很少见，甚至从未出现。`},
 	"ood.surprisal": {`The model's mean surprisal on it, %[1]s bits per token, is above the %[2]s bits of a uniform guess over its %[3]s-token vocabulary; the median token got P ≈ %[4]s.`,
 		`模型在它上面的平均信息量是每个 token %[1]s 比特，比在 %[3]s 个 token 的词表上均匀瞎猜的 %[2]s 比特还高；居中的那个 token 只得到了 P ≈ %[4]s。`},
 	"ood.so": {`Read the probabilities below as the model meeting something new, not as a judgement of the text; a model trained on such text (for Chinese, one whose vocabulary has Chinese characters) would find it far more predictable.`,

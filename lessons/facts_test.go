@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -288,5 +289,38 @@ func TestReportCacheCheckAndRecompute(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestReportBlockEvictionHonest: under the block policy the window holds
+// fewer than n_positions tokens after an eviction and tokens move by a
+// whole block: the report says how many it was reading at the end, not
+// "the most recent n_positions", and never "one position earlier".
+func TestReportBlockEvictionHonest(t *testing.T) {
+	t.Parallel()
+	m, err := defaultmodel.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := model.Run(context.Background(), m, model.RunOptions{
+		Prompt: "The light", Steps: m.Config.NPositions + 4, Sampling: model.SamplingParams{Temperature: 0, TopP: 1},
+		Overflow: model.OverflowBlock,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := tr.Steps[len(tr.Steps)-1]
+	inWindow := last.QueryStart + last.NQuery - last.WindowStart
+	if inWindow >= m.Config.NPositions {
+		t.Fatalf("the window holds %d tokens at the end: want fewer than %d for this test", inWindow, m.Config.NPositions)
+	}
+	text := reportText(t, tr, "en")
+	for _, bad := range []string{"one position earlier", "It kept reading the most recent"} {
+		if strings.Contains(text, bad) {
+			t.Errorf("the report says %q", bad)
+		}
+	}
+	if want := "At the end it was reading the most recent " + strconv.Itoa(inWindow) + " tokens."; !strings.Contains(text, want) {
+		t.Errorf("the report lacks %q", want)
 	}
 }

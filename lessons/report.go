@@ -364,7 +364,7 @@ func (b *builder) tokens() error {
 	used := len(tr.Tokens) - len(tr.Evictions)
 	b.md(b.t("tokens.h") + "\n\n" + b.t("tokens.md", b.n(nPrompt, "n.token"), len(tr.Tokens)-nPrompt, b.n(tr.Model.Config.NPositions, "n.position"), used, thousands(int64(tr.Model.Config.VocabSize))))
 	if len(tr.Evictions) > 0 {
-		b.md(b.t("tokens.full", b.n(len(tr.Evictions), "n.token"), b.n(tr.Model.Config.NPositions, "n.token")))
+		b.md(b.t("tokens.full", b.n(len(tr.Evictions), "n.token"), b.n(used, "n.token")))
 	}
 	if c := b.opt.Commands.Tokens; c != "" {
 		b.shell(c)

@@ -102,8 +102,8 @@ var texts = i18n.Table{
 			`␣ 表示开头的空格，↵ 表示换行，十六进制数字表示只占一个 UTF-8 字符一部分的字节。把鼠标停在方块上，可以看到它的 token id——` +
 			`模型真正读到的就是这个编号。上下文窗口最多容纳 **%[3]s**，这次运行用了 **%[4]d 个**。`},
 	"tokens.full": {`The window filled up: **%[1]s** left working memory (grey chips) and the model could no longer ` +
-		`see them. It kept reading the most recent %[2]s.`,
-		`窗口被占满了：有 **%[1]s** 被挤出了工作记忆（灰色方块），模型再也看不到它们，只能继续读取最近的 %[2]s。`},
+		`see them. At the end it was reading the most recent %[2]s.`,
+		`窗口被占满了：有 **%[1]s** 被挤出了工作记忆（灰色方块），模型再也看不到它们；运行结束时，它读取的是最近的 %[2]s。`},
 	"tokens.caption": {"%[1]s in working memory of %[2]s · blue: prompt · green: generated · grey: evicted",
 		"工作记忆中有 %[1]s，窗口共 %[2]s · 蓝色：提示词 · 绿色：生成的 · 灰色：已被挤出"},
 	"tokens.chip":    {"id %[1]d · position %[2]d · %[3]s", "id %[1]d · 位置 %[2]d · %[3]s"},
@@ -256,8 +256,8 @@ var texts = i18n.Table{
 	"kv.time.evicted1":   {"One token (position %d) left it: grey in that column.", "有 1 个 token（位置 %d）离开了缓存：即那一列中的灰色。"},
 	"kv.time.recompute1": {"At step %d the window was recomputed: every cached row was written again.", "第 %d 步重算了整个窗口：每个缓存的行都被重新写入。"},
 	"kv.time.recompute":  {"%[1]d steps recomputed the window, from step %[2]d to step %[3]d: at each, every cached row was written again.", "共有 %[1]d 步重算了整个窗口（从第 %[2]d 步到第 %[3]d 步）：每一次都会重新写入所有缓存的行。"},
-	"kv.time.why": {"After an eviction every token in the window sits one position earlier, so its position embedding, and with it its key and value, change: the old rows no longer fit.",
-		"每次挤出之后，窗口中的每个 token 都前移了一个位置，它的位置嵌入随之改变，键和值也跟着改变：旧的行不再适用。"},
+	"kv.time.why": {"After an eviction every token left in the window sits at an earlier position, so its position embedding, and with it its key and value, change: the old rows no longer fit.",
+		"每次挤出之后，窗口中剩下的每个 token 都挪到了更靠前的位置，它的位置嵌入随之改变，键和值也跟着改变：旧的行不再适用。"},
 	"kv.time.none": {"This trace does not record what each step wrote into the cache (it was recorded by an older gptviz), so the cache cannot be shown step by step.",
 		"这份记录没有保存每一步写入缓存的内容（由较早版本的 gptviz 记录），所以无法逐步展示缓存。"},
 

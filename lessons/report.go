@@ -17,7 +17,8 @@
 // Each section is a short explanation (markdown), the command or Go call
 // that produced it (a code cell) and its output (charts from package viz,
 // tables, token chips). The package computes no model internals itself:
-// everything shown comes from the Trace. Model and user text (the prompt,
+// everything shown comes from the Trace, and every sentence about the run
+// comes from a fact of package findings and appears only when it holds. Model and user text (the prompt,
 // token strings) only ever appears in plain-text cells — tables, chips,
 // code — never inside markdown.
 package lessons
@@ -33,6 +34,7 @@ import (
 
 	"github.com/gptviz/gptviz/internal/i18n"
 	"github.com/gptviz/gptviz/internal/numfmt"
+	"github.com/gptviz/gptviz/lessons/findings"
 	"github.com/gptviz/gptviz/model/arch"
 	"github.com/gptviz/gptviz/model/trace"
 	"github.com/gptviz/gptviz/output"
@@ -362,7 +364,7 @@ func (b *builder) tokens() error {
 	used := len(tr.Tokens) - len(tr.Evictions)
 	b.md(b.t("tokens.h") + "\n\n" + b.t("tokens.md", b.n(nPrompt, "n.token"), len(tr.Tokens)-nPrompt, b.n(tr.Model.Config.NPositions, "n.position"), used, thousands(int64(tr.Model.Config.VocabSize))))
 	if len(tr.Evictions) > 0 {
-		b.md(b.t("tokens.full", b.n(len(tr.Evictions), "n.token"), b.n(tr.Model.Config.NPositions, "n.token")))
+		b.md(b.t("tokens.full", b.n(len(tr.Evictions), "n.token"), b.n(used, "n.token")))
 	}
 	if c := b.opt.Commands.Tokens; c != "" {
 		b.shell(c)
@@ -406,11 +408,17 @@ func topGuesses(cs []trace.Candidate, n int) string {
 func (b *builder) promptProbs() error {
 	tr := b.tr
 	b.md(b.t("probs.h") + "\n\n" + b.t("probs.md"))
-	b.goCode("// " + b.t("c.scores") + "\nchart, err := viz.PromptProbs(tr)\nppl, n := viz.Perplexity(tr.Scores)")
-	if ppl, n := viz.Perplexity(tr.Scores); n > 0 {
-		b.md(b.t("probs.ppl", num(ppl, 4), b.n(n, "n.scored")))
+	b.goCode("// " + b.t("c.scores") + "\nchart, err := viz.PromptProbs(tr)\nppl, ok := findings.PromptPerplexity(tr)")
+	if ood := b.oodText(); ood != "" {
+		b.md(ood)
+	}
+	if p, ok := findings.PromptPerplexity(tr); ok {
+		b.md(b.pplText(p))
 	} else if len(tr.Scores) > 0 {
 		b.md(b.t("probs.none"))
+	}
+	if s := b.surpriseText(); s != "" {
+		b.md(s)
 	}
 	c, err := viz.PromptProbs(tr, b.vl())
 	if err := b.chart(c, err, "", "cap.prompt-probs"); err != nil {
@@ -534,7 +542,11 @@ func intList(xs []int) string {
 // 5. Attention.
 func (b *builder) attention() error {
 	tr, f := b.tr, b.focus
-	b.md(b.t("attn.h") + "\n\n" + b.t("attn.md"))
+	intro := b.t("attn.h") + "\n\n" + b.t("attn.md")
+	if n := tr.Model.Config.NHead; n > 1 {
+		intro += " " + b.t("attn.heads", n)
+	}
+	b.md(intro)
 	filter := "viz.Filter{}"
 	if len(b.opt.Layers) > 0 || len(b.opt.Heads) > 0 {
 		filter = fmt.Sprintf("viz.Filter{Layers: %s, Heads: %s}", intList(b.layers), intList(b.heads))
@@ -554,8 +566,9 @@ func (b *builder) attention() error {
 	if err != nil && !errors.Is(err, viz.ErrNoData) {
 		return err
 	}
+	stats := findings.Heads(tr)
 	if len(grid) > 0 {
-		b.md(b.t("attn.grid"))
+		b.md(strings.TrimSpace(b.t("attn.grid") + "\n\n" + b.headRolesText(stats)))
 		for i, g := range grid {
 			l, _ := strconv.Atoi(strings.TrimPrefix(g.ID, "attn-grid-l"))
 			if i > 0 {
@@ -566,11 +579,15 @@ func (b *builder) attention() error {
 			}
 		}
 	}
+	if d := b.distanceText(stats); d != "" {
+		b.md(d)
+		b.table(b.headTable(stats))
+	}
 	c, err = viz.NewTokenAttention(tr, f.Layer, f.Head, b.vl())
 	if errors.Is(err, viz.ErrNoData) {
 		return nil
 	}
-	b.md(b.t("attn.new", f.Layer, f.Head))
+	b.md(b.t("attn.new", f.Layer, f.Head) + b.recomputeText())
 	return b.chart(c, err, "", "cap.attn-new", f.Layer, f.Head)
 }
 
@@ -583,7 +600,7 @@ func (b *builder) kvCache() error {
 			positions = max(positions, p)
 		}
 	}
-	b.md(b.t("kv.h") + "\n\n" + b.t("kv.md", viz.KVFormulaFor(cfg, positions, b.vl()), cfg.NLayer, positions))
+	b.md(b.t("kv.h") + "\n\n" + b.t("kv.md", viz.KVFormulaFor(cfg, positions, b.vl()), cfg.NLayer, positions) + " " + b.kvWindowText())
 	b.goCode(fmt.Sprintf("size, err := viz.KVSize(tr) // %s\nbytes := tr.Model.Config.KVBytes(%d) // 2 × n_layer × positions × n_embd × 4\ncache, err := viz.KVHeatmap(tr, %d, %d) // %s",
 		b.t("c.kvsize"), positions, f.Layer, f.Head, b.t("c.kvcache", f.Layer, f.Head)))
 	c, err := viz.KVSize(tr, b.vl())
@@ -591,7 +608,7 @@ func (b *builder) kvCache() error {
 		return err
 	}
 	if d := tr.Checks.CacheVsRecompute; d >= 0 {
-		b.md(b.t("kv.check", num(d, 3)))
+		b.md(b.cacheCheckText(d))
 	} else {
 		b.note(b.t("kv.nocheck"))
 	}
@@ -727,6 +744,9 @@ func (b *builder) logitLens() error {
 	if err := b.chart(c, err, "", "cap.logit-lens"); err != nil {
 		return err
 	}
+	if s := b.lensText(); s != "" {
+		b.md(s)
+	}
 	// Table: layers × the last few positions, "token (p)".
 	type cell struct {
 		pos int
@@ -784,47 +804,44 @@ func (b *builder) logitLens() error {
 
 // 8. Residual stream.
 func (b *builder) residual() error {
-	b.md(b.t("resid.h") + "\n\n" + b.t("resid.md"))
+	b.md(strings.TrimSpace(b.t("resid.h") + "\n\n" + b.t("resid.md") + " " + b.residText()))
 	b.goCode("chart, err := viz.ResidualNorm(tr) // " + b.t("c.resid"))
 	c, err := viz.ResidualNorm(b.tr, b.vl())
 	return b.chart(c, err, "", "cap.residual-norm")
 }
 
-// Thresholds of the sanity checks.
-const (
-	rowSumTolerance = 1e-4 // float32 softmax rows
-	cacheTolerance  = 1e-3 // max |Δlogit| between cached and recomputed logits
-)
-
 // 9. Sanity checks.
 func (b *builder) checks() error {
-	ch := b.tr.Checks
-	b.md(b.t("checks.h") + "\n\n" + b.t("checks.md"))
-	b.goCode("tr.Checks // " + b.t("c.checks"))
+	cs := findings.Checks(b.tr)
+	b.md(b.t("checks.h") + "\n\n" + b.t("checks.md") + " " + b.checksText(cs))
+	b.goCode("checks := findings.Checks(tr) // " + b.t("c.checks"))
 	res := func(ok bool) string {
 		if ok {
 			return b.t("pass")
 		}
 		return b.t("fail")
 	}
-	cache, cacheRes := num(ch.CacheVsRecompute, 3), res(ch.CacheVsRecompute <= cacheTolerance)
-	if ch.CacheVsRecompute < 0 {
-		cache, cacheRes = b.t("notmeasured"), "–"
-	}
-	greedy := b.t("no")
-	if ch.ZeroTempIsGreedy {
-		greedy = b.t("yes")
-	}
-	b.table(&output.Table{
+	t := &output.Table{
 		Header: []string{b.t("col.check"), b.t("col.measured"), b.t("col.expected"), b.t("col.result")},
 		Align:  []string{"left", "right", "left", "left"},
-		Rows: [][]string{
-			{b.t("check.rows"), num(ch.MaxRowSumError, 3), "≤ " + num(rowSumTolerance, 1), res(ch.MaxRowSumError <= rowSumTolerance)},
-			{b.t("check.causal"), num(ch.MaxCausalLeak, 3), "0", res(ch.MaxCausalLeak == 0)},
-			{b.t("check.cache"), cache, "≤ " + num(cacheTolerance, 1), cacheRes},
-			{b.t("check.greedy"), greedy, b.t("yes"), res(ch.ZeroTempIsGreedy)},
-		},
-	})
+	}
+	for _, c := range cs {
+		measured, expected, result := num(c.Value, 3), "≤ "+num(c.Limit, 1), res(c.Pass)
+		switch c.Name {
+		case findings.CheckCausal:
+			expected = "0"
+		case findings.CheckGreedy:
+			measured, expected = b.t("no"), b.t("yes")
+			if c.Pass {
+				measured = b.t("yes")
+			}
+		}
+		if !c.Measured {
+			measured, result = b.t("notmeasured"), "–"
+		}
+		t.Rows = append(t.Rows, []string{b.t(checkKey(c.Name)), measured, expected, result})
+	}
+	b.table(t)
 	return nil
 }
 

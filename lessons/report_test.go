@@ -247,11 +247,15 @@ func TestReportSparseTrace(t *testing.T) {
 // without errors, and every key the report uses exists.
 func TestTexts(t *testing.T) {
 	t.Parallel()
-	i18ntest.Check(t, texts, regexp.MustCompile(`b\.t\("([a-z.\-]+)"`), "report.go")
+	i18ntest.Check(t, texts, regexp.MustCompile(`b\.t\("([a-z.\-]+)"`), "report.go", "facts.go")
 	// Counted nouns: b.n(count, "n.token") uses n.token.one and n.token.other.
-	src, err := os.ReadFile("report.go")
-	if err != nil {
-		t.Fatal(err)
+	var src []byte
+	for _, f := range []string{"report.go", "facts.go"} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		src = append(src, b...)
 	}
 	uses := regexp.MustCompile(`, "(n\.[a-z]+)"\)`).FindAllSubmatch(src, -1)
 	if len(uses) == 0 {
@@ -573,14 +577,14 @@ func TestKVOverTimeSentences(t *testing.T) {
 	}{
 		{"evictions and recomputes", viztest.Options{NLayer: 3, NHead: 4, DHead: 4, NPositions: 8, Prompt: 6, Steps: 5, Seed: 7}, false, "en",
 			[]string{"layer 2, head 0", "At the end the cache holds 8 positions, positions 3–10.", "3 tokens (positions 0–2) left it",
-				"3 steps recomputed the window, from step 3 to step 5", "one position earlier"},
+				"3 steps recomputed the window, from step 3 to step 5", "sits at an earlier position"},
 			[]string{"One token", "At step"}},
 		{"one recompute", viztest.Options{NPositions: 8, Prompt: 6, Steps: 3, Seed: 7}, false, "en",
 			[]string{"At the end the cache holds 8 positions, positions 1–8.", "One token (position 0) left it", "At step 3 the window was recomputed"},
 			[]string{"steps recomputed"}},
 		{"within the window", viztest.Options{NPositions: 64, Prompt: 6, Steps: 3, Seed: 7}, false, "en",
 			[]string{"At the end the cache holds 9 positions, positions 0–8."},
-			[]string{"left it", "recomputed", "one position earlier"}},
+			[]string{"left it", "recomputed", "sits at an earlier position"}},
 		{"chinese", viztest.Options{NPositions: 8, Prompt: 6, Steps: 3, Seed: 7}, false, "zh",
 			[]string{"运行结束时缓存中有 8 个位置，即位置 1–8。", "有 1 个 token（位置 0）离开了缓存", "第 3 步重算了整个窗口"},
 			[]string{"At the end"}},

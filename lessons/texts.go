@@ -76,6 +76,10 @@ var texts = i18n.Table{
 	"tracenote.prompt-windows": {"The prompt has %[1]d tokens, more than the context window of %[2]d positions. It was scored whole in %[3]d sliding windows advancing by %[4]d tokens, so every token from position %[5]d on saw at least %[5]d tokens of context; its first %[6]d tokens left working memory before the first step.",
 		"提示有 %[1]d 个 token，超过了 %[2]d 个位置的上下文窗口。它被分成 %[3]d 个滑动窗口（每次前移 %[4]d 个 token）完整计分，所以从第 %[5]d 个位置起，每个 token 都至少看到了 %[5]d 个 token 的上下文；它的前 %[6]d 个 token 在第一步之前就离开了工作记忆。"},
 
+	"n.check.one":   {"%d check", "%d 项校验"},
+	"n.check.other": {"%d checks", "%d 项校验"},
+	"n.step.one":    {"%d step", "%d 步"},
+	"n.step.other":  {"%d steps", "%d 步"},
 	"n.block.one":   {"%d block", "共 %d 批"},
 	"n.block.other": {"%d blocks", "共 %d 批"},
 
@@ -98,8 +102,8 @@ var texts = i18n.Table{
 			`␣ 表示开头的空格，↵ 表示换行，十六进制数字表示只占一个 UTF-8 字符一部分的字节。把鼠标停在方块上，可以看到它的 token id——` +
 			`模型真正读到的就是这个编号。上下文窗口最多容纳 **%[3]s**，这次运行用了 **%[4]d 个**。`},
 	"tokens.full": {`The window filled up: **%[1]s** left working memory (grey chips) and the model could no longer ` +
-		`see them. It kept reading the most recent %[2]s.`,
-		`窗口被占满了：有 **%[1]s** 被挤出了工作记忆（灰色方块），模型再也看不到它们，只能继续读取最近的 %[2]s。`},
+		`see them. At the end it was reading the most recent %[2]s.`,
+		`窗口被占满了：有 **%[1]s** 被挤出了工作记忆（灰色方块），模型再也看不到它们；运行结束时，它读取的是最近的 %[2]s。`},
 	"tokens.caption": {"%[1]s in working memory of %[2]s · blue: prompt · green: generated · grey: evicted",
 		"工作记忆中有 %[1]s，窗口共 %[2]s · 蓝色：提示词 · 绿色：生成的 · 灰色：已被挤出"},
 	"tokens.chip":    {"id %[1]d · position %[2]d · %[3]s", "id %[1]d · 位置 %[2]d · %[3]s"},
@@ -118,10 +122,21 @@ var texts = i18n.Table{
 			`这里把提示词原样喂给模型（*teacher forcing*，教师强制），在每个位置读出：模型给“真正出现的下一个 token”分配了多少概率。` +
 			`**信息量（surprisal）** 是同一个数换成比特来表示，即 −log₂ P：1 比特相当于抛一次硬币，10 比特相当于千里挑一。` +
 			`第一个 token 前面什么都没有，所以这里没有它的概率（标为“无上下文”）。`},
-	"probs.ppl": {`**Perplexity** summarises the whole prompt: 2 to the power of the mean surprisal, here **%[1]s** over %[2]s. ` +
-		`It reads as "the model was, on average, as unsure as if it chose among %[1]s equally likely tokens".`,
-		`**困惑度（perplexity）** 用一个数概括整段提示词：平均信息量的 2 次方，这里是 **%[1]s**（共 %[2]s）。` +
-			`可以理解为：“模型平均而言，就像在 %[1]s 个同样可能的 token 中做选择一样拿不准。”`},
+	"probs.ppl": {`**Perplexity** summarises the whole prompt: 2 to the power of the mean surprisal, here **%[1]s** over %[2]s.`,
+		`**困惑度（perplexity）** 用一个数概括整段提示词：平均信息量的 2 次方，这里是 **%[1]s**（共 %[2]s）。`},
+	"probs.ppl.choices": {`It reads as "the model was, on average, as unsure as if it chose among %[1]s equally likely tokens" (of the %[2]s in its vocabulary).`,
+		`可以理解为：“模型平均而言，就像在 %[1]s 个同样可能的 token 中做选择一样拿不准”（它的词表共有 %[2]s 个 token）。`},
+	"probs.ppl.worse": {`That is more than the %[1]s tokens in its vocabulary, so it is no count of choices: guessing uniformly over the whole vocabulary would cost %[2]s bits per token (perplexity %[1]s), and the model paid %[3]s. It did worse than a blind guess: it put its probability on other tokens than the ones that came.`,
+		`这个数比词表里的 %[1]s 个 token 还多，所以不能理解成“在多少个 token 中做选择”：在整个词表上均匀瞎猜，每个 token 的信息量是 %[2]s 比特（困惑度 %[1]s），而模型平均付出了 %[3]s 比特。它比瞎猜还差：它把概率押在了别的 token 上，而不是实际出现的那些。`},
+	"probs.surprise": {`The most surprising prompt token is at position **%[1]d**: surprisal **%[2]s bits** (P = %[3]s), against a mean of %[4]s bits; the table shows it with the model's own guesses.`,
+		`最出人意料的提示词 token 在位置 **%[1]d**：信息量 **%[2]s 比特**（P = %[3]s），而平均只有 %[4]s 比特；下表列出了它和模型自己的猜测。`},
+	"ood.h": {`**This prompt is unlike the text the model learnt from.**`, `**这段提示词和模型训练时读过的文本很不一样。**`},
+	"ood.bytes": {`%[1]d of its %[2]s (%[3]s%%) are raw bytes, pieces of characters for which the tokenizer has no token of their own: characters that were rare or absent in the model's training text.`,
+		`它的 %[2]s 中有 %[1]d 个（%[3]s%%）是原始字节，也就是字符的碎片：分词器没有为这些字符准备专门的 token，说明它们在模型的训练文本里很少见，甚至从未出现。`},
+	"ood.surprisal": {`The model's mean surprisal on it, %[1]s bits per token, is above the %[2]s bits of a uniform guess over its %[3]s-token vocabulary; the median token got P ≈ %[4]s.`,
+		`模型在它上面的平均信息量是每个 token %[1]s 比特，比在 %[3]s 个 token 的词表上均匀瞎猜的 %[2]s 比特还高；居中的那个 token 只得到了 P ≈ %[4]s。`},
+	"ood.so": {`Read the probabilities below as the model meeting something new, not as a judgement of the text; a model trained on such text (for Chinese, one whose vocabulary has Chinese characters) would find it far more predictable.`,
+		`所以下面的概率说明的是模型遇到了陌生的东西，而不是这段文字本身好不好；换一个在这类文本上训练过的模型（对中文来说，词表里要有汉字），它会觉得这段话容易预测得多。`},
 	"probs.top":       {"The %[1]d most surprising of %[2]d prompt tokens, with the model's top alternatives", "%[2]d 个提示词 token 中最出人意料的 %[1]d 个，以及模型认为最可能的几个候选"},
 	"probs.all":       {"All %d prompt tokens, in order (click to open)", "按顺序列出全部 %d 个提示词 token（点击展开）"},
 	"probs.none":      {"No token could be scored: the prompt has a single token.", "没有可以计分的 token：提示词只有一个 token。"},
@@ -161,35 +176,72 @@ var texts = i18n.Table{
 	"attn.md": {`Inside every layer, each position writes a **query** ("what am I looking for?") and every token in working memory ` +
 		`offers a **key** ("what do I contain?") and a **value** ("what I pass on"). The softmax of query·key gives the ` +
 		`**attention probabilities**: one row per query, summing to 1 over the keys. A token may only look back: the ` +
-		`**causal mask** hides the future, drawn grey below, never as zero. Each layer has several **heads** that read in different ways.`,
+		`**causal mask** hides the future, drawn grey below, never as zero.`,
 		`在每一层里，每个位置都会写出一个**查询（query）**（“我在找什么？”），工作记忆中的每个 token 则提供一个**键（key）**（“我有什么？”）` +
 			`和一个**值（value）**（“我能传递什么”）。对 query·key 做 softmax，就得到**注意力概率**：每个查询一行，对所有键求和为 1。` +
-			`token 只能往回看：**因果掩码**把未来遮住了，下图用灰色表示，而不是画成 0。每一层有好几个**注意力头**，各自用不同的方式读取。`},
+			`token 只能往回看：**因果掩码**把未来遮住了，下图用灰色表示，而不是画成 0。`},
+	"attn.heads": {"Each layer has %d **heads** that read in different ways.", "每一层有 %d 个**注意力头**，各自用不同的方式读取。"},
 	"attn.focus": {`A closer look at **layer %[1]d, head %[2]d**: rows are the tokens doing the reading, columns the tokens being read. Hover over a cell to see both tokens and the probability.`,
 		`放大看**第 %[1]d 层、第 %[2]d 个头**：每一行是正在读取的 token，每一列是被读取的 token。把鼠标停在格子上，可以看到这两个 token 和对应的概率。`},
-	"attn.grid": {`The **model view**: every selected layer and head as a small heatmap. Look for patterns — a bright diagonal just left of the main one (each token reads the previous token), a bright first column (many heads park attention on the first token), or spread-out rows.`,
-		`**全模型视图**：每个被选中的层和头都画成一张小热力图。留意其中的规律——紧贴主对角线左侧的亮线（每个 token 都在读前一个 token）、` +
-			`明亮的第一列（很多头把注意力“停放”在第一个 token 上），或者分散的行。`},
-	"attn.new": {`At each generation step only one new query row is computed: the new token reads everything in working memory. Here is that row, step by step, for layer %[1]d, head %[2]d, next to the mean of all heads in that layer.`,
-		`每个生成步只计算一行新的查询：新 token 读取工作记忆里的全部内容。下面逐步展示第 %[1]d 层、第 %[2]d 个头的这一行，并与该层所有头的平均值对比。`},
+	"attn.grid": {`The **model view**: every selected layer and head as a small heatmap. The sentences below it come from this run's numbers: each head's share of attention on one kind of key, averaged over the rows that see at least 5 keys (shorter rows give any key a large share by chance).`,
+		`**全模型视图**：每个被选中的层和头都画成一张小热力图。下面的几句话都由本次运行的数字算出：每个头分给某一类键的注意力份额，只对至少能看到 5 个键的行取平均（更短的行里，任何一个键都会碰巧分到很大的份额）。`},
+	"role.h.previous-token": {`**Previous-token heads** (at least %[2]s%% of their attention on the token just before): %[1]s.`,
+		`**前一个 token 头**（至少 %[2]s%% 的注意力放在紧挨着的前一个 token 上）：%[1]s。`},
+	"role.h.first-token": {`**First-token heads**, or attention sinks (at least %[2]s%% of their attention parked on the oldest token in the window): %[1]s.`,
+		`**首 token 头**，也叫注意力汇聚点（attention sink）：至少 %[2]s%% 的注意力“停放”在窗口中最早的 token 上：%[1]s。`},
+	"role.h.self": {`**Self heads** (at least %[2]s%% of their attention on the reading token itself): %[1]s.`,
+		`**自身头**（至少 %[2]s%% 的注意力放在正在读取的 token 自己身上）：%[1]s。`},
+	"role.h.induction": {`**Induction heads**: where this run repeats a stretch of text, they put at least %[2]s%% of their attention on the token that followed the earlier copy, predicting that the repeat goes on: %[1]s.`,
+		`**归纳头（induction head）**：在本次运行中重复出现的文字里，它们至少把 %[2]s%% 的注意力放在前一次出现时紧跟其后的 token 上，也就是预测重复会继续：%[1]s。`},
+	"roles.none": {`No head in this run puts %[1]s%% or more of its attention on the previous token, on the first token or on itself (rows of at least %[2]d keys). The closest is layer %[3]d, head %[4]d, with %[5]s%% on %[6]s, against %[7]s%% if it spread its attention evenly: expect spread-out rows rather than sharp lines.`,
+		`本次运行中，没有哪个头把 %[1]s%% 或更多的注意力放在前一个 token、第一个 token 或自己身上（只计至少有 %[2]d 个键的行）。最接近的是第 %[3]d 层第 %[4]d 个头：%[5]s%% 放在%[6]s上，而平均分配时只有 %[7]s%%。所以图中多是分散的行，而不是清晰的亮线。`},
+	"role.name.previous-token": {"the previous token", "前一个 token "},
+	"role.name.first-token":    {"the first token in the window", "窗口中第一个 token "},
+	"role.name.self":           {"its own token", "自己"},
+	"head.score":               {"layer %[1]d, head %[2]d (%[3]s%%)", "第 %[1]d 层第 %[2]d 个头（%[3]s%%）"},
+	"list.sep":                 {", ", "、"},
+	"list.more":                {" and %d more", "，另有 %d 个"},
+	"attn.dist": {`**How far back do heads read?** Averaged over heads, %[1]s%% of the attention goes beyond the previous %[2]d tokens. Layer %[3]d, head %[4]d reads farthest: %[5]s tokens back on average, and in some row at least %[7]s%% of its attention went to tokens %[6]d or more positions back. The table has every head.`,
+		`**注意力头往回看多远？** 对所有头取平均，有 %[1]s%% 的注意力落在前 %[2]d 个 token 之外。看得最远的是第 %[3]d 层第 %[4]d 个头：平均往回 %[5]s 个 token，而且在某一行里，它至少把 %[7]s%% 的注意力分给了 %[6]d 个或更多位置之前的 token。下表列出了每个头。`},
+	"heads.caption": {"What each head reads (shares averaged over the rows of at least %d keys)", "每个头读什么（只对至少有 %d 个键的行取平均）"},
+	"col.head":      {"head", "头"},
+	"col.prev":      {"previous token", "前一个 token"},
+	"col.first":     {"first token", "第一个 token"},
+	"col.self":      {"itself", "自己"},
+	"col.induction": {"induction", "归纳"},
+	"col.beyond":    {"beyond the last %d", "前 %d 个之外"},
+	"col.meandist":  {"mean distance (tokens)", "平均距离（token）"},
+	"col.farthest":  {"reads as far back as (tokens)", "最远往回读到（token）"},
+	"attn.new.recompute": {`(In this run %[1]s recomputed the whole window after an eviction and computed every row again; the chart shows the new token's row of those too.)`,
+		`（本次运行中有 %[1]s在挤出 token 之后重算了整个窗口，把每一行都重新计算了一遍；图中显示的同样是其中新 token 的那一行。）`},
+	"attn.new": {`A decode step that reads the KV cache computes only one new query row: the new token reads everything in working memory. Here is that row, step by step, for layer %[1]d, head %[2]d, next to the mean of all heads in that layer.`,
+		`读取 KV 缓存的解码步只计算一行新的查询：新 token 读取工作记忆里的全部内容。下面逐步展示第 %[1]d 层、第 %[2]d 个头的这一行，并与该层所有头的平均值对比。`},
 	"attn.none": {"Attention was not recorded in this trace.", "这份记录里没有注意力数据。"},
 
 	// 6. KV cache
 	"kv.h": {"## 6. The KV cache: working memory itself", "## 6. KV 缓存：工作记忆本身"},
-	"kv.md": {`Keys and values of past tokens never change, so the model computes them once and keeps them: the **KV cache**. ` +
+	"kv.md": {`A token's key and value depend only on the token, its position and the tokens before it, so the model computes them once and keeps them: the **KV cache**. ` +
 		`A decode step then only computes the new token's query, key and value and reads the rest from the cache. ` +
-		`Its size grows by one position per step: **bytes = 2 × n_layer × positions × n_embd × 4** ` +
+		`The cache takes **bytes = 2 × n_layer × positions × n_embd × 4** ` +
 		`(keys and values, every layer, every cached position, n_embd float32 numbers of 4 bytes each). ` +
 		`At the end of this run: %[1]s. Each of the %[2]d layers holds %[3]d positions.`,
-		`过去 token 的键和值不会再变，所以模型只算一次就存起来，这就是 **KV 缓存**。之后每个解码步只需计算新 token 的查询、键和值，其余的从缓存中读取。` +
-			`缓存每一步增加一个位置：**字节数 = 2 × n_layer × 位置数 × n_embd × 4**` +
+		`一个 token 的键和值只取决于这个 token、它的位置以及它前面的 token，所以模型只算一次就存起来，这就是 **KV 缓存**。之后每个解码步只需计算新 token 的查询、键和值，其余的从缓存中读取。` +
+			`缓存的大小是：**字节数 = 2 × n_layer × 位置数 × n_embd × 4**` +
 			`（键和值各一份，每一层、每个缓存位置各存 n_embd 个 float32 数，每个 4 字节）。` +
 			`本次运行结束时：%[1]s。%[2]d 层中每一层都存有 %[3]d 个位置。`},
+	"kv.kept": {`In this run no token left the window, so no key or value in the cache ever changed: the cache grew by one position per decode step.`,
+		`本次运行中没有 token 离开窗口，所以缓存里的键和值从未改变：每个解码步，缓存只增加一个位置。`},
+	"kv.rewritten": {`In this run the window filled up, so cached keys and values **did** change: %[1]s recomputed the whole window (the first at step %[2]d) and wrote every cached key and value again, because each remaining token moved to an earlier position.`,
+		`本次运行中窗口被占满了，所以缓存里的键和值**确实**变了：共有 %[1]s重算了整个窗口（第一次在第 %[2]d 步），重新写入了所有缓存的键和值，因为留下来的每个 token 都挪到了更靠前的位置。`},
+	"kv.dropped": {`The prompt was longer than the window: its first %[1]s never reached the cache. After that, no key or value in the cache changed.`,
+		`提示词比窗口还长：它最前面的 %[1]s从未进入缓存。此后缓存里的键和值再没有改变。`},
+	"kv.check.fail": {`**Check: cached decoding = full recompute — failed.** Running the whole sequence again from scratch gives logits up to max |Δlogit| = **%[1]s** away from the step-by-step decoding with the cache, more than float32 rounding explains (≤ %[2]s): the cache changed the result.`,
+		`**校验：用缓存解码 = 从头完整重算——未通过。** 把整段序列从头重新计算一遍，得到的 logits 与借助缓存逐步解码的结果最多相差 max |Δlogit| = **%[1]s**，超出了 float32 舍入误差能解释的范围（≤ %[2]s）：缓存改变了结果。`},
 	"kv.check": {`**Check: cached decoding = full recompute.** Running the whole sequence again from scratch gives the same logits as the step-by-step decoding with the cache, up to max |Δlogit| = **%s** (float32 rounding).`,
 		`**校验：用缓存解码 = 从头完整重算。** 把整段序列从头重新计算一遍，得到的 logits 与借助缓存逐步解码的结果一致，最大差值 max |Δlogit| = **%s**（float32 舍入误差）。`},
 	"kv.nocheck": {"The cached-vs-recompute check was not measured in this run (no decode steps).", "本次运行没有测量“缓存 vs 重算”校验（没有解码步）。"},
-	"kv.evict": {`When the window of %[2]d positions is full, the oldest token is **evicted**: it leaves the cache and the model can no longer attend to it. This run evicted %[1]s.`,
-		`当 %[2]d 个位置的窗口被占满时，最早的 token 会被**挤出**：它离开缓存，模型再也无法关注到它。本次运行共挤出了 %[1]s。`},
+	"kv.evict": {`When the window of %[2]d positions is full, the oldest tokens are **evicted**: they leave the cache and the model can no longer attend to them. This run evicted %[1]s.`,
+		`当 %[2]d 个位置的窗口被占满时，最早的 token 会被**挤出**：它们离开缓存，模型再也无法关注到它们。本次运行共挤出了 %[1]s。`},
 	"kv.heat": {`What the cache holds for **layer %[1]d, head %[2]d**: one row per cached position, one column per dimension of the head (d_head). Red is positive, blue negative. These numbers *are* the working memory that later tokens query.`,
 		`**第 %[1]d 层、第 %[2]d 个头**的缓存内容：每个缓存位置一行，注意力头的每个维度（d_head）一列。红色为正，蓝色为负。这些数字*就是*后面的 token 要查询的工作记忆。`},
 	"kv.notrec":  {"The cache contents of this layer were not recorded; the trace has layers %s.", "这份记录没有保存该层的缓存内容；记录中有的层是 %s。"},
@@ -204,8 +256,8 @@ var texts = i18n.Table{
 	"kv.time.evicted1":   {"One token (position %d) left it: grey in that column.", "有 1 个 token（位置 %d）离开了缓存：即那一列中的灰色。"},
 	"kv.time.recompute1": {"At step %d the window was recomputed: every cached row was written again.", "第 %d 步重算了整个窗口：每个缓存的行都被重新写入。"},
 	"kv.time.recompute":  {"%[1]d steps recomputed the window, from step %[2]d to step %[3]d: at each, every cached row was written again.", "共有 %[1]d 步重算了整个窗口（从第 %[2]d 步到第 %[3]d 步）：每一次都会重新写入所有缓存的行。"},
-	"kv.time.why": {"After an eviction every token in the window sits one position earlier, so its position embedding, and with it its key and value, change: the old rows no longer fit.",
-		"每次挤出之后，窗口中的每个 token 都前移了一个位置，它的位置嵌入随之改变，键和值也跟着改变：旧的行不再适用。"},
+	"kv.time.why": {"After an eviction every token left in the window sits at an earlier position, so its position embedding, and with it its key and value, change: the old rows no longer fit.",
+		"每次挤出之后，窗口中剩下的每个 token 都挪到了更靠前的位置，它的位置嵌入随之改变，键和值也跟着改变：旧的行不再适用。"},
 	"kv.time.none": {"This trace does not record what each step wrote into the cache (it was recorded by an older gptviz), so the cache cannot be shown step by step.",
 		"这份记录没有保存每一步写入缓存的内容（由较早版本的 gptviz 记录），所以无法逐步展示缓存。"},
 
@@ -216,33 +268,39 @@ var texts = i18n.Table{
 		`Watch how the guess sharpens (darker) and changes as the layers add information.`,
 		`**残差流**是一条贯穿各层的向量，每一层都从中读取、再往里添加。**Logit lens** 就是*提前*把它读出来：在每一层之后，` +
 			`假装模型到此为止，套上最后的层归一化和输出头，看排第一的 token 是什么。观察随着层数增加，猜测如何变得更确定（颜色更深）、又如何改变。`},
+	"lens.settle": {`**Where the guess settles.** At the last position (%[1]d) the top token stops changing from layer %[2]d on (layers 0–%[3]d); over the %[4]s recorded, the median is layer %[5]d: %[6]d settled at layer 0 already, %[7]d only at the last layer.`,
+		`**猜测在哪一层定下来。** 在最后一个位置（%[1]d），从第 %[2]d 层起排第一的 token 就不再变化（共 0–%[3]d 层）；在记录下来的 %[4]s中，中位数是第 %[5]d 层：有 %[6]d 个在第 0 层就已定下，有 %[7]d 个直到最后一层才定下。`},
 	"lens.caption": {"Top token after each layer, last %s", "每层之后排第一的 token（最后 %s）"},
 	"col.layer":    {"layer", "层"},
 
 	// 8. Residual stream
 	"resid.h": {"## 8. Residual stream", "## 8. 残差流"},
-	"resid.md": {`The size (L2 norm) of the residual stream after the embeddings and after each block. It usually grows with depth as layers add their contributions; ` +
-		`in GPT-2 itself the first position is often much larger than the rest, a known quirk that many heads use as a resting place for attention (small models like the default one may not show it).`,
-		`残差流在词嵌入之后、以及每个模块之后的大小（L2 范数）。它通常随层数加深而变大，因为每一层都往里加东西；` +
-			`在 GPT-2 本身，第一个位置往往比其他位置大得多，这是一个已知特点，很多注意力头会把注意力“停放”在那里（默认的小模型未必如此）。`},
+	"resid.md": {`The size (L2 norm) of the residual stream after the embeddings and after each block. It usually grows with depth as layers add their contributions.`,
+		`残差流在词嵌入之后、以及每个模块之后的大小（L2 范数）。它通常随层数加深而变大，因为每一层都往里加东西。`},
+	"resid.sink": {`Here the first position's stream is outsized: after block %[1]d its norm is %[2]s, %[3]s× the median of the other positions (%[4]s). GPT-2 shows the same quirk, and its heads that park attention on the first token read it.`,
+		`这里第一个位置的残差流格外大：在第 %[1]d 个模块之后，它的范数是 %[2]s，是其他位置中位数（%[4]s）的 %[3]s 倍。GPT-2 也有这个特点，那些把注意力“停放”在第一个 token 上的头读的就是它。`},
 
 	// 9. Sanity checks
 	"checks.h": {"## 9. Sanity checks", "## 9. 合理性校验"},
-	"checks.md": {`Measured on this very run, these checks confirm the pictures above are faithful: attention rows are probability distributions, the future is truly hidden, the cache changes nothing but speed, and temperature → 0 is greedy decoding.`,
-		`这些校验都是在本次运行上实测的，用来确认上面的图是可信的：注意力的每一行都是概率分布，未来确实被遮住了，缓存只改变速度而不改变结果，温度趋于 0 就是贪心解码。`},
-	"col.check":    {"check", "校验项"},
-	"col.measured": {"measured", "实测值"},
-	"col.expected": {"expected", "期望"},
-	"col.result":   {"result", "结果"},
-	"check.rows":   {"attention rows sum to 1: max |Σ_k p − 1|", "注意力每行之和为 1：max |Σ_k p − 1|"},
-	"check.causal": {"causal mask: largest attention on a future token", "因果掩码：分给未来 token 的最大注意力"},
-	"check.cache":  {"cached decoding = full recompute: max |Δlogit|", "缓存解码 = 完整重算：max |Δlogit|"},
-	"check.greedy": {"temperature → 0 picks the most likely token", "温度 → 0 时选中概率最大的 token"},
-	"pass":         {"✓ pass", "✓ 通过"},
-	"fail":         {"✗ fail", "✗ 未通过"},
-	"notmeasured":  {"not measured", "未测量"},
-	"yes":          {"yes", "是"},
-	"no":           {"no", "否"},
+	"checks.md": {`Measured on this very run: are attention rows probability distributions, is the future truly hidden, does the cache change nothing but speed, and is temperature → 0 greedy decoding?`,
+		`这些校验都是在本次运行上实测的：注意力的每一行是不是概率分布？未来是不是真的被遮住了？缓存是不是只改变速度而不改变结果？温度趋于 0 是不是就是贪心解码？`},
+	"checks.ok": {`Every check that was measured passed, so the pictures above are faithful to what the model computed.`,
+		`所有测量了的校验都通过了，所以上面的图如实反映了模型的计算。`},
+	"checks.failed": {`**%s failed** (✗ below): the pictures above may not show what the model computed.`,
+		`**有 %s未通过**（下表中的 ✗）：上面的图可能没有如实反映模型的计算。`},
+	"col.check":      {"check", "校验项"},
+	"col.measured":   {"measured", "实测值"},
+	"col.expected":   {"expected", "期望"},
+	"col.result":     {"result", "结果"},
+	"check.row-sums": {"attention rows sum to 1: max |Σ_k p − 1|", "注意力每行之和为 1：max |Σ_k p − 1|"},
+	"check.causal":   {"causal mask: largest attention on a future token", "因果掩码：分给未来 token 的最大注意力"},
+	"check.cache":    {"cached decoding = full recompute: max |Δlogit|", "缓存解码 = 完整重算：max |Δlogit|"},
+	"check.greedy":   {"temperature → 0 picks the most likely token", "温度 → 0 时选中概率最大的 token"},
+	"pass":           {"✓ pass", "✓ 通过"},
+	"fail":           {"✗ fail", "✗ 未通过"},
+	"notmeasured":    {"not measured", "未测量"},
+	"yes":            {"yes", "是"},
+	"no":             {"no", "否"},
 
 	// Comments in the code cells.
 	"c.scores":    {"tr.Scores: P(w_i | w_<i) of each prompt token under teacher forcing (recorded by model.Run)", "tr.Scores：教师强制下每个提示词 token 的 P(w_i | w_<i)（由 model.Run 记录）"},

@@ -29,7 +29,9 @@ func isStd(path string) bool { return !strings.Contains(strings.Split(path, "/")
 // Trace contract (model/arch, model/trace) is plain data that imports only
 // the standard library (and trace only arch and the standard-library-only
 // internal/inputfile besides), and the packages that
-// draw or narrate a Trace depend on the contract, never on the engine.
+// draw or narrate a Trace depend on the contract, never on the engine; the
+// findings layer (lessons/findings) reads the contract and nothing else of
+// the module but internal/numfmt.
 func TestContractImports(t *testing.T) {
 	t.Parallel()
 	plain := map[string][]string{ // package → the module packages it may import
@@ -48,7 +50,23 @@ func TestContractImports(t *testing.T) {
 			}
 		}
 	}
-	for _, pkg := range []string{"viz", "viz/viztest", "lessons", "output"} {
+	// The findings layer reads only the Trace contract: no engine, no
+	// charts, no text.
+	readers := map[string][]string{
+		"lessons/findings": {"model/trace", "model/arch", "internal/numfmt"},
+	}
+	for pkg, allowed := range readers {
+		for _, imp := range imports(t, pkg) {
+			rel, inModule := strings.CutPrefix(imp, module)
+			switch {
+			case inModule && !slices.Contains(allowed, rel):
+				t.Errorf("%s reads only the Trace contract but imports %s", pkg, imp)
+			case !inModule && !isStd(imp):
+				t.Errorf("%s reads only the Trace contract but imports %s, outside the standard library", pkg, imp)
+			}
+		}
+	}
+	for _, pkg := range []string{"viz", "viz/viztest", "lessons", "lessons/findings", "output"} {
 		for _, imp := range imports(t, pkg) {
 			rel, inModule := strings.CutPrefix(imp, module)
 			_, contract := plain[rel]

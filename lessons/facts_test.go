@@ -1,0 +1,326 @@
+package lessons
+
+import (
+	"context"
+	"math"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/gptviz/gptviz/internal/i18n"
+	"github.com/gptviz/gptviz/lessons/findings"
+	"github.com/gptviz/gptviz/model"
+	"github.com/gptviz/gptviz/model/defaultmodel"
+	"github.com/gptviz/gptviz/model/trace"
+	"github.com/gptviz/gptviz/viz/viztest"
+)
+
+// TestFactTexts: every role and check the findings name has its texts
+// (their keys are built, so TestTexts cannot see them).
+func TestFactTexts(t *testing.T) {
+	t.Parallel()
+	for _, r := range findings.Roles {
+		keys := []string{roleKey("role.h.", r)}
+		if r != findings.Induction { // Strongest names only the fixed-key roles
+			keys = append(keys, roleKey("role.name.", r))
+		}
+		for _, k := range keys {
+			if _, ok := texts[k]; !ok {
+				t.Errorf("role %v: text %q missing", r, k)
+			}
+		}
+	}
+	for _, c := range findings.Checks(viztest.Trace(viztest.Options{})) {
+		if _, ok := texts[checkKey(c.Name)]; !ok {
+			t.Errorf("check %v: text %q missing", c.Name, checkKey(c.Name))
+		}
+	}
+}
+
+// reportText is the markdown and notes of tr's report in lang.
+func reportText(t *testing.T, tr *trace.Trace, lang string) string {
+	t.Helper()
+	nb, err := Report(tr, ReportOptions{Lang: lang})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return markdownText(nb)
+}
+
+// tx is the longest run of the text of key in lang without a formatting
+// verb: a fragment that is present exactly when the sentence is.
+func tx(lang, key string) string {
+	best := ""
+	for _, part := range verb.Split(texts[key].In(i18n.ParseLang(lang)), -1) {
+		if len(part) > len(best) {
+			best = part
+		}
+	}
+	return best
+}
+
+var verb = regexp.MustCompile(`%(\[\d+\])?[a-z%]`)
+
+// setAttention gives every head of every step the row f(qk, nk).
+func setAttention(tr *trace.Trace, f func(qk, nk int) []float32) {
+	for si := range tr.Steps {
+		st := &tr.Steps[si]
+		for l := range st.Attention {
+			for h := range st.Attention[l].Probs {
+				for q, row := range st.Attention[l].Probs[h] {
+					st.Attention[l].Probs[h][q] = f(st.QueryStart+q-st.WindowStart, len(row))
+				}
+			}
+		}
+	}
+}
+
+func even(qk, nk int) []float32 {
+	row := make([]float32, nk)
+	for k := 0; k <= qk; k++ {
+		row[k] = 1 / float32(qk+1)
+	}
+	return row
+}
+
+// TestReportFactSentences: each sentence about the run appears when its
+// fact holds and is absent when it does not, in both languages.
+func TestReportFactSentences(t *testing.T) {
+	t.Parallel()
+	base := func() *trace.Trace {
+		return viztest.Trace(viztest.Options{NLayer: 2, NHead: 2, NPositions: 64, Prompt: 12, Steps: 3, Seed: 5, Words: []string{"a", "b", "c", "d"}})
+	}
+	for _, tc := range []struct {
+		name     string
+		tr       func() *trace.Trace
+		has, not []string // text keys
+		hasText  []string // exact fragments (English)
+	}{
+		{"previous-token head", func() *trace.Trace {
+			tr := base()
+			setAttention(tr, even)
+			for si := range tr.Steps {
+				st := &tr.Steps[si]
+				for q, row := range st.Attention[1].Probs[0] {
+					qk := st.QueryStart + q - st.WindowStart
+					row = make([]float32, len(row))
+					row[max(qk-1, 0)] = 1
+					st.Attention[1].Probs[0][q] = row
+				}
+			}
+			return tr
+		}, []string{"role.h.previous-token", "attn.dist"}, []string{"roles.none", "role.h.first-token", "role.h.self", "role.h.induction"},
+			[]string{"layer 1, head 0 (100%)"}},
+		{"no head role", func() *trace.Trace {
+			tr := base()
+			setAttention(tr, even)
+			return tr
+		}, []string{"roles.none"}, []string{"role.h.previous-token", "role.h.first-token", "role.h.self", "role.h.induction"}, nil},
+		{"attention sink", func() *trace.Trace {
+			tr := base()
+			setAttention(tr, func(_, nk int) []float32 { r := make([]float32, nk); r[0] = 1; return r })
+			return tr
+		}, []string{"role.h.first-token"}, []string{"roles.none", "role.h.previous-token"}, []string{"layer 0, head 0 (100%), layer 0, head 1 (100%)"}},
+		{"window kept", base, []string{"kv.kept"}, []string{"kv.rewritten", "kv.dropped"}, nil},
+		{"window slid", func() *trace.Trace {
+			return viztest.Trace(viztest.Options{NLayer: 2, NHead: 2, NPositions: 8, Prompt: 6, Steps: 5, Seed: 5})
+		}, []string{"kv.rewritten"}, []string{"kv.kept"}, []string{"3 steps recomputed the whole window (the first at step 3)"}},
+		{"logit lens", base, []string{"lens.settle"}, nil, nil},
+		{"no logit lens", func() *trace.Trace {
+			tr := base()
+			for i := range tr.Steps {
+				tr.Steps[i].LogitLens = nil
+			}
+			return tr
+		}, nil, []string{"lens.settle"}, nil},
+		{"residual sink", base, []string{"resid.sink"}, nil, nil},
+		{"no residual sink", func() *trace.Trace {
+			tr := base()
+			for l := range tr.Steps[0].ResidualNorm {
+				tr.Steps[0].ResidualNorm[l][0] = tr.Steps[0].ResidualNorm[l][1]
+			}
+			return tr
+		}, nil, []string{"resid.sink"}, nil},
+		{"checks pass", base, []string{"checks.ok"}, []string{"checks.failed"}, nil},
+		{"a check fails", func() *trace.Trace {
+			tr := base()
+			tr.Checks.MaxCausalLeak = 0.01
+			return tr
+		}, []string{"checks.failed"}, []string{"checks.ok"}, []string{"1 check failed"}},
+		{"in distribution", base, []string{"probs.surprise", "probs.ppl.choices"}, []string{"ood.h", "probs.ppl.worse"}, nil},
+		{"out of distribution", func() *trace.Trace {
+			tr := base()
+			tr.Model.Config.VocabSize, tr.Model.Config.BOSTokenID, tr.Model.Config.EOSTokenID = 384, 383, 383
+			for i := range tr.PromptLen {
+				tr.Tokens[i].Text, tr.Tokens[i].Display = "\ufffd", "<e5>"
+				if s := &tr.Scores[i]; !s.NoContext {
+					s.Surprisal, s.Prob = 36, math.Exp2(-36)
+				}
+			}
+			return tr
+		}, []string{"ood.h", "ood.bytes", "ood.surprisal", "probs.ppl.worse"}, []string{"probs.ppl.choices"},
+			[]string{"12 of its 12 tokens (100%) are raw bytes"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			for _, lang := range []string{"en", "zh"} {
+				text := reportText(t, tc.tr(), lang)
+				for _, k := range tc.has {
+					if !strings.Contains(text, tx(lang, k)) {
+						t.Errorf("%s: %s missing (%q)", lang, k, tx(lang, k))
+					}
+				}
+				for _, k := range tc.not {
+					if strings.Contains(text, tx(lang, k)) {
+						t.Errorf("%s: %s stated, but it does not hold (%q)", lang, k, tx(lang, k))
+					}
+				}
+				if lang == "en" {
+					for _, s := range tc.hasText {
+						if !strings.Contains(text, s) {
+							t.Errorf("en: %q missing", s)
+						}
+					}
+				}
+			}
+		})
+	}
+}
+
+// falseHints are the canned sentences the report used to show whatever
+// the run (issue 10): the hint to look for a bright first column, keys and
+// values that "never change" even after the window slid, and a perplexity
+// read as a number of choices beyond the vocabulary.
+var falseHints = []string{
+	"a bright first column (many heads park attention",
+	"明亮的第一列（很多头",
+	"Keys and values of past tokens never change",
+	"过去 token 的键和值不会再变",
+	"Its size grows by one position per step",
+}
+
+// TestReportDefaultModelHonest runs the embedded default model (6 layers
+// × 4 heads, a 384-token vocabulary, trained on English) on an English
+// prompt long enough to slide the window and on a Chinese prompt, and
+// checks that the report states what holds and none of the false hints.
+func TestReportDefaultModelHonest(t *testing.T) {
+	t.Parallel()
+	m, err := defaultmodel.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := func(prompt string, steps int) *trace.Trace {
+		tr, err := model.Run(context.Background(), m, model.RunOptions{
+			Prompt: prompt, Steps: steps, Sampling: model.SamplingParams{Temperature: 0, TopP: 1},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tr
+	}
+	en := run("The quick brown fox jumps over the lazy dog.", m.Config.NPositions)
+	zh := run("工作记忆是什么？它像缓存一样", 3)
+	for _, tc := range []struct {
+		name     string
+		tr       *trace.Trace
+		has, not []string
+	}{
+		{"english, window slid", en, []string{"kv.rewritten", "probs.ppl.choices"}, []string{"kv.kept", "ood.h", "probs.ppl.worse"}},
+		{"chinese", zh, []string{"ood.h", "ood.bytes", "ood.surprisal", "probs.ppl.worse", "kv.kept"}, []string{"probs.ppl.choices", "kv.rewritten"}},
+	} {
+		if ood, ok := findings.PromptOutOfDistribution(tc.tr); tc.tr == zh && (!ok || ood.ByteShare != 1 || ood.MedianProb > 1e-9) {
+			t.Errorf("%s: out of distribution %+v, %v: want every token a raw byte, P ≈ 1e-11", tc.name, ood, ok)
+		}
+		for _, lang := range []string{"en", "zh"} {
+			text := reportText(t, tc.tr, lang)
+			for _, h := range falseHints {
+				if strings.Contains(text, h) {
+					t.Errorf("%s, %s: the report still says %q", tc.name, lang, h)
+				}
+			}
+			for _, k := range tc.has {
+				if !strings.Contains(text, tx(lang, k)) {
+					t.Errorf("%s, %s: %s missing", tc.name, lang, k)
+				}
+			}
+			for _, k := range tc.not {
+				if strings.Contains(text, tx(lang, k)) {
+					t.Errorf("%s, %s: %s stated, but it does not hold", tc.name, lang, k)
+				}
+			}
+			// The default model has no attention sink: the report must not
+			// claim one.
+			if hs := findings.HeadRoles(tc.tr); len(hs) == 0 && !strings.Contains(text, tx(lang, "roles.none")) {
+				t.Errorf("%s, %s: no head role found, but the report does not say so", tc.name, lang)
+			}
+		}
+	}
+}
+
+// TestReportCacheCheckAndRecompute: the cache check says "float32
+// rounding" only when the difference is within the tolerance, and the
+// new-token attention paragraph says when steps recomputed every row.
+func TestReportCacheCheckAndRecompute(t *testing.T) {
+	t.Parallel()
+	slid := viztest.Trace(viztest.Options{NLayer: 2, NHead: 2, NPositions: 8, Prompt: 6, Steps: 5, Seed: 5})
+	kept := viztest.Trace(viztest.Options{NLayer: 2, NHead: 2, NPositions: 64, Prompt: 6, Steps: 5, Seed: 5})
+	bad := viztest.Trace(viztest.Options{NLayer: 2, NHead: 2, NPositions: 64, Prompt: 6, Steps: 5, Seed: 5})
+	bad.Checks.CacheVsRecompute = 0.5
+	for _, tc := range []struct {
+		name     string
+		tr       *trace.Trace
+		has, not []string
+	}{
+		{"slid", slid, []string{"attn.new.recompute", "kv.check"}, []string{"kv.check.fail"}},
+		{"kept", kept, []string{"kv.check"}, []string{"attn.new.recompute", "kv.check.fail"}},
+		{"cache differs", bad, []string{"kv.check.fail", "checks.failed"}, []string{"kv.check", "checks.ok"}},
+	} {
+		for _, lang := range []string{"en", "zh"} {
+			text := reportText(t, tc.tr, lang)
+			for _, k := range tc.has {
+				if !strings.Contains(text, tx(lang, k)) {
+					t.Errorf("%s, %s: %s missing", tc.name, lang, k)
+				}
+			}
+			for _, k := range tc.not {
+				if strings.Contains(text, tx(lang, k)) {
+					t.Errorf("%s, %s: %s stated, but it does not hold", tc.name, lang, k)
+				}
+			}
+		}
+	}
+}
+
+// TestReportBlockEvictionHonest: under the block policy the window holds
+// fewer than n_positions tokens after an eviction and tokens move by a
+// whole block: the report says how many it was reading at the end, not
+// "the most recent n_positions", and never "one position earlier".
+func TestReportBlockEvictionHonest(t *testing.T) {
+	t.Parallel()
+	m, err := defaultmodel.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := model.Run(context.Background(), m, model.RunOptions{
+		Prompt: "The light", Steps: m.Config.NPositions + 4, Sampling: model.SamplingParams{Temperature: 0, TopP: 1},
+		Overflow: model.OverflowBlock,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := tr.Steps[len(tr.Steps)-1]
+	inWindow := last.QueryStart + last.NQuery - last.WindowStart
+	if inWindow >= m.Config.NPositions {
+		t.Fatalf("the window holds %d tokens at the end: want fewer than %d for this test", inWindow, m.Config.NPositions)
+	}
+	text := reportText(t, tr, "en")
+	for _, bad := range []string{"one position earlier", "It kept reading the most recent"} {
+		if strings.Contains(text, bad) {
+			t.Errorf("the report says %q", bad)
+		}
+	}
+	if want := "At the end it was reading the most recent " + strconv.Itoa(inWindow) + " tokens."; !strings.Contains(text, want) {
+		t.Errorf("the report lacks %q", want)
+	}
+}

@@ -74,3 +74,55 @@ func TestLensFacts(t *testing.T) {
 		wantText(t, tc.name, zh, !tc.early, "要到最后一层才得到最终答案", "它直到最后一层（第 3 层）才定下来")
 	}
 }
+
+func TestDecodeStepFacts(t *testing.T) {
+	t.Parallel()
+	o := viztest.Options{NLayer: 3, NHead: 4, DHead: 32, NPositions: 64, Prompt: 5, Steps: 3, Seed: 2}
+	for _, tc := range []struct {
+		name             string
+		edit             func(c *trace.ModelInfo)
+		inner4, embedBig bool
+		tanh             bool
+	}{
+		{"gpt2-like", func(m *trace.ModelInfo) {}, true, true, true},
+		{"small vocab, 3x MLP, exact gelu", func(m *trace.ModelInfo) {
+			m.Config.VocabSize, m.Config.NInner, m.Config.Activation = 200, 3*m.Config.NEmbd, "gelu"
+			m.Config.BOSTokenID, m.Config.EOSTokenID = 199, 199
+		}, false, false, false},
+	} {
+		tr := viztest.Trace(o)
+		tc.edit(&tr.Model)
+		tr.Model.NumParams = tr.Model.Config.NumParams()
+		en, zh := lessonText(t, "decode-step", "en", tr), lessonText(t, "decode-step", "zh", tr)
+		wantText(t, tc.name, en, tc.inner4, "That is GPT-2's usual choice")
+		wantText(t, tc.name, en, !tc.inner4, "config sets another width")
+		wantText(t, tc.name, zh, tc.inner4, "这正是 GPT-2 的惯例")
+		wantText(t, tc.name, en, tc.embedBig, "a large vocabulary on a narrow model")
+		wantText(t, tc.name, en, !tc.embedBig, "blocks (")
+		wantText(t, tc.name, zh, tc.embedBig, "词表大、模型窄")
+		wantText(t, tc.name, en, tc.tanh, "tanh approximation")
+		wantText(t, tc.name, en, !tc.tanh, "This is the exact form")
+		// The numbers are the model's: the MLP's width and parameters.
+		c := tr.Model.Config
+		wantText(t, tc.name, en, true, thousands(int64(2*c.NEmbd*c.NInner+c.NInner+c.NEmbd)), itoa(c.NEmbd)+" × "+itoa(c.NInner))
+	}
+}
+
+// TestParamsTableAddsUp: the parameter table's parts add up to the
+// model's count, and a trace whose count disagrees is an error.
+func TestParamsTableAddsUp(t *testing.T) {
+	t.Parallel()
+	tr := viztest.Trace(viztest.Options{})
+	e := &Env{Lang: "en"}
+	tb, err := paramsTable(e, nil, tr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := tb.Rows[len(tb.Rows)-1][2]; got != thousands(int64(tr.Model.NumParams)) {
+		t.Errorf("total %s, want %d", got, tr.Model.NumParams)
+	}
+	tr.Model.NumParams++
+	if _, err := paramsTable(e, nil, tr); err == nil {
+		t.Error("a count that disagrees: no error")
+	}
+}

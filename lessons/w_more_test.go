@@ -1,10 +1,14 @@
 package lessons
 
 import (
+	"bytes"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/gptviz/gptviz/model/trace"
+	"github.com/gptviz/gptviz/output"
 	"github.com/gptviz/gptviz/viz/viztest"
 )
 
@@ -124,5 +128,68 @@ func TestParamsTableAddsUp(t *testing.T) {
 	tr.Model.NumParams++
 	if _, err := paramsTable(e, nil, tr); err == nil {
 		t.Error("a count that disagrees: no error")
+	}
+}
+
+func TestGenerationLoopFacts(t *testing.T) {
+	t.Parallel()
+	o := viztest.Options{NLayer: 2, NHead: 2, DHead: 4, NPositions: 64, Prompt: 6, Steps: 4, Seed: 5, Temperature: 0.8, TopK: 5, TopP: 0.9}
+	for _, hit := range []bool{false, true} {
+		for _, cut := range []bool{false, true} {
+			tr := viztest.Trace(o)
+			for i := range tr.Scores {
+				s := &tr.Scores[i]
+				if s.NoContext || len(s.Top) == 0 {
+					continue
+				}
+				s.Top[0].ID = s.ID + 1
+				if hit && i == 2 {
+					s.Top[0].ID = s.ID
+				}
+			}
+			kept := 5
+			if cut {
+				kept = 3
+			}
+			tr.Steps[1].Next.Filters = []trace.FilterResult{{Name: "temperature", Kept: 50257, Mass: 1}, {Name: "top-k", Kept: 5, Mass: 0.8}, {Name: "top-p", Kept: kept, Mass: 0.7}}
+			name := "hit=" + strconv.FormatBool(hit) + " cut=" + strconv.FormatBool(cut)
+			en, zh := lessonText(t, "generation-loop", "en", tr), lessonText(t, "generation-loop", "zh", tr)
+			wantText(t, name, en, hit, "At 1 of those positions the model")
+			wantText(t, name, zh, hit, "其中有 1 个位置")
+			wantText(t, name, en, cut, "So top-p removed tokens that top-k had kept", "top-k 5, and top-p\n3")
+			wantText(t, name, en, !cut, "So top-p removed nothing more")
+			wantText(t, name, zh, cut, "top-p 又去掉了")
+			wantText(t, name, zh, !cut, "top-p 没有再去掉什么")
+		}
+	}
+}
+
+// TestLessonAnchors: every in-page link of a lesson (lesson 9 links each
+// line of its loop to a chart) points at an element of the page.
+func TestLessonAnchors(t *testing.T) {
+	t.Parallel()
+	ls, err := Lessons()
+	if err != nil {
+		t.Fatal(err)
+	}
+	href := regexp.MustCompile(`href="#([^"]+)"`)
+	tr := viztest.Trace(viztest.Options{NLayer: 2, NHead: 2, DHead: 4, NPositions: 64, Prompt: 6, Steps: 4, Seed: 5, TopK: 3})
+	for _, l := range ls {
+		for _, lang := range []string{"en", "zh"} {
+			nb, err := l.Render(LessonOptions{Lang: lang, Runs: handRuns(tr)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var b bytes.Buffer
+			if err := output.WriteHTML(&b, nb); err != nil {
+				t.Fatal(err)
+			}
+			page := b.String()
+			for _, m := range href.FindAllStringSubmatch(page, -1) {
+				if !strings.Contains(page, `id="`+m[1]+`"`) {
+					t.Errorf("%s/%s: link to #%s, no such element", l.Name(), lang, m[1])
+				}
+			}
+		}
 	}
 }

@@ -193,3 +193,49 @@ func TestLessonAnchors(t *testing.T) {
 		}
 	}
 }
+
+func TestFAQFacts(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name                string
+		diff                float64
+		exact, bad, missing bool
+	}{
+		{"rounding", 2e-6, true, false, false},
+		{"bug", 0.5, false, true, false},
+		{"not measured", -1, false, false, true},
+	} {
+		tr := viztest.Trace(viztest.Options{Steps: 4})
+		tr.Checks.CacheVsRecompute = tc.diff
+		en, zh := lessonText(t, "faq", "en", tr), lessonText(t, "faq", "zh", tr)
+		wantText(t, tc.name, en, tc.exact, "This run checked the last point", "at most 2\\.000e\\-06")
+		wantText(t, tc.name, zh, tc.exact, "这次运行验证了最后一点")
+		wantText(t, tc.name, en, tc.bad, "a sign\nof a bug", "differed by\n5\\.000e\\-01")
+		wantText(t, tc.name, zh, tc.bad, "引擎有 bug")
+		wantText(t, tc.name, en, tc.missing, "did not measure")
+		wantText(t, tc.name, zh, tc.missing, "没有比较")
+	}
+}
+
+// TestRunFLOPs: with a cache one step's cost grows by the attention over
+// one more key; without it, by a whole forward pass.
+func TestRunFLOPs(t *testing.T) {
+	t.Parallel()
+	tr := viztest.Trace(viztest.Options{Prompt: 4, Steps: 3})
+	c := tr.Model.Config
+	cached, uncached, err := runFLOPs(tr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wc, wu int64
+	for n := 5; n <= 7; n++ {
+		wc += stepFLOPs(c, n)
+		wu += fullFLOPs(c, n)
+	}
+	if cached != wc || uncached != wu || uncached <= cached {
+		t.Errorf("cached %d uncached %d, want %d and %d", cached, uncached, wc, wu)
+	}
+	if fullFLOPs(c, 1) != stepFLOPs(c, 1) {
+		t.Errorf("one token: %d without cache, %d with: want equal", fullFLOPs(c, 1), stepFLOPs(c, 1))
+	}
+}

@@ -37,7 +37,7 @@ func TestInspect(t *testing.T) {
 		t.Fatal(err)
 	}
 	a := tr.Attribution
-	if nx := tr.Steps[0].Next; nx == nil || a.Token != nx.Top[0].ID {
+	if nx := tr.Steps[1].Next; nx == nil || a.Token != nx.Top[0].ID {
 		t.Errorf("attributed token %d is not the prefill's most likely next token", a.Token)
 	}
 	if d := math.Abs(a.Sum() - float64(a.Logit)); d > 1e-3*math.Max(1, math.Abs(float64(a.Logit))) {

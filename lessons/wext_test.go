@@ -187,3 +187,45 @@ func TestMarkovRealRun(t *testing.T) {
 
 // escMD escapes a number as the lesson's markdown does.
 func escMD(s string) string { return strings.ReplaceAll(s, ".", "\\.") }
+
+// TestCacheFacts: lesson 7's statements appear exactly when their facts
+// hold, on hand-made runs.
+func TestCacheFacts(t *testing.T) {
+	t.Parallel()
+	cost := func(r map[string]*Run) *trace.CacheCost {
+		cc := *r["cache"].Trace.CacheCost
+		cc.Steps = slices.Clone(cc.Steps)
+		r["cache"].Trace.CacheCost = &cc
+		return &cc
+	}
+	for _, tc := range []struct {
+		name string
+		edit func(runs map[string]*Run)
+		en   string
+		want bool
+	}{
+		{"equal", func(r map[string]*Run) {}, "The cache changes the cost, not", true},
+		{"differs", func(r map[string]*Run) { cost(r).MaxLogitDiff = 0.5 }, "The cache changes the cost, not", false},
+		{"other-token", func(r map[string]*Run) { cost(r).SameTokens = false }, "a difference this large is a bug", true},
+		{"faster", func(r map[string]*Run) {}, "Recomputing was", true},
+		{"slower", func(r map[string]*Run) {
+			cc := cost(r)
+			for i := range cc.Steps {
+				cc.Steps[i].CachedMillis = 1000
+			}
+		}, "Here the cache was not faster", true},
+		{"cleared", func(r map[string]*Run) {
+			tr := *r["cache"].Trace
+			r["cache"] = &Run{Trace: &tr, Command: r["cache"].Command}
+			cost(r)
+			tr.ClearTimings()
+		}, "The times, measured on this machine", false},
+	} {
+		runs := handLessonRuns()
+		tc.edit(runs)
+		text := renderLesson(t, "kv-cache", "en", runs)
+		if got := strings.Contains(text, tc.en); got != tc.want {
+			t.Errorf("%s: %q present %v, want %v", tc.name, tc.en, got, tc.want)
+		}
+	}
+}

@@ -105,7 +105,7 @@ func (d headViewData) option(sub string) (json.RawMessage, error) {
 			}
 			nodes = append(nodes, map[string]any{
 				"name": fmt.Sprintf("%c%d", "qk"[side], i), "x": x, "y": 18 * i, "symbolSize": 6,
-				"label": map[string]any{"show": true, "position": pos, "formatter": inertTemplate(fmt.Sprintf("%d %s", d.start+i, t))},
+				"label":   map[string]any{"show": true, "position": pos, "formatter": inertTemplate(fmt.Sprintf("%d %s", d.start+i, t))},
 				"tooltip": map[string]any{"formatter": inertTemplate(fmt.Sprintf("%d %s", d.start+i, t))},
 			})
 		}

@@ -36,16 +36,20 @@ func (s RunSpec) Measure() Measure { return measures[s.Name] }
 // DrillTarget picks the head and query that lesson 6 drills down, from a
 // run's recorded attention: the strongest previous-token head of the run
 // (the head of the highest previous-token score when none reaches the
-// threshold; layer 0, head 0 without attention), queried at the last
-// prompt position.
+// threshold; layer 0, head 0 without attention), queried DrillBack
+// positions before the end of the prompt (so that the causal mask hides
+// the tokens after it), or at its first token for a shorter prompt.
 func DrillTarget(tr *trace.Trace) (layer, head, query int) {
-	query = tr.PromptLen - 1
+	query = max(tr.PromptLen-1-DrillBack, tr.Steps[0].WindowStart)
 	best, ok := drillHead(tr)
 	if !ok {
 		return 0, 0, query
 	}
 	return best.Layer, best.Head, query
 }
+
+// DrillBack is how many prompt tokens come after the drilled query.
+const DrillBack = 2
 
 // drillHead is the head with the highest previous-token score.
 func drillHead(tr *trace.Trace) (findings.HeadStats, bool) {

@@ -44,8 +44,9 @@ func handMeasures(tr *trace.Trace, m Measure) {
 		}
 		a.Logit = float32(a.Sum())
 		tr.Attribution = a
-		D, q := c.DHead(), tr.PromptLen-1
-		d := &trace.Drill{Layer: 0, Head: 0, Query: q, Scale: float32(1 / math.Sqrt(float64(D))), Q: make([]float32, D), Output: make([]float32, D)}
+		D := c.DHead()
+		l, h, q := DrillTarget(tr)
+		d := &trace.Drill{Layer: l, Head: h, Query: q, Masked: tr.PromptLen - 1 - q, Scale: float32(1 / math.Sqrt(float64(D))), Q: make([]float32, D), Output: make([]float32, D)}
 		for j := 0; j <= q; j++ {
 			k, v := make([]float32, D), make([]float32, D)
 			k[0], v[0] = float32(j), 1
@@ -224,6 +225,86 @@ func TestCacheFacts(t *testing.T) {
 		runs := handLessonRuns()
 		tc.edit(runs)
 		text := renderLesson(t, "kv-cache", "en", runs)
+		if got := strings.Contains(text, tc.en); got != tc.want {
+			t.Errorf("%s: %q present %v, want %v", tc.name, tc.en, got, tc.want)
+		}
+	}
+}
+
+// TestAttentionFacts: lesson 6's statements appear exactly when their
+// facts hold, on hand-made runs.
+func TestAttentionFacts(t *testing.T) {
+	t.Parallel()
+	drill := func(r map[string]*Run) *trace.Drill {
+		tr := *r["drill"].Trace
+		d := *tr.Drill
+		tr.Drill = &d
+		r["drill"] = &Run{Trace: &tr, Command: r["drill"].Command}
+		return &d
+	}
+	attr := func(r map[string]*Run) *trace.Attribution {
+		tr := *r["drill"].Trace
+		a := *tr.Attribution
+		tr.Attribution = &a
+		r["drill"] = &Run{Trace: &tr, Command: r["drill"].Command}
+		return &a
+	}
+	prev := func(r map[string]*Run, p float32) {
+		tr := *r["drill"].Trace
+		tr.Steps = slices.Clone(tr.Steps)
+		for si := range tr.Steps {
+			st := &tr.Steps[si]
+			st.Attention = slices.Clone(st.Attention)
+			for l := range st.Attention {
+				la := &st.Attention[l]
+				la.Probs = slices.Clone(la.Probs)
+				for h := range la.Probs {
+					la.Probs[h] = slices.Clone(la.Probs[h])
+					for q := range la.Probs[h] {
+						row := make([]float32, len(la.Probs[h][q]))
+						qk := st.QueryStart + q - st.WindowStart
+						if qk == 0 {
+							row[0] = 1
+						} else {
+							for k := 0; k <= qk && k < len(row); k++ {
+								row[k] = (1 - p) / float32(qk)
+							}
+							row[qk-1] = p
+							row[qk] = (1 - p) / float32(qk)
+						}
+						la.Probs[h][q] = row
+					}
+				}
+			}
+		}
+		r["drill"] = &Run{Trace: &tr, Command: r["drill"].Command}
+	}
+	for _, tc := range []struct {
+		name string
+		edit func(runs map[string]*Run)
+		en   string
+		want bool
+	}{
+		{"checks", func(r map[string]*Run) {}, "the table is the whole", true},
+		{"bad-output", func(r map[string]*Run) { d := drill(r); d.Output = slices.Clone(d.Output); d.Output[0] += 1 }, "the table is the whole", false},
+		{"masks", func(r map[string]*Run) {}, "The causal mask (因果掩码) hides the", true},
+		{"no-mask", func(r map[string]*Run) { drill(r).Masked = 0 }, "The causal mask (因果掩码) hides the", false},
+		{"sums", func(r map[string]*Run) {}, "the logit.", true},
+		{"no-sum", func(r map[string]*Run) { attr(r).Logit += 5 }, "recording is inconsistent", true},
+		{"negative", func(r map[string]*Run) {}, "pushed it down most", true},
+		{"positive", func(r map[string]*Run) {
+			a := attr(r)
+			a.Heads = [][]float64{{1, 1, 1, 1}, {1, 1, 1, 1}, {1, 1, 1, 1}}
+			a.LNBias = 0
+			a.Logit = float32(a.Sum())
+		}, "pushed it down most", false},
+		{"prev-head", func(r map[string]*Run) { prev(r, 0.9) }, "That is above the", true},
+		{"no-prev-head", func(r map[string]*Run) { prev(r, 0.1) }, "That is above the", false},
+		{"no-prev-head2", func(r map[string]*Run) { prev(r, 0.1) }, "no\nhead here is a clear previous-token head", true},
+	} {
+		runs := handLessonRuns()
+		tc.edit(runs)
+		text := renderLesson(t, "attention", "en", runs)
 		if got := strings.Contains(text, tc.en); got != tc.want {
 			t.Errorf("%s: %q present %v, want %v", tc.name, tc.en, got, tc.want)
 		}

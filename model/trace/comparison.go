@@ -131,4 +131,9 @@ func (tr *Trace) ClearTimings() {
 	for i := range tr.Steps {
 		tr.Steps[i].Millis = 0
 	}
+	if tr.CacheCost != nil {
+		for i := range tr.CacheCost.Steps {
+			tr.CacheCost.Steps[i].CachedMillis, tr.CacheCost.Steps[i].UncachedMillis = 0, 0
+		}
+	}
 }

@@ -65,7 +65,7 @@ func TestValidate(t *testing.T) {
 
 func TestCellKindString(t *testing.T) {
 	t.Parallel()
-	for k, want := range map[CellKind]string{KindMarkdown: "markdown", KindCode: "code", KindChart: "chart", KindTable: "table", KindChips: "chips", KindNote: "note", -1: "CellKind(-1)", 6: "CellKind(6)"} {
+	for k, want := range map[CellKind]string{KindMarkdown: "markdown", KindCode: "code", KindChart: "chart", KindTable: "table", KindChips: "chips", KindNote: "note", KindPlayground: "playground", -1: "CellKind(-1)", 7: "CellKind(7)"} {
 		if got := k.String(); got != want {
 			t.Errorf("CellKind(%d).String() = %q, want %q", int(k), got, want)
 		}

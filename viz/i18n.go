@@ -211,6 +211,8 @@ var phrases = i18n.Table{
 	"pg.sampled":     {"sampled by the run", "本次运行采样到的"},
 	"pg.others":      {"the other {0} recorded tokens", "其余 {0} 个记录下来的 token"},
 	"pg.tail":        {"the {0} tokens not recorded", "{0} 个没有记录的 token"},
+	"pg.recorded":    {"{0} of {1} tokens recorded", "记录了 {1} 个 token 中的 {0} 个"},
+	"pg.held":        {"holding {0} of the probability", "占概率的 {0}"},
 	"pg.ignored":     {"ignored", "忽略"},
 	"pg.survive":     {"{0} of {1} survive", "{1} 个中留下 {0} 个"},
 	"pg.entropy":     {"entropy {0} bits", "熵 {0} 比特"},

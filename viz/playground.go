@@ -185,5 +185,5 @@ var playgroundWords = map[string]bool{
 	"pg.removedk": true, "pg.removedp": true, "pg.removedg": true, "pg.sampled": true, "pg.others": true,
 	"pg.tail": true, "pg.ignored": true, "pg.survive": true, "pg.entropy": true, "pg.mass": true,
 	"pg.exact": true, "pg.approx": true, "pg.full": true, "pg.context": true, "pg.notrerun": true,
-	"pg.outside": true, "pg.rank": true, "pg.pipeline": true,
+	"pg.outside": true, "pg.rank": true, "pg.pipeline": true, "pg.recorded": true, "pg.held": true,
 }

@@ -92,7 +92,11 @@
     return p.toPrecision(3);
   }
 
-  function percent(p) {
+  // share writes a share of the probability that may be within a hair of
+  // 1: "99.7%", or "1 − 1.7e-7" rather than a rounded "100%".
+  function share(p) {
+    if (p >= 1) return "100%";
+    if (p >= 0.9995) return "1 − " + prob(1 - p);
     return (100 * p).toPrecision(3) + "%";
   }
 
@@ -225,7 +229,7 @@
       }
       var tLabel = r.greedy ? "0 (" + w("pg.greedy") + ")" : String(T);
       var kLabel = K === 0 ? w("pg.off") : String(K), pLabel = P >= 1 ? w("pg.off") : String(P);
-      stage(w("pg.raw"), [w("pg.survive", n, d.vocab)]);
+      stage(w("pg.raw"), [w("pg.recorded", n, d.vocab), w("pg.held", share(Math.min(1, rawMass)))]);
       stage(w("pg.aftert", tLabel), r.greedy ? [w("pg.removedg")] : [w("pg.entropy", r.temperedEntropy.toFixed(3))]);
       stage(w("pg.afterk", kLabel), [w("pg.survive", r.keptK, n), w("pg.mass", prob(r.massK))]);
       stage(w("pg.afterp", pLabel), [w("pg.survive", r.keptP, n), w("pg.mass", prob(r.massP)), w("pg.entropy", r.entropy.toFixed(3))]);
@@ -260,7 +264,7 @@
       for (var i = 0; i < shown; i++) row(i);
       if (rank >= shown) row(rank);
       if (n > shown + (rank >= shown ? 1 : 0)) {
-        var sums = [0, 0, 0, 0], count = 0;
+        var sums = [0, 0, 0, 0], count = 0, kept = 0;
         for (i = shown; i < n; i++) {
           if (i === rank) continue;
           count++;
@@ -268,10 +272,11 @@
           sums[1] += r.tempered[i];
           sums[2] += i < r.keptK ? r.tempered[i] / r.massK : 0;
           sums[3] += r.final[i];
+          if (r.final[i] > 0) kept++;
         }
         var tr = el("tr", "pg-others");
         tr.appendChild(el("td", "pg-rank", "…"));
-        tr.appendChild(el("td", "pg-token", w("pg.others", count)));
+        tr.appendChild(el("td", "pg-token", w("pg.others", count) + " · " + w("pg.survive", kept, count)));
         sums.forEach(function (p) { barCell(tr, p); });
         body.appendChild(tr);
       }
@@ -287,7 +292,7 @@
       if (n === d.vocab) {
         exactNote.textContent = w("pg.full", d.vocab);
       } else {
-        exactNote.textContent = exact ? w("pg.exact") : w("pg.approx", n, d.vocab, percent(Math.min(1, rawMass)), d.vocab - n);
+        exactNote.textContent = exact ? w("pg.exact") : w("pg.approx", n, d.vocab, share(Math.min(1, rawMass)), d.vocab - n);
       }
       exactNote.className = "pg-exact " + (exact ? "pg-is-exact" : "pg-is-approx");
       state = { step: s.step, temperature: T, top_k: K, top_p: P, n: n, exact: exact, keptK: r.keptK, keptP: r.keptP,

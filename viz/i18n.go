@@ -191,7 +191,7 @@ var phrases = i18n.Table{
 	// The sampling playground (SamplingPlayground); {0}, {1} … are filled
 	// in by the page's script.
 	"pg.title":       {"Sampling playground: reshape the recorded next-token distributions", "采样实验台（sampling playground）：重新塑造记录下来的下一个 token 分布"},
-	"pg.missing":     {"%[1]d decode steps recorded no logits (a trace from an older gptviz) and are not in the playground.", "有 %[1]d 个解码步骤没有记录 logits（旧版 gptviz 写的记录），不在实验台中。"},
+	"pg.missing":     {"%[1]d of the decode steps recorded no logits (a trace from an older gptviz): the playground leaves them out.", "有 %[1]d 个解码步骤没有记录 logits（旧版 gptviz 写的记录），不在实验台中。"},
 	"pg.step":        {"Step", "步骤"},
 	"pg.temperature": {"Temperature", "温度（temperature）"},
 	"pg.topk":        {"Top-k", "top-k"},

@@ -1,8 +1,8 @@
 (function () {
   "use strict";
   // The sampling playground of gptviz (output.Playground). Each playground's
-  // data is inert JSON in a <script type="application/json"
-  // data-playground="ID"> block (format: viz.PlaygroundData, version 1):
+  // data is inert JSON in a script element of type application/json with
+  // the attribute data-playground="ID" (format: viz.PlaygroundData, version 1):
   //   vocab, run {temperature, top_k, top_p}, tokens_from, tokens [display],
   //   labels {id: display}, steps [{step, position, ids, logits, lse, chosen,
   //   greedy}], words {key: text with {0} {1} … placeholders}.

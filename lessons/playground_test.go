@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -272,6 +273,56 @@ func TestBrowserPlaygroundMatchesSampler(t *testing.T) {
 	}
 	t.Logf("compared %d step × setting pairs with model.Sampler", checked)
 
+	// Hand-made logits (in the sampler's order) at the filters' edges:
+	// the page's sampler keeps what model.Sampler keeps.
+	for _, tc := range []struct {
+		name         string
+		logits       []float32
+		sp           model.SamplingParams
+		keptK, keptP int
+	}{
+		{"top-p mass exactly p", []float32{0, 0, 0, 0}, model.SamplingParams{Temperature: 1, TopP: 0.5}, 4, 2},
+		{"top-p mass exactly p, 3 of 8", []float32{0, 0, 0, 0, 0, 0, 0, 0}, model.SamplingParams{Temperature: 1, TopP: 0.375}, 8, 3},
+		{"top-p just above a boundary", []float32{0, 0, 0, 0}, model.SamplingParams{Temperature: 1, TopP: 0.5000001}, 4, 3},
+		{"top-p just below a boundary", []float32{0, 0, 0, 0}, model.SamplingParams{Temperature: 1, TopP: 0.4999999}, 4, 2},
+		{"top-p 1 is off", []float32{0, 0, -100, -100}, model.SamplingParams{Temperature: 1, TopP: 1}, 4, 4},
+		{"first token alone above p", []float32{8, 0, 0, 0}, model.SamplingParams{Temperature: 1, TopP: 0.9}, 4, 1},
+		{"first token alone above a tiny p", []float32{3, 2, 1, 0}, model.SamplingParams{Temperature: 1, TopP: 1e-9}, 4, 1},
+		{"top-p after top-k, renormalised", []float32{0, 0, 0, 0}, model.SamplingParams{Temperature: 1, TopK: 2, TopP: 0.5}, 2, 1},
+		{"top-k cuts a tie", []float32{2, 2, 2, 1, 0}, model.SamplingParams{Temperature: 1, TopK: 2, TopP: 1}, 2, 2},
+		{"greedy with a tie", []float32{5, 5, 5, 2}, model.SamplingParams{Temperature: 0, TopK: 3, TopP: 0.2}, 1, 1},
+		{"top-k 1", []float32{3.25, 3.24, 3.2, 1, 0.5, -2}, model.SamplingParams{Temperature: 1, TopK: 1, TopP: 1}, 1, 1},
+		{"T → 0", []float32{3.25, 3.24, 3.2, 1, 0.5, -2}, model.SamplingParams{Temperature: 1e-3, TopP: 1}, 6, 6},
+		{"T large", []float32{3.25, 3.24, 3.2, 1, 0.5, -2}, model.SamplingParams{Temperature: 100, TopK: 4, TopP: 0.7}, 4, 3},
+	} {
+		var got pgState
+		js := fmt.Sprintf("window.gptvizPlayground.sample(%s, %v, %d, %v)", jsArray(tc.logits), tc.sp.Temperature, tc.sp.TopK, tc.sp.TopP)
+		if err := p.Eval(js, &got); err != nil {
+			t.Fatal(err)
+		}
+		s, err := model.NewSampler(tc.sp, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := s.Sample(tc.logits)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.KeptK != tc.keptK || got.KeptP != tc.keptP || r.KeptTopK != tc.keptK || r.KeptTopP != tc.keptP {
+			t.Errorf("%s: page keeps %d then %d, sampler %d then %d, want %d then %d", tc.name, got.KeptK, got.KeptP, r.KeptTopK, r.KeptTopP, tc.keptK, tc.keptP)
+		}
+		var sum float64
+		for i := range tc.logits {
+			sum += got.Final[i]
+			if d := ulps(got.Final[i], r.Final(i)); d > 4 {
+				t.Errorf("%s: rank %d: %v in the page, %v in Go", tc.name, i+1, got.Final[i], r.Final(i))
+			}
+		}
+		if math.Abs(sum-1) > 1e-15 {
+			t.Errorf("%s: the page's distribution sums to %v", tc.name, sum)
+		}
+	}
+
 	// The bars move with the sliders, and removed candidates say why.
 	bars := `(function () {
   var rows = document.querySelectorAll("#sampling-playground tbody tr[data-rank]");
@@ -316,4 +367,18 @@ func TestBrowserPlaygroundMatchesSampler(t *testing.T) {
 			t.Error(err)
 		}
 	}
+}
+
+// jsArray writes float32 logits as a JavaScript array of their exact
+// values.
+func jsArray(xs []float32) string {
+	var b strings.Builder
+	b.WriteByte('[')
+	for i, x := range xs {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(strconv.FormatFloat(float64(x), 'g', -1, 64))
+	}
+	return b.String() + "]"
 }

@@ -92,6 +92,24 @@ func Playground(tr *trace.Trace, opt PlaygroundOptions) ([]output.Cell, error) {
 	return cells, nil
 }
 
+func init() { blocks["playground"] = playgroundBlock }
+
+// playgroundBlock is ::playground [run=R] [id=ID] [heading="…"]: the run's
+// sampling playground (Playground) under the lesson's own headings, with a
+// heading only when heading= gives one. A page with two playgrounds gives
+// the second an id=.
+func playgroundBlock(e *Env, a *Args) ([]output.Cell, error) {
+	r, err := e.Run(a)
+	if err != nil {
+		return nil, err
+	}
+	cs, err := Playground(r.Trace, PlaygroundOptions{Lang: e.Lang, ID: a.String("id", ""), Heading: a.String("heading", "-")})
+	if err != nil {
+		return nil, fmt.Errorf("playground: %w", err)
+	}
+	return cs, nil
+}
+
 // offOr returns s when on, else the word "off".
 func offOr(l i18n.Lang, on bool, s string) string {
 	if on {

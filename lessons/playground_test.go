@@ -382,3 +382,47 @@ func jsArray(xs []float32) string {
 	}
 	return b.String() + "]"
 }
+
+// TestPlaygroundDirective: ::playground in a lesson source renders the
+// run's playground; a bad id is an error naming the line.
+func TestPlaygroundDirective(t *testing.T) {
+	t.Parallel()
+	tr := viztest.Trace(viztest.Options{NLayer: 2, NHead: 2, DHead: 4, NPositions: 16, Prompt: 5, Steps: 3, Seed: 1, TopLogits: 8})
+	for _, tc := range []struct{ src, id, heading, err string }{
+		{"::playground\n", "sampling-playground", "", ""},
+		{"::playground id=second heading=\"### Try it\"\n", "second", "### Try it", ""},
+		{"::playground id=Bad\n", "", "", "f.md:7"},
+		{"::playground extra\n", "", "", "unexpected argument"},
+	} {
+		src, err := parseSource("f.md", []byte(front+tc.src))
+		if err != nil {
+			t.Fatalf("%q: %v", tc.src, err)
+		}
+		l := &Lesson{ID: "f", Number: 1, Runs: src.front.runs}
+		l.src = [2]*source{src, src}
+		runs := map[string]*Run{}
+		for _, r := range src.front.runs {
+			runs[r] = &Run{Trace: tr, Command: "gptviz report x"}
+		}
+		nb, err := l.Render(LessonOptions{Runs: runs})
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("%q: error %v, want %q", tc.src, err, tc.err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%q: %v", tc.src, err)
+		}
+		id, heading := "", false
+		for _, c := range nb.Cells {
+			if c.Playground != nil {
+				id = c.Playground.ID
+			}
+			heading = heading || c.Kind == output.KindMarkdown && strings.HasPrefix(c.Source, "### Try it\n")
+		}
+		if id != tc.id || heading != (tc.heading != "") {
+			t.Errorf("%q: playground %q, heading %v; want %q, %q", tc.src, id, heading, tc.id, tc.heading)
+		}
+	}
+}

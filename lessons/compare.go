@@ -287,22 +287,33 @@ func (b *cmpBuilder) randomText() string {
 			parts = append(parts, b.t("c.greedy.same", len(c.Seeds)))
 		}
 	}
+	// The sampled setting to speak of: plain T = 1 if compared, else the
+	// first sampled one.
+	pick := -1
 	for i, s := range c.Settings {
-		if s.Temperature == 0 || len(c.Seeds) < 2 {
-			continue
+		if s.Temperature == 1 && s.TopK == 0 && s.TopP >= 1 {
+			pick = i
+			break
 		}
+		if pick < 0 && s.Temperature > 0 {
+			pick = i
+		}
+	}
+	if pick >= 0 && len(c.Seeds) > 1 {
 		var texts [][]int
 		for j := range c.Seeds {
-			if !slices.ContainsFunc(texts, func(t []int) bool { return slices.Equal(t, b.generated(i, j)) }) {
-				texts = append(texts, b.generated(i, j))
+			if !slices.ContainsFunc(texts, func(t []int) bool { return slices.Equal(t, b.generated(pick, j)) }) {
+				texts = append(texts, b.generated(pick, j))
 			}
 		}
 		if len(texts) > 1 {
-			parts = append(parts, b.t("c.seeds.differ", b.setting(i), len(c.Seeds), len(texts)))
+			parts = append(parts, b.t("c.seeds.differ", b.setting(pick), len(c.Seeds), len(texts)))
+			if c.Settings[pick].Temperature == 1 {
+				parts = append(parts, b.t("c.t1"))
+			}
 		} else {
-			parts = append(parts, b.t("c.seeds.same", b.setting(i), len(c.Seeds)))
+			parts = append(parts, b.t("c.seeds.same", b.setting(pick), len(c.Seeds)))
 		}
-		break
 	}
 	parts = append(parts, b.t("c.seed.fixed"))
 	return strings.Join(parts, " ")
@@ -378,6 +389,9 @@ func (b *cmpBuilder) greedyText() string {
 		step, ok := trace.Divergence(b.c.Runs[g][b.j], b.c.Runs[i][b.j])
 		if !ok {
 			return s + " " + b.t("c.lowt.same", b.setting(i), b.c.Steps)
+		}
+		if step == 1 {
+			return s + " " + b.t("c.lowt.first", b.setting(i))
 		}
 		return s + " " + b.t("c.lowt.part", b.setting(i), step-1, step)
 	}
@@ -513,25 +527,30 @@ func (b *cmpBuilder) divergence() error {
 	if len(rows) > 0 {
 		b.add(output.TableCell(&output.Table{Caption: b.t("c.div.caption", c.Settings[0].Spec), Header: header, Rows: rows}))
 	}
-	// The chart: the first setting against the first one that parts
-	// from it with the shown seed.
-	a, other := 0, -1
+	// The chart: the first setting against the one that stays with it
+	// longest before parting, with the seed where that happens.
+	a, other, seed := 0, -1, b.j
 	for i := 1; i < len(c.Settings); i++ {
-		if c.Diverges[i][b.j] > 0 {
-			other = i
-			break
+		for j := range c.Seeds {
+			if d := c.Diverges[i][j]; d > 0 && (other < 0 || d > c.Diverges[other][seed]) {
+				other, seed = i, j
+			}
 		}
 	}
 	if other < 0 {
-		b.note(b.t("c.div.none", c.Seeds[b.j]))
+		b.note(b.t("c.div.none"))
 		return nil
 	}
-	ch, err := viz.CompareDivergence(c, a, other, b.j, b.vl())
+	ch, err := viz.CompareDivergence(c, a, other, seed, b.vl())
 	if err := b.chart(ch, err, b.t("c.nosteps")); err != nil {
 		return err
 	}
-	step := c.Diverges[other][b.j]
-	pa, pb := b.preds(a, b.j)[step-1], b.preds(other, b.j)[step-1]
-	b.md(b.t("c.div.why", b.setting(a), b.setting(other), step-1, step, num(pa.Chosen.SampleProb, 3), num(pb.Chosen.SampleProb, 3), num(pa.Chosen.Prob, 3), num(pb.Chosen.Prob, 3)))
+	step := c.Diverges[other][seed]
+	pa, pb := b.preds(a, seed)[step-1], b.preds(other, seed)[step-1]
+	why := b.t("c.div.why", b.setting(a), b.setting(other), step-1, step, c.Seeds[seed])
+	if step == 1 {
+		why = b.t("c.div.why.first", b.setting(a), b.setting(other), c.Seeds[seed])
+	}
+	b.md(why + " " + b.t("c.div.probs", b.setting(a), b.setting(other), num(pa.Chosen.SampleProb, 3), num(pb.Chosen.SampleProb, 3), num(pa.Chosen.Prob, 3), num(pb.Chosen.Prob, 3)))
 	return nil
 }

@@ -170,7 +170,11 @@ func newCompareStepsData(c *trace.Comparison, j int) (compareStepsData, error) {
 }
 
 // columns returns how many grids a row of a multi-setting chart holds.
-func columns(n int) int { return min(n, 4) }
+// Rows are filled evenly: 5 settings are two rows of 3, not 4 and 1.
+func columns(n int) int {
+	rows := (n + 3) / 4
+	return (n + rows - 1) / rows
+}
 
 // CompareSteps charts, for seed index j, each setting's next-token
 // distribution at one decode step, one small chart per setting side by

@@ -63,7 +63,7 @@ var compareTexts = i18n.Table{
 		"例如 %[1]s 的第 %[2]d 步：经过温度之后，最终抽中的 token 概率为 %[3]s；top-k 保留了 %[4]d 个 token，它们的概率之和为 %[5]s；top-p 接着保留了 %[6]d 个，概率之和为 %[7]s；在这些 token 上重新归一化之后，抽中 token 的概率变成了 %[8]s。"},
 	"c.nosteps": {"The runs generated no tokens, so there is no step to show.", "这些运行没有生成 token，所以没有可以展示的步骤。"},
 	"c.t0.ok": {"**Temperature → 0 is greedy:** dividing the logits by a tiny T puts all the probability on the largest one. Each run checked it on its first steps: a temperature of 10⁻⁶ picked the most likely token every time.",
-		"**温度 → 0 就是贪心：**用一个极小的 T 去除 logits，全部概率都会集中到最大的那个上。每次运行都在前几步检验过：温度取 10⁻⁶ 时，每次选中的都是概率最大的 token。"},
+		"**温度 → 0 就是贪心**：用一个极小的 T 去除 logits，全部概率都会集中到最大的那个上。每次运行都在前几步检验过：温度取 10⁻⁶ 时，每次选中的都是概率最大的 token。"},
 	"c.t0.bad": {"**Temperature → 0 should be greedy**, but in this comparison a temperature of 10⁻⁶ did not always pick the most likely token (see the runs' checks).",
 		"**温度 → 0 本应等于贪心**，但在这次比较中，温度取 10⁻⁶ 时并不总是选中概率最大的 token（见各次运行的校验）。"},
 	"c.lowt.same": {"Here %[1]s wrote exactly what greedy wrote, all %[2]d steps.", "在这里，%[1]s 写出的内容与贪心完全相同，全部 %[2]d 步都一样。"},
@@ -72,7 +72,7 @@ var compareTexts = i18n.Table{
 	"c.lowt.first": {"Here %[1]s chose another token than greedy already at step 1: a low temperature is close to greedy, not the same.",
 		"在这里，%[1]s 第 1 步就选了与贪心不同的 token：低温接近贪心，但并不等于贪心。"},
 	"c.topp.md": {"**Top-p adapts the number of candidates:** %[1]s kept only %[2]d token(s) at step %[3]d, where the model was sure, but %[4]d at step %[5]d, where it was not. Top-k would keep the same number at every step.",
-		"**top-p 会随分布的形状调整候选数量：**%[1]s 在第 %[3]d 步只保留了 %[2]d 个 token（模型很有把握），而在第 %[5]d 步保留了 %[4]d 个（模型拿不准）。top-k 则每一步都保留同样多个。"},
+		"**top-p 会随分布的形状调整候选数量**：%[1]s 在第 %[3]d 步只保留了 %[2]d 个 token（模型很有把握），而在第 %[5]d 步保留了 %[4]d 个（模型拿不准）。top-k 则每一步都保留同样多个。"},
 	"c.topp.same": {"**Top-p adapts the number of candidates to the distribution's shape**; here %[1]s happened to keep %[2]d token(s) at every step.",
 		"**top-p 会随分布的形状调整候选数量**；不过在这里，%[1]s 碰巧每一步都保留了 %[2]d 个 token。"},
 

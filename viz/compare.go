@@ -207,7 +207,7 @@ func CompareSteps(c *trace.Comparison, j int, options ...Option) (*Chart, error)
 	rows := (len(d.specs) + cols - 1) / cols
 	return &Chart{
 		ID: "compare-steps", Title: lc.t("cs.title"), Subtitle: lc.t("cs.sub"),
-		Option: option, Height: 130 + rows*stepRowPx, static: d.figure(lc.static()),
+		Option: option, Height: 100 + rows*stepRowPx, static: d.figure(lc.static()),
 	}, nil
 }
 

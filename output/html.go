@@ -346,6 +346,17 @@ var chipColours = [9][2]string{
 	{"#ede9fe", "#c4b5fd"}, {"#ccfbf1", "#5eead4"}, {"#ffedd5", "#fdba74"}, {"#e0e7ff", "#a5b4fc"},
 }
 
+// shadeStyle is the inline style of a chip of Shade v > 0: a blue fill of
+// opacity 0.08 to 0.88, white text on the darker ones.
+func shadeStyle(v float64) string {
+	v = min(v, 1)
+	st := fmt.Sprintf(";background:rgba(49,130,189,%.2f)", 0.08+0.8*v)
+	if v > 0.55 {
+		st += ";color:#fff"
+	}
+	return st
+}
+
 // chipGroup maps Chip.Group to a palette index 0–8.
 func chipGroup(g int) int {
 	if g <= 0 {
@@ -375,6 +386,10 @@ func writeChipsHTML(b *bytes.Buffer, c *Chips, inline bool) {
 		if it.Title != "" {
 			title = ` title="` + esc(it.Title) + `"`
 		}
+		shade := ""
+		if it.Shade > 0 {
+			shade = shadeStyle(it.Shade)
+		}
 		if inline {
 			border := "1px solid " + chipColours[g][1]
 			weight := ""
@@ -382,8 +397,8 @@ func writeChipsHTML(b *bytes.Buffer, c *Chips, inline bool) {
 				border = "2px solid #1f2328"
 				weight = ";font-weight:bold"
 			}
-			fmt.Fprintf(b, "<span style=\"display:inline-block;white-space:pre;font-family:monospace;padding:2px 5px;margin:2px;border-radius:5px;background:%s;border:%s%s\"%s>%s</span>",
-				chipColours[g][0], border, weight, title, esc(it.Label))
+			fmt.Fprintf(b, "<span style=\"display:inline-block;white-space:pre;font-family:monospace;padding:2px 5px;margin:2px;border-radius:5px;background:%s;border:%s%s%s\"%s>%s</span>",
+				chipColours[g][0], border, weight, shade, title, esc(it.Label))
 			continue
 		}
 		class := "chip"
@@ -393,7 +408,10 @@ func writeChipsHTML(b *bytes.Buffer, c *Chips, inline bool) {
 		if it.Highlight {
 			class += " hl"
 		}
-		fmt.Fprintf(b, "<span class=\"%s\"%s>%s</span>", class, title, esc(it.Label))
+		if shade != "" {
+			shade = ` style="` + strings.TrimPrefix(shade, ";") + `"`
+		}
+		fmt.Fprintf(b, "<span class=\"%s\"%s%s>%s</span>", class, shade, title, esc(it.Label))
 	}
 	b.WriteString("</div>")
 }

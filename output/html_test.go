@@ -432,3 +432,26 @@ func TestWriteHTMLPlayground(t *testing.T) {
 		t.Errorf("ipynb lacks the playground's line:\n%s", nb.String())
 	}
 }
+
+// TestChipShade: a chip's Shade fills it with blue of that strength, in
+// the page (inline style beside the class) and in the notebook's inline
+// chips; 0 leaves the group colour.
+func TestChipShade(t *testing.T) {
+	t.Parallel()
+	nb := &Notebook{Cells: []Cell{ChipsCell(&Chips{Items: []Chip{{Label: "a", Shade: 1}, {Label: "b", Shade: 0.25}, {Label: "c", Group: 2}}})}}
+	var page, ipynb bytes.Buffer
+	if err := WriteHTML(&page, nb); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteIPYNB(&ipynb, nb); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`<span class="chip" style="background:rgba(49,130,189,0.88);color:#fff">a</span>`, `style="background:rgba(49,130,189,0.28)">b</span>`, `<span class="chip g2">c</span>`} {
+		if !strings.Contains(page.String(), want) {
+			t.Errorf("the page lacks %s", want)
+		}
+	}
+	if !strings.Contains(ipynb.String(), "background:rgba(49,130,189,0.88);color:#fff") {
+		t.Error("the notebook's chips are not shaded")
+	}
+}

@@ -210,6 +210,11 @@ type Chip struct {
 	// Highlight draws the chip emphasised (bold, darker outline), e.g. the
 	// token chosen at this step.
 	Highlight bool
+	// Shade, when > 0, fills the chip with blue of this strength instead
+	// of Group's colour: 0 < Shade ≤ 1 (larger values count as 1), e.g. a
+	// token's probability. The fill is written with two decimals, so equal
+	// notebooks give equal pages.
+	Shade float64
 }
 
 // MarkdownCell returns a Markdown cell holding src.

@@ -132,6 +132,7 @@ func archMap(e *Env, a *Args) ([]output.Cell, error) {
 		{e.T("↓ unembedding W_Eᵀ (tied)", "↓ 反嵌入 W_Eᵀ（与嵌入共享）"), "1 × " + th(c.VocabSize) + e.T(" logits", " 个 logit"), "0", links(3)},
 		{e.T("↓ softmax → P(next token)", "↓ softmax → P(下一个 token)"), "1 × " + th(c.VocabSize), "–", links(3, 9)},
 		{e.T("→ sample, append, next step", "→ 采样、追加、下一步"), "1", "–", links(9, 12)},
+		{e.T("all parameters, learned by next-token prediction", "全部参数，由预测下一个 token 训练得到"), "–", th(tr.Model.NumParams), links(11, 3)},
 	}
 	var b strings.Builder
 	b.WriteString("| " + e.T("stage (top to bottom)", "阶段（自上而下）") + " | " + e.T("shape in this step", "这一步的形状") + " | " +

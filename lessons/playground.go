@@ -75,11 +75,15 @@ func Playground(tr *trace.Trace, opt PlaygroundOptions) ([]output.Cell, error) {
 	if s.Temperature == 0 {
 		run = pt("pg.run.greedy")
 	}
-	md += "\n\n" + run
+	sep := " " // between sentences; Chinese runs them together
+	if l == i18n.Chinese {
+		sep = ""
+	}
+	md += "\n\n" + run + sep
 	if pg.Exact {
-		md += " " + pt("pg.recorded.all", pg.Steps, pg.Vocab)
+		md += pt("pg.recorded.all", pg.Steps, pg.Vocab)
 	} else {
-		md += " " + pt("pg.recorded.top", pg.Steps, pg.N, pg.Vocab)
+		md += pt("pg.recorded.top", pg.Steps, pg.N, pg.Vocab)
 	}
 	cells = append(cells,
 		output.MarkdownCell(md),
@@ -151,9 +155,9 @@ var pgTexts = i18n.Table{
 	"pg.run.greedy": {"This run decoded greedily (temperature 0), so each step took its top token; the sliders start there.",
 		"这次运行是贪心解码（温度 0），每一步都取第一名；滑块从这里开始。"},
 	"pg.recorded.all": {"For each of its %[1]d decode steps the trace kept the logits of the whole vocabulary (%[2]d tokens), so the page recomputes the sampler exactly for any setting.",
-		"对它的 %[1]d 个解码步骤，记录保存了整个词表（%[2]d 个 token）的 logits，所以页面对任何设置都能精确地重算采样器。"},
+		"这次运行的 %[1]d 个解码步骤，每一步的记录都保存了整个词表（%[2]d 个 token）的 logits，所以页面对任何设置都能精确地重算采样器。"},
 	"pg.recorded.top": {"For each of its %[1]d decode steps the trace kept only the %[2]d highest logits of the %[3]d tokens: with top-k at most %[2]d (or temperature 0) the page computes exactly what the sampler computes; otherwise it ignores the unrecorded tokens, and says so.",
-		"对它的 %[1]d 个解码步骤，记录只保存了 %[3]d 个 token 中最高的 %[2]d 个 logits：top-k 不超过 %[2]d（或温度为 0）时，页面算出的与采样器完全一致；否则它会忽略没有记录的 token，并会注明。"},
+		"这次运行的 %[1]d 个解码步骤，每一步的记录只保存了 %[3]d 个 token 中最高的 %[2]d 个 logits：top-k 不超过 %[2]d（或温度为 0）时，页面算出的与采样器完全一致；否则它会忽略没有记录的 token，并会注明。"},
 	"pg.code": {"the recorded top logits, recomputed in the page", "记录下来的最高 logits，在页面里重新计算"},
 	"pg.none": {"This trace recorded no logits for its decode steps (a run without steps, or a trace written by an older gptviz), so there is no sampling playground for it.",
 		"这份记录没有保存解码步骤的 logits（没有解码步骤的运行，或旧版 gptviz 写的记录），所以没有采样实验台。"},

@@ -66,7 +66,7 @@ func Compare(c *trace.Comparison, opt CompareOptions) (*output.Notebook, error) 
 		"generator": strings.TrimSpace("gptviz " + c.Runs[0][0].Settings.Version),
 		"model":     c.Runs[0][0].Model.Name,
 	}}
-	for _, section := range []func() error{b.summary, b.texts, b.steps, b.lines, b.numbers, b.divergence} {
+	for _, section := range []func() error{b.summary, b.texts, b.steps, b.lines, b.numbers, b.divergence, b.playground} {
 		if err := section(); err != nil {
 			return nil, fmt.Errorf("compare: %w", err)
 		}
@@ -552,5 +552,30 @@ func (b *cmpBuilder) divergence() error {
 		why = b.t("c.div.why.first", b.setting(a), b.setting(other), c.Seeds[seed])
 	}
 	b.md(why + " " + b.t("c.div.probs", b.setting(a), b.setting(other), num(pa.Chosen.SampleProb, 3), num(pb.Chosen.SampleProb, 3), num(pa.Chosen.Prob, 3), num(pb.Chosen.Prob, 3)))
+	return nil
+}
+
+// 7. A sampling playground on the shown seed's run of the first setting
+// that samples (the greedy one when none does): the reader reshapes the
+// recorded steps with other filters than the compared ones.
+func (b *cmpBuilder) playground() error {
+	i := 0
+	for k, s := range b.c.Settings {
+		if s.Temperature != 0 {
+			i = k
+			break
+		}
+	}
+	cells, err := Playground(b.c.Runs[i][b.j], PlaygroundOptions{
+		Lang:    string(b.lang),
+		ID:      "compare-playground",
+		Heading: b.t("c.pg.h", b.setting(i)),
+	})
+	if err != nil {
+		return err
+	}
+	for _, c := range cells {
+		b.add(c)
+	}
 	return nil
 }

@@ -77,7 +77,7 @@ func TestComparePage(t *testing.T) {
 		}
 		html := page.String()
 		var charts []string
-		var chips, shaded int
+		var chips, shaded, playgrounds int
 		var text strings.Builder
 		for _, cell := range nb.Cells {
 			switch cell.Kind {
@@ -93,8 +93,13 @@ func TestComparePage(t *testing.T) {
 						}
 					}
 				}
+			case output.KindPlayground:
+				playgrounds++
+				if cell.Playground.ID != "compare-playground" {
+					t.Errorf("%s: playground id %q", lang, cell.Playground.ID)
+				}
 			case output.KindCode:
-				if !strings.Contains(cell.Source, cmd) {
+				if !strings.Contains(cell.Source, cmd) && !strings.Contains(cell.Source, "viz.SamplingPlayground(") {
 					t.Errorf("code cell %q lacks the command", cell.Source)
 				}
 			}
@@ -103,6 +108,9 @@ func TestComparePage(t *testing.T) {
 		want := []string{"compare-steps", "compare-lines", "compare-summary", "compare-divergence"}
 		if strings.Join(charts, ",") != strings.Join(want, ",") {
 			t.Errorf("%s: charts %v, want %v", lang, charts, want)
+		}
+		if playgrounds != 1 || !strings.Contains(html, `id="compare-playground"`) {
+			t.Errorf("%s: %d playgrounds; want 1, drawn in the page", lang, playgrounds)
 		}
 		if chips != 5 || shaded != 5*12 {
 			t.Errorf("%s: %d chip rows, %d shaded chips; want 5 and 60", lang, chips, shaded)

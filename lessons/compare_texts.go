@@ -100,6 +100,8 @@ var compareTexts = i18n.Table{
 	"c.div.h": {"## 6. Where two settings part", "## 6. 两种设置从哪里分开"},
 	"c.div.md": {"With the same seed, two settings write the same tokens until their filters make a draw come out differently. The table gives, per seed, the first step at which each setting chose another token than %[1]s.",
 		"用同一个种子时，两种设置会写出同样的 token，直到它们的过滤器让某一次抽样得到不同的结果。下表按种子列出每种设置第一次与 %[1]s 选出不同 token 的步骤。"},
+	"c.pg.h": {"## 7. Try other settings yourself\n\nThe playground below holds the recorded steps of %s with the seed shown above. Move the sliders to apply other filters to the same distributions: the model is not rerun.",
+		"## 7. 自己试试别的设置\n\n下面的演练场保存了 %s 在上面所示种子下记录的每一步。拖动滑块，就能对同样的分布施加别的过滤：模型不会重新运行。"},
 	"c.div.seed":    {"seed %d", "种子 %d"},
 	"c.div.never":   {"never", "从未"},
 	"c.div.caption": {"First step that differs from %s", "第一次与 %s 不同的步骤"},

@@ -66,7 +66,11 @@ func Compare(c *trace.Comparison, opt CompareOptions) (*output.Notebook, error) 
 		"generator": strings.TrimSpace("gptviz " + c.Runs[0][0].Settings.Version),
 		"model":     c.Runs[0][0].Model.Name,
 	}}
-	for _, section := range []func() error{b.summary, b.texts, b.steps, b.lines, b.numbers, b.divergence} {
+	sections := []func() error{b.summary, b.texts, b.steps, b.lines, b.numbers, b.divergence}
+	if c.Steps == 0 { // nothing generated: nothing to compare
+		sections = []func() error{b.summary, func() error { b.note(b.t("c.nosteps")); return nil }}
+	}
+	for _, section := range sections {
 		if err := section(); err != nil {
 			return nil, fmt.Errorf("compare: %w", err)
 		}

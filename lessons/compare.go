@@ -245,7 +245,7 @@ func (b *cmpBuilder) texts() error {
 	for i, set := range c.Settings {
 		tr := c.Runs[i][b.j]
 		preds := b.preds(i, b.j)
-		chips := &output.Chips{Caption: b.t("c.text.caption", i+1, set.Spec, c.Seeds[b.j])}
+		chips := &output.Chips{Caption: b.t("c.text.caption", i+1, set.Spec, c.Seeds[b.j]), Column: true}
 		prompt := strings.Builder{}
 		for _, t := range tr.Tokens[:tr.PromptLen] {
 			prompt.WriteString(t.Display)

@@ -66,7 +66,11 @@ func Compare(c *trace.Comparison, opt CompareOptions) (*output.Notebook, error) 
 		"generator": strings.TrimSpace("gptviz " + c.Runs[0][0].Settings.Version),
 		"model":     c.Runs[0][0].Model.Name,
 	}}
-	for _, section := range []func() error{b.summary, b.texts, b.steps, b.lines, b.numbers, b.divergence, b.playground} {
+	sections := []func() error{b.summary, b.texts, b.steps, b.lines, b.numbers, b.divergence, b.playground}
+	if c.Steps == 0 { // nothing generated: nothing to compare
+		sections = []func() error{b.summary, func() error { b.note(b.t("c.nosteps")); return nil }}
+	}
+	for _, section := range sections {
 		if err := section(); err != nil {
 			return nil, fmt.Errorf("compare: %w", err)
 		}
@@ -241,7 +245,7 @@ func (b *cmpBuilder) texts() error {
 	for i, set := range c.Settings {
 		tr := c.Runs[i][b.j]
 		preds := b.preds(i, b.j)
-		chips := &output.Chips{Caption: b.t("c.text.caption", i+1, set.Spec, c.Seeds[b.j])}
+		chips := &output.Chips{Caption: b.t("c.text.caption", i+1, set.Spec, c.Seeds[b.j]), Column: true}
 		prompt := strings.Builder{}
 		for _, t := range tr.Tokens[:tr.PromptLen] {
 			prompt.WriteString(t.Display)

@@ -233,3 +233,30 @@ func TestBrowserCompare(t *testing.T) {
 		})
 	}
 }
+
+// TestCompareNoSteps: a comparison of zero steps is a page that says there
+// is nothing generated to compare, not an error.
+func TestCompareNoSteps(t *testing.T) {
+	t.Parallel()
+	m, err := defaultmodel.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs, err := model.Compare(context.Background(), m, model.CompareOptions{Prompt: "The light", Steps: 0,
+		Settings: []model.SamplingParams{{TopP: 1}, {Temperature: 1, TopP: 1}}, Seeds: []uint64{1, 2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := trace.NewComparison("", []string{"greedy", "temperature=1"}, runs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nb, err := Compare(c, CompareOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := nb.Cells[len(nb.Cells)-1]
+	if last.Kind != output.KindNote || !strings.Contains(last.Source, "generated no tokens") {
+		t.Errorf("last cell %v %q", last.Kind, last.Source)
+	}
+}

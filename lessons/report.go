@@ -14,6 +14,9 @@
 //  8. the residual stream;
 //  9. sanity checks.
 //
+// [Compare] builds the page of `gptviz compare` from a trace.Comparison:
+// sampling settings side by side on the same prompt and seeds.
+//
 // Each section is a short explanation (markdown), the command or Go call
 // that produced it (a code cell) and its output (charts from package viz,
 // tables, token chips). The package computes no model internals itself:

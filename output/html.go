@@ -207,9 +207,18 @@ func htmlBody(nb *Notebook) ([]byte, error) {
 			writeTableHTML(&b, c.Table, false)
 			b.WriteString("</div>\n")
 		case KindChips:
+			column := func(k int) bool {
+				return k >= 0 && k < len(nb.Cells) && nb.Cells[k].Kind == KindChips && nb.Cells[k].Chips.Column
+			}
+			if column(i) && !column(i-1) {
+				b.WriteString("<div class=\"chip-columns\">\n")
+			}
 			b.WriteString("<div class=\"cell cell-chips\">")
 			writeChipsHTML(&b, c.Chips, false)
 			b.WriteString("</div>\n")
+			if column(i) && !column(i+1) {
+				b.WriteString("</div>\n")
+			}
 		case KindPlayground:
 			if err := writePlaygroundHTML(&b, c.Playground); err != nil {
 				return nil, fmt.Errorf("cell %d: %w", i, err)

@@ -455,3 +455,23 @@ func TestChipShade(t *testing.T) {
 		t.Error("the notebook's chips are not shaded")
 	}
 }
+
+// TestChipColumns: consecutive Chips cells with Column set are wrapped in
+// one side-by-side block; others are not.
+func TestChipColumns(t *testing.T) {
+	t.Parallel()
+	col := func(s string) Cell { return ChipsCell(&Chips{Items: []Chip{{Label: s}}, Column: true}) }
+	nb := &Notebook{Cells: []Cell{col("a"), col("b"), MarkdownCell("x"), col("c"), ChipsCell(&Chips{Items: []Chip{{Label: "d"}}})}}
+	var page bytes.Buffer
+	if err := WriteHTML(&page, nb); err != nil {
+		t.Fatal(err)
+	}
+	s := page.String()
+	body := s[strings.Index(s, "<main"):]
+	if n := strings.Count(body, `<div class="chip-columns">`); n != 2 {
+		t.Errorf("%d column blocks, want 2", n)
+	}
+	if !regexp.MustCompile(`<div class="chip-columns">\n<div class="cell cell-chips"><div class="chips"><span class="chip">a</span></div></div>\n<div class="cell cell-chips"><div class="chips"><span class="chip">b</span></div></div>\n</div>`).MatchString(body) {
+		t.Errorf("a and b are not one block:\n%s", body)
+	}
+}

@@ -194,6 +194,11 @@ type Chips struct {
 	Caption string
 	// Items are the chips in order.
 	Items []Chip
+	// Column lays this row out as one column beside the Chips cells next
+	// to it that set Column too: side by side in the HTML page, as many as
+	// its width allows; one under the other elsewhere. For example one
+	// column of tokens per compared setting.
+	Column bool
 }
 
 // Chip is one chip of a [Chips] row.

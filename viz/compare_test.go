@@ -7,6 +7,8 @@ import (
 	"errors"
 	"math"
 	"regexp"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/gptviz/gptviz/model"
@@ -142,5 +144,47 @@ func TestCompareStages(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestCompareDivergenceStep: the divergence chart names the first step at
+// which the two runs' tokens differ, for every pair that differs.
+func TestCompareDivergenceStep(t *testing.T) {
+	t.Parallel()
+	c := comparison(t)
+	n := 0
+	for a := range c.Settings {
+		for b := range c.Settings {
+			for j := range c.Seeds {
+				if a == b {
+					continue
+				}
+				ta, tb := c.Runs[a][j], c.Runs[b][j]
+				want := 0
+				for k := ta.PromptLen; k < len(ta.Tokens); k++ {
+					if ta.Tokens[k].ID != tb.Tokens[k].ID {
+						want = k - ta.PromptLen + 1
+						break
+					}
+				}
+				ch, err := viz.CompareDivergence(c, a, b, j)
+				if want == 0 {
+					if !errors.Is(err, viz.ErrNoData) {
+						t.Errorf("%d vs %d, seed %d: agree everywhere but %v", a, b, c.Seeds[j], err)
+					}
+					continue
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				n++
+				if prefix := "step " + strconv.Itoa(want) + ", seed " + strconv.FormatUint(c.Seeds[j], 10) + ":"; !strings.HasPrefix(ch.Subtitle, prefix) {
+					t.Errorf("%d vs %d: subtitle %q, want it to start %q", a, b, ch.Subtitle, prefix)
+				}
+			}
+		}
+	}
+	if n == 0 {
+		t.Error("no pair differs")
 	}
 }

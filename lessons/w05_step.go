@@ -68,9 +68,7 @@ func embedParams(c arch.Config) int { return (c.VocabSize + c.NPositions) * c.NE
 // decode step over ctx positions: the weight matrices of every block, the
 // attention scores and weighted sum over ctx keys, and the unembedding.
 func stepFLOPs(c arch.Config, ctx int) int64 {
-	e, L := int64(c.NEmbd), int64(c.NLayer)
-	perLayer := 4*e*e + 2*e*int64(c.NInner) + 2*int64(ctx)*e
-	return 2 * (L*perLayer + int64(c.VocabSize)*e)
+	return c.ForwardFLOPs(1, ctx-1) // one new row after ctx−1 cached
 }
 
 // lessonLink returns a markdown link to lesson n, titled in the page's

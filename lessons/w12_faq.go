@@ -54,8 +54,7 @@ func init() {
 // every row, causal attention over n(n+1)/2 query–key pairs), and the
 // unembedding of the last row only.
 func fullFLOPs(c arch.Config, n int) int64 {
-	e, L, N := int64(c.NEmbd), int64(c.NLayer), int64(n)
-	return 2 * (L*N*(4*e*e+2*e*int64(c.NInner)) + L*2*e*N*(N+1)/2 + int64(c.VocabSize)*e)
+	return c.ForwardFLOPs(n, 0)
 }
 
 // runFLOPs adds up, over the run's decode steps, the operations of each

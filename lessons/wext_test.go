@@ -310,3 +310,59 @@ func TestAttentionFacts(t *testing.T) {
 		}
 	}
 }
+
+// TestWindowFacts: lesson 10 says the window overflowed, and that the
+// turn with the name was gone before the answer, exactly when the run's
+// evictions say so; the turns table maps each line to its tokens.
+func TestWindowFacts(t *testing.T) {
+	t.Parallel()
+	evict := func(r map[string]*Run, upTo, step int) {
+		tr := *r["dialogue"].Trace
+		// One token per line, the last holding the rest.
+		tr.Tokens = slices.Clone(tr.Tokens)
+		lines := strings.SplitAfter(tr.Prompt, "\n")
+		for i := range tr.PromptLen {
+			text := lines[i]
+			if i == tr.PromptLen-1 {
+				text = strings.Join(lines[i:], "")
+			}
+			tr.Tokens[i].Text = text
+		}
+		tr.Evictions = nil
+		for p := 0; p < upTo; p++ {
+			tr.Evictions = append(tr.Evictions, trace.Eviction{Step: step, Position: p, ID: tr.Tokens[p].ID})
+		}
+		r["dialogue"] = &Run{Trace: &tr, Command: r["dialogue"].Command}
+	}
+	for _, tc := range []struct {
+		name string
+		edit func(runs map[string]*Run)
+		en   string
+		want bool
+	}{
+		{"fits", func(r map[string]*Run) { evict(r, 0, 0) }, "The whole dialogue fits", true},
+		{"fits-name", func(r map[string]*Run) { evict(r, 0, 0) }, "is still in the window", true},
+		{"gone-before", func(r map[string]*Run) { evict(r, 3, 0) }, "had already left the window", true},
+		{"gone-before2", func(r map[string]*Run) { evict(r, 3, 0) }, "The prompt alone was longer than the window", true},
+		{"gone-later", func(r map[string]*Run) { evict(r, 3, 2) }, "left the window during generation", true},
+		{"gone-later2", func(r map[string]*Run) { evict(r, 3, 2) }, "The prompt alone was longer than the window", false},
+		{"second", func(r map[string]*Run) { evict(r, 2, 0) }, "had already left the window", true},
+	} {
+		runs := handLessonRuns()
+		tc.edit(runs)
+		text := renderLesson(t, "window-full", "en", runs)
+		if got := strings.Contains(text, tc.en); got != tc.want {
+			t.Errorf("%s: %q present %v, want %v", tc.name, tc.en, got, tc.want)
+		}
+	}
+	// turns on a hand-made tokenization: "ab\ncd\n" as a, b\n, c, d\n.
+	tr := &trace.Trace{Prompt: "ab\ncd\n", PromptLen: 4, Tokens: []trace.Token{{Text: "a"}, {Text: "b\n"}, {Text: "c"}, {Text: "d\n"}},
+		Evictions: []trace.Eviction{{Step: 0, Position: 0}, {Step: 1, Position: 1}, {Step: 1, Position: 2}}}
+	ts, err := turns(tr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ts) != 2 || ts[0].from != 0 || ts[0].to != 2 || ts[0].goneAt != 1 || ts[1].from != 2 || ts[1].to != 4 || ts[1].goneAt != -1 || !ts[1].partly {
+		t.Errorf("turns: %+v", ts)
+	}
+}

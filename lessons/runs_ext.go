@@ -18,6 +18,10 @@ type Measure struct {
 	// CacheSteps: decode this many greedy steps with and without the KV
 	// cache, timed (Trace.CacheCost); 0 for none.
 	CacheSteps int
+	// Training: the prompt run again on each shipped snapshot of gptviz's
+	// default model, whatever model the reader chose, with its loss curve
+	// (Trace.Training).
+	Training bool
 }
 
 // measures are the registered runs' extra measurements, by run name.
@@ -80,5 +84,7 @@ func init() {
 	registerMeasured(RunSpec{Name: "drill", Prompt: "The Rays of Light which fall upon the Prism are refracted", Steps: 1, TopP: 1, Seed: 1}, Measure{Inspect: true})
 	registerRun(RunSpec{Name: "repeat", Prompt: "Prism green ninth water Glass Sun odd Line space red. Prism green ninth water Glass Sun odd Line space red.", Steps: 0, TopP: 1, Seed: 1})
 	// Lesson 7: the KV cache, measured.
+	// Lesson 11: how training builds working memory.
+	registerMeasured(RunSpec{Name: "training", Prompt: "The Rays of Light are refracted by the Prism, and the Rays of Light are", Steps: 1, TopP: 1, Seed: 1}, Measure{Training: true})
 	registerMeasured(RunSpec{Name: "cache", Prompt: "The Rays of Light are", Steps: 24, TopP: 1, Seed: 1}, Measure{CacheSteps: 48})
 }

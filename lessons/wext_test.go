@@ -57,6 +57,17 @@ func handMeasures(tr *trace.Trace, m Measure) {
 		d.Output[0] = 1
 		tr.Drill = d
 	}
+	if m.Training {
+		t := &trace.Training{Model: "gptviz-default", Config: c, Curve: []trace.LossPoint{
+			{Step: 0, ValLoss: 6, TrainLoss: 6}, {Step: 100, Tokens: 1000, ValLoss: 3, TrainLoss: 2.9}, {Step: 200, Tokens: 2000, ValLoss: 2, TrainLoss: 1.8}}}
+		t.Baselines = &trace.Baselines{Corpus: "opticks", OwnCorpus: true, Models: []trace.NgramScores{
+			{Name: "Kneser–Ney bigram", Order: 2, Surprisal: make([]float64, tr.PromptLen), ValBits: 5},
+			{Name: "Kneser–Ney trigram", Order: 3, Surprisal: make([]float64, tr.PromptLen), ValBits: 4}}}
+		for _, step := range []int{0, 100, 200} {
+			t.Snapshots = append(t.Snapshots, trace.Snapshot{Step: step, Tokens: tr.Tokens[:tr.PromptLen], Scores: tr.Scores, Prefill: tr.Steps[0], Next: tr.Steps[1].Next})
+		}
+		tr.Training = t
+	}
 	if m.CacheSteps > 0 {
 		cc := &trace.CacheCost{SameTokens: true, MaxLogitDiff: 1e-6}
 		for n := tr.PromptLen + 1; n <= min(tr.PromptLen+m.CacheSteps, c.NPositions); n++ {
@@ -364,5 +375,52 @@ func TestWindowFacts(t *testing.T) {
 	}
 	if len(ts) != 2 || ts[0].from != 0 || ts[0].to != 2 || ts[0].goneAt != 1 || ts[1].from != 2 || ts[1].to != 4 || ts[1].goneAt != -1 || !ts[1].partly {
 		t.Errorf("turns: %+v", ts)
+	}
+}
+
+// TestTrainingFacts: lesson 11's statements appear exactly when their
+// facts hold, on hand-made runs.
+func TestTrainingFacts(t *testing.T) {
+	t.Parallel()
+	tedit := func(r map[string]*Run, f func(t *trace.Training)) {
+		tr := *r["training"].Trace
+		tt := *tr.Training
+		tt.Curve = slices.Clone(tt.Curve)
+		tt.Snapshots = slices.Clone(tt.Snapshots)
+		f(&tt)
+		tr.Training = &tt
+		r["training"] = &Run{Trace: &tr, Command: r["training"].Command}
+	}
+	for _, tc := range []struct {
+		name string
+		edit func(runs map[string]*Run)
+		en   string
+		want bool
+	}{
+		{"beats", func(r map[string]*Run) {}, "first beat the trigram at step 200", true},
+		{"never", func(r map[string]*Run) { tedit(r, func(t *trace.Training) { t.Curve[2].ValLoss = 4 }) }, "never beat the trigram", true},
+		{"overfits", func(r map[string]*Run) {}, "overfitting", true},
+		{"no-overfit", func(r map[string]*Run) { tedit(r, func(t *trace.Training) { t.Curve[2].TrainLoss = 2 }) }, "overfitting", false},
+		{"same-model", func(r map[string]*Run) { r["training"].Trace.Model.Name = "gptviz-default" }, "This is the model the run used.", true},
+		{"other-model", func(r map[string]*Run) {}, "its training history is not available", true},
+		{"no-improve", func(r map[string]*Run) {}, "did not fall", true},
+		{"improves", func(r map[string]*Run) {
+			tedit(r, func(t *trace.Training) {
+				sc := slices.Clone(t.Snapshots[2].Scores)
+				for i := range sc {
+					sc[i].Surprisal /= 2
+				}
+				t.Snapshots[2].Scores = sc
+			})
+		}, "mean surprisal fell from", true},
+	} {
+		runs := handLessonRuns()
+		tr := *runs["training"].Trace
+		runs["training"] = &Run{Trace: &tr, Command: runs["training"].Command}
+		tc.edit(runs)
+		text := renderLesson(t, "training", "en", runs)
+		if got := strings.Contains(text, tc.en); got != tc.want {
+			t.Errorf("%s: %q present %v, want %v", tc.name, tc.en, got, tc.want)
+		}
 	}
 }

@@ -1,6 +1,10 @@
 package trace
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/gptviz/gptviz/model/arch"
+)
 
 // Optional measurements a lesson asks for (issue 10), recorded beside a run
 // by package model (model.Baselines, model.Inspect, model.MeasureCache).
@@ -176,6 +180,19 @@ func (tr *Trace) validateExt() error {
 			}
 		}
 	}
+	if t := tr.Training; t != nil {
+		if len(t.Curve) > 100000 || len(t.Snapshots) > 64 {
+			return fmt.Errorf("training: %d loss points, %d snapshots: want at most 100000 and 64", len(t.Curve), len(t.Snapshots))
+		}
+		for i, s := range t.Snapshots {
+			if len(s.Tokens) == 0 || s.Next == nil || len(s.Next.Top) == 0 {
+				return fmt.Errorf("training.snapshots[%d]: no tokens or no prediction", i)
+			}
+			if err := t.AsTrace(i).Validate(); err != nil {
+				return fmt.Errorf("training.snapshots[%d]: %w", i, err)
+			}
+		}
+	}
 	if cc := tr.CacheCost; cc != nil {
 		for i, s := range cc.Steps {
 			if s.Context < 1 || s.Context > c.NPositions || s.CachedFLOPs < 0 || s.UncachedFLOPs < 0 {
@@ -184,4 +201,52 @@ func (tr *Trace) validateExt() error {
 		}
 	}
 	return nil
+}
+
+// Training is how the model behind a run was trained, for lesson 11:
+// gptviz's default model's loss curve and the same prompt run at each of
+// its shipped snapshots.
+type Training struct {
+	Model  string      `json:"model"`  // the trained model's name ("gptviz-default")
+	Config arch.Config `json:"config"` // its configuration
+	// Curve are the evaluations of the training run: validation loss (and
+	// the training loss measured at the same steps), nats/token.
+	Curve []LossPoint `json:"curve"`
+	// Baselines are n-gram models on the trained model's corpus and
+	// tokenizer (their ValBits are what the curve is compared with),
+	// scored on the prompt as the final model tokenizes it.
+	Baselines *Baselines `json:"baselines,omitempty"`
+	// Snapshots are the run's prompt run again on the model after Step
+	// optimizer steps, in increasing order; the last is the final model.
+	Snapshots []Snapshot `json:"snapshots"`
+}
+
+// LossPoint is one evaluation during training.
+type LossPoint struct {
+	Step      int     `json:"step"`
+	Tokens    int64   `json:"tokens"`     // training tokens seen
+	TrainLoss float64 `json:"train_loss"` // mean loss on held-in text, nats/token
+	ValLoss   float64 `json:"val_loss"`   // mean loss on the validation split, nats/token
+}
+
+// Snapshot is the run's prompt read by the trained model after Step
+// optimizer steps (no decode steps): its tokens in that model's
+// tokenizer, their scores, the prefill (attention, logit lens, KV) and
+// the prediction after the prompt.
+type Snapshot struct {
+	Step    int         `json:"step"`
+	Tokens  []Token     `json:"tokens"`
+	Scores  []Score     `json:"scores"`
+	Prefill Step        `json:"prefill"`
+	Next    *Prediction `json:"next"`
+}
+
+// AsTrace returns snapshot i as a Trace of the prompt alone (the prefill
+// and one prediction), for code that reads Traces.
+func (t *Training) AsTrace(i int) *Trace {
+	s := t.Snapshots[i]
+	next := Step{Index: 1, Kind: Decode, QueryStart: len(s.Tokens), NQuery: 1, WindowStart: s.Prefill.WindowStart, Next: s.Next}
+	toks := append(append([]Token(nil), s.Tokens...), Token{ID: s.Next.Chosen.ID, Text: s.Next.Chosen.Text, Display: s.Next.Chosen.Display})
+	return &Trace{Version: Version, Model: ModelInfo{Name: fmt.Sprintf("%s@step-%d", t.Model, s.Step), Config: t.Config},
+		Settings: Settings{Steps: 1, TopP: 1}, Tokens: toks, PromptLen: len(s.Tokens), Scores: s.Scores, Steps: []Step{s.Prefill, next}}
 }

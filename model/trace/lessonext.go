@@ -169,7 +169,7 @@ func (tr *Trace) validateExt() error {
 		switch {
 		case d.Layer < 0 || d.Layer >= L || d.Head < 0 || d.Head >= H:
 			return fmt.Errorf("drill: layer %d head %d outside the model", d.Layer, d.Head)
-		case d.WindowStart < 0 || n < 1 || n > c.NPositions || d.Masked < 0 || d.Masked > c.NPositions:
+		case d.WindowStart < 0 || n < 1 || n > c.NPositions || d.Query >= len(tr.Tokens) || d.Masked < 0 || d.Masked > c.NPositions:
 			return fmt.Errorf("drill: query %d, window start %d, %d masked: not a position of the window", d.Query, d.WindowStart, d.Masked)
 		case len(d.Q) != D || len(d.Output) != D || len(d.Keys) != n || len(d.Values) != n || len(d.Dots) != n || len(d.Probs) != n:
 			return fmt.Errorf("drill: q %d, output %d (want d_head %d); keys %d, values %d, dots %d, probs %d (want %d)", len(d.Q), len(d.Output), D, len(d.Keys), len(d.Values), len(d.Dots), len(d.Probs), n)

@@ -111,17 +111,17 @@ func TestMarkovFacts(t *testing.T) {
 		{"loses2", func(r map[string]*Run) { setSurprisal(r["markov"].Trace, 50) }, "Its largest gain was at", false},
 		{"own", func(r map[string]*Run) {}, "the comparison is fair", true},
 		{"other", func(r map[string]*Run) { r["markov"].Trace.Baselines.OwnCorpus = false }, "the comparison is fair", false},
-		{"same-top", func(r map[string]*Run) { setTop(r["far-violet"].Trace, r["far-red"].Trace) }, "A word far back changed the", false},
+		{"same-top", func(r map[string]*Run) { setTop(r["far-comma"].Trace, r["far-paren"].Trace) }, "A token far back changed the", false},
 		{"other-top", func(r map[string]*Run) {
-			setTop(r["far-violet"].Trace, r["far-red"].Trace)
-			nx := r["far-violet"].Trace.Steps[1].Next
+			setTop(r["far-comma"].Trace, r["far-paren"].Trace)
+			nx := r["far-comma"].Trace.Steps[1].Next
 			nx.Top[0], nx.Top[1] = nx.Top[1], nx.Top[0]
-		}, "A word far back changed the", true},
+		}, "A token far back changed the", true},
 		{"shift", func(r map[string]*Run) {
-			setTop(r["far-violet"].Trace, r["far-red"].Trace)
-			r["far-violet"].Trace.Steps[1].Next.Top[0].Prob += 0.2
+			setTop(r["far-comma"].Trace, r["far-paren"].Trace)
+			r["far-comma"].Trace.Steps[1].Next.Top[0].Prob += 0.2
 		}, "For a trigram the two numbers would be equal", true},
-		{"no-shift", func(r map[string]*Run) { setTop(r["far-violet"].Trace, r["far-red"].Trace) }, "For a trigram the two numbers would be equal", false},
+		{"no-shift", func(r map[string]*Run) { setTop(r["far-comma"].Trace, r["far-paren"].Trace) }, "For a trigram the two numbers would be equal", false},
 	} {
 		runs := handLessonRuns()
 		tc.edit(runs)
@@ -160,7 +160,7 @@ func TestMarkovRealRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	runs := map[string]*Run{}
-	for _, name := range []string{"markov", "far-red", "far-violet"} {
+	for _, name := range []string{"markov", "far-paren", "far-comma"} {
 		s := runSpecs[name]
 		tr, err := model.Run(context.Background(), m, model.RunOptions{Prompt: s.Prompt, Steps: s.Steps, Sampling: model.SamplingParams{TopP: 1}, Seed: s.Seed,
 			Trace: model.TraceOptions{MaxAttention: 256, MaxQueries: 256}})

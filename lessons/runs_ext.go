@@ -18,6 +18,10 @@ type Measure struct {
 	// CacheSteps: decode this many greedy steps with and without the KV
 	// cache, timed (Trace.CacheCost); 0 for none.
 	CacheSteps int
+	// Training: the prompt run again on each shipped snapshot of gptviz's
+	// default model, whatever model the reader chose, with its loss curve
+	// (Trace.Training).
+	Training bool
 }
 
 // measures are the registered runs' extra measurements, by run name.
@@ -71,14 +75,16 @@ func init() {
 	// Lesson 4: the transformer against n-gram models on a sentence of
 	// the default model's own text.
 	registerMeasured(RunSpec{Name: "markov", Prompt: "When the Rays of Light fall upon the Prism, they are refracted, and the Rays which are most refrangible are refracted most.", TopP: 1, Seed: 1}, Measure{Baselines: true})
-	// Lesson 4: a word far back changes the prediction. The two prompts
-	// end in the same tokens; only an early word differs.
-	registerRun(RunSpec{Name: "far-red", Prompt: "The colour of the Rays was red. After passing through the Prism and the Lens, the colour of the Rays was", Steps: 1, TopP: 1, Seed: 1})
-	registerRun(RunSpec{Name: "far-violet", Prompt: "The colour of the Rays was violet. After passing through the Prism and the Lens, the colour of the Rays was", Steps: 1, TopP: 1, Seed: 1})
+	// Lesson 4: a token far back changes the prediction. The two prompts
+	// end in the same tokens; only an early "(" or "," differs.
+	registerRun(RunSpec{Name: "far-paren", Prompt: "The Rays (which are refracted by the Prism and the Lens", Steps: 1, TopP: 1, Seed: 1})
+	registerRun(RunSpec{Name: "far-comma", Prompt: "The Rays, which are refracted by the Prism and the Lens", Steps: 1, TopP: 1, Seed: 1})
 	// Lesson 6: attention drilled down, heads' roles, direct logit
 	// attribution; and a repeated random sequence for induction heads.
 	registerMeasured(RunSpec{Name: "drill", Prompt: "The Rays of Light which fall upon the Prism are refracted", Steps: 1, TopP: 1, Seed: 1}, Measure{Inspect: true})
 	registerRun(RunSpec{Name: "repeat", Prompt: "Prism green ninth water Glass Sun odd Line space red. Prism green ninth water Glass Sun odd Line space red.", Steps: 0, TopP: 1, Seed: 1})
 	// Lesson 7: the KV cache, measured.
+	// Lesson 11: how training builds working memory.
+	registerMeasured(RunSpec{Name: "training", Prompt: "The Rays of Light are refracted by the Prism, and the Rays of Light are", Steps: 1, TopP: 1, Seed: 1}, Measure{Training: true})
 	registerMeasured(RunSpec{Name: "cache", Prompt: "The Rays of Light are", Steps: 24, TopP: 1, Seed: 1}, Measure{CacheSteps: 48})
 }

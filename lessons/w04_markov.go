@@ -52,8 +52,8 @@ func init() {
 	blFact("model-beats-bigram", func(tr *trace.Trace, c *ngramCmp) bool { return c.meanModel() < c.mean(0) })
 	charts["ngram-surprisal"] = ngramChart
 
-	// A word far back: the runs far-red and far-violet.
-	for _, run := range []string{"far-red", "far-violet"} {
+	// A word far back: the runs far-paren and far-comma.
+	for _, run := range []string{"far-paren", "far-comma"} {
 		runValue(run+"-top", func(e *Env, a *Args, tr *trace.Trace) (string, error) {
 			p, err := farNext(e, run)
 			if err != nil {
@@ -95,8 +95,8 @@ func init() {
 		}
 	}
 	shift("far-shift-token", func(sh farShiftT) string { return sh.display })
-	shift("far-shift-red", func(sh farShiftT) string { return num(sh.red, 3) })
-	shift("far-shift-violet", func(sh farShiftT) string { return num(sh.violet, 3) })
+	shift("far-shift-paren", func(sh farShiftT) string { return num(sh.red, 3) })
+	shift("far-shift-comma", func(sh farShiftT) string { return num(sh.violet, 3) })
 	facts["far-shift-visible"] = func(e *Env, a *Args) (bool, error) {
 		r, v, err := farPair(e)
 		if err != nil {
@@ -243,18 +243,18 @@ func farNext(e *Env, name string) (*trace.Prediction, error) {
 }
 
 func farPair(e *Env) (r, v *trace.Prediction, err error) {
-	if r, err = farNext(e, "far-red"); err != nil {
+	if r, err = farNext(e, "far-paren"); err != nil {
 		return nil, nil, err
 	}
-	v, err = farNext(e, "far-violet")
+	v, err = farNext(e, "far-comma")
 	return r, v, err
 }
 
-// farTail is how many tokens the prompts of far-red and far-violet end
+// farTail is how many tokens the prompts of far-paren and far-comma end
 // with in common: what a Markov chain of that order or less sees alike.
 func farTail(e *Env) (int, error) {
 	var ids [2][]int
-	for i, name := range []string{"far-red", "far-violet"} {
+	for i, name := range []string{"far-paren", "far-comma"} {
 		r, err := e.Run(runArgs(name))
 		if err != nil {
 			return 0, err
@@ -284,7 +284,7 @@ func farTable(e *Env, a *Args, tr *trace.Trace) (*output.Table, error) {
 	}
 	t := &output.Table{
 		Caption: e.T("The most likely next tokens after each prompt", "两个提示词之后最可能的下一个 token"),
-		Header:  []string{"#", e.T("after “…red. …”", "“……red. ……”之后"), "P", e.T("after “…violet. …”", "“……violet. ……”之后"), "P"},
+		Header:  []string{"#", e.T("after “The Rays (…”", "“The Rays (……”之后"), "P", e.T("after “The Rays, …”", "“The Rays, ……”之后"), "P"},
 		Align:   []string{"right", "left", "right", "left", "right"},
 	}
 	for i := range min(5, len(r.Top), len(v.Top)) {

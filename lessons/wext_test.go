@@ -57,6 +57,17 @@ func handMeasures(tr *trace.Trace, m Measure) {
 		d.Output[0] = 1
 		tr.Drill = d
 	}
+	if m.Training {
+		t := &trace.Training{Model: "gptviz-default", Config: c, Curve: []trace.LossPoint{
+			{Step: 0, ValLoss: 6, TrainLoss: 6}, {Step: 100, Tokens: 1000, ValLoss: 3, TrainLoss: 2.9}, {Step: 200, Tokens: 2000, ValLoss: 2, TrainLoss: 1.8}}}
+		t.Baselines = &trace.Baselines{Corpus: "opticks", OwnCorpus: true, Models: []trace.NgramScores{
+			{Name: "Kneser–Ney bigram", Order: 2, Surprisal: make([]float64, tr.PromptLen), ValBits: 5},
+			{Name: "Kneser–Ney trigram", Order: 3, Surprisal: make([]float64, tr.PromptLen), ValBits: 4}}}
+		for _, step := range []int{0, 100, 200} {
+			t.Snapshots = append(t.Snapshots, trace.Snapshot{Step: step, Tokens: tr.Tokens[:tr.PromptLen], Scores: tr.Scores, Prefill: tr.Steps[0], Next: tr.Steps[1].Next})
+		}
+		tr.Training = t
+	}
 	if m.CacheSteps > 0 {
 		cc := &trace.CacheCost{SameTokens: true, MaxLogitDiff: 1e-6}
 		for n := tr.PromptLen + 1; n <= min(tr.PromptLen+m.CacheSteps, c.NPositions); n++ {
@@ -100,17 +111,17 @@ func TestMarkovFacts(t *testing.T) {
 		{"loses2", func(r map[string]*Run) { setSurprisal(r["markov"].Trace, 50) }, "Its largest gain was at", false},
 		{"own", func(r map[string]*Run) {}, "the comparison is fair", true},
 		{"other", func(r map[string]*Run) { r["markov"].Trace.Baselines.OwnCorpus = false }, "the comparison is fair", false},
-		{"same-top", func(r map[string]*Run) { setTop(r["far-violet"].Trace, r["far-red"].Trace) }, "A word far back changed the", false},
+		{"same-top", func(r map[string]*Run) { setTop(r["far-comma"].Trace, r["far-paren"].Trace) }, "A token far back changed the", false},
 		{"other-top", func(r map[string]*Run) {
-			setTop(r["far-violet"].Trace, r["far-red"].Trace)
-			nx := r["far-violet"].Trace.Steps[1].Next
+			setTop(r["far-comma"].Trace, r["far-paren"].Trace)
+			nx := r["far-comma"].Trace.Steps[1].Next
 			nx.Top[0], nx.Top[1] = nx.Top[1], nx.Top[0]
-		}, "A word far back changed the", true},
+		}, "A token far back changed the", true},
 		{"shift", func(r map[string]*Run) {
-			setTop(r["far-violet"].Trace, r["far-red"].Trace)
-			r["far-violet"].Trace.Steps[1].Next.Top[0].Prob += 0.2
+			setTop(r["far-comma"].Trace, r["far-paren"].Trace)
+			r["far-comma"].Trace.Steps[1].Next.Top[0].Prob += 0.2
 		}, "For a trigram the two numbers would be equal", true},
-		{"no-shift", func(r map[string]*Run) { setTop(r["far-violet"].Trace, r["far-red"].Trace) }, "For a trigram the two numbers would be equal", false},
+		{"no-shift", func(r map[string]*Run) { setTop(r["far-comma"].Trace, r["far-paren"].Trace) }, "For a trigram the two numbers would be equal", false},
 	} {
 		runs := handLessonRuns()
 		tc.edit(runs)
@@ -149,7 +160,7 @@ func TestMarkovRealRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	runs := map[string]*Run{}
-	for _, name := range []string{"markov", "far-red", "far-violet"} {
+	for _, name := range []string{"markov", "far-paren", "far-comma"} {
 		s := runSpecs[name]
 		tr, err := model.Run(context.Background(), m, model.RunOptions{Prompt: s.Prompt, Steps: s.Steps, Sampling: model.SamplingParams{TopP: 1}, Seed: s.Seed,
 			Trace: model.TraceOptions{MaxAttention: 256, MaxQueries: 256}})
@@ -305,6 +316,109 @@ func TestAttentionFacts(t *testing.T) {
 		runs := handLessonRuns()
 		tc.edit(runs)
 		text := renderLesson(t, "attention", "en", runs)
+		if got := strings.Contains(text, tc.en); got != tc.want {
+			t.Errorf("%s: %q present %v, want %v", tc.name, tc.en, got, tc.want)
+		}
+	}
+}
+
+// TestWindowFacts: lesson 10 says the window overflowed, and that the
+// turn with the name was gone before the answer, exactly when the run's
+// evictions say so; the turns table maps each line to its tokens.
+func TestWindowFacts(t *testing.T) {
+	t.Parallel()
+	evict := func(r map[string]*Run, upTo, step int) {
+		tr := *r["dialogue"].Trace
+		// One token per line, the last holding the rest.
+		tr.Tokens = slices.Clone(tr.Tokens)
+		lines := strings.SplitAfter(tr.Prompt, "\n")
+		for i := range tr.PromptLen {
+			text := lines[i]
+			if i == tr.PromptLen-1 {
+				text = strings.Join(lines[i:], "")
+			}
+			tr.Tokens[i].Text = text
+		}
+		tr.Evictions = nil
+		for p := 0; p < upTo; p++ {
+			tr.Evictions = append(tr.Evictions, trace.Eviction{Step: step, Position: p, ID: tr.Tokens[p].ID})
+		}
+		r["dialogue"] = &Run{Trace: &tr, Command: r["dialogue"].Command}
+	}
+	for _, tc := range []struct {
+		name string
+		edit func(runs map[string]*Run)
+		en   string
+		want bool
+	}{
+		{"fits", func(r map[string]*Run) { evict(r, 0, 0) }, "The whole dialogue fits", true},
+		{"fits-name", func(r map[string]*Run) { evict(r, 0, 0) }, "is still in the window", true},
+		{"gone-before", func(r map[string]*Run) { evict(r, 3, 0) }, "had already left the window", true},
+		{"gone-before2", func(r map[string]*Run) { evict(r, 3, 0) }, "The prompt alone was longer than the window", true},
+		{"gone-later", func(r map[string]*Run) { evict(r, 3, 2) }, "left the window during generation", true},
+		{"gone-later2", func(r map[string]*Run) { evict(r, 3, 2) }, "The prompt alone was longer than the window", false},
+		{"second", func(r map[string]*Run) { evict(r, 2, 0) }, "had already left the window", true},
+	} {
+		runs := handLessonRuns()
+		tc.edit(runs)
+		text := renderLesson(t, "window-full", "en", runs)
+		if got := strings.Contains(text, tc.en); got != tc.want {
+			t.Errorf("%s: %q present %v, want %v", tc.name, tc.en, got, tc.want)
+		}
+	}
+	// turns on a hand-made tokenization: "ab\ncd\n" as a, b\n, c, d\n.
+	tr := &trace.Trace{Prompt: "ab\ncd\n", PromptLen: 4, Tokens: []trace.Token{{Text: "a"}, {Text: "b\n"}, {Text: "c"}, {Text: "d\n"}},
+		Evictions: []trace.Eviction{{Step: 0, Position: 0}, {Step: 1, Position: 1}, {Step: 1, Position: 2}}}
+	ts, err := turns(tr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ts) != 2 || ts[0].from != 0 || ts[0].to != 2 || ts[0].goneAt != 1 || ts[1].from != 2 || ts[1].to != 4 || ts[1].goneAt != -1 || !ts[1].partly {
+		t.Errorf("turns: %+v", ts)
+	}
+}
+
+// TestTrainingFacts: lesson 11's statements appear exactly when their
+// facts hold, on hand-made runs.
+func TestTrainingFacts(t *testing.T) {
+	t.Parallel()
+	tedit := func(r map[string]*Run, f func(t *trace.Training)) {
+		tr := *r["training"].Trace
+		tt := *tr.Training
+		tt.Curve = slices.Clone(tt.Curve)
+		tt.Snapshots = slices.Clone(tt.Snapshots)
+		f(&tt)
+		tr.Training = &tt
+		r["training"] = &Run{Trace: &tr, Command: r["training"].Command}
+	}
+	for _, tc := range []struct {
+		name string
+		edit func(runs map[string]*Run)
+		en   string
+		want bool
+	}{
+		{"beats", func(r map[string]*Run) {}, "first beat the trigram at step 200", true},
+		{"never", func(r map[string]*Run) { tedit(r, func(t *trace.Training) { t.Curve[2].ValLoss = 4 }) }, "never beat the trigram", true},
+		{"overfits", func(r map[string]*Run) {}, "overfitting", true},
+		{"no-overfit", func(r map[string]*Run) { tedit(r, func(t *trace.Training) { t.Curve[2].TrainLoss = 2 }) }, "overfitting", false},
+		{"same-model", func(r map[string]*Run) { r["training"].Trace.Model.Name = "gptviz-default" }, "This is the model the run used.", true},
+		{"other-model", func(r map[string]*Run) {}, "its training history is not available", true},
+		{"no-improve", func(r map[string]*Run) {}, "did not fall", true},
+		{"improves", func(r map[string]*Run) {
+			tedit(r, func(t *trace.Training) {
+				sc := slices.Clone(t.Snapshots[2].Scores)
+				for i := range sc {
+					sc[i].Surprisal /= 2
+				}
+				t.Snapshots[2].Scores = sc
+			})
+		}, "mean surprisal fell from", true},
+	} {
+		runs := handLessonRuns()
+		tr := *runs["training"].Trace
+		runs["training"] = &Run{Trace: &tr, Command: runs["training"].Command}
+		tc.edit(runs)
+		text := renderLesson(t, "training", "en", runs)
 		if got := strings.Contains(text, tc.en); got != tc.want {
 			t.Errorf("%s: %q present %v, want %v", tc.name, tc.en, got, tc.want)
 		}

@@ -329,10 +329,58 @@ func measure(ctx context.Context, m *model.Model, tr *trace.Trace, s lessons.Run
 			return err
 		}
 	}
+	if ms.Training {
+		t, err := training(ctx, s)
+		if err != nil {
+			return err
+		}
+		tr.Training = t
+	}
 	if ms.CacheSteps > 0 {
 		if err := model.MeasureCache(ctx, m, tr, ms.CacheSteps); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// training runs s's prompt on every shipped snapshot of the default model
+// and on the final model, with the training run's loss curve and the
+// n-gram baselines of its corpus (lesson 11).
+func training(ctx context.Context, s lessons.RunSpec) (*trace.Training, error) {
+	curve, err := defaultmodel.LossCurve()
+	if err != nil {
+		return nil, err
+	}
+	final, err := defaultmodel.Load()
+	if err != nil {
+		return nil, err
+	}
+	t := &trace.Training{Model: defaultmodel.Name, Config: final.Config, Curve: curve}
+	steps := defaultmodel.Snapshots()
+	if n := len(curve); n > 0 && curve[n-1].Step > steps[len(steps)-1] {
+		steps = append(steps, curve[n-1].Step)
+	}
+	for i, step := range steps {
+		m := final
+		if i < len(steps)-1 || step == 0 {
+			if m, err = defaultmodel.LoadSnapshot(step); err != nil {
+				return nil, err
+			}
+		}
+		st, err := model.Run(ctx, m, model.RunOptions{Prompt: s.Prompt, Steps: 1, Sampling: model.SamplingParams{TopP: 1},
+			Trace: model.TraceOptions{MaxAttention: defaultMaxAttention, MaxQueries: defaultMaxAttention}})
+		if err != nil {
+			return nil, fmt.Errorf("snapshot %d: %w", step, err)
+		}
+		st.ClearTimings()
+		t.Snapshots = append(t.Snapshots, trace.Snapshot{Step: step, Tokens: st.Tokens[:st.PromptLen], Scores: st.Scores, Prefill: st.Steps[0], Next: st.Steps[1].Next})
+		if i == len(steps)-1 {
+			if err := model.Baselines(m, st, true); err != nil {
+				return nil, err
+			}
+			t.Baselines = st.Baselines
+		}
+	}
+	return t, nil
 }

@@ -1,6 +1,10 @@
 package trace
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/gptviz/gptviz/model/arch"
+)
 
 // Optional measurements a lesson asks for (issue 10), recorded beside a run
 // by package model (model.Baselines, model.Inspect, model.MeasureCache).
@@ -165,7 +169,7 @@ func (tr *Trace) validateExt() error {
 		switch {
 		case d.Layer < 0 || d.Layer >= L || d.Head < 0 || d.Head >= H:
 			return fmt.Errorf("drill: layer %d head %d outside the model", d.Layer, d.Head)
-		case d.WindowStart < 0 || n < 1 || n > c.NPositions || d.Masked < 0 || d.Masked > c.NPositions:
+		case d.WindowStart < 0 || n < 1 || n > c.NPositions || d.Query >= len(tr.Tokens) || d.Masked < 0 || d.Masked > c.NPositions:
 			return fmt.Errorf("drill: query %d, window start %d, %d masked: not a position of the window", d.Query, d.WindowStart, d.Masked)
 		case len(d.Q) != D || len(d.Output) != D || len(d.Keys) != n || len(d.Values) != n || len(d.Dots) != n || len(d.Probs) != n:
 			return fmt.Errorf("drill: q %d, output %d (want d_head %d); keys %d, values %d, dots %d, probs %d (want %d)", len(d.Q), len(d.Output), D, len(d.Keys), len(d.Values), len(d.Dots), len(d.Probs), n)
@@ -173,6 +177,19 @@ func (tr *Trace) validateExt() error {
 		for j := range d.Keys {
 			if len(d.Keys[j]) != D || len(d.Values[j]) != D {
 				return fmt.Errorf("drill: key or value %d: want d_head %d values", j, D)
+			}
+		}
+	}
+	if t := tr.Training; t != nil {
+		if len(t.Curve) > 100000 || len(t.Snapshots) > 64 {
+			return fmt.Errorf("training: %d loss points, %d snapshots: want at most 100000 and 64", len(t.Curve), len(t.Snapshots))
+		}
+		for i, s := range t.Snapshots {
+			if len(s.Tokens) == 0 || s.Next == nil || len(s.Next.Top) == 0 {
+				return fmt.Errorf("training.snapshots[%d]: no tokens or no prediction", i)
+			}
+			if err := t.AsTrace(i).Validate(); err != nil {
+				return fmt.Errorf("training.snapshots[%d]: %w", i, err)
 			}
 		}
 	}
@@ -184,4 +201,52 @@ func (tr *Trace) validateExt() error {
 		}
 	}
 	return nil
+}
+
+// Training is how the model behind a run was trained, for lesson 11:
+// gptviz's default model's loss curve and the same prompt run at each of
+// its shipped snapshots.
+type Training struct {
+	Model  string      `json:"model"`  // the trained model's name ("gptviz-default")
+	Config arch.Config `json:"config"` // its configuration
+	// Curve are the evaluations of the training run: validation loss (and
+	// the training loss measured at the same steps), nats/token.
+	Curve []LossPoint `json:"curve"`
+	// Baselines are n-gram models on the trained model's corpus and
+	// tokenizer (their ValBits are what the curve is compared with),
+	// scored on the prompt as the final model tokenizes it.
+	Baselines *Baselines `json:"baselines,omitempty"`
+	// Snapshots are the run's prompt run again on the model after Step
+	// optimizer steps, in increasing order; the last is the final model.
+	Snapshots []Snapshot `json:"snapshots"`
+}
+
+// LossPoint is one evaluation during training.
+type LossPoint struct {
+	Step      int     `json:"step"`
+	Tokens    int64   `json:"tokens"`     // training tokens seen
+	TrainLoss float64 `json:"train_loss"` // mean loss on held-in text, nats/token
+	ValLoss   float64 `json:"val_loss"`   // mean loss on the validation split, nats/token
+}
+
+// Snapshot is the run's prompt read by the trained model after Step
+// optimizer steps (no decode steps): its tokens in that model's
+// tokenizer, their scores, the prefill (attention, logit lens, KV) and
+// the prediction after the prompt.
+type Snapshot struct {
+	Step    int         `json:"step"`
+	Tokens  []Token     `json:"tokens"`
+	Scores  []Score     `json:"scores"`
+	Prefill Step        `json:"prefill"`
+	Next    *Prediction `json:"next"`
+}
+
+// AsTrace returns snapshot i as a Trace of the prompt alone (the prefill
+// and one prediction), for code that reads Traces.
+func (t *Training) AsTrace(i int) *Trace {
+	s := t.Snapshots[i]
+	next := Step{Index: 1, Kind: Decode, QueryStart: len(s.Tokens), NQuery: 1, WindowStart: s.Prefill.WindowStart, Next: s.Next}
+	toks := append(append([]Token(nil), s.Tokens...), Token{ID: s.Next.Chosen.ID, Text: s.Next.Chosen.Text, Display: s.Next.Chosen.Display})
+	return &Trace{Version: Version, Model: ModelInfo{Name: fmt.Sprintf("%s@step-%d", t.Model, s.Step), Config: t.Config},
+		Settings: Settings{Steps: 1, TopP: 1}, Tokens: toks, PromptLen: len(s.Tokens), Scores: s.Scores, Steps: []Step{s.Prefill, next}}
 }

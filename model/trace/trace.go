@@ -72,6 +72,7 @@ type Trace struct {
 	Attribution *Attribution `json:"attribution,omitempty"` // direct logit attribution of the first prediction
 	Drill       *Drill       `json:"drill,omitempty"`       // one head's computation for one query
 	CacheCost   *CacheCost   `json:"cache_cost,omitempty"`  // decoding with vs without the KV cache
+	Training    *Training    `json:"training,omitempty"`    // the default model's training, snapshot by snapshot
 }
 
 // ModelInfo describes the model that produced a Trace.

@@ -1,0 +1,213 @@
+package lessons
+
+import (
+	"errors"
+	"math"
+
+	"github.com/gptviz/gptviz/lessons/findings"
+	"github.com/gptviz/gptviz/model/trace"
+	"github.com/gptviz/gptviz/output"
+	"github.com/gptviz/gptviz/viz"
+)
+
+// Lesson 11, how training builds working memory: the default model's loss
+// curve against the n-gram baselines, and the same prompt at each shipped
+// snapshot.
+func init() {
+	tv := func(name string, f func(tr *trace.Trace, t *trace.Training) string) {
+		runValue(name, func(e *Env, a *Args, tr *trace.Trace) (string, error) {
+			t, err := trainingOf(tr)
+			if err != nil {
+				return "", err
+			}
+			return f(tr, t), nil
+		})
+	}
+	last := func(t *trace.Training) trace.LossPoint { return t.Curve[len(t.Curve)-1] }
+	tv("train-model", func(tr *trace.Trace, t *trace.Training) string { return t.Model })
+	tv("train-steps", func(tr *trace.Trace, t *trace.Training) string { return thousands(int64(last(t).Step)) })
+	tv("train-tokens", func(tr *trace.Trace, t *trace.Training) string { return thousands(last(t).Tokens) })
+	tv("train-snapshots", func(tr *trace.Trace, t *trace.Training) string { return itoa(len(t.Snapshots)) })
+	tv("val-start", func(tr *trace.Trace, t *trace.Training) string { return num(t.Curve[0].ValLoss, 4) })
+	tv("val-end", func(tr *trace.Trace, t *trace.Training) string { return num(last(t).ValLoss, 4) })
+	tv("val-uniform", func(tr *trace.Trace, t *trace.Training) string { return num(math.Log(float64(t.Config.VocabSize)), 4) })
+	tv("train-vocab", func(tr *trace.Trace, t *trace.Training) string { return itoa(t.Config.VocabSize) })
+	tv("train-end", func(tr *trace.Trace, t *trace.Training) string { return num(last(t).TrainLoss, 4) })
+	for k, name := range []string{"bigram", "trigram"} {
+		tv("val-"+name, func(tr *trace.Trace, t *trace.Training) string { return num(t.Baselines.Models[k].ValBits*math.Ln2, 4) })
+	}
+	tv("beats-trigram-step", func(tr *trace.Trace, t *trace.Training) string { return itoa(beatsAt(t)) })
+	tv("snap-first-bits", func(tr *trace.Trace, t *trace.Training) string { return num(snapBits(t, 0), 3) })
+	tv("snap-last-bits", func(tr *trace.Trace, t *trace.Training) string { return num(snapBits(t, len(t.Snapshots)-1), 3) })
+	tv("snap-prev-first", func(tr *trace.Trace, t *trace.Training) string { p, _, _ := snapHeads(t, 0); return pct(p) })
+	tv("snap-prev-last", func(tr *trace.Trace, t *trace.Training) string {
+		p, _, _ := snapHeads(t, len(t.Snapshots)-1)
+		return pct(p)
+	})
+	tv("snap-beyond-first", func(tr *trace.Trace, t *trace.Training) string { _, _, b := snapHeads(t, 0); return pct(b) })
+	tv("snap-beyond-last", func(tr *trace.Trace, t *trace.Training) string {
+		_, _, b := snapHeads(t, len(t.Snapshots)-1)
+		return pct(b)
+	})
+	tf := func(name string, f func(tr *trace.Trace, t *trace.Training) bool) {
+		runFact(name, func(e *Env, a *Args, tr *trace.Trace) (bool, error) {
+			t, err := trainingOf(tr)
+			if err != nil {
+				return false, err
+			}
+			return f(tr, t), nil
+		})
+	}
+	tf("train-is-run-model", func(tr *trace.Trace, t *trace.Training) bool { return tr.Model.Name == t.Model })
+	tf("train-beats-trigram", func(tr *trace.Trace, t *trace.Training) bool { return beatsAt(t) >= 0 })
+	tf("train-overfits", func(tr *trace.Trace, t *trace.Training) bool { return last(t).ValLoss-last(t).TrainLoss > 0.1 })
+	tf("snap-prev-grows", func(tr *trace.Trace, t *trace.Training) bool {
+		a, _, _ := snapHeads(t, 0)
+		b, _, _ := snapHeads(t, len(t.Snapshots)-1)
+		return b > a
+	})
+	tf("snap-improves", func(tr *trace.Trace, t *trace.Training) bool {
+		return snapBits(t, len(t.Snapshots)-1) < snapBits(t, 0)
+	})
+	charts["loss-curve"] = lossChart
+	charts["snapshot-heads"] = snapshotHeadsChart
+	tables["snapshots"] = snapshotsTable
+}
+
+// trainingOf returns tr.Training with its curve, baselines and snapshots.
+func trainingOf(tr *trace.Trace) (*trace.Training, error) {
+	t := tr.Training
+	if t == nil || len(t.Curve) == 0 || len(t.Snapshots) == 0 || t.Baselines == nil || len(t.Baselines.Models) < 2 {
+		return nil, errors.New("the run recorded no training (Measure.Training)")
+	}
+	return t, nil
+}
+
+// beatsAt is the first evaluated step whose validation loss is below the
+// trigram's, or −1.
+func beatsAt(t *trace.Training) int {
+	tri := t.Baselines.Models[1].ValBits * math.Ln2
+	for _, p := range t.Curve {
+		if p.ValLoss < tri {
+			return p.Step
+		}
+	}
+	return -1
+}
+
+// snapBits is snapshot i's mean surprisal on the prompt, bits/token.
+func snapBits(t *trace.Training, i int) float64 {
+	s, n := 0.0, 0
+	for _, sc := range t.Snapshots[i].Scores {
+		if !sc.NoContext && sc.Position > 0 {
+			s += sc.Surprisal
+			n++
+		}
+	}
+	if n == 0 {
+		return math.NaN()
+	}
+	return s / float64(n)
+}
+
+// valAt is the validation loss of the last evaluation at or before step.
+func valAt(t *trace.Training, step int) float64 {
+	v := math.NaN()
+	for _, p := range t.Curve {
+		if p.Step <= step {
+			v = p.ValLoss
+		}
+	}
+	return v
+}
+
+// lossChart draws the validation and training loss over the steps with the
+// baselines' validation loss as flat lines.
+func lossChart(e *Env, a *Args, tr *trace.Trace) (*viz.Chart, string, error) {
+	t, err := trainingOf(tr)
+	if err != nil {
+		return nil, "", err
+	}
+	var cats []string
+	var val, train, bi, tri []float64
+	for _, p := range t.Curve {
+		cats = append(cats, itoa(p.Step))
+		val, train = append(val, p.ValLoss), append(train, p.TrainLoss)
+		bi, tri = append(bi, t.Baselines.Models[0].ValBits*math.Ln2), append(tri, t.Baselines.Models[1].ValBits*math.Ln2)
+	}
+	c, err := viz.NewSeriesChart(viz.SeriesChart{ID: "loss-curve",
+		Subtitle: e.T("cross-entropy on Newton's Opticks, nats per token (lower is better)", "在牛顿《光学》上的交叉熵，每 token 的 nats（越低越好）"),
+		XName:    e.T("optimizer step", "优化步数"), YName: e.T("loss (nats/token)", "损失（nats/token）"), Categories: cats, Line: true,
+		Series: []viz.Series{
+			{Name: e.T("transformer, validation", "Transformer，验证集"), Values: val, Color: "#3182bd"},
+			{Name: e.T("transformer, training text", "Transformer，训练文本"), Values: train, Color: "#9ecae1"},
+			{Name: t.Baselines.Models[0].Name, Values: bi, Color: "#e6550d"},
+			{Name: t.Baselines.Models[1].Name, Values: tri, Color: "#31a354"},
+		}})
+	return c, e.T("Training loss against the n-gram baselines", "训练损失与 n 元基线"), err
+}
+
+// snapHeads returns, for snapshot i, the best previous-token and
+// first-token scores and the mean share of attention beyond two tokens.
+func snapHeads(t *trace.Training, i int) (prev, first, beyond float64) {
+	stats := findings.Heads(t.AsTrace(i))
+	prev, first, beyond = math.NaN(), math.NaN(), math.NaN()
+	for _, s := range stats {
+		if s.Rows < findings.MinRows {
+			continue
+		}
+		if math.IsNaN(prev) || s.Previous > prev {
+			prev = s.Previous
+		}
+		if math.IsNaN(first) || s.First > first {
+			first = s.First
+		}
+	}
+	if b, ok := findings.MeanBeyond(stats); ok {
+		beyond = b
+	}
+	return prev, first, beyond
+}
+
+// snapshotHeadsChart draws how the heads' attention changes over training.
+func snapshotHeadsChart(e *Env, a *Args, tr *trace.Trace) (*viz.Chart, string, error) {
+	t, err := trainingOf(tr)
+	if err != nil {
+		return nil, "", err
+	}
+	var cats []string
+	var prev, first, beyond []float64
+	for i, s := range t.Snapshots {
+		cats = append(cats, itoa(s.Step))
+		p, f, b := snapHeads(t, i)
+		prev, first, beyond = append(prev, 100*p), append(first, 100*f), append(beyond, 100*b)
+	}
+	c, err := viz.NewSeriesChart(viz.SeriesChart{ID: "snapshot-heads",
+		Subtitle: e.T("on the lesson's prompt, at each snapshot", "在本课的提示词上，每个快照一组"),
+		XName:    e.T("optimizer step", "优化步数"), YName: "%", Categories: cats,
+		Series: []viz.Series{
+			{Name: e.T("best previous-token head", "最强的前一个 token 头"), Values: prev, Color: "#3182bd"},
+			{Name: e.T("best first-token head", "最强的首 token 头"), Values: first, Color: "#e6550d"},
+			{Name: e.T("attention beyond 2 tokens (mean of heads)", "超出 2 个 token 的注意力（各头平均）"), Values: beyond, Color: "#31a354"},
+		}})
+	return c, e.T("What the heads do, snapshot by snapshot", "各个头的行为，逐个快照"), err
+}
+
+// snapshotsTable lists each snapshot's loss, its surprise on the prompt
+// and its prediction after it.
+func snapshotsTable(e *Env, a *Args, tr *trace.Trace) (*output.Table, error) {
+	t, err := trainingOf(tr)
+	if err != nil {
+		return nil, err
+	}
+	out := &output.Table{
+		Caption: e.T("The same prompt at each snapshot", "同一个提示词，在每个快照上"),
+		Header: []string{e.T("step", "步数"), e.T("validation loss (nats)", "验证损失（nats）"), e.T("prompt, bits/token", "提示词，比特/token"),
+			e.T("next token", "下一个 token"), "P"},
+		Align: []string{"right", "right", "right", "left", "right"},
+	}
+	for i, s := range t.Snapshots {
+		out.Rows = append(out.Rows, []string{itoa(s.Step), num(valAt(t, s.Step), 4), num(snapBits(t, i), 3), s.Next.Top[0].Display, num(s.Next.Top[0].Prob, 3)})
+	}
+	return out, nil
+}

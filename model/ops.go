@@ -221,6 +221,10 @@ func softmaxRow(x []float32) {
 // [n_head][capacity][d_head] already holding the new keys and values; att is
 // [n_head][T][nkeys] with nkeys = past+T; out is [T, C].
 func attention(out, att, q, kc, vc []float32, T, past, nHead, dHead, capacity int) {
+	if T >= attentionGemmMin {
+		attentionGemm(out, att, q, kc, vc, T, past, nHead, dHead, capacity)
+		return
+	}
 	C := nHead * dHead
 	nkeys := past + T
 	scale := float32(1 / math.Sqrt(float64(dHead)))

@@ -100,12 +100,42 @@ func MulCols(op Op, c, a, b []float32, m, k, n, j0, j1 int) {
 	mulWith(active, op, c, a, b, m, k, n, j0, j1)
 }
 
+// MulStrided is Mul for matrices inside larger row-major arrays (the BLAS
+// leading dimensions): element (r, col) of the stored A is a[r·lda+col],
+// likewise for B and C. A stored matrix of R rows and S columns needs
+// ld ≥ S and a slice of at least (R−1)·ld + S elements; it panics
+// otherwise. The engine's attention uses it to read one head's columns of
+// the queries and write one head's columns of the output in place.
+func MulStrided(op Op, m, k, n int, c []float32, ldc int, a []float32, lda int, b []float32, ldb int) {
+	mulLD(active, op, m, k, n, c, ldc, a, lda, b, ldb, 0, n)
+}
+
+func mulWith(kn *kernel, op Op, c, a, b []float32, m, k, n, j0, j1 int) {
+	lda, ldb := k, n
+	if op.transA() {
+		lda = m
+	}
+	if op.transB() {
+		ldb = k
+	}
+	mulLD(kn, op, m, k, n, c, n, a, lda, b, ldb, j0, j1)
+}
+
+// checkStored panics unless s holds a rows×cols matrix with leading
+// dimension ld (a length check only, no read).
+func checkStored(name string, s []float32, rows, cols, ld int) {
+	if ld < cols {
+		panic("gemm: leading dimension of " + name + " shorter than its rows")
+	}
+	_ = s[:(rows-1)*ld+cols]
+}
+
 // smallM is the row count below which a plain (not transposed) product
 // skips packing: packing B costs a read and a write of B, which only pays
 // when each element of B is then used for many rows.
 const smallM = 8
 
-func mulWith(kn *kernel, op Op, c, a, b []float32, m, k, n, j0, j1 int) {
+func mulLD(kn *kernel, op Op, m, k, n int, c []float32, ldc int, a []float32, lda int, b []float32, ldb int, j0, j1 int) {
 	if j0 < 0 || j1 > n || j0 > j1 {
 		panic("gemm: column range outside [0, n]")
 	}
@@ -114,19 +144,20 @@ func mulWith(kn *kernel, op Op, c, a, b []float32, m, k, n, j0, j1 int) {
 	}
 	// Length checks, not reads: another goroutine may be writing c's
 	// other columns.
-	_ = a[:m*k]
-	_ = b[:k*n]
-	_ = c[:m*n]
-	if op == NN && m < smallM {
-		colsDirect(kn, c, a, b, m, k, n, j0, j1)
-		return
-	}
-	lda, ldb := k, n
 	if op.transA() {
-		lda = m
+		checkStored("A", a, k, m, lda)
+	} else {
+		checkStored("A", a, m, k, lda)
 	}
 	if op.transB() {
-		ldb = k
+		checkStored("B", b, n, k, ldb)
+	} else {
+		checkStored("B", b, k, n, ldb)
+	}
+	checkStored("C", c, m, n, ldc)
+	if op == NN && m < smallM {
+		colsDirect(kn, c, ldc, a, lda, b, ldb, m, k, j0, j1)
+		return
 	}
 	bufs := bufPool.Get().(*buffers)
 	defer bufPool.Put(bufs)
@@ -140,7 +171,7 @@ func mulWith(kn *kernel, op Op, c, a, b []float32, m, k, n, j0, j1 int) {
 			for ic := 0; ic < m; ic += kn.mc {
 				mb := min(kn.mc, m-ic)
 				packA(ap, a, op.transA(), lda, ic, mb, pc, kb, kn.mr)
-				macro(kn, ap, bp, c[ic*n+jc:], n, mb, nb, kb)
+				macro(kn, ap, bp, c[ic*ldc+jc:], ldc, mb, nb, kb)
 			}
 		}
 	}
@@ -285,37 +316,37 @@ func microGo(k int, a, b, c *float32, ldc int) {
 // colsDirect computes columns [j0,j1) of C += A·B for a few rows without
 // packing: the AVX2 strip kernels where they run, else a Go loop in
 // i-k-j order (unit stride over B's and C's rows).
-func colsDirect(kn *kernel, c, a, b []float32, m, k, n, j0, j1 int) {
+func colsDirect(kn *kernel, c []float32, ldc int, a []float32, lda int, b []float32, ldb int, m, k, j0, j1 int) {
 	if kn == goKernel || !hasStrip {
-		gemmGo(c, a, b, m, k, n, 0, m, j0, j1)
+		gemmGo(c, ldc, a, lda, b, ldb, m, k, j0, j1)
 		return
 	}
 	m4 := m &^ 3
 	jEnd := j0 + (j1-j0)&^15
 	for j := j0; j < jEnd; j += 16 {
 		for i := 0; i < m4; i += 4 {
-			gemm4x16(&a[i*k], k, &b[j], n, &c[i*n+j], n, k)
+			gemm4x16(&a[i*lda], lda, &b[j], ldb, &c[i*ldc+j], ldc, k)
 		}
 		for i := m4; i < m; i++ {
-			gemm1x16(&a[i*k], &b[j], n, &c[i*n+j], k)
+			gemm1x16(&a[i*lda], &b[j], ldb, &c[i*ldc+j], k)
 		}
 	}
 	if jEnd < j1 {
-		gemmGo(c, a, b, m, k, n, 0, m, jEnd, j1)
+		gemmGo(c, ldc, a, lda, b, ldb, m, k, jEnd, j1)
 	}
 }
 
-// gemmGo computes rows [i0,i1) and columns [j0,j1) of C += A·B in
-// i-k-j order (unit stride over B's and C's rows).
-func gemmGo(c, a, b []float32, m, k, n, i0, i1, j0, j1 int) {
-	for i := i0; i < i1; i++ {
-		ci := c[i*n+j0 : i*n+j1]
-		ai := a[i*k : i*k+k]
+// gemmGo computes columns [j0,j1) of C += A·B in i-k-j order (unit stride
+// over B's and C's rows).
+func gemmGo(c []float32, ldc int, a []float32, lda int, b []float32, ldb int, m, k, j0, j1 int) {
+	for i := 0; i < m; i++ {
+		ci := c[i*ldc+j0 : i*ldc+j1]
+		ai := a[i*lda : i*lda+k]
 		for p, av := range ai {
 			if av == 0 {
 				continue
 			}
-			Axpy(ci, av, b[p*n+j0:p*n+j1])
+			Axpy(ci, av, b[p*ldb+j0:p*ldb+j1])
 		}
 	}
 }

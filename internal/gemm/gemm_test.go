@@ -188,7 +188,63 @@ func BenchmarkStrip(b *testing.B) {
 	for _, s := range []struct{ m, k, n int }{{128, 768, 3072}, {1, 768, 3072}} {
 		b.Run(fmt.Sprintf("%dx%dx%d", s.m, s.k, s.n), func(b *testing.B) {
 			a, bb, c := randSlice(r, s.m*s.k), randSlice(r, s.k*s.n), make([]float32, s.m*s.n)
-			cpuBench(b, float64(2*s.m*s.k*s.n), func() { colsDirect(active, c, a, bb, s.m, s.k, s.n, 0, s.n) })
+			cpuBench(b, float64(2*s.m*s.k*s.n), func() { colsDirect(active, c, s.n, a, s.k, bb, s.n, s.m, s.k, 0, s.n) })
 		})
+	}
+}
+
+// pad returns a rows×cols matrix copied into a row-major array with
+// leading dimension cols+extra, the gaps filled with NaN.
+func pad(s []float32, rows, cols, extra int) []float32 {
+	ld := cols + extra
+	p := make([]float32, rows*ld)
+	for i := range p {
+		p[i] = float32(math.NaN())
+	}
+	for r := 0; r < rows; r++ {
+		copy(p[r*ld:r*ld+cols], s[r*cols:(r+1)*cols])
+	}
+	return p
+}
+
+// TestMulStrided checks that products of matrices inside larger arrays
+// equal the contiguous products bit for bit (same kernel, same order), read
+// nothing outside the matrices (the gaps hold NaN) and write nothing there.
+func TestMulStrided(t *testing.T) {
+	t.Parallel()
+	r := rand.New(rand.NewPCG(7, 8))
+	for _, kn := range kernels() {
+		for _, op := range ops {
+			for _, s := range []struct{ m, k, n int }{{1, 64, 100}, {5, 64, 37}, {40, 64, 129}, {128, 64, 128}} {
+				m, k, n := s.m, s.k, s.n
+				ar, ac := m, k
+				if op.transA() {
+					ar, ac = k, m
+				}
+				br, bc := k, n
+				if op.transB() {
+					br, bc = n, k
+				}
+				a, b, c := randSlice(r, m*k), randSlice(r, k*n), randSlice(r, m*n)
+				want := append([]float32(nil), c...)
+				mulWith(kn, op, want, a, b, m, k, n, 0, n)
+				ap, bp, cp := pad(a, ar, ac, 3), pad(b, br, bc, 5), pad(c, m, n, 2)
+				mulLD(kn, op, m, k, n, cp, n+2, ap, ac+3, bp, bc+5, 0, n)
+				for i := 0; i < m; i++ {
+					for j := 0; j < n+2; j++ {
+						got := cp[i*(n+2)+j]
+						if j >= n {
+							if !math.IsNaN(float64(got)) {
+								t.Fatalf("%s %s %v: gap c[%d,%d] written", kn.name, op, s, i, j)
+							}
+							continue
+						}
+						if got != want[i*n+j] {
+							t.Fatalf("%s %s %v: c[%d,%d] = %v, contiguous %v", kn.name, op, s, i, j, got, want[i*n+j])
+						}
+					}
+				}
+			}
+		}
 	}
 }

@@ -223,6 +223,19 @@ func packA(dst, a []float32, trans bool, lda, ic, mb, pc, kb, mr int) {
 			}
 			continue
 		}
+		if mv == mr && mr%2 == 0 {
+			// Two rows per pass: half the passes over the panel.
+			for r := 0; r < mr; r += 2 {
+				r0 := a[(ic+ir+r)*lda+pc : (ic+ir+r)*lda+pc+kb]
+				r1 := a[(ic+ir+r+1)*lda+pc : (ic+ir+r+1)*lda+pc+kb]
+				d := panel[r : (kb-1)*mr+r+2]
+				for p, v := range r0 {
+					d[p*mr] = v
+					d[p*mr+1] = r1[p]
+				}
+			}
+			continue
+		}
 		for r := 0; r < mv; r++ {
 			row := a[(ic+ir+r)*lda+pc : (ic+ir+r)*lda+pc+kb]
 			for p, v := range row {
@@ -244,6 +257,22 @@ func packB(dst, b []float32, trans bool, ldb, pc, kb, jc, nb, nr int) {
 	for jr := 0; jr < nb; jr += nr {
 		panel := dst[jr*kb : jr*kb+nr*kb]
 		nv := min(nr, nb-jr)
+		if !trans && nr == 32 && nv == 32 {
+			// Fixed-size array copies compile to inline vector moves
+			// (a copy call per 128 bytes costs as much as the move).
+			for p := 0; p < kb; p++ {
+				o := (pc+p)*ldb + jc + jr
+				*(*[32]float32)(panel[p*32:]) = *(*[32]float32)(b[o:])
+			}
+			continue
+		}
+		if !trans && nr == 16 && nv == 16 {
+			for p := 0; p < kb; p++ {
+				o := (pc+p)*ldb + jc + jr
+				*(*[16]float32)(panel[p*16:]) = *(*[16]float32)(b[o:])
+			}
+			continue
+		}
 		if !trans {
 			for p := 0; p < kb; p++ {
 				src := b[(pc+p)*ldb+jc+jr : (pc+p)*ldb+jc+jr+nv]

@@ -17,10 +17,12 @@ var (
 )
 
 var (
-	avx2Kernel = &kernel{name: "avx2", mr: 6, nr: 16, kc: 256, mc: 96, nc: 2048, micro: kernAVX2_6x16}
+	avx2Kernel = &kernel{name: "avx2", mr: 6, nr: 16, kc: 256, mc: 96, nc: 4096, micro: kernAVX2_6x16}
 	// Zen 5 / Ice Lake-class caches: the 256×32 B micro-panel is 32 KiB
-	// (L1 48 KiB), a 144×256 A block 144 KiB (L2 ≥ 1 MiB).
-	avx512Kernel = &kernel{name: "avx512", mr: 12, nr: 32, kc: 256, mc: 144, nc: 2048, micro: kernAVX512_12x32}
+	// (L1 48 KiB), a 144×256 A block 144 KiB (L2 ≥ 1 MiB). A wide nc
+	// packs the (small) A block of a prefill once per KC step; the B
+	// block (4 MiB) is streamed panel by panel, each panel reused from L1.
+	avx512Kernel = &kernel{name: "avx512", mr: 12, nr: 32, kc: 256, mc: 144, nc: 4096, micro: kernAVX512_12x32}
 )
 
 // kernels lists the kernels this CPU can run, best first.

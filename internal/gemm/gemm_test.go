@@ -248,3 +248,18 @@ func TestMulStrided(t *testing.T) {
 		}
 	}
 }
+
+// TestSelectKernelEnv checks GPTVIZ_GEMM: each kernel the CPU runs can be
+// forced by name; an unknown name falls back to the best kernel.
+func TestSelectKernelEnv(t *testing.T) {
+	for _, k := range kernels() {
+		t.Setenv("GPTVIZ_GEMM", k.name)
+		if got := selectKernel(); got != k {
+			t.Errorf("GPTVIZ_GEMM=%s selected %s", k.name, got.name)
+		}
+	}
+	t.Setenv("GPTVIZ_GEMM", "sse9")
+	if got := selectKernel(); got != kernels()[0] {
+		t.Errorf("GPTVIZ_GEMM=sse9 selected %s, want the best, %s", got.name, kernels()[0].name)
+	}
+}

@@ -6,6 +6,10 @@ import (
 	"testing"
 )
 
+// BenchmarkTune times a 128×768×1536 product (half of a prefill's MLP
+// up-projection, one core's share) for several KC and MC block sizes of
+// the two best kernels; it is how the blocking in gemm_amd64.go was chosen
+// (see PERF.md).
 func BenchmarkTune(b *testing.B) {
 	r := rand.New(rand.NewPCG(5, 6))
 	m, k, n := 128, 768, 1536
@@ -23,6 +27,8 @@ func BenchmarkTune(b *testing.B) {
 	}
 }
 
+// BenchmarkMicro times each micro-kernel alone on L1-resident panels
+// (k = 256): the ceiling that packing and blocking approach.
 func BenchmarkMicro(b *testing.B) {
 	for _, kn := range kernels() {
 		kc := 256

@@ -82,8 +82,8 @@ func layernorm(out, in, g, b []float32, T, C int, eps float64) {
 
 // matmul computes out = in @ w + b, in [T, C], w [C, OC] (Hugging Face
 // Conv1D layout), b [OC] or nil, out [T, OC], with the shared gemm kernel.
-// Rows are split across cores in blocks of four, or, for a single row (a
-// decode step), the output columns in strips of 16.
+// The output columns are split across cores, in strips of 64 (of 16 for
+// a single row, a decode step).
 func matmul(out, in, w, b []float32, T, C, OC int) {
 	for t := 0; t < T; t++ {
 		if b != nil {
@@ -98,11 +98,16 @@ func matmul(out, in, w, b []float32, T, C, OC int) {
 		})
 		return
 	}
-	parallelFor((T+3)/4, T*C*OC, func(lo, hi int) {
-		t0, t1 := lo*4, min(hi*4, T)
-		gemm.Gemm(out[t0*OC:t1*OC], in[t0*C:t1*C], w, t1-t0, C, OC)
+	// Columns, not rows: each core then packs only its own part of w
+	// (the large operand) and reads it once; both pack all of in.
+	parallelFor((OC+matmulStrip-1)/matmulStrip, T*C*OC, func(lo, hi int) {
+		gemm.MulCols(gemm.NN, out, in, w, T, C, OC, lo*matmulStrip, min(hi*matmulStrip, OC))
 	})
 }
+
+// matmulStrip is the column granularity of matmul's split across cores, a
+// multiple of every gemm kernel's tile width so that no tile is cut.
+const matmulStrip = 64
 
 // dot returns Σ x[i]·y[i] for equal-length x and y, with four partial sums.
 func dot(x, y []float32) float32 {
@@ -216,6 +221,10 @@ func softmaxRow(x []float32) {
 // [n_head][capacity][d_head] already holding the new keys and values; att is
 // [n_head][T][nkeys] with nkeys = past+T; out is [T, C].
 func attention(out, att, q, kc, vc []float32, T, past, nHead, dHead, capacity int) {
+	if T >= attentionGemmMin {
+		attentionGemm(out, att, q, kc, vc, T, past, nHead, dHead, capacity)
+		return
+	}
 	C := nHead * dHead
 	nkeys := past + T
 	scale := float32(1 / math.Sqrt(float64(dHead)))

@@ -2,8 +2,14 @@
 
 package gemm
 
-// useAsm is false where no assembly micro-kernel exists.
-var useAsm = false
+// hasStrip is false where no assembly strip kernel exists.
+const hasStrip = false
+
+// kernels lists the kernels this build can run: the portable one.
+func kernels() []*kernel { return []*kernel{goKernel} }
+
+// selectKernel returns the portable kernel.
+func selectKernel() *kernel { return goKernel }
 
 func gemm4x16(a *float32, lda int, b *float32, ldb int, c *float32, ldc int, k int) {
 	panic("gemm: gemm4x16 without assembly")

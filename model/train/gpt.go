@@ -146,7 +146,6 @@ type worker struct {
 	dqkv      []float32 // [N,3C]
 	dfch      []float32 // [N,n_inner]
 	dfchGelu  []float32 // [N,n_inner]
-	dlogitsT  []float32 // [V,N]
 	s         scratch
 	lossSum   float64
 	lossCount int
@@ -172,7 +171,6 @@ func newWorker(c arch.Config, B, T int, withGrad bool) *worker {
 		w.g = bind(c, w.grad)
 		w.dres, w.dln, w.datty = f(N*C), f(N*C), f(N*C)
 		w.dqkv, w.dfch, w.dfchGelu = f(N*3*C), f(N*I), f(N*I)
-		w.dlogitsT = f(c.VocabSize * N)
 		w.embMask = f(N * C)
 	}
 	return w
@@ -180,14 +178,14 @@ func newWorker(c arch.Config, B, T int, withGrad bool) *worker {
 
 // forward runs the model on tok [B,T] (B ≤ w.B) and, when targets is not
 // nil, returns the summed cross-entropy (nats) over targets ≥ 0 and their
-// count. wteT is wte transposed, [C,V]. Afterwards w.logits holds the
+// count. Afterwards w.logits holds the
 // probabilities (targets != nil) or the logits (targets == nil).
 //
 // With drop != nil (training with dropout probability w.dropout > 0),
 // dropout applies to the embeddings and to the output of each residual
 // branch (attention and MLP, after c_proj), as GPT-2's embd_pdrop and
 // resid_pdrop; the factors are kept for backward.
-func (w *worker) forward(p *params, wteT []float32, tok, targets []int, B int, drop *rand.Rand) (float64, int) {
+func (w *worker) forward(p *params, tok, targets []int, B int, drop *rand.Rand) (float64, int) {
 	c, T := w.c, w.T
 	N, C, I, V := B*T, c.NEmbd, c.NInner, c.VocabSize
 	eps := float32(c.LayerNormEpsilon)
@@ -221,7 +219,9 @@ func (w *worker) forward(p *params, wteT []float32, tok, targets []int, B int, d
 		in = a.res3
 	}
 	layerNormForward(w.lnf, w.lnfMean, w.lnfRstd, in, p.lnfw, p.lnfb, N, C, eps)
-	matmulForward(w.logits, w.lnf, wteT, nil, N, C, V)
+	// Tied head: logits = lnf·wteᵀ, wte [V,C] read in place.
+	clear(w.logits[:N*V])
+	gemm.Mul(gemm.NT, w.logits, w.lnf, p.wte, N, C, V)
 	if targets == nil {
 		return 0, 0
 	}
@@ -247,8 +247,7 @@ func (w *worker) backward(p *params, tok, targets []int, B int, scale, pd float3
 	dlnf := w.dln[:N*C]
 	clear(dlnf)
 	gemm.Gemm(dlnf, w.logits, p.wte, N, V, C)
-	gemm.Transpose(w.dlogitsT, w.logits[:N*V], N, V)
-	gemm.Gemm(g.wte, w.dlogitsT[:V*N], w.lnf, V, N, C)
+	gemm.Mul(gemm.TN, g.wte, w.logits, w.lnf, V, N, C)
 	dres := w.dres[:N*C]
 	clear(dres)
 	last := w.encoded
@@ -272,11 +271,11 @@ func (w *worker) backward(p *params, tok, targets []int, B int, scale, pd float3
 			dropoutBackward(dbranch, dres, a.mlpMask)
 		}
 		clear(dfchGelu)
-		matmulBackward(dfchGelu, gl.fcprojw, gl.fcprojb, dbranch, a.fchGelu, lp.fcprojw, N, I, C, &w.s)
+		matmulBackward(dfchGelu, gl.fcprojw, gl.fcprojb, dbranch, a.fchGelu, lp.fcprojw, N, I, C)
 		clear(dfch)
 		geluBackward(dfch, dfchGelu, a.fch[:N*I], a.fchTanh)
 		clear(dln)
-		matmulBackward(dln, gl.fcw, gl.fcb, dfch, a.ln2, lp.fcw, N, C, I, &w.s)
+		matmulBackward(dln, gl.fcw, gl.fcb, dfch, a.ln2, lp.fcw, N, C, I)
 		layerNormBackward(dres, gl.ln2w, gl.ln2b, dln, a.res2, lp.ln2w, a.ln2Mean, a.ln2Rstd, N, C)
 		datty := w.datty[:N*C]
 		clear(datty)
@@ -285,12 +284,12 @@ func (w *worker) backward(p *params, tok, targets []int, B int, scale, pd float3
 			dbranch = w.tmp[:N*C]
 			dropoutBackward(dbranch, dres, a.attnMask)
 		}
-		matmulBackward(datty, gl.projw, gl.projb, dbranch, a.atty, lp.projw, N, C, C, &w.s)
+		matmulBackward(datty, gl.projw, gl.projb, dbranch, a.atty, lp.projw, N, C, C)
 		dqkv := w.dqkv[:N*3*C]
 		clear(dqkv)
 		attentionBackward(dqkv, datty, a.qkv, a.att, B, T, C, c.NHead, &w.s)
 		clear(dln)
-		matmulBackward(dln, gl.attnw, gl.attnb, dqkv, a.ln1, lp.attnw, N, C, 3*C, &w.s)
+		matmulBackward(dln, gl.attnw, gl.attnb, dqkv, a.ln1, lp.attnw, N, C, 3*C)
 		layerNormBackward(dres, gl.ln1w, gl.ln1b, dln, in, lp.ln1w, a.ln1Mean, a.ln1Rstd, N, C)
 	}
 	if pd > 0 {

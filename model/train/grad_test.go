@@ -6,7 +6,6 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"github.com/gptviz/gptviz/internal/gemm"
 	"github.com/gptviz/gptviz/model/arch"
 )
 
@@ -37,12 +36,11 @@ func testModelGradient(t *testing.T, dropout float64) {
 	tok, tgt := tr.batch(0)
 	w := tr.shards[0]
 	lossAt := func() float64 {
-		gemm.Transpose(tr.wteT, tr.p.wte, c.VocabSize, c.NEmbd)
 		var drop *rand.Rand // the same dropout masks on every call
 		if dropout > 0 {
 			drop = rand.New(rand.NewPCG(7, 8))
 		}
-		s, n := w.forward(tr.p, tr.wteT, tok, tgt, o.BatchSize, drop)
+		s, n := w.forward(tr.p, tok, tgt, o.BatchSize, drop)
 		return s / float64(n)
 	}
 	lossAt()

@@ -114,15 +114,11 @@ func matmulForward(out, inp, w, b []float32, N, I, O int) {
 }
 
 // matmulBackward accumulates dinp[N,I] += dout @ wᵀ, dw[I,O] += inpᵀ @ dout
-// and db[O] += Σ_rows dout (db may be nil). s provides scratch space for
-// the transposes.
-func matmulBackward(dinp, dw, db, dout, inp, w []float32, N, I, O int, s *scratch) {
-	wt := s.get(0, O*I)
-	gemm.Transpose(wt, w, I, O)
-	gemm.Gemm(dinp, dout, wt, N, O, I)
-	it := s.get(1, I*N)
-	gemm.Transpose(it, inp, N, I)
-	gemm.Gemm(dw, it, dout, I, N, O)
+// and db[O] += Σ_rows dout (db may be nil). The transposed operands are
+// read in place by the gemm kernel's packing (gemm.NT, gemm.TN).
+func matmulBackward(dinp, dw, db, dout, inp, w []float32, N, I, O int) {
+	gemm.Mul(gemm.NT, dinp, dout, w, N, O, I)
+	gemm.Mul(gemm.TN, dw, inp, dout, I, N, O)
 	if db != nil {
 		for i := 0; i < N; i++ {
 			d := dout[i*O : (i+1)*O]
@@ -142,7 +138,7 @@ func attentionForward(out, att, qkv []float32, B, T, C, NH int, s *scratch) {
 	hs := C / NH
 	scale := float32(1 / math.Sqrt(float64(hs)))
 	q := s.get(0, T*hs)
-	kt := s.get(1, hs*T)
+	k := s.get(1, T*hs)
 	v := s.get(2, T*hs)
 	o := s.get(3, T*hs)
 	for b := 0; b < B; b++ {
@@ -150,14 +146,12 @@ func attentionForward(out, att, qkv []float32, B, T, C, NH int, s *scratch) {
 			for t := 0; t < T; t++ {
 				row := qkv[(b*T+t)*3*C:]
 				copy(q[t*hs:(t+1)*hs], row[h*hs:(h+1)*hs])
-				for i := 0; i < hs; i++ {
-					kt[i*T+t] = row[C+h*hs+i]
-				}
+				copy(k[t*hs:(t+1)*hs], row[C+h*hs:C+(h+1)*hs])
 				copy(v[t*hs:(t+1)*hs], row[2*C+h*hs:2*C+(h+1)*hs])
 			}
 			p := att[(b*NH+h)*T*T : (b*NH+h+1)*T*T]
 			clear(p)
-			gemm.Gemm(p, q, kt, T, hs, T)
+			gemm.Mul(gemm.NT, p, q, k, T, hs, T)
 			for t := 0; t < T; t++ {
 				softmaxCausalRow(p[t*T:(t+1)*T], t, scale)
 			}
@@ -201,33 +195,28 @@ func attentionBackward(dqkv, dout, qkv, att []float32, B, T, C, NH int, s *scrat
 	scale := float32(1 / math.Sqrt(float64(hs)))
 	q := s.get(0, T*hs)
 	k := s.get(1, T*hs)
-	vt := s.get(2, hs*T)
+	v := s.get(2, T*hs)
 	do := s.get(3, T*hs)
 	dp := s.get(4, T*T)
-	pt := s.get(5, T*T)
-	dq := s.get(6, T*hs)
-	dk := s.get(7, T*hs)
-	dv := s.get(8, T*hs)
-	dst := s.get(9, T*T)
+	dq := s.get(5, T*hs)
+	dk := s.get(6, T*hs)
+	dv := s.get(7, T*hs)
 	for b := 0; b < B; b++ {
 		for h := 0; h < NH; h++ {
 			for t := 0; t < T; t++ {
 				row := qkv[(b*T+t)*3*C:]
 				copy(q[t*hs:(t+1)*hs], row[h*hs:(h+1)*hs])
 				copy(k[t*hs:(t+1)*hs], row[C+h*hs:C+(h+1)*hs])
-				for i := 0; i < hs; i++ {
-					vt[i*T+t] = row[2*C+h*hs+i]
-				}
+				copy(v[t*hs:(t+1)*hs], row[2*C+h*hs:2*C+(h+1)*hs])
 				copy(do[t*hs:(t+1)*hs], dout[(b*T+t)*C+h*hs:(b*T+t)*C+(h+1)*hs])
 			}
 			p := att[(b*NH+h)*T*T : (b*NH+h+1)*T*T]
 			// dV = Pᵀ·dO
-			gemm.Transpose(pt, p, T, T)
 			clear(dv)
-			gemm.Gemm(dv, pt, do, T, T, hs)
+			gemm.Mul(gemm.TN, dv, p, do, T, T, hs)
 			// dP = dO·Vᵀ
 			clear(dp)
-			gemm.Gemm(dp, do, vt, T, hs, T)
+			gemm.Mul(gemm.NT, dp, do, v, T, hs, T)
 			// dS (scaled back to the raw q·k scores)
 			for t := 0; t < T; t++ {
 				pr, dr := p[t*T:(t+1)*T], dp[t*T:(t+1)*T]
@@ -242,9 +231,8 @@ func attentionBackward(dqkv, dout, qkv, att []float32, B, T, C, NH int, s *scrat
 			}
 			clear(dq)
 			gemm.Gemm(dq, dp, k, T, T, hs)
-			gemm.Transpose(dst, dp, T, T)
 			clear(dk)
-			gemm.Gemm(dk, dst, q, T, T, hs)
+			gemm.Mul(gemm.TN, dk, dp, q, T, T, hs)
 			for t := 0; t < T; t++ {
 				row := dqkv[(b*T+t)*3*C:]
 				addTo(row[h*hs:(h+1)*hs], dq[t*hs:(t+1)*hs])

@@ -125,7 +125,7 @@ func TestOpGradients(t *testing.T) {
 			func(d []float32, gs [][]float32) { layerNormBackward(gs[0], gs[1], gs[2], d, x, w, mean, rstd, N, C) }},
 		{"matmul", [][]float32{x, mw, mb},
 			func() []float32 { matmulForward(mm, x, mw, mb, N, C, O); return mm },
-			func(d []float32, gs [][]float32) { matmulBackward(gs[0], gs[1], gs[2], d, x, mw, N, C, O, &s) }},
+			func(d []float32, gs [][]float32) { matmulBackward(gs[0], gs[1], gs[2], d, x, mw, N, C, O) }},
 		{"attention", [][]float32{qkv},
 			func() []float32 { attentionForward(atty, att, qkv, B, T, C, NH, &s); return atty },
 			func(d []float32, gs [][]float32) { attentionBackward(gs[0], d, qkv, att, B, T, C, NH, &s) }},

@@ -22,7 +22,6 @@ import (
 	"runtime"
 	"sync"
 
-	"github.com/gptviz/gptviz/internal/gemm"
 	"github.com/gptviz/gptviz/model"
 	"github.com/gptviz/gptviz/model/arch"
 )
@@ -139,7 +138,6 @@ type Trainer struct {
 	p       *params
 	opt     *adamw
 	shards  []*worker
-	wteT    []float32
 	data    Data
 }
 
@@ -179,7 +177,6 @@ func New(opts Options, data Data) (*Trainer, error) {
 		w.dropout = float32(opts.Dropout)
 		t.shards = append(t.shards, w)
 	}
-	t.wteT = make([]float32, c.NEmbd*c.VocabSize)
 	return t, nil
 }
 
@@ -257,8 +254,7 @@ type StepResult struct {
 // parallel, gradient sum in shard order, clipping, AdamW.
 func (t *Trainer) TrainStep() StepResult {
 	tok, tgt := t.batch(t.Step)
-	c, T := t.Opts.Config, t.Opts.SeqLen
-	gemm.Transpose(t.wteT, t.p.wte, c.VocabSize, c.NEmbd)
+	T := t.Opts.SeqLen
 	scale := 1 / float32(len(tgt))
 	starts := t.shardStarts()
 	parallel(len(t.shards), func(i int) {
@@ -269,7 +265,7 @@ func (t *Trainer) TrainStep() StepResult {
 		if w.dropout > 0 {
 			drop = rand.New(rand.NewPCG(t.Opts.Seed^0x64726f70, uint64(t.Step)<<8|uint64(i)))
 		}
-		w.lossSum, w.lossCount = w.forward(t.p, t.wteT, tok[lo:hi], tgt[lo:hi], w.B, drop)
+		w.lossSum, w.lossCount = w.forward(t.p, tok[lo:hi], tgt[lo:hi], w.B, drop)
 		pd := float32(0)
 		if drop != nil {
 			pd = w.dropout
@@ -318,8 +314,6 @@ func (t *Trainer) Evaluate(stream []int) (float64, int) {
 // SeqLen+1 tokens, each scored on its own (every token after the first).
 func (t *Trainer) evaluateWindows(ws [][]int) float64 {
 	T := t.Opts.SeqLen
-	c := t.Opts.Config
-	gemm.Transpose(t.wteT, t.p.wte, c.VocabSize, c.NEmbd)
 	sums := make([]float64, len(t.shards))
 	counts := make([]int, len(t.shards))
 	bsz := t.shards[len(t.shards)-1].B // the smallest shard
@@ -337,7 +331,7 @@ func (t *Trainer) evaluateWindows(ws [][]int) float64 {
 					}
 				}
 			}
-			s, k := w.forward(t.p, t.wteT, tok[:bs*T], tgt[:bs*T], bs, nil)
+			s, k := w.forward(t.p, tok[:bs*T], tgt[:bs*T], bs, nil)
 			sums[i] += s
 			counts[i] += k
 		}
@@ -388,7 +382,6 @@ func (t *Trainer) Logits(ids []int) []float32 {
 	c := t.Opts.Config
 	ids = ids[:min(len(ids), t.Opts.SeqLen)]
 	w := newWorker(c, 1, len(ids), false)
-	gemm.Transpose(t.wteT, t.p.wte, c.VocabSize, c.NEmbd)
-	w.forward(t.p, t.wteT, ids, nil, 1, nil)
+	w.forward(t.p, ids, nil, 1, nil)
 	return append([]float32(nil), w.logits[:len(ids)*c.VocabSize]...)
 }

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"slices"
 )
 
 // SamplingParams choose how the next token is drawn from P(w_i | w_<i).
@@ -55,16 +54,24 @@ func (p SamplingParams) Greedy() bool { return p.Temperature == 0 }
 
 // SampleResult records what the sampler did with one distribution. Its
 // slices belong to the Sampler and are overwritten by the next Sample.
+//
+// A step computes only what the choice needs: the argmax for greedy, the
+// tempered distribution and the ranking of the kept tokens otherwise. The
+// raw distribution (Probs, Entropy) and longer rankings (Ranked) are
+// computed on first use, from the Sampler's own copy of the logits, and
+// give the same values, bit for bit, as computing them eagerly.
 type SampleResult struct {
-	// Logits are the logits sampled from, [vocab_size] (a view of the
-	// caller's slice).
+	// Logits are the logits sampled from, [vocab_size] (the Sampler's copy,
+	// valid until the next Sample).
 	Logits []float32
-	// Order is every token id sorted by logit, highest first (ties by id).
+	// Order is the first Sorted token ids ranked by logit, highest first
+	// (ties by id): a prefix of the full ranking. It holds at least the
+	// argmax, and every token kept by top-k when not greedy (all of them
+	// when top-k is off). Ranked extends it.
 	Order []int32
-	// Probs is the raw distribution softmax(logits), [vocab_size].
-	Probs []float64
-	// Tempered is softmax(logits / Temperature), [vocab_size]; equal to
-	// Probs at temperature 1, and one-hot at the argmax when greedy.
+	// Tempered is softmax(logits / Temperature), [vocab_size]; equal to the
+	// raw distribution at temperature 1, and one-hot at the argmax when
+	// greedy.
 	Tempered []float64
 	// KeptTopK and KeptTopP are how many tokens (a prefix of Order) survive
 	// the top-k filter and then the top-p filter.
@@ -72,9 +79,60 @@ type SampleResult struct {
 	// Chosen is the sampled token id; Greedy says it was the argmax.
 	Chosen int
 	Greedy bool
-	// Entropy of Probs and of the final distribution, bits.
-	Entropy, SampleEntropy float64
+	// SampleEntropy is the entropy of the final distribution, bits.
+	SampleEntropy float64
+
+	probs     []float64 // softmax(logits), computed by Probs
+	entropy   float64
+	probsOK   bool
+	tempered1 bool    // Tempered was computed at temperature 1
+	keptMass  float64 // Σ Tempered over Order[:KeptTopP], in rank order
+	order     []int32 // ranking scratch, [vocab_size]; Order is a prefix
+	keys, tmp []uint32
+	ids       []int32
+	hot       int // the one index of Tempered that is non-zero, or −1
 }
+
+// Sorted is how many ranked ids Order holds.
+func (r *SampleResult) Sorted() int { return len(r.Order) }
+
+// Ranked returns the n highest-ranked token ids (by logit, highest first,
+// ties by id; n is capped at vocab_size), extending Order when needed: a
+// small n costs one selection pass over the vocabulary, a large one an
+// O(V) radix sort, never a comparison sort of the whole vocabulary.
+func (r *SampleResult) Ranked(n int) []int32 {
+	n = min(n, len(r.Logits))
+	if n > len(r.Order) {
+		r.rankTo(n)
+	}
+	return r.Order[:n]
+}
+
+// Probs returns the raw distribution softmax(logits), [vocab_size],
+// computed on first use (float64, as the eager sampler did).
+func (r *SampleResult) Probs() []float64 {
+	if !r.probsOK {
+		r.probs = resize(r.probs, len(r.Logits))
+		if !r.Greedy && r.temp1() {
+			// softmax(l / 1) is softmax(l), operation for operation.
+			copy(r.probs, r.Tempered)
+			r.entropy = entropyBits(r.probs)
+		} else {
+			r.entropy = softmaxInto(r.probs, r.Logits, 1)
+		}
+		r.probsOK = true
+	}
+	return r.probs
+}
+
+// Entropy returns the entropy of the raw distribution, bits.
+func (r *SampleResult) Entropy() float64 {
+	r.Probs()
+	return r.entropy
+}
+
+// temp1 reports whether Tempered was computed at temperature 1.
+func (r *SampleResult) temp1() bool { return r.tempered1 }
 
 // Final returns the probability that the sampler used for id, after all
 // filters and renormalisation: 0 for a removed token.
@@ -85,12 +143,8 @@ func (r *SampleResult) Final(id int) float64 {
 		}
 		return 0
 	}
-	var mass float64
-	for _, t := range r.Order[:r.KeptTopP] {
-		mass += r.Tempered[t]
-	}
-	if rank := r.rank(id); rank < r.KeptTopP && mass > 0 {
-		return r.Tempered[id] / mass
+	if rank := r.rank(id); rank < r.KeptTopP && r.keptMass > 0 {
+		return r.Tempered[id] / r.keptMass
 	}
 	return 0
 }
@@ -110,7 +164,8 @@ func (r *SampleResult) RemovedBy(id int) string {
 	return ""
 }
 
-// rank returns id's index in Order.
+// rank returns id's index in Order, or len(Order) (at least KeptTopK when
+// not greedy) when it is ranked lower.
 func (r *SampleResult) rank(id int) int {
 	for i, t := range r.Order {
 		if int(t) == id {
@@ -134,7 +189,7 @@ func NewSampler(p SamplingParams, seed uint64) (*Sampler, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	return &Sampler{params: p, rng: rand.New(rand.NewPCG(seed, 0x67707476697a))}, nil // "gptviz"
+	return &Sampler{params: p, rng: rand.New(rand.NewPCG(seed, 0x67707476697a)), res: SampleResult{hot: -1}}, nil // "gptviz"
 }
 
 // Params returns the sampler's settings.
@@ -142,49 +197,66 @@ func (s *Sampler) Params() SamplingParams { return s.params }
 
 // Sample draws the next token from logits [vocab_size]. It fails on a
 // non-finite logit. The result is valid until the next call.
+//
+// Cost at V = vocab_size: greedy is one pass (copy, check, argmax) and
+// allocates nothing after the first call; otherwise V float64
+// exponentials for the tempered distribution, plus a selection of the
+// top-k (O(V)) or, with top-k off, an O(V) radix sort of the vocabulary,
+// because top-p and the draw sum the masses in rank order.
 func (s *Sampler) Sample(logits []float32) (*SampleResult, error) {
 	V := len(logits)
 	r := &s.res
-	r.Logits = logits
-	r.Order = resize(r.Order, V)
-	r.Probs = resize(r.Probs, V)
-	r.Tempered = resize(r.Tempered, V)
+	r.Logits = resize(r.Logits, V)
+	copy(r.Logits, logits)
+	logits = r.Logits
+	r.probsOK = false
+	best := 0
 	for i, l := range logits {
 		if math.IsNaN(float64(l)) || math.IsInf(float64(l), 0) {
 			return nil, fmt.Errorf("sample: logit of token %d is %v", i, l)
 		}
-		r.Order[i] = int32(i)
-	}
-	slices.SortFunc(r.Order, func(a, b int32) int {
-		switch la, lb := logits[a], logits[b]; {
-		case la > lb:
-			return -1
-		case la < lb:
-			return 1
+		if l > logits[best] {
+			best = i
 		}
-		return int(a - b)
-	})
-	r.Entropy = softmaxInto(r.Probs, logits, 1)
+	}
+	r.order = resize(r.order, V)
+	r.order[0] = int32(best)
+	r.Order = r.order[:min(1, V)]
+	if cap(r.Tempered) < V {
+		r.hot = -1
+	}
+	r.Tempered = resize(r.Tempered, V)
 
 	p := s.params
 	r.Greedy = p.Greedy()
+	r.tempered1 = false
 	if r.Greedy {
-		clear(r.Tempered)
-		r.Tempered[r.Order[0]] = 1
+		switch {
+		case r.hot < 0:
+			clear(r.Tempered)
+		case r.hot < V:
+			r.Tempered[r.hot] = 0
+		}
+		r.Tempered[best] = 1
+		r.hot = best
 		r.KeptTopK, r.KeptTopP = 1, 1
-		r.Chosen = int(r.Order[0])
+		r.Chosen = best
 		r.SampleEntropy = 0
+		r.keptMass = 1
 		return r, nil
 	}
-	softmaxInto(r.Tempered, logits, p.Temperature)
+	r.hot = -1
+	softmaxTemp(r.Tempered, logits, p.Temperature)
+	r.tempered1 = p.Temperature == 1
 
-	// top-k keeps a prefix of Order.
+	// top-k keeps a prefix of the ranking.
 	r.KeptTopK = V
 	if p.TopK > 0 && p.TopK < V {
 		r.KeptTopK = p.TopK
 	}
+	order := r.Ranked(r.KeptTopK)
 	var mass float64
-	for _, t := range r.Order[:r.KeptTopK] {
+	for _, t := range order {
 		mass += r.Tempered[t]
 	}
 	// top-p keeps the shortest prefix whose renormalised mass reaches P
@@ -192,7 +264,7 @@ func (s *Sampler) Sample(logits []float32) (*SampleResult, error) {
 	r.KeptTopP = r.KeptTopK
 	if p.TopP < 1 {
 		var cum float64
-		for i, t := range r.Order[:r.KeptTopK] {
+		for i, t := range order {
 			cum += r.Tempered[t] / mass
 			if cum >= p.TopP-topPTolerance {
 				r.KeptTopP = i + 1
@@ -200,11 +272,12 @@ func (s *Sampler) Sample(logits []float32) (*SampleResult, error) {
 			}
 		}
 	}
-	kept := r.Order[:r.KeptTopP]
+	kept := order[:r.KeptTopP]
 	mass = 0
 	for _, t := range kept {
 		mass += r.Tempered[t]
 	}
+	r.keptMass = mass
 	u := s.rng.Float64() * mass
 	r.Chosen = int(kept[len(kept)-1])
 	var cum float64
@@ -222,6 +295,21 @@ func (s *Sampler) Sample(logits []float32) (*SampleResult, error) {
 		}
 	}
 	return r, nil
+}
+
+// rankTo makes Order the n highest-ranked ids (n ≤ vocab_size): a bounded
+// heap for n up to V/16, else a radix sort of every id.
+func (r *SampleResult) rankTo(n int) {
+	V := len(r.Logits)
+	if n*16 > V {
+		r.keys = resize(r.keys, V)
+		r.tmp = resize(r.tmp, V)
+		r.ids = resize(r.ids, V)
+		radixRank(r.order, r.Logits, r.keys, r.tmp, r.ids)
+		r.Order = r.order[:V]
+		return
+	}
+	r.Order = topIDs(r.order[:n], r.Logits)
 }
 
 // topPTolerance is how far below P a cumulative mass may fall and still
@@ -250,6 +338,37 @@ func softmaxInto(out []float64, logits []float32, temp float64) float64 {
 		out[i] /= sum
 		if out[i] > 0 {
 			h -= out[i] * math.Log2(out[i])
+		}
+	}
+	return h
+}
+
+// softmaxTemp writes softmax(logits / temp) into out in float64, with the
+// same operations as softmaxInto (so the same values), without the
+// entropy. temp must be > 0; logits are finite.
+func softmaxTemp(out []float64, logits []float32, temp float64) {
+	m := math.Inf(-1)
+	for _, l := range logits {
+		m = math.Max(m, float64(l))
+	}
+	var sum float64
+	for i, l := range logits {
+		e := math.Exp((float64(l) - m) / temp)
+		out[i] = e
+		sum += e
+	}
+	for i := range out {
+		out[i] /= sum
+	}
+}
+
+// entropyBits is −Σ p·log2 p over a distribution, summed in index order as
+// softmaxInto does.
+func entropyBits(p []float64) float64 {
+	var h float64
+	for _, q := range p {
+		if q > 0 {
+			h -= q * math.Log2(q)
 		}
 	}
 	return h

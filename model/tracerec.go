@@ -478,36 +478,36 @@ func (r *traceRecorder) top(logits []float32, probs []float64) []trace.Candidate
 // Sampled turns the sampler's record into the Prediction of the coming
 // decode step.
 func (r *traceRecorder) Sampled(step int, s *SampleResult) {
+	probs := s.Probs()
 	p := &trace.Prediction{
 		Position: len(r.tr.Tokens) - 1,
-		Entropy:  s.Entropy, SampleEntropy: s.SampleEntropy, Greedy: s.Greedy,
+		Entropy:  s.Entropy(), SampleEntropy: s.SampleEntropy, Greedy: s.Greedy,
 	}
-	n := min(r.opts.TopN, len(s.Order))
-	for _, id := range s.Order[:n] {
-		c := r.candidate(int(id), s.Logits[id], s.Probs[id])
+	for _, id := range s.Ranked(r.opts.TopN) {
+		c := r.candidate(int(id), s.Logits[id], probs[id])
 		c.SampleProb = s.Final(int(id))
 		c.RemovedBy = s.RemovedBy(int(id))
 		p.Top = append(p.Top, c)
 	}
-	ch := r.candidate(s.Chosen, s.Logits[s.Chosen], s.Probs[s.Chosen])
+	ch := r.candidate(s.Chosen, s.Logits[s.Chosen], probs[s.Chosen])
 	ch.SampleProb = s.Final(s.Chosen)
 	p.Chosen = ch
-	if n := min(r.opts.TopLogits, len(s.Order)); n > 0 {
+	if n := min(r.opts.TopLogits, len(s.Logits)); n > 0 {
 		p.Logits = topLogits(s, n)
 	}
 	// Mass is measured on the tempered distribution, the one top-k and
 	// top-p filter (top-p compares it with P).
 	mass := func(k int) float64 {
 		var m float64
-		for _, id := range s.Order[:k] {
+		for _, id := range s.Ranked(k) {
 			m += s.Tempered[id]
 		}
 		return m
 	}
 	if s.Greedy {
-		p.Filters = []trace.FilterResult{{Name: "greedy", Kept: 1, Mass: s.Probs[s.Chosen]}}
+		p.Filters = []trace.FilterResult{{Name: "greedy", Kept: 1, Mass: probs[s.Chosen]}}
 	} else {
-		V := len(s.Order)
+		V := len(s.Logits)
 		p.Filters = []trace.FilterResult{
 			{Name: "temperature", Kept: V, Mass: 1},
 			{Name: "top-k", Kept: s.KeptTopK, Mass: mass(s.KeptTopK)},
@@ -517,14 +517,15 @@ func (r *traceRecorder) Sampled(step int, s *SampleResult) {
 	r.next = p
 }
 
-// topLogits returns the n highest logits of s (a prefix of its Order) and
+// topLogits returns the n highest logits of s (its first n ranked ids) and
 // the log-sum-exp of all of them.
 func topLogits(s *SampleResult, n int) *trace.TopLogits {
 	tl := &trace.TopLogits{IDs: make([]int, n), Values: make([]float32, n)}
-	for i, id := range s.Order[:n] {
+	ranked := s.Ranked(n)
+	for i, id := range ranked {
 		tl.IDs[i], tl.Values[i] = int(id), s.Logits[id]
 	}
-	m := float64(s.Logits[s.Order[0]])
+	m := float64(s.Logits[ranked[0]])
 	var sum float64
 	for _, l := range s.Logits {
 		sum += math.Exp(float64(l) - m)

@@ -19,6 +19,8 @@ type decodeOps struct {
 	mv   matvecTask
 	head headTask
 	att  attnTask
+	rows headRowsTask
+	top  lensTopTask
 }
 
 // linear computes out = in @ w + b for T rows of in [T, C], w [C, OC],
@@ -50,11 +52,10 @@ func (t *matvecTask) runRange(lo, hi int) {
 }
 
 // logitsHead computes out = in @ wᵀ for in [rows, C] and the output head w
-// [V, C], out [rows, V]: the one-row path when rows = 1, else
-// matmulTransB.
+// [V, C], out [rows, V]: the one-row path when rows = 1, else headRows.
 func (ws *workspace) logitsHead(out, in, w []float32, rows, C, V int) {
 	if rows != 1 {
-		matmulTransB(out, in, w, rows, C, V)
+		ws.headRows(out, in, w, rows, C, V)
 		return
 	}
 	ws.dec.head = headTask{out: out[:V], in: in[:C], w: w[:V*C], C: C}
@@ -107,6 +108,41 @@ func (t *attnTask) runRange(lo, hi int) {
 		clear(o)
 		for j := 0; j < n; j++ {
 			gemm.Axpy(o, row[j], vh[j*D:(j+1)*D])
+		}
+	}
+}
+
+// headRows computes out = in @ wᵀ for in [rows, C] and the output head w
+// [V, C], out [rows, V], on the pool, without transposing or allocating:
+// each worker takes a range of vocabulary rows and walks it in blocks of
+// headBlock rows that stay in cache while every input row is dotted with
+// them, so w is read from memory once per call. The logit lens and the
+// recorded passes use it.
+func (ws *workspace) headRows(out, in, w []float32, rows, C, V int) {
+	if rows == 1 {
+		ws.logitsHead(out, in, w, rows, C, V)
+		return
+	}
+	ws.dec.rows = headRowsTask{out: out[:rows*V], in: in[:rows*C], w: w[:V*C], rows: rows, C: C, V: V}
+	decodePool.run(&ws.dec.rows, V, headBlock, rows*C*V, &ws.dec.wg)
+	ws.dec.rows = headRowsTask{}
+}
+
+// headBlock is how many vocabulary rows (of n_embd floats) a worker keeps
+// in cache at a time: 64 × 768 floats is 192 KiB, within a core's L2.
+const headBlock = 64
+
+type headRowsTask struct {
+	out, in, w []float32
+	rows, C, V int
+}
+
+func (t *headRowsTask) runRange(lo, hi int) {
+	C, V := t.C, t.V
+	for v0 := lo; v0 < hi; v0 += headBlock {
+		v1 := min(v0+headBlock, hi)
+		for r := 0; r < t.rows; r++ {
+			gemv.DotRows(t.out[r*V+v0:r*V+v1], t.in[r*C:(r+1)*C], t.w[v0*C:], C)
 		}
 	}
 }

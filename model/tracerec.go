@@ -269,7 +269,11 @@ type traceRecorder struct {
 	// current pass, [n_layer][rows][n_embd], for the logit lens.
 	lensIn []float32
 	lens   []float32
-	noted  map[string]bool // note codes already added
+	// lensBest and lensProb are each lens row's top token and probability.
+	lensBest []int
+	lensProb []float64
+	ws       workspace       // the pool's tasks for the lens
+	noted    map[string]bool // note codes already added
 }
 
 func newTraceRecorder(m *Model, tr *trace.Trace, opts TraceOptions) *traceRecorder {
@@ -367,7 +371,8 @@ func (r *traceRecorder) check(row []float32, n int) {
 // early through ln_f and the tied head (nostalgebraist 2020, "interpreting
 // GPT: the logit lens") and returns the top token of each row with its
 // probability. Rows go through the head in chunks of at most 256, so the
-// logits buffer stays at 256 × vocab_size.
+// logits buffer stays at 256 × vocab_size; the head and the per-row
+// softmax run on the decode pool (head.go) and reuse their buffers.
 func (r *traceRecorder) logitLens(res []float32) []trace.LensEntry {
 	c := r.m.Config
 	C, V := c.NEmbd, c.VocabSize
@@ -379,11 +384,14 @@ func (r *traceRecorder) logitLens(res []float32) []trace.LensEntry {
 		n := min(chunk, rows-q0)
 		r.lnBuf = resize(r.lnBuf, n*C)
 		r.lens = resize(r.lens, n*V)
+		r.lensBest = resize(r.lensBest, n)
+		r.lensProb = resize(r.lensProb, n)
 		layernorm(r.lnBuf, res[q0*C:(q0+n)*C], w.LNFG, w.LNFB, n, C, c.LayerNormEpsilon)
-		matmulTransB(r.lens, r.lnBuf, w.Head(), n, C, V)
+		r.ws.headRows(r.lens, r.lnBuf, w.Head(), n, C, V)
+		r.ws.lensTop(r.lensBest, r.lensProb, r.lens, n, V)
 		for q := 0; q < n; q++ {
-			best, p := topProb(r.lens[q*V : (q+1)*V])
-			out = append(out, trace.LensEntry{ID: best, Display: r.m.Tokenizer.Display(best), Prob: p})
+			best := r.lensBest[q]
+			out = append(out, trace.LensEntry{ID: best, Display: r.m.Tokenizer.Display(best), Prob: r.lensProb[q]})
 		}
 	}
 	return out

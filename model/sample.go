@@ -86,6 +86,7 @@ type SampleResult struct {
 	entropy   float64
 	probsOK   bool
 	tempered1 bool    // Tempered was computed at temperature 1
+	max, sum  float64 // softmax(logits)'s max and normaliser (softmaxSum)
 	keptMass  float64 // Σ Tempered over Order[:KeptTopP], in rank order
 	order     []int32 // ranking scratch, [vocab_size]; Order is a prefix
 	keys, tmp []uint32
@@ -116,13 +117,20 @@ func (r *SampleResult) Probs() []float64 {
 		if !r.Greedy && r.temp1() {
 			// softmax(l / 1) is softmax(l), operation for operation.
 			copy(r.probs, r.Tempered)
-			r.entropy = entropyBits(r.probs)
 		} else {
-			r.entropy = softmaxInto(r.probs, r.Logits, 1)
+			r.max, r.sum = softmaxTemp(r.probs, r.Logits, 1)
 		}
+		r.entropy = entropyBits(r.probs)
 		r.probsOK = true
 	}
 	return r.probs
+}
+
+// softmaxSum returns the largest logit m and Σ exp(l − m) in index order:
+// the normaliser of Probs, computed with it.
+func (r *SampleResult) softmaxSum() (m, sum float64) {
+	r.Probs()
+	return r.max, r.sum
 }
 
 // Entropy returns the entropy of the raw distribution, bits.
@@ -246,8 +254,11 @@ func (s *Sampler) Sample(logits []float32) (*SampleResult, error) {
 		return r, nil
 	}
 	r.hot = -1
-	softmaxTemp(r.Tempered, logits, p.Temperature)
+	m, sum := softmaxTemp(r.Tempered, logits, p.Temperature)
 	r.tempered1 = p.Temperature == 1
+	if r.tempered1 {
+		r.max, r.sum = m, sum
+	}
 
 	// top-k keeps a prefix of the ranking.
 	r.KeptTopK = V
@@ -345,13 +356,14 @@ func softmaxInto(out []float64, logits []float32, temp float64) float64 {
 
 // softmaxTemp writes softmax(logits / temp) into out in float64, with the
 // same operations as softmaxInto (so the same values), without the
-// entropy. temp must be > 0; logits are finite.
-func softmaxTemp(out []float64, logits []float32, temp float64) {
-	m := math.Inf(-1)
+// entropy, and returns the largest logit m and the normaliser
+// Σ exp((l − m) / temp), summed in index order. temp must be > 0; logits
+// are finite.
+func softmaxTemp(out []float64, logits []float32, temp float64) (m, sum float64) {
+	m = math.Inf(-1)
 	for _, l := range logits {
 		m = math.Max(m, float64(l))
 	}
-	var sum float64
 	for i, l := range logits {
 		e := math.Exp((float64(l) - m) / temp)
 		out[i] = e
@@ -360,6 +372,27 @@ func softmaxTemp(out []float64, logits []float32, temp float64) {
 	for i := range out {
 		out[i] /= sum
 	}
+	return m, sum
+}
+
+// softmaxSum returns the largest of logits, m, and Σ exp(l − m) summed in
+// index order: softmaxAt(l, m, sum) is then the probability that
+// softmaxInto(·, logits, 1) gives a logit l, bit for bit, without filling
+// a vocabulary-sized slice.
+func softmaxSum(logits []float32) (m, sum float64) {
+	m = math.Inf(-1)
+	for _, l := range logits {
+		m = math.Max(m, float64(l))
+	}
+	for _, l := range logits {
+		sum += math.Exp((float64(l) - m) / 1)
+	}
+	return m, sum
+}
+
+// softmaxAt is softmax's value for logit l given softmaxSum's m and sum.
+func softmaxAt(l float32, m, sum float64) float64 {
+	return math.Exp((float64(l)-m)/1) / sum
 }
 
 // entropyBits is −Σ p·log2 p over a distribution, summed in index order as

@@ -88,6 +88,16 @@ func checkSameAsFullSort(t *testing.T, name string, p SamplingParams, seed uint6
 		if ra.SampleEntropy != rb.SampleEntropy || ra.Entropy() != rb.Entropy {
 			t.Fatalf("%s V=%d: entropies %v %v, want %v %v", where(), V, ra.Entropy(), ra.SampleEntropy, rb.Entropy, rb.SampleEntropy)
 		}
+		// The log-sum-exp a recorded step stores, as topLogits computed it
+		// before reusing the sampler's normaliser.
+		m := float64(rb.Logits[rb.Order[0]])
+		var lse float64
+		for _, l := range rb.Logits {
+			lse += math.Exp(float64(l) - m)
+		}
+		if gm, gs := ra.softmaxSum(); gm+math.Log(gs) != m+math.Log(lse) {
+			t.Fatalf("%s V=%d: log-sum-exp %v, want %v", where(), V, gm+math.Log(gs), m+math.Log(lse))
+		}
 		probs := ra.Probs()
 		for i := range V {
 			if probs[i] != rb.Probs[i] || ra.Tempered[i] != rb.Tempered[i] {
@@ -112,3 +122,19 @@ func checkSameAsFullSort(t *testing.T, name string, p SamplingParams, seed uint6
 }
 
 func fmtParams(p SamplingParams) string { return FormatSampling(p) }
+
+// TestSoftmaxAtMatchesSoftmaxInto: the probability of one logit from
+// softmaxSum's normaliser equals softmaxInto's, bit for bit.
+func TestSoftmaxAtMatchesSoftmaxInto(t *testing.T) {
+	t.Parallel()
+	for name, logits := range equivLogits(5000, 9) {
+		probs := make([]float64, len(logits))
+		softmaxInto(probs, logits, 1)
+		m, sum := softmaxSum(logits)
+		for i, l := range logits {
+			if got := softmaxAt(l, m, sum); got != probs[i] {
+				t.Fatalf("%s: id %d: %v, want %v", name, i, got, probs[i])
+			}
+		}
+	}
+}

@@ -1,12 +1,10 @@
 package model
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"math"
-	"slices"
 	"time"
 
 	"github.com/gptviz/gptviz/model/arch"
@@ -216,12 +214,12 @@ func (r *traceRecorder) scoreEarlyWindows(run *Runner, ids []int) error {
 
 // setScore fills s with P(s.ID) under the logits row predicting it,
 // [vocab_size], and its top candidates; probs is scratch of vocab_size.
-func (r *traceRecorder) setScore(s *trace.Score, context int, row []float32, probs []float64) {
-	softmaxInto(probs, row, 1)
-	s.Prob = probs[s.ID]
+func (r *traceRecorder) setScore(s *trace.Score, context int, row []float32, _ []float64) {
+	m, sum := softmaxSum(row)
+	s.Prob = softmaxAt(row[s.ID], m, sum)
 	s.Surprisal = surprisal(s.Prob)
 	s.Context = context
-	s.Top = r.top(row, probs)
+	s.Top = r.top(row, m, sum)
 }
 
 // scoreContinuation scores text after the prompt ids under teacher forcing
@@ -273,6 +271,7 @@ type traceRecorder struct {
 	lensBest []int
 	lensProb []float64
 	ws       workspace       // the pool's tasks for the lens
+	topBuf   []int32         // scratch of top
 	noted    map[string]bool // note codes already added
 }
 
@@ -463,22 +462,15 @@ func idsOf(tokens []trace.Token) []int {
 	return ids
 }
 
-// top returns the TopN most probable candidates of one distribution.
-func (r *traceRecorder) top(logits []float32, probs []float64) []trace.Candidate {
-	idx := make([]int, len(logits))
-	for i := range idx {
-		idx[i] = i
-	}
-	slices.SortFunc(idx, func(a, b int) int {
-		if c := cmp.Compare(logits[b], logits[a]); c != 0 {
-			return c
-		}
-		return a - b
-	})
-	n := min(r.opts.TopN, len(idx))
-	out := make([]trace.Candidate, n)
-	for i, id := range idx[:n] {
-		out[i] = r.candidate(id, logits[id], probs[id])
+// top returns the TopN most probable candidates of one distribution, from
+// its logits and softmaxSum's m and sum: a selection of the TopN ids, not a
+// sort of the vocabulary.
+func (r *traceRecorder) top(logits []float32, m, sum float64) []trace.Candidate {
+	r.topBuf = resize(r.topBuf, min(r.opts.TopN, len(logits)))
+	ids := topIDs(r.topBuf, logits)
+	out := make([]trace.Candidate, len(ids))
+	for i, id := range ids {
+		out[i] = r.candidate(int(id), logits[id], softmaxAt(logits[id], m, sum))
 	}
 	return out
 }
@@ -533,11 +525,7 @@ func topLogits(s *SampleResult, n int) *trace.TopLogits {
 	for i, id := range ranked {
 		tl.IDs[i], tl.Values[i] = int(id), s.Logits[id]
 	}
-	m := float64(s.Logits[ranked[0]])
-	var sum float64
-	for _, l := range s.Logits {
-		sum += math.Exp(float64(l) - m)
-	}
+	m, sum := s.softmaxSum()
 	tl.LogSumExp = m + math.Log(sum)
 	return tl
 }

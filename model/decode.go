@@ -146,3 +146,6 @@ func (t *headRowsTask) runRange(lo, hi int) {
 		}
 	}
 }
+
+// gemvAccelerated reports whether the one-row kernels run in assembly.
+func gemvAccelerated() bool { return gemv.Accelerated() }

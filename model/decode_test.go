@@ -1,6 +1,7 @@
 package model
 
 import (
+	"context"
 	"testing"
 
 	"github.com/gptviz/gptviz/internal/gemv"
@@ -66,5 +67,32 @@ func TestOneRowPathMatchesBatched(t *testing.T) {
 			closeEnough(t, "logits", r.LastLogits(), want[p*V:(p+1)*V])
 		}
 		gemv.SetPortable(old)
+	}
+}
+
+// TestBenchRandomModel runs Bench on random weights with the synthetic
+// tokenizer: every figure is positive and the vocabulary is complete.
+func TestBenchRandomModel(t *testing.T) {
+	m := randomModel(smallConfig, 7)
+	if got := m.Tokenizer.VocabSize(); got != smallConfig.VocabSize {
+		t.Fatalf("synthetic tokenizer has %d tokens, want %d", got, smallConfig.VocabSize)
+	}
+	if eot, ok := m.Tokenizer.EndOfText(); !ok || eot != smallConfig.VocabSize-1 {
+		t.Errorf("<|endoftext|> = %d, %v", eot, ok)
+	}
+	res, err := Bench(context.Background(), m, BenchOptions{Prompt: 8, Steps: 2, Rounds: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Figures) != 6 {
+		t.Fatalf("%d figures, want 6", len(res.Figures))
+	}
+	for _, f := range res.Figures {
+		if !(f.TokensPer > 0) {
+			t.Errorf("%s: %v tokens/s", f.Name, f.TokensPer)
+		}
+	}
+	if _, err := Bench(context.Background(), m, BenchOptions{Prompt: 60, Steps: 10}); err == nil {
+		t.Error("a run past the context window was accepted")
 	}
 }

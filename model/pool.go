@@ -1,6 +1,7 @@
 package model
 
 import (
+	"math"
 	"runtime"
 	"sync"
 )
@@ -68,4 +69,83 @@ func (p *workPool) run(t rangeTask, n, align, work int, wg *sync.WaitGroup) {
 	}
 	t.runRange(0, chunk)
 	wg.Wait()
+}
+
+// softmaxPar is a softmax and its entropy (the serial loops are softmaxTemp and entropyBits in the tests) with the exponentials, the
+// divisions and the logarithms computed on the pool: each value is
+// computed with the same operations, and the sums still run in index
+// order on the calling goroutine, so the results are the same bit for bit.
+type softmaxPar struct {
+	wg      sync.WaitGroup
+	t       softmaxPass
+	scratch []float64
+}
+
+// softmaxPass is one parallel pass over [lo, hi) of out.
+type softmaxPass struct {
+	op     int // passExp, passDiv or passLog
+	out    []float64
+	logits []float32
+	m, d   float64 // the max and temperature (passExp), the sum (passDiv)
+	lg     []float64
+}
+
+const (
+	passExp = iota // out[i] = exp((l[i] − m) / d)
+	passDiv        // out[i] /= d
+	passLog        // lg[i] = log2(out[i]) where out[i] > 0
+)
+
+func (t *softmaxPass) runRange(lo, hi int) {
+	switch t.op {
+	case passExp:
+		for i, l := range t.logits[lo:hi] {
+			t.out[lo+i] = math.Exp((float64(l) - t.m) / t.d)
+		}
+	case passDiv:
+		for i := lo; i < hi; i++ {
+			t.out[i] /= t.d
+		}
+	case passLog:
+		for i := lo; i < hi; i++ {
+			if q := t.out[i]; q > 0 {
+				t.lg[i] = math.Log2(q)
+			}
+		}
+	}
+}
+
+// softmax writes softmax(logits / temp) into out and returns the max and
+// the normaliser Σ exp((l − m) / temp), summed in index order.
+func (s *softmaxPar) softmax(out []float64, logits []float32, temp float64) (m, sum float64) {
+	m = math.Inf(-1)
+	for _, l := range logits {
+		m = math.Max(m, float64(l))
+	}
+	n := len(logits)
+	s.t = softmaxPass{op: passExp, out: out[:n], logits: logits, m: m, d: temp}
+	decodePool.run(&s.t, n, 64, n*40, &s.wg)
+	for _, e := range out[:n] {
+		sum += e
+	}
+	s.t = softmaxPass{op: passDiv, out: out[:n], d: sum}
+	decodePool.run(&s.t, n, 64, n*4, &s.wg)
+	s.t = softmaxPass{}
+	return m, sum
+}
+
+// entropy returns −Σ p·log2 p over p, summed in index order.
+func (s *softmaxPar) entropy(p []float64) float64 {
+	s.scratch = resize(s.scratch, len(p))
+	lg := s.scratch
+	s.t = softmaxPass{op: passLog, out: p, lg: lg}
+	decodePool.run(&s.t, len(p), 64, len(p)*40, &s.wg)
+	s.t = softmaxPass{}
+	var h float64
+	for i, q := range p {
+		if q > 0 {
+			h -= q * lg[i]
+		}
+	}
+	return h
 }

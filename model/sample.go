@@ -91,7 +91,8 @@ type SampleResult struct {
 	order     []int32 // ranking scratch, [vocab_size]; Order is a prefix
 	keys, tmp []uint32
 	ids       []int32
-	hot       int // the one index of Tempered that is non-zero, or −1
+	par       softmaxPar // softmax and entropy on the pool
+	hot       int        // the one index of Tempered that is non-zero, or −1
 }
 
 // Sorted is how many ranked ids Order holds.
@@ -118,9 +119,9 @@ func (r *SampleResult) Probs() []float64 {
 			// softmax(l / 1) is softmax(l), operation for operation.
 			copy(r.probs, r.Tempered)
 		} else {
-			r.max, r.sum = softmaxTemp(r.probs, r.Logits, 1)
+			r.max, r.sum = r.par.softmax(r.probs, r.Logits, 1)
 		}
-		r.entropy = entropyBits(r.probs)
+		r.entropy = r.par.entropy(r.probs)
 		r.probsOK = true
 	}
 	return r.probs
@@ -254,7 +255,7 @@ func (s *Sampler) Sample(logits []float32) (*SampleResult, error) {
 		return r, nil
 	}
 	r.hot = -1
-	m, sum := softmaxTemp(r.Tempered, logits, p.Temperature)
+	m, sum := r.par.softmax(r.Tempered, logits, p.Temperature)
 	r.tempered1 = p.Temperature == 1
 	if r.tempered1 {
 		r.max, r.sum = m, sum
@@ -354,27 +355,6 @@ func softmaxInto(out []float64, logits []float32, temp float64) float64 {
 	return h
 }
 
-// softmaxTemp writes softmax(logits / temp) into out in float64, with the
-// same operations as softmaxInto (so the same values), without the
-// entropy, and returns the largest logit m and the normaliser
-// Σ exp((l − m) / temp), summed in index order. temp must be > 0; logits
-// are finite.
-func softmaxTemp(out []float64, logits []float32, temp float64) (m, sum float64) {
-	m = math.Inf(-1)
-	for _, l := range logits {
-		m = math.Max(m, float64(l))
-	}
-	for i, l := range logits {
-		e := math.Exp((float64(l) - m) / temp)
-		out[i] = e
-		sum += e
-	}
-	for i := range out {
-		out[i] /= sum
-	}
-	return m, sum
-}
-
 // softmaxSum returns the largest of logits, m, and Σ exp(l − m) summed in
 // index order: softmaxAt(l, m, sum) is then the probability that
 // softmaxInto(·, logits, 1) gives a logit l, bit for bit, without filling
@@ -393,18 +373,6 @@ func softmaxSum(logits []float32) (m, sum float64) {
 // softmaxAt is softmax's value for logit l given softmaxSum's m and sum.
 func softmaxAt(l float32, m, sum float64) float64 {
 	return math.Exp((float64(l)-m)/1) / sum
-}
-
-// entropyBits is −Σ p·log2 p over a distribution, summed in index order as
-// softmaxInto does.
-func entropyBits(p []float64) float64 {
-	var h float64
-	for _, q := range p {
-		if q > 0 {
-			h -= q * math.Log2(q)
-		}
-	}
-	return h
 }
 
 func resize[T any](s []T, n int) []T {

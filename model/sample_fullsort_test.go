@@ -9,6 +9,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"testing"
 )
 
 type fullSortResult struct {
@@ -177,4 +178,59 @@ func (s *fullSortSampler) Sample(logits []float32) (*fullSortResult, error) {
 		}
 	}
 	return r, nil
+}
+
+// softmaxTemp writes softmax(logits / temp) into out in float64, with the
+// same operations as softmaxInto (so the same values), without the
+// entropy, and returns the largest logit m and the normaliser
+// Σ exp((l − m) / temp), summed in index order. temp must be > 0; logits
+// are finite.
+func softmaxTemp(out []float64, logits []float32, temp float64) (m, sum float64) {
+	m = math.Inf(-1)
+	for _, l := range logits {
+		m = math.Max(m, float64(l))
+	}
+	for i, l := range logits {
+		e := math.Exp((float64(l) - m) / temp)
+		out[i] = e
+		sum += e
+	}
+	for i := range out {
+		out[i] /= sum
+	}
+	return m, sum
+}
+
+// entropyBits is −Σ p·log2 p over a distribution, summed in index order as
+// softmaxInto does.
+func entropyBits(p []float64) float64 {
+	var h float64
+	for _, q := range p {
+		if q > 0 {
+			h -= q * math.Log2(q)
+		}
+	}
+	return h
+}
+
+// TestSoftmaxParMatchesSerial: the pool's softmax and entropy equal the
+// serial loops, bit for bit.
+func TestSoftmaxParMatchesSerial(t *testing.T) {
+	t.Parallel()
+	var par softmaxPar
+	for name, logits := range equivLogits(50257, 4) {
+		for _, temp := range []float64{1, 0.7, 1e-6} {
+			want, got := make([]float64, len(logits)), make([]float64, len(logits))
+			wm, ws := softmaxTemp(want, logits, temp)
+			gm, gs := par.softmax(got, logits, temp)
+			if wm != gm || ws != gs || par.entropy(got) != entropyBits(want) {
+				t.Fatalf("%s T=%v: max %v sum %v, want %v %v", name, temp, gm, gs, wm, ws)
+			}
+			for i := range want {
+				if got[i] != want[i] {
+					t.Fatalf("%s T=%v: id %d: %v, want %v", name, temp, i, got[i], want[i])
+				}
+			}
+		}
+	}
 }

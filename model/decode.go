@@ -141,9 +141,7 @@ func (t *headRowsTask) runRange(lo, hi int) {
 	C, V := t.C, t.V
 	for v0 := lo; v0 < hi; v0 += headBlock {
 		v1 := min(v0+headBlock, hi)
-		for r := 0; r < t.rows; r++ {
-			gemv.DotRows(t.out[r*V+v0:r*V+v1], t.in[r*C:(r+1)*C], t.w[v0*C:], C)
-		}
+		gemv.DotRowsMulti(t.out[v0:], V, t.in, C, t.rows, C, t.w[v0*C:], C, v1-v0)
 	}
 }
 

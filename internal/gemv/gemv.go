@@ -120,3 +120,42 @@ func axpy4Go(y []float32, a0, a1, a2, a3 float32, x0, x1, x2, x3 []float32) {
 		y[i] += a0*x0[i] + a1*x1[i] + a2*x2[i] + a3*x3[i]
 	}
 }
+
+// DotRowsMulti computes out[j·ldo+i] = Σ_{k<K} x[j·ldx+k]·w[i·ldw+k] for
+// nx input rows j and n weight rows i: DotRows for several input rows at
+// once, each weight row read once per three input rows (the logit lens
+// reads a block of the head for every layer's row). ldx, ldw ≥ K and
+// ldo ≥ n.
+func DotRowsMulti(out []float32, ldo int, x []float32, ldx, nx, K int, w []float32, ldw, n int) {
+	if nx == 0 || n == 0 {
+		return
+	}
+	_ = out[(nx-1)*ldo+n-1]
+	j := 0
+	if Accelerated() && K >= 8 && n >= 4 {
+		_ = x[(nx-1)*ldx+K-1]
+		_ = w[(n-1)*ldw+K-1]
+		k8 := K &^ 7
+		for ; j+3 <= nx; j += 3 {
+			i := 0
+			for ; i+4 <= n; i += 4 {
+				dot4x3(&x[j*ldx], ldx, &w[i*ldw], ldw, k8, &out[j*ldo+i], ldo)
+				if k8 < K {
+					for jj := j; jj < j+3; jj++ {
+						for r := i; r < i+4; r++ {
+							out[jj*ldo+r] += dotGo(x[jj*ldx+k8:jj*ldx+K], w[r*ldw+k8:r*ldw+K])
+						}
+					}
+				}
+			}
+			for jj := j; jj < j+3; jj++ {
+				for r := i; r < n; r++ {
+					out[jj*ldo+r] = dotGo(x[jj*ldx:jj*ldx+K], w[r*ldw:r*ldw+K])
+				}
+			}
+		}
+	}
+	for ; j < nx; j++ {
+		DotRows(out[j*ldo:j*ldo+n], x[j*ldx:j*ldx+K], w, ldw)
+	}
+}

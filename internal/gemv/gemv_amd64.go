@@ -18,3 +18,9 @@ func dot4(x *float32, w *float32, ld int, n int, out *float32)
 //
 //go:noescape
 func axpy4(out *float32, n int, w *float32, ld int, x *float32)
+
+// dot4x3 computes out[j·ldo+r] = Σ_{k<n} x[j·ldx+k]·w[r·ldw+k] for r < 4,
+// j < 3; n is a positive multiple of 8 (see gemv_amd64.s).
+//
+//go:noescape
+func dot4x3(x *float32, ldx int, w *float32, ldw int, n int, out *float32, ldo int)

@@ -123,3 +123,30 @@ func BenchmarkAxpyRowsFC(b *testing.B) {
 		AxpyRows(out, x, w, 3072)
 	}
 }
+
+func TestDotRowsMulti(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	paths(t, func(t *testing.T) {
+		for _, K := range []int{1, 7, 8, 13, 64, 768} {
+			for _, n := range []int{1, 3, 4, 5, 9, 64} {
+				for _, nx := range []int{1, 2, 3, 4, 7, 12} {
+					ldx, ldw, ldo := K+rng.IntN(3), K+rng.IntN(3), n+rng.IntN(3)
+					x, w := randSlice(rng, nx*ldx), randSlice(rng, n*ldw)
+					out := randSlice(rng, nx*ldo)
+					DotRowsMulti(out, ldo, x, ldx, nx, K, w, ldw, n)
+					for j := range nx {
+						for i := range n {
+							var want, mag float64
+							for k := range K {
+								p := float64(x[j*ldx+k]) * float64(w[i*ldw+k])
+								want += p
+								mag += math.Abs(p)
+							}
+							near(t, fmt.Sprintf("K=%d n=%d nx=%d out[%d][%d]", K, n, nx, j, i), out[j*ldo+i], want, mag, K)
+						}
+					}
+				}
+			}
+		}
+	})
+}

@@ -231,8 +231,8 @@ func (s *Sampler) Sample(logits []float32) (*SampleResult, error) {
 	r.order = resize(r.order, V)
 	r.order[0] = int32(best)
 	r.Order = r.order[:min(1, V)]
-	if cap(r.Tempered) < V {
-		r.hot = -1
+	if len(r.Tempered) != V {
+		r.hot = -1 // a new length: clear it all before the next one-hot
 	}
 	r.Tempered = resize(r.Tempered, V)
 
@@ -240,10 +240,9 @@ func (s *Sampler) Sample(logits []float32) (*SampleResult, error) {
 	r.Greedy = p.Greedy()
 	r.tempered1 = false
 	if r.Greedy {
-		switch {
-		case r.hot < 0:
+		if r.hot < 0 {
 			clear(r.Tempered)
-		case r.hot < V:
+		} else {
 			r.Tempered[r.hot] = 0
 		}
 		r.Tempered[best] = 1

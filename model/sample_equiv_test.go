@@ -138,3 +138,31 @@ func TestSoftmaxAtMatchesSoftmaxInto(t *testing.T) {
 		}
 	}
 }
+
+// TestSampleVocabSizeChanges: a greedy sampler over distributions of
+// different sizes (shorter, then longer within the old capacity) keeps
+// Tempered one-hot; a tempered one is checked for the same sizes.
+func TestSampleVocabSizeChanges(t *testing.T) {
+	t.Parallel()
+	greedy, _ := NewSampler(SamplingParams{Temperature: 0, TopP: 1}, 1)
+	tempered, _ := NewSampler(SamplingParams{Temperature: 1, TopP: 1}, 1)
+	for _, s := range []*Sampler{greedy, tempered} {
+		for _, V := range []int{100, 50, 100, 7, 100} {
+			logits := equivLogits(V, uint64(V))["normal2"]
+			r, err := s.Sample(logits)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !r.Greedy {
+				continue
+			}
+			var sum float64
+			for _, p := range r.Tempered {
+				sum += p
+			}
+			if len(r.Tempered) != V || sum != 1 || r.Tempered[r.Chosen] != 1 {
+				t.Fatalf("V=%d: Tempered has %d entries summing to %v", V, len(r.Tempered), sum)
+			}
+		}
+	}
+}

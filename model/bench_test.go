@@ -2,7 +2,6 @@ package model
 
 import (
 	"context"
-	"math/rand/v2"
 	"testing"
 
 	"github.com/gptviz/gptviz/internal/testref"
@@ -11,52 +10,17 @@ import (
 	"github.com/gptviz/gptviz/model/trace"
 )
 
-// gpt2SmallConfig is GPT-2 124M's shape (Hugging Face "gpt2").
-var gpt2SmallConfig = arch.Config{
-	ModelType: "gpt2", VocabSize: 50257, NPositions: 1024, NEmbd: 768, NLayer: 12,
-	NHead: 12, NInner: 3072, LayerNormEpsilon: 1e-5, Activation: "gelu_new",
-	BOSTokenID: 50256, EOSTokenID: 50256,
-}
+// gpt2SmallConfig is GPT-2 124M's shape.
+var gpt2SmallConfig = GPT2SmallConfig
 
-// randomModel builds a model of shape c with seeded random weights
-// (normal, std 0.02, as GPT-2's initialisation; LayerNorm gains 1).
+// randomModel is RandomModel for tests (shapes that need no tokenizer
+// check: vocab_size ≥ 257).
 func randomModel(c arch.Config, seed uint64) *Model {
-	rng := rand.New(rand.NewPCG(seed, seed))
-	normal := func(n int) []float32 {
-		x := make([]float32, n)
-		for i := range x {
-			x[i] = float32(rng.NormFloat64() * 0.02)
-		}
-		return x
+	m, err := RandomModel(c, seed)
+	if err != nil {
+		panic(err)
 	}
-	ones := func(n int) []float32 {
-		x := make([]float32, n)
-		for i := range x {
-			x[i] = 1
-		}
-		return x
-	}
-	e, in := c.NEmbd, c.NInner
-	w := Weights{WTE: normal(c.VocabSize * e), WPE: normal(c.NPositions * e), LNFG: ones(e), LNFB: make([]float32, e)}
-	for range c.NLayer {
-		w.Blocks = append(w.Blocks, Block{
-			LN1G: ones(e), LN1B: make([]float32, e),
-			AttnW: normal(e * 3 * e), AttnB: normal(3 * e),
-			AttnProjW: normal(e * e), AttnProjB: normal(e),
-			LN2G: ones(e), LN2B: make([]float32, e),
-			FCW: normal(e * in), FCB: normal(in),
-			MLPProjW: normal(in * e), MLPProjB: normal(e),
-		})
-	}
-	return &Model{Name: "random-124M", Config: c, Weights: w}
-}
-
-func benchIDs(n, vocab int) []int {
-	ids := make([]int, n)
-	for i := range ids {
-		ids[i] = (i*7919 + 13) % vocab
-	}
-	return ids
+	return m
 }
 
 var benchModel *Model

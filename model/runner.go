@@ -229,11 +229,10 @@ type TokenScore struct {
 // context (the strided evaluation of Hugging Face's perplexity guide).
 func (m *Model) Score(ids []int) ([]TokenScore, error) {
 	var out []TokenScore
-	probs := make([]float64, m.Config.VocabSize)
 	var ws workspace
 	err := m.scoreIDs(&ws, NewKVCache(m.Config), ids, 1, nil, func(pos int, w ScoreWindow, row []float32) {
-		softmaxInto(probs, row, 1)
-		p := probs[ids[pos]]
+		mx, sum := softmaxSum(row)
+		p := softmaxAt(row[ids[pos]], mx, sum)
 		out = append(out, TokenScore{Position: pos, ID: ids[pos], Prob: p, Surprisal: surprisal(p), Context: pos - w.Start})
 	})
 	if err != nil {

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"slices"
 )
 
 // SamplingParams choose how the next token is drawn from P(w_i | w_<i).
@@ -55,16 +54,24 @@ func (p SamplingParams) Greedy() bool { return p.Temperature == 0 }
 
 // SampleResult records what the sampler did with one distribution. Its
 // slices belong to the Sampler and are overwritten by the next Sample.
+//
+// A step computes only what the choice needs: the argmax for greedy, the
+// tempered distribution and the ranking of the kept tokens otherwise. The
+// raw distribution (Probs, Entropy) and longer rankings (Ranked) are
+// computed on first use, from the Sampler's own copy of the logits, and
+// give the same values, bit for bit, as computing them eagerly.
 type SampleResult struct {
-	// Logits are the logits sampled from, [vocab_size] (a view of the
-	// caller's slice).
+	// Logits are the logits sampled from, [vocab_size] (the Sampler's copy,
+	// valid until the next Sample).
 	Logits []float32
-	// Order is every token id sorted by logit, highest first (ties by id).
+	// Order is the first Sorted token ids ranked by logit, highest first
+	// (ties by id): a prefix of the full ranking. It holds at least the
+	// argmax, and every token kept by top-k when not greedy (all of them
+	// when top-k is off). Ranked extends it.
 	Order []int32
-	// Probs is the raw distribution softmax(logits), [vocab_size].
-	Probs []float64
-	// Tempered is softmax(logits / Temperature), [vocab_size]; equal to
-	// Probs at temperature 1, and one-hot at the argmax when greedy.
+	// Tempered is softmax(logits / Temperature), [vocab_size]; equal to the
+	// raw distribution at temperature 1, and one-hot at the argmax when
+	// greedy.
 	Tempered []float64
 	// KeptTopK and KeptTopP are how many tokens (a prefix of Order) survive
 	// the top-k filter and then the top-p filter.
@@ -72,9 +79,69 @@ type SampleResult struct {
 	// Chosen is the sampled token id; Greedy says it was the argmax.
 	Chosen int
 	Greedy bool
-	// Entropy of Probs and of the final distribution, bits.
-	Entropy, SampleEntropy float64
+	// SampleEntropy is the entropy of the final distribution, bits.
+	SampleEntropy float64
+
+	probs     []float64 // softmax(logits), computed by Probs
+	entropy   float64
+	probsOK   bool
+	tempered1 bool    // Tempered was computed at temperature 1
+	max, sum  float64 // softmax(logits)'s max and normaliser (softmaxSum)
+	keptMass  float64 // Σ Tempered over Order[:KeptTopP], in rank order
+	order     []int32 // ranking scratch, [vocab_size]; Order is a prefix
+	keys, tmp []uint32
+	ids       []int32
+	par       softmaxPar // softmax and entropy on the pool
+	hot       int        // the one index of Tempered that is non-zero, or −1
 }
+
+// Sorted is how many ranked ids Order holds.
+func (r *SampleResult) Sorted() int { return len(r.Order) }
+
+// Ranked returns the n highest-ranked token ids (by logit, highest first,
+// ties by id; n is capped at vocab_size), extending Order when needed: a
+// small n costs one selection pass over the vocabulary, a large one an
+// O(V) radix sort, never a comparison sort of the whole vocabulary.
+func (r *SampleResult) Ranked(n int) []int32 {
+	n = min(n, len(r.Logits))
+	if n > len(r.Order) {
+		r.rankTo(n)
+	}
+	return r.Order[:n]
+}
+
+// Probs returns the raw distribution softmax(logits), [vocab_size],
+// computed on first use (float64, as the eager sampler did).
+func (r *SampleResult) Probs() []float64 {
+	if !r.probsOK {
+		r.probs = resize(r.probs, len(r.Logits))
+		if !r.Greedy && r.temp1() {
+			// softmax(l / 1) is softmax(l), operation for operation.
+			copy(r.probs, r.Tempered)
+		} else {
+			r.max, r.sum = r.par.softmax(r.probs, r.Logits, 1)
+		}
+		r.entropy = r.par.entropy(r.probs)
+		r.probsOK = true
+	}
+	return r.probs
+}
+
+// softmaxSum returns the largest logit m and Σ exp(l − m) in index order:
+// the normaliser of Probs, computed with it.
+func (r *SampleResult) softmaxSum() (m, sum float64) {
+	r.Probs()
+	return r.max, r.sum
+}
+
+// Entropy returns the entropy of the raw distribution, bits.
+func (r *SampleResult) Entropy() float64 {
+	r.Probs()
+	return r.entropy
+}
+
+// temp1 reports whether Tempered was computed at temperature 1.
+func (r *SampleResult) temp1() bool { return r.tempered1 }
 
 // Final returns the probability that the sampler used for id, after all
 // filters and renormalisation: 0 for a removed token.
@@ -85,12 +152,8 @@ func (r *SampleResult) Final(id int) float64 {
 		}
 		return 0
 	}
-	var mass float64
-	for _, t := range r.Order[:r.KeptTopP] {
-		mass += r.Tempered[t]
-	}
-	if rank := r.rank(id); rank < r.KeptTopP && mass > 0 {
-		return r.Tempered[id] / mass
+	if rank := r.rank(id); rank < r.KeptTopP && r.keptMass > 0 {
+		return r.Tempered[id] / r.keptMass
 	}
 	return 0
 }
@@ -110,7 +173,8 @@ func (r *SampleResult) RemovedBy(id int) string {
 	return ""
 }
 
-// rank returns id's index in Order.
+// rank returns id's index in Order, or len(Order) (at least KeptTopK when
+// not greedy) when it is ranked lower.
 func (r *SampleResult) rank(id int) int {
 	for i, t := range r.Order {
 		if int(t) == id {
@@ -134,7 +198,7 @@ func NewSampler(p SamplingParams, seed uint64) (*Sampler, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	return &Sampler{params: p, rng: rand.New(rand.NewPCG(seed, 0x67707476697a))}, nil // "gptviz"
+	return &Sampler{params: p, rng: rand.New(rand.NewPCG(seed, 0x67707476697a)), res: SampleResult{hot: -1}}, nil // "gptviz"
 }
 
 // Params returns the sampler's settings.
@@ -142,49 +206,68 @@ func (s *Sampler) Params() SamplingParams { return s.params }
 
 // Sample draws the next token from logits [vocab_size]. It fails on a
 // non-finite logit. The result is valid until the next call.
+//
+// Cost at V = vocab_size: greedy is one pass (copy, check, argmax) and
+// allocates nothing after the first call; otherwise V float64
+// exponentials for the tempered distribution, plus a selection of the
+// top-k (O(V)) or, with top-k off, an O(V) radix sort of the vocabulary,
+// because top-p and the draw sum the masses in rank order.
 func (s *Sampler) Sample(logits []float32) (*SampleResult, error) {
 	V := len(logits)
 	r := &s.res
-	r.Logits = logits
-	r.Order = resize(r.Order, V)
-	r.Probs = resize(r.Probs, V)
-	r.Tempered = resize(r.Tempered, V)
+	r.Logits = resize(r.Logits, V)
+	copy(r.Logits, logits)
+	logits = r.Logits
+	r.probsOK = false
+	best := 0
 	for i, l := range logits {
 		if math.IsNaN(float64(l)) || math.IsInf(float64(l), 0) {
 			return nil, fmt.Errorf("sample: logit of token %d is %v", i, l)
 		}
-		r.Order[i] = int32(i)
-	}
-	slices.SortFunc(r.Order, func(a, b int32) int {
-		switch la, lb := logits[a], logits[b]; {
-		case la > lb:
-			return -1
-		case la < lb:
-			return 1
+		if l > logits[best] {
+			best = i
 		}
-		return int(a - b)
-	})
-	r.Entropy = softmaxInto(r.Probs, logits, 1)
+	}
+	r.order = resize(r.order, V)
+	r.order[0] = int32(best)
+	r.Order = r.order[:min(1, V)]
+	if len(r.Tempered) != V {
+		r.hot = -1 // a new length: clear it all before the next one-hot
+	}
+	r.Tempered = resize(r.Tempered, V)
 
 	p := s.params
 	r.Greedy = p.Greedy()
+	r.tempered1 = false
 	if r.Greedy {
-		clear(r.Tempered)
-		r.Tempered[r.Order[0]] = 1
+		if r.hot < 0 {
+			clear(r.Tempered)
+		} else {
+			r.Tempered[r.hot] = 0
+		}
+		r.Tempered[best] = 1
+		r.hot = best
 		r.KeptTopK, r.KeptTopP = 1, 1
-		r.Chosen = int(r.Order[0])
+		r.Chosen = best
 		r.SampleEntropy = 0
+		r.keptMass = 1
 		return r, nil
 	}
-	softmaxInto(r.Tempered, logits, p.Temperature)
+	r.hot = -1
+	m, sum := r.par.softmax(r.Tempered, logits, p.Temperature)
+	r.tempered1 = p.Temperature == 1
+	if r.tempered1 {
+		r.max, r.sum = m, sum
+	}
 
-	// top-k keeps a prefix of Order.
+	// top-k keeps a prefix of the ranking.
 	r.KeptTopK = V
 	if p.TopK > 0 && p.TopK < V {
 		r.KeptTopK = p.TopK
 	}
+	order := r.Ranked(r.KeptTopK)
 	var mass float64
-	for _, t := range r.Order[:r.KeptTopK] {
+	for _, t := range order {
 		mass += r.Tempered[t]
 	}
 	// top-p keeps the shortest prefix whose renormalised mass reaches P
@@ -192,7 +275,7 @@ func (s *Sampler) Sample(logits []float32) (*SampleResult, error) {
 	r.KeptTopP = r.KeptTopK
 	if p.TopP < 1 {
 		var cum float64
-		for i, t := range r.Order[:r.KeptTopK] {
+		for i, t := range order {
 			cum += r.Tempered[t] / mass
 			if cum >= p.TopP-topPTolerance {
 				r.KeptTopP = i + 1
@@ -200,11 +283,12 @@ func (s *Sampler) Sample(logits []float32) (*SampleResult, error) {
 			}
 		}
 	}
-	kept := r.Order[:r.KeptTopP]
+	kept := order[:r.KeptTopP]
 	mass = 0
 	for _, t := range kept {
 		mass += r.Tempered[t]
 	}
+	r.keptMass = mass
 	u := s.rng.Float64() * mass
 	r.Chosen = int(kept[len(kept)-1])
 	var cum float64
@@ -222,6 +306,21 @@ func (s *Sampler) Sample(logits []float32) (*SampleResult, error) {
 		}
 	}
 	return r, nil
+}
+
+// rankTo makes Order the n highest-ranked ids (n ≤ vocab_size): a bounded
+// heap for n up to V/16, else a radix sort of every id.
+func (r *SampleResult) rankTo(n int) {
+	V := len(r.Logits)
+	if n*16 > V {
+		r.keys = resize(r.keys, V)
+		r.tmp = resize(r.tmp, V)
+		r.ids = resize(r.ids, V)
+		radixRank(r.order, r.Logits, r.keys, r.tmp, r.ids)
+		r.Order = r.order[:V]
+		return
+	}
+	r.Order = topIDs(r.order[:n], r.Logits)
 }
 
 // topPTolerance is how far below P a cumulative mass may fall and still
@@ -253,6 +352,26 @@ func softmaxInto(out []float64, logits []float32, temp float64) float64 {
 		}
 	}
 	return h
+}
+
+// softmaxSum returns the largest of logits, m, and Σ exp(l − m) summed in
+// index order: softmaxAt(l, m, sum) is then the probability that
+// softmaxInto(·, logits, 1) gives a logit l, bit for bit, without filling
+// a vocabulary-sized slice.
+func softmaxSum(logits []float32) (m, sum float64) {
+	m = math.Inf(-1)
+	for _, l := range logits {
+		m = math.Max(m, float64(l))
+	}
+	for _, l := range logits {
+		sum += math.Exp((float64(l) - m) / 1)
+	}
+	return m, sum
+}
+
+// softmaxAt is softmax's value for logit l given softmaxSum's m and sum.
+func softmaxAt(l float32, m, sum float64) float64 {
+	return math.Exp((float64(l)-m)/1) / sum
 }
 
 func resize[T any](s []T, n int) []T {

@@ -1,12 +1,10 @@
 package model
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"math"
-	"slices"
 	"time"
 
 	"github.com/gptviz/gptviz/model/arch"
@@ -216,12 +214,12 @@ func (r *traceRecorder) scoreEarlyWindows(run *Runner, ids []int) error {
 
 // setScore fills s with P(s.ID) under the logits row predicting it,
 // [vocab_size], and its top candidates; probs is scratch of vocab_size.
-func (r *traceRecorder) setScore(s *trace.Score, context int, row []float32, probs []float64) {
-	softmaxInto(probs, row, 1)
-	s.Prob = probs[s.ID]
+func (r *traceRecorder) setScore(s *trace.Score, context int, row []float32, _ []float64) {
+	m, sum := softmaxSum(row)
+	s.Prob = softmaxAt(row[s.ID], m, sum)
 	s.Surprisal = surprisal(s.Prob)
 	s.Context = context
-	s.Top = r.top(row, probs)
+	s.Top = r.top(row, m, sum)
 }
 
 // scoreContinuation scores text after the prompt ids under teacher forcing
@@ -269,7 +267,12 @@ type traceRecorder struct {
 	// current pass, [n_layer][rows][n_embd], for the logit lens.
 	lensIn []float32
 	lens   []float32
-	noted  map[string]bool // note codes already added
+	// lensBest and lensProb are each lens row's top token and probability.
+	lensBest []int
+	lensProb []float64
+	ws       workspace       // the pool's tasks for the lens
+	topBuf   []int32         // scratch of top
+	noted    map[string]bool // note codes already added
 }
 
 func newTraceRecorder(m *Model, tr *trace.Trace, opts TraceOptions) *traceRecorder {
@@ -367,7 +370,8 @@ func (r *traceRecorder) check(row []float32, n int) {
 // early through ln_f and the tied head (nostalgebraist 2020, "interpreting
 // GPT: the logit lens") and returns the top token of each row with its
 // probability. Rows go through the head in chunks of at most 256, so the
-// logits buffer stays at 256 × vocab_size.
+// logits buffer stays at 256 × vocab_size; the head and the per-row
+// softmax run on the decode pool (head.go) and reuse their buffers.
 func (r *traceRecorder) logitLens(res []float32) []trace.LensEntry {
 	c := r.m.Config
 	C, V := c.NEmbd, c.VocabSize
@@ -379,11 +383,14 @@ func (r *traceRecorder) logitLens(res []float32) []trace.LensEntry {
 		n := min(chunk, rows-q0)
 		r.lnBuf = resize(r.lnBuf, n*C)
 		r.lens = resize(r.lens, n*V)
+		r.lensBest = resize(r.lensBest, n)
+		r.lensProb = resize(r.lensProb, n)
 		layernorm(r.lnBuf, res[q0*C:(q0+n)*C], w.LNFG, w.LNFB, n, C, c.LayerNormEpsilon)
-		matmulTransB(r.lens, r.lnBuf, w.Head(), n, C, V)
+		r.ws.headRows(r.lens, r.lnBuf, w.Head(), n, C, V)
+		r.ws.lensTop(r.lensBest, r.lensProb, r.lens, n, V)
 		for q := 0; q < n; q++ {
-			best, p := topProb(r.lens[q*V : (q+1)*V])
-			out = append(out, trace.LensEntry{ID: best, Display: r.m.Tokenizer.Display(best), Prob: p})
+			best := r.lensBest[q]
+			out = append(out, trace.LensEntry{ID: best, Display: r.m.Tokenizer.Display(best), Prob: r.lensProb[q]})
 		}
 	}
 	return out
@@ -455,22 +462,15 @@ func idsOf(tokens []trace.Token) []int {
 	return ids
 }
 
-// top returns the TopN most probable candidates of one distribution.
-func (r *traceRecorder) top(logits []float32, probs []float64) []trace.Candidate {
-	idx := make([]int, len(logits))
-	for i := range idx {
-		idx[i] = i
-	}
-	slices.SortFunc(idx, func(a, b int) int {
-		if c := cmp.Compare(logits[b], logits[a]); c != 0 {
-			return c
-		}
-		return a - b
-	})
-	n := min(r.opts.TopN, len(idx))
-	out := make([]trace.Candidate, n)
-	for i, id := range idx[:n] {
-		out[i] = r.candidate(id, logits[id], probs[id])
+// top returns the TopN most probable candidates of one distribution, from
+// its logits and softmaxSum's m and sum: a selection of the TopN ids, not a
+// sort of the vocabulary.
+func (r *traceRecorder) top(logits []float32, m, sum float64) []trace.Candidate {
+	r.topBuf = resize(r.topBuf, min(r.opts.TopN, len(logits)))
+	ids := topIDs(r.topBuf, logits)
+	out := make([]trace.Candidate, len(ids))
+	for i, id := range ids {
+		out[i] = r.candidate(int(id), logits[id], softmaxAt(logits[id], m, sum))
 	}
 	return out
 }
@@ -478,36 +478,36 @@ func (r *traceRecorder) top(logits []float32, probs []float64) []trace.Candidate
 // Sampled turns the sampler's record into the Prediction of the coming
 // decode step.
 func (r *traceRecorder) Sampled(step int, s *SampleResult) {
+	probs := s.Probs()
 	p := &trace.Prediction{
 		Position: len(r.tr.Tokens) - 1,
-		Entropy:  s.Entropy, SampleEntropy: s.SampleEntropy, Greedy: s.Greedy,
+		Entropy:  s.Entropy(), SampleEntropy: s.SampleEntropy, Greedy: s.Greedy,
 	}
-	n := min(r.opts.TopN, len(s.Order))
-	for _, id := range s.Order[:n] {
-		c := r.candidate(int(id), s.Logits[id], s.Probs[id])
+	for _, id := range s.Ranked(r.opts.TopN) {
+		c := r.candidate(int(id), s.Logits[id], probs[id])
 		c.SampleProb = s.Final(int(id))
 		c.RemovedBy = s.RemovedBy(int(id))
 		p.Top = append(p.Top, c)
 	}
-	ch := r.candidate(s.Chosen, s.Logits[s.Chosen], s.Probs[s.Chosen])
+	ch := r.candidate(s.Chosen, s.Logits[s.Chosen], probs[s.Chosen])
 	ch.SampleProb = s.Final(s.Chosen)
 	p.Chosen = ch
-	if n := min(r.opts.TopLogits, len(s.Order)); n > 0 {
+	if n := min(r.opts.TopLogits, len(s.Logits)); n > 0 {
 		p.Logits = topLogits(s, n)
 	}
 	// Mass is measured on the tempered distribution, the one top-k and
 	// top-p filter (top-p compares it with P).
 	mass := func(k int) float64 {
 		var m float64
-		for _, id := range s.Order[:k] {
+		for _, id := range s.Ranked(k) {
 			m += s.Tempered[id]
 		}
 		return m
 	}
 	if s.Greedy {
-		p.Filters = []trace.FilterResult{{Name: "greedy", Kept: 1, Mass: s.Probs[s.Chosen]}}
+		p.Filters = []trace.FilterResult{{Name: "greedy", Kept: 1, Mass: probs[s.Chosen]}}
 	} else {
-		V := len(s.Order)
+		V := len(s.Logits)
 		p.Filters = []trace.FilterResult{
 			{Name: "temperature", Kept: V, Mass: 1},
 			{Name: "top-k", Kept: s.KeptTopK, Mass: mass(s.KeptTopK)},
@@ -517,18 +517,15 @@ func (r *traceRecorder) Sampled(step int, s *SampleResult) {
 	r.next = p
 }
 
-// topLogits returns the n highest logits of s (a prefix of its Order) and
+// topLogits returns the n highest logits of s (its first n ranked ids) and
 // the log-sum-exp of all of them.
 func topLogits(s *SampleResult, n int) *trace.TopLogits {
 	tl := &trace.TopLogits{IDs: make([]int, n), Values: make([]float32, n)}
-	for i, id := range s.Order[:n] {
+	ranked := s.Ranked(n)
+	for i, id := range ranked {
 		tl.IDs[i], tl.Values[i] = int(id), s.Logits[id]
 	}
-	m := float64(s.Logits[s.Order[0]])
-	var sum float64
-	for _, l := range s.Logits {
-		sum += math.Exp(float64(l) - m)
-	}
+	m, sum := s.softmaxSum()
 	tl.LogSumExp = m + math.Log(sum)
 	return tl
 }

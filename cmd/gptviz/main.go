@@ -40,6 +40,7 @@ var commands = []command{
 	{"tokens", "show how a text is split into tokens", runTokens},
 	{"pull", "download a GPT-2 model from the Hugging Face Hub", runPull},
 	{"train", "train a small GPT-2 (and its tokenizer) from text", runTrain},
+	{"bench", "time prefill, decode, recording and sampling on this machine", runBench},
 }
 
 // usageError marks errors in how gptviz was called (exit status 2). cmd is

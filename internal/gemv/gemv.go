@@ -1,0 +1,161 @@
+// Package gemv holds the one-row matrix products of a decode step, where a
+// single activation row meets a whole weight matrix and the speed limit is
+// the memory bandwidth of streaming the weights once:
+//
+//   - DotRows, out[i] = x · w[i] for weight rows w[i] (the tied output head
+//     and the logit lens, logits = h @ wteᵀ with wte [vocab, n_embd]);
+//   - AxpyRows, out += x @ W for W [len(x), ld] row-major (Hugging Face's
+//     Conv1D layout, [in, out]), one contiguous stream per weight row.
+//
+// On amd64 with AVX2 and FMA, blocks of four weight rows run in assembly
+// kernels (gemv_amd64.s); other CPUs, and a build with the purego tag, use
+// the plain Go loops, which the tests also force (SetPortable). Results
+// agree with a float64 reference within float32 rounding; the kernels use
+// fused multiply-adds and a different summation order than the Go loops,
+// so the two paths may differ in the last bits.
+package gemv
+
+// portable forces the Go loops even where the assembly could run.
+var portable = false
+
+// SetPortable forces (true) or releases (false) the portable Go loops, for
+// tests of the path that CPUs without AVX2 take. It returns the previous
+// setting and must not be called while products are running.
+func SetPortable(p bool) bool {
+	old := portable
+	portable = p
+	return old
+}
+
+// Accelerated reports whether the assembly kernels run.
+func Accelerated() bool { return useAsm && !portable }
+
+// DotRows computes out[i] = Σ_k x[k]·w[i·ld+k] for i in [0, len(out)):
+// len(out) rows of w, ld floats apart (ld ≥ len(x)), each dotted with x.
+func DotRows(out, x, w []float32, ld int) {
+	n, K := len(out), len(x)
+	if n == 0 {
+		return
+	}
+	if K == 0 {
+		clear(out)
+		return
+	}
+	_ = w[(n-1)*ld+K-1] // w holds every row read: the kernels cannot overrun
+	i := 0
+	if Accelerated() && K >= 16 {
+		k16 := K &^ 15
+		for ; i+4 <= n; i += 4 {
+			dot4(&x[0], &w[i*ld], ld, k16, &out[i])
+			if k16 < K {
+				for r := 0; r < 4; r++ {
+					out[i+r] += dotGo(x[k16:], w[(i+r)*ld+k16:(i+r)*ld+K])
+				}
+			}
+		}
+	}
+	for ; i < n; i++ {
+		out[i] = dotGo(x, w[i*ld:i*ld+K])
+	}
+}
+
+// AxpyRows computes out[j] += Σ_k x[k]·w[k·ld+j] for j in [0, len(out)):
+// the columns len(out) wide at the start of w's rows (pass w sliced at the
+// first column to compute a column range), rows ld floats apart.
+func AxpyRows(out, x, w []float32, ld int) {
+	n, K := len(out), len(x)
+	if n == 0 || K == 0 {
+		return
+	}
+	_ = w[(K-1)*ld+n-1] // w holds every row read: the kernels cannot overrun
+	k := 0
+	if Accelerated() && n >= 16 {
+		n16 := n &^ 15
+		for ; k+4 <= K; k += 4 {
+			axpy4(&out[0], n16, &w[k*ld], ld, &x[k])
+			if n16 < n {
+				for r := 0; r < 4; r++ {
+					axpyGo(out[n16:], x[k+r], w[(k+r)*ld+n16:(k+r)*ld+n])
+				}
+			}
+		}
+	}
+	for ; k+4 <= K; k += 4 {
+		axpy4Go(out, x[k], x[k+1], x[k+2], x[k+3], w[k*ld:k*ld+n], w[(k+1)*ld:(k+1)*ld+n], w[(k+2)*ld:(k+2)*ld+n], w[(k+3)*ld:(k+3)*ld+n])
+	}
+	for ; k < K; k++ {
+		axpyGo(out, x[k], w[k*ld:k*ld+n])
+	}
+}
+
+// dotGo returns Σ x[i]·y[i] with four partial sums.
+func dotGo(x, y []float32) float32 {
+	y = y[:len(x)]
+	var s0, s1, s2, s3 float32
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		s0 += x[i] * y[i]
+		s1 += x[i+1] * y[i+1]
+		s2 += x[i+2] * y[i+2]
+		s3 += x[i+3] * y[i+3]
+	}
+	for ; i < len(x); i++ {
+		s0 += x[i] * y[i]
+	}
+	return (s0 + s1) + (s2 + s3)
+}
+
+// axpyGo computes y += a·x.
+func axpyGo(y []float32, a float32, x []float32) {
+	x = x[:len(y)]
+	for i, v := range x {
+		y[i] += a * v
+	}
+}
+
+// axpy4Go computes y += a0·x0 + a1·x1 + a2·x2 + a3·x3, one pass over y.
+func axpy4Go(y []float32, a0, a1, a2, a3 float32, x0, x1, x2, x3 []float32) {
+	x0, x1, x2, x3 = x0[:len(y)], x1[:len(y)], x2[:len(y)], x3[:len(y)]
+	for i := range y {
+		y[i] += a0*x0[i] + a1*x1[i] + a2*x2[i] + a3*x3[i]
+	}
+}
+
+// DotRowsMulti computes out[j·ldo+i] = Σ_{k<K} x[j·ldx+k]·w[i·ldw+k] for
+// nx input rows j and n weight rows i: DotRows for several input rows at
+// once, each weight row read once per three input rows (the logit lens
+// reads a block of the head for every layer's row). ldx, ldw ≥ K and
+// ldo ≥ n.
+func DotRowsMulti(out []float32, ldo int, x []float32, ldx, nx, K int, w []float32, ldw, n int) {
+	if nx == 0 || n == 0 {
+		return
+	}
+	_ = out[(nx-1)*ldo+n-1]
+	j := 0
+	if Accelerated() && K >= 8 && n >= 4 {
+		_ = x[(nx-1)*ldx+K-1]
+		_ = w[(n-1)*ldw+K-1]
+		k8 := K &^ 7
+		for ; j+3 <= nx; j += 3 {
+			i := 0
+			for ; i+4 <= n; i += 4 {
+				dot4x3(&x[j*ldx], ldx, &w[i*ldw], ldw, k8, &out[j*ldo+i], ldo)
+				if k8 < K {
+					for jj := j; jj < j+3; jj++ {
+						for r := i; r < i+4; r++ {
+							out[jj*ldo+r] += dotGo(x[jj*ldx+k8:jj*ldx+K], w[r*ldw+k8:r*ldw+K])
+						}
+					}
+				}
+			}
+			for jj := j; jj < j+3; jj++ {
+				for r := i; r < n; r++ {
+					out[jj*ldo+r] = dotGo(x[jj*ldx:jj*ldx+K], w[r*ldw:r*ldw+K])
+				}
+			}
+		}
+	}
+	for ; j < nx; j++ {
+		DotRows(out[j*ldo:j*ldo+n], x[j*ldx:j*ldx+K], w, ldw)
+	}
+}

@@ -1,0 +1,26 @@
+//go:build !purego
+
+package gemv
+
+import "golang.org/x/sys/cpu"
+
+// useAsm reports whether the AVX2+FMA kernels can run on this CPU.
+var useAsm = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+
+// dot4 computes out[r] = Σ_{k<n} x[k]·w[r·ld+k] for r = 0..3; n is a
+// positive multiple of 16 (see gemv_amd64.s).
+//
+//go:noescape
+func dot4(x *float32, w *float32, ld int, n int, out *float32)
+
+// axpy4 computes out[j] += Σ_{r<4} x[r]·w[r·ld+j] for j < n; n is a
+// positive multiple of 16 (see gemv_amd64.s).
+//
+//go:noescape
+func axpy4(out *float32, n int, w *float32, ld int, x *float32)
+
+// dot4x3 computes out[j·ldo+r] = Σ_{k<n} x[j·ldx+k]·w[r·ldw+k] for r < 4,
+// j < 3; n is a positive multiple of 8 (see gemv_amd64.s).
+//
+//go:noescape
+func dot4x3(x *float32, ldx int, w *float32, ldw int, n int, out *float32, ldo int)

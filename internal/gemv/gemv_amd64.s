@@ -1,0 +1,184 @@
+//go:build !purego
+
+#include "textflag.h"
+
+// func dot4(x *float32, w *float32, ld int, n int, out *float32)
+//
+// out[r] = Σ_{k<n} x[k]·w[r·ld+k], r = 0..3, n a positive multiple of 16.
+// Per 16 floats: two loads of x and eight fused multiply-adds with the four
+// weight rows into eight accumulators (two per row); then each row's two
+// accumulators are added and reduced horizontally.
+TEXT ·dot4(SB), NOSPLIT, $0-40
+	MOVQ x+0(FP), SI
+	MOVQ w+8(FP), DI
+	MOVQ ld+16(FP), R8
+	MOVQ n+24(FP), CX
+	MOVQ out+32(FP), DX
+	SHLQ $2, R8
+	SHLQ $2, CX
+	LEAQ (DI)(R8*1), R9
+	LEAQ (R9)(R8*1), R10
+	LEAQ (R10)(R8*1), R11
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	XORQ AX, AX
+
+dotloop:
+	VMOVUPS (SI)(AX*1), Y8
+	VMOVUPS 32(SI)(AX*1), Y9
+	VFMADD231PS (DI)(AX*1), Y8, Y0
+	VFMADD231PS 32(DI)(AX*1), Y9, Y1
+	VFMADD231PS (R9)(AX*1), Y8, Y2
+	VFMADD231PS 32(R9)(AX*1), Y9, Y3
+	VFMADD231PS (R10)(AX*1), Y8, Y4
+	VFMADD231PS 32(R10)(AX*1), Y9, Y5
+	VFMADD231PS (R11)(AX*1), Y8, Y6
+	VFMADD231PS 32(R11)(AX*1), Y9, Y7
+	ADDQ $64, AX
+	CMPQ AX, CX
+	JLT  dotloop
+
+	VADDPS Y1, Y0, Y0
+	VADDPS Y3, Y2, Y2
+	VADDPS Y5, Y4, Y4
+	VADDPS Y7, Y6, Y6
+	VHADDPS Y2, Y0, Y0
+	VHADDPS Y6, Y4, Y4
+	VHADDPS Y4, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS X1, X0, X0
+	VMOVUPS X0, (DX)
+	VZEROUPPER
+	RET
+
+// func axpy4(out *float32, n int, w *float32, ld int, x *float32)
+//
+// out[j] += x[0]·w[j] + x[1]·w[ld+j] + x[2]·w[2ld+j] + x[3]·w[3ld+j] for
+// j < n, n a positive multiple of 16: one pass over out per four weight
+// rows, each row read as one contiguous stream.
+TEXT ·axpy4(SB), NOSPLIT, $0-40
+	MOVQ out+0(FP), DX
+	MOVQ n+8(FP), CX
+	MOVQ w+16(FP), DI
+	MOVQ ld+24(FP), R8
+	MOVQ x+32(FP), SI
+	SHLQ $2, R8
+	SHLQ $2, CX
+	LEAQ (DI)(R8*1), R9
+	LEAQ (R9)(R8*1), R10
+	LEAQ (R10)(R8*1), R11
+	VBROADCASTSS (SI), Y12
+	VBROADCASTSS 4(SI), Y13
+	VBROADCASTSS 8(SI), Y14
+	VBROADCASTSS 12(SI), Y15
+	XORQ AX, AX
+
+axpyloop:
+	VMOVUPS (DX)(AX*1), Y0
+	VMOVUPS 32(DX)(AX*1), Y1
+	VFMADD231PS (DI)(AX*1), Y12, Y0
+	VFMADD231PS 32(DI)(AX*1), Y12, Y1
+	VFMADD231PS (R9)(AX*1), Y13, Y0
+	VFMADD231PS 32(R9)(AX*1), Y13, Y1
+	VFMADD231PS (R10)(AX*1), Y14, Y0
+	VFMADD231PS 32(R10)(AX*1), Y14, Y1
+	VFMADD231PS (R11)(AX*1), Y15, Y0
+	VFMADD231PS 32(R11)(AX*1), Y15, Y1
+	VMOVUPS Y0, (DX)(AX*1)
+	VMOVUPS Y1, 32(DX)(AX*1)
+	ADDQ $64, AX
+	CMPQ AX, CX
+	JLT  axpyloop
+	VZEROUPPER
+	RET
+
+// func dot4x3(x *float32, ldx int, w *float32, ldw int, n int, out *float32, ldo int)
+//
+// out[j·ldo + r] = Σ_{k<n} x[j·ldx+k]·w[r·ldw+k] for four weight rows r and
+// three input rows j, n a positive multiple of 8: each 8-float load of a
+// weight row serves three fused multiply-adds (twelve accumulators), so
+// several input rows (the logit lens) cost far fewer loads than dot4.
+TEXT ·dot4x3(SB), NOSPLIT, $0-56
+	MOVQ x+0(FP), SI
+	MOVQ ldx+8(FP), R12
+	MOVQ w+16(FP), DI
+	MOVQ ldw+24(FP), R8
+	MOVQ n+32(FP), CX
+	MOVQ out+40(FP), DX
+	MOVQ ldo+48(FP), BX
+	SHLQ $2, R12
+	SHLQ $2, R8
+	SHLQ $2, CX
+	SHLQ $2, BX
+	LEAQ (SI)(R12*1), R13
+	LEAQ (R13)(R12*1), R14
+	LEAQ (DI)(R8*1), R9
+	LEAQ (R9)(R8*1), R10
+	LEAQ (R10)(R8*1), R11
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+	XORQ AX, AX
+
+dot43loop:
+	VMOVUPS (SI)(AX*1), Y12
+	VMOVUPS (R13)(AX*1), Y13
+	VMOVUPS (R14)(AX*1), Y14
+	VMOVUPS (DI)(AX*1), Y15
+	VFMADD231PS Y15, Y12, Y0
+	VFMADD231PS Y15, Y13, Y1
+	VFMADD231PS Y15, Y14, Y2
+	VMOVUPS (R9)(AX*1), Y15
+	VFMADD231PS Y15, Y12, Y3
+	VFMADD231PS Y15, Y13, Y4
+	VFMADD231PS Y15, Y14, Y5
+	VMOVUPS (R10)(AX*1), Y15
+	VFMADD231PS Y15, Y12, Y6
+	VFMADD231PS Y15, Y13, Y7
+	VFMADD231PS Y15, Y14, Y8
+	VMOVUPS (R11)(AX*1), Y15
+	VFMADD231PS Y15, Y12, Y9
+	VFMADD231PS Y15, Y13, Y10
+	VFMADD231PS Y15, Y14, Y11
+	ADDQ $32, AX
+	CMPQ AX, CX
+	JLT  dot43loop
+
+	// Input row 0: weight rows in Y0, Y3, Y6, Y9.
+	VHADDPS Y3, Y0, Y0
+	VHADDPS Y9, Y6, Y6
+	VHADDPS Y6, Y0, Y0
+	VEXTRACTF128 $1, Y0, X12
+	VADDPS X12, X0, X0
+	VMOVUPS X0, (DX)
+	// Input row 1: Y1, Y4, Y7, Y10.
+	VHADDPS Y4, Y1, Y1
+	VHADDPS Y10, Y7, Y7
+	VHADDPS Y7, Y1, Y1
+	VEXTRACTF128 $1, Y1, X12
+	VADDPS X12, X1, X1
+	VMOVUPS X1, (DX)(BX*1)
+	// Input row 2: Y2, Y5, Y8, Y11.
+	VHADDPS Y5, Y2, Y2
+	VHADDPS Y11, Y8, Y8
+	VHADDPS Y8, Y2, Y2
+	VEXTRACTF128 $1, Y2, X12
+	VADDPS X12, X2, X2
+	VMOVUPS X2, (DX)(BX*2)
+	VZEROUPPER
+	RET

@@ -1,0 +1,18 @@
+//go:build !amd64 || purego
+
+package gemv
+
+// useAsm is false where no assembly kernel exists.
+var useAsm = false
+
+func dot4(x *float32, w *float32, ld int, n int, out *float32) {
+	panic("gemv: dot4 without assembly")
+}
+
+func axpy4(out *float32, n int, w *float32, ld int, x *float32) {
+	panic("gemv: axpy4 without assembly")
+}
+
+func dot4x3(x *float32, ldx int, w *float32, ldw int, n int, out *float32, ldo int) {
+	panic("gemv: dot4x3 without assembly")
+}

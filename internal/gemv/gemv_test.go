@@ -1,0 +1,152 @@
+package gemv
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+func randSlice(rng *rand.Rand, n int) []float32 {
+	x := make([]float32, n)
+	for i := range x {
+		x[i] = float32(rng.NormFloat64())
+	}
+	return x
+}
+
+// paths runs f once with the assembly kernels (where this CPU has them)
+// and once forced onto the portable Go loops.
+func paths(t *testing.T, f func(t *testing.T)) {
+	for _, p := range []bool{false, true} {
+		t.Run(fmt.Sprintf("portable=%v", p), func(t *testing.T) {
+			old := SetPortable(p)
+			defer SetPortable(old)
+			f(t)
+		})
+	}
+}
+
+// near checks got against a float64 sum want within float32 rounding of a
+// sum of K products whose magnitudes add up to mag.
+func near(t *testing.T, what string, got float32, want, mag float64, K int) {
+	t.Helper()
+	tol := 4 * float64(K+4) * 0x1p-24 * mag
+	if d := math.Abs(float64(got) - want); !(d <= tol) {
+		t.Fatalf("%s = %v, want %v (|Δ| %.3g > %.3g)", what, got, want, d, tol)
+	}
+}
+
+func TestDotRows(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	paths(t, func(t *testing.T) {
+		for _, K := range []int{0, 1, 15, 16, 17, 64, 100, 768} {
+			for _, n := range []int{0, 1, 3, 4, 5, 9, 33} {
+				ld := K + rng.IntN(3)
+				x, w := randSlice(rng, K), randSlice(rng, max(n*ld, 1))
+				out := randSlice(rng, n) // overwritten, not added to
+				DotRows(out, x, w, ld)
+				for i := range n {
+					var want, mag float64
+					for k := range K {
+						p := float64(x[k]) * float64(w[i*ld+k])
+						want += p
+						mag += math.Abs(p)
+					}
+					near(t, fmt.Sprintf("K=%d n=%d out[%d]", K, n, i), out[i], want, mag, K)
+				}
+			}
+		}
+	})
+}
+
+func TestAxpyRows(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	paths(t, func(t *testing.T) {
+		for _, K := range []int{0, 1, 3, 4, 7, 64, 768} {
+			for _, n := range []int{0, 1, 15, 16, 17, 48, 100, 1152} {
+				ld := n + rng.IntN(40)
+				x, w := randSlice(rng, K), randSlice(rng, max(K*ld, 1))
+				out := randSlice(rng, n)
+				init := append([]float32(nil), out...)
+				AxpyRows(out, x, w, ld)
+				for j := range n {
+					want, mag := float64(init[j]), math.Abs(float64(init[j]))
+					for k := range K {
+						p := float64(x[k]) * float64(w[k*ld+j])
+						want += p
+						mag += math.Abs(p)
+					}
+					near(t, fmt.Sprintf("K=%d n=%d out[%d]", K, n, j), out[j], want, mag, K)
+				}
+			}
+		}
+	})
+}
+
+// TestColumnRange computes a product in two column ranges, as two workers
+// do, and requires the same result as one call over all columns.
+func TestColumnRange(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	K, N := 96, 200
+	x, w := randSlice(rng, K), randSlice(rng, K*N)
+	whole, split := make([]float32, N), make([]float32, N)
+	AxpyRows(whole, x, w, N)
+	for _, r := range [][2]int{{0, 112}, {112, N}} {
+		AxpyRows(split[r[0]:r[1]], x, w[r[0]:], N)
+	}
+	for j := range N {
+		if d := math.Abs(float64(whole[j] - split[j])); d > 1e-4 {
+			t.Fatalf("column %d: %v split, %v whole", j, split[j], whole[j])
+		}
+	}
+}
+
+func BenchmarkDotRowsHead(b *testing.B) {
+	// GPT-2's tied head: 50,257 rows of 768.
+	rng := rand.New(rand.NewPCG(1, 1))
+	x, w := randSlice(rng, 768), randSlice(rng, 50257*768)
+	out := make([]float32, 50257)
+	b.SetBytes(int64(len(w) * 4))
+	for b.Loop() {
+		DotRows(out, x, w, 768)
+	}
+}
+
+func BenchmarkAxpyRowsFC(b *testing.B) {
+	// GPT-2's c_fc: 768 → 3072.
+	rng := rand.New(rand.NewPCG(1, 1))
+	x, w := randSlice(rng, 768), randSlice(rng, 768*3072)
+	out := make([]float32, 3072)
+	b.SetBytes(int64(len(w) * 4))
+	for b.Loop() {
+		AxpyRows(out, x, w, 3072)
+	}
+}
+
+func TestDotRowsMulti(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	paths(t, func(t *testing.T) {
+		for _, K := range []int{1, 7, 8, 13, 64, 768} {
+			for _, n := range []int{1, 3, 4, 5, 9, 64} {
+				for _, nx := range []int{1, 2, 3, 4, 7, 12} {
+					ldx, ldw, ldo := K+rng.IntN(3), K+rng.IntN(3), n+rng.IntN(3)
+					x, w := randSlice(rng, nx*ldx), randSlice(rng, n*ldw)
+					out := randSlice(rng, nx*ldo)
+					DotRowsMulti(out, ldo, x, ldx, nx, K, w, ldw, n)
+					for j := range nx {
+						for i := range n {
+							var want, mag float64
+							for k := range K {
+								p := float64(x[j*ldx+k]) * float64(w[i*ldw+k])
+								want += p
+								mag += math.Abs(p)
+							}
+							near(t, fmt.Sprintf("K=%d n=%d nx=%d out[%d][%d]", K, n, nx, j, i), out[j*ldo+i], want, mag, K)
+						}
+					}
+				}
+			}
+		}
+	})
+}

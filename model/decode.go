@@ -1,0 +1,149 @@
+package model
+
+import (
+	"math"
+	"sync"
+
+	"github.com/gptviz/gptviz/internal/gemm"
+	"github.com/gptviz/gptviz/internal/gemv"
+)
+
+// This file is the one-row path of a decode step: the same operations as
+// matmul, attention and matmulTransB for T = 1, run on the long-lived
+// workers of pool.go with the gemv kernels, so that a step streams each
+// weight matrix once, row by contiguous row, and allocates nothing.
+
+// decodeOps holds a workspace's one-row tasks, reused across steps.
+type decodeOps struct {
+	wg   sync.WaitGroup
+	mv   matvecTask
+	head headTask
+	att  attnTask
+	rows headRowsTask
+	top  lensTopTask
+}
+
+// linear computes out = in @ w + b for T rows of in [T, C], w [C, OC],
+// b [OC] or nil: the one-row path when T = 1, else matmul.
+func (ws *workspace) linear(out, in, w, b []float32, T, C, OC int) {
+	if T != 1 {
+		matmul(out, in, w, b, T, C, OC)
+		return
+	}
+	ws.dec.mv = matvecTask{out: out[:OC], in: in[:C], w: w[:C*OC], b: b, C: C, OC: OC}
+	decodePool.run(&ws.dec.mv, OC, 16, C*OC, &ws.dec.wg)
+	ws.dec.mv = matvecTask{} // drop the references
+}
+
+// matvecTask computes columns [lo, hi) of out = in @ w + b, one row.
+type matvecTask struct {
+	out, in, w, b []float32
+	C, OC         int
+}
+
+func (t *matvecTask) runRange(lo, hi int) {
+	o := t.out[lo:hi]
+	if t.b != nil {
+		copy(o, t.b[lo:hi])
+	} else {
+		clear(o)
+	}
+	gemv.AxpyRows(o, t.in, t.w[lo:], t.OC)
+}
+
+// logitsHead computes out = in @ wᵀ for in [rows, C] and the output head w
+// [V, C], out [rows, V]: the one-row path when rows = 1, else headRows.
+func (ws *workspace) logitsHead(out, in, w []float32, rows, C, V int) {
+	if rows != 1 {
+		ws.headRows(out, in, w, rows, C, V)
+		return
+	}
+	ws.dec.head = headTask{out: out[:V], in: in[:C], w: w[:V*C], C: C}
+	decodePool.run(&ws.dec.head, V, 16, C*V, &ws.dec.wg)
+	ws.dec.head = headTask{}
+}
+
+// headTask computes out[v] = in · w[v] for vocabulary rows [lo, hi).
+type headTask struct {
+	out, in, w []float32
+	C          int
+}
+
+func (t *headTask) runRange(lo, hi int) {
+	gemv.DotRows(t.out[lo:hi], t.in, t.w[lo*t.C:], t.C)
+}
+
+// attend is attention (see ops.go) for the T new rows; one row runs its
+// heads on the pool, with the same arithmetic per head as attention.
+func (ws *workspace) attend(out, att, q, kc, vc []float32, T, past, nHead, dHead, capacity int) {
+	if T != 1 {
+		attention(out, att, q, kc, vc, T, past, nHead, dHead, capacity)
+		return
+	}
+	nkeys := past + 1
+	ws.dec.att = attnTask{out: out, att: att, q: q, kc: kc, vc: vc, nkeys: nkeys, dHead: dHead, capacity: capacity}
+	decodePool.run(&ws.dec.att, nHead, 1, nHead*nkeys*dHead*2, &ws.dec.wg)
+	ws.dec.att = attnTask{}
+}
+
+// attnTask is one query row's attention for heads [lo, hi).
+type attnTask struct {
+	out, att, q, kc, vc    []float32
+	nkeys, dHead, capacity int
+}
+
+func (t *attnTask) runRange(lo, hi int) {
+	D, n := t.dHead, t.nkeys
+	scale := float32(1 / math.Sqrt(float64(D)))
+	for h := lo; h < hi; h++ {
+		qh := t.q[h*D : (h+1)*D]
+		row := t.att[h*n : (h+1)*n]
+		kh := t.kc[h*t.capacity*D:]
+		vh := t.vc[h*t.capacity*D:]
+		for j := 0; j < n; j++ {
+			row[j] = dot(qh, kh[j*D:(j+1)*D]) * scale
+		}
+		softmaxRow(row)
+		o := t.out[h*D : (h+1)*D]
+		clear(o)
+		for j := 0; j < n; j++ {
+			gemm.Axpy(o, row[j], vh[j*D:(j+1)*D])
+		}
+	}
+}
+
+// headRows computes out = in @ wᵀ for in [rows, C] and the output head w
+// [V, C], out [rows, V], on the pool, without transposing or allocating:
+// each worker takes a range of vocabulary rows and walks it in blocks of
+// headBlock rows that stay in cache while every input row is dotted with
+// them, so w is read from memory once per call. The logit lens and the
+// recorded passes use it.
+func (ws *workspace) headRows(out, in, w []float32, rows, C, V int) {
+	if rows == 1 {
+		ws.logitsHead(out, in, w, rows, C, V)
+		return
+	}
+	ws.dec.rows = headRowsTask{out: out[:rows*V], in: in[:rows*C], w: w[:V*C], rows: rows, C: C, V: V}
+	decodePool.run(&ws.dec.rows, V, headBlock, rows*C*V, &ws.dec.wg)
+	ws.dec.rows = headRowsTask{}
+}
+
+// headBlock is how many vocabulary rows (of n_embd floats) a worker keeps
+// in cache at a time: 64 × 768 floats is 192 KiB, within a core's L2.
+const headBlock = 64
+
+type headRowsTask struct {
+	out, in, w []float32
+	rows, C, V int
+}
+
+func (t *headRowsTask) runRange(lo, hi int) {
+	C, V := t.C, t.V
+	for v0 := lo; v0 < hi; v0 += headBlock {
+		v1 := min(v0+headBlock, hi)
+		gemv.DotRowsMulti(t.out[v0:], V, t.in, C, t.rows, C, t.w[v0*C:], C, v1-v0)
+	}
+}
+
+// gemvAccelerated reports whether the one-row kernels run in assembly.
+func gemvAccelerated() bool { return gemv.Accelerated() }

@@ -1,0 +1,98 @@
+package model
+
+import (
+	"context"
+	"testing"
+
+	"github.com/gptviz/gptviz/internal/gemv"
+	"github.com/gptviz/gptviz/model/arch"
+)
+
+// smallConfig is big enough for the one-row path to split its products
+// across the pool's workers (work ≥ parallelMin), small enough to be quick.
+var smallConfig = arch.Config{
+	ModelType: "gpt2", VocabSize: 3000, NPositions: 64, NEmbd: 128, NLayer: 2,
+	NHead: 4, NInner: 512, LayerNormEpsilon: 1e-5, Activation: "gelu_new",
+	BOSTokenID: 0, EOSTokenID: 0,
+}
+
+// TestDecodeStepAllocatesNothing: a steady-state decode step without a
+// recorder (sampling, the forward pass, the cache append) allocates
+// nothing, greedy or not, once the cache holds room for the run.
+func TestDecodeStepAllocatesNothing(t *testing.T) {
+	m := randomModel(smallConfig, 3)
+	for _, p := range []SamplingParams{{Temperature: 0, TopP: 1}, {Temperature: 0.8, TopK: 40, TopP: 0.95}, {Temperature: 1, TopP: 1}} {
+		s, _ := NewSampler(p, 1)
+		r := NewRunner(m, s, nil)
+		r.Reserve(64)
+		if err := r.Prefill(benchIDs(16, m.Config.VocabSize)); err != nil {
+			t.Fatal(err)
+		}
+		allocs := testing.AllocsPerRun(20, func() {
+			r.cache.Len = 16
+			r.tokens = r.tokens[:16]
+			if _, err := r.Step(); err != nil {
+				t.Fatal(err)
+			}
+		})
+		if allocs != 0 {
+			t.Errorf("%s: %v allocations per decode step, want 0", FormatSampling(p), allocs)
+		}
+	}
+}
+
+// TestOneRowPathMatchesBatched: a decode step (the one-row path: gemv
+// kernels on the pool) gives the logits of a batched pass over the same
+// tokens within float32 rounding, with the assembly kernels and forced
+// onto the portable Go loops.
+func TestOneRowPathMatchesBatched(t *testing.T) {
+	m := randomModel(smallConfig, 5)
+	ids := benchIDs(20, m.Config.VocabSize)
+	V := m.Config.VocabSize
+	want, err := m.Logits(ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, portable := range []bool{false, true} {
+		old := gemv.SetPortable(portable)
+		s, _ := NewSampler(SamplingParams{TopP: 1}, 1)
+		r := NewRunner(m, s, nil)
+		if err := r.Prefill(ids[:4]); err != nil {
+			t.Fatal(err)
+		}
+		for p := 4; p < len(ids); p++ {
+			if err := r.Append(ids[p]); err != nil {
+				t.Fatal(err)
+			}
+			closeEnough(t, "logits", r.LastLogits(), want[p*V:(p+1)*V])
+		}
+		gemv.SetPortable(old)
+	}
+}
+
+// TestBenchRandomModel runs Bench on random weights with the synthetic
+// tokenizer: every figure is positive and the vocabulary is complete.
+func TestBenchRandomModel(t *testing.T) {
+	m := randomModel(smallConfig, 7)
+	if got := m.Tokenizer.VocabSize(); got != smallConfig.VocabSize {
+		t.Fatalf("synthetic tokenizer has %d tokens, want %d", got, smallConfig.VocabSize)
+	}
+	if eot, ok := m.Tokenizer.EndOfText(); !ok || eot != smallConfig.VocabSize-1 {
+		t.Errorf("<|endoftext|> = %d, %v", eot, ok)
+	}
+	res, err := Bench(context.Background(), m, BenchOptions{Prompt: 8, Steps: 2, Rounds: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Figures) != 6 {
+		t.Fatalf("%d figures, want 6", len(res.Figures))
+	}
+	for _, f := range res.Figures {
+		if !(f.TokensPer > 0) {
+			t.Errorf("%s: %v tokens/s", f.Name, f.TokensPer)
+		}
+	}
+	if _, err := Bench(context.Background(), m, BenchOptions{Prompt: 60, Steps: 10}); err == nil {
+		t.Error("a run past the context window was accepted")
+	}
+}

@@ -1,0 +1,32 @@
+package model
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+)
+
+// BenchmarkHeadRows times the tied output head over 12 and 128 rows
+// (a recorded decode step's logit lens, a 128-token prefill's logits) on
+// GPT-2 124M shapes: the blocked dot-product head beside matmulTransB.
+func BenchmarkHeadRows(b *testing.B) {
+	C, V := 768, 50257
+	rng := rand.New(rand.NewPCG(1, 1))
+	w := randFloats(rng, V*C)
+	for _, rows := range []int{12, 128} {
+		in := randFloats(rng, rows*C)
+		out := make([]float32, rows*V)
+		b.Run(fmt.Sprintf("rows=%d/transB", rows), func(b *testing.B) {
+			for b.Loop() {
+				matmulTransB(out, in, w, rows, C, V)
+			}
+		})
+		b.Run(fmt.Sprintf("rows=%d/blocked", rows), func(b *testing.B) {
+			var ws workspace
+			b.ReportAllocs()
+			for b.Loop() {
+				ws.headRows(out, in, w, rows, C, V)
+			}
+		})
+	}
+}

@@ -277,3 +277,23 @@ func (l *Live) Trace(s trace.Settings) (*trace.Trace, error) {
 	rec.noteEvictions(l.overflow)
 	return tr, nil
 }
+
+// Recorded returns the run as recorded so far: the prompt, its scores, the
+// prefill and every decode step, without settings, checks of the whole run,
+// evictions or cache contents (Trace adds those, at the cost of a forward
+// pass). It is a view, valid until the next Step, Force or Undo; it must
+// not be modified.
+func (l *Live) Recorded() *trace.Trace { return l.tr }
+
+// WithParams returns a sampler with settings p whose generator continues
+// from where s's is (a copy of it): changing the settings in the middle of a
+// run keeps the random stream, so only the settings differ. It errors
+// (a *ParamError) on invalid settings.
+func (s *Sampler) WithParams(p SamplingParams) (*Sampler, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	c := s.Clone()
+	c.params = p
+	return c, nil
+}

@@ -223,7 +223,7 @@ func (s *Server) create(r *http.Request) (any, error) {
 		return nil, err
 	}
 	p := req.apply(model.SamplingParams{Temperature: 1, TopP: 1})
-	var seed uint64
+	seed := uint64(1) // gptviz report's --seed default
 	if req.Seed != nil {
 		seed = *req.Seed
 	}

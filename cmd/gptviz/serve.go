@@ -146,4 +146,3 @@ func openURL(u string) error {
 	go cmd.Wait()
 	return nil
 }
-

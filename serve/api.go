@@ -31,6 +31,7 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /api/sessions/{id}/settings", s.handle(s.settings))
 	m.HandleFunc("POST /api/sessions/{id}/fork", s.handle(s.fork))
 	m.HandleFunc("DELETE /api/sessions/{id}", s.handle(s.closeSession))
+	m.HandleFunc("POST /api/sessions/{id}/close", s.handle(s.closeSession)) // navigator.sendBeacon when a tab closes
 	m.HandleFunc("GET /api/sessions/{id}/charts", s.handle(s.charts))
 	m.HandleFunc("GET /api/sessions/{id}/download", s.download)
 	s.mux = m

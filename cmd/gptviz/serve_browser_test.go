@@ -85,7 +85,7 @@ func TestServeBrowser(t *testing.T) {
 			// Force the third candidate, then undo it.
 			var forcedID string
 			eval(`document.querySelectorAll(".col .cand")[2].dataset.id`, &forcedID)
-			run(chromedp.Click(chromedp.CSS(`.col[data-col="1"] .cand[data-id="`+forcedID+`"]`)))
+			run(chromedp.Click(chromedp.CSS(`.col[data-col="1"] .cand[data-id="` + forcedID + `"]`)))
 			wait(col1 + `.dataset.steps === "6"`)
 			var forced bool
 			eval(`document.querySelector(".col .session-tokens .tok.newest").classList.contains("forced")`, &forced)

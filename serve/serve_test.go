@@ -38,13 +38,20 @@ func newTestServer(t testing.TB, lim Limits) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
+	ts := newHTTPTest(t, s)
+	return &testServer{Server: s, ts: ts, url: ts.URL}
+}
+
+// newHTTPTest serves s on a loopback httptest server bound to it.
+func newHTTPTest(t testing.TB, s *Server) *httptest.Server {
+	t.Helper()
 	ts := httptest.NewUnstartedServer(s)
 	if err := s.Bind(ts.Listener.Addr().String()); err != nil {
 		t.Fatal(err)
 	}
 	ts.Start()
 	t.Cleanup(ts.Close)
-	return &testServer{Server: s, ts: ts, url: ts.URL}
+	return ts
 }
 
 // do sends a request with the token in the header (unless hdr says

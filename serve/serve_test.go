@@ -373,3 +373,93 @@ func TestRequestLoop(t *testing.T) {
 		t.Errorf("%d sessions left", s.Sessions())
 	}
 }
+
+func TestHostOK(t *testing.T) {
+	t.Parallel()
+	m, err := loadModel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		bound string
+		ok    []string
+		no    []string
+	}{
+		{"127.0.0.1:8765", []string{"127.0.0.1:8765", "localhost:8765"}, []string{"127.0.0.1:8766", "evil.example:8765", "localhost", "127.0.0.2:8765", "[::1]:8765", ""}},
+		{"[::1]:80", []string{"[::1]:80", "localhost:80"}, []string{"127.0.0.1:80", "evil.example:80", "[::1]"}},
+		{"0.0.0.0:9000", []string{"192.168.1.5:9000", "127.0.0.1:9000", "localhost:9000"}, []string{"evil.example:9000", "192.168.1.5:9001", "rebind.127.0.0.1.nip.io:9000"}},
+		{"192.168.1.5:9000", []string{"192.168.1.5:9000"}, []string{"localhost:9000", "127.0.0.1:9000"}},
+	} {
+		s, err := New(Options{Model: m})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Bind(tc.bound); err != nil {
+			t.Fatal(err)
+		}
+		for _, h := range tc.ok {
+			if !s.hostOK(h) {
+				t.Errorf("bound %s: Host %q refused", tc.bound, h)
+			}
+		}
+		for _, h := range tc.no {
+			if s.hostOK(h) {
+				t.Errorf("bound %s: Host %q allowed", tc.bound, h)
+			}
+		}
+	}
+	s, _ := New(Options{Model: m})
+	if s.hostOK("127.0.0.1:80") {
+		t.Error("an unbound server allows a Host")
+	}
+	for _, bad := range []string{"localhost:80", "nohost", "1.2.3.4"} {
+		if err := s.Bind(bad); err == nil {
+			t.Errorf("Bind(%q): no error", bad)
+		}
+	}
+	if a, b := s.Token(), New; a == "" || len(a) != 64 || b == nil {
+		t.Errorf("token %q: want 64 hex digits", a)
+	}
+}
+
+// FuzzAPI sends any body to every endpoint: each is answered, never with
+// a 5xx or a panic.
+func FuzzAPI(f *testing.F) {
+	for _, s := range []string{``, `{}`, `{"prompt":"x"}`, `{"n":3}`, `{"id":-1}`, `{"temperature":1e309}`, `{"prompt":"\u0000"}`, `[`, `null`, `{"top_k":-5,"top_p":0}`, `{"layer":-1}`} {
+		f.Add(0, s)
+	}
+	m, err := loadModel()
+	if err != nil {
+		f.Fatal(err)
+	}
+	s, err := New(Options{Model: m, Limits: Limits{Sessions: 4, Steps: 8}})
+	if err != nil {
+		f.Fatal(err)
+	}
+	s.Bind("127.0.0.1:1")
+	paths := []string{"/api/tokenize", "/api/sessions", "step", "force", "undo", "settings", "fork"}
+	f.Fuzz(func(t *testing.T, which int, body string) {
+		var id string
+		s.mu.Lock()
+		for k := range s.sessions {
+			id = k
+			break
+		}
+		n := len(s.sessions)
+		s.mu.Unlock()
+		if n >= 4 {
+			s.closeAll()
+		}
+		p := paths[uint(which)%uint(len(paths))]
+		if !strings.HasPrefix(p, "/") {
+			p = "/api/sessions/" + id + "/" + p
+		}
+		req := httptest.NewRequest("POST", "http://127.0.0.1:1"+p, strings.NewReader(body))
+		req.Header.Set("X-Gptviz-Token", s.Token())
+		w := httptest.NewRecorder()
+		s.ServeHTTP(w, req)
+		if w.Code >= 500 {
+			t.Errorf("POST %s %q: %d %s", p, body, w.Code, w.Body)
+		}
+	})
+}

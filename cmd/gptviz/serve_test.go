@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -121,5 +122,82 @@ func TestServeForcedDownload(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	if err := run(context.Background(), []string{"render", "-o", filepath.Join(dir, "render.html"), tracePath}, &stdout, &stderr); err != nil {
 		t.Fatalf("gptviz render of the downloaded trace: %v\n%s", err, stderr.String())
+	}
+}
+
+// TestServeCommand: gptviz serve prints a token URL on loopback, answers
+// it, refuses the API without the token, and returns cleanly when its
+// context ends (Ctrl-C).
+func TestServeCommand(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	pr, pw := io.Pipe()
+	var stderr bytes.Buffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"serve", "--sessions", "2", "--max-steps", "4"}, pw, &stderr)
+		pw.Close()
+	}()
+	var line []byte
+	buf := make([]byte, 1)
+	for {
+		if _, err := pr.Read(buf); err != nil {
+			t.Fatalf("reading the URL: %v (stderr %s)", err, stderr.String())
+		}
+		if buf[0] == '\n' {
+			break
+		}
+		line = append(line, buf[0])
+	}
+	go io.Copy(io.Discard, pr)
+	u := string(line)
+	if !strings.HasPrefix(u, "http://127.0.0.1:") || !strings.Contains(u, "/?token=") {
+		t.Fatalf("printed %q, want http://127.0.0.1:PORT/?token=…", u)
+	}
+	jar, _ := cookiejar.New(nil)
+	resp, err := (&http.Client{Jar: jar}).Get(u) // as a browser: the token becomes a cookie
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !bytes.Contains(page, []byte(`src="/static/app.js"`)) {
+		t.Errorf("the URL answered %d %.200s", resp.StatusCode, page)
+	}
+	base := u[:strings.Index(u, "/?")]
+	resp, err = http.Post(base+"/api/sessions", "application/json", strings.NewReader(`{"prompt":"x"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("the API without the token: %d, want 401", resp.StatusCode)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("serve after Ctrl-C: %v", err)
+	}
+}
+
+func TestServeUsage(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"serve", "x"}, "takes no arguments"},
+		{[]string{"serve", "--lang", "fr"}, "--lang"},
+		{[]string{"serve", "--addr", "nope"}, "--addr"},
+		{[]string{"serve", "--addr", "example.com:80"}, "IP address"},
+		{[]string{"serve", "--sessions", "0"}, "--sessions"},
+		{[]string{"serve", "--max-steps", "0"}, "--max-steps"},
+		{[]string{"serve", "--idle", "0s"}, "--idle"},
+	} {
+		var stdout, stderr bytes.Buffer
+		err := run(context.Background(), tc.args, &stdout, &stderr)
+		if err == nil || !strings.Contains(err.Error(), tc.want) || exitCode(err, io.Discard) != 2 {
+			t.Errorf("%v: %v, want a usage error naming %s", tc.args, err, tc.want)
+		}
 	}
 }

@@ -463,3 +463,27 @@ func FuzzAPI(f *testing.F) {
 		}
 	})
 }
+
+// TestWindowFills: stepping past the context window (the default model's
+// 128 positions) evicts tokens, which the state lists and marks; the step
+// that evicted cannot be undone (409, saying why), the steps after it can.
+func TestWindowFills(t *testing.T) {
+	t.Parallel()
+	s := newTestServer(t, Limits{Steps: 200})
+	st := s.json(t, "POST", "/api/sessions", `{"prompt":"Light is reflected from the surface of the glass"}`)
+	for st.WindowStart == 0 {
+		st = s.json(t, "POST", "/api/sessions/"+st.ID+"/step", `{"n":1}`)
+	}
+	if len(st.Evictions) == 0 || !st.Tokens[0].Evicted || st.Tokens[st.WindowStart].Evicted || st.KV.Positions > st.NPositions {
+		t.Fatalf("after the window filled: window start %d, %d evictions, kv %d", st.WindowStart, len(st.Evictions), st.KV.Positions)
+	}
+	code, b := s.do(t, "POST", "/api/sessions/"+st.ID+"/undo", ``, nil)
+	if code != 409 || !strings.Contains(string(b), "evicted") {
+		t.Errorf("undo of the evicting step: %d %s", code, b)
+	}
+	s.json(t, "POST", "/api/sessions/"+st.ID+"/step", `{"n":2}`)
+	after := s.json(t, "POST", "/api/sessions/"+st.ID+"/undo", ``)
+	if after.Steps != st.Steps+1 {
+		t.Errorf("undo after the eviction: %d steps, want %d", after.Steps, st.Steps+1)
+	}
+}

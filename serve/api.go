@@ -9,7 +9,6 @@ import (
 	"io"
 	"math"
 	"net/http"
-	"strings"
 
 	"github.com/gptviz/gptviz/lessons"
 	"github.com/gptviz/gptviz/model"
@@ -669,5 +668,3 @@ func finite(x float64) float64 {
 	}
 	return x
 }
-
-var _ = strings.TrimSpace

@@ -22,6 +22,29 @@
 //   - request bodies are bounded (Limits.BodyBytes; 413 over it) and
 //     malformed JSON is a 400 that says where it broke.
 //
+// # API
+//
+// JSON over HTTP; every answer that fails is {"error": message} with a
+// 4xx status that says whose fault it is.
+//
+//	POST   /api/tokenize              {"prompt"} → the tokens, as typed
+//	POST   /api/sessions              {"prompt", "temperature", "top_k", "top_p", "seed", "layer", "head"} → prefill; the state
+//	GET    /api/sessions/{id}         the state
+//	POST   /api/sessions/{id}/step    {"n", and any setting} → n states, one JSON line each as each step ends
+//	POST   /api/sessions/{id}/force   {"id": token id} → the state after forcing it
+//	POST   /api/sessions/{id}/undo    the state one step back (the KV cache truncated)
+//	POST   /api/sessions/{id}/settings {"temperature", "top_k", "top_p", "layer", "head"} → the state
+//	POST   /api/sessions/{id}/fork    a new session from this point; its state
+//	DELETE /api/sessions/{id}         frees it (POST …/close for navigator.sendBeacon)
+//	GET    /api/sessions/{id}/charts  the report's charts of the run so far (ECharts options)
+//	GET    /api/sessions/{id}/download?format=html|ipynb|json&lang=en|zh  the report
+//
+// A state (stateJSON) holds the tokens (prompt, generated, forced,
+// evicted), the next token's top candidates with P and the sampler's
+// probability under the current settings, the newest token's attention
+// [n_layer][n_head][keys] and logit lens, the KV cache's size and the
+// chosen layer and head's newest rows, and the evictions.
+//
 // # Limits
 //
 // At most Limits.Sessions sessions live at once (a new one over it is

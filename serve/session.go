@@ -1,7 +1,6 @@
 package serve
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"sync"
@@ -148,5 +147,3 @@ func (ss *session) lock() error {
 }
 
 var errGone = &errStatus{http.StatusGone, "the session was closed"}
-
-var _ = errors.New

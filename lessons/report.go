@@ -512,6 +512,14 @@ func (b *builder) generation() error {
 		t.Rows = append(t.Rows, []string{strconv.Itoa(st.Index), strconv.Itoa(p.Position + 1), d, num(p.Chosen.Prob, 3), num(p.Entropy, 3), how, topGuesses(p.Top, 5)})
 	}
 	b.table(t)
+	// The sampling playground: the recorded steps under other settings.
+	cells, err := Playground(tr, PlaygroundOptions{Lang: b.lang})
+	if err != nil {
+		return err
+	}
+	for _, c := range cells {
+		b.add(c)
+	}
 	return nil
 }
 

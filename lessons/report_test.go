@@ -24,7 +24,7 @@ import (
 // handMade is a small run with generation, evictions (window of 8) and
 // adversarial token strings.
 func handMade() *trace.Trace {
-	tr := viztest.Trace(viztest.Options{NLayer: 3, NHead: 4, DHead: 4, NPositions: 8, Prompt: 6, Steps: 5, TopK: 3, Seed: 7})
+	tr := viztest.Trace(viztest.Options{NLayer: 3, NHead: 4, DHead: 4, NPositions: 8, Prompt: 6, Steps: 5, TopK: 3, Seed: 7, TopLogits: 32})
 	tr.Prompt = "The </script> __f__x__f__ \"&\" 工作记忆 🦊\nnext"
 	tr.Notes = append(tr.Notes, trace.Note{Code: "future-code", Text: "Attention rows longer than 256 keys are stored as averages over blocks of 4 keys."})
 	return tr

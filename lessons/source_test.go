@@ -225,6 +225,7 @@ func handRuns(tr *trace.Trace) map[string]*Run {
 		if spec.Continuation != "" {
 			c.Continuation = handContinuation(&c, spec.Continuation)
 		}
+		handMeasures(&c, spec.Measure()) // lessons 4, 6, 7 (wext_test.go)
 		runs[name] = &Run{Trace: &c, Command: "gptviz report --seed 7 'The prompt'"}
 	}
 	return runs

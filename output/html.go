@@ -29,21 +29,48 @@ var (
 	pageCSS string
 	//go:embed assets/page.js
 	pageJS string
+	//go:embed assets/playground.js
+	playgroundJS string
+	//go:embed assets/playground.css
+	playgroundCSS string
 )
 
 // contentSecurityPolicy returns the page's CSP: nothing may be loaded from
 // anywhere (default-src 'none'); images only from data: addresses (static
-// charts); styles inline; scripts only the two inline blocks whose SHA-256
-// hashes it names. An injected <script> or on…= handler would not run even if
-// escaping failed somewhere.
-var contentSecurityPolicy = sync.OnceValue(func() string {
-	h := func(s string) string {
-		sum := sha256.Sum256([]byte(s))
-		return "'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"
+// charts); styles inline; scripts only the inline blocks whose SHA-256
+// hashes it names (the playground's only in a page that has one). An
+// injected <script> or on…= handler would not run even if escaping failed
+// somewhere.
+func contentSecurityPolicy(playground bool) string {
+	if playground {
+		return cspPlayground()
 	}
-	return "default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src " +
-		h(echartsJS) + " " + h(pageJS) + "; base-uri 'none'; form-action 'none'"
-})
+	return cspPlain()
+}
+
+var (
+	cspPlain      = sync.OnceValue(func() string { return csp(echartsJS, pageJS) })
+	cspPlayground = sync.OnceValue(func() string { return csp(echartsJS, pageJS, playgroundJS) })
+)
+
+func csp(scripts ...string) string {
+	src := ""
+	for _, s := range scripts {
+		sum := sha256.Sum256([]byte(s))
+		src += " 'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"
+	}
+	return "default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src" + src + "; base-uri 'none'; form-action 'none'"
+}
+
+// hasPlayground reports whether nb holds a Playground cell.
+func hasPlayground(nb *Notebook) bool {
+	for i := range nb.Cells {
+		if nb.Cells[i].Kind == KindPlayground {
+			return true
+		}
+	}
+	return false
+}
 
 // words are the few words the writers add to the page themselves.
 var words = i18n.Table{
@@ -53,6 +80,7 @@ var words = i18n.Table{
 		"图表由 Apache ECharts " + EChartsVersion + "（Apache License 2.0）绘制，已内嵌于本文件，可离线查看。"},
 	"untitled":    {"gptviz report", "gptviz 报告"},
 	"interactive": {"interactive chart: open the HTML report to see it", "交互式图表：请在 HTML 报告中查看"},
+	"playground":  {"interactive sampling playground: open the HTML page to use it", "交互式采样实验台：请在 HTML 页面中使用"},
 }
 
 func lang(nb *Notebook) i18n.Lang { return i18n.ParseLang(nb.Lang) }
@@ -102,7 +130,8 @@ func WriteHTML(w io.Writer, nb *Notebook) error {
 		htmlLang = "zh-CN"
 	}
 	fmt.Fprintf(bw, "<!DOCTYPE html>\n<html lang=\"%s\">\n<head>\n<meta charset=\"utf-8\">\n", htmlLang)
-	fmt.Fprintf(bw, "<meta http-equiv=\"Content-Security-Policy\" content=\"%s\">\n", esc(contentSecurityPolicy()))
+	pg := hasPlayground(nb)
+	fmt.Fprintf(bw, "<meta http-equiv=\"Content-Security-Policy\" content=\"%s\">\n", esc(contentSecurityPolicy(pg)))
 	bw.WriteString("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n")
 	keys := make([]string, 0, len(nb.Meta))
 	for k := range nb.Meta {
@@ -112,7 +141,11 @@ func WriteHTML(w io.Writer, nb *Notebook) error {
 	for _, k := range keys {
 		fmt.Fprintf(bw, "<meta name=\"%s\" content=\"%s\">\n", esc(k), esc(nb.Meta[k]))
 	}
-	fmt.Fprintf(bw, "<title>%s</title>\n<style>\n%s</style>\n</head>\n<body>\n<main class=\"notebook\">\n", esc(title), pageCSS)
+	fmt.Fprintf(bw, "<title>%s</title>\n<style>\n%s</style>\n", esc(title), pageCSS)
+	if pg {
+		fmt.Fprintf(bw, "<style>\n%s</style>\n", playgroundCSS)
+	}
+	bw.WriteString("</head>\n<body>\n<main class=\"notebook\">\n")
 	if nb.Title != "" {
 		fmt.Fprintf(bw, "<header><h1>%s</h1></header>\n", esc(nb.Title))
 	}
@@ -123,6 +156,10 @@ func WriteHTML(w io.Writer, nb *Notebook) error {
 	bw.WriteString(echartsJS)
 	bw.WriteString("</script>\n<script>")
 	bw.WriteString(pageJS)
+	if pg {
+		bw.WriteString("</script>\n<script>")
+		bw.WriteString(playgroundJS)
+	}
 	bw.WriteString("</script>\n</body>\n</html>\n")
 	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("write html: %w", err)
@@ -173,6 +210,10 @@ func htmlBody(nb *Notebook) ([]byte, error) {
 			b.WriteString("<div class=\"cell cell-chips\">")
 			writeChipsHTML(&b, c.Chips, false)
 			b.WriteString("</div>\n")
+		case KindPlayground:
+			if err := writePlaygroundHTML(&b, c.Playground); err != nil {
+				return nil, fmt.Errorf("cell %d: %w", i, err)
+			}
 		}
 	}
 	return b.Bytes(), nil
@@ -217,6 +258,25 @@ func writeChartHTML(b *bytes.Buffer, ch *Chart) error {
 			ch.ID, class, style, esc(ch.Title), mime, base64.StdEncoding.EncodeToString(data))
 	}
 	b.WriteString("</figure>\n")
+	return nil
+}
+
+// writePlaygroundHTML writes a playground: a caption, the element
+// playground.js fills, and its data as inert JSON (escaped like a chart's
+// option).
+func writePlaygroundHTML(b *bytes.Buffer, p *Playground) error {
+	var data bytes.Buffer
+	if err := json.Compact(&data, p.Data); err != nil {
+		return fmt.Errorf("playground %q: data: %w", p.ID, err)
+	}
+	b.WriteString("<figure class=\"cell cell-playground\">")
+	if p.Title != "" {
+		fmt.Fprintf(b, "<figcaption class=\"caption\">%s</figcaption>", esc(p.Title))
+	}
+	fmt.Fprintf(b, "\n<div id=\"%s\" class=\"playground\"></div>\n", p.ID)
+	fmt.Fprintf(b, "<script type=\"application/json\" id=\"pg_%s\" data-playground=\"%s\">", p.ID, p.ID)
+	json.HTMLEscape(b, data.Bytes())
+	b.WriteString("</script>\n</figure>\n")
 	return nil
 }
 
@@ -286,6 +346,17 @@ var chipColours = [9][2]string{
 	{"#ede9fe", "#c4b5fd"}, {"#ccfbf1", "#5eead4"}, {"#ffedd5", "#fdba74"}, {"#e0e7ff", "#a5b4fc"},
 }
 
+// shadeStyle is the inline style of a chip of Shade v > 0: a blue fill of
+// opacity 0.08 to 0.88, white text on the darker ones.
+func shadeStyle(v float64) string {
+	v = min(v, 1)
+	st := fmt.Sprintf(";background:rgba(49,130,189,%.2f)", 0.08+0.8*v)
+	if v > 0.55 {
+		st += ";color:#fff"
+	}
+	return st
+}
+
 // chipGroup maps Chip.Group to a palette index 0–8.
 func chipGroup(g int) int {
 	if g <= 0 {
@@ -315,6 +386,10 @@ func writeChipsHTML(b *bytes.Buffer, c *Chips, inline bool) {
 		if it.Title != "" {
 			title = ` title="` + esc(it.Title) + `"`
 		}
+		shade := ""
+		if it.Shade > 0 {
+			shade = shadeStyle(it.Shade)
+		}
 		if inline {
 			border := "1px solid " + chipColours[g][1]
 			weight := ""
@@ -322,8 +397,8 @@ func writeChipsHTML(b *bytes.Buffer, c *Chips, inline bool) {
 				border = "2px solid #1f2328"
 				weight = ";font-weight:bold"
 			}
-			fmt.Fprintf(b, "<span style=\"display:inline-block;white-space:pre;font-family:monospace;padding:2px 5px;margin:2px;border-radius:5px;background:%s;border:%s%s\"%s>%s</span>",
-				chipColours[g][0], border, weight, title, esc(it.Label))
+			fmt.Fprintf(b, "<span style=\"display:inline-block;white-space:pre;font-family:monospace;padding:2px 5px;margin:2px;border-radius:5px;background:%s;border:%s%s%s\"%s>%s</span>",
+				chipColours[g][0], border, weight, shade, title, esc(it.Label))
 			continue
 		}
 		class := "chip"
@@ -333,7 +408,10 @@ func writeChipsHTML(b *bytes.Buffer, c *Chips, inline bool) {
 		if it.Highlight {
 			class += " hl"
 		}
-		fmt.Fprintf(b, "<span class=\"%s\"%s>%s</span>", class, title, esc(it.Label))
+		if shade != "" {
+			shade = ` style="` + strings.TrimPrefix(shade, ";") + `"`
+		}
+		fmt.Fprintf(b, "<span class=\"%s\"%s%s>%s</span>", class, shade, title, esc(it.Label))
 	}
 	b.WriteString("</div>")
 }

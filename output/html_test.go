@@ -2,6 +2,8 @@ package output
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"reflect"
@@ -369,5 +371,87 @@ func TestWriteHTMLNoNUL(t *testing.T) {
 	}
 	if !bytes.Contains(page, []byte("a\uFFFDb")) {
 		t.Error("the NUL is not shown as U+FFFD")
+	}
+}
+
+// TestWriteHTMLPlayground: the playground's script and styles are inlined,
+// and its script allowed by the CSP, only in a page that holds a
+// playground; its data is inert JSON that nothing in it can escape.
+func TestWriteHTMLPlayground(t *testing.T) {
+	t.Parallel()
+	hash := func(s string) string {
+		sum := sha256.Sum256([]byte(s))
+		return esc("'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'")
+	}
+	plain := &Notebook{Cells: []Cell{MarkdownCell("x")}}
+	data := json.RawMessage(`{"v":1,"labels":{"1":"</script><script>alert(1)</script>"},"words":{"pg.step":"\u2028<!--"}}`)
+	with := &Notebook{Cells: []Cell{MarkdownCell("x"), PlaygroundCell(&Playground{ID: "pg-1", Title: "<b>Play</b>", Data: data})}}
+	var a, b bytes.Buffer
+	if err := WriteHTML(&a, plain); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteHTML(&b, with); err != nil {
+		t.Fatal(err)
+	}
+	pa, pb := a.String(), b.String()
+	for _, part := range []string{playgroundJS, playgroundCSS, hash(playgroundJS)} {
+		if strings.Contains(pa, part[:min(len(part), 200)]) {
+			t.Errorf("a page without a playground contains %.40q", part)
+		}
+		if !strings.Contains(pb, part[:min(len(part), 200)]) {
+			t.Errorf("a page with a playground lacks %.40q", part)
+		}
+	}
+	for _, want := range []string{
+		`<div id="pg-1" class="playground"></div>`,
+		`data-playground="pg-1">`,
+		`\u003c/script\u003e\u003cscript\u003ealert(1)\u003c/script\u003e`,
+		`&lt;b&gt;Play&lt;/b&gt;`,
+		hash(echartsJS), hash(pageJS),
+	} {
+		if !strings.Contains(pb, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	if strings.Contains(pb, "<script>alert") || strings.Contains(pb, "<b>Play") {
+		t.Error("playground text reached the page as markup")
+	}
+	// The script can sit in a <script> element.
+	low := strings.ToLower(playgroundJS)
+	for _, bad := range []string{"</script", "<!--", "<script"} {
+		if strings.Contains(low, bad) {
+			t.Errorf("playground.js contains %q", bad)
+		}
+	}
+	// The ipynb says where the playground works.
+	var nb bytes.Buffer
+	if err := WriteIPYNB(&nb, with); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(nb.String(), "interactive sampling playground: open the HTML page to use it") {
+		t.Errorf("ipynb lacks the playground's line:\n%s", nb.String())
+	}
+}
+
+// TestChipShade: a chip's Shade fills it with blue of that strength, in
+// the page (inline style beside the class) and in the notebook's inline
+// chips; 0 leaves the group colour.
+func TestChipShade(t *testing.T) {
+	t.Parallel()
+	nb := &Notebook{Cells: []Cell{ChipsCell(&Chips{Items: []Chip{{Label: "a", Shade: 1}, {Label: "b", Shade: 0.25}, {Label: "c", Group: 2}}})}}
+	var page, ipynb bytes.Buffer
+	if err := WriteHTML(&page, nb); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteIPYNB(&ipynb, nb); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`<span class="chip" style="background:rgba(49,130,189,0.88);color:#fff">a</span>`, `style="background:rgba(49,130,189,0.28)">b</span>`, `<span class="chip g2">c</span>`} {
+		if !strings.Contains(page.String(), want) {
+			t.Errorf("the page lacks %s", want)
+		}
+	}
+	if !strings.Contains(ipynb.String(), "background:rgba(49,130,189,0.88);color:#fff") {
+		t.Error("the notebook's chips are not shaded")
 	}
 }

@@ -160,6 +160,15 @@ func WriteIPYNB(w io.Writer, nb *Notebook) error {
 			var h bytes.Buffer
 			writeChipsHTML(&h, c.Chips, true)
 			addMarkdown(markdownHTML(h.String()))
+		case KindPlayground:
+			// Jupyter does not run a notebook's own scripts: say where
+			// the playground works.
+			t := c.Playground.Title
+			if t == "" {
+				t = c.Playground.ID
+			}
+			addMarkdown("*" + escapeMarkdownText(strings.ReplaceAll(t, "\n", " ")) + "* \\[" +
+				escapeMarkdownText(words.Get(lang(nb), "playground")) + "\\]")
 		}
 	}
 	// Encode to memory first so that a failure leaves w untouched. HTML

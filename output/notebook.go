@@ -68,9 +68,12 @@ const (
 	// KindNote: Cell.Source is a short plain-text callout, e.g. "attention beyond
 	// 256 positions was averaged". Not markdown.
 	KindNote
+	// KindPlayground: Cell.Playground is a sampling playground, sliders
+	// that recompute recorded next-token distributions in the page.
+	KindPlayground
 )
 
-var kindNames = [...]string{"markdown", "code", "chart", "table", "chips", "note"}
+var kindNames = [...]string{"markdown", "code", "chart", "table", "chips", "note", "playground"}
 
 // String returns the kind's lower-case name ("markdown", "code", …).
 func (k CellKind) String() string {
@@ -103,6 +106,28 @@ type Cell struct {
 	Table *Table
 	// Chips is the chip row of a Chips cell.
 	Chips *Chips
+	// Playground is the playground of a Playground cell.
+	Playground *Playground
+}
+
+// Playground is an interactive sampling playground: a step selector and
+// sliders for temperature, top-k and top-p that recompute recorded
+// next-token distributions in the page, filter by filter. Its script and
+// styles (assets/playground.js and playground.css, plain JavaScript, no
+// library) are inlined only into pages that hold a playground; the ipynb
+// and static figures show a line saying it is interactive in the HTML
+// page. Package viz builds it (viz.SamplingPlayground); playground.js
+// documents the Data it reads.
+type Playground struct {
+	// ID names the playground like Chart.ID (1 to 64 characters from
+	// [a-z0-9-], unique among the notebook's charts and playgrounds): the
+	// id of its element in the HTML page.
+	ID string
+	// Title is a short plain-text caption shown above it.
+	Title string
+	// Data is the playground's data, a JSON object (viz.PlaygroundData),
+	// embedded as inert JSON and read with JSON.parse, never evaluated.
+	Data json.RawMessage
 }
 
 // Chart is one chart. The HTML page draws Option with ECharts when it is set,
@@ -185,6 +210,11 @@ type Chip struct {
 	// Highlight draws the chip emphasised (bold, darker outline), e.g. the
 	// token chosen at this step.
 	Highlight bool
+	// Shade, when > 0, fills the chip with blue of this strength instead
+	// of Group's colour: 0 < Shade ≤ 1 (larger values count as 1), e.g. a
+	// token's probability. The fill is written with two decimals, so equal
+	// notebooks give equal pages.
+	Shade float64
 }
 
 // MarkdownCell returns a Markdown cell holding src.
@@ -212,6 +242,9 @@ func ChipsCell(c *Chips) Cell { return Cell{Kind: KindChips, Chips: c} }
 // NoteCell returns a Note cell holding the plain text s.
 func NoteCell(s string) Cell { return Cell{Kind: KindNote, Source: s} }
 
+// PlaygroundCell returns a Playground cell holding p.
+func PlaygroundCell(p *Playground) Cell { return Cell{Kind: KindPlayground, Playground: p} }
+
 // ErrInvalid is wrapped by every error [Notebook.Validate] returns.
 var ErrInvalid = errors.New("invalid notebook")
 
@@ -224,8 +257,9 @@ const maxChartHeight = 20000
 // Validate checks nb before it is written; every writer calls it first. It
 // returns an error wrapping [ErrInvalid] that names the cell (0-based index)
 // and the problem: unknown Lang or Kind, a Kind whose field is nil or a field
-// set that does not belong to it, a chart ID that is empty, longer than 64,
-// not [a-z0-9-]+ or used twice, a chart with no Option, SVG or PNG, an Option
+// set that does not belong to it, a chart or playground ID that is empty,
+// longer than 64, not [a-z0-9-]+ or used twice, playground data that is not
+// a JSON object, a chart with no Option, SVG or PNG, an Option
 // that is not a JSON object, a Height outside [0, 20000], a table row wider
 // than the header, an unknown alignment, or an unknown code syntax. Text that
 // is not valid UTF-8 is not an error: writers show invalid bytes as U+FFFD.
@@ -259,6 +293,8 @@ func (c *Cell) validate(ids map[string]int, index int) error {
 		want[KindTable] = true
 	case KindChips:
 		want[KindChips] = true
+	case KindPlayground:
+		want[KindPlayground] = true
 	default:
 		return errors.New("unknown kind")
 	}
@@ -271,12 +307,15 @@ func (c *Cell) validate(ids map[string]int, index int) error {
 	if c.Kind != KindMarkdown && c.Summary != "" {
 		return errors.New("Summary is set but only markdown cells use it")
 	}
-	if (c.Chart != nil) != want[KindChart] || (c.Table != nil) != want[KindTable] || (c.Chips != nil) != want[KindChips] {
-		return fmt.Errorf("a %v cell must set exactly its own field (Chart, Table or Chips)", c.Kind)
+	if (c.Chart != nil) != want[KindChart] || (c.Table != nil) != want[KindTable] || (c.Chips != nil) != want[KindChips] ||
+		(c.Playground != nil) != want[KindPlayground] {
+		return fmt.Errorf("a %v cell must set exactly its own field (Chart, Table, Chips or Playground)", c.Kind)
 	}
 	switch {
 	case c.Chart != nil:
 		return c.Chart.validate(ids, index)
+	case c.Playground != nil:
+		return c.Playground.validate(ids, index)
 	case c.Table != nil:
 		return c.Table.validate()
 	}
@@ -321,6 +360,23 @@ func (ch *Chart) validate(ids map[string]int, index int) error {
 	}
 	if len(ch.PNG) > 0 && !bytes.HasPrefix(ch.PNG, pngMagic) {
 		return fmt.Errorf("chart %q: PNG does not start with the PNG signature", ch.ID)
+	}
+	return nil
+}
+
+func (p *Playground) validate(ids map[string]int, index int) error {
+	if !validID(p.ID) {
+		return fmt.Errorf("playground id %q: want 1 to 64 characters from [a-z0-9-]", p.ID)
+	}
+	if prev, ok := ids[p.ID]; ok {
+		return fmt.Errorf("playground id %q: already used by cell %d", p.ID, prev)
+	}
+	ids[p.ID] = index
+	if !json.Valid(p.Data) {
+		return fmt.Errorf("playground %q: data is not valid JSON", p.ID)
+	}
+	if t := bytes.TrimLeft(p.Data, " \t\r\n"); t[0] != '{' {
+		return fmt.Errorf("playground %q: data is not a JSON object", p.ID)
 	}
 	return nil
 }

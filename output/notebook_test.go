@@ -47,6 +47,14 @@ func TestValidate(t *testing.T) {
 		{"png not png", &Notebook{Cells: []Cell{ChartCell(&Chart{ID: "a", PNG: []byte("GIF89a")})}}, "PNG signature"},
 		{"row too wide", &Notebook{Cells: []Cell{TableCell(&Table{Header: []string{"a"}, Rows: [][]string{{"1", "2"}}})}}, "row 0 has 2 cells"},
 		{"too many aligns", &Notebook{Cells: []Cell{TableCell(&Table{Header: []string{"a"}, Align: []string{"left", "left"}})}}, "2 alignments"},
+		{"playground", &Notebook{Cells: []Cell{chart("a"), PlaygroundCell(&Playground{ID: "pg", Data: json.RawMessage(`{"v":1}`)})}}, ""},
+		{"playground id used by a chart", &Notebook{Cells: []Cell{chart("pg"), PlaygroundCell(&Playground{ID: "pg", Data: json.RawMessage(`{}`)})}}, `playground id "pg": already used by cell 0`},
+		{"playground bad id", &Notebook{Cells: []Cell{PlaygroundCell(&Playground{ID: "Pg 1", Data: json.RawMessage(`{}`)})}}, `playground id "Pg 1"`},
+		{"playground data not json", &Notebook{Cells: []Cell{PlaygroundCell(&Playground{ID: "pg", Data: json.RawMessage(`{`)})}}, "not valid JSON"},
+		{"playground data empty", &Notebook{Cells: []Cell{PlaygroundCell(&Playground{ID: "pg"})}}, "not valid JSON"},
+		{"playground data array", &Notebook{Cells: []Cell{PlaygroundCell(&Playground{ID: "pg", Data: json.RawMessage(`[1]`)})}}, "not a JSON object"},
+		{"playground without payload", &Notebook{Cells: []Cell{{Kind: KindPlayground}}}, "must set exactly its own field"},
+		{"chart with playground", &Notebook{Cells: []Cell{{Kind: KindChart, Chart: &Chart{ID: "a", SVG: svg}, Playground: &Playground{ID: "b", Data: json.RawMessage(`{}`)}}}}, "must set exactly its own field"},
 		{"bad align", &Notebook{Cells: []Cell{TableCell(&Table{Header: []string{"a"}, Align: []string{"justify"}})}}, `alignment "justify"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -65,7 +73,7 @@ func TestValidate(t *testing.T) {
 
 func TestCellKindString(t *testing.T) {
 	t.Parallel()
-	for k, want := range map[CellKind]string{KindMarkdown: "markdown", KindCode: "code", KindChart: "chart", KindTable: "table", KindChips: "chips", KindNote: "note", -1: "CellKind(-1)", 6: "CellKind(6)"} {
+	for k, want := range map[CellKind]string{KindMarkdown: "markdown", KindCode: "code", KindChart: "chart", KindTable: "table", KindChips: "chips", KindNote: "note", KindPlayground: "playground", -1: "CellKind(-1)", 7: "CellKind(7)"} {
 		if got := k.String(); got != want {
 			t.Errorf("CellKind(%d).String() = %q, want %q", int(k), got, want)
 		}

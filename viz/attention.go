@@ -189,6 +189,22 @@ func legendUnrecorded(lc settings, tree map[string]any, m *matrix) {
 	if m.nUnrecorded() == 0 {
 		return
 	}
+	series, _ := tree["series"].([]any)
+	heat := make([]any, len(series))
+	for i := range series {
+		heat[i] = i
+	}
+	notRec, masked := lc.t("notrec.legend"), lc.t("masked.legend")
+	series = append(series, notRecordedSeries(notRec, m, -1), maskedLegendSeries(masked))
+	tree["series"] = series
+	tree["legend"] = map[string]any{"show": true, "data": []any{masked, notRec}, "icon": "rect", "selectedMode": false, "right": 90, "top": 0}
+	objAt(tree, "visualMap", 0)["seriesIndex"] = heat
+}
+
+// notRecordedSeries is a data-less line series named name whose markArea
+// shades every run of m's unrecorded rows in notRecordedHex, across the
+// whole row; axis ≥ 0 puts it on that x/y axis pair (a small multiple).
+func notRecordedSeries(name string, m *matrix, axis int) map[string]any {
 	var areas []any
 	for r := 0; r < m.rows; r++ {
 		if !m.unrecorded[r] {
@@ -204,20 +220,18 @@ func legendUnrecorded(lc settings, tree map[string]any, m *matrix) {
 		})
 		r = end
 	}
-	series, _ := tree["series"].([]any)
-	heat := make([]any, len(series))
-	for i := range series {
-		heat[i] = i
+	s := map[string]any{"type": "line", "name": name, "data": []any{}, "itemStyle": map[string]any{"color": notRecordedHex},
+		"markArea": map[string]any{"silent": true, "itemStyle": map[string]any{"color": notRecordedHex}, "data": areas}}
+	if axis >= 0 {
+		s["xAxisIndex"], s["yAxisIndex"] = axis, axis
 	}
-	notRec, masked := lc.t("notrec.legend"), lc.t("masked.legend")
-	series = append(series,
-		map[string]any{"type": "line", "name": notRec, "data": []any{}, "itemStyle": map[string]any{"color": notRecordedHex},
-			"markArea": map[string]any{"silent": true, "itemStyle": map[string]any{"color": notRecordedHex}, "data": areas}},
-		map[string]any{"type": "line", "name": masked, "data": []any{}, "itemStyle": map[string]any{"color": maskedHex}},
-	)
-	tree["series"] = series
-	tree["legend"] = map[string]any{"show": true, "data": []any{masked, notRec}, "icon": "rect", "selectedMode": false, "right": 90, "top": 0}
-	objAt(tree, "visualMap", 0)["seriesIndex"] = heat
+	return s
+}
+
+// maskedLegendSeries is a data-less series that only gives the legend its
+// masked-grey entry.
+func maskedLegendSeries(name string) map[string]any {
+	return map[string]any{"type": "line", "name": name, "data": []any{}, "itemStyle": map[string]any{"color": maskedHex}}
 }
 
 // figure is the static form in en's language.
@@ -336,6 +350,9 @@ func attentionLayerGrid(tr *trace.Trace, layer int, heads []int, lc settings) (*
 		sub += " · " + lc.t("at.grid.cell", s)
 		notes = append(notes, lc.t("at.grid.note", title, ThumbSide, formatBytes(int64(d.positions)), s))
 	}
+	if d.nUnrecorded() > 0 {
+		sub += lc.t("at.grid.notrec", keptPromptRows(tr))
+	}
 	option, err := d.option(lc, sub)
 	if err != nil {
 		return nil, fmt.Errorf("layer %d: %w", layer, err)
@@ -346,7 +363,7 @@ func attentionLayerGrid(tr *trace.Trace, layer int, heads []int, lc settings) (*
 		Title:    title,
 		Subtitle: sub,
 		Option:   option,
-		Height:   gridTopPx + 50 + rows*thumbRowPx,
+		Height:   d.top() + 50 + rows*thumbRowPx,
 		Notes:    notes,
 		static:   d.figure(lc.static()),
 	}, nil
@@ -362,7 +379,7 @@ func (d attentionGridData) chart(lc settings) *charts.HeatMap {
 		grids = append(grids, opts.Grid{
 			Left:   strconv.Itoa(thumbLeftPx + c*thumbColPx),
 			Width:  strconv.Itoa(thumbSidePx),
-			Top:    strconv.Itoa(gridTopPx + 22 + r*thumbRowPx),
+			Top:    strconv.Itoa(d.top() + 22 + r*thumbRowPx),
 			Height: strconv.Itoa(thumbSidePx),
 		})
 	}
@@ -411,7 +428,7 @@ func (d attentionGridData) option(lc settings, sub string) (json.RawMessage, err
 		}
 		titles = append(titles, map[string]any{
 			"text": lc.t("at.head", h), "left": thumbLeftPx + c*thumbColPx,
-			"top": gridTopPx + r*thumbRowPx, "textStyle": map[string]any{"fontSize": 12, "fontWeight": "normal"},
+			"top": d.top() + r*thumbRowPx, "textStyle": map[string]any{"fontSize": 12, "fontWeight": "normal"},
 		})
 	}
 	tree["title"] = titles
@@ -419,7 +436,45 @@ func (d attentionGridData) option(lc settings, sub string) (json.RawMessage, err
 	vm["orient"], vm["itemHeight"] = "horizontal", 120
 	delete(vm, "top")
 	vm["bottom"] = 0
+	if d.nUnrecorded() > 0 {
+		// Rows the trace did not record get their own colour and legend
+		// entry in every small multiple, never the masked grey.
+		series, _ := tree["series"].([]any)
+		heat := make([]any, len(series))
+		for i := range series {
+			heat[i] = i
+		}
+		notRec, masked := lc.t("notrec.legend"), lc.t("masked.legend")
+		for i, m := range d.ms {
+			if m.nUnrecorded() > 0 {
+				series = append(series, notRecordedSeries(notRec, m, i))
+			}
+		}
+		series = append(series, maskedLegendSeries(masked))
+		tree["series"] = series
+		tree["legend"] = map[string]any{"show": true, "data": []any{masked, notRec}, "icon": "rect", "selectedMode": false, "right": 10, "top": 0}
+		vm["seriesIndex"] = heat
+	}
 	return jsonOf(tree)
+}
+
+// top is where the first row of small multiples starts, CSS pixels: below
+// the subtitle, which takes a second line when rows were not recorded.
+func (d attentionGridData) top() int {
+	if d.nUnrecorded() > 0 {
+		return gridTopPx + 18
+	}
+	return gridTopPx
+}
+
+// nUnrecorded is the largest number of unrecorded rows of any head's
+// small multiple (they all share the layer's recorded steps).
+func (d attentionGridData) nUnrecorded() int {
+	n := 0
+	for _, m := range d.ms {
+		n = max(n, m.nUnrecorded())
+	}
+	return n
 }
 
 // figure is the static form in lc's language: a title, then the small
@@ -430,7 +485,11 @@ func (d attentionGridData) figure(lc settings) *staticFig {
 		head := draw.Crop(dc, 0, 0, dc.Max.Y-dc.Min.Y-0.5*vg.Inch, 0)
 		tp := figPlot()
 		tp.HideAxes()
-		tp.Title.Text = staticTitle(lc.t("at.grid.static", d.layer))
+		tp.Title.Text = lc.t("at.grid.static", d.layer)
+		if d.nUnrecorded() > 0 {
+			tp.Title.Text += lc.t("at.grid.static.notrec")
+		}
+		tp.Title.Text = staticTitle(tp.Title.Text)
 		tp.Title.TextStyle.Font.Size = vg.Points(labelPt)
 		tp.Draw(head)
 		body := draw.Crop(dc, 0, 0, 0, -0.55*vg.Inch)

@@ -1,6 +1,7 @@
 package viz
 
 import (
+	"encoding/json"
 	"errors"
 	"math"
 	"slices"
@@ -518,5 +519,85 @@ func TestPromptSubtitleOneScoredToken(t *testing.T) {
 	}
 	if sub := d.subtitle(settingsOf(nil)); !strings.Contains(sub, "over 1 scored token") || strings.Contains(sub, "tokens") {
 		t.Errorf("subtitle %q, want it to say 1 scored token", sub)
+	}
+}
+
+// TestGridNotRecordedIsNotMasked is the same regression test for the model
+// view (small multiples): rows of a long prompt that the trace did not
+// record are drawn in their own colour in every head's thumbnail, with a
+// legend entry, never in the masked grey; a run that recorded every row has
+// no such mark.
+func TestGridNotRecordedIsNotMasked(t *testing.T) {
+	t.Parallel()
+	tr := viztest.Trace(viztest.Options{NLayer: 1, NHead: 2, Prompt: 20, Steps: 2, NPositions: 32, MaxQueries: 8})
+	d, err := newAttentionGridData(tr, 0, []int{0, 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, m := range d.ms {
+		for r := 0; r < m.rows; r++ {
+			if want := r < 12; m.unrecorded[r] != want {
+				t.Errorf("head %d, row %d: unrecorded = %v, want %v", i, r, m.unrecorded[r], want)
+			}
+		}
+	}
+	for _, lang := range []string{"en", "zh"} {
+		cs, err := AttentionGrid(tr, Filter{}, Lang(lang))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := cs[0]
+		var opt struct {
+			Series []struct {
+				Name       string `json:"name"`
+				Type       string `json:"type"`
+				XAxisIndex int    `json:"xAxisIndex"`
+				MarkArea   *struct {
+					ItemStyle struct{ Color string } `json:"itemStyle"`
+					Data      [][]map[string]string  `json:"data"`
+				} `json:"markArea"`
+			} `json:"series"`
+			Legend    struct{ Data []string }       `json:"legend"`
+			VisualMap []struct{ SeriesIndex []int } `json:"visualMap"`
+		}
+		if err := json.Unmarshal(c.Option, &opt); err != nil {
+			t.Fatal(err)
+		}
+		lc := settingsOf([]Option{Lang(lang)})
+		notRec, masked := lc.t("notrec.legend"), lc.t("masked.legend")
+		var marked []int
+		for _, s := range opt.Series {
+			if s.MarkArea == nil {
+				continue
+			}
+			if s.Name != notRec || s.MarkArea.ItemStyle.Color != notRecordedHex || s.MarkArea.ItemStyle.Color == maskedHex {
+				t.Errorf("%s: mark %q in %s, want %q in %s", lang, s.Name, s.MarkArea.ItemStyle.Color, notRec, notRecordedHex)
+			}
+			if len(s.MarkArea.Data) != 1 || s.MarkArea.Data[0][0]["yAxis"] != d.ms[0].rowLabels[0] || s.MarkArea.Data[0][1]["yAxis"] != d.ms[0].rowLabels[11] {
+				t.Errorf("%s: marked rows %v, want rows 0–11", lang, s.MarkArea.Data)
+			}
+			marked = append(marked, s.XAxisIndex)
+		}
+		if len(marked) != 2 || marked[0] != 0 || marked[1] != 1 {
+			t.Errorf("%s: not-recorded marks on thumbnails %v, want [0 1]", lang, marked)
+		}
+		if len(opt.Legend.Data) != 2 || opt.Legend.Data[0] != masked || opt.Legend.Data[1] != notRec {
+			t.Errorf("%s: legend %v, want [%s %s]", lang, opt.Legend.Data, masked, notRec)
+		}
+		if vm := opt.VisualMap[0].SeriesIndex; len(vm) != 2 {
+			t.Errorf("%s: colour scale applies to series %v, want the 2 heatmaps", lang, vm)
+		}
+		if !strings.Contains(c.Subtitle, lc.t("notrec.legend")) || !strings.Contains(c.Subtitle, "8") {
+			t.Errorf("%s: subtitle %q does not say which rows were not recorded", lang, c.Subtitle)
+		}
+	}
+	cs, err := AttentionGrid(tiny(), Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cs {
+		if strings.Contains(string(c.Option), "markArea") || strings.Contains(c.Subtitle, "not recorded") {
+			t.Errorf("%s: every row recorded, yet the chart marks rows not recorded", c.ID)
+		}
 	}
 }

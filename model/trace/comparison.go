@@ -1,8 +1,12 @@
 package trace
 
 import (
+	"encoding/json"
 	"fmt"
+	"io"
 	"slices"
+
+	"github.com/gptviz/gptviz/internal/inputfile"
 )
 
 // Comparison is a comparison of sampling settings on one prompt (gptviz
@@ -131,4 +135,87 @@ func (tr *Trace) ClearTimings() {
 	for i := range tr.Steps {
 		tr.Steps[i].Millis = 0
 	}
+	if tr.CacheCost != nil {
+		for i := range tr.CacheCost.Steps {
+			tr.CacheCost.Steps[i].CachedMillis, tr.CacheCost.Steps[i].UncachedMillis = 0, 0
+		}
+	}
+}
+
+// ReadComparisonFile reads and checks a Comparison written as JSON (by
+// gptviz compare --format json). A path that is not a regular file (after
+// following symbolic links) or holds more than MaxBytes is refused before
+// anything is read (*inputfile.Error). Other errors are those of
+// ReadComparison. Errors name the file.
+func ReadComparisonFile(path string) (*Comparison, error) {
+	f, fi, err := inputfile.Open(path, maxBytes)
+	if err != nil {
+		return nil, fmt.Errorf("comparison: %w", err)
+	}
+	defer f.Close()
+	if fi.Size() == 0 {
+		return nil, fmt.Errorf("comparison %s: empty file", path)
+	}
+	return readComparison(f, path, fi.Size())
+}
+
+// ReadComparison decodes a Comparison from r and checks it; name is used
+// in error messages. A comparison is untrusted input and is read as Read
+// reads a Trace: the JSON text is first walked against the Comparison's
+// shape (*InputError for a misspelled or repeated key, a value of the wrong
+// kind, an overlong or invalid string), the recorded values of all its runs
+// together are bounded by MaxRenderValues (*TooLargeError) and the input by
+// MaxBytes. Then it must be consistent (Comparison.Validate), and its
+// summaries and divergence steps must be those its runs give (Summarize,
+// Divergence): a page states them, so a file cannot make it state others.
+func ReadComparison(r io.Reader, name string) (*Comparison, error) {
+	return readComparison(r, name, -1)
+}
+
+func readComparison(r io.Reader, name string, size int64) (*Comparison, error) {
+	data, err := readAll(r, size)
+	if err != nil {
+		return nil, fmt.Errorf("comparison %s: %w", name, err)
+	}
+	if err := scanAs(data, comparisonSchema, "comparison"); err != nil {
+		return nil, fmt.Errorf("comparison %s: %w", name, decodeError(err, int64(len(data))))
+	}
+	var c Comparison
+	if err := json.Unmarshal(data, &c); err != nil {
+		return nil, fmt.Errorf("comparison %s: %w", name, decodeError(err, int64(len(data))))
+	}
+	var n int64
+	for _, row := range c.Runs {
+		for _, tr := range row {
+			if tr != nil {
+				n += tr.Values()
+			}
+		}
+	}
+	if n > maxRenderValues {
+		return nil, fmt.Errorf("comparison %s: %w", name, &TooLargeError{Values: n, Limit: maxRenderValues, Offset: -1})
+	}
+	if err := c.Validate(); err != nil {
+		return nil, fmt.Errorf("comparison %s: %w", name, err)
+	}
+	if err := c.checkDerived(); err != nil {
+		return nil, fmt.Errorf("comparison %s: %w", name, err)
+	}
+	return &c, nil
+}
+
+// checkDerived checks that the summaries and divergence steps are those
+// the runs give. c must be valid.
+func (c *Comparison) checkDerived() error {
+	for i, row := range c.Runs {
+		for j, tr := range row {
+			if got, want := c.Summaries[i][j], Summarize(tr); got != want {
+				return fmt.Errorf("summaries[%d][%d]: %+v, but the run gives %+v", i, j, got, want)
+			}
+			if want, _ := Divergence(c.Runs[0][j], tr); c.Diverges[i][j] != want {
+				return fmt.Errorf("diverges[%d][%d]: %d, but the runs give %d", i, j, c.Diverges[i][j], want)
+			}
+		}
+	}
+	return nil
 }

@@ -259,6 +259,9 @@ func (tr *Trace) Validate() error {
 			return fmt.Errorf("evictions[%d]: position %d at step %d outside the run", i, e.Position, e.Step)
 		}
 	}
+	if err := tr.validateExt(); err != nil {
+		return err
+	}
 	for i, lk := range tr.Cache {
 		if lk.Layer < 0 || lk.Layer >= L || lk.WindowStart < 0 || lk.WindowStart > n {
 			return fmt.Errorf("cache[%d]: layer %d, window_start %d outside the model or run", i, lk.Layer, lk.WindowStart)

@@ -102,6 +102,16 @@ var traceSchema = func() *schema {
 	return s
 }()
 
+// comparisonSchema is the schema of a Comparison: every run a Trace,
+// counted as traceSchema counts it.
+var comparisonSchema = func() *schema {
+	s := schemaOf(reflect.TypeFor[Comparison](), 0)
+	for _, p := range countedPaths {
+		s.at("runs[][]." + p).counts = true
+	}
+	return s
+}()
+
 var (
 	unmarshalerType     = reflect.TypeFor[json.Unmarshaler]()
 	textUnmarshalerType = reflect.TypeFor[encoding.TextUnmarshaler]()
@@ -241,14 +251,20 @@ func (p *prepass) errorf(offset int, format string, args ...any) error {
 // JSON it returns the json package's *json.SyntaxError, io.EOF for an empty
 // input or io.ErrUnexpectedEOF for one that ends early.
 func scan(data []byte) error {
+	return scanAs(data, traceSchema, "trace")
+}
+
+// scanAs is scan against the schema root, whose name ("trace",
+// "comparison") the errors use.
+func scanAs(data []byte, root *schema, name string) error {
 	p := &prepass{data: data}
 	if p.skipSpace(); p.i == len(data) {
 		return io.EOF
 	}
-	err := p.value(traceSchema, 0)
+	err := p.value(root, 0)
 	if err == nil {
 		if p.skipSpace(); p.i < len(data) {
-			return fmt.Errorf("unexpected data after the trace at byte %d", p.i)
+			return fmt.Errorf("unexpected data after the %s at byte %d", name, p.i)
 		}
 		return nil
 	}

@@ -65,6 +65,13 @@ type Trace struct {
 	Notes []Note `json:"notes,omitempty"`
 
 	Timings Timings `json:"timings"`
+
+	// Optional measurements that lessons ask for (lessonext.go); nil when
+	// not recorded.
+	Baselines   *Baselines   `json:"baselines,omitempty"`   // n-gram models on the prompt
+	Attribution *Attribution `json:"attribution,omitempty"` // direct logit attribution of the first prediction
+	Drill       *Drill       `json:"drill,omitempty"`       // one head's computation for one query
+	CacheCost   *CacheCost   `json:"cache_cost,omitempty"`  // decoding with vs without the KV cache
 }
 
 // ModelInfo describes the model that produced a Trace.

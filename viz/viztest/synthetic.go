@@ -31,6 +31,10 @@ type Options struct {
 	TopK        int
 	TopP        float64
 	Seed        uint64
+	// TopLogits, when > 0, records that many logits per decode step
+	// (trace.Prediction.Logits): the candidates' own, then made-up lower
+	// ones; 0 records none, as traces from before gptviz recorded them.
+	TopLogits int
 	// Words are the token display strings, used in turn; nil means
 	// Adversarial.
 	Words []string
@@ -342,5 +346,37 @@ func prediction(rng *rand.Rand, o Options, pos int) *trace.Prediction {
 		Position: pos, Top: cs, Entropy: h + 1, SampleEntropy: h,
 		Filters: []trace.FilterResult{{Name: "temperature", Kept: 50257, Mass: 1}, {Name: "top-k", Kept: min(50257, max(o.TopK, 0)), Mass: 0.95}, {Name: "top-p", Kept: kept, Mass: 0.9}},
 		Chosen:  chosen,
+		Logits:  topLogits(cs, o.TopLogits),
 	}
+}
+
+// topLogits returns n recorded logits: the candidates' (each id once, in
+// order), then ids 1000, 1001 … with lower and lower logits, and a
+// log-sum-exp that leaves 5% of the mass to unrecorded tokens. It uses no
+// random numbers, so traces without it are unchanged. Nil when n ≤ 0.
+func topLogits(cs []trace.Candidate, n int) *trace.TopLogits {
+	if n <= 0 {
+		return nil
+	}
+	tl := &trace.TopLogits{}
+	seen := map[int]bool{}
+	for _, c := range cs {
+		if len(tl.IDs) < n && !seen[c.ID] {
+			seen[c.ID] = true
+			tl.IDs, tl.Values = append(tl.IDs, c.ID), append(tl.Values, c.Logit)
+		}
+	}
+	for j := 0; len(tl.IDs) < n; j++ {
+		v := float32(0)
+		if len(tl.Values) > 0 {
+			v = tl.Values[len(tl.Values)-1] - 0.5
+		}
+		tl.IDs, tl.Values = append(tl.IDs, 1000+j), append(tl.Values, v)
+	}
+	var sum float64
+	for _, v := range tl.Values {
+		sum += math.Exp(float64(v))
+	}
+	tl.LogSumExp = math.Log(sum / 0.95)
+	return tl
 }

@@ -1,0 +1,227 @@
+package lessons
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/gptviz/gptviz/internal/i18n/i18ntest"
+	"github.com/gptviz/gptviz/model"
+	"github.com/gptviz/gptviz/model/defaultmodel"
+	"github.com/gptviz/gptviz/model/trace"
+	"github.com/gptviz/gptviz/output"
+	"github.com/gptviz/gptviz/output/browsertest"
+)
+
+var (
+	cmpOnce sync.Once
+	cmpRun  *trace.Comparison
+	cmpErr  error
+)
+
+// comparison is the default model's comparison of compare's five default
+// settings with three seeds, 12 steps (made once; read-only).
+func comparison(t testing.TB) *trace.Comparison {
+	t.Helper()
+	cmpOnce.Do(func() {
+		m, err := defaultmodel.Load()
+		if err != nil {
+			cmpErr = err
+			return
+		}
+		settings := []model.SamplingParams{{TopP: 1}, {Temperature: 0.7, TopP: 1}, {Temperature: 1, TopP: 1}, {Temperature: 1, TopK: 40, TopP: 1}, {Temperature: 1, TopP: 0.9}}
+		runs, err := model.Compare(context.Background(), m, model.CompareOptions{
+			Prompt: "The light", Steps: 12, Settings: settings, Seeds: []uint64{1, 2, 3}, Version: "test",
+			Trace: model.TraceOptions{NoAttention: true, NoLogitLens: true, KVLayers: []int{}},
+		})
+		if err != nil {
+			cmpErr = err
+			return
+		}
+		for _, row := range runs {
+			for _, tr := range row {
+				tr.ClearTimings()
+			}
+		}
+		cmpRun, cmpErr = trace.NewComparison("gptviz compare", []string{"greedy", "temperature=0.7", "temperature=1", "temperature=1,top-k=40", "temperature=1,top-p=0.9"}, runs)
+	})
+	if cmpErr != nil {
+		t.Fatal(cmpErr)
+	}
+	return cmpRun
+}
+
+// TestComparePage: the page holds every section and chart, the command as
+// given, a chip per generated token shaded by its probability with the
+// alternatives on hover, and the statements computed from the run, in
+// both languages; it is the same notebook when built twice.
+func TestComparePage(t *testing.T) {
+	t.Parallel()
+	c := comparison(t)
+	const cmd = "gptviz compare --steps 12 --seeds 1,2,3 --sample greedy 'The light'"
+	for _, lang := range []string{"en", "zh"} {
+		nb, err := Compare(c, CompareOptions{Lang: lang, Rerun: cmd})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var page bytes.Buffer
+		if err := output.WriteHTML(&page, nb); err != nil {
+			t.Fatal(err)
+		}
+		html := page.String()
+		var charts []string
+		var chips, shaded int
+		var text strings.Builder
+		for _, cell := range nb.Cells {
+			switch cell.Kind {
+			case output.KindChart:
+				charts = append(charts, cell.Chart.ID)
+			case output.KindChips:
+				chips++
+				for _, it := range cell.Chips.Items {
+					if it.Shade > 0 {
+						shaded++
+						if !strings.Contains(it.Title, "·") {
+							t.Errorf("chip %q: title %q lacks the alternatives", it.Label, it.Title)
+						}
+					}
+				}
+			case output.KindCode:
+				if !strings.Contains(cell.Source, cmd) {
+					t.Errorf("code cell %q lacks the command", cell.Source)
+				}
+			}
+			text.WriteString(cell.Source + "\n")
+		}
+		want := []string{"compare-steps", "compare-lines", "compare-summary", "compare-divergence"}
+		if strings.Join(charts, ",") != strings.Join(want, ",") {
+			t.Errorf("%s: charts %v, want %v", lang, charts, want)
+		}
+		if chips != 5 || shaded != 5*12 {
+			t.Errorf("%s: %d chip rows, %d shaded chips; want 5 and 60", lang, chips, shaded)
+		}
+		s := text.String()
+		for _, w := range map[string][]string{
+			"en": {"Temperature → 0 is greedy", "Top-p adapts the number of candidates", "temperature → top-k → top-p", "renormalised", "Greedy decoding wrote the same text with all 3 seeds", "different texts", "$$"},
+			"zh": {"温度 → 0 就是贪心", "top-p 会随分布的形状调整候选数量", "重新归一化", "贪心解码在全部 3 个种子下写出了同样的文本"},
+		}[lang] {
+			if !strings.Contains(s, w) && !strings.Contains(html, w) {
+				t.Errorf("%s: the page lacks %q", lang, w)
+			}
+		}
+		if lang == "zh" && !regexp.MustCompile(`\p{Han}`).MatchString(nb.Title) {
+			t.Errorf("zh title %q", nb.Title)
+		}
+		again, err := Compare(c, CompareOptions{Lang: lang, Rerun: cmd})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var page2 bytes.Buffer
+		if err := output.WriteHTML(&page2, again); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(page.Bytes(), page2.Bytes()) {
+			t.Errorf("%s: the page differs when built twice", lang)
+		}
+	}
+	// The numbers the page states are the run's.
+	nb, err := Compare(c, CompareOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var md strings.Builder
+	for _, cell := range nb.Cells {
+		if cell.Kind == output.KindMarkdown {
+			md.WriteString(cell.Source)
+		}
+	}
+	step := c.Diverges[1][0]
+	if step > 0 && !strings.Contains(md.String(), "at step "+strconv.Itoa(step)) {
+		t.Errorf("the page does not say where T = 0.7 parts from greedy (step %d)", step)
+	}
+}
+
+// TestCompareOptions: bad options are *OptionErrors.
+func TestCompareOptions(t *testing.T) {
+	t.Parallel()
+	c := comparison(t)
+	for _, opt := range []CompareOptions{{Lang: "fr"}, {Static: []string{"gif"}}, {Seed: 3}, {Seed: -1}, {Rerun: "a\nb"}} {
+		if _, err := Compare(c, opt); !errors.Is(err, ErrOptions) {
+			t.Errorf("%+v: %v, want ErrOptions", opt, err)
+		}
+	}
+	if _, err := Compare(nil, CompareOptions{}); err == nil {
+		t.Error("nil comparison: no error")
+	}
+	nb, err := Compare(c, CompareOptions{Static: []string{"svg"}, Seed: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, cell := range nb.Cells {
+		if cell.Kind == output.KindChart && len(cell.Chart.SVG) == 0 {
+			t.Errorf("%s: no SVG", cell.Chart.ID)
+		}
+	}
+}
+
+// TestCompareTexts: every text has both languages with the same verbs, and
+// every key used exists.
+func TestCompareTexts(t *testing.T) {
+	t.Parallel()
+	i18ntest.Check(t, compareTexts, regexp.MustCompile(`b\.t\("([a-z0-9.\-]+)"`), "compare.go")
+}
+
+// TestBrowserCompare opens the comparison page in headless Chromium,
+// offline from file://, in both languages: no console errors, network
+// requests or dialogs; every chart drawn; the step slider moves every
+// setting's column; a screenshot written (GPTVIZ_SCREENSHOTS keeps it).
+func TestBrowserCompare(t *testing.T) {
+	c := comparison(t)
+	for _, lang := range []string{"en", "zh"} {
+		t.Run(lang, func(t *testing.T) {
+			nb, err := Compare(c, CompareOptions{Lang: lang, Rerun: "gptviz compare 'The light'"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var page bytes.Buffer
+			if err := output.WriteHTML(&page, nb); err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join(t.TempDir(), "compare-"+lang+".html")
+			if err := os.WriteFile(path, page.Bytes(), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			p := browsertest.Open(t, path)
+			if err := p.ChartsDrawn(); err != nil {
+				t.Error(err)
+			}
+			var labels []string
+			js := `(function () {
+  var c = window.gptviz.charts["compare-steps"], out = [];
+  [0, 5].forEach(function (i) {
+    c.dispatchAction({type: "timelineChange", currentIndex: i});
+    var o = c.getOption();
+    out.push(o.title[0].text + "|" + o.yAxis.map(function (y) { return y.data.join(","); }).join("|"));
+  });
+  return out;
+})()`
+			if err := p.Eval(js, &labels); err != nil {
+				t.Fatal(err)
+			}
+			if len(labels) != 2 || labels[0] == labels[1] || !strings.Contains(labels[1], "6") {
+				t.Errorf("moving the slider from step 1 to 6 shows %q", labels)
+			}
+			p.AssertClean(t)
+			if err := p.Screenshot(browsertest.ScreenshotPath(t, "lessons-compare-"+lang+".png")); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+}

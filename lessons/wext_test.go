@@ -1,0 +1,312 @@
+package lessons
+
+import (
+	"context"
+	"math"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/gptviz/gptviz/model"
+	"github.com/gptviz/gptviz/model/defaultmodel"
+	"github.com/gptviz/gptviz/model/trace"
+	"github.com/gptviz/gptviz/viz/viztest"
+)
+
+// handMeasures adds made-up measurements of the shapes m asks for to a
+// hand-made trace: baselines with surprisals 1, 2, 3… bits (bigram) and
+// twice those (trigram); an attribution whose parts sum to its logit; a
+// drill of head 0.0 at the last prompt position; cache costs growing
+// with the context.
+func handMeasures(tr *trace.Trace, m Measure) {
+	c := tr.Model.Config
+	if m.Baselines {
+		b := &trace.Baselines{Corpus: "opticks", OwnCorpus: true, TrainTokens: 1000, ValTokens: 100}
+		for k, name := range []string{"Kneser–Ney bigram", "Kneser–Ney trigram"} {
+			ns := trace.NgramScores{Name: name, Order: k + 2, Surprisal: make([]float64, tr.PromptLen), ValBits: float64(3 - k)}
+			for i := 1; i < tr.PromptLen; i++ {
+				ns.Surprisal[i] = float64(i * (k + 1))
+			}
+			b.Models = append(b.Models, ns)
+		}
+		tr.Baselines = b
+	}
+	if m.Inspect {
+		a := &trace.Attribution{Position: tr.PromptLen - 1, Token: tr.Tokens[0].ID, Display: "tok", Sigma: 2, Embed: 0.5, LNBias: -0.25,
+			Heads: make([][]float64, c.NLayer), AttnBias: make([]float64, c.NLayer), MLP: make([]float64, c.NLayer)}
+		for l := range a.Heads {
+			a.Heads[l] = make([]float64, c.NHead)
+			for h := range a.Heads[l] {
+				a.Heads[l][h] = float64(l - h)
+			}
+			a.MLP[l] = float64(l + 1)
+			a.AttnBias[l] = 0.1
+		}
+		a.Logit = float32(a.Sum())
+		tr.Attribution = a
+		D := c.DHead()
+		l, h, q := DrillTarget(tr)
+		d := &trace.Drill{Layer: l, Head: h, Query: q, Masked: tr.PromptLen - 1 - q, Scale: float32(1 / math.Sqrt(float64(D))), Q: make([]float32, D), Output: make([]float32, D)}
+		for j := 0; j <= q; j++ {
+			k, v := make([]float32, D), make([]float32, D)
+			k[0], v[0] = float32(j), 1
+			d.Keys, d.Values = append(d.Keys, k), append(d.Values, v)
+			d.Dots = append(d.Dots, 0)
+			d.Probs = append(d.Probs, 1/float32(q+1))
+		}
+		d.Output[0] = 1
+		tr.Drill = d
+	}
+	if m.CacheSteps > 0 {
+		cc := &trace.CacheCost{SameTokens: true, MaxLogitDiff: 1e-6}
+		for n := tr.PromptLen + 1; n <= min(tr.PromptLen+m.CacheSteps, c.NPositions); n++ {
+			cc.Steps = append(cc.Steps, trace.CostStep{Context: n, CachedFLOPs: c.ForwardFLOPs(1, n-1), UncachedFLOPs: c.ForwardFLOPs(n, 0),
+				CachedMillis: 1, UncachedMillis: float64(n)})
+		}
+		tr.CacheCost = cc
+	}
+}
+
+// renderLesson renders lesson key in lang on runs and returns its text.
+func renderLesson(t *testing.T, key, lang string, runs map[string]*Run) string {
+	t.Helper()
+	l, err := Find(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nb, err := l.Render(LessonOptions{Lang: lang, Runs: runs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return markdownText(nb)
+}
+
+func handLessonRuns() map[string]*Run {
+	return handRuns(viztest.Trace(viztest.Options{NLayer: 3, NHead: 4, DHead: 4, NPositions: 64, Prompt: 6, Steps: 5, TopK: 3, Seed: 7}))
+}
+
+// TestMarkovFacts: each of lesson 4's statements appears exactly when its
+// fact holds, on hand-made runs.
+func TestMarkovFacts(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		edit func(runs map[string]*Run)
+		en   string
+		want bool
+	}{
+		{"beats", func(r map[string]*Run) { setSurprisal(r["markov"].Trace, 0.5) }, "Over the whole sentence the transformer beats the trigram.", true},
+		{"loses", func(r map[string]*Run) { setSurprisal(r["markov"].Trace, 50) }, "Over the whole sentence the transformer beats the trigram.", false},
+		{"loses2", func(r map[string]*Run) { setSurprisal(r["markov"].Trace, 50) }, "Its largest gain was at", false},
+		{"own", func(r map[string]*Run) {}, "the comparison is fair", true},
+		{"other", func(r map[string]*Run) { r["markov"].Trace.Baselines.OwnCorpus = false }, "the comparison is fair", false},
+		{"same-top", func(r map[string]*Run) { setTop(r["far-violet"].Trace, r["far-red"].Trace) }, "A word far back changed the", false},
+		{"other-top", func(r map[string]*Run) {
+			setTop(r["far-violet"].Trace, r["far-red"].Trace)
+			nx := r["far-violet"].Trace.Steps[1].Next
+			nx.Top[0], nx.Top[1] = nx.Top[1], nx.Top[0]
+		}, "A word far back changed the", true},
+		{"shift", func(r map[string]*Run) {
+			setTop(r["far-violet"].Trace, r["far-red"].Trace)
+			r["far-violet"].Trace.Steps[1].Next.Top[0].Prob += 0.2
+		}, "For a trigram the two numbers would be equal", true},
+		{"no-shift", func(r map[string]*Run) { setTop(r["far-violet"].Trace, r["far-red"].Trace) }, "For a trigram the two numbers would be equal", false},
+	} {
+		runs := handLessonRuns()
+		tc.edit(runs)
+		text := renderLesson(t, "markov", "en", runs)
+		if got := strings.Contains(text, tc.en); got != tc.want {
+			t.Errorf("%s: %q present %v, want %v", tc.name, tc.en, got, tc.want)
+		}
+	}
+}
+
+// setSurprisal gives every scored prompt token s bits.
+func setSurprisal(tr *trace.Trace, s float64) {
+	tr.Scores = slices.Clone(tr.Scores)
+	for i := range tr.Scores {
+		if !tr.Scores[i].NoContext {
+			tr.Scores[i].Surprisal, tr.Scores[i].Prob = s, math.Exp2(-s)
+		}
+	}
+}
+
+// setTop gives dst's first prediction a copy of src's.
+func setTop(dst, src *trace.Trace) {
+	dst.Steps = slices.Clone(dst.Steps)
+	nx := *src.Steps[1].Next
+	nx.Top = slices.Clone(nx.Top)
+	dst.Steps[1].Next = &nx
+}
+
+// TestMarkovRealRun: on the default model, lesson 4's numbers are those
+// of the run: the table's perplexities are 2^(mean surprisal) of the
+// model's Scores and of the baselines on the same tokens.
+func TestMarkovRealRun(t *testing.T) {
+	t.Parallel()
+	m, err := defaultmodel.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs := map[string]*Run{}
+	for _, name := range []string{"markov", "far-red", "far-violet"} {
+		s := runSpecs[name]
+		tr, err := model.Run(context.Background(), m, model.RunOptions{Prompt: s.Prompt, Steps: s.Steps, Sampling: model.SamplingParams{TopP: 1}, Seed: s.Seed,
+			Trace: model.TraceOptions{MaxAttention: 256, MaxQueries: 256}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.Measure().Baselines {
+			if err := model.Baselines(m, tr, true); err != nil {
+				t.Fatal(err)
+			}
+		}
+		runs[name] = &Run{Trace: tr, Command: "gptviz report"}
+	}
+	tr := runs["markov"].Trace
+	var sm, s3 float64
+	n := 0
+	for i := 1; i < tr.PromptLen; i++ {
+		sm += tr.Scores[i].Surprisal
+		s3 += tr.Baselines.Models[1].Surprisal[i]
+		n++
+	}
+	text := renderLesson(t, "markov", "en", runs)
+	for _, want := range []string{
+		"| transformer | " + escMD(num(sm/float64(n), 3)) + " | " + escMD(num(math.Exp2(sm/float64(n)), 4)) + " |",
+		"| trigram | " + escMD(num(s3/float64(n), 3)) + " | " + escMD(num(math.Exp2(s3/float64(n)), 4)) + " |",
+		"the comparison is fair",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("lesson 4 lacks %q", want)
+		}
+	}
+	if sm >= s3 {
+		t.Errorf("the default model (%.3f bits) does not beat the trigram (%.3f) on its own text", sm/float64(n), s3/float64(n))
+	}
+}
+
+// escMD escapes a number as the lesson's markdown does.
+func escMD(s string) string { return strings.ReplaceAll(s, ".", "\\.") }
+
+// TestCacheFacts: lesson 7's statements appear exactly when their facts
+// hold, on hand-made runs.
+func TestCacheFacts(t *testing.T) {
+	t.Parallel()
+	cost := func(r map[string]*Run) *trace.CacheCost {
+		cc := *r["cache"].Trace.CacheCost
+		cc.Steps = slices.Clone(cc.Steps)
+		r["cache"].Trace.CacheCost = &cc
+		return &cc
+	}
+	for _, tc := range []struct {
+		name string
+		edit func(runs map[string]*Run)
+		en   string
+		want bool
+	}{
+		{"equal", func(r map[string]*Run) {}, "The cache changes the cost, not", true},
+		{"differs", func(r map[string]*Run) { cost(r).MaxLogitDiff = 0.5 }, "The cache changes the cost, not", false},
+		{"other-token", func(r map[string]*Run) { cost(r).SameTokens = false }, "a difference this large is a bug", true},
+		{"faster", func(r map[string]*Run) {}, "Recomputing was", true},
+		{"slower", func(r map[string]*Run) {
+			cc := cost(r)
+			for i := range cc.Steps {
+				cc.Steps[i].CachedMillis = 1000
+			}
+		}, "Here the cache was not faster", true},
+		{"cleared", func(r map[string]*Run) {
+			tr := *r["cache"].Trace
+			r["cache"] = &Run{Trace: &tr, Command: r["cache"].Command}
+			cost(r)
+			tr.ClearTimings()
+		}, "The times, measured on this machine", false},
+	} {
+		runs := handLessonRuns()
+		tc.edit(runs)
+		text := renderLesson(t, "kv-cache", "en", runs)
+		if got := strings.Contains(text, tc.en); got != tc.want {
+			t.Errorf("%s: %q present %v, want %v", tc.name, tc.en, got, tc.want)
+		}
+	}
+}
+
+// TestAttentionFacts: lesson 6's statements appear exactly when their
+// facts hold, on hand-made runs.
+func TestAttentionFacts(t *testing.T) {
+	t.Parallel()
+	drill := func(r map[string]*Run) *trace.Drill {
+		tr := *r["drill"].Trace
+		d := *tr.Drill
+		tr.Drill = &d
+		r["drill"] = &Run{Trace: &tr, Command: r["drill"].Command}
+		return &d
+	}
+	attr := func(r map[string]*Run) *trace.Attribution {
+		tr := *r["drill"].Trace
+		a := *tr.Attribution
+		tr.Attribution = &a
+		r["drill"] = &Run{Trace: &tr, Command: r["drill"].Command}
+		return &a
+	}
+	prev := func(r map[string]*Run, p float32) {
+		tr := *r["drill"].Trace
+		tr.Steps = slices.Clone(tr.Steps)
+		for si := range tr.Steps {
+			st := &tr.Steps[si]
+			st.Attention = slices.Clone(st.Attention)
+			for l := range st.Attention {
+				la := &st.Attention[l]
+				la.Probs = slices.Clone(la.Probs)
+				for h := range la.Probs {
+					la.Probs[h] = slices.Clone(la.Probs[h])
+					for q := range la.Probs[h] {
+						row := make([]float32, len(la.Probs[h][q]))
+						qk := st.QueryStart + q - st.WindowStart
+						if qk == 0 {
+							row[0] = 1
+						} else {
+							for k := 0; k <= qk && k < len(row); k++ {
+								row[k] = (1 - p) / float32(qk)
+							}
+							row[qk-1] = p
+							row[qk] = (1 - p) / float32(qk)
+						}
+						la.Probs[h][q] = row
+					}
+				}
+			}
+		}
+		r["drill"] = &Run{Trace: &tr, Command: r["drill"].Command}
+	}
+	for _, tc := range []struct {
+		name string
+		edit func(runs map[string]*Run)
+		en   string
+		want bool
+	}{
+		{"checks", func(r map[string]*Run) {}, "the table is the whole", true},
+		{"bad-output", func(r map[string]*Run) { d := drill(r); d.Output = slices.Clone(d.Output); d.Output[0] += 1 }, "the table is the whole", false},
+		{"masks", func(r map[string]*Run) {}, "The causal mask (因果掩码) hides the", true},
+		{"no-mask", func(r map[string]*Run) { drill(r).Masked = 0 }, "The causal mask (因果掩码) hides the", false},
+		{"sums", func(r map[string]*Run) {}, "the logit.", true},
+		{"no-sum", func(r map[string]*Run) { attr(r).Logit += 5 }, "recording is inconsistent", true},
+		{"negative", func(r map[string]*Run) {}, "pushed it down most", true},
+		{"positive", func(r map[string]*Run) {
+			a := attr(r)
+			a.Heads = [][]float64{{1, 1, 1, 1}, {1, 1, 1, 1}, {1, 1, 1, 1}}
+			a.LNBias = 0
+			a.Logit = float32(a.Sum())
+		}, "pushed it down most", false},
+		{"prev-head", func(r map[string]*Run) { prev(r, 0.9) }, "That is above the", true},
+		{"no-prev-head", func(r map[string]*Run) { prev(r, 0.1) }, "That is above the", false},
+		{"no-prev-head2", func(r map[string]*Run) { prev(r, 0.1) }, "no\nhead here is a clear previous-token head", true},
+	} {
+		runs := handLessonRuns()
+		tc.edit(runs)
+		text := renderLesson(t, "attention", "en", runs)
+		if got := strings.Contains(text, tc.en); got != tc.want {
+			t.Errorf("%s: %q present %v, want %v", tc.name, tc.en, got, tc.want)
+		}
+	}
+}

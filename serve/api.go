@@ -219,7 +219,8 @@ func (s *Server) create(r *http.Request) (any, error) {
 	if err := s.decode(r, &req); err != nil {
 		return nil, err
 	}
-	if _, err := s.checkPrompt(req.Prompt); err != nil {
+	ids, err := s.checkPrompt(req.Prompt)
+	if err != nil {
 		return nil, err
 	}
 	p := req.apply(model.SamplingParams{Temperature: 1, TopP: 1})
@@ -232,7 +233,8 @@ func (s *Server) create(r *http.Request) (any, error) {
 		return nil, err
 	}
 	c := s.opt.Model.Config
-	ss := &session{id: newID(), prompt: req.Prompt, seed: seed, params: p, sampler: sampler, layer: c.NLayer - 1}
+	ss := &session{id: newID(), prompt: req.Prompt, seed: seed, params: p, sampler: sampler, layer: c.NLayer - 1,
+		memory: s.sessionMemory(len(ids))}
 	if err := ss.view(req.settingsJSON, c.NLayer, c.NHead); err != nil {
 		return nil, err
 	}
@@ -255,6 +257,14 @@ func (s *Server) create(r *http.Request) (any, error) {
 	}
 	defer ss.mu.Unlock()
 	return s.stateOf(ss)
+}
+
+// sessionMemory is what a session of a prompt of n tokens may come to
+// hold, bytes: model.EstimateMemory less the weights and the runtime,
+// which every session shares.
+func (s *Server) sessionMemory(n int) int64 {
+	e := model.EstimateMemory(s.opt.Model.Config, model.RunSize{PromptTokens: max(n, 1), Steps: s.lim.Steps})
+	return e.KVCache + e.Activations + e.Sampling + e.Recorder
 }
 
 func (s *Server) session(r *http.Request) (*session, error) {
@@ -480,7 +490,7 @@ func (s *Server) fork(r *http.Request) (any, error) {
 	}
 	defer ss.mu.Unlock()
 	n := &session{id: newID(), prompt: ss.prompt, seed: ss.seed, params: ss.params, sampler: ss.sampler.Clone(),
-		layer: ss.layer, head: ss.head}
+		layer: ss.layer, head: ss.head, memory: s.sessionMemory(ss.live.PromptLen())}
 	for _, b := range ss.before {
 		n.before = append(n.before, b.Clone())
 	}

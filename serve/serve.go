@@ -160,6 +160,12 @@ type Options struct {
 	Limits      Limits
 	// Now is the clock (tests); nil is time.Now.
 	Now func() time.Time
+	// Available is the memory the process may still use, bytes, ok false
+	// when unknown; nil is model.AvailableMemory. A new session is refused
+	// (503) when what it may come to hold (model.EstimateMemory of its
+	// prompt and Limits.Steps: KV cache, activations, sampling and the
+	// recording) is more than what is available beside the open sessions'.
+	Available func() (int64, bool)
 }
 
 // Server is the live playground: an http.Handler.
@@ -193,6 +199,9 @@ func New(opt Options) (*Server, error) {
 	}
 	if opt.Now == nil {
 		opt.Now = time.Now
+	}
+	if opt.Available == nil {
+		opt.Available = model.AvailableMemory
 	}
 	lim := opt.Limits.withDefaults(opt.Model.Config.NPositions)
 	s := &Server{opt: opt, lim: lim, token: opt.Token, cookie: "gptviz_token",

@@ -487,3 +487,18 @@ func TestWindowFills(t *testing.T) {
 		t.Errorf("undo after the eviction: %d steps, want %d", after.Steps, st.Steps+1)
 	}
 }
+
+// TestMemoryBound: a session that may need more memory than is available
+// beside the open ones is refused with 503, saying how much.
+func TestMemoryBound(t *testing.T) {
+	t.Parallel()
+	s := newTestServer(t, Limits{})
+	need := s.sessionMemory(3)
+	s.opt.Available = func() (int64, bool) { return need*3/2 + 1, true }
+	s.json(t, "POST", "/api/sessions", `{"prompt":"a b"}`)
+	code, b := s.do(t, "POST", "/api/sessions", `{"prompt":"a b"}`, nil)
+	if code != 503 || !strings.Contains(string(b), "of memory") {
+		t.Errorf("a session over the memory: %d %s", code, b)
+	}
+	t.Logf("a session of %d steps on the default model may hold %d KB", s.lim.Steps, need>>10)
+}

@@ -2,6 +2,8 @@ package serve
 
 import (
 	"fmt"
+
+	"github.com/gptviz/gptviz/internal/inputfile"
 	"net/http"
 	"sync"
 	"time"
@@ -25,6 +27,7 @@ type session struct {
 	layer    int // the layer and head the page looks at
 	head     int
 	lastUsed time.Time // guarded by Server.mu
+	memory   int64     // bytes the session may come to hold (model.EstimateMemory); guarded by Server.mu
 	closed   bool
 }
 
@@ -64,6 +67,19 @@ func (s *Server) add(ss *session) error {
 	defer s.mu.Unlock()
 	if len(s.sessions) >= s.lim.Sessions {
 		return statusf(http.StatusTooManyRequests, "%d sessions are open, the most this server keeps (close a tab, or wait %s for an idle one to be freed)", len(s.sessions), s.lim.Idle)
+	}
+	if avail, ok := s.opt.Available(); ok {
+		var held int64
+		for _, o := range s.sessions {
+			held += o.memory
+		}
+		// What the open sessions may still grow to is taken from what is
+		// available now; they hold some of it already, so this is
+		// cautious.
+		if ss.memory > avail-held {
+			return statusf(http.StatusServiceUnavailable, "a session of %d steps needs up to %s of memory, and only %s is free beside the %d open sessions (close one)",
+				s.lim.Steps, inputfile.Size(ss.memory), inputfile.Size(max(avail-held, 0)), len(s.sessions))
+		}
 	}
 	ss.lastUsed = s.opt.Now()
 	s.sessions[ss.id] = ss

@@ -260,7 +260,7 @@
       var k = 0;
       say(t("stepping", 1, n));
       act(api("POST", "/api/sessions/" + c.st.id + "/step", { n: n }, function (st) {
-        k++; show(st); say(t("stepping", Math.min(k + 1, n), n));
+        k++; show(st, true); say(t("stepping", Math.min(k + 1, n), n));
       }));
     }
     function act(p) {
@@ -269,7 +269,9 @@
         .catch(function (e) { say(e.message, true); })
         .then(function () { btns.querySelectorAll("button").forEach(function (b) { b.disabled = false; }); });
     }
-    function show(st) {
+    // show draws state st; the charts (one more request) unless noCharts,
+    // as while the steps of one request stream in.
+    function show(st, noCharts) {
       c.st = st;
       root.dataset.steps = st.steps;
       setLink();
@@ -303,7 +305,7 @@
       lens.textContent = "";
       lens.appendChild(el("p", "muted", t("lens")));
       (st.last.lens || []).forEach(function (e, l) { lens.appendChild(el("span", null, l + ": " + e.display + " " + pct(e.prob))); });
-      drawCharts();
+      if (!noCharts) drawCharts();
     }
     var chartSeq = 0;
     function drawCharts() {

@@ -189,6 +189,7 @@ func (r *SampleResult) rank(id int) int {
 // tokens on every run.
 type Sampler struct {
 	params SamplingParams
+	pcg    *rand.PCG
 	rng    *rand.Rand
 	res    SampleResult
 }
@@ -198,7 +199,16 @@ func NewSampler(p SamplingParams, seed uint64) (*Sampler, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	return &Sampler{params: p, rng: rand.New(rand.NewPCG(seed, 0x67707476697a)), res: SampleResult{hot: -1}}, nil // "gptviz"
+	pcg := rand.NewPCG(seed, 0x67707476697a) // "gptviz"
+	return &Sampler{params: p, pcg: pcg, rng: rand.New(pcg), res: SampleResult{hot: -1}}, nil
+}
+
+// Clone returns a sampler with the same settings whose generator is at
+// the same point of its sequence: it draws what s would draw next, and
+// neither changes the other. A live session keeps one per step to undo it.
+func (s *Sampler) Clone() *Sampler {
+	pcg := *s.pcg
+	return &Sampler{params: s.params, pcg: &pcg, rng: rand.New(&pcg), res: SampleResult{hot: -1}}
 }
 
 // Params returns the sampler's settings.

@@ -32,6 +32,7 @@ type command struct {
 // in its own file.
 var commands = []command{
 	{"report", "write a notebook-style HTML report of one run", runReport},
+	{"serve", "explore live in the browser: step, force, undo, fork (local, token-protected)", runServe},
 	{"lesson", "render one lesson walkthrough on live runs (gptviz lessons lists them)", runLesson},
 	{"lessons", "list the lessons, or render them all as an offline site (--all)", runLessons},
 	{"compare", "compare sampling settings on the same prompt and seeds", runCompare},

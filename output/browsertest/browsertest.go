@@ -79,8 +79,9 @@ func Browser() (string, error) {
 // Page is one HTML page open in its own headless browser. Its methods are
 // safe for use by one test goroutine; the browser closes when the test ends.
 type Page struct {
-	ctx  context.Context // the tab
-	path string
+	ctx    context.Context // the tab
+	path   string
+	origin string // "": a file page, offline; else the served page's own origin, "http://host:port/"
 
 	mu       sync.Mutex
 	console  []string // console errors, exceptions, browser log errors
@@ -110,19 +111,39 @@ const alertTrap = `(function () {
 // open fails the test.
 func Open(t testing.TB, htmlPath string) *Page {
 	t.Helper()
-	bin, err := Browser()
-	if err != nil {
-		if testref.CI() {
-			t.Fatalf("browsertest: %v; CI=true requires a browser", err)
-		}
-		t.Skipf("browsertest: %v (this is a failure when CI=true)", err)
-	}
 	abs, err := filepath.Abs(htmlPath)
 	if err != nil {
 		t.Fatalf("browsertest: %v", err)
 	}
 	if _, err := os.Stat(abs); err != nil {
 		t.Fatalf("browsertest: %v", err)
+	}
+	return open(t, (&url.URL{Scheme: "file", Path: filepath.ToSlash(abs)}).String(), abs, "")
+}
+
+// OpenURL is Open for a page served over HTTP by the test itself (an
+// httptest server on loopback, as gptviz serve's tests use): it loads u
+// with the network on, and requests to u's own origin are not recorded;
+// any other is (NetworkRequests, AssertClean).
+func OpenURL(t testing.TB, u string) *Page {
+	t.Helper()
+	pu, err := url.Parse(u)
+	if err != nil || pu.Scheme != "http" && pu.Scheme != "https" {
+		t.Fatalf("browsertest: OpenURL %q: want an http(s) URL", u)
+	}
+	return open(t, u, pu.Host, pu.Scheme+"://"+pu.Host+"/")
+}
+
+// open opens u; name names the page in messages; requests under origin
+// (when not empty) are the page's own, and the network stays on.
+func open(t testing.TB, u, name, origin string) *Page {
+	t.Helper()
+	bin, err := Browser()
+	if err != nil {
+		if testref.CI() {
+			t.Fatalf("browsertest: %v; CI=true requires a browser", err)
+		}
+		t.Skipf("browsertest: %v (this is a failure when CI=true)", err)
 	}
 	profile, err := os.MkdirTemp("", "browsertest-profile-")
 	if err != nil {
@@ -145,7 +166,7 @@ func Open(t testing.TB, htmlPath string) *Page {
 		chromedp.Flag("lang", "en-US"),
 	)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	p := &Page{path: abs}
+	p := &Page{path: name, origin: origin}
 	ctx, cancelTab := chromedp.NewContext(allocCtx, chromedp.WithListener(p.listen))
 	p.ctx = ctx
 	t.Cleanup(func() {
@@ -172,6 +193,12 @@ func Open(t testing.TB, htmlPath string) *Page {
 		if _, err := cdp.Call(ctx, tg, network.Enable, network.EnableParams{}); err != nil {
 			return fmt.Errorf("network.enable: %w", err)
 		}
+		if _, err := cdp.Call(ctx, tg, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: alertTrap}); err != nil {
+			return fmt.Errorf("add alert trap: %w", err)
+		}
+		if origin != "" {
+			return nil
+		}
 		if _, err := cdp.Call(ctx, tg, network.EmulateNetworkConditionsByRule, network.EmulateNetworkConditionsByRuleParams{
 			MatchedNetworkConditions: []*network.Conditions{{Offline: true, DownloadThroughput: -1, UploadThroughput: -1}},
 		}); err != nil {
@@ -182,12 +209,8 @@ func Open(t testing.TB, htmlPath string) *Page {
 		}); err != nil {
 			return fmt.Errorf("override network state: %w", err)
 		}
-		if _, err := cdp.Call(ctx, tg, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: alertTrap}); err != nil {
-			return fmt.Errorf("add alert trap: %w", err)
-		}
 		return nil
 	})
-	u := (&url.URL{Scheme: "file", Path: filepath.ToSlash(abs)}).String()
 	if err := chromedp.Do(tctx, setup, chromedp.Navigate(u)); err != nil {
 		t.Fatalf("browsertest: open %s: %v", u, err)
 	}
@@ -233,7 +256,7 @@ func (p *Page) listen(ev any) {
 		}
 	case *network.EventRequestWillBeSent:
 		u := ev.Request.URL
-		if !strings.HasPrefix(u, "file:") && !strings.HasPrefix(u, "data:") {
+		if !strings.HasPrefix(u, "file:") && !strings.HasPrefix(u, "data:") && (p.origin == "" || !strings.HasPrefix(u, p.origin)) {
 			p.requests = append(p.requests, u)
 		}
 	case *page.EventJavascriptDialogOpening:

@@ -1,0 +1,137 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/gptviz/gptviz/output/browsertest"
+	"github.com/gptviz/gptviz/serve"
+)
+
+// TestServeBrowser drives gptviz serve's page in a real Chromium as a
+// learner would: type a prompt (tokenised live), run the prefill, step five
+// times, force a candidate, undo, move a slider, fork into two columns, and
+// download the first column's report, which must be byte for byte what
+// 'gptviz report' writes for the same tokens. The same in Chinese. No
+// console errors, no request outside the server.
+func TestServeBrowser(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a browser")
+	}
+	m, err := loadDefault()
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := serve.New(serveOptions(m, &modelFlags{}, serve.Limits{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewUnstartedServer(srv)
+	if err := srv.Bind(ts.Listener.Addr().String()); err != nil {
+		t.Fatal(err)
+	}
+	ts.Start()
+	t.Cleanup(ts.Close)
+	for _, lang := range []string{"en", "zh"} {
+		t.Run(lang, func(t *testing.T) {
+			p := browsertest.OpenURL(t, srv.URL(ts.Listener.Addr().String(), lang))
+			ctx := p.Context()
+			run := func(actions ...chromedp.Action[chromedp.Void]) {
+				t.Helper()
+				tctx, cancel := context.WithTimeout(ctx, browsertest.Timeout)
+				defer cancel()
+				if err := chromedp.Do(tctx, actions...); err != nil {
+					t.Fatal(err)
+				}
+			}
+			// wait evaluates a condition until it holds.
+			wait := func(cond string) {
+				t.Helper()
+				js := `new Promise(function (res) { (function f() { if (` + cond + `) res(true); else setTimeout(f, 30); })(); })`
+				if err := p.Eval(js, nil); err != nil {
+					t.Fatalf("waiting for %s: %v", cond, err)
+				}
+			}
+			eval := func(js string, out any) {
+				t.Helper()
+				if err := p.Eval(js, out); err != nil {
+					t.Fatalf("%s: %v", js, err)
+				}
+			}
+			// Type a prompt: the tokens appear as it is typed.
+			eval(`document.getElementById("prompt").value = ""; document.getElementById("seed").value = "3"; true`, nil)
+			run(chromedp.SendKeys(chromedp.CSS("#prompt"), "The light of"))
+			wait(`document.getElementById("tokinfo").textContent.indexOf("12") >= 0`)
+			var ntok int
+			eval(`document.querySelectorAll("#tokens .tok").length`, &ntok)
+			if ntok == 0 {
+				t.Fatal("no tokens shown for the typed prompt")
+			}
+			run(chromedp.Click(chromedp.CSS("#start")))
+			wait(`document.querySelector(".col[data-col] .cand")`)
+			col1 := `document.querySelector(".col[data-col='1'], .col")`
+			run(chromedp.Click(chromedp.CSS(".col .step5")))
+			wait(col1 + `.dataset.steps === "5"`)
+			var five string
+			eval(`Array.from(document.querySelectorAll(".col .session-tokens .tok")).map(function (e) { return e.textContent; }).join("|")`, &five)
+			// Force the third candidate, then undo it.
+			var forcedID string
+			eval(`document.querySelectorAll(".col .cand")[2].dataset.id`, &forcedID)
+			run(chromedp.Click(chromedp.CSS(`.col[data-col="1"] .cand[data-id="` + forcedID + `"]`)))
+			wait(col1 + `.dataset.steps === "6"`)
+			var forced bool
+			eval(`document.querySelector(".col .session-tokens .tok.newest").classList.contains("forced")`, &forced)
+			if !forced {
+				t.Error("the forced token is not marked forced")
+			}
+			run(chromedp.Click(chromedp.CSS(".col .undo")))
+			wait(col1 + `.dataset.steps === "5"`)
+			var after string
+			eval(`Array.from(document.querySelectorAll(".col .session-tokens .tok")).map(function (e) { return e.textContent; }).join("|")`, &after)
+			if after != five {
+				t.Errorf("after undo the tokens are\n%s\nwant\n%s", after, five)
+			}
+			// Move the temperature slider: the candidates' sampler column changes.
+			eval(`(function () { var r = document.querySelector(".col .temperature"); r.value = "0"; r.dispatchEvent(new Event("input")); r.dispatchEvent(new Event("change")); return true; })()`, nil)
+			wait(`gptvizServe.columns[0].st.temperature === 0`)
+			// Fork: a second column, stepped on its own.
+			run(chromedp.Click(chromedp.CSS(".col .fork")))
+			wait(`document.querySelectorAll(".col").length === 2`)
+			run(chromedp.Click(chromedp.CSS(`.col[data-col="2"] .step`)))
+			wait(`document.querySelector('.col[data-col="2"]').dataset.steps === "6"`)
+			wait(col1 + `.dataset.steps === "5" && document.querySelector('.col[data-col="1"]').dataset.charts === "4"`)
+			// Download the first column's report and compare with gptviz report.
+			var got string
+			eval(`fetch(document.querySelector('.col[data-col="1"] a.download').href).then(function (r) { return r.text(); })`, &got)
+			out := filepath.Join(t.TempDir(), "report.html")
+			var stdout, stderr bytes.Buffer
+			args := []string{"report", "--reproducible", "--steps", "5", "--temperature", "1", "--seed", "3", "--lang", lang, "-o", out, "The light of"}
+			if err := runMain(args, &stdout, &stderr); err != nil {
+				t.Fatalf("gptviz %s: %v\n%s", strings.Join(args, " "), err, stderr.String())
+			}
+			want, _ := os.ReadFile(out)
+			if got != string(want) {
+				os.WriteFile(out+".got", []byte(got), 0o644)
+				t.Errorf("the downloaded report differs from gptviz report (%d vs %d bytes); see %s.got", len(got), len(want), out)
+			}
+			shot := browsertest.ScreenshotPath(t, fmt.Sprintf("serve-%s.png", lang))
+			if err := p.Screenshot(shot); err != nil {
+				t.Error(err)
+			}
+			t.Logf("screenshot: %s", shot)
+			p.AssertClean(t)
+		})
+	}
+}
+
+func runMain(args []string, stdout, stderr *bytes.Buffer) error {
+	return run(context.Background(), args, stdout, stderr)
+}

@@ -23,7 +23,10 @@ Renders one lesson walkthrough (see 'gptviz lessons' for the list): runs the
 lesson's prompts on the model, then writes a notebook page that explains
 them with live charts, the exact commands, things to try and questions
 with folded answers. Every number the page states is computed from the
-runs. The page is deterministic (no timings) and works offline.
+runs. The page works offline. It is deterministic except for the times
+lesson 7 measures on this machine (decode steps with and without the KV
+cache); --reproducible, or SOURCE_DATE_EPOCH set in the environment, leaves
+those out too, so the same command writes the same bytes.
 
 Examples:
   gptviz lesson 1
@@ -39,7 +42,8 @@ Lists the lesson walkthroughs, or with --all renders every one of them into
 a folder: an offline mini-site with an index page and previous/next links,
 in both languages (en/ and zh/) unless --lang picks one. Each lesson's runs
 are made once and shared by both languages. Progress goes to stderr; every
-file is replaced only once its new version is complete.
+file is replaced only once its new version is complete. --reproducible works
+as for 'gptviz lesson'.
 
 Examples:
   gptviz lessons
@@ -55,6 +59,8 @@ type lessonFlags struct {
 	lang   string
 	out    string
 	format string
+	// reproducible leaves lesson 7's measured times out.
+	reproducible bool
 }
 
 func (f *lessonFlags) register(fs *pflag.FlagSet, langHelp string) {
@@ -63,13 +69,18 @@ func (f *lessonFlags) register(fs *pflag.FlagSet, langHelp string) {
 	fs.StringVar(&f.lang, "lang", "", langHelp)
 	fs.StringVarP(&f.out, "out", "o", "", "output file (lesson) or folder (lessons --all)")
 	fs.StringVar(&f.format, "format", "html", "html (self-contained page) or ipynb (Jupyter notebook)")
+	registerReproducible(fs, &f.reproducible)
 }
 
+// validateFormat checks --format and settles --reproducible (the flag or
+// SOURCE_DATE_EPOCH).
 func (f *lessonFlags) validateFormat() error {
 	if f.format != "html" && f.format != "ipynb" {
 		return usagef("--format %q: want html or ipynb", f.format)
 	}
-	return nil
+	var err error
+	f.reproducible, err = reproducible(f.reproducible)
+	return err
 }
 
 func runLesson(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -182,11 +193,14 @@ func (lr *lessonRunner) runs(ctx context.Context, l *lessons.Lesson) (map[string
 		if err != nil {
 			return nil, fmt.Errorf("lesson %s: run %s: %w", l.ID, s.Name, err)
 		}
-		// Lessons never show timings: leaving them out makes every page
-		// deterministic.
+		// Lessons show no run timings; the only times on a page are the
+		// decode steps lesson 7 measures, left out when reproducible.
 		tr.ClearTimings()
 		if err := measure(ctx, lr.m, tr, s); err != nil {
 			return nil, fmt.Errorf("lesson %s: run %s: %w", l.ID, s.Name, err)
+		}
+		if lr.f.reproducible {
+			tr.ClearTimings()
 		}
 		run := &lessons.Run{Trace: tr, Command: r.command("report")}
 		lr.done[s.Name], out[s.Name] = run, run

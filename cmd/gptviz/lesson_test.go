@@ -80,6 +80,36 @@ func TestLessonDeterministic(t *testing.T) {
 	}
 }
 
+// TestLessonReproducible: lesson 7 shows the times it measures, so two
+// renderings differ, unless --reproducible (or SOURCE_DATE_EPOCH) leaves
+// them out; then the bytes are the same and the FLOPs remain.
+func TestLessonReproducible(t *testing.T) {
+	dir := t.TempDir()
+	render := func(name string, args ...string) []byte {
+		out := filepath.Join(dir, name)
+		if _, stderr, code := gptviz(t, append(append([]string{"lesson", "-o", out}, args...), "kv-cache")...); code != 0 {
+			t.Fatalf("exit %d: %s", code, stderr)
+		}
+		b, _ := os.ReadFile(out)
+		return b
+	}
+	timed := render("timed.html")
+	if !bytes.Contains(timed, []byte("milliseconds (measured)")) {
+		t.Error("lesson 7 without --reproducible shows no measured times")
+	}
+	a, b := render("a.html", "--reproducible"), render("b.html", "--reproducible")
+	if !bytes.Equal(a, b) {
+		t.Error("two --reproducible renderings of lesson 7 differ")
+	}
+	if bytes.Contains(a, []byte("milliseconds (measured)")) || !bytes.Contains(a, []byte(`id="cache-flops"`)) {
+		t.Error("--reproducible: want the FLOPs and no measured times")
+	}
+	t.Setenv("SOURCE_DATE_EPOCH", "0")
+	if c := render("c.html"); !bytes.Equal(a, c) {
+		t.Error("SOURCE_DATE_EPOCH=0 does not render as --reproducible does")
+	}
+}
+
 // siteLessons writes the whole site for model ("" is the default) into a
 // new folder and returns it.
 func siteLessons(t testing.TB, model string, extra ...string) string {

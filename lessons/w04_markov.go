@@ -4,6 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/gptviz/gptviz/lessons/findings"
 	"github.com/gptviz/gptviz/model/trace"
@@ -104,6 +107,24 @@ func init() {
 		}
 		sh := farShift(r, v)
 		return math.Abs(sh.red-sh.violet) >= FarShiftVisible, nil
+	}
+	facts["far-top-pieces"] = func(e *Env, a *Args) (bool, error) {
+		p, err := farNext(e, "far-paren")
+		if err != nil {
+			return false, err
+		}
+		return len(wordPieces(p)) >= 3, nil
+	}
+	values["far-top-pieces"] = func(e *Env, a *Args) (string, error) {
+		p, err := farNext(e, "far-paren")
+		if err != nil {
+			return "", err
+		}
+		w := wordPieces(p)
+		if len(w) == 0 {
+			return "", errors.New("run far-paren: no short candidate among the top five")
+		}
+		return "“" + strings.Join(w[:min(3, len(w))], "”, “") + "”", nil
 	}
 	values["far-shift-threshold"] = func(e *Env, a *Args) (string, error) { return num(FarShiftVisible, 2), nil }
 	runFact("model-gains", func(e *Env, a *Args, tr *trace.Trace) (bool, error) {
@@ -329,6 +350,21 @@ func runArgs(name string) *Args {
 // FarShiftVisible is the change of probability (absolute, 0..1) from which
 // lesson 4 says an early word moved the prediction.
 const FarShiftVisible = 0.01
+
+// wordPieces are the displays of the top five candidates of p that are at
+// most two letters long once the leading-space mark ␣ is dropped (and are
+// not empty) and all letters: pieces of words, not whole words.
+func wordPieces(p *trace.Prediction) []string {
+	var out []string
+	for _, c := range p.Top[:min(5, len(p.Top))] {
+		t := strings.TrimSpace(strings.TrimPrefix(c.Display, "␣"))
+		n := utf8.RuneCountInString(t)
+		if n >= 1 && n <= 2 && strings.IndexFunc(t, func(r rune) bool { return !unicode.IsLetter(r) }) < 0 {
+			out = append(out, c.Display)
+		}
+	}
+	return out
+}
 
 // farShiftT is the token among both runs' top candidates whose
 // probability changed most between the two prompts.

@@ -122,6 +122,16 @@ func TestMarkovFacts(t *testing.T) {
 			r["far-comma"].Trace.Steps[1].Next.Top[0].Prob += 0.2
 		}, "For a trigram the two numbers would be equal", true},
 		{"no-shift", func(r map[string]*Run) { setTop(r["far-comma"].Trace, r["far-paren"].Trace) }, "For a trigram the two numbers would be equal", false},
+		// The heading promises a change only when the change is visible.
+		{"heading-shift", func(r map[string]*Run) {
+			setTop(r["far-comma"].Trace, r["far-paren"].Trace)
+			r["far-comma"].Trace.Steps[1].Next.Top[0].Prob += 0.2
+		}, "A token far back changes the prediction", true},
+		{"heading-no-shift", func(r map[string]*Run) { setTop(r["far-comma"].Trace, r["far-paren"].Trace) }, "A token far back changes the prediction", false},
+		{"heading-question", func(r map[string]*Run) { setTop(r["far-comma"].Trace, r["far-paren"].Trace) }, "Does a token far back change the prediction?", true},
+		// Word pieces are explained when the top candidates are pieces.
+		{"pieces", func(r map[string]*Run) { setDisplays(r["far-paren"].Trace, "␣th", "␣be", "␣w", "of", ",") }, "not\nwhole words", true},
+		{"words", func(r map[string]*Run) { setDisplays(r["far-paren"].Trace, "␣the", "␣been", "␣which", ",", ".") }, "not\nwhole words", false},
 	} {
 		runs := handLessonRuns()
 		tc.edit(runs)
@@ -130,6 +140,18 @@ func TestMarkovFacts(t *testing.T) {
 			t.Errorf("%s: %q present %v, want %v", tc.name, tc.en, got, tc.want)
 		}
 	}
+}
+
+// setDisplays gives the first candidates after tr's prompt the displays
+// ds.
+func setDisplays(tr *trace.Trace, ds ...string) {
+	tr.Steps = slices.Clone(tr.Steps)
+	nx := *tr.Steps[1].Next
+	nx.Top = slices.Clone(nx.Top)
+	for i, d := range ds[:min(len(ds), len(nx.Top))] {
+		nx.Top[i].Display = d
+	}
+	tr.Steps[1].Next = &nx
 }
 
 // setSurprisal gives every scored prompt token s bits.

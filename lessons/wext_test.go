@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/gptviz/gptviz/model"
+	"github.com/gptviz/gptviz/model/arch"
 	"github.com/gptviz/gptviz/model/defaultmodel"
 	"github.com/gptviz/gptviz/model/trace"
 	"github.com/gptviz/gptviz/viz/viztest"
@@ -443,6 +444,45 @@ func TestTrainingFacts(t *testing.T) {
 		text := renderLesson(t, "training", "en", runs)
 		if got := strings.Contains(text, tc.en); got != tc.want {
 			t.Errorf("%s: %q present %v, want %v", tc.name, tc.en, got, tc.want)
+		}
+	}
+}
+
+// TestCacheCostSplit: lesson 7's split of an uncached step is exact: what
+// is left after attnFLOPs is linear in the window (the weight products),
+// and the page states the totals summed from the run's steps.
+func TestCacheCostSplit(t *testing.T) {
+	t.Parallel()
+	for _, c := range arch.GPT2Sizes {
+		rest := func(n int) int64 { return c.ForwardFLOPs(n, 0) - attnFLOPs(c, n) }
+		step := rest(2) - rest(1)
+		for n := 2; n < 300; n += 37 {
+			if d := rest(n+1) - rest(n); d != step {
+				t.Fatalf("n_embd %d: rest grows by %d at n=%d, %d at n=1: not linear", c.NEmbd, d, n, step)
+			}
+		}
+	}
+	runs := handLessonRuns()
+	cc := runs["cache"].Trace.CacheCost
+	var cached, uncached int64
+	for _, s := range cc.Steps {
+		cached += s.CachedFLOPs
+		uncached += s.UncachedFLOPs
+	}
+	text := renderLesson(t, "kv-cache", "en", runs)
+	for _, want := range []string{thousands(cached), thousands(uncached)} {
+		if want = strings.ReplaceAll(want, ",", "\\,"); !strings.Contains(text, want) {
+			t.Errorf("lesson 7 does not state %q", want)
+		}
+	}
+	if strings.Contains(text, "cost grows with the square of the window") {
+		t.Error("lesson 7 still says the per-step cost grows with the square of the window")
+	}
+	// The hand-made run's uncached steps grow far less than its window
+	// and its attention part is under CostAttnSmall: the page says so.
+	for want, ok := range map[string]bool{"about in proportion to the window": false, "less than in\nproportion": true, "almost straight": true} {
+		if strings.Contains(text, want) != ok {
+			t.Errorf("lesson 7: %q present %v, want %v", want, !ok, ok)
 		}
 	}
 }

@@ -131,8 +131,8 @@ func TestMarkovFacts(t *testing.T) {
 		{"heading-no-shift", func(r map[string]*Run) { setTop(r["far-comma"].Trace, r["far-paren"].Trace) }, "A token far back changes the prediction", false},
 		{"heading-question", func(r map[string]*Run) { setTop(r["far-comma"].Trace, r["far-paren"].Trace) }, "Does a token far back change the prediction?", true},
 		// Word pieces are explained when the top candidates are pieces.
-		{"pieces", func(r map[string]*Run) { setDisplays(r["far-paren"].Trace, "␣th", "␣be", "␣w", "of", ",") }, "not\nwhole words", true},
-		{"words", func(r map[string]*Run) { setDisplays(r["far-paren"].Trace, "␣the", "␣been", "␣which", ",", ".") }, "not\nwhole words", false},
+		{"pieces", func(r map[string]*Run) { setDisplays(r["far-paren"].Trace, "␣th", "␣be", "␣w", "of", ",") }, "not long words", true},
+		{"words", func(r map[string]*Run) { setDisplays(r["far-paren"].Trace, "␣the", "␣been", "␣which", ",", ".") }, "not long words", false},
 	} {
 		runs := handLessonRuns()
 		tc.edit(runs)

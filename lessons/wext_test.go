@@ -321,8 +321,10 @@ func TestAttentionFacts(t *testing.T) {
 	}{
 		{"checks", func(r map[string]*Run) {}, "the table is the whole", true},
 		{"bad-output", func(r map[string]*Run) { d := drill(r); d.Output = slices.Clone(d.Output); d.Output[0] += 1 }, "the table is the whole", false},
-		{"masks", func(r map[string]*Run) {}, "The causal mask (因果掩码) hides the", true},
-		{"no-mask", func(r map[string]*Run) { drill(r).Masked = 0 }, "The causal mask (因果掩码) hides the", false},
+		{"masks", func(r map[string]*Run) {}, "causal mask (因果掩码) does it: it hides the", true},
+		{"no-mask", func(r map[string]*Run) { drill(r).Masked = 0 }, "causal mask (因果掩码) does it: it hides the", false},
+		{"prefill", func(r map[string]*Run) {}, "so it belongs to the **prefill**", true},
+		{"no-prefill", func(r map[string]*Run) { drill(r).Masked = 0 }, "so it belongs to the **prefill**", false},
 		{"sums", func(r map[string]*Run) {}, "the logit.", true},
 		{"no-sum", func(r map[string]*Run) { attr(r).Logit += 5 }, "recording is inconsistent", true},
 		{"negative", func(r map[string]*Run) {}, "pushed it down most", true},

@@ -153,7 +153,7 @@ func init() {
 			return f(s), nil
 		})
 	}
-	far("far-head", func(s findings.HeadStats) string { return fmt.Sprintf("%d.%d", s.Layer, s.Head) })
+	far("far-head", func(s findings.HeadStats) string { return headName(s.Layer, s.Head) })
 	far("far-head-mean", func(s findings.HeadStats) string { return num(s.Distance.Mean, 3) })
 	far("far-head-farthest", func(s findings.HeadStats) string { return itoa(s.Distance.Farthest) })
 	runFact("reads-beyond-trigram", func(e *Env, a *Args, tr *trace.Trace) (bool, error) {
@@ -324,7 +324,7 @@ func distanceChart(e *Env, a *Args, tr *trace.Trace) (*viz.Chart, string, error)
 		if s.Distance.Rows == 0 {
 			continue
 		}
-		cats = append(cats, fmt.Sprintf("%d.%d", s.Layer, s.Head))
+		cats = append(cats, headName(s.Layer, s.Head))
 		beyond = append(beyond, 100*s.Distance.Beyond)
 		mean = append(mean, s.Distance.Mean)
 	}
@@ -334,13 +334,17 @@ func distanceChart(e *Env, a *Args, tr *trace.Trace) (*viz.Chart, string, error)
 	ch, err := viz.NewSeriesChart(viz.SeriesChart{ID: "attention-distance",
 		Subtitle: e.T(fmt.Sprintf("beyond = share of attention more than %d tokens back (a trigram sees none of it); mean distance = Σ p·(q − k)", findings.NearDistance),
 			fmt.Sprintf("超出部分 = 落在 %d 个 token 之外的注意力份额（三元模型完全看不到）；平均距离 = Σ p·(q − k)", findings.NearDistance)),
-		XName: e.T("layer.head", "层.头"), YName: e.T("% / tokens", "% / token 数"), Categories: cats,
+		XName: e.T("head (L = layer, H = head, from 0)", "注意力头（L = 层，H = 头，从 0 数起）"), YName: e.T("% / tokens", "% / token 数"), Categories: cats,
 		Series: []viz.Series{
 			{Name: e.T("attention beyond the trigram's reach (%)", "超出三元模型范围的注意力（%）"), Values: beyond, Color: "#3182bd"},
 			{Name: e.T("mean distance read (tokens)", "平均读取距离（token）"), Values: mean, Color: "#e6550d"},
 		}})
 	return ch, e.T("How far back each head reads", "每个注意力头往回读多远"), err
 }
+
+// headName names head h of layer l as every lesson does: "L1.H3", both
+// counted from 0.
+func headName(l, h int) string { return fmt.Sprintf("L%d.H%d", l, h) }
 
 // runArgs are the arguments run=name.
 func runArgs(name string) *Args {

@@ -93,7 +93,7 @@ func init() {
 			return f(h), nil
 		})
 	}
-	role("role-head", func(h findings.HeadRole) string { return fmt.Sprintf("%d.%d", h.Layer, h.Head) })
+	role("role-head", func(h findings.HeadRole) string { return headName(h.Layer, h.Head) })
 	role("role-score", func(h findings.HeadRole) string { return pct(h.Score) })
 	role("role-baseline", func(h findings.HeadRole) string { return pct(h.Baseline) })
 	role("role-rows", func(h findings.HeadRole) string { return itoa(h.Rows) })
@@ -265,7 +265,7 @@ func dlaParts(e *Env, a *trace.Attribution) []dlaPart {
 	ps := []dlaPart{{e.T("embeddings", "嵌入"), a.Embed}, {e.T("final LayerNorm bias", "最终 LayerNorm 偏置"), a.LNBias}}
 	for l := range a.Heads {
 		for h, v := range a.Heads[l] {
-			ps = append(ps, dlaPart{fmt.Sprintf("L%d.H%d", l, h), v})
+			ps = append(ps, dlaPart{headName(l, h), v})
 		}
 		ps = append(ps, dlaPart{fmt.Sprintf("L%d %s", l, e.T("attn bias", "注意力偏置")), a.AttnBias[l]}, dlaPart{fmt.Sprintf("L%d MLP", l), a.MLP[l]})
 	}

@@ -488,3 +488,29 @@ func TestCacheCostSplit(t *testing.T) {
 		}
 	}
 }
+
+// TestTokensFacts: lesson 2 compares the mean surprisal with a uniform
+// guess over the vocabulary, and says the chart's bars are too short to
+// see, exactly when the run's numbers say so.
+func TestTokensFacts(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		bits float64
+		en   string
+		want bool
+	}{
+		{"worse", 50, "worse than guessing", true},
+		{"better", 0.5, "worse than guessing", false},
+		{"tiny", 50, "too\nshort to see", true},
+		{"visible", 0.5, "too\nshort to see", false},
+		{"perplexity", 0.5, "gives the *perplexity*", true},
+	} {
+		runs := handLessonRuns()
+		setSurprisal(runs["tokens-zh"].Trace, tc.bits)
+		text := renderLesson(t, "tokens", "en", runs)
+		if got := strings.Contains(text, tc.en); got != tc.want {
+			t.Errorf("%s: %q present %v, want %v", tc.name, tc.en, got, tc.want)
+		}
+	}
+}

@@ -102,6 +102,15 @@ func init() {
 		_, err := bestRole(a, tr)
 		return err == nil, nil
 	})
+	// At chance: the best head's score is no more than RoleChance times
+	// what an even spread would give.
+	runFact("role-at-chance", func(e *Env, a *Args, tr *trace.Trace) (bool, error) {
+		h, err := bestRole(a, tr)
+		if err != nil {
+			return false, err
+		}
+		return h.Score <= RoleChance*h.Baseline, nil
+	})
 	runFact("role-holds", func(e *Env, a *Args, tr *trace.Trace) (bool, error) {
 		h, err := bestRole(a, tr)
 		if err != nil {
@@ -316,3 +325,7 @@ func dlaChart(e *Env, a *Args, tr *trace.Trace) (*viz.Chart, string, error) {
 		}})
 	return c, e.T(fmt.Sprintf("Direct logit attribution: the %d largest parts", len(ps)), fmt.Sprintf("直接 logit 归因：最大的 %d 个部分", len(ps))), err
 }
+
+// RoleChance is how many times the even-spread share a head's score may be
+// and still be called chance level by lesson 6.
+const RoleChance = 1.5

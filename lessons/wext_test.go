@@ -335,6 +335,8 @@ func TestAttentionFacts(t *testing.T) {
 			a.Logit = float32(a.Sum())
 		}, "pushed it down most", false},
 		{"prev-head", func(r map[string]*Run) { prev(r, 0.9) }, "That is above the", true},
+		{"chance", func(r map[string]*Run) { prev(r, 0) }, "at chance level", true},
+		{"not-chance", func(r map[string]*Run) { prev(r, 0.9) }, "at chance level", false},
 		{"no-prev-head", func(r map[string]*Run) { prev(r, 0.1) }, "That is above the", false},
 		{"no-prev-head2", func(r map[string]*Run) { prev(r, 0.1) }, "no\nhead here is a clear previous-token head", true},
 	} {

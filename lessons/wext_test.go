@@ -11,6 +11,7 @@ import (
 	"github.com/gptviz/gptviz/model/arch"
 	"github.com/gptviz/gptviz/model/defaultmodel"
 	"github.com/gptviz/gptviz/model/trace"
+	"github.com/gptviz/gptviz/viz"
 	"github.com/gptviz/gptviz/viz/viztest"
 )
 
@@ -514,5 +515,18 @@ func TestTokensFacts(t *testing.T) {
 		if got := strings.Contains(text, tc.en); got != tc.want {
 			t.Errorf("%s: %q present %v, want %v", tc.name, tc.en, got, tc.want)
 		}
+	}
+}
+
+// TestProbabilityTwoPerplexities: lesson 3 names the prompt's perplexity
+// (the chart's subtitle) and the continuation's, each with its value.
+func TestProbabilityTwoPerplexities(t *testing.T) {
+	t.Parallel()
+	runs := handLessonRuns()
+	text := renderLesson(t, "probability", "en", runs)
+	ppl, n := viz.Perplexity(runs["chain"].Trace.Scores)
+	want := "over those " + itoa(n) + " scored tokens, " + escMD(num(ppl, 4))
+	if !strings.Contains(text, want) || !strings.Contains(text, "This is the continuation's perplexity; the chart\nabove gave the prompt's, "+escMD(num(ppl, 4))) {
+		t.Errorf("lesson 3 does not name the prompt's perplexity %q beside the continuation's", want)
 	}
 }

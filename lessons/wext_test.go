@@ -530,3 +530,45 @@ func TestProbabilityTwoPerplexities(t *testing.T) {
 		t.Errorf("lesson 3 does not name the prompt's perplexity %q beside the continuation's", want)
 	}
 }
+
+// TestLoopChosenFell: lesson 9 explains a chosen token that lost
+// probability to the filters only when one did, by the temperature the
+// run used.
+func TestLoopChosenFell(t *testing.T) {
+	t.Parallel()
+	set := func(tr *trace.Trace, temp float64, fell bool) {
+		tr.Settings.Temperature = temp
+		tr.Steps = slices.Clone(tr.Steps)
+		for i := range tr.Steps {
+			if p := tr.Steps[i].Next; p != nil {
+				c := *p
+				c.Greedy = false
+				c.Chosen.SampleProb = min(1, c.Chosen.Prob*1.5)
+				if fell {
+					c.Chosen.SampleProb = c.Chosen.Prob / 2
+				}
+				tr.Steps[i].Next = &c
+			}
+		}
+	}
+	for _, tc := range []struct {
+		name string
+		temp float64
+		fell bool
+		en   string
+		want bool
+	}{
+		{"fell", 0.8, true, "A kept token can still lose probability", true},
+		{"kept", 0.8, false, "A kept token can still lose probability", false},
+		{"sharpens", 0.8, true, "is below 1: it moves probability\ntowards", true},
+		{"flattens", 1.5, true, "is above 1: it moves probability\naway", true},
+		{"flattens-not-sharpens", 1.5, true, "is below 1", false},
+	} {
+		runs := handLessonRuns()
+		set(runs["sample"].Trace, tc.temp, tc.fell)
+		text := renderLesson(t, "generation-loop", "en", runs)
+		if got := strings.Contains(text, tc.en); got != tc.want {
+			t.Errorf("%s: %q present %v, want %v", tc.name, tc.en, got, tc.want)
+		}
+	}
+}

@@ -112,12 +112,16 @@ func (s SeriesChart) option() (json.RawMessage, error) {
 	if len(s.Categories) > 12 {
 		rotate = 45
 	}
+	interval := ""
+	if len(s.Categories) <= maxAllLabels {
+		interval = "0" // every label, not every other one
+	}
 	global := []charts.GlobalOpts{
 		charts.WithTitleOpts(opts.Title{Subtitle: s.Subtitle}),
 		charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: "axis"}),
 		charts.WithLegendOpts(opts.Legend{Show: opts.Bool(true), Right: "10", Top: "40"}),
 		charts.WithGridOpts(opts.Grid{Left: "80", Right: "30", Top: "90", Bottom: "90"}),
-		charts.WithXAxisOpts(opts.XAxis{Type: "category", Name: s.XName, AxisLabel: &opts.AxisLabel{Show: opts.Bool(true), Rotate: rotate}}),
+		charts.WithXAxisOpts(opts.XAxis{Type: "category", Name: s.XName, AxisLabel: &opts.AxisLabel{Show: opts.Bool(true), Rotate: rotate, Interval: interval}}),
 		charts.WithYAxisOpts(opts.YAxis{Type: yType, Name: s.YName, AxisLabel: &opts.AxisLabel{Show: opts.Bool(true)}}),
 	}
 	var c echartsJSONer

@@ -161,6 +161,7 @@ func init() {
 		return ok && s.Distance.Farthest > findings.NearDistance, nil
 	})
 	charts["attention-distance"] = distanceChart
+	charts["attention-mean-distance"] = meanDistanceChart
 }
 
 // ngramCmp is the model's and the baselines' surprisal on the same prompt
@@ -315,12 +316,41 @@ func farTable(e *Env, a *Args, tr *trace.Trace) (*output.Table, error) {
 }
 
 // distanceChart draws, per head, the share of attention beyond the
-// previous NearDistance tokens.
+// previous NearDistance tokens (%); meanDistanceChart the mean distance
+// read (tokens): two charts, one unit each.
 func distanceChart(e *Env, a *Args, tr *trace.Trace) (*viz.Chart, string, error) {
-	stats := findings.Heads(tr)
-	var cats []string
-	var beyond, mean []float64
-	for _, s := range stats {
+	cats, beyond, _, err := headDistances(tr)
+	if err != nil {
+		return nil, "", err
+	}
+	ch, err := viz.NewSeriesChart(viz.SeriesChart{ID: "attention-distance",
+		Subtitle: e.T(fmt.Sprintf("share of each head's attention more than %d tokens back: a trigram sees none of it", findings.NearDistance),
+			fmt.Sprintf("每个头落在 %d 个 token 之外的注意力份额：三元模型完全看不到这部分", findings.NearDistance)),
+		XName: e.T("head (L = layer, H = head, from 0)", "注意力头（L = 层，H = 头，从 0 数起）"), YName: "%", Categories: cats,
+		Series: []viz.Series{
+			{Name: e.T("attention beyond the trigram's reach (%)", "超出三元模型范围的注意力（%）"), Values: beyond, Color: "#3182bd"},
+		}})
+	return ch, e.T("How much of each head's attention a trigram cannot see", "每个注意力头有多少注意力是三元模型看不到的"), err
+}
+
+func meanDistanceChart(e *Env, a *Args, tr *trace.Trace) (*viz.Chart, string, error) {
+	cats, _, mean, err := headDistances(tr)
+	if err != nil {
+		return nil, "", err
+	}
+	ch, err := viz.NewSeriesChart(viz.SeriesChart{ID: "attention-mean-distance",
+		Subtitle: e.T("mean distance = Σ p·(q − k) over the keys, averaged over the rows", "平均距离 = 对各个键求 Σ p·(q − k)，再对各行取平均"),
+		XName:    e.T("head (L = layer, H = head, from 0)", "注意力头（L = 层，H = 头，从 0 数起）"), YName: e.T("tokens", "token 数"), Categories: cats,
+		Series: []viz.Series{
+			{Name: e.T("mean distance read (tokens)", "平均读取距离（token）"), Values: mean, Color: "#e6550d"},
+		}})
+	return ch, e.T("How far back each head reads", "每个注意力头往回读多远"), err
+}
+
+// headDistances are, per head with rows long enough, its name, its share
+// of attention beyond NearDistance (%) and its mean distance (tokens).
+func headDistances(tr *trace.Trace) (cats []string, beyond, mean []float64, err error) {
+	for _, s := range findings.Heads(tr) {
 		if s.Distance.Rows == 0 {
 			continue
 		}
@@ -329,17 +359,9 @@ func distanceChart(e *Env, a *Args, tr *trace.Trace) (*viz.Chart, string, error)
 		mean = append(mean, s.Distance.Mean)
 	}
 	if len(cats) == 0 {
-		return nil, "", errors.New("the run recorded no attention rows long enough")
+		return nil, nil, nil, errors.New("the run recorded no attention rows long enough")
 	}
-	ch, err := viz.NewSeriesChart(viz.SeriesChart{ID: "attention-distance",
-		Subtitle: e.T(fmt.Sprintf("beyond = share of attention more than %d tokens back (a trigram sees none of it); mean distance = Σ p·(q − k)", findings.NearDistance),
-			fmt.Sprintf("超出部分 = 落在 %d 个 token 之外的注意力份额（三元模型完全看不到）；平均距离 = Σ p·(q − k)", findings.NearDistance)),
-		XName: e.T("head (L = layer, H = head, from 0)", "注意力头（L = 层，H = 头，从 0 数起）"), YName: e.T("% / tokens", "% / token 数"), Categories: cats,
-		Series: []viz.Series{
-			{Name: e.T("attention beyond the trigram's reach (%)", "超出三元模型范围的注意力（%）"), Values: beyond, Color: "#3182bd"},
-			{Name: e.T("mean distance read (tokens)", "平均读取距离（token）"), Values: mean, Color: "#e6550d"},
-		}})
-	return ch, e.T("How far back each head reads", "每个注意力头往回读多远"), err
+	return cats, beyond, mean, nil
 }
 
 // headName names head h of layer l as every lesson does: "L1.H3", both

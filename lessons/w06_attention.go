@@ -316,8 +316,8 @@ func dlaChart(e *Env, a *Args, tr *trace.Trace) (*viz.Chart, string, error) {
 		}
 	}
 	c, err := viz.NewSeriesChart(viz.SeriesChart{ID: "dla",
-		Subtitle: e.T(fmt.Sprintf("part of the logit of %s from each component: W_U · (g ⊙ (c − mean c) / σ), σ = %s frozen at the final LayerNorm", at.Display, num(float64(at.Sigma), 4)),
-			fmt.Sprintf("各组成部分对 %s 的 logit 的贡献：W_U · (g ⊙ (c − mean c) / σ)，σ = %s 取自最终 LayerNorm", at.Display, num(float64(at.Sigma), 4))),
+		Subtitle: e.T(fmt.Sprintf("part of the logit of “%s” from each component: W_U · (g ⊙ (c − mean c) / σ), σ = %s frozen at the final LayerNorm", at.Display, num(float64(at.Sigma), 4)),
+			fmt.Sprintf("各组成部分对“%s”的 logit 的贡献：W_U · (g ⊙ (c − mean c) / σ)，σ = %s 取自最终 LayerNorm", at.Display, num(float64(at.Sigma), 4))),
 		XName: e.T("component (L = layer, H = head)", "组成部分（L = 层，H = 头）"), YName: "logit",
 		Categories: cats, Series: []viz.Series{
 			{Name: e.T("pushes it up", "推高"), Values: pos, Color: "#31a354"},

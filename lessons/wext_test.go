@@ -572,3 +572,20 @@ func TestLoopChosenFell(t *testing.T) {
 		}
 	}
 }
+
+// TestMemorySteps200: lesson 1 says a 200-step run overflows the window
+// exactly when prompt + 200 tokens exceed it.
+func TestMemorySteps200(t *testing.T) {
+	t.Parallel()
+	for _, np := range []int{64, 1024} {
+		runs := handLessonRuns()
+		tr := *runs["light"].Trace
+		tr.Model.Config.NPositions = np
+		runs["light"] = &Run{Trace: &tr, Command: runs["light"].Command}
+		text := renderLesson(t, "working-memory", "en", runs)
+		want := tr.PromptLen+200 > np
+		if got := strings.Contains(text, "look for evictions"); got != want {
+			t.Errorf("window %d: evictions promised %v, want %v", np, got, want)
+		}
+	}
+}

@@ -589,3 +589,12 @@ func TestMemorySteps200(t *testing.T) {
 		}
 	}
 }
+
+// TestProbText: a probability just short of 1 is not printed as certainty.
+func TestProbText(t *testing.T) {
+	for p, want := range map[float64]string{0.9996: "0.9996", 0.99996: "0.99996", 1: "1", 0.25: "0.25", 0.99949: "0.999"} {
+		if got := probText(p); got != want {
+			t.Errorf("probText(%v) = %q, want %q", p, got, want)
+		}
+	}
+}

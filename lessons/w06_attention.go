@@ -132,6 +132,15 @@ func init() {
 	at("dla-logit", func(e *Env, tr *trace.Trace, a *trace.Attribution) string { return num(float64(a.Logit), 5) })
 	at("dla-sum", func(e *Env, tr *trace.Trace, a *trace.Attribution) string { return num(a.Sum(), 5) })
 	at("dla-parts", func(e *Env, tr *trace.Trace, a *trace.Attribution) string { return itoa(len(dlaParts(e, a))) })
+	// The parts by kind: heads, per-layer attention biases and MLPs.
+	at("dla-heads", func(e *Env, tr *trace.Trace, a *trace.Attribution) string {
+		n := 0
+		for _, l := range a.Heads {
+			n += len(l)
+		}
+		return itoa(n)
+	})
+	at("dla-layers", func(e *Env, tr *trace.Trace, a *trace.Attribution) string { return itoa(len(a.Heads)) })
 	at("dla-top", func(e *Env, tr *trace.Trace, a *trace.Attribution) string { return dlaParts(e, a)[0].name })
 	at("dla-top-value", func(e *Env, tr *trace.Trace, a *trace.Attribution) string { return num(dlaParts(e, a)[0].v, 3) })
 	at("dla-neg", func(e *Env, tr *trace.Trace, a *trace.Attribution) string { return dlaMin(e, a).name })

@@ -598,3 +598,21 @@ func TestProbText(t *testing.T) {
 		}
 	}
 }
+
+// TestAttentionPartsCounted: lesson 6's breakdown of the attribution's
+// parts adds up to the number of parts it states.
+func TestAttentionPartsCounted(t *testing.T) {
+	t.Parallel()
+	runs := handLessonRuns()
+	a := runs["drill"].Trace.Attribution
+	heads := 0
+	for _, l := range a.Heads {
+		heads += len(l)
+	}
+	total := heads + 2*len(a.Heads) + 2
+	text := renderLesson(t, "attention", "en", runs)
+	want := "All " + itoa(total) + " parts (" + itoa(heads) + " heads, " + itoa(len(a.Heads)) + " attention"
+	if !strings.Contains(text, want) {
+		t.Errorf("lesson 6 lacks %q", want)
+	}
+}

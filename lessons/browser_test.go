@@ -2,12 +2,16 @@ package lessons
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
+	"github.com/gptviz/gptviz/model/trace"
 	"github.com/gptviz/gptviz/output"
 	"github.com/gptviz/gptviz/output/browsertest"
+	"github.com/gptviz/gptviz/viz"
 	"github.com/gptviz/gptviz/viz/viztest"
 )
 
@@ -50,6 +54,33 @@ func TestBrowserReport(t *testing.T) {
 				if len(titles) != 2 || titles[0] == titles[1] || titles[0] == "" {
 					t.Errorf("%s: moving the slider from step 1 to 4 shows titles %q", id, titles)
 				}
+			}
+			// The playground's context at the first step ends with the token
+			// the step read (at the prediction's position); the token the
+			// step sampled comes after a label, outside the context.
+			tr := handMade()
+			var first *trace.Prediction
+			for _, st := range tr.Steps {
+				if st.Next != nil && st.Kind.Generates() {
+					first = st.Next
+					break
+				}
+			}
+			var ctx []string
+			if err := p.Eval(`Array.prototype.map.call(document.querySelectorAll(".pg-context > span"), function (s) { return s.className + "|" + s.textContent; })`, &ctx); err != nil {
+				t.Fatal(err)
+			}
+			pg, err := viz.SamplingPlayground(tr, viz.Lang(lang))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var d viz.PlaygroundData
+			if err := json.Unmarshal(pg.Data, &d); err != nil {
+				t.Fatal(err)
+			}
+			want := d.Tokens[first.Position-d.TokensFrom]
+			if n := len(ctx); n < 4 || ctx[n-3] != "pg-tok|"+want || !strings.HasPrefix(ctx[n-2], "pg-context-label|") || !strings.HasPrefix(ctx[n-1], "pg-tok pg-chosen-tok|") {
+				t.Errorf("playground context at step 1: %q, want it to end with %q, then a label, then the sampled token", ctx, want)
 			}
 			p.AssertClean(t)
 			if err := p.Screenshot(browsertest.ScreenshotPath(t, "lessons-report-"+lang+".png")); err != nil {

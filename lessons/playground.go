@@ -145,8 +145,8 @@ var pgTexts = i18n.Table{
 		`so the number kept adapts to the distribution's shape: few when the model is sure, many when it is not), and finally ` +
 		`what survives is **renormalised** to sum to 1. Even at T = 1 sampling is random: a fixed seed only makes the draws repeatable. ` +
 		`Move the sliders to see each filter's effect on every step of this run; the table marks the token the run actually sampled.`,
-		`采样器按固定的顺序把模型给出的下一个 token 分布变成一个 token：先是**温度（temperature）**` +
-			`（把 logits 除以 T：小于 1 更尖锐，大于 1 更平坦；T → 0 就成了*贪心*解码，总选第一名），然后是 **top-k**（只留最可能的 k 个），` +
+		`采样器按固定的顺序把模型给出的下一个 token 分布变成一个 token：先是**温度**（temperature，` +
+			`把 logits 除以 T：小于 1 更尖锐，大于 1 更平坦；T → 0 就成了*贪心*解码，总选第一名），然后是 **top-k**（只留最可能的 k 个），` +
 			`再是 **top-p**（留下概率累计达到 p 的最小集合——所以留下多少个会随分布的形状而变：模型有把握时很少，拿不准时很多），` +
 			`最后把留下的部分**重新归一化**（renormalise），使总和为 1。即使 T = 1，采样也是随机的：固定种子（seed）只是让抽取可以重复。` +
 			`拖动滑块，看每个过滤步骤在这次运行的每一步上起什么作用；表格标出了这次运行实际采样到的 token。`},

@@ -10,6 +10,12 @@ import (
 // Lesson 1, working memory: what one token leaves in memory and what a
 // step throws away, from the model's shapes.
 func init() {
+	// The "Try it" run with --steps 200: its length, and whether it
+	// overflows this model's window.
+	runValue("steps200-total", func(e *Env, a *Args, tr *trace.Trace) (string, error) { return itoa(tr.PromptLen + 200), nil })
+	runFact("steps200-overflows", func(e *Env, a *Args, tr *trace.Trace) (bool, error) {
+		return tr.PromptLen+200 > tr.Model.Config.NPositions, nil
+	})
 	runValue("kv-token-raw", func(e *Env, a *Args, tr *trace.Trace) (string, error) {
 		return strconv.FormatInt(tr.Model.Config.KVBytes(1), 10), nil
 	})

@@ -2,6 +2,7 @@ package lessons
 
 import (
 	"fmt"
+	"math"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -52,6 +53,33 @@ func init() {
 		}
 		return num(m, 3), nil
 	})
+	// A uniform guess over the vocabulary costs log2(vocab_size) bits: a
+	// mean surprisal above it is worse than guessing.
+	runValue("uniform-bits", func(e *Env, a *Args, tr *trace.Trace) (string, error) {
+		return num(math.Log2(float64(tr.Model.Config.VocabSize)), 3), nil
+	})
+	runFact("worse-than-uniform", func(e *Env, a *Args, tr *trace.Trace) (bool, error) {
+		m, n := meanSurprisal(tr.Scores)
+		return n > 0 && m > math.Log2(float64(tr.Model.Config.VocabSize)), nil
+	})
+	// Bars too short to see in the prompt-probs chart: P below TinyProb.
+	runValue("tiny-probs", func(e *Env, a *Args, tr *trace.Trace) (string, error) {
+		n, _, _ := tinyProbs(tr.Scores)
+		return itoa(n), nil
+	})
+	runValue("scored", func(e *Env, a *Args, tr *trace.Trace) (string, error) {
+		_, n := meanSurprisal(tr.Scores)
+		return itoa(n), nil
+	})
+	runValue("min-prob", func(e *Env, a *Args, tr *trace.Trace) (string, error) {
+		_, _, m := tinyProbs(tr.Scores)
+		return sci(m), nil
+	})
+	runFact("mostly-tiny", func(e *Env, a *Args, tr *trace.Trace) (bool, error) {
+		n, all, _ := tinyProbs(tr.Scores)
+		return all > 0 && 2*n > all, nil
+	})
+	values["tiny-prob"] = func(e *Env, a *Args) (string, error) { return num(TinyProb, 2), nil }
 	runFact("more-tokens-than-chars", func(e *Env, a *Args, tr *trace.Trace) (bool, error) {
 		return tr.PromptLen > utf8.RuneCountInString(tr.Prompt), nil
 	})
@@ -122,6 +150,27 @@ func firstHanzi(tr *trace.Trace) (hanziInfo, error) {
 }
 
 // meanSurprisal is the mean surprisal in bits of the scored tokens.
+// TinyProb is the probability under which lesson 2 calls a bar of the
+// prompt-probs chart (0..1 axis) too short to see.
+const TinyProb = 0.01
+
+// tinyProbs counts the scored tokens with P < TinyProb, of all scored
+// tokens, and the smallest P.
+func tinyProbs(scores []trace.Score) (n, all int, smallest float64) {
+	smallest = 1
+	for _, s := range scores {
+		if s.NoContext {
+			continue
+		}
+		all++
+		if s.Prob < TinyProb {
+			n++
+		}
+		smallest = min(smallest, s.Prob)
+	}
+	return n, all, smallest
+}
+
 func meanSurprisal(scores []trace.Score) (float64, int) {
 	var sum float64
 	n := 0

@@ -4,6 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/gptviz/gptviz/lessons/findings"
 	"github.com/gptviz/gptviz/model/trace"
@@ -105,6 +108,24 @@ func init() {
 		sh := farShift(r, v)
 		return math.Abs(sh.red-sh.violet) >= FarShiftVisible, nil
 	}
+	facts["far-top-pieces"] = func(e *Env, a *Args) (bool, error) {
+		p, err := farNext(e, "far-paren")
+		if err != nil {
+			return false, err
+		}
+		return len(wordPieces(p)) >= 3, nil
+	}
+	values["far-top-pieces"] = func(e *Env, a *Args) (string, error) {
+		p, err := farNext(e, "far-paren")
+		if err != nil {
+			return "", err
+		}
+		w := wordPieces(p)
+		if len(w) == 0 {
+			return "", errors.New("run far-paren: no short candidate among the top five")
+		}
+		return "“" + strings.Join(w[:min(3, len(w))], "”, “") + "”", nil
+	}
 	values["far-shift-threshold"] = func(e *Env, a *Args) (string, error) { return num(FarShiftVisible, 2), nil }
 	runFact("model-gains", func(e *Env, a *Args, tr *trace.Trace) (bool, error) {
 		c, err := compareNgrams(tr)
@@ -132,7 +153,7 @@ func init() {
 			return f(s), nil
 		})
 	}
-	far("far-head", func(s findings.HeadStats) string { return fmt.Sprintf("%d.%d", s.Layer, s.Head) })
+	far("far-head", func(s findings.HeadStats) string { return headName(s.Layer, s.Head) })
 	far("far-head-mean", func(s findings.HeadStats) string { return num(s.Distance.Mean, 3) })
 	far("far-head-farthest", func(s findings.HeadStats) string { return itoa(s.Distance.Farthest) })
 	runFact("reads-beyond-trigram", func(e *Env, a *Args, tr *trace.Trace) (bool, error) {
@@ -140,6 +161,7 @@ func init() {
 		return ok && s.Distance.Farthest > findings.NearDistance, nil
 	})
 	charts["attention-distance"] = distanceChart
+	charts["attention-mean-distance"] = meanDistanceChart
 }
 
 // ngramCmp is the model's and the baselines' surprisal on the same prompt
@@ -294,32 +316,57 @@ func farTable(e *Env, a *Args, tr *trace.Trace) (*output.Table, error) {
 }
 
 // distanceChart draws, per head, the share of attention beyond the
-// previous NearDistance tokens.
+// previous NearDistance tokens (%); meanDistanceChart the mean distance
+// read (tokens): two charts, one unit each.
 func distanceChart(e *Env, a *Args, tr *trace.Trace) (*viz.Chart, string, error) {
-	stats := findings.Heads(tr)
-	var cats []string
-	var beyond, mean []float64
-	for _, s := range stats {
-		if s.Distance.Rows == 0 {
-			continue
-		}
-		cats = append(cats, fmt.Sprintf("%d.%d", s.Layer, s.Head))
-		beyond = append(beyond, 100*s.Distance.Beyond)
-		mean = append(mean, s.Distance.Mean)
-	}
-	if len(cats) == 0 {
-		return nil, "", errors.New("the run recorded no attention rows long enough")
+	cats, beyond, _, err := headDistances(tr)
+	if err != nil {
+		return nil, "", err
 	}
 	ch, err := viz.NewSeriesChart(viz.SeriesChart{ID: "attention-distance",
-		Subtitle: e.T(fmt.Sprintf("beyond = share of attention more than %d tokens back (a trigram sees none of it); mean distance = Σ p·(q − k)", findings.NearDistance),
-			fmt.Sprintf("超出部分 = 落在 %d 个 token 之外的注意力份额（三元模型完全看不到）；平均距离 = Σ p·(q − k)", findings.NearDistance)),
-		XName: e.T("layer.head", "层.头"), YName: e.T("% / tokens", "% / token 数"), Categories: cats,
+		Subtitle: e.T(fmt.Sprintf("share of each head's attention more than %d tokens back: a trigram sees none of it", findings.NearDistance),
+			fmt.Sprintf("每个头落在 %d 个 token 之外的注意力份额：三元模型完全看不到这部分", findings.NearDistance)),
+		XName: e.T("head (L = layer, H = head, from 0)", "注意力头（L = 层，H = 头，从 0 数起）"), YName: "%", Categories: cats,
 		Series: []viz.Series{
 			{Name: e.T("attention beyond the trigram's reach (%)", "超出三元模型范围的注意力（%）"), Values: beyond, Color: "#3182bd"},
+		}})
+	return ch, e.T("How much of each head's attention a trigram cannot see", "每个注意力头有多少注意力是三元模型看不到的"), err
+}
+
+func meanDistanceChart(e *Env, a *Args, tr *trace.Trace) (*viz.Chart, string, error) {
+	cats, _, mean, err := headDistances(tr)
+	if err != nil {
+		return nil, "", err
+	}
+	ch, err := viz.NewSeriesChart(viz.SeriesChart{ID: "attention-mean-distance",
+		Subtitle: e.T("mean distance = Σ p·(q − k) over the keys, averaged over the rows", "平均距离 = 对各个键求 Σ p·(q − k)，再对各行取平均"),
+		XName:    e.T("head (L = layer, H = head, from 0)", "注意力头（L = 层，H = 头，从 0 数起）"), YName: e.T("tokens", "token 数"), Categories: cats,
+		Series: []viz.Series{
 			{Name: e.T("mean distance read (tokens)", "平均读取距离（token）"), Values: mean, Color: "#e6550d"},
 		}})
 	return ch, e.T("How far back each head reads", "每个注意力头往回读多远"), err
 }
+
+// headDistances are, per head with rows long enough, its name, its share
+// of attention beyond NearDistance (%) and its mean distance (tokens).
+func headDistances(tr *trace.Trace) (cats []string, beyond, mean []float64, err error) {
+	for _, s := range findings.Heads(tr) {
+		if s.Distance.Rows == 0 {
+			continue
+		}
+		cats = append(cats, headName(s.Layer, s.Head))
+		beyond = append(beyond, 100*s.Distance.Beyond)
+		mean = append(mean, s.Distance.Mean)
+	}
+	if len(cats) == 0 {
+		return nil, nil, nil, errors.New("the run recorded no attention rows long enough")
+	}
+	return cats, beyond, mean, nil
+}
+
+// headName names head h of layer l as every lesson does: "L1.H3", both
+// counted from 0.
+func headName(l, h int) string { return fmt.Sprintf("L%d.H%d", l, h) }
 
 // runArgs are the arguments run=name.
 func runArgs(name string) *Args {
@@ -329,6 +376,21 @@ func runArgs(name string) *Args {
 // FarShiftVisible is the change of probability (absolute, 0..1) from which
 // lesson 4 says an early word moved the prediction.
 const FarShiftVisible = 0.01
+
+// wordPieces are the displays of the top five candidates of p that are at
+// most two letters long once the leading-space mark ␣ is dropped (and are
+// not empty) and all letters: pieces of words, not whole words.
+func wordPieces(p *trace.Prediction) []string {
+	var out []string
+	for _, c := range p.Top[:min(5, len(p.Top))] {
+		t := strings.TrimSpace(strings.TrimPrefix(c.Display, "␣"))
+		n := utf8.RuneCountInString(t)
+		if n >= 1 && n <= 2 && strings.IndexFunc(t, func(r rune) bool { return !unicode.IsLetter(r) }) < 0 {
+			out = append(out, c.Display)
+		}
+	}
+	return out
+}
 
 // farShiftT is the token among both runs' top candidates whose
 // probability changed most between the two prompts.

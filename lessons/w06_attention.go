@@ -93,7 +93,7 @@ func init() {
 			return f(h), nil
 		})
 	}
-	role("role-head", func(h findings.HeadRole) string { return fmt.Sprintf("%d.%d", h.Layer, h.Head) })
+	role("role-head", func(h findings.HeadRole) string { return headName(h.Layer, h.Head) })
 	role("role-score", func(h findings.HeadRole) string { return pct(h.Score) })
 	role("role-baseline", func(h findings.HeadRole) string { return pct(h.Baseline) })
 	role("role-rows", func(h findings.HeadRole) string { return itoa(h.Rows) })
@@ -101,6 +101,15 @@ func init() {
 	runFact("role-scored", func(e *Env, a *Args, tr *trace.Trace) (bool, error) {
 		_, err := bestRole(a, tr)
 		return err == nil, nil
+	})
+	// At chance: the best head's score is no more than RoleChance times
+	// what an even spread would give.
+	runFact("role-at-chance", func(e *Env, a *Args, tr *trace.Trace) (bool, error) {
+		h, err := bestRole(a, tr)
+		if err != nil {
+			return false, err
+		}
+		return h.Score <= RoleChance*h.Baseline, nil
 	})
 	runFact("role-holds", func(e *Env, a *Args, tr *trace.Trace) (bool, error) {
 		h, err := bestRole(a, tr)
@@ -123,6 +132,15 @@ func init() {
 	at("dla-logit", func(e *Env, tr *trace.Trace, a *trace.Attribution) string { return num(float64(a.Logit), 5) })
 	at("dla-sum", func(e *Env, tr *trace.Trace, a *trace.Attribution) string { return num(a.Sum(), 5) })
 	at("dla-parts", func(e *Env, tr *trace.Trace, a *trace.Attribution) string { return itoa(len(dlaParts(e, a))) })
+	// The parts by kind: heads, per-layer attention biases and MLPs.
+	at("dla-heads", func(e *Env, tr *trace.Trace, a *trace.Attribution) string {
+		n := 0
+		for _, l := range a.Heads {
+			n += len(l)
+		}
+		return itoa(n)
+	})
+	at("dla-layers", func(e *Env, tr *trace.Trace, a *trace.Attribution) string { return itoa(len(a.Heads)) })
 	at("dla-top", func(e *Env, tr *trace.Trace, a *trace.Attribution) string { return dlaParts(e, a)[0].name })
 	at("dla-top-value", func(e *Env, tr *trace.Trace, a *trace.Attribution) string { return num(dlaParts(e, a)[0].v, 3) })
 	at("dla-neg", func(e *Env, tr *trace.Trace, a *trace.Attribution) string { return dlaMin(e, a).name })
@@ -265,7 +283,7 @@ func dlaParts(e *Env, a *trace.Attribution) []dlaPart {
 	ps := []dlaPart{{e.T("embeddings", "嵌入"), a.Embed}, {e.T("final LayerNorm bias", "最终 LayerNorm 偏置"), a.LNBias}}
 	for l := range a.Heads {
 		for h, v := range a.Heads[l] {
-			ps = append(ps, dlaPart{fmt.Sprintf("L%d.H%d", l, h), v})
+			ps = append(ps, dlaPart{headName(l, h), v})
 		}
 		ps = append(ps, dlaPart{fmt.Sprintf("L%d %s", l, e.T("attn bias", "注意力偏置")), a.AttnBias[l]}, dlaPart{fmt.Sprintf("L%d MLP", l), a.MLP[l]})
 	}
@@ -307,8 +325,8 @@ func dlaChart(e *Env, a *Args, tr *trace.Trace) (*viz.Chart, string, error) {
 		}
 	}
 	c, err := viz.NewSeriesChart(viz.SeriesChart{ID: "dla",
-		Subtitle: e.T(fmt.Sprintf("part of the logit of %s from each component: W_U · (g ⊙ (c − mean c) / σ), σ = %s frozen at the final LayerNorm", at.Display, num(float64(at.Sigma), 4)),
-			fmt.Sprintf("各组成部分对 %s 的 logit 的贡献：W_U · (g ⊙ (c − mean c) / σ)，σ = %s 取自最终 LayerNorm", at.Display, num(float64(at.Sigma), 4))),
+		Subtitle: e.T(fmt.Sprintf("part of the logit of “%s” from each component: W_U · (g ⊙ (c − mean c) / σ), σ = %s frozen at the final LayerNorm", at.Display, num(float64(at.Sigma), 4)),
+			fmt.Sprintf("各组成部分对“%s”的 logit 的贡献：W_U · (g ⊙ (c − mean c) / σ)，σ = %s 取自最终 LayerNorm", at.Display, num(float64(at.Sigma), 4))),
 		XName: e.T("component (L = layer, H = head)", "组成部分（L = 层，H = 头）"), YName: "logit",
 		Categories: cats, Series: []viz.Series{
 			{Name: e.T("pushes it up", "推高"), Values: pos, Color: "#31a354"},
@@ -316,3 +334,7 @@ func dlaChart(e *Env, a *Args, tr *trace.Trace) (*viz.Chart, string, error) {
 		}})
 	return c, e.T(fmt.Sprintf("Direct logit attribution: the %d largest parts", len(ps)), fmt.Sprintf("直接 logit 归因：最大的 %d 个部分", len(ps))), err
 }
+
+// RoleChance is how many times the even-spread share a head's score may be
+// and still be called chance level by lesson 6.
+const RoleChance = 1.5

@@ -18,6 +18,29 @@ const (
 	llamaLayers, llamaKVHeads, llamaDHead, llamaBytes, llamaContext = 32, 8, 128, 2, 8192
 )
 
+// CostAttnSmall is the share of an uncached step (0..1) below which
+// lesson 7 calls the attention part small enough for the per-step cost to
+// look linear.
+const CostAttnSmall = 0.25
+
+// attnFLOPs is the part of an uncached step over n tokens (arch.Config
+// ForwardFLOPs(n, 0)) that grows with n²: in every layer the scores q·k
+// and the weighted sum of values, 2·2·n_embd FLOPs for each of the
+// n(n+1)/2 (query, key) pairs the causal mask allows.
+func attnFLOPs(c arch.Config, n int) int64 {
+	N := int64(n)
+	return int64(c.NLayer) * 4 * int64(c.NEmbd) * N * (N + 1) / 2
+}
+
+// costTotals sums the FLOPs of cc's steps, cached and uncached.
+func costTotals(cc *trace.CacheCost) (cached, uncached int64) {
+	for _, s := range cc.Steps {
+		cached += s.CachedFLOPs
+		uncached += s.UncachedFLOPs
+	}
+	return cached, uncached
+}
+
 // llamaKVToken is Llama 3 8B's KV cache per token, bytes.
 func llamaKVToken() int64 { return 2 * llamaLayers * llamaKVHeads * llamaDHead * llamaBytes }
 
@@ -42,6 +65,28 @@ func init() {
 	cost("cost-flops-ratio", func(cc *trace.CacheCost) string {
 		return num(float64(last(cc).UncachedFLOPs)/float64(last(cc).CachedFLOPs), 3)
 	})
+	// The quadratic part of the last uncached step, the rest (weight
+	// products, linear in the window), and the totals over the steps.
+	runValue("cost-last-attn-pct", func(e *Env, a *Args, tr *trace.Trace) (string, error) {
+		if tr.CacheCost == nil || len(tr.CacheCost.Steps) == 0 {
+			return "", errors.New("the run measured no cached vs uncached steps (Measure.CacheSteps)")
+		}
+		st := last(tr.CacheCost)
+		return pct(float64(attnFLOPs(tr.Model.Config, st.Context)) / float64(st.UncachedFLOPs)), nil
+	})
+	cost("cost-total-cached", func(cc *trace.CacheCost) string { c, _ := costTotals(cc); return thousands(c) })
+	cost("cost-total-uncached", func(cc *trace.CacheCost) string { _, u := costTotals(cc); return thousands(u) })
+	cost("cost-total-ratio", func(cc *trace.CacheCost) string {
+		c, u := costTotals(cc)
+		return num(float64(u)/float64(c), 3)
+	})
+	cost("cost-first-uncached-flops", func(cc *trace.CacheCost) string { return thousands(cc.Steps[0].UncachedFLOPs) })
+	cost("cost-window-ratio", func(cc *trace.CacheCost) string {
+		return num(float64(last(cc).Context)/float64(cc.Steps[0].Context), 3)
+	})
+	cost("cost-uncached-growth", func(cc *trace.CacheCost) string {
+		return num(float64(last(cc).UncachedFLOPs)/float64(cc.Steps[0].UncachedFLOPs), 3)
+	})
 	cost("cost-cached-ms", func(cc *trace.CacheCost) string { c, _ := costMillis(cc); return num(c, 3) })
 	cost("cost-uncached-ms", func(cc *trace.CacheCost) string { _, u := costMillis(cc); return num(u, 3) })
 	cost("cost-time-ratio", func(cc *trace.CacheCost) string { c, u := costMillis(cc); return num(u/c, 3) })
@@ -53,6 +98,18 @@ func init() {
 			return f(tr.CacheCost), nil
 		})
 	}
+	costFact("cost-linear", func(cc *trace.CacheCost) bool {
+		w := float64(last(cc).Context) / float64(cc.Steps[0].Context)
+		u := float64(last(cc).UncachedFLOPs) / float64(cc.Steps[0].UncachedFLOPs)
+		return w > 1 && u >= 0.75*w && u <= 1.25*w
+	})
+	runFact("cost-attn-small", func(e *Env, a *Args, tr *trace.Trace) (bool, error) {
+		if tr.CacheCost == nil || len(tr.CacheCost.Steps) == 0 {
+			return false, errors.New("the run measured no cached vs uncached steps (Measure.CacheSteps)")
+		}
+		st := last(tr.CacheCost)
+		return float64(attnFLOPs(tr.Model.Config, st.Context)) < CostAttnSmall*float64(st.UncachedFLOPs), nil
+	})
 	costFact("cache-equal", func(cc *trace.CacheCost) bool { return cc.SameTokens && cc.MaxLogitDiff < CacheEqualTolerance })
 	costFact("cache-timed", func(cc *trace.CacheCost) bool { c, u := costMillis(cc); return c > 0 && u > 0 })
 	costFact("cache-faster", func(cc *trace.CacheCost) bool { c, u := costMillis(cc); return c > 0 && c < u })

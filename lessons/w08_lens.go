@@ -29,7 +29,7 @@ func init() {
 	lens("lens-last-pos", func(l findings.Lens) string { return itoa(l.Last().Position) })
 	lens("lens-last-layer", func(l findings.Lens) string { return itoa(l.Last().Layer) })
 	lens("lens-last-top", func(l findings.Lens) string { return l.Last().Top.Display })
-	lens("lens-last-prob", func(l findings.Lens) string { return num(l.Last().Top.Prob, 3) })
+	lens("lens-last-prob", func(l findings.Lens) string { return probText(l.Last().Top.Prob) })
 	lensFact := func(name string, f func(l findings.Lens) bool) {
 		runFact(name, func(e *Env, a *Args, tr *trace.Trace) (bool, error) {
 			l, ok := findings.LogitLens(tr)
@@ -72,7 +72,18 @@ func lensSettleTable(e *Env, a *Args, tr *trace.Trace) (*output.Table, error) {
 		if s.Position < len(tr.Tokens) {
 			tok = tokenText(tr.Tokens[s.Position])
 		}
-		t.Rows = append(t.Rows, []string{itoa(s.Position), tok, s.Top.Display, num(s.Top.Prob, 3), itoa(s.Layer)})
+		t.Rows = append(t.Rows, []string{itoa(s.Position), tok, s.Top.Display, probText(s.Top.Prob), itoa(s.Layer)})
 	}
 	return t, nil
+}
+
+// probText writes a probability to 3 significant digits, or more when
+// those would round one short of certainty up to "1" (0.9996, not 1).
+func probText(p float64) string {
+	for d := 3; d < 12 && p < 1; d++ {
+		if t := num(p, d); t != "1" {
+			return t
+		}
+	}
+	return num(p, 3)
 }

@@ -74,6 +74,45 @@ func init() {
 		return q.Kept < k.Kept, nil
 	})
 	tables["sampling-steps"] = samplingTable
+
+	// The first decode step whose chosen token the filters left with less
+	// probability than the raw distribution gave it.
+	fall := func(name string, f func(tr *trace.Trace, st trace.Step) string) {
+		runValue(name, func(e *Env, a *Args, tr *trace.Trace) (string, error) {
+			st, ok := chosenFell(tr)
+			if !ok {
+				return "", errors.New("no step's chosen token lost probability to the filters")
+			}
+			return f(tr, st), nil
+		})
+	}
+	fall("fall-step", func(tr *trace.Trace, st trace.Step) string { return itoa(st.Index) })
+	fall("fall-token", func(tr *trace.Trace, st trace.Step) string { return st.Next.Chosen.Display })
+	fall("fall-raw", func(tr *trace.Trace, st trace.Step) string { return num(st.Next.Chosen.Prob, 3) })
+	fall("fall-after", func(tr *trace.Trace, st trace.Step) string { return num(st.Next.Chosen.SampleProb, 3) })
+	runValue("temperature", func(e *Env, a *Args, tr *trace.Trace) (string, error) {
+		return num(tr.Settings.Temperature, 3), nil
+	})
+	runFact("chosen-fell", func(e *Env, a *Args, tr *trace.Trace) (bool, error) {
+		_, ok := chosenFell(tr)
+		return ok, nil
+	})
+	runFact("sharpens", func(e *Env, a *Args, tr *trace.Trace) (bool, error) {
+		return tr.Settings.Temperature > 0 && tr.Settings.Temperature < 1, nil
+	})
+	runFact("flattens", func(e *Env, a *Args, tr *trace.Trace) (bool, error) { return tr.Settings.Temperature > 1, nil })
+}
+
+// chosenFell finds the first sampled decode step whose chosen token has a
+// lower probability after temperature and the filters (SampleProb) than
+// under the raw distribution (Prob).
+func chosenFell(tr *trace.Trace) (trace.Step, bool) {
+	for _, st := range tr.Steps {
+		if p := st.Next; p != nil && !p.Greedy && p.Chosen.SampleProb < p.Chosen.Prob {
+			return st, true
+		}
+	}
+	return trace.Step{}, false
 }
 
 // promptTopHits counts the prompt positions after the first whose top

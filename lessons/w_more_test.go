@@ -156,7 +156,7 @@ func TestGenerationLoopFacts(t *testing.T) {
 			en, zh := lessonText(t, "generation-loop", "en", tr), lessonText(t, "generation-loop", "zh", tr)
 			wantText(t, name, en, hit, "At 1 of those positions the model")
 			wantText(t, name, zh, hit, "其中有 1 个位置")
-			wantText(t, name, en, cut, "So top-p removed tokens that top-k had kept", "top-k 5, and top-p\n3")
+			wantText(t, name, en, cut, "So top-p removed tokens that top-k had kept", "top-k kept 5, and top-p kept\n3")
 			wantText(t, name, en, !cut, "So top-p removed nothing more")
 			wantText(t, name, zh, cut, "top-p 又去掉了")
 			wantText(t, name, zh, !cut, "top-p 没有再去掉什么")

@@ -8,8 +8,10 @@ import (
 	"testing"
 
 	"github.com/gptviz/gptviz/model"
+	"github.com/gptviz/gptviz/model/arch"
 	"github.com/gptviz/gptviz/model/defaultmodel"
 	"github.com/gptviz/gptviz/model/trace"
+	"github.com/gptviz/gptviz/viz"
 	"github.com/gptviz/gptviz/viz/viztest"
 )
 
@@ -122,6 +124,16 @@ func TestMarkovFacts(t *testing.T) {
 			r["far-comma"].Trace.Steps[1].Next.Top[0].Prob += 0.2
 		}, "For a trigram the two numbers would be equal", true},
 		{"no-shift", func(r map[string]*Run) { setTop(r["far-comma"].Trace, r["far-paren"].Trace) }, "For a trigram the two numbers would be equal", false},
+		// The heading promises a change only when the change is visible.
+		{"heading-shift", func(r map[string]*Run) {
+			setTop(r["far-comma"].Trace, r["far-paren"].Trace)
+			r["far-comma"].Trace.Steps[1].Next.Top[0].Prob += 0.2
+		}, "A token far back changes the prediction", true},
+		{"heading-no-shift", func(r map[string]*Run) { setTop(r["far-comma"].Trace, r["far-paren"].Trace) }, "A token far back changes the prediction", false},
+		{"heading-question", func(r map[string]*Run) { setTop(r["far-comma"].Trace, r["far-paren"].Trace) }, "Does a token far back change the prediction?", true},
+		// Word pieces are explained when the top candidates are pieces.
+		{"pieces", func(r map[string]*Run) { setDisplays(r["far-paren"].Trace, "␣th", "␣be", "␣w", "of", ",") }, "not long words", true},
+		{"words", func(r map[string]*Run) { setDisplays(r["far-paren"].Trace, "␣the", "␣been", "␣which", ",", ".") }, "not long words", false},
 	} {
 		runs := handLessonRuns()
 		tc.edit(runs)
@@ -130,6 +142,18 @@ func TestMarkovFacts(t *testing.T) {
 			t.Errorf("%s: %q present %v, want %v", tc.name, tc.en, got, tc.want)
 		}
 	}
+}
+
+// setDisplays gives the first candidates after tr's prompt the displays
+// ds.
+func setDisplays(tr *trace.Trace, ds ...string) {
+	tr.Steps = slices.Clone(tr.Steps)
+	nx := *tr.Steps[1].Next
+	nx.Top = slices.Clone(nx.Top)
+	for i, d := range ds[:min(len(ds), len(nx.Top))] {
+		nx.Top[i].Display = d
+	}
+	tr.Steps[1].Next = &nx
 }
 
 // setSurprisal gives every scored prompt token s bits.
@@ -298,8 +322,10 @@ func TestAttentionFacts(t *testing.T) {
 	}{
 		{"checks", func(r map[string]*Run) {}, "the table is the whole", true},
 		{"bad-output", func(r map[string]*Run) { d := drill(r); d.Output = slices.Clone(d.Output); d.Output[0] += 1 }, "the table is the whole", false},
-		{"masks", func(r map[string]*Run) {}, "The causal mask (因果掩码) hides the", true},
-		{"no-mask", func(r map[string]*Run) { drill(r).Masked = 0 }, "The causal mask (因果掩码) hides the", false},
+		{"masks", func(r map[string]*Run) {}, "causal mask (因果掩码) does it: it hides the", true},
+		{"no-mask", func(r map[string]*Run) { drill(r).Masked = 0 }, "causal mask (因果掩码) does it: it hides the", false},
+		{"prefill", func(r map[string]*Run) {}, "so it belongs to the **prefill**", true},
+		{"no-prefill", func(r map[string]*Run) { drill(r).Masked = 0 }, "so it belongs to the **prefill**", false},
 		{"sums", func(r map[string]*Run) {}, "the logit.", true},
 		{"no-sum", func(r map[string]*Run) { attr(r).Logit += 5 }, "recording is inconsistent", true},
 		{"negative", func(r map[string]*Run) {}, "pushed it down most", true},
@@ -310,6 +336,8 @@ func TestAttentionFacts(t *testing.T) {
 			a.Logit = float32(a.Sum())
 		}, "pushed it down most", false},
 		{"prev-head", func(r map[string]*Run) { prev(r, 0.9) }, "That is above the", true},
+		{"chance", func(r map[string]*Run) { prev(r, 0) }, "at chance level", true},
+		{"not-chance", func(r map[string]*Run) { prev(r, 0.9) }, "at chance level", false},
 		{"no-prev-head", func(r map[string]*Run) { prev(r, 0.1) }, "That is above the", false},
 		{"no-prev-head2", func(r map[string]*Run) { prev(r, 0.1) }, "no\nhead here is a clear previous-token head", true},
 	} {
@@ -422,5 +450,169 @@ func TestTrainingFacts(t *testing.T) {
 		if got := strings.Contains(text, tc.en); got != tc.want {
 			t.Errorf("%s: %q present %v, want %v", tc.name, tc.en, got, tc.want)
 		}
+	}
+}
+
+// TestCacheCostSplit: lesson 7's split of an uncached step is exact: what
+// is left after attnFLOPs is linear in the window (the weight products),
+// and the page states the totals summed from the run's steps.
+func TestCacheCostSplit(t *testing.T) {
+	t.Parallel()
+	for _, c := range arch.GPT2Sizes {
+		rest := func(n int) int64 { return c.ForwardFLOPs(n, 0) - attnFLOPs(c, n) }
+		step := rest(2) - rest(1)
+		for n := 2; n < 300; n += 37 {
+			if d := rest(n+1) - rest(n); d != step {
+				t.Fatalf("n_embd %d: rest grows by %d at n=%d, %d at n=1: not linear", c.NEmbd, d, n, step)
+			}
+		}
+	}
+	runs := handLessonRuns()
+	cc := runs["cache"].Trace.CacheCost
+	var cached, uncached int64
+	for _, s := range cc.Steps {
+		cached += s.CachedFLOPs
+		uncached += s.UncachedFLOPs
+	}
+	text := renderLesson(t, "kv-cache", "en", runs)
+	for _, want := range []string{thousands(cached), thousands(uncached)} {
+		if want = strings.ReplaceAll(want, ",", "\\,"); !strings.Contains(text, want) {
+			t.Errorf("lesson 7 does not state %q", want)
+		}
+	}
+	if strings.Contains(text, "cost grows with the square of the window") {
+		t.Error("lesson 7 still says the per-step cost grows with the square of the window")
+	}
+	// The hand-made run's uncached steps grow far less than its window
+	// and its attention part is under CostAttnSmall: the page says so.
+	for want, ok := range map[string]bool{"about in proportion to the window": false, "less than in\nproportion": true, "almost straight": true} {
+		if strings.Contains(text, want) != ok {
+			t.Errorf("lesson 7: %q present %v, want %v", want, !ok, ok)
+		}
+	}
+}
+
+// TestTokensFacts: lesson 2 compares the mean surprisal with a uniform
+// guess over the vocabulary, and says the chart's bars are too short to
+// see, exactly when the run's numbers say so.
+func TestTokensFacts(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		bits float64
+		en   string
+		want bool
+	}{
+		{"worse", 50, "worse than guessing", true},
+		{"better", 0.5, "worse than guessing", false},
+		{"tiny", 50, "too\nshort to see", true},
+		{"visible", 0.5, "too\nshort to see", false},
+		{"perplexity", 0.5, "gives the *perplexity*", true},
+	} {
+		runs := handLessonRuns()
+		setSurprisal(runs["tokens-zh"].Trace, tc.bits)
+		text := renderLesson(t, "tokens", "en", runs)
+		if got := strings.Contains(text, tc.en); got != tc.want {
+			t.Errorf("%s: %q present %v, want %v", tc.name, tc.en, got, tc.want)
+		}
+	}
+}
+
+// TestProbabilityTwoPerplexities: lesson 3 names the prompt's perplexity
+// (the chart's subtitle) and the continuation's, each with its value.
+func TestProbabilityTwoPerplexities(t *testing.T) {
+	t.Parallel()
+	runs := handLessonRuns()
+	text := renderLesson(t, "probability", "en", runs)
+	ppl, n := viz.Perplexity(runs["chain"].Trace.Scores)
+	want := "over those " + itoa(n) + " scored tokens, " + escMD(num(ppl, 4))
+	if !strings.Contains(text, want) || !strings.Contains(text, "This is the continuation's perplexity; the chart\nabove gave the prompt's, "+escMD(num(ppl, 4))) {
+		t.Errorf("lesson 3 does not name the prompt's perplexity %q beside the continuation's", want)
+	}
+}
+
+// TestLoopChosenFell: lesson 9 explains a chosen token that lost
+// probability to the filters only when one did, by the temperature the
+// run used.
+func TestLoopChosenFell(t *testing.T) {
+	t.Parallel()
+	set := func(tr *trace.Trace, temp float64, fell bool) {
+		tr.Settings.Temperature = temp
+		tr.Steps = slices.Clone(tr.Steps)
+		for i := range tr.Steps {
+			if p := tr.Steps[i].Next; p != nil {
+				c := *p
+				c.Greedy = false
+				c.Chosen.SampleProb = min(1, c.Chosen.Prob*1.5)
+				if fell {
+					c.Chosen.SampleProb = c.Chosen.Prob / 2
+				}
+				tr.Steps[i].Next = &c
+			}
+		}
+	}
+	for _, tc := range []struct {
+		name string
+		temp float64
+		fell bool
+		en   string
+		want bool
+	}{
+		{"fell", 0.8, true, "A kept token can still lose probability", true},
+		{"kept", 0.8, false, "A kept token can still lose probability", false},
+		{"sharpens", 0.8, true, "is below 1: it moves probability\ntowards", true},
+		{"flattens", 1.5, true, "is above 1: it moves probability\naway", true},
+		{"flattens-not-sharpens", 1.5, true, "is below 1", false},
+	} {
+		runs := handLessonRuns()
+		set(runs["sample"].Trace, tc.temp, tc.fell)
+		text := renderLesson(t, "generation-loop", "en", runs)
+		if got := strings.Contains(text, tc.en); got != tc.want {
+			t.Errorf("%s: %q present %v, want %v", tc.name, tc.en, got, tc.want)
+		}
+	}
+}
+
+// TestMemorySteps200: lesson 1 says a 200-step run overflows the window
+// exactly when prompt + 200 tokens exceed it.
+func TestMemorySteps200(t *testing.T) {
+	t.Parallel()
+	for _, np := range []int{64, 1024} {
+		runs := handLessonRuns()
+		tr := *runs["light"].Trace
+		tr.Model.Config.NPositions = np
+		runs["light"] = &Run{Trace: &tr, Command: runs["light"].Command}
+		text := renderLesson(t, "working-memory", "en", runs)
+		want := tr.PromptLen+200 > np
+		if got := strings.Contains(text, "look for evictions"); got != want {
+			t.Errorf("window %d: evictions promised %v, want %v", np, got, want)
+		}
+	}
+}
+
+// TestProbText: a probability just short of 1 is not printed as certainty.
+func TestProbText(t *testing.T) {
+	for p, want := range map[float64]string{0.9996: "0.9996", 0.99996: "0.99996", 1: "1", 0.25: "0.25", 0.99949: "0.999"} {
+		if got := probText(p); got != want {
+			t.Errorf("probText(%v) = %q, want %q", p, got, want)
+		}
+	}
+}
+
+// TestAttentionPartsCounted: lesson 6's breakdown of the attribution's
+// parts adds up to the number of parts it states.
+func TestAttentionPartsCounted(t *testing.T) {
+	t.Parallel()
+	runs := handLessonRuns()
+	a := runs["drill"].Trace.Attribution
+	heads := 0
+	for _, l := range a.Heads {
+		heads += len(l)
+	}
+	total := heads + 2*len(a.Heads) + 2
+	text := renderLesson(t, "attention", "en", runs)
+	want := "All " + itoa(total) + " parts (" + itoa(heads) + " heads, " + itoa(len(a.Heads)) + " attention"
+	if !strings.Contains(text, want) {
+		t.Errorf("lesson 6 lacks %q", want)
 	}
 }

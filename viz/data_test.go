@@ -131,6 +131,43 @@ func TestScaleToMax(t *testing.T) {
 	}
 }
 
+// TestNextTokenRemoved: the grey bars are named after what removed them
+// in this run, never after a filter that was off; a greedy run has no blue
+// entry; a run with no filter has no grey one.
+func TestNextTokenRemoved(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		set      trace.Settings
+		grey     string
+		blue     bool
+		noLegend bool // no separate grey legend entry
+	}{
+		{trace.Settings{Temperature: 0, TopK: 0, TopP: 1}, "grey: not the most likely token (greedy decoding keeps only that one)", false, true},
+		{trace.Settings{Temperature: 0.8, TopK: 40, TopP: 1}, "grey: removed by top-k ·", true, false},
+		{trace.Settings{Temperature: 0.8, TopK: 0, TopP: 0.9}, "grey: removed by top-p ·", true, false},
+		{trace.Settings{Temperature: 0.8, TopK: 40, TopP: 0.9}, "grey: removed by top-k / top-p ·", true, false},
+		{trace.Settings{Temperature: 1, TopK: 0, TopP: 1}, "", true, true},
+	} {
+		tr := tiny()
+		tr.Settings = tc.set
+		ch, err := NextToken(tr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sub := ch.Subtitle
+		if tc.grey == "" && strings.Contains(sub, "grey") || tc.grey != "" && !strings.Contains(sub, tc.grey) {
+			t.Errorf("%+v: subtitle %q, want %q", tc.set, sub, tc.grey)
+		}
+		if got := strings.Contains(sub, "blue: could have been chosen"); got != tc.blue {
+			t.Errorf("%+v: subtitle %q: blue entry %v, want %v", tc.set, sub, got, tc.blue)
+		}
+		legend := string(ch.Option)
+		if got := strings.Contains(legend, `"name":"removed by`) || strings.Contains(legend, `"name":"not the most likely`); got == tc.noLegend {
+			t.Errorf("%+v: separate grey legend entry %v, want %v", tc.set, got, !tc.noLegend)
+		}
+	}
+}
+
 func TestNextTokenData(t *testing.T) {
 	d, err := newNextTokenData(tiny())
 	if err != nil {
@@ -148,9 +185,9 @@ func TestNextTokenData(t *testing.T) {
 		title, sub      string
 	}{
 		{"chosen among the top", d.steps[0], 1, []string{"C", "E", "F"}, []bool{true, false, false}, []bool{false, false, true},
-			"step 1: chose C (P = 0.5, sampled)", "entropy 1.5 bits (sampled from: 1 bits) · T = 0.8 · top-k kept 2 tokens (mass 0.8) · top-p off"},
+			"step 1: chose C (P = 0.5, sampled)", "entropy 1.5 bits at T = 1, 1 bits after temperature and filters · T = 0.8 · top-k kept 2 tokens (mass 0.8) · top-p off"},
 		{"chosen added after the top", d.steps[1], 2, []string{"E", "D (chosen)"}, []bool{false, true}, []bool{false, false},
-			"step 2: chose D (P = 0.1, greedy: the most likely token)", "entropy 2 bits (sampled from: 2 bits)"},
+			"step 2: chose D (P = 0.1, greedy: the most likely token)", "entropy 2 bits at T = 1 (greedy: no randomness left)"},
 	} {
 		s := tc.s
 		var chosen, removed []bool

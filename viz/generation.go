@@ -1,6 +1,7 @@
 package viz
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -35,6 +36,7 @@ type nextStep struct {
 	entropy, sampleEntropy float64 // bits
 	filters                []filterNote
 	bars                   []candidateBar
+	removed                string // phrase key for the grey bars (removedKey)
 }
 
 // filterNote is what one sampling filter did at a step.
@@ -55,17 +57,53 @@ type candidateBar struct {
 	chosen, removed, extra bool
 }
 
-// nextTokenData is every decode step's distribution, in order.
-type nextTokenData struct{ steps []nextStep }
+// nextTokenData is every decode step's distribution, in order, and the
+// phrase key naming what removed a candidate in this run (removedKey).
+type nextTokenData struct {
+	steps   []nextStep
+	removed string
+}
+
+// removedKey is the phrase key for candidates the run's settings removed:
+// greedy decoding (temperature 0) keeps only the top token; otherwise
+// whichever of top-k and top-p is on; "" when no filter removes anything.
+func removedKey(set trace.Settings) string {
+	k, p := set.TopK > 0, set.TopP > 0 && set.TopP < 1
+	switch {
+	case set.Temperature == 0:
+		return "nt.removed.g"
+	case k && p:
+		return "nt.removed"
+	case k:
+		return "nt.removed.k"
+	case p:
+		return "nt.removed.p"
+	}
+	return ""
+}
+
+// subtitle says what each colour means, for the filters this run used.
+func (d nextTokenData) subtitle(lc settings) string {
+	parts := []string{lc.t("nt.sub.slider"), lc.t("nt.sub.chosen")}
+	if d.removed != "nt.removed.g" {
+		parts = append(parts, lc.t("nt.sub.kept"))
+	}
+	if d.removed != "" {
+		parts = append(parts, lc.t("nt.sub.grey", lc.t(d.removed)))
+	}
+	return strings.Join(append(parts, lc.t("nt.sub.used")), " · ")
+}
 
 // newNextTokenData gathers each decode step's Next: the distribution that
 // chose the token the step processes. It returns an error wrapping
 // ErrNoData when the trace has no decode steps.
 func newNextTokenData(tr *trace.Trace) (nextTokenData, error) {
-	var d nextTokenData
+	d := nextTokenData{removed: removedKey(tr.Settings)}
 	for _, st := range tr.Steps {
 		if st.Next != nil {
-			d.steps = append(d.steps, newNextStep(tr.Settings, st.Index, st.Next))
+			s := newNextStep(tr.Settings, st.Index, st.Next)
+			s.removed = d.removed
+			d.steps = append(d.steps, s)
 		}
 	}
 	if len(d.steps) == 0 {
@@ -126,6 +164,9 @@ func (s nextStep) title(lc settings) (title, sub string) {
 	}
 	title = lc.t("nt.step", s.step, s.chosen, fmtSig(s.prob, 3), how)
 	parts := []string{lc.t("nt.entropy", fmtSig(s.entropy, 3), fmtSig(s.sampleEntropy, 3))}
+	if s.greedy {
+		parts[0] = lc.t("nt.entropy.g", fmtSig(s.entropy, 3))
+	}
 	for _, f := range s.filters {
 		switch {
 		case f.name == "temperature":
@@ -177,7 +218,7 @@ func NextToken(tr *trace.Trace, options ...Option) (*Chart, error) {
 	return &Chart{
 		ID:       "next-token",
 		Title:    lc.t("nt.title"),
-		Subtitle: lc.t("nt.sub"),
+		Subtitle: d.subtitle(lc),
 		Option:   option,
 		Height:   500,
 		static:   d.figure(lc.static()),
@@ -222,13 +263,21 @@ func (d nextTokenData) baseOption(lc settings) (map[string]any, error) {
 		charts.WithXAxisOpts(opts.XAxis{Type: "category", AxisLabel: &opts.AxisLabel{Show: opts.Bool(true), Rotate: 40, FontSize: 11, Interval: "0"}}),
 		charts.WithYAxisOpts(opts.YAxis{Type: "value", Name: lc.t("probability"), Min: 0, Max: 1, AxisLabel: &opts.AxisLabel{Show: opts.Bool(true)}}),
 	)
-	base.AddSeries(lc.t("nt.raw"), nil, charts.WithItemStyleOpts(opts.ItemStyle{Color: keptHex}))
+	// In a greedy run every bar but the chosen one is grey: the raw
+	// series' legend takes that colour, and no separate grey entry.
+	rawHex := keptHex
+	if d.removed == "nt.removed.g" {
+		rawHex = removedHex
+	}
+	base.AddSeries(lc.t("nt.raw"), nil, charts.WithItemStyleOpts(opts.ItemStyle{Color: rawHex}))
 	base.AddSeries(lc.t("nt.used"), nil, charts.WithItemStyleOpts(opts.ItemStyle{Color: sampleHex}))
 	// Legend-only entries for the per-bar colours: empty line series take
 	// no room in the bar groups.
 	line := charts.NewLine()
 	line.AddSeries(lc.t("nt.chosen"), nil, charts.WithItemStyleOpts(opts.ItemStyle{Color: chosenHex}))
-	line.AddSeries(lc.t("nt.removed"), nil, charts.WithItemStyleOpts(opts.ItemStyle{Color: removedHex}))
+	if d.removed != "" && d.removed != "nt.removed.g" {
+		line.AddSeries(lc.t(d.removed), nil, charts.WithItemStyleOpts(opts.ItemStyle{Color: removedHex}))
+	}
 	base.Overlap(line)
 	tree, err := treeOf(base)
 	if err != nil {
@@ -371,7 +420,7 @@ func (s nextStep) barSets(en settings) []barSet { // en: the figure's language
 	}
 	return []barSet{
 		{en.t("nt.kept.bar"), kept, keptHex, -0.5}, {en.t("nt.chosen"), chosen, chosenHex, -0.5},
-		{en.t("nt.removed"), removed, removedHex, -0.5}, {en.t("nt.used"), used, sampleHex, 0.5},
+		{en.t(cmp.Or(s.removed, "nt.removed")), removed, removedHex, -0.5}, {en.t("nt.used"), used, sampleHex, 0.5},
 	}
 }
 

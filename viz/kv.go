@@ -3,6 +3,7 @@ package viz
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/gptviz/gptviz/internal/inputfile"
 	"math"
 	"strconv"
 
@@ -20,14 +21,18 @@ import (
 const KVFormula = "bytes = 2 (keys and values) × n_layer × positions × n_embd × 4 (bytes per float32)"
 
 // KVFormulaFor is KVFormula with the numbers of one step filled in, e.g.
-// "2 × 12 × 128 × 768 × 4 = 9,437,184 bytes (9.44 MB)".
+// "2 × 12 × 128 × 768 × 4 = 9,437,184 bytes (9 MiB)".
 func KVFormulaFor(cfg arch.Config, positions int, options ...Option) string {
 	return kvFormula(settingsOf(options), cfg, positions)
 }
 
 func kvFormula(lc settings, cfg arch.Config, positions int) string {
 	b := cfg.KVBytes(positions)
-	return lc.t("kv.numbers", cfg.NLayer, positions, cfg.NEmbd, formatBytes(b), fmtSig(float64(b)/1e6, 3))
+	if b < 1024 {
+		return lc.t("kv.numbers.b", cfg.NLayer, positions, cfg.NEmbd, formatBytes(b))
+	}
+	// KiB and MiB, as the lessons' text writes sizes.
+	return lc.t("kv.numbers", cfg.NLayer, positions, cfg.NEmbd, formatBytes(b), inputfile.Size(b))
 }
 
 // stepPositions is the number of cached positions after a step: the largest

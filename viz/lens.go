@@ -227,6 +227,10 @@ func (d lensData) option(lc settings, sub string) (json.RawMessage, error) {
 	g["left"] = nameAxis(objAt(tree, "yAxis", 0), lc.t("layer"), rowLabels, 0)
 	for l := range d.layers {
 		objAt(tree, "series", l)["data"] = d.cells(l)
+		// A white halo keeps the dark label readable on the darkest cells.
+		if lb, ok := objAt(tree, "series", l)["label"].(map[string]any); ok {
+			lb["textBorderColor"], lb["textBorderWidth"] = "#fff", 2
+		}
 	}
 	return jsonOf(tree)
 }

@@ -37,18 +37,28 @@ func Perplexity(scores []trace.Score) (ppl float64, n int) {
 }
 
 // labelRotation is the rotation of n category labels: 50° when there are
-// more than 10, else 0.
+// more than 6, else 0.
 func labelRotation(n int) float64 {
-	if n > 10 {
+	if n > 6 {
 		return 50
 	}
 	return 0
 }
 
-// axisLabelOpts rotates category labels when there are many.
+// axisLabelOpts rotates category labels when there are many, and shows
+// every one of them (ECharts would otherwise drop every other label) up to
+// maxAllLabels.
 func axisLabelOpts(n int) *opts.AxisLabel {
-	return &opts.AxisLabel{Show: opts.Bool(true), FontSize: 10, Rotate: labelRotation(n)}
+	l := &opts.AxisLabel{Show: opts.Bool(true), FontSize: 10, Rotate: labelRotation(n)}
+	if n <= maxAllLabels {
+		l.Interval = "0"
+	}
+	return l
 }
+
+// maxAllLabels is the most category labels a chart shows all of; beyond,
+// ECharts picks an interval so that they do not overlap.
+const maxAllLabels = 64
 
 // labelRoom is the room in pixels below an x axis for labels at font size
 // 10 rotated by rotate degrees.

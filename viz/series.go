@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"strconv"
 
 	"github.com/go-echarts/go-echarts/v2/charts"
 	"github.com/go-echarts/go-echarts/v2/opts"
@@ -82,7 +83,7 @@ func NewSeriesChart(s SeriesChart) (*Chart, error) {
 	if err != nil {
 		return nil, fmt.Errorf("series chart %s: %w", s.ID, err)
 	}
-	h := 380
+	h := 380 + s.bottom() - 90 // taller by the room long labels take
 	if len(s.Series) > 3 {
 		h += 20 * ((len(s.Series) + 2) / 3)
 	}
@@ -102,22 +103,37 @@ func validChartID(id string) bool {
 	return true
 }
 
+// rotation is the x labels' rotation: 45° from 13 categories on.
+func (s SeriesChart) rotation() float64 {
+	if len(s.Categories) > 12 {
+		return 45
+	}
+	return 0
+}
+
+// bottom is the room below the plot, px: the longest rotated label and
+// the axis name, at least 90.
+func (s SeriesChart) bottom() int { return max(90, labelRoom(s.Categories, s.rotation())+25) }
+
 // option is the interactive form.
 func (s SeriesChart) option() (json.RawMessage, error) {
 	yType := "value"
 	if s.LogY {
 		yType = "log"
 	}
-	rotate := 0.0
-	if len(s.Categories) > 12 {
-		rotate = 45
+	rotate := s.rotation()
+	interval := ""
+	if len(s.Categories) <= maxAllLabels {
+		interval = "0" // every label, not every other one
 	}
 	global := []charts.GlobalOpts{
 		charts.WithTitleOpts(opts.Title{Subtitle: s.Subtitle}),
 		charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: "axis"}),
 		charts.WithLegendOpts(opts.Legend{Show: opts.Bool(true), Right: "10", Top: "40"}),
-		charts.WithGridOpts(opts.Grid{Left: "80", Right: "30", Top: "90", Bottom: "90"}),
-		charts.WithXAxisOpts(opts.XAxis{Type: "category", Name: s.XName, AxisLabel: &opts.AxisLabel{Show: opts.Bool(true), Rotate: rotate}}),
+		// Room below for the longest rotated label and the axis name, so
+		// that a long label ("final LayerNorm bias") is not clipped.
+		charts.WithGridOpts(opts.Grid{Left: "80", Right: "30", Top: "90", Bottom: strconv.Itoa(s.bottom())}),
+		charts.WithXAxisOpts(opts.XAxis{Type: "category", Name: s.XName, AxisLabel: &opts.AxisLabel{Show: opts.Bool(true), Rotate: rotate, Interval: interval}}),
 		charts.WithYAxisOpts(opts.YAxis{Type: yType, Name: s.YName, AxisLabel: &opts.AxisLabel{Show: opts.Bool(true)}}),
 	}
 	var c echartsJSONer

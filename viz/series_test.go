@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"math"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -44,5 +45,34 @@ func TestSeriesChart(t *testing.T) {
 		if _, err := NewSeriesChart(s); !errors.Is(err, tc.want) {
 			t.Errorf("%+v: error %v, want %v", s, err, tc.want)
 		}
+	}
+}
+
+// TestSeriesChartLongLabels: a long rotated category label gets room below
+// the plot (it was clipped at the bottom edge), and the chart grows by it;
+// every label is shown, not every other one.
+func TestSeriesChartLongLabels(t *testing.T) {
+	t.Parallel()
+	cats := make([]string, 20)
+	vals := make([]float64, 20)
+	for i := range cats {
+		cats[i] = "L1.H2"
+		vals[i] = float64(i)
+	}
+	short, err := NewSeriesChart(SeriesChart{ID: "short", Categories: cats, Series: []Series{{Name: "v", Values: vals}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cats[19] = "final LayerNorm bias"
+	long, err := NewSeriesChart(SeriesChart{ID: "long", Categories: cats, Series: []Series{{Name: "v", Values: vals}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	room := labelRoom(cats, 45) + 25
+	if !strings.Contains(string(long.Option), `"bottom":"`+strconv.Itoa(room)+`"`) || long.Height != short.Height+room-90 {
+		t.Errorf("long label: height %d (short %d), want bottom %d in %s", long.Height, short.Height, room, long.Option)
+	}
+	if !strings.Contains(string(long.Option), `"interval":"0"`) {
+		t.Error("20 categories: not every label shown")
 	}
 }

@@ -522,7 +522,7 @@ func TestKVFormula(t *testing.T) {
 	if got := cfg.KVBytes(128); got != 9437184 {
 		t.Errorf("KVBytes = %d, want 9437184", got)
 	}
-	if got, want := KVFormulaFor(cfg, 128), "2 × 12 × 128 × 768 × 4 = 9,437,184 bytes (9.44 MB)"; got != want {
+	if got, want := KVFormulaFor(cfg, 128), "2 × 12 × 128 × 768 × 4 = 9,437,184 bytes (9 MiB)"; got != want {
 		t.Errorf("KVFormulaFor = %q, want %q", got, want)
 	}
 	c, err := KVSize(small())
@@ -662,7 +662,7 @@ func ExampleKVFormulaFor() {
 	fmt.Println(KVFormulaFor(gpt2, 1024))
 	// Output:
 	// bytes = 2 (keys and values) × n_layer × positions × n_embd × 4 (bytes per float32)
-	// 2 × 12 × 1024 × 768 × 4 = 75,497,472 bytes (75.5 MB)
+	// 2 × 12 × 1024 × 768 × 4 = 75,497,472 bytes (72 MiB)
 }
 
 // TestNewTokenAttentionKeepsRecomputeSteps is the regression test for new-token

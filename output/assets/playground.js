@@ -213,6 +213,8 @@
         var t = d.tokens[p - d.tokens_from];
         if (t !== undefined) context.appendChild(el("span", "pg-tok", t));
       }
+      // The sampled token is not part of the context: it comes after it.
+      context.appendChild(el("span", "pg-context-label", " \u2192 " + w("pg.sampled") + ": "));
       var chosen = el("span", "pg-tok pg-chosen-tok", label(s.chosen));
       chosen.title = w("pg.sampled");
       context.appendChild(chosen);

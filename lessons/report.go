@@ -633,6 +633,7 @@ func (b *builder) kvCache() error {
 			}
 			t.Rows = append(t.Rows, []string{strconv.Itoa(e.Step), strconv.Itoa(e.Position), tok})
 		}
+		t.Folded = len(t.Rows) > foldEvictions
 		b.table(t)
 	}
 	if err := b.kvOverTime(); err != nil {
@@ -667,6 +668,10 @@ func (b *builder) kvCache() error {
 // cache after each step, with sentences computed from the run: what the
 // cache held at the end, how many tokens left it, which steps recomputed
 // the window.
+// foldEvictions is the number of evicted tokens above which their table is
+// folded: after a long run the list runs to hundreds of rows.
+const foldEvictions = 16
+
 func (b *builder) kvOverTime() error {
 	tr := b.tr
 	b.goCode(fmt.Sprintf("layers, err := viz.KVLayerSizes(tr) // %s\nover, err := viz.KVOverTime(tr) // %s", b.t("c.kvlayers"), b.t("c.kvtime")))

@@ -658,3 +658,36 @@ func TestReportShowsContextAndOverflow(t *testing.T) {
 		t.Error("the summary does not say the block overflow policy ran")
 	}
 }
+
+// TestEvictionTableFolds: the table of evicted tokens is open while it is
+// short and folded once a run evicts more than foldEvictions tokens.
+func TestEvictionTableFolds(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		steps      int
+		rows       int
+		wantFolded bool
+	}{
+		{5, 3, false},
+		{22, 20, true},
+	} {
+		tr := viztest.Trace(viztest.Options{NPositions: 8, Prompt: 6, Steps: tc.steps, Seed: 7})
+		nb, err := Report(tr, ReportOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, c := range nb.Cells {
+			if c.Kind != output.KindTable || c.Table.Caption != "Evicted tokens" {
+				continue
+			}
+			found = true
+			if len(c.Table.Rows) != tc.rows || c.Table.Folded != tc.wantFolded {
+				t.Errorf("%d steps: %d rows, folded %v; want %d, %v", tc.steps, len(c.Table.Rows), c.Table.Folded, tc.rows, tc.wantFolded)
+			}
+		}
+		if !found {
+			t.Errorf("%d steps: no table of evicted tokens", tc.steps)
+		}
+	}
+}

@@ -17,6 +17,19 @@ func init() {
 		return itoa(utf8.RuneCountInString(tr.Prompt)), nil
 	})
 	runValue("bytes", func(e *Env, a *Args, tr *trace.Trace) (string, error) { return itoa(len(tr.Prompt)), nil })
+	// The characters that are not Han, quoted: "“。”".
+	runValue("non-hanzi", func(e *Env, a *Args, tr *trace.Trace) (string, error) {
+		var q []string
+		for _, r := range tr.Prompt {
+			if !unicode.Is(unicode.Han, r) {
+				q = append(q, "“"+string(r)+"”")
+			}
+		}
+		return strings.Join(q, ", "), nil
+	})
+	runFact("has-non-hanzi", func(e *Env, a *Args, tr *trace.Trace) (bool, error) {
+		return len(hanzi(tr.Prompt)) < utf8.RuneCountInString(tr.Prompt), nil
+	})
 	runValue("hanzi", func(e *Env, a *Args, tr *trace.Trace) (string, error) { return itoa(len(hanzi(tr.Prompt))), nil })
 	runValue("tokens-per-char", func(e *Env, a *Args, tr *trace.Trace) (string, error) {
 		return num(float64(tr.PromptLen)/float64(max(1, utf8.RuneCountInString(tr.Prompt))), 3), nil

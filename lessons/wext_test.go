@@ -508,6 +508,7 @@ func TestTokensFacts(t *testing.T) {
 		{"tiny", 50, "too\nshort to see", true},
 		{"visible", 0.5, "too\nshort to see", false},
 		{"perplexity", 0.5, "gives the *perplexity*", true},
+		{"non-hanzi", 0.5, "The characters that are not Chinese are “G”\\, “P”\\, “T”\\, “。”.", true},
 	} {
 		runs := handLessonRuns()
 		setSurprisal(runs["tokens-zh"].Trace, tc.bits)

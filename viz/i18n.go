@@ -210,7 +210,7 @@ var phrases = i18n.Table{
 	"pg.reset":       {"The run's settings", "恢复本次运行的设置"},
 	"pg.token":       {"token", "token（词元）"},
 	"pg.rank":        {"rank", "排名"},
-	"pg.raw":         {"T = 1: the model's", "T = 1：模型给出的"},
+	"pg.raw":         {"the model's P (T = 1)", "模型给出的 P（T = 1）"},
 	"pg.aftert":      {"after temperature {0}", "温度 {0} 之后"},
 	"pg.afterk":      {"after top-k {0}", "top-k {0} 之后"},
 	"pg.afterp":      {"after top-p {0}: sampled from", "top-p {0} 之后：实际采样的分布"},

@@ -254,24 +254,8 @@ func (f *compareFlags) write(ctx context.Context, c *trace.Comparison, reconstru
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if f.figures != "" {
-		for _, p := range output.FigurePaths(f.figures, nb) {
-			if err := in.check("--figures", p); err != nil {
-				return err
-			}
-		}
-		paths, err := output.WriteFigures(ctx, f.figures, nb)
-		if err != nil {
-			return fmt.Errorf("--figures %s: %w", f.figures, err)
-		}
-		fmt.Fprintf(stderr, "%d figures written to %s\n", len(paths), f.figures)
-	}
-	writer := output.WriteHTML
-	if f.format == "ipynb" {
-		writer = output.WriteIPYNB
-	}
-	if err := output.WriteFileAtomic(ctx, f.out, func(w io.Writer) error { return writer(w, nb) }); err != nil {
-		return fmt.Errorf("--out: %w", err)
+	if err := writeWithFigures(ctx, nb, f.format, f.out, f.figures, in, stderr); err != nil {
+		return err
 	}
 	if f.open {
 		if err := openBrowser(f.out); err != nil {

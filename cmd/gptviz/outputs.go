@@ -1,11 +1,16 @@
 package main
 
 import (
+	"context"
 	"errors"
+	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/gptviz/gptviz/output"
 )
 
 // inputs are the files a command reads: a trace, the files of a checkpoint
@@ -93,4 +98,27 @@ func checkOutPath(flag, path string) error {
 	probe.Close()
 	os.Remove(probe.Name())
 	return nil
+}
+
+// writeWithFigures writes nb's static figures into the folder figures
+// (when not "") and then nb itself as format into out (writeNotebook).
+// Figures come first: if they cannot be written, out is left as it was.
+// No figure may replace one of in (a usage error naming --figures); the
+// count written is reported on stderr. Errors name the flag (--figures,
+// --out); cancelling ctx stops the writing and leaves no partial out
+// (complete figures may remain).
+func writeWithFigures(ctx context.Context, nb *output.Notebook, format, out, figures string, in inputs, stderr io.Writer) error {
+	if figures != "" {
+		for _, p := range output.FigurePaths(figures, nb) {
+			if err := in.check("--figures", p); err != nil {
+				return err
+			}
+		}
+		paths, err := output.WriteFigures(ctx, figures, nb)
+		if err != nil {
+			return fmt.Errorf("--figures %s: %w", figures, err)
+		}
+		fmt.Fprintf(stderr, "%d figures written to %s\n", len(paths), figures)
+	}
+	return writeNotebook(ctx, out, format, nb)
 }

@@ -176,26 +176,8 @@ func (f *reportFlags) write(ctx context.Context, tr *trace.Trace, cmds lessons.C
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	// Figures first: if they cannot be written, the report file is left
-	// as it was.
-	if f.figures != "" {
-		for _, p := range output.FigurePaths(f.figures, nb) {
-			if err := in.check("--figures", p); err != nil {
-				return err
-			}
-		}
-		paths, err := output.WriteFigures(ctx, f.figures, nb)
-		if err != nil {
-			return fmt.Errorf("--figures %s: %w", f.figures, err)
-		}
-		fmt.Fprintf(stderr, "%d figures written to %s\n", len(paths), f.figures)
-	}
-	writer := output.WriteHTML
-	if f.format == "ipynb" {
-		writer = output.WriteIPYNB
-	}
-	if err := output.WriteFileAtomic(ctx, f.out, func(w io.Writer) error { return writer(w, nb) }); err != nil {
-		return fmt.Errorf("--out: %w", err)
+	if err := writeWithFigures(ctx, nb, f.format, f.out, f.figures, in, stderr); err != nil {
+		return err
 	}
 	if _, err := fmt.Fprintln(stdout, f.out); err != nil {
 		return err

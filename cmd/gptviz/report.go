@@ -5,9 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"runtime"
 
 	"github.com/spf13/pflag"
 
@@ -272,25 +270,12 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	return rf.write(ctx, tr, r.commands(false), in, stdout, stderr)
 }
 
-// openBrowser opens path in the system's default browser without waiting.
+// openBrowser opens path, a local file, in the system's default browser
+// without waiting (openURL on its absolute path).
 func openBrowser(path string) error {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return err
 	}
-	var cmd *exec.Cmd
-	switch runtime.GOOS {
-	case "darwin":
-		cmd = exec.Command("open", abs)
-	case "windows":
-		cmd = exec.Command("rundll32", "url.dll,FileProtocolHandler", abs)
-	default:
-		cmd = exec.Command("xdg-open", abs)
-	}
-	cmd.Stdout, cmd.Stderr = nil, nil
-	if err := cmd.Start(); err != nil {
-		return err
-	}
-	go cmd.Wait()
-	return nil
+	return openURL(abs)
 }

@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"unicode"
 
 	"github.com/gptviz/gptviz/internal/i18n"
 	"github.com/gptviz/gptviz/model/trace"
@@ -57,10 +56,7 @@ func Compare(c *trace.Comparison, opt CompareOptions) (*output.Notebook, error) 
 	if err := opt.check(len(c.Seeds)); err != nil {
 		return nil, fmt.Errorf("compare: %w", err)
 	}
-	lang := opt.Lang
-	if lang == "" {
-		lang = "en"
-	}
+	lang := pageLang(opt.Lang)
 	b := &cmpBuilder{c: c, opt: opt, lang: i18n.ParseLang(lang), j: opt.Seed}
 	b.nb = &output.Notebook{Title: b.t("c.title"), Lang: lang, Meta: map[string]string{
 		"generator": strings.TrimSpace("gptviz " + c.Runs[0][0].Settings.Version),
@@ -79,21 +75,13 @@ func Compare(c *trace.Comparison, opt CompareOptions) (*output.Notebook, error) 
 }
 
 func (opt CompareOptions) check(seeds int) error {
-	if opt.Lang != "" && opt.Lang != "en" && opt.Lang != "zh" {
-		return &OptionError{"lang", strconv.Quote(opt.Lang), "want en or zh"}
-	}
-	for _, f := range opt.Static {
-		if f != "svg" && f != "png" {
-			return &OptionError{"static", strconv.Quote(f), "want svg or png"}
-		}
+	if err := checkLangStatic(opt.Lang, opt.Static); err != nil {
+		return err
 	}
 	if opt.Seed < 0 || opt.Seed >= seeds {
 		return &OptionError{"seed", strconv.Itoa(opt.Seed), fmt.Sprintf("the comparison has seeds 0..%d (by index)", seeds-1)}
 	}
-	if strings.ContainsFunc(opt.Rerun, unicode.IsControl) {
-		return &OptionError{"commands", strconv.Quote(opt.Rerun), "want a single line without control characters"}
-	}
-	return nil
+	return checkLine("commands", opt.Rerun)
 }
 
 // cmpBuilder accumulates the cells of one comparison page.

@@ -109,16 +109,43 @@ func (e *OptionError) Error() string {
 // Is reports whether target is ErrOptions.
 func (e *OptionError) Is(target error) bool { return target == ErrOptions }
 
-// check returns an *OptionError for the first option that cannot work with
-// a model of cfg's shape.
-func (opt ReportOptions) check(cfg arch.Config) error {
-	if opt.Lang != "" && opt.Lang != "en" && opt.Lang != "zh" {
-		return &OptionError{"lang", strconv.Quote(opt.Lang), "want en or zh"}
+// checkLangStatic returns an *OptionError when lang is not "" (English),
+// "en" or "zh", or a static figure format is not svg or png: the options
+// every page (report, comparison, lesson) takes.
+func checkLangStatic(lang string, static []string) error {
+	if lang != "" && lang != "en" && lang != "zh" {
+		return &OptionError{"lang", strconv.Quote(lang), "want en or zh"}
 	}
-	for _, f := range opt.Static {
+	for _, f := range static {
 		if f != "svg" && f != "png" {
 			return &OptionError{"static", strconv.Quote(f), "want svg or png"}
 		}
+	}
+	return nil
+}
+
+// checkLine returns an *OptionError for the option name when s, a command
+// line shown on the page, is not a single line without control characters.
+func checkLine(name, s string) error {
+	if strings.ContainsFunc(s, unicode.IsControl) {
+		return &OptionError{name, strconv.Quote(s), "want a single line without control characters"}
+	}
+	return nil
+}
+
+// pageLang returns the page language for the option lang: "en" when empty.
+func pageLang(lang string) string {
+	if lang == "" {
+		return "en"
+	}
+	return lang
+}
+
+// check returns an *OptionError for the first option that cannot work with
+// a model of cfg's shape.
+func (opt ReportOptions) check(cfg arch.Config) error {
+	if err := checkLangStatic(opt.Lang, opt.Static); err != nil {
+		return err
 	}
 	for _, l := range opt.Layers {
 		if l < 0 || l >= cfg.NLayer {
@@ -135,8 +162,8 @@ func (opt ReportOptions) check(cfg arch.Config) error {
 			fmt.Sprintf("the model has layers 0..%d and heads 0..%d", cfg.NLayer-1, cfg.NHead-1)}
 	}
 	for _, c := range []string{opt.Commands.Rerun, opt.Commands.Tokens} {
-		if strings.ContainsFunc(c, unicode.IsControl) {
-			return &OptionError{"commands", strconv.Quote(c), "want a single line without control characters"}
+		if err := checkLine("commands", c); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -162,10 +189,7 @@ func Report(tr *trace.Trace, opt ReportOptions) (*output.Notebook, error) {
 	if err := opt.check(cfg); err != nil {
 		return nil, fmt.Errorf("report: %w", err)
 	}
-	lang := opt.Lang
-	if lang == "" {
-		lang = "en"
-	}
+	lang := pageLang(opt.Lang)
 	layers, heads, err := viz.Filter{Layers: opt.Layers, Heads: opt.Heads}.Resolve(cfg.NLayer, cfg.NHead)
 	if err != nil {
 		return nil, fmt.Errorf("report: %w", err)

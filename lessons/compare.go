@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/gptviz/gptviz/internal/i18n"
+	"github.com/gptviz/gptviz/internal/numfmt"
 	"github.com/gptviz/gptviz/model/trace"
 	"github.com/gptviz/gptviz/output"
 	"github.com/gptviz/gptviz/viz"
@@ -441,7 +442,7 @@ func (b *cmpBuilder) numbers() error {
 		for _, s := range c.Summaries[i] {
 			lp, ppl, d1, d2, rep = append(lp, s.MeanLogProb), append(ppl, s.Perplexity), append(d1, s.Distinct1), append(d2, s.Distinct2), append(rep, s.Repetition)
 		}
-		aggs[i] = agg{mean(lp), mean(d2), mean(rep)}
+		aggs[i] = agg{numfmt.Mean(lp), numfmt.Mean(d2), numfmt.Mean(rep)}
 		rows = append(rows, []string{set.Spec, spread(lp), spread(ppl), spread(d1), spread(d2), spread(rep)})
 	}
 	b.add(output.TableCell(&output.Table{Caption: b.t("c.num.caption", len(c.Seeds)),
@@ -473,22 +474,10 @@ func (b *cmpBuilder) numbers() error {
 	return b.chart(ch, err, b.t("c.nosteps"))
 }
 
-// mean is the mean of v (NaN for none).
-func mean(v []float64) float64 {
-	if len(v) == 0 {
-		return math.NaN()
-	}
-	var s float64
-	for _, x := range v {
-		s += x
-	}
-	return s / float64(len(v))
-}
-
 // spread writes the mean of v and, with several values, their range:
 // "0.52 (0.41–0.63)".
 func spread(v []float64) string {
-	s := num(mean(v), 3)
+	s := num(numfmt.Mean(v), 3)
 	if len(v) > 1 {
 		s += " (" + num(slices.Min(v), 3) + "–" + num(slices.Max(v), 3) + ")"
 	}

@@ -17,7 +17,6 @@ import (
 	"github.com/gptviz/gptviz/lessons"
 	"github.com/gptviz/gptviz/model"
 	"github.com/gptviz/gptviz/model/trace"
-	"github.com/gptviz/gptviz/output"
 )
 
 const compareUsage = `Usage: gptviz compare [flags] PROMPT
@@ -238,15 +237,9 @@ func (f *compareFlags) write(ctx context.Context, c *trace.Comparison, reconstru
 		return err
 	}
 	if f.format == "json" {
-		if err := output.WriteFileAtomic(ctx, f.out, func(w io.Writer) error { return output.WriteJSON(w, c) }); err != nil {
-			return fmt.Errorf("--out: %w", err)
-		}
-		return nil
+		return writeJSONFile(ctx, "--out", f.out, c)
 	}
-	opt := lessons.CompareOptions{Lang: f.lang, Rerun: c.Command, Reconstructed: reconstructed}
-	if f.format == "ipynb" || f.figures != "" {
-		opt.Static = []string{"svg", "png"}
-	}
+	opt := lessons.CompareOptions{Lang: f.lang, Rerun: c.Command, Reconstructed: reconstructed, Static: staticFormats(f.format, f.figures)}
 	nb, err := lessons.Compare(c, opt)
 	if err != nil {
 		return flagError(err)

@@ -122,3 +122,22 @@ func writeWithFigures(ctx context.Context, nb *output.Notebook, format, out, fig
 	}
 	return writeNotebook(ctx, out, format, nb)
 }
+
+// writeJSONFile writes v as JSON (output.WriteJSON) into path, atomically;
+// an error names flag, the option that gave path.
+func writeJSONFile(ctx context.Context, flag, path string, v any) error {
+	if err := output.WriteFileAtomic(ctx, path, func(w io.Writer) error { return output.WriteJSON(w, v) }); err != nil {
+		return fmt.Errorf("%s: %w", flag, err)
+	}
+	return nil
+}
+
+// staticFormats returns the static figure formats a page needs: svg and
+// png for a notebook (format "ipynb", whose viewers run no scripts) or when
+// its figures are written into a folder (figures not ""); none otherwise.
+func staticFormats(format, figures string) []string {
+	if format == "ipynb" || figures != "" {
+		return []string{"svg", "png"}
+	}
+	return nil
+}

@@ -13,7 +13,6 @@ import (
 	"github.com/gptviz/gptviz/model"
 	"github.com/gptviz/gptviz/model/arch"
 	"github.com/gptviz/gptviz/model/trace"
-	"github.com/gptviz/gptviz/output"
 )
 
 const reportUsage = `Usage: gptviz report [flags] PROMPT
@@ -154,18 +153,15 @@ func (f *reportFlags) write(ctx context.Context, tr *trace.Trace, cmds lessons.C
 		omitTimings(tr)
 	}
 	if f.format == "json" {
-		if err := output.WriteFileAtomic(ctx, f.out, func(w io.Writer) error { return output.WriteJSON(w, tr) }); err != nil {
-			return fmt.Errorf("--out: %w", err)
+		if err := writeJSONFile(ctx, "--out", f.out, tr); err != nil {
+			return err
 		}
 		_, err := fmt.Fprintln(stdout, f.out)
 		return err
 	}
-	opt := lessons.ReportOptions{Lang: f.lang, Layers: f.layers, Heads: f.heads, Commands: cmds}
+	opt := lessons.ReportOptions{Lang: f.lang, Layers: f.layers, Heads: f.heads, Commands: cmds, Static: staticFormats(f.format, f.figures)}
 	if f.focus != nil {
 		opt.Focus = &lessons.Head{Layer: f.focus[0], Head: f.focus[1]}
-	}
-	if f.format == "ipynb" || f.figures != "" {
-		opt.Static = []string{"svg", "png"}
 	}
 	nb, err := lessons.Report(tr, opt)
 	if err != nil {

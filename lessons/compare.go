@@ -59,10 +59,8 @@ func Compare(c *trace.Comparison, opt CompareOptions) (*output.Notebook, error) 
 	}
 	lang := pageLang(opt.Lang)
 	b := &cmpBuilder{c: c, opt: opt, lang: i18n.ParseLang(lang), j: opt.Seed}
-	b.nb = &output.Notebook{Title: b.t("c.title"), Lang: lang, Meta: map[string]string{
-		"generator": strings.TrimSpace("gptviz " + c.Runs[0][0].Settings.Version),
-		"model":     c.Runs[0][0].Model.Name,
-	}}
+	b.nb = &output.Notebook{Title: b.t("c.title"), Lang: lang, Meta: map[string]string{}}
+	setRunMeta(b.nb.Meta, c.Runs[0][0])
 	sections := []func() error{b.summary, b.texts, b.steps, b.lines, b.numbers, b.divergence, b.playground}
 	if c.Steps == 0 { // nothing generated: nothing to compare
 		sections = []func() error{b.summary, func() error { b.note(b.t("c.nosteps")); return nil }}

@@ -335,8 +335,7 @@ func (l *Lesson) Render(opt LessonOptions) (*output.Notebook, error) {
 		Meta: map[string]string{"lesson": l.Name()}}
 	if len(l.Runs) > 0 {
 		if r := opt.Runs[l.Runs[0]]; r != nil && r.Trace != nil {
-			nb.Meta["model"] = r.Trace.Model.Name
-			nb.Meta["generator"] = strings.TrimSpace("gptviz " + r.Trace.Settings.Version)
+			setRunMeta(nb.Meta, r.Trace)
 		}
 	}
 	e.nav()

@@ -109,6 +109,14 @@ func (e *OptionError) Error() string {
 // Is reports whether target is ErrOptions.
 func (e *OptionError) Is(target error) bool { return target == ErrOptions }
 
+// setRunMeta records in a page's metadata the run it shows: "generator",
+// the gptviz version that recorded tr ("gptviz" when unknown), and
+// "model", its model's name.
+func setRunMeta(meta map[string]string, tr *trace.Trace) {
+	meta["generator"] = strings.TrimSpace("gptviz " + tr.Settings.Version)
+	meta["model"] = tr.Model.Name
+}
+
 // checkLangStatic returns an *OptionError when lang is not "" (English),
 // "en" or "zh", or a static figure format is not svg or png: the options
 // every page (report, comparison, lesson) takes.
@@ -205,8 +213,7 @@ func Report(tr *trace.Trace, opt ReportOptions) (*output.Notebook, error) {
 		tr: tr, lang: lang, opt: opt, layers: layers, heads: heads, focus: focus,
 		nb: &output.Notebook{Title: texts.Get(i18n.ParseLang(lang), "title"), Lang: lang, Meta: map[string]string{}},
 	}
-	b.nb.Meta["generator"] = strings.TrimSpace("gptviz " + tr.Settings.Version)
-	b.nb.Meta["model"] = tr.Model.Name
+	setRunMeta(b.nb.Meta, tr)
 	for _, section := range []func() error{
 		b.summary, b.tokens, b.promptProbs, b.generation, b.attention, b.kvCache, b.logitLens, b.residual, b.checks,
 	} {

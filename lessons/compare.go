@@ -7,9 +7,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"unicode"
 
 	"github.com/gptviz/gptviz/internal/i18n"
+	"github.com/gptviz/gptviz/internal/numfmt"
 	"github.com/gptviz/gptviz/model/trace"
 	"github.com/gptviz/gptviz/output"
 	"github.com/gptviz/gptviz/viz"
@@ -57,15 +57,10 @@ func Compare(c *trace.Comparison, opt CompareOptions) (*output.Notebook, error) 
 	if err := opt.check(len(c.Seeds)); err != nil {
 		return nil, fmt.Errorf("compare: %w", err)
 	}
-	lang := opt.Lang
-	if lang == "" {
-		lang = "en"
-	}
+	lang := pageLang(opt.Lang)
 	b := &cmpBuilder{c: c, opt: opt, lang: i18n.ParseLang(lang), j: opt.Seed}
-	b.nb = &output.Notebook{Title: b.t("c.title"), Lang: lang, Meta: map[string]string{
-		"generator": strings.TrimSpace("gptviz " + c.Runs[0][0].Settings.Version),
-		"model":     c.Runs[0][0].Model.Name,
-	}}
+	b.nb = &output.Notebook{Title: b.t("c.title"), Lang: lang, Meta: map[string]string{}}
+	setRunMeta(b.nb.Meta, c.Runs[0][0])
 	sections := []func() error{b.summary, b.texts, b.steps, b.lines, b.numbers, b.divergence, b.playground}
 	if c.Steps == 0 { // nothing generated: nothing to compare
 		sections = []func() error{b.summary, func() error { b.note(b.t("c.nosteps")); return nil }}
@@ -79,21 +74,13 @@ func Compare(c *trace.Comparison, opt CompareOptions) (*output.Notebook, error) 
 }
 
 func (opt CompareOptions) check(seeds int) error {
-	if opt.Lang != "" && opt.Lang != "en" && opt.Lang != "zh" {
-		return &OptionError{"lang", strconv.Quote(opt.Lang), "want en or zh"}
-	}
-	for _, f := range opt.Static {
-		if f != "svg" && f != "png" {
-			return &OptionError{"static", strconv.Quote(f), "want svg or png"}
-		}
+	if err := checkLangStatic(opt.Lang, opt.Static); err != nil {
+		return err
 	}
 	if opt.Seed < 0 || opt.Seed >= seeds {
 		return &OptionError{"seed", strconv.Itoa(opt.Seed), fmt.Sprintf("the comparison has seeds 0..%d (by index)", seeds-1)}
 	}
-	if strings.ContainsFunc(opt.Rerun, unicode.IsControl) {
-		return &OptionError{"commands", strconv.Quote(opt.Rerun), "want a single line without control characters"}
-	}
-	return nil
+	return checkLine("commands", opt.Rerun)
 }
 
 // cmpBuilder accumulates the cells of one comparison page.
@@ -453,7 +440,7 @@ func (b *cmpBuilder) numbers() error {
 		for _, s := range c.Summaries[i] {
 			lp, ppl, d1, d2, rep = append(lp, s.MeanLogProb), append(ppl, s.Perplexity), append(d1, s.Distinct1), append(d2, s.Distinct2), append(rep, s.Repetition)
 		}
-		aggs[i] = agg{mean(lp), mean(d2), mean(rep)}
+		aggs[i] = agg{numfmt.Mean(lp), numfmt.Mean(d2), numfmt.Mean(rep)}
 		rows = append(rows, []string{set.Spec, spread(lp), spread(ppl), spread(d1), spread(d2), spread(rep)})
 	}
 	b.add(output.TableCell(&output.Table{Caption: b.t("c.num.caption", len(c.Seeds)),
@@ -485,22 +472,10 @@ func (b *cmpBuilder) numbers() error {
 	return b.chart(ch, err, b.t("c.nosteps"))
 }
 
-// mean is the mean of v (NaN for none).
-func mean(v []float64) float64 {
-	if len(v) == 0 {
-		return math.NaN()
-	}
-	var s float64
-	for _, x := range v {
-		s += x
-	}
-	return s / float64(len(v))
-}
-
 // spread writes the mean of v and, with several values, their range:
 // "0.52 (0.41–0.63)".
 func spread(v []float64) string {
-	s := num(mean(v), 3)
+	s := num(numfmt.Mean(v), 3)
 	if len(v) > 1 {
 		s += " (" + num(slices.Min(v), 3) + "–" + num(slices.Max(v), 3) + ")"
 	}

@@ -310,21 +310,13 @@ func (e *Env) Chart(c *viz.Chart, err error, title string) ([]output.Cell, error
 // (a position past the prompt, a chart without data), a formula outside
 // the supported TeX.
 func (l *Lesson) Render(opt LessonOptions) (*output.Notebook, error) {
-	if opt.Lang != "" && opt.Lang != "en" && opt.Lang != "zh" {
-		return nil, &OptionError{"lang", strconv.Quote(opt.Lang), "want en or zh"}
+	if err := checkLangStatic(opt.Lang, opt.Static); err != nil {
+		return nil, err
 	}
-	for _, f := range opt.Static {
-		if f != "svg" && f != "png" {
-			return nil, &OptionError{"static", strconv.Quote(f), "want svg or png"}
-		}
+	if err := checkLine("model args", opt.ModelArgs); err != nil {
+		return nil, err
 	}
-	if strings.ContainsFunc(opt.ModelArgs, unicode.IsControl) {
-		return nil, &OptionError{"model args", strconv.Quote(opt.ModelArgs), "want a single line without control characters"}
-	}
-	lang := opt.Lang
-	if lang == "" {
-		lang = "en"
-	}
+	lang := pageLang(opt.Lang)
 	for _, name := range l.Runs {
 		r := opt.Runs[name]
 		if r == nil || r.Trace == nil {
@@ -333,8 +325,8 @@ func (l *Lesson) Render(opt LessonOptions) (*output.Notebook, error) {
 		if err := r.Trace.Validate(); err != nil {
 			return nil, fmt.Errorf("lesson %s: run %s: invalid trace: %w", l.ID, name, err)
 		}
-		if strings.ContainsFunc(r.Command, unicode.IsControl) {
-			return nil, &OptionError{"commands", strconv.Quote(r.Command), "want a single line without control characters"}
+		if err := checkLine("commands", r.Command); err != nil {
+			return nil, err
 		}
 	}
 	src := l.src[langIndex(lang)]
@@ -343,8 +335,7 @@ func (l *Lesson) Render(opt LessonOptions) (*output.Notebook, error) {
 		Meta: map[string]string{"lesson": l.Name()}}
 	if len(l.Runs) > 0 {
 		if r := opt.Runs[l.Runs[0]]; r != nil && r.Trace != nil {
-			nb.Meta["model"] = r.Trace.Model.Name
-			nb.Meta["generator"] = strings.TrimSpace("gptviz " + r.Trace.Settings.Version)
+			setRunMeta(nb.Meta, r.Trace)
 		}
 	}
 	e.nav()

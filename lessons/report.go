@@ -109,16 +109,51 @@ func (e *OptionError) Error() string {
 // Is reports whether target is ErrOptions.
 func (e *OptionError) Is(target error) bool { return target == ErrOptions }
 
-// check returns an *OptionError for the first option that cannot work with
-// a model of cfg's shape.
-func (opt ReportOptions) check(cfg arch.Config) error {
-	if opt.Lang != "" && opt.Lang != "en" && opt.Lang != "zh" {
-		return &OptionError{"lang", strconv.Quote(opt.Lang), "want en or zh"}
+// setRunMeta records in a page's metadata the run it shows: "generator",
+// the gptviz version that recorded tr ("gptviz" when unknown), and
+// "model", its model's name.
+func setRunMeta(meta map[string]string, tr *trace.Trace) {
+	meta["generator"] = strings.TrimSpace("gptviz " + tr.Settings.Version)
+	meta["model"] = tr.Model.Name
+}
+
+// checkLangStatic returns an *OptionError when lang is not "" (English),
+// "en" or "zh", or a static figure format is not svg or png: the options
+// every page (report, comparison, lesson) takes.
+func checkLangStatic(lang string, static []string) error {
+	if lang != "" && lang != "en" && lang != "zh" {
+		return &OptionError{"lang", strconv.Quote(lang), "want en or zh"}
 	}
-	for _, f := range opt.Static {
+	for _, f := range static {
 		if f != "svg" && f != "png" {
 			return &OptionError{"static", strconv.Quote(f), "want svg or png"}
 		}
+	}
+	return nil
+}
+
+// checkLine returns an *OptionError for the option name when s, a command
+// line shown on the page, is not a single line without control characters.
+func checkLine(name, s string) error {
+	if strings.ContainsFunc(s, unicode.IsControl) {
+		return &OptionError{name, strconv.Quote(s), "want a single line without control characters"}
+	}
+	return nil
+}
+
+// pageLang returns the page language for the option lang: "en" when empty.
+func pageLang(lang string) string {
+	if lang == "" {
+		return "en"
+	}
+	return lang
+}
+
+// check returns an *OptionError for the first option that cannot work with
+// a model of cfg's shape.
+func (opt ReportOptions) check(cfg arch.Config) error {
+	if err := checkLangStatic(opt.Lang, opt.Static); err != nil {
+		return err
 	}
 	for _, l := range opt.Layers {
 		if l < 0 || l >= cfg.NLayer {
@@ -135,8 +170,8 @@ func (opt ReportOptions) check(cfg arch.Config) error {
 			fmt.Sprintf("the model has layers 0..%d and heads 0..%d", cfg.NLayer-1, cfg.NHead-1)}
 	}
 	for _, c := range []string{opt.Commands.Rerun, opt.Commands.Tokens} {
-		if strings.ContainsFunc(c, unicode.IsControl) {
-			return &OptionError{"commands", strconv.Quote(c), "want a single line without control characters"}
+		if err := checkLine("commands", c); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -162,10 +197,7 @@ func Report(tr *trace.Trace, opt ReportOptions) (*output.Notebook, error) {
 	if err := opt.check(cfg); err != nil {
 		return nil, fmt.Errorf("report: %w", err)
 	}
-	lang := opt.Lang
-	if lang == "" {
-		lang = "en"
-	}
+	lang := pageLang(opt.Lang)
 	layers, heads, err := viz.Filter{Layers: opt.Layers, Heads: opt.Heads}.Resolve(cfg.NLayer, cfg.NHead)
 	if err != nil {
 		return nil, fmt.Errorf("report: %w", err)
@@ -181,8 +213,7 @@ func Report(tr *trace.Trace, opt ReportOptions) (*output.Notebook, error) {
 		tr: tr, lang: lang, opt: opt, layers: layers, heads: heads, focus: focus,
 		nb: &output.Notebook{Title: texts.Get(i18n.ParseLang(lang), "title"), Lang: lang, Meta: map[string]string{}},
 	}
-	b.nb.Meta["generator"] = strings.TrimSpace("gptviz " + tr.Settings.Version)
-	b.nb.Meta["model"] = tr.Model.Name
+	setRunMeta(b.nb.Meta, tr)
 	for _, section := range []func() error{
 		b.summary, b.tokens, b.promptProbs, b.generation, b.attention, b.kvCache, b.logitLens, b.residual, b.checks,
 	} {

@@ -4,6 +4,7 @@ import (
 	"math"
 
 	"github.com/gptviz/gptviz/internal/gemm"
+	"github.com/gptviz/gptviz/internal/gemv"
 	"runtime"
 	"sync"
 )
@@ -109,22 +110,9 @@ func matmul(out, in, w, b []float32, T, C, OC int) {
 // multiple of every gemm kernel's tile width so that no tile is cut.
 const matmulStrip = 64
 
-// dot returns Σ x[i]·y[i] for equal-length x and y, with four partial sums.
-func dot(x, y []float32) float32 {
-	y = y[:len(x)]
-	var s0, s1, s2, s3 float32
-	i := 0
-	for ; i+4 <= len(x); i += 4 {
-		s0 += x[i] * y[i]
-		s1 += x[i+1] * y[i+1]
-		s2 += x[i+2] * y[i+2]
-		s3 += x[i+3] * y[i+3]
-	}
-	for ; i < len(x); i++ {
-		s0 += x[i] * y[i]
-	}
-	return (s0 + s1) + (s2 + s3)
-}
+// dot returns Σ x[i]·y[i] for equal-length x and y, with four partial
+// sums: gemv.Dot, the portable kernel the decode path's Go loops use.
+func dot(x, y []float32) float32 { return gemv.Dot(x, y) }
 
 // matmulTransB computes out = in @ wᵀ, in [T, C], w [OC, C], out [T, OC]:
 // the tied output head, logits = h @ wteᵀ. Up to three rows take one dot

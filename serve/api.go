@@ -282,6 +282,16 @@ func (s *Server) session(r *http.Request) (*session, error) {
 	return ss, nil
 }
 
+// bodylessSession is session for a request that carries no settings: its
+// body must be empty or {} (decode; a 400 names an unknown field),
+// checked before the session is looked up and locked.
+func (s *Server) bodylessSession(r *http.Request) (*session, error) {
+	if err := s.decode(r, &struct{}{}); err != nil {
+		return nil, err
+	}
+	return s.session(r)
+}
+
 func (s *Server) state(r *http.Request) (any, error) {
 	ss, err := s.session(r)
 	if err != nil {
@@ -448,10 +458,7 @@ func (s *Server) force(r *http.Request) (any, error) {
 }
 
 func (s *Server) undo(r *http.Request) (any, error) {
-	if err := s.decode(r, &struct{}{}); err != nil {
-		return nil, err
-	}
-	ss, err := s.session(r)
+	ss, err := s.bodylessSession(r)
 	if err != nil {
 		return nil, err
 	}
@@ -481,10 +488,7 @@ func (s *Server) undo(r *http.Request) (any, error) {
 }
 
 func (s *Server) fork(r *http.Request) (any, error) {
-	if err := s.decode(r, &struct{}{}); err != nil {
-		return nil, err
-	}
-	ss, err := s.session(r)
+	ss, err := s.bodylessSession(r)
 	if err != nil {
 		return nil, err
 	}

@@ -3,7 +3,6 @@ package serve
 import (
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net/http"
 	"slices"
 	"strings"
@@ -12,11 +11,11 @@ import (
 	"time"
 
 	"github.com/gptviz/gptviz/model"
-	"github.com/gptviz/gptviz/model/arch"
 )
 
 // gpt2SmallShaped returns a model of GPT-2 124M's shape (Hugging Face
-// "gpt2") with seeded random weights and the default model's tokenizer
+// "gpt2") with model.RandomModel's seeded random weights (seed 1) and
+// the default model's tokenizer instead of the synthetic one
 // (ids past its vocabulary display as nothing): the cost of a step, not
 // its words, is what the load test measures.
 func gpt2SmallShaped(b *testing.B) *model.Model {
@@ -24,33 +23,12 @@ func gpt2SmallShaped(b *testing.B) *model.Model {
 	if err != nil {
 		b.Fatal(err)
 	}
-	c := arch.Config{ModelType: "gpt2", VocabSize: 50257, NPositions: 1024, NEmbd: 768, NLayer: 12,
-		NHead: 12, NInner: 3072, LayerNormEpsilon: 1e-5, Activation: "gelu_new", BOSTokenID: 50256, EOSTokenID: 50256}
-	rng := rand.New(rand.NewPCG(1, 1))
-	normal := func(n int) []float32 {
-		x := make([]float32, n)
-		for i := range x {
-			x[i] = float32(rng.NormFloat64() * 0.02)
-		}
-		return x
+	m, err := model.RandomModel(model.GPT2SmallConfig, 1)
+	if err != nil {
+		b.Fatal(err)
 	}
-	ones := func(n int) []float32 {
-		x := make([]float32, n)
-		for i := range x {
-			x[i] = 1
-		}
-		return x
-	}
-	e, in := c.NEmbd, c.NInner
-	w := model.Weights{WTE: normal(c.VocabSize * e), WPE: normal(c.NPositions * e), LNFG: ones(e), LNFB: make([]float32, e)}
-	for range c.NLayer {
-		w.Blocks = append(w.Blocks, model.Block{
-			LN1G: ones(e), LN1B: make([]float32, e), AttnW: normal(e * 3 * e), AttnB: normal(3 * e),
-			AttnProjW: normal(e * e), AttnProjB: normal(e), LN2G: ones(e), LN2B: make([]float32, e),
-			FCW: normal(e * in), FCB: normal(in), MLPProjW: normal(in * e), MLPProjB: normal(e),
-		})
-	}
-	return &model.Model{Name: "random-124M", Config: c, Weights: w, Tokenizer: d.Tokenizer}
+	m.Name, m.Tokenizer = "random-124M", d.Tokenizer
+	return m
 }
 
 // BenchmarkServeLoad is the load test: N sessions at once, each stepping

@@ -11,6 +11,7 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 
 	"github.com/gptviz/gptviz/internal/i18n"
+	"github.com/gptviz/gptviz/internal/numfmt"
 	"github.com/gptviz/gptviz/model/trace"
 )
 
@@ -536,18 +537,6 @@ func (d summaryData) metricNames(lc settings) [4]string {
 	return [4]string{lc.t("su.logprob"), lc.t("su.d1"), lc.t("su.d2"), lc.t("su.rep")}
 }
 
-// mean returns the mean of v, NaN for none.
-func mean(v []float64) float64 {
-	if len(v) == 0 {
-		return math.NaN()
-	}
-	var s float64
-	for _, x := range v {
-		s += x
-	}
-	return s / float64(len(v))
-}
-
 func (d summaryData) option(lc settings) (json.RawMessage, error) {
 	names := d.metricNames(lc)
 	specs := make([]string, len(d.specs))
@@ -569,7 +558,7 @@ func (d summaryData) option(lc settings) (json.RawMessage, error) {
 		means := make([]float64, len(d.specs))
 		var dots []any
 		for i, v := range d.vals[m] {
-			means[i] = mean(v)
+			means[i] = numfmt.Mean(v)
 			for _, x := range v {
 				dots = append(dots, []any{i, sig(x, 4)})
 			}
@@ -595,7 +584,7 @@ func (d summaryData) figure(lc settings) *staticFig {
 			means := make([]float64, len(d.specs))
 			var pts plotter.XYs
 			for i, v := range d.vals[m] {
-				means[i] = mean(v)
+				means[i] = numfmt.Mean(v)
 				for _, x := range v {
 					pts = append(pts, plotter.XY{X: float64(i), Y: x})
 				}

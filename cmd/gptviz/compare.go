@@ -17,7 +17,6 @@ import (
 	"github.com/gptviz/gptviz/lessons"
 	"github.com/gptviz/gptviz/model"
 	"github.com/gptviz/gptviz/model/trace"
-	"github.com/gptviz/gptviz/output"
 )
 
 const compareUsage = `Usage: gptviz compare [flags] PROMPT
@@ -238,15 +237,9 @@ func (f *compareFlags) write(ctx context.Context, c *trace.Comparison, reconstru
 		return err
 	}
 	if f.format == "json" {
-		if err := output.WriteFileAtomic(ctx, f.out, func(w io.Writer) error { return output.WriteJSON(w, c) }); err != nil {
-			return fmt.Errorf("--out: %w", err)
-		}
-		return nil
+		return writeJSONFile(ctx, "--out", f.out, c)
 	}
-	opt := lessons.CompareOptions{Lang: f.lang, Rerun: c.Command, Reconstructed: reconstructed}
-	if f.format == "ipynb" || f.figures != "" {
-		opt.Static = []string{"svg", "png"}
-	}
+	opt := lessons.CompareOptions{Lang: f.lang, Rerun: c.Command, Reconstructed: reconstructed, Static: staticFormats(f.format, f.figures)}
 	nb, err := lessons.Compare(c, opt)
 	if err != nil {
 		return flagError(err)
@@ -254,24 +247,8 @@ func (f *compareFlags) write(ctx context.Context, c *trace.Comparison, reconstru
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if f.figures != "" {
-		for _, p := range output.FigurePaths(f.figures, nb) {
-			if err := in.check("--figures", p); err != nil {
-				return err
-			}
-		}
-		paths, err := output.WriteFigures(ctx, f.figures, nb)
-		if err != nil {
-			return fmt.Errorf("--figures %s: %w", f.figures, err)
-		}
-		fmt.Fprintf(stderr, "%d figures written to %s\n", len(paths), f.figures)
-	}
-	writer := output.WriteHTML
-	if f.format == "ipynb" {
-		writer = output.WriteIPYNB
-	}
-	if err := output.WriteFileAtomic(ctx, f.out, func(w io.Writer) error { return writer(w, nb) }); err != nil {
-		return fmt.Errorf("--out: %w", err)
+	if err := writeWithFigures(ctx, nb, f.format, f.out, f.figures, in, stderr); err != nil {
+		return err
 	}
 	if f.open {
 		if err := openBrowser(f.out); err != nil {

@@ -14,7 +14,6 @@ import (
 	"github.com/gptviz/gptviz/model"
 	"github.com/gptviz/gptviz/model/bpe"
 	"github.com/gptviz/gptviz/model/trace"
-	"github.com/gptviz/gptviz/output"
 )
 
 const generateUsage = `Usage: gptviz generate [flags] PROMPT
@@ -182,8 +181,8 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		fmt.Fprintf(stderr, "continuation: log2 P(continuation | prompt) = %.3f bits over %d tokens (%.3f bits/token)\n", ct.Log2Prob, len(ct.Tokens), ct.BitsPerToken)
 	}
 	if *tracePath != "" {
-		if err := output.WriteFileAtomic(ctx, *tracePath, func(w io.Writer) error { return output.WriteJSON(w, tr) }); err != nil {
-			return fmt.Errorf("--trace: %w", err)
+		if err := writeJSONFile(ctx, "--trace", *tracePath, tr); err != nil {
+			return err
 		}
 		fmt.Fprintf(stderr, "trace written to %s\n", *tracePath)
 	}

@@ -210,10 +210,7 @@ func (lr *lessonRunner) runs(ctx context.Context, l *lessons.Lesson) (map[string
 
 // options returns the render options of a lesson page.
 func (lr *lessonRunner) options(lang, format string, runs map[string]*lessons.Run, nav *lessons.Nav) lessons.LessonOptions {
-	opt := lessons.LessonOptions{Lang: lang, Runs: runs, Nav: nav}
-	if format == "ipynb" {
-		opt.Static = []string{"svg", "png"}
-	}
+	opt := lessons.LessonOptions{Lang: lang, Runs: runs, Nav: nav, Static: staticFormats(format, "")}
 	var words []string
 	if lr.f.mf.name != "" {
 		words = append(words, "--model", shellQuote(lr.f.mf.name))

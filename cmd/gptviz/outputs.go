@@ -1,11 +1,16 @@
 package main
 
 import (
+	"context"
 	"errors"
+	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/gptviz/gptviz/output"
 )
 
 // inputs are the files a command reads: a trace, the files of a checkpoint
@@ -92,5 +97,47 @@ func checkOutPath(flag, path string) error {
 	}
 	probe.Close()
 	os.Remove(probe.Name())
+	return nil
+}
+
+// writeWithFigures writes nb's static figures into the folder figures
+// (when not "") and then nb itself as format into out (writeNotebook).
+// Figures come first: if they cannot be written, out is left as it was.
+// No figure may replace one of in (a usage error naming --figures); the
+// count written is reported on stderr. Errors name the flag (--figures,
+// --out); cancelling ctx stops the writing and leaves no partial out
+// (complete figures may remain).
+func writeWithFigures(ctx context.Context, nb *output.Notebook, format, out, figures string, in inputs, stderr io.Writer) error {
+	if figures != "" {
+		for _, p := range output.FigurePaths(figures, nb) {
+			if err := in.check("--figures", p); err != nil {
+				return err
+			}
+		}
+		paths, err := output.WriteFigures(ctx, figures, nb)
+		if err != nil {
+			return fmt.Errorf("--figures %s: %w", figures, err)
+		}
+		fmt.Fprintf(stderr, "%d figures written to %s\n", len(paths), figures)
+	}
+	return writeNotebook(ctx, out, format, nb)
+}
+
+// writeJSONFile writes v as JSON (output.WriteJSON) into path, atomically;
+// an error names flag, the option that gave path.
+func writeJSONFile(ctx context.Context, flag, path string, v any) error {
+	if err := output.WriteFileAtomic(ctx, path, func(w io.Writer) error { return output.WriteJSON(w, v) }); err != nil {
+		return fmt.Errorf("%s: %w", flag, err)
+	}
+	return nil
+}
+
+// staticFormats returns the static figure formats a page needs: svg and
+// png for a notebook (format "ipynb", whose viewers run no scripts) or when
+// its figures are written into a folder (figures not ""); none otherwise.
+func staticFormats(format, figures string) []string {
+	if format == "ipynb" || figures != "" {
+		return []string{"svg", "png"}
+	}
 	return nil
 }

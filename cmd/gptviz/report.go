@@ -5,9 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"runtime"
 
 	"github.com/spf13/pflag"
 
@@ -15,7 +13,6 @@ import (
 	"github.com/gptviz/gptviz/model"
 	"github.com/gptviz/gptviz/model/arch"
 	"github.com/gptviz/gptviz/model/trace"
-	"github.com/gptviz/gptviz/output"
 )
 
 const reportUsage = `Usage: gptviz report [flags] PROMPT
@@ -156,18 +153,15 @@ func (f *reportFlags) write(ctx context.Context, tr *trace.Trace, cmds lessons.C
 		omitTimings(tr)
 	}
 	if f.format == "json" {
-		if err := output.WriteFileAtomic(ctx, f.out, func(w io.Writer) error { return output.WriteJSON(w, tr) }); err != nil {
-			return fmt.Errorf("--out: %w", err)
+		if err := writeJSONFile(ctx, "--out", f.out, tr); err != nil {
+			return err
 		}
 		_, err := fmt.Fprintln(stdout, f.out)
 		return err
 	}
-	opt := lessons.ReportOptions{Lang: f.lang, Layers: f.layers, Heads: f.heads, Commands: cmds}
+	opt := lessons.ReportOptions{Lang: f.lang, Layers: f.layers, Heads: f.heads, Commands: cmds, Static: staticFormats(f.format, f.figures)}
 	if f.focus != nil {
 		opt.Focus = &lessons.Head{Layer: f.focus[0], Head: f.focus[1]}
-	}
-	if f.format == "ipynb" || f.figures != "" {
-		opt.Static = []string{"svg", "png"}
 	}
 	nb, err := lessons.Report(tr, opt)
 	if err != nil {
@@ -176,26 +170,8 @@ func (f *reportFlags) write(ctx context.Context, tr *trace.Trace, cmds lessons.C
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	// Figures first: if they cannot be written, the report file is left
-	// as it was.
-	if f.figures != "" {
-		for _, p := range output.FigurePaths(f.figures, nb) {
-			if err := in.check("--figures", p); err != nil {
-				return err
-			}
-		}
-		paths, err := output.WriteFigures(ctx, f.figures, nb)
-		if err != nil {
-			return fmt.Errorf("--figures %s: %w", f.figures, err)
-		}
-		fmt.Fprintf(stderr, "%d figures written to %s\n", len(paths), f.figures)
-	}
-	writer := output.WriteHTML
-	if f.format == "ipynb" {
-		writer = output.WriteIPYNB
-	}
-	if err := output.WriteFileAtomic(ctx, f.out, func(w io.Writer) error { return writer(w, nb) }); err != nil {
-		return fmt.Errorf("--out: %w", err)
+	if err := writeWithFigures(ctx, nb, f.format, f.out, f.figures, in, stderr); err != nil {
+		return err
 	}
 	if _, err := fmt.Fprintln(stdout, f.out); err != nil {
 		return err
@@ -290,25 +266,12 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	return rf.write(ctx, tr, r.commands(false), in, stdout, stderr)
 }
 
-// openBrowser opens path in the system's default browser without waiting.
+// openBrowser opens path, a local file, in the system's default browser
+// without waiting (openURL on its absolute path).
 func openBrowser(path string) error {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return err
 	}
-	var cmd *exec.Cmd
-	switch runtime.GOOS {
-	case "darwin":
-		cmd = exec.Command("open", abs)
-	case "windows":
-		cmd = exec.Command("rundll32", "url.dll,FileProtocolHandler", abs)
-	default:
-		cmd = exec.Command("xdg-open", abs)
-	}
-	cmd.Stdout, cmd.Stderr = nil, nil
-	if err := cmd.Start(); err != nil {
-		return err
-	}
-	go cmd.Wait()
-	return nil
+	return openURL(abs)
 }

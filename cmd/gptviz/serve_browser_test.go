@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,7 +12,6 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/gptviz/gptviz/output/browsertest"
-	"github.com/gptviz/gptviz/serve"
 )
 
 // TestServeBrowser drives gptviz serve's page in a real Chromium as a
@@ -26,20 +24,7 @@ func TestServeBrowser(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a browser")
 	}
-	m, err := loadDefault()
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := serve.New(serveOptions(m, &modelFlags{}, serve.Limits{}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewUnstartedServer(srv)
-	if err := srv.Bind(ts.Listener.Addr().String()); err != nil {
-		t.Fatal(err)
-	}
-	ts.Start()
-	t.Cleanup(ts.Close)
+	srv, ts := startServe(t)
 	for _, lang := range []string{"en", "zh"} {
 		t.Run(lang, func(t *testing.T) {
 			p := browsertest.OpenURL(t, srv.URL(ts.Listener.Addr().String(), lang))

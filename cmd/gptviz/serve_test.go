@@ -17,10 +17,10 @@ import (
 	"github.com/gptviz/gptviz/serve"
 )
 
-// serveTest starts gptviz serve's server on the default model behind an
-// httptest server and returns a function that sends one request with the
-// token and returns the body, failing the test on a status other than 200.
-func serveTest(t *testing.T) func(method, path, body string) []byte {
+// startServe starts gptviz serve's server on the default model, with
+// default limits, behind an httptest server bound to its address (closed
+// when the test ends).
+func startServe(t *testing.T) (*serve.Server, *httptest.Server) {
 	t.Helper()
 	m, err := loadDefault()
 	if err != nil {
@@ -36,6 +36,15 @@ func serveTest(t *testing.T) func(method, path, body string) []byte {
 	}
 	ts.Start()
 	t.Cleanup(ts.Close)
+	return srv, ts
+}
+
+// serveTest starts gptviz serve's server on the default model behind an
+// httptest server and returns a function that sends one request with the
+// token and returns the body, failing the test on a status other than 200.
+func serveTest(t *testing.T) func(method, path, body string) []byte {
+	t.Helper()
+	srv, ts := startServe(t)
 	return func(method, path, body string) []byte {
 		t.Helper()
 		req, _ := http.NewRequest(method, ts.URL+path, strings.NewReader(body))

@@ -49,13 +49,13 @@ func DotRows(out, x, w []float32, ld int) {
 			dot4(&x[0], &w[i*ld], ld, k16, &out[i])
 			if k16 < K {
 				for r := 0; r < 4; r++ {
-					out[i+r] += dotGo(x[k16:], w[(i+r)*ld+k16:(i+r)*ld+K])
+					out[i+r] += Dot(x[k16:], w[(i+r)*ld+k16:(i+r)*ld+K])
 				}
 			}
 		}
 	}
 	for ; i < n; i++ {
-		out[i] = dotGo(x, w[i*ld:i*ld+K])
+		out[i] = Dot(x, w[i*ld:i*ld+K])
 	}
 }
 
@@ -89,7 +89,7 @@ func AxpyRows(out, x, w []float32, ld int) {
 }
 
 // dotGo returns Σ x[i]·y[i] with four partial sums.
-func dotGo(x, y []float32) float32 {
+func Dot(x, y []float32) float32 {
 	y = y[:len(x)]
 	var s0, s1, s2, s3 float32
 	i := 0
@@ -143,14 +143,14 @@ func DotRowsMulti(out []float32, ldo int, x []float32, ldx, nx, K int, w []float
 				if k8 < K {
 					for jj := j; jj < j+3; jj++ {
 						for r := i; r < i+4; r++ {
-							out[jj*ldo+r] += dotGo(x[jj*ldx+k8:jj*ldx+K], w[r*ldw+k8:r*ldw+K])
+							out[jj*ldo+r] += Dot(x[jj*ldx+k8:jj*ldx+K], w[r*ldw+k8:r*ldw+K])
 						}
 					}
 				}
 			}
 			for jj := j; jj < j+3; jj++ {
 				for r := i; r < n; r++ {
-					out[jj*ldo+r] = dotGo(x[jj*ldx:jj*ldx+K], w[r*ldw:r*ldw+K])
+					out[jj*ldo+r] = Dot(x[jj*ldx:jj*ldx+K], w[r*ldw:r*ldw+K])
 				}
 			}
 		}

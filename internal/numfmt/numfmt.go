@@ -31,3 +31,17 @@ func Sig(x float64, d int) string {
 	}
 	return s
 }
+
+// Mean returns the arithmetic mean of v, summed in order; NaN for an empty
+// v (which Sig writes as "–"). A page's text and its charts average with
+// this one function, so the mean in a sentence is the height of the bar.
+func Mean(v []float64) float64 {
+	if len(v) == 0 {
+		return math.NaN()
+	}
+	var s float64
+	for _, x := range v {
+		s += x
+	}
+	return s / float64(len(v))
+}

@@ -1,0 +1,23 @@
+#!/bin/sh
+# Reproduces the training run of the mixed-corpus model (issue 13):
+# tokenizer and model trained by `gptviz train` on the built-in "mix"
+# corpus (model/corpus/mix, see model/corpus/README.md), on the CPU.
+#
+#   model/defaultmodel/train-mix.sh RUN_DIR          # start (or continue) the run
+#   go run ./model/defaultmodel/internal/mkdefault RUN_DIR   # install it (F16)
+#
+# The same flags and seed give the same weights on any machine (the batch is
+# always split into 2 shards, summed in order). Interrupted runs continue
+# with the same command: an existing checkpoint is resumed, not restarted.
+set -eu
+out=${1:?usage: train-mix.sh RUN_DIR}
+gptviz=${GPTVIZ:-go run ./cmd/gptviz}
+if [ -f "$out/checkpoint.json" ]; then
+	exec $gptviz train --out "$out" --resume
+fi
+exec $gptviz train --corpus mix --out "$out" \
+	--steps 1600 --vocab-size 6144 \
+	--n-layer 4 --n-head 4 --n-embd 128 --n-positions 128 \
+	--batch 16 --lr 3e-3 --warmup 160 --weight-decay 0.1 --grad-clip 1 \
+	--dropout 0 --repeat-frac 0.1 --seed 1 --split-seed 1 \
+	--eval-every 200 --snapshots 0,100,400

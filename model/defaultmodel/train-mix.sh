@@ -16,8 +16,8 @@ if [ -f "$out/checkpoint.json" ]; then
 	exec $gptviz train --out "$out" --resume
 fi
 exec $gptviz train --corpus mix --out "$out" \
-	--steps 1600 --vocab-size 6144 \
+	--steps 2000 --vocab-size 6144 \
 	--n-layer 4 --n-head 4 --n-embd 128 --n-positions 128 \
-	--batch 16 --lr 3e-3 --warmup 160 --weight-decay 0.1 --grad-clip 1 \
+	--batch 8 --lr 2e-3 --warmup 200 --weight-decay 0.1 --grad-clip 1 \
 	--dropout 0 --repeat-frac 0.1 --seed 1 --split-seed 1 \
-	--eval-every 200 --snapshots 0,100,400
+	--eval-every 500 --snapshots 0,100,500

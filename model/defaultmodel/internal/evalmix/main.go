@@ -18,17 +18,20 @@
 //
 // Usage (from the repository root):
 //
-//	go run ./model/defaultmodel/internal/evalmix CHECKPOINT_DIR [SPLIT_SEED]
+//	go run ./model/defaultmodel/internal/evalmix [-quick] CHECKPOINT_DIR
+//
+// -quick scores only the first 1,024 validation tokens of each source (to
+// check the tool, not to report).
 package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"math"
 	"os"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -66,17 +69,16 @@ var Prompts = []struct {
 }
 
 func run(args []string) error {
-	if len(args) < 1 || len(args) > 2 {
-		return fmt.Errorf("usage: evalmix CHECKPOINT_DIR [SPLIT_SEED]")
+	fs := flag.NewFlagSet("evalmix", flag.ContinueOnError)
+	quick := fs.Bool("quick", false, "score only the first 1,024 validation tokens of each source")
+	if err := fs.Parse(args); err != nil {
+		return err
 	}
-	seed := uint64(1)
-	if len(args) == 2 {
-		s, err := strconv.ParseUint(args[1], 10, 64)
-		if err != nil {
-			return fmt.Errorf("split seed %q: %w", args[1], err)
-		}
-		seed = s
+	if fs.NArg() != 1 {
+		return fmt.Errorf("usage: evalmix [-quick] CHECKPOINT_DIR")
 	}
+	args = fs.Args()
+	const seed = 1 // the run's --split-seed
 	m, err := model.Load(args[0])
 	if err != nil {
 		return err
@@ -117,6 +119,10 @@ func run(args []string) error {
 			text = valText
 		}
 		val := tok.Encode(text)
+		if *quick {
+			val = val[:min(len(val), 1024)]
+			text = string(tok.Decode(val))
+		}
 		if p.Source.Name != "all (mixed)" {
 			heads = append(heads, val[:min(len(val), 8*m.Config.NPositions)]...)
 		}

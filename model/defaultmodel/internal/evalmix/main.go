@@ -240,26 +240,37 @@ func modelLoss(m *model.Model, val []int) (float64, error) {
 	return sum / float64(cnt), nil
 }
 
-// tokenizerStats prints the tokenizer's measurements on the training text.
-func tokenizerStats(tok *bpe.Tokenizer, tr string) {
-	pangram := "The quick brown fox jumps over the lazy dog."
-	ids := tok.Encode(pangram)
-	var pieces []string
-	for _, id := range ids {
-		pieces = append(pieces, string(tok.Decode([]int{id})))
+// Pangram is the sentence whose token count issue 13 targets (≤ 14).
+const Pangram = "The quick brown fox jumps over the lazy dog."
+
+// TokStats are a tokenizer's measurements on a training text.
+type TokStats struct {
+	Pangram     []string // the pangram's tokens, decoded
+	WordsOne    float64  // share of the 1,000 most frequent words (" word") that are one token
+	WordsNot    []string // the first 10 of those words that are not
+	CharsOne    float64  // share of the 500 most frequent Han characters that are one token
+	AllCharsOne float64  // share of all distinct Han characters that are one token
+	DistinctHan int      // distinct Han characters in the text
+	BytesPerTok float64  // bytes per token of the text
+}
+
+// MeasureTokenizer measures tok on the training text tr. Words are runs of
+// Latin letters, counted as GPT-2 pieces with their leading space.
+func MeasureTokenizer(tok *bpe.Tokenizer, tr string) TokStats {
+	var st TokStats
+	for _, id := range tok.Encode(Pangram) {
+		st.Pangram = append(st.Pangram, string(tok.Decode([]int{id})))
 	}
-	fmt.Printf("vocabulary %d\npangram %q: %d tokens %q (target ≤ 14)\n", tok.VocabSize(), pangram, len(ids), pieces)
 	words := byFreq(strings.FieldsFunc(tr, func(r rune) bool { return !isLatinLetter(r) }))
-	one := 0
-	var multi []string
-	for _, w := range words[:1000] {
+	nw, one := min(1000, len(words)), 0
+	for _, w := range words[:nw] {
 		if len(tok.Encode(" "+w)) == 1 {
 			one++
-		} else if len(multi) < 10 {
-			multi = append(multi, w)
+		} else if len(st.WordsNot) < 10 {
+			st.WordsNot = append(st.WordsNot, w)
 		}
 	}
-	fmt.Printf("1,000 most frequent corpus words (letters only, with their leading space): %.1f%% one token (target ≥ 75%%); the first that are not: %q\n", 100*float64(one)/1000, multi)
+	st.WordsOne = float64(one) / float64(max(nw, 1))
 	var han []string
 	for _, r := range tr {
 		if unicode.Is(unicode.Han, r) {
@@ -267,20 +278,29 @@ func tokenizerStats(tok *bpe.Tokenizer, tr string) {
 		}
 	}
 	chars := byFreq(han)
-	nc := min(500, len(chars))
-	cone := 0
-	for _, c := range chars[:nc] {
-		if len(tok.Encode(c)) == 1 {
-			cone++
-		}
-	}
-	allOne := 0
-	for _, c := range chars {
+	st.DistinctHan = len(chars)
+	nc, cone, allOne := min(500, len(chars)), 0, 0
+	for i, c := range chars {
 		if len(tok.Encode(c)) == 1 {
 			allOne++
+			if i < nc {
+				cone++
+			}
 		}
 	}
-	fmt.Printf("%d most frequent Chinese characters: %.1f%% one token; all %d distinct: %.1f%% one token\n", nc, 100*float64(cone)/float64(nc), len(chars), 100*float64(allOne)/float64(len(chars)))
+	st.CharsOne = float64(cone) / float64(max(nc, 1))
+	st.AllCharsOne = float64(allOne) / float64(max(len(chars), 1))
+	st.BytesPerTok = float64(len(tr)) / float64(len(tok.Encode(tr)))
+	return st
+}
+
+// tokenizerStats prints the tokenizer's measurements on the training text.
+func tokenizerStats(tok *bpe.Tokenizer, tr string) {
+	st := MeasureTokenizer(tok, tr)
+	fmt.Printf("vocabulary %d; training text %.3f bytes/token\n", tok.VocabSize(), st.BytesPerTok)
+	fmt.Printf("pangram %q: %d tokens %q (target ≤ 14)\n", Pangram, len(st.Pangram), st.Pangram)
+	fmt.Printf("1,000 most frequent corpus words (letters only, with their leading space): %.1f%% one token (target ≥ 75%%); the first that are not: %q\n", 100*st.WordsOne, st.WordsNot)
+	fmt.Printf("500 most frequent Chinese characters: %.1f%% one token; all %d distinct: %.1f%% one token\n", 100*st.CharsOne, st.DistinctHan, 100*st.AllCharsOne)
 	for _, s := range []string{"床前明月光，疑是地上霜。", "In the beginning God created the heaven and the earth."} {
 		fmt.Printf("%q: %d tokens\n", s, len(tok.Encode(s)))
 	}

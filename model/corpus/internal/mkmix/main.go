@@ -14,7 +14,7 @@
 //   - kjv: `bible -f` with the range Gen1:1-Rev22:21 (one verse per line,
 //     "Ge1:1 In the beginning…"); the reference is dropped and the verses
 //     of one chapter are joined with spaces into one paragraph. Only the
-//     books in kjvBooks are kept (about half the text, so that the Bible
+//     books in kjvBooks are kept (45% of the text, so that the Bible
 //     does not outweigh the other sources).
 //   - devil: devil.dict.dz from "PREFACE" on, cross-reference braces {…}
 //     removed, through corpus.Paragraphs (hard wraps joined, italics

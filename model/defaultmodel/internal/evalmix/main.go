@@ -109,6 +109,16 @@ func run(args []string) error {
 		return err
 	}
 
+	fmt.Println("\n## Sources (training tokens include the weight's repeats)")
+	fmt.Println("| source | weight | paragraphs train/validation | training tokens | validation tokens | validation bytes/token |")
+	fmt.Println("|---|---|---|---|---|---|")
+	for _, p := range parts {
+		trt := len(tok.Encode(corpus.Join(p.Train)))
+		vt := corpus.Join(p.Val)
+		vn := len(tok.Encode(vt))
+		fmt.Printf("| %s | %d | %d/%d | %d | %d | %.3f |\n", p.Source.Name, p.Source.Weight, len(p.Train), len(p.Val), trt*p.Source.Weight, vn, float64(len(vt))/float64(vn))
+	}
+
 	fmt.Println("\n## Validation cross-entropy (each source's held-out paragraphs)")
 	fmt.Println("| text | tokens | bytes | model nats/token | KN bigram | KN trigram | margin over KN trigram | model nats/byte | model bits/byte | KN trigram bits/byte |")
 	fmt.Println("|---|---|---|---|---|---|---|---|---|---|")

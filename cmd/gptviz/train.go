@@ -62,7 +62,7 @@ Flags:
 
 func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := pflag.NewFlagSet("train", pflag.ContinueOnError)
-	corpusFlag := fs.String("corpus", "opticks", `training text: "opticks" (built in: Newton's Opticks) or the path of a UTF-8 text file with paragraphs separated by blank lines`)
+	corpusFlag := fs.String("corpus", "opticks", `training text: "opticks" (built in: Newton's Opticks), "mix" (built in: Opticks, King James Bible, Devil's Dictionary, Jargon File, Tang and Song poems, each split on its own) or the path of a UTF-8 text file with paragraphs separated by blank lines`)
 	out := fs.String("out", "", "checkpoint folder to write (required)")
 	steps := fs.Int("steps", 3000, "optimizer steps")
 	vocab := fs.Int("vocab-size", 384, "BPE vocabulary size, including the 256 bytes and <|endoftext|>")
@@ -262,7 +262,7 @@ func finishTrain(ctx context.Context, tr *train.Trainer, ro train.RunOptions, ou
 // checkCorpusNotOutput refuses a --corpus file that is one of the files
 // already in --out (by any name), which training replaces.
 func checkCorpusNotOutput(corpusFlag, out string) error {
-	if corpusFlag == "opticks" {
+	if corpusFlag == "opticks" || corpusFlag == corpus.MixName {
 		return nil
 	}
 	var in inputs
@@ -284,10 +284,14 @@ type corpusText struct {
 }
 
 // readCorpusBytes reads the corpus named by a --corpus value: the built-in
-// Opticks, or a file (at most corpus.MaxFileBytes).
+// Opticks, the built-in mix (its manifest, corpus.MixManifest, which names
+// the hash of every source), or a file (at most corpus.MaxFileBytes).
 func readCorpusBytes(name string) ([]byte, error) {
-	if name == "opticks" {
+	switch name {
+	case "opticks":
 		return corpus.OpticksRaw()
+	case corpus.MixName:
+		return corpus.MixManifest()
 	}
 	b, err := inputfile.ReadFile(name, corpus.MaxFileBytes)
 	if err != nil {
@@ -298,7 +302,13 @@ func readCorpusBytes(name string) ([]byte, error) {
 
 // splitCorpus splits the corpus raw, named name, with seed and records it.
 func splitCorpus(name string, raw []byte, seed uint64) (corpusText, error) {
-	tr, va, err := corpus.Parse(raw, name, seed)
+	var tr, va string
+	var err error
+	if name == corpus.MixName {
+		tr, va, err = corpus.Mix(seed) // each source split on its own
+	} else {
+		tr, va, err = corpus.Parse(raw, name, seed)
+	}
 	if err != nil {
 		return corpusText{}, fmt.Errorf("train: --corpus: %w", err)
 	}

@@ -8,6 +8,10 @@
 // Usage (from the repository root):
 //
 //	go run ./model/defaultmodel/internal/mkdefault RUN_DIR
+//	go run ./model/defaultmodel/internal/mkdefault RUN_DIR OUT_DIR
+//
+// With OUT_DIR it writes the same files there instead (to measure a
+// candidate as it would ship, without replacing the embedded model).
 package main
 
 import (
@@ -20,7 +24,7 @@ import (
 	"github.com/gptviz/gptviz/model/train"
 )
 
-const dst = "model/defaultmodel/gptviz-default"
+const defaultDst = "model/defaultmodel/gptviz-default"
 
 func main() {
 	if err := run(os.Args[1:]); err != nil {
@@ -30,10 +34,13 @@ func main() {
 }
 
 func run(args []string) error {
-	if len(args) != 1 {
-		return fmt.Errorf("usage: mkdefault RUN_DIR")
+	if len(args) < 1 || len(args) > 2 {
+		return fmt.Errorf("usage: mkdefault RUN_DIR [OUT_DIR]")
 	}
-	src := args[0]
+	src, dst := args[0], defaultDst
+	if len(args) == 2 {
+		dst = args[1]
+	}
 	if err := os.RemoveAll(dst); err != nil {
 		return err
 	}

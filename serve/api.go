@@ -470,10 +470,15 @@ func (s *Server) undo(r *http.Request) (any, error) {
 		return nil, err
 	}
 	err = ss.live.Undo()
-	s.release()
 	if errors.Is(err, model.ErrUndoEvicted) {
-		return nil, statusf(http.StatusConflict, "%v", err)
+		// The step evicted tokens whose keys and values are gone from the
+		// cache: run the session again up to the step before.
+		var l *model.Live
+		if l, err = s.replay(r.Context(), ss, ss.live.Steps()-1); err == nil {
+			ss.live = l
+		}
 	}
+	s.release()
 	if err != nil {
 		return nil, err
 	}
@@ -485,6 +490,41 @@ func (s *Server) undo(r *http.Request) (any, error) {
 	}
 	ss.before, ss.used = ss.before[:k], ss.used[:k]
 	return s.stateOf(ss)
+}
+
+// replay returns ss's run (held locked, with a compute slot) made again
+// from its prompt up to decode step k: the prefill, then each step as it
+// was taken — a sampled one with a copy of the sampler it was drawn with,
+// which draws the same token, a forced one forced to the same token. The
+// model computes the same numbers for the same tokens, so this is the run
+// as it was after step k, the evicted tokens' keys and values included;
+// it costs a prefill and k steps. It stops with ctx.
+func (s *Server) replay(ctx context.Context, ss *session, k int) (*model.Live, error) {
+	l, err := model.NewLive(s.opt.Model, model.LiveOptions{Prompt: ss.prompt, MaxSteps: s.lim.Steps})
+	if err != nil {
+		return nil, err
+	}
+	toks := ss.live.Tokens()
+	for i := range k {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		want := toks[l.PromptLen()+i].ID
+		smp := ss.before[i].Clone()
+		var res *model.SampleResult
+		if ss.live.Forced(i + 1) {
+			res, err = l.Force(smp, want)
+		} else {
+			res, err = l.Step(smp)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("undo: replaying step %d: %w", i+1, err)
+		}
+		if res.Chosen != want {
+			return nil, fmt.Errorf("undo: replaying step %d drew token %d, not %d as before", i+1, res.Chosen, want)
+		}
+	}
+	return l, nil
 }
 
 func (s *Server) fork(r *http.Request) (any, error) {

@@ -32,7 +32,7 @@
 //	GET    /api/sessions/{id}         the state
 //	POST   /api/sessions/{id}/step    {"n", and any setting} → n states, one JSON line each as each step ends
 //	POST   /api/sessions/{id}/force   {"id": token id} → the state after forcing it
-//	POST   /api/sessions/{id}/undo    the state one step back (the KV cache truncated)
+//	POST   /api/sessions/{id}/undo    the state one step back (the KV cache truncated; a step that evicted is undone by replaying the session up to the step before)
 //	POST   /api/sessions/{id}/settings {"temperature", "top_k", "top_p", "layer", "head"} → the state
 //	POST   /api/sessions/{id}/fork    a new session from this point; its state
 //	DELETE /api/sessions/{id}         frees it (POST …/close for navigator.sendBeacon)

@@ -21,7 +21,9 @@ Starts a local playground in the browser: type a prompt and watch it split
 into tokens; run the prefill, then step one token at a time — the candidates
 and their probabilities, the sampler's choice under temperature / top-k /
 top-p sliders, or your own choice (click a candidate: teacher forcing by
-hand); undo a step (the KV cache is truncated, not recomputed); fork the run
+hand); undo a step (the KV cache is truncated, not recomputed; a step that
+evicted tokens is undone by running the session again up to the step
+before); fork the run
 into two columns; watch the new token's attention, the KV cache and the
 logit lens change; download the session as a report (HTML, ipynb or trace),
 byte for byte what 'gptviz report --reproducible' writes for the same tokens.

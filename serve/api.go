@@ -33,6 +33,10 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /api/sessions/{id}/close", s.handle(s.closeSession)) // navigator.sendBeacon when a tab closes
 	m.HandleFunc("GET /api/sessions/{id}/charts", s.handle(s.charts))
 	m.HandleFunc("GET /api/sessions/{id}/download", s.download)
+	m.HandleFunc("GET /api/lessons", s.handle(s.lessonList))
+	m.HandleFunc("GET /lessons/{key}", s.lessonPage)
+	m.HandleFunc("POST /api/run", s.handle(s.run))
+	m.HandleFunc("GET /results/{id}/{name}", s.result)
 	s.mux = m
 }
 

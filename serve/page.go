@@ -8,7 +8,7 @@ import (
 	"github.com/gptviz/gptviz/output"
 )
 
-//go:embed page/index.html page/app.js page/app.css
+//go:embed page/index.html page/app.js page/app.css page/lesson.js
 var pageFS embed.FS
 
 var pageTmpl = template.Must(template.ParseFS(pageFS, "page/index.html"))
@@ -39,6 +39,9 @@ func (s *Server) static(w http.ResponseWriter, r *http.Request) {
 	switch r.PathValue("name") {
 	case "app.js":
 		body, _ = pageFS.ReadFile("page/app.js")
+		ctype = "text/javascript; charset=utf-8"
+	case "lesson.js":
+		body, _ = pageFS.ReadFile("page/lesson.js")
 		ctype = "text/javascript; charset=utf-8"
 	case "app.css":
 		body, _ = pageFS.ReadFile("page/app.css")

@@ -63,6 +63,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -87,6 +88,9 @@ type Limits struct {
 	Idle         time.Duration // a session unused this long is freed
 	BodyBytes    int64         // bytes of one request body
 	Compute      int           // model computations at once (0: GOMAXPROCS)
+	CommandTime  time.Duration // time of one lesson or try-it command
+	Results      int           // files of try-it commands kept, newest first
+	ResultBytes  int64         // bytes of those files in all
 }
 
 // DefaultLimits are the limits of a zero Limits field.
@@ -96,6 +100,9 @@ var DefaultLimits = Limits{
 	Steps:       256,
 	Idle:        30 * time.Minute,
 	BodyBytes:   64 << 10,
+	CommandTime: 2 * time.Minute,
+	Results:     16,
+	ResultBytes: 128 << 20,
 }
 
 func (l Limits) withDefaults(c int) Limits {
@@ -120,6 +127,15 @@ func (l Limits) withDefaults(c int) Limits {
 	}
 	if l.Compute <= 0 {
 		l.Compute = runtime.GOMAXPROCS(0)
+	}
+	if l.CommandTime <= 0 {
+		l.CommandTime = d.CommandTime
+	}
+	if l.Results <= 0 {
+		l.Results = d.Results
+	}
+	if l.ResultBytes <= 0 {
+		l.ResultBytes = d.ResultBytes
 	}
 	return l
 }
@@ -158,6 +174,14 @@ type Options struct {
 	// download is byte for byte that command's file. Nil keeps them.
 	OmitTimings func(*trace.Trace)
 	Limits      Limits
+	// Command runs `gptviz ARGS` (args[0] one of RunCommands) in-process
+	// on Model, parsed by that command's own flags, printing to stdout and
+	// stderr, and returns the file it wrote (nil for a command that writes
+	// none), or an error: a *CommandError for a wrong command line or a
+	// failed run, ctx's error once ctx is done. It serves the lessons
+	// (`lesson N --lang L`) and runs their try-it-yourself cells. Nil
+	// serves neither.
+	Command func(ctx context.Context, args []string, stdout, stderr io.Writer) (*File, error)
 	// Now is the clock (tests); nil is time.Now.
 	Now func() time.Time
 	// Available is the memory the process may still use, bytes, ok false
@@ -176,6 +200,9 @@ type Server struct {
 	cookie  string
 	mux     *http.ServeMux
 	compute chan struct{}
+
+	lessonCache *store // rendered lesson pages by NN-id.lang
+	results     *store // files of try-it commands by id
 
 	mu       sync.Mutex
 	sessions map[string]*session
@@ -205,7 +232,8 @@ func New(opt Options) (*Server, error) {
 	}
 	lim := opt.Limits.withDefaults(opt.Model.Config.NPositions)
 	s := &Server{opt: opt, lim: lim, token: opt.Token, cookie: "gptviz_token",
-		compute: make(chan struct{}, lim.Compute), sessions: map[string]*session{}, hosts: map[string]bool{}}
+		compute: make(chan struct{}, lim.Compute), sessions: map[string]*session{}, hosts: map[string]bool{},
+		lessonCache: newStore(8, lim.ResultBytes), results: newStore(lim.Results, lim.ResultBytes)}
 	s.routes()
 	return s, nil
 }

@@ -48,6 +48,11 @@ var availableMemory = model.AvailableMemory
 
 // load resolves and loads the model, returning it and the load time.
 func (f *modelFlags) load(ctx context.Context, stderr io.Writer) (*model.Model, time.Duration, error) {
+	if sm := served(ctx); sm != nil {
+		// A command gptviz serve runs: the server's model, loaded once.
+		m, err := sm.use(f)
+		return m, 0, err
+	}
 	start := time.Now()
 	if f.name == "" {
 		if err := f.checkMemory(func() (arch.Config, error) { return model.ReadConfigFS(defaultmodel.FS(), defaultmodel.Name) }); err != nil {

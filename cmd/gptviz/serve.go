@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -117,6 +118,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 func serveOptions(m *model.Model, mf *modelFlags, lim serve.Limits) serve.Options {
 	return serve.Options{
 		Model: m, Version: version, Limits: lim, OmitTimings: omitTimings,
+		Command: serveCommand(m, mf, cmp.Or(lim.Steps, serve.DefaultLimits.Steps)),
 		Commands: func(run serve.Run) lessons.Commands {
 			r := rerun{model: mf.name, revision: mf.revision, prompt: run.Prompt, steps: run.Steps, sampling: run.Sampling,
 				seed: run.Seed, overflow: string(run.Overflow), reproducible: true, lang: run.Lang, format: run.Format}

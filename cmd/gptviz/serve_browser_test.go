@@ -120,3 +120,99 @@ func TestServeBrowser(t *testing.T) {
 func runMain(args []string, stdout, stderr *bytes.Buffer) error {
 	return run(context.Background(), args, stdout, stderr)
 }
+
+// TestServeLessonBrowser opens a lesson from gptviz serve's page in a real
+// Chromium, as a learner would: the page lists the lessons; the lesson
+// opens rendered on the server's model in the page's language; a try-it
+// cell's commands are editable lines with Run buttons; running a `gptviz
+// tokens` line shows what the command prints, running a `gptviz report`
+// line shows the report it wrote in a frame under the cell. No console
+// errors, no request outside the server.
+func TestServeLessonBrowser(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a browser")
+	}
+	srv, ts := startServe(t)
+	for _, lang := range []string{"en", "zh"} {
+		t.Run(lang, func(t *testing.T) {
+			p := browsertest.OpenURL(t, srv.URL(ts.Listener.Addr().String(), lang))
+			ctx := p.Context()
+			wait := func(cond string) {
+				t.Helper()
+				js := `new Promise(function (res) { (function f() { if (` + cond + `) res(true); else setTimeout(f, 30); })(); })`
+				if err := p.Eval(js, nil); err != nil {
+					t.Fatalf("waiting for %s: %v", cond, err)
+				}
+			}
+			eval := func(js string, out any) {
+				t.Helper()
+				if err := p.Eval(js, out); err != nil {
+					t.Fatalf("%s: %v", js, err)
+				}
+			}
+			wait(`document.querySelector("#lessonlist a[data-lesson='1']")`)
+			var href string
+			eval(`document.querySelector("#lessonlist a[data-lesson='1']").href`, &href)
+			if !strings.Contains(href, "/lessons/1") || lang == "zh" && !strings.Contains(href, "lang=zh") {
+				t.Fatalf("lesson 1's link is %s", href)
+			}
+			// The link opens a new tab; the test opens it in this one.
+			tctx, cancel := context.WithTimeout(ctx, 4*browsertest.Timeout)
+			defer cancel()
+			if err := chromedp.Do(tctx, chromedp.Navigate(href)); err != nil {
+				t.Fatal(err)
+			}
+			wait(`document.querySelectorAll(".try-run .try-btn").length > 0`)
+			var htmlLang string
+			eval(`document.documentElement.lang`, &htmlLang)
+			if want := map[string]string{"en": "en", "zh": "zh-CN"}[lang]; htmlLang != want {
+				t.Errorf("the lesson's language is %q, want %q", htmlLang, want)
+			}
+			// Run the cell's tokens line: the text the command prints.
+			var i int
+			eval(`Array.from(document.querySelectorAll(".try-cmd")).findIndex(function (e) { return e.value.indexOf("gptviz tokens") === 0; })`, &i)
+			if i < 0 {
+				t.Fatal("lesson 1 has no gptviz tokens line in its try-it cell")
+			}
+			line := fmt.Sprintf(`document.querySelectorAll(".try-line")[%d]`, i)
+			out := line + `.nextElementSibling.nextElementSibling`
+			eval(line+`.querySelector("button").click(); true`, nil)
+			wait(out + `.dataset.kind === "text"`)
+			var printed string
+			eval(out+`.querySelector(".try-stdout").textContent`, &printed)
+			if !strings.Contains(printed, "tokens (context window") {
+				t.Errorf("gptviz tokens printed %q", printed)
+			}
+			// Edit a report line to fewer steps and run it: the report
+			// appears in a frame.
+			eval(`Array.from(document.querySelectorAll(".try-cmd")).findIndex(function (e) { return e.value.indexOf("gptviz report") === 0; })`, &i)
+			if i < 0 {
+				t.Fatal("lesson 1 has no gptviz report line")
+			}
+			line = fmt.Sprintf(`document.querySelectorAll(".try-line")[%d]`, i)
+			out = line + `.nextElementSibling.nextElementSibling`
+			eval(line+`.querySelector("textarea").value = 'gptviz report --steps 3 "The Rays of Light are"'; `+line+`.querySelector("button").click(); true`, nil)
+			wait(out + `.dataset.kind === "page"`)
+			var src string
+			eval(out+`.querySelector("iframe").src`, &src)
+			if !strings.Contains(src, "/results/") || !strings.HasSuffix(src, "/report.html") {
+				t.Errorf("the frame shows %s", src)
+			}
+			shot := browsertest.ScreenshotPath(t, fmt.Sprintf("serve-lesson-%s.png", lang))
+			if err := p.Screenshot(shot); err != nil {
+				t.Error(err)
+			}
+			t.Logf("screenshot: %s", shot)
+			p.AssertClean(t)
+			// A command that does not run on the server says so in place (the
+			// browser logs the 400, so after AssertClean).
+			eval(line+`.querySelector("textarea").value = 'gptviz pull gpt2; rm -rf /'; `+line+`.querySelector("button").click(); true`, nil)
+			wait(line + `.nextElementSibling.classList.contains("error")`)
+			var msg string
+			eval(line+`.nextElementSibling.textContent`, &msg)
+			if !strings.Contains(msg, "does not run on this server") {
+				t.Errorf("refusal: %q", msg)
+			}
+		})
+	}
+}

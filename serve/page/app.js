@@ -44,7 +44,9 @@
       norepro: "Forced tokens or settings changed between steps: the download records this run; no 'gptviz report' command reruns it.",
       nochart: "No chart yet: ",
       prefill: "prefill",
-      tokenlist: "Tokens ({0} prompt + {1} generated)"
+      tokenlist: "Tokens ({0} prompt + {1} generated)",
+      lessons: "Lessons",
+      lessonsnote: "Each lesson opens in a new tab, run on this server's model (the first opening of one takes a moment). Its try-it-yourself commands run in place: edit one and press Run."
     },
     zh: {
       title: "gptviz：实时观察工作记忆（working memory）",
@@ -85,7 +87,9 @@
       norepro: "有强制选择的词元，或步与步之间改过设置：下载的文件记录的就是这次运行，但没有能复现它的 “gptviz report” 命令。",
       nochart: "暂无图表：",
       prefill: "预填充",
-      tokenlist: "词元（提示词 {0} 个 + 生成 {1} 个）"
+      tokenlist: "词元（提示词 {0} 个 + 生成 {1} 个）",
+      lessons: "课程（lessons）",
+      lessonsnote: "每节课在新标签页中打开，用本服务器加载的模型运行（第一次打开某节课需要稍等）。课中“自己试试”的命令可以直接在页面里运行：改一改，再点“运行”。"
     }
   }[lang];
   function t(key) {
@@ -338,6 +342,16 @@
     show(st);
     return c;
   }
+  // The lessons, each opened in a new tab (GET /lessons/N).
+  api("GET", "/api/lessons?lang=" + lang).then(function (r) {
+    var list = document.getElementById("lessonlist");
+    r.lessons.forEach(function (l) {
+      var li = el("li"), a = el("a", null, l.title);
+      a.href = l.url; a.target = "_blank"; a.rel = "noopener"; a.dataset.lesson = l.number;
+      li.value = l.number; li.appendChild(a); list.appendChild(li);
+    });
+    document.getElementById("lessons").hidden = false;
+  }).catch(function () {});
   window.gptvizServe = { columns: cols };
   promptEl.value = lang === "zh" ? "The light" : "The light";
   tokenize();

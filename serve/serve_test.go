@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -15,8 +16,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gptviz/gptviz/lessons"
 	"github.com/gptviz/gptviz/model"
 	"github.com/gptviz/gptviz/model/defaultmodel"
+	"github.com/gptviz/gptviz/output"
 )
 
 var loadModel = sync.OnceValues(func() (*model.Model, error) { return defaultmodel.Load() })
@@ -34,7 +37,7 @@ func newTestServer(t testing.TB, lim Limits) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := New(Options{Model: m, Limits: lim})
+	s, err := New(Options{Model: m, Limits: lim, Command: fakeCommand})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,6 +142,36 @@ func TestSecurity(t *testing.T) {
 		{"wrong method", "GET", "/api/tokenize", "", nil, 405, ""},
 		{"unknown static", "GET", "/static/x.js", "", nil, 404, ""},
 		{"bad format", "GET", "/api/sessions/x/download?format=exe", "", nil, 400, "format"},
+		// The lessons and their try-it commands.
+		{"run: no token", "POST", "/api/run", `{"command":"gptviz tokens x"}`, map[string]string{"X-Gptviz-Token": ""}, 401, "access token"},
+		{"run: wrong token", "POST", "/api/run", `{"command":"gptviz tokens x"}`, map[string]string{"X-Gptviz-Token": "x"}, 401, "access token"},
+		{"run: foreign origin", "POST", "/api/run", `{"command":"gptviz tokens x"}`, map[string]string{"Origin": "http://evil.example"}, 403, "origin"},
+		{"run: cross-site", "POST", "/api/run", `{"command":"gptviz tokens x"}`, map[string]string{"Sec-Fetch-Site": "cross-site"}, 403, "cross-site"},
+		{"run: foreign host", "POST", "/api/run", `{"command":"gptviz tokens x"}`, map[string]string{"Host": "evil.example:" + port}, 403, "DNS rebinding"},
+		{"run: oversized", "POST", "/api/run", `{"command":"gptviz tokens ` + strings.Repeat("a", 2000) + `"}`, nil, 413, "request body over"},
+		{"run: malformed", "POST", "/api/run", `{"command":`, nil, 400, "malformed JSON"},
+		{"run: wrong type", "POST", "/api/run", `{"command":["gptviz","tokens"]}`, nil, 400, `field "command"`},
+		{"run: unknown field", "POST", "/api/run", `{"command":"gptviz tokens x","shell":true}`, nil, 400, "unknown field"},
+		{"run: empty", "POST", "/api/run", `{}`, nil, 400, "want a gptviz command"},
+		{"run: not gptviz", "POST", "/api/run", `{"command":"rm -rf /"}`, nil, 400, "want a gptviz command"},
+		{"run: gptviz alone", "POST", "/api/run", `{"command":"gptviz"}`, nil, 400, "does not run on this server"},
+		{"run: not allowed", "POST", "/api/run", `{"command":"gptviz pull gpt2"}`, nil, 400, `gptviz "pull" does not run on this server`},
+		{"run: serve", "POST", "/api/run", `{"command":"gptviz serve --addr 0.0.0.0:80"}`, nil, 400, "does not run"},
+		{"run: train", "POST", "/api/run", `{"command":"gptviz train x"}`, nil, 400, "does not run"},
+		{"run: quoted command name", "POST", "/api/run", `{"command":"'gptviz pull' x"}`, nil, 400, "want a gptviz command"},
+		{"run: command substitution as the name", "POST", "/api/run", `{"command":"gptviz $(echo report)"}`, nil, 400, "does not run"},
+		{"run: unclosed quote", "POST", "/api/run", `{"command":"gptviz tokens \"x"}`, nil, 400, "not closed"},
+		{"run: usage error", "POST", "/api/run", `{"command":"gptviz compare --bogus"}`, nil, 400, "unknown flag"},
+		{"run: failure", "POST", "/api/run", `{"command":"gptviz generate --fail x"}`, nil, 422, "failed"},
+		{"run: GET", "GET", "/api/run", ``, nil, 405, ""},
+		{"lessons: no token", "GET", "/api/lessons", ``, map[string]string{"X-Gptviz-Token": ""}, 401, "access token"},
+		{"lesson: no token", "GET", "/lessons/1", ``, map[string]string{"X-Gptviz-Token": ""}, 401, "access token"},
+		{"lesson: token in URL", "GET", "/lessons/1?token=" + s.Token(), ``, map[string]string{"X-Gptviz-Token": ""}, 401, "access token"},
+		{"lesson: foreign host", "GET", "/lessons/1", ``, map[string]string{"Host": "evil.example:" + port}, 403, "DNS rebinding"},
+		{"lesson: unknown", "GET", "/lessons/99", ``, nil, 404, "no lesson"},
+		{"lesson: path", "GET", "/lessons/..%2f..%2fetc", ``, nil, 404, ""},
+		{"result: no token", "GET", "/results/x/report.html", ``, map[string]string{"X-Gptviz-Token": ""}, 401, "access token"},
+		{"result: unknown", "GET", "/results/nope/report.html", ``, nil, 404, "no result"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, body := s.do(t, tc.method, tc.path, tc.body, tc.hdr)
@@ -523,4 +556,177 @@ func TestMemoryBound(t *testing.T) {
 		t.Errorf("a session over the memory: %d %s", code, b)
 	}
 	t.Logf("a session of %d steps on the default model may hold %d KB", s.lim.Steps, need>>10)
+}
+
+// fakeCommand stands in for the command line's Options.Command: tokens
+// prints its words as JSON, report writes a page, lesson a lesson page with
+// a try-it cell (through output.WriteHTML, as the lesson command does),
+// compare is a usage error, generate --fail a failure and generate --wait
+// waits for its context.
+func fakeCommand(ctx context.Context, args []string, stdout, stderr io.Writer) (*File, error) {
+	switch args[0] {
+	case "tokens":
+		return nil, json.NewEncoder(stdout).Encode(args)
+	case "report":
+		fmt.Fprintln(stderr, "wrote it")
+		return &File{Name: "report.html", Data: []byte("<!DOCTYPE html><p>report</p>")}, nil
+	case "lesson":
+		nb := &output.Notebook{Title: "Lesson " + args[1], Lang: args[3], Cells: []output.Cell{
+			output.MarkdownCell("Try it:"), output.CodeCell("shell", "gptviz tokens \"a b\"\ngptviz report --steps 1 x")}}
+		var b bytes.Buffer
+		if err := output.WriteHTML(&b, nb); err != nil {
+			return nil, err
+		}
+		return &File{Name: "lesson.html", Data: b.Bytes()}, nil
+	case "compare":
+		return nil, &CommandError{Usage: true, Err: errors.New("compare: unknown flag: --bogus")}
+	case "generate":
+		if args[1] == "--wait" {
+			<-ctx.Done()
+			return nil, ctx.Err()
+		}
+		return nil, &CommandError{Err: errors.New("generate: the run failed")}
+	}
+	return nil, fmt.Errorf("fake: %v", args)
+}
+
+// TestRunCommand: a try-it command line reaches the command as the words
+// a shell would split it into, with every shell metacharacter plain text;
+// a file it writes is kept and served in a sandbox; a command over
+// Limits.CommandTime is stopped (504) and one whose client has gone is
+// cancelled.
+func TestRunCommand(t *testing.T) {
+	t.Parallel()
+	s := newTestServer(t, Limits{CommandTime: 300 * time.Millisecond})
+	line := `gptviz tokens "a; b" $(x) | y && z > /tmp/f 'it''s' \; ` + "`id`" + ` *`
+	body, _ := json.Marshal(runReq{Command: line})
+	code, b := s.do(t, "POST", "/api/run", string(body), nil)
+	if code != 200 {
+		t.Fatalf("%d %s", code, b)
+	}
+	var r runJSON
+	json.Unmarshal(b, &r)
+	want := `["tokens","a; b","$(x)","|","y","\u0026\u0026","z","\u003e","/tmp/f","its",";","` + "`id`" + `","*"]`
+	if r.Kind != "text" || strings.TrimSpace(r.Stdout) != want {
+		t.Errorf("the command got %s, want %s", r.Stdout, want)
+	}
+	code, b = s.do(t, "POST", "/api/run", `{"command":"gptviz report --steps 1 x"}`, nil)
+	json.Unmarshal(b, &r)
+	if code != 200 || r.Kind != "page" || !strings.HasPrefix(r.URL, "/results/") || r.Stderr != "wrote it\n" {
+		t.Fatalf("report: %d %s", code, b)
+	}
+	req, _ := http.NewRequest("GET", s.url+r.URL, nil)
+	req.Header.Set("X-Gptviz-Token", s.Token())
+	resp, err := s.ts.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || string(page) != "<!DOCTYPE html><p>report</p>" ||
+		!strings.HasPrefix(resp.Header.Get("Content-Security-Policy"), "sandbox allow-scripts") || resp.Header.Get("X-Frame-Options") != "SAMEORIGIN" {
+		t.Errorf("result: %d %q %v", resp.StatusCode, page, resp.Header)
+	}
+	start := time.Now()
+	code, b = s.do(t, "POST", "/api/run", `{"command":"gptviz generate --wait"}`, nil)
+	if code != 504 || !strings.Contains(string(b), "longer than 300ms") {
+		t.Errorf("a command over the time limit: %d %s", code, b)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("the time limit took %s to stop the command", d)
+	}
+	// A client that goes away cancels the command.
+	s2 := newTestServer(t, Limits{CommandTime: time.Hour})
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	req, _ = http.NewRequestWithContext(ctx, "POST", s2.url+"/api/run", strings.NewReader(`{"command":"gptviz generate --wait"}`))
+	req.Header.Set("X-Gptviz-Token", s2.Token())
+	start = time.Now()
+	if _, err := s2.ts.Client().Do(req); err == nil {
+		t.Error("the request outlived its context")
+	}
+	// The compute slot is free again once the command stopped.
+	deadline := time.Now().Add(5 * time.Second)
+	for len(s2.compute) > 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if len(s2.compute) > 0 {
+		t.Error("the cancelled command still holds its compute slot")
+	}
+}
+
+// TestLessonPage: a lesson page is the lesson command's page with the
+// try-it script added, and its Content-Security-Policy extended by exactly
+// what the script needs; the list names every lesson.
+func TestLessonPage(t *testing.T) {
+	t.Parallel()
+	s := newTestServer(t, Limits{})
+	code, b := s.do(t, "GET", "/lessons/2?lang=zh", "", nil)
+	if code != 200 {
+		t.Fatalf("%d %s", code, b)
+	}
+	page := string(b)
+	for _, want := range []string{`<script src="/static/lesson.js"></script>`, "Lesson 2", `lang="zh-CN"`,
+		"script-src &#39;self&#39; &#39;sha256-", "connect-src &#39;self&#39;; frame-src &#39;self&#39;\">", "default-src &#39;none&#39;"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the lesson page lacks %q", want)
+		}
+	}
+	code, b = s.do(t, "GET", "/api/lessons?lang=zh", "", nil)
+	var list struct{ Lessons []lessonJSON }
+	json.Unmarshal(b, &list)
+	ls, _ := lessons.Lessons()
+	if code != 200 || len(list.Lessons) != len(ls) || len(ls) == 0 || list.Lessons[0].URL != "/lessons/1?lang=zh" || list.Lessons[0].Title != ls[0].Title("zh") {
+		t.Errorf("lesson list: %d %s", code, b)
+	}
+	if _, err := runnable([]byte("<html><body></body></html>")); err == nil {
+		t.Error("runnable: no error for a page without a Content-Security-Policy")
+	}
+}
+
+func TestSplitWords(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want []string
+		err  string
+	}{
+		{`gptviz tokens "The Rays"`, []string{"gptviz", "tokens", "The Rays"}, ""},
+		{"gptviz report --steps 24 \"User: hi\nAssistant:\"", []string{"gptviz", "report", "--steps", "24", "User: hi\nAssistant:"}, ""},
+		{`a 'b "c' "d 'e" "f\"g\\h\$i\j"`, []string{"a", `b "c`, `d 'e`, `f"g\h$i\j`}, ""},
+		{`a\ b c\` + "\n" + `d`, []string{"a b", "cd"}, ""},
+		{`"" ''`, []string{"", ""}, ""},
+		{"  \t\n ", nil, ""},
+		{`; | & $(rm) *`, []string{";", "|", "&", "$(rm)", "*"}, ""},
+		{`x "y`, nil, "not closed"},
+		{`x 'y`, nil, "not closed"},
+		{`x \`, nil, "backslash"},
+	} {
+		got, err := splitWords(tc.in)
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("%q: error %v, want %q", tc.in, err, tc.err)
+			}
+			continue
+		}
+		if err != nil || fmt.Sprintf("%q", got) != fmt.Sprintf("%q", tc.want) {
+			t.Errorf("%q: %q, %v; want %q", tc.in, got, err, tc.want)
+		}
+	}
+}
+
+func FuzzSplitWords(f *testing.F) {
+	for _, s := range []string{`gptviz tokens "a b"`, `a 'b' \c "d\"e"`, "x\\\ny"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		words, err := splitWords(s)
+		if err != nil {
+			return
+		}
+		for _, w := range words {
+			if len(w) > len(s) {
+				t.Fatalf("word %q longer than the line %q", w, s)
+			}
+		}
+	})
 }

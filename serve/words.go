@@ -18,7 +18,7 @@ func splitWords(s string) ([]string, error) {
 	var words []string
 	var w strings.Builder
 	in := false // a word has begun (even an empty one: "")
-	rs := []rune(s)
+	rs := s // bytes: every special character is ASCII, other bytes pass as they are
 	for i := 0; i < len(rs); i++ {
 		r := rs[i]
 		switch {
@@ -34,7 +34,7 @@ func splitWords(s string) ([]string, error) {
 			}
 			i++
 			if rs[i] != '\n' {
-				w.WriteRune(rs[i])
+				w.WriteByte(rs[i])
 				in = true
 			}
 		case r == '\'':
@@ -45,26 +45,26 @@ func splitWords(s string) ([]string, error) {
 			if j >= len(rs) {
 				return nil, fmt.Errorf("a ' quote is not closed")
 			}
-			w.WriteString(string(rs[i+1 : j]))
+			w.WriteString(rs[i+1 : j])
 			in, i = true, j
 		case r == '"':
 			j := i + 1
 			for ; j < len(rs) && rs[j] != '"'; j++ {
-				if rs[j] == '\\' && j+1 < len(rs) && strings.ContainsRune("\"\\$`\n", rs[j+1]) {
+				if rs[j] == '\\' && j+1 < len(rs) && strings.IndexByte("\"\\$`\n", rs[j+1]) >= 0 {
 					j++
 					if rs[j] != '\n' {
-						w.WriteRune(rs[j])
+						w.WriteByte(rs[j])
 					}
 					continue
 				}
-				w.WriteRune(rs[j])
+				w.WriteByte(rs[j])
 			}
 			if j >= len(rs) {
 				return nil, fmt.Errorf(`a " quote is not closed`)
 			}
 			in, i = true, j
 		default:
-			w.WriteRune(r)
+			w.WriteByte(r)
 			in = true
 		}
 	}

@@ -18,7 +18,7 @@ func splitWords(s string) ([]string, error) {
 	var words []string
 	var w strings.Builder
 	in := false // a word has begun (even an empty one: "")
-	rs := s // bytes: every special character is ASCII, other bytes pass as they are
+	rs := s     // bytes: every special character is ASCII, other bytes pass as they are
 	for i := 0; i < len(rs); i++ {
 		r := rs[i]
 		switch {

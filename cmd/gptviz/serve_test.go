@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -208,5 +209,89 @@ func TestServeUsage(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.want) || exitCode(err, io.Discard) != 2 {
 			t.Errorf("%v: %v, want a usage error naming %s", tc.args, err, tc.want)
 		}
+	}
+}
+
+// TestServeRunCommands: the commands gptviz serve runs for the lessons and
+// their try-it cells are the command line's own, parsed by their own
+// flags, on the server's model: each of serve.RunCommands is one; a command
+// that writes a file returns it (the temporary name it printed left out);
+// one that prints returns its text; --out, --figures, --trace, another
+// model and more steps than the server allows are refused as usage errors.
+func TestServeRunCommands(t *testing.T) {
+	t.Parallel()
+	for _, c := range serve.RunCommands {
+		if servedCommands[c] == nil {
+			t.Errorf("serve.RunCommands names %q, which serveCommand does not run", c)
+		}
+	}
+	m, err := loadDefault()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := serveCommand(m, &modelFlags{}, 16)
+	for _, tc := range []struct {
+		args  []string
+		file  string // the file's name, "" for none
+		text  string // in stdout
+		usage string // a usage error naming this
+	}{
+		{args: []string{"tokens", "a; b | c"}, text: "tokens (context window"},
+		{args: []string{"generate", "--steps", "2", "--seed", "1", "The light"}, text: "The light"},
+		{args: []string{"report", "--steps", "2", "The light"}, file: "report.html"},
+		{args: []string{"report", "--steps", "1", "--format", "json", "The light"}, file: "report.json"},
+		{args: []string{"report", "--format=ipynb", "--steps", "1", "x"}, file: "report.ipynb"},
+		{args: []string{"compare", "--steps", "2", "--seeds", "1", "--sample", "greedy", "x"}, file: "compare.html"},
+		{args: []string{"lesson", "2", "--lang", "zh"}, file: "lesson.html"},
+		{args: []string{"report", "--help"}, text: "Usage: gptviz report"},
+		{args: []string{"report", "-o", "/tmp/x.html", "x"}, usage: "-o: the server shows"},
+		{args: []string{"report", "--out=/tmp/x.html", "x"}, usage: "--out: the server shows"},
+		{args: []string{"report", "-so", "x"}, usage: "-o"},
+		{args: []string{"compare", "--figures", "/tmp", "x"}, usage: "--figures"},
+		{args: []string{"generate", "--trace", "/tmp/t.json", "x"}, usage: "--trace"},
+		{args: []string{"report", "--model", "gpt2", "x"}, usage: "this server runs the default model"},
+		{args: []string{"report", "--steps", "17", "x"}, usage: "at most 16 decode steps"},
+		{args: []string{"report", "--bogus", "x"}, usage: "unknown flag: --bogus"},
+		{args: []string{"tokens"}, usage: "tokens"},
+		{args: []string{"pull", "gpt2"}, usage: "want one of"},
+		{args: []string{"serve"}, usage: "want one of"},
+	} {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			f, err := cmd(context.Background(), tc.args, &stdout, &stderr)
+			var ce *serve.CommandError
+			if tc.usage != "" {
+				if !errors.As(err, &ce) || !ce.Usage || !strings.Contains(err.Error(), tc.usage) {
+					t.Errorf("got %v, want a usage error naming %q", err, tc.usage)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("%v\n%s", err, stderr.String())
+			}
+			if tc.file != "" && (f == nil || f.Name != tc.file || len(f.Data) == 0) {
+				t.Fatalf("file %+v, want %s", f, tc.file)
+			}
+			if tc.file == "" && f != nil {
+				t.Errorf("wrote %s", f.Name)
+			}
+			if tc.text != "" && !strings.Contains(stdout.String(), tc.text) {
+				t.Errorf("printed %q, want %q", stdout.String(), tc.text)
+			}
+			if strings.Contains(stdout.String(), os.TempDir()) {
+				t.Errorf("printed the temporary file: %q", stdout.String())
+			}
+		})
+	}
+	// A server started with --model runs commands without --model on it,
+	// and the commands its pages show name it.
+	named := serveCommand(m, &modelFlags{name: "my-model"}, 16)
+	var stdout, stderr bytes.Buffer
+	f, err := named(context.Background(), []string{"report", "--steps", "1", "x"}, &stdout, &stderr)
+	if err != nil || !bytes.Contains(f.Data, []byte("--model my-model")) {
+		t.Errorf("with the server's --model: %v; the report names it: %v", err, err == nil && bytes.Contains(f.Data, []byte("--model my-model")))
+	}
+	if _, err := named(context.Background(), []string{"report", "--model", "my-model", "--steps", "1", "x"}, &stdout, &stderr); err != nil {
+		t.Errorf("naming the server's model: %v", err)
 	}
 }

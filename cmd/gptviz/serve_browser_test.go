@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -197,6 +198,28 @@ func TestServeLessonBrowser(t *testing.T) {
 			eval(out+`.querySelector("iframe").src`, &src)
 			if !strings.Contains(src, "/results/") || !strings.HasSuffix(src, "/report.html") {
 				t.Errorf("the frame shows %s", src)
+			}
+			// The frame is sandboxed (an origin of its own, so a process of
+			// its own): read the report it drew through its own target.
+			var drawn string
+			for start := time.Now(); time.Since(start) < browsertest.Timeout && drawn == ""; time.Sleep(100 * time.Millisecond) {
+				tgs, err := chromedp.Targets(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, tg := range tgs {
+					if tg.Type != "iframe" || tg.URL != src {
+						continue
+					}
+					// Cancelling fctx would close the frame's target: leave
+					// it to the end of the test.
+					fctx, cancel := chromedp.NewContext(ctx, chromedp.WithTargetID(tg.TargetID))
+					t.Cleanup(cancel)
+					drawn, _ = chromedp.Run(fctx, chromedp.Evaluate[string](`document.querySelector("h1") && document.querySelectorAll("canvas").length > 0 ? document.querySelector("h1").textContent : ""`))
+				}
+			}
+			if drawn == "" {
+				t.Error("the report in the frame has no title and no chart drawn")
 			}
 			shot := browsertest.ScreenshotPath(t, fmt.Sprintf("serve-lesson-%s.png", lang))
 			if err := p.Screenshot(shot); err != nil {

@@ -7,7 +7,7 @@
   "use strict";
   var zh = (document.documentElement.lang || "").indexOf("zh") === 0;
   var T = zh ? {
-    note: "在服务器已加载的模型上直接运行这些命令（不经过 shell：引号用来组成一个参数，其余字符都按原样传给命令）。可以先修改再运行；Ctrl+Enter 也可运行。",
+    note: "在服务器已加载的模型上直接运行这些命令（不经过 shell：引号用来组成一个参数，其余字符都按原样传给命令）。可以先修改再运行，例如加上 --lang zh 得到中文报告；Ctrl+Enter 也可运行。",
     run: "运行",
     running: "正在运行……",
     done: "完成，用时 {0} 秒。",

@@ -38,6 +38,34 @@
 //	DELETE /api/sessions/{id}         frees it (POST …/close for navigator.sendBeacon)
 //	GET    /api/sessions/{id}/charts  the report's charts of the run so far (ECharts options)
 //	GET    /api/sessions/{id}/download?format=html|ipynb|json&lang=en|zh  the report
+//	GET    /api/lessons?lang=en|zh    the lessons: number, id, title, address
+//	GET    /lessons/{N}?lang=en|zh    lesson N rendered on the server's model, its try-it cells runnable
+//	POST   /api/run                   {"command": "gptviz report …"} → what the command wrote (a /results/ address) and printed
+//	GET    /results/{id}/{name}       a file a command wrote: a page in a sandbox, any other file as a download
+//
+// # Lessons and try-it cells
+//
+// A lesson page is `gptviz lesson N --lang L` run on the server's model
+// through Options.Command (the command line's own code, in-process), with
+// /static/lesson.js added: each gptviz command of a try-it-yourself cell
+// becomes an editable line with a Run button, and its result appears in
+// place — the page it wrote in a frame, what it printed as text. The
+// lessons package knows nothing of this; the server only adds a script to
+// the page the lesson command writes.
+//
+// A line sent to /api/run is split into words as a shell splits a simple
+// command (quotes and backslashes group and escape; splitWords) and
+// nothing else: no variable, command substitution, glob, redirection, pipe
+// or second command — those characters are plain text in the words. The
+// first word must be gptviz and the second one of RunCommands; anything
+// else is refused (400) with a message saying what runs here. The command
+// parses its flags itself (an unknown flag or bad value is a 400 naming
+// it), runs on the loaded model only, writes no file but the one it shows
+// (the command line refuses --out, --figures and --trace), runs within
+// Limits.CommandTime and a compute slot, and stops when the tab closes.
+// Its file is kept among the last Limits.Results (Limits.ResultBytes in
+// all) and served with a sandbox Content-Security-Policy: an origin of its
+// own, which cannot use this server's API or cookie.
 //
 // A state (stateJSON) holds the tokens (prompt, generated, forced,
 // evicted), the next token's top candidates with P and the sampler's
@@ -52,8 +80,11 @@
 // and Limits.PromptTokens tokens and at most Limits.Steps decode steps; a
 // session unused for Limits.Idle is freed. The model is loaded once and
 // read by every session; each session owns its KV cache and recording.
-// Model work runs at most Limits.Compute at a time, and a request whose
-// client has gone stops before its next step.
+// Model work (prefills, steps, downloads, lessons and try-it commands)
+// runs at most Limits.Compute at a time, and a request whose client has
+// gone stops before its next step. A lesson or try-it command runs at most
+// Limits.CommandTime (504 over it); the server keeps the last Limits.Results
+// files they wrote and 8 rendered lesson pages.
 package serve
 
 import (

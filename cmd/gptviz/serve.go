@@ -28,6 +28,12 @@ before); fork the run
 into two columns; watch the new token's attention, the KV cache and the
 logit lens change; download the session as a report (HTML, ipynb or trace),
 byte for byte what 'gptviz report --reproducible' writes for the same tokens.
+The page also lists the lessons: each opens rendered on the server's model
+in the page's language, and the commands of its try-it-yourself cells run
+in place (edit a line, press Run): gptviz report, compare, generate, tokens
+and lesson, parsed by their own flags and run in the server on its model,
+never through a shell, within --command-time; the page a command writes
+appears under it.
 
 The server listens on loopback (127.0.0.1) on a free port by default and
 prints a URL with a random access token, as Jupyter does: requests without
@@ -37,7 +43,8 @@ the network. Ctrl-C stops it.
 
 Limits (a request over them gets a clear message): --sessions sessions at
 once (browser tabs and forks), prompts of the model's context window at most,
---max-steps decode steps per session; a session unused for --idle is freed.
+--max-steps decode steps per session (and per try-it command); a session
+unused for --idle is freed.
 
 Examples:
   gptviz serve
@@ -58,6 +65,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	sessions := fs.Int("sessions", serve.DefaultLimits.Sessions, "sessions alive at once")
 	maxSteps := fs.Int("max-steps", serve.DefaultLimits.Steps, "decode steps per session")
 	idle := fs.Duration("idle", serve.DefaultLimits.Idle, "free a session unused this long")
+	cmdTime := fs.Duration("command-time", serve.DefaultLimits.CommandTime, "stop a lesson or try-it command that runs longer")
 	if err := parseFlags(fs, args, serveUsage, stdout); err != nil {
 		return err
 	}
@@ -76,6 +84,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *idle <= 0 {
 		return usagef("--idle %s: must be > 0", *idle)
 	}
+	if *cmdTime <= 0 {
+		return usagef("--command-time %s: must be > 0", *cmdTime)
+	}
 	host, _, err := net.SplitHostPort(*addr)
 	if err != nil {
 		return usagef("--addr %q: want host:port, e.g. 127.0.0.1:8765", *addr)
@@ -89,7 +100,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	srv, err := serve.New(serveOptions(m, &mf, serve.Limits{Sessions: *sessions, Steps: *maxSteps, Idle: *idle}))
+	srv, err := serve.New(serveOptions(m, &mf, serve.Limits{Sessions: *sessions, Steps: *maxSteps, Idle: *idle, CommandTime: *cmdTime}))
 	if err != nil {
 		return err
 	}

@@ -203,6 +203,7 @@ func TestServeUsage(t *testing.T) {
 		{[]string{"serve", "--sessions", "0"}, "--sessions"},
 		{[]string{"serve", "--max-steps", "0"}, "--max-steps"},
 		{[]string{"serve", "--idle", "0s"}, "--idle"},
+		{[]string{"serve", "--command-time", "0s"}, "--command-time"},
 	} {
 		var stdout, stderr bytes.Buffer
 		err := run(context.Background(), tc.args, &stdout, &stderr)

@@ -365,7 +365,16 @@ func TestRequestLoop(t *testing.T) {
 				case 4:
 					code, b = s.do(t, "POST", "/api/sessions/"+id+"/undo", ``, nil)
 				case 5:
-					code, b = s.do(t, "POST", "/api/tokenize", `{"prompt":"`+strings.Repeat("ab ", i%300)+`"}`, nil)
+					switch i % 40 {
+					case 5:
+						code, b = s.do(t, "POST", "/api/tokenize", `{"prompt":"`+strings.Repeat("ab ", i%300)+`"}`, nil)
+					case 15:
+						code, b = s.do(t, "POST", "/api/run", `{"command":"gptviz report --steps 1 'x; y' | sh"}`, nil)
+					case 25:
+						code, b = s.do(t, "POST", "/api/run", `{"command":"gptviz pull `+strings.Repeat("$(x) ", i%50)+`"}`, nil)
+					default:
+						code, b = s.do(t, "GET", "/results/"+id+"/report.html", ``, nil)
+					}
 				case 6:
 					code, b = s.do(t, "POST", "/api/sessions/"+id+"/step", `{"n":`, nil)
 				case 7:

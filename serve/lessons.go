@@ -175,10 +175,10 @@ func (s *Server) run(r *http.Request) (any, error) {
 	}
 	out := runJSON{Kind: "text", Stdout: stdout, Stderr: stderr, Words: words}
 	if f != nil {
-		id := newID()
-		s.results.put(id, f.Data)
+		key := newID() + "/" + f.Name
+		s.results.put(key, f.Data)
 		out.Kind, out.Name, out.Bytes = "file", f.Name, len(f.Data)
-		out.URL = "/results/" + id + "/" + f.Name
+		out.URL = "/results/" + key
 		if path.Ext(f.Name) == ".html" {
 			out.Kind = "page"
 		}
@@ -228,12 +228,12 @@ func (s *Server) commandErr(ctx context.Context, err error) error {
 // its own: it cannot use this server's API or cookie), drawn in a frame of
 // this server's pages only; any other file as a download.
 func (s *Server) result(w http.ResponseWriter, r *http.Request) {
-	data, ok := s.results.get(r.PathValue("id"))
+	name := r.PathValue("name")
+	data, ok := s.results.get(r.PathValue("id") + "/" + name)
 	if !ok {
-		writeErr(w, r, statusf(http.StatusNotFound, "no result %q (this server keeps the last %d)", r.PathValue("id"), s.lim.Results))
+		writeErr(w, r, statusf(http.StatusNotFound, "no result %s/%s (this server keeps the last %d)", r.PathValue("id"), name, s.lim.Results))
 		return
 	}
-	name := r.PathValue("name")
 	h := w.Header()
 	switch path.Ext(name) {
 	case ".html":

@@ -636,6 +636,10 @@ func TestRunCommand(t *testing.T) {
 		!strings.HasPrefix(resp.Header.Get("Content-Security-Policy"), "sandbox allow-scripts") || resp.Header.Get("X-Frame-Options") != "SAMEORIGIN" {
 		t.Errorf("result: %d %q %v", resp.StatusCode, page, resp.Header)
 	}
+	// Only under the name it was written as.
+	if code, _ := s.do(t, "GET", strings.TrimSuffix(r.URL, "report.html")+"report.json", "", nil); code != 404 {
+		t.Errorf("the result under another name: %d, want 404", code)
+	}
 	start := time.Now()
 	code, b = s.do(t, "POST", "/api/run", `{"command":"gptviz generate --wait"}`, nil)
 	if code != 504 || !strings.Contains(string(b), "longer than 300ms") {

@@ -215,7 +215,7 @@ func (s *Server) commandErr(ctx context.Context, err error) error {
 	var ce *CommandError
 	switch {
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
-		return statusf(http.StatusGatewayTimeout, "the command ran longer than %s, the most this server allows (lower --steps, or run it in a terminal)", s.lim.CommandTime)
+		return statusf(http.StatusGatewayTimeout, "the command ran longer than %s, the most this server allows (gptviz serve --command-time); lower --steps, or run it in a terminal", s.lim.CommandTime)
 	case errors.As(err, &ce) && ce.Usage:
 		return statusf(http.StatusBadRequest, "%v", ce.Err)
 	case errors.As(err, &ce):

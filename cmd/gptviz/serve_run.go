@@ -34,7 +34,9 @@ func served(ctx context.Context) *servedModel {
 
 // use returns the served model for a command's model flags f: the same
 // --model and --revision as the server's, or none; anything else is a
-// usage error, as is a run of more decode steps than the server allows.
+// usage error, as is a run of more decode steps than the server allows. A
+// run that needs more memory than is available beside the model (which is
+// loaded) is a plain error.
 func (sm *servedModel) use(f *modelFlags) (*model.Model, error) {
 	if f.name != "" && (f.name != sm.name || f.revision != sm.revision) {
 		which := "the default model"
@@ -45,6 +47,14 @@ func (sm *servedModel) use(f *modelFlags) (*model.Model, error) {
 	}
 	if f.run.Steps > sm.maxSteps {
 		return nil, usagef("--steps %d: this server runs commands of at most %d decode steps (gptviz serve --max-steps)", f.run.Steps, sm.maxSteps)
+	}
+	if avail, ok := availableMemory(); ok {
+		// The weights and the runtime are held already.
+		need := model.EstimateMemory(sm.m.Config, f.run)
+		need.Weights, need.Runtime = 0, 0
+		if err := model.CheckMemory(need, avail); err != nil {
+			return nil, fmt.Errorf("the run %w; lower --steps or shorten the prompt", err)
+		}
 	}
 	return sm.m, nil
 }

@@ -296,3 +296,20 @@ func TestServeRunCommands(t *testing.T) {
 		t.Errorf("naming the server's model: %v", err)
 	}
 }
+
+// TestServeRunMemory: a command serve runs that needs more memory than is
+// free beside the loaded model is refused, saying so. Not parallel: it
+// fakes availableMemory.
+func TestServeRunMemory(t *testing.T) {
+	m, err := loadDefault()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func(f func() (int64, bool)) { availableMemory = f }(availableMemory)
+	availableMemory = func() (int64, bool) { return 1 << 10, true }
+	_, err = serveCommand(m, &modelFlags{}, 16)(context.Background(), []string{"report", "--steps", "2", "x"}, io.Discard, io.Discard)
+	var ce *serve.CommandError
+	if !errors.As(err, &ce) || ce.Usage || !strings.Contains(err.Error(), "of memory") {
+		t.Errorf("got %v, want a failure naming the memory", err)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/gptviz/gptviz/lessons/findings"
+	"github.com/gptviz/gptviz/model/arch"
 	"github.com/gptviz/gptviz/model/trace"
 	"github.com/gptviz/gptviz/viz/viztest"
 )
@@ -402,5 +403,41 @@ func TestChecks(t *testing.T) {
 	}
 	if !slices.Equal(names, []findings.CheckName{findings.CheckRowSums, findings.CheckCausal, findings.CheckGreedy}) || cs[2].Measured {
 		t.Errorf("failed %v, checks %+v", names, cs)
+	}
+}
+
+// blockRun is a hand-made block-eviction run in a window of 8: a prompt of
+// 10 tokens (2 dropped before the first step), then 4 decode steps; the
+// first finds the window full, evicts 2 and recomputes 7 positions.
+func blockRun() *trace.Trace {
+	tr := &trace.Trace{Model: trace.ModelInfo{Config: arch.Config{NPositions: 8}}, Settings: trace.Settings{Overflow: trace.OverflowBlock}}
+	kv := func(n int) trace.KVInfo { return trace.KVInfo{Positions: []int{n, n}} }
+	tr.Steps = []trace.Step{
+		{Index: 0, Kind: trace.Prefill, QueryStart: 2, NQuery: 8, WindowStart: 2, KV: kv(8)},
+		{Index: 1, Kind: trace.Recompute, QueryStart: 4, NQuery: 7, WindowStart: 4, KV: kv(7)},
+		{Index: 2, Kind: trace.Decode, QueryStart: 11, NQuery: 1, WindowStart: 4, KV: kv(8)},
+		{Index: 3, Kind: trace.Recompute, QueryStart: 6, NQuery: 7, WindowStart: 6, KV: kv(7)},
+	}
+	for p, s := range []int{0, 0, 1, 1, 3, 3} {
+		tr.Evictions = append(tr.Evictions, trace.Eviction{Step: s, Position: p})
+	}
+	return tr
+}
+
+func TestOverflow(t *testing.T) {
+	t.Parallel()
+	if w, ok := findings.Overflow(viztest.Trace(viztest.Options{NPositions: 64, Prompt: 6, Steps: 3})); ok {
+		t.Errorf("%+v: the window never filled", w)
+	}
+	w, ok := findings.Overflow(blockRun())
+	want := []findings.EvictionBlock{{Step: 0, Tokens: 2, From: 0}, {Step: 1, Tokens: 2, From: 2, Recomputed: 7}, {Step: 3, Tokens: 2, From: 4, Recomputed: 7}}
+	if !ok || !slices.Equal(w.Blocks, want) || w.Total != 6 || w.PromptDropped != 2 || w.Decoding != 4 || w.DecodeBlocks != 2 || w.BlockSize != 2 ||
+		w.Recomputed != 14 || w.FinalStart != 6 || w.FinalCached != 7 || w.MinCached != 7 || w.Policy != trace.OverflowBlock || w.NPositions != 8 {
+		t.Errorf("block: %+v, %v", w, ok)
+	}
+	// Sliding: one token per step, the window stays full.
+	w, ok = findings.Overflow(viztest.Trace(viztest.Options{NPositions: 8, Prompt: 6, Steps: 5}))
+	if !ok || w.Total != 3 || w.PromptDropped != 0 || w.DecodeBlocks != 3 || w.BlockSize != 1 || w.FinalCached != 8 || w.MinCached != 8 || w.Policy != trace.OverflowSlide {
+		t.Errorf("slide: %+v, %v", w, ok)
 	}
 }

@@ -23,6 +23,7 @@ func all(tr *trace.Trace) {
 	findings.MostSurprising(tr)
 	findings.PromptOutOfDistribution(tr)
 	findings.KVWindow(tr)
+	findings.Overflow(tr)
 	findings.FirstResidual(tr)
 	findings.Failed(findings.Checks(tr))
 }

@@ -386,6 +386,20 @@ func TestWindowFacts(t *testing.T) {
 		{"gone-later", func(r map[string]*Run) { evict(r, 3, 2) }, "left the window during generation", true},
 		{"gone-later2", func(r map[string]*Run) { evict(r, 3, 2) }, "The prompt alone was longer than the window", false},
 		{"second", func(r map[string]*Run) { evict(r, 2, 0) }, "had already left the window", true},
+		// The policy paragraph follows the run's policy and its numbers.
+		{"slide", func(r map[string]*Run) { evict(r, 3, 2) }, "This run used **exact sliding**", true},
+		{"slide-not-block", func(r map[string]*Run) { evict(r, 3, 2) }, "This run used **block eviction**", false},
+		{"block", func(r map[string]*Run) { evict(r, 3, 2); r["dialogue"].Trace.Settings.Overflow = trace.OverflowBlock }, "This run used **block eviction**", true},
+		{"block-count", func(r map[string]*Run) { evict(r, 3, 2); r["dialogue"].Trace.Settings.Overflow = trace.OverflowBlock },
+			"found the window full once, at step\n2.", true},
+		{"block-sum", func(r map[string]*Run) { evict(r, 3, 2); r["dialogue"].Trace.Settings.Overflow = trace.OverflowBlock }, "dropped\nbefore the first step plus", false},
+		{"no-policy", func(r map[string]*Run) { evict(r, 3, 0) }, "This run used", false},
+		// The control: the whole name clearly more likely with it in view.
+		{"control-same", func(r map[string]*Run) {}, "hardly more likely", true},
+		{"control-same2", func(r map[string]*Run) {}, "times as likely as after the eviction", false},
+		{"control-over", func(r map[string]*Run) { nameMoreLikely(r["dialogue-control"].Trace) }, "4 times as likely as after the eviction", true},
+		{"control-over2", func(r map[string]*Run) { nameMoreLikely(r["dialogue-control"].Trace) }, "hardly more likely", false},
+		{"control-none", func(r map[string]*Run) { r["dialogue-control"].Trace.Continuation = nil }, "hardly more likely", false},
 	} {
 		runs := handLessonRuns()
 		tc.edit(runs)
@@ -401,9 +415,41 @@ func TestWindowFacts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(ts) != 2 || ts[0].from != 0 || ts[0].to != 2 || ts[0].goneAt != 1 || ts[1].from != 2 || ts[1].to != 4 || ts[1].goneAt != -1 || !ts[1].partly {
+	if len(ts) != 2 || ts[0].from != 0 || ts[0].to != 2 || ts[0].goneAt != 1 || ts[0].firstGone != 0 || ts[1].from != 2 || ts[1].to != 4 ||
+		ts[1].goneAt != -1 || !ts[1].partly || ts[1].evicted != 1 || ts[1].firstGone != 1 {
 		t.Errorf("turns: %+v", ts)
 	}
+	// The status column: a turn split between the prefill and a step says
+	// so (it is not "evicted at step 1").
+	e := &Env{Lang: "en"}
+	for _, tc := range []struct {
+		tn   turn
+		want string
+	}{
+		{turn{from: 0, to: 3, goneAt: -1, firstGone: -1}, "in the window"},
+		{turn{from: 0, to: 3, goneAt: 0, firstGone: 0, evicted: 3}, "evicted before the first step"},
+		{turn{from: 0, to: 3, goneAt: 2, firstGone: 2, evicted: 3}, "evicted at step 2"},
+		{ts[0], "partly evicted before the first step, the rest at step 1"},
+		{ts[1], "1 of 2 tokens evicted at step 1, the rest in the window"},
+	} {
+		if got := turnStatus(e, tc.tn); got != tc.want {
+			t.Errorf("turnStatus(%+v) = %q, want %q", tc.tn, got, tc.want)
+		}
+	}
+	if got := namePositions(&trace.Trace{Prompt: "My Isaac, Isaac", PromptLen: 4, Tokens: []trace.Token{{Text: "My "}, {Text: "Isa"}, {Text: "ac, "}, {Text: "Isaac"}}}); !slices.Equal(got, []int{1, 2, 3}) {
+		t.Errorf("namePositions = %v", got)
+	}
+}
+
+// nameMoreLikely makes a hand-made run's continuation 4 times as likely:
+// its last token's probability ×4.
+func nameMoreLikely(tr *trace.Trace) {
+	c := tr.Continuation
+	sc := &c.Scores[len(c.Scores)-1]
+	sc.Prob *= 4
+	sc.Surprisal -= 2
+	c.Log2Prob += 2
+	c.BitsPerToken = -c.Log2Prob / float64(len(c.Tokens))
 }
 
 // TestTrainingFacts: lesson 11's statements appear exactly when their

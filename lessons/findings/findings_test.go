@@ -414,9 +414,9 @@ func blockRun() *trace.Trace {
 	kv := func(n int) trace.KVInfo { return trace.KVInfo{Positions: []int{n, n}} }
 	tr.Steps = []trace.Step{
 		{Index: 0, Kind: trace.Prefill, QueryStart: 2, NQuery: 8, WindowStart: 2, KV: kv(8)},
-		{Index: 1, Kind: trace.Recompute, QueryStart: 4, NQuery: 7, WindowStart: 4, KV: kv(7)},
+		{Index: 1, Kind: trace.Recompute, QueryStart: 10, NQuery: 1, WindowStart: 4, KV: kv(7), KVWrite: &trace.KVWrite{Start: 4, N: 7}},
 		{Index: 2, Kind: trace.Decode, QueryStart: 11, NQuery: 1, WindowStart: 4, KV: kv(8)},
-		{Index: 3, Kind: trace.Recompute, QueryStart: 6, NQuery: 7, WindowStart: 6, KV: kv(7)},
+		{Index: 3, Kind: trace.Recompute, QueryStart: 12, NQuery: 1, WindowStart: 6, KV: kv(7)},
 	}
 	for p, s := range []int{0, 0, 1, 1, 3, 3} {
 		tr.Evictions = append(tr.Evictions, trace.Eviction{Step: s, Position: p})
@@ -439,5 +439,38 @@ func TestOverflow(t *testing.T) {
 	w, ok = findings.Overflow(viztest.Trace(viztest.Options{NPositions: 8, Prompt: 6, Steps: 5}))
 	if !ok || w.Total != 3 || w.PromptDropped != 0 || w.DecodeBlocks != 3 || w.BlockSize != 1 || w.FinalCached != 8 || w.MinCached != 8 || w.Policy != trace.OverflowSlide {
 		t.Errorf("slide: %+v, %v", w, ok)
+	}
+}
+
+func TestContinuationLead(t *testing.T) {
+	t.Parallel()
+	tr := &trace.Trace{PromptLen: 300}
+	if l, ok := findings.ContinuationLead(tr); ok {
+		t.Errorf("%+v: no continuation", l)
+	}
+	tr.Continuation = &trace.Continuation{Tokens: make([]trace.Token, 2), Log2Prob: -3,
+		Scores: []trace.Score{{Position: 300, Prob: 0.25, Context: 100}, {Position: 301, Prob: 0.5, Context: 101}}}
+	l, ok := findings.ContinuationLead(tr)
+	if !ok || l.Prob != 0.25 || math.Abs(l.Nats-math.Log(4)) > 1e-12 || l.Whole != 0.125 || math.Abs(l.WholeNats-math.Log(8)) > 1e-12 ||
+		l.Tokens != 2 || l.Context != 100 || l.FirstSeen != 200 || l.TopKnown {
+		t.Errorf("%+v, %v", l, ok)
+	}
+	if o := (findings.Lead{Whole: 0.05}); !l.Over(o) || o.Over(l) || l.Over(findings.Lead{Whole: 0.1}) {
+		t.Errorf("Over: 0.125 against 0.05 and 0.1")
+	}
+	// The prediction after the prompt: the continuation's first token is
+	// its top candidate, then not.
+	tr.Continuation.Tokens[0].ID = 7
+	tr.Steps = []trace.Step{{Index: 0}, {Index: 1, Next: &trace.Prediction{Position: 299, Top: []trace.Candidate{{ID: 7}, {ID: 8}}}}}
+	if l, _ := findings.ContinuationLead(tr); !l.TopKnown || !l.IsTop {
+		t.Errorf("%+v: the top candidate", l)
+	}
+	tr.Steps[1].Next.Top[0].ID = 9
+	if l, _ := findings.ContinuationLead(tr); !l.TopKnown || l.IsTop {
+		t.Errorf("%+v: not the top candidate", l)
+	}
+	tr.Continuation.Scores[0].NoContext = true
+	if _, ok := findings.ContinuationLead(tr); ok {
+		t.Error("a first token without context has no lead")
 	}
 }

@@ -24,6 +24,7 @@ func all(tr *trace.Trace) {
 	findings.PromptOutOfDistribution(tr)
 	findings.KVWindow(tr)
 	findings.Overflow(tr)
+	findings.ContinuationLead(tr)
 	findings.FirstResidual(tr)
 	findings.Failed(findings.Checks(tr))
 }

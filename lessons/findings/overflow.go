@@ -14,8 +14,9 @@ type EvictionBlock struct {
 	// the engine evicts them).
 	Tokens, From int
 	// Recomputed is how many positions the step computed again after the
-	// eviction (its NQuery when it is a Recompute step: the tokens that
-	// stayed plus the new one), 0 for Step 0 and when not recorded.
+	// eviction when it is a Recompute step: the rows it wrote into the KV
+	// cache (KVWrite.N, or the positions cached after it when KVWrite was
+	// not recorded), the tokens that stayed plus the new one; 0 for Step 0.
 	Recomputed int
 }
 
@@ -61,7 +62,10 @@ func Overflow(tr *trace.Trace) (w WindowOverflow, ok bool) {
 		if n == 0 || w.Blocks[n-1].Step != ev.Step {
 			b := EvictionBlock{Step: ev.Step, From: ev.Position}
 			if st, ok := byIndex[ev.Step]; ok && st.Kind == trace.Recompute {
-				b.Recomputed = st.NQuery
+				b.Recomputed = stepCached(st)
+				if st.KVWrite != nil {
+					b.Recomputed = st.KVWrite.N
+				}
 			}
 			w.Blocks = append(w.Blocks, b)
 			n++

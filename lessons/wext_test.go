@@ -250,6 +250,20 @@ func TestCacheFacts(t *testing.T) {
 				cc.Steps[i].CachedMillis = 1000
 			}
 		}, "Here the cache was not faster", true},
+		// Time saved below work saved is explained only when a cached FLOP
+		// ran slower than an uncached one.
+		{"slower-per-flop", func(r map[string]*Run) {
+			cc := cost(r)
+			for i := range cc.Steps {
+				cc.Steps[i].CachedMillis, cc.Steps[i].UncachedMillis, cc.Steps[i].UncachedFLOPs = 1, 10, 30*cc.Steps[i].CachedFLOPs
+			}
+		}, "because a\ncached FLOP is slower here", true},
+		{"same-per-flop", func(r map[string]*Run) {
+			cc := cost(r)
+			for i := range cc.Steps {
+				cc.Steps[i].CachedMillis, cc.Steps[i].UncachedMillis, cc.Steps[i].UncachedFLOPs = 1, 8, 8*cc.Steps[i].CachedFLOPs
+			}
+		}, "because a\ncached FLOP is slower here", false},
 		{"cleared", func(r map[string]*Run) {
 			tr := *r["cache"].Trace
 			r["cache"] = &Run{Trace: &tr, Command: r["cache"].Command}

@@ -474,3 +474,35 @@ func TestContinuationLead(t *testing.T) {
 		t.Error("a first token without context has no lead")
 	}
 }
+
+func TestCacheSpeed(t *testing.T) {
+	t.Parallel()
+	tr := &trace.Trace{}
+	if r, ok := findings.CacheSpeed(tr); ok {
+		t.Errorf("%+v: nothing measured", r)
+	}
+	// 2 steps: cached 1e6 FLOPs in 1 ms each, uncached 3e7 in 10 ms each.
+	tr.CacheCost = &trace.CacheCost{Steps: []trace.CostStep{
+		{Context: 5, CachedFLOPs: 1e6, UncachedFLOPs: 3e7, CachedMillis: 1, UncachedMillis: 10},
+		{Context: 6, CachedFLOPs: 1e6, UncachedFLOPs: 3e7, CachedMillis: 1, UncachedMillis: 10}}}
+	r, ok := findings.CacheSpeed(tr)
+	near := func(a, b float64) bool { return math.Abs(a-b) < 1e-9 }
+	if !ok || !near(r.CachedGFLOPS, 1) || !near(r.UncachedGFLOPS, 3) || !near(r.FLOPRatio, 30) || !near(r.TimeRatio, 10) ||
+		!near(r.SpeedRatio, 1.0/3) || !near(r.FLOPRatio*r.SpeedRatio, r.TimeRatio) || !r.SlowerPerFLOP() {
+		t.Errorf("%+v, %v", r, ok)
+	}
+	// The time saved equals the work saved: not slower per FLOP.
+	for i := range tr.CacheCost.Steps {
+		tr.CacheCost.Steps[i].UncachedMillis = 30
+	}
+	if r, ok := findings.CacheSpeed(tr); !ok || r.SlowerPerFLOP() {
+		t.Errorf("%+v: equal speeds", r)
+	}
+	// Timings cleared.
+	for i := range tr.CacheCost.Steps {
+		tr.CacheCost.Steps[i].CachedMillis = 0
+	}
+	if r, ok := findings.CacheSpeed(tr); ok {
+		t.Errorf("%+v: no times", r)
+	}
+}

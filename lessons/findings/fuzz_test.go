@@ -25,6 +25,7 @@ func all(tr *trace.Trace) {
 	findings.KVWindow(tr)
 	findings.Overflow(tr)
 	findings.ContinuationLead(tr)
+	findings.CacheSpeed(tr)
 	findings.FirstResidual(tr)
 	findings.Failed(findings.Checks(tr))
 }

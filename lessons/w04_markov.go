@@ -38,6 +38,7 @@ func init() {
 		bl("val-bits-"+name, func(tr *trace.Trace, c *ngramCmp) string { return num(tr.Baselines.Models[k].ValBits, 3) })
 	}
 	bl("bl-wins", func(tr *trace.Trace, c *ngramCmp) string { return itoa(c.wins()) })
+	bl("bl-gain-pos", func(tr *trace.Trace, c *ngramCmp) string { return itoa(c.pos[c.gain()]) })
 	bl("bl-gain-token", func(tr *trace.Trace, c *ngramCmp) string { return tokenText(tr.Tokens[c.pos[c.gain()]]) })
 	bl("bl-gain-model", func(tr *trace.Trace, c *ngramCmp) string { return num(c.model[c.gain()], 3) })
 	bl("bl-gain-trigram", func(tr *trace.Trace, c *ngramCmp) string { return num(c.ngram[1][c.gain()], 3) })
@@ -78,6 +79,45 @@ func init() {
 			return false, err
 		}
 		return r.Top[0].ID != v.Top[0].ID, nil
+	}
+	// P(")" next) after each prompt (findings.ContinuationLead), and
+	// whether the "(" far back clearly raised it.
+	closeP := func(e *Env, run string) (findings.Lead, bool, error) {
+		r, err := e.Run(&Args{Named: map[string]string{"run": run}, used: map[string]bool{}})
+		if err != nil {
+			return findings.Lead{}, false, err
+		}
+		l, ok := findings.ContinuationLead(r.Trace)
+		return l, ok, nil
+	}
+	for _, run := range []string{"far-paren", "far-comma"} {
+		values[run+"-close"] = func(e *Env, a *Args) (string, error) {
+			l, _, err := closeP(e, run)
+			return probText(l.Whole), err
+		}
+	}
+	closeFact := func(name string, f func(p, c findings.Lead) bool) {
+		facts[name] = func(e *Env, a *Args) (bool, error) {
+			p, ok1, err := closeP(e, "far-paren")
+			if err != nil {
+				return false, err
+			}
+			c, ok2, err := closeP(e, "far-comma")
+			return ok1 && ok2 && f(p, c), err
+		}
+	}
+	closeFact("far-close", func(p, c findings.Lead) bool { return true })
+	closeFact("far-close-up", func(p, c findings.Lead) bool { return p.Over(c) })
+	values["far-close-ratio"] = func(e *Env, a *Args) (string, error) {
+		p, _, err := closeP(e, "far-paren")
+		if err != nil {
+			return "", err
+		}
+		c, _, err := closeP(e, "far-comma")
+		if err != nil || c.Whole <= 0 {
+			return "", err
+		}
+		return num(p.Whole/c.Whole, 3), nil
 	}
 	values["far-tail"] = func(e *Env, a *Args) (string, error) {
 		n, err := farTail(e)

@@ -134,6 +134,13 @@ func TestMarkovFacts(t *testing.T) {
 		// Word pieces are explained when the top candidates are pieces.
 		{"pieces", func(r map[string]*Run) { setDisplays(r["far-paren"].Trace, "␣th", "␣be", "␣w", "of", ",") }, "not long words", true},
 		{"words", func(r map[string]*Run) { setDisplays(r["far-paren"].Trace, "␣the", "␣been", "␣which", ",", ".") }, "not long words", false},
+		// The ")" after both prompts: said to be raised only when it is.
+		{"close-same", func(r map[string]*Run) {}, "did not make a \")\" next clearly more likely", true},
+		{"close-same2", func(r map[string]*Run) {}, "times as likely: the model keeps track", false},
+		{"close-up", func(r map[string]*Run) { certainNext(r["far-paren"].Trace) }, "made it 2 times as likely: the model keeps track", true},
+		{"close-up2", func(r map[string]*Run) { certainNext(r["far-paren"].Trace) }, "did not make a \")\" next clearly more likely", false},
+		{"close-none", func(r map[string]*Run) { r["far-comma"].Trace.Continuation = nil }, "itself? The probability", false},
+		{"gain-pos", func(r map[string]*Run) { setSurprisal(r["markov"].Trace, 0.5) }, "Its largest gain was at position ", true},
 	} {
 		runs := handLessonRuns()
 		tc.edit(runs)
@@ -464,6 +471,14 @@ func nameMoreLikely(tr *trace.Trace) {
 	sc.Surprisal -= 2
 	c.Log2Prob += 2
 	c.BitsPerToken = -c.Log2Prob / float64(len(c.Tokens))
+}
+
+// certainNext makes a hand-made run's one-token continuation certain.
+func certainNext(tr *trace.Trace) {
+	c := *tr.Continuation
+	c.Scores = slices.Clone(c.Scores)
+	c.Scores[0].Prob, c.Scores[0].Surprisal, c.Log2Prob, c.BitsPerToken = 1, 0, 0, 0
+	tr.Continuation = &c
 }
 
 // TestTrainingFacts: lesson 11's statements appear exactly when their

@@ -473,6 +473,56 @@ func nameMoreLikely(tr *trace.Trace) {
 	c.BitsPerToken = -c.Log2Prob / float64(len(c.Tokens))
 }
 
+// longTraining replaces the training run by one whose prompt has 12
+// tokens, enough rows for head scores (findings.MinKeys, MinRows).
+// Every head spreads its attention evenly over the keys it sees, so that
+// no head starts as a first-token head.
+func longTraining(r map[string]*Run) {
+	run := handRuns(viztest.Trace(viztest.Options{NLayer: 3, NHead: 4, DHead: 4, NPositions: 64, Prompt: 12, Steps: 5, TopK: 3, Seed: 7}))["training"]
+	t := *run.Trace.Training
+	t.Snapshots = slices.Clone(t.Snapshots)
+	for i := range t.Snapshots {
+		st := t.Snapshots[i].Prefill
+		st.Attention = slices.Clone(st.Attention)
+		for l := range st.Attention {
+			la := st.Attention[l]
+			la.Probs = make([][][]float32, len(st.Attention[l].Probs))
+			for h, rows := range st.Attention[l].Probs {
+				la.Probs[h] = make([][]float32, len(rows))
+				for q, row := range rows {
+					qk := st.QueryStart + q - st.WindowStart
+					la.Probs[h][q] = make([]float32, len(row))
+					for k := 0; k <= qk && k < len(row); k++ {
+						la.Probs[h][q][k] = 1 / float32(qk+1)
+					}
+				}
+			}
+			st.Attention[l] = la
+		}
+		t.Snapshots[i].Prefill = st
+	}
+	tr := *run.Trace
+	tr.Training = &t
+	r["training"] = &Run{Trace: &tr, Command: run.Command}
+}
+
+// sinkAt makes head 0.0 of snapshot i put all its attention on the
+// window's first token (a copy: the snapshots share their steps).
+func sinkAt(t *trace.Training, i int) {
+	st := t.Snapshots[i].Prefill
+	st.Attention = slices.Clone(st.Attention)
+	la := st.Attention[0]
+	la.Probs = slices.Clone(la.Probs)
+	rows := make([][]float32, len(la.Probs[0]))
+	for q, r := range la.Probs[0] {
+		rows[q] = make([]float32, len(r))
+		rows[q][0] = 1
+	}
+	la.Probs[0] = rows
+	st.Attention[0] = la
+	t.Snapshots[i].Prefill = st
+}
+
 // certainNext makes a hand-made run's one-token continuation certain.
 func certainNext(tr *trace.Trace) {
 	c := *tr.Continuation
@@ -504,9 +554,27 @@ func TestTrainingFacts(t *testing.T) {
 		{"never", func(r map[string]*Run) { tedit(r, func(t *trace.Training) { t.Curve[2].ValLoss = 4 }) }, "never beat the trigram", true},
 		{"overfits", func(r map[string]*Run) {}, "overfitting", true},
 		{"no-overfit", func(r map[string]*Run) { tedit(r, func(t *trace.Training) { t.Curve[2].TrainLoss = 2 }) }, "overfitting", false},
-		{"same-model", func(r map[string]*Run) { r["training"].Trace.Model.Name = "gptviz-default" }, "This is the model the run used.", true},
+		{"same-model", func(r map[string]*Run) { r["training"].Trace.Model.Name = "gptviz-default" }, "It is also the model the run below used.", true},
 		{"other-model", func(r map[string]*Run) {}, "its training history is not available", true},
 		{"no-improve", func(r map[string]*Run) {}, "did not fall", true},
+		// Units and sizes.
+		{"nats", func(r map[string]*Run) {}, "bits per token, in the other unit", true},
+		{"passes-unknown", func(r map[string]*Run) {}, "passes over it", false},
+		{"passes", func(r map[string]*Run) { tedit(r, func(t *trace.Training) { b := *t.Baselines; b.TrainTokens = 500; t.Baselines = &b }) }, "about 4 passes over it", true},
+		{"worse-than-uniform", func(r map[string]*Run) {
+			tedit(r, func(t *trace.Training) { t.Curve[0].ValLoss = math.Log(float64(t.Config.VocabSize)) + 0.1 })
+		}, "a little worse than that uniform guess", true},
+		{"better-than-uniform", func(r map[string]*Run) {
+			tedit(r, func(t *trace.Training) { t.Curve[0].ValLoss = math.Log(float64(t.Config.VocabSize)) - 0.1 })
+		}, "a little worse than that uniform guess", false},
+		// The first-token head: said to fade only when it peaked in the
+		// middle and fell below half; said to form only when it ends high.
+		{"sink-flat", func(r map[string]*Run) { longTraining(r) }, "The first-token head does something else", false},
+		{"sink-flat2", func(r map[string]*Run) { longTraining(r) }, "A first-token head formed during training", false},
+		{"sink-fades", func(r map[string]*Run) { longTraining(r); tedit(r, func(t *trace.Training) { sinkAt(t, 1) }) }, "a peak of 100% at step\n100", true},
+		{"sink-fades2", func(r map[string]*Run) { longTraining(r); tedit(r, func(t *trace.Training) { sinkAt(t, 1) }) }, "A first-token head formed during training", false},
+		{"sink-forms", func(r map[string]*Run) { longTraining(r); tedit(r, func(t *trace.Training) { sinkAt(t, 2) }) }, "A first-token head formed during training", true},
+		{"sink-forms2", func(r map[string]*Run) { longTraining(r); tedit(r, func(t *trace.Training) { sinkAt(t, 2) }) }, "The first-token head does something else", false},
 		{"improves", func(r map[string]*Run) {
 			tedit(r, func(t *trace.Training) {
 				sc := slices.Clone(t.Snapshots[2].Scores)

@@ -38,7 +38,9 @@ func init() {
 	}
 	tv("beats-trigram-step", func(tr *trace.Trace, t *trace.Training) string { return itoa(beatsAt(t)) })
 	tv("snap-first-nats", func(tr *trace.Trace, t *trace.Training) string { return num(snapBits(t, 0)*math.Ln2, 3) })
-	tv("snap-last-nats", func(tr *trace.Trace, t *trace.Training) string { return num(snapBits(t, len(t.Snapshots)-1)*math.Ln2, 3) })
+	tv("snap-last-nats", func(tr *trace.Trace, t *trace.Training) string {
+		return num(snapBits(t, len(t.Snapshots)-1)*math.Ln2, 3)
+	})
 	tv("snap-prev-first", func(tr *trace.Trace, t *trace.Training) string { p, _, _ := snapHeads(t, 0); return pct(p) })
 	tv("snap-prev-last", func(tr *trace.Trace, t *trace.Training) string {
 		p, _, _ := snapHeads(t, len(t.Snapshots)-1)

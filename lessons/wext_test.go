@@ -560,7 +560,9 @@ func TestTrainingFacts(t *testing.T) {
 		// Units and sizes.
 		{"nats", func(r map[string]*Run) {}, "bits per token, in the other unit", true},
 		{"passes-unknown", func(r map[string]*Run) {}, "passes over it", false},
-		{"passes", func(r map[string]*Run) { tedit(r, func(t *trace.Training) { b := *t.Baselines; b.TrainTokens = 500; t.Baselines = &b }) }, "about 4 passes over it", true},
+		{"passes", func(r map[string]*Run) {
+			tedit(r, func(t *trace.Training) { b := *t.Baselines; b.TrainTokens = 500; t.Baselines = &b })
+		}, "about 4 passes over it", true},
 		{"worse-than-uniform", func(r map[string]*Run) {
 			tedit(r, func(t *trace.Training) { t.Curve[0].ValLoss = math.Log(float64(t.Config.VocabSize)) + 0.1 })
 		}, "a little worse than that uniform guess", true},

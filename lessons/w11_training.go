@@ -56,9 +56,6 @@ func init() {
 	tv("train-passes", func(tr *trace.Trace, t *trace.Training) string {
 		return num(float64(last(t).Tokens)/float64(t.Baselines.TrainTokens), 3)
 	})
-	for k, name := range []string{"bigram", "trigram"} {
-		tv("train-val-bits-"+name, func(tr *trace.Trace, t *trace.Training) string { return num(t.Baselines.Models[k].ValBits, 3) })
-	}
 	// The first-token head over training (snapFirst).
 	tv("snap-sink-peak", func(tr *trace.Trace, t *trace.Training) string { return pct(snapFirst(t).peak) })
 	tv("snap-sink-peak-step", func(tr *trace.Trace, t *trace.Training) string { return itoa(t.Snapshots[snapFirst(t).at].Step) })

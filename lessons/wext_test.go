@@ -182,8 +182,9 @@ func setTop(dst, src *trace.Trace) {
 }
 
 // TestMarkovRealRun: on the default model, lesson 4's numbers are those
-// of the run: the table's perplexities are 2^(mean surprisal) of the
-// model's Scores and of the baselines on the same tokens.
+// of the run: the table's mean surprisals are the model's Scores and the
+// baselines' on the same tokens in nats, its perplexities 2^(mean bits)
+// = e^(mean nats).
 func TestMarkovRealRun(t *testing.T) {
 	t.Parallel()
 	m, err := defaultmodel.Load()
@@ -215,8 +216,8 @@ func TestMarkovRealRun(t *testing.T) {
 	}
 	text := renderLesson(t, "markov", "en", runs)
 	for _, want := range []string{
-		"| transformer | " + escMD(num(sm/float64(n), 3)) + " | " + escMD(num(math.Exp2(sm/float64(n)), 4)) + " |",
-		"| trigram | " + escMD(num(s3/float64(n), 3)) + " | " + escMD(num(math.Exp2(s3/float64(n)), 4)) + " |",
+		"| transformer | " + escMD(num(sm/float64(n)*math.Ln2, 3)) + " | " + escMD(num(math.Exp2(sm/float64(n)), 4)) + " |",
+		"| trigram | " + escMD(num(s3/float64(n)*math.Ln2, 3)) + " | " + escMD(num(math.Exp2(s3/float64(n)), 4)) + " |",
 		"the comparison is fair",
 	} {
 		if !strings.Contains(text, want) {
@@ -558,7 +559,7 @@ func TestTrainingFacts(t *testing.T) {
 		{"other-model", func(r map[string]*Run) {}, "its training history is not available", true},
 		{"no-improve", func(r map[string]*Run) {}, "did not fall", true},
 		// Units and sizes.
-		{"nats", func(r map[string]*Run) {}, "bits per token, in the other unit", true},
+		{"nats", func(r map[string]*Run) {}, "nats per token on\nthe same validation text", true},
 		{"passes-unknown", func(r map[string]*Run) {}, "passes over it", false},
 		{"passes", func(r map[string]*Run) {
 			tedit(r, func(t *trace.Training) { b := *t.Baselines; b.TrainTokens = 500; t.Baselines = &b })

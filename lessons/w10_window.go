@@ -306,7 +306,7 @@ func turnsTable(e *Env, a *Args, tr *trace.Trace) (*output.Table, error) {
 func turnStatus(e *Env, tn turn) string {
 	when := func(s int) string {
 		if s == 0 {
-			return e.T("before the first step", "第一步（预填充）之前")
+			return e.T("before the first step", "在预填充（第 0 步）之前")
 		}
 		return e.T("at step ", "在第 ") + itoa(s) + e.T("", " 步")
 	}
@@ -314,7 +314,7 @@ func turnStatus(e *Env, tn turn) string {
 	case tn.goneAt >= 0 && tn.firstGone == tn.goneAt:
 		return e.T("evicted ", "") + when(tn.goneAt) + e.T("", "被逐出")
 	case tn.goneAt >= 0:
-		return e.T("partly evicted ", "一部分") + when(tn.firstGone) + e.T(", the rest ", "被逐出，其余") + when(tn.goneAt) + e.T("", "被逐出")
+		return e.T("partly evicted ", "一部分") + when(tn.firstGone) + e.T(", the rest ", "被逐出，其余的") + when(tn.goneAt) + e.T("", "被逐出")
 	case tn.partly:
 		return itoa(tn.evicted) + e.T(" of ", " / ") + itoa(tn.to-tn.from) + e.T(" tokens evicted ", " 个 token ") + when(tn.firstGone) + e.T(", the rest in the window", "被逐出，其余仍在窗口中")
 	}

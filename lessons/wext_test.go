@@ -422,6 +422,14 @@ func TestWindowFacts(t *testing.T) {
 		{"control-over", func(r map[string]*Run) { nameMoreLikely(r["dialogue-control"].Trace) }, "4 times as likely as after the eviction", true},
 		{"control-over2", func(r map[string]*Run) { nameMoreLikely(r["dialogue-control"].Trace) }, "hardly more likely", false},
 		{"control-none", func(r map[string]*Run) { r["dialogue-control"].Trace.Continuation = nil }, "hardly more likely", false},
+		{"control-not-top", func(r map[string]*Run) {
+			tr := r["dialogue-control"].Trace
+			topAfterPrompt(tr, (tr.Continuation.Tokens[0].ID+1)%tr.Model.Config.VocabSize)
+		}, "Even in the control the name is not", true},
+		{"control-top", func(r map[string]*Run) {
+			tr := r["dialogue-control"].Trace
+			topAfterPrompt(tr, tr.Continuation.Tokens[0].ID)
+		}, "Even in the control the name is not", false},
 	} {
 		runs := handLessonRuns()
 		tc.edit(runs)
@@ -461,6 +469,22 @@ func TestWindowFacts(t *testing.T) {
 	if got := namePositions(&trace.Trace{Prompt: "My Isaac, Isaac", PromptLen: 4, Tokens: []trace.Token{{Text: "My "}, {Text: "Isa"}, {Text: "ac, "}, {Text: "Isaac"}}}); !slices.Equal(got, []int{1, 2, 3}) {
 		t.Errorf("namePositions = %v", got)
 	}
+}
+
+// topAfterPrompt sets the top candidate of the prediction after the
+// prompt to id, on copies of the steps.
+func topAfterPrompt(tr *trace.Trace, id int) {
+	tr.Steps = slices.Clone(tr.Steps)
+	for i, st := range tr.Steps {
+		if st.Next != nil && st.Next.Position == tr.PromptLen-1 {
+			nx := *st.Next
+			nx.Top = slices.Clone(nx.Top)
+			nx.Top[0].ID = id
+			tr.Steps[i].Next = &nx
+			return
+		}
+	}
+	panic("no prediction after the prompt")
 }
 
 // nameMoreLikely makes a hand-made run's continuation 4 times as likely:

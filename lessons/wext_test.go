@@ -417,16 +417,21 @@ func TestWindowFacts(t *testing.T) {
 		{"block-sum", func(r map[string]*Run) { evict(r, 3, 2); r["dialogue"].Trace.Settings.Overflow = trace.OverflowBlock }, "dropped\nbefore the first step plus", false},
 		{"no-policy", func(r map[string]*Run) { evict(r, 3, 0) }, "This run used", false},
 		// The control: the whole name clearly more likely with it in view.
-		{"control-same", func(r map[string]*Run) {}, "hardly more likely", true},
-		{"control-same2", func(r map[string]*Run) {}, "times as likely as after the eviction", false},
-		{"control-over", func(r map[string]*Run) { nameMoreLikely(r["dialogue-control"].Trace) }, "4 times as likely as after the eviction", true},
-		{"control-over2", func(r map[string]*Run) { nameMoreLikely(r["dialogue-control"].Trace) }, "hardly more likely", false},
+		{"control-same", func(r map[string]*Run) { nameOutOfView(r) }, "hardly more likely", true},
+		{"control-in-view", func(r map[string]*Run) {}, "Here the name is still in view in the long dialogue too", true},
+		{"control-in-view2", func(r map[string]*Run) {}, "hardly more likely", false},
+		{"control-out-of-view", func(r map[string]*Run) { nameOutOfView(r) }, "Here the name is still in view", false},
+		{"control-same2", func(r map[string]*Run) { nameOutOfView(r) }, "times as likely as after the eviction", false},
+		{"control-over", func(r map[string]*Run) { nameOutOfView(r); nameMoreLikely(r["dialogue-control"].Trace) }, "4 times as likely as after the eviction", true},
+		{"control-over2", func(r map[string]*Run) { nameOutOfView(r); nameMoreLikely(r["dialogue-control"].Trace) }, "hardly more likely", false},
 		{"control-none", func(r map[string]*Run) { r["dialogue-control"].Trace.Continuation = nil }, "hardly more likely", false},
 		{"control-not-top", func(r map[string]*Run) {
+			nameOutOfView(r)
 			tr := r["dialogue-control"].Trace
 			topAfterPrompt(tr, (tr.Continuation.Tokens[0].ID+1)%tr.Model.Config.VocabSize)
 		}, "Even in the control the name is not", true},
 		{"control-top", func(r map[string]*Run) {
+			nameOutOfView(r)
 			tr := r["dialogue-control"].Trace
 			topAfterPrompt(tr, tr.Continuation.Tokens[0].ID)
 		}, "Even in the control the name is not", false},
@@ -469,6 +474,25 @@ func TestWindowFacts(t *testing.T) {
 	if got := namePositions(&trace.Trace{Prompt: "My Isaac, Isaac", PromptLen: 4, Tokens: []trace.Token{{Text: "My "}, {Text: "Isa"}, {Text: "ac, "}, {Text: "Isaac"}}}); !slices.Equal(got, []int{1, 2, 3}) {
 		t.Errorf("namePositions = %v", got)
 	}
+}
+
+// nameOutOfView makes the dialogue's prompt one token per line (the last
+// holding the rest) and its answer scored with one token of context, so
+// that the name, in the first two lines, is out of view.
+func nameOutOfView(r map[string]*Run) {
+	tr := r["dialogue"].Trace
+	tr.Tokens = slices.Clone(tr.Tokens)
+	lines := strings.SplitAfter(tr.Prompt, "\n")
+	for i := range tr.PromptLen {
+		tr.Tokens[i].Text = lines[i]
+		if i == tr.PromptLen-1 {
+			tr.Tokens[i].Text = strings.Join(lines[i:], "")
+		}
+	}
+	c := *tr.Continuation
+	c.Scores = slices.Clone(c.Scores)
+	c.Scores[0].Context = 1
+	tr.Continuation = &c
 }
 
 // topAfterPrompt sets the top candidate of the prediction after the

@@ -77,8 +77,10 @@ func init() {
 	registerMeasured(RunSpec{Name: "markov", Prompt: "When the Rays of Light fall upon the Prism, they are refracted, and the Rays which are most refrangible are refracted most.", TopP: 1, Seed: 1}, Measure{Baselines: true})
 	// Lesson 4: a token far back changes the prediction. The two prompts
 	// end in the same tokens; only an early "(" or "," differs.
-	registerRun(RunSpec{Name: "far-paren", Prompt: "The Rays (which are refracted by the Prism and the Lens", Steps: 1, TopP: 1, Seed: 1})
-	registerRun(RunSpec{Name: "far-comma", Prompt: "The Rays, which are refracted by the Prism and the Lens", Steps: 1, TopP: 1, Seed: 1})
+	// Both score ")" as the next text, so the lesson can show whether the
+	// "(" far back raised it.
+	registerRun(RunSpec{Name: "far-paren", Prompt: "The Rays (which are refracted by the Prism and the Lens", Steps: 1, TopP: 1, Seed: 1, Continuation: ")"})
+	registerRun(RunSpec{Name: "far-comma", Prompt: "The Rays, which are refracted by the Prism and the Lens", Steps: 1, TopP: 1, Seed: 1, Continuation: ")"})
 	// Lesson 6: attention drilled down, heads' roles, direct logit
 	// attribution; and a repeated random sequence for induction heads.
 	registerMeasured(RunSpec{Name: "drill", Prompt: "The Rays of Light which fall upon the Prism are refracted", Steps: 1, TopP: 1, Seed: 1}, Measure{Inspect: true})

@@ -66,6 +66,17 @@ func init() {
 		}
 		return num(m, 3), nil
 	})
+	// The same in nats (Score.Surprisal is recorded in bits).
+	runValue("mean-surprisal-nats", func(e *Env, a *Args, tr *trace.Trace) (string, error) {
+		m, n := meanSurprisal(tr.Scores)
+		if n == 0 {
+			return "", fmt.Errorf("the run scored no tokens")
+		}
+		return num(m*math.Ln2, 3), nil
+	})
+	runValue("uniform-nats", func(e *Env, a *Args, tr *trace.Trace) (string, error) {
+		return num(math.Log(float64(tr.Model.Config.VocabSize)), 3), nil
+	})
 	// A uniform guess over the vocabulary costs log2(vocab_size) bits: a
 	// mean surprisal above it is worse than guessing.
 	runValue("uniform-bits", func(e *Env, a *Args, tr *trace.Trace) (string, error) {

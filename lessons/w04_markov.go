@@ -30,17 +30,20 @@ func init() {
 	bl("bl-tokens", func(tr *trace.Trace, c *ngramCmp) string { return itoa(len(c.pos)) })
 	bl("bl-train-tokens", func(tr *trace.Trace, c *ngramCmp) string { return thousands(int64(tr.Baselines.TrainTokens)) })
 	bl("bl-corpus", func(tr *trace.Trace, c *ngramCmp) string { return tr.Baselines.Corpus })
-	bl("bits-model", func(tr *trace.Trace, c *ngramCmp) string { return num(c.meanModel(), 3) })
-	bl("ppl-model", func(tr *trace.Trace, c *ngramCmp) string { return num(math.Exp2(c.meanModel()), 4) })
+	// Surprisals are recorded in bits; the lesson states nats (× ln 2).
+	bl("nats-model", func(tr *trace.Trace, c *ngramCmp) string { return num(c.meanModel()*math.Ln2, 3) })
+	bl("ppl-model", func(tr *trace.Trace, c *ngramCmp) string { return num(math.Exp2(c.meanModel()), 4) }) // = e^nats
 	for k, name := range []string{"bigram", "trigram"} {
-		bl("bits-"+name, func(tr *trace.Trace, c *ngramCmp) string { return num(c.mean(k), 3) })
+		bl("nats-"+name, func(tr *trace.Trace, c *ngramCmp) string { return num(c.mean(k)*math.Ln2, 3) })
 		bl("ppl-"+name, func(tr *trace.Trace, c *ngramCmp) string { return num(math.Exp2(c.mean(k)), 4) })
 		bl("val-bits-"+name, func(tr *trace.Trace, c *ngramCmp) string { return num(tr.Baselines.Models[k].ValBits, 3) })
+		bl("val-nats-"+name, func(tr *trace.Trace, c *ngramCmp) string { return num(tr.Baselines.Models[k].ValBits*math.Ln2, 3) })
 	}
 	bl("bl-wins", func(tr *trace.Trace, c *ngramCmp) string { return itoa(c.wins()) })
+	bl("bl-gain-pos", func(tr *trace.Trace, c *ngramCmp) string { return itoa(c.pos[c.gain()]) })
 	bl("bl-gain-token", func(tr *trace.Trace, c *ngramCmp) string { return tokenText(tr.Tokens[c.pos[c.gain()]]) })
-	bl("bl-gain-model", func(tr *trace.Trace, c *ngramCmp) string { return num(c.model[c.gain()], 3) })
-	bl("bl-gain-trigram", func(tr *trace.Trace, c *ngramCmp) string { return num(c.ngram[1][c.gain()], 3) })
+	bl("bl-gain-model", func(tr *trace.Trace, c *ngramCmp) string { return num(c.model[c.gain()]*math.Ln2, 3) })
+	bl("bl-gain-trigram", func(tr *trace.Trace, c *ngramCmp) string { return num(c.ngram[1][c.gain()]*math.Ln2, 3) })
 	blFact := func(name string, f func(tr *trace.Trace, c *ngramCmp) bool) {
 		runFact(name, func(e *Env, a *Args, tr *trace.Trace) (bool, error) {
 			c, err := compareNgrams(tr)
@@ -78,6 +81,45 @@ func init() {
 			return false, err
 		}
 		return r.Top[0].ID != v.Top[0].ID, nil
+	}
+	// P(")" next) after each prompt (findings.ContinuationLead), and
+	// whether the "(" far back clearly raised it.
+	closeP := func(e *Env, run string) (findings.Lead, bool, error) {
+		r, err := e.Run(&Args{Named: map[string]string{"run": run}, used: map[string]bool{}})
+		if err != nil {
+			return findings.Lead{}, false, err
+		}
+		l, ok := findings.ContinuationLead(r.Trace)
+		return l, ok, nil
+	}
+	for _, run := range []string{"far-paren", "far-comma"} {
+		values[run+"-close"] = func(e *Env, a *Args) (string, error) {
+			l, _, err := closeP(e, run)
+			return probText(l.Whole), err
+		}
+	}
+	closeFact := func(name string, f func(p, c findings.Lead) bool) {
+		facts[name] = func(e *Env, a *Args) (bool, error) {
+			p, ok1, err := closeP(e, "far-paren")
+			if err != nil {
+				return false, err
+			}
+			c, ok2, err := closeP(e, "far-comma")
+			return ok1 && ok2 && f(p, c), err
+		}
+	}
+	closeFact("far-close", func(p, c findings.Lead) bool { return true })
+	closeFact("far-close-up", func(p, c findings.Lead) bool { return p.Over(c) })
+	values["far-close-ratio"] = func(e *Env, a *Args) (string, error) {
+		p, _, err := closeP(e, "far-paren")
+		if err != nil {
+			return "", err
+		}
+		c, _, err := closeP(e, "far-comma")
+		if err != nil || c.Whole <= 0 {
+			return "", err
+		}
+		return num(p.Whole/c.Whole, 3), nil
 	}
 	values["far-tail"] = func(e *Env, a *Args) (string, error) {
 		n, err := farTail(e)
@@ -240,13 +282,20 @@ func ngramChart(e *Env, a *Args, tr *trace.Trace) (*viz.Chart, string, error) {
 	for i, p := range c.pos {
 		cats[i] = itoa(p) + " " + tokenText(tr.Tokens[p])
 	}
+	nats := func(bits []float64) []float64 {
+		out := make([]float64, len(bits))
+		for i, b := range bits {
+			out[i] = b * math.Ln2
+		}
+		return out
+	}
 	ch, err := viz.NewSeriesChart(viz.SeriesChart{ID: "ngram-surprisal",
-		Subtitle: e.T("surprisal = −log₂ P(token | what the model conditions on)", "信息量 = −log₂ P(token | 模型所依据的上文)"),
-		XName:    e.T("position and token", "位置与 token"), YName: e.T("bits", "比特"), Categories: cats, Line: true,
+		Subtitle: e.T("surprisal = −ln P(token | what the model conditions on), nats", "信息量 = −ln P(token | 模型所依据的上文)，单位 nat"),
+		XName:    e.T("position and token", "位置与 token"), YName: "nats", Categories: cats, Line: true,
 		Series: []viz.Series{
-			{Name: e.T("transformer (whole window)", "Transformer（整个窗口）"), Values: c.model, Color: "#3182bd"},
-			{Name: tr.Baselines.Models[0].Name, Values: c.ngram[0], Color: "#e6550d"},
-			{Name: tr.Baselines.Models[1].Name, Values: c.ngram[1], Color: "#31a354"},
+			{Name: e.T("transformer (whole window)", "Transformer（整个窗口）"), Values: nats(c.model), Color: "#3182bd"},
+			{Name: tr.Baselines.Models[0].Name, Values: nats(c.ngram[0]), Color: "#e6550d"},
+			{Name: tr.Baselines.Models[1].Name, Values: nats(c.ngram[1]), Color: "#31a354"},
 		}})
 	return ch, e.T("Surprisal of each prompt token: transformer vs n-gram models", "提示词中每个 token 的信息量：Transformer 与 n 元模型"), err
 }

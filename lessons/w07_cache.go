@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/gptviz/gptviz/lessons/findings"
 	"github.com/gptviz/gptviz/model/arch"
 	"github.com/gptviz/gptviz/model/trace"
 	"github.com/gptviz/gptviz/output"
@@ -113,6 +114,26 @@ func init() {
 	costFact("cache-equal", func(cc *trace.CacheCost) bool { return cc.SameTokens && cc.MaxLogitDiff < CacheEqualTolerance })
 	costFact("cache-timed", func(cc *trace.CacheCost) bool { c, u := costMillis(cc); return c > 0 && u > 0 })
 	costFact("cache-faster", func(cc *trace.CacheCost) bool { c, u := costMillis(cc); return c > 0 && c < u })
+	// Work saved against time saved (findings.CacheSpeed): the speeds
+	// cached and uncached decoding reached.
+	for name, f := range map[string]func(r findings.CacheRates) string{
+		"cost-cached-gflops":   func(r findings.CacheRates) string { return num(r.CachedGFLOPS, 3) },
+		"cost-uncached-gflops": func(r findings.CacheRates) string { return num(r.UncachedGFLOPS, 3) },
+		"cost-gflops-ratio":    func(r findings.CacheRates) string { return num(r.SpeedRatio, 3) },
+	} {
+		runValue(name, func(e *Env, a *Args, tr *trace.Trace) (string, error) {
+			r, ok := findings.CacheSpeed(tr)
+			if !ok {
+				return "", errors.New("the run timed no cached vs uncached steps")
+			}
+			return f(r), nil
+		})
+	}
+	// The cache saved less time than work: a cached FLOP ran slower.
+	runFact("cost-time-below-flops", func(e *Env, a *Args, tr *trace.Trace) (bool, error) {
+		r, ok := findings.CacheSpeed(tr)
+		return ok && r.SlowerPerFLOP(), nil
+	})
 	charts["cache-flops"] = func(e *Env, a *Args, tr *trace.Trace) (*viz.Chart, string, error) { return costChart(e, tr, false) }
 	charts["cache-time"] = func(e *Env, a *Args, tr *trace.Trace) (*viz.Chart, string, error) { return costChart(e, tr, true) }
 	tables["kv-sizes"] = kvSizesTable

@@ -37,8 +37,10 @@ func init() {
 		tv("val-"+name, func(tr *trace.Trace, t *trace.Training) string { return num(t.Baselines.Models[k].ValBits*math.Ln2, 4) })
 	}
 	tv("beats-trigram-step", func(tr *trace.Trace, t *trace.Training) string { return itoa(beatsAt(t)) })
-	tv("snap-first-bits", func(tr *trace.Trace, t *trace.Training) string { return num(snapBits(t, 0), 3) })
-	tv("snap-last-bits", func(tr *trace.Trace, t *trace.Training) string { return num(snapBits(t, len(t.Snapshots)-1), 3) })
+	tv("snap-first-nats", func(tr *trace.Trace, t *trace.Training) string { return num(snapBits(t, 0)*math.Ln2, 3) })
+	tv("snap-last-nats", func(tr *trace.Trace, t *trace.Training) string {
+		return num(snapBits(t, len(t.Snapshots)-1)*math.Ln2, 3)
+	})
 	tv("snap-prev-first", func(tr *trace.Trace, t *trace.Training) string { p, _, _ := snapHeads(t, 0); return pct(p) })
 	tv("snap-prev-last", func(tr *trace.Trace, t *trace.Training) string {
 		p, _, _ := snapHeads(t, len(t.Snapshots)-1)
@@ -48,6 +50,19 @@ func init() {
 	tv("snap-beyond-last", func(tr *trace.Trace, t *trace.Training) string {
 		_, _, b := snapHeads(t, len(t.Snapshots)-1)
 		return pct(b)
+	})
+	tv("train-corpus", func(tr *trace.Trace, t *trace.Training) string { return t.Baselines.Corpus })
+	tv("train-corpus-tokens", func(tr *trace.Trace, t *trace.Training) string { return thousands(int64(t.Baselines.TrainTokens)) })
+	tv("train-passes", func(tr *trace.Trace, t *trace.Training) string {
+		return num(float64(last(t).Tokens)/float64(t.Baselines.TrainTokens), 3)
+	})
+	// The first-token head over training (snapFirst).
+	tv("snap-sink-peak", func(tr *trace.Trace, t *trace.Training) string { return pct(snapFirst(t).peak) })
+	tv("snap-sink-peak-step", func(tr *trace.Trace, t *trace.Training) string { return itoa(t.Snapshots[snapFirst(t).at].Step) })
+	tv("snap-sink-first", func(tr *trace.Trace, t *trace.Training) string { return pct(snapFirst(t).first) })
+	tv("snap-sink-last", func(tr *trace.Trace, t *trace.Training) string { return pct(snapFirst(t).last) })
+	tv("snap-sink-peak-loss", func(tr *trace.Trace, t *trace.Training) string {
+		return num(valAt(t, t.Snapshots[snapFirst(t).at].Step), 4)
 	})
 	tf := func(name string, f func(tr *trace.Trace, t *trace.Training) bool) {
 		runFact(name, func(e *Env, a *Args, tr *trace.Trace) (bool, error) {
@@ -68,6 +83,27 @@ func init() {
 	})
 	tf("snap-improves", func(tr *trace.Trace, t *trace.Training) bool {
 		return snapBits(t, len(t.Snapshots)-1) < snapBits(t, 0)
+	})
+	// The training text's size is known: the curve's tokens are so many
+	// passes over it.
+	tf("train-passes-known", func(tr *trace.Trace, t *trace.Training) bool {
+		return t.Baselines.TrainTokens > 0 && last(t).Tokens > 0
+	})
+	// The initialised model scored worse than a uniform guess.
+	tf("train-start-worse", func(tr *trace.Trace, t *trace.Training) bool {
+		return t.Curve[0].Step == 0 && t.Curve[0].ValLoss > math.Log(float64(t.Config.VocabSize))
+	})
+	// A first-token head (an attention sink) formed during training and
+	// then faded: its share peaked at a middle snapshot, at least
+	// findings.RoleThreshold, and ended below half of the peak.
+	tf("snap-sink-fades", func(tr *trace.Trace, t *trace.Training) bool {
+		f := snapFirst(t)
+		return f.ok && f.at > 0 && f.at < len(t.Snapshots)-1 && f.peak >= findings.RoleThreshold && f.last < f.peak/2
+	})
+	// A first-token head is there at the end and was not at the start.
+	tf("snap-sink-forms", func(tr *trace.Trace, t *trace.Training) bool {
+		f := snapFirst(t)
+		return f.ok && f.last >= findings.RoleThreshold && f.first < findings.RoleThreshold
 	})
 	charts["loss-curve"] = lossChart
 	charts["snapshot-heads"] = snapshotHeadsChart
@@ -136,7 +172,7 @@ func lossChart(e *Env, a *Args, tr *trace.Trace) (*viz.Chart, string, error) {
 		bi, tri = append(bi, t.Baselines.Models[0].ValBits*math.Ln2), append(tri, t.Baselines.Models[1].ValBits*math.Ln2)
 	}
 	c, err := viz.NewSeriesChart(viz.SeriesChart{ID: "loss-curve",
-		Subtitle: e.T("cross-entropy on Newton's Opticks, nats per token (lower is better)", "在牛顿《光学》上的交叉熵，每 token 的 nats（越低越好）"),
+		Subtitle: e.T("cross-entropy on the "+t.Baselines.Corpus+" corpus, nats per token (lower is better)", "在 "+t.Baselines.Corpus+" 语料上的交叉熵，单位 nat/token（越低越好）"),
 		XName:    e.T("optimizer step", "优化步数"), YName: e.T("loss (nats/token)", "损失（nats/token）"), Categories: cats, Line: true,
 		Series: []viz.Series{
 			{Name: e.T("transformer, validation", "Transformer，验证集"), Values: val, Color: "#3182bd"},
@@ -144,7 +180,7 @@ func lossChart(e *Env, a *Args, tr *trace.Trace) (*viz.Chart, string, error) {
 			{Name: t.Baselines.Models[0].Name, Values: bi, Color: "#e6550d"},
 			{Name: t.Baselines.Models[1].Name, Values: tri, Color: "#31a354"},
 		}})
-	return c, e.T("Training loss against the n-gram baselines", "训练损失与 n 元基线"), err
+	return c, e.T("Loss on the training and validation text against the n-gram baselines", "训练文本与验证文本上的损失，对比 n 元基线"), err
 }
 
 // snapHeads returns, for snapshot i, the best previous-token and
@@ -167,6 +203,34 @@ func snapHeads(t *trace.Training, i int) (prev, first, beyond float64) {
 		beyond = b
 	}
 	return prev, first, beyond
+}
+
+// sinkTrend is the best first-token head's share over the snapshots: at
+// the first and last, and its peak (at snapshot index at); ok is false when
+// some snapshot has no score.
+type sinkTrend struct {
+	first, last, peak float64
+	at                int
+	ok                bool
+}
+
+// snapFirst returns the sinkTrend of t's snapshots.
+func snapFirst(t *trace.Training) sinkTrend {
+	f := sinkTrend{ok: true}
+	for i := range t.Snapshots {
+		_, v, _ := snapHeads(t, i)
+		if math.IsNaN(v) {
+			return sinkTrend{}
+		}
+		if i == 0 {
+			f.first = v
+		}
+		if i == 0 || v > f.peak {
+			f.peak, f.at = v, i
+		}
+		f.last = v
+	}
+	return f
 }
 
 // snapshotHeadsChart draws how the heads' attention changes over training.
@@ -201,13 +265,13 @@ func snapshotsTable(e *Env, a *Args, tr *trace.Trace) (*output.Table, error) {
 		return nil, err
 	}
 	out := &output.Table{
-		Caption: e.T("The same prompt at each snapshot", "同一个提示词，在每个快照上"),
-		Header: []string{e.T("step", "步数"), e.T("validation loss (nats)", "验证损失（nats）"), e.T("prompt, bits/token", "提示词，比特/token"),
+		Caption: e.T("Each snapshot's loss and its prediction after the prompt", "每个快照的损失，以及它在提示词之后的预测"),
+		Header: []string{e.T("step", "步数"), e.T("validation loss, nats/token", "验证损失（nat/token）"), e.T("prompt, nats/token", "提示词（nat/token）"),
 			e.T("next token", "下一个 token"), "P"},
 		Align: []string{"right", "right", "right", "left", "right"},
 	}
 	for i, s := range t.Snapshots {
-		out.Rows = append(out.Rows, []string{itoa(s.Step), num(valAt(t, s.Step), 4), num(snapBits(t, i), 3), s.Next.Top[0].Display, num(s.Next.Top[0].Prob, 3)})
+		out.Rows = append(out.Rows, []string{itoa(s.Step), num(valAt(t, s.Step), 4), num(snapBits(t, i)*math.Ln2, 3), s.Next.Top[0].Display, num(s.Next.Top[0].Prob, 3)})
 	}
 	return out, nil
 }

@@ -134,6 +134,13 @@ func TestMarkovFacts(t *testing.T) {
 		// Word pieces are explained when the top candidates are pieces.
 		{"pieces", func(r map[string]*Run) { setDisplays(r["far-paren"].Trace, "␣th", "␣be", "␣w", "of", ",") }, "not long words", true},
 		{"words", func(r map[string]*Run) { setDisplays(r["far-paren"].Trace, "␣the", "␣been", "␣which", ",", ".") }, "not long words", false},
+		// The ")" after both prompts: said to be raised only when it is.
+		{"close-same", func(r map[string]*Run) {}, "did not make a \")\" next clearly more likely", true},
+		{"close-same2", func(r map[string]*Run) {}, "times as likely: the model keeps track", false},
+		{"close-up", func(r map[string]*Run) { certainNext(r["far-paren"].Trace) }, "made it 2 times as likely: the model keeps track", true},
+		{"close-up2", func(r map[string]*Run) { certainNext(r["far-paren"].Trace) }, "did not make a \")\" next clearly more likely", false},
+		{"close-none", func(r map[string]*Run) { r["far-comma"].Trace.Continuation = nil }, "itself? The probability", false},
+		{"gain-pos", func(r map[string]*Run) { setSurprisal(r["markov"].Trace, 0.5) }, "Its largest gain was at position ", true},
 	} {
 		runs := handLessonRuns()
 		tc.edit(runs)
@@ -175,8 +182,9 @@ func setTop(dst, src *trace.Trace) {
 }
 
 // TestMarkovRealRun: on the default model, lesson 4's numbers are those
-// of the run: the table's perplexities are 2^(mean surprisal) of the
-// model's Scores and of the baselines on the same tokens.
+// of the run: the table's mean surprisals are the model's Scores and the
+// baselines' on the same tokens in nats, its perplexities 2^(mean bits)
+// = e^(mean nats).
 func TestMarkovRealRun(t *testing.T) {
 	t.Parallel()
 	m, err := defaultmodel.Load()
@@ -208,8 +216,8 @@ func TestMarkovRealRun(t *testing.T) {
 	}
 	text := renderLesson(t, "markov", "en", runs)
 	for _, want := range []string{
-		"| transformer | " + escMD(num(sm/float64(n), 3)) + " | " + escMD(num(math.Exp2(sm/float64(n)), 4)) + " |",
-		"| trigram | " + escMD(num(s3/float64(n), 3)) + " | " + escMD(num(math.Exp2(s3/float64(n)), 4)) + " |",
+		"| transformer | " + escMD(num(sm/float64(n)*math.Ln2, 3)) + " | " + escMD(num(math.Exp2(sm/float64(n)), 4)) + " |",
+		"| trigram | " + escMD(num(s3/float64(n)*math.Ln2, 3)) + " | " + escMD(num(math.Exp2(s3/float64(n)), 4)) + " |",
 		"the comparison is fair",
 	} {
 		if !strings.Contains(text, want) {
@@ -250,6 +258,20 @@ func TestCacheFacts(t *testing.T) {
 				cc.Steps[i].CachedMillis = 1000
 			}
 		}, "Here the cache was not faster", true},
+		// Time saved below work saved is explained only when a cached FLOP
+		// ran slower than an uncached one.
+		{"slower-per-flop", func(r map[string]*Run) {
+			cc := cost(r)
+			for i := range cc.Steps {
+				cc.Steps[i].CachedMillis, cc.Steps[i].UncachedMillis, cc.Steps[i].UncachedFLOPs = 1, 10, 30*cc.Steps[i].CachedFLOPs
+			}
+		}, "because a\ncached FLOP is slower here", true},
+		{"same-per-flop", func(r map[string]*Run) {
+			cc := cost(r)
+			for i := range cc.Steps {
+				cc.Steps[i].CachedMillis, cc.Steps[i].UncachedMillis, cc.Steps[i].UncachedFLOPs = 1, 8, 8*cc.Steps[i].CachedFLOPs
+			}
+		}, "because a\ncached FLOP is slower here", false},
 		{"cleared", func(r map[string]*Run) {
 			tr := *r["cache"].Trace
 			r["cache"] = &Run{Trace: &tr, Command: r["cache"].Command}
@@ -386,6 +408,33 @@ func TestWindowFacts(t *testing.T) {
 		{"gone-later", func(r map[string]*Run) { evict(r, 3, 2) }, "left the window during generation", true},
 		{"gone-later2", func(r map[string]*Run) { evict(r, 3, 2) }, "The prompt alone was longer than the window", false},
 		{"second", func(r map[string]*Run) { evict(r, 2, 0) }, "had already left the window", true},
+		// The policy paragraph follows the run's policy and its numbers.
+		{"slide", func(r map[string]*Run) { evict(r, 3, 2) }, "This run used **exact sliding**", true},
+		{"slide-not-block", func(r map[string]*Run) { evict(r, 3, 2) }, "This run used **block eviction**", false},
+		{"block", func(r map[string]*Run) { evict(r, 3, 2); r["dialogue"].Trace.Settings.Overflow = trace.OverflowBlock }, "This run used **block eviction**", true},
+		{"block-count", func(r map[string]*Run) { evict(r, 3, 2); r["dialogue"].Trace.Settings.Overflow = trace.OverflowBlock },
+			"found the window full once, at step\n2.", true},
+		{"block-sum", func(r map[string]*Run) { evict(r, 3, 2); r["dialogue"].Trace.Settings.Overflow = trace.OverflowBlock }, "dropped\nbefore the first step plus", false},
+		{"no-policy", func(r map[string]*Run) { evict(r, 3, 0) }, "This run used", false},
+		// The control: the whole name clearly more likely with it in view.
+		{"control-same", func(r map[string]*Run) { nameOutOfView(r) }, "hardly more likely", true},
+		{"control-in-view", func(r map[string]*Run) {}, "Here the name is still in view in the long dialogue too", true},
+		{"control-in-view2", func(r map[string]*Run) {}, "hardly more likely", false},
+		{"control-out-of-view", func(r map[string]*Run) { nameOutOfView(r) }, "Here the name is still in view", false},
+		{"control-same2", func(r map[string]*Run) { nameOutOfView(r) }, "times as likely as after the eviction", false},
+		{"control-over", func(r map[string]*Run) { nameOutOfView(r); nameMoreLikely(r["dialogue-control"].Trace) }, "4 times as likely as after the eviction", true},
+		{"control-over2", func(r map[string]*Run) { nameOutOfView(r); nameMoreLikely(r["dialogue-control"].Trace) }, "hardly more likely", false},
+		{"control-none", func(r map[string]*Run) { r["dialogue-control"].Trace.Continuation = nil }, "hardly more likely", false},
+		{"control-not-top", func(r map[string]*Run) {
+			nameOutOfView(r)
+			tr := r["dialogue-control"].Trace
+			topAfterPrompt(tr, (tr.Continuation.Tokens[0].ID+1)%tr.Model.Config.VocabSize)
+		}, "Even in the control the name is not", true},
+		{"control-top", func(r map[string]*Run) {
+			nameOutOfView(r)
+			tr := r["dialogue-control"].Trace
+			topAfterPrompt(tr, tr.Continuation.Tokens[0].ID)
+		}, "Even in the control the name is not", false},
 	} {
 		runs := handLessonRuns()
 		tc.edit(runs)
@@ -401,9 +450,134 @@ func TestWindowFacts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(ts) != 2 || ts[0].from != 0 || ts[0].to != 2 || ts[0].goneAt != 1 || ts[1].from != 2 || ts[1].to != 4 || ts[1].goneAt != -1 || !ts[1].partly {
+	if len(ts) != 2 || ts[0].from != 0 || ts[0].to != 2 || ts[0].goneAt != 1 || ts[0].firstGone != 0 || ts[1].from != 2 || ts[1].to != 4 ||
+		ts[1].goneAt != -1 || !ts[1].partly || ts[1].evicted != 1 || ts[1].firstGone != 1 {
 		t.Errorf("turns: %+v", ts)
 	}
+	// The status column: a turn split between the prefill and a step says
+	// so (it is not "evicted at step 1").
+	e := &Env{Lang: "en"}
+	for _, tc := range []struct {
+		tn   turn
+		want string
+	}{
+		{turn{from: 0, to: 3, goneAt: -1, firstGone: -1}, "in the window"},
+		{turn{from: 0, to: 3, goneAt: 0, firstGone: 0, evicted: 3}, "evicted before the first step"},
+		{turn{from: 0, to: 3, goneAt: 2, firstGone: 2, evicted: 3}, "evicted at step 2"},
+		{ts[0], "partly evicted before the first step, the rest at step 1"},
+		{ts[1], "1 of 2 tokens evicted at step 1, the rest in the window"},
+	} {
+		if got := turnStatus(e, tc.tn); got != tc.want {
+			t.Errorf("turnStatus(%+v) = %q, want %q", tc.tn, got, tc.want)
+		}
+	}
+	if got := namePositions(&trace.Trace{Prompt: "My Isaac, Isaac", PromptLen: 4, Tokens: []trace.Token{{Text: "My "}, {Text: "Isa"}, {Text: "ac, "}, {Text: "Isaac"}}}); !slices.Equal(got, []int{1, 2, 3}) {
+		t.Errorf("namePositions = %v", got)
+	}
+}
+
+// nameOutOfView makes the dialogue's prompt one token per line (the last
+// holding the rest) and its answer scored with one token of context, so
+// that the name, in the first two lines, is out of view.
+func nameOutOfView(r map[string]*Run) {
+	tr := r["dialogue"].Trace
+	tr.Tokens = slices.Clone(tr.Tokens)
+	lines := strings.SplitAfter(tr.Prompt, "\n")
+	for i := range tr.PromptLen {
+		tr.Tokens[i].Text = lines[i]
+		if i == tr.PromptLen-1 {
+			tr.Tokens[i].Text = strings.Join(lines[i:], "")
+		}
+	}
+	c := *tr.Continuation
+	c.Scores = slices.Clone(c.Scores)
+	c.Scores[0].Context = 1
+	tr.Continuation = &c
+}
+
+// topAfterPrompt sets the top candidate of the prediction after the
+// prompt to id, on copies of the steps.
+func topAfterPrompt(tr *trace.Trace, id int) {
+	tr.Steps = slices.Clone(tr.Steps)
+	for i, st := range tr.Steps {
+		if st.Next != nil && st.Next.Position == tr.PromptLen-1 {
+			nx := *st.Next
+			nx.Top = slices.Clone(nx.Top)
+			nx.Top[0].ID = id
+			tr.Steps[i].Next = &nx
+			return
+		}
+	}
+	panic("no prediction after the prompt")
+}
+
+// nameMoreLikely makes a hand-made run's continuation 4 times as likely:
+// its last token's probability ×4.
+func nameMoreLikely(tr *trace.Trace) {
+	c := tr.Continuation
+	sc := &c.Scores[len(c.Scores)-1]
+	sc.Prob *= 4
+	sc.Surprisal -= 2
+	c.Log2Prob += 2
+	c.BitsPerToken = -c.Log2Prob / float64(len(c.Tokens))
+}
+
+// longTraining replaces the training run by one whose prompt has 12
+// tokens, enough rows for head scores (findings.MinKeys, MinRows).
+// Every head spreads its attention evenly over the keys it sees, so that
+// no head starts as a first-token head.
+func longTraining(r map[string]*Run) {
+	run := handRuns(viztest.Trace(viztest.Options{NLayer: 3, NHead: 4, DHead: 4, NPositions: 64, Prompt: 12, Steps: 5, TopK: 3, Seed: 7}))["training"]
+	t := *run.Trace.Training
+	t.Snapshots = slices.Clone(t.Snapshots)
+	for i := range t.Snapshots {
+		st := t.Snapshots[i].Prefill
+		st.Attention = slices.Clone(st.Attention)
+		for l := range st.Attention {
+			la := st.Attention[l]
+			la.Probs = make([][][]float32, len(st.Attention[l].Probs))
+			for h, rows := range st.Attention[l].Probs {
+				la.Probs[h] = make([][]float32, len(rows))
+				for q, row := range rows {
+					qk := st.QueryStart + q - st.WindowStart
+					la.Probs[h][q] = make([]float32, len(row))
+					for k := 0; k <= qk && k < len(row); k++ {
+						la.Probs[h][q][k] = 1 / float32(qk+1)
+					}
+				}
+			}
+			st.Attention[l] = la
+		}
+		t.Snapshots[i].Prefill = st
+	}
+	tr := *run.Trace
+	tr.Training = &t
+	r["training"] = &Run{Trace: &tr, Command: run.Command}
+}
+
+// sinkAt makes head 0.0 of snapshot i put all its attention on the
+// window's first token (a copy: the snapshots share their steps).
+func sinkAt(t *trace.Training, i int) {
+	st := t.Snapshots[i].Prefill
+	st.Attention = slices.Clone(st.Attention)
+	la := st.Attention[0]
+	la.Probs = slices.Clone(la.Probs)
+	rows := make([][]float32, len(la.Probs[0]))
+	for q, r := range la.Probs[0] {
+		rows[q] = make([]float32, len(r))
+		rows[q][0] = 1
+	}
+	la.Probs[0] = rows
+	st.Attention[0] = la
+	t.Snapshots[i].Prefill = st
+}
+
+// certainNext makes a hand-made run's one-token continuation certain.
+func certainNext(tr *trace.Trace) {
+	c := *tr.Continuation
+	c.Scores = slices.Clone(c.Scores)
+	c.Scores[0].Prob, c.Scores[0].Surprisal, c.Log2Prob, c.BitsPerToken = 1, 0, 0, 0
+	tr.Continuation = &c
 }
 
 // TestTrainingFacts: lesson 11's statements appear exactly when their
@@ -429,9 +603,29 @@ func TestTrainingFacts(t *testing.T) {
 		{"never", func(r map[string]*Run) { tedit(r, func(t *trace.Training) { t.Curve[2].ValLoss = 4 }) }, "never beat the trigram", true},
 		{"overfits", func(r map[string]*Run) {}, "overfitting", true},
 		{"no-overfit", func(r map[string]*Run) { tedit(r, func(t *trace.Training) { t.Curve[2].TrainLoss = 2 }) }, "overfitting", false},
-		{"same-model", func(r map[string]*Run) { r["training"].Trace.Model.Name = "gptviz-default" }, "This is the model the run used.", true},
+		{"same-model", func(r map[string]*Run) { r["training"].Trace.Model.Name = "gptviz-default" }, "It is also the model the run below used.", true},
 		{"other-model", func(r map[string]*Run) {}, "its training history is not available", true},
 		{"no-improve", func(r map[string]*Run) {}, "did not fall", true},
+		// Units and sizes.
+		{"nats", func(r map[string]*Run) {}, "nats per token on\nthe same validation text", true},
+		{"passes-unknown", func(r map[string]*Run) {}, "passes over it", false},
+		{"passes", func(r map[string]*Run) {
+			tedit(r, func(t *trace.Training) { b := *t.Baselines; b.TrainTokens = 500; t.Baselines = &b })
+		}, "about 4 passes over it", true},
+		{"worse-than-uniform", func(r map[string]*Run) {
+			tedit(r, func(t *trace.Training) { t.Curve[0].ValLoss = math.Log(float64(t.Config.VocabSize)) + 0.1 })
+		}, "a little worse than that uniform guess", true},
+		{"better-than-uniform", func(r map[string]*Run) {
+			tedit(r, func(t *trace.Training) { t.Curve[0].ValLoss = math.Log(float64(t.Config.VocabSize)) - 0.1 })
+		}, "a little worse than that uniform guess", false},
+		// The first-token head: said to fade only when it peaked in the
+		// middle and fell below half; said to form only when it ends high.
+		{"sink-flat", func(r map[string]*Run) { longTraining(r) }, "The first-token head does something else", false},
+		{"sink-flat2", func(r map[string]*Run) { longTraining(r) }, "A first-token head formed during training", false},
+		{"sink-fades", func(r map[string]*Run) { longTraining(r); tedit(r, func(t *trace.Training) { sinkAt(t, 1) }) }, "a peak of 100% at step\n100", true},
+		{"sink-fades2", func(r map[string]*Run) { longTraining(r); tedit(r, func(t *trace.Training) { sinkAt(t, 1) }) }, "A first-token head formed during training", false},
+		{"sink-forms", func(r map[string]*Run) { longTraining(r); tedit(r, func(t *trace.Training) { sinkAt(t, 2) }) }, "A first-token head formed during training", true},
+		{"sink-forms2", func(r map[string]*Run) { longTraining(r); tedit(r, func(t *trace.Training) { sinkAt(t, 2) }) }, "The first-token head does something else", false},
 		{"improves", func(r map[string]*Run) {
 			tedit(r, func(t *trace.Training) {
 				sc := slices.Clone(t.Snapshots[2].Scores)

@@ -153,13 +153,16 @@ func drawSafely(dc draw.Canvas, fn func(draw.Canvas) error) (err error) {
 // Multi-line subtitles get a line height (ECharts' default overlaps them).
 func jsonOf(opt map[string]any) (json.RawMessage, error) {
 	spaceSubtitles(opt["title"])
+	showEndLabels(opt)
 	if base, ok := opt["baseOption"].(map[string]any); ok {
 		spaceSubtitles(base["title"])
+		showEndLabels(base)
 	}
 	if os, ok := opt["options"].([]any); ok {
 		for _, o := range os {
 			if m, ok := o.(map[string]any); ok {
 				spaceSubtitles(m["title"])
+				showEndLabels(m)
 			}
 		}
 	}
@@ -210,6 +213,42 @@ func spaceSubtitles(t any) {
 				m["subtextStyle"] = st
 			}
 			st["lineHeight"] = 16
+		}
+	}
+}
+
+// showEndLabels makes every category axis of an option (xAxis, yAxis,
+// object or array) show its first and last labels: ECharts otherwise hides
+// them when they would touch their neighbours, and they are often the
+// points a text refers to (the first and last token, the longest window).
+// An axis that says otherwise (false) keeps its choice.
+func showEndLabels(opt map[string]any) {
+	for _, key := range []string{"xAxis", "yAxis"} {
+		var axes []any
+		switch v := opt[key].(type) {
+		case map[string]any:
+			axes = []any{v}
+		case []any:
+			axes = v
+		}
+		for _, a := range axes {
+			ax, ok := a.(map[string]any)
+			if !ok || ax["type"] != "category" {
+				continue
+			}
+			al, _ := ax["axisLabel"].(map[string]any)
+			if al == nil {
+				al = map[string]any{}
+				ax["axisLabel"] = al
+			}
+			if show, _ := al["show"].(bool); al["show"] != nil && !show {
+				continue // labels hidden on purpose
+			}
+			for _, k := range []string{"showMinLabel", "showMaxLabel"} {
+				if v, ok := al[k].(bool); !ok || v {
+					al[k] = true
+				}
+			}
 		}
 	}
 }

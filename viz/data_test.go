@@ -539,9 +539,43 @@ func TestKVFullLabelNotClipped(t *testing.T) {
 		if n := len([]rune(label)); n > 12 || !strings.Contains(string(c.Option), `"name":"`+label+`"`) {
 			t.Errorf("%s: marker label %q (%d runes): want a short label on the marker", lang, label, n)
 		}
-		if !strings.Contains(c.Subtitle, lc.t("kv.full")) {
+		if !strings.Contains(c.Subtitle, lc.t("kv.full", 2)) {
 			t.Errorf("%s: subtitle %q does not explain the marker", lang, c.Subtitle)
 		}
+	}
+}
+
+// TestKVSizeBlockPolicy: under block eviction the subtitle says that a
+// block left at once and how many positions were recomputed (the cache
+// shrinks, it does not stay full); evictions before the prefill are
+// counted apart, and the marker stands at the first decode step that
+// evicted, not at the prefill.
+func TestKVSizeBlockPolicy(t *testing.T) {
+	t.Parallel()
+	tr := small()
+	tr.Settings.Overflow = trace.OverflowBlock
+	ev := tr.Evictions
+	tr.Evictions = []trace.Eviction{{Step: 0, Position: 0}}
+	for _, e := range ev {
+		e.Step = ev[0].Step
+		tr.Evictions = append(tr.Evictions, e)
+	}
+	d, err := newKVSizeData(tr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.dropped != 1 || d.decodeEvicted != len(ev) || d.evictSteps != 1 || d.fullEvicted != len(ev) || d.steps[d.fullAt] != ev[0].Step {
+		t.Fatalf("got %+v", d)
+	}
+	lc := settingsOf(nil)
+	sub := d.subtitle(lc)
+	for _, want := range []string{lc.t("kv.dropped", 1), lc.t("kv.full.block", len(ev), int(d.positions[d.fullAt]), len(ev))} {
+		if !strings.Contains(sub, want) {
+			t.Errorf("subtitle %q lacks %q", sub, want)
+		}
+	}
+	if strings.Contains(sub, lc.t("kv.full", len(ev))) {
+		t.Errorf("subtitle %q: block eviction described as sliding", sub)
 	}
 }
 
@@ -636,5 +670,32 @@ func TestGridNotRecordedIsNotMasked(t *testing.T) {
 		if strings.Contains(string(c.Option), "markArea") || strings.Contains(c.Subtitle, "not recorded") {
 			t.Errorf("%s: every row recorded, yet the chart marks rows not recorded", c.ID)
 		}
+	}
+}
+
+// TestShowEndLabels: every category axis shows its first and last labels
+// unless it hides its labels or those two on purpose; value axes are left
+// alone.
+func TestShowEndLabels(t *testing.T) {
+	t.Parallel()
+	opt := map[string]any{
+		"xAxis": []any{map[string]any{"type": "category"}, map[string]any{"type": "category", "axisLabel": map[string]any{"show": false}}},
+		"yAxis": map[string]any{"type": "category", "axisLabel": map[string]any{"showMaxLabel": false}},
+	}
+	opt2 := map[string]any{"xAxis": map[string]any{"type": "value"}}
+	showEndLabels(opt)
+	showEndLabels(opt2)
+	x := opt["xAxis"].([]any)
+	if al := x[0].(map[string]any)["axisLabel"].(map[string]any); al["showMinLabel"] != true || al["showMaxLabel"] != true {
+		t.Errorf("category x axis: %v", al)
+	}
+	if al := x[1].(map[string]any)["axisLabel"].(map[string]any); al["showMinLabel"] != nil {
+		t.Errorf("hidden labels: %v", al)
+	}
+	if al := opt["yAxis"].(map[string]any)["axisLabel"].(map[string]any); al["showMinLabel"] != true || al["showMaxLabel"] != false {
+		t.Errorf("y axis that hides its last label: %v", al)
+	}
+	if _, ok := opt2["xAxis"].(map[string]any)["axisLabel"]; ok {
+		t.Errorf("value axis changed: %v", opt2)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"github.com/gptviz/gptviz/internal/inputfile"
 	"math"
 	"strconv"
+	"strings"
 
 	"github.com/go-echarts/go-echarts/v2/charts"
 	"github.com/go-echarts/go-echarts/v2/opts"
@@ -46,9 +47,12 @@ func stepPositions(st trace.Step) int {
 }
 
 // kvSizeData is what the KV-size chart shows, per step (prefill = step 0):
-// its index, the cache's recorded bytes and cached positions; and the
-// index (into steps) of the first step at which a token left the full
-// context window, or -1.
+// its index, the cache's recorded bytes and cached positions; the index
+// (into steps) of the first decode step at which tokens left the full
+// context window, or -1, with how many tokens left then (fullEvicted), how
+// many decode steps evicted and how many tokens they evicted in all
+// (evictSteps, decodeEvicted); the prompt tokens dropped before the
+// prefill (dropped); and the overflow policy.
 type kvSizeData struct {
 	cfg              arch.Config
 	steps            []int
@@ -57,6 +61,11 @@ type kvSizeData struct {
 	lastPositions    int
 	lastBytes        int64
 	fullAt           int
+	policy           string
+	fullEvicted      int
+	evictSteps       int
+	decodeEvicted    int
+	dropped          int
 }
 
 // newKVSizeData gathers every step's KV cache size. It returns an error
@@ -66,12 +75,24 @@ func newKVSizeData(tr *trace.Trace) (kvSizeData, error) {
 	if n == 0 {
 		return kvSizeData{}, fmt.Errorf("steps: %w", ErrNoData)
 	}
-	d := kvSizeData{cfg: tr.Model.Config, steps: make([]int, n), prefill: make([]bool, n), bytes: make([]float64, n), positions: make([]float64, n), fullAt: -1}
+	d := kvSizeData{cfg: tr.Model.Config, steps: make([]int, n), prefill: make([]bool, n), bytes: make([]float64, n), positions: make([]float64, n), fullAt: -1, policy: tr.OverflowOf()}
+	perStep := map[int]int{} // tokens evicted at each decode step
+	for _, ev := range tr.Evictions {
+		if ev.Step == 0 {
+			d.dropped++
+			continue
+		}
+		if perStep[ev.Step] == 0 {
+			d.evictSteps++
+		}
+		perStep[ev.Step]++
+		d.decodeEvicted++
+	}
 	for i, st := range tr.Steps {
 		d.steps[i], d.prefill[i] = st.Index, st.Kind == trace.Prefill
 		d.bytes[i], d.positions[i] = float64(st.KV.Bytes), float64(stepPositions(st))
-		if len(tr.Evictions) > 0 && st.Index == tr.Evictions[0].Step && d.fullAt < 0 {
-			d.fullAt = i
+		if k := perStep[st.Index]; k > 0 && st.Index > 0 && d.fullAt < 0 {
+			d.fullAt, d.fullEvicted = i, k
 		}
 	}
 	last := tr.Steps[n-1]
@@ -98,10 +119,24 @@ func (d kvSizeData) subtitle(lc settings) string {
 	if d.cfg.KVBytes(d.lastPositions) != d.lastBytes {
 		sub += lc.t("kv.recorded", formatBytes(d.lastBytes))
 	}
+	if d.dropped > 0 {
+		sub += "\n" + lc.t("kv.dropped", d.dropped)
+	}
 	if d.fullAt >= 0 {
-		sub += "\n" + lc.t("kv.full.at", d.steps[d.fullAt], lc.t("kv.full"))
+		sub += "\n" + lc.t("kv.full.at", d.steps[d.fullAt], d.fullText(lc))
 	}
 	return sub
+}
+
+// fullText says what happened at the marked step, by policy: a block left
+// and the rest was recomputed (the cache shrinks, then grows), or one
+// token left per step (the cache stays full); with the tokens evicted
+// during generation in all.
+func (d kvSizeData) fullText(lc settings) string {
+	if d.policy == trace.OverflowBlock {
+		return lc.t("kv.full.block", d.fullEvicted, int(d.positions[d.fullAt]), d.decodeEvicted)
+	}
+	return lc.t("kv.full", d.decodeEvicted)
 }
 
 // KVSize charts the KV cache's size after every step (prefill = step 0) as a
@@ -130,8 +165,8 @@ func (d kvSizeData) option(lc settings) (json.RawMessage, error) {
 	line.SetGlobalOptions(
 		charts.WithTitleOpts(opts.Title{Subtitle: d.subtitle(lc)}),
 		charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: "axis"}),
-		charts.WithLegendOpts(opts.Legend{Show: opts.Bool(true), Right: "10", Top: "40"}),
-		charts.WithGridOpts(opts.Grid{Left: "90", Right: "70", Top: "90", Bottom: "60"}),
+		charts.WithLegendOpts(opts.Legend{Show: opts.Bool(true), Bottom: "0"}),
+		charts.WithGridOpts(opts.Grid{Left: "90", Right: "80", Top: strconv.Itoa(76 + 16*strings.Count(d.subtitle(lc), "\n")), Bottom: "75"}),
 		charts.WithXAxisOpts(opts.XAxis{Type: "category", Name: lc.t("step"), AxisLabel: &opts.AxisLabel{Show: opts.Bool(true)}}),
 		charts.WithYAxisOpts(opts.YAxis{Type: "value", Name: lc.t("kv.bytesax"), Min: 0, AxisLabel: &opts.AxisLabel{Show: opts.Bool(true)}}),
 	)
@@ -141,7 +176,7 @@ func (d kvSizeData) option(lc settings) (json.RawMessage, error) {
 	if d.fullAt >= 0 {
 		bOpts = append(bOpts, charts.WithMarkLineNameXAxisItemOpts(opts.MarkLineNameXAxisItem{
 			Name: lc.t("kv.full.short"), XAxis: labels[d.fullAt],
-		}), charts.WithMarkLineStyleOpts(opts.MarkLineStyle{Label: &opts.Label{Show: opts.Bool(true), Formatter: "{b}"}}))
+		}), charts.WithMarkLineStyleOpts(opts.MarkLineStyle{Symbol: []string{"none", "none"}, Label: &opts.Label{Show: opts.Bool(true), Formatter: "{b}"}}))
 	}
 	line.AddSeries(lc.t("kv.bytes"), nil, bOpts...)
 	line.AddSeries(lc.t("kv.cached"), nil, charts.WithItemStyleOpts(opts.ItemStyle{Color: "#9e9ac8"}), charts.WithLineStyleOpts(opts.LineStyle{Type: "dashed"}),
@@ -152,6 +187,12 @@ func (d kvSizeData) option(lc settings) (json.RawMessage, error) {
 	}
 	xa := objAt(tree, "xAxis", 0)
 	xa["nameLocation"], xa["nameGap"] = "middle", 28
+	// The axis names stand beside the axes, not above them, where the
+	// "window full" marker's label would overlap them.
+	for i, gap := range []int{70, 45} {
+		ya := objAt(tree, "yAxis", i)
+		ya["nameLocation"], ya["nameGap"] = "middle", gap
+	}
 	objAt(tree, "series", 0)["data"] = nums{V: d.bytes, Digits: 15}
 	objAt(tree, "series", 1)["data"] = nums{V: d.positions, Digits: 15}
 	return jsonOf(tree)

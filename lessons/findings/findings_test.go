@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/gptviz/gptviz/lessons/findings"
+	"github.com/gptviz/gptviz/model/arch"
 	"github.com/gptviz/gptviz/model/trace"
 	"github.com/gptviz/gptviz/viz/viztest"
 )
@@ -402,5 +403,106 @@ func TestChecks(t *testing.T) {
 	}
 	if !slices.Equal(names, []findings.CheckName{findings.CheckRowSums, findings.CheckCausal, findings.CheckGreedy}) || cs[2].Measured {
 		t.Errorf("failed %v, checks %+v", names, cs)
+	}
+}
+
+// blockRun is a hand-made block-eviction run in a window of 8: a prompt of
+// 10 tokens (2 dropped before the first step), then 4 decode steps; the
+// first finds the window full, evicts 2 and recomputes 7 positions.
+func blockRun() *trace.Trace {
+	tr := &trace.Trace{Model: trace.ModelInfo{Config: arch.Config{NPositions: 8}}, Settings: trace.Settings{Overflow: trace.OverflowBlock}}
+	kv := func(n int) trace.KVInfo { return trace.KVInfo{Positions: []int{n, n}} }
+	tr.Steps = []trace.Step{
+		{Index: 0, Kind: trace.Prefill, QueryStart: 2, NQuery: 8, WindowStart: 2, KV: kv(8)},
+		{Index: 1, Kind: trace.Recompute, QueryStart: 10, NQuery: 1, WindowStart: 4, KV: kv(7), KVWrite: &trace.KVWrite{Start: 4, N: 7}},
+		{Index: 2, Kind: trace.Decode, QueryStart: 11, NQuery: 1, WindowStart: 4, KV: kv(8)},
+		{Index: 3, Kind: trace.Recompute, QueryStart: 12, NQuery: 1, WindowStart: 6, KV: kv(7)},
+	}
+	for p, s := range []int{0, 0, 1, 1, 3, 3} {
+		tr.Evictions = append(tr.Evictions, trace.Eviction{Step: s, Position: p})
+	}
+	return tr
+}
+
+func TestOverflow(t *testing.T) {
+	t.Parallel()
+	if w, ok := findings.Overflow(viztest.Trace(viztest.Options{NPositions: 64, Prompt: 6, Steps: 3})); ok {
+		t.Errorf("%+v: the window never filled", w)
+	}
+	w, ok := findings.Overflow(blockRun())
+	want := []findings.EvictionBlock{{Step: 0, Tokens: 2, From: 0}, {Step: 1, Tokens: 2, From: 2, Recomputed: 7}, {Step: 3, Tokens: 2, From: 4, Recomputed: 7}}
+	if !ok || !slices.Equal(w.Blocks, want) || w.Total != 6 || w.PromptDropped != 2 || w.Decoding != 4 || w.DecodeBlocks != 2 || w.BlockSize != 2 ||
+		w.Recomputed != 14 || w.FinalStart != 6 || w.FinalCached != 7 || w.MinCached != 7 || w.Policy != trace.OverflowBlock || w.NPositions != 8 {
+		t.Errorf("block: %+v, %v", w, ok)
+	}
+	// Sliding: one token per step, the window stays full.
+	w, ok = findings.Overflow(viztest.Trace(viztest.Options{NPositions: 8, Prompt: 6, Steps: 5}))
+	if !ok || w.Total != 3 || w.PromptDropped != 0 || w.DecodeBlocks != 3 || w.BlockSize != 1 || w.FinalCached != 8 || w.MinCached != 8 || w.Policy != trace.OverflowSlide {
+		t.Errorf("slide: %+v, %v", w, ok)
+	}
+}
+
+func TestContinuationLead(t *testing.T) {
+	t.Parallel()
+	tr := &trace.Trace{PromptLen: 300}
+	if l, ok := findings.ContinuationLead(tr); ok {
+		t.Errorf("%+v: no continuation", l)
+	}
+	tr.Continuation = &trace.Continuation{Tokens: make([]trace.Token, 2), Log2Prob: -3,
+		Scores: []trace.Score{{Position: 300, Prob: 0.25, Context: 100}, {Position: 301, Prob: 0.5, Context: 101}}}
+	l, ok := findings.ContinuationLead(tr)
+	if !ok || l.Prob != 0.25 || math.Abs(l.Nats-math.Log(4)) > 1e-12 || l.Whole != 0.125 || math.Abs(l.WholeNats-math.Log(8)) > 1e-12 ||
+		l.Tokens != 2 || l.Context != 100 || l.FirstSeen != 200 || l.TopKnown {
+		t.Errorf("%+v, %v", l, ok)
+	}
+	if o := (findings.Lead{Whole: 0.05}); !l.Over(o) || o.Over(l) || l.Over(findings.Lead{Whole: 0.1}) {
+		t.Errorf("Over: 0.125 against 0.05 and 0.1")
+	}
+	// The prediction after the prompt: the continuation's first token is
+	// its top candidate, then not.
+	tr.Continuation.Tokens[0].ID = 7
+	tr.Steps = []trace.Step{{Index: 0}, {Index: 1, Next: &trace.Prediction{Position: 299, Top: []trace.Candidate{{ID: 7}, {ID: 8}}}}}
+	if l, _ := findings.ContinuationLead(tr); !l.TopKnown || !l.IsTop {
+		t.Errorf("%+v: the top candidate", l)
+	}
+	tr.Steps[1].Next.Top[0].ID = 9
+	if l, _ := findings.ContinuationLead(tr); !l.TopKnown || l.IsTop {
+		t.Errorf("%+v: not the top candidate", l)
+	}
+	tr.Continuation.Scores[0].NoContext = true
+	if _, ok := findings.ContinuationLead(tr); ok {
+		t.Error("a first token without context has no lead")
+	}
+}
+
+func TestCacheSpeed(t *testing.T) {
+	t.Parallel()
+	tr := &trace.Trace{}
+	if r, ok := findings.CacheSpeed(tr); ok {
+		t.Errorf("%+v: nothing measured", r)
+	}
+	// 2 steps: cached 1e6 FLOPs in 1 ms each, uncached 3e7 in 10 ms each.
+	tr.CacheCost = &trace.CacheCost{Steps: []trace.CostStep{
+		{Context: 5, CachedFLOPs: 1e6, UncachedFLOPs: 3e7, CachedMillis: 1, UncachedMillis: 10},
+		{Context: 6, CachedFLOPs: 1e6, UncachedFLOPs: 3e7, CachedMillis: 1, UncachedMillis: 10}}}
+	r, ok := findings.CacheSpeed(tr)
+	near := func(a, b float64) bool { return math.Abs(a-b) < 1e-9 }
+	if !ok || !near(r.CachedGFLOPS, 1) || !near(r.UncachedGFLOPS, 3) || !near(r.FLOPRatio, 30) || !near(r.TimeRatio, 10) ||
+		!near(r.SpeedRatio, 1.0/3) || !near(r.FLOPRatio*r.SpeedRatio, r.TimeRatio) || !r.SlowerPerFLOP() {
+		t.Errorf("%+v, %v", r, ok)
+	}
+	// The time saved equals the work saved: not slower per FLOP.
+	for i := range tr.CacheCost.Steps {
+		tr.CacheCost.Steps[i].UncachedMillis = 30
+	}
+	if r, ok := findings.CacheSpeed(tr); !ok || r.SlowerPerFLOP() {
+		t.Errorf("%+v: equal speeds", r)
+	}
+	// Timings cleared.
+	for i := range tr.CacheCost.Steps {
+		tr.CacheCost.Steps[i].CachedMillis = 0
+	}
+	if r, ok := findings.CacheSpeed(tr); ok {
+		t.Errorf("%+v: no times", r)
 	}
 }

@@ -23,6 +23,9 @@ func all(tr *trace.Trace) {
 	findings.MostSurprising(tr)
 	findings.PromptOutOfDistribution(tr)
 	findings.KVWindow(tr)
+	findings.Overflow(tr)
+	findings.ContinuationLead(tr)
+	findings.CacheSpeed(tr)
 	findings.FirstResidual(tr)
 	findings.Failed(findings.Checks(tr))
 }

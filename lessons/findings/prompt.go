@@ -172,3 +172,50 @@ func IsByteToken(t trace.Token) bool {
 	}
 	return strings.ContainsRune(t.Text, utf8.RuneError) && hexBytes.MatchString(t.Display)
 }
+
+// ContrastRatio is how many times one probability must exceed another to
+// be called clearly higher (Lead.Over).
+const ContrastRatio = 2
+
+// Lead is how likely the model found a given continuation right after the
+// prompt (Trace.Continuation), and what it could read when it scored it.
+type Lead struct {
+	Prob  float64 // P(first continuation token | prompt), 0..1
+	Nats  float64 // its surprisal, −ln Prob, nats
+	Whole float64 // P(whole continuation | prompt), 0..1
+	// Tokens is how many tokens the continuation has.
+	Tokens int
+	// WholeNats is −ln Whole, nats.
+	WholeNats float64
+	// Context is how many tokens before the first continuation token the
+	// model saw; FirstSeen the absolute position of the oldest of them,
+	// PromptLen − Context.
+	Context, FirstSeen int
+	// TopKnown is set when the run recorded the prediction after the
+	// prompt (a step's Next at position PromptLen − 1); then IsTop says
+	// whether the continuation's first token was its top candidate.
+	TopKnown, IsTop bool
+}
+
+// ContinuationLead returns the Lead of the run's continuation; ok is false
+// when the run scored none, or its first token has no score.
+func ContinuationLead(tr *trace.Trace) (l Lead, ok bool) {
+	c := tr.Continuation
+	if c == nil || len(c.Scores) == 0 || c.Scores[0].NoContext {
+		return l, false
+	}
+	s := c.Scores[0]
+	l = Lead{Prob: s.Prob, Nats: -math.Log(s.Prob), Whole: math.Exp2(c.Log2Prob), WholeNats: -c.Log2Prob * math.Ln2, Tokens: len(c.Tokens), Context: s.Context}
+	l.FirstSeen = max(tr.PromptLen-s.Context, 0)
+	for _, st := range tr.Steps {
+		if nx := st.Next; nx != nil && nx.Position == tr.PromptLen-1 && len(nx.Top) > 0 && len(c.Tokens) > 0 {
+			l.TopKnown, l.IsTop = true, nx.Top[0].ID == c.Tokens[0].ID
+			break
+		}
+	}
+	return l, true
+}
+
+// Over reports whether the whole continuation is clearly more likely
+// under l than under o: at least ContrastRatio times.
+func (l Lead) Over(o Lead) bool { return l.Whole >= ContrastRatio*o.Whole }

@@ -368,9 +368,10 @@ const drawnJS = `(function (ids) {
   return out;
 })`
 
-// ChartsDrawn waits until ECharts reports every chart of the page finished
-// (window.gptviz.finished), then checks that each chart given by id — all
-// charts of the page when ids is empty — is drawn: a canvas with at least
+// ChartsDrawn waits until the page has started every chart
+// (window.gptviz.pending is 0: page.js draws them one per task) and ECharts
+// reports each finished (window.gptviz.finished), then checks that each
+// chart given by id — all charts of the page when ids is empty — is drawn: a canvas with at least
 // 200 non-white pixels, an SVG, or a decoded static image. It returns an
 // error naming each chart that is not, and why; also when the page has no
 // charts at all and ids is empty.
@@ -379,7 +380,7 @@ func (p *Page) ChartsDrawn(ids ...string) error {
   var t0 = Date.now();
   (function check() {
     var g = window.gptviz;
-    var ok = g && Object.keys(g.charts).every(function (id) { return g.finished[id]; });
+    var ok = g && !g.pending && Object.keys(g.charts).every(function (id) { return g.finished[id]; });
     if (ok || Date.now() - t0 > 20000) { resolve(!!ok); return; }
     setTimeout(check, 50);
   })();

@@ -45,10 +45,10 @@ func parallelFor(n, work int, fn func(lo, hi int)) {
 
 // encoder adds token and position embeddings:
 // out[t] = wte[ids[t]] + wpe[pos0+t], out [T, C].
-func encoder(out []float32, ids []int, pos0 int, wte, wpe []float32, C int) {
+func encoder(out []float32, ids []int, pos0 int, wte matrix, wpe []float32, C int) {
 	for t, id := range ids {
 		o := out[t*C : (t+1)*C]
-		te := wte[id*C : (id+1)*C]
+		te := wte.row(id, C, o) // widened in place when wte is 16-bit
 		pe := wpe[(pos0+t)*C : (pos0+t+1)*C]
 		for i := range o {
 			o[i] = te[i] + pe[i]

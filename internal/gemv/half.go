@@ -164,6 +164,25 @@ func axpyHalfGo(y []float32, a float32, x Half) {
 	}
 }
 
+// axpy4HalfGo computes y += a[0]·w[0] + a[1]·w[ld] + a[2]·w[2ld] +
+// a[3]·w[3ld] (rows of w), one pass over y: axpy4Go's arithmetic, so the
+// portable path rounds as it does for the widened weights.
+func axpy4HalfGo(y, a []float32, w Half, ld int) {
+	n := len(y)
+	x0, x1, x2, x3 := w.Bits[:n], w.Bits[ld:ld+n], w.Bits[2*ld:2*ld+n], w.Bits[3*ld:3*ld+n]
+	a0, a1, a2, a3 := a[0], a[1], a[2], a[3]
+	if w.BF16 {
+		for i := range y {
+			y[i] += a0*BF16ToF32(x0[i]) + a1*BF16ToF32(x1[i]) + a2*BF16ToF32(x2[i]) + a3*BF16ToF32(x3[i])
+		}
+		return
+	}
+	tab := f16Values()
+	for i := range y {
+		y[i] += a0*tab[x0[i]] + a1*tab[x1[i]] + a2*tab[x2[i]] + a3*tab[x3[i]]
+	}
+}
+
 // DotRowsHalf is DotRows with 16-bit weights: out[i] = Σ_k x[k]·w[i·ld+k]
 // for i in [0, len(out)), each weight widened exactly before its product.
 func DotRowsHalf(out, x []float32, w Half, ld int) {
@@ -220,6 +239,9 @@ func AxpyRowsHalf(out, x []float32, w Half, ld int) {
 				}
 			}
 		}
+	}
+	for ; k+4 <= K; k += 4 {
+		axpy4HalfGo(out, x[k:k+4], w.From(k*ld), ld)
 	}
 	for ; k < K; k++ {
 		axpyHalfGo(out, x[k], w.Slice(k*ld, k*ld+n))

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unsafe"
 
 	"github.com/gptviz/gptviz/internal/gemv"
 	"github.com/gptviz/gptviz/internal/inputfile"
@@ -442,7 +443,9 @@ func (s *tensorSet) weights(c arch.Config, w *Weights) ([]*safetensors.File, err
 				return err
 			}
 			*half = gemv.Half{Bits: bits, BF16: info.DType == safetensors.BF16}
-			shared[loc.file] = true
+			if raw, _ := loc.file.Bytes(loc.name); len(bits) > 0 && unsafe.Pointer(&bits[0]) == unsafe.Pointer(&raw[0]) {
+				shared[loc.file] = true // not copied (aligned): keep the file open
+			}
 			return nil
 		}
 		data, err := loc.file.Float32(loc.name)

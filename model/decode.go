@@ -26,11 +26,15 @@ type decodeOps struct {
 
 // linear computes out = in @ w + b for T rows of in [T, C], w [C, OC],
 // b [OC] or nil: the one-row path when T = 1, else matmul. A 16-bit w is
-// widened in the one-row kernels, or for T > 1 into the workspace's
-// scratch (ws.wide, reused by every layer) before matmul.
+// widened in the one-row kernels, or for T > 1 as gemm packs its blocks
+// (matmulHalf).
 func (ws *workspace) linear(out, in []float32, w matrix, b []float32, T, C, OC int) {
 	if T != 1 {
-		matmul(out, in, ws.float32(w, C*OC), b, T, C, OC)
+		if w.half() {
+			matmulHalf(out, in, w.h, b, T, C, OC)
+			return
+		}
+		matmul(out, in, w.f, b, T, C, OC)
 		return
 	}
 	if w.half() {
@@ -66,7 +70,7 @@ func (t *matvecTask) runRange(lo, hi int) {
 
 // float32 returns the first n elements of w as float32: w's own memory, or
 // for a 16-bit w a widened copy in ws.wide (valid until the next call),
-// widened on the pool.
+// widened on the pool. The lesson read-outs (lessonext.go) use it.
 func (ws *workspace) float32(w matrix, n int) []float32 {
 	if !w.half() {
 		return w.f[:n]

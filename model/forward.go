@@ -152,7 +152,7 @@ type Recorder interface {
 type workspace struct {
 	x, ln, qkv, atty, tmp, fc, logits []float32
 	att                               []float32
-	wide                              []float32 // a 16-bit matrix widened for a multi-row product
+	wide                              []float32 // a 16-bit matrix widened (ws.float32)
 	dec                               decodeOps // the one-row path's tasks
 }
 

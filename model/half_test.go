@@ -128,19 +128,25 @@ func TestHalfMatchesWidened(t *testing.T) {
 	}
 }
 
-// halfRun records a prefill of ids and decode steps over the same ids,
+// halfRun records a prefill of ids, one of its first 5, and decode steps
+// over ids,
 // every tensor keyed by pass and name.
 func halfRun(t *testing.T, m *Model, ids []int) map[string][]float32 {
 	t.Helper()
 	out := map[string][]float32{}
-	for _, mode := range []string{"prefill", "decode"} {
+	for _, mode := range []string{"prefill", "short prefill", "decode"} {
 		rec := newCapture(m.Config, len(ids))
 		ws, kc := &workspace{}, NewKVCache(m.Config)
-		if mode == "prefill" {
+		switch mode {
+		case "prefill": // T = 9: gemm packs the 16-bit blocks
 			if _, err := m.forward(ws, kc, ids, ForwardInfo{Kind: trace.Prefill}, true, rec); err != nil {
 				t.Fatal(err)
 			}
-		} else {
+		case "short prefill": // T = 5: gemm's unpacked path widens a strip
+			if _, err := m.forward(ws, kc, ids[:5], ForwardInfo{Kind: trace.Prefill}, true, rec); err != nil {
+				t.Fatal(err)
+			}
+		default:
 			for p, id := range ids {
 				info := ForwardInfo{Kind: trace.Decode, QueryStart: p, NewFrom: p}
 				if _, err := m.forward(ws, kc, []int{id}, info, true, rec); err != nil {

@@ -106,6 +106,23 @@ func matmul(out, in, w, b []float32, T, C, OC int) {
 	})
 }
 
+// matmulHalf is matmul with w in 16 bits: the columns are split across
+// cores as matmul splits them, and gemm.MulColsHalf widens w's blocks as it
+// packs them, so a prefill reads the 16-bit weights once and computes
+// exactly what matmul computes on the widened w. T ≥ 2.
+func matmulHalf(out, in []float32, w gemv.Half, b []float32, T, C, OC int) {
+	for t := 0; t < T; t++ {
+		if b != nil {
+			copy(out[t*OC:(t+1)*OC], b)
+		} else {
+			clear(out[t*OC : (t+1)*OC])
+		}
+	}
+	parallelFor((OC+matmulStrip-1)/matmulStrip, T*C*OC, func(lo, hi int) {
+		gemm.MulColsHalf(out, in, w, T, C, OC, lo*matmulStrip, min(hi*matmulStrip, OC))
+	})
+}
+
 // matmulStrip is the column granularity of matmul's split across cores, a
 // multiple of every gemm kernel's tile width so that no tile is cut.
 const matmulStrip = 64

@@ -19,13 +19,17 @@ import (
 	"github.com/gptviz/gptviz/model/safetensors"
 )
 
-// Model is a loaded GPT-2 checkpoint: its architecture, its weights as
-// float32, and its tokenizer (nil when the folder has no vocab.json and
-// merges.txt).
+// Model is a loaded GPT-2 checkpoint: its architecture, its weights
+// (float32, or the large matrices in 16 bits for an F16 or BF16 checkpoint:
+// see Weights), and its tokenizer (nil when the folder has no vocab.json
+// and merges.txt).
 //
-// F32 weights loaded by Load share memory with the memory-mapped checkpoint
-// file instead of being copied (a private, copy-on-write mapping: writing to
-// a weight is allowed and never changes the file). The mapping lives as long
+// F32 weights, and the 16-bit matrices of F16/BF16 checkpoints, loaded by
+// Load share memory with the memory-mapped checkpoint file instead of being
+// copied (a private, copy-on-write mapping: writing to a weight is allowed
+// and never changes the file). The file must not be truncated while it is
+// mapped: reading a page past its new end faults (SIGBUS) and ends the
+// process; model/PERF.md explains the choice. The mapping lives as long
 // as the Model is not closed; call Close to release it, after which the
 // Weights must not be used. A Model that is never closed keeps its mapping
 // until the process exits.

@@ -4,8 +4,8 @@
 
 #include "textflag.h"
 
-// The F16 and BF16
-// kernels differ only in how a 16-bit load is widened to float32.
+// The F16 and BF16 kernels differ only in how a 16-bit load is widened
+// to float32.
 
 // func dot4h(x *float32, w *uint16, ld int, n int, out *float32)
 //

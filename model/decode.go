@@ -15,30 +15,43 @@ import (
 
 // decodeOps holds a workspace's one-row tasks, reused across steps.
 type decodeOps struct {
-	wg   sync.WaitGroup
-	mv   matvecTask
-	head headTask
-	att  attnTask
-	rows headRowsTask
-	top  lensTopTask
+	wg    sync.WaitGroup
+	mv    matvecTask
+	head  headTask
+	att   attnTask
+	rows  headRowsTask
+	top   lensTopTask
+	widen widenTask
 }
 
 // linear computes out = in @ w + b for T rows of in [T, C], w [C, OC],
-// b [OC] or nil: the one-row path when T = 1, else matmul.
-func (ws *workspace) linear(out, in, w, b []float32, T, C, OC int) {
+// b [OC] or nil: the one-row path when T = 1, else matmul. A 16-bit w is
+// widened in the one-row kernels, or for T > 1 as gemm packs its blocks
+// (matmulHalf).
+func (ws *workspace) linear(out, in []float32, w matrix, b []float32, T, C, OC int) {
 	if T != 1 {
-		matmul(out, in, w, b, T, C, OC)
+		if w.half() {
+			matmulHalf(out, in, w.h, b, T, C, OC)
+			return
+		}
+		matmul(out, in, w.f, b, T, C, OC)
 		return
 	}
-	ws.dec.mv = matvecTask{out: out[:OC], in: in[:C], w: w[:C*OC], b: b, C: C, OC: OC}
+	if w.half() {
+		w.h = w.h.Slice(0, C*OC)
+	} else {
+		w.f = w.f[:C*OC]
+	}
+	ws.dec.mv = matvecTask{out: out[:OC], in: in[:C], w: w, b: b, C: C, OC: OC}
 	decodePool.run(&ws.dec.mv, OC, 16, C*OC, &ws.dec.wg)
 	ws.dec.mv = matvecTask{} // drop the references
 }
 
 // matvecTask computes columns [lo, hi) of out = in @ w + b, one row.
 type matvecTask struct {
-	out, in, w, b []float32
-	C, OC         int
+	out, in, b []float32
+	w          matrix
+	C, OC      int
 }
 
 func (t *matvecTask) runRange(lo, hi int) {
@@ -48,29 +61,63 @@ func (t *matvecTask) runRange(lo, hi int) {
 	} else {
 		clear(o)
 	}
-	gemv.AxpyRows(o, t.in, t.w[lo:], t.OC)
+	if t.w.half() {
+		gemv.AxpyRowsHalf(o, t.in, t.w.h.From(lo), t.OC)
+		return
+	}
+	gemv.AxpyRows(o, t.in, t.w.f[lo:], t.OC)
 }
+
+// float32 returns the first n elements of w as float32: w's own memory, or
+// for a 16-bit w a widened copy in ws.wide (valid until the next call),
+// widened on the pool. The lesson read-outs (lessonext.go) use it.
+func (ws *workspace) float32(w matrix, n int) []float32 {
+	if !w.half() {
+		return w.f[:n]
+	}
+	if cap(ws.wide) < n {
+		ws.wide = make([]float32, n)
+	}
+	ws.wide = ws.wide[:n]
+	ws.dec.widen = widenTask{dst: ws.wide, src: w.h.Slice(0, n)}
+	decodePool.run(&ws.dec.widen, n, 4096, n, &ws.dec.wg)
+	ws.dec.widen = widenTask{}
+	return ws.wide
+}
+
+// widenTask widens elements [lo, hi) of src into dst.
+type widenTask struct {
+	dst []float32
+	src gemv.Half
+}
+
+func (t *widenTask) runRange(lo, hi int) { gemv.Widen(t.dst[lo:hi], t.src.From(lo)) }
 
 // logitsHead computes out = in @ wᵀ for in [rows, C] and the output head w
 // [V, C], out [rows, V]: the one-row path when rows = 1, else headRows.
-func (ws *workspace) logitsHead(out, in, w []float32, rows, C, V int) {
+func (ws *workspace) logitsHead(out, in []float32, w matrix, rows, C, V int) {
 	if rows != 1 {
 		ws.headRows(out, in, w, rows, C, V)
 		return
 	}
-	ws.dec.head = headTask{out: out[:V], in: in[:C], w: w[:V*C], C: C}
+	ws.dec.head = headTask{out: out[:V], in: in[:C], w: w, C: C}
 	decodePool.run(&ws.dec.head, V, 16, C*V, &ws.dec.wg)
 	ws.dec.head = headTask{}
 }
 
 // headTask computes out[v] = in · w[v] for vocabulary rows [lo, hi).
 type headTask struct {
-	out, in, w []float32
-	C          int
+	out, in []float32
+	w       matrix
+	C       int
 }
 
 func (t *headTask) runRange(lo, hi int) {
-	gemv.DotRows(t.out[lo:hi], t.in, t.w[lo*t.C:], t.C)
+	if t.w.half() {
+		gemv.DotRowsHalf(t.out[lo:hi], t.in, t.w.h.From(lo*t.C), t.C)
+		return
+	}
+	gemv.DotRows(t.out[lo:hi], t.in, t.w.f[lo*t.C:], t.C)
 }
 
 // attend is attention (see ops.go) for the T new rows; one row runs its
@@ -118,12 +165,12 @@ func (t *attnTask) runRange(lo, hi int) {
 // headBlock rows that stay in cache while every input row is dotted with
 // them, so w is read from memory once per call. The logit lens and the
 // recorded passes use it.
-func (ws *workspace) headRows(out, in, w []float32, rows, C, V int) {
+func (ws *workspace) headRows(out, in []float32, w matrix, rows, C, V int) {
 	if rows == 1 {
 		ws.logitsHead(out, in, w, rows, C, V)
 		return
 	}
-	ws.dec.rows = headRowsTask{out: out[:rows*V], in: in[:rows*C], w: w[:V*C], rows: rows, C: C, V: V}
+	ws.dec.rows = headRowsTask{out: out[:rows*V], in: in[:rows*C], w: w, rows: rows, C: C, V: V}
 	decodePool.run(&ws.dec.rows, V, headBlock, rows*C*V, &ws.dec.wg)
 	ws.dec.rows = headRowsTask{}
 }
@@ -133,7 +180,8 @@ func (ws *workspace) headRows(out, in, w []float32, rows, C, V int) {
 const headBlock = 64
 
 type headRowsTask struct {
-	out, in, w []float32
+	out, in    []float32
+	w          matrix
 	rows, C, V int
 }
 
@@ -141,7 +189,11 @@ func (t *headRowsTask) runRange(lo, hi int) {
 	C, V := t.C, t.V
 	for v0 := lo; v0 < hi; v0 += headBlock {
 		v1 := min(v0+headBlock, hi)
-		gemv.DotRowsMulti(t.out[v0:], V, t.in, C, t.rows, C, t.w[v0*C:], C, v1-v0)
+		if t.w.half() {
+			gemv.DotRowsMultiHalf(t.out[v0:], V, t.in, C, t.rows, C, t.w.h.From(v0*C), C, v1-v0)
+		} else {
+			gemv.DotRowsMulti(t.out[v0:], V, t.in, C, t.rows, C, t.w.f[v0*C:], C, v1-v0)
+		}
 	}
 }
 

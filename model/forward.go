@@ -152,6 +152,7 @@ type Recorder interface {
 type workspace struct {
 	x, ln, qkv, atty, tmp, fc, logits []float32
 	att                               []float32
+	wide                              []float32 // a 16-bit matrix widened (ws.float32)
 	dec                               decodeOps // the one-row path's tasks
 }
 
@@ -208,7 +209,7 @@ func (m *Model) forward(ws *workspace, kc *KVCache, ids []int, info ForwardInfo,
 	kc.reserve(nkeys)
 	w := &m.Weights
 
-	encoder(ws.x, ids, past, w.WTE, w.WPE, C)
+	encoder(ws.x, ids, past, w.wte(), w.WPE, C)
 	info.NQuery, info.NKeys = T, nkeys
 	if rec != nil {
 		rec.BeginForward(info, ws.x)
@@ -217,21 +218,21 @@ func (m *Model) forward(ws *workspace, kc *KVCache, ids []int, info ForwardInfo,
 		b := &w.Blocks[l]
 		// Attention sub-block.
 		layernorm(ws.ln, ws.x, b.LN1G, b.LN1B, T, C, c.LayerNormEpsilon)
-		ws.linear(ws.qkv, ws.ln, b.AttnW, b.AttnB, T, C, 3*C)
+		ws.linear(ws.qkv, ws.ln, b.attnW(), b.AttnB, T, C, 3*C)
 		appendKV(kc, l, ws.qkv, past, T, H, D)
 		splitQ(ws.tmp, ws.qkv, T, C)
 		ws.attend(ws.atty, ws.att, ws.tmp, kc.K[l], kc.V[l], T, past, H, D, kc.Capacity)
-		ws.linear(ws.tmp, ws.atty, b.AttnProjW, b.AttnProjB, T, C, C)
+		ws.linear(ws.tmp, ws.atty, b.attnProjW(), b.AttnProjB, T, C, C)
 		residual(ws.x, ws.tmp)
 		// MLP sub-block.
 		layernorm(ws.ln, ws.x, b.LN2G, b.LN2B, T, C, c.LayerNormEpsilon)
-		ws.linear(ws.fc, ws.ln, b.FCW, b.FCB, T, C, c.NInner)
+		ws.linear(ws.fc, ws.ln, b.fcW(), b.FCB, T, C, c.NInner)
 		if c.Activation == "gelu" {
 			geluExact(ws.fc)
 		} else {
 			geluNew(ws.fc)
 		}
-		ws.linear(ws.tmp, ws.fc, b.MLPProjW, b.MLPProjB, T, c.NInner, C)
+		ws.linear(ws.tmp, ws.fc, b.mlpProjW(), b.MLPProjB, T, c.NInner, C)
 		residual(ws.x, ws.tmp)
 		if rec != nil {
 			rec.Layer(info, l, LayerRecord{Attention: ws.att, Residual: ws.x, kc: kc, layer: l, from: past, n: T})
@@ -244,7 +245,7 @@ func (m *Model) forward(ws *workspace, kc *KVCache, ids []int, info ForwardInfo,
 		rows, in = 1, ws.x[(T-1)*C:]
 	}
 	layernorm(ws.ln, in, w.LNFG, w.LNFB, rows, C, c.LayerNormEpsilon)
-	ws.logitsHead(ws.logits, ws.ln[:rows*C], w.Head(), rows, C, c.VocabSize)
+	ws.logitsHead(ws.logits, ws.ln[:rows*C], w.head(), rows, C, c.VocabSize)
 	if rec != nil {
 		rec.EndForward(info, ws.ln[:rows*C], ws.logits)
 	}

@@ -25,7 +25,7 @@ func BenchmarkHeadRows(b *testing.B) {
 			var ws workspace
 			b.ReportAllocs()
 			for b.Loop() {
-				ws.headRows(out, in, w, rows, C, V)
+				ws.headRows(out, in, matrix{f: w}, rows, C, V)
 			}
 		})
 	}

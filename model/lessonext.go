@@ -130,43 +130,48 @@ func Inspect(m *Model, tr *trace.Trace, drill *DrillAt) error {
 	mlp := make([][]float32, c.NLayer)
 	one := make([]float32, C)
 
-	encoder(ws.x, ids, 0, w.WTE, w.WPE, C)
+	encoder(ws.x, ids, 0, w.wte(), w.WPE, C)
 	copy(embed, ws.x[last:])
 	for l := range w.Blocks {
 		b := &w.Blocks[l]
 		layernorm(ws.ln, ws.x, b.LN1G, b.LN1B, T, C, c.LayerNormEpsilon)
-		matmul(ws.qkv, ws.ln, b.AttnW, b.AttnB, T, C, 3*C)
+		matmul(ws.qkv, ws.ln, ws.float32(b.attnW(), C*3*C), b.AttnB, T, C, 3*C)
 		appendKV(kc, l, ws.qkv, 0, T, H, D)
 		splitQ(ws.tmp, ws.qkv, T, C)
 		attention(ws.atty, ws.att, ws.tmp, kc.K[l], kc.V[l], T, 0, H, D, kc.Capacity)
 		if drill != nil && l == drill.Layer {
 			tr.Drill = drillOf(kc, &ws, l, drill.Head, drill.Query-ws0, T, C, D, ws0)
 		}
+		proj := ws.float32(b.attnProjW(), C*C)
 		heads[l] = make([][]float32, H)
 		for h := range H {
 			clear(one)
 			copy(one[h*D:(h+1)*D], ws.atty[last+h*D:last+(h+1)*D])
 			heads[l][h] = make([]float32, C)
-			matmul(heads[l][h], one, b.AttnProjW, nil, 1, C, C)
+			matmul(heads[l][h], one, proj, nil, 1, C, C)
 		}
 		attnBias[l] = b.AttnProjB
-		matmul(ws.tmp, ws.atty, b.AttnProjW, b.AttnProjB, T, C, C)
+		matmul(ws.tmp, ws.atty, proj, b.AttnProjB, T, C, C)
 		residual(ws.x, ws.tmp)
 		layernorm(ws.ln, ws.x, b.LN2G, b.LN2B, T, C, c.LayerNormEpsilon)
-		matmul(ws.fc, ws.ln, b.FCW, b.FCB, T, C, c.NInner)
+		matmul(ws.fc, ws.ln, ws.float32(b.fcW(), C*c.NInner), b.FCB, T, C, c.NInner)
 		if c.Activation == "gelu" {
 			geluExact(ws.fc)
 		} else {
 			geluNew(ws.fc)
 		}
-		matmul(ws.tmp, ws.fc, b.MLPProjW, b.MLPProjB, T, c.NInner, C)
+		matmul(ws.tmp, ws.fc, ws.float32(b.mlpProjW(), c.NInner*C), b.MLPProjB, T, c.NInner, C)
 		mlp[l] = append([]float32(nil), ws.tmp[last:last+C]...)
 		residual(ws.x, ws.tmp)
 	}
 	x := ws.x[last : last+C]
 	layernorm(ws.ln, x, w.LNFG, w.LNFB, 1, C, c.LayerNormEpsilon)
 	logits := make([]float32, c.VocabSize)
-	matmulTransB(logits, ws.ln[:C], w.Head(), 1, C, c.VocabSize)
+	if head := w.head(); head.half() {
+		ws.logitsHead(logits, ws.ln[:C], head, 1, C, c.VocabSize)
+	} else {
+		matmulTransB(logits, ws.ln[:C], head.f, 1, C, c.VocabSize)
+	}
 	tok := 0
 	for i, v := range logits {
 		if v > logits[tok] {
@@ -183,7 +188,7 @@ func Inspect(m *Model, tr *trace.Trace, drill *DrillAt) error {
 		ss += (float64(v) - mean) * (float64(v) - mean)
 	}
 	sigma := math.Sqrt(ss/float64(C) + c.LayerNormEpsilon)
-	u := w.Head()[tok*C : (tok+1)*C]
+	u := w.head().row(tok, C, make([]float32, C))
 	// part is W_U[tok] · (g ⊙ (v − mean(v)) / σ).
 	part := func(v []float32) float64 {
 		var m, s float64

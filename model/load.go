@@ -10,20 +10,26 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unsafe"
 
+	"github.com/gptviz/gptviz/internal/gemv"
 	"github.com/gptviz/gptviz/internal/inputfile"
 	"github.com/gptviz/gptviz/model/arch"
 	"github.com/gptviz/gptviz/model/bpe"
 	"github.com/gptviz/gptviz/model/safetensors"
 )
 
-// Model is a loaded GPT-2 checkpoint: its architecture, its weights as
-// float32, and its tokenizer (nil when the folder has no vocab.json and
-// merges.txt).
+// Model is a loaded GPT-2 checkpoint: its architecture, its weights
+// (float32, or the large matrices in 16 bits for an F16 or BF16 checkpoint:
+// see Weights), and its tokenizer (nil when the folder has no vocab.json
+// and merges.txt).
 //
-// F32 weights loaded by Load share memory with the memory-mapped checkpoint
-// file instead of being copied (a private, copy-on-write mapping: writing to
-// a weight is allowed and never changes the file). The mapping lives as long
+// F32 weights, and the 16-bit matrices of F16/BF16 checkpoints, loaded by
+// Load share memory with the memory-mapped checkpoint file instead of being
+// copied (a private, copy-on-write mapping: writing to a weight is allowed
+// and never changes the file). The file must not be truncated while it is
+// mapped: reading a page past its new end faults (SIGBUS) and ends the
+// process; model/PERF.md explains the choice. The mapping lives as long
 // as the Model is not closed; call Close to release it, after which the
 // Weights must not be used. A Model that is never closed keeps its mapping
 // until the process exits.
@@ -67,8 +73,11 @@ var (
 //   - vocab.json and merges.txt, when both exist, into Model.Tokenizer
 //     (bpe.Parse); a tokenizer with more ids than vocab_size is refused.
 //
-// Tensor names may carry the "transformer." prefix or not. Dtypes F32, F16
-// and BF16 become float32. The causal-mask buffers h.N.attn.bias and
+// Tensor names may carry the "transformer." prefix or not. F32 tensors are
+// used in place (see Model). F16 and BF16 matrices (wte, lm_head and the
+// blocks' four weight matrices) stay in 16 bits, shared with the file's
+// memory (copied when misaligned), and are widened inside the kernels
+// (Block, Weights); F16 and BF16 vectors and wpe become float32. The causal-mask buffers h.N.attn.bias and
 // h.N.attn.masked_bias are ignored; any other tensor GPT-2 does not have is
 // an error (ErrUnexpectedTensor) naming it, so that another architecture is
 // never half loaded. An lm_head.weight equal to wte bit for bit is treated as
@@ -347,6 +356,7 @@ type param struct {
 	name  string
 	shape []int
 	dst   *[]float32
+	half  *gemv.Half // where an F16 or BF16 matrix stays in 16 bits; nil: always float32
 }
 
 // params lists every GPT-2 weight of config c, pointing into w (whose Blocks
@@ -354,30 +364,30 @@ type param struct {
 func params(c arch.Config, w *Weights) []param {
 	e, in := c.NEmbd, c.NInner
 	ps := []param{
-		{"wte.weight", []int{c.VocabSize, e}, &w.WTE},
-		{"wpe.weight", []int{c.NPositions, e}, &w.WPE},
+		{"wte.weight", []int{c.VocabSize, e}, &w.WTE, &w.WTEHalf},
+		{"wpe.weight", []int{c.NPositions, e}, &w.WPE, nil},
 	}
 	w.Blocks = make([]Block, c.NLayer)
 	for l := range w.Blocks {
 		b, h := &w.Blocks[l], "h."+strconv.Itoa(l)+"."
 		ps = append(ps,
-			param{h + "ln_1.weight", []int{e}, &b.LN1G},
-			param{h + "ln_1.bias", []int{e}, &b.LN1B},
-			param{h + "attn.c_attn.weight", []int{e, 3 * e}, &b.AttnW},
-			param{h + "attn.c_attn.bias", []int{3 * e}, &b.AttnB},
-			param{h + "attn.c_proj.weight", []int{e, e}, &b.AttnProjW},
-			param{h + "attn.c_proj.bias", []int{e}, &b.AttnProjB},
-			param{h + "ln_2.weight", []int{e}, &b.LN2G},
-			param{h + "ln_2.bias", []int{e}, &b.LN2B},
-			param{h + "mlp.c_fc.weight", []int{e, in}, &b.FCW},
-			param{h + "mlp.c_fc.bias", []int{in}, &b.FCB},
-			param{h + "mlp.c_proj.weight", []int{in, e}, &b.MLPProjW},
-			param{h + "mlp.c_proj.bias", []int{e}, &b.MLPProjB},
+			param{h + "ln_1.weight", []int{e}, &b.LN1G, nil},
+			param{h + "ln_1.bias", []int{e}, &b.LN1B, nil},
+			param{h + "attn.c_attn.weight", []int{e, 3 * e}, &b.AttnW, &b.AttnWHalf},
+			param{h + "attn.c_attn.bias", []int{3 * e}, &b.AttnB, nil},
+			param{h + "attn.c_proj.weight", []int{e, e}, &b.AttnProjW, &b.AttnProjWHalf},
+			param{h + "attn.c_proj.bias", []int{e}, &b.AttnProjB, nil},
+			param{h + "ln_2.weight", []int{e}, &b.LN2G, nil},
+			param{h + "ln_2.bias", []int{e}, &b.LN2B, nil},
+			param{h + "mlp.c_fc.weight", []int{e, in}, &b.FCW, &b.FCWHalf},
+			param{h + "mlp.c_fc.bias", []int{in}, &b.FCB, nil},
+			param{h + "mlp.c_proj.weight", []int{in, e}, &b.MLPProjW, &b.MLPProjWHalf},
+			param{h + "mlp.c_proj.bias", []int{e}, &b.MLPProjB, nil},
 		)
 	}
 	return append(ps,
-		param{"ln_f.weight", []int{e}, &w.LNFG},
-		param{"ln_f.bias", []int{e}, &w.LNFB},
+		param{"ln_f.weight", []int{e}, &w.LNFG, nil},
+		param{"ln_f.bias", []int{e}, &w.LNFB, nil},
 	)
 }
 
@@ -420,38 +430,53 @@ func (s *tensorSet) weights(c arch.Config, w *Weights) ([]*safetensors.File, err
 		return nil, fmt.Errorf("%w: %s%s", ErrUnexpectedTensor, strings.Join(unexpected, ", "), more)
 	}
 	shared := make(map[*safetensors.File]bool)
-	read := func(name string, shape []int) ([]float32, error) {
+	// read fills dst, or half when it is not nil and the tensor is F16 or
+	// BF16 (kept in 16 bits, sharing the file's memory when aligned).
+	read := func(name string, shape []int, dst *[]float32, half *gemv.Half) error {
 		loc, ok := s.at[name]
 		if !ok {
-			return nil, fmt.Errorf("%w %q (want shape %v) in %s", ErrMissingTensor, name, shape, s.describe())
+			return fmt.Errorf("%w %q (want shape %v) in %s", ErrMissingTensor, name, shape, s.describe())
 		}
 		info, _ := loc.file.Info(loc.name)
 		if !slices.Equal(info.Shape, shape) {
-			return nil, fmt.Errorf("%s: tensor %q: %w: found %v, want %v", loc.file.Name, loc.name, ErrTensorShape, info.Shape, shape)
+			return fmt.Errorf("%s: tensor %q: %w: found %v, want %v", loc.file.Name, loc.name, ErrTensorShape, info.Shape, shape)
+		}
+		if half != nil && (info.DType == safetensors.F16 || info.DType == safetensors.BF16) {
+			bits, err := loc.file.Uint16(loc.name)
+			if err != nil {
+				return err
+			}
+			*half = gemv.Half{Bits: bits, BF16: info.DType == safetensors.BF16}
+			if raw, _ := loc.file.Bytes(loc.name); len(bits) > 0 && unsafe.Pointer(&bits[0]) == unsafe.Pointer(&raw[0]) {
+				shared[loc.file] = true // not copied (aligned): keep the file open
+			}
+			return nil
 		}
 		data, err := loc.file.Float32(loc.name)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if info.DType == safetensors.F32 {
 			shared[loc.file] = true
 		}
-		return data, nil
+		*dst = data
+		return nil
 	}
 	for _, p := range ps {
-		data, err := read(p.name, p.shape)
-		if err != nil {
+		if err := read(p.name, p.shape, p.dst, p.half); err != nil {
 			return nil, err
 		}
-		*p.dst = data
 	}
 	if _, ok := s.at["lm_head.weight"]; ok {
-		head, err := read("lm_head.weight", []int{c.VocabSize, c.NEmbd})
-		if err != nil {
+		if err := read("lm_head.weight", []int{c.VocabSize, c.NEmbd}, &w.LMHead, &w.LMHeadHalf); err != nil {
 			return nil, err
 		}
-		if !bitsEqual(head, w.WTE) {
-			w.LMHead = head
+		tied := bitsEqual(w.LMHead, w.WTE) && w.LMHead != nil
+		if h := w.LMHeadHalf; h.Stored() {
+			tied = w.WTEHalf.Stored() && h.BF16 == w.WTEHalf.BF16 && slices.Equal(h.Bits, w.WTEHalf.Bits)
+		}
+		if tied {
+			w.LMHead, w.LMHeadHalf = nil, gemv.Half{}
 		}
 	}
 	var keep []*safetensors.File

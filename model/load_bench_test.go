@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gptviz/gptviz/internal/gemv"
 	"github.com/gptviz/gptviz/model/arch"
 	"github.com/gptviz/gptviz/model/safetensors"
 )
@@ -91,6 +92,20 @@ func rssChild(b *testing.B, dir string) {
 	}
 	add(m.Weights.LNFG)
 	add(m.Weights.LNFB)
+	var bits uint16 // 16-bit matrices (F16 or BF16 checkpoints), read as they are
+	for _, h := range []gemv.Half{m.Weights.WTEHalf, m.Weights.LMHeadHalf} {
+		for _, v := range h.Bits {
+			bits ^= v
+		}
+	}
+	for _, bl := range m.Weights.Blocks {
+		for _, h := range []gemv.Half{bl.AttnWHalf, bl.AttnProjWHalf, bl.FCWHalf, bl.MLPProjWHalf} {
+			for _, v := range h.Bits {
+				bits ^= v
+			}
+		}
+	}
+	sum += float32(bits)
 	fmt.Printf("gptviz-rss load-kB=%d peak-kB=%d (sum %g)\n", load, vmHWM(b), sum)
 	m.Close()
 }

@@ -75,18 +75,19 @@ func TestLoadReference(t *testing.T) {
 			}
 			defer f.Close()
 			c, last := m.Config, len(m.Weights.Blocks)-1
+			wf := m.Weights.Float32()
 			for _, s := range []struct {
 				name string
 				got  []float32
 				i    int
 			}{
-				{"wte.weight", m.Weights.WTE, 0},
-				{"wte.weight", m.Weights.WTE, c.VocabSize*c.NEmbd - 1},
-				{"wpe.weight", m.Weights.WPE, 5*c.NEmbd + 3},
-				{"h.0.attn.c_attn.weight", m.Weights.Blocks[0].AttnW, 2*c.NEmbd + 1},
-				{fmt.Sprintf("h.%d.mlp.c_proj.weight", last), m.Weights.Blocks[last].MLPProjW, c.NInner*c.NEmbd - 2},
-				{fmt.Sprintf("h.%d.ln_2.weight", last), m.Weights.Blocks[last].LN2G, 7},
-				{"ln_f.bias", m.Weights.LNFB, c.NEmbd - 1},
+				{"wte.weight", wf.WTE, 0},
+				{"wte.weight", wf.WTE, c.VocabSize*c.NEmbd - 1},
+				{"wpe.weight", wf.WPE, 5*c.NEmbd + 3},
+				{"h.0.attn.c_attn.weight", wf.Blocks[0].AttnW, 2*c.NEmbd + 1},
+				{fmt.Sprintf("h.%d.mlp.c_proj.weight", last), wf.Blocks[last].MLPProjW, c.NInner*c.NEmbd - 2},
+				{fmt.Sprintf("h.%d.ln_2.weight", last), wf.Blocks[last].LN2G, 7},
+				{"ln_f.bias", wf.LNFB, c.NEmbd - 1},
 			} {
 				if want := rawValue(t, f, tc.prefix+s.name, s.i); s.got[s.i] != want {
 					t.Errorf("%s[%d] = %v, want %v", s.name, s.i, s.got[s.i], want)
@@ -97,7 +98,8 @@ func TestLoadReference(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if mfs.Name != "fs" || !bitsEqual(mfs.Weights.Blocks[last].FCW, m.Weights.Blocks[last].FCW) || !bitsEqual(mfs.Weights.WTE, m.Weights.WTE) {
+			wfs := mfs.Weights.Float32()
+			if mfs.Name != "fs" || !bitsEqual(wfs.Blocks[last].FCW, wf.Blocks[last].FCW) || !bitsEqual(wfs.WTE, wf.WTE) {
 				t.Errorf("LoadFS differs from Load")
 			}
 		})
@@ -348,9 +350,13 @@ func TestLoadHeadAndDTypes(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer m.Close()
-			if (m.Weights.LMHead != nil) != tc.wantHead {
-				t.Errorf("LMHead present = %v, want %v", m.Weights.LMHead != nil, tc.wantHead)
+			if got := m.Weights.LMHead != nil || m.Weights.LMHeadHalf.Stored(); got != tc.wantHead {
+				t.Errorf("LMHead present = %v, want %v", got, tc.wantHead)
 			}
+			if half := tc.dtype != safetensors.F32; m.Weights.Blocks[0].MLPProjWHalf.Stored() != half || (m.Weights.Blocks[0].MLPProjW == nil) != half || m.Weights.WTEHalf.Stored() != half {
+				t.Errorf("%s: matrices kept in 16 bits = %v, want %v", tc.dtype, m.Weights.Blocks[0].MLPProjWHalf.Stored(), half)
+			}
+			wf := m.Weights.Float32()
 			round := func(x float32) float32 { return x }
 			switch tc.dtype {
 			case safetensors.F16:
@@ -360,15 +366,15 @@ func TestLoadHeadAndDTypes(t *testing.T) {
 			}
 			in := tinyTensors("", safetensors.F32)
 			for i, v := range in[len(in)-4].Data { // h.0.mlp.c_proj.weight
-				if got := m.Weights.Blocks[0].MLPProjW[i]; got != round(v) {
+				if got := wf.Blocks[0].MLPProjW[i]; got != round(v) {
 					t.Fatalf("MLPProjW[%d] = %v, want %v (%v rounded to %s)", i, got, round(v), v, tc.dtype)
 				}
 			}
-			if tc.wantHead && m.Weights.LMHead[7] != m.Weights.WTE[7]+1 {
-				t.Errorf("LMHead[7] = %v, want WTE[7]+1 = %v", m.Weights.LMHead[7], m.Weights.WTE[7]+1)
+			if tc.wantHead && wf.LMHead[7] != wf.WTE[7]+1 {
+				t.Errorf("LMHead[7] = %v, want WTE[7]+1 = %v", wf.LMHead[7], wf.WTE[7]+1)
 			}
-			if err := m.Close(); err != nil || m.Weights.WTE != nil {
-				t.Errorf("Close = %v, weights cleared %v", err, m.Weights.WTE == nil)
+			if err := m.Close(); err != nil || m.Weights.WTE != nil || m.Weights.WTEHalf.Stored() {
+				t.Errorf("Close = %v, weights cleared %v", err, m.Weights.WTE == nil && !m.Weights.WTEHalf.Stored())
 			}
 		})
 	}

@@ -386,7 +386,7 @@ func TestNumParamsUntiedHead(t *testing.T) {
 		t.Fatalf("tied head: %d parameters, want %d", base.NumParams(), c.NumParams())
 	}
 	m := *base
-	m.Weights.LMHead = append([]float32(nil), base.Weights.WTE...)
+	m.Weights.LMHead = append([]float32(nil), base.Weights.Float32().WTE...)
 	want := c.NumParams() + c.VocabSize*c.NEmbd
 	if m.NumParams() != want {
 		t.Errorf("untied head: %d parameters, want %d", m.NumParams(), want)

@@ -57,9 +57,10 @@ const (
 // Every part saturates at math.MaxInt64 rather than overflow, and so does
 // Total.
 type MemoryEstimate struct {
-	// Weights is every parameter as float32: Load widens F16 and BF16
-	// weights into new memory and memory-maps F32 ones, which are paged in
-	// as the first forward pass reads them. An untied lm_head, which the
+	// Weights is every parameter as float32: Load memory-maps F32 weights,
+	// paged in as the first forward pass reads them. For an F16 or BF16
+	// checkpoint it is an upper bound: Load keeps its matrices in 16 bits
+	// (mapped likewise), about half of this. An untied lm_head, which the
 	// config does not reveal, adds vocab_size × n_embd × 4 more.
 	Weights int64
 	// KVCache is Config.KVBytes of the run's positions: prompt + steps,

@@ -45,10 +45,10 @@ func parallelFor(n, work int, fn func(lo, hi int)) {
 
 // encoder adds token and position embeddings:
 // out[t] = wte[ids[t]] + wpe[pos0+t], out [T, C].
-func encoder(out []float32, ids []int, pos0 int, wte, wpe []float32, C int) {
+func encoder(out []float32, ids []int, pos0 int, wte matrix, wpe []float32, C int) {
 	for t, id := range ids {
 		o := out[t*C : (t+1)*C]
-		te := wte[id*C : (id+1)*C]
+		te := wte.row(id, C, o) // widened in place when wte is 16-bit
 		pe := wpe[(pos0+t)*C : (pos0+t+1)*C]
 		for i := range o {
 			o[i] = te[i] + pe[i]
@@ -103,6 +103,23 @@ func matmul(out, in, w, b []float32, T, C, OC int) {
 	// (the large operand) and reads it once; both pack all of in.
 	parallelFor((OC+matmulStrip-1)/matmulStrip, T*C*OC, func(lo, hi int) {
 		gemm.MulCols(gemm.NN, out, in, w, T, C, OC, lo*matmulStrip, min(hi*matmulStrip, OC))
+	})
+}
+
+// matmulHalf is matmul with w in 16 bits: the columns are split across
+// cores as matmul splits them, and gemm.MulColsHalf widens w's blocks as it
+// packs them, so a prefill reads the 16-bit weights once and computes
+// exactly what matmul computes on the widened w. T ≥ 2.
+func matmulHalf(out, in []float32, w gemv.Half, b []float32, T, C, OC int) {
+	for t := 0; t < T; t++ {
+		if b != nil {
+			copy(out[t*OC:(t+1)*OC], b)
+		} else {
+			clear(out[t*OC : (t+1)*OC])
+		}
+	}
+	parallelFor((OC+matmulStrip-1)/matmulStrip, T*C*OC, func(lo, hi int) {
+		gemm.MulColsHalf(out, in, w, T, C, OC, lo*matmulStrip, min(hi*matmulStrip, OC))
 	})
 }
 

@@ -141,8 +141,8 @@ func Run(ctx context.Context, m *Model, opts RunOptions) (*trace.Trace, error) {
 // Config.NumParams does not count.
 func (m *Model) NumParams() int {
 	n := m.Config.NumParams()
-	if m.Weights.LMHead != nil {
-		n += len(m.Weights.LMHead)
+	if m.Weights.LMHead != nil || m.Weights.LMHeadHalf.Stored() {
+		n += m.Config.VocabSize * m.Config.NEmbd
 	}
 	return n
 }
@@ -386,7 +386,7 @@ func (r *traceRecorder) logitLens(res []float32) []trace.LensEntry {
 		r.lensBest = resize(r.lensBest, n)
 		r.lensProb = resize(r.lensProb, n)
 		layernorm(r.lnBuf, res[q0*C:(q0+n)*C], w.LNFG, w.LNFB, n, C, c.LayerNormEpsilon)
-		r.ws.headRows(r.lens, r.lnBuf, w.Head(), n, C, V)
+		r.ws.headRows(r.lens, r.lnBuf, w.head(), n, C, V)
 		r.ws.lensTop(r.lensBest, r.lensProb, r.lens, n, V)
 		for q := 0; q < n; q++ {
 			best := r.lensBest[q]

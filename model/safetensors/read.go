@@ -174,6 +174,34 @@ func (f *File) Float32(name string) ([]float32, error) {
 	return nil, &Error{File: f.Name, Tensor: name, Offset: t.Offset, Kind: ErrConvert, Detail: fmt.Sprintf("%s to float32", t.DType)}
 }
 
+// Uint16 returns the named F16 or BF16 tensor's product(shape) elements as
+// their 16-bit patterns, row-major, without converting them: shared with
+// the File (no copy) when the host is little-endian and the data is 2-byte
+// aligned, else copied into a new slice of the tensor's size. Other dtypes
+// give an *Error of kind ErrConvert; an absent name, ErrNotFound.
+func (f *File) Uint16(name string) ([]uint16, error) {
+	b, err := f.Bytes(name)
+	if err != nil {
+		return nil, err
+	}
+	t, _ := f.Info(name)
+	if t.DType != F16 && t.DType != BF16 {
+		return nil, &Error{File: f.Name, Tensor: name, Offset: t.Offset, Kind: ErrConvert, Detail: fmt.Sprintf("%s to 16-bit float", t.DType)}
+	}
+	n := t.NumElements()
+	if n == 0 {
+		return []uint16{}, nil
+	}
+	if littleEndian && uintptr(unsafe.Pointer(&b[0]))%2 == 0 {
+		return unsafe.Slice((*uint16)(unsafe.Pointer(&b[0])), n), nil
+	}
+	out := make([]uint16, n)
+	for i := range out {
+		out[i] = binary.LittleEndian.Uint16(b[2*i:])
+	}
+	return out, nil
+}
+
 // Int64 returns the named tensor's elements as int64, copied, for the integer
 // dtypes I8, I16, I32, I64, U8, U16 and U32 (token ids, for example). Other
 // dtypes give an *Error of kind ErrConvert; an absent name, ErrNotFound.

@@ -1,0 +1,246 @@
+#!/usr/bin/env python3
+"""Writes ../half_amd64.s: the 16-bit-weight kernels of package gemv.
+
+Run from internal/gemv:  python3 gen/genhalf.py
+
+One template, two widenings: F16 loads go through VCVTPH2PS (F16C), BF16
+loads are zero-extended to 32 bits and shifted left by 16. Each kernel is
+the float32 kernel of gemv_amd64.s with the weight loads replaced.
+"""
+import re
+f16 = r'''
+// func dot4SUF(x *float32, w *uint16, ld int, n int, out *float32)
+//
+// out[r] = Σ_{k<n} x[k]·w[r·ld+k], r = 0..3, n a positive multiple of 16,
+// the weights TYPE, widened in registers (WIDEN).
+TEXT ·dot4SUF(SB), NOSPLIT, $0-40
+	MOVQ x+0(FP), SI
+	MOVQ w+8(FP), DI
+	MOVQ ld+16(FP), R8
+	MOVQ n+24(FP), CX
+	MOVQ out+32(FP), DX
+	SHLQ $1, R8
+	LEAQ (DI)(R8*1), R9
+	LEAQ (R9)(R8*1), R10
+	LEAQ (R10)(R8*1), R11
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	XORQ AX, AX
+
+loop:
+	VMOVUPS (SI)(AX*4), Y8
+	VMOVUPS 32(SI)(AX*4), Y9
+	LOAD((DI)(AX*2), Y10)
+	LOAD(16(DI)(AX*2), Y11)
+	VFMADD231PS Y10, Y8, Y0
+	VFMADD231PS Y11, Y9, Y1
+	LOAD((R9)(AX*2), Y12)
+	LOAD(16(R9)(AX*2), Y13)
+	VFMADD231PS Y12, Y8, Y2
+	VFMADD231PS Y13, Y9, Y3
+	LOAD((R10)(AX*2), Y10)
+	LOAD(16(R10)(AX*2), Y11)
+	VFMADD231PS Y10, Y8, Y4
+	VFMADD231PS Y11, Y9, Y5
+	LOAD((R11)(AX*2), Y12)
+	LOAD(16(R11)(AX*2), Y13)
+	VFMADD231PS Y12, Y8, Y6
+	VFMADD231PS Y13, Y9, Y7
+	ADDQ $16, AX
+	CMPQ AX, CX
+	JLT  loop
+
+	VADDPS Y1, Y0, Y0
+	VADDPS Y3, Y2, Y2
+	VADDPS Y5, Y4, Y4
+	VADDPS Y7, Y6, Y6
+	VHADDPS Y2, Y0, Y0
+	VHADDPS Y6, Y4, Y4
+	VHADDPS Y4, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS X1, X0, X0
+	VMOVUPS X0, (DX)
+	VZEROUPPER
+	RET
+
+// func axpy4SUF(out *float32, n int, w *uint16, ld int, x *float32)
+//
+// out[j] += Σ_{r<4} x[r]·w[r·ld+j] for j < n, n a positive multiple of 16,
+// the weights TYPE, widened in registers (WIDEN).
+TEXT ·axpy4SUF(SB), NOSPLIT, $0-40
+	MOVQ out+0(FP), DX
+	MOVQ n+8(FP), CX
+	MOVQ w+16(FP), DI
+	MOVQ ld+24(FP), R8
+	MOVQ x+32(FP), SI
+	SHLQ $1, R8
+	LEAQ (DI)(R8*1), R9
+	LEAQ (R9)(R8*1), R10
+	LEAQ (R10)(R8*1), R11
+	VBROADCASTSS (SI), Y12
+	VBROADCASTSS 4(SI), Y13
+	VBROADCASTSS 8(SI), Y14
+	VBROADCASTSS 12(SI), Y15
+	XORQ AX, AX
+
+loop:
+	VMOVUPS (DX)(AX*4), Y0
+	VMOVUPS 32(DX)(AX*4), Y1
+	LOAD((DI)(AX*2), Y2)
+	LOAD(16(DI)(AX*2), Y3)
+	LOAD((R9)(AX*2), Y4)
+	LOAD(16(R9)(AX*2), Y5)
+	VFMADD231PS Y2, Y12, Y0
+	VFMADD231PS Y3, Y12, Y1
+	LOAD((R10)(AX*2), Y6)
+	LOAD(16(R10)(AX*2), Y7)
+	VFMADD231PS Y4, Y13, Y0
+	VFMADD231PS Y5, Y13, Y1
+	LOAD((R11)(AX*2), Y8)
+	LOAD(16(R11)(AX*2), Y9)
+	VFMADD231PS Y6, Y14, Y0
+	VFMADD231PS Y7, Y14, Y1
+	VFMADD231PS Y8, Y15, Y0
+	VFMADD231PS Y9, Y15, Y1
+	VMOVUPS Y0, (DX)(AX*4)
+	VMOVUPS Y1, 32(DX)(AX*4)
+	ADDQ $16, AX
+	CMPQ AX, CX
+	JLT  loop
+	VZEROUPPER
+	RET
+
+// func dot4x3SUF(x *float32, ldx int, w *uint16, ldw int, n int, out *float32, ldo int)
+//
+// out[j·ldo + r] = Σ_{k<n} x[j·ldx+k]·w[r·ldw+k] for four weight rows r and
+// three input rows j, n a positive multiple of 8, the weights TYPE, each
+// widened load (WIDEN) serving three fused multiply-adds.
+TEXT ·dot4x3SUF(SB), NOSPLIT, $0-56
+	MOVQ x+0(FP), SI
+	MOVQ ldx+8(FP), R12
+	MOVQ w+16(FP), DI
+	MOVQ ldw+24(FP), R8
+	MOVQ n+32(FP), CX
+	MOVQ out+40(FP), DX
+	MOVQ ldo+48(FP), BX
+	SHLQ $2, R12
+	SHLQ $1, R8
+	SHLQ $2, BX
+	LEAQ (SI)(R12*1), R13
+	LEAQ (R13)(R12*1), R14
+	LEAQ (DI)(R8*1), R9
+	LEAQ (R9)(R8*1), R10
+	LEAQ (R10)(R8*1), R11
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+	XORQ AX, AX
+
+loop:
+	VMOVUPS (SI)(AX*4), Y12
+	VMOVUPS (R13)(AX*4), Y13
+	VMOVUPS (R14)(AX*4), Y14
+	LOAD((DI)(AX*2), Y15)
+	VFMADD231PS Y15, Y12, Y0
+	VFMADD231PS Y15, Y13, Y1
+	VFMADD231PS Y15, Y14, Y2
+	LOAD((R9)(AX*2), Y15)
+	VFMADD231PS Y15, Y12, Y3
+	VFMADD231PS Y15, Y13, Y4
+	VFMADD231PS Y15, Y14, Y5
+	LOAD((R10)(AX*2), Y15)
+	VFMADD231PS Y15, Y12, Y6
+	VFMADD231PS Y15, Y13, Y7
+	VFMADD231PS Y15, Y14, Y8
+	LOAD((R11)(AX*2), Y15)
+	VFMADD231PS Y15, Y12, Y9
+	VFMADD231PS Y15, Y13, Y10
+	VFMADD231PS Y15, Y14, Y11
+	ADDQ $8, AX
+	CMPQ AX, CX
+	JLT  loop
+
+	VHADDPS Y3, Y0, Y0
+	VHADDPS Y9, Y6, Y6
+	VHADDPS Y6, Y0, Y0
+	VEXTRACTF128 $1, Y0, X12
+	VADDPS X12, X0, X0
+	VMOVUPS X0, (DX)
+	VHADDPS Y4, Y1, Y1
+	VHADDPS Y10, Y7, Y7
+	VHADDPS Y7, Y1, Y1
+	VEXTRACTF128 $1, Y1, X12
+	VADDPS X12, X1, X1
+	VMOVUPS X1, (DX)(BX*1)
+	VHADDPS Y5, Y2, Y2
+	VHADDPS Y11, Y8, Y8
+	VHADDPS Y8, Y2, Y2
+	VEXTRACTF128 $1, Y2, X12
+	VADDPS X12, X2, X2
+	VMOVUPS X2, (DX)(BX*2)
+	VZEROUPPER
+	RET
+
+// func widenSUF(dst *float32, src *uint16, n int)
+//
+// dst[i] = src[i] widened (WIDEN) for i < n, n a positive multiple of 16.
+TEXT ·widenSUF(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	XORQ AX, AX
+
+loop:
+	LOAD((SI)(AX*2), Y0)
+	LOAD(16(SI)(AX*2), Y1)
+	VMOVUPS Y0, (DI)(AX*4)
+	VMOVUPS Y1, 32(DI)(AX*4)
+	ADDQ $16, AX
+	CMPQ AX, CX
+	JLT  loop
+	VZEROUPPER
+	RET
+'''
+def gen(suf, typ, widen, load):
+    s = f16.replace('SUF', suf).replace('TYPE', typ).replace('WIDEN', widen)
+    s = re.sub(r'^loop:', suf + 'loop:', s, flags=re.M)
+    s = s.replace('JLT  loop', 'JLT  ' + suf + 'loop')
+    s = re.sub(r'LOAD\(([^,]+), (Y\d+)\)', lambda m: load(m.group(1), m.group(2)), s)
+    return s
+out = [
+ '// Code generated by gen/genhalf.py; DO NOT EDIT.', '',
+ '//go:build !purego', '', '#include "textflag.h"', '',
+ '// The F16 and BF16 kernels differ only in how a 16-bit load is widened',
+ '// to float32.']
+parts = []
+for suf, typ, widen, load in [
+    ('h', 'F16 (IEEE binary16)', 'VCVTPH2PS, F16C', lambda m, r: f'VCVTPH2PS {m}, {r}'),
+    ('b', 'BF16', 'zero-extend to 32 bits, shift left 16', lambda m, r: f'VPMOVZXWD {m}, {r}\n\tVPSLLD $16, {r}, {r}'),
+]:
+    parts.append(gen(suf, typ, widen, load))
+s = '\n'.join(out) + '\n' + '\n'.join(parts)
+# labels must be unique per function: make them function-specific
+res = []
+for block in s.split('\nTEXT '):
+    res.append(block)
+s2 = res[0]
+for b in res[1:]:
+    name = b.split('(')[0].lstrip('·')
+    b = re.sub(r'\b[hb]loop\b', name + 'loop', b)
+    s2 += '\nTEXT ' + b
+open('half_amd64.s', 'w').write(s2)

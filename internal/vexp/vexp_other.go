@@ -1,0 +1,10 @@
+//go:build !amd64 || purego
+
+package vexp
+
+// useAsm is false where no assembly kernel exists.
+var useAsm = false
+
+func expShifted4(out *float64, x *float32, n int, m, d float64) bool {
+	panic("vexp: expShifted4 without assembly")
+}

@@ -4,6 +4,8 @@ import (
 	"math"
 	"runtime"
 	"sync"
+
+	"github.com/gptviz/gptviz/internal/vexp"
 )
 
 // This file holds the long-lived workers that split a decode step's
@@ -99,9 +101,7 @@ const (
 func (t *softmaxPass) runRange(lo, hi int) {
 	switch t.op {
 	case passExp:
-		for i, l := range t.logits[lo:hi] {
-			t.out[lo+i] = math.Exp((float64(l) - t.m) / t.d)
-		}
+		vexp.ExpShifted(t.out[lo:hi], t.logits[lo:hi], t.m, t.d)
 	case passDiv:
 		for i := lo; i < hi; i++ {
 			t.out[i] /= t.d

@@ -71,3 +71,38 @@ func SumExpShifted(buf []float64, x []float32, m, d float64) (float64, []float64
 // result's exponent needs no denormal or overflow handling, which
 // math.Exp does in branches the kernel leaves to the Go loop.
 const rangeLimit = 708
+
+// Log2 sets out[i] = math.Log2(x[i]) for every i, bit for bit (zeros,
+// negatives, denormals, infinities and powers of two included: the kernel
+// leaves them to math.Log2); len(out) must be at least len(x).
+func Log2(out, x []float64) {
+	out = out[:len(x)]
+	n := 0
+	if Accelerated() {
+		n = len(x) &^ 3
+		if n > 0 && !log2x4(&out[0], &x[0], n) {
+			for i, v := range x[:n] {
+				if b := math.Float64bits(v); b>>52 == 0 || b>>52 >= 0x7FF || b&(1<<52-1) == 0 {
+					out[i] = math.Log2(v)
+				}
+			}
+		}
+	}
+	for i := n; i < len(x); i++ {
+		out[i] = math.Log2(x[i])
+	}
+}
+
+// Div sets x[i] /= d for every i (the same quotients as Go's division).
+func Div(x []float64, d float64) {
+	n := 0
+	if Accelerated() {
+		n = len(x) &^ 3
+		if n > 0 {
+			div4(&x[0], n, d)
+		}
+	}
+	for i := n; i < len(x); i++ {
+		x[i] /= d
+	}
+}

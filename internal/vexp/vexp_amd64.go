@@ -16,3 +16,16 @@ var useAsm = cpu.X86.HasAVX2 && cpu.X86.HasFMA && cpu.X86.HasAVX
 //
 //go:noescape
 func expShifted4(out *float64, x *float32, n int, m, d float64) bool
+
+// log2x4 sets out[i] = math.Log2(x[i]) for i < n, a positive multiple of
+// 4, by math.Log2's amd64 method. It reports whether every x[i] was a
+// positive normal number other than a power of two; other lanes hold
+// garbage (see vexp_amd64.s).
+//
+//go:noescape
+func log2x4(out, x *float64, n int) bool
+
+// div4 sets x[i] /= d for i < n, a positive multiple of 4.
+//
+//go:noescape
+func div4(x *float64, n int, d float64)

@@ -152,3 +152,201 @@ loop:
 	CMPQ AX, $15
 	SETEQ ret+40(FP)
 	RET
+
+// The constants of math/log_amd64.s, each repeated in four lanes.
+DATA hsqrt2<>+0(SB)/8, $7.07106781186547524401e-01
+DATA hsqrt2<>+8(SB)/8, $7.07106781186547524401e-01
+DATA hsqrt2<>+16(SB)/8, $7.07106781186547524401e-01
+DATA hsqrt2<>+24(SB)/8, $7.07106781186547524401e-01
+GLOBL hsqrt2<>(SB), RODATA|NOPTR, $32
+DATA ln2hi<>+0(SB)/8, $6.93147180369123816490e-01
+DATA ln2hi<>+8(SB)/8, $6.93147180369123816490e-01
+DATA ln2hi<>+16(SB)/8, $6.93147180369123816490e-01
+DATA ln2hi<>+24(SB)/8, $6.93147180369123816490e-01
+GLOBL ln2hi<>(SB), RODATA|NOPTR, $32
+DATA ln2lo<>+0(SB)/8, $1.90821492927058770002e-10
+DATA ln2lo<>+8(SB)/8, $1.90821492927058770002e-10
+DATA ln2lo<>+16(SB)/8, $1.90821492927058770002e-10
+DATA ln2lo<>+24(SB)/8, $1.90821492927058770002e-10
+GLOBL ln2lo<>(SB), RODATA|NOPTR, $32
+DATA l1<>+0(SB)/8, $6.666666666666735130e-01
+DATA l1<>+8(SB)/8, $6.666666666666735130e-01
+DATA l1<>+16(SB)/8, $6.666666666666735130e-01
+DATA l1<>+24(SB)/8, $6.666666666666735130e-01
+GLOBL l1<>(SB), RODATA|NOPTR, $32
+DATA l2<>+0(SB)/8, $3.999999999940941908e-01
+DATA l2<>+8(SB)/8, $3.999999999940941908e-01
+DATA l2<>+16(SB)/8, $3.999999999940941908e-01
+DATA l2<>+24(SB)/8, $3.999999999940941908e-01
+GLOBL l2<>(SB), RODATA|NOPTR, $32
+DATA l3<>+0(SB)/8, $2.857142874366239149e-01
+DATA l3<>+8(SB)/8, $2.857142874366239149e-01
+DATA l3<>+16(SB)/8, $2.857142874366239149e-01
+DATA l3<>+24(SB)/8, $2.857142874366239149e-01
+GLOBL l3<>(SB), RODATA|NOPTR, $32
+DATA l4<>+0(SB)/8, $2.222219843214978396e-01
+DATA l4<>+8(SB)/8, $2.222219843214978396e-01
+DATA l4<>+16(SB)/8, $2.222219843214978396e-01
+DATA l4<>+24(SB)/8, $2.222219843214978396e-01
+GLOBL l4<>(SB), RODATA|NOPTR, $32
+DATA l5<>+0(SB)/8, $1.818357216161805012e-01
+DATA l5<>+8(SB)/8, $1.818357216161805012e-01
+DATA l5<>+16(SB)/8, $1.818357216161805012e-01
+DATA l5<>+24(SB)/8, $1.818357216161805012e-01
+GLOBL l5<>(SB), RODATA|NOPTR, $32
+DATA l6<>+0(SB)/8, $1.531383769920937332e-01
+DATA l6<>+8(SB)/8, $1.531383769920937332e-01
+DATA l6<>+16(SB)/8, $1.531383769920937332e-01
+DATA l6<>+24(SB)/8, $1.531383769920937332e-01
+GLOBL l6<>(SB), RODATA|NOPTR, $32
+DATA l7<>+0(SB)/8, $1.479819860511658591e-01
+DATA l7<>+8(SB)/8, $1.479819860511658591e-01
+DATA l7<>+16(SB)/8, $1.479819860511658591e-01
+DATA l7<>+24(SB)/8, $1.479819860511658591e-01
+GLOBL l7<>(SB), RODATA|NOPTR, $32
+DATA inv_ln2<>+0(SB)/8, $0x3ff71547652b82fe
+DATA inv_ln2<>+8(SB)/8, $0x3ff71547652b82fe
+DATA inv_ln2<>+16(SB)/8, $0x3ff71547652b82fe
+DATA inv_ln2<>+24(SB)/8, $0x3ff71547652b82fe
+GLOBL inv_ln2<>(SB), RODATA|NOPTR, $32
+DATA mant<>+0(SB)/8, $0x000FFFFFFFFFFFFF
+DATA mant<>+8(SB)/8, $0x000FFFFFFFFFFFFF
+DATA mant<>+16(SB)/8, $0x000FFFFFFFFFFFFF
+DATA mant<>+24(SB)/8, $0x000FFFFFFFFFFFFF
+GLOBL mant<>(SB), RODATA|NOPTR, $32
+DATA halfbits<>+0(SB)/8, $0x3FE0000000000000
+DATA halfbits<>+8(SB)/8, $0x3FE0000000000000
+DATA halfbits<>+16(SB)/8, $0x3FE0000000000000
+DATA halfbits<>+24(SB)/8, $0x3FE0000000000000
+GLOBL halfbits<>(SB), RODATA|NOPTR, $32
+DATA magic<>+0(SB)/8, $0x4330000000000000
+DATA magic<>+8(SB)/8, $0x4330000000000000
+DATA magic<>+16(SB)/8, $0x4330000000000000
+DATA magic<>+24(SB)/8, $0x4330000000000000
+GLOBL magic<>(SB), RODATA|NOPTR, $32
+DATA magic3fe<>+0(SB)/8, $4503599627371518.0
+DATA magic3fe<>+8(SB)/8, $4503599627371518.0
+DATA magic3fe<>+16(SB)/8, $4503599627371518.0
+DATA magic3fe<>+24(SB)/8, $4503599627371518.0
+GLOBL magic3fe<>(SB), RODATA|NOPTR, $32
+DATA one_l<>+0(SB)/8, $0x3FF0000000000000
+DATA one_l<>+8(SB)/8, $0x3FF0000000000000
+DATA one_l<>+16(SB)/8, $0x3FF0000000000000
+DATA one_l<>+24(SB)/8, $0x3FF0000000000000
+GLOBL one_l<>(SB), RODATA|NOPTR, $32
+DATA expmax<>+0(SB)/8, $0x7FF
+DATA expmax<>+8(SB)/8, $0x7FF
+DATA expmax<>+16(SB)/8, $0x7FF
+DATA expmax<>+24(SB)/8, $0x7FF
+GLOBL expmax<>(SB), RODATA|NOPTR, $32
+
+// func log2x4(out, x *float64, n int) bool
+//
+// For each group of four: math.Log2 as the amd64 build computes it
+// (math/log10.go log2: frexp in Go, then math/log_amd64.s on the fraction,
+// then Log(frac)·(1/Ln2) + float64(exp), a multiply and an add rounded
+// separately). Lanes that are not positive normal numbers, or are exact
+// powers of two (log2's frac == 0.5 branch), clear the mask returned as the
+// result; their output is garbage.
+TEXT ·log2x4(SB), NOSPLIT, $0-25
+	MOVQ out+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ n+16(FP), CX
+	VPCMPEQQ Y15, Y15, Y15 // all lanes good so far
+	VMOVUPD mant<>(SB), Y14
+	VMOVUPD halfbits<>(SB), Y13
+	VMOVUPD one_l<>(SB), Y12
+	VPXOR Y11, Y11, Y11
+
+loop:
+	VMOVUPD (SI), Y0 // x
+	// checks: biased exponent e in [1, 0x7FE] (sign bit clear), mantissa != 0
+	VPSRLQ $52, Y0, Y1 // e (with the sign bit at 2^11)
+	VPCMPGTQ Y11, Y1, Y2 // e > 0
+	VPCMPGTQ expmax<>(SB), Y1, Y3 // e > 0x7FF is false for all positive; e == 0x7FF caught below
+	VPANDN Y2, Y3, Y2 // e > 0 && !(e > 0x7FF)
+	VPCMPEQQ expmax<>(SB), Y1, Y3
+	VPANDN Y2, Y3, Y2 // && e != 0x7FF
+	VPAND Y14, Y0, Y4 // mantissa bits
+	VPCMPEQQ Y11, Y4, Y3
+	VPANDN Y2, Y3, Y2 // && mantissa != 0
+	VPAND Y2, Y15, Y15
+	// frexp: frac = mantissa | 0.5's exponent; exp = e − 0x3FE as float64
+	VPOR Y13, Y4, Y2 // frac (= f1 in log_amd64.s, k = 0 there)
+	VPADDQ magic<>(SB), Y1, Y1
+	VSUBPD magic3fe<>(SB), Y1, Y1 // float64(exp)
+	// log_amd64.s: if f1 <= HSqrt2 (cmpnlt) { k = −1; f1 *= 2 }
+	VMOVUPD hsqrt2<>(SB), Y0
+	VCMPPD $5, Y2, Y0, Y0 // !(HSqrt2 < f1)
+	VANDPD Y12, Y0, Y3 // 0 or 1
+	VXORPD Y5, Y5, Y5
+	VSUBPD Y3, Y5, Y5 // k = 0 − (0 or 1)
+	VADDPD Y12, Y3, Y3 // 1 or 2
+	VMULPD Y3, Y2, Y2 // f1
+	VSUBPD Y12, Y2, Y2 // f = f1 − 1
+	// s = f / (2 + f)
+	VADDPD Y12, Y12, Y0 // 2.0
+	VADDPD Y2, Y0, Y0
+	VDIVPD Y0, Y2, Y3 // s
+	VMULPD Y3, Y3, Y4 // s2
+	VMULPD Y4, Y4, Y6 // s4
+	// t1 = s2·(L1 + s4·(L3 + s4·(L5 + s4·L7)))
+	VMULPD l7<>(SB), Y6, Y7
+	VADDPD l5<>(SB), Y7, Y7
+	VMULPD Y6, Y7, Y7
+	VADDPD l3<>(SB), Y7, Y7
+	VMULPD Y6, Y7, Y7
+	VADDPD l1<>(SB), Y7, Y7
+	VMULPD Y7, Y4, Y4 // t1
+	// t2 = s4·(L2 + s4·(L4 + s4·L6))
+	VMULPD l6<>(SB), Y6, Y7
+	VADDPD l4<>(SB), Y7, Y7
+	VMULPD Y6, Y7, Y7
+	VADDPD l2<>(SB), Y7, Y7
+	VMULPD Y7, Y6, Y6 // t2
+	VADDPD Y6, Y4, Y4 // R
+	// hfsq = 0.5·f·f
+	VMULPD halfbits<>(SB), Y2, Y0
+	VMULPD Y2, Y0, Y0
+	// k·Ln2Hi − ((hfsq − (s·(hfsq+R) + k·Ln2Lo)) − f)
+	VADDPD Y0, Y4, Y4
+	VMULPD Y4, Y3, Y3
+	VMULPD ln2lo<>(SB), Y5, Y4
+	VADDPD Y4, Y3, Y3
+	VSUBPD Y3, Y0, Y0
+	VSUBPD Y2, Y0, Y0
+	VMULPD ln2hi<>(SB), Y5, Y5
+	VSUBPD Y0, Y5, Y5 // Log(frac)
+	// log2 = Log(frac)·(1/Ln2) + float64(exp)
+	VMULPD inv_ln2<>(SB), Y5, Y5
+	VADDPD Y1, Y5, Y5
+	VMOVUPD Y5, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	SUBQ $4, CX
+	JNZ  loop
+
+	VMOVMSKPD Y15, AX
+	VZEROUPPER
+	CMPQ AX, $15
+	SETEQ ret+24(FP)
+	RET
+
+// func div4(x *float64, n int, d float64)
+//
+// x[i] /= d for i < n, a positive multiple of 4 (VDIVPD: the same
+// correctly rounded quotient as Go's scalar division).
+TEXT ·div4(SB), NOSPLIT, $0-24
+	MOVQ x+0(FP), DI
+	MOVQ n+8(FP), CX
+	VBROADCASTSD d+16(FP), Y1
+
+divloop:
+	VMOVUPD (DI), Y0
+	VDIVPD Y1, Y0, Y0
+	VMOVUPD Y0, (DI)
+	ADDQ $32, DI
+	SUBQ $4, CX
+	JNZ  divloop
+	VZEROUPPER
+	RET

@@ -106,3 +106,65 @@ func BenchmarkExpShifted(b *testing.B) {
 		})
 	}
 }
+
+// TestLog2MatchesMathLog2 compares every lane with math.Log2, bit for bit,
+// on both paths: probabilities of a softmax, powers of two, the values
+// around √2/2 where log's reduction switches, denormals, zeros, negatives,
+// infinities and NaN.
+func TestLog2MatchesMathLog2(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	var x []float64
+	for range 20_001 {
+		x = append(x, math.Exp(rng.NormFloat64()*10), rng.Float64(), math.Exp(-rng.Float64()*745))
+	}
+	h := 7.07106781186547524401e-01
+	for _, v := range []float64{0.5, 1, 2, 0.25, 1 << 40, h, math.Nextafter(h, 0), math.Nextafter(h, 1), 2 * h, h / 4,
+		0, math.Copysign(0, -1), -1, 5e-324, 2.2250738585072014e-308, math.Nextafter(2.2250738585072014e-308, 0),
+		math.MaxFloat64, math.Inf(1), math.Inf(-1), math.NaN(), 3, 0.1, 1e-300} {
+		x = append(x, v)
+	}
+	for _, port := range []bool{false, true} {
+		old := SetPortable(port)
+		for _, n := range []int{len(x), len(x) - 1, len(x) - 2, len(x) - 3, 3, 0} {
+			out := make([]float64, n)
+			Log2(out, x[:n])
+			for i, v := range x[:n] {
+				if w := math.Log2(v); math.Float64bits(out[i]) != math.Float64bits(w) && !(math.IsNaN(w) && math.IsNaN(out[i])) {
+					t.Fatalf("portable %v, n %d: log2(%v) = %v, math.Log2 %v", port, n, v, out[i], w)
+				}
+			}
+		}
+		for _, n := range []int{len(x), len(x) - 3, 2} {
+			y := append([]float64(nil), x[:n]...)
+			Div(y, 0.7)
+			for i, v := range x[:n] {
+				if w := v / 0.7; math.Float64bits(y[i]) != math.Float64bits(w) && !math.IsNaN(w) {
+					t.Fatalf("portable %v: %v / 0.7 = %v, want %v", port, v, y[i], w)
+				}
+			}
+		}
+		SetPortable(old)
+	}
+}
+
+func BenchmarkLog2(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	x := make([]float64, 50257)
+	for i := range x {
+		x[i] = rng.Float64()
+	}
+	out := make([]float64, len(x))
+	for _, port := range []bool{false, true} {
+		name := "asm"
+		if port {
+			name = "mathLog2"
+		}
+		b.Run(name, func(b *testing.B) {
+			old := SetPortable(port)
+			defer SetPortable(old)
+			for b.Loop() {
+				Log2(out, x)
+			}
+		})
+	}
+}

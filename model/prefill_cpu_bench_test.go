@@ -40,3 +40,30 @@ func BenchmarkPrefill128CPU(b *testing.B) {
 		b.ReportMetric(float64(128*b.N)/cpu.Seconds(), "tokens/cpu-s")
 	}
 }
+
+// BenchmarkSampleCPU is BenchmarkSample's new sampler with a second
+// figure, CPU time per draw (user + system, all threads): steadier than
+// wall time on a shared machine. go test ./model -run '^$' -bench SampleCPU
+func BenchmarkSampleCPU(b *testing.B) {
+	l := benchLogits(50257, 1)
+	for _, tc := range []struct {
+		name string
+		p    SamplingParams
+	}{
+		{"greedy", SamplingParams{Temperature: 0, TopP: 1}},
+		{"t1", SamplingParams{Temperature: 1, TopP: 1}},
+		{"k40p95", SamplingParams{Temperature: 0.8, TopK: 40, TopP: 0.95}},
+		{"p95", SamplingParams{Temperature: 0.8, TopP: 0.95}},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			s, _ := NewSampler(tc.p, 1)
+			t0 := processCPU()
+			for b.Loop() {
+				if _, err := s.Sample(l); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64((processCPU()-t0).Nanoseconds())/float64(b.N)/1e6, "cpu-ms/op")
+		})
+	}
+}

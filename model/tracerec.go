@@ -349,7 +349,9 @@ func (r *traceRecorder) BeginForward(info ForwardInfo, emb []float32) {
 	r.keep = info.NewFrom - info.QueryStart
 	if n := info.NQuery - r.keep; n > r.opts.MaxQueries {
 		r.keep = info.NQuery - r.opts.MaxQueries
-		r.noteOnce(trace.NotePromptRows, func() { r.note(trace.NotePromptRows, fmt.Sprintf("The prompt has %d tokens; attention, logit lens and residual norms are recorded for its last %d positions.", info.NQuery, r.opts.MaxQueries), info.NQuery, r.opts.MaxQueries) })
+		r.noteOnce(trace.NotePromptRows, func() {
+			r.note(trace.NotePromptRows, fmt.Sprintf("The prompt has %d tokens; attention, logit lens and residual norms are recorded for its last %d positions.", info.NQuery, r.opts.MaxQueries), info.NQuery, r.opts.MaxQueries)
+		})
 	}
 	r.step = trace.Step{
 		Index: info.Step, Kind: info.Kind,
@@ -368,7 +370,7 @@ func (r *traceRecorder) BeginForward(info ForwardInfo, emb []float32) {
 		r.cur.Next = nil
 	}
 	r.next = nil
-	r.cur.ResidualNorm = append(r.sl.rows.take(L+1)[:0], r.sl.rowNorms(emb[r.keep*C:info.NQuery*C], C))
+	r.cur.ResidualNorm = append(r.sl.rows.take(L + 1)[:0], r.sl.rowNorms(emb[r.keep*C:info.NQuery*C], C))
 }
 
 // Layer records attention, the residual norm and the logit lens of block l.

@@ -6,6 +6,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gptviz/gptviz/model/trace"
 )
 
 // processCPU returns the CPU time (user + system) this process has used.
@@ -64,6 +66,45 @@ func BenchmarkSampleCPU(b *testing.B) {
 				}
 			}
 			b.ReportMetric(float64((processCPU()-t0).Nanoseconds())/float64(b.N)/1e6, "cpu-ms/op")
+		})
+	}
+}
+
+// BenchmarkPrefill128Recorded prices recording on the prefill of a
+// 128-token prompt (GPT-2 124M shapes): "off" is the plain prefill,
+// "nolens" the Trace recorder without the logit lens (attention, K/V,
+// residual norms, prompt scores), "full" with it; "attn" records only the
+// attention, K/V and residual norms (no lens, no prompt scores: the part
+// issue 15 wants within 10% of "off"). Each reports tokens/s
+// and tokens per CPU-second; compare the sub-benchmarks of one run
+// (-count alternates them): go test ./model -run '^$' -bench
+// Prefill128Recorded -benchtime 3x -count 3
+func BenchmarkPrefill128Recorded(b *testing.B) {
+	m := getBenchModel(b)
+	ids := benchIDs(128, m.Config.VocabSize)
+	for _, mode := range []string{"off", "attn", "nolens", "full"} {
+		b.Run(mode, func(b *testing.B) {
+			s, _ := NewSampler(SamplingParams{TopP: 1}, 1)
+			t0 := processCPU()
+			for b.Loop() {
+				var rec Recorder
+				if mode != "off" {
+					tr := &trace.Trace{PromptLen: len(ids)}
+					for _, id := range ids {
+						tr.Tokens = append(tr.Tokens, trace.Token{ID: id})
+					}
+					tr2 := newTraceRecorder(m, tr, TraceOptions{NoLogitLens: mode != "full"}.withDefaults())
+					tr2.noScores = mode == "attn"
+					rec = tr2
+				}
+				r := NewRunner(m, s, rec)
+				if err := r.Prefill(ids); err != nil {
+					b.Fatal(err)
+				}
+			}
+			cpu := processCPU() - t0
+			b.ReportMetric(float64(128*b.N)/b.Elapsed().Seconds(), "tokens/s")
+			b.ReportMetric(float64(128*b.N)/cpu.Seconds(), "tokens/cpu-s")
 		})
 	}
 }

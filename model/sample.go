@@ -391,14 +391,8 @@ func softmaxInto(out []float64, logits []float32, temp float64) float64 {
 // softmaxInto(·, logits, 1) gives a logit l, bit for bit, without filling
 // a vocabulary-sized slice.
 func softmaxSum(logits []float32) (m, sum float64) {
-	m = math.Inf(-1)
-	for _, l := range logits {
-		m = math.Max(m, float64(l))
-	}
-	for _, l := range logits {
-		sum += math.Exp((float64(l) - m) / 1)
-	}
-	return m, sum
+	m = maxLogit(logits)
+	return m, vexp.SumExpShifted(logits, m, 1)
 }
 
 // softmaxAt is softmax's value for logit l given softmaxSum's m and sum.

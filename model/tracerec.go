@@ -7,6 +7,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/gptviz/gptviz/internal/vexp"
 	"github.com/gptviz/gptviz/model/arch"
 	"github.com/gptviz/gptviz/model/trace"
 )
@@ -283,6 +284,15 @@ type traceRecorder struct {
 	// id, filled on first use.
 	texts, displays []string
 	kn, vn          []float64 // scratch of recordKVWrite
+	// noScores skips the prompt scores (benchmarks price the rest of the
+	// recording with it).
+	noScores bool
+}
+
+// needsAllRows: only the prefill reads every row's logits (the prompt
+// scores); decode and recompute steps record the last row's prediction.
+func (r *traceRecorder) needsAllRows(info ForwardInfo) bool {
+	return info.Kind == trace.Prefill && !r.noScores
 }
 
 func newTraceRecorder(m *Model, tr *trace.Trace, opts TraceOptions) *traceRecorder {
@@ -470,12 +480,9 @@ func topProb(logits []float32) (int, float64) {
 			best = i
 		}
 	}
-	m := float64(logits[best])
-	var sum float64
-	for _, l := range logits {
-		sum += math.Exp(float64(l) - m)
-	}
-	return best, 1 / sum
+	// Σ exp(l − m) in index order, four exponentials at a time
+	// (internal/vexp: the same sum as a loop over math.Exp).
+	return best, 1 / vexp.SumExpShifted(logits, float64(logits[best]), 1)
 }
 
 // EndForward records prompt scores (after the prefill) and closes the Step.
@@ -489,7 +496,7 @@ func (r *traceRecorder) EndForward(info ForwardInfo, _, logits []float32) {
 		}
 		r.lensIn = r.lensIn[:0]
 	}
-	if info.Kind == trace.Prefill {
+	if info.Kind == trace.Prefill && !r.noScores {
 		r.scorePrompt(info, logits)
 	}
 	if len(r.cur.LogitLens) == 0 {

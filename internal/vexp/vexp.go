@@ -51,20 +51,25 @@ func ExpShifted(out []float64, x []float32, m, d float64) {
 	}
 }
 
-// SumExpShifted returns Σ math.Exp((float64(x[i]) − m) / d), summed in
-// index order (the same value as summing ExpShifted's output), using buf
-// as scratch; buf is grown when shorter than len(x) and returned.
-func SumExpShifted(buf []float64, x []float32, m, d float64) (float64, []float64) {
-	if cap(buf) < len(x) {
-		buf = make([]float64, len(x))
-	}
-	buf = buf[:len(x)]
-	ExpShifted(buf, x, m, d)
+// SumExpShifted returns Σ math.Exp((float64(x[i]) − m) / d) summed in
+// index order, bit for bit the serial loop's value, without storing the
+// exponentials. d must not be zero.
+func SumExpShifted(x []float32, m, d float64) float64 {
 	var s float64
-	for _, e := range buf {
-		s += e
+	n := 0
+	if Accelerated() {
+		n = len(x) &^ 3
+		if n > 0 {
+			var ok bool
+			if s, ok = expSum4(&x[0], n, m, d); !ok {
+				s, n = 0, 0 // a lane out of the kernel's range: the Go loop
+			}
+		}
 	}
-	return s, buf
+	for _, v := range x[n:] {
+		s += math.Exp((float64(v) - m) / d)
+	}
+	return s
 }
 
 // rangeLimit bounds the arguments the kernel computes: for |v| ≤ 708 the

@@ -29,3 +29,10 @@ func log2x4(out, x *float64, n int) bool
 //
 //go:noescape
 func div4(x *float64, n int, d float64)
+
+// expSum4 returns Σ exp((float64(x[i]) − m) / d) over i < n, a positive
+// multiple of 4, summed in index order, and whether every argument lay in
+// the kernel's range (see vexp_amd64.s).
+//
+//go:noescape
+func expSum4(x *float32, n int, m, d float64) (sum float64, ok bool)

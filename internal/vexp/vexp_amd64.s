@@ -350,3 +350,76 @@ divloop:
 	JNZ  divloop
 	VZEROUPPER
 	RET
+
+// func expSum4(x *float32, n int, m, d float64) (sum float64, ok bool)
+//
+// Σ exp((float64(x[i]) − m) / d) over i < n, a positive multiple of 4: the
+// exponentials as expShifted4 computes them, added to one accumulator in
+// index order (lane 0, 1, 2, 3 of each group), so the sum equals a serial
+// loop over math.Exp bit for bit. ok is false when a lane fell outside
+// [−708, 708]; the sum is then garbage.
+TEXT ·expSum4(SB), NOSPLIT, $0-41
+	MOVQ x+0(FP), SI
+	MOVQ n+8(FP), CX
+	VBROADCASTSD m+16(FP), Y10
+	VBROADCASTSD d+24(FP), Y11
+	VPCMPEQQ Y9, Y9, Y9
+	VMOVUPD lo<>(SB), Y12
+	VMOVUPD hi<>(SB), Y13
+	VMOVUPD two<>(SB), Y14
+	VMOVUPD log2e<>(SB), Y15
+	VXORPD X8, X8, X8 // the sum
+
+sumloop:
+	VCVTPS2PD (SI), Y0
+	VSUBPD Y10, Y0, Y0
+	VDIVPD Y11, Y0, Y0
+	VCMPPD $0x1D, Y12, Y0, Y2
+	VCMPPD $0x12, Y13, Y0, Y3
+	VANDPD Y3, Y2, Y2
+	VANDPD Y2, Y9, Y9
+	VMULPD Y15, Y0, Y1
+	VCVTPD2DQY Y1, X4
+	VCVTDQ2PD X4, Y1
+	VFNMADD231PD ln2u<>(SB), Y1, Y0
+	VFNMADD231PD ln2l<>(SB), Y1, Y0
+	VMULPD c0625<>(SB), Y0, Y0
+	VMOVUPD p8<>(SB), Y1
+	VFMADD213PD p7<>(SB), Y0, Y1
+	VFMADD213PD p6<>(SB), Y0, Y1
+	VFMADD213PD p5<>(SB), Y0, Y1
+	VFMADD213PD p4<>(SB), Y0, Y1
+	VFMADD213PD p3<>(SB), Y0, Y1
+	VFMADD213PD half<>(SB), Y0, Y1
+	VFMADD213PD one<>(SB), Y0, Y1
+	VMULPD Y1, Y0, Y0
+	VADDPD Y14, Y0, Y1
+	VMULPD Y1, Y0, Y0
+	VADDPD Y14, Y0, Y1
+	VMULPD Y1, Y0, Y0
+	VADDPD Y14, Y0, Y1
+	VMULPD Y1, Y0, Y0
+	VADDPD Y14, Y0, Y1
+	VFMADD213PD one<>(SB), Y1, Y0
+	VPMOVSXDQ X4, Y5
+	VPADDQ bias<>(SB), Y5, Y5
+	VPSLLQ $52, Y5, Y5
+	VMULPD Y5, Y0, Y0
+	// sum += e0; sum += e1; sum += e2; sum += e3
+	VEXTRACTF128 $1, Y0, X6
+	VADDSD X0, X8, X8
+	VPERMILPD $1, X0, X7
+	VADDSD X7, X8, X8
+	VADDSD X6, X8, X8
+	VPERMILPD $1, X6, X7
+	VADDSD X7, X8, X8
+	ADDQ $16, SI
+	SUBQ $4, CX
+	JNZ  sumloop
+
+	VMOVMSKPD Y9, AX
+	VZEROUPPER
+	MOVSD X8, sum+32(FP)
+	CMPQ AX, $15
+	SETEQ ok+40(FP)
+	RET

@@ -436,9 +436,18 @@ func (r *traceRecorder) check(row []float32, n int) {
 	}
 	ch := &r.tr.Checks
 	ch.MaxRowSumError = math.Max(ch.MaxRowSumError, math.Abs(sum-1))
+	// The largest |p| past the visible keys, NaN if any is NaN (as
+	// math.Max over them would give), then one math.Max.
+	var leak float32
 	for _, p := range row[n:] {
-		ch.MaxCausalLeak = math.Max(ch.MaxCausalLeak, math.Abs(float64(p)))
+		if a := float32(math.Abs(float64(p))); a > leak || a != a {
+			leak = a
+			if a != a {
+				break
+			}
+		}
 	}
+	ch.MaxCausalLeak = math.Max(ch.MaxCausalLeak, float64(leak))
 }
 
 // logitLens reads each row of the residual stream res [rows][n_embd] out

@@ -108,3 +108,46 @@ func BenchmarkPrefill128Recorded(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkDecode128CPU is BenchmarkDecode128 (greedy) and
+// BenchmarkDecode128Recorded (T = 1, the full recorder) with CPU time per
+// step beside wall time: go test ./model -run '^$' -bench Decode128CPU
+func BenchmarkDecode128CPU(b *testing.B) {
+	m := getBenchModel(b)
+	for _, recorded := range []bool{false, true} {
+		name := "off"
+		if recorded {
+			name = "recorded"
+		}
+		b.Run(name, func(b *testing.B) {
+			mm := *m
+			p := SamplingParams{TopP: 1}
+			var tr *trace.Trace
+			var rec Recorder
+			if recorded {
+				p.Temperature = 1
+				tr = &trace.Trace{}
+				rec = newTraceRecorder(&mm, tr, TraceOptions{}.withDefaults())
+			}
+			s, _ := NewSampler(p, 1)
+			r := NewRunner(&mm, s, rec)
+			if err := r.Prefill(benchIDs(128, m.Config.VocabSize)); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			t0 := processCPU()
+			for b.Loop() {
+				r.cache.Len = 128
+				r.tokens = r.tokens[:128]
+				if tr != nil {
+					tr.Steps = tr.Steps[:0]
+				}
+				if _, err := r.Step(); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64((processCPU()-t0).Nanoseconds())/float64(b.N)/1e6, "cpu-ms/step")
+		})
+	}
+}

@@ -14,15 +14,14 @@ import (
 // logits' descending order; −0 and +0 map to the same key, as they compare
 // equal.
 func rankKey(l float32) uint32 {
-	if l == 0 {
-		l = 0 // −0 → +0
-	}
 	b := math.Float32bits(l)
-	if b>>31 != 0 {
-		b = ^b // negative: larger magnitude sorts lower
-	} else {
-		b |= 1 << 31
+	if b == 1<<31 {
+		b = 0 // −0 → +0
 	}
+	// Negative: flip every bit (larger magnitude sorts lower); positive:
+	// set the sign bit. Branch-free: half the logits are negative, in no
+	// order a branch predictor could follow.
+	b ^= uint32(int32(b)>>31) | 1<<31
 	return ^b // descending
 }
 

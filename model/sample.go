@@ -234,12 +234,16 @@ func (s *Sampler) Sample(logits []float32) (*SampleResult, error) {
 	logits = r.Logits
 	r.probsOK = false
 	best := 0
+	var bestL float32
+	if V > 0 {
+		bestL = logits[0]
+	}
 	for i, l := range logits {
-		if math.IsNaN(float64(l)) || math.IsInf(float64(l), 0) {
+		if math.Float32bits(l)&0x7f800000 == 0x7f800000 { // NaN or ±Inf
 			return nil, fmt.Errorf("sample: logit of token %d is %v", i, l)
 		}
-		if l > logits[best] {
-			best = i
+		if l > bestL {
+			best, bestL = i, l
 		}
 	}
 	r.order = resize(r.order, V)
@@ -331,12 +335,14 @@ func (s *Sampler) Sample(logits []float32) (*SampleResult, error) {
 	r.lg = resize(r.lg, len(kept))
 	vexp.Div(r.q, mass)
 	vexp.Log2(r.lg, r.q)
-	r.SampleEntropy = 0
+	var h float64 // a local, kept in a register (r.SampleEntropy is memory)
+	lg := r.lg[:len(r.q)]
 	for i, q := range r.q {
 		if q > 0 {
-			r.SampleEntropy -= q * r.lg[i]
+			h -= q * lg[i]
 		}
 	}
+	r.SampleEntropy = h
 	return r, nil
 }
 

@@ -84,6 +84,42 @@ DATA bias<>+16(SB)/8, $0x3FF
 DATA bias<>+24(SB)/8, $0x3FF
 GLOBL bias<>(SB), RODATA|NOPTR, $32
 
+// EXP4 replaces Y0 (four arguments v) with exp(v), lane by lane as
+// math/exp_amd64.s's FMA branch, and clears the lanes of Y9 whose v lies
+// outside [Y12, Y13]. Y14 holds 2.0 and Y15 log2(e); clobbers Y1–Y5.
+#define EXP4 \
+	VCMPPD $0x1D, Y12, Y0, Y2 \
+	VCMPPD $0x12, Y13, Y0, Y3 \
+	VANDPD Y3, Y2, Y2 \
+	VANDPD Y2, Y9, Y9 \
+	VMULPD Y15, Y0, Y1 \
+	VCVTPD2DQY Y1, X4 \
+	VCVTDQ2PD X4, Y1 \
+	VFNMADD231PD ln2u<>(SB), Y1, Y0 \
+	VFNMADD231PD ln2l<>(SB), Y1, Y0 \
+	VMULPD c0625<>(SB), Y0, Y0 \
+	VMOVUPD p8<>(SB), Y1 \
+	VFMADD213PD p7<>(SB), Y0, Y1 \
+	VFMADD213PD p6<>(SB), Y0, Y1 \
+	VFMADD213PD p5<>(SB), Y0, Y1 \
+	VFMADD213PD p4<>(SB), Y0, Y1 \
+	VFMADD213PD p3<>(SB), Y0, Y1 \
+	VFMADD213PD half<>(SB), Y0, Y1 \
+	VFMADD213PD one<>(SB), Y0, Y1 \
+	VMULPD Y1, Y0, Y0 \
+	VADDPD Y14, Y0, Y1 \
+	VMULPD Y1, Y0, Y0 \
+	VADDPD Y14, Y0, Y1 \
+	VMULPD Y1, Y0, Y0 \
+	VADDPD Y14, Y0, Y1 \
+	VMULPD Y1, Y0, Y0 \
+	VADDPD Y14, Y0, Y1 \
+	VFMADD213PD one<>(SB), Y1, Y0 \
+	VPMOVSXDQ X4, Y5 \
+	VPADDQ bias<>(SB), Y5, Y5 \
+	VPSLLQ $52, Y5, Y5 \
+	VMULPD Y5, Y0, Y0
+
 // func expShifted4(out *float64, x *float32, n int, m, d float64) bool
 //
 // For each group of four: v = (float64(x) − m) / d, then math.Exp's FMA
@@ -105,47 +141,33 @@ TEXT ·expShifted4(SB), NOSPLIT, $0-41
 	VMOVUPD hi<>(SB), Y13
 	VMOVUPD two<>(SB), Y14
 	VMOVUPD log2e<>(SB), Y15
+	VUCOMISD one<>(SB), X11
+	JPS  loop // unordered (NaN d): divide
+	JEQ  loop1 // d == 1: v / 1 == v exactly, skip the division
 
 loop:
 	VCVTPS2PD (SI), Y0
 	VSUBPD Y10, Y0, Y0
 	VDIVPD Y11, Y0, Y0
-	VCMPPD $0x1D, Y12, Y0, Y2
-	VCMPPD $0x12, Y13, Y0, Y3
-	VANDPD Y3, Y2, Y2
-	VANDPD Y2, Y9, Y9
-	VMULPD Y15, Y0, Y1
-	VCVTPD2DQY Y1, X4
-	VCVTDQ2PD X4, Y1
-	VFNMADD231PD ln2u<>(SB), Y1, Y0
-	VFNMADD231PD ln2l<>(SB), Y1, Y0
-	VMULPD c0625<>(SB), Y0, Y0
-	VMOVUPD p8<>(SB), Y1
-	VFMADD213PD p7<>(SB), Y0, Y1
-	VFMADD213PD p6<>(SB), Y0, Y1
-	VFMADD213PD p5<>(SB), Y0, Y1
-	VFMADD213PD p4<>(SB), Y0, Y1
-	VFMADD213PD p3<>(SB), Y0, Y1
-	VFMADD213PD half<>(SB), Y0, Y1
-	VFMADD213PD one<>(SB), Y0, Y1
-	VMULPD Y1, Y0, Y0
-	VADDPD Y14, Y0, Y1
-	VMULPD Y1, Y0, Y0
-	VADDPD Y14, Y0, Y1
-	VMULPD Y1, Y0, Y0
-	VADDPD Y14, Y0, Y1
-	VMULPD Y1, Y0, Y0
-	VADDPD Y14, Y0, Y1
-	VFMADD213PD one<>(SB), Y1, Y0
-	VPMOVSXDQ X4, Y5
-	VPADDQ bias<>(SB), Y5, Y5
-	VPSLLQ $52, Y5, Y5
-	VMULPD Y5, Y0, Y0
+	EXP4
 	VMOVUPD Y0, (DI)
 	ADDQ $16, SI
 	ADDQ $32, DI
 	SUBQ $4, CX
 	JNZ  loop
+	JMP  done
+
+loop1:
+	VCVTPS2PD (SI), Y0
+	VSUBPD Y10, Y0, Y0
+	EXP4
+	VMOVUPD Y0, (DI)
+	ADDQ $16, SI
+	ADDQ $32, DI
+	SUBQ $4, CX
+	JNZ  loop1
+
+done:
 
 	VMOVMSKPD Y9, AX
 	VZEROUPPER
@@ -351,6 +373,17 @@ divloop:
 	VZEROUPPER
 	RET
 
+// SUM4 adds the four lanes of Y0 to X8 in lane order (sum += e0; sum +=
+// e1; sum += e2; sum += e3); clobbers X6, X7.
+#define SUM4 \
+	VEXTRACTF128 $1, Y0, X6 \
+	VADDSD X0, X8, X8 \
+	VPERMILPD $1, X0, X7 \
+	VADDSD X7, X8, X8 \
+	VADDSD X6, X8, X8 \
+	VPERMILPD $1, X6, X7 \
+	VADDSD X7, X8, X8
+
 // func expSum4(x *float32, n int, m, d float64) (sum float64, ok bool)
 //
 // Σ exp((float64(x[i]) − m) / d) over i < n, a positive multiple of 4: the
@@ -369,54 +402,31 @@ TEXT ·expSum4(SB), NOSPLIT, $0-41
 	VMOVUPD two<>(SB), Y14
 	VMOVUPD log2e<>(SB), Y15
 	VXORPD X8, X8, X8 // the sum
+	VUCOMISD one<>(SB), X11
+	JPS  sumloop // unordered (NaN d): divide
+	JEQ  sumloop1 // d == 1: v / 1 == v exactly, skip the division
 
 sumloop:
 	VCVTPS2PD (SI), Y0
 	VSUBPD Y10, Y0, Y0
 	VDIVPD Y11, Y0, Y0
-	VCMPPD $0x1D, Y12, Y0, Y2
-	VCMPPD $0x12, Y13, Y0, Y3
-	VANDPD Y3, Y2, Y2
-	VANDPD Y2, Y9, Y9
-	VMULPD Y15, Y0, Y1
-	VCVTPD2DQY Y1, X4
-	VCVTDQ2PD X4, Y1
-	VFNMADD231PD ln2u<>(SB), Y1, Y0
-	VFNMADD231PD ln2l<>(SB), Y1, Y0
-	VMULPD c0625<>(SB), Y0, Y0
-	VMOVUPD p8<>(SB), Y1
-	VFMADD213PD p7<>(SB), Y0, Y1
-	VFMADD213PD p6<>(SB), Y0, Y1
-	VFMADD213PD p5<>(SB), Y0, Y1
-	VFMADD213PD p4<>(SB), Y0, Y1
-	VFMADD213PD p3<>(SB), Y0, Y1
-	VFMADD213PD half<>(SB), Y0, Y1
-	VFMADD213PD one<>(SB), Y0, Y1
-	VMULPD Y1, Y0, Y0
-	VADDPD Y14, Y0, Y1
-	VMULPD Y1, Y0, Y0
-	VADDPD Y14, Y0, Y1
-	VMULPD Y1, Y0, Y0
-	VADDPD Y14, Y0, Y1
-	VMULPD Y1, Y0, Y0
-	VADDPD Y14, Y0, Y1
-	VFMADD213PD one<>(SB), Y1, Y0
-	VPMOVSXDQ X4, Y5
-	VPADDQ bias<>(SB), Y5, Y5
-	VPSLLQ $52, Y5, Y5
-	VMULPD Y5, Y0, Y0
-	// sum += e0; sum += e1; sum += e2; sum += e3
-	VEXTRACTF128 $1, Y0, X6
-	VADDSD X0, X8, X8
-	VPERMILPD $1, X0, X7
-	VADDSD X7, X8, X8
-	VADDSD X6, X8, X8
-	VPERMILPD $1, X6, X7
-	VADDSD X7, X8, X8
+	EXP4
+	SUM4
 	ADDQ $16, SI
 	SUBQ $4, CX
 	JNZ  sumloop
+	JMP  sumdone
 
+sumloop1:
+	VCVTPS2PD (SI), Y0
+	VSUBPD Y10, Y0, Y0
+	EXP4
+	SUM4
+	ADDQ $16, SI
+	SUBQ $4, CX
+	JNZ  sumloop1
+
+sumdone:
 	VMOVMSKPD Y9, AX
 	VZEROUPPER
 	MOVSD X8, sum+32(FP)

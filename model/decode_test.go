@@ -2,10 +2,12 @@ package model
 
 import (
 	"context"
+	"runtime"
 	"testing"
 
 	"github.com/gptviz/gptviz/internal/gemv"
 	"github.com/gptviz/gptviz/model/arch"
+	"github.com/gptviz/gptviz/model/trace"
 )
 
 // smallConfig is big enough for the one-row path to split its products
@@ -37,6 +39,56 @@ func TestDecodeStepAllocatesNothing(t *testing.T) {
 		})
 		if allocs != 0 {
 			t.Errorf("%s: %v allocations per decode step, want 0", FormatSampling(p), allocs)
+		}
+	}
+}
+
+// TestRecordedDecodeStepAllocatesNothing: with the full Trace recorder
+// attached (attention, K/V rows and norms, residual norms, logit lens,
+// candidates, top logits), a decode step allocates nothing in steady
+// state: what the Trace keeps is carved from chunks (recslab.go), whose
+// occasional allocation, amortised over the steps, rounds to 0. A token
+// id's Text and Display strings are made the first time the run meets
+// it; the test meets them all first.
+func TestRecordedDecodeStepAllocatesNothing(t *testing.T) {
+	m := randomModel(smallConfig, 3)
+	for _, p := range []SamplingParams{{Temperature: 0, TopP: 1}, {Temperature: 0.8, TopK: 40, TopP: 0.95}, {Temperature: 1, TopP: 1}} {
+		s, _ := NewSampler(p, 1)
+		tr := &trace.Trace{}
+		rec := newTraceRecorder(m, tr, TraceOptions{}.withDefaults())
+		r := NewRunner(m, s, rec)
+		r.Reserve(64)
+		if err := r.Prefill(benchIDs(16, m.Config.VocabSize)); err != nil {
+			t.Fatal(err)
+		}
+		tr.Steps = make([]trace.Step, 0, 256)
+		for id := range m.Config.VocabSize {
+			rec.text(id)
+			rec.display(id)
+		}
+		allocs := testing.AllocsPerRun(100, func() {
+			r.cache.Len = 16
+			r.tokens = r.tokens[:16]
+			if _, err := r.Step(); err != nil {
+				t.Fatal(err)
+			}
+		})
+		if allocs != 0 {
+			t.Errorf("%s: %v allocations per recorded decode step, want 0", FormatSampling(p), allocs)
+		}
+		var m0, m1 runtime.MemStats
+		runtime.ReadMemStats(&m0)
+		for range 100 {
+			r.cache.Len = 16
+			r.tokens = r.tokens[:16]
+			if _, err := r.Step(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		runtime.ReadMemStats(&m1)
+		t.Logf("%s: %d allocations in 100 recorded steps (slab chunks)", FormatSampling(p), m1.Mallocs-m0.Mallocs)
+		if len(tr.Steps) < 100 || tr.Steps[len(tr.Steps)-1].Next == nil || len(tr.Steps[len(tr.Steps)-1].Attention) != m.Config.NLayer {
+			t.Fatalf("%s: the trace holds %d steps, the last %+v", FormatSampling(p), len(tr.Steps), tr.Steps[len(tr.Steps)-1])
 		}
 	}
 }

@@ -148,6 +148,15 @@ type Recorder interface {
 	Sampled(step int, s *SampleResult)
 }
 
+// rowsRecorder is a Recorder that says which passes need the final
+// LayerNorm output and logits of every row in EndForward; on the others it
+// receives the last row's only ([1][n_embd], [1][vocab_size]), which saves
+// the output head over the other rows. A Recorder without the method gets
+// every row on every pass.
+type rowsRecorder interface {
+	needsAllRows(info ForwardInfo) bool
+}
+
 // workspace holds the activations of one forward pass, reused across passes.
 type workspace struct {
 	x, ln, qkv, atty, tmp, fc, logits []float32
@@ -202,7 +211,9 @@ func (m *Model) forward(ws *workspace, kc *KVCache, ids []int, info ForwardInfo,
 		}
 	}
 	if rec != nil {
-		allLogits = true
+		if rr, ok := rec.(rowsRecorder); !ok || rr.needsAllRows(info) {
+			allLogits = true
+		}
 	}
 	C, H, D, nkeys := c.NEmbd, c.NHead, c.DHead(), past+T
 	ws.grow(c, T, nkeys, allLogits)

@@ -1,9 +1,10 @@
 package model
 
 import (
-	"math"
 	"runtime"
 	"sync"
+
+	"github.com/gptviz/gptviz/internal/vexp"
 )
 
 // This file holds the long-lived workers that split a decode step's
@@ -71,76 +72,62 @@ func (p *workPool) run(t rangeTask, n, align, work int, wg *sync.WaitGroup) {
 	wg.Wait()
 }
 
-// softmaxPar is a softmax and its entropy (the serial loops are softmaxTemp and entropyBits in the tests) with the exponentials, the
-// divisions and the logarithms computed on the pool: each value is
-// computed with the same operations, and the sums still run in index
-// order on the calling goroutine, so the results are the same bit for bit.
+// softmaxPar is a softmax and its entropy (the serial loops are
+// softmaxTemp and entropyBits in the tests) with the exponentials on the
+// pool and the divisions and logarithms in internal/vexp's four-lane
+// kernels: each value is computed with the same operations as math.Exp,
+// math.Log2 and /, and the sums still run in index order on the calling
+// goroutine, so the results are the same bit for bit.
 type softmaxPar struct {
 	wg      sync.WaitGroup
 	t       softmaxPass
 	scratch []float64
 }
 
-// softmaxPass is one parallel pass over [lo, hi) of out.
+// softmaxPass is the exponential pass over [lo, hi) of out.
 type softmaxPass struct {
-	op     int // passExp, passDiv or passLog
 	out    []float64
 	logits []float32
-	m, d   float64 // the max and temperature (passExp), the sum (passDiv)
-	lg     []float64
+	m, d   float64 // the max and the temperature
 }
-
-const (
-	passExp = iota // out[i] = exp((l[i] − m) / d)
-	passDiv        // out[i] /= d
-	passLog        // lg[i] = log2(out[i]) where out[i] > 0
-)
 
 func (t *softmaxPass) runRange(lo, hi int) {
-	switch t.op {
-	case passExp:
-		for i, l := range t.logits[lo:hi] {
-			t.out[lo+i] = math.Exp((float64(l) - t.m) / t.d)
-		}
-	case passDiv:
-		for i := lo; i < hi; i++ {
-			t.out[i] /= t.d
-		}
-	case passLog:
-		for i := lo; i < hi; i++ {
-			if q := t.out[i]; q > 0 {
-				t.lg[i] = math.Log2(q)
-			}
-		}
-	}
+	vexp.ExpShifted(t.out[lo:hi], t.logits[lo:hi], t.m, t.d)
 }
 
-// softmax writes softmax(logits / temp) into out and returns the max and
-// the normaliser Σ exp((l − m) / temp), summed in index order.
-func (s *softmaxPar) softmax(out []float64, logits []float32, temp float64) (m, sum float64) {
-	m = math.Inf(-1)
+// maxLogit returns the largest of logits (finite, not empty) as float64.
+// A −0 and +0 may come back as either: both give the same exp(l − m).
+func maxLogit(logits []float32) float64 {
+	m := logits[0]
 	for _, l := range logits {
-		m = math.Max(m, float64(l))
+		if l > m {
+			m = l
+		}
 	}
+	return float64(m)
+}
+
+// softmax writes softmax(logits / temp) into out, given m, the largest
+// logit, and returns the normaliser Σ exp((l − m) / temp), summed in index
+// order.
+func (s *softmaxPar) softmax(out []float64, logits []float32, m, temp float64) (sum float64) {
 	n := len(logits)
-	s.t = softmaxPass{op: passExp, out: out[:n], logits: logits, m: m, d: temp}
-	decodePool.run(&s.t, n, 64, n*40, &s.wg)
-	for _, e := range out[:n] {
+	out = out[:n]
+	s.t = softmaxPass{out: out, logits: logits, m: m, d: temp}
+	decodePool.run(&s.t, n, 64, n*8, &s.wg)
+	s.t = softmaxPass{}
+	for _, e := range out {
 		sum += e
 	}
-	s.t = softmaxPass{op: passDiv, out: out[:n], d: sum}
-	decodePool.run(&s.t, n, 64, n*4, &s.wg)
-	s.t = softmaxPass{}
-	return m, sum
+	vexp.Div(out, sum)
+	return sum
 }
 
 // entropy returns −Σ p·log2 p over p, summed in index order.
 func (s *softmaxPar) entropy(p []float64) float64 {
 	s.scratch = resize(s.scratch, len(p))
 	lg := s.scratch
-	s.t = softmaxPass{op: passLog, out: p, lg: lg}
-	decodePool.run(&s.t, len(p), 64, len(p)*40, &s.wg)
-	s.t = softmaxPass{}
+	vexp.Log2(lg, p)
 	var h float64
 	for i, q := range p {
 		if q > 0 {

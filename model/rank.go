@@ -14,15 +14,14 @@ import (
 // logits' descending order; −0 and +0 map to the same key, as they compare
 // equal.
 func rankKey(l float32) uint32 {
-	if l == 0 {
-		l = 0 // −0 → +0
-	}
 	b := math.Float32bits(l)
-	if b>>31 != 0 {
-		b = ^b // negative: larger magnitude sorts lower
-	} else {
-		b |= 1 << 31
+	if b == 1<<31 {
+		b = 0 // −0 → +0
 	}
+	// Negative: flip every bit (larger magnitude sorts lower); positive:
+	// set the sign bit. Branch-free: half the logits are negative, in no
+	// order a branch predictor could follow.
+	b ^= uint32(int32(b)>>31) | 1<<31
 	return ^b // descending
 }
 
@@ -36,39 +35,52 @@ func ranksBefore(logits []float32, a, b int32) bool {
 // radixRank writes every id 0..V−1 into out ranked by logits, V =
 // len(logits) = len(out); keys, tmp and ids are scratch of V. Three stable
 // passes of 11, 11 and 10 bits over ids in ascending order keep equal
-// logits in id order.
+// logits in id order. The first pass takes ids from its index (no iota
+// array), the last writes only ids, straight into out.
 func radixRank(out []int32, logits []float32, keys, tmp []uint32, ids []int32) {
 	V := len(logits)
-	var count [3][2048]int
+	keys, tmp, ids, out = keys[:V], tmp[:V], ids[:V], out[:V]
+	var count [3][2048]int32
 	for i, l := range logits {
 		k := rankKey(l)
 		keys[i] = k
-		out[i] = int32(i)
 		count[0][k&2047]++
 		count[1][(k>>11)&2047]++
 		count[2][k>>22]++
 	}
-	srcK, dstK := keys[:V], tmp[:V]
-	srcI, dstI := out[:V], ids[:V]
-	for pass, shift := range [3]uint{0, 11, 22} {
-		c := &count[pass]
-		pos := 0
+	for p := range count {
+		c := &count[p]
+		var pos int32
 		for d, n := range c {
 			c[d] = pos
 			pos += n
 		}
-		for i, k := range srcK {
-			d := (k >> shift) & 2047
-			j := c[d]
-			c[d]++
-			dstK[j] = k
-			dstI[j] = srcI[i]
-		}
-		srcK, dstK = dstK, srcK
-		srcI, dstI = dstI, srcI
 	}
-	// After three passes the ranked ids are in ids; copy them to out.
-	copy(out, srcI)
+	// Pass 1: keys → tmp, ids (= index) → out.
+	c := &count[0]
+	for i, k := range keys {
+		j := c[k&2047]
+		c[k&2047]++
+		tmp[j] = k
+		out[j] = int32(i)
+	}
+	// Pass 2: tmp, out → keys, ids.
+	c = &count[1]
+	for i, k := range tmp {
+		d := (k >> 11) & 2047
+		j := c[d]
+		c[d]++
+		keys[j] = k
+		ids[j] = out[i]
+	}
+	// Pass 3: keys, ids → out.
+	c = &count[2]
+	for i, k := range keys {
+		d := k >> 22
+		j := c[d]
+		c[d]++
+		out[j] = ids[i]
+	}
 }
 
 // topIDs writes the len(out) highest-ranked ids into out, ranked, and

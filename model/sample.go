@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+
+	"github.com/gptviz/gptviz/internal/vexp"
 )
 
 // SamplingParams choose how the next token is drawn from P(w_i | w_<i).
@@ -93,6 +95,7 @@ type SampleResult struct {
 	ids       []int32
 	par       softmaxPar // softmax and entropy on the pool
 	hot       int        // the one index of Tempered that is non-zero, or −1
+	q, lg     []float64  // the kept tokens' masses, then final probabilities, and their log2
 }
 
 // Sorted is how many ranked ids Order holds.
@@ -119,7 +122,8 @@ func (r *SampleResult) Probs() []float64 {
 			// softmax(l / 1) is softmax(l), operation for operation.
 			copy(r.probs, r.Tempered)
 		} else {
-			r.max, r.sum = r.par.softmax(r.probs, r.Logits, 1)
+			r.max = maxLogit(r.Logits)
+			r.sum = r.par.softmax(r.probs, r.Logits, r.max, 1)
 		}
 		r.entropy = r.par.entropy(r.probs)
 		r.probsOK = true
@@ -230,12 +234,16 @@ func (s *Sampler) Sample(logits []float32) (*SampleResult, error) {
 	logits = r.Logits
 	r.probsOK = false
 	best := 0
+	var bestL float32
+	if V > 0 {
+		bestL = logits[0]
+	}
 	for i, l := range logits {
-		if math.IsNaN(float64(l)) || math.IsInf(float64(l), 0) {
+		if math.Float32bits(l)&0x7f800000 == 0x7f800000 { // NaN or ±Inf
 			return nil, fmt.Errorf("sample: logit of token %d is %v", i, l)
 		}
-		if l > logits[best] {
-			best = i
+		if l > bestL {
+			best, bestL = i, l
 		}
 	}
 	r.order = resize(r.order, V)
@@ -264,7 +272,8 @@ func (s *Sampler) Sample(logits []float32) (*SampleResult, error) {
 		return r, nil
 	}
 	r.hot = -1
-	m, sum := r.par.softmax(r.Tempered, logits, p.Temperature)
+	m := float64(logits[best])
+	sum := r.par.softmax(r.Tempered, logits, m, p.Temperature)
 	r.tempered1 = p.Temperature == 1
 	if r.tempered1 {
 		r.max, r.sum = m, sum
@@ -276,17 +285,24 @@ func (s *Sampler) Sample(logits []float32) (*SampleResult, error) {
 		r.KeptTopK = p.TopK
 	}
 	order := r.Ranked(r.KeptTopK)
+	// The kept masses in rank order, gathered once: every sum below runs
+	// over them in this order.
+	tm := resize(r.q, len(order))
+	r.q = tm
+	for i, t := range order {
+		tm[i] = r.Tempered[t]
+	}
 	var mass float64
-	for _, t := range order {
-		mass += r.Tempered[t]
+	for _, e := range tm {
+		mass += e
 	}
 	// top-p keeps the shortest prefix whose renormalised mass reaches P
 	// (within topPTolerance); at least one token always survives.
 	r.KeptTopP = r.KeptTopK
 	if p.TopP < 1 {
 		var cum float64
-		for i, t := range order {
-			cum += r.Tempered[t] / mass
+		for i, e := range tm {
+			cum += e / mass
 			if cum >= p.TopP-topPTolerance {
 				r.KeptTopP = i + 1
 				break
@@ -294,27 +310,39 @@ func (s *Sampler) Sample(logits []float32) (*SampleResult, error) {
 		}
 	}
 	kept := order[:r.KeptTopP]
-	mass = 0
-	for _, t := range kept {
-		mass += r.Tempered[t]
-	}
+	tm = tm[:len(kept)]
+	if len(kept) < len(order) {
+		mass = 0
+		for _, e := range tm {
+			mass += e
+		}
+	} // else: the same sum, in the same order, as above
 	r.keptMass = mass
 	u := s.rng.Float64() * mass
 	r.Chosen = int(kept[len(kept)-1])
 	var cum float64
-	for _, t := range kept {
-		cum += r.Tempered[t]
+	for i, e := range tm {
+		cum += e
 		if u < cum {
-			r.Chosen = int(t)
+			r.Chosen = int(kept[i])
 			break
 		}
 	}
-	r.SampleEntropy = 0
-	for _, t := range kept {
-		if q := r.Tempered[t] / mass; q > 0 {
-			r.SampleEntropy -= q * math.Log2(q)
+	// −Σ q·log2 q over the kept tokens in rank order, q = Tempered / mass:
+	// the quotients and logarithms four at a time (internal/vexp, the
+	// same values as / and math.Log2), the sum serial.
+	r.q = tm
+	r.lg = resize(r.lg, len(kept))
+	vexp.Div(r.q, mass)
+	vexp.Log2(r.lg, r.q)
+	var h float64 // a local, kept in a register (r.SampleEntropy is memory)
+	lg := r.lg[:len(r.q)]
+	for i, q := range r.q {
+		if q > 0 {
+			h -= q * lg[i]
 		}
 	}
+	r.SampleEntropy = h
 	return r, nil
 }
 
@@ -369,14 +397,8 @@ func softmaxInto(out []float64, logits []float32, temp float64) float64 {
 // softmaxInto(·, logits, 1) gives a logit l, bit for bit, without filling
 // a vocabulary-sized slice.
 func softmaxSum(logits []float32) (m, sum float64) {
-	m = math.Inf(-1)
-	for _, l := range logits {
-		m = math.Max(m, float64(l))
-	}
-	for _, l := range logits {
-		sum += math.Exp((float64(l) - m) / 1)
-	}
-	return m, sum
+	m = maxLogit(logits)
+	return m, vexp.SumExpShifted(logits, m, 1)
 }
 
 // softmaxAt is softmax's value for logit l given softmaxSum's m and sum.

@@ -222,7 +222,8 @@ func TestSoftmaxParMatchesSerial(t *testing.T) {
 		for _, temp := range []float64{1, 0.7, 1e-6} {
 			want, got := make([]float64, len(logits)), make([]float64, len(logits))
 			wm, ws := softmaxTemp(want, logits, temp)
-			gm, gs := par.softmax(got, logits, temp)
+			gm := maxLogit(logits)
+			gs := par.softmax(got, logits, gm, temp)
 			if wm != gm || ws != gs || par.entropy(got) != entropyBits(want) {
 				t.Fatalf("%s T=%v: max %v sum %v, want %v %v", name, temp, gm, gs, wm, ws)
 			}

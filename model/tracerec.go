@@ -7,6 +7,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/gptviz/gptviz/internal/vexp"
 	"github.com/gptviz/gptviz/model/arch"
 	"github.com/gptviz/gptviz/model/trace"
 )
@@ -273,10 +274,37 @@ type traceRecorder struct {
 	ws       workspace       // the pool's tasks for the lens
 	topBuf   []int32         // scratch of top
 	noted    map[string]bool // note codes already added
+	// step is the Step being recorded (cur points to it); it is copied
+	// into Trace.Steps when it ends.
+	step trace.Step
+	// sl holds what the Steps store: slices carved from chunks, so a step
+	// allocates nothing in steady state (recslab.go).
+	sl recSlabs
+	// texts and displays cache each token's Text and Display strings by
+	// id, filled on first use.
+	texts, displays []string
+	kn, vn          []float64 // scratch of recordKVWrite
+	// noScores skips the prompt scores (benchmarks price the rest of the
+	// recording with it).
+	noScores bool
+}
+
+// needsAllRows: only the prefill reads every row's logits (the prompt
+// scores); decode and recompute steps record the last row's prediction.
+func (r *traceRecorder) needsAllRows(info ForwardInfo) bool {
+	return info.Kind == trace.Prefill && !r.noScores
 }
 
 func newTraceRecorder(m *Model, tr *trace.Trace, opts TraceOptions) *traceRecorder {
 	return &traceRecorder{m: m, tr: tr, opts: opts, noted: map[string]bool{}}
+}
+
+// noteOnce calls add, which adds the note code, unless a note with that
+// code was added: the note's text is formatted only the first time.
+func (r *traceRecorder) noteOnce(code string, add func()) {
+	if !r.noted[code] {
+		add()
+	}
 }
 
 // note adds a Note to the trace unless one with the same code was added.
@@ -288,13 +316,40 @@ func (r *traceRecorder) note(code, text string, args ...int) {
 }
 
 func (r *traceRecorder) token(id int, prompt bool) trace.Token {
-	t := r.m.Tokenizer
-	return trace.Token{ID: id, Text: string(t.TokenBytes(id)), Display: t.Display(id), Prompt: prompt}
+	return trace.Token{ID: id, Text: r.text(id), Display: r.display(id), Prompt: prompt}
 }
 
 func (r *traceRecorder) candidate(id int, logit float32, prob float64) trace.Candidate {
-	t := r.m.Tokenizer
-	return trace.Candidate{ID: id, Text: string(t.TokenBytes(id)), Display: t.Display(id), Logit: logit, Prob: prob}
+	return trace.Candidate{ID: id, Text: r.text(id), Display: r.display(id), Logit: logit, Prob: prob}
+}
+
+// text is the token's bytes as a string, made once per id and run.
+func (r *traceRecorder) text(id int) string {
+	if id < 0 || id >= r.m.Config.VocabSize {
+		return string(r.m.Tokenizer.TokenBytes(id))
+	}
+	if r.texts == nil {
+		r.texts = make([]string, r.m.Config.VocabSize)
+	}
+	if r.texts[id] == "" {
+		r.texts[id] = string(r.m.Tokenizer.TokenBytes(id))
+	}
+	return r.texts[id]
+}
+
+// display is the tokenizer's Display of the token, made once per id and
+// run.
+func (r *traceRecorder) display(id int) string {
+	if id < 0 || id >= r.m.Config.VocabSize {
+		return r.m.Tokenizer.Display(id)
+	}
+	if r.displays == nil {
+		r.displays = make([]string, r.m.Config.VocabSize)
+	}
+	if r.displays[id] == "" {
+		r.displays[id] = r.m.Tokenizer.Display(id)
+	}
+	return r.displays[id]
 }
 
 // BeginForward starts a Step; a decode step takes the pending prediction.
@@ -304,18 +359,28 @@ func (r *traceRecorder) BeginForward(info ForwardInfo, emb []float32) {
 	r.keep = info.NewFrom - info.QueryStart
 	if n := info.NQuery - r.keep; n > r.opts.MaxQueries {
 		r.keep = info.NQuery - r.opts.MaxQueries
-		r.note(trace.NotePromptRows, fmt.Sprintf("The prompt has %d tokens; attention, logit lens and residual norms are recorded for its last %d positions.", info.NQuery, r.opts.MaxQueries), info.NQuery, r.opts.MaxQueries)
+		r.noteOnce(trace.NotePromptRows, func() {
+			r.note(trace.NotePromptRows, fmt.Sprintf("The prompt has %d tokens; attention, logit lens and residual norms are recorded for its last %d positions.", info.NQuery, r.opts.MaxQueries), info.NQuery, r.opts.MaxQueries)
+		})
 	}
-	r.cur = &trace.Step{
+	r.step = trace.Step{
 		Index: info.Step, Kind: info.Kind,
 		QueryStart: info.QueryStart + r.keep, NQuery: info.NQuery - r.keep, WindowStart: info.WindowStart,
 		Next: r.next,
+	}
+	r.cur = &r.step
+	L := r.m.Config.NLayer
+	if !r.opts.NoAttention {
+		r.cur.Attention = r.sl.layers.take(L)[:0]
+	}
+	if !r.opts.NoLogitLens {
+		r.cur.LogitLens = r.sl.lensRows.take(L)[:0]
 	}
 	if info.Kind == trace.Prefill {
 		r.cur.Next = nil
 	}
 	r.next = nil
-	r.cur.ResidualNorm = append(r.cur.ResidualNorm, rowNorms(emb[r.keep*C:info.NQuery*C], C))
+	r.cur.ResidualNorm = append(r.sl.rows.take(L + 1)[:0], r.sl.rowNorms(emb[r.keep*C:info.NQuery*C], C))
 }
 
 // Layer records attention, the residual norm and the logit lens of block l.
@@ -324,28 +389,38 @@ func (r *traceRecorder) Layer(info ForwardInfo, l int, rec LayerRecord) {
 	C, H := c.NEmbd, c.NHead
 	nq, nk := info.NQuery, info.NKeys
 	stride := (nk + r.opts.MaxAttention - 1) / r.opts.MaxAttention
-	la := trace.LayerAttention{Probs: make([][][]float32, H)}
+	var la trace.LayerAttention
+	if !r.opts.NoAttention {
+		la.Probs = r.sl.mats.take(H)
+	}
 	if stride > 1 && !r.opts.NoAttention {
 		la.Summarised, la.KeyStride = true, stride
-		r.note(trace.NoteAttentionStride, fmt.Sprintf("Attention rows longer than %d keys are stored as averages over blocks of %d keys.", r.opts.MaxAttention, stride), r.opts.MaxAttention, stride)
+		r.noteOnce(trace.NoteAttentionStride, func() {
+			r.note(trace.NoteAttentionStride, fmt.Sprintf("Attention rows longer than %d keys are stored as averages over blocks of %d keys.", r.opts.MaxAttention, stride), r.opts.MaxAttention, stride)
+		})
 	}
 	for h := 0; h < H; h++ {
-		rows := make([][]float32, 0, nq-r.keep)
+		var rows [][]float32
+		if !r.opts.NoAttention {
+			rows = r.sl.rows.take(nq - r.keep)
+		}
 		for q := r.keep; q < nq; q++ {
 			row := rec.Attention[(h*nq+q)*nk : (h*nq+q+1)*nk]
 			r.check(row, nk-nq+q+1)
 			if !r.opts.NoAttention {
-				rows = append(rows, trace.BlockAverage(row, stride))
+				rows[q-r.keep] = r.sl.blockAverage(row, stride)
 			}
 		}
-		la.Probs[h] = rows
+		if !r.opts.NoAttention {
+			la.Probs[h] = rows
+		}
 	}
 	if !r.opts.NoAttention {
 		r.cur.Attention = append(r.cur.Attention, la)
 	}
 	r.recordKVWrite(info, l, rec)
 	res := rec.Residual[r.keep*C : nq*C]
-	r.cur.ResidualNorm = append(r.cur.ResidualNorm, rowNorms(res, C))
+	r.cur.ResidualNorm = append(r.cur.ResidualNorm, r.sl.rowNorms(res, C))
 	if !r.opts.NoLogitLens {
 		// Read out in EndForward, all layers in one pass through the head.
 		r.lensIn = append(r.lensIn, res...)
@@ -361,9 +436,18 @@ func (r *traceRecorder) check(row []float32, n int) {
 	}
 	ch := &r.tr.Checks
 	ch.MaxRowSumError = math.Max(ch.MaxRowSumError, math.Abs(sum-1))
+	// The largest |p| past the visible keys, NaN if any is NaN (as
+	// math.Max over them would give), then one math.Max.
+	var leak float32
 	for _, p := range row[n:] {
-		ch.MaxCausalLeak = math.Max(ch.MaxCausalLeak, math.Abs(float64(p)))
+		if a := float32(math.Abs(float64(p))); a > leak || a != a {
+			leak = a
+			if a != a {
+				break
+			}
+		}
 	}
+	ch.MaxCausalLeak = math.Max(ch.MaxCausalLeak, float64(leak))
 }
 
 // logitLens reads each row of the residual stream res [rows][n_embd] out
@@ -377,7 +461,7 @@ func (r *traceRecorder) logitLens(res []float32) []trace.LensEntry {
 	C, V := c.NEmbd, c.VocabSize
 	rows := len(res) / C
 	w := &r.m.Weights
-	out := make([]trace.LensEntry, 0, rows)
+	out := r.sl.lens.take(rows)[:0]
 	const chunk = 256
 	for q0 := 0; q0 < rows; q0 += chunk {
 		n := min(chunk, rows-q0)
@@ -390,7 +474,7 @@ func (r *traceRecorder) logitLens(res []float32) []trace.LensEntry {
 		r.ws.lensTop(r.lensBest, r.lensProb, r.lens, n, V)
 		for q := 0; q < n; q++ {
 			best := r.lensBest[q]
-			out = append(out, trace.LensEntry{ID: best, Display: r.m.Tokenizer.Display(best), Prob: r.lensProb[q]})
+			out = append(out, trace.LensEntry{ID: best, Display: r.display(best), Prob: r.lensProb[q]})
 		}
 	}
 	return out
@@ -405,12 +489,9 @@ func topProb(logits []float32) (int, float64) {
 			best = i
 		}
 	}
-	m := float64(logits[best])
-	var sum float64
-	for _, l := range logits {
-		sum += math.Exp(float64(l) - m)
-	}
-	return best, 1 / sum
+	// Σ exp(l − m) in index order, four exponentials at a time
+	// (internal/vexp: the same sum as a loop over math.Exp).
+	return best, 1 / vexp.SumExpShifted(logits, float64(logits[best]), 1)
 }
 
 // EndForward records prompt scores (after the prefill) and closes the Step.
@@ -420,19 +501,23 @@ func (r *traceRecorder) EndForward(info ForwardInfo, _, logits []float32) {
 		lens := r.logitLens(r.lensIn)
 		rows := len(lens) / c.NLayer
 		for l := 0; l < c.NLayer; l++ {
-			r.cur.LogitLens = append(r.cur.LogitLens, lens[l*rows:(l+1)*rows])
+			r.cur.LogitLens = append(r.cur.LogitLens, lens[l*rows:(l+1)*rows:(l+1)*rows])
 		}
 		r.lensIn = r.lensIn[:0]
 	}
-	if info.Kind == trace.Prefill {
+	if info.Kind == trace.Prefill && !r.noScores {
 		r.scorePrompt(info, logits)
 	}
-	r.cur.KV = trace.KVInfo{Positions: make([]int, c.NLayer), Bytes: c.KVBytes(info.NKeys)}
+	if len(r.cur.LogitLens) == 0 {
+		r.cur.LogitLens = nil
+	}
+	r.cur.KV = trace.KVInfo{Positions: r.sl.ints.take(c.NLayer), Bytes: c.KVBytes(info.NKeys)}
 	for l := range r.cur.KV.Positions {
 		r.cur.KV.Positions[l] = info.NKeys
 	}
 	r.cur.Millis = ms(time.Since(r.start))
 	r.tr.Steps = append(r.tr.Steps, *r.cur)
+	r.cur = nil
 }
 
 // scorePrompt fills the prompt's Scores that the prefill's window covers
@@ -440,7 +525,6 @@ func (r *traceRecorder) EndForward(info ForwardInfo, _, logits []float32) {
 // from its logits: the logits at row q predict the token at row q+1.
 func (r *traceRecorder) scorePrompt(info ForwardInfo, logits []float32) {
 	V := r.m.Config.VocabSize
-	probs := make([]float64, V)
 	if len(r.tr.Scores) != r.tr.PromptLen { // a Recorder used without Run
 		r.tr.Scores = newScores(idsOf(r.tr.Tokens[:r.tr.PromptLen]), r.m.Config.NPositions)
 	}
@@ -450,7 +534,7 @@ func (r *traceRecorder) scorePrompt(info ForwardInfo, logits []float32) {
 	}
 	for pos := windows[len(windows)-1].From; pos < r.tr.PromptLen; pos++ {
 		q := pos - 1 - info.QueryStart // row predicting pos
-		r.setScore(&r.tr.Scores[pos], pos-info.QueryStart, logits[q*V:(q+1)*V], probs)
+		r.setScore(&r.tr.Scores[pos], pos-info.QueryStart, logits[q*V:(q+1)*V], nil)
 	}
 }
 
@@ -468,7 +552,7 @@ func idsOf(tokens []trace.Token) []int {
 func (r *traceRecorder) top(logits []float32, m, sum float64) []trace.Candidate {
 	r.topBuf = resize(r.topBuf, min(r.opts.TopN, len(logits)))
 	ids := topIDs(r.topBuf, logits)
-	out := make([]trace.Candidate, len(ids))
+	out := r.sl.cands.take(len(ids))
 	for i, id := range ids {
 		out[i] = r.candidate(int(id), logits[id], softmaxAt(logits[id], m, sum))
 	}
@@ -479,11 +563,16 @@ func (r *traceRecorder) top(logits []float32, m, sum float64) []trace.Candidate 
 // decode step.
 func (r *traceRecorder) Sampled(step int, s *SampleResult) {
 	probs := s.Probs()
-	p := &trace.Prediction{
+	p := &r.sl.preds.take(1)[0]
+	*p = trace.Prediction{
 		Position: len(r.tr.Tokens) - 1,
 		Entropy:  s.Entropy(), SampleEntropy: s.SampleEntropy, Greedy: s.Greedy,
 	}
-	for _, id := range s.Ranked(r.opts.TopN) {
+	ranked := s.Ranked(r.opts.TopN)
+	if len(ranked) > 0 {
+		p.Top = r.sl.cands.take(len(ranked))[:0]
+	}
+	for _, id := range ranked {
 		c := r.candidate(int(id), s.Logits[id], probs[id])
 		c.SampleProb = s.Final(int(id))
 		c.RemovedBy = s.RemovedBy(int(id))
@@ -493,7 +582,7 @@ func (r *traceRecorder) Sampled(step int, s *SampleResult) {
 	ch.SampleProb = s.Final(s.Chosen)
 	p.Chosen = ch
 	if n := min(r.opts.TopLogits, len(s.Logits)); n > 0 {
-		p.Logits = topLogits(s, n)
+		p.Logits = r.topLogits(s, n)
 	}
 	// Mass is measured on the tempered distribution, the one top-k and
 	// top-p filter (top-p compares it with P).
@@ -505,22 +594,23 @@ func (r *traceRecorder) Sampled(step int, s *SampleResult) {
 		return m
 	}
 	if s.Greedy {
-		p.Filters = []trace.FilterResult{{Name: "greedy", Kept: 1, Mass: probs[s.Chosen]}}
+		p.Filters = r.sl.filters.take(1)
+		p.Filters[0] = trace.FilterResult{Name: "greedy", Kept: 1, Mass: probs[s.Chosen]}
 	} else {
 		V := len(s.Logits)
-		p.Filters = []trace.FilterResult{
-			{Name: "temperature", Kept: V, Mass: 1},
-			{Name: "top-k", Kept: s.KeptTopK, Mass: mass(s.KeptTopK)},
-			{Name: "top-p", Kept: s.KeptTopP, Mass: mass(s.KeptTopP)},
-		}
+		p.Filters = r.sl.filters.take(3)
+		p.Filters[0] = trace.FilterResult{Name: "temperature", Kept: V, Mass: 1}
+		p.Filters[1] = trace.FilterResult{Name: "top-k", Kept: s.KeptTopK, Mass: mass(s.KeptTopK)}
+		p.Filters[2] = trace.FilterResult{Name: "top-p", Kept: s.KeptTopP, Mass: mass(s.KeptTopP)}
 	}
 	r.next = p
 }
 
 // topLogits returns the n highest logits of s (its first n ranked ids) and
 // the log-sum-exp of all of them.
-func topLogits(s *SampleResult, n int) *trace.TopLogits {
-	tl := &trace.TopLogits{IDs: make([]int, n), Values: make([]float32, n)}
+func (r *traceRecorder) topLogits(s *SampleResult, n int) *trace.TopLogits {
+	tl := &r.sl.tops.take(1)[0]
+	tl.IDs, tl.Values = r.sl.ints.take(n), r.sl.f32.take(n)
 	ranked := s.Ranked(n)
 	for i, id := range ranked {
 		tl.IDs[i], tl.Values[i] = int(id), s.Logits[id]
@@ -590,15 +680,20 @@ func (r *traceRecorder) recordKVWrite(info ForwardInfo, l int, rec LayerRecord) 
 	w := r.cur.KVWrite
 	if w == nil {
 		f := r.kvFocus()
-		w = &trace.KVWrite{Start: info.WindowStart + rec.from, N: rec.n, Layer: f.Layer, Head: f.Head}
+		w = &r.sl.kvw.take(1)[0]
+		*w = trace.KVWrite{Start: info.WindowStart + rec.from, N: rec.n, Layer: f.Layer, Head: f.Head,
+			KeyNorm: r.sl.rows.take(c.NLayer)[:0], ValueNorm: r.sl.rows.take(c.NLayer)[:0]}
 		w.From = w.Start + rec.n - min(rec.n, max(r.opts.KVRows, 0))
-		if w.From > w.Start && r.opts.KVRows > 0 {
+		if w.From > w.Start && r.opts.KVRows > 0 && !r.noted[trace.NoteKVRows] {
 			r.note(trace.NoteKVRows, fmt.Sprintf("Steps that write more than %d rows into the KV cache record the keys and values of layer %d, head %d for their last %d rows; the key and value norms of every row and layer are recorded.", r.opts.KVRows, f.Layer, f.Head, r.opts.KVRows), r.opts.KVRows, f.Layer, f.Head)
 		}
 		r.cur.KVWrite = w
 	}
 	D := c.DHead()
-	kn, vn := make([]float64, rec.n), make([]float64, rec.n)
+	r.kn, r.vn = resize(r.kn, rec.n), resize(r.vn, rec.n)
+	kn, vn := r.kn, r.vn
+	clear(kn)
+	clear(vn)
 	for h := 0; h < c.NHead; h++ {
 		k, v := rec.NewKV(h)
 		for i := 0; i < rec.n; i++ {
@@ -607,10 +702,11 @@ func (r *traceRecorder) recordKVWrite(info ForwardInfo, l int, rec LayerRecord) 
 		}
 		if l == w.Layer && h == w.Head {
 			skip := (w.From - w.Start) * D
-			w.Keys, w.Values = split(k[skip:], D), split(v[skip:], D)
+			w.Keys, w.Values = r.sl.split(k[skip:], D), r.sl.split(v[skip:], D)
 		}
 	}
-	w.KeyNorm, w.ValueNorm = append(w.KeyNorm, sqrts(kn)), append(w.ValueNorm, sqrts(vn))
+	w.KeyNorm = append(w.KeyNorm, sqrtsInto(r.sl.f32.take(len(kn)), kn))
+	w.ValueNorm = append(w.ValueNorm, sqrtsInto(r.sl.f32.take(len(vn)), vn))
 }
 
 // sumSquares is Σ x_i², accumulated in float64.
@@ -622,9 +718,9 @@ func sumSquares(x []float32) float64 {
 	return s
 }
 
-// sqrts returns the square root of each sum, as float32.
-func sqrts(sums []float64) []float32 {
-	out := make([]float32, len(sums))
+// sqrtsInto writes the square root of each sum into out, as float32, and
+// returns out.
+func sqrtsInto(out []float32, sums []float64) []float32 {
 	for i, s := range sums {
 		out[i] = float32(math.Sqrt(s))
 	}
@@ -640,9 +736,8 @@ func split(x []float32, n int) [][]float32 {
 	return out
 }
 
-// rowNorms returns the L2 norm of each row of x [rows][C].
-func rowNorms(x []float32, C int) []float32 {
-	out := make([]float32, len(x)/C)
+// rowNormsInto writes the L2 norm of each row of x [rows][C] into out.
+func rowNormsInto(out, x []float32, C int) {
 	for i := range out {
 		var s float64
 		for _, v := range x[i*C : (i+1)*C] {
@@ -650,5 +745,4 @@ func rowNorms(x []float32, C int) []float32 {
 		}
 		out[i] = float32(math.Sqrt(s))
 	}
-	return out
 }

@@ -1,0 +1,22 @@
+//go:build !amd64 || purego
+
+package vexp
+
+// useAsm is false where no assembly kernel exists.
+var useAsm = false
+
+func expShifted4(out *float64, x *float32, n int, m, d float64) bool {
+	panic("vexp: expShifted4 without assembly")
+}
+
+func log2x4(out, x *float64, n int) bool {
+	panic("vexp: log2x4 without assembly")
+}
+
+func div4(x *float64, n int, d float64) {
+	panic("vexp: div4 without assembly")
+}
+
+func expSum4(x *float32, n int, m, d float64) (float64, bool) {
+	panic("vexp: expSum4 without assembly")
+}

@@ -136,7 +136,7 @@ func lossChart(e *Env, a *Args, tr *trace.Trace) (*viz.Chart, string, error) {
 		bi, tri = append(bi, t.Baselines.Models[0].ValBits*math.Ln2), append(tri, t.Baselines.Models[1].ValBits*math.Ln2)
 	}
 	c, err := viz.NewSeriesChart(viz.SeriesChart{ID: "loss-curve",
-		Subtitle: e.T("cross-entropy on Newton's Opticks, nats per token (lower is better)", "在牛顿《光学》上的交叉熵，每 token 的 nats（越低越好）"),
+		Subtitle: e.T("cross-entropy on the validation text of the five training texts, nats per token (lower is better)", "在五部训练文本的验证集上的交叉熵，每 token 的 nats（越低越好）"),
 		XName:    e.T("optimizer step", "优化步数"), YName: e.T("loss (nats/token)", "损失（nats/token）"), Categories: cats, Line: true,
 		Series: []viz.Series{
 			{Name: e.T("transformer, validation", "Transformer，验证集"), Values: val, Color: "#3182bd"},

@@ -12,13 +12,13 @@
 #      cosine decay to 2e-4; snapshots at steps 0, 100 and 500; an
 #      evaluation every 500 steps);
 #   2. steps 2,001–6,000: `--resume --steps 6000`;
-#   3. steps 6,001–20,000: `--resume --steps 20000 --eval-every 1000`.
+#   3. steps 6,001–10,000: `--resume --steps 10000 --eval-every 1000`.
 #
 # At each resume with a new total the cosine learning-rate schedule is
 # recomputed for that total from the step reached (a warm restart: the rate
 # jumps from 2e-4 back up and decays again to 2e-4 at the new total). The
 # weights are therefore reproducible as these three phases, not as one run
-# of 20,000 steps.
+# of 10,000 steps.
 #
 # The same flags and seed give the same weights on any machine (the batch is
 # always split into 2 shards, summed in order). An interrupted run continues
@@ -44,6 +44,6 @@ fi
 if [ "$(step)" -lt 6000 ]; then
 	$gptviz train --out "$out" --resume --steps 6000
 fi
-if [ "$(step)" -lt 20000 ]; then
-	$gptviz train --out "$out" --resume --steps 20000 --eval-every 1000
+if [ "$(step)" -lt 10000 ]; then
+	$gptviz train --out "$out" --resume --steps 10000 --eval-every 1000
 fi

@@ -14,9 +14,10 @@
 #   2. steps 2,001–6,000: `--resume --steps 6000`;
 #   3. steps 6,001–10,000: `--resume --steps 10000 --eval-every 1000`.
 #
-# At each resume with a new total the cosine learning-rate schedule is
-# recomputed for that total from the step reached (a warm restart: the rate
-# jumps from 2e-4 back up and decays again to 2e-4 at the new total). The
+# At each resume with a new total the run goes on with the cosine
+# learning-rate schedule of the new total, as if planned for it from step 0
+# (a warm restart: the rate jumps from 2e-4 back up, to 1.6e-3 at step 2,001
+# and 8.4e-4 at step 6,001, and decays again to 2e-4 at the new total). The
 # weights are therefore reproducible as these three phases, not as one run
 # of 10,000 steps.
 #

@@ -200,10 +200,13 @@ var falseHints = []string{
 	"Its size grows by one position per step",
 }
 
-// TestReportDefaultModelHonest runs the embedded default model (6 layers
-// × 4 heads, a 384-token vocabulary, trained on English) on an English
-// prompt long enough to slide the window and on a Chinese prompt, and
-// checks that the report states what holds and none of the false hints.
+// TestReportDefaultModelHonest runs the embedded default model (trained on
+// English texts and classical Chinese poems) on an English prompt long
+// enough to slide the window, on a line of a Tang poem (in distribution:
+// its characters are tokens), on modern Chinese (mostly characters the
+// poems lack, so raw bytes) and on English spelt in Cyrillic letters (raw
+// bytes the model cannot predict: worse than a uniform guess), and checks
+// that the report states what holds and none of the false hints.
 func TestReportDefaultModelHonest(t *testing.T) {
 	t.Parallel()
 	m, err := defaultmodel.Load()
@@ -220,17 +223,27 @@ func TestReportDefaultModelHonest(t *testing.T) {
 		return tr
 	}
 	en := run("The quick brown fox jumps over the lazy dog.", m.Config.NPositions)
+	poem := run("床前明月光，疑是地上霜。", 3)
 	zh := run("工作记忆是什么？它像缓存一样", 3)
+	cyr := run("Зе квик браун фокс джампс овер зе лэйзи дог.", 3)
 	for _, tc := range []struct {
 		name     string
 		tr       *trace.Trace
 		has, not []string
 	}{
 		{"english, window slid", en, []string{"kv.rewritten", "probs.ppl.choices"}, []string{"kv.kept", "ood.h", "probs.ppl.worse"}},
-		{"chinese", zh, []string{"ood.h", "ood.bytes", "ood.surprisal", "probs.ppl.worse", "kv.kept"}, []string{"probs.ppl.choices", "kv.rewritten"}},
+		{"tang poem", poem, []string{"probs.ppl.choices", "kv.kept"}, []string{"ood.h", "probs.ppl.worse", "kv.rewritten"}},
+		{"modern chinese", zh, []string{"ood.h", "ood.bytes", "kv.kept"}, []string{"kv.rewritten"}},
+		{"english in cyrillic", cyr, []string{"ood.h", "ood.bytes", "ood.surprisal", "probs.ppl.worse", "kv.kept"}, []string{"probs.ppl.choices", "kv.rewritten"}},
 	} {
-		if ood, ok := findings.PromptOutOfDistribution(tc.tr); tc.tr == zh && (!ok || ood.ByteShare != 1 || ood.MedianProb > 1e-9) {
-			t.Errorf("%s: out of distribution %+v, %v: want every token a raw byte, P ≈ 1e-11", tc.name, ood, ok)
+		ood, ok := findings.PromptOutOfDistribution(tc.tr)
+		switch {
+		case tc.tr == poem && ok:
+			t.Errorf("%s: out of distribution %+v: want in distribution (its characters are tokens)", tc.name, ood)
+		case tc.tr == zh && (!ok || !ood.ByBytes):
+			t.Errorf("%s: out of distribution %+v, %v: want most tokens raw bytes", tc.name, ood, ok)
+		case tc.tr == cyr && (!ok || !ood.ByBytes || !ood.BySurprisal || ood.MedianProb > 1e-3):
+			t.Errorf("%s: out of distribution %+v, %v: want raw bytes, worse than uniform", tc.name, ood, ok)
 		}
 		for _, lang := range []string{"en", "zh"} {
 			text := reportText(t, tc.tr, lang)

@@ -1,7 +1,7 @@
 package lessons
 
 // The runs of lessons 1, 2, 3, 5, 8, 9 and 12. Prompts are in the English
-// of the default model's training text (Newton's Opticks), so that its
+// of Newton's Opticks (one of the default model's training texts), so that its
 // predictions are meaningful; on other models they are ordinary English.
 func init() {
 	// A short greedy continuation: the working-memory, architecture,

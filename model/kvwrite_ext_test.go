@@ -31,11 +31,21 @@ func runDefault(t *testing.T, m *model.Model, ids []int, steps int, o model.Trac
 	return tr
 }
 
-// promptIDs is n token ids the tokenizer decodes and re-encodes unchanged.
-func promptIDs(n int) []int {
+// promptIDs is n token ids the tokenizer decodes and re-encodes unchanged:
+// common words, each one token and a word of its own (" the of and …").
+func promptIDs(t *testing.T, m *model.Model, n int) []int {
+	t.Helper()
+	var words []int
+	for _, w := range []string{" the", " of", " and", " to", " in", " that", " is", " it"} {
+		ids := m.Tokenizer.Encode(w)
+		if len(ids) != 1 {
+			t.Fatalf("%q is %d tokens in the default model's vocabulary, want one", w, len(ids))
+		}
+		words = append(words, ids[0])
+	}
 	ids := make([]int, n)
 	for i := range ids {
-		ids[i] = 10 + i%50
+		ids[i] = words[(i+i/len(words))%len(words)]
 	}
 	return ids
 }
@@ -130,7 +140,7 @@ func TestKVWriteEqualsFinalCache(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			const prompt, steps = 12, 6
-			tr := runDefault(t, m, promptIDs(prompt), steps, model.TraceOptions{KVFocus: tc.focus})
+			tr := runDefault(t, m, promptIDs(t, m, prompt), steps, model.TraceOptions{KVFocus: tc.focus})
 			for _, st := range tr.Steps {
 				w := st.KVWrite
 				if w.Layer != tc.want.Layer || w.Head != tc.want.Head {
@@ -165,7 +175,7 @@ func TestKVWriteRecordsRecompute(t *testing.T) {
 	}
 	n := m.Config.NPositions
 	const steps, kvRows = 5, 20
-	tr := runDefault(t, m, promptIDs(n-2), steps, model.TraceOptions{KVRows: kvRows})
+	tr := runDefault(t, m, promptIDs(t, m, n-2), steps, model.TraceOptions{KVRows: kvRows})
 	if len(tr.Evictions) == 0 {
 		t.Fatal("no evictions: the test needs a run past the window")
 	}

@@ -19,8 +19,9 @@ import (
 // down, and decoding timed with and without the KV cache. Each fills one
 // optional field of a Trace (model/trace/lessonext.go).
 
-// BaselineCorpusSeed is the seed of the Opticks split the default model was
-// trained on (corpus.Opticks(1)); the baselines train on the same split.
+// BaselineCorpusSeed is the split seed of the mixed corpus the default
+// model was trained on (corpus.Mix(1)); the baselines train on the same
+// split.
 const BaselineCorpusSeed = 1
 
 // ngramSet is a tokenizer's baselines, trained once per process.
@@ -36,14 +37,16 @@ var (
 )
 
 // ngramsFor trains (or returns the trained) Kneser–Ney bigram and trigram
-// models on the Opticks training split in tok's tokens.
+// models on the mixed corpus's training text (poems repeated, as the
+// default model saw them) in tok's tokens, and scores them on its
+// validation text.
 func ngramsFor(tok *bpe.Tokenizer, vocab int) (*ngramSet, error) {
 	ngramMu.Lock()
 	defer ngramMu.Unlock()
 	if s := ngramCache[tok]; s != nil {
 		return s, nil
 	}
-	trainText, valText, err := corpus.Opticks(BaselineCorpusSeed)
+	trainText, valText, err := corpus.Mix(BaselineCorpusSeed)
 	if err != nil {
 		return nil, err
 	}
@@ -62,10 +65,11 @@ func ngramsFor(tok *bpe.Tokenizer, vocab int) (*ngramSet, error) {
 }
 
 // Baselines scores tr's prompt with Kneser–Ney bigram and trigram models
-// trained on the Opticks training split in m's tokenizer, and records
-// them in tr.Baselines; ownCorpus says whether m was trained on that text
-// (the default model). Training takes about a second for GPT-2's
-// tokenizer, once per process. It errors when m has no tokenizer.
+// trained on the mixed corpus's training split (corpus.Mix, 1.2M tokens
+// in the default model's tokenizer) in m's tokenizer, and records them in
+// tr.Baselines; ownCorpus says whether m was trained on that text (the
+// default model). Training takes a few seconds, once per tokenizer and
+// process. It errors when m has no tokenizer.
 func Baselines(m *Model, tr *trace.Trace, ownCorpus bool) error {
 	if m.Tokenizer == nil {
 		return errors.New("baselines: the model has no tokenizer")
@@ -78,7 +82,7 @@ func Baselines(m *Model, tr *trace.Trace, ownCorpus bool) error {
 	for i := range ids {
 		ids[i] = tr.Tokens[i].ID
 	}
-	b := &trace.Baselines{Corpus: "opticks", OwnCorpus: ownCorpus, TrainTokens: s.trainLen, ValTokens: s.valLen}
+	b := &trace.Baselines{Corpus: corpus.MixName, OwnCorpus: ownCorpus, TrainTokens: s.trainLen, ValTokens: s.valLen}
 	for k, nm := range s.models {
 		sc := trace.NgramScores{Name: nm.Name(), Order: nm.Order(), Surprisal: make([]float64, len(ids)), ValBits: s.valBits[k]}
 		for i := 1; i < len(ids); i++ {

@@ -1,14 +1,27 @@
 package main
 
 import (
+	"fmt"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/gptviz/gptviz/model"
 	"github.com/gptviz/gptviz/model/arch"
+	"github.com/gptviz/gptviz/model/defaultmodel"
 	"github.com/gptviz/gptviz/model/trace"
 )
+
+// defaultConfig is the embedded default model's config.
+func defaultConfig(t *testing.T) arch.Config {
+	t.Helper()
+	c, err := model.ReadConfigFS(defaultmodel.FS(), defaultmodel.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
 
 // TestKVFlagsBadValues: a bad --kv-rows or --kv-focus, on report or
 // generate --trace, is a usage error (exit 2) naming the flag and the value,
@@ -16,6 +29,8 @@ import (
 func TestKVFlagsBadValues(t *testing.T) {
 	t.Parallel()
 	tracePath := filepath.Join(t.TempDir(), "t.json")
+	c := defaultConfig(t)
+	L, H := c.NLayer, c.NHead
 	for _, tc := range []struct {
 		args []string
 		want string
@@ -25,8 +40,8 @@ func TestKVFlagsBadValues(t *testing.T) {
 		{[]string{"report", "--kv-focus", "1"}, "--kv-focus 1: want LAYER,HEAD"},
 		{[]string{"report", "--kv-focus", "1,2,3"}, "--kv-focus 1,2,3: want LAYER,HEAD"},
 		{[]string{"report", "--kv-focus", "a,b"}, "kv-focus"},
-		{[]string{"report", "--kv-focus", "6,0"}, "--kv-focus 6,0: the model has layers 0..5 and heads 0..3"},
-		{[]string{"report", "--kv-focus", "0,4"}, "--kv-focus 0,4: the model has layers 0..5"},
+		{[]string{"report", "--kv-focus", fmt.Sprintf("%d,0", L)}, fmt.Sprintf("--kv-focus %d,0: the model has layers 0..%d and heads 0..%d", L, L-1, H-1)},
+		{[]string{"report", "--kv-focus", fmt.Sprintf("0,%d", H)}, fmt.Sprintf("--kv-focus 0,%d: the model has layers 0..%d", H, L-1)},
 		{[]string{"report", "--kv-focus", "-1,0"}, "--kv-focus -1,0"},
 		{[]string{"generate", "--trace", tracePath, "--kv-rows", "-5"}, "--kv-rows -5"},
 		{[]string{"generate", "--trace", tracePath, "--kv-focus", "0,9"}, "--kv-focus 0,9: the model has"},
@@ -50,6 +65,7 @@ func TestKVFlagsBadValues(t *testing.T) {
 func TestKVFlagsRecorded(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
+	L := defaultConfig(t).NLayer
 	for _, tc := range []struct {
 		args        []string
 		rows        int
@@ -57,7 +73,7 @@ func TestKVFlagsRecorded(t *testing.T) {
 		line        string // in the recorded command line
 	}{
 		{[]string{"report", "--format", "json", "--kv-rows", "3", "--kv-focus", "2,1"}, 3, 2, 1, "--kv-rows 3 --kv-focus 2,1"},
-		{[]string{"report", "--format", "json", "--kv-rows", "0"}, 0, 5, 0, "--kv-rows 0"},
+		{[]string{"report", "--format", "json", "--kv-rows", "0"}, 0, L - 1, 0, "--kv-rows 0"},
 		{[]string{"generate", "--kv-rows", "2", "--kv-focus", "0,3", "--trace"}, 2, 0, 3, "gptviz generate"},
 	} {
 		out := filepath.Join(dir, tc.args[0]+tc.args[len(tc.args)-1]+".json")
@@ -81,7 +97,7 @@ func TestKVFlagsRecorded(t *testing.T) {
 			if w == nil {
 				t.Fatalf("%q: step %d has no KVWrite", tc.args, i)
 			}
-			if w.Layer != tc.layer || w.Head != tc.head || len(w.Keys) != min(w.N, tc.rows) || len(w.KeyNorm) != 6 {
+			if w.Layer != tc.layer || w.Head != tc.head || len(w.Keys) != min(w.N, tc.rows) || len(w.KeyNorm) != L {
 				t.Errorf("%q: step %d recorded layer %d head %d, %d full rows of %d, %d layers of norms; want layer %d head %d, %d rows",
 					tc.args, i, w.Layer, w.Head, len(w.Keys), w.N, len(w.KeyNorm), tc.layer, tc.head, min(w.N, tc.rows))
 			}

@@ -1,8 +1,11 @@
 package main
 
 import (
+	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/gptviz/gptviz/model/defaultmodel"
 )
 
 // TestGenerateLongRun: a run past the embedded model's window of 128
@@ -12,7 +15,17 @@ import (
 // text.
 func TestGenerateLongRun(t *testing.T) {
 	t.Parallel()
-	prompt := strings.Repeat("the light of the sun ", 30) // about 150 tokens
+	m, err := defaultmodel.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Three sliding windows of 128 tokens advancing by 64: 193 to 256
+	// tokens.
+	prompt := strings.Repeat("the light of the sun ", 45)
+	if n := len(m.Tokenizer.Encode(prompt)); n <= 192 || n > 256 {
+		t.Fatalf("the prompt is %d tokens, want 193..256", n)
+	}
+	cont := len(m.Tokenizer.Encode(" of the sun"))
 	for _, tc := range []struct {
 		args []string
 		want []string
@@ -22,7 +35,7 @@ func TestGenerateLongRun(t *testing.T) {
 		{[]string{"generate", "--steps", "3", prompt},
 			[]string{"--overflow block evicts 32 tokens and recomputes the window once, 97 positions in all"}},
 		{[]string{"generate", "--steps", "2", "--continuation", " of the sun", "The light"},
-			[]string{"continuation: log2 P(continuation | prompt) = -", " bits over 5 tokens (", " bits/token)"}},
+			[]string{"continuation: log2 P(continuation | prompt) = -", fmt.Sprintf(" bits over %d tokens (", cont), " bits/token)"}},
 	} {
 		stdout, stderr, code := gptviz(t, tc.args...)
 		if code != 0 {

@@ -48,9 +48,11 @@ gptviz records no corpus: give its --corpus and --split-seed.
 
 The corpus is split by paragraphs: a seeded random 10% of the paragraphs
 (--split-seed) is the validation text. The tokenizer learns from the
-training text only. The defaults are the recipe of the embedded default
-model (gptviz-default, see model/defaultmodel/MODEL_CARD.md): about 25
-minutes on two cores.
+training text only. The defaults train a 6-layer model with a 384-token
+vocabulary on Opticks (about 25 minutes on two cores). The embedded default
+model (gptviz-default) was trained with other flags on --corpus mix, in
+three phases: model/defaultmodel/train-mix.sh runs them, and
+model/defaultmodel/MODEL_CARD.md describes the recipe.
 
 Examples:
   gptviz train --out /tmp/tiny --steps 50 --n-layer 1 --n-embd 32 --n-head 2 --n-positions 32

@@ -1,22 +1,33 @@
 package defaultmodel
 
 import (
+	"encoding/json"
 	"io/fs"
 	"math"
 	"slices"
 	"testing"
 
-	"github.com/gptviz/gptviz/model"
 	"github.com/gptviz/gptviz/model/corpus"
 	"github.com/gptviz/gptviz/model/ngram"
+	"github.com/gptviz/gptviz/model/train"
 )
 
-// The config MODEL_CARD.md states.
-var cardConfig = struct{ vocab, positions, embd, layer, head int }{384, 128, 128, 6, 4}
-
-// cardSnapshots are the snapshot steps MODEL_CARD.md lists (0%, 5%, 25% of
-// 3,000 steps).
-var cardSnapshots = []int{0, 150, 750}
+// recorded reads the embedded run's train_state.json: what the run was
+// trained with (config, seed, planned snapshots, corpus) and how far.
+// The tests check the embedded files against it rather than pinning
+// numbers that change with every retraining.
+func recorded(t *testing.T) train.State {
+	t.Helper()
+	b, err := fs.ReadFile(FS(), train.StateFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st train.State
+	if err := json.Unmarshal(b, &st); err != nil {
+		t.Fatalf("%s: %v", train.StateFile, err)
+	}
+	return st
+}
 
 func TestLoad(t *testing.T) {
 	t.Parallel()
@@ -24,36 +35,67 @@ func TestLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := m.Config
-	if m.Name != Name || c.VocabSize != cardConfig.vocab || c.NPositions != cardConfig.positions ||
-		c.NEmbd != cardConfig.embd || c.NLayer != cardConfig.layer || c.NHead != cardConfig.head {
-		t.Errorf("loaded %s %+v, the model card says %+v", m.Name, c, cardConfig)
+	st := recorded(t)
+	if m.Name != Name || m.Config != st.Options.Config {
+		t.Errorf("loaded %s %+v, the run recorded %+v", m.Name, m.Config, st.Options.Config)
 	}
-	if n := c.NumParams(); n < 1_000_000 {
+	if n := m.Config.NumParams(); n < 1_000_000 {
 		t.Errorf("%d parameters, want ≥ 1M", n)
 	}
-	if m.Tokenizer == nil || m.Tokenizer.VocabSize() != c.VocabSize {
+	if m.Tokenizer == nil || m.Tokenizer.VocabSize() != m.Config.VocabSize {
 		t.Fatal("no tokenizer, or its vocabulary differs from the config")
 	}
 	const s = "The Rays of Light are refracted by the Prism — 你好"
 	if got := string(m.Tokenizer.Decode(m.Tokenizer.Encode(s))); got != s {
 		t.Errorf("tokenizer round trip: %q", got)
 	}
+	if st.Corpus == nil || st.Corpus.Name != corpus.MixName {
+		t.Errorf("the run recorded corpus %+v, want %q (MODEL_CARD.md)", st.Corpus, corpus.MixName)
+	}
+}
+
+// TestTokenizer pins the facts of the embedded tokenizer (the mixed
+// corpus's 6,144-token BPE) that MODEL_CARD.md and issue 13 state, with the
+// values measured on it: the pangram takes 16 tokens (target ≤ 14: "brown",
+// "fox", "jumps" and "lazy" are too rare in the corpus to be tokens), common
+// English words and common Chinese characters are one token.
+func TestTokenizer(t *testing.T) {
+	t.Parallel()
+	m, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := m.Tokenizer
+	for _, c := range []struct {
+		s    string
+		want int
+	}{
+		{"The quick brown fox jumps over the lazy dog.", 16},
+		{"床前明月光，疑是地上霜。", 12},
+		{"The", 1}, {" the", 1}, {" Light", 1}, {" LORD", 1}, {" observed", 1},
+		{"明", 1}, {"月", 1}, {"明月", 1}, {"床", 2},
+	} {
+		if got := len(tok.Encode(c.s)); got != c.want {
+			t.Errorf("%q: %d tokens, want %d", c.s, got, c.want)
+		}
+	}
 }
 
 func TestSnapshots(t *testing.T) {
 	t.Parallel()
-	if got := Snapshots(); !slices.Equal(got, cardSnapshots) {
-		t.Fatalf("Snapshots() = %v, want %v", got, cardSnapshots)
+	st := recorded(t)
+	got := Snapshots()
+	if !slices.Equal(got, st.Snapshots) || got[0] != 0 || len(got) < 3 {
+		t.Fatalf("Snapshots() = %v, the run recorded %v; want step 0 and at least two trained snapshots", got, st.Snapshots)
 	}
-	for _, s := range cardSnapshots {
+	for _, s := range got {
 		m, err := LoadSnapshot(s)
 		if err != nil {
 			t.Errorf("snapshot %d: %v", s, err)
 			continue
 		}
-		if m.Config.NLayer != cardConfig.layer {
-			t.Errorf("snapshot %d: %d layers", s, m.Config.NLayer)
+		if m.Config != st.Options.Config {
+			t.Errorf("snapshot %d: config %+v, the run's %+v", s, m.Config, st.Options.Config)
 		}
 	}
 	if _, err := LoadSnapshot(7); err == nil {
@@ -61,7 +103,8 @@ func TestSnapshots(t *testing.T) {
 	}
 }
 
-// TestEmbeddedSize keeps the embedded files within the 10 MB budget.
+// TestEmbeddedSize keeps the embedded files within issue 13's budget of
+// 25 MB (F16, snapshots included).
 func TestEmbeddedSize(t *testing.T) {
 	t.Parallel()
 	var total int64
@@ -79,63 +122,68 @@ func TestEmbeddedSize(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The final weights alone are over 1 MB (F16, ≥ 1M parameters): a
+	// The final weights alone are over 2 MB (F16, ≥ 1M parameters): a
 	// smaller total means the walk missed the checkpoint.
 	if total < 2_000_000 {
 		t.Errorf("embedded files total %d bytes; the walk missed the checkpoint", total)
 	}
-	if total > 10_000_000 {
-		t.Errorf("embedded files total %d bytes, budget 10,000,000", total)
+	if total > 25_000_000 {
+		t.Errorf("embedded files total %d bytes, budget 25,000,000", total)
 	}
 }
 
-// TestBeatsBaselines is the acceptance criterion: on the validation split,
-// the embedded model's cross-entropy (engine, F16 weights, windows of
-// n_positions+1 tokens overlapping by one) is below the best n-gram
-// baseline's on the same tokens.
+// TestBeatsBaselines is the acceptance criterion of MODEL_CARD.md: on the
+// validation text of the mixed corpus (split seed 1, as the run), the
+// embedded model's cross-entropy (engine, F16 weights) is below the
+// Kneser–Ney trigram's, trained on the run's training text (poems repeated
+// as the model saw them), on the same tokens. To keep the test to seconds
+// it scores every 4th window of n_positions+1 tokens (overlapping by one)
+// of the whole validation text, a quarter of each source; the n-gram
+// reads the two tokens before each scored token, the model its window.
 func TestBeatsBaselines(t *testing.T) {
 	t.Parallel()
 	m, err := Load()
 	if err != nil {
 		t.Fatal(err)
 	}
-	trainText, valText, err := corpus.Opticks(1)
+	trainText, valText, err := corpus.Mix(recorded(t).Corpus.SplitSeed)
 	if err != nil {
 		t.Fatal(err)
 	}
 	train, val := m.Tokenizer.Encode(trainText), m.Tokenizer.Encode(valText)
-	rs, err := ngram.Baselines(m.Config.VocabSize, train, val)
+	kn, err := ngram.NewKneserNey(3, m.Config.VocabSize, train)
 	if err != nil {
 		t.Fatal(err)
 	}
-	best := ngram.Best(rs)
-	ce := validationLoss(t, m, val)
-	t.Logf("model %.4f nats/token; best baseline %s %.4f; margin %.4f", ce, best.Name, best.CrossEntropy, best.CrossEntropy-ce)
-	if !(ce < best.CrossEntropy) {
-		t.Errorf("model %.4f nats/token, not below %s's %.4f", ce, best.Name, best.CrossEntropy)
-	}
-}
-
-func validationLoss(t *testing.T, m *model.Model, val []int) float64 {
 	T, V := m.Config.NPositions, m.Config.VocabSize
-	var sum float64
-	var cnt int
-	for off := 0; off+1 < len(val); off += T {
+	var model, trigram float64
+	var n int
+	for off := 0; off+1 < len(val); off += 4 * T {
 		w := val[off:min(off+T+1, len(val))]
 		logits, err := m.Logits(w[:len(w)-1])
 		if err != nil {
 			t.Fatal(err)
 		}
 		for i := 0; i+1 < len(w); i++ {
-			row := logits[i*V : (i+1)*V]
-			mx := slices.Max(row)
-			var z float64
-			for _, v := range row {
-				z += math.Exp(float64(v - mx))
-			}
-			sum += math.Log(z) - float64(row[w[i+1]]-mx)
-			cnt++
+			model += crossEntropy(logits[i*V:(i+1)*V], w[i+1])
+			j := off + i + 1
+			trigram -= math.Log(kn.Prob(val[max(0, j-2):j], val[j]))
+			n++
 		}
 	}
-	return sum / float64(cnt)
+	model, trigram = model/float64(n), trigram/float64(n)
+	t.Logf("%d tokens: model %.4f nats/token, %s %.4f; margin %.4f", n, model, kn.Name(), trigram, trigram-model)
+	if !(model < trigram) {
+		t.Errorf("model %.4f nats/token, not below the %s's %.4f", model, kn.Name(), trigram)
+	}
+}
+
+// crossEntropy is −ln softmax(row)[next], nats.
+func crossEntropy(row []float32, next int) float64 {
+	mx := slices.Max(row)
+	var z float64
+	for _, v := range row {
+		z += math.Exp(float64(v - mx))
+	}
+	return math.Log(z) - float64(row[next]-mx)
 }

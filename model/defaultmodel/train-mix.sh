@@ -1,26 +1,34 @@
 #!/bin/sh
-# Reproduces the training run of the mixed-corpus model (issue 13):
+# Reproduces the training run of the default model (issue 13, MODEL_CARD.md):
 # tokenizer and model trained by `gptviz train` on the built-in "mix"
 # corpus (model/corpus/mix, see model/corpus/README.md), on the CPU.
 #
-#   model/defaultmodel/train-mix.sh RUN_DIR               # the 2,000-step run
-#   model/defaultmodel/train-mix.sh RUN_DIR TOTAL_STEPS   # then continue it to TOTAL_STEPS
+#   model/defaultmodel/train-mix.sh RUN_DIR                  # all three phases
 #   go run ./model/defaultmodel/internal/mkdefault RUN_DIR   # install it (F16)
+#
+# The run is three phases, each a resume of the last with a new total:
+#
+#   1. steps 0–2,000: a fresh run of 2,000 steps (tokenizer, warm-up,
+#      cosine decay to 2e-4; snapshots at steps 0, 100 and 500; an
+#      evaluation every 500 steps);
+#   2. steps 2,001–6,000: `--resume --steps 6000`;
+#   3. steps 6,001–10,000: `--resume --steps 10000 --eval-every 1000`.
+#
+# At each resume with a new total the run goes on with the cosine
+# learning-rate schedule of the new total, as if planned for it from step 0
+# (a warm restart: the rate jumps from 2e-4 back up, to 1.6e-3 at step 2,001
+# and 8.4e-4 at step 6,001, and decays again to 2e-4 at the new total). The
+# weights are therefore reproducible as these three phases, not as one run
+# of 10,000 steps.
 #
 # The same flags and seed give the same weights on any machine (the batch is
 # always split into 2 shards, summed in order). An interrupted run continues
-# with the same command: an existing checkpoint is resumed, not restarted.
-#
-# A continuation (TOTAL_STEPS > 2000) resumes the finished 2,000-step run
-# with a new total: the cosine learning-rate schedule is recomputed for the
-# new total from step 2,000 on (a warm restart: the rate rises from 2e-4
-# and decays again to 2e-4 at TOTAL_STEPS). It is reproducible as these two
-# phases, not as one run of TOTAL_STEPS.
+# with the same command: the checkpoint's step says which phase to resume
+# (a phase interrupted part-way resumes with its own total, unchanged).
 #
 # GPTVIZ names the gptviz command (default: go run ./cmd/gptviz).
 set -eu
-out=${1:?usage: train-mix.sh RUN_DIR [TOTAL_STEPS]}
-total=${2:-2000}
+out=${1:?usage: train-mix.sh RUN_DIR}
 gptviz=${GPTVIZ:-go run ./cmd/gptviz}
 if [ ! -f "$out/checkpoint.json" ]; then
 	$gptviz train --corpus mix --out "$out" \
@@ -30,11 +38,13 @@ if [ ! -f "$out/checkpoint.json" ]; then
 		--dropout 0 --repeat-frac 0.1 --seed 1 --split-seed 1 \
 		--eval-every 500 --snapshots 0,100,500
 fi
-step=$(sed -n 's/^  "step": \([0-9]*\),$/\1/p' "$out/train_state.json")
-if [ "$step" -lt 2000 ]; then
+step() { sed -n 's/^  "step": \([0-9]*\),$/\1/p' "$out/train_state.json"; }
+if [ "$(step)" -lt 2000 ]; then
 	$gptviz train --out "$out" --resume --steps 2000
-	step=2000
 fi
-if [ "$total" -gt "$step" ]; then
-	exec $gptviz train --out "$out" --resume --steps "$total"
+if [ "$(step)" -lt 6000 ]; then
+	$gptviz train --out "$out" --resume --steps 6000
+fi
+if [ "$(step)" -lt 10000 ]; then
+	$gptviz train --out "$out" --resume --steps 10000 --eval-every 1000
 fi

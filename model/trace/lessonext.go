@@ -15,8 +15,11 @@ import (
 // beside the transformer's own Scores: a Markov chain of order 1 (bigram)
 // and 2 (trigram) trained on Corpus in the model's tokenizer.
 type Baselines struct {
-	// Corpus names the training text: "opticks" (Newton's Opticks, the
-	// corpus embedded in gptviz, split by model/corpus.Opticks(1)).
+	// Corpus names the training text: "mix" (the mixed corpus embedded in
+	// gptviz that the default model was trained on: Newton's Opticks, the
+	// King James Bible, The Devil's Dictionary, the Jargon File, Tang and
+	// Song poems; split by model/corpus.Mix(1)). Traces recorded before
+	// issue 13 say "opticks" (Newton's Opticks, corpus.Opticks(1)).
 	Corpus string `json:"corpus"`
 	// OwnCorpus is true when the model itself was trained on Corpus with
 	// the same tokenizer (gptviz's default model); false for a model

@@ -2,6 +2,7 @@ package trace_test
 
 import (
 	"bytes"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -10,7 +11,7 @@ import (
 )
 
 // TestTopLogitsRecorded: a recorded run keeps, per decode step, the 256
-// highest logits (the default model's vocabulary is 384), consistent with
+// highest logits (of the default model's vocabulary of thousands), consistent with
 // the step's candidates, and the trace validates.
 func TestTopLogitsRecorded(t *testing.T) {
 	t.Parallel()
@@ -39,6 +40,11 @@ func TestTopLogitsRecorded(t *testing.T) {
 func TestTopLogitsValidate(t *testing.T) {
 	t.Parallel()
 	data := recordedTrace(t)
+	rec, err := trace.Read(bytes.NewReader(data), "run")
+	if err != nil {
+		t.Fatal(err)
+	}
+	V := rec.Model.Config.VocabSize
 	for _, tc := range []struct {
 		name  string
 		edit  func(tl *trace.TopLogits) *trace.TopLogits
@@ -53,15 +59,15 @@ func TestTopLogitsValidate(t *testing.T) {
 		{"empty", func(tl *trace.TopLogits) *trace.TopLogits {
 			tl.IDs, tl.Values = nil, nil
 			return tl
-		}, "steps[1].next.logits.ids: 0 ids, want 1..vocab_size 384"},
+		}, fmt.Sprintf("steps[1].next.logits.ids: 0 ids, want 1..vocab_size %d", V)},
 		{"lengths differ", func(tl *trace.TopLogits) *trace.TopLogits {
 			tl.Values = tl.Values[:5]
 			return tl
 		}, "steps[1].next.logits.values: 5 values, want one per id (256)"},
 		{"id outside", func(tl *trace.TopLogits) *trace.TopLogits {
-			tl.IDs[2] = 384
+			tl.IDs[2] = V
 			return tl
-		}, "steps[1].next.logits.ids[2]: id 384 outside the vocabulary of 384"},
+		}, fmt.Sprintf("steps[1].next.logits.ids[2]: id %d outside the vocabulary of %d", V, V)},
 		{"id twice", func(tl *trace.TopLogits) *trace.TopLogits {
 			tl.IDs[3] = tl.IDs[1]
 			return tl

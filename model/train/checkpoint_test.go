@@ -446,8 +446,17 @@ func TestParseCurveCSV(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if pts, err := ParseCurveCSV(shipped); err != nil || len(pts) != 3001 {
-		t.Errorf("the default model's loss.csv: %d rows, error %v", len(pts), err)
+	st, err := os.ReadFile("../defaultmodel/gptviz-default/" + StateFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rec State
+	if err := json.Unmarshal(st, &rec); err != nil {
+		t.Fatal(err)
+	}
+	// One row per step 0..Step (step 0: the initial evaluation).
+	if pts, err := ParseCurveCSV(shipped); err != nil || len(pts) != rec.Step+1 || pts[len(pts)-1].Step != rec.Step {
+		t.Errorf("the default model's loss.csv: %d rows, error %v; want one per step 0..%d", len(pts), err, rec.Step)
 	}
 	h := curveHeader + "\n"
 	for _, tc := range []struct {

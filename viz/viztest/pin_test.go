@@ -65,9 +65,19 @@ func TestSyntheticMatchesRecorder(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := m.Config
+	// Common words, each one token and a word of its own, so that the
+	// prompt re-encodes to the same ids.
+	var words []int
+	for _, w := range []string{" the", " of", " and", " to", " in", " that", " is", " it"} {
+		e := m.Tokenizer.Encode(w)
+		if len(e) != 1 {
+			t.Fatalf("%q is %d tokens in the default model's vocabulary, want one", w, len(e))
+		}
+		words = append(words, e[0])
+	}
 	ids := make([]int, c.NPositions-3)
 	for i := range ids {
-		ids[i] = 10 + i%50
+		ids[i] = words[(i+i/len(words))%len(words)]
 	}
 	const steps, maxAttn, maxQ, kvRows = 7, 40, 20, 30
 	prompt := string(m.Tokenizer.Decode(ids))

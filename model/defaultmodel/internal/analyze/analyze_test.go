@@ -7,13 +7,17 @@ import (
 	"github.com/gptviz/gptviz/model/defaultmodel"
 )
 
-// TestDefaultModelHeads pins what MODEL_CARD.md says of the heads: layer 0
-// heads 0–2 attend to the previous token (≥ 0.25, uniform attention would
-// give ≈ 0.035), no head is an induction head, and the untrained step-0
-// weights attend uniformly.
+// TestDefaultModelHeads pins what MODEL_CARD.md says of the heads, measured
+// as evalmix measures them (8 windows of each source's validation text, 64
+// random tokens repeated twice): the strongest previous-token head gives
+// i−1 at least prevTokenMin of its attention (uniform attention would give
+// ≈ 0.035), no head is an induction head (≤ 0.05 from a repeated token to
+// the token after its first occurrence), and the untrained step-0 weights
+// attend uniformly.
 func TestDefaultModelHeads(t *testing.T) {
 	t.Parallel()
-	_, valText, err := corpus.Opticks(1)
+	const prevTokenMin = 0.15
+	parts, err := corpus.MixSplit(1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -21,29 +25,34 @@ func TestDefaultModelHeads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	val := m.Tokenizer.Encode(valText)
-	stats, reps, err := Heads(m, val, 40, 1)
+	var val []int
+	for _, p := range parts {
+		ids := m.Tokenizer.Encode(corpus.Join(p.Val))
+		val = append(val, ids[:min(len(ids), 8*m.Config.NPositions)]...)
+	}
+	stats, _, err := Heads(m, val, 40, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(stats) != m.Config.NLayer*m.Config.NHead {
 		t.Fatalf("%d head stats, want %d", len(stats), m.Config.NLayer*m.Config.NHead)
 	}
+	best := stats[0]
 	for _, s := range stats {
 		for _, v := range []float64{s.PrevToken, s.FirstToken, s.Self, s.Induction, s.InductionText} {
 			if !(v >= 0 && v <= 1) {
 				t.Fatalf("layer %d head %d: %+v has a value outside [0, 1]", s.Layer, s.Head, s)
 			}
 		}
-		if s.Layer == 0 && s.Head < 3 && s.PrevToken < 0.25 {
-			t.Errorf("layer 0 head %d: attention to the previous token %.3f, the card says ≥ 0.25", s.Head, s.PrevToken)
+		if s.PrevToken > best.PrevToken {
+			best = s
 		}
 		if s.InductionText > 0.05 || s.Induction > 0.05 {
 			t.Errorf("layer %d head %d: induction score %.3f/%.3f, the card says there is no induction head", s.Layer, s.Head, s.Induction, s.InductionText)
 		}
 	}
-	if !(reps[1].Second < reps[1].First) {
-		t.Errorf("repeated text: second copy %.3f nats/token, not below the first %.3f", reps[1].Second, reps[1].First)
+	if best.PrevToken < prevTokenMin {
+		t.Errorf("strongest previous-token head %d.%d: %.3f, the card says ≥ %.2f", best.Layer, best.Head, best.PrevToken, prevTokenMin)
 	}
 
 	m0, err := defaultmodel.LoadSnapshot(0)

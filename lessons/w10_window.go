@@ -306,7 +306,7 @@ func turnsTable(e *Env, a *Args, tr *trace.Trace) (*output.Table, error) {
 func turnStatus(e *Env, tn turn) string {
 	when := func(s int) string {
 		if s == 0 {
-			return e.T("before the first step", "在预填充（第 0 步）之前")
+			return e.T("before the prefill (step 0)", "在预填充（第 0 步）之前")
 		}
 		return e.T("at step ", "在第 ") + itoa(s) + e.T("", " 步")
 	}

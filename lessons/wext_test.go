@@ -462,9 +462,9 @@ func TestWindowFacts(t *testing.T) {
 		want string
 	}{
 		{turn{from: 0, to: 3, goneAt: -1, firstGone: -1}, "in the window"},
-		{turn{from: 0, to: 3, goneAt: 0, firstGone: 0, evicted: 3}, "evicted before the first step"},
+		{turn{from: 0, to: 3, goneAt: 0, firstGone: 0, evicted: 3}, "evicted before the prefill (step 0)"},
 		{turn{from: 0, to: 3, goneAt: 2, firstGone: 2, evicted: 3}, "evicted at step 2"},
-		{ts[0], "partly evicted before the first step, the rest at step 1"},
+		{ts[0], "partly evicted before the prefill (step 0), the rest at step 1"},
 		{ts[1], "1 of 2 tokens evicted at step 1, the rest in the window"},
 	} {
 		if got := turnStatus(e, tc.tn); got != tc.want {

@@ -306,7 +306,7 @@ func (s *Sampler) Sample(logits []float32) (*SampleResult, error) {
 	}
 	r.cut = cutNone
 	if r.KeptTopK == V {
-		s.sampleUnranked(r, p.TopP)
+		s.sampleUnranked(r, p.TopP, m, sum, p.Temperature)
 		return r, nil
 	}
 	order := r.Ranked(r.KeptTopK)
@@ -392,9 +392,9 @@ const (
 )
 
 // sampleUnranked finishes Sample when top-k is off: the top-p cut and the
-// draw by bucketed selection, the kept mass and the sample entropy in
-// index order.
-func (s *Sampler) sampleUnranked(r *SampleResult, topP float64) {
+// draw by bucketed selection, the sample entropy in index order (m is
+// the largest logit, sum the softmax's normaliser).
+func (s *Sampler) sampleUnranked(r *SampleResult, topP, m, sum, temp float64) {
 	V := len(r.Logits)
 	T := r.Tempered[:V]
 	r.keys = resize(r.keys, V)
@@ -430,23 +430,44 @@ func (s *Sampler) sampleUnranked(r *SampleResult, topP float64) {
 		last = r.cutID
 	}
 	r.Chosen = int(last)
-	// The kept masses in index order, for the entropy.
-	q := resize(r.q, r.KeptTopP)
+	r.SampleEntropy = r.cutEntropy(m, sum, temp, kmass)
+}
+
+// cutEntropy returns the sample entropy when top-k is off, in bits,
+// without a logarithm per token: with x = (l − m) / temp, Tempered =
+// exp(x) / sum and q = Tempered / kmass,
+//
+//	−Σ q·ln q = ln(sum·kmass) − Σ q·x
+//
+// over the kept tokens (q = 0 terms vanish on both sides). The sum runs
+// in index order on four accumulators; it differs from the per-token
+// logarithms by rounding only (exp's last bit in each x).
+func (r *SampleResult) cutEntropy(m, sum, temp, kmass float64) float64 {
+	T, logits := r.Tempered, r.Logits
+	var a [4]float64
 	if r.cut == cutNone {
-		copy(q, T)
+		i := 0
+		for ; i+4 <= len(logits); i += 4 {
+			a[0] += T[i] * (float64(logits[i]) - m)
+			a[1] += T[i+1] * (float64(logits[i+1]) - m)
+			a[2] += T[i+2] * (float64(logits[i+2]) - m)
+			a[3] += T[i+3] * (float64(logits[i+3]) - m)
+		}
+		for ; i < len(logits); i++ {
+			a[0] += T[i] * (float64(logits[i]) - m)
+		}
 	} else {
-		j := 0
+		keys := r.keys[:len(logits)]
 		ck, cid := r.cutK, r.cutID
 		for i, k := range keys {
 			if k < ck || k == ck && int32(i) <= cid {
-				q[j] = T[i]
-				j++
+				a[i&3] += T[i] * (float64(logits[i]) - m)
 			}
 		}
-		q = q[:j]
 	}
-	r.q = q
-	r.SampleEntropy = r.keptEntropy(kmass)
+	sx := (a[0] + a[1]) + (a[2] + a[3])
+	h := math.Log(sum*kmass) - sx/(temp*kmass)
+	return max(0, h/math.Ln2)
 }
 
 // prefixReaching returns the shortest prefix of the ranking whose

@@ -503,12 +503,15 @@ func (r *SampleResult) prefixReaching(target float64, strict bool) (n int, last 
 		n -= int(r.hc[b])
 	}
 	// Its members, in id order.
-	ids := r.ids[:0]
+	// Branch-free: a bucket holds a random subset of the ids, which a
+	// branch predictor cannot follow.
+	ids := r.ids[:len(keys)]
+	j := 0
 	for i, k := range keys {
-		if int(k>>21) == b {
-			ids = append(ids, int32(i))
-		}
+		ids[j] = int32(i)
+		j += b2i(int(k>>21) == b)
 	}
+	ids = ids[:j]
 	// Levels 2 and 3: split the members on the next bits.
 	for _, lv := range [2]struct{ shift, mask uint32 }{{10, 2047}, {0, 1023}} {
 		var hm [2048]float64
@@ -538,10 +541,8 @@ func (r *SampleResult) prefixReaching(target float64, strict bool) (n int, last 
 		}
 		j := 0
 		for _, id := range ids {
-			if int(keys[id]>>lv.shift&lv.mask) == sb {
-				ids[j] = id
-				j++
-			}
+			ids[j] = id
+			j += b2i(int(keys[id]>>lv.shift&lv.mask) == sb)
 		}
 		ids = ids[:j]
 	}
@@ -621,4 +622,13 @@ func resize[T any](s []T, n int) []T {
 		return make([]T, n)
 	}
 	return s[:n]
+}
+
+// b2i is 1 for true and 0 for false (a SETcc, no branch).
+func b2i(b bool) int {
+	var i int
+	if b {
+		i = 1
+	}
+	return i
 }

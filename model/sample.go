@@ -414,13 +414,26 @@ func (s *Sampler) sampleUnranked(r *SampleResult, topP, m, sum, temp float64) {
 	}
 	r.massK = mass
 	r.KeptTopP = V
-	kmass := mass
 	if topP < 1 {
-		n, last, cum := r.prefixReaching((topP-topPTolerance)*mass, false)
+		n, last, _ := r.prefixReaching((topP-topPTolerance)*mass, false)
 		if n < V {
 			r.KeptTopP = n
 			r.cut, r.cutK, r.cutID = cutKey, keys[last], last
-			kmass = cum
+		}
+	}
+	// The kept mass, serially in index order: on logits given in rank
+	// order (as the page's playground holds them) the same sum, bit for
+	// bit, as the rank-order one. Adding 0 for a removed token is exact.
+	var kmass float64
+	if r.cut == cutNone {
+		for _, t := range T {
+			kmass += t
+		}
+		r.massK = kmass
+	} else {
+		ck, cid := r.cutK, r.cutID
+		for i, k := range keys {
+			kmass += T[i] * float64(b2i(k < ck || k == ck && int32(i) <= cid))
 		}
 	}
 	r.keptMass = kmass

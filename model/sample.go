@@ -421,19 +421,38 @@ func (s *Sampler) sampleUnranked(r *SampleResult, topP, m, sum, temp float64) {
 			r.cut, r.cutK, r.cutID = cutKey, keys[last], last
 		}
 	}
-	// The kept mass, serially in index order: on logits given in rank
-	// order (as the page's playground holds them) the same sum, bit for
-	// bit, as the rank-order one. Adding 0 for a removed token is exact.
+	// One pass over the kept tokens: their mass, serially in index order
+	// (on logits given in rank order, as the page's playground holds
+	// them, the same sum, bit for bit, as the rank-order one; adding 0
+	// for a removed token is exact), and Σ Tempered·(l − m) for the
+	// entropy on four accumulators.
 	var kmass float64
+	var a [4]float64
+	logits := r.Logits[:V]
 	if r.cut == cutNone {
-		for _, t := range T {
-			kmass += t
+		i := 0
+		for ; i+4 <= V; i += 4 {
+			t0, t1, t2, t3 := T[i], T[i+1], T[i+2], T[i+3]
+			kmass += t0
+			kmass += t1
+			kmass += t2
+			kmass += t3
+			a[0] += t0 * (float64(logits[i]) - m)
+			a[1] += t1 * (float64(logits[i+1]) - m)
+			a[2] += t2 * (float64(logits[i+2]) - m)
+			a[3] += t3 * (float64(logits[i+3]) - m)
+		}
+		for ; i < V; i++ {
+			kmass += T[i]
+			a[0] += T[i] * (float64(logits[i]) - m)
 		}
 		r.massK = kmass
 	} else {
 		ck, cid := r.cutK, r.cutID
 		for i, k := range keys {
-			kmass += T[i] * float64(b2i(k < ck || k == ck && int32(i) <= cid))
+			t := T[i] * float64(b2i(k < ck || k == ck && int32(i) <= cid))
+			kmass += t
+			a[i&3] += t * (float64(logits[i]) - m)
 		}
 	}
 	r.keptMass = kmass
@@ -443,44 +462,14 @@ func (s *Sampler) sampleUnranked(r *SampleResult, topP, m, sum, temp float64) {
 		last = r.cutID
 	}
 	r.Chosen = int(last)
-	r.SampleEntropy = r.cutEntropy(m, sum, temp, kmass)
-}
-
-// cutEntropy returns the sample entropy when top-k is off, in bits,
-// without a logarithm per token: with x = (l − m) / temp, Tempered =
-// exp(x) / sum and q = Tempered / kmass,
-//
-//	−Σ q·ln q = ln(sum·kmass) − Σ q·x
-//
-// over the kept tokens (q = 0 terms vanish on both sides). The sum runs
-// in index order on four accumulators; it differs from the per-token
-// logarithms by rounding only (exp's last bit in each x).
-func (r *SampleResult) cutEntropy(m, sum, temp, kmass float64) float64 {
-	T, logits := r.Tempered, r.Logits
-	var a [4]float64
-	if r.cut == cutNone {
-		i := 0
-		for ; i+4 <= len(logits); i += 4 {
-			a[0] += T[i] * (float64(logits[i]) - m)
-			a[1] += T[i+1] * (float64(logits[i+1]) - m)
-			a[2] += T[i+2] * (float64(logits[i+2]) - m)
-			a[3] += T[i+3] * (float64(logits[i+3]) - m)
-		}
-		for ; i < len(logits); i++ {
-			a[0] += T[i] * (float64(logits[i]) - m)
-		}
-	} else {
-		keys := r.keys[:len(logits)]
-		ck, cid := r.cutK, r.cutID
-		for i, k := range keys {
-			if k < ck || k == ck && int32(i) <= cid {
-				a[i&3] += T[i] * (float64(logits[i]) - m)
-			}
-		}
-	}
+	// The sample entropy in bits without a logarithm per token: with
+	// x = (l − m) / temp, Tempered = exp(x) / sum and q = Tempered / kmass,
+	// −Σ q·ln q = ln(sum·kmass) − Σ q·x over the kept tokens (q = 0 terms
+	// vanish on both sides); it differs from the per-token logarithms by
+	// rounding only (exp's last bit in each x).
 	sx := (a[0] + a[1]) + (a[2] + a[3])
 	h := math.Log(sum*kmass) - sx/(temp*kmass)
-	return max(0, h/math.Ln2)
+	r.SampleEntropy = max(0, h/math.Ln2)
 }
 
 // prefixReaching returns the shortest prefix of the ranking whose

@@ -68,8 +68,8 @@ type SampleResult struct {
 	Logits []float32
 	// Order is the first Sorted token ids ranked by logit, highest first
 	// (ties by id): a prefix of the full ranking. It holds at least the
-	// argmax, and every token kept by top-k when not greedy (all of them
-	// when top-k is off). Ranked extends it.
+	// argmax, and every token kept by top-k when top-k is on and not
+	// greedy (with top-k off nothing more is ranked). Ranked extends it.
 	Order []int32
 	// Tempered is softmax(logits / Temperature), [vocab_size]; equal to the
 	// raw distribution at temperature 1, and one-hot at the argmax when
@@ -243,8 +243,9 @@ func (s *Sampler) Params() SamplingParams { return s.params }
 // Cost at V = vocab_size: greedy is one pass (copy, check, argmax) and
 // allocates nothing after the first call; otherwise V float64
 // exponentials for the tempered distribution, plus a selection of the
-// top-k (O(V)) or, with top-k off, an O(V) radix sort of the vocabulary,
-// because top-p and the draw sum the masses in rank order.
+// top-k (O(V); top-p and the draw then sum in rank order over it) or,
+// with top-k off, a bucketed selection (O(V), no ranking) of the top-p
+// cut and the draw, whose sums differ from rank-order ones by rounding.
 func (s *Sampler) Sample(logits []float32) (*SampleResult, error) {
 	V := len(logits)
 	r := &s.res

@@ -68,8 +68,8 @@ type SampleResult struct {
 	Logits []float32
 	// Order is the first Sorted token ids ranked by logit, highest first
 	// (ties by id): a prefix of the full ranking. It holds at least the
-	// argmax, and every token kept by top-k when not greedy (all of them
-	// when top-k is off). Ranked extends it.
+	// argmax, and every token kept by top-k when top-k is on and not
+	// greedy (with top-k off nothing more is ranked). Ranked extends it.
 	Order []int32
 	// Tempered is softmax(logits / Temperature), [vocab_size]; equal to the
 	// raw distribution at temperature 1, and one-hot at the argmax when
@@ -87,10 +87,16 @@ type SampleResult struct {
 	probs     []float64 // softmax(logits), computed by Probs
 	entropy   float64
 	probsOK   bool
-	tempered1 bool    // Tempered was computed at temperature 1
-	max, sum  float64 // softmax(logits)'s max and normaliser (softmaxSum)
-	keptMass  float64 // Σ Tempered over Order[:KeptTopP], in rank order
-	order     []int32 // ranking scratch, [vocab_size]; Order is a prefix
+	tempered1 bool          // Tempered was computed at temperature 1
+	max, sum  float64       // softmax(logits)'s max and normaliser (softmaxSum)
+	massK     float64       // Σ Tempered over the top-k survivors (rank order, or by bucket when top-k is off)
+	keptMass  float64       // Σ Tempered over the top-p survivors (the same order)
+	cut       int           // cutNone or cutKey: how the top-p survivors are known when top-k is off
+	cutK      uint32        // the rankKey of the last top-p survivor (cutKey)
+	cutID     int32         // the last top-p survivor's id (cutKey)
+	hm        [2048]float64 // tempered mass per bucket of the rank key's top 11 bits (top-k off)
+	hc        [2048]int32   // ids per bucket
+	order     []int32       // ranking scratch, [vocab_size]; Order is a prefix
 	keys, tmp []uint32
 	ids       []int32
 	par       softmaxPar // softmax and entropy on the pool
@@ -156,22 +162,35 @@ func (r *SampleResult) Final(id int) float64 {
 		}
 		return 0
 	}
-	if rank := r.rank(id); rank < r.KeptTopP && r.keptMass > 0 {
+	if r.keptTopP(id) && r.keptMass > 0 {
 		return r.Tempered[id] / r.keptMass
 	}
 	return 0
 }
 
+// keptTopP reports whether id survives top-k and top-p (not greedy).
+func (r *SampleResult) keptTopP(id int) bool {
+	if r.KeptTopK == len(r.Logits) { // top-k off: the cut, if any, by key
+		if r.cut == cutNone {
+			return true
+		}
+		k := rankKey(r.Logits[id])
+		return k < r.cutK || k == r.cutK && int32(id) <= r.cutID
+	}
+	return r.rank(id) < r.KeptTopP
+}
+
 // RemovedBy names the filter that removed id: "" when it was kept,
 // otherwise "top-k" or "top-p" (or "greedy" when only the argmax remains).
 func (r *SampleResult) RemovedBy(id int) string {
-	rank := r.rank(id)
 	switch {
-	case r.Greedy && id != r.Chosen:
-		return "greedy"
-	case rank >= r.KeptTopK:
+	case r.Greedy:
+		if id != r.Chosen {
+			return "greedy"
+		}
+	case r.KeptTopK < len(r.Logits) && r.rank(id) >= r.KeptTopK:
 		return "top-k"
-	case rank >= r.KeptTopP:
+	case !r.keptTopP(id):
 		return "top-p"
 	}
 	return ""
@@ -224,8 +243,9 @@ func (s *Sampler) Params() SamplingParams { return s.params }
 // Cost at V = vocab_size: greedy is one pass (copy, check, argmax) and
 // allocates nothing after the first call; otherwise V float64
 // exponentials for the tempered distribution, plus a selection of the
-// top-k (O(V)) or, with top-k off, an O(V) radix sort of the vocabulary,
-// because top-p and the draw sum the masses in rank order.
+// top-k (O(V); top-p and the draw then sum in rank order over it) or,
+// with top-k off, a bucketed selection (O(V), no ranking) of the top-p
+// cut and the draw, whose sums differ from rank-order ones by rounding.
 func (s *Sampler) Sample(logits []float32) (*SampleResult, error) {
 	V := len(logits)
 	r := &s.res
@@ -268,7 +288,8 @@ func (s *Sampler) Sample(logits []float32) (*SampleResult, error) {
 		r.KeptTopK, r.KeptTopP = 1, 1
 		r.Chosen = best
 		r.SampleEntropy = 0
-		r.keptMass = 1
+		r.keptMass, r.massK = 1, 1
+		r.cut = cutNone
 		return r, nil
 	}
 	r.hot = -1
@@ -284,6 +305,11 @@ func (s *Sampler) Sample(logits []float32) (*SampleResult, error) {
 	if p.TopK > 0 && p.TopK < V {
 		r.KeptTopK = p.TopK
 	}
+	r.cut = cutNone
+	if r.KeptTopK == V {
+		s.sampleUnranked(r, p.TopP, m, sum, p.Temperature)
+		return r, nil
+	}
 	order := r.Ranked(r.KeptTopK)
 	// The kept masses in rank order, gathered once: every sum below runs
 	// over them in this order.
@@ -296,6 +322,7 @@ func (s *Sampler) Sample(logits []float32) (*SampleResult, error) {
 	for _, e := range tm {
 		mass += e
 	}
+	r.massK = mass
 	// top-p keeps the shortest prefix whose renormalised mass reaches P
 	// (within topPTolerance); at least one token always survives.
 	r.KeptTopP = r.KeptTopK
@@ -328,11 +355,17 @@ func (s *Sampler) Sample(logits []float32) (*SampleResult, error) {
 			break
 		}
 	}
-	// −Σ q·log2 q over the kept tokens in rank order, q = Tempered / mass:
-	// the quotients and logarithms four at a time (internal/vexp, the
-	// same values as / and math.Log2), the sum serial.
 	r.q = tm
-	r.lg = resize(r.lg, len(kept))
+	r.SampleEntropy = r.keptEntropy(mass)
+	return r, nil
+}
+
+// keptEntropy returns −Σ q·log2 q over r.q, q = r.q[i] / mass (r.q holds
+// the kept tokens' tempered masses and is overwritten): the quotients and
+// logarithms four at a time (internal/vexp, the same values as / and
+// math.Log2), the sum serial in r.q's order.
+func (r *SampleResult) keptEntropy(mass float64) float64 {
+	r.lg = resize(r.lg, len(r.q))
 	vexp.Div(r.q, mass)
 	vexp.Log2(r.lg, r.q)
 	var h float64 // a local, kept in a register (r.SampleEntropy is memory)
@@ -342,8 +375,189 @@ func (s *Sampler) Sample(logits []float32) (*SampleResult, error) {
 			h -= q * lg[i]
 		}
 	}
-	r.SampleEntropy = h
-	return r, nil
+	return h
+}
+
+// Bucketed selection (top-k off). The ranking by logit is the ascending
+// order of (rankKey, id); a rank prefix's mass is found without ranking
+// the vocabulary: the tempered masses are summed per bucket of the key's
+// top 11 bits (one pass over V), the buckets walked in rank order to the
+// one where the prefix mass reaches the target, then that bucket's
+// members alone are split on the next 11 bits, then the last 10, and the
+// ids of one key are walked in id order. Sums run bucket by bucket (each
+// bucket's members in index order), not token by token in rank order, so
+// a prefix mass differs from the rank-order sum by rounding only.
+const (
+	cutNone = iota // every token kept (top-p off)
+	cutKey         // kept: rankKey < cutK, or == cutK with id ≤ cutID
+)
+
+// sampleUnranked finishes Sample when top-k is off: the top-p cut and the
+// draw by bucketed selection, the sample entropy in index order (m is
+// the largest logit, sum the softmax's normaliser).
+func (s *Sampler) sampleUnranked(r *SampleResult, topP, m, sum, temp float64) {
+	V := len(r.Logits)
+	T := r.Tempered[:V]
+	r.keys = resize(r.keys, V)
+	r.ids = resize(r.ids, V)
+	keys := r.keys[:V]
+	clear(r.hm[:])
+	clear(r.hc[:])
+	for i, l := range r.Logits {
+		k := rankKey(l)
+		keys[i] = k
+		r.hm[k>>21] += T[i]
+		r.hc[k>>21]++
+	}
+	var mass float64
+	for _, m := range r.hm {
+		mass += m
+	}
+	r.massK = mass
+	r.KeptTopP = V
+	if topP < 1 {
+		n, last, _ := r.prefixReaching((topP-topPTolerance)*mass, false)
+		if n < V {
+			r.KeptTopP = n
+			r.cut, r.cutK, r.cutID = cutKey, keys[last], last
+		}
+	}
+	// One pass over the kept tokens: their mass, serially in index order
+	// (on logits given in rank order, as the page's playground holds
+	// them, the same sum, bit for bit, as the rank-order one; adding 0
+	// for a removed token is exact), and Σ Tempered·(l − m) for the
+	// entropy on four accumulators.
+	var kmass float64
+	var a [4]float64
+	logits := r.Logits[:V]
+	if r.cut == cutNone {
+		i := 0
+		for ; i+4 <= V; i += 4 {
+			t0, t1, t2, t3 := T[i], T[i+1], T[i+2], T[i+3]
+			kmass += t0
+			kmass += t1
+			kmass += t2
+			kmass += t3
+			a[0] += t0 * (float64(logits[i]) - m)
+			a[1] += t1 * (float64(logits[i+1]) - m)
+			a[2] += t2 * (float64(logits[i+2]) - m)
+			a[3] += t3 * (float64(logits[i+3]) - m)
+		}
+		for ; i < V; i++ {
+			kmass += T[i]
+			a[0] += T[i] * (float64(logits[i]) - m)
+		}
+		r.massK = kmass
+	} else {
+		ck, cid := r.cutK, r.cutID
+		for i, k := range keys {
+			t := T[i] * float64(b2i(k < ck || k == ck && int32(i) <= cid))
+			kmass += t
+			a[i&3] += t * (float64(logits[i]) - m)
+		}
+	}
+	r.keptMass = kmass
+	u := s.rng.Float64() * kmass
+	n, last, _ := r.prefixReaching(u, true)
+	if n > r.KeptTopP { // rounding: u within a few ulp of the kept mass
+		last = r.cutID
+	}
+	r.Chosen = int(last)
+	// The sample entropy in bits without a logarithm per token: with
+	// x = (l − m) / temp, Tempered = exp(x) / sum and q = Tempered / kmass,
+	// −Σ q·ln q = ln(sum·kmass) − Σ q·x over the kept tokens (q = 0 terms
+	// vanish on both sides); it differs from the per-token logarithms by
+	// rounding only (exp's last bit in each x).
+	sx := (a[0] + a[1]) + (a[2] + a[3])
+	h := math.Log(sum*kmass) - sx/(temp*kmass)
+	r.SampleEntropy = max(0, h/math.Ln2)
+}
+
+// prefixReaching returns the shortest prefix of the ranking whose
+// tempered mass reaches target (≥ target, or > target when strict): its
+// length n, its last id and its mass, summed bucket by bucket. When no
+// prefix reaches it (target within rounding of the whole mass) the whole
+// vocabulary is the prefix. It needs r.keys, r.hm and r.hc from
+// sampleUnranked and overwrites r.ids.
+func (r *SampleResult) prefixReaching(target float64, strict bool) (n int, last int32, cum float64) {
+	reach := func(x float64) bool {
+		if strict {
+			return x > target
+		}
+		return x >= target
+	}
+	keys, T := r.keys, r.Tempered
+	// Level 1: the buckets of the whole vocabulary.
+	b, nb := -1, 0
+	for d := range r.hm {
+		if r.hc[d] == 0 {
+			continue
+		}
+		b = d
+		if reach(cum + r.hm[d]) {
+			nb = 1
+			break
+		}
+		cum += r.hm[d]
+		n += int(r.hc[d])
+	}
+	if nb == 0 { // none reached: the last non-empty bucket, whole
+		cum -= r.hm[b]
+		n -= int(r.hc[b])
+	}
+	// Its members, in id order.
+	// Branch-free: a bucket holds a random subset of the ids, which a
+	// branch predictor cannot follow.
+	ids := r.ids[:len(keys)]
+	j := 0
+	for i, k := range keys {
+		ids[j] = int32(i)
+		j += b2i(int(k>>21) == b)
+	}
+	ids = ids[:j]
+	// Levels 2 and 3: split the members on the next bits.
+	for _, lv := range [2]struct{ shift, mask uint32 }{{10, 2047}, {0, 1023}} {
+		var hm [2048]float64
+		var hc [2048]int32
+		for _, id := range ids {
+			d := keys[id] >> lv.shift & lv.mask
+			hm[d] += T[id]
+			hc[d]++
+		}
+		sb := -1
+		found := false
+		for d := range hm[:lv.mask+1] {
+			if hc[d] == 0 {
+				continue
+			}
+			sb = d
+			if reach(cum + hm[d]) {
+				found = true
+				break
+			}
+			cum += hm[d]
+			n += int(hc[d])
+		}
+		if !found {
+			cum -= hm[sb]
+			n -= int(hc[sb])
+		}
+		j := 0
+		for _, id := range ids {
+			ids[j] = id
+			j += b2i(int(keys[id]>>lv.shift&lv.mask) == sb)
+		}
+		ids = ids[:j]
+	}
+	// One key: the ids rank in id order.
+	for _, id := range ids {
+		cum += T[id]
+		n++
+		if reach(cum) {
+			return n, id, cum
+		}
+	}
+	return n, ids[len(ids)-1], cum
 }
 
 // rankTo makes Order the n highest-ranked ids (n ≤ vocab_size): a bounded
@@ -411,4 +625,13 @@ func resize[T any](s []T, n int) []T {
 		return make([]T, n)
 	}
 	return s[:n]
+}
+
+// b2i is 1 for true and 0 for false (a SETcc, no branch).
+func b2i(b bool) int {
+	var i int
+	if b {
+		i = 1
+	}
+	return i
 }

@@ -74,7 +74,7 @@ func TestSamplerAcceptance(t *testing.T) {
 			// summing to 1.
 			var sum float64
 			var got []int
-			for _, id := range r.Order {
+			for _, id := range r.Ranked(len(r.Logits)) {
 				f := r.Final(int(id))
 				if f < 0 || f > 1 {
 					t.Errorf("Final(%d) = %v", id, f)

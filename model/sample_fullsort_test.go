@@ -2,7 +2,8 @@ package model
 
 // The sampler as it was before issue 15: a comparison sort of the whole
 // vocabulary and every distribution computed eagerly. TestSampleMatchesFullSort
-// checks that the O(V) sampler gives the same results, bit for bit.
+// checks that the O(V) sampler gives the same results (bit for bit with
+// top-k on; within rounding with top-k off, see checkSameAsFullSort).
 
 import (
 	"fmt"
@@ -31,6 +32,10 @@ type fullSortResult struct {
 	Greedy bool
 	// Entropy of Probs and of the final distribution, bits.
 	Entropy, SampleEntropy float64
+	// U is the draw's uniform scaled by the kept mass, and Cum the
+	// rank-order cumulative kept masses it was compared with.
+	U   float64
+	Cum []float64
 }
 
 // Final returns the probability that the sampler used for id, after all
@@ -162,8 +167,15 @@ func (s *fullSortSampler) Sample(logits []float32) (*fullSortResult, error) {
 		mass += r.Tempered[t]
 	}
 	u := s.rng.Float64() * mass
+	r.U = u
+	r.Cum = r.Cum[:0]
 	r.Chosen = int(kept[len(kept)-1])
 	var cum float64
+	for _, t := range kept {
+		cum += r.Tempered[t]
+		r.Cum = append(r.Cum, cum)
+	}
+	cum = 0
 	for _, t := range kept {
 		cum += r.Tempered[t]
 		if u < cum {

@@ -585,14 +585,7 @@ func (r *traceRecorder) Sampled(step int, s *SampleResult) {
 		p.Logits = r.topLogits(s, n)
 	}
 	// Mass is measured on the tempered distribution, the one top-k and
-	// top-p filter (top-p compares it with P).
-	mass := func(k int) float64 {
-		var m float64
-		for _, id := range s.Ranked(k) {
-			m += s.Tempered[id]
-		}
-		return m
-	}
+	// top-p filter (top-p compares it with P): the sampler's own sums.
 	if s.Greedy {
 		p.Filters = r.sl.filters.take(1)
 		p.Filters[0] = trace.FilterResult{Name: "greedy", Kept: 1, Mass: probs[s.Chosen]}
@@ -600,8 +593,8 @@ func (r *traceRecorder) Sampled(step int, s *SampleResult) {
 		V := len(s.Logits)
 		p.Filters = r.sl.filters.take(3)
 		p.Filters[0] = trace.FilterResult{Name: "temperature", Kept: V, Mass: 1}
-		p.Filters[1] = trace.FilterResult{Name: "top-k", Kept: s.KeptTopK, Mass: mass(s.KeptTopK)}
-		p.Filters[2] = trace.FilterResult{Name: "top-p", Kept: s.KeptTopP, Mass: mass(s.KeptTopP)}
+		p.Filters[1] = trace.FilterResult{Name: "top-k", Kept: s.KeptTopK, Mass: s.massK}
+		p.Filters[2] = trace.FilterResult{Name: "top-p", Kept: s.KeptTopP, Mass: s.keptMass}
 	}
 	r.next = p
 }

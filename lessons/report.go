@@ -30,6 +30,7 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -215,7 +216,7 @@ func Report(tr *trace.Trace, opt ReportOptions) (*output.Notebook, error) {
 	}
 	setRunMeta(b.nb.Meta, tr)
 	for _, section := range []func() error{
-		b.summary, b.tokens, b.promptProbs, b.generation, b.attention, b.kvCache, b.logitLens, b.residual, b.checks,
+		b.summary, b.tokens, b.promptProbs, b.generation, b.continuation, b.attention, b.kvCache, b.logitLens, b.residual, b.checks,
 	} {
 		if err := section(); err != nil {
 			return nil, fmt.Errorf("report: %w", err)
@@ -508,6 +509,47 @@ const (
 )
 
 // 4. Step-by-step generation.
+// continuation reports a given continuation scored under teacher forcing
+// (report --continuation): log2 P(continuation | prompt) in bits, its bits
+// per token beside the mean surprisal of the tokens the model generated
+// itself (at T = 1), and each token's P. Absent when none was given.
+func (b *builder) continuation() error {
+	c := b.tr.Continuation
+	if c == nil {
+		return nil
+	}
+	b.md(b.t("cont.h") + "\n\n" + b.t("cont.md", c.Text, num(c.Log2Prob, 4), b.n(len(c.Tokens), "n.token"), num(c.BitsPerToken, 3)))
+	var bits float64
+	n := 0
+	for _, st := range b.tr.Steps {
+		if p := st.Next; p != nil && p.Chosen.Prob > 0 {
+			bits -= math.Log2(p.Chosen.Prob)
+			n++
+		}
+	}
+	if n > 0 {
+		b.md(b.t("cont.gen", b.n(n, "n.token"), num(bits/float64(n), 3), num(c.BitsPerToken, 3)))
+	}
+	t := &output.Table{
+		Caption: b.t("cont.caption"),
+		Header:  []string{b.t("col.position"), b.t("col.token"), b.t("col.prob"), b.t("col.surprisal")},
+		Align:   []string{"right", "left", "right", "right"},
+	}
+	for i, tok := range c.Tokens {
+		if i >= len(c.Scores) {
+			break
+		}
+		d := tok.Display
+		if d == "" {
+			d = tok.Text
+		}
+		s := c.Scores[i]
+		t.Rows = append(t.Rows, []string{strconv.Itoa(s.Position), d, num(s.Prob, 3), num(s.Surprisal, 3)})
+	}
+	b.table(t)
+	return nil
+}
+
 func (b *builder) generation() error {
 	tr := b.tr
 	b.md(b.t("gen.h") + "\n\n" + b.t("gen.md"))

@@ -16,6 +16,7 @@ import (
 	"github.com/gptviz/gptviz/internal/golden"
 	"github.com/gptviz/gptviz/internal/i18n"
 	"github.com/gptviz/gptviz/internal/i18n/i18ntest"
+	"github.com/gptviz/gptviz/internal/numfmt"
 	"github.com/gptviz/gptviz/model/trace"
 	"github.com/gptviz/gptviz/output"
 	"github.com/gptviz/gptviz/viz/viztest"
@@ -690,4 +691,68 @@ func TestEvictionTableFolds(t *testing.T) {
 			t.Errorf("%d steps: no table of evicted tokens", tc.steps)
 		}
 	}
+}
+
+// TestReportShowsContinuation: a trace with a given continuation gets its
+// section, with log2 P, bits per token, the generated tokens' mean
+// surprisal for comparison, and one row per token; a trace without one
+// gets none.
+func TestReportShowsContinuation(t *testing.T) {
+	t.Parallel()
+	for lang, head := range map[string]string{"en": "A given continuation", "zh": "给定续写"} {
+		tr := viztest.Trace(viztest.Options{Prompt: 6, Steps: 3, Seed: 7})
+		nb, err := Report(tr, ReportOptions{Lang: lang})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(allMarkdown(nb), head) {
+			t.Errorf("%s: a report without a continuation speaks of one", lang)
+		}
+		toks := []trace.Token{tr.Tokens[1], tr.Tokens[2]}
+		tr.Continuation = &trace.Continuation{Text: " ab", Tokens: toks, Log2Prob: -3, BitsPerToken: 1.5,
+			Scores: []trace.Score{
+				{Position: tr.PromptLen, ID: toks[0].ID, Prob: 0.5, Surprisal: 1, Context: tr.PromptLen},
+				{Position: tr.PromptLen + 1, ID: toks[1].ID, Prob: 0.25, Surprisal: 2, Context: tr.PromptLen + 1},
+			}}
+		nb, err = Report(tr, ReportOptions{Lang: lang})
+		if err != nil {
+			t.Fatal(err)
+		}
+		md := allMarkdown(nb)
+		for _, want := range []string{head, numfmt.Sig(-3, 4) + " ", numfmt.Sig(1.5, 3), `" ab"`} {
+			if !strings.Contains(md, want) {
+				t.Errorf("%s: the continuation section lacks %q", lang, want)
+			}
+		}
+		var bits float64
+		for _, st := range tr.Steps {
+			if p := st.Next; p != nil {
+				bits -= math.Log2(p.Chosen.Prob)
+			}
+		}
+		if want := numfmt.Sig(bits/3, 3); !strings.Contains(md, want) {
+			t.Errorf("%s: the generated tokens' mean surprisal %s is missing", lang, want)
+		}
+		rows := 0
+		for _, c := range nb.Cells {
+			if c.Kind == output.KindTable && strings.Contains(c.Table.Caption, "continuation") || c.Kind == output.KindTable && strings.Contains(c.Table.Caption, "续写") {
+				rows = len(c.Table.Rows)
+			}
+		}
+		if rows != 2 {
+			t.Errorf("%s: continuation table has %d rows, want 2", lang, rows)
+		}
+	}
+}
+
+// allMarkdown joins the text of every markdown cell of nb.
+func allMarkdown(nb *output.Notebook) string {
+	var sb strings.Builder
+	for _, c := range nb.Cells {
+		if c.Kind == output.KindMarkdown {
+			sb.WriteString(c.Source)
+			sb.WriteString("\n")
+		}
+	}
+	return sb.String()
 }

@@ -150,7 +150,13 @@ var texts = i18n.Table{
 	"probs.nocontext": {"no context", "无上下文"},
 
 	// 4. Generation
-	"gen.h": {"## 4. Step-by-step generation", "## 4. 逐步生成"},
+	"cont.h": {"### A given continuation, scored (teacher forcing)", "### 给定续写的得分（teacher forcing，教师强制）"},
+	"cont.md": {"The run also read the prompt followed by the given text %[1]q, feeding in its tokens instead of sampling (teacher forcing), and scored each with the model's P(w_i | w_<i). Together: **log2 P(continuation | prompt) = %[2]s bits** over %[3]s, that is **%[4]s bits per token**.",
+		"这次运行还读了提示词加上给定文本 %[1]q：把这段文本的 token 直接喂给模型，而不是采样（teacher forcing，教师强制），并用模型的 P(w_i | w_<i) 给每个 token 打分。合起来：**log2 P(续写 | 提示词) = %[2]s 比特**，共 %[3]s，即**每个 token %[4]s 比特**。"},
+	"cont.gen": {"For comparison, the %[1]s the model generated itself had a mean surprisal of %[2]s bits per token under the same model (at T = 1), against %[3]s for the given continuation: the lower, the more the model expected it.",
+		"作为对照，模型自己生成的 %[1]s 在同一个模型下（T = 1）平均信息量为每个 token %[2]s 比特，给定续写则是 %[3]s 比特：越低，说明模型越料到它。"},
+	"cont.caption": {"Each token of the given continuation (positions in prompt + continuation)", "给定续写的每个 token（位置按“提示词 + 续写”计）"},
+	"gen.h":        {"## 4. Step-by-step generation", "## 4. 逐步生成"},
 	"gen.md": {`To write, the model runs once per new token. Each **decode step** turns the last position's output into ` +
 		`a probability for every token in the vocabulary, then a **sampler** picks one: ` +
 		`**temperature** sharpens (below 1) or flattens (above 1) the distribution, **top-k** keeps only the k most likely tokens, ` +

@@ -49,6 +49,9 @@ func runRender(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	in := fs.Arg(0)
 	if rf.out == "" {
 		rf.out = strings.TrimSuffix(in, filepath.Ext(in)) + "." + rf.format
+		if rf.out == in && !strings.EqualFold(filepath.Ext(in), ".json") {
+			return usagef("render: %s already has the extension .%s that the output would get: render reads a trace (.json) that gptviz generate --trace or report --format json wrote; give --out to choose the output", in, rf.format)
+		}
 	}
 	if err := rf.validate(); err != nil {
 		var u *usageError

@@ -133,6 +133,7 @@ func TestRenderErrors(t *testing.T) {
 		{[]string{"render", "--layers", "7", trace}, 2, "--layers 7"},
 		{[]string{"render", "--focus", "0,9", trace}, 2, "--focus 0,9"},
 		{[]string{"render", "--format", "json", trace}, 2, "would overwrite " + trace + ", which this command reads"},
+		{[]string{"render", "page.html"}, 2, "page.html already has the extension .html that the output would get: render reads a trace (.json)"},
 		{[]string{"render", filepath.Join(dir, "missing.json")}, 1, "missing.json"},
 		{[]string{"render", write("empty.json", "")}, 1, "empty.json"},
 		{[]string{"render", write("list.json", "[1]")}, 1, "list.json"},

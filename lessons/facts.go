@@ -161,6 +161,25 @@ func (b *builder) lensText() string {
 	return b.t("lens.settle", last.Position, last.Layer, l.NLayer-1, b.n(len(l.Positions), "n.position"), l.Median, l.Early, l.Late)
 }
 
+// lensCostText says what reading out the lens cost the run, when the
+// trace timed it, and how much of a long prefill it read out.
+func (b *builder) lensCostText() string {
+	c, ok := findings.LogitLensCost(b.tr)
+	if !ok {
+		return ""
+	}
+	cfg := b.tr.Model.Config
+	s := b.t("lens.cost", thousands(int64(cfg.VocabSize)), cfg.NEmbd, b.n(c.Positions, "n.position"), cfg.NLayer,
+		thousands(int64(c.Readings)), num(c.Millis, 3), num(c.StepMillis, 3), num(100*c.Share(), 2))
+	for _, st := range b.tr.Steps {
+		if st.LensStart > 0 {
+			s += b.t("lens.cut", st.NQuery, st.NQuery-st.LensStart)
+			break
+		}
+	}
+	return s
+}
+
 // residText says the first position's residual stream is outsized, when
 // it is.
 func (b *builder) residText() string {

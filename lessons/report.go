@@ -836,6 +836,9 @@ func (b *builder) logitLens() error {
 	if s := b.lensText(); s != "" {
 		b.md(s)
 	}
+	if s := b.lensCostText(); s != "" {
+		b.md(s)
+	}
 	// Table: layers × the last few positions, "token (p)".
 	type cell struct {
 		pos int
@@ -847,7 +850,7 @@ func (b *builder) logitLens() error {
 		for l, row := range st.LogitLens {
 			nLayer = max(nLayer, l+1)
 			for q, e := range row {
-				byLayer[l] = append(byLayer[l], cell{st.QueryStart + q, e})
+				byLayer[l] = append(byLayer[l], cell{st.QueryStart + st.LensStart + q, e})
 			}
 		}
 	}

@@ -756,3 +756,43 @@ func allMarkdown(nb *output.Notebook) string {
 	}
 	return sb.String()
 }
+
+// TestReportStatesLensCost: the lens section says what reading out the
+// lens cost, from the steps' timings, and that a long prefill was read out
+// at its last positions only; without timings it says neither.
+func TestReportStatesLensCost(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name       string
+		lensQ      int
+		timed, cut bool
+		n          string
+	}{
+		{"every row, timed", 0, true, false, "6 positions"},
+		{"last 4 rows, timed", 4, true, true, "4 positions"},
+		{"no timings", 0, false, false, ""},
+	} {
+		tr := viztest.Trace(viztest.Options{Prompt: 6, Steps: 0, Seed: 3, LensQueries: tc.lensQ})
+		if tc.timed {
+			tr.Steps[0].Millis, tr.Steps[0].LensMillis = 8, 2
+		}
+		nb, err := Report(tr, ReportOptions{Lang: "en"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		md := allMarkdown(nb)
+		if got := strings.Contains(md, "What the lens costs"); got != tc.timed {
+			t.Errorf("%s: cost stated %v, want %v", tc.name, got, tc.timed)
+		}
+		if tc.timed {
+			for _, want := range []string{"read the lens out at " + tc.n + ", after each of 2 layers", "took 2 ms of the 8 ms those steps took (25%)"} {
+				if !strings.Contains(md, want) {
+					t.Errorf("%s: lacks %q", tc.name, want)
+				}
+			}
+		}
+		if got := strings.Contains(md, "the prefill's 6 positions were read out at the last 4 only"); got != tc.cut {
+			t.Errorf("%s: cut stated %v, want %v", tc.name, got, tc.cut)
+		}
+	}
+}

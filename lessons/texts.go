@@ -60,6 +60,8 @@ var texts = i18n.Table{
 
 	"tracenote.prompt-rows": {"The prompt has %[1]d tokens; attention, logit lens and residual norms were recorded for its last %[2]d positions.",
 		"提示词有 %[1]d 个 token；注意力、logit lens 和残差范数只记录了最后 %[2]d 个位置。"},
+	"tracenote.lens-rows": {"A step computed %[1]d query rows; the logit lens was read out for its last %[2]d, since each reading costs one pass through the output head per layer.",
+		"有一步计算了 %[1]d 个查询行；logit lens 只读出了最后 %[2]d 行，因为每读出一行，每一层都要过一遍输出头。"},
 	"tracenote.attention-stride": {"Attention rows longer than %[1]d keys are stored as averages over blocks of %[2]d keys.",
 		"超过 %[1]d 个键的注意力行，按每 %[2]d 个键一组取平均后保存。"},
 	"tracenote.kv-rows": {"Steps that write more than %[1]d rows into the KV cache record the keys and values of layer %[2]d, head %[3]d for their last %[1]d rows; the key and value norms of every row and layer are recorded.",
@@ -276,6 +278,10 @@ var texts = i18n.Table{
 			`假装模型到此为止，套上最后的层归一化和输出头，看排第一的 token 是什么。观察随着层数增加，猜测如何变得更确定（颜色更深）、又如何改变。`},
 	"lens.settle": {`**Where the guess settles.** At the last position (%[1]d) the top token stops changing from layer %[2]d on (layers 0–%[3]d); over the %[4]s recorded, the median is layer %[5]d: %[6]d settled at layer 0 already, %[7]d only at the last layer.`,
 		`**猜测在哪一层定下来。** 在最后一个位置（%[1]d），从第 %[2]d 层起排第一的 token 就不再变化（共 0–%[3]d 层）；在记录下来的 %[4]s中，中位数是第 %[5]d 层：有 %[6]d 个在第 0 层就已定下，有 %[7]d 个直到最后一层才定下。`},
+	"lens.cost": {"**What the lens costs.** Each reading passes one row of the residual stream through `ln_f` and the whole output head (%[1]s × %[2]d multiply-adds). This run read the lens out at %[3]s, after each of %[4]d layers (%[5]s readings); that took %[6]s ms of the %[7]s ms those steps took (%[8]s%%).",
+		"**Logit lens 的代价。** 每读出一次，就要把残差流的一行送过 `ln_f` 和整个输出头（%[1]s × %[2]d 次乘加）。这次运行在 %[3]s上读出 logit lens，每个位置读 %[4]d 层（共 %[5]s 次读出），用时 %[6]s 毫秒，占这些步骤 %[7]s 毫秒的 %[8]s%%。"},
+	"lens.cut": {" To bound that cost, the prefill's %[1]d positions were read out at the last %[2]d only.",
+		"为了控制代价，预填充的 %[1]d 个位置只读出了最后 %[2]d 个。"},
 	"lens.caption": {"Top token after each layer, last %s", "每层之后排第一的 token（最后 %s）"},
 	"col.layer":    {"layer", "层"},
 

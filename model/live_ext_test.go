@@ -17,11 +17,8 @@ import (
 func traceJSON(t *testing.T, tr *trace.Trace) []byte {
 	t.Helper()
 	c := *tr
-	c.Timings = trace.Timings{}
 	c.Steps = slices.Clone(tr.Steps)
-	for i := range c.Steps {
-		c.Steps[i].Millis = 0
-	}
+	c.ClearTimings()
 	b, err := json.Marshal(&c)
 	if err != nil {
 		t.Fatal(err)

@@ -32,6 +32,13 @@ type TraceOptions struct {
 	// NoLogitLens skips the logit lens, which costs n_layer extra passes
 	// through the output head per recorded row.
 	NoLogitLens bool
+	// LensQueries is the most query rows of one step whose logit lens is
+	// read out: a step that records more (a long prefill) reads out its
+	// last LensQueries rows (Step.LensStart) and adds a Note. 0 means
+	// DefaultLensQueries; a negative value, every recorded row. For
+	// GPT-2 124M each lens row costs 12 passes through the 50,257 × 768
+	// head, about as much as 5 positions of the forward pass.
+	LensQueries int
 	// NoAttention leaves the attention probabilities out of every Step
 	// (Step.Attention nil); the attention checks are still measured.
 	NoAttention bool
@@ -51,6 +58,12 @@ type TraceOptions struct {
 	// vocab_size.
 	TopLogits int
 }
+
+// DefaultLensQueries is how many of a step's last query rows the logit
+// lens reads out by default (TraceOptions.LensQueries): every decode step
+// (one row), a short prompt whole, and the end of a long one, where the
+// report's lens table looks.
+const DefaultLensQueries = 16
 
 // DefaultTopLogits is how many logits a decode step records by default
 // (TraceOptions.TopLogits): 256 ids and float32 logits, about 4 KB of JSON
@@ -72,6 +85,9 @@ func (o TraceOptions) withDefaults() TraceOptions {
 	}
 	if o.KVRows == 0 {
 		o.KVRows = 256
+	}
+	if o.LensQueries == 0 {
+		o.LensQueries = DefaultLensQueries
 	}
 	return o
 }
@@ -256,14 +272,17 @@ func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 // traceRecorder is the Recorder that fills a Trace.
 type traceRecorder struct {
-	m     *Model
-	tr    *trace.Trace
-	opts  TraceOptions
-	cur   *trace.Step
-	keep  int               // first row of the current pass that is recorded
-	next  *trace.Prediction // the prediction waiting for its decode step
-	start time.Time
-	lnBuf []float32
+	m    *Model
+	tr   *trace.Trace
+	opts TraceOptions
+	cur  *trace.Step
+	keep int // first row of the current pass that is recorded
+	// lensFrom is the first row of the current pass that the logit lens
+	// reads out (≥ keep).
+	lensFrom int
+	next     *trace.Prediction // the prediction waiting for its decode step
+	start    time.Time
+	lnBuf    []float32
 	// lensIn collects the recorded residual rows of every layer of the
 	// current pass, [n_layer][rows][n_embd], for the logit lens.
 	lensIn []float32
@@ -375,6 +394,14 @@ func (r *traceRecorder) BeginForward(info ForwardInfo, emb []float32) {
 	}
 	if !r.opts.NoLogitLens {
 		r.cur.LogitLens = r.sl.lensRows.take(L)[:0]
+		r.lensFrom = r.keep
+		if n := info.NQuery - r.keep; r.opts.LensQueries > 0 && n > r.opts.LensQueries {
+			r.lensFrom = info.NQuery - r.opts.LensQueries
+			r.cur.LensStart = r.lensFrom - r.keep
+			r.noteOnce(trace.NoteLensRows, func() {
+				r.note(trace.NoteLensRows, fmt.Sprintf("A step computed %d query rows; the logit lens was read out for its last %d.", n, r.opts.LensQueries), n, r.opts.LensQueries)
+			})
+		}
 	}
 	if info.Kind == trace.Prefill {
 		r.cur.Next = nil
@@ -423,7 +450,7 @@ func (r *traceRecorder) Layer(info ForwardInfo, l int, rec LayerRecord) {
 	r.cur.ResidualNorm = append(r.cur.ResidualNorm, r.sl.rowNorms(res, C))
 	if !r.opts.NoLogitLens {
 		// Read out in EndForward, all layers in one pass through the head.
-		r.lensIn = append(r.lensIn, res...)
+		r.lensIn = append(r.lensIn, rec.Residual[r.lensFrom*C:nq*C]...)
 	}
 }
 
@@ -498,12 +525,14 @@ func topProb(logits []float32) (int, float64) {
 func (r *traceRecorder) EndForward(info ForwardInfo, _, logits []float32) {
 	c := r.m.Config
 	if len(r.lensIn) > 0 {
+		t0 := time.Now()
 		lens := r.logitLens(r.lensIn)
 		rows := len(lens) / c.NLayer
 		for l := 0; l < c.NLayer; l++ {
 			r.cur.LogitLens = append(r.cur.LogitLens, lens[l*rows:(l+1)*rows:(l+1)*rows])
 		}
 		r.lensIn = r.lensIn[:0]
+		r.cur.LensMillis = ms(time.Since(t0))
 	}
 	if info.Kind == trace.Prefill && !r.noScores {
 		r.scorePrompt(info, logits)

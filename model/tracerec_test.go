@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -86,7 +88,7 @@ func TestRunTrace(t *testing.T) {
 		}
 		// The logit lens at the last layer is the model's own prediction.
 		prev := tr.Steps[k-1]
-		lens := prev.LogitLens[c.NLayer-1][prev.NQuery-1]
+		lens := prev.LogitLens[c.NLayer-1][prev.NQuery-1-prev.LensStart]
 		if lens.ID != st.Next.Top[0].ID {
 			t.Errorf("step %d: last-layer logit lens says %d, the prediction's top is %d", k, lens.ID, st.Next.Top[0].ID)
 		}
@@ -203,5 +205,60 @@ func TestRunErrors(t *testing.T) {
 	}
 	if tr.PromptLen != 1 || tr.Tokens[0].ID != eot {
 		t.Errorf("empty prompt: starts with %d tokens, the first id %d; want one, <|endoftext|> = %d", tr.PromptLen, tr.Tokens[0].ID, eot)
+	}
+}
+
+// TestLensQueries: a prefill longer than LensQueries reads the lens out for
+// its last LensQueries rows only, says so in a Note, and those rows equal
+// the same rows of a run that reads every row out.
+func TestLensQueries(t *testing.T) {
+	t.Parallel()
+	m := defaultModel(t)
+	prompt := strings.Repeat("In the beginning God created the heaven and the earth. ", 4)
+	n := len(m.Tokenizer.Encode(prompt))
+	run := func(lq int) *trace.Trace {
+		tr, err := Run(context.Background(), m, RunOptions{Prompt: prompt, Steps: 2, Sampling: SamplingParams{TopP: 1}, Trace: TraceOptions{LensQueries: lq}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tr
+	}
+	all, some := run(-1), run(5)
+	for _, tc := range []struct {
+		name  string
+		tr    *trace.Trace
+		start int
+		note  bool
+	}{{"every row", all, 0, false}, {"last 5", some, n - 5, true}} {
+		pre := tc.tr.Steps[0]
+		if pre.NQuery != n || pre.LensStart != tc.start || len(pre.LogitLens[0]) != n-tc.start {
+			t.Errorf("%s: prefill of %d rows: lens_start %d, %d lens rows; want %d, %d", tc.name, pre.NQuery, pre.LensStart, len(pre.LogitLens[0]), tc.start, n-tc.start)
+		}
+		if d := tc.tr.Steps[1]; d.LensStart != 0 || len(d.LogitLens[0]) != 1 {
+			t.Errorf("%s: decode step lens_start %d with %d rows, want 0 and 1", tc.name, d.LensStart, len(d.LogitLens[0]))
+		}
+		hasNote := slices.ContainsFunc(tc.tr.Notes, func(x trace.Note) bool {
+			return x.Code == trace.NoteLensRows && slices.Equal(x.Args, []int{n, 5})
+		})
+		if hasNote != tc.note {
+			t.Errorf("%s: lens-rows note %v, want %v (notes %+v)", tc.name, hasNote, tc.note, tc.tr.Notes)
+		}
+		if pre.LensMillis <= 0 || pre.LensMillis > pre.Millis {
+			t.Errorf("%s: lens_ms %v of millis %v", tc.name, pre.LensMillis, pre.Millis)
+		}
+		if err := tc.tr.Validate(); err != nil {
+			t.Errorf("%s: %v", tc.name, err)
+		}
+	}
+	// The same tokens; probabilities within float32 rounding (the head's
+	// kernels sum rows in groups, so a row's sum order depends on how many
+	// rows go through together).
+	for l := range m.Config.NLayer {
+		got, want := some.Steps[0].LogitLens[l], all.Steps[0].LogitLens[l][n-5:]
+		for q := range got {
+			if got[q].ID != want[q].ID || math.Abs(got[q].Prob-want[q].Prob) > 1e-5 {
+				t.Errorf("layer %d row %d: %+v, want %+v", l, q, got[q], want[q])
+			}
+		}
 	}
 }

@@ -699,3 +699,22 @@ func TestShowEndLabels(t *testing.T) {
 		t.Errorf("value axis changed: %v", opt2)
 	}
 }
+
+// TestLensDataFrom: a step whose lens starts at a later query row
+// (Step.LensStart) places its readings at those rows' positions.
+func TestLensDataFrom(t *testing.T) {
+	tr := viztest.Trace(viztest.Options{Prompt: 10, Steps: 2, LensQueries: 4})
+	if got := tr.Steps[0].LensStart; got != 6 {
+		t.Fatalf("prefill lens_start %d, want 6", got)
+	}
+	d, err := newLensData(tr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []int{6, 7, 8, 9, 10, 11}; !slices.Equal(d.positions, want) {
+		t.Errorf("positions %v, want %v", d.positions, want)
+	}
+	if got, want := d.tokens[1][0], tr.Steps[0].LogitLens[1][0].Display; got != want {
+		t.Errorf("position 6, layer 1: %q, want the prefill's first lens reading %q", got, want)
+	}
+}

@@ -47,9 +47,10 @@ func (c namedCells) MarshalJSON() ([]byte, error) {
 }
 
 // positionRows gathers one value per (row, absolute position) from every
-// step: get(st) returns the step's rows ([row][NQuery] or nil). It returns
-// the sorted recorded positions and, per row, the value at each.
-func positionRows[T any](tr *trace.Trace, nRows int, get func(st *trace.Step) [][]T) (positions []int, vals []map[int]T) {
+// step: get(st) returns the step's rows ([row][NQuery−from] or nil) and the
+// query row from which they start. It returns the sorted recorded positions
+// and, per row, the value at each.
+func positionRows[T any](tr *trace.Trace, nRows int, get func(st *trace.Step) (rows [][]T, from int)) (positions []int, vals []map[int]T) {
 	vals = make([]map[int]T, nRows)
 	for i := range vals {
 		vals[i] = map[int]T{}
@@ -57,10 +58,10 @@ func positionRows[T any](tr *trace.Trace, nRows int, get func(st *trace.Step) []
 	seen := map[int]bool{}
 	for si := range tr.Steps {
 		st := &tr.Steps[si]
-		rows := get(st)
+		rows, from := get(st)
 		for r := 0; r < nRows && r < len(rows); r++ {
 			for q, v := range rows[r] {
-				p := st.QueryStart + q
+				p := st.QueryStart + from + q
 				vals[r][p] = v
 				if !seen[p] {
 					seen[p] = true
@@ -118,7 +119,7 @@ func newLensData(tr *trace.Trace) (lensData, error) {
 	if err := checkSteps(tr); err != nil {
 		return lensData{}, err
 	}
-	positions, vals := positionRows(tr, L, func(st *trace.Step) [][]trace.LensEntry { return st.LogitLens })
+	positions, vals := positionRows(tr, L, func(st *trace.Step) ([][]trace.LensEntry, int) { return st.LogitLens, st.LensStart })
 	d := lensData{layers: L}
 	d.positions, d.stride = sampleEvery(positions, MaxSide)
 	d.labels = make([]string, len(d.positions))
@@ -271,7 +272,7 @@ func newResidualData(tr *trace.Trace) (residualData, error) {
 	if err := checkSteps(tr); err != nil {
 		return residualData{}, err
 	}
-	positions, vals := positionRows(tr, R, func(st *trace.Step) [][]float32 { return st.ResidualNorm })
+	positions, vals := positionRows(tr, R, func(st *trace.Step) ([][]float32, int) { return st.ResidualNorm, 0 })
 	d := residualData{positions: len(positions), stride: strideFor(len(positions), MaxSide)}
 	m := newMatrix(R, len(positions), 1, d.stride)
 	for r := range R {

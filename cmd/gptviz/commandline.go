@@ -34,6 +34,8 @@ type rerun struct {
 	// leaves --kv-focus out.
 	kvRows  int
 	kvFocus []int
+	// lensPositions is --lens-positions; 0 leaves it out (the default).
+	lensPositions int
 
 	// How the report is shown; the zero values leave the flags out.
 	lang, format         string // --lang other than en, --format other than html

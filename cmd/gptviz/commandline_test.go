@@ -139,7 +139,7 @@ func TestRerunCommand(t *testing.T) {
 		var sf sampleFlags
 		var rf reportFlags
 		var maxAttention int
-		var kf kvFlags
+		var kf recordFlags
 		fs := reportFlagSet(&mf, &sf, &rf, &maxAttention, &kf)
 		args := r.args("report")
 		if err := fs.Parse(args[1:]); err != nil {

@@ -107,7 +107,7 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	tracePath := fs.String("trace", "", "also write the run's Trace (JSON) to this file")
 	var repro bool
 	registerReproducible(fs, &repro)
-	var kf kvFlags
+	var kf recordFlags
 	kf.register(fs)
 	if err := parseFlags(fs, args, generateUsage, stdout); err != nil {
 		return err
@@ -133,7 +133,7 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err := kf.validate(); err != nil {
 		return err
 	}
-	for _, name := range []string{"kv-rows", "kv-focus"} {
+	for _, name := range []string{"kv-rows", "kv-focus", "lens-positions"} {
 		if fs.Changed(name) && *tracePath == "" {
 			return usagef("--%s: records into the trace; give --trace FILE too", name)
 		}

@@ -29,8 +29,9 @@ environment, leaves those out, so that the same command writes the same
 bytes (HTML, ipynb and JSON) on machines of the same architecture. The
 report then says the timings were left out.
 
-What a long run records is bounded by three flags; lower them to make the
-trace and the page of a long prompt smaller:
+What a long run records is bounded by four flags; lower them to make the
+trace and the page of a long prompt smaller (and --lens-positions, the run
+faster):
   --max-attention N   attention rows of up to N keys are kept in full, longer
                       ones as averages over blocks of keys; the prefill
                       records the last N query rows (attention, logit lens,
@@ -41,6 +42,9 @@ trace and the page of a long prompt smaller:
                       layer (0: only those)
   --kv-focus L,H      that head: layer L, head H (default the last layer,
                       head 0)
+  --lens-positions N  the logit lens is read out at the last N positions of
+                      a step (default 16: a short prompt whole); each
+                      position costs n_layer passes through the output head
 
 Examples:
   gptviz report "The quick brown fox jumps over the lazy dog."
@@ -188,7 +192,7 @@ func (f *reportFlags) write(ctx context.Context, tr *trace.Trace, cmds lessons.C
 const defaultMaxAttention = 256
 
 // reportFlagSet returns report's flags, set into the given values.
-func reportFlagSet(mf *modelFlags, sf *sampleFlags, rf *reportFlags, maxAttention *int, kf *kvFlags) *pflag.FlagSet {
+func reportFlagSet(mf *modelFlags, sf *sampleFlags, rf *reportFlags, maxAttention *int, kf *recordFlags) *pflag.FlagSet {
 	fs := pflag.NewFlagSet("report", pflag.ContinueOnError)
 	mf.register(fs)
 	mf.registerDownload(fs)
@@ -204,7 +208,7 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	var sf sampleFlags
 	var rf reportFlags
 	var maxAttention int
-	var kf kvFlags
+	var kf recordFlags
 	fs := reportFlagSet(&mf, &sf, &rf, &maxAttention, &kf)
 	if err := parseFlags(fs, args, reportUsage, stdout); err != nil {
 		return err

@@ -43,10 +43,7 @@ func reproducible(flag bool) (bool, error) {
 // report of tr, and a later render of it, says the timings were left out
 // rather than showing zeros.
 func omitTimings(tr *trace.Trace) {
-	tr.Timings = trace.Timings{}
-	for i := range tr.Steps {
-		tr.Steps[i].Millis = 0
-	}
+	tr.ClearTimings()
 	if !timingsOmitted(tr) {
 		tr.Notes = append(tr.Notes, trace.Note{Code: lessons.NoteTimingsOmitted,
 			Text: "Wall-clock timings were left out (--reproducible), so that the same run writes the same bytes."})

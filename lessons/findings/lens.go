@@ -51,7 +51,7 @@ func LogitLens(tr *trace.Trace) (out Lens, ok bool) {
 		out.NLayer = max(out.NLayer, nl)
 		for q := range st.LogitLens[nl-1] {
 			if s, ok := settle(st.LogitLens, q); ok {
-				s.Step, s.Position = st.Index, st.QueryStart+q
+				s.Step, s.Position = st.Index, st.QueryStart+st.LensStart+q
 				byPos[s.Position] = s
 			}
 		}
@@ -93,4 +93,36 @@ func settle(lens [][]trace.LensEntry, q int) (LensSettle, bool) {
 		s.Layer = l
 	}
 	return s, true
+}
+
+// LensCost is what reading out the logit lens cost a run: each reading
+// passes one residual row through ln_f and the whole output head
+// (vocab_size × n_embd multiply-adds).
+type LensCost struct {
+	Positions int     // query rows read out, summed over steps
+	Readings  int     // Positions × layers: passes through the output head
+	Millis    float64 // wall time of those passes and their softmaxes, ms
+	// StepMillis is the wall time of the steps that read the lens out,
+	// Millis included, ms.
+	StepMillis float64
+}
+
+// Share is the part of the steps' time the lens took, in [0, 1].
+func (c LensCost) Share() float64 { return c.Millis / c.StepMillis }
+
+// LogitLensCost sums the lens's cost over tr's steps; ok is false when the
+// trace recorded no lens or no lens timings (a reproducible run, a trace
+// written before gptviz timed the lens).
+func LogitLensCost(tr *trace.Trace) (c LensCost, ok bool) {
+	for _, st := range tr.Steps {
+		if len(st.LogitLens) == 0 {
+			continue
+		}
+		n := len(st.LogitLens[0])
+		c.Positions += n
+		c.Readings += n * len(st.LogitLens)
+		c.Millis += st.LensMillis
+		c.StepMillis += st.Millis
+	}
+	return c, c.Millis > 0 && c.StepMillis > 0
 }

@@ -127,13 +127,13 @@ func (c *Comparison) Validate() error {
 }
 
 // ClearTimings sets every wall-clock time in tr to 0 (Timings and each
-// Step's Millis), the only values of a recording that differ between two
+// Step's Millis and LensMillis), the only values of a recording that differ between two
 // runs of the same settings: a file written after it is byte-identical
 // when rerun.
 func (tr *Trace) ClearTimings() {
 	tr.Timings = Timings{}
 	for i := range tr.Steps {
-		tr.Steps[i].Millis = 0
+		tr.Steps[i].Millis, tr.Steps[i].LensMillis = 0, 0
 	}
 	if tr.CacheCost != nil {
 		for i := range tr.CacheCost.Steps {

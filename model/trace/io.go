@@ -371,9 +371,15 @@ func (tr *Trace) validateStep(k, L, H int) error {
 	if st.LogitLens != nil && len(st.LogitLens) != L {
 		return fmt.Errorf(".logit_lens: %d layers, want %d", len(st.LogitLens), L)
 	}
+	if st.LensStart < 0 || st.LensStart > st.NQuery {
+		return fmt.Errorf(".lens_start: %d outside 0..n_query %d", st.LensStart, st.NQuery)
+	}
+	if st.LensMillis < 0 || st.LensMillis > st.Millis || math.IsNaN(st.LensMillis) {
+		return fmt.Errorf(".lens_ms: %v outside 0..millis %v", st.LensMillis, st.Millis)
+	}
 	for l, row := range st.LogitLens {
-		if len(row) != st.NQuery {
-			return fmt.Errorf(".logit_lens[%d]: %d entries, want %d", l, len(row), st.NQuery)
+		if len(row) != st.NQuery-st.LensStart {
+			return fmt.Errorf(".logit_lens[%d]: %d entries, want n_query − lens_start = %d", l, len(row), st.NQuery-st.LensStart)
 		}
 		for q, e := range row {
 			if e.ID < 0 || e.ID >= tr.Model.Config.VocabSize || checkProb(e.Prob) != nil {

@@ -219,9 +219,18 @@ type Step struct {
 	// after l blocks (l = 0 is the embeddings), [n_layer+1][NQuery].
 	ResidualNorm [][]float32 `json:"residual_norm,omitempty"`
 
-	// LogitLens[l][q] is the top token when the residual stream after block l
-	// is read out through ln_f and the tied head, [n_layer][NQuery].
+	// LogitLens[l][q] is the top token when the residual stream of query row
+	// LensStart+q after block l is read out through ln_f and the tied head,
+	// [n_layer][NQuery−LensStart]: the lens covers the step's last
+	// NQuery−LensStart rows (all of them when LensStart is 0, as in traces
+	// written before gptviz bounded it; see NoteLensRows).
 	LogitLens [][]LensEntry `json:"logit_lens,omitempty"`
+	// LensStart is the first query row the logit lens read out, 0 ≤
+	// LensStart ≤ NQuery.
+	LensStart int `json:"lens_start,omitempty"`
+	// LensMillis is the part of Millis spent reading out the logit lens
+	// (n_layer extra passes through the output head per lens row), ms.
+	LensMillis float64 `json:"lens_ms,omitempty"`
 
 	// Next is the next-token distribution at the last query position and the
 	// sampler's choice; nil for a prefill that is not followed by a step.
@@ -491,4 +500,8 @@ const (
 	// its last Args[0] rows, and the key and value norms of every row of
 	// every layer (Step.KVWrite).
 	NoteKVRows = "kv-rows"
+	// NoteLensRows: a step computed Args[0] query rows; the logit lens was
+	// read out for its last Args[1] (Step.LensStart), to bound its cost of
+	// n_layer passes through the output head per row.
+	NoteLensRows = "lens-rows"
 )

@@ -35,7 +35,7 @@ func shape(tr *trace.Trace) []string {
 		if w := st.KVWrite; w != nil {
 			s += fmt.Sprintf(" kv_write %d+%d from %d l%d h%d %d×%d norms %d×%d", w.Start, w.N, w.From, w.Layer, w.Head, len(w.Keys), len(w.Keys[0]), len(w.KeyNorm), len(w.KeyNorm[0]))
 		}
-		s += fmt.Sprintf(" resid %d×%d lens %d×%d", len(st.ResidualNorm), len(st.ResidualNorm[0]), len(st.LogitLens), len(st.LogitLens[0]))
+		s += fmt.Sprintf(" resid %d×%d lens %d×%d from %d", len(st.ResidualNorm), len(st.ResidualNorm[0]), len(st.LogitLens), len(st.LogitLens[0]), st.LensStart)
 		out = append(out, s)
 	}
 	for _, e := range tr.Evictions {
@@ -79,7 +79,7 @@ func TestSyntheticMatchesRecorder(t *testing.T) {
 	for i := range ids {
 		ids[i] = words[(i+i/len(words))%len(words)]
 	}
-	const steps, maxAttn, maxQ, kvRows = 7, 40, 20, 30
+	const steps, maxAttn, maxQ, kvRows, lensQ = 7, 40, 20, 30, 16
 	prompt := string(m.Tokenizer.Decode(ids))
 	if got := len(m.Tokenizer.Encode(prompt)); got != len(ids) {
 		t.Fatalf("prompt re-encodes to %d tokens, want %d", got, len(ids))
@@ -87,14 +87,14 @@ func TestSyntheticMatchesRecorder(t *testing.T) {
 	real, err := model.Run(context.Background(), m, model.RunOptions{
 		Prompt: prompt, Steps: steps, Sampling: model.SamplingParams{Temperature: 0, TopP: 1},
 		Overflow: model.OverflowSlide, // the policy the synthetic trace follows
-		Trace:    model.TraceOptions{MaxAttention: maxAttn, MaxQueries: maxQ, KVRows: kvRows},
+		Trace:    model.TraceOptions{MaxAttention: maxAttn, MaxQueries: maxQ, KVRows: kvRows, LensQueries: lensQ},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	synth := viztest.Trace(viztest.Options{
 		NLayer: c.NLayer, NHead: c.NHead, DHead: c.DHead(), NPositions: c.NPositions,
-		Prompt: len(ids), Steps: steps, MaxAttention: maxAttn, MaxQueries: maxQ, KVRows: kvRows,
+		Prompt: len(ids), Steps: steps, MaxAttention: maxAttn, MaxQueries: maxQ, KVRows: kvRows, LensQueries: lensQ,
 	})
 	if err := synth.Validate(); err != nil {
 		t.Fatalf("synthetic trace does not validate: %v", err)

@@ -25,6 +25,10 @@ type Options struct {
 	// MaxAttention, MaxQueries and KVRows bound what is recorded, as
 	// model.TraceOptions does [256, 256, 256].
 	MaxAttention, MaxQueries, KVRows int
+	// LensQueries bounds the logit lens rows of one step, as
+	// model.TraceOptions does; 0 means every recorded row (unlike the
+	// recorder's default).
+	LensQueries int
 	// Temperature, TopK and TopP are the sampling settings recorded (they
 	// only decide which candidates are marked removed) [1, 0, 1].
 	Temperature float64
@@ -136,8 +140,13 @@ func Trace(o Options) *trace.Trace {
 			keep = nq - o.MaxQueries
 			tr.Notes = appendOnce(tr.Notes, trace.Note{Code: trace.NotePromptRows, Args: []int{nq, o.MaxQueries}, Text: fmt.Sprintf("The prompt has %d tokens; attention, logit lens and residual norms are recorded for its last %d positions.", nq, o.MaxQueries)})
 		}
+		lensFrom := keep
+		if n := nq - keep; o.LensQueries > 0 && n > o.LensQueries {
+			lensFrom = nq - o.LensQueries
+			tr.Notes = appendOnce(tr.Notes, trace.Note{Code: trace.NoteLensRows, Args: []int{n, o.LensQueries}, Text: fmt.Sprintf("A step computed %d query rows; the logit lens was read out for its last %d.", n, o.LensQueries)})
+		}
 		nk := qStart + nq - windowStart
-		st := trace.Step{Index: index, Kind: kind, QueryStart: qStart + keep, NQuery: nq - keep, WindowStart: windowStart, Next: next, Millis: 1.5}
+		st := trace.Step{Index: index, Kind: kind, QueryStart: qStart + keep, NQuery: nq - keep, WindowStart: windowStart, Next: next, Millis: 1.5, LensStart: lensFrom - keep}
 		stride := (nk + o.MaxAttention - 1) / o.MaxAttention
 		for l := 0; l < L; l++ {
 			la := trace.LayerAttention{Probs: make([][][]float32, H)}
@@ -166,7 +175,7 @@ func Trace(o Options) *trace.Trace {
 			st.ResidualNorm = append(st.ResidualNorm, row)
 		}
 		for l := 0; l < L; l++ {
-			row := make([]trace.LensEntry, nq-keep)
+			row := make([]trace.LensEntry, nq-lensFrom)
 			for q := range row {
 				w := rng.IntN(len(o.Words))
 				row[q] = trace.LensEntry{ID: 100 + w, Display: o.Words[w], Prob: math.Pow(rng.Float64(), 3-2*float64(l)/float64(L))}

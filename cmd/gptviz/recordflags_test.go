@@ -23,7 +23,7 @@ func defaultConfig(t *testing.T) arch.Config {
 	return c
 }
 
-// TestKVFlagsBadValues: a bad --kv-rows or --kv-focus, on report or
+// TestKVFlagsBadValues: a bad --kv-rows, --kv-focus or --lens-positions, on report or
 // generate --trace, is a usage error (exit 2) naming the flag and the value,
 // found before any work; on generate they need --trace.
 func TestKVFlagsBadValues(t *testing.T) {
@@ -47,6 +47,10 @@ func TestKVFlagsBadValues(t *testing.T) {
 		{[]string{"generate", "--trace", tracePath, "--kv-focus", "0,9"}, "--kv-focus 0,9: the model has"},
 		{[]string{"generate", "--kv-rows", "8"}, "--kv-rows: records into the trace; give --trace FILE too"},
 		{[]string{"generate", "--kv-focus", "0,1"}, "--kv-focus: records into the trace"},
+		{[]string{"report", "--lens-positions", "0"}, "--lens-positions 0: must be ≥ 1"},
+		{[]string{"report", "--lens-positions", "x"}, "lens-positions"},
+		{[]string{"generate", "--trace", tracePath, "--lens-positions", "-2"}, "--lens-positions -2: must be ≥ 1"},
+		{[]string{"generate", "--lens-positions", "4"}, "--lens-positions: records into the trace"},
 	} {
 		args := append(slices.Clone(tc.args), "--steps", "1", "x")
 		if tc.args[0] == "report" {
@@ -106,22 +110,42 @@ func TestKVFlagsRecorded(t *testing.T) {
 }
 
 // TestKVFlagsRerunDefaults: values equal to the defaults (256 rows; the
-// last layer, head 0) are left out of the command line; --kv-rows 0 is kept.
+// last layer, head 0; 16 lens positions) are left out of the command line; --kv-rows 0 is kept.
 func TestKVFlagsRerunDefaults(t *testing.T) {
 	t.Parallel()
 	c := arch.Config{NLayer: 12, NHead: 12}
 	for _, tc := range []struct {
-		f    kvFlags
+		f    recordFlags
 		want []string
 	}{
-		{kvFlags{rows: defaultKVRows}, nil},
-		{kvFlags{rows: defaultKVRows, focus: []int{11, 0}}, nil},
-		{kvFlags{rows: 0}, []string{"--kv-rows", "0"}},
-		{kvFlags{rows: 1000, focus: []int{11, 1}}, []string{"--kv-rows", "1000", "--kv-focus", "11,1"}},
-		{kvFlags{rows: defaultKVRows, focus: []int{0, 0}}, []string{"--kv-focus", "0,0"}},
+		{recordFlags{rows: defaultKVRows, lens: model.DefaultLensQueries}, nil},
+		{recordFlags{rows: defaultKVRows, lens: model.DefaultLensQueries, focus: []int{11, 0}}, nil},
+		{recordFlags{rows: 0, lens: model.DefaultLensQueries}, []string{"--kv-rows", "0"}},
+		{recordFlags{rows: 1000, lens: model.DefaultLensQueries, focus: []int{11, 1}}, []string{"--kv-rows", "1000", "--kv-focus", "11,1"}},
+		{recordFlags{rows: defaultKVRows, lens: model.DefaultLensQueries, focus: []int{0, 0}}, []string{"--kv-focus", "0,0"}},
+		{recordFlags{rows: defaultKVRows, lens: 64}, []string{"--lens-positions", "64"}},
 	} {
 		if got := tc.f.view(rerun{}, c).kvArgs(); !slices.Equal(got, tc.want) {
 			t.Errorf("%+v: arguments %q, want %q", tc.f, got, tc.want)
 		}
+	}
+}
+
+// TestLensPositionsRecorded: --lens-positions bounds the prefill's logit
+// lens rows in the trace and is in its command line.
+func TestLensPositionsRecorded(t *testing.T) {
+	t.Parallel()
+	out := filepath.Join(t.TempDir(), "r.json")
+	prompt := "the quick brown fox jumps over the lazy dog"
+	if _, stderr, code := gptviz(t, "report", "--format", "json", "--lens-positions", "3", "-o", out, "--steps", "1", "--reproducible", prompt); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	tr, err := trace.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pre := tr.Steps[0]
+	if len(pre.LogitLens[0]) != 3 || pre.LensStart != pre.NQuery-3 || !strings.Contains(tr.Settings.Command, "--lens-positions 3") {
+		t.Errorf("prefill of %d rows: %d lens rows from %d, command %q; want 3 rows and --lens-positions 3", pre.NQuery, len(pre.LogitLens[0]), pre.LensStart, tr.Settings.Command)
 	}
 }

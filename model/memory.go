@@ -176,8 +176,12 @@ func EstimateMemory(c arch.Config, run RunSize) MemoryEstimate {
 	e.Sampling = bytesOf(V*(8+8+4+8) + V*(8+8) + f32*min(T, 256)*V)
 
 	rows := min(prompt, T, f(o.MaxQueries)) // recorded prefill rows
-	keys := min(T, f(o.MaxAttention))       // recorded keys per attention row
-	topN := f(o.TopN + 1)                   // candidates, the chosen one included
+	lensRows := rows                        // of which the logit lens reads out
+	if o.LensQueries > 0 {
+		lensRows = min(rows, f(o.LensQueries))
+	}
+	keys := min(T, f(o.MaxAttention)) // recorded keys per attention row
+	topN := f(o.TopN + 1)             // candidates, the chosen one included
 	topLogits := f(min(max(o.TopLogits, 0), c.VocabSize))
 	const header = 24 // a slice header
 	// Go values of one step recording q query rows: the Step (×2 for
@@ -191,11 +195,11 @@ func EstimateMemory(c arch.Config, run RunSize) MemoryEstimate {
 	if !o.NoLogitLens {
 		lensRow = L * (sizeLens + strBytes)
 	}
-	stepGo := func(q float64) float64 {
+	stepGo := func(q, lq float64) float64 {
 		return 2*sizeStep +
 			L*(2*sizeAttention+H*2*header) + q*attnRow +
 			(L+1)*(2*header+8) + q*(L+1)*f32 +
-			L*2*header + q*lensRow +
+			L*2*header + lq*lensRow +
 			sizePrediction + 2*topN*(sizeCandidate+2*strBytes) + 3*sizeFilter +
 			sizeTopLogits + topLogits*(8+f32) +
 			L*8 +
@@ -213,26 +217,26 @@ func EstimateMemory(c arch.Config, run RunSize) MemoryEstimate {
 	cache := cacheFloats*f32 + cacheLayers*2*T*H*header
 	scores := prompt * (sizeScore + 2*sizeToken + topN*(sizeCandidate+2*strBytes))
 	kvWrite := kvWriteBytes(c, o, run.Overflow, prompt, steps) // Step.KVWrite
-	live := stepGo(rows) + steps*stepGo(1) + cache + scores + kvWrite
+	live := stepGo(rows, lensRows) + steps*stepGo(1, 1) + cache + scores + kvWrite
 	e.Recorder = bytesOf(2 * runs * live)
 
 	// Indented JSON of the Trace, split into attention and the rest, an
 	// upper bound: a report's page data was measured at up to 2× the rest
 	// plus 1× the attention; output.WriteJSON holds the compact encoding,
 	// the indented copy and their growth, about 3.5× the file.
-	stepJSON := func(q float64) (attn, rest float64) {
+	stepJSON := func(q, lq float64) (attn, rest float64) {
 		if !o.NoAttention {
 			attn = q * L * H * keys * jsonFloat32
 		}
 		rest = jsonStep + q*(L+1)*jsonFloat32 + topN*jsonCandidate + 3*jsonFilter +
 			topLogits*jsonTopLogit + jsonToken + jsonEviction
 		if !o.NoLogitLens {
-			rest += q * L * jsonLens
+			rest += lq * L * jsonLens
 		}
 		return attn, rest
 	}
-	a0, r0 := stepJSON(rows)
-	a1, r1 := stepJSON(1)
+	a0, r0 := stepJSON(rows, lensRows)
+	a1, r1 := stepJSON(1, 1)
 	attn := a0 + steps*a1
 	rest := r0 + steps*r1 + cacheFloats*jsonFloat32 + prompt*(jsonToken+topN*jsonCandidate) +
 		kvWrite/f32*jsonFloat32 // its floats as JSON numbers

@@ -186,19 +186,21 @@ func costChart(e *Env, tr *trace.Trace, times bool) (*viz.Chart, string, error) 
 			a, b = append(a, float64(s.CachedFLOPs)), append(b, float64(s.UncachedFLOPs))
 		}
 	}
-	id, y := "cache-flops", e.T("floating-point operations", "浮点运算次数")
+	// FLOPs on a log axis: the cached line is a few percent of the
+	// uncached one and would lie flat on the floor of a linear axis.
+	id, y, logY := "cache-flops", e.T("floating-point operations (log scale)", "浮点运算次数（对数坐标）"), !times
 	title := e.T("Work per decode step, with and without the KV cache", "每个解码步骤的计算量：有无 KV 缓存")
 	sub := e.T("cached: one new row reads the stored keys and values; uncached: every row of the window recomputed",
 		"有缓存：只算新的一行，读取已存的键和值；无缓存：整个窗口每一行都重算")
 	if times {
-		id, y = "cache-time", e.T("milliseconds (measured)", "毫秒（实测）")
+		id, y, logY = "cache-time", e.T("milliseconds (measured)", "毫秒（实测）"), false
 		title = e.T("Time per decode step, with and without the KV cache (this machine, this run)", "每个解码步骤的耗时：有无 KV 缓存（本机、本次运行）")
 		if _, u := costMillis(cc); u == 0 {
 			return nil, "", errors.New("the run's times were cleared")
 		}
 	}
 	ch, err := viz.NewSeriesChart(viz.SeriesChart{ID: id, Subtitle: sub, XName: e.T("tokens in the window", "窗口中的 token 数"), YName: y,
-		Categories: cats, Line: true, Series: []viz.Series{
+		Categories: cats, Line: true, LogY: logY, Series: []viz.Series{
 			{Name: e.T("with the KV cache", "使用 KV 缓存"), Values: a, Color: "#3182bd"},
 			{Name: e.T("without (recompute)", "不用缓存（重算）"), Values: b, Color: "#e6550d"},
 		}})

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"github.com/gptviz/gptviz/internal/inputfile"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -189,9 +190,15 @@ func (d kvSizeData) option(lc settings) (json.RawMessage, error) {
 	xa["nameLocation"], xa["nameGap"] = "middle", 28
 	// The axis names stand beside the axes, not above them, where the
 	// "window full" marker's label would overlap them.
-	for i, gap := range []int{70, 45} {
+	// Bytes are positions × a constant, so both axes end at the run's
+	// largest value: the two lines then coincide instead of crossing on
+	// scales that merely look alike.
+	for i, v := range [][]float64{d.bytes, d.positions} {
 		ya := objAt(tree, "yAxis", i)
-		ya["nameLocation"], ya["nameGap"] = "middle", gap
+		ya["nameLocation"], ya["nameGap"] = "middle", []int{70, 45}[i]
+		if m := slices.Max(v); m > 0 {
+			ya["max"] = m
+		}
 	}
 	objAt(tree, "series", 0)["data"] = nums{V: d.bytes, Digits: 15}
 	objAt(tree, "series", 1)["data"] = nums{V: d.positions, Digits: 15}

@@ -44,6 +44,11 @@ func init() {
 	bl("bl-gain-token", func(tr *trace.Trace, c *ngramCmp) string { return tokenText(tr.Tokens[c.pos[c.gain()]]) })
 	bl("bl-gain-model", func(tr *trace.Trace, c *ngramCmp) string { return num(c.model[c.gain()]*math.Ln2, 3) })
 	bl("bl-gain-trigram", func(tr *trace.Trace, c *ngramCmp) string { return num(c.ngram[1][c.gain()]*math.Ln2, 3) })
+	bl("bl-peak-pos", func(tr *trace.Trace, c *ngramCmp) string { return itoa(c.pos[c.peak()]) })
+	bl("bl-peak-token", func(tr *trace.Trace, c *ngramCmp) string { return tokenText(tr.Tokens[c.pos[c.peak()]]) })
+	bl("bl-peak-model", func(tr *trace.Trace, c *ngramCmp) string { return num(c.model[c.peak()]*math.Ln2, 3) })
+	bl("bl-peak-bigram", func(tr *trace.Trace, c *ngramCmp) string { return num(c.ngram[0][c.peak()]*math.Ln2, 3) })
+	bl("bl-peak-trigram", func(tr *trace.Trace, c *ngramCmp) string { return num(c.ngram[1][c.peak()]*math.Ln2, 3) })
 	blFact := func(name string, f func(tr *trace.Trace, c *ngramCmp) bool) {
 		runFact(name, func(e *Env, a *Args, tr *trace.Trace) (bool, error) {
 			c, err := compareNgrams(tr)
@@ -53,6 +58,10 @@ func init() {
 			return f(tr, c), nil
 		})
 	}
+	blFact("peak-worst", func(tr *trace.Trace, c *ngramCmp) bool {
+		i := c.peak()
+		return c.model[i] > c.ngram[0][i] && c.model[i] > c.ngram[1][i]
+	})
 	blFact("own-corpus", func(tr *trace.Trace, c *ngramCmp) bool { return tr.Baselines.OwnCorpus })
 	blFact("model-beats-trigram", func(tr *trace.Trace, c *ngramCmp) bool { return c.meanModel() < c.mean(1) })
 	blFact("model-beats-bigram", func(tr *trace.Trace, c *ngramCmp) bool { return c.meanModel() < c.mean(0) })
@@ -266,6 +275,17 @@ func (c *ngramCmp) gain() int {
 	best := 0
 	for i := range c.model {
 		if c.ngram[1][i]-c.model[i] > c.ngram[1][best]-c.model[best] {
+			best = i
+		}
+	}
+	return best
+}
+
+// peak returns the index of the token that surprised the transformer most.
+func (c *ngramCmp) peak() int {
+	best := 0
+	for i, v := range c.model {
+		if v > c.model[best] {
 			best = i
 		}
 	}

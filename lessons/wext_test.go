@@ -141,6 +141,10 @@ func TestMarkovFacts(t *testing.T) {
 		{"close-up2", func(r map[string]*Run) { certainNext(r["far-paren"].Trace) }, "did not make a \")\" next clearly more likely", false},
 		{"close-none", func(r map[string]*Run) { r["far-comma"].Trace.Continuation = nil }, "itself? The probability", false},
 		{"gain-pos", func(r map[string]*Run) { setSurprisal(r["markov"].Trace, 0.5) }, "Its largest gain was at position ", true},
+		// The highest peak is named; "worse than both n-grams" only when so.
+		{"peak", func(r map[string]*Run) { setSurprisal(r["markov"].Trace, 0.5) }, "The highest peak of the transformer's line is at position ", true},
+		{"peak-better", func(r map[string]*Run) { setSurprisal(r["markov"].Trace, 0.5) }, "did worse than both n-grams", false},
+		{"peak-worse", func(r map[string]*Run) { setSurprisal(r["markov"].Trace, 50) }, "did worse than both n-grams", true},
 	} {
 		runs := handLessonRuns()
 		tc.edit(runs)

@@ -796,3 +796,31 @@ func TestReportStatesLensCost(t *testing.T) {
 		}
 	}
 }
+
+// TestReportTranslatesNewNotes: the lens-rows and empty-prompt notes are
+// said in the report's language, with the note's numbers.
+func TestReportTranslatesNewNotes(t *testing.T) {
+	t.Parallel()
+	tr := viztest.Trace(viztest.Options{Prompt: 6, Steps: 1, Seed: 3})
+	tr.Notes = append(tr.Notes,
+		trace.Note{Code: trace.NoteLensRows, Args: []int{40, 16}, Text: "english"},
+		trace.Note{Code: trace.NoteEmptyPrompt, Text: "english"})
+	for lang, want := range map[string][]string{
+		"en": {"A step computed 40 query rows; the logit lens was read out for its last 16", "The prompt was empty: the run starts from `<|endoftext|>`"},
+		"zh": {"有一步计算了 40 个查询行；logit lens 只读出了最后 16 行", "提示词是空的：运行从 `<|endoftext|>` 开始"},
+	} {
+		nb, err := Report(tr, ReportOptions{Lang: lang})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var md strings.Builder
+		for _, c := range nb.Cells {
+			md.WriteString(c.Source + "\n")
+		}
+		for _, w := range want {
+			if !strings.Contains(md.String(), w) {
+				t.Errorf("%s: lacks %q", lang, w)
+			}
+		}
+	}
+}

@@ -173,6 +173,9 @@ func prefill(m *Model, prompt string, steps int, opts TraceOptions, o Overflow) 
 		Checks:    trace.Checks{CacheVsRecompute: -1, ZeroTempIsGreedy: true},
 	}
 	rec := newTraceRecorder(m, tr, opts)
+	if prompt == "" {
+		rec.note(trace.NoteEmptyPrompt, "The prompt was empty: the run starts from <|endoftext|>, the token that separates documents in training, so the model writes as at the start of a new text.")
+	}
 	for _, id := range ids {
 		tr.Tokens = append(tr.Tokens, rec.token(id, true))
 	}

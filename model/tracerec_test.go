@@ -262,3 +262,21 @@ func TestLensQueries(t *testing.T) {
 		}
 	}
 }
+
+// TestEmptyPromptNote: an empty prompt starts from <|endoftext|> and the
+// trace says so; a prompt with text has no such note.
+func TestEmptyPromptNote(t *testing.T) {
+	t.Parallel()
+	m := defaultModel(t)
+	eot, _ := m.Tokenizer.EndOfText()
+	for _, prompt := range []string{"", "The"} {
+		tr, err := Run(context.Background(), m, RunOptions{Prompt: prompt, Steps: 1, Sampling: SamplingParams{TopP: 1}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		noted := slices.ContainsFunc(tr.Notes, func(n trace.Note) bool { return n.Code == trace.NoteEmptyPrompt })
+		if noted != (prompt == "") || prompt == "" && tr.Tokens[0].ID != eot {
+			t.Errorf("prompt %q: note %v, first token %d (<|endoftext|> is %d)", prompt, noted, tr.Tokens[0].ID, eot)
+		}
+	}
+}

@@ -504,4 +504,7 @@ const (
 	// read out for its last Args[1] (Step.LensStart), to bound its cost of
 	// n_layer passes through the output head per row.
 	NoteLensRows = "lens-rows"
+	// NoteEmptyPrompt: the prompt was empty; the run started from the
+	// tokenizer's <|endoftext|> (Tokens[0]).
+	NoteEmptyPrompt = "empty-prompt"
 )

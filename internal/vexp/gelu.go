@@ -14,7 +14,8 @@ import "math"
 //	z = f · fma(geluA, f·f, geluB)      (= −2u; geluA = −2·√(2/π)·0.044715, geluB = −2·√(2/π))
 //	z clamped to [−geluZ, geluZ]        (NaN becomes −geluZ, as VMAXPD does)
 //	e = exp(z)                          (math.Exp, bit for bit)
-//	gelu = float32(f / (1 + e)),  tanh(u) = float32((1 − e) / (1 + e))
+//	r = 1 / (1 + e)
+//	gelu = float32(f · r),  tanh(u) = float32((1 − e) · r)
 //
 // Accuracy: the float64 result is within a few float64 ulps of the exact
 // value, so the float32 result is the correctly rounded gelu_new except in
@@ -93,6 +94,6 @@ func geluOne(v float32) (gelu, tanh float32) {
 		z = geluZ
 	}
 	e := math.Exp(z)
-	d := 1 + e
-	return float32(f / d), float32((1 - e) / d)
+	r := 1 / (1 + e)
+	return float32(f * r), float32((1 - e) * r)
 }

@@ -461,8 +461,8 @@ GLOBL gZhi<>(SB), RODATA|NOPTR, $32
 // For each group of four: f = float64(x), z = f·fma(gA, f·f, gB) (= −2u),
 // z clamped to [−700, 700] by VMAXPD/VMINPD (a NaN z takes the bound:
 // the second source), e = exp(z) by EXP4 (math.Exp's FMA branch, bit for
-// bit), out = float32(f / (1+e)), and, when th is not nil, th =
-// float32((1−e) / (1+e)). The lanes are loaded before they are stored, so
+// bit), r = 1/(1+e), out = float32(f·r), and, when th is not nil, th =
+// float32((1−e)·r). The lanes are loaded before they are stored, so
 // out may equal x.
 TEXT ·gelu4(SB), NOSPLIT, $0-32
 	MOVQ out+0(FP), DI
@@ -489,13 +489,14 @@ gloop:
 	VMINPD Y11, Y0, Y0
 	EXP4
 	VADDPD Y8, Y0, Y1
-	VDIVPD Y1, Y6, Y2
+	VDIVPD Y1, Y8, Y1
+	VMULPD Y1, Y6, Y2
 	VCVTPD2PSY Y2, X2
 	VMOVUPS X2, (DI)(AX*4)
 	TESTQ DX, DX
 	JZ gnext
 	VSUBPD Y0, Y8, Y3
-	VDIVPD Y1, Y3, Y3
+	VMULPD Y1, Y3, Y3
 	VCVTPD2PSY Y3, X3
 	VMOVUPS X3, (DX)(AX*4)
 

@@ -5,6 +5,7 @@ import (
 
 	"github.com/gptviz/gptviz/internal/gemm"
 	"github.com/gptviz/gptviz/internal/gemv"
+	"github.com/gptviz/gptviz/internal/vexp"
 	"runtime"
 	"sync"
 )
@@ -169,13 +170,11 @@ func matmulTransB(out, in, w []float32, T, C, OC int) {
 
 // geluNew is GPT-2's activation, the tanh approximation of GELU
 // (Hendrycks & Gimpel 2016; openai/gpt-2 model.py gelu):
-// 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))).
+// 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))), in place. vexp.GELUTanh
+// evaluates it as x/(1 + e^{−2u}) in float64 with an AVX2 kernel, within 1
+// float32 ulp of the float64 tanh form (see internal/vexp/gelu.go).
 func geluNew(x []float32) {
-	const s = 0.7978845608028654 // √(2/π)
-	for i, v := range x {
-		f := float64(v)
-		x[i] = float32(0.5 * f * (1 + math.Tanh(s*(f+0.044715*f*f*f))))
-	}
+	vexp.GELUTanh(x, x)
 }
 
 // geluExact is GELU in its exact erf form, 0.5·x·(1 + erf(x/√2)), used when

@@ -10,6 +10,9 @@
 // (V = 50,257 for GPT-2); their results are pinned to the float64
 // softmax that a page's JavaScript recomputes, so a faster but less
 // accurate exponential is not an option.
+//
+// GELUTanh and GELUTanhSave (gelu.go) evaluate GPT-2's activation with the
+// same exponential, for the engine and the trainer.
 package vexp
 
 import "math"

@@ -36,3 +36,10 @@ func div4(x *float64, n int, d float64)
 //
 //go:noescape
 func expSum4(x *float32, n int, m, d float64) (sum float64, ok bool)
+
+// gelu4 sets out[i] = gelu_new(x[i]) and, unless th is nil, th[i] =
+// tanh(u) for i < n, a positive multiple of 4, as geluOne does (see
+// gelu.go and vexp_amd64.s). out may equal x.
+//
+//go:noescape
+func gelu4(out, th, x *float32, n int)

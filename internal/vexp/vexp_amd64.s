@@ -433,3 +433,76 @@ sumdone:
 	CMPQ AX, $15
 	SETEQ ok+40(FP)
 	RET
+
+// Constants of gelu_new (see gelu.go), each repeated in four lanes.
+DATA gA<>+0(SB)/8, $-0.071354816272600249
+DATA gA<>+8(SB)/8, $-0.071354816272600249
+DATA gA<>+16(SB)/8, $-0.071354816272600249
+DATA gA<>+24(SB)/8, $-0.071354816272600249
+GLOBL gA<>(SB), RODATA|NOPTR, $32
+DATA gB<>+0(SB)/8, $-1.5957691216057308
+DATA gB<>+8(SB)/8, $-1.5957691216057308
+DATA gB<>+16(SB)/8, $-1.5957691216057308
+DATA gB<>+24(SB)/8, $-1.5957691216057308
+GLOBL gB<>(SB), RODATA|NOPTR, $32
+DATA gZlo<>+0(SB)/8, $-700.0
+DATA gZlo<>+8(SB)/8, $-700.0
+DATA gZlo<>+16(SB)/8, $-700.0
+DATA gZlo<>+24(SB)/8, $-700.0
+GLOBL gZlo<>(SB), RODATA|NOPTR, $32
+DATA gZhi<>+0(SB)/8, $700.0
+DATA gZhi<>+8(SB)/8, $700.0
+DATA gZhi<>+16(SB)/8, $700.0
+DATA gZhi<>+24(SB)/8, $700.0
+GLOBL gZhi<>(SB), RODATA|NOPTR, $32
+
+// func gelu4(out, th, x *float32, n int)
+//
+// For each group of four: f = float64(x), z = f·fma(gA, f·f, gB) (= −2u),
+// z clamped to [−700, 700] by VMAXPD/VMINPD (a NaN z takes the bound:
+// the second source), e = exp(z) by EXP4 (math.Exp's FMA branch, bit for
+// bit), r = 1/(1+e), out = float32(f·r), and, when th is not nil, th =
+// float32((1−e)·r). The lanes are loaded before they are stored, so
+// out may equal x.
+TEXT ·gelu4(SB), NOSPLIT, $0-32
+	MOVQ out+0(FP), DI
+	MOVQ th+8(FP), DX
+	MOVQ x+16(FP), SI
+	MOVQ n+24(FP), CX
+	VPCMPEQQ Y9, Y9, Y9
+	VMOVUPD lo<>(SB), Y12
+	VMOVUPD hi<>(SB), Y13
+	VMOVUPD two<>(SB), Y14
+	VMOVUPD log2e<>(SB), Y15
+	VMOVUPD gZlo<>(SB), Y10
+	VMOVUPD gZhi<>(SB), Y11
+	VMOVUPD one<>(SB), Y8
+	XORQ AX, AX
+
+gloop:
+	VCVTPS2PD (SI)(AX*4), Y6
+	VMULPD Y6, Y6, Y7
+	VMOVUPD gA<>(SB), Y0
+	VFMADD213PD gB<>(SB), Y7, Y0
+	VMULPD Y6, Y0, Y0
+	VMAXPD Y10, Y0, Y0
+	VMINPD Y11, Y0, Y0
+	EXP4
+	VADDPD Y8, Y0, Y1
+	VDIVPD Y1, Y8, Y1
+	VMULPD Y1, Y6, Y2
+	VCVTPD2PSY Y2, X2
+	VMOVUPS X2, (DI)(AX*4)
+	TESTQ DX, DX
+	JZ gnext
+	VSUBPD Y0, Y8, Y3
+	VMULPD Y1, Y3, Y3
+	VCVTPD2PSY Y3, X3
+	VMOVUPS X3, (DX)(AX*4)
+
+gnext:
+	ADDQ $4, AX
+	CMPQ AX, CX
+	JLT gloop
+	VZEROUPPER
+	RET

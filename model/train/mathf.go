@@ -31,24 +31,6 @@ func expf(x float32) float32 {
 	return p * math.Float32frombits(uint32(int32(n)+127)<<23)
 }
 
-// tanhf returns tanh(x) in float32 as sign(x)·(1 − 2/(e^{2|x|}+1)), with an
-// absolute error of about 1e-7.
-func tanhf(x float32) float32 {
-	a := x
-	if a < 0 {
-		a = -a
-	}
-	if a > 9 {
-		a = 1
-	} else {
-		a = 1 - 2/(expf(2*a)+1)
-	}
-	if x < 0 {
-		return -a
-	}
-	return a
-}
-
 // scratch holds reusable per-worker buffers, so a training step allocates
 // nothing. get(i, n) returns buffer i resized to n (contents undefined).
 type scratch struct{ bufs [10][]float32 }

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/gptviz/gptviz/internal/gemm"
+	"github.com/gptviz/gptviz/internal/vexp"
 )
 
 // This file holds one function per operation of GPT-2, forward and backward
@@ -257,12 +258,10 @@ const geluC = 0.7978845608028654
 // geluForward applies gelu_new, GPT-2's tanh approximation of GELU
 // (Hendrycks & Gimpel 2016): out = ½x(1 + tanh(√(2/π)(x + 0.044715x³))).
 // It saves the tanh values in th for the backward pass. All slices are [N].
+// vexp.GELUTanhSave computes both (an AVX2 kernel in float64 lanes: out
+// within 1 float32 ulp, th within 3e-8; see internal/vexp/gelu.go).
 func geluForward(out, th, inp []float32) {
-	for i, x := range inp {
-		t := tanhf(geluC * (x + 0.044715*x*x*x))
-		th[i] = t
-		out[i] = 0.5 * x * (1 + t)
-	}
+	vexp.GELUTanhSave(out, th, inp)
 }
 
 // geluBackward accumulates dinp += dout · d gelu_new/dx, using the tanh

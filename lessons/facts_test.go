@@ -234,7 +234,9 @@ func TestReportDefaultModelHonest(t *testing.T) {
 		{"english, window slid", en, []string{"kv.rewritten", "probs.ppl.choices"}, []string{"kv.kept", "ood.h", "probs.ppl.worse"}},
 		{"tang poem", poem, []string{"probs.ppl.choices", "kv.kept"}, []string{"ood.h", "probs.ppl.worse", "kv.rewritten"}},
 		{"modern chinese", zh, []string{"ood.h", "ood.bytes", "kv.kept"}, []string{"kv.rewritten"}},
-		{"english in cyrillic", cyr, []string{"ood.h", "ood.bytes", "ood.surprisal", "probs.ppl.worse", "kv.kept"}, []string{"probs.ppl.choices", "kv.rewritten"}},
+		// Worse than uniform or not depends on the weights (12.5 vs 12.58
+		// bits on the 20,000-step model): checked against the finding below.
+		{"english in cyrillic", cyr, []string{"ood.h", "ood.bytes", "kv.kept"}, []string{"kv.rewritten"}},
 	} {
 		ood, ok := findings.PromptOutOfDistribution(tc.tr)
 		switch {
@@ -242,8 +244,17 @@ func TestReportDefaultModelHonest(t *testing.T) {
 			t.Errorf("%s: out of distribution %+v: want in distribution (its characters are tokens)", tc.name, ood)
 		case tc.tr == zh && (!ok || !ood.ByBytes):
 			t.Errorf("%s: out of distribution %+v, %v: want most tokens raw bytes", tc.name, ood, ok)
-		case tc.tr == cyr && (!ok || !ood.ByBytes || !ood.BySurprisal || ood.MedianProb > 1e-3):
-			t.Errorf("%s: out of distribution %+v, %v: want raw bytes, worse than uniform", tc.name, ood, ok)
+		case tc.tr == cyr && (!ok || !ood.ByBytes || ood.MedianProb > 1e-3):
+			t.Errorf("%s: out of distribution %+v, %v: want raw bytes, median P ≤ 1e-3", tc.name, ood, ok)
+		}
+		if tc.tr == cyr {
+			// The surprisal sentences are there exactly when the finding says
+			// the prompt was worse than uniform.
+			worse, better := []string{"ood.surprisal", "probs.ppl.worse"}, []string{"probs.ppl.choices"}
+			if !ood.BySurprisal {
+				worse, better = better, worse
+			}
+			tc.has, tc.not = append(tc.has, worse...), append(tc.not, better...)
 		}
 		for _, lang := range []string{"en", "zh"} {
 			text := reportText(t, tc.tr, lang)

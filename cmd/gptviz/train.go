@@ -51,7 +51,7 @@ The corpus is split by paragraphs: a seeded random 10% of the paragraphs
 training text only. The defaults train a 6-layer model with a 384-token
 vocabulary on Opticks (about 25 minutes on two cores). The embedded default
 model (gptviz-default) was trained with other flags on --corpus mix, in
-three phases: model/defaultmodel/train-mix.sh runs them, and
+one run of 20,000 steps: model/defaultmodel/train-mix.sh runs it, and
 model/defaultmodel/MODEL_CARD.md describes the recipe.
 
 Examples:

@@ -806,8 +806,8 @@ func TestReportTranslatesNewNotes(t *testing.T) {
 		trace.Note{Code: trace.NoteLensRows, Args: []int{40, 16}, Text: "english"},
 		trace.Note{Code: trace.NoteEmptyPrompt, Text: "english"})
 	for lang, want := range map[string][]string{
-		"en": {"A step computed 40 query rows; the logit lens was read out for its last 16", "The prompt was empty: the run starts from `<|endoftext|>`"},
-		"zh": {"有一步计算了 40 个查询行；logit lens 只读出了最后 16 行", "提示词是空的：运行从 `<|endoftext|>` 开始"},
+		"en": {"A step recorded 40 query rows; the logit lens was read out for its last 16", "The prompt was empty: the run starts from `<|endoftext|>`"},
+		"zh": {"有一步记录了 40 个查询行；logit lens 只读出了最后 16 行", "提示词是空的：运行从 `<|endoftext|>` 开始"},
 	} {
 		nb, err := Report(tr, ReportOptions{Lang: lang})
 		if err != nil {

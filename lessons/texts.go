@@ -60,8 +60,8 @@ var texts = i18n.Table{
 
 	"tracenote.prompt-rows": {"The prompt has %[1]d tokens; attention, logit lens and residual norms were recorded for its last %[2]d positions.",
 		"提示词有 %[1]d 个 token；注意力、logit lens 和残差范数只记录了最后 %[2]d 个位置。"},
-	"tracenote.lens-rows": {"A step computed %[1]d query rows; the logit lens was read out for its last %[2]d, since each reading costs one pass through the output head per layer.",
-		"有一步计算了 %[1]d 个查询行；logit lens 只读出了最后 %[2]d 行，因为每读出一行，每一层都要过一遍输出头。"},
+	"tracenote.lens-rows": {"A step recorded %[1]d query rows; the logit lens was read out for its last %[2]d, since each reading costs one pass through the output head per layer.",
+		"有一步记录了 %[1]d 个查询行；logit lens 只读出了最后 %[2]d 行，因为每读出一行，每一层都要过一遍输出头。"},
 	"tracenote.empty-prompt": {"The prompt was empty: the run starts from `<|endoftext|>`, the token that separates documents in training, so the model writes as at the start of a new text.",
 		"提示词是空的：运行从 `<|endoftext|>` 开始。训练时这个 token 用来分隔文档，所以模型会像在一篇新文本的开头那样往下写。"},
 	"tracenote.attention-stride": {"Attention rows longer than %[1]d keys are stored as averages over blocks of %[2]d keys.",

@@ -399,7 +399,7 @@ func (r *traceRecorder) BeginForward(info ForwardInfo, emb []float32) {
 			r.lensFrom = info.NQuery - r.opts.LensQueries
 			r.cur.LensStart = r.lensFrom - r.keep
 			r.noteOnce(trace.NoteLensRows, func() {
-				r.note(trace.NoteLensRows, fmt.Sprintf("A step computed %d query rows; the logit lens was read out for its last %d.", n, r.opts.LensQueries), n, r.opts.LensQueries)
+				r.note(trace.NoteLensRows, fmt.Sprintf("A step recorded %d query rows; the logit lens was read out for its last %d.", n, r.opts.LensQueries), n, r.opts.LensQueries)
 			})
 		}
 	}

@@ -500,7 +500,7 @@ const (
 	// its last Args[0] rows, and the key and value norms of every row of
 	// every layer (Step.KVWrite).
 	NoteKVRows = "kv-rows"
-	// NoteLensRows: a step computed Args[0] query rows; the logit lens was
+	// NoteLensRows: a step recorded Args[0] query rows; the logit lens was
 	// read out for its last Args[1] (Step.LensStart), to bound its cost of
 	// n_layer passes through the output head per row.
 	NoteLensRows = "lens-rows"

@@ -143,7 +143,7 @@ func Trace(o Options) *trace.Trace {
 		lensFrom := keep
 		if n := nq - keep; o.LensQueries > 0 && n > o.LensQueries {
 			lensFrom = nq - o.LensQueries
-			tr.Notes = appendOnce(tr.Notes, trace.Note{Code: trace.NoteLensRows, Args: []int{n, o.LensQueries}, Text: fmt.Sprintf("A step computed %d query rows; the logit lens was read out for its last %d.", n, o.LensQueries)})
+			tr.Notes = appendOnce(tr.Notes, trace.Note{Code: trace.NoteLensRows, Args: []int{n, o.LensQueries}, Text: fmt.Sprintf("A step recorded %d query rows; the logit lens was read out for its last %d.", n, o.LensQueries)})
 		}
 		nk := qStart + nq - windowStart
 		st := trace.Step{Index: index, Kind: kind, QueryStart: qStart + keep, NQuery: nq - keep, WindowStart: windowStart, Next: next, Millis: 1.5, LensStart: lensFrom - keep}

@@ -8,7 +8,7 @@
 //     Conv1D layout, [in, out]), one contiguous stream per weight row.
 //
 // On amd64 with AVX2 and FMA, blocks of four weight rows run in assembly
-// kernels (gemv_amd64.s); other CPUs, and a build with the purego tag, use
+// kernels (gemv_amd64.s), DotRowsMulti's in AVX-512F where the CPU has it; other CPUs, and a build with the purego tag, use
 // the plain Go loops, which the tests also force (SetPortable). Results
 // agree with a float64 reference within float32 rounding; the kernels use
 // fused multiply-adds and a different summation order than the Go loops,
@@ -61,7 +61,10 @@ func DotRows(out, x, w []float32, ld int) {
 
 // AxpyRows computes out[j] += Σ_k x[k]·w[k·ld+j] for j in [0, len(out)):
 // the columns len(out) wide at the start of w's rows (pass w sliced at the
-// first column to compute a column range), rows ld floats apart.
+// first column to compute a column range), rows ld floats apart. Columns
+// past the last multiple of 16 are summed as the portable loop sums them,
+// so a column range that starts at a multiple of 16 gives each column the
+// same bits as one call over all columns.
 func AxpyRows(out, x, w []float32, ld int) {
 	n, K := len(out), len(x)
 	if n == 0 || K == 0 {
@@ -73,10 +76,8 @@ func AxpyRows(out, x, w []float32, ld int) {
 		n16 := n &^ 15
 		for ; k+4 <= K; k += 4 {
 			axpy4(&out[0], n16, &w[k*ld], ld, &x[k])
-			if n16 < n {
-				for r := 0; r < 4; r++ {
-					axpyGo(out[n16:], x[k+r], w[(k+r)*ld+n16:(k+r)*ld+n])
-				}
+			if n16 < n { // the last columns as the Go loop below sums them
+				axpy4Go(out[n16:], x[k], x[k+1], x[k+2], x[k+3], w[k*ld+n16:k*ld+n], w[(k+1)*ld+n16:(k+1)*ld+n], w[(k+2)*ld+n16:(k+2)*ld+n], w[(k+3)*ld+n16:(k+3)*ld+n])
 			}
 		}
 	}
@@ -135,15 +136,18 @@ func DotRowsMulti(out []float32, ldo int, x []float32, ldx, nx, K int, w []float
 	if Accelerated() && K >= 8 && n >= 4 {
 		_ = x[(nx-1)*ldx+K-1]
 		_ = w[(n-1)*ldw+K-1]
-		k8 := K &^ 7
+		kern, kn := dot4x3, K&^7
+		if useAVX512 && K >= 16 {
+			kern, kn = dot4x3z, K&^15
+		}
 		for ; j+3 <= nx; j += 3 {
 			i := 0
 			for ; i+4 <= n; i += 4 {
-				dot4x3(&x[j*ldx], ldx, &w[i*ldw], ldw, k8, &out[j*ldo+i], ldo)
-				if k8 < K {
+				kern(&x[j*ldx], ldx, &w[i*ldw], ldw, kn, &out[j*ldo+i], ldo)
+				if kn < K {
 					for jj := j; jj < j+3; jj++ {
 						for r := i; r < i+4; r++ {
-							out[jj*ldo+r] += Dot(x[jj*ldx+k8:jj*ldx+K], w[r*ldw+k8:r*ldw+K])
+							out[jj*ldo+r] += Dot(x[jj*ldx+kn:jj*ldx+K], w[r*ldw+kn:r*ldw+K])
 						}
 					}
 				}

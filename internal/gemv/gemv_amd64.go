@@ -7,6 +7,11 @@ import "golang.org/x/sys/cpu"
 // useAsm reports whether the AVX2+FMA kernels can run on this CPU.
 var useAsm = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 
+// useAVX512 reports whether the AVX-512 kernels (dot4x3z and its 16-bit
+// forms; F for the arithmetic, BW for widening BF16) can run; the tests
+// turn it off to check the AVX2 kernels on such a CPU.
+var useAVX512 = useAsm && cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW
+
 // dot4 computes out[r] = Σ_{k<n} x[k]·w[r·ld+k] for r = 0..3; n is a
 // positive multiple of 16 (see gemv_amd64.s).
 //
@@ -24,3 +29,9 @@ func axpy4(out *float32, n int, w *float32, ld int, x *float32)
 //
 //go:noescape
 func dot4x3(x *float32, ldx int, w *float32, ldw int, n int, out *float32, ldo int)
+
+// dot4x3z is dot4x3 in AVX-512F; n is a positive multiple of 16 (see
+// gemv_amd64.s).
+//
+//go:noescape
+func dot4x3z(x *float32, ldx int, w *float32, ldw int, n int, out *float32, ldo int)

@@ -15,13 +15,24 @@ func randSlice(rng *rand.Rand, n int) []float32 {
 	return x
 }
 
-// paths runs f once with the assembly kernels (where this CPU has them)
-// and once forced onto the portable Go loops.
+// paths runs f with the assembly kernels (where this CPU has them; with
+// and without the AVX-512 ones where it has those too) and forced onto the
+// portable Go loops.
 func paths(t *testing.T, f func(t *testing.T)) {
-	for _, p := range []bool{false, true} {
-		t.Run(fmt.Sprintf("portable=%v", p), func(t *testing.T) {
-			old := SetPortable(p)
+	wide := useAVX512
+	defer func() { useAVX512 = wide }()
+	for _, p := range []struct {
+		name     string
+		portable bool
+		avx512   bool
+	}{{"asm", false, wide}, {"asm-avx2", false, false}, {"portable", true, false}} {
+		if p.name == "asm-avx2" && !wide {
+			continue // the first case was already AVX2 only
+		}
+		t.Run(p.name, func(t *testing.T) {
+			old := SetPortable(p.portable)
 			defer SetPortable(old)
+			useAVX512 = p.avx512
 			f(t)
 		})
 	}
@@ -127,7 +138,7 @@ func BenchmarkAxpyRowsFC(b *testing.B) {
 func TestDotRowsMulti(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
 	paths(t, func(t *testing.T) {
-		for _, K := range []int{1, 7, 8, 13, 64, 768} {
+		for _, K := range []int{1, 7, 8, 13, 16, 24, 40, 64, 768} {
 			for _, n := range []int{1, 3, 4, 5, 9, 64} {
 				for _, nx := range []int{1, 2, 3, 4, 7, 12} {
 					ldx, ldw, ldo := K+rng.IntN(3), K+rng.IntN(3), n+rng.IntN(3)

@@ -233,10 +233,8 @@ func AxpyRowsHalf(out, x []float32, w Half, ld int) {
 			} else {
 				axpy4h(&out[0], n16, &w.Bits[k*ld], ld, &x[k])
 			}
-			if n16 < n {
-				for r := 0; r < 4; r++ {
-					axpyHalfGo(out[n16:], x[k+r], w.Slice((k+r)*ld+n16, (k+r)*ld+n))
-				}
+			if n16 < n { // the last columns as the Go loop below sums them
+				axpy4HalfGo(out[n16:], x[k:k+4], w.From(k*ld+n16), ld)
 			}
 		}
 	}
@@ -260,19 +258,25 @@ func DotRowsMultiHalf(out []float32, ldo int, x []float32, ldx, nx, K int, w Hal
 	if acceleratedHalf() && K >= 8 && n >= 4 {
 		_ = x[(nx-1)*ldx+K-1]
 		_ = w.Bits[(n-1)*ldw+K-1]
-		k8 := K &^ 7
+		// The kernel and its width follow DotRowsMulti's choice, so that
+		// the sums are those of the widened weights.
+		kern, kn := dot4x3h, K&^7
+		switch {
+		case useAVX512 && K >= 16 && w.BF16:
+			kern, kn = dot4x3zb, K&^15
+		case useAVX512 && K >= 16:
+			kern, kn = dot4x3zh, K&^15
+		case w.BF16:
+			kern = dot4x3b
+		}
 		for ; j+3 <= nx; j += 3 {
 			i := 0
 			for ; i+4 <= n; i += 4 {
-				if w.BF16 {
-					dot4x3b(&x[j*ldx], ldx, &w.Bits[i*ldw], ldw, k8, &out[j*ldo+i], ldo)
-				} else {
-					dot4x3h(&x[j*ldx], ldx, &w.Bits[i*ldw], ldw, k8, &out[j*ldo+i], ldo)
-				}
-				if k8 < K {
+				kern(&x[j*ldx], ldx, &w.Bits[i*ldw], ldw, kn, &out[j*ldo+i], ldo)
+				if kn < K {
 					for jj := j; jj < j+3; jj++ {
 						for r := i; r < i+4; r++ {
-							out[jj*ldo+r] += DotHalf(x[jj*ldx+k8:jj*ldx+K], w.Slice(r*ldw+k8, r*ldw+K))
+							out[jj*ldo+r] += DotHalf(x[jj*ldx+kn:jj*ldx+K], w.Slice(r*ldw+kn, r*ldw+K))
 						}
 					}
 				}

@@ -38,3 +38,14 @@ func widenh(dst *float32, src *uint16, n int)
 
 //go:noescape
 func widenb(dst *float32, src *uint16, n int)
+
+// dot4x3zh and dot4x3zb are dot4x3z (gemv_amd64.s) on F16 and BF16
+// weights, widened in registers; n is a positive multiple of 16. The BF16
+// widening of 16 elements (VPMOVZXWD to a zmm register) needs AVX-512BW,
+// which useAVX512 requires.
+//
+//go:noescape
+func dot4x3zh(x *float32, ldx int, w *uint16, ldw int, n int, out *float32, ldo int)
+
+//go:noescape
+func dot4x3zb(x *float32, ldx int, w *uint16, ldw int, n int, out *float32, ldo int)

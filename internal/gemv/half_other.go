@@ -17,3 +17,11 @@ func dot4x3b(x *float32, ldx int, w *uint16, ldw int, n int, out *float32, ldo i
 }
 func widenh(dst *float32, src *uint16, n int) { panic("gemv: no assembly") }
 func widenb(dst *float32, src *uint16, n int) { panic("gemv: no assembly") }
+
+func dot4x3zh(x *float32, ldx int, w *uint16, ldw int, n int, out *float32, ldo int) {
+	panic("gemv: dot4x3zh without assembly")
+}
+
+func dot4x3zb(x *float32, ldx int, w *uint16, ldw int, n int, out *float32, ldo int) {
+	panic("gemv: dot4x3zb without assembly")
+}

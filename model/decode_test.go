@@ -2,6 +2,8 @@ package model
 
 import (
 	"context"
+	"math"
+	"math/rand/v2"
 	"runtime"
 	"testing"
 
@@ -146,5 +148,57 @@ func TestBenchRandomModel(t *testing.T) {
 	}
 	if _, err := Bench(context.Background(), m, BenchOptions{Prompt: 60, Steps: 10}); err == nil {
 		t.Error("a run past the context window was accepted")
+	}
+}
+
+// TestOneRowLinearSplits: the one-row product w's rows split into parts
+// (kParts) that workers stream whole. Every column's sum is the same bit
+// for bit however the tiles are shared out — on the pool (ws.linear) or in
+// one serial pass with 1, 2, 3 or 5 column chunks per part — and agrees
+// with a float64 sum within float32 rounding, for shapes with one part,
+// two (GPT-2's 768 rows), four (gpt2-xl's 1,600) and six (3,072), and odd
+// sizes that leave scalar tails.
+func TestOneRowLinearSplits(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	randn := func(n int) []float32 {
+		x := make([]float32, n)
+		for i := range x {
+			x[i] = float32(rng.NormFloat64())
+		}
+		return x
+	}
+	for _, sh := range []struct{ C, OC, parts int }{
+		{128, 384, 1}, {512, 128, 1}, {768, 2304, 2}, {1600, 400, 4}, {3072, 768, 6}, {777, 100, 2}, {1030, 33, 3},
+	} {
+		if got := kPartsOf(sh.C); got != sh.parts {
+			t.Fatalf("kParts(%d) = %d parts, want %d", sh.C, got, sh.parts)
+		}
+		in, w, b := randn(sh.C), randn(sh.C*sh.OC), randn(sh.OC)
+		var ws workspace
+		pooled := make([]float32, sh.OC)
+		ws.linear(pooled, in, matrix{f: w}, b, 1, sh.C, sh.OC)
+		for _, cols := range []int{1, 2, 3, 5} {
+			out := make([]float32, sh.OC)
+			var part []float32
+			mv := newMatvec(out, in, matrix{f: w}, b, &part, sh.C, sh.OC, cols)
+			mv.runRange(0, mv.tiles())
+			mv.sumParts()
+			for j := range out {
+				if math.Float32bits(out[j]) != math.Float32bits(pooled[j]) {
+					t.Fatalf("C=%d OC=%d cols=%d: out[%d] = %v, on the pool %v", sh.C, sh.OC, cols, j, out[j], pooled[j])
+				}
+			}
+		}
+		for j := range pooled {
+			want, mag := float64(b[j]), math.Abs(float64(b[j]))
+			for k := range sh.C {
+				p := float64(in[k]) * float64(w[k*sh.OC+j])
+				want += p
+				mag += math.Abs(p)
+			}
+			if d := math.Abs(float64(pooled[j]) - want); d > 4*float64(sh.C+4)*0x1p-24*mag {
+				t.Fatalf("C=%d OC=%d: out[%d] = %v, float64 sum %v", sh.C, sh.OC, j, pooled[j], want)
+			}
+		}
 	}
 }

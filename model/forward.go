@@ -267,8 +267,19 @@ func (m *Model) forward(ws *workspace, kc *KVCache, ids []int, info ForwardInfo,
 // n_embd each, head h in columns h·d_head…) into layer l of the cache at
 // positions past..past+T−1.
 func appendKV(kc *KVCache, l int, qkv []float32, past, T, H, D int) {
+	if serial(T, T*H*D*2*elementwiseCost) {
+		appendKVRows(kc, l, qkv, past, 0, T, H, D)
+		return
+	}
+	parallelFor(T, T*H*D*2*elementwiseCost, func(lo, hi int) {
+		appendKVRows(kc, l, qkv, past, lo, hi, H, D)
+	})
+}
+
+// appendKVRows is appendKV for the new rows [lo, hi).
+func appendKVRows(kc *KVCache, l int, qkv []float32, past, lo, hi, H, D int) {
 	C := H * D
-	for t := 0; t < T; t++ {
+	for t := lo; t < hi; t++ {
 		row := qkv[t*3*C : (t+1)*3*C]
 		for h := 0; h < H; h++ {
 			dst := (h*kc.Capacity + past + t) * D

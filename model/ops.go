@@ -6,8 +6,6 @@ import (
 	"github.com/gptviz/gptviz/internal/gemm"
 	"github.com/gptviz/gptviz/internal/gemv"
 	"github.com/gptviz/gptviz/internal/vexp"
-	"runtime"
-	"sync"
 )
 
 // This file holds the numerical building blocks of the GPT-2 forward pass,
@@ -19,30 +17,28 @@ import (
 // goroutines; below it the goroutine start-up costs more than it saves.
 const parallelMin = 1 << 15
 
-// parallelFor calls fn on disjoint ranges [lo, hi) covering [0, n), on up to
-// GOMAXPROCS goroutines when work (an estimate of multiply-adds) is large
-// enough, otherwise once on the calling goroutine.
+// parallelFor calls fn on disjoint ranges [lo, hi) covering [0, n), on the
+// pool's workers (pool.go) and the calling goroutine when work (an
+// estimate of multiply-adds) is large enough, otherwise once on the
+// calling goroutine. fn must not itself call parallelFor or the pool: a
+// worker waiting for parts that only workers can run would deadlock.
 func parallelFor(n, work int, fn func(lo, hi int)) {
-	workers := runtime.GOMAXPROCS(0)
-	if workers > n {
-		workers = n
-	}
-	if workers <= 1 || work < parallelMin {
+	if serial(n, work) {
 		fn(0, n)
 		return
 	}
-	var wg sync.WaitGroup
-	chunk := (n + workers - 1) / workers
-	for lo := 0; lo < n; lo += chunk {
-		hi := min(lo+chunk, n)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			fn(lo, hi)
-		}()
-	}
-	wg.Wait()
+	decodePool.run(funcTask(fn), n, 1, work, new(poolWait))
 }
+
+// serial reports whether parallelFor runs n items of work multiply-adds
+// as one part. Callers on the decode path check it before building fn: a
+// closure handed to the pool escapes, and so allocates.
+func serial(n, work int) bool { return n <= 1 || work < parallelMin }
+
+// funcTask is a function as a rangeTask.
+type funcTask func(lo, hi int)
+
+func (f funcTask) runRange(lo, hi int) { f(lo, hi) }
 
 // encoder adds token and position embeddings:
 // out[t] = wte[ids[t]] + wpe[pos0+t], out [T, C].
@@ -62,7 +58,24 @@ func encoder(out []float32, ids []int, pos0 int, wte matrix, wpe []float32, C in
 // out = (x − mean) / sqrt(var + eps) · g + b, with the biased variance, as
 // torch.nn.LayerNorm (Ba et al. 2016). Sums are accumulated in float64.
 func layernorm(out, in, g, b []float32, T, C int, eps float64) {
-	for t := 0; t < T; t++ {
+	if serial(T, T*C*elementwiseCost) {
+		layernormRows(out, in, g, b, 0, T, C, eps)
+		return
+	}
+	parallelFor(T, T*C*elementwiseCost, func(lo, hi int) {
+		layernormRows(out, in, g, b, lo, hi, C, eps)
+	})
+}
+
+// elementwiseCost weighs a row-wise operation's elements against
+// parallelFor's multiply-adds: a prefill's layer norms, GELUs and copies
+// (a few hundred thousand elements each) are split across cores, a decode
+// step's single rows (≤ 3,072 elements for GPT-2 124M) are not.
+const elementwiseCost = 8
+
+// layernormRows is layernorm for rows [lo, hi).
+func layernormRows(out, in, g, b []float32, lo, hi, C int, eps float64) {
+	for t := lo; t < hi; t++ {
 		x := in[t*C : (t+1)*C]
 		o := out[t*C : (t+1)*C]
 		var sum float64
@@ -87,24 +100,34 @@ func layernorm(out, in, g, b []float32, T, C int, eps float64) {
 // The output columns are split across cores, in strips of 64 (of 16 for
 // a single row, a decode step).
 func matmul(out, in, w, b []float32, T, C, OC int) {
-	for t := 0; t < T; t++ {
-		if b != nil {
-			copy(out[t*OC:(t+1)*OC], b)
-		} else {
-			clear(out[t*OC : (t+1)*OC])
-		}
-	}
 	if T == 1 {
+		setBias(out, b, 1, OC, 0, OC)
 		parallelFor((OC+15)/16, C*OC, func(lo, hi int) {
 			gemm.Cols(out, in, w, 1, C, OC, lo*16, min(hi*16, OC))
 		})
 		return
 	}
 	// Columns, not rows: each core then packs only its own part of w
-	// (the large operand) and reads it once; both pack all of in.
+	// (the large operand) and reads it once; both pack all of in. Each
+	// sets its own columns to the bias first.
 	parallelFor((OC+matmulStrip-1)/matmulStrip, T*C*OC, func(lo, hi int) {
-		gemm.MulCols(gemm.NN, out, in, w, T, C, OC, lo*matmulStrip, min(hi*matmulStrip, OC))
+		j0, j1 := lo*matmulStrip, min(hi*matmulStrip, OC)
+		setBias(out, b, T, OC, j0, j1)
+		gemm.MulCols(gemm.NN, out, in, w, T, C, OC, j0, j1)
 	})
+}
+
+// setBias sets columns [j0, j1) of every row of out [T, OC] to b's, or to
+// zero when b is nil.
+func setBias(out, b []float32, T, OC, j0, j1 int) {
+	for t := 0; t < T; t++ {
+		o := out[t*OC+j0 : t*OC+j1]
+		if b != nil {
+			copy(o, b[j0:j1])
+		} else {
+			clear(o)
+		}
+	}
 }
 
 // matmulHalf is matmul with w in 16 bits: the columns are split across
@@ -112,15 +135,10 @@ func matmul(out, in, w, b []float32, T, C, OC int) {
 // packs them, so a prefill reads the 16-bit weights once and computes
 // exactly what matmul computes on the widened w. T ≥ 2.
 func matmulHalf(out, in []float32, w gemv.Half, b []float32, T, C, OC int) {
-	for t := 0; t < T; t++ {
-		if b != nil {
-			copy(out[t*OC:(t+1)*OC], b)
-		} else {
-			clear(out[t*OC : (t+1)*OC])
-		}
-	}
 	parallelFor((OC+matmulStrip-1)/matmulStrip, T*C*OC, func(lo, hi int) {
-		gemm.MulColsHalf(out, in, w, T, C, OC, lo*matmulStrip, min(hi*matmulStrip, OC))
+		j0, j1 := lo*matmulStrip, min(hi*matmulStrip, OC)
+		setBias(out, b, T, OC, j0, j1)
+		gemm.MulColsHalf(out, in, w, T, C, OC, j0, j1)
 	})
 }
 
@@ -174,16 +192,25 @@ func matmulTransB(out, in, w []float32, T, C, OC int) {
 // evaluates it as x/(1 + e^{−2u}) in float64 with an AVX2 kernel, within 1
 // float32 ulp of the float64 tanh form (see internal/vexp/gelu.go).
 func geluNew(x []float32) {
-	vexp.GELUTanh(x, x)
+	if serial(len(x), len(x)*elementwiseCost) {
+		vexp.GELUTanh(x, x)
+		return
+	}
+	parallelFor((len(x)+63)/64, len(x)*elementwiseCost, func(lo, hi int) {
+		y := x[lo*64 : min(hi*64, len(x))]
+		vexp.GELUTanh(y, y)
+	})
 }
 
 // geluExact is GELU in its exact erf form, 0.5·x·(1 + erf(x/√2)), used when
 // config.json says activation_function "gelu".
 func geluExact(x []float32) {
-	for i, v := range x {
-		f := float64(v)
-		x[i] = float32(0.5 * f * (1 + math.Erf(f/math.Sqrt2)))
-	}
+	parallelFor(len(x), len(x)*elementwiseCost, func(lo, hi int) {
+		for i, v := range x[lo:hi] {
+			f := float64(v)
+			x[lo+i] = float32(0.5 * f * (1 + math.Erf(f/math.Sqrt2)))
+		}
+	})
 }
 
 // residual adds in to x in place: x += in (the residual connection).

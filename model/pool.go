@@ -3,6 +3,8 @@ package model
 import (
 	"runtime"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/gptviz/gptviz/internal/vexp"
 )
@@ -12,7 +14,8 @@ import (
 // allocates a closure per call, which is cheap next to a prefill's matrix
 // products but not next to a decode step's sixty-odd small ones; the pool
 // starts its goroutines once and passes work as (task, range) values, so a
-// decode step allocates nothing.
+// decode step allocates nothing, and keeps them polling between parts (see
+// spinFor), so a step's parts start within microseconds.
 
 // rangeTask is work split over an index range: runRange computes
 // [lo, hi). Implementations are pointers to structs kept in a workspace,
@@ -23,12 +26,82 @@ type rangeTask interface{ runRange(lo, hi int) }
 type poolJob struct {
 	t      rangeTask
 	lo, hi int
-	wg     *sync.WaitGroup
+	w      *poolWait
+}
+
+// spinFor is how long an idle worker polls for its next part, and a
+// caller for its workers to finish, before blocking. A decode step submits
+// sixty-odd parts a few hundred microseconds apart. A thread that blocks
+// lets its CPU go idle, and waking it again took 60–130 µs on the 2-core
+// virtual machine this was measured on — more than a GPT-2 124M attention
+// projection's whole part — so a worker that blocked between parts started
+// every part late, its caller blocked waiting for it, and each part cost
+// two wake-ups: 6 ms of a 21.6 ms step. Polling for 500 µs covers the gaps
+// inside a step (the step then took 12.3 ms) and bounds what an idle
+// process burns: after the last part of a run of work, a worker polls for
+// at most this long and then blocks.
+const spinFor = 500 * time.Microsecond
+
+// poolWait is one caller's completion signal, reused across its runs (it
+// lives in a workspace). pending counts the parts still running on
+// workers; the worker that finishes the last one wakes the caller through
+// done only if the caller went to sleep (sleeping), so a caller that
+// polled in time costs no wake-up.
+type poolWait struct {
+	pending  atomic.Int32
+	sleeping atomic.Bool
+	done     chan struct{} // capacity 1
+}
+
+// finish marks one part done; the worker that ran it calls it.
+func (w *poolWait) finish() {
+	if w.pending.Add(-1) == 0 && w.sleeping.Swap(false) {
+		w.done <- struct{}{}
+	}
+}
+
+// wait returns when every part has finished: it polls for up to spinFor,
+// then blocks on done. Of wait's Swap and the last finish's Swap exactly
+// one sees sleeping set, so done holds a token only when wait takes it.
+func (w *poolWait) wait() {
+	if spinUntil(func() bool { return w.pending.Load() == 0 }) {
+		return
+	}
+	w.sleeping.Store(true)
+	if w.pending.Load() == 0 && w.sleeping.Swap(false) {
+		return
+	}
+	<-w.done
+}
+
+// spinUntil polls cond for up to spinFor and reports whether it came true.
+// Every 256 polls it checks the clock and yields to any other goroutine
+// waiting for this P (a worker needs one to finish what a poller waits
+// for when GOMAXPROCS goroutines are polling at once).
+func spinUntil(cond func() bool) bool {
+	var start time.Time
+	for i := 0; ; i++ {
+		if cond() {
+			return true
+		}
+		if i&255 != 0 {
+			continue
+		}
+		if i == 0 {
+			start = time.Now()
+			continue
+		}
+		if time.Since(start) > spinFor {
+			return false
+		}
+		runtime.Gosched()
+	}
 }
 
 // workPool runs the parts of a task on GOMAXPROCS−1 worker goroutines and
-// the caller. Workers block on a channel while idle (no spinning: the
-// machine may be shared). Several goroutines may submit at once.
+// the caller. An idle worker polls for spinFor, then blocks on the jobs
+// channel. Several goroutines may submit at once, each with its own
+// poolWait.
 type workPool struct {
 	once sync.Once
 	size int // parts per task, GOMAXPROCS at first use
@@ -42,21 +115,42 @@ func (p *workPool) start() {
 	p.size = max(1, runtime.GOMAXPROCS(0))
 	p.jobs = make(chan poolJob, 4*p.size)
 	for range p.size - 1 {
-		go func() {
-			for j := range p.jobs {
-				j.t.runRange(j.lo, j.hi)
-				j.wg.Done()
-			}
-		}()
+		go p.work()
 	}
+}
+
+// work is a worker's loop: take a part (polling, then blocking), run it,
+// report it finished.
+func (p *workPool) work() {
+	for {
+		var j poolJob
+		if !spinUntil(func() bool {
+			select {
+			case j = <-p.jobs:
+				return true
+			default:
+				return false
+			}
+		}) {
+			j = <-p.jobs
+		}
+		j.t.runRange(j.lo, j.hi)
+		j.w.finish()
+	}
+}
+
+// workers returns how many parts run splits a task into at most.
+func (p *workPool) workers() int {
+	p.once.Do(p.start)
+	return p.size
 }
 
 // run computes t over [0, n) in up to size parts whose boundaries are
 // multiples of align (the last part ends at n), the first on the calling
-// goroutine, and returns when all are done. wg is the caller's, reused
+// goroutine, and returns when all are done. w is the caller's, reused
 // across calls (it lives in a workspace, so run allocates nothing); work
 // estimates the multiply-adds: below parallelMin one part runs.
-func (p *workPool) run(t rangeTask, n, align, work int, wg *sync.WaitGroup) {
+func (p *workPool) run(t rangeTask, n, align, work int, w *poolWait) {
 	p.once.Do(p.start)
 	chunk := (n + p.size - 1) / p.size
 	chunk = (chunk + align - 1) / align * align
@@ -64,12 +158,15 @@ func (p *workPool) run(t rangeTask, n, align, work int, wg *sync.WaitGroup) {
 		t.runRange(0, n)
 		return
 	}
+	if w.done == nil {
+		w.done = make(chan struct{}, 1)
+	}
+	w.pending.Store(int32((n - 1) / chunk)) // the parts after the first
 	for lo := chunk; lo < n; lo += chunk {
-		wg.Add(1)
-		p.jobs <- poolJob{t: t, lo: lo, hi: min(lo+chunk, n), wg: wg}
+		p.jobs <- poolJob{t: t, lo: lo, hi: min(lo+chunk, n), w: w}
 	}
 	t.runRange(0, chunk)
-	wg.Wait()
+	w.wait()
 }
 
 // softmaxPar is a softmax and its entropy (the serial loops are
@@ -79,7 +176,7 @@ func (p *workPool) run(t rangeTask, n, align, work int, wg *sync.WaitGroup) {
 // math.Log2 and /, and the sums still run in index order on the calling
 // goroutine, so the results are the same bit for bit.
 type softmaxPar struct {
-	wg      sync.WaitGroup
+	wg      poolWait
 	t       softmaxPass
 	scratch []float64
 }

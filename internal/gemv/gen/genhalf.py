@@ -8,6 +8,30 @@ loads are zero-extended to 32 bits and shifted left by 16. Each kernel is
 the float32 kernel of gemv_amd64.s with the weight loads replaced.
 """
 import re
+# The dot4x3 kernels' end: each input row's four 8-lane accumulators
+# (rows r in Y0+j, Y3+j, Y6+j, Y9+j) reduced to four sums and stored.
+reduce3 = r'''
+	VHADDPS Y3, Y0, Y0
+	VHADDPS Y9, Y6, Y6
+	VHADDPS Y6, Y0, Y0
+	VEXTRACTF128 $1, Y0, X12
+	VADDPS X12, X0, X0
+	VMOVUPS X0, (DX)
+	VHADDPS Y4, Y1, Y1
+	VHADDPS Y10, Y7, Y7
+	VHADDPS Y7, Y1, Y1
+	VEXTRACTF128 $1, Y1, X12
+	VADDPS X12, X1, X1
+	VMOVUPS X1, (DX)(BX*1)
+	VHADDPS Y5, Y2, Y2
+	VHADDPS Y11, Y8, Y8
+	VHADDPS Y8, Y2, Y2
+	VEXTRACTF128 $1, Y2, X12
+	VADDPS X12, X2, X2
+	VMOVUPS X2, (DX)(BX*2)
+	VZEROUPPER
+	RET
+'''
 f16 = r'''
 // func dot4SUF(x *float32, w *uint16, ld int, n int, out *float32)
 //
@@ -175,26 +199,7 @@ loop:
 	CMPQ AX, CX
 	JLT  loop
 
-	VHADDPS Y3, Y0, Y0
-	VHADDPS Y9, Y6, Y6
-	VHADDPS Y6, Y0, Y0
-	VEXTRACTF128 $1, Y0, X12
-	VADDPS X12, X0, X0
-	VMOVUPS X0, (DX)
-	VHADDPS Y4, Y1, Y1
-	VHADDPS Y10, Y7, Y7
-	VHADDPS Y7, Y1, Y1
-	VEXTRACTF128 $1, Y1, X12
-	VADDPS X12, X1, X1
-	VMOVUPS X1, (DX)(BX*1)
-	VHADDPS Y5, Y2, Y2
-	VHADDPS Y11, Y8, Y8
-	VHADDPS Y8, Y2, Y2
-	VEXTRACTF128 $1, Y2, X12
-	VADDPS X12, X2, X2
-	VMOVUPS X2, (DX)(BX*2)
-	VZEROUPPER
-	RET
+REDUCE3
 
 // func dot4x3zSUF(x *float32, ldx int, w *uint16, ldw int, n int, out *float32, ldo int)
 //
@@ -278,26 +283,7 @@ loop:
 	VADDPS Y12, Y10, Y10
 	VEXTRACTF64X4 $1, Z11, Y12
 	VADDPS Y12, Y11, Y11
-	VHADDPS Y3, Y0, Y0
-	VHADDPS Y9, Y6, Y6
-	VHADDPS Y6, Y0, Y0
-	VEXTRACTF128 $1, Y0, X12
-	VADDPS X12, X0, X0
-	VMOVUPS X0, (DX)
-	VHADDPS Y4, Y1, Y1
-	VHADDPS Y10, Y7, Y7
-	VHADDPS Y7, Y1, Y1
-	VEXTRACTF128 $1, Y1, X12
-	VADDPS X12, X1, X1
-	VMOVUPS X1, (DX)(BX*1)
-	VHADDPS Y5, Y2, Y2
-	VHADDPS Y11, Y8, Y8
-	VHADDPS Y8, Y2, Y2
-	VEXTRACTF128 $1, Y2, X12
-	VADDPS X12, X2, X2
-	VMOVUPS X2, (DX)(BX*2)
-	VZEROUPPER
-	RET
+REDUCE3
 
 // func widenSUF(dst *float32, src *uint16, n int)
 //
@@ -320,7 +306,7 @@ loop:
 	RET
 '''
 def gen(suf, typ, widen, load):
-    s = f16.replace('SUF', suf).replace('TYPE', typ).replace('WIDEN', widen)
+    s = f16.replace('REDUCE3\n', reduce3.lstrip('\n')).replace('SUF', suf).replace('TYPE', typ).replace('WIDEN', widen)
     s = re.sub(r'^loop:', suf + 'loop:', s, flags=re.M)
     s = s.replace('JLT  loop', 'JLT  ' + suf + 'loop')
     s = re.sub(r'LOAD\(([^,]+), ([YZ]\d+)\)', lambda m: load(m.group(1), m.group(2)), s)

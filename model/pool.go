@@ -43,35 +43,49 @@ type poolJob struct {
 const spinFor = 500 * time.Microsecond
 
 // poolWait is one caller's completion signal, reused across its runs (it
-// lives in a workspace). pending counts the parts still running on
-// workers; the worker that finishes the last one wakes the caller through
-// done only if the caller went to sleep (sleeping), so a caller that
-// polled in time costs no wake-up.
+// lives in a workspace). state holds the count of parts still running on
+// workers, plus sleepBit while the caller is asleep on done. The worker
+// whose decrement leaves exactly sleepBit (no parts left, caller asleep)
+// wakes the caller; because that decision is taken by the same atomic
+// operation that ends the last part, a worker that is slow to return from
+// finish cannot wake the caller's next run, and a caller that polled in
+// time costs no wake-up.
 type poolWait struct {
-	pending  atomic.Int32
-	sleeping atomic.Bool
-	done     chan struct{} // capacity 1
+	state atomic.Int64
+	done  chan struct{} // capacity 1
+}
+
+// sleepBit marks poolWait.state while the caller sleeps.
+const sleepBit = 1 << 32
+
+// start sets the count of parts the workers will run.
+func (w *poolWait) start(parts int) {
+	if w.done == nil {
+		w.done = make(chan struct{}, 1)
+	}
+	w.state.Store(int64(parts))
 }
 
 // finish marks one part done; the worker that ran it calls it.
 func (w *poolWait) finish() {
-	if w.pending.Add(-1) == 0 && w.sleeping.Swap(false) {
+	if w.state.Add(-1) == sleepBit {
 		w.done <- struct{}{}
 	}
 }
 
 // wait returns when every part has finished: it polls for up to spinFor,
-// then blocks on done. Of wait's Swap and the last finish's Swap exactly
-// one sees sleeping set, so done holds a token only when wait takes it.
+// then sleeps on done. If the last part ended before sleepBit was set,
+// no worker will send, and wait takes the bit back itself.
 func (w *poolWait) wait() {
-	if spinUntil(func() bool { return w.pending.Load() == 0 }) {
+	if spinUntil(func() bool { return w.state.Load() == 0 }) {
 		return
 	}
-	w.sleeping.Store(true)
-	if w.pending.Load() == 0 && w.sleeping.Swap(false) {
+	if w.state.Add(sleepBit) == sleepBit {
+		w.state.Add(-sleepBit)
 		return
 	}
 	<-w.done
+	w.state.Add(-sleepBit)
 }
 
 // spinUntil polls cond for up to spinFor and reports whether it came true.
@@ -158,10 +172,7 @@ func (p *workPool) run(t rangeTask, n, align, work int, w *poolWait) {
 		t.runRange(0, n)
 		return
 	}
-	if w.done == nil {
-		w.done = make(chan struct{}, 1)
-	}
-	w.pending.Store(int32((n - 1) / chunk)) // the parts after the first
+	w.start((n - 1) / chunk) // the parts after the first
 	for lo := chunk; lo < n; lo += chunk {
 		p.jobs <- poolJob{t: t, lo: lo, hi: min(lo+chunk, n), w: w}
 	}

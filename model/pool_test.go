@@ -50,3 +50,33 @@ func TestPoolConcurrentSubmitters(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// TestPoolWaitHandOff drives one poolWait through both ways a run ends —
+// the last part finishing while the caller polls, and after it has gone
+// to sleep — many times in a row: wait never returns before the last
+// finish, and every run leaves the state at zero with no token left in
+// done (a stale token would end a later run early).
+func TestPoolWaitHandOff(t *testing.T) {
+	var w poolWait
+	for run := range 40 {
+		parts := 1 + run%3
+		w.start(parts)
+		var finished atomic.Int32
+		for p := range parts {
+			go func() {
+				if run%2 == 1 && p == parts-1 {
+					time.Sleep(2 * spinFor) // the caller is asleep by now
+				}
+				finished.Add(1)
+				w.finish()
+			}()
+		}
+		w.wait()
+		if f := finished.Load(); f != int32(parts) {
+			t.Fatalf("run %d: wait returned after %d of %d parts", run, f, parts)
+		}
+		if s, n := w.state.Load(), len(w.done); s != 0 || n != 0 {
+			t.Fatalf("run %d: state %d and %d tokens left after wait", run, s, n)
+		}
+	}
+}

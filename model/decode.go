@@ -14,7 +14,7 @@ import (
 
 // decodeOps holds a workspace's one-row tasks, reused across steps.
 type decodeOps struct {
-	wg    poolWait
+	wait  poolWait
 	mv    matvecTask
 	head  headTask
 	att   attnTask
@@ -47,7 +47,7 @@ func (ws *workspace) linear(out, in []float32, w matrix, b []float32, T, C, OC i
 		cols = workers
 	}
 	ws.dec.mv = newMatvec(out, in, w, b, &ws.dec.part, C, OC, cols)
-	decodePool.run(&ws.dec.mv, ws.dec.mv.tiles(), 1, C*OC, &ws.dec.wg)
+	decodePool.run(&ws.dec.mv, ws.dec.mv.tiles(), 1, C*OC, &ws.dec.wait)
 	ws.dec.mv.sumParts()
 	ws.dec.mv = matvecTask{} // drop the references
 }
@@ -153,7 +153,7 @@ func (ws *workspace) float32(w matrix, n int) []float32 {
 	}
 	ws.wide = ws.wide[:n]
 	ws.dec.widen = widenTask{dst: ws.wide, src: w.h.Slice(0, n)}
-	decodePool.run(&ws.dec.widen, n, 4096, n, &ws.dec.wg)
+	decodePool.run(&ws.dec.widen, n, 4096, n, &ws.dec.wait)
 	ws.dec.widen = widenTask{}
 	return ws.wide
 }
@@ -174,7 +174,7 @@ func (ws *workspace) logitsHead(out, in []float32, w matrix, rows, C, V int) {
 		return
 	}
 	ws.dec.head = headTask{out: out[:V], in: in[:C], w: w, C: C}
-	decodePool.run(&ws.dec.head, V, 16, C*V, &ws.dec.wg)
+	decodePool.run(&ws.dec.head, V, 16, C*V, &ws.dec.wait)
 	ws.dec.head = headTask{}
 }
 
@@ -202,7 +202,7 @@ func (ws *workspace) attend(out, att, q, kc, vc []float32, T, past, nHead, dHead
 	}
 	nkeys := past + 1
 	ws.dec.att = attnTask{out: out, att: att, q: q, kc: kc, vc: vc, nkeys: nkeys, dHead: dHead, capacity: capacity}
-	decodePool.run(&ws.dec.att, nHead, 1, nHead*nkeys*dHead*2, &ws.dec.wg)
+	decodePool.run(&ws.dec.att, nHead, 1, nHead*nkeys*dHead*2, &ws.dec.wait)
 	ws.dec.att = attnTask{}
 }
 
@@ -244,7 +244,7 @@ func (ws *workspace) headRows(out, in []float32, w matrix, rows, C, V int) {
 		return
 	}
 	ws.dec.rows = headRowsTask{out: out[:rows*V], in: in[:rows*C], w: w, rows: rows, C: C, V: V}
-	decodePool.run(&ws.dec.rows, V, headBlock, rows*C*V, &ws.dec.wg)
+	decodePool.run(&ws.dec.rows, V, headBlock, rows*C*V, &ws.dec.wait)
 	ws.dec.rows = headRowsTask{}
 }
 

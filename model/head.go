@@ -23,6 +23,6 @@ func (t *lensTopTask) runRange(lo, hi int) {
 // logits [rows, V] and its probability (topProb), on the pool.
 func (ws *workspace) lensTop(best []int, prob []float64, logits []float32, rows, V int) {
 	ws.dec.top = lensTopTask{logits: logits[:rows*V], V: V, best: best[:rows], prob: prob[:rows]}
-	decodePool.run(&ws.dec.top, rows, 1, rows*V*8, &ws.dec.wg)
+	decodePool.run(&ws.dec.top, rows, 1, rows*V*8, &ws.dec.wait)
 	ws.dec.top = lensTopTask{}
 }

@@ -14,7 +14,8 @@ import (
 // in the comments with T = number of rows (query positions) being computed.
 
 // parallelMin is the least amount of multiply-adds worth splitting across
-// goroutines; below it the goroutine start-up costs more than it saves.
+// the pool's workers; below it handing out the parts costs more than it
+// saves.
 const parallelMin = 1 << 15
 
 // parallelFor calls fn on disjoint ranges [lo, hi) covering [0, n), on the
@@ -205,12 +206,19 @@ func geluNew(x []float32) {
 // geluExact is GELU in its exact erf form, 0.5·x·(1 + erf(x/√2)), used when
 // config.json says activation_function "gelu".
 func geluExact(x []float32) {
-	parallelFor(len(x), len(x)*elementwiseCost, func(lo, hi int) {
-		for i, v := range x[lo:hi] {
-			f := float64(v)
-			x[lo+i] = float32(0.5 * f * (1 + math.Erf(f/math.Sqrt2)))
-		}
-	})
+	if serial(len(x), len(x)*elementwiseCost) {
+		geluExactRange(x)
+		return
+	}
+	parallelFor(len(x), len(x)*elementwiseCost, func(lo, hi int) { geluExactRange(x[lo:hi]) })
+}
+
+// geluExactRange is geluExact on one core.
+func geluExactRange(x []float32) {
+	for i, v := range x {
+		f := float64(v)
+		x[i] = float32(0.5 * f * (1 + math.Erf(f/math.Sqrt2)))
+	}
 }
 
 // residual adds in to x in place: x += in (the residual connection).

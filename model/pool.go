@@ -9,13 +9,13 @@ import (
 	"github.com/gptviz/gptviz/internal/vexp"
 )
 
-// This file holds the long-lived workers that split a decode step's
-// one-row products across cores. parallelFor starts goroutines and
-// allocates a closure per call, which is cheap next to a prefill's matrix
-// products but not next to a decode step's sixty-odd small ones; the pool
-// starts its goroutines once and passes work as (task, range) values, so a
-// decode step allocates nothing, and keeps them polling between parts (see
-// spinFor), so a step's parts start within microseconds.
+// This file holds the long-lived workers that split work across cores: a
+// decode step's one-row products, and through parallelFor a prefill's. The
+// pool starts its goroutines once and passes work as (task, range) values,
+// so a decode step, whose tasks are structs kept in the workspace,
+// allocates nothing (parallelFor's closures do allocate, once per call),
+// and keeps them polling between parts (see spinFor), so a step's parts
+// start within microseconds.
 
 // rangeTask is work split over an index range: runRange computes
 // [lo, hi). Implementations are pointers to structs kept in a workspace,
@@ -187,7 +187,7 @@ func (p *workPool) run(t rangeTask, n, align, work int, w *poolWait) {
 // math.Log2 and /, and the sums still run in index order on the calling
 // goroutine, so the results are the same bit for bit.
 type softmaxPar struct {
-	wg      poolWait
+	wait    poolWait
 	t       softmaxPass
 	scratch []float64
 }
@@ -222,7 +222,7 @@ func (s *softmaxPar) softmax(out []float64, logits []float32, m, temp float64) (
 	n := len(logits)
 	out = out[:n]
 	s.t = softmaxPass{out: out, logits: logits, m: m, d: temp}
-	decodePool.run(&s.t, n, 64, n*8, &s.wg)
+	decodePool.run(&s.t, n, 64, n*8, &s.wait)
 	s.t = softmaxPass{}
 	for _, e := range out {
 		sum += e

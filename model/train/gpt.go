@@ -185,7 +185,7 @@ func newWorker(c arch.Config, B, T int, withGrad bool) *worker {
 // dropout applies to the embeddings and to the output of each residual
 // branch (attention and MLP, after c_proj), as GPT-2's embd_pdrop and
 // resid_pdrop; the factors are kept for backward.
-func (w *worker) forward(p *params, tok, targets []int, B int, drop *rand.Rand) (float64, int) {
+func (w *worker) forward(p *params, tok, targets []int, B int, drop *rand.PCG) (float64, int) {
 	c, T := w.c, w.T
 	N, C, I, V := B*T, c.NEmbd, c.NInner, c.VocabSize
 	eps := float32(c.LayerNormEpsilon)

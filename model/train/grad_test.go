@@ -36,9 +36,9 @@ func testModelGradient(t *testing.T, dropout float64) {
 	tok, tgt := tr.batch(0)
 	w := tr.shards[0]
 	lossAt := func() float64 {
-		var drop *rand.Rand // the same dropout masks on every call
+		var drop *rand.PCG // the same dropout masks on every call
 		if dropout > 0 {
-			drop = rand.New(rand.NewPCG(7, 8))
+			drop = rand.NewPCG(7, 8)
 		}
 		s, n := w.forward(tr.p, tok, tgt, o.BatchSize, drop)
 		return s / float64(n)

@@ -135,31 +135,45 @@ func matmulBackward(dinp, dw, db, dout, inp, w []float32, N, I, O int) {
 // at columns h·hs…), out is [B,T,C] and att [B,NH,T,T] receives the
 // attention probabilities softmax(q·kᵀ/√hs) with zeros above the diagonal
 // (Vaswani et al. 2017, §3.2.1).
-func attentionForward(out, att, qkv []float32, B, T, C, NH int, s *scratch) {
+//
+// The products read each head's columns in place (gemm.MulStrided) and
+// skip the masked upper triangle block by block (causalBlocks): the terms
+// left out are exact zeros at the start or end of each sum, so the result
+// is the same as the full T×T products give.
+func attentionForward(out, att, qkv []float32, B, T, C, NH int, _ *scratch) {
 	hs := C / NH
 	scale := float32(1 / math.Sqrt(float64(hs)))
-	q := s.get(0, T*hs)
-	k := s.get(1, T*hs)
-	v := s.get(2, T*hs)
-	o := s.get(3, T*hs)
 	for b := 0; b < B; b++ {
+		x := qkv[b*T*3*C:]
 		for h := 0; h < NH; h++ {
-			for t := 0; t < T; t++ {
-				row := qkv[(b*T+t)*3*C:]
-				copy(q[t*hs:(t+1)*hs], row[h*hs:(h+1)*hs])
-				copy(k[t*hs:(t+1)*hs], row[C+h*hs:C+(h+1)*hs])
-				copy(v[t*hs:(t+1)*hs], row[2*C+h*hs:2*C+(h+1)*hs])
-			}
+			q, k, v := x[h*hs:], x[C+h*hs:], x[2*C+h*hs:]
+			o := out[b*T*C+h*hs:]
 			p := att[(b*NH+h)*T*T : (b*NH+h+1)*T*T]
-			clear(p)
-			gemm.Mul(gemm.NT, p, q, k, T, hs, T)
-			for t := 0; t < T; t++ {
-				softmaxCausalRow(p[t*T:(t+1)*T], t, scale)
+			for r0, r1 := range causalBlocks(T) {
+				// Scores of queries [r0,r1) against keys [0,r1).
+				for t := r0; t < r1; t++ {
+					clear(p[t*T : t*T+r1])
+					clear(o[t*C : t*C+hs])
+				}
+				gemm.MulStrided(gemm.NT, r1-r0, hs, r1, p[r0*T:], T, q[r0*3*C:], 3*C, k, 3*C)
+				for t := r0; t < r1; t++ {
+					softmaxCausalRow(p[t*T:(t+1)*T], t, scale)
+				}
+				gemm.MulStrided(gemm.NN, r1-r0, r1, hs, o[r0*C:], C, p[r0*T:], T, v, 3*C)
 			}
-			clear(o)
-			gemm.Gemm(o, p, v, T, T, hs)
-			for t := 0; t < T; t++ {
-				copy(out[(b*T+t)*C+h*hs:(b*T+t)*C+(h+1)*hs], o[t*hs:(t+1)*hs])
+		}
+	}
+}
+
+// causalBlocks yields the query blocks [r0, r1) of a causal T×T product:
+// two halves, so that a block's product covers keys [0, r1) only and a
+// quarter of the T×T products is skipped.
+func causalBlocks(T int) func(func(int, int) bool) {
+	return func(yield func(int, int) bool) {
+		half := (T + 1) / 2
+		for r0 := 0; r0 < T; r0 += half {
+			if !yield(r0, min(T, r0+half)) {
+				return
 			}
 		}
 	}
@@ -190,50 +204,53 @@ func softmaxCausalRow(row []float32, t int, scale float32) {
 // attentionForward given dout [B,T,C] and the saved probabilities att.
 // With S the scaled scores, P = softmax(S), O = P·V:
 // dV = Pᵀ·dO, dP = dO·Vᵀ, dS = P∘(dP − rowsum(P∘dP)), dQ = dS·K/√hs,
-// dK = dSᵀ·Q/√hs.
+// dK = dSᵀ·Q/√hs. Like the forward pass it reads the heads' columns in
+// place and skips the masked triangle block by block: rows [r0,r1) of dP
+// and dQ need keys [0,r1) only, rows [r0,r1) of dV and dK need queries
+// [r0,T) only.
 func attentionBackward(dqkv, dout, qkv, att []float32, B, T, C, NH int, s *scratch) {
 	hs := C / NH
 	scale := float32(1 / math.Sqrt(float64(hs)))
-	q := s.get(0, T*hs)
-	k := s.get(1, T*hs)
-	v := s.get(2, T*hs)
-	do := s.get(3, T*hs)
 	dp := s.get(4, T*T)
 	dq := s.get(5, T*hs)
 	dk := s.get(6, T*hs)
 	dv := s.get(7, T*hs)
 	for b := 0; b < B; b++ {
+		x := qkv[b*T*3*C:]
 		for h := 0; h < NH; h++ {
-			for t := 0; t < T; t++ {
-				row := qkv[(b*T+t)*3*C:]
-				copy(q[t*hs:(t+1)*hs], row[h*hs:(h+1)*hs])
-				copy(k[t*hs:(t+1)*hs], row[C+h*hs:C+(h+1)*hs])
-				copy(v[t*hs:(t+1)*hs], row[2*C+h*hs:2*C+(h+1)*hs])
-				copy(do[t*hs:(t+1)*hs], dout[(b*T+t)*C+h*hs:(b*T+t)*C+(h+1)*hs])
-			}
+			q, k, v := x[h*hs:], x[C+h*hs:], x[2*C+h*hs:]
+			do := dout[b*T*C+h*hs:]
 			p := att[(b*NH+h)*T*T : (b*NH+h+1)*T*T]
-			// dV = Pᵀ·dO
 			clear(dv)
-			gemm.Mul(gemm.TN, dv, p, do, T, T, hs)
-			// dP = dO·Vᵀ
-			clear(dp)
-			gemm.Mul(gemm.NT, dp, do, v, T, hs, T)
-			// dS (scaled back to the raw q·k scores)
-			for t := 0; t < T; t++ {
-				pr, dr := p[t*T:(t+1)*T], dp[t*T:(t+1)*T]
-				var dot float32
-				for i := 0; i <= t; i++ {
-					dot += pr[i] * dr[i]
-				}
-				for i := 0; i <= t; i++ {
-					dr[i] = pr[i] * (dr[i] - dot) * scale
-				}
-				clear(dr[t+1:])
-			}
 			clear(dq)
-			gemm.Gemm(dq, dp, k, T, T, hs)
 			clear(dk)
-			gemm.Mul(gemm.TN, dk, dp, q, T, T, hs)
+			for r0, r1 := range causalBlocks(T) {
+				// dV = Pᵀ·dO for keys [r0,r1): queries [r0,T).
+				gemm.MulStrided(gemm.TN, r1-r0, T-r0, hs, dv[r0*hs:], hs, p[r0*T+r0:], T, do[r0*C:], C)
+				// dP = dO·Vᵀ for queries [r0,r1): keys [0,r1).
+				for t := r0; t < r1; t++ {
+					clear(dp[t*T : t*T+r1])
+				}
+				gemm.MulStrided(gemm.NT, r1-r0, hs, r1, dp[r0*T:], T, do[r0*C:], C, v, 3*C)
+				// dS (scaled back to the raw q·k scores)
+				for t := r0; t < r1; t++ {
+					pr, dr := p[t*T:(t+1)*T], dp[t*T:(t+1)*T]
+					var dot float32
+					for i := 0; i <= t; i++ {
+						dot += pr[i] * dr[i]
+					}
+					for i := 0; i <= t; i++ {
+						dr[i] = pr[i] * (dr[i] - dot) * scale
+					}
+					clear(dr[t+1:])
+				}
+			}
+			for r0, r1 := range causalBlocks(T) {
+				// dQ = dS·K for queries [r0,r1): keys [0,r1).
+				gemm.MulStrided(gemm.NN, r1-r0, r1, hs, dq[r0*hs:], hs, dp[r0*T:], T, k, 3*C)
+				// dK = dSᵀ·Q for keys [r0,r1): queries [r0,T).
+				gemm.MulStrided(gemm.TN, r1-r0, T-r0, hs, dk[r0*hs:], hs, dp[r0*T+r0:], T, q[r0*3*C:], 3*C)
+			}
 			for t := 0; t < T; t++ {
 				row := dqkv[(b*T+t)*3*C:]
 				addTo(row[h*hs:(h+1)*hs], dq[t*hs:(t+1)*hs])
@@ -337,21 +354,21 @@ func crossEntropyBackward(probs []float32, targets []int, N, V int, scale float3
 // the others by 1/(1−p) (inverted dropout, Srivastava et al. 2014), in
 // place, recording the factors (0 or 1/(1−p)) in mask. Draws come from r,
 // 16 bits per element.
-func dropoutForward(x, mask []float32, p float32, r *rand.Rand) {
+func dropoutForward(x, mask []float32, p float32, r *rand.PCG) {
 	keep := 1 / (1 - p)
 	thr := uint64(float64(p) * 65536)
-	var bits uint64
-	for i := range x {
-		if i%4 == 0 {
-			bits = r.Uint64()
+	mask = mask[:len(x)]
+	for i := 0; i < len(x); i += 4 {
+		bits := r.Uint64()
+		for j := i; j < min(i+4, len(x)); j++ {
+			m := keep
+			if bits&0xffff < thr {
+				m = 0
+			}
+			mask[j] = m
+			x[j] *= m
+			bits >>= 16
 		}
-		if bits&0xffff < thr {
-			mask[i] = 0
-		} else {
-			mask[i] = keep
-		}
-		bits >>= 16
-		x[i] *= mask[i]
 	}
 }
 

@@ -261,9 +261,9 @@ func (t *Trainer) TrainStep() StepResult {
 		w := t.shards[i]
 		lo, hi := starts[i]*T, (starts[i]+w.B)*T
 		clear(w.grad)
-		var drop *rand.Rand
+		var drop *rand.PCG
 		if w.dropout > 0 {
-			drop = rand.New(rand.NewPCG(t.Opts.Seed^0x64726f70, uint64(t.Step)<<8|uint64(i)))
+			drop = rand.NewPCG(t.Opts.Seed^0x64726f70, uint64(t.Step)<<8|uint64(i))
 		}
 		w.lossSum, w.lossCount = w.forward(t.p, tok[lo:hi], tgt[lo:hi], w.B, drop)
 		pd := float32(0)

@@ -171,7 +171,7 @@ func mulLD(kn *kernel, op Op, m, k, n int, c []float32, ldc int, a []float32, ld
 			for ic := 0; ic < m; ic += kn.mc {
 				mb := min(kn.mc, m-ic)
 				packA(ap, a, op.transA(), lda, ic, mb, pc, kb, kn.mr)
-				macro(kn, ap, bp, c[ic*ldc+jc:], ldc, mb, nb, kb)
+				macro(kn, ap, bp, c[ic*ldc+jc:], ldc, mb, nb, kb, &bufs.tile)
 			}
 		}
 	}
@@ -181,9 +181,8 @@ func mulLD(kn *kernel, op Op, m, k, n int, c []float32, ldc int, a []float32, ld
 // block of B into C (c starts at the block's top-left element). Tiles
 // that stick out past mb or nb go through a zeroed buffer and only their
 // valid part is added.
-func macro(kn *kernel, ap, bp, c []float32, ldc, mb, nb, kb int) {
+func macro(kn *kernel, ap, bp, c []float32, ldc, mb, nb, kb int, tile *[maxTile]float32) {
 	mr, nr := kn.mr, kn.nr
-	var tile [maxTile]float32
 	for jr := 0; jr < nb; jr += nr {
 		pb := &bp[jr*kb]
 		nv := min(nr, nb-jr)
@@ -296,9 +295,14 @@ func packB(dst, b []float32, trans bool, ldb, pc, kb, jc, nb, nr int) {
 	}
 }
 
-// buffers are one goroutine's packing buffers, reused through bufPool so
-// that a product allocates nothing in steady state.
-type buffers struct{ a, b []float32 }
+// buffers are one goroutine's packing buffers and edge tile, reused through
+// bufPool so that a product allocates nothing in steady state. (The tile
+// cannot live on macro's stack: the micro-kernel is called through a
+// function value, so a local array escapes to the heap on every call.)
+type buffers struct {
+	a, b []float32
+	tile [maxTile]float32
+}
 
 var bufPool = sync.Pool{New: func() any { return new(buffers) }}
 

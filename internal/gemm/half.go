@@ -42,7 +42,7 @@ func MulColsHalf(c, a []float32, b gemv.Half, m, k, n, j0, j1 int) {
 			for ic := 0; ic < m; ic += kn.mc {
 				mb := min(kn.mc, m-ic)
 				packA(ap, a, false, k, ic, mb, pc, kb, kn.mr)
-				macro(kn, ap, bp, c[ic*n+jc:], n, mb, nb, kb)
+				macro(kn, ap, bp, c[ic*n+jc:], n, mb, nb, kb, &bufs.tile)
 			}
 		}
 	}

@@ -202,7 +202,7 @@ func (w *worker) forward(p *params, tok, targets []int, B int, drop *rand.PCG) (
 		a, lp := &w.layers[l], &p.layers[l]
 		layerNormForward(a.ln1, a.ln1Mean, a.ln1Rstd, in, lp.ln1w, lp.ln1b, N, C, eps)
 		matmulForward(a.qkv, a.ln1, lp.attnw, lp.attnb, N, C, 3*C)
-		attentionForward(a.atty, a.att, a.qkv, B, T, C, c.NHead, &w.s)
+		attentionForward(a.atty, a.att, a.qkv, B, T, C, c.NHead)
 		matmulForward(w.tmp, a.atty, lp.projw, lp.projb, N, C, C)
 		if pd > 0 {
 			dropoutForward(w.tmp[:N*C], a.attnMask, pd, drop)

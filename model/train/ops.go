@@ -134,13 +134,9 @@ func matmulBackward(dinp, dw, db, dout, inp, w []float32, N, I, O int) {
 // projections. qkv is [B,T,3C] (queries, keys, values side by side, head h
 // at columns h·hs…), out is [B,T,C] and att [B,NH,T,T] receives the
 // attention probabilities softmax(q·kᵀ/√hs) with zeros above the diagonal
-// (Vaswani et al. 2017, §3.2.1).
-//
-// The products read each head's columns in place (gemm.MulStrided) and
-// skip the masked upper triangle block by block (causalBlocks): the terms
-// left out are exact zeros at the start or end of each sum, so the result
-// is the same as the full T×T products give.
-func attentionForward(out, att, qkv []float32, B, T, C, NH int, _ *scratch) {
+// (Vaswani et al. 2017, §3.2.1). The products read and write each head's
+// columns in place (gemm.MulStrided).
+func attentionForward(out, att, qkv []float32, B, T, C, NH int) {
 	hs := C / NH
 	scale := float32(1 / math.Sqrt(float64(hs)))
 	for b := 0; b < B; b++ {
@@ -149,32 +145,13 @@ func attentionForward(out, att, qkv []float32, B, T, C, NH int, _ *scratch) {
 			q, k, v := x[h*hs:], x[C+h*hs:], x[2*C+h*hs:]
 			o := out[b*T*C+h*hs:]
 			p := att[(b*NH+h)*T*T : (b*NH+h+1)*T*T]
-			for r0, r1 := range causalBlocks(T) {
-				// Scores of queries [r0,r1) against keys [0,r1).
-				for t := r0; t < r1; t++ {
-					clear(p[t*T : t*T+r1])
-					clear(o[t*C : t*C+hs])
-				}
-				gemm.MulStrided(gemm.NT, r1-r0, hs, r1, p[r0*T:], T, q[r0*3*C:], 3*C, k, 3*C)
-				for t := r0; t < r1; t++ {
-					softmaxCausalRow(p[t*T:(t+1)*T], t, scale)
-				}
-				gemm.MulStrided(gemm.NN, r1-r0, r1, hs, o[r0*C:], C, p[r0*T:], T, v, 3*C)
+			clear(p)
+			gemm.MulStrided(gemm.NT, T, hs, T, p, T, q, 3*C, k, 3*C)
+			for t := 0; t < T; t++ {
+				softmaxCausalRow(p[t*T:(t+1)*T], t, scale)
+				clear(o[t*C : t*C+hs])
 			}
-		}
-	}
-}
-
-// causalBlocks yields the query blocks [r0, r1) of a causal T×T product:
-// two halves, so that a block's product covers keys [0, r1) only and a
-// quarter of the T×T products is skipped.
-func causalBlocks(T int) func(func(int, int) bool) {
-	return func(yield func(int, int) bool) {
-		half := (T + 1) / 2
-		for r0 := 0; r0 < T; r0 += half {
-			if !yield(r0, min(T, r0+half)) {
-				return
-			}
+			gemm.MulStrided(gemm.NN, T, T, hs, o, C, p, T, v, 3*C)
 		}
 	}
 }
@@ -204,10 +181,7 @@ func softmaxCausalRow(row []float32, t int, scale float32) {
 // attentionForward given dout [B,T,C] and the saved probabilities att.
 // With S the scaled scores, P = softmax(S), O = P·V:
 // dV = Pᵀ·dO, dP = dO·Vᵀ, dS = P∘(dP − rowsum(P∘dP)), dQ = dS·K/√hs,
-// dK = dSᵀ·Q/√hs. Like the forward pass it reads the heads' columns in
-// place and skips the masked triangle block by block: rows [r0,r1) of dP
-// and dQ need keys [0,r1) only, rows [r0,r1) of dV and dK need queries
-// [r0,T) only.
+// dK = dSᵀ·Q/√hs. The products read each head's columns in place.
 func attentionBackward(dqkv, dout, qkv, att []float32, B, T, C, NH int, s *scratch) {
 	hs := C / NH
 	scale := float32(1 / math.Sqrt(float64(hs)))
@@ -221,36 +195,28 @@ func attentionBackward(dqkv, dout, qkv, att []float32, B, T, C, NH int, s *scrat
 			q, k, v := x[h*hs:], x[C+h*hs:], x[2*C+h*hs:]
 			do := dout[b*T*C+h*hs:]
 			p := att[(b*NH+h)*T*T : (b*NH+h+1)*T*T]
+			// dV = Pᵀ·dO
 			clear(dv)
+			gemm.MulStrided(gemm.TN, T, T, hs, dv, hs, p, T, do, C)
+			// dP = dO·Vᵀ
+			clear(dp)
+			gemm.MulStrided(gemm.NT, T, hs, T, dp, T, do, C, v, 3*C)
+			// dS (scaled back to the raw q·k scores)
+			for t := 0; t < T; t++ {
+				pr, dr := p[t*T:(t+1)*T], dp[t*T:(t+1)*T]
+				var dot float32
+				for i := 0; i <= t; i++ {
+					dot += pr[i] * dr[i]
+				}
+				for i := 0; i <= t; i++ {
+					dr[i] = pr[i] * (dr[i] - dot) * scale
+				}
+				clear(dr[t+1:])
+			}
 			clear(dq)
+			gemm.MulStrided(gemm.NN, T, T, hs, dq, hs, dp, T, k, 3*C)
 			clear(dk)
-			for r0, r1 := range causalBlocks(T) {
-				// dV = Pᵀ·dO for keys [r0,r1): queries [r0,T).
-				gemm.MulStrided(gemm.TN, r1-r0, T-r0, hs, dv[r0*hs:], hs, p[r0*T+r0:], T, do[r0*C:], C)
-				// dP = dO·Vᵀ for queries [r0,r1): keys [0,r1).
-				for t := r0; t < r1; t++ {
-					clear(dp[t*T : t*T+r1])
-				}
-				gemm.MulStrided(gemm.NT, r1-r0, hs, r1, dp[r0*T:], T, do[r0*C:], C, v, 3*C)
-				// dS (scaled back to the raw q·k scores)
-				for t := r0; t < r1; t++ {
-					pr, dr := p[t*T:(t+1)*T], dp[t*T:(t+1)*T]
-					var dot float32
-					for i := 0; i <= t; i++ {
-						dot += pr[i] * dr[i]
-					}
-					for i := 0; i <= t; i++ {
-						dr[i] = pr[i] * (dr[i] - dot) * scale
-					}
-					clear(dr[t+1:])
-				}
-			}
-			for r0, r1 := range causalBlocks(T) {
-				// dQ = dS·K for queries [r0,r1): keys [0,r1).
-				gemm.MulStrided(gemm.NN, r1-r0, r1, hs, dq[r0*hs:], hs, dp[r0*T:], T, k, 3*C)
-				// dK = dSᵀ·Q for keys [r0,r1): queries [r0,T).
-				gemm.MulStrided(gemm.TN, r1-r0, T-r0, hs, dk[r0*hs:], hs, dp[r0*T+r0:], T, q[r0*3*C:], 3*C)
-			}
+			gemm.MulStrided(gemm.TN, T, T, hs, dk, hs, dp, T, q, 3*C)
 			for t := 0; t < T; t++ {
 				row := dqkv[(b*T+t)*3*C:]
 				addTo(row[h*hs:(h+1)*hs], dq[t*hs:(t+1)*hs])

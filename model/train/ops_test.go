@@ -127,7 +127,7 @@ func TestOpGradients(t *testing.T) {
 			func() []float32 { matmulForward(mm, x, mw, mb, N, C, O); return mm },
 			func(d []float32, gs [][]float32) { matmulBackward(gs[0], gs[1], gs[2], d, x, mw, N, C, O) }},
 		{"attention", [][]float32{qkv},
-			func() []float32 { attentionForward(atty, att, qkv, B, T, C, NH, &s); return atty },
+			func() []float32 { attentionForward(atty, att, qkv, B, T, C, NH); return atty },
 			func(d []float32, gs [][]float32) { attentionBackward(gs[0], d, qkv, att, B, T, C, NH, &s) }},
 		{"gelu_new", [][]float32{x},
 			func() []float32 { geluForward(g, th, x); return g },

@@ -213,6 +213,14 @@ func packA(dst, a []float32, trans bool, lda, ic, mb, pc, kb, mr int) {
 	for ir := 0; ir < mb; ir += mr {
 		panel := dst[ir*kb : ir*kb+mr*kb]
 		mv := min(mr, mb-ir)
+		if trans && mv == 12 && mr == 12 {
+			// Fixed-size array copies compile to inline vector moves.
+			for p := 0; p < kb; p++ {
+				src := a[(pc+p)*lda+ic+ir:]
+				*(*[12]float32)(panel[p*12:]) = *(*[12]float32)(src)
+			}
+			continue
+		}
 		if trans {
 			for p := 0; p < kb; p++ {
 				src := a[(pc+p)*lda+ic+ir : (pc+p)*lda+ic+ir+mv]
@@ -220,6 +228,10 @@ func packA(dst, a []float32, trans bool, lda, ic, mb, pc, kb, mr int) {
 				copy(d, src)
 				clear(d[mv:])
 			}
+			continue
+		}
+		if mv == 12 && mr == 12 {
+			pack12(panel, a, lda, ic+ir, pc, kb)
 			continue
 		}
 		if mv == mr && mr%2 == 0 {
@@ -246,6 +258,26 @@ func packA(dst, a []float32, trans bool, lda, ic, mb, pc, kb, mr int) {
 				panel[p*mr+r] = 0
 			}
 		}
+	}
+}
+
+// pack12 packs rows [row0, row0+12) and columns [pc, pc+kb) of a
+// row-major A into one panel of kb×12 (step-major): each step's twelve
+// values are stored together, one pass over the panel.
+func pack12(panel, a []float32, lda, row0, pc, kb int) {
+	var r [12][]float32
+	for i := range r {
+		o := (row0+i)*lda + pc
+		r[i] = a[o : o+kb : o+kb]
+	}
+	r0, r1, r2, r3, r4, r5 := r[0], r[1][:len(r[0])], r[2][:len(r[0])], r[3][:len(r[0])], r[4][:len(r[0])], r[5][:len(r[0])]
+	r6, r7, r8, r9, r10, r11 := r[6][:len(r0)], r[7][:len(r0)], r[8][:len(r0)], r[9][:len(r0)], r[10][:len(r0)], r[11][:len(r0)]
+	panel = panel[:len(r0)*12]
+	for p := range r0 {
+		d := (*[12]float32)(panel[p*12:])
+		d[0], d[1], d[2], d[3] = r0[p], r1[p], r2[p], r3[p]
+		d[4], d[5], d[6], d[7] = r4[p], r5[p], r6[p], r7[p]
+		d[8], d[9], d[10], d[11] = r8[p], r9[p], r10[p], r11[p]
 	}
 }
 

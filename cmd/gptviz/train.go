@@ -64,7 +64,7 @@ Flags:
 
 func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := pflag.NewFlagSet("train", pflag.ContinueOnError)
-	corpusFlag := fs.String("corpus", "opticks", `training text: "opticks" (built in: Newton's Opticks), "mix" (built in: Opticks, King James Bible, Devil's Dictionary, Jargon File, Tang and Song poems, each split on its own) or the path of a UTF-8 text file with paragraphs separated by blank lines`)
+	corpusFlag := fs.String("corpus", "opticks", `training text: "opticks" (built in: Newton's Opticks), "mix" (built in: Opticks, King James Bible, Devil's Dictionary, Jargon File, Tom Sawyer, Sherlock Holmes, Tang and Song poems, each split on its own) or the path of a UTF-8 text file with paragraphs separated by blank lines`)
 	out := fs.String("out", "", "checkpoint folder to write (required)")
 	steps := fs.Int("steps", 3000, "optimizer steps")
 	vocab := fs.Int("vocab-size", 384, "BPE vocabulary size, including the 256 bytes and <|endoftext|>")

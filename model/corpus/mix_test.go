@@ -22,6 +22,8 @@ func TestMixSources(t *testing.T) {
 		{"kjv", 605, "In the beginning God created the heaven and the earth."},
 		{"devil", 1464, "ABDOMEN, n. The temple of the god Stomach"},
 		{"jargon", 2593, "hack: [very common] 1. n. Originally, a quick job"},
+		{"sawyer", 1699, "Tom appeared on the sidewalk with a bucket of whitewash"},
+		{"holmes", 2309, "To Sherlock Holmes she is always THE woman."},
 		{"tangsong", 408, "兰叶春葳蕤，桂华秋皎洁。"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -39,7 +41,7 @@ func TestMixSources(t *testing.T) {
 			if !strings.Contains(all, c.contains) {
 				t.Errorf("does not contain %q", c.contains)
 			}
-			for _, bad := range []string{"\x1b[", "│", "{", "00-database", "bible(KJV)"} {
+			for _, bad := range []string{"\x1b[", "│", "{", "00-database", "bible(KJV)", "*** START", "www.gutenberg", "Produced by", "\r"} {
 				if strings.Contains(all, bad) {
 					t.Errorf("contains %q", bad)
 				}
@@ -50,7 +52,7 @@ func TestMixSources(t *testing.T) {
 
 // TestMix checks the split: each source is split on its own (about 10% of
 // its paragraphs for validation, disjoint from training), the split is
-// deterministic, and only the Chinese poems are repeated in training.
+// deterministic, and the poems are repeated in training.
 func TestMix(t *testing.T) {
 	t.Parallel()
 	parts, err := MixSplit(1)
@@ -113,7 +115,7 @@ func TestMixManifest(t *testing.T) {
 		t.Fatal(err)
 	}
 	sum := sha256.Sum256(m)
-	const want = "15c97ac631abc40ce35bf689b91a0aa91943be981992bb2838e43ac4a6d81240"
+	const want = "dd2bdc4cc87cac99d6de1e74d9e89a97040478441272e7051b17f8103655e9b6"
 	if got := hex.EncodeToString(sum[:]); got != want {
 		t.Errorf("mix manifest SHA-256 %s, want %s; manifest:\n%s", got, want, m)
 	}

@@ -1,7 +1,7 @@
 // Package defaultmodel embeds gptviz's own small GPT-2, trained by
-// `gptviz train --corpus mix` (train-mix.sh) on five public-domain texts
+// `gptviz train --corpus mix` (train-mix.sh) on seven public-domain texts
 // (Newton's Opticks, the King James Bible, The Devil's Dictionary, the
-// Jargon File, Tang and Song poems), so that gptviz runs offline with no
+// Jargon File, Tom Sawyer, Sherlock Holmes, Tang and Song poems), so that gptviz runs offline with no
 // --model. MODEL_CARD.md describes its data, training, losses against n-gram
 // baselines, samples and what its attention heads do.
 //

@@ -17,8 +17,10 @@ import (
 type Baselines struct {
 	// Corpus names the training text: "mix" (the mixed corpus embedded in
 	// gptviz that the default model was trained on: Newton's Opticks, the
-	// King James Bible, The Devil's Dictionary, the Jargon File, Tang and
-	// Song poems; split by model/corpus.Mix(1)). Traces recorded before
+	// King James Bible, The Devil's Dictionary, the Jargon File, Tom Sawyer,
+	// Sherlock Holmes, Tang and Song poems; split by model/corpus.Mix(1);
+	// traces recorded before the two novels joined it saw the mix without
+	// them). Traces recorded before
 	// issue 13 say "opticks" (Newton's Opticks, corpus.Opticks(1)).
 	Corpus string `json:"corpus"`
 	// OwnCorpus is true when the model itself was trained on Corpus with

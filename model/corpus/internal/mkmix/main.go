@@ -4,6 +4,9 @@
 //	apt-get install bible-kjv dict-devil jargon-text fortunes-zh
 //	go run ./model/corpus/internal/mkmix            # from the repository root
 //
+// and, for the two novels, from the Go module proxy: the test data of
+// github.com/pierrec/lz4/v4 (novelModule), fetched with `go mod download`.
+//
 // Each output is UTF-8 text, one paragraph per block, blocks separated by a
 // blank line, compressed with gzip (level 9, no name or time stamp, so the
 // bytes are reproducible). Opticks is not written here: the mix reads the
@@ -25,6 +28,12 @@
 //     the glossary's index of headwords dropped, each glossary entry joined
 //     into one paragraph "headword: …"; titles and table-of-contents lines
 //     dropped (see jargon).
+//   - sawyer, holmes: Project Gutenberg's plain texts of The Adventures of
+//     Tom Sawyer and The Adventures of Sherlock Holmes as novelModule ships
+//     them; Holmes from after the "*** START OF" line to before "End of
+//     the Project Gutenberg EBook" (the licence header and footer dropped),
+//     through corpus.Paragraphs; titles (no lower-case letter) and the
+//     contents list (before the first chapter) dropped (see novel).
 //   - tangsong: the fortune files tang300 and song100: colour escapes
 //     removed, one poem per paragraph, its lines (title, "作者：…", verses)
 //     kept on separate lines.
@@ -35,6 +44,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"crypto/sha256"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -42,6 +52,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"unicode"
 
 	"github.com/gptviz/gptviz/model/corpus"
 )
@@ -86,6 +97,10 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	sawyer, holmes, err := novels()
+	if err != nil {
+		return err
+	}
 	var poems []string
 	for _, f := range []string{"/usr/share/games/fortunes/tang300", "/usr/share/games/fortunes/song100"} {
 		b, err := os.ReadFile(f)
@@ -98,7 +113,7 @@ func run() error {
 	for _, o := range []struct {
 		name  string
 		paras []string
-	}{{"kjv", kjv}, {"devil", devilParas}, {"jargon", jargonParas}, {"tangsong", poems}} {
+	}{{"kjv", kjv}, {"devil", devilParas}, {"jargon", jargonParas}, {"sawyer", sawyer}, {"holmes", holmes}, {"tangsong", poems}} {
 		if err := writeGz(filepath.Join(outDir, o.name+".txt.gz"), strings.Join(o.paras, "\n\n")+"\n"); err != nil {
 			return err
 		}
@@ -237,6 +252,72 @@ func jargon(s string) ([]string, error) {
 // table of contents: four words or more, or a final full stop.
 func prose(p string) bool {
 	return len(strings.Fields(p)) >= 4 || strings.HasSuffix(p, ".")
+}
+
+// novelModule is the Go module whose test data holds the two novels.
+const novelModule = "github.com/pierrec/lz4/v4@v4.1.22"
+
+// novels returns the paragraphs of Tom Sawyer and Sherlock Holmes from
+// novelModule's test data (downloaded into the module cache if need be).
+func novels() (sawyer, holmes []string, err error) {
+	out, err := exec.Command("go", "mod", "download", "-json", novelModule).Output()
+	if err != nil {
+		return nil, nil, fmt.Errorf("go mod download %s: %w", novelModule, err)
+	}
+	var m struct{ Dir string }
+	if err := json.Unmarshal(out, &m); err != nil || m.Dir == "" {
+		return nil, nil, fmt.Errorf("go mod download %s: no module directory in %q", novelModule, out)
+	}
+	read := func(name string) (string, error) {
+		b, err := os.ReadFile(filepath.Join(m.Dir, "testdata", name))
+		if err != nil {
+			return "", err
+		}
+		fmt.Printf("input %s/testdata/%s sha256 %x (%d bytes)\n", novelModule, name, sha256.Sum256(b), len(b))
+		return strings.ReplaceAll(string(b), "\r\n", "\n"), nil
+	}
+	t, err := read("Mark.Twain-Tom.Sawyer.txt")
+	if err != nil {
+		return nil, nil, err
+	}
+	if sawyer, err = novel(t, "CHAPTER I\n"); err != nil {
+		return nil, nil, fmt.Errorf("Tom Sawyer: %w", err)
+	}
+	h, err := read("pg1661.txt")
+	if err != nil {
+		return nil, nil, err
+	}
+	start := strings.Index(h, "*** START OF")
+	end := strings.Index(h, "End of the Project Gutenberg EBook")
+	if start < 0 || end < start {
+		return nil, nil, fmt.Errorf("pg1661.txt: no Project Gutenberg start and end lines")
+	}
+	if holmes, err = novel(h[start:end], "ADVENTURE I."); err != nil {
+		return nil, nil, fmt.Errorf("Sherlock Holmes: %w", err)
+	}
+	return sawyer, holmes, nil
+}
+
+// novel keeps the prose paragraphs of a novel's text: the preface (in Tom
+// Sawyer) and everything from the first chapter heading first on, without
+// titles (paragraphs with no lower-case letter) and the contents list,
+// which sits between the title page and first.
+func novel(s, first string) ([]string, error) {
+	i := strings.Index(s, first)
+	if i < 0 {
+		return nil, fmt.Errorf("no %q", first)
+	}
+	pre, body := s[:i], s[i:]
+	if j := strings.Index(pre, "P R E F A C E"); j >= 0 {
+		body = pre[j:] + "\n\n" + body
+	}
+	var out []string
+	for _, p := range corpus.Paragraphs(body) {
+		if strings.IndexFunc(p, unicode.IsLower) >= 0 && prose(p) {
+			out = append(out, p)
+		}
+	}
+	return out, nil
 }
 
 var ansi = regexp.MustCompile("\x1b\\[[0-9;]*m")

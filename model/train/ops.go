@@ -164,13 +164,7 @@ func softmaxCausalRow(row []float32, t int, scale float32) {
 		row[i] *= scale
 		mx = max(mx, row[i])
 	}
-	var sum float32
-	for i := 0; i <= t; i++ {
-		e := expf(row[i] - mx)
-		row[i] = e
-		sum += e
-	}
-	inv := 1 / sum
+	inv := 1 / expShiftSum(row[:t+1], mx)
 	for i := 0; i <= t; i++ {
 		row[i] *= inv
 	}
@@ -283,13 +277,7 @@ func crossEntropyForward(logits []float32, targets []int, N, V int) float64 {
 		for _, v := range row {
 			mx = max(mx, v)
 		}
-		var sum float32
-		for j, v := range row {
-			e := expf(v - mx)
-			row[j] = e
-			sum += e
-		}
-		inv := 1 / sum
+		inv := 1 / expShiftSum(row, mx)
 		for j := range row {
 			row[j] *= inv
 		}

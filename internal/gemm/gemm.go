@@ -271,6 +271,8 @@ func pack12(panel, a []float32, lda, row0, pc, kb int) {
 		o := (row0+i)*lda + pc
 		r[i] = a[o : o+kb : o+kb]
 	}
+	// Each row resliced to len(r0), so that the compiler drops the bounds
+	// checks inside the loop below.
 	r0, r1, r2, r3, r4, r5 := r[0], r[1][:len(r[0])], r[2][:len(r[0])], r[3][:len(r[0])], r[4][:len(r[0])], r[5][:len(r[0])]
 	r6, r7, r8, r9, r10, r11 := r[6][:len(r0)], r[7][:len(r0)], r[8][:len(r0)], r[9][:len(r0)], r[10][:len(r0)], r[11][:len(r0)]
 	panel = panel[:len(r0)*12]

@@ -446,13 +446,18 @@ func runArgs(name string) *Args {
 // lesson 4 says an early word moved the prediction.
 const FarShiftVisible = 0.01
 
-// wordPieces are the displays of the top five candidates of p that are at
-// most two letters long once the leading-space mark ␣ is dropped (and are
-// not empty) and all letters: pieces of words, not whole words.
+// wordPieces are the displays of the top five candidates of p that
+// continue a word: no leading-space mark ␣, one or two characters, all
+// letters. A short token with ␣ (" is", " be") may be a whole word, so it
+// does not count: with a vocabulary of whole words the claim that words
+// come in pieces would be false.
 func wordPieces(p *trace.Prediction) []string {
 	var out []string
 	for _, c := range p.Top[:min(5, len(p.Top))] {
-		t := strings.TrimSpace(strings.TrimPrefix(c.Display, "␣"))
+		if strings.HasPrefix(c.Display, "␣") {
+			continue
+		}
+		t := strings.TrimSpace(c.Display)
 		n := utf8.RuneCountInString(t)
 		if n >= 1 && n <= 2 && strings.IndexFunc(t, func(r rune) bool { return !unicode.IsLetter(r) }) < 0 {
 			out = append(out, c.Display)

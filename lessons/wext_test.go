@@ -131,9 +131,11 @@ func TestMarkovFacts(t *testing.T) {
 		}, "A token far back changes the prediction", true},
 		{"heading-no-shift", func(r map[string]*Run) { setTop(r["far-comma"].Trace, r["far-paren"].Trace) }, "A token far back changes the prediction", false},
 		{"heading-question", func(r map[string]*Run) { setTop(r["far-comma"].Trace, r["far-paren"].Trace) }, "Does a token far back change the prediction?", true},
-		// Word pieces are explained when the top candidates are pieces.
-		{"pieces", func(r map[string]*Run) { setDisplays(r["far-paren"].Trace, "␣th", "␣be", "␣w", "of", ",") }, "not long words", true},
-		{"words", func(r map[string]*Run) { setDisplays(r["far-paren"].Trace, "␣the", "␣been", "␣which", ",", ".") }, "not long words", false},
+		// Word pieces are explained when the top candidates are pieces that
+		// continue a word; short whole words (with ␣) do not count.
+		{"pieces", func(r map[string]*Run) { setDisplays(r["far-paren"].Trace, "th", "␣be", "w", "of", ",") }, "not whole words", true},
+		{"words", func(r map[string]*Run) { setDisplays(r["far-paren"].Trace, "␣the", "␣been", "␣which", ",", ".") }, "not whole words", false},
+		{"short-words", func(r map[string]*Run) { setDisplays(r["far-paren"].Trace, ",", "␣is", ")", "␣in", "␣be") }, "not whole words", false},
 		// The ")" after both prompts: said to be raised only when it is.
 		{"close-same", func(r map[string]*Run) {}, "did not make a \")\" next clearly more likely", true},
 		{"close-same2", func(r map[string]*Run) {}, "times as likely: the model keeps track", false},

@@ -61,9 +61,6 @@ func init() {
 	tv("snap-sink-peak-step", func(tr *trace.Trace, t *trace.Training) string { return itoa(t.Snapshots[snapFirst(t).at].Step) })
 	tv("snap-sink-first", func(tr *trace.Trace, t *trace.Training) string { return pct(snapFirst(t).first) })
 	tv("snap-sink-last", func(tr *trace.Trace, t *trace.Training) string { return pct(snapFirst(t).last) })
-	tv("snap-sink-peak-loss", func(tr *trace.Trace, t *trace.Training) string {
-		return num(valAt(t, t.Snapshots[snapFirst(t).at].Step), 4)
-	})
 	tf := func(name string, f func(tr *trace.Trace, t *trace.Training) bool) {
 		runFact(name, func(e *Env, a *Args, tr *trace.Trace) (bool, error) {
 			t, err := trainingOf(tr)
@@ -146,15 +143,16 @@ func snapBits(t *trace.Training, i int) float64 {
 	return s / float64(n)
 }
 
-// valAt is the validation loss of the last evaluation at or before step.
-func valAt(t *trace.Training, step int) float64 {
-	v := math.NaN()
+// valAt is the validation loss evaluated at step, and false when the run
+// did not evaluate there (snapshots are often taken between evaluations:
+// the default model's at steps 100 and 500, evaluated every 2,000 steps).
+func valAt(t *trace.Training, step int) (float64, bool) {
 	for _, p := range t.Curve {
-		if p.Step <= step {
-			v = p.ValLoss
+		if p.Step == step {
+			return p.ValLoss, true
 		}
 	}
-	return v
+	return 0, false
 }
 
 // lossChart draws the validation and training loss over the steps with the
@@ -271,7 +269,11 @@ func snapshotsTable(e *Env, a *Args, tr *trace.Trace) (*output.Table, error) {
 		Align: []string{"right", "right", "right", "left", "right"},
 	}
 	for i, s := range t.Snapshots {
-		out.Rows = append(out.Rows, []string{itoa(s.Step), num(valAt(t, s.Step), 4), num(snapBits(t, i)*math.Ln2, 3), s.Next.Top[0].Display, num(s.Next.Top[0].Prob, 3)})
+		val := e.T("not evaluated", "未评估")
+		if v, ok := valAt(t, s.Step); ok {
+			val = num(v, 4)
+		}
+		out.Rows = append(out.Rows, []string{itoa(s.Step), val, num(snapBits(t, i)*math.Ln2, 3), s.Next.Top[0].Display, num(s.Next.Top[0].Prob, 3)})
 	}
 	return out, nil
 }

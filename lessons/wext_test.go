@@ -653,6 +653,38 @@ func TestTrainingFacts(t *testing.T) {
 	}
 }
 
+// TestSnapshotsTableValLoss: a snapshot taken between two evaluations (the
+// default model's steps 100 and 500, evaluated every 2,000) has no
+// validation loss of its own; the table says so instead of repeating the
+// last evaluation's.
+func TestSnapshotsTableValLoss(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		name     string
+		curveAt1 int // step of the curve's second evaluation
+		want     []string
+	}{
+		{"evaluated", 100, []string{"6", "3", "2"}},
+		{"between", 150, []string{"6", "not evaluated", "2"}},
+	} {
+		runs := handLessonRuns()
+		tr := *runs["training"].Trace
+		tt := *tr.Training
+		tt.Curve = slices.Clone(tt.Curve)
+		tt.Curve[1].Step = c.curveAt1
+		tr.Training = &tt
+		tab, err := snapshotsTable(&Env{Lang: "en"}, nil, &tr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, row := range tab.Rows {
+			if row[1] != c.want[i] {
+				t.Errorf("%s: step %s validation loss %q, want %q", c.name, row[0], row[1], c.want[i])
+			}
+		}
+	}
+}
+
 // TestCacheCostSplit: lesson 7's split of an uncached step is exact: what
 // is left after attnFLOPs is linear in the window (the weight products),
 // and the page states the totals summed from the run's steps.

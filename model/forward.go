@@ -256,7 +256,7 @@ func (m *Model) forward(ws *workspace, kc *KVCache, ids []int, info ForwardInfo,
 		rows, in = 1, ws.x[(T-1)*C:]
 	}
 	layernorm(ws.ln, in, w.LNFG, w.LNFB, rows, C, c.LayerNormEpsilon)
-	ws.logitsHead(ws.logits, ws.ln[:rows*C], w.head(), rows, C, c.VocabSize)
+	ws.allRowsHead(ws.logits, ws.ln[:rows*C], w.head(), rows, C, c.VocabSize)
 	if rec != nil {
 		rec.EndForward(info, ws.ln[:rows*C], ws.logits)
 	}

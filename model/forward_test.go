@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -343,5 +344,66 @@ func TestForwardErrors(t *testing.T) {
 	r := NewRunner(m, s, nil)
 	if _, err := r.Step(); err == nil {
 		t.Error("Step before Prefill succeeded")
+	}
+}
+
+// TestRecordedSamplesSameLogits checks that recording does not change what
+// is sampled: a recorded prefill, which computes every row's logits for
+// the prompt scores, gives the last row bit for bit the logits of an
+// unrecorded one, which computes that row alone (the multi-row head sums
+// in another order), and the decode steps after it follow.
+func TestRecordedSamplesSameLogits(t *testing.T) {
+	t.Parallel()
+	small := arch.Config{VocabSize: 1000, NPositions: 64, NEmbd: 96, NLayer: 2, NHead: 2, NInner: 384,
+		LayerNormEpsilon: 1e-5, Activation: "gelu_new", ModelType: "gpt2"}
+	for _, tc := range []struct {
+		name string
+		m    *Model
+	}{{"default (F16)", defaultModel(t)}, {"random F32", randomModel(small, 3)}} {
+		for n := 40; n <= 42; n++ { // the multi-row head takes rows in threes
+			sameLogits(t, fmt.Sprintf("%s, %d tokens", tc.name, n), tc.m, benchIDs(n, tc.m.Config.VocabSize))
+		}
+	}
+}
+
+// sameLogits runs ids through m unrecorded and recorded, then 5 greedy
+// steps, and requires the same last-row logits, bit for bit, and tokens.
+func sameLogits(t *testing.T, name string, m *Model, ids []int) {
+	t.Helper()
+	var last [2][]float32
+	var toks [2][]int
+	for k := range 2 {
+		s, err := NewSampler(SamplingParams{TopP: 1}, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rec Recorder
+		if k == 1 {
+			tr := &trace.Trace{PromptLen: len(ids)}
+			for _, id := range ids {
+				tr.Tokens = append(tr.Tokens, trace.Token{ID: id})
+			}
+			rec = newTraceRecorder(m, tr, TraceOptions{}.withDefaults())
+		}
+		r := NewRunner(m, s, rec)
+		if err := r.Prefill(ids); err != nil {
+			t.Fatal(err)
+		}
+		last[k] = slices.Clone(r.LastLogits())
+		for range 5 {
+			if _, err := r.Step(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		toks[k] = slices.Clone(r.Tokens())
+	}
+	for i := range last[0] {
+		if math.Float32bits(last[0][i]) != math.Float32bits(last[1][i]) {
+			t.Errorf("%s: last-row logit %d: unrecorded %v, recorded %v", name, i, last[0][i], last[1][i])
+			break
+		}
+	}
+	if !slices.Equal(toks[0], toks[1]) {
+		t.Errorf("%s: tokens unrecorded %v, recorded %v", name, toks[0], toks[1])
 	}
 }

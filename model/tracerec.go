@@ -448,7 +448,7 @@ func (r *traceRecorder) Layer(info ForwardInfo, l int, rec LayerRecord) {
 	r.recordKVWrite(info, l, rec)
 	res := rec.Residual[r.keep*C : nq*C]
 	r.cur.ResidualNorm = append(r.cur.ResidualNorm, r.sl.rowNorms(res, C))
-	if !r.opts.NoLogitLens {
+	if !r.opts.NoLogitLens && (l < c.NLayer-1 || !r.lensFromLogits(info)) {
 		// Read out in EndForward, all layers in one pass through the head.
 		r.lensIn = append(r.lensIn, rec.Residual[r.lensFrom*C:nq*C]...)
 	}
@@ -477,32 +477,54 @@ func (r *traceRecorder) check(row []float32, n int) {
 	ch.MaxCausalLeak = math.Max(ch.MaxCausalLeak, float64(leak))
 }
 
+// lensFromLogits reports whether the pass's own logits cover the lens rows
+// of the last layer: ln_f and the head applied to the last block's output
+// are the logits, so the lens reads those rows out of them instead of
+// computing them again. They cover the rows when the pass computes every
+// row's logits (the recorded prefill) or the lens reads only the last row
+// (a decode step).
+func (r *traceRecorder) lensFromLogits(info ForwardInfo) bool {
+	return r.needsAllRows(info) || info.NQuery-r.lensFrom == 1
+}
+
 // logitLens reads each row of the residual stream res [rows][n_embd] out
 // early through ln_f and the tied head (nostalgebraist 2020, "interpreting
 // GPT: the logit lens") and returns the top token of each row with its
-// probability. Rows go through the head in chunks of at most 256, so the
-// logits buffer stays at 256 × vocab_size; the head and the per-row
-// softmax run on the decode pool (head.go) and reuse their buffers.
-func (r *traceRecorder) logitLens(res []float32) []trace.LensEntry {
+// probability, followed by those of the logits rows in last [n][vocab_size]
+// (the last layer's, read out of the pass's own logits). Rows go through
+// the head in chunks of at most 256, so the logits buffer stays at 256 ×
+// vocab_size; the head and the per-row softmax run on the decode pool
+// (head.go) and reuse their buffers.
+func (r *traceRecorder) logitLens(res, last []float32) []trace.LensEntry {
 	c := r.m.Config
 	C, V := c.NEmbd, c.VocabSize
-	rows := len(res) / C
+	rows, nLast := len(res)/C, len(last)/V
 	w := &r.m.Weights
-	out := r.sl.lens.take(rows)[:0]
+	out := r.sl.lens.take(rows + nLast)[:0]
 	const chunk = 256
 	for q0 := 0; q0 < rows; q0 += chunk {
 		n := min(chunk, rows-q0)
 		r.lnBuf = resize(r.lnBuf, n*C)
 		r.lens = resize(r.lens, n*V)
-		r.lensBest = resize(r.lensBest, n)
-		r.lensProb = resize(r.lensProb, n)
 		layernorm(r.lnBuf, res[q0*C:(q0+n)*C], w.LNFG, w.LNFB, n, C, c.LayerNormEpsilon)
 		r.ws.headRows(r.lens, r.lnBuf, w.head(), n, C, V)
-		r.ws.lensTop(r.lensBest, r.lensProb, r.lens, n, V)
-		for q := 0; q < n; q++ {
-			best := r.lensBest[q]
-			out = append(out, trace.LensEntry{ID: best, Display: r.display(best), Prob: r.lensProb[q]})
-		}
+		out = r.lensTop(out, r.lens, n)
+	}
+	if nLast > 0 {
+		out = r.lensTop(out, last, nLast)
+	}
+	return out
+}
+
+// lensTop appends the top token and its probability of each of the n rows
+// of logits [n][vocab_size] to out.
+func (r *traceRecorder) lensTop(out []trace.LensEntry, logits []float32, n int) []trace.LensEntry {
+	r.lensBest = resize(r.lensBest, n)
+	r.lensProb = resize(r.lensProb, n)
+	r.ws.lensTop(r.lensBest, r.lensProb, logits, n, r.m.Config.VocabSize)
+	for q := 0; q < n; q++ {
+		best := r.lensBest[q]
+		out = append(out, trace.LensEntry{ID: best, Display: r.display(best), Prob: r.lensProb[q]})
 	}
 	return out
 }
@@ -524,9 +546,15 @@ func topProb(logits []float32) (int, float64) {
 // EndForward records prompt scores (after the prefill) and closes the Step.
 func (r *traceRecorder) EndForward(info ForwardInfo, _, logits []float32) {
 	c := r.m.Config
-	if len(r.lensIn) > 0 {
+	if !r.opts.NoLogitLens {
 		t0 := time.Now()
-		lens := r.logitLens(r.lensIn)
+		var last []float32
+		if r.lensFromLogits(info) {
+			V := c.VocabSize
+			first := info.NQuery - len(logits)/V // the row logits start at
+			last = logits[(r.lensFrom-first)*V:]
+		}
+		lens := r.logitLens(r.lensIn, last)
 		rows := len(lens) / c.NLayer
 		for l := 0; l < c.NLayer; l++ {
 			r.cur.LogitLens = append(r.cur.LogitLens, lens[l*rows:(l+1)*rows:(l+1)*rows])

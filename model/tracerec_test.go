@@ -280,3 +280,42 @@ func TestEmptyPromptNote(t *testing.T) {
 		}
 	}
 }
+
+// TestLensLastLayerIsOutput checks that the logit lens's last layer is the
+// model's own output, bit for bit: ln_f and the head over the last block's
+// output are the logits, so the lens reads them (lensFromLogits) rather
+// than computing them again in another summation order. 42 prompt tokens
+// put the last row where the multi-row head's order differs.
+func TestLensLastLayerIsOutput(t *testing.T) {
+	t.Parallel()
+	m := defaultModel(t)
+	L := m.Config.NLayer
+	ids := benchIDs(42, m.Config.VocabSize)
+	tr := &trace.Trace{PromptLen: len(ids)}
+	for _, id := range ids {
+		tr.Tokens = append(tr.Tokens, trace.Token{ID: id})
+	}
+	s, err := NewSampler(SamplingParams{TopP: 1}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := NewRunner(m, s, newTraceRecorder(m, tr, TraceOptions{LensQueries: -1}.withDefaults()))
+	if err := r.Prefill(ids); err != nil {
+		t.Fatal(err)
+	}
+	for step := 0; step < 3; step++ {
+		st := tr.Steps[len(tr.Steps)-1]
+		lens := st.LogitLens[L-1]
+		got := lens[len(lens)-1]
+		id, p := topProb(r.LastLogits())
+		if got.ID != id || got.Prob != p {
+			t.Errorf("step %d: last layer's lens %d (p %v), output argmax %d (p %v)", step, got.ID, got.Prob, id, p)
+		}
+		if len(lens) != st.NQuery || len(st.LogitLens[0]) != st.NQuery {
+			t.Errorf("step %d: %d and %d lens rows in the first and last layers, want %d", step, len(st.LogitLens[0]), len(lens), st.NQuery)
+		}
+		if _, err := r.Step(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

@@ -222,6 +222,17 @@ func packA(dst, a []float32, trans bool, lda, ic, mb, pc, kb, mr int) {
 			}
 			continue
 		}
+		if trans && mv == 6 && mr == 6 {
+			// The AVX2 kernel's panel: six loads and stores a step
+			// (copy's memmove call and clear were 10% of a trainer step;
+			// an array assignment also calls memmove).
+			for p := 0; p < kb; p++ {
+				src := (*[6]float32)(a[(pc+p)*lda+ic+ir:])
+				d := (*[6]float32)(panel[p*6:])
+				d[0], d[1], d[2], d[3], d[4], d[5] = src[0], src[1], src[2], src[3], src[4], src[5]
+			}
+			continue
+		}
 		if trans {
 			for p := 0; p < kb; p++ {
 				src := a[(pc+p)*lda+ic+ir : (pc+p)*lda+ic+ir+mv]
@@ -233,6 +244,10 @@ func packA(dst, a []float32, trans bool, lda, ic, mb, pc, kb, mr int) {
 		}
 		if mv == 12 && mr == 12 {
 			pack12(panel, a, lda, ic+ir, pc, kb)
+			continue
+		}
+		if mv == 6 && mr == 6 {
+			pack6(panel, a, lda, ic+ir, pc, kb)
 			continue
 		}
 		if mv == mr && mr%2 == 0 {
@@ -281,6 +296,22 @@ func pack12(panel, a []float32, lda, row0, pc, kb int) {
 		d[0], d[1], d[2], d[3] = r0[p], r1[p], r2[p], r3[p]
 		d[4], d[5], d[6], d[7] = r4[p], r5[p], r6[p], r7[p]
 		d[8], d[9], d[10], d[11] = r8[p], r9[p], r10[p], r11[p]
+	}
+}
+
+// pack6 is pack12 for the AVX2 kernel's 6-row panels.
+func pack6(panel, a []float32, lda, row0, pc, kb int) {
+	var r [6][]float32
+	for i := range r {
+		o := (row0+i)*lda + pc
+		r[i] = a[o : o+kb : o+kb]
+	}
+	r0, r1, r2, r3, r4, r5 := r[0], r[1][:len(r[0])], r[2][:len(r[0])], r[3][:len(r[0])], r[4][:len(r[0])], r[5][:len(r[0])]
+	panel = panel[:len(r0)*6]
+	for p := range r0 {
+		d := (*[6]float32)(panel[p*6:])
+		d[0], d[1], d[2] = r0[p], r1[p], r2[p]
+		d[3], d[4], d[5] = r3[p], r4[p], r5[p]
 	}
 }
 

@@ -19,6 +19,7 @@ type decodeOps struct {
 	head  headTask
 	att   attnTask
 	rows  headRowsTask
+	fused headLensTask
 	top   lensTopTask
 	widen widenTask
 	part  []float32 // matvecTask's partial outputs
@@ -247,6 +248,43 @@ func (ws *workspace) headRows(out, in []float32, w matrix, rows, C, V int) {
 	ws.dec.rows = headRowsTask{out: out[:rows*V], in: in[:rows*C], w: w, rows: rows, C: C, V: V}
 	decodePool.run(&ws.dec.rows, V, headBlock, rows*C*V, &ws.dec.wait)
 	ws.dec.rows = headRowsTask{}
+}
+
+// headLensTask computes one row's logits, out = in @ wᵀ [V], and in the
+// same pass over w those of more rows, rows.out = rows.in @ wᵀ: per block
+// of headBlock vocabulary rows, the rows' dot products (headRowsTask),
+// then the one row's by DotRows with block boundaries at multiples of 4,
+// as headTask sums them, so its logits are bit for bit the one-row head's.
+// A recorded decode step reads its logit lens this way: the head's
+// weights (154 MB in GPT-2 124M) stream from memory once, not twice.
+type headLensTask struct {
+	rows    headRowsTask
+	out, in []float32
+}
+
+func (t *headLensTask) runRange(lo, hi int) {
+	C := t.rows.C
+	for v0 := lo; v0 < hi; v0 += headBlock {
+		v1 := min(v0+headBlock, hi)
+		t.rows.runRange(v0, v1)
+		if t.rows.w.half() {
+			gemv.DotRowsHalf(t.out[v0:v1], t.in, t.rows.w.h.From(v0*C), C)
+		} else {
+			gemv.DotRows(t.out[v0:v1], t.in, t.rows.w.f[v0*C:], C)
+		}
+	}
+}
+
+// headWithRows computes out = in @ wᵀ for one row in [C], out [V], by the
+// one-row head's sums, and xout = x @ wᵀ for rows more, x [rows, C], xout
+// [rows, V], in one pass over w (headLensTask).
+func (ws *workspace) headWithRows(out, in, xout, x []float32, w matrix, rows, C, V int) {
+	ws.dec.fused = headLensTask{
+		rows: headRowsTask{out: xout[:rows*V], in: x[:rows*C], w: w, rows: rows, C: C, V: V},
+		out:  out[:V], in: in[:C],
+	}
+	decodePool.run(&ws.dec.fused, V, headBlock, (rows+1)*C*V, &ws.dec.wait)
+	ws.dec.fused = headLensTask{}
 }
 
 // allRowsHead computes out = in @ wᵀ for every row of in [rows, C], out

@@ -157,6 +157,15 @@ type rowsRecorder interface {
 	needsAllRows(info ForwardInfo) bool
 }
 
+// lensRecorder is a Recorder whose logit lens reads rows out through ln_f
+// and the head at the end of a pass. On a one-row pass (a decode step)
+// forward asks it for those rows, after ln_f, [n][n_embd], and a buffer for
+// their logits, [n][vocab_size], and sends them through the head together
+// with the pass's own row, in one read of the head's weights (n = 0: none).
+type lensRecorder interface {
+	lensHead(info ForwardInfo) (ln, logits []float32)
+}
+
 // workspace holds the activations of one forward pass, reused across passes.
 type workspace struct {
 	x, ln, qkv, atty, tmp, fc, logits []float32
@@ -256,7 +265,15 @@ func (m *Model) forward(ws *workspace, kc *KVCache, ids []int, info ForwardInfo,
 		rows, in = 1, ws.x[(T-1)*C:]
 	}
 	layernorm(ws.ln, in, w.LNFG, w.LNFB, rows, C, c.LayerNormEpsilon)
-	ws.allRowsHead(ws.logits, ws.ln[:rows*C], w.head(), rows, C, c.VocabSize)
+	var lensLn, lensOut []float32
+	if lr, ok := rec.(lensRecorder); ok && rows == 1 {
+		lensLn, lensOut = lr.lensHead(info)
+	}
+	if len(lensLn) > 0 {
+		ws.headWithRows(ws.logits, ws.ln[:C], lensOut, lensLn, w.head(), len(lensLn)/C, C, c.VocabSize)
+	} else {
+		ws.allRowsHead(ws.logits, ws.ln[:rows*C], w.head(), rows, C, c.VocabSize)
+	}
 	if rec != nil {
 		rec.EndForward(info, ws.ln[:rows*C], ws.logits)
 	}

@@ -351,7 +351,8 @@ func TestForwardErrors(t *testing.T) {
 // is sampled: a recorded prefill, which computes every row's logits for
 // the prompt scores, gives the last row bit for bit the logits of an
 // unrecorded one, which computes that row alone (the multi-row head sums
-// in another order), and the decode steps after it follow.
+// in another order); so do the recorded decode steps, whose head pass also
+// reads out the logit lens (headLensTask).
 func TestRecordedSamplesSameLogits(t *testing.T) {
 	t.Parallel()
 	small := arch.Config{VocabSize: 1000, NPositions: 64, NEmbd: 96, NLayer: 2, NHead: 2, NInner: 384,
@@ -367,10 +368,12 @@ func TestRecordedSamplesSameLogits(t *testing.T) {
 }
 
 // sameLogits runs ids through m unrecorded and recorded, then 5 greedy
-// steps, and requires the same last-row logits, bit for bit, and tokens.
+// steps, and requires the same logits after each pass, bit for bit, and
+// the same tokens.
 func sameLogits(t *testing.T, name string, m *Model, ids []int) {
 	t.Helper()
-	var last [2][]float32
+	const steps = 5
+	var logits [2][][]float32
 	var toks [2][]int
 	for k := range 2 {
 		s, err := NewSampler(SamplingParams{TopP: 1}, 1)
@@ -389,18 +392,21 @@ func sameLogits(t *testing.T, name string, m *Model, ids []int) {
 		if err := r.Prefill(ids); err != nil {
 			t.Fatal(err)
 		}
-		last[k] = slices.Clone(r.LastLogits())
-		for range 5 {
+		logits[k] = append(logits[k], slices.Clone(r.LastLogits()))
+		for range steps {
 			if _, err := r.Step(); err != nil {
 				t.Fatal(err)
 			}
+			logits[k] = append(logits[k], slices.Clone(r.LastLogits()))
 		}
 		toks[k] = slices.Clone(r.Tokens())
 	}
-	for i := range last[0] {
-		if math.Float32bits(last[0][i]) != math.Float32bits(last[1][i]) {
-			t.Errorf("%s: last-row logit %d: unrecorded %v, recorded %v", name, i, last[0][i], last[1][i])
-			break
+	for p := range logits[0] {
+		for i := range logits[0][p] {
+			if math.Float32bits(logits[0][p][i]) != math.Float32bits(logits[1][p][i]) {
+				t.Errorf("%s, pass %d: logit %d: unrecorded %v, recorded %v", name, p, i, logits[0][p][i], logits[1][p][i])
+				break
+			}
 		}
 	}
 	if !slices.Equal(toks[0], toks[1]) {

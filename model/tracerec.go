@@ -287,6 +287,10 @@ type traceRecorder struct {
 	// current pass, [n_layer][rows][n_embd], for the logit lens.
 	lensIn []float32
 	lens   []float32
+	// lensFused is how many lens rows the pass's head computed into lens
+	// (lensHead), started at lensT0; 0 when logitLens computes them.
+	lensFused int
+	lensT0    time.Time
 	// lensBest and lensProb are each lens row's top token and probability.
 	lensBest []int
 	lensProb []float64
@@ -477,6 +481,29 @@ func (r *traceRecorder) check(row []float32, n int) {
 	ch.MaxCausalLeak = math.Max(ch.MaxCausalLeak, float64(leak))
 }
 
+// lensHead implements lensRecorder: the rows the lens reads at the end of
+// a one-row pass (every layer but the last, which lensFromLogits covers),
+// through ln_f into lnBuf, and lens as their logits' buffer, when they fit
+// one chunk of logitLens. The pass's head then computes them; logitLens
+// finds them there (lensFused).
+func (r *traceRecorder) lensHead(info ForwardInfo) (ln, logits []float32) {
+	c := r.m.Config
+	C, V := c.NEmbd, c.VocabSize
+	n := len(r.lensIn) / C
+	if r.opts.NoLogitLens || n == 0 || n > lensChunk {
+		return nil, nil
+	}
+	w := &r.m.Weights
+	r.lnBuf = resize(r.lnBuf, n*C)
+	r.lens = resize(r.lens, n*V)
+	layernorm(r.lnBuf, r.lensIn, w.LNFG, w.LNFB, n, C, c.LayerNormEpsilon)
+	r.lensFused, r.lensT0 = n, time.Now()
+	return r.lnBuf, r.lens
+}
+
+// lensChunk is how many rows logitLens sends through the head at a time.
+const lensChunk = 256
+
 // lensFromLogits reports whether the pass's own logits cover the lens rows
 // of the last layer: ln_f and the head applied to the last block's output
 // are the logits, so the lens reads those rows out of them instead of
@@ -501,9 +528,12 @@ func (r *traceRecorder) logitLens(res, last []float32) []trace.LensEntry {
 	rows, nLast := len(res)/C, len(last)/V
 	w := &r.m.Weights
 	out := r.sl.lens.take(rows + nLast)[:0]
-	const chunk = 256
-	for q0 := 0; q0 < rows; q0 += chunk {
-		n := min(chunk, rows-q0)
+	if r.lensFused == rows && rows > 0 { // the pass's head computed them (lensHead)
+		out = r.lensTop(out, r.lens, rows)
+		rows = 0
+	}
+	for q0 := 0; q0 < rows; q0 += lensChunk {
+		n := min(lensChunk, rows-q0)
 		r.lnBuf = resize(r.lnBuf, n*C)
 		r.lens = resize(r.lens, n*V)
 		layernorm(r.lnBuf, res[q0*C:(q0+n)*C], w.LNFG, w.LNFB, n, C, c.LayerNormEpsilon)
@@ -548,6 +578,10 @@ func (r *traceRecorder) EndForward(info ForwardInfo, _, logits []float32) {
 	c := r.m.Config
 	if !r.opts.NoLogitLens {
 		t0 := time.Now()
+		var fused time.Duration // the lens's share of the head pass (lensHead)
+		if n := r.lensFused; n > 0 {
+			fused = t0.Sub(r.lensT0) * time.Duration(n) / time.Duration(n+1)
+		}
 		var last []float32
 		if r.lensFromLogits(info) {
 			V := c.VocabSize
@@ -560,7 +594,8 @@ func (r *traceRecorder) EndForward(info ForwardInfo, _, logits []float32) {
 			r.cur.LogitLens = append(r.cur.LogitLens, lens[l*rows:(l+1)*rows:(l+1)*rows])
 		}
 		r.lensIn = r.lensIn[:0]
-		r.cur.LensMillis = ms(time.Since(t0))
+		r.lensFused = 0
+		r.cur.LensMillis = ms(time.Since(t0) + fused)
 	}
 	if info.Kind == trace.Prefill && !r.noScores {
 		r.scorePrompt(info, logits)

@@ -229,7 +229,9 @@ type Step struct {
 	// LensStart ≤ NQuery.
 	LensStart int `json:"lens_start,omitempty"`
 	// LensMillis is the part of Millis spent reading out the logit lens
-	// (n_layer extra passes through the output head per lens row), ms.
+	// (n_layer − 1 extra rows through the output head per lens row: the
+	// last layer's reading is the logits), ms. Where the lens's rows share
+	// the step's own pass through the head, its share of that pass counts.
 	LensMillis float64 `json:"lens_ms,omitempty"`
 
 	// Next is the next-token distribution at the last query position and the

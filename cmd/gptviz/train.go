@@ -79,6 +79,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	clip := fs.Float64("grad-clip", 1, "clip the global gradient norm to this; 0 disables")
 	dropout := fs.Float64("dropout", 0.2, "dropout probability on the embeddings and residual branches while training")
 	repeatFrac := fs.Float64("repeat-frac", 0, "fraction of training windows that begin with a passage repeated once (teaches in-context copying)")
+	randomRepeatFrac := fs.Float64("random-repeat-frac", 0, "fraction of training windows that hold random tokens repeated (teaches copying that only attention can do: induction heads)")
 	seed := fs.Uint64("seed", 1, "random seed for initialisation and batches")
 	splitSeed := fs.Uint64("split-seed", 1, "random seed of the paragraph train/validation split")
 	evalEvery := fs.Int("eval-every", 0, "steps between evaluations and checkpoints; 0 means --steps/20")
@@ -94,7 +95,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return usagef("train: --out is required")
 	}
 	if err := checkTrainFlags(*steps, *vocab, *nLayer, *nEmbd, *nHead, *nPos, *batch, *warmup, *evalEvery,
-		*lr, *wd, *clip, *dropout, *repeatFrac); err != nil {
+		*lr, *wd, *clip, *dropout, *repeatFrac, *randomRepeatFrac); err != nil {
 		return err
 	}
 	snapSpecs, err := parseSnapshots(*snapshots)
@@ -181,6 +182,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			BOSTokenID: eot, EOSTokenID: eot}
 		o := train.DefaultOptions(c, *steps)
 		o.BatchSize, o.LR, o.WeightDecay, o.GradClip, o.Seed, o.Dropout, o.RepeatFrac = *batch, *lr, *wd, *clip, *seed, *dropout, *repeatFrac
+		o.RandomRepeatFrac = *randomRepeatFrac
 		if *warmup >= 0 {
 			o.WarmupSteps = *warmup
 		}
@@ -386,7 +388,8 @@ func checkResumeFlags(fs *pflag.FlagSet, st *train.State) error {
 		"vocab-size": o.Config.VocabSize, "n-layer": o.Config.NLayer, "n-embd": o.Config.NEmbd, "n-head": o.Config.NHead,
 		"n-positions": o.Config.NPositions, "batch": o.BatchSize, "lr": o.LR, "weight-decay": o.WeightDecay,
 		"grad-clip": o.GradClip, "dropout": o.Dropout, "repeat-frac": o.RepeatFrac, "seed": o.Seed,
-		"warmup": o.WarmupSteps,
+		"random-repeat-frac": o.RandomRepeatFrac,
+		"warmup":             o.WarmupSteps,
 	}
 	if st.Corpus != nil {
 		recorded["split-seed"] = st.Corpus.SplitSeed
@@ -514,7 +517,7 @@ func (ss snapshotSpecs) steps(total int) ([]int, error) {
 // (train.MemoryBytes over train.MaxTrainBytes, estimated before anything is
 // allocated).
 func checkTrainFlags(steps, vocab, nLayer, nEmbd, nHead, nPos, batch, warmup, evalEvery int,
-	lr, wd, clip, dropout, repeatFrac float64) error {
+	lr, wd, clip, dropout, repeatFrac, randomRepeatFrac float64) error {
 	ints := []struct {
 		flag      string
 		v, lo, hi int
@@ -536,6 +539,7 @@ func checkTrainFlags(steps, vocab, nLayer, nEmbd, nHead, nPos, batch, warmup, ev
 		{"--lr", lr, 0, 10, true, false}, {"--weight-decay", wd, 0, 10, false, false},
 		{"--grad-clip", clip, 0, math.MaxFloat32, false, false},
 		{"--dropout", dropout, 0, 1, false, true}, {"--repeat-frac", repeatFrac, 0, 1, false, false},
+		{"--random-repeat-frac", randomRepeatFrac, 0, 1, false, false},
 	} {
 		if err := r.check(); err != nil {
 			return err

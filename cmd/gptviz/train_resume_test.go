@@ -294,7 +294,7 @@ func TestTrainResumeConflictingFlags(t *testing.T) {
 		{"--n-layer", "2", "1"}, {"--n-embd", "32", "16"}, {"--n-head", "4", "2"}, {"--n-positions", "32", "16"},
 		{"--vocab-size", "300", "260"}, {"--batch", "3", "2"}, {"--lr", "0.003", "0.01"}, {"--seed", "1", "5"},
 		{"--dropout", "0.2", "0.1"}, {"--weight-decay", "0", "0.1"}, {"--grad-clip", "0.5", "1"},
-		{"--repeat-frac", "0.5", "0"}, {"--warmup", "2", "0"}, {"--warmup", "-1", "0"},
+		{"--repeat-frac", "0.5", "0"}, {"--random-repeat-frac", "0.2", "0"}, {"--warmup", "2", "0"}, {"--warmup", "-1", "0"},
 	} {
 		_, stderr, code := gptviz(t, "train", "--out", dir, "--resume", "--steps", "4", tc.flag, tc.value)
 		want := fmt.Sprintf("%s %s differs from the checkpoint's %s", tc.flag, tc.value, tc.recorded)

@@ -120,6 +120,7 @@ func TestTrainFlagRangesStated(t *testing.T) {
 		{"--grad-clip", "-1", "--grad-clip -1: must be a number in [0, 3.4028234663852886e+38]"},
 		{"--dropout", "1", "--dropout 1: must be a number in [0, 1)"},
 		{"--repeat-frac", "1.5", "--repeat-frac 1.5: must be a number in [0, 1]"},
+		{"--random-repeat-frac", "-0.1", "--random-repeat-frac -0.1: must be a number in [0, 1]"},
 		{"--steps", "0", "--steps 0: must be in 1..1073741824"},
 		{"--warmup", "-2", "--warmup -2: must be in -1..1073741824"},
 	} {

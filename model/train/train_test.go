@@ -286,6 +286,57 @@ func TestRepeatBatch(t *testing.T) {
 	}
 }
 
+// TestRandomRepeatBatch checks the random-repeat windows: with
+// RandomRepeatFrac 1 every window has a period h in [8, T/2], its ids are
+// in the vocabulary, and the windows are not text from the stream (which
+// here uses ids 0..3 only); with 0.5 some windows are text and some are not.
+func TestRandomRepeatBatch(t *testing.T) {
+	t.Parallel()
+	o := tinyOptions(5)
+	o.Config.VocabSize = 64
+	o.BatchSize = 32
+	stream := randomData(500, 4, 9)
+	T := o.Config.NPositions
+	period := func(w []int) int {
+		for h := 8; h <= T/2; h++ {
+			if slices.Equal(w[:len(w)-h], w[h:]) {
+				return h
+			}
+		}
+		return 0
+	}
+	for _, tc := range []struct {
+		frac               float64
+		minRandom, maxRand int
+	}{{1, 32, 32}, {0.5, 4, 28}, {0, 0, 0}} {
+		o.RandomRepeatFrac = tc.frac
+		tr, err := New(o, Data{Train: stream})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tok, tgt := tr.batch(3)
+		random := 0
+		for b := 0; b < o.BatchSize; b++ {
+			w := tok[b*T : (b+1)*T]
+			if slices.Max(w) >= 4 { // not from the stream
+				random++
+				if h := period(append(slices.Clone(w), tgt[(b+1)*T-1])); h == 0 {
+					t.Errorf("frac %g: window %d has no period in [8, %d]: %v", tc.frac, b, T/2, w)
+				}
+				if slices.Max(w) >= o.Config.VocabSize || slices.Min(w) < 0 {
+					t.Errorf("frac %g: window %d has ids outside the vocabulary: %v", tc.frac, b, w)
+				}
+			}
+			if !slices.Equal(tok[b*T+1:(b+1)*T], tgt[b*T:(b+1)*T-1]) {
+				t.Errorf("frac %g: window %d: targets are not the inputs shifted by one", tc.frac, b)
+			}
+		}
+		if random < tc.minRandom || random > tc.maxRand {
+			t.Errorf("frac %g: %d of %d windows random, want %d..%d", tc.frac, random, o.BatchSize, tc.minRandom, tc.maxRand)
+		}
+	}
+}
+
 // TestRunZeroSteps checks that a run of zero steps still writes its
 // (initial) checkpoint, so `gptviz train --steps 0` regenerates step 0.
 func TestRunZeroSteps(t *testing.T) {

@@ -47,6 +47,11 @@ type Options struct {
 	// RepeatFrac is the fraction of training windows that start with a
 	// passage repeated once (see Trainer.batch), to teach in-context copying.
 	RepeatFrac float64 `json:"repeat_frac,omitempty"`
+	// RandomRepeatFrac is the fraction of training windows that hold a
+	// random token sequence repeated (see Trainer.batch): copying that no
+	// memorised statistic of the text can do, only attention to the
+	// earlier occurrence.
+	RandomRepeatFrac float64 `json:"random_repeat_frac,omitempty"`
 }
 
 // DefaultOptions returns the training defaults for a config: AdamW β =
@@ -113,6 +118,8 @@ func (o *Options) validate() error {
 		return fmt.Errorf("train: dropout %g outside [0, 1)", o.Dropout)
 	case !(o.RepeatFrac >= 0 && o.RepeatFrac <= 1):
 		return fmt.Errorf("train: repeat fraction %g outside [0, 1]", o.RepeatFrac)
+	case !(o.RandomRepeatFrac >= 0 && o.RandomRepeatFrac <= 1):
+		return fmt.Errorf("train: random-repeat fraction %g outside [0, 1]", o.RandomRepeatFrac)
 	}
 	if o.Shards < 1 {
 		o.Shards = 1
@@ -224,12 +231,27 @@ func parallel(n int, fn func(i int)) {
 // job of induction heads (Olsson et al. 2022); natural text rarely repeats a
 // passage within one window, so without this a small model on a small corpus
 // seldom learns it.
+//
+// With RandomRepeatFrac > 0, each window is first, with that probability, h
+// token ids drawn uniformly from the vocabulary (h uniform in [8, SeqLen/2])
+// repeated to fill it. Text repeats can be predicted in part from the text's
+// own statistics; random ones only by reading the earlier occurrence, which
+// is what the induction score of the head analysis measures.
+//
+// A zero fraction draws nothing from the generator, so runs without it get
+// the windows they always got.
 func (t *Trainer) batch(s int) (tok, tgt []int) {
 	T, B := t.Opts.SeqLen, t.Opts.BatchSize
 	r := rand.New(rand.NewPCG(t.Opts.Seed, uint64(s)+1))
 	tok, tgt = make([]int, B*T), make([]int, B*T)
 	win := make([]int, T+1)
 	for b := 0; b < B; b++ {
+		if t.Opts.RandomRepeatFrac > 0 && T >= 16 && r.Float64() < t.Opts.RandomRepeatFrac {
+			randomRepeat(win, 8+r.IntN(T/2-8+1), t.Opts.Config.VocabSize, r)
+			copy(tok[b*T:(b+1)*T], win[:T])
+			copy(tgt[b*T:(b+1)*T], win[1:])
+			continue
+		}
 		off := r.IntN(len(t.data.Train) - T)
 		copy(win, t.data.Train[off:off+T+1])
 		if t.Opts.RepeatFrac > 0 && r.Float64() < t.Opts.RepeatFrac && T >= 16 {
@@ -240,6 +262,18 @@ func (t *Trainer) batch(s int) (tok, tgt []int) {
 		copy(tgt[b*T:(b+1)*T], win[1:])
 	}
 	return tok, tgt
+}
+
+// randomRepeat fills win with h ids drawn uniformly from [0, vocab) and
+// repeated: win[i] = win[i mod h].
+func randomRepeat(win []int, h, vocab int, r *rand.Rand) {
+	for i := range win {
+		if i < h {
+			win[i] = r.IntN(vocab)
+		} else {
+			win[i] = win[i-h]
+		}
+	}
 }
 
 // StepResult describes one optimizer step.

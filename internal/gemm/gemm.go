@@ -60,6 +60,11 @@ type kernel struct {
 	// mr elements per step and Bp nr; c is row-major with leading
 	// dimension ldc (float32s).
 	micro func(k int, a, b, c *float32, ldc int)
+	// microA, where a kernel has it, is micro with A read where it is
+	// stored: element (i, p) of the mr×k block at a[i·rs + p·cs], with
+	// the same sums in the same order. Full mr-row tiles then skip
+	// packing A (macroDirect).
+	microA func(k int, a, b, c *float32, ldc, rs, cs int)
 }
 
 // maxTile is the largest mr·nr of any kernel (the edge-tile buffer).
@@ -170,6 +175,10 @@ func mulLD(kn *kernel, op Op, m, k, n int, c []float32, ldc int, a []float32, ld
 			packB(bp, b, op.transB(), ldb, pc, kb, jc, nb, kn.nr)
 			for ic := 0; ic < m; ic += kn.mc {
 				mb := min(kn.mc, m-ic)
+				if kn.microA != nil {
+					macroDirect(kn, a, op.transA(), lda, ic, pc, ap, bp, c[ic*ldc+jc:], ldc, mb, nb, kb, &bufs.tile)
+					continue
+				}
 				packA(ap, a, op.transA(), lda, ic, mb, pc, kb, kn.mr)
 				macro(kn, ap, bp, c[ic*ldc+jc:], ldc, mb, nb, kb, &bufs.tile)
 			}
@@ -196,6 +205,51 @@ func macro(kn *kernel, ap, bp, c []float32, ldc, mb, nb, kb int, tile *[maxTile]
 			t := tile[:mr*nr]
 			clear(t)
 			kn.micro(kb, pa, pb, &t[0], nr)
+			for i := 0; i < mv; i++ {
+				ci := c[(ir+i)*ldc+jr : (ir+i)*ldc+jr+nv]
+				for j, v := range t[i*nr : i*nr+nv] {
+					ci[j] += v
+				}
+			}
+		}
+	}
+}
+
+// macroDirect is macro for a kernel with microA: full mr-row tiles read A
+// where it is stored (rows [ic, ic+mb), columns [pc, pc+kb) of op(A)), and
+// only a last, shorter row panel is packed into ap. Packing A cost 10% of
+// a training step on AVX2 (each packed element is used n/nr times from
+// the panel; read in place, it is used as often from cache).
+func macroDirect(kn *kernel, a []float32, trans bool, lda, ic, pc int, ap, bp, c []float32, ldc, mb, nb, kb int, tile *[maxTile]float32) {
+	mr, nr := kn.mr, kn.nr
+	rs, cs := lda, 1 // A(i, p) at a[i·rs + p·cs]
+	if trans {
+		rs, cs = 1, lda
+	}
+	full := mb / mr * mr
+	if full < mb {
+		packA(ap, a, trans, lda, ic+full, mb-full, pc, kb, mr)
+	}
+	for jr := 0; jr < nb; jr += nr {
+		pb := &bp[jr*kb]
+		nv := min(nr, nb-jr)
+		for ir := 0; ir < mb; ir += mr {
+			mv := min(mr, mb-ir)
+			pa := &ap[0]
+			if mv == mr {
+				pa = &a[(ic+ir)*rs+pc*cs]
+			}
+			if mv == mr && nv == nr {
+				kn.microA(kb, pa, pb, &c[ir*ldc+jr], ldc, rs, cs)
+				continue
+			}
+			t := tile[:mr*nr]
+			clear(t)
+			if mv == mr {
+				kn.microA(kb, pa, pb, &t[0], nr, rs, cs)
+			} else {
+				kn.micro(kb, pa, pb, &t[0], nr)
+			}
 			for i := 0; i < mv; i++ {
 				ci := c[(ir+i)*ldc+jr : (ir+i)*ldc+jr+nv]
 				for j, v := range t[i*nr : i*nr+nv] {

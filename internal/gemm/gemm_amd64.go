@@ -17,7 +17,7 @@ var (
 )
 
 var (
-	avx2Kernel = &kernel{name: "avx2", mr: 6, nr: 16, kc: 256, mc: 96, nc: 4096, micro: kernAVX2_6x16}
+	avx2Kernel = &kernel{name: "avx2", mr: 6, nr: 16, kc: 256, mc: 96, nc: 4096, micro: kernAVX2_6x16, microA: kernAVX2_6x16s}
 	// Zen 5 / Ice Lake-class caches: the 256×32 B micro-panel is 32 KiB
 	// (L1 48 KiB), a 144×256 A block 144 KiB (L2 ≥ 1 MiB). A wide nc
 	// packs the (small) A block of a prefill once per KC step; the B
@@ -55,6 +55,12 @@ func selectKernel() *kernel {
 //
 //go:noescape
 func kernAVX2_6x16(k int, a, b, c *float32, ldc int)
+
+// kernAVX2_6x16s is kernAVX2_6x16 with A read in place: A(i, p) at
+// a[i·rs + p·cs] (see kernel_amd64.s).
+//
+//go:noescape
+func kernAVX2_6x16s(k int, a, b, c *float32, ldc, rs, cs int)
 
 // kernAVX512_12x32 computes C[12,32] += Ap·Bp (see kernel_amd64.s).
 //

@@ -43,3 +43,9 @@ func expSum4(x *float32, n int, m, d float64) (sum float64, ok bool)
 //
 //go:noescape
 func gelu4(out, th, x *float32, n int)
+
+// exp32x8 sets row[i] = exp32(row[i] − mx) for i < n, a positive multiple
+// of 8 (see exp32.go and vexp_amd64.s); c is exp32Consts.
+//
+//go:noescape
+func exp32x8(row *float32, n int, mx float32, c *[11]float32)

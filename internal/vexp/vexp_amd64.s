@@ -506,3 +506,65 @@ gnext:
 	JLT gloop
 	VZEROUPPER
 	RET
+
+// func exp32x8(row *float32, n int, mx float32, c *[11]float32)
+//
+// row[i] = exp32(row[i] − mx) for i < n (a positive multiple of 8), eight
+// lanes at a time with exp32's operations in its order, each rounded on
+// its own (VMULPS/VADDPS/VSUBPS, no FMA). c: log2e, ½, ln2hi, ln2lo, 1,
+// 1/2, 1/6, 1/24, 1/120, 1/720, −87. Lanes below −87 are computed and
+// then cleared.
+TEXT ·exp32x8(SB), NOSPLIT, $0-32
+	MOVQ row+0(FP), SI
+	MOVQ n+8(FP), CX
+	VBROADCASTSS mx+16(FP), Y15
+	MOVQ c+24(FP), AX
+	VBROADCASTSS 0(AX), Y14  // log2e
+	VBROADCASTSS 4(AX), Y13  // ½
+	VBROADCASTSS 8(AX), Y12  // ln2hi
+	VBROADCASTSS 12(AX), Y11 // ln2lo
+	VBROADCASTSS 16(AX), Y10 // 1
+	VBROADCASTSS 40(AX), Y9  // −87
+	MOVL $127, DX
+	MOVD DX, X8
+	VPBROADCASTD X8, Y8      // 127
+
+exp32loop:
+	VMOVUPS (SI), Y0
+	VSUBPS Y15, Y0, Y0       // x = v − mx
+	VCMPPS $1, Y9, Y0, Y7    // x < −87
+	VMULPS Y14, Y0, Y1       // x·log2e
+	VSUBPS Y13, Y1, Y1       // k = … − ½
+	VCVTTPS2DQ Y1, Y2        // int32(k)
+	VCVTDQ2PS Y2, Y1         // n
+	VMULPS Y12, Y1, Y3       // n·ln2hi
+	VSUBPS Y3, Y0, Y3        // x − n·ln2hi
+	VMULPS Y11, Y1, Y4       // n·ln2lo
+	VSUBPS Y4, Y3, Y3        // r
+	VBROADCASTSS 36(AX), Y4  // 1/720
+	VMULPS Y4, Y3, Y4        // p = r·(1/720)
+	VBROADCASTSS 32(AX), Y5
+	VADDPS Y4, Y5, Y4        // 1/120 + p
+	VMULPS Y4, Y3, Y4
+	VBROADCASTSS 28(AX), Y5
+	VADDPS Y4, Y5, Y4        // 1/24 + p
+	VMULPS Y4, Y3, Y4
+	VBROADCASTSS 24(AX), Y5
+	VADDPS Y4, Y5, Y4        // 1/6 + p
+	VMULPS Y4, Y3, Y4
+	VBROADCASTSS 20(AX), Y5
+	VADDPS Y4, Y5, Y4        // 1/2 + p
+	VMULPS Y4, Y3, Y4
+	VADDPS Y4, Y10, Y4       // 1 + p
+	VMULPS Y4, Y3, Y4
+	VADDPS Y4, Y10, Y4       // 1 + p
+	VPADDD Y8, Y2, Y2        // n + 127
+	VPSLLD $23, Y2, Y2       // 2^n
+	VMULPS Y2, Y4, Y4
+	VANDNPS Y4, Y7, Y4       // 0 where x < −87
+	VMOVUPS Y4, (SI)
+	ADDQ $32, SI
+	SUBQ $8, CX
+	JNZ exp32loop
+	VZEROUPPER
+	RET

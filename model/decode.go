@@ -21,6 +21,7 @@ type decodeOps struct {
 	rows  headRowsTask
 	fused headLensTask
 	top   lensTopTask
+	stats rowStatsTask
 	widen widenTask
 	part  []float32 // matvecTask's partial outputs
 }

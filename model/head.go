@@ -26,3 +26,29 @@ func (ws *workspace) lensTop(best []int, prob []float64, logits []float32, rows,
 	decodePool.run(&ws.dec.top, rows, 1, rows*V*8, &ws.dec.wait)
 	ws.dec.top = lensTopTask{}
 }
+
+// rowStatsTask computes softmaxSum and the top ids of rows [lo, hi) of
+// logits [rows, V].
+type rowStatsTask struct {
+	logits  []float32
+	V, topN int
+	m, sum  []float64
+	top     []int32
+}
+
+func (t *rowStatsTask) runRange(lo, hi int) {
+	for q := lo; q < hi; q++ {
+		row := t.logits[q*t.V : (q+1)*t.V]
+		t.m[q], t.sum[q] = softmaxSum(row)
+		topIDs(t.top[q*t.topN:(q+1)*t.topN], row)
+	}
+}
+
+// rowStats fills m and sum, [rows], with softmaxSum of each row of logits
+// [rows, V], and top, [rows, topN], with each row's topN ids, ranked (the
+// prompt scores), rows split across the pool's workers.
+func (ws *workspace) rowStats(m, sum []float64, top []int32, logits []float32, rows, V, topN int) {
+	ws.dec.stats = rowStatsTask{logits: logits[:rows*V], V: V, topN: topN, m: m[:rows], sum: sum[:rows], top: top[:rows*topN]}
+	decodePool.run(&ws.dec.stats, rows, 1, rows*V*8, &ws.dec.wait)
+	ws.dec.stats = rowStatsTask{}
+}

@@ -233,10 +233,17 @@ func (r *traceRecorder) scoreEarlyWindows(run *Runner, ids []int) error {
 // [vocab_size], and its top candidates; probs is scratch of vocab_size.
 func (r *traceRecorder) setScore(s *trace.Score, context int, row []float32, _ []float64) {
 	m, sum := softmaxSum(row)
+	r.topBuf = resize(r.topBuf, min(r.opts.TopN, len(row)))
+	r.fillScore(s, context, row, m, sum, topIDs(r.topBuf, row))
+}
+
+// fillScore fills s from its logits row, softmaxSum's m and sum, and the
+// row's top ids, ranked.
+func (r *traceRecorder) fillScore(s *trace.Score, context int, row []float32, m, sum float64, top []int32) {
 	s.Prob = softmaxAt(row[s.ID], m, sum)
 	s.Surprisal = surprisal(s.Prob)
 	s.Context = context
-	s.Top = r.top(row, m, sum)
+	s.Top = r.candidates(row, m, sum, top)
 }
 
 // scoreContinuation scores text after the prompt ids under teacher forcing
@@ -291,6 +298,10 @@ type traceRecorder struct {
 	// (lensHead), started at lensT0; 0 when logitLens computes them.
 	lensFused int
 	lensT0    time.Time
+	// rowM, rowSum and rowTop are the prompt scores' softmaxSum and top
+	// ids per row (workspace.rowStats).
+	rowM, rowSum []float64
+	rowTop       []int32
 	// lensBest and lensProb are each lens row's top token and probability.
 	lensBest []int
 	lensProb []float64
@@ -624,9 +635,16 @@ func (r *traceRecorder) scorePrompt(info ForwardInfo, logits []float32) {
 	if len(windows) == 0 {
 		return
 	}
-	for pos := windows[len(windows)-1].From; pos < r.tr.PromptLen; pos++ {
-		q := pos - 1 - info.QueryStart // row predicting pos
-		r.setScore(&r.tr.Scores[pos], pos-info.QueryStart, logits[q*V:(q+1)*V], nil)
+	from := windows[len(windows)-1].From
+	q0 := from - 1 - info.QueryStart // the row predicting from
+	n := r.tr.PromptLen - from
+	topN := min(r.opts.TopN, V)
+	r.rowM, r.rowSum = resize(r.rowM, n), resize(r.rowSum, n)
+	r.rowTop = resize(r.rowTop, n*topN)
+	r.ws.rowStats(r.rowM, r.rowSum, r.rowTop, logits[q0*V:(q0+n)*V], n, V, topN)
+	for i := range n {
+		pos, row := from+i, logits[(q0+i)*V:(q0+i+1)*V]
+		r.fillScore(&r.tr.Scores[pos], pos-info.QueryStart, row, r.rowM[i], r.rowSum[i], r.rowTop[i*topN:(i+1)*topN])
 	}
 }
 
@@ -643,7 +661,11 @@ func idsOf(tokens []trace.Token) []int {
 // sort of the vocabulary.
 func (r *traceRecorder) top(logits []float32, m, sum float64) []trace.Candidate {
 	r.topBuf = resize(r.topBuf, min(r.opts.TopN, len(logits)))
-	ids := topIDs(r.topBuf, logits)
+	return r.candidates(logits, m, sum, topIDs(r.topBuf, logits))
+}
+
+// candidates turns ranked ids of one distribution into Candidates.
+func (r *traceRecorder) candidates(logits []float32, m, sum float64, ids []int32) []trace.Candidate {
 	out := r.sl.cands.take(len(ids))
 	for i, id := range ids {
 		out[i] = r.candidate(int(id), logits[id], softmaxAt(logits[id], m, sum))

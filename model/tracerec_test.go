@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"math"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
@@ -316,6 +317,29 @@ func TestLensLastLayerIsOutput(t *testing.T) {
 		}
 		if _, err := r.Step(); err != nil {
 			t.Fatal(err)
+		}
+	}
+}
+
+// TestRowStats checks the prompt scores' per-row statistics on the pool
+// against softmaxSum and topIDs row by row.
+func TestRowStats(t *testing.T) {
+	t.Parallel()
+	r := rand.New(rand.NewPCG(4, 5))
+	const rows, V, topN = 37, 1000, 7
+	logits := make([]float32, rows*V)
+	for i := range logits {
+		logits[i] = float32(r.NormFloat64() * 3)
+	}
+	m, sum, top := make([]float64, rows), make([]float64, rows), make([]int32, rows*topN)
+	var ws workspace
+	ws.rowStats(m, sum, top, logits, rows, V, topN)
+	for q := range rows {
+		row := logits[q*V : (q+1)*V]
+		wm, wsum := softmaxSum(row)
+		wtop := topIDs(make([]int32, topN), row)
+		if m[q] != wm || sum[q] != wsum || !slices.Equal(top[q*topN:(q+1)*topN], wtop) {
+			t.Errorf("row %d: m %v sum %v top %v, want %v %v %v", q, m[q], sum[q], top[q*topN:(q+1)*topN], wm, wsum, wtop)
 		}
 	}
 }

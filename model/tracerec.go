@@ -29,8 +29,9 @@ type TraceOptions struct {
 	// Trace.Cache; nil means every layer when the cache is small (at most
 	// 1<<18 floats), else the first and last layer.
 	KVLayers []int
-	// NoLogitLens skips the logit lens, which costs n_layer extra passes
-	// through the output head per recorded row.
+	// NoLogitLens skips the logit lens, which costs n_layer − 1 extra
+	// passes through the output head per recorded row (the last layer's
+	// reading is the pass's own logits).
 	NoLogitLens bool
 	// LensQueries is the most query rows of one step whose logit lens is
 	// read out: a step that records more (a long prefill) reads out its

@@ -25,7 +25,7 @@ type recordFlags struct {
 func (f *recordFlags) register(fs *pflag.FlagSet) {
 	fs.IntVar(&f.rows, "kv-rows", defaultKVRows, "record the keys and values of the --kv-focus head in full for at most this many rows a step writes into the KV cache (the last ones); 0 records only the key and value norms, which every layer and row always has")
 	fs.IntSliceVar(&f.focus, "kv-focus", nil, "LAYER,HEAD whose keys and values each step records in full (default the last layer, head 0)")
-	fs.IntVar(&f.lens, "lens-positions", model.DefaultLensQueries, "read the logit lens out at most at this many positions of one step (the last ones); each costs n_layer passes through the output head")
+	fs.IntVar(&f.lens, "lens-positions", model.DefaultLensQueries, "read the logit lens out at most at this many positions of one step (the last ones); each costs n_layer − 1 rows through the output head (the last layer's reading is the output itself)")
 }
 
 // validate checks the flags' own values, before the model is loaded.

@@ -44,7 +44,8 @@ faster):
                       head 0)
   --lens-positions N  the logit lens is read out at the last N positions of
                       a step (default 16: a short prompt whole); each
-                      position costs n_layer passes through the output head
+                      position costs n_layer − 1 passes through the output
+                      head (the last layer's reading is the output itself)
 
 Examples:
   gptviz report "The quick brown fox jumps over the lazy dog."

@@ -205,12 +205,18 @@ func macro(kn *kernel, ap, bp, c []float32, ldc, mb, nb, kb int, tile *[maxTile]
 			t := tile[:mr*nr]
 			clear(t)
 			kn.micro(kb, pa, pb, &t[0], nr)
-			for i := 0; i < mv; i++ {
-				ci := c[(ir+i)*ldc+jr : (ir+i)*ldc+jr+nv]
-				for j, v := range t[i*nr : i*nr+nv] {
-					ci[j] += v
-				}
-			}
+			addTile(c[ir*ldc+jr:], ldc, t, nr, mv, nv)
+		}
+	}
+}
+
+// addTile adds the top-left mv×nv part of the tile t (rows nr apart) to C
+// (c starts at the tile's top-left element).
+func addTile(c []float32, ldc int, t []float32, nr, mv, nv int) {
+	for i := 0; i < mv; i++ {
+		ci := c[i*ldc : i*ldc+nv]
+		for j, v := range t[i*nr : i*nr+nv] {
+			ci[j] += v
 		}
 	}
 }
@@ -250,12 +256,7 @@ func macroDirect(kn *kernel, a []float32, trans bool, lda, ic, pc int, ap, bp, c
 			} else {
 				kn.micro(kb, pa, pb, &t[0], nr)
 			}
-			for i := 0; i < mv; i++ {
-				ci := c[(ir+i)*ldc+jr : (ir+i)*ldc+jr+nv]
-				for j, v := range t[i*nr : i*nr+nv] {
-					ci[j] += v
-				}
-			}
+			addTile(c[ir*ldc+jr:], ldc, t, nr, mv, nv)
 		}
 	}
 }

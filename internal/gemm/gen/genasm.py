@@ -12,12 +12,47 @@ elements of A and issues MR·NR/W fused multiply-adds (W = 8 for AVX2,
 16 for AVX-512).
 """
 
+class Regs:
+    """The register plan of an MR×NR kernel: MR·NR/W accumulators, NR/W
+    vectors of B, and bcast_regs broadcasts of A, in that order."""
+    def __init__(self, mr, nr, w, reg, bcast_regs):
+        self.mr, self.nr, self.w, self.nv = mr, nr, w, nr // w
+        nacc = mr * self.nv
+        self.acc = lambda i, j: f"{reg}{i*self.nv+j}"
+        self.nacc = nacc
+        self.breg = [f"{reg}{nacc + j}" for j in range(self.nv)]
+        self.areg = [f"{reg}{nacc + self.nv + j}" for j in range(bcast_regs)]
+        self.reg = reg
+
+def zero_acc(p, r, zero):
+    for i in range(r.nacc):
+        p(f"\t{zero} {r.reg}{i}, {r.reg}{i}, {r.reg}{i}")
+
+def fma_step(p, r, off_b, a_addr):
+    """One k step: load B's NR values at off_b(DI), broadcast each of A's
+    MR values from a_addr(i) and multiply-add into the accumulators."""
+    for j in range(r.nv):
+        p(f"\tVMOVUPS {off_b + j*r.w*4}(DI), {r.breg[j]}")
+    for i in range(r.mr):
+        a = r.areg[i % len(r.areg)]
+        p(f"\tVBROADCASTSS {a_addr(i)}, {a}")
+        for j in range(r.nv):
+            p(f"\tVFMADD231PS {r.breg[j]}, {a}, {r.acc(i, j)}")
+
+def store(p, r, name):
+    """C += the accumulators, row by row (DX, ldc bytes in R8), and return."""
+    p(f"{name}_store:")
+    for i in range(r.mr):
+        for j in range(r.nv):
+            p(f"\tVADDPS {j*r.w*4}(DX), {r.acc(i, j)}, {r.acc(i, j)}")
+            p(f"\tVMOVUPS {r.acc(i, j)}, {j*r.w*4}(DX)")
+        if i < r.mr - 1:
+            p("\tADDQ R8, DX")
+    p("\tVZEROUPPER")
+    p("\tRET")
+
 def kernel(name, mr, nr, w, reg, bcast_regs, zero, unroll):
-    nv = nr // w
-    acc = lambda i, j: f"{reg}{i*nv+j}"
-    nacc = mr * nv
-    breg = [f"{reg}{nacc + j}" for j in range(nv)]
-    areg = [f"{reg}{nacc + nv + j}" for j in range(bcast_regs)]
+    r = Regs(mr, nr, w, reg, bcast_regs)
     out = []
     p = out.append
     p(f"// func {name}(k int, a, b, c *float32, ldc int)")
@@ -30,16 +65,8 @@ def kernel(name, mr, nr, w, reg, bcast_regs, zero, unroll):
     p("\tMOVQ c+24(FP), DX")
     p("\tMOVQ ldc+32(FP), R8")
     p("\tSHLQ $2, R8")
-    for i in range(nacc):
-        p(f"\t{zero} {reg}{i}, {reg}{i}, {reg}{i}")
-    def step(off_a, off_b):
-        for j in range(nv):
-            p(f"\tVMOVUPS {off_b + j*w*4}(DI), {breg[j]}")
-        for i in range(mr):
-            a = areg[i % bcast_regs]
-            p(f"\tVBROADCASTSS {off_a + i*4}(SI), {a}")
-            for j in range(nv):
-                p(f"\tVFMADD231PS {breg[j]}, {a}, {acc(i, j)}")
+    zero_acc(p, r, zero)
+    step = lambda off_a, off_b: fma_step(p, r, off_b, lambda i: f"{off_a + i*4}(SI)")
     p(f"\tCMPQ CX, ${unroll}")
     p(f"\tJLT {name}_tail")
     p(f"{name}_loop:")
@@ -59,15 +86,7 @@ def kernel(name, mr, nr, w, reg, bcast_regs, zero, unroll):
     p(f"\tADDQ ${nr*4}, DI")
     p("\tDECQ CX")
     p(f"\tJNZ {name}_tail1")
-    p(f"{name}_store:")
-    for i in range(mr):
-        for j in range(nv):
-            p(f"\tVADDPS {j*w*4}(DX), {acc(i, j)}, {acc(i, j)}")
-            p(f"\tVMOVUPS {acc(i, j)}, {j*w*4}(DX)")
-        if i < mr - 1:
-            p("\tADDQ R8, DX")
-    p("\tVZEROUPPER")
-    p("\tRET")
+    store(p, r, name)
     return "\n".join(out)
 
 def kernel_strided(name, mr, nr, w, reg, bcast_regs, zero):
@@ -77,11 +96,7 @@ def kernel_strided(name, mr, nr, w, reg, bcast_regs, zero):
     same order, as the packed kernel. MR = 6: rows 0–2 are addressed from
     SI, rows 3–5 from R11 = SI + 3·rs, with index R9 = rs."""
     assert mr == 6
-    nv = nr // w
-    acc = lambda i, j: f"{reg}{i*nv+j}"
-    nacc = mr * nv
-    breg = [f"{reg}{nacc + j}" for j in range(nv)]
-    areg = [f"{reg}{nacc + nv + j}" for j in range(bcast_regs)]
+    r = Regs(mr, nr, w, reg, bcast_regs)
     addr = ["0(SI)", "0(SI)(R9*1)", "0(SI)(R9*2)", "0(R11)", "0(R11)(R9*1)", "0(R11)(R9*2)"]
     out = []
     p = out.append
@@ -101,32 +116,17 @@ def kernel_strided(name, mr, nr, w, reg, bcast_regs, zero):
     p("\tSHLQ $2, R10")
     p("\tLEAQ (SI)(R9*2), R11")
     p("\tADDQ R9, R11")
-    for i in range(nacc):
-        p(f"\t{zero} {reg}{i}, {reg}{i}, {reg}{i}")
+    zero_acc(p, r, zero)
     p("\tTESTQ CX, CX")
     p(f"\tJEQ {name}_store")
     p(f"{name}_loop:")
-    for j in range(nv):
-        p(f"\tVMOVUPS {j*w*4}(DI), {breg[j]}")
-    for i in range(mr):
-        a = areg[i % bcast_regs]
-        p(f"\tVBROADCASTSS {addr[i]}, {a}")
-        for j in range(nv):
-            p(f"\tVFMADD231PS {breg[j]}, {a}, {acc(i, j)}")
+    fma_step(p, r, 0, lambda i: addr[i])
     p("\tADDQ R10, SI")
     p("\tADDQ R10, R11")
     p(f"\tADDQ ${nr*4}, DI")
     p("\tDECQ CX")
     p(f"\tJNZ {name}_loop")
-    p(f"{name}_store:")
-    for i in range(mr):
-        for j in range(nv):
-            p(f"\tVADDPS {j*w*4}(DX), {acc(i, j)}, {acc(i, j)}")
-            p(f"\tVMOVUPS {acc(i, j)}, {j*w*4}(DX)")
-        if i < mr - 1:
-            p("\tADDQ R8, DX")
-    p("\tVZEROUPPER")
-    p("\tRET")
+    store(p, r, name)
     return "\n".join(out)
 
 print("// Code generated by gen/genasm.py; DO NOT EDIT.")

@@ -239,8 +239,8 @@ func (t *attnTask) runRange(lo, hi int) {
 // each worker takes a range of vocabulary rows and walks it in blocks of
 // headBlock rows that stay in cache while every input row is dotted with
 // them, so w is read from memory once per call. The logit lens and the
-// recorded passes use it. (The packed gemm, NT, took 1.7× as long at 128
-// rows of GPT-2 124M's head on AVX2: packing a transposed w is a gather.)
+// recorded passes use it. (The packed gemm, NT, took 1.2–1.7× as long at
+// 128 rows of GPT-2 124M's head on AVX2: see model/PERF.md.)
 func (ws *workspace) headRows(out, in []float32, w matrix, rows, C, V int) {
 	if rows == 1 {
 		ws.logitsHead(out, in, w, rows, C, V)

@@ -234,8 +234,7 @@ func (r *traceRecorder) scoreEarlyWindows(run *Runner, ids []int) error {
 // [vocab_size], and its top candidates; probs is scratch of vocab_size.
 func (r *traceRecorder) setScore(s *trace.Score, context int, row []float32, _ []float64) {
 	m, sum := softmaxSum(row)
-	r.topBuf = resize(r.topBuf, min(r.opts.TopN, len(row)))
-	r.fillScore(s, context, row, m, sum, topIDs(r.topBuf, row))
+	r.fillScore(s, context, row, m, sum, r.topRanked(row))
 }
 
 // fillScore fills s from its logits row, softmaxSum's m and sum, and the
@@ -661,8 +660,14 @@ func idsOf(tokens []trace.Token) []int {
 // its logits and softmaxSum's m and sum: a selection of the TopN ids, not a
 // sort of the vocabulary.
 func (r *traceRecorder) top(logits []float32, m, sum float64) []trace.Candidate {
+	return r.candidates(logits, m, sum, r.topRanked(logits))
+}
+
+// topRanked returns the TopN highest-ranked ids of logits, ranked, in
+// topBuf (valid until the next call).
+func (r *traceRecorder) topRanked(logits []float32) []int32 {
 	r.topBuf = resize(r.topBuf, min(r.opts.TopN, len(logits)))
-	return r.candidates(logits, m, sum, topIDs(r.topBuf, logits))
+	return topIDs(r.topBuf, logits)
 }
 
 // candidates turns ranked ids of one distribution into Candidates.

@@ -248,15 +248,13 @@ func (t *Trainer) batch(s int) (tok, tgt []int) {
 	for b := 0; b < B; b++ {
 		if t.Opts.RandomRepeatFrac > 0 && T >= 16 && r.Float64() < t.Opts.RandomRepeatFrac {
 			randomRepeat(win, 8+r.IntN(T/2-8+1), t.Opts.Config.VocabSize, r)
-			copy(tok[b*T:(b+1)*T], win[:T])
-			copy(tgt[b*T:(b+1)*T], win[1:])
-			continue
-		}
-		off := r.IntN(len(t.data.Train) - T)
-		copy(win, t.data.Train[off:off+T+1])
-		if t.Opts.RepeatFrac > 0 && r.Float64() < t.Opts.RepeatFrac && T >= 16 {
-			h := 8 + r.IntN(T/2-8+1)
-			copy(win[h:], t.data.Train[off:off+T+1-h])
+		} else {
+			off := r.IntN(len(t.data.Train) - T)
+			copy(win, t.data.Train[off:off+T+1])
+			if t.Opts.RepeatFrac > 0 && r.Float64() < t.Opts.RepeatFrac && T >= 16 {
+				h := 8 + r.IntN(T/2-8+1)
+				copy(win[h:], t.data.Train[off:off+T+1-h])
+			}
 		}
 		copy(tok[b*T:(b+1)*T], win[:T])
 		copy(tgt[b*T:(b+1)*T], win[1:])

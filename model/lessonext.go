@@ -37,8 +37,8 @@ var (
 )
 
 // ngramsFor trains (or returns the trained) Kneser–Ney bigram and trigram
-// models on the mixed corpus's training text (poems repeated, as the
-// default model saw them) in tok's tokens, and scores them on its
+// models on the mixed corpus's training paragraphs, each once
+// (corpus.MixBaselineTrain), in tok's tokens, and scores them on its
 // validation text.
 func ngramsFor(tok *bpe.Tokenizer, vocab int) (*ngramSet, error) {
 	ngramMu.Lock()
@@ -46,7 +46,11 @@ func ngramsFor(tok *bpe.Tokenizer, vocab int) (*ngramSet, error) {
 	if s := ngramCache[tok]; s != nil {
 		return s, nil
 	}
-	trainText, valText, err := corpus.Mix(BaselineCorpusSeed)
+	_, valText, err := corpus.Mix(BaselineCorpusSeed)
+	if err != nil {
+		return nil, err
+	}
+	trainText, err := corpus.MixBaselineTrain(BaselineCorpusSeed)
 	if err != nil {
 		return nil, err
 	}

@@ -103,6 +103,18 @@ func TestMix(t *testing.T) {
 	if _, va3, _ := Mix(2); va3 == va {
 		t.Error("another split seed gives the same validation text")
 	}
+	// The n-gram baselines' text: every training paragraph once.
+	base, err := MixBaselineTrain(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var once []string
+	for _, p := range parts {
+		once = append(once, p.Train...)
+	}
+	if base != Join(once) || len(base) >= len(tr) {
+		t.Errorf("MixBaselineTrain: %d bytes, want each training paragraph once (%d bytes; Mix's repeated text %d)", len(base), len(Join(once)), len(tr))
+	}
 }
 
 // TestMixManifest pins the identity of the mix: a change to a source file

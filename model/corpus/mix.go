@@ -117,10 +117,10 @@ func Mix(seed uint64) (train, val string, err error) {
 // MixBaselineTrain returns the text the n-gram baselines of the mixed
 // corpus are trained on: every source's training paragraphs once, in
 // MixSources order, not repeated Weight times as in Mix. Kneser–Ney
-// estimates its discounts from how many n-grams occur once and twice;
-// training text repeated 2 or 4 times has almost none that occur once, so
-// its discounts, and with them the back-off to shorter contexts, collapse,
-// and the baseline gets worse on every source (the KN trigram on the
+// estimates one discount per order from how many n-grams occur once and
+// twice; repeating part of the text turns its n-grams seen once into
+// n-grams seen several times, so the discounts, and with them the weight
+// of shorter contexts, shrink, and the baseline gets worse on every source (the KN trigram on the
 // repeated text: 4.827 nats/token on the validation text in the default
 // model's tokens; on each paragraph once: 4.691).
 func MixBaselineTrain(seed uint64) (string, error) {

@@ -69,9 +69,9 @@ func ngramsFor(tok *bpe.Tokenizer, vocab int) (*ngramSet, error) {
 }
 
 // Baselines scores tr's prompt with Kneser–Ney bigram and trigram models
-// trained on the mixed corpus's training split (each paragraph once, corpus.MixBaselineTrain: 1.2M tokens
-// in the default model's tokenizer) in m's tokenizer, and records them in
-// tr.Baselines; ownCorpus says whether m was trained on that text (the
+// trained on the mixed corpus's training split (each paragraph once,
+// corpus.MixBaselineTrain: 1.2M tokens in the default model's tokenizer)
+// in m's tokenizer, and records them in tr.Baselines; ownCorpus says whether m was trained on that text (the
 // default model). Training takes a few seconds, once per tokenizer and
 // process. It errors when m has no tokenizer.
 func Baselines(m *Model, tr *trace.Trace, ownCorpus bool) error {

@@ -112,7 +112,7 @@ func FuzzResponseHeaders(f *testing.F) {
 // rejected one wraps ErrBadName and names where it came from.
 func FuzzParseEndpoint(f *testing.F) {
 	for _, s := range []string{DefaultEndpoint, "https://hf-mirror.com/", "http://127.0.0.1:8080/hub", "ftp://x", "https://user:pw@h",
-		"https://h/?", "https://h#", "https://h/a%2Fb", "//h", "https:h", "https://[::1]:99/x/", " https://h"} {
+		"https://h/?", "https://h#", "https://h/a%2Fb", "//h", "https:h", "https://[::1]:99/x/", " https://h", "http://0/0 0000%2F"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {

@@ -283,6 +283,13 @@ func parseEndpoint(s string, from EndpointSource) (*url.URL, error) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || u.Opaque != "" || strings.Contains(s, "#") {
 		return nil, &EndpointError{Endpoint: s, Source: from, Problem: "not an http(s) URL such as " + DefaultEndpoint}
 	}
+	// A path whose escaping url.Parse cannot keep ("/a b%2F" loses its raw
+	// form, so %2F decodes to a trailing '/') would name another endpoint
+	// when printed and parsed again (found by FuzzParseEndpoint): only
+	// endpoints that survive that round trip are accepted.
+	if again, err := url.Parse(strings.TrimRight(u.String(), "/")); err != nil || again.String() != u.String() {
+		return nil, &EndpointError{Endpoint: s, Source: from, Problem: "its path prints back as " + u.String() + ", a different endpoint: escape the path consistently"}
+	}
 	return u, nil
 }
 

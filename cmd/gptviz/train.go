@@ -48,7 +48,8 @@ gptviz records no corpus: give its --corpus and --split-seed.
 
 The corpus is split by paragraphs: a seeded random 10% of the paragraphs
 (--split-seed) is the validation text. The tokenizer learns from the
-training text only. The defaults train a 6-layer model with a 384-token
+training text only (for --corpus mix, with each source repeated as its
+tokenizer weight says, see model/corpus/README.md). The defaults train a 6-layer model with a 384-token
 vocabulary on Opticks (about 25 minutes on two cores). The embedded default
 model (gptviz-default) was trained with other flags on --corpus mix, in
 one run of 20,000 steps: model/defaultmodel/train-mix.sh runs it, and
@@ -147,7 +148,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *resume {
 		tok, err = bpe.Load(filepath.Join(*out, arch.VocabFile), filepath.Join(*out, arch.MergesFile))
 	} else {
-		tok, err = bpe.Train(text.train, *vocab)
+		tok, err = bpe.Train(text.tok, *vocab)
 	}
 	if err != nil {
 		return fmt.Errorf("train: tokenizer: %w", err)
@@ -281,10 +282,12 @@ func checkCorpusNotOutput(corpusFlag, out string) error {
 }
 
 // corpusText is the text a run trains on: its record (name, SHA-256 of
-// the bytes read, split seed) and its training and validation text.
+// the bytes read, split seed), its training and validation text, and the
+// text its tokenizer learns from (the training text but for the mix,
+// whose sources have their own tokenizer weights).
 type corpusText struct {
-	rec        train.Corpus
-	train, val string
+	rec             train.Corpus
+	train, val, tok string
 }
 
 // readCorpusBytes reads the corpus named by a --corpus value: the built-in
@@ -306,17 +309,21 @@ func readCorpusBytes(name string) ([]byte, error) {
 
 // splitCorpus splits the corpus raw, named name, with seed and records it.
 func splitCorpus(name string, raw []byte, seed uint64) (corpusText, error) {
-	var tr, va string
+	var tr, va, tok string
 	var err error
 	if name == corpus.MixName {
 		tr, va, err = corpus.Mix(seed) // each source split on its own
+		if err == nil {
+			tok, err = corpus.MixTokenizerTrain(seed)
+		}
 	} else {
 		tr, va, err = corpus.Parse(raw, name, seed)
+		tok = tr
 	}
 	if err != nil {
 		return corpusText{}, fmt.Errorf("train: --corpus: %w", err)
 	}
-	return corpusText{rec: train.Corpus{Name: name, SHA256: sha256Hex(raw), SplitSeed: seed}, train: tr, val: va}, nil
+	return corpusText{rec: train.Corpus{Name: name, SHA256: sha256Hex(raw), SplitSeed: seed}, train: tr, val: va, tok: tok}, nil
 }
 
 // readCorpus reads and splits the corpus of a --corpus value.

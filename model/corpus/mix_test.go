@@ -103,17 +103,36 @@ func TestMix(t *testing.T) {
 	if _, va3, _ := Mix(2); va3 == va {
 		t.Error("another split seed gives the same validation text")
 	}
-	// The n-gram baselines' text: every training paragraph once.
+	// The model's text repeats each source Weight times, the tokenizer's
+	// TokenizerWeight times, the n-gram baselines' once.
+	tokText, err := MixTokenizerTrain(1)
+	if err != nil {
+		t.Fatal(err)
+	}
 	base, err := MixBaselineTrain(1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var once []string
-	for _, p := range parts {
-		once = append(once, p.Train...)
+	for _, c := range []struct {
+		name, text string
+		times      func(MixSource) int
+	}{
+		{"Mix", tr, func(s MixSource) int { return s.Weight }},
+		{"MixTokenizerTrain", tokText, func(s MixSource) int { return s.TokenizerWeight }},
+		{"MixBaselineTrain", base, func(MixSource) int { return 1 }},
+	} {
+		var want []string
+		for _, p := range parts {
+			for range c.times(p.Source) {
+				want = append(want, p.Train...)
+			}
+		}
+		if c.text != Join(want) {
+			t.Errorf("%s: %d bytes, want each source's training paragraphs repeated as its weight says (%d bytes)", c.name, len(c.text), len(Join(want)))
+		}
 	}
-	if base != Join(once) || len(base) >= len(tr) {
-		t.Errorf("MixBaselineTrain: %d bytes, want each training paragraph once (%d bytes; Mix's repeated text %d)", len(base), len(Join(once)), len(tr))
+	if len(base) >= len(tokText) || len(tokText) >= len(tr) {
+		t.Errorf("text sizes: baselines %d, tokenizer %d, model %d bytes: want them growing with the weights", len(base), len(tokText), len(tr))
 	}
 }
 
@@ -127,7 +146,7 @@ func TestMixManifest(t *testing.T) {
 		t.Fatal(err)
 	}
 	sum := sha256.Sum256(m)
-	const want = "dd2bdc4cc87cac99d6de1e74d9e89a97040478441272e7051b17f8103655e9b6"
+	const want = "3d6d86e642e89a5f094333f8a7e7e8638e814344545e8070c2cf08d70a378ba1"
 	if got := hex.EncodeToString(sum[:]); got != want {
 		t.Errorf("mix manifest SHA-256 %s, want %s; manifest:\n%s", got, want, m)
 	}

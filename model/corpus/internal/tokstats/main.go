@@ -3,7 +3,7 @@
 // the tokens of the pangram, the share of the 1,000 most frequent corpus
 // words (GPT-2 pieces " word") that are one token, the share of the 500
 // most frequent CJK characters that are one token, and bytes per token of
-// the training text.
+// the text it learned from (corpus.MixTokenizerTrain).
 //
 //	go run ./model/corpus/internal/tokstats 6144 8192
 package main
@@ -22,7 +22,7 @@ import (
 )
 
 func main() {
-	tr, _, err := corpus.Mix(1)
+	tr, err := corpus.MixTokenizerTrain(1)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)

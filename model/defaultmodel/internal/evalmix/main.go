@@ -95,8 +95,12 @@ func run(args []string) error {
 	}
 	fmt.Printf("# evalmix %s\n\nconfig: %+v\nparameters: %d\n", args[0], m.Config, m.Config.NumParams())
 
-	fmt.Println("\n## Tokenizer")
-	tokenizerStats(tok, trainText)
+	tokText, err := corpus.MixTokenizerTrain(seed)
+	if err != nil {
+		return err
+	}
+	fmt.Println("\n## Tokenizer (on the text it learned from, corpus.MixTokenizerTrain)")
+	tokenizerStats(tok, tokText)
 
 	train := tok.Encode(trainText)
 	fmt.Printf("\ntraining stream: %d tokens, %d bytes (%.3f bytes/token)\n", len(train), len(trainText), float64(len(trainText))/float64(len(train)))
@@ -117,13 +121,13 @@ func run(args []string) error {
 	}
 
 	fmt.Println("\n## Sources (training tokens include the weight's repeats)")
-	fmt.Println("| source | weight | paragraphs train/validation | training tokens | validation tokens | validation bytes/token |")
+	fmt.Println("| source | weight (model, tokenizer) | paragraphs train/validation | training tokens | validation tokens | validation bytes/token |")
 	fmt.Println("|---|---|---|---|---|---|")
 	for _, p := range parts {
 		trt := len(tok.Encode(corpus.Join(p.Train)))
 		vt := corpus.Join(p.Val)
 		vn := len(tok.Encode(vt))
-		fmt.Printf("| %s | %d | %d/%d | %d | %d | %.3f |\n", p.Source.Name, p.Source.Weight, len(p.Train), len(p.Val), trt*p.Source.Weight, vn, float64(len(vt))/float64(vn))
+		fmt.Printf("| %s | %d, %d | %d/%d | %d | %d | %.3f |\n", p.Source.Name, p.Source.Weight, p.Source.TokenizerWeight, len(p.Train), len(p.Val), trt*p.Source.Weight, vn, float64(len(vt))/float64(vn))
 	}
 
 	fmt.Println("\n## Validation cross-entropy (each source's held-out paragraphs)")

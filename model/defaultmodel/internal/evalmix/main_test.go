@@ -8,16 +8,17 @@ import (
 )
 
 // TestMixTokenizer pins the facts of the mixed corpus's 8,192-token BPE
-// (what `gptviz train --corpus mix --vocab-size 8192` learns) that issue 13
-// targets: common words and common Chinese characters are one token, and
-// the pangram takes at most 14 tokens. It took 16 before the two novels
+// (what `gptviz train --corpus mix --vocab-size 8192` learns from
+// corpus.MixTokenizerTrain) that issue 13 targets: common words and common
+// Chinese characters are one token, and the pangram takes at most 14
+// tokens. It took 16 before the two novels
 // joined the mix: "brown", "fox", "jumps" and "lazy" occurred 25, 2, 3 and
 // 5 times in the other sources.
 func TestMixTokenizer(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains an 8,192-token BPE (seconds)")
 	}
-	tr, _, err := corpus.Mix(1)
+	tr, err := corpus.MixTokenizerTrain(1)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -74,9 +74,11 @@ func misalign(t *testing.T, dir string) {
 // weights widened to float32 (Weights.Float32): the results agree within
 // the reference tolerances (closeEnough), and on amd64 bit for bit, since
 // widening is exact and the 16-bit kernels sum in the float32 kernels'
-// order. The misaligned variant takes Load's copying path.
+// order. The misaligned variant takes Load's copying path. It is not
+// parallel: gemv.SetPortable switches the kernels of every product in the
+// process, and a parallel test running beside it (TestRecordedSamplesSameLogits
+// compares two passes bit for bit) would see the kernel change mid-run.
 func TestHalfMatchesWidened(t *testing.T) {
-	t.Parallel()
 	for _, tc := range []struct {
 		name      string
 		dtype     safetensors.DType

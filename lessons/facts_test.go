@@ -235,7 +235,7 @@ func TestReportDefaultModelHonest(t *testing.T) {
 		{"tang poem", poem, []string{"probs.ppl.choices", "kv.kept"}, []string{"ood.h", "probs.ppl.worse", "kv.rewritten"}},
 		{"modern chinese", zh, []string{"ood.h", "ood.bytes", "kv.kept"}, []string{"kv.rewritten"}},
 		// Worse than uniform or not depends on the weights (12.5 vs 12.58
-		// bits on the 20,000-step model): checked against the finding below.
+		// bits on an earlier, 20,000-step model): checked against the finding below.
 		{"english in cyrillic", cyr, []string{"ood.h", "ood.bytes", "kv.kept"}, []string{"kv.rewritten"}},
 	} {
 		ood, ok := findings.PromptOutOfDistribution(tc.tr)

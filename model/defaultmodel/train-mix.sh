@@ -2,7 +2,7 @@
 # Reproduces the training run of the mixed-corpus default model (issue 13):
 # tokenizer and model trained by `gptviz train` on the built-in "mix"
 # corpus (model/corpus/mix, see model/corpus/README.md), on the CPU, in one
-# run of 30,000 steps (about 80 minutes on two cores).
+# run of 30,000 steps (76 minutes on two cores).
 #
 #   model/defaultmodel/train-mix.sh RUN_DIR
 #   go run ./model/defaultmodel/internal/mkdefault RUN_DIR   # install it (F16)

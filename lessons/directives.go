@@ -198,7 +198,8 @@ func cmdBlock(e *Env, a *Args) ([]output.Cell, error) {
 	if r.Command == "" {
 		return nil, fmt.Errorf("run %q has no command line", name)
 	}
-	return []output.Cell{output.CodeCell("shell", e.T("# the run this lesson shows (its full report)\n", "# 本课展示的运行（完整报告）\n")+r.Command)}, nil
+	head := fmt.Sprintf(e.T("# this lesson's run %q: its full report\n", "# 本课的运行 %q：完整报告\n"), name)
+	return []output.Cell{output.CodeCell("shell", head+r.Command)}, nil
 }
 
 // tokensBlock is ::tokens [run=R]: the run's prompt tokens as chips, their

@@ -153,11 +153,19 @@ func init() {
 		at := tr.Attribution
 		return math.Abs(at.Sum()-float64(at.Logit)) < DrillTolerance*math.Max(1, math.Abs(float64(at.Logit)))*10, nil
 	})
-	runFact("dla-has-negative", func(e *Env, a *Args, tr *trace.Trace) (bool, error) {
-		if tr.Attribution == nil {
-			return false, errors.New("the run recorded no logit attribution (Measure.Inspect)")
-		}
-		return dlaMin(e, tr.Attribution).v < 0, nil
+	dlaFact := func(name string, f func(e *Env, a *trace.Attribution) bool) {
+		runFact(name, func(e *Env, _ *Args, tr *trace.Trace) (bool, error) {
+			if tr.Attribution == nil {
+				return false, errors.New("the run recorded no logit attribution (Measure.Inspect)")
+			}
+			return f(e, tr.Attribution), nil
+		})
+	}
+	// The largest part pushes the token down: it is then also the part
+	// that pushed it down most, which the page need not say twice.
+	dlaFact("dla-top-negative", func(e *Env, a *trace.Attribution) bool { return dlaParts(e, a)[0].v < 0 })
+	dlaFact("dla-other-negative", func(e *Env, a *trace.Attribution) bool {
+		return dlaMin(e, a).v < 0 && dlaParts(e, a)[0].v >= 0
 	})
 	charts["dla"] = dlaChart
 }

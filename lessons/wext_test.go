@@ -356,13 +356,37 @@ func TestAttentionFacts(t *testing.T) {
 		{"no-prefill", func(r map[string]*Run) { drill(r).Masked = 0 }, "so it belongs to the **prefill**", false},
 		{"sums", func(r map[string]*Run) {}, "the logit.", true},
 		{"no-sum", func(r map[string]*Run) { attr(r).Logit += 5 }, "recording is inconsistent", true},
-		{"negative", func(r map[string]*Run) {}, "pushed it down most", true},
+		{"negative", func(r map[string]*Run) {
+			a := attr(r)
+			a.Heads = [][]float64{{9, -2, 1, 1}, {1, 1, 1, 1}, {1, 1, 1, 1}}
+			a.LNBias = 0
+			a.Logit = float32(a.Sum())
+		}, "pushed it down most", true},
 		{"positive", func(r map[string]*Run) {
 			a := attr(r)
 			a.Heads = [][]float64{{1, 1, 1, 1}, {1, 1, 1, 1}, {1, 1, 1, 1}}
 			a.LNBias = 0
 			a.Logit = float32(a.Sum())
 		}, "pushed it down most", false},
+		{"top-negative", func(r map[string]*Run) {
+			a := attr(r)
+			a.Heads = [][]float64{{-9, 1, 1, 1}, {1, 1, 1, 1}, {1, 1, 1, 1}}
+			a.LNBias = 0
+			a.Logit = float32(a.Sum())
+		}, "pushes the token *down*", true},
+		{"top-negative-once", func(r map[string]*Run) {
+			a := attr(r)
+			a.Heads = [][]float64{{-9, 1, 1, 1}, {1, 1, 1, 1}, {1, 1, 1, 1}}
+			a.LNBias = 0
+			a.Logit = float32(a.Sum())
+		}, "pushed it down most", false},
+		{"top-positive", func(r map[string]*Run) {
+			a := attr(r)
+			a.Heads = [][]float64{{9, -2, 1, 1}, {1, 1, 1, 1}, {1, 1, 1, 1}}
+			a.LNBias = 0
+			a.Logit = float32(a.Sum())
+		}, "pushing the token up", true},
+		{"hand-run", func(r map[string]*Run) {}, "pushes the token *down*", true},
 		{"prev-head", func(r map[string]*Run) { prev(r, 0.9) }, "That is above the", true},
 		{"chance", func(r map[string]*Run) { prev(r, 0) }, "at chance level", true},
 		{"not-chance", func(r map[string]*Run) { prev(r, 0.9) }, "at chance level", false},

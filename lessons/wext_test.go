@@ -342,6 +342,16 @@ func TestAttentionFacts(t *testing.T) {
 		}
 		r["drill"] = &Run{Trace: &tr, Command: r["drill"].Command}
 	}
+	// heads sets layer 0's head attributions to first and every other head's
+	// to 1, with no final LayerNorm bias, and the logit to their sum.
+	heads := func(first []float64) func(r map[string]*Run) {
+		return func(r map[string]*Run) {
+			a := attr(r)
+			a.Heads = [][]float64{first, {1, 1, 1, 1}, {1, 1, 1, 1}}
+			a.LNBias = 0
+			a.Logit = float32(a.Sum())
+		}
+	}
 	for _, tc := range []struct {
 		name string
 		edit func(runs map[string]*Run)
@@ -356,36 +366,11 @@ func TestAttentionFacts(t *testing.T) {
 		{"no-prefill", func(r map[string]*Run) { drill(r).Masked = 0 }, "so it belongs to the **prefill**", false},
 		{"sums", func(r map[string]*Run) {}, "the logit.", true},
 		{"no-sum", func(r map[string]*Run) { attr(r).Logit += 5 }, "recording is inconsistent", true},
-		{"negative", func(r map[string]*Run) {
-			a := attr(r)
-			a.Heads = [][]float64{{9, -2, 1, 1}, {1, 1, 1, 1}, {1, 1, 1, 1}}
-			a.LNBias = 0
-			a.Logit = float32(a.Sum())
-		}, "pushed it down most", true},
-		{"positive", func(r map[string]*Run) {
-			a := attr(r)
-			a.Heads = [][]float64{{1, 1, 1, 1}, {1, 1, 1, 1}, {1, 1, 1, 1}}
-			a.LNBias = 0
-			a.Logit = float32(a.Sum())
-		}, "pushed it down most", false},
-		{"top-negative", func(r map[string]*Run) {
-			a := attr(r)
-			a.Heads = [][]float64{{-9, 1, 1, 1}, {1, 1, 1, 1}, {1, 1, 1, 1}}
-			a.LNBias = 0
-			a.Logit = float32(a.Sum())
-		}, "pushes the token *down*", true},
-		{"top-negative-once", func(r map[string]*Run) {
-			a := attr(r)
-			a.Heads = [][]float64{{-9, 1, 1, 1}, {1, 1, 1, 1}, {1, 1, 1, 1}}
-			a.LNBias = 0
-			a.Logit = float32(a.Sum())
-		}, "pushed it down most", false},
-		{"top-positive", func(r map[string]*Run) {
-			a := attr(r)
-			a.Heads = [][]float64{{9, -2, 1, 1}, {1, 1, 1, 1}, {1, 1, 1, 1}}
-			a.LNBias = 0
-			a.Logit = float32(a.Sum())
-		}, "pushing the token up", true},
+		{"negative", heads([]float64{9, -2, 1, 1}), "pushed it down most", true},
+		{"positive", heads([]float64{1, 1, 1, 1}), "pushed it down most", false},
+		{"top-negative", heads([]float64{-9, 1, 1, 1}), "pushes the token *down*", true},
+		{"top-negative-once", heads([]float64{-9, 1, 1, 1}), "pushed it down most", false},
+		{"top-positive", heads([]float64{9, -2, 1, 1}), "pushing the token up", true},
 		{"hand-run", func(r map[string]*Run) {}, "pushes the token *down*", true},
 		{"prev-head", func(r map[string]*Run) { prev(r, 0.9) }, "That is above the", true},
 		{"chance", func(r map[string]*Run) { prev(r, 0) }, "at chance level", true},

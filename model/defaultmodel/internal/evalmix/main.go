@@ -165,19 +165,10 @@ func run(args []string) error {
 	var nEnglish, loops int
 	for _, pr := range Prompts {
 		for _, p := range []model.SamplingParams{{Temperature: 0, TopP: 1}, {Temperature: 0.7, TopP: 1}} {
-			tr, err := model.Run(context.Background(), m, model.RunOptions{Prompt: pr.Text, Steps: 30, Sampling: p, Seed: 1})
+			cont, ids, err := continuation(m, pr.Text, p)
 			if err != nil {
 				return err
 			}
-			var b strings.Builder
-			var ids []int
-			for _, t := range tr.Tokens {
-				if !t.Prompt {
-					b.WriteString(t.Text)
-					ids = append(ids, t.ID)
-				}
-			}
-			cont := b.String()
 			loop := loopAt(ids)
 			line := fmt.Sprintf("- %s, T=%g: %q + %q\n  distinct-2 %.2f", pr.Name, p.Temperature, pr.Text, cont, distinct2(ids))
 			if pr.Chinese {
@@ -232,6 +223,25 @@ func run(args []string) error {
 	fmt.Printf("repeated random tokens: first copy %.3f nats/token, second copy %.3f\n", reps[0].First, reps[0].Second)
 	fmt.Printf("repeated text: first copy %.3f nats/token, second copy %.3f\n", reps[1].First, reps[1].Second)
 	return nil
+}
+
+// continuation runs prompt through m for 30 tokens with sampling p and
+// seed 1, as the model card's samples are made, and returns the generated
+// text and token ids.
+func continuation(m *model.Model, prompt string, p model.SamplingParams) (string, []int, error) {
+	tr, err := model.Run(context.Background(), m, model.RunOptions{Prompt: prompt, Steps: 30, Sampling: p, Seed: 1})
+	if err != nil {
+		return "", nil, err
+	}
+	var b strings.Builder
+	var ids []int
+	for _, t := range tr.Tokens {
+		if !t.Prompt {
+			b.WriteString(t.Text)
+			ids = append(ids, t.ID)
+		}
+	}
+	return b.String(), ids, nil
 }
 
 // modelLoss is the mean cross-entropy (nats/token) of m on val, in windows

@@ -52,9 +52,9 @@ func init() {
 		return pct(b)
 	})
 	tv("train-corpus", func(tr *trace.Trace, t *trace.Training) string { return t.Baselines.Corpus })
-	tv("train-corpus-tokens", func(tr *trace.Trace, t *trace.Training) string { return thousands(int64(t.Baselines.TrainTokens)) })
+	tv("train-corpus-tokens", func(tr *trace.Trace, t *trace.Training) string { return thousands(int64(t.TrainTokens)) })
 	tv("train-passes", func(tr *trace.Trace, t *trace.Training) string {
-		return num(float64(last(t).Tokens)/float64(t.Baselines.TrainTokens), 3)
+		return num(float64(last(t).Tokens)/float64(t.TrainTokens), 3)
 	})
 	// The first-token head over training (snapFirst).
 	tv("snap-sink-peak", func(tr *trace.Trace, t *trace.Training) string { return pct(snapFirst(t).peak) })
@@ -84,7 +84,7 @@ func init() {
 	// The training text's size is known: the curve's tokens are so many
 	// passes over it.
 	tf("train-passes-known", func(tr *trace.Trace, t *trace.Training) bool {
-		return t.Baselines.TrainTokens > 0 && last(t).Tokens > 0
+		return t.TrainTokens > 0 && last(t).Tokens > 0
 	})
 	// The initialised model scored worse than a uniform guess.
 	tf("train-start-worse", func(tr *trace.Trace, t *trace.Training) bool {

@@ -367,7 +367,11 @@ func training(ctx context.Context, s lessons.RunSpec) (*trace.Training, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := &trace.Training{Model: defaultmodel.Name, Config: final.Config, Curve: curve}
+	n, err := defaultmodel.TrainTokens()
+	if err != nil {
+		return nil, err
+	}
+	t := &trace.Training{Model: defaultmodel.Name, Config: final.Config, Curve: curve, TrainTokens: n}
 	steps := defaultmodel.Snapshots()
 	if n := len(curve); n > 0 && curve[n-1].Step > steps[len(steps)-1] {
 		steps = append(steps, curve[n-1].Step)

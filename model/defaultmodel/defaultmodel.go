@@ -21,8 +21,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/gptviz/gptviz/model"
+	"github.com/gptviz/gptviz/model/corpus"
 	"github.com/gptviz/gptviz/model/train"
 )
 
@@ -101,6 +103,35 @@ func LoadSnapshot(step int) (*model.Model, error) {
 	m.Name = name
 	return m, nil
 }
+
+// TrainTokens returns the length, in the default model's tokens, of the
+// text it was trained on: corpus.Mix's training text for the run's split
+// seed (train_state.json), each source repeated as its model weight says
+// (2,271,980 for the shipped run). The n-gram baselines learn from less,
+// each paragraph once. The first call encodes that text (about 8 MB, a
+// second or two); later calls return the same result.
+var TrainTokens = sync.OnceValues(func() (int, error) {
+	var st train.State
+	b, err := fs.ReadFile(files, path.Join(dir, train.StateFile))
+	if err == nil {
+		err = json.Unmarshal(b, &st)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("default model: %s: %w", train.StateFile, err)
+	}
+	if st.Corpus == nil || st.Corpus.Name != corpus.MixName {
+		return 0, fmt.Errorf("default model: %s names no %q corpus", train.StateFile, corpus.MixName)
+	}
+	text, _, err := corpus.Mix(st.Corpus.SplitSeed)
+	if err != nil {
+		return 0, fmt.Errorf("default model: %w", err)
+	}
+	m, err := Load()
+	if err != nil {
+		return 0, err
+	}
+	return len(m.Tokenizer.Encode(text)), nil
+})
 
 // initial rebuilds the run's step-0 weights from its options
 // (train_state.json: config and seed) with the tokenizer of the final model.

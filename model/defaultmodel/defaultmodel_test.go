@@ -193,3 +193,35 @@ func crossEntropy(row []float32, next int) float64 {
 	}
 	return math.Log(z) - float64(row[next]-mx)
 }
+
+// TestTrainTokens: TrainTokens is what the model's tokenizer makes of
+// corpus.Mix's training text (sources repeated by their model weights),
+// which is longer than the baselines' text (each paragraph once): lesson
+// 11 counts its passes over the former.
+func TestTrainTokens(t *testing.T) {
+	t.Parallel()
+	n, err := TrainTokens()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	seed := recorded(t).Corpus.SplitSeed
+	text, _, err := corpus.Mix(seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := len(m.Tokenizer.Encode(text)); n != want {
+		t.Errorf("TrainTokens() = %d, want %d (corpus.Mix(%d) in the model's tokens)", n, want, seed)
+	}
+	base, err := corpus.MixBaselineTrain(seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := len(m.Tokenizer.Encode(base)); n <= b {
+		t.Errorf("TrainTokens() = %d, not more than the baselines' %d: the weights repeat sources", n, b)
+	}
+	t.Logf("%d training tokens; %d tokens seen = %.1f passes", n, recorded(t).Tokens, float64(recorded(t).Tokens)/float64(n))
+}

@@ -217,6 +217,11 @@ type Training struct {
 	// Curve are the evaluations of the training run: validation loss (and
 	// the training loss measured at the same steps), nats/token.
 	Curve []LossPoint `json:"curve"`
+	// TrainTokens is the length of the text the model trained on, in its
+	// tokens, with each source repeated as its weight says (the curve's
+	// Tokens are so many passes over it); 0 when unknown (traces before
+	// it was recorded). The baselines' TrainTokens count another text.
+	TrainTokens int `json:"train_tokens,omitempty"`
 	// Baselines are n-gram models on the trained model's corpus and
 	// tokenizer (their ValBits are what the curve is compared with),
 	// scored on the prompt as the final model tokenizes it.

@@ -111,13 +111,9 @@ func LoadSnapshot(step int) (*model.Model, error) {
 // each paragraph once. The first call encodes that text (about 8 MB, a
 // second or two); later calls return the same result.
 var TrainTokens = sync.OnceValues(func() (int, error) {
-	var st train.State
-	b, err := fs.ReadFile(files, path.Join(dir, train.StateFile))
-	if err == nil {
-		err = json.Unmarshal(b, &st)
-	}
+	st, err := runState()
 	if err != nil {
-		return 0, fmt.Errorf("default model: %s: %w", train.StateFile, err)
+		return 0, err
 	}
 	if st.Corpus == nil || st.Corpus.Name != corpus.MixName {
 		return 0, fmt.Errorf("default model: %s names no %q corpus", train.StateFile, corpus.MixName)
@@ -136,15 +132,9 @@ var TrainTokens = sync.OnceValues(func() (int, error) {
 // initial rebuilds the run's step-0 weights from its options
 // (train_state.json: config and seed) with the tokenizer of the final model.
 func initial(name string) (*model.Model, error) {
-	b, err := fs.ReadFile(files, path.Join(dir, train.StateFile))
+	st, err := runState()
 	if err != nil {
-		return nil, fmt.Errorf("default model: %w", err)
-	}
-	var st struct {
-		Options train.Options `json:"options"`
-	}
-	if err := json.Unmarshal(b, &st); err != nil {
-		return nil, fmt.Errorf("default model: %s: %w", train.StateFile, err)
+		return nil, err
 	}
 	w, c, err := train.InitialWeights(st.Options)
 	if err != nil {
@@ -155,4 +145,18 @@ func initial(name string) (*model.Model, error) {
 		return nil, err
 	}
 	return &model.Model{Name: name, Config: c, Weights: w, Tokenizer: final.Tokenizer}, nil
+}
+
+// runState reads the embedded run's train_state.json: its options, how
+// far it went and the corpus it trained on.
+func runState() (train.State, error) {
+	var st train.State
+	b, err := fs.ReadFile(files, path.Join(dir, train.StateFile))
+	if err == nil {
+		err = json.Unmarshal(b, &st)
+	}
+	if err != nil {
+		return train.State{}, fmt.Errorf("default model: %s: %w", train.StateFile, err)
+	}
+	return st, nil
 }

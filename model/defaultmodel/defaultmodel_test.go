@@ -1,7 +1,6 @@
 package defaultmodel
 
 import (
-	"encoding/json"
 	"io/fs"
 	"math"
 	"slices"
@@ -18,13 +17,9 @@ import (
 // numbers that change with every retraining.
 func recorded(t *testing.T) train.State {
 	t.Helper()
-	b, err := fs.ReadFile(FS(), train.StateFile)
+	st, err := runState()
 	if err != nil {
 		t.Fatal(err)
-	}
-	var st train.State
-	if err := json.Unmarshal(b, &st); err != nil {
-		t.Fatalf("%s: %v", train.StateFile, err)
 	}
 	return st
 }

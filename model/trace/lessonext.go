@@ -189,6 +189,9 @@ func (tr *Trace) validateExt() error {
 		if len(t.Curve) > 100000 || len(t.Snapshots) > 64 {
 			return fmt.Errorf("training: %d loss points, %d snapshots: want at most 100000 and 64", len(t.Curve), len(t.Snapshots))
 		}
+		if t.TrainTokens < 0 {
+			return fmt.Errorf("training: train_tokens %d: want ≥ 0", t.TrainTokens)
+		}
 		for i, s := range t.Snapshots {
 			if len(s.Tokens) == 0 || s.Next == nil || len(s.Next.Top) == 0 {
 				return fmt.Errorf("training.snapshots[%d]: no tokens or no prediction", i)

@@ -59,6 +59,7 @@ func TestLessonMeasuresRoundTrip(t *testing.T) {
 		{"drill layer", func(tr *trace.Trace) { tr.Drill.Layer = 99 }, "drill"},
 		{"cache cost", func(tr *trace.Trace) { tr.CacheCost.Steps[0].Context = 0 }, "cache_cost"},
 		{"training", func(tr *trace.Trace) { tr.Training = &trace.Training{Snapshots: []trace.Snapshot{{Step: 1}}} }, "training.snapshots[0]"},
+		{"training tokens", func(tr *trace.Trace) { tr.Training = &trace.Training{TrainTokens: -1} }, "train_tokens"},
 	} {
 		bad, err := trace.Read(bytes.NewReader(good), "t.json")
 		if err != nil {

@@ -199,7 +199,8 @@ func open(t testing.TB, u, name, origin string) *Page {
 		if origin != "" {
 			return nil
 		}
-		if _, err := cdp.Call(ctx, tg, network.EmulateNetworkConditionsByRule, network.EmulateNetworkConditionsByRuleParams{
+		if _, err := cdp.Call(ctx, tg, emulateOfflineByRule, offlineByRule{
+			Offline:                  true,
 			MatchedNetworkConditions: []*network.Conditions{{Offline: true, DownloadThroughput: -1, UploadThroughput: -1}},
 		}); err != nil {
 			return fmt.Errorf("emulate offline: %w", err)
@@ -216,6 +217,18 @@ func open(t testing.TB, u, name, origin string) *Page {
 	}
 	return p
 }
+
+// offlineByRule is Network.emulateNetworkConditionsByRule's parameters as
+// both protocol versions take them: Chromium 148 wants "offline" at the
+// top level (required) and rejects the call without it ("Invalid
+// parameters"), where the protocol cdproto is generated from has it in
+// each condition; each version ignores the other's field.
+type offlineByRule struct {
+	Offline                  bool                  `json:"offline"`
+	MatchedNetworkConditions []*network.Conditions `json:"matchedNetworkConditions"`
+}
+
+var emulateOfflineByRule = cdp.Command[offlineByRule, network.EmulateNetworkConditionsByRuleResult]{Method: network.CommandEmulateNetworkConditionsByRule}
 
 // listen records the events that tests assert on. It runs in the tab's
 // event loop: it must return fast and run no command.

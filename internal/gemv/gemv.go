@@ -15,6 +15,8 @@
 // so the two paths may differ in the last bits.
 package gemv
 
+import "unsafe"
+
 // portable forces the Go loops even where the assembly could run.
 var portable = false
 
@@ -127,22 +129,34 @@ func axpy4Go(y []float32, a0, a1, a2, a3 float32, x0, x1, x2, x3 []float32) {
 // once, each weight row read once per three input rows (the logit lens
 // reads a block of the head for every layer's row). ldx, ldw ≥ K and
 // ldo ≥ n.
+//
+// With nx ≥ 3, every input row goes through the three-row kernel: when nx
+// is not a multiple of three, the last group is rows nx−3 … nx−1, which
+// computes one or two rows of the group before it again (to the same
+// values) instead of sending them through the one-row kernel, which reads
+// the weights once per row. For a caller that walks a large w block by
+// block (the head: 154 MB in GPT-2 124M), the n weight rows that follow the
+// block in w, where w holds them, are prefetched during the block's
+// kernel calls, so that they arrive from memory while these are busy with
+// the cached block; the hints change no value.
 func DotRowsMulti(out []float32, ldo int, x []float32, ldx, nx, K int, w []float32, ldw, n int) {
 	if nx == 0 || n == 0 {
 		return
 	}
 	_ = out[(nx-1)*ldo+n-1]
-	j := 0
-	if Accelerated() && K >= 8 && n >= 4 {
+	if Accelerated() && K >= 8 && n >= 4 && nx >= 3 {
 		_ = x[(nx-1)*ldx+K-1]
 		_ = w[(n-1)*ldw+K-1]
 		kern, kn := dot4x3, K&^7
 		if useAVX512 && K >= 16 {
 			kern, kn = dot4x3z, K&^15
 		}
-		for ; j+3 <= nx; j += 3 {
+		pf := newPrefetcher(followingRows(w, ldw, n), (nx+2)/3*(n/4))
+		for g := 0; g < nx; g += 3 {
+			j := min(g, nx-3)
 			i := 0
 			for ; i+4 <= n; i += 4 {
+				pf.step()
 				kern(&x[j*ldx], ldx, &w[i*ldw], ldw, kn, &out[j*ldo+i], ldo)
 				if kn < K {
 					for jj := j; jj < j+3; jj++ {
@@ -158,8 +172,44 @@ func DotRowsMulti(out []float32, ldo int, x []float32, ldx, nx, K int, w []float
 				}
 			}
 		}
+		return
 	}
-	for ; j < nx; j++ {
+	for j := 0; j < nx; j++ {
 		DotRows(out[j*ldo:j*ldo+n], x[j*ldx:j*ldx+K], w, ldw)
 	}
+}
+
+// followingRows returns the elements of the n rows (ldw apart) that follow
+// the first n in w, or as many of them as w holds.
+func followingRows[E float32 | uint16](w []E, ldw, n int) []E {
+	lo, hi := min(n*ldw, len(w)), min(2*n*ldw, len(w))
+	return w[lo:hi]
+}
+
+// prefetcher spreads cache hints for a slice over a number of steps: each
+// step hints the next share of its cache lines (see prefetch). It keeps
+// the slice's first element and an offset, never a pointer past its end,
+// which the garbage collector would find bad.
+type prefetcher struct {
+	base             unsafe.Pointer
+	done, size, each int // bytes hinted, in all, per step
+}
+
+// newPrefetcher hints next in steps shares.
+func newPrefetcher[E float32 | uint16](next []E, steps int) prefetcher {
+	if len(next) == 0 || steps <= 0 || !useAsm {
+		return prefetcher{}
+	}
+	size := len(next) * int(unsafe.Sizeof(next[0]))
+	each := ((size+steps-1)/steps + 63) &^ 63
+	return prefetcher{base: unsafe.Pointer(&next[0]), size: size, each: each}
+}
+
+func (pf *prefetcher) step() {
+	if pf.done >= pf.size {
+		return
+	}
+	n := min(pf.each, pf.size-pf.done)
+	prefetch(unsafe.Add(pf.base, pf.done), n)
+	pf.done += n
 }

@@ -2,7 +2,11 @@
 
 package gemv
 
-import "golang.org/x/sys/cpu"
+import (
+	"unsafe"
+
+	"golang.org/x/sys/cpu"
+)
 
 // useAsm reports whether the AVX2+FMA kernels can run on this CPU.
 var useAsm = cpu.X86.HasAVX2 && cpu.X86.HasFMA
@@ -35,3 +39,9 @@ func dot4x3(x *float32, ldx int, w *float32, ldw int, n int, out *float32, ldo i
 //
 //go:noescape
 func dot4x3z(x *float32, ldx int, w *float32, ldw int, n int, out *float32, ldo int)
+
+// prefetch hints the CPU to load the n > 0 bytes at p into L2 (see
+// gemv_amd64.s); it reads and writes nothing.
+//
+//go:noescape
+func prefetch(p unsafe.Pointer, n int)

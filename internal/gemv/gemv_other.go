@@ -2,6 +2,8 @@
 
 package gemv
 
+import "unsafe"
+
 // useAsm is false where no assembly kernel exists.
 var useAsm = false
 
@@ -23,3 +25,6 @@ func dot4x3(x *float32, ldx int, w *float32, ldw int, n int, out *float32, ldo i
 func dot4x3z(x *float32, ldx int, w *float32, ldw int, n int, out *float32, ldo int) {
 	panic("gemv: dot4x3z without assembly")
 }
+
+// prefetch does nothing where there is no assembly.
+func prefetch(p unsafe.Pointer, n int) {}

@@ -140,9 +140,11 @@ func TestDotRowsMulti(t *testing.T) {
 	paths(t, func(t *testing.T) {
 		for _, K := range []int{1, 7, 8, 13, 16, 24, 40, 64, 768} {
 			for _, n := range []int{1, 3, 4, 5, 9, 64} {
-				for _, nx := range []int{1, 2, 3, 4, 7, 12} {
+				for _, nx := range []int{1, 2, 3, 4, 5, 7, 11, 12} {
 					ldx, ldw, ldo := K+rng.IntN(3), K+rng.IntN(3), n+rng.IntN(3)
-					x, w := randSlice(rng, nx*ldx), randSlice(rng, n*ldw)
+					// w holds rows past the n used (up to n more), which
+					// DotRowsMulti prefetches and must not read.
+					x, w := randSlice(rng, nx*ldx), randSlice(rng, (n+rng.IntN(n+1))*ldw)
 					out := randSlice(rng, nx*ldo)
 					DotRowsMulti(out, ldo, x, ldx, nx, K, w, ldw, n)
 					for j := range nx {

@@ -254,8 +254,7 @@ func DotRowsMultiHalf(out []float32, ldo int, x []float32, ldx, nx, K int, w Hal
 		return
 	}
 	_ = out[(nx-1)*ldo+n-1]
-	j := 0
-	if acceleratedHalf() && K >= 8 && n >= 4 {
+	if acceleratedHalf() && K >= 8 && n >= 4 && nx >= 3 {
 		_ = x[(nx-1)*ldx+K-1]
 		_ = w.Bits[(n-1)*ldw+K-1]
 		// The kernel and its width follow DotRowsMulti's choice, so that
@@ -269,9 +268,12 @@ func DotRowsMultiHalf(out []float32, ldo int, x []float32, ldx, nx, K int, w Hal
 		case w.BF16:
 			kern = dot4x3b
 		}
-		for ; j+3 <= nx; j += 3 {
+		pf := newPrefetcher(followingRows(w.Bits, ldw, n), (nx+2)/3*(n/4))
+		for g := 0; g < nx; g += 3 {
+			j := min(g, nx-3) // DotRowsMulti's groups
 			i := 0
 			for ; i+4 <= n; i += 4 {
+				pf.step()
 				kern(&x[j*ldx], ldx, &w.Bits[i*ldw], ldw, kn, &out[j*ldo+i], ldo)
 				if kn < K {
 					for jj := j; jj < j+3; jj++ {
@@ -287,8 +289,9 @@ func DotRowsMultiHalf(out []float32, ldo int, x []float32, ldx, nx, K int, w Hal
 				}
 			}
 		}
+		return
 	}
-	for ; j < nx; j++ {
+	for j := 0; j < nx; j++ {
 		DotRowsHalf(out[j*ldo:j*ldo+n], x[j*ldx:j*ldx+K], w, ldw)
 	}
 }

@@ -97,3 +97,46 @@ func geluOne(v float32) (gelu, tanh float32) {
 	r := 1 / (1 + e)
 	return float32(f * r), float32((1 - e) * r)
 }
+
+// GELUTanhGrad accumulates the gradient through gelu_new for a backward
+// pass: dinp[i] += dout[i]·g′(x[i]), where g′(x) = ½(1 + t) + ½x·dt,
+// dt = √(2/π)(1 + 3·0.044715x²)(1 − t²) and t = th[i], the tanh value
+// GELUTanhSave stored. It computes in float32, each operation rounded on
+// its own in geluGradOne's order; the AVX2 kernel does the same eight
+// lanes at a time, so both paths give the same bits (tested), and the
+// trainer's results do not depend on which ran. dout, x and th must be at
+// least as long as dinp.
+func GELUTanhGrad(dinp, dout, x, th []float32) {
+	dout, x, th = dout[:len(dinp)], x[:len(dinp)], th[:len(dinp)]
+	n := 0
+	if Accelerated() {
+		n = len(dinp) &^ 7
+		if n > 0 {
+			geluGrad8(&dinp[0], &dout[0], &x[0], &th[0], n, &geluGradConsts)
+		}
+	}
+	for i := n; i < len(dinp); i++ {
+		dinp[i] += geluGradOne(dout[i], x[i], th[i])
+	}
+}
+
+// geluC is √(2/π), the constant of gelu_new.
+const geluC = 0.7978845608028654
+
+// geluGradConsts are geluGrad8's float32 constants: 3·0.044715, √(2/π),
+// 1 and ½, rounded as Go rounds them in geluGradOne.
+var geluGradConsts = [4]float32{3 * 0.044715, geluC, 1, 0.5}
+
+// geluGradOne is dout·g′(x) (see GELUTanhGrad) in float32, every
+// operation rounded on its own: Go evaluates 3*0.044715 exactly and rounds
+// it to float32 once, and each product is converted to float32 before a sum
+// uses it, which keeps the compiler from fusing the two into a
+// multiply-add (the spec lets it fuse, as it does on amd64 from GOAMD64=v3;
+// an explicit conversion rounds). With the default GOAMD64=v1 this is the
+// expression the trainer computed before, operation for operation.
+func geluGradOne(dout, x, t float32) float32 {
+	x2 := float32(float32(3*0.044715*x) * x)
+	dt := float32(geluC*(1+x2)) * float32(1-float32(t*t))
+	g := float32(0.5*(1+t)) + float32(float32(0.5*x)*dt)
+	return float32(dout * g)
+}

@@ -49,3 +49,10 @@ func gelu4(out, th, x *float32, n int)
 //
 //go:noescape
 func exp32x8(row *float32, n int, mx float32, c *[11]float32)
+
+// geluGrad8 adds geluGradOne(dout[i], x[i], th[i]) to dinp[i] for i < n,
+// a positive multiple of 8, bit for bit (see vexp_amd64.s); c holds
+// geluGradConsts.
+//
+//go:noescape
+func geluGrad8(dinp, dout, x, th *float32, n int, c *[4]float32)

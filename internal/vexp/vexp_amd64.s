@@ -568,3 +568,48 @@ exp32loop:
 	JNZ exp32loop
 	VZEROUPPER
 	RET
+
+// func geluGrad8(dinp, dout, x, th *float32, n int, c *[4]float32)
+//
+// dinp[i] += geluGradOne(dout[i], x[i], th[i]) for i < n (a positive
+// multiple of 8), eight lanes at a time with geluGradOne's float32
+// operations in its order, each rounded on its own (VMULPS/VADDPS/VSUBPS,
+// no FMA), so every lane equals the Go loop bit for bit.
+// c: 3·0.044715, √(2/π), 1, ½ (as float32).
+TEXT ·geluGrad8(SB), NOSPLIT, $0-48
+	MOVQ dinp+0(FP), DI
+	MOVQ dout+8(FP), SI
+	MOVQ x+16(FP), DX
+	MOVQ th+24(FP), BX
+	MOVQ n+32(FP), CX
+	MOVQ c+40(FP), R8
+	SHLQ $2, CX
+	VBROADCASTSS 0(R8), Y10  // 3·0.044715
+	VBROADCASTSS 4(R8), Y11  // √(2/π)
+	VBROADCASTSS 8(R8), Y12  // 1
+	VBROADCASTSS 12(R8), Y13 // ½
+	XORQ AX, AX
+
+ggloop:
+	VMOVUPS (DX)(AX*1), Y0   // x
+	VMOVUPS (BX)(AX*1), Y1   // t
+	VMULPS Y10, Y0, Y2       // 3·0.044715·x
+	VMULPS Y0, Y2, Y2        // …·x
+	VADDPS Y2, Y12, Y2       // 1 + …
+	VMULPS Y2, Y11, Y2       // √(2/π)·(…)
+	VMULPS Y1, Y1, Y3        // t·t
+	VSUBPS Y3, Y12, Y3       // 1 − t·t
+	VMULPS Y3, Y2, Y2        // dt
+	VADDPS Y1, Y12, Y4       // 1 + t
+	VMULPS Y4, Y13, Y4       // ½·(1 + t)
+	VMULPS Y0, Y13, Y5       // ½·x
+	VMULPS Y2, Y5, Y5        // ½·x·dt
+	VADDPS Y5, Y4, Y4        // ½(1 + t) + ½x·dt
+	VMULPS (SI)(AX*1), Y4, Y4 // dout·(…)
+	VADDPS (DI)(AX*1), Y4, Y4 // dinp + …
+	VMOVUPS Y4, (DI)(AX*1)
+	ADDQ $32, AX
+	CMPQ AX, CX
+	JLT ggloop
+	VZEROUPPER
+	RET

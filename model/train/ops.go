@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/gptviz/gptviz/internal/gemm"
+	"github.com/gptviz/gptviz/internal/gemv"
 	"github.com/gptviz/gptviz/internal/vexp"
 )
 
@@ -121,12 +122,7 @@ func matmulBackward(dinp, dw, db, dout, inp, w []float32, N, I, O int) {
 	gemm.Mul(gemm.NT, dinp, dout, w, N, O, I)
 	gemm.Mul(gemm.TN, dw, inp, dout, I, N, O)
 	if db != nil {
-		for i := 0; i < N; i++ {
-			d := dout[i*O : (i+1)*O]
-			for j, g := range d {
-				db[j] += g
-			}
-		}
+		gemv.AddRows(db[:O], dout, N) // the rows in order, as a plain loop
 	}
 }
 
@@ -221,16 +217,11 @@ func attentionBackward(dqkv, dout, qkv, att []float32, B, T, C, NH int, s *scrat
 	}
 }
 
-// addTo adds src to dst element-wise.
+// addTo adds src to dst element-wise (gemv.Add: the plain loop's sums, bit
+// for bit, eight at a time with AVX2).
 func addTo(dst, src []float32) {
-	src = src[:len(dst)]
-	for i, v := range src {
-		dst[i] += v
-	}
+	gemv.Add(dst, src)
 }
-
-// geluC is sqrt(2/π), the constant of gelu_new.
-const geluC = 0.7978845608028654
 
 // geluForward applies gelu_new, GPT-2's tanh approximation of GELU
 // (Hendrycks & Gimpel 2016): out = ½x(1 + tanh(√(2/π)(x + 0.044715x³))).
@@ -242,13 +233,11 @@ func geluForward(out, th, inp []float32) {
 }
 
 // geluBackward accumulates dinp += dout · d gelu_new/dx, using the tanh
-// values th saved by geluForward.
+// values th saved by geluForward: vexp.GELUTanhGrad, in float32, eight
+// lanes at a time with AVX2, each lane bit for bit this package's loop
+// before it (the one that trained the embedded default model).
 func geluBackward(dinp, dout, inp, th []float32) {
-	for i, x := range inp {
-		t := th[i]
-		dt := geluC * (1 + 3*0.044715*x*x) * (1 - t*t)
-		dinp[i] += dout[i] * (0.5*(1+t) + 0.5*x*dt)
-	}
+	vexp.GELUTanhGrad(dinp, dout, inp, th)
 }
 
 // residualForward writes out = a + b ([N] each).

@@ -10,9 +10,7 @@ const haveSIMD = true
 // register allocator keeps out of memory; m must be a multiple of 4.
 func simdMul4(c, a, b, bp []float32, m, k, n int) {
 	for j := 0; j < n; j += 16 {
-		for p := 0; p < k; p++ {
-			copy(bp[p*16:p*16+16], b[p*n+j:p*n+j+16])
-		}
+		packPanel(bp, b, k, n, j)
 		for i := 0; i < m; i += 4 {
 			simdTile4(c[i*n+j:], n, a[i*k:], k, bp[:k*16], k)
 		}
@@ -49,12 +47,17 @@ func simdTile4(c []float32, ldc int, a []float32, lda int, bp []float32, k int) 
 // and n of 16; bp holds at least k·16 floats.
 func simdMul(c, a, b, bp []float32, m, k, n int) {
 	for j := 0; j < n; j += 16 {
-		for p := 0; p < k; p++ {
-			copy(bp[p*16:p*16+16], b[p*n+j:p*n+j+16])
-		}
+		packPanel(bp, b, k, n, j)
 		for i := 0; i < m; i += 6 {
 			simdTile(c[i*n+j:], n, a[i*k:], k, bp, k)
 		}
+	}
+}
+
+// packPanel copies columns [j, j+16) of B [k, n] into bp as k rows of 16.
+func packPanel(bp, b []float32, k, n, j int) {
+	for p := 0; p < k; p++ {
+		copy(bp[p*16:p*16+16], b[p*n+j:p*n+j+16])
 	}
 }
 

@@ -8,14 +8,7 @@ const haveSIMD = true
 
 // simdMul4 is simdMul with a 4×16 tile (eight accumulators), which Go's
 // register allocator keeps out of memory; m must be a multiple of 4.
-func simdMul4(c, a, b, bp []float32, m, k, n int) {
-	for j := 0; j < n; j += 16 {
-		packPanel(bp, b, k, n, j)
-		for i := 0; i < m; i += 4 {
-			simdTile4(c[i*n+j:], n, a[i*k:], k, bp[:k*16], k)
-		}
-	}
-}
+func simdMul4(c, a, b, bp []float32, m, k, n int) { mulTiles(c, a, b, bp, m, k, n, 4, simdTile4) }
 
 func simdTile4(c []float32, ldc int, a []float32, lda int, bp []float32, k int) {
 	var c00, c01, c10, c11, c20, c21, c30, c31 archsimd.Float32x8
@@ -32,11 +25,7 @@ func simdTile4(c []float32, ldc int, a []float32, lda int, bp []float32, k int) 
 		x = archsimd.BroadcastFloat32x8(a3[p])
 		c30, c31 = x.MulAdd(b0, c30), x.MulAdd(b1, c31)
 	}
-	for r, acc := range [4][2]archsimd.Float32x8{{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}} {
-		row := c[r*ldc : r*ldc+16]
-		archsimd.LoadFloat32x8Slice(row).Add(acc[0]).StoreSlice(row)
-		archsimd.LoadFloat32x8Slice(row[8:]).Add(acc[1]).StoreSlice(row[8:])
-	}
+	addTile(c, ldc, [][2]archsimd.Float32x8{{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}})
 }
 
 // simdMul computes C[m,n] += A[m,k]·B[k,n] (row-major) with a 6×16
@@ -45,11 +34,15 @@ func simdTile4(c []float32, ldc int, a []float32, lda int, bp []float32, k int) 
 // stays in twelve 8-lane accumulators over all k (one fused multiply-add
 // per lane and step, as gemm's AVX2 kernel). m must be a multiple of 6
 // and n of 16; bp holds at least k·16 floats.
-func simdMul(c, a, b, bp []float32, m, k, n int) {
+func simdMul(c, a, b, bp []float32, m, k, n int) { mulTiles(c, a, b, bp, m, k, n, 6, simdTile) }
+
+// mulTiles packs B one 16-wide panel at a time and runs tile over every
+// group of rows of A (rows at a time) against it.
+func mulTiles(c, a, b, bp []float32, m, k, n, rows int, tile func(c []float32, ldc int, a []float32, lda int, bp []float32, k int)) {
 	for j := 0; j < n; j += 16 {
 		packPanel(bp, b, k, n, j)
-		for i := 0; i < m; i += 6 {
-			simdTile(c[i*n+j:], n, a[i*k:], k, bp, k)
+		for i := 0; i < m; i += rows {
+			tile(c[i*n+j:], n, a[i*k:], k, bp, k)
 		}
 	}
 }
@@ -81,9 +74,14 @@ func simdTile(c []float32, ldc int, a []float32, lda int, bp []float32, k int) {
 		x = archsimd.BroadcastFloat32x8(a5[p])
 		c50, c51 = x.MulAdd(b0, c50), x.MulAdd(b1, c51)
 	}
-	for r, acc := range [6][2]archsimd.Float32x8{{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}} {
+	addTile(c, ldc, [][2]archsimd.Float32x8{{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}})
+}
+
+// addTile adds each row's two accumulators to C's 16 columns there.
+func addTile(c []float32, ldc int, acc [][2]archsimd.Float32x8) {
+	for r, a := range acc {
 		row := c[r*ldc : r*ldc+16]
-		archsimd.LoadFloat32x8Slice(row).Add(acc[0]).StoreSlice(row)
-		archsimd.LoadFloat32x8Slice(row[8:]).Add(acc[1]).StoreSlice(row[8:])
+		archsimd.LoadFloat32x8Slice(row).Add(a[0]).StoreSlice(row)
+		archsimd.LoadFloat32x8Slice(row[8:]).Add(a[1]).StoreSlice(row[8:])
 	}
 }

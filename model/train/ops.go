@@ -64,11 +64,7 @@ func layerNormForward(out, mean, rstd, inp, w, b []float32, N, C int, eps float3
 		}
 		s /= float32(C)
 		r := float32(1 / math.Sqrt(float64(s+eps)))
-		o := out[i*C : (i+1)*C]
-		o = o[:len(x)]
-		for j, v := range x {
-			o[j] = (v-m)*r*w[j] + b[j]
-		}
+		lnApply(out[i*C:(i+1)*C], x, w, b, m, r)
 		mean[i], rstd[i] = m, r
 	}
 }
@@ -91,13 +87,7 @@ func layerNormBackward(dinp, dw, db, dout, inp, w, mean, rstd []float32, N, C in
 		}
 		dnormMean /= float32(C)
 		dnormNormMean /= float32(C)
-		for j := range x {
-			xh := (x[j] - m) * r
-			dn := w[j] * d[j]
-			db[j] += d[j]
-			dw[j] += xh * d[j]
-			dx[j] += (dn - dnormMean - xh*dnormNormMean) * r
-		}
+		lnBackRow(dx, dw, db, x, d, w, m, r, dnormMean, dnormNormMean)
 	}
 }
 
@@ -242,11 +232,7 @@ func geluBackward(dinp, dout, inp, th []float32) {
 
 // residualForward writes out = a + b ([N] each).
 func residualForward(out, a, b []float32) {
-	b = b[:len(a)]
-	out = out[:len(a)]
-	for i := range a {
-		out[i] = a[i] + b[i]
-	}
+	sumTo(out[:len(a)], a, b)
 }
 
 // residualBackward accumulates da += dout and db += dout.
@@ -267,9 +253,7 @@ func crossEntropyForward(logits []float32, targets []int, N, V int) float64 {
 			mx = max(mx, v)
 		}
 		inv := 1 / expShiftSum(row, mx)
-		for j := range row {
-			row[j] *= inv
-		}
+		scale(row, inv)
 		if targets[i] >= 0 {
 			loss -= math.Log(float64(row[targets[i]]) + 1e-30)
 		}
@@ -317,9 +301,5 @@ func dropoutForward(x, mask []float32, p float32, r *rand.PCG) {
 
 // dropoutBackward writes dx = dout ∘ mask.
 func dropoutBackward(dx, dout, mask []float32) {
-	mask = mask[:len(dx)]
-	dout = dout[:len(dx)]
-	for i := range dx {
-		dx[i] = dout[i] * mask[i]
-	}
+	mulTo(dx, dout, mask)
 }

@@ -1,0 +1,86 @@
+package train
+
+// The trainer's element-wise loops. On amd64 with AVX the first multiple
+// of 8 elements runs in kern_amd64.s, eight lanes at a time, each lane
+// performing the loop's float32 operations in the same order, each
+// rounded on its own; the rest, and every element elsewhere, runs in the
+// Go loops below. Each product that a sum then uses is converted to
+// float32 first, which keeps Go from fusing the two into a multiply-add
+// (as it may on amd64 from GOAMD64=v3): both paths, and the loops these
+// replaced, give the same bits (TestKernelsMatchLoops,
+// TestTrainStepsPinned).
+
+// kernN is how many leading elements of n the kernels take.
+func kernN(n int) int {
+	if !useKern {
+		return 0
+	}
+	return n &^ 7
+}
+
+// lnApply writes o[j] = (x[j]−m)·r·w[j] + b[j]: a layer norm's output row
+// from its mean m and reciprocal deviation r. All slices as long as o.
+func lnApply(o, x, w, b []float32, m, r float32) {
+	x, w, b = x[:len(o)], w[:len(o)], b[:len(o)]
+	k := kernN(len(o))
+	if k > 0 {
+		lnApply8(&o[0], &x[0], &w[0], &b[0], k, m, r)
+	}
+	for j := k; j < len(o); j++ {
+		o[j] = float32(float32((x[j]-m)*r)*w[j]) + b[j]
+	}
+}
+
+// lnBackRow accumulates one row of a layer norm's gradients, given the
+// row's m, r and its means dm = mean(w·d) and dnm = mean(w·d·x̂):
+// db += d, dw += x̂·d and dx += (w·d − dm − x̂·dnm)·r, x̂ = (x−m)·r.
+func lnBackRow(dx, dw, db, x, d, w []float32, m, r, dm, dnm float32) {
+	dw, db, x, d, w = dw[:len(dx)], db[:len(dx)], x[:len(dx)], d[:len(dx)], w[:len(dx)]
+	k := kernN(len(dx))
+	if k > 0 {
+		c := [4]float32{m, r, dm, dnm}
+		lnBack8(&dx[0], &dw[0], &db[0], &x[0], &d[0], &w[0], k, &c)
+	}
+	for j := k; j < len(dx); j++ {
+		xh := (x[j] - m) * r
+		dn := w[j] * d[j]
+		db[j] += d[j]
+		dw[j] += float32(xh * d[j])
+		dx[j] += float32(float32(dn-dm)-float32(xh*dnm)) * r
+	}
+}
+
+// mulTo writes dst[i] = a[i]·b[i]; a and b at least as long as dst.
+func mulTo(dst, a, b []float32) {
+	a, b = a[:len(dst)], b[:len(dst)]
+	k := kernN(len(dst))
+	if k > 0 {
+		mul8(&dst[0], &a[0], &b[0], k)
+	}
+	for i := k; i < len(dst); i++ {
+		dst[i] = a[i] * b[i]
+	}
+}
+
+// sumTo writes dst[i] = a[i] + b[i]; a and b at least as long as dst.
+func sumTo(dst, a, b []float32) {
+	a, b = a[:len(dst)], b[:len(dst)]
+	k := kernN(len(dst))
+	if k > 0 {
+		sum8(&dst[0], &a[0], &b[0], k)
+	}
+	for i := k; i < len(dst); i++ {
+		dst[i] = a[i] + b[i]
+	}
+}
+
+// scale multiplies every element of dst by s.
+func scale(dst []float32, s float32) {
+	k := kernN(len(dst))
+	if k > 0 {
+		scale8(&dst[0], k, s)
+	}
+	for i := k; i < len(dst); i++ {
+		dst[i] *= s
+	}
+}

@@ -1,0 +1,23 @@
+//go:build !purego
+
+package train
+
+import "golang.org/x/sys/cpu"
+
+// useKern reports whether the AVX kernels of kern_amd64.s run.
+var useKern = cpu.X86.HasAVX
+
+//go:noescape
+func lnApply8(o, x, w, b *float32, n int, m, r float32)
+
+//go:noescape
+func lnBack8(dx, dw, db, x, d, w *float32, n int, c *[4]float32)
+
+//go:noescape
+func mul8(dst, a, b *float32, n int)
+
+//go:noescape
+func sum8(dst, a, b *float32, n int)
+
+//go:noescape
+func scale8(dst *float32, n int, s float32)

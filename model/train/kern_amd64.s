@@ -1,0 +1,141 @@
+//go:build !purego
+
+#include "textflag.h"
+
+// The trainer's element-wise loops, eight lanes at a time with AVX. Each
+// lane performs its Go loop's float32 operations in the same order, each
+// rounded on its own (VMULPS, VADDPS, VSUBPS; no fused multiply-add), so
+// the results are the Go loops' bit for bit (kern.go; TestKernelsMatchLoops
+// and TestTrainStepsPinned).
+
+// func lnApply8(o, x, w, b *float32, n int, m, r float32)
+//
+// o[j] = (x[j] − m)·r·w[j] + b[j] for j < n, a positive multiple of 8.
+TEXT ·lnApply8(SB), NOSPLIT, $0-48
+	MOVQ o+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ w+16(FP), DX
+	MOVQ b+24(FP), BX
+	MOVQ n+32(FP), CX
+	VBROADCASTSS m+40(FP), Y14
+	VBROADCASTSS r+44(FP), Y15
+	SHLQ $2, CX
+	XORQ AX, AX
+
+lnaloop:
+	VMOVUPS (SI)(AX*1), Y0
+	VSUBPS Y14, Y0, Y0        // x − m
+	VMULPS Y15, Y0, Y0        // ·r
+	VMULPS (DX)(AX*1), Y0, Y0 // ·w
+	VADDPS (BX)(AX*1), Y0, Y0 // + b
+	VMOVUPS Y0, (DI)(AX*1)
+	ADDQ $32, AX
+	CMPQ AX, CX
+	JLT lnaloop
+	VZEROUPPER
+	RET
+
+// func lnBack8(dx, dw, db, x, d, w *float32, n int, c *[4]float32)
+//
+// For j < n, a positive multiple of 8, with c = m, r, dm, dnm and
+// x̂ = (x[j] − m)·r: db[j] += d[j]; dw[j] += x̂·d[j];
+// dx[j] += (w[j]·d[j] − dm − x̂·dnm)·r.
+TEXT ·lnBack8(SB), NOSPLIT, $0-64
+	MOVQ dx+0(FP), DI
+	MOVQ dw+8(FP), R8
+	MOVQ db+16(FP), R9
+	MOVQ x+24(FP), SI
+	MOVQ d+32(FP), DX
+	MOVQ w+40(FP), BX
+	MOVQ n+48(FP), CX
+	MOVQ c+56(FP), R10
+	VBROADCASTSS 0(R10), Y12  // m
+	VBROADCASTSS 4(R10), Y13  // r
+	VBROADCASTSS 8(R10), Y14  // dm
+	VBROADCASTSS 12(R10), Y15 // dnm
+	SHLQ $2, CX
+	XORQ AX, AX
+
+lnbloop:
+	VMOVUPS (SI)(AX*1), Y0
+	VSUBPS Y12, Y0, Y0        // x − m
+	VMULPS Y13, Y0, Y0        // x̂
+	VMOVUPS (DX)(AX*1), Y1    // d
+	VMULPS (BX)(AX*1), Y1, Y2 // dn = w·d (the product commutes exactly)
+	VADDPS (R9)(AX*1), Y1, Y3 // db + d
+	VMOVUPS Y3, (R9)(AX*1)
+	VMULPS Y1, Y0, Y3         // x̂·d
+	VADDPS (R8)(AX*1), Y3, Y3 // dw + x̂·d
+	VMOVUPS Y3, (R8)(AX*1)
+	VSUBPS Y14, Y2, Y2        // dn − dm
+	VMULPS Y15, Y0, Y4        // x̂·dnm
+	VSUBPS Y4, Y2, Y2         // (dn − dm) − x̂·dnm
+	VMULPS Y13, Y2, Y2        // ·r
+	VADDPS (DI)(AX*1), Y2, Y2 // dx + …
+	VMOVUPS Y2, (DI)(AX*1)
+	ADDQ $32, AX
+	CMPQ AX, CX
+	JLT lnbloop
+	VZEROUPPER
+	RET
+
+// func mul8(dst, a, b *float32, n int)
+//
+// dst[i] = a[i]·b[i] for i < n, a positive multiple of 8.
+TEXT ·mul8(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DX
+	MOVQ n+24(FP), CX
+	SHLQ $2, CX
+	XORQ AX, AX
+
+mulloop:
+	VMOVUPS (SI)(AX*1), Y0
+	VMULPS (DX)(AX*1), Y0, Y0
+	VMOVUPS Y0, (DI)(AX*1)
+	ADDQ $32, AX
+	CMPQ AX, CX
+	JLT mulloop
+	VZEROUPPER
+	RET
+
+// func sum8(dst, a, b *float32, n int)
+//
+// dst[i] = a[i] + b[i] for i < n, a positive multiple of 8.
+TEXT ·sum8(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DX
+	MOVQ n+24(FP), CX
+	SHLQ $2, CX
+	XORQ AX, AX
+
+sumloop:
+	VMOVUPS (SI)(AX*1), Y0
+	VADDPS (DX)(AX*1), Y0, Y0
+	VMOVUPS Y0, (DI)(AX*1)
+	ADDQ $32, AX
+	CMPQ AX, CX
+	JLT sumloop
+	VZEROUPPER
+	RET
+
+// func scale8(dst *float32, n int, s float32)
+//
+// dst[i] *= s for i < n, a positive multiple of 8.
+TEXT ·scale8(SB), NOSPLIT, $0-20
+	MOVQ dst+0(FP), DI
+	MOVQ n+8(FP), CX
+	VBROADCASTSS s+16(FP), Y15
+	SHLQ $2, CX
+	XORQ AX, AX
+
+scaleloop:
+	VMULPS (DI)(AX*1), Y15, Y0
+	VMOVUPS Y0, (DI)(AX*1)
+	ADDQ $32, AX
+	CMPQ AX, CX
+	JLT scaleloop
+	VZEROUPPER
+	RET

@@ -1,0 +1,12 @@
+//go:build purego || !amd64
+
+package train
+
+// useKern is false where kern_amd64.s is not built: the Go loops run.
+var useKern = false
+
+func lnApply8(o, x, w, b *float32, n int, m, r float32)          { panic("train: no kernels") }
+func lnBack8(dx, dw, db, x, d, w *float32, n int, c *[4]float32) { panic("train: no kernels") }
+func mul8(dst, a, b *float32, n int)                             { panic("train: no kernels") }
+func sum8(dst, a, b *float32, n int)                             { panic("train: no kernels") }
+func scale8(dst *float32, n int, s float32)                      { panic("train: no kernels") }

@@ -1,0 +1,88 @@
+package train
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// The loops kern.go replaced, as they were written in ops.go (the code that
+// trained the embedded default model).
+func oldLNApply(o, x, w, b []float32, m, r float32) {
+	for j, v := range x {
+		o[j] = (v-m)*r*w[j] + b[j]
+	}
+}
+
+func oldLNBackRow(dx, dw, db, x, d, w []float32, m, r, dnormMean, dnormNormMean float32) {
+	for j := range x {
+		xh := (x[j] - m) * r
+		dn := w[j] * d[j]
+		db[j] += d[j]
+		dw[j] += xh * d[j]
+		dx[j] += (dn - dnormMean - xh*dnormNormMean) * r
+	}
+}
+
+// TestKernelsMatchLoops checks every kernel of kern.go, on both paths and
+// at kernel and tail lengths, against the loop it replaced, bit for bit.
+func TestKernelsMatchLoops(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	vec := func(n int) []float32 {
+		v := make([]float32, n)
+		for i := range v {
+			v[i] = float32(rng.NormFloat64() * math.Pow(10, float64(rng.IntN(8)-4)))
+		}
+		return v
+	}
+	same := func(t *testing.T, what string, got, want []float32) {
+		t.Helper()
+		for i := range want {
+			if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+				t.Fatalf("%s[%d] = %v, the old loop %v", what, i, got[i], want[i])
+			}
+		}
+	}
+	for _, kern := range []bool{true, false} {
+		for _, n := range []int{1, 7, 8, 9, 23, 128, 131, 4099} {
+			t.Run(fmt.Sprintf("kernels=%v/n=%d", kern, n), func(t *testing.T) {
+				defer func(old bool) { useKern = old }(useKern)
+				useKern = useKern && kern
+				x, w, b, d := vec(n), vec(n), vec(n), vec(n)
+				m, r := float32(rng.NormFloat64()), float32(1+rng.Float64())
+				dm, dnm := float32(rng.NormFloat64()), float32(rng.NormFloat64())
+
+				got, want := make([]float32, n), make([]float32, n)
+				lnApply(got, x, w, b, m, r)
+				oldLNApply(want, x, w, b, m, r)
+				same(t, "lnApply", got, want)
+
+				dx, dw, db := vec(n), vec(n), vec(n)
+				dx2, dw2, db2 := append([]float32(nil), dx...), append([]float32(nil), dw...), append([]float32(nil), db...)
+				lnBackRow(dx, dw, db, x, d, w, m, r, dm, dnm)
+				oldLNBackRow(dx2, dw2, db2, x, d, w, m, r, dm, dnm)
+				same(t, "lnBackRow dx", dx, dx2)
+				same(t, "lnBackRow dw", dw, dw2)
+				same(t, "lnBackRow db", db, db2)
+
+				mulTo(got, x, w)
+				for i := range want {
+					want[i] = x[i] * w[i]
+				}
+				same(t, "mulTo", got, want)
+				sumTo(got, x, w)
+				for i := range want {
+					want[i] = x[i] + w[i]
+				}
+				same(t, "sumTo", got, want)
+				copy(got, x)
+				scale(got, 0.37)
+				for i := range want {
+					want[i] = x[i] * 0.37
+				}
+				same(t, "scale", got, want)
+			})
+		}
+	}
+}

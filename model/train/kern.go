@@ -74,8 +74,8 @@ func sumTo(dst, a, b []float32) {
 	}
 }
 
-// scale multiplies every element of dst by s.
-func scale(dst []float32, s float32) {
+// scaleBy multiplies every element of dst by s.
+func scaleBy(dst []float32, s float32) {
 	k := kernN(len(dst))
 	if k > 0 {
 		scale8(&dst[0], k, s)

@@ -77,11 +77,11 @@ func TestKernelsMatchLoops(t *testing.T) {
 				}
 				same(t, "sumTo", got, want)
 				copy(got, x)
-				scale(got, 0.37)
+				scaleBy(got, 0.37)
 				for i := range want {
 					want[i] = x[i] * 0.37
 				}
-				same(t, "scale", got, want)
+				same(t, "scaleBy", got, want)
 			})
 		}
 	}

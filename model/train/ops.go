@@ -145,15 +145,13 @@ func attentionForward(out, att, qkv []float32, B, T, C, NH int) {
 // softmaxCausalRow turns the scores row[0..t] (times scale) into
 // probabilities and zeroes row[t+1:].
 func softmaxCausalRow(row []float32, t int, scale float32) {
+	vis := row[:t+1]
+	scaleBy(vis, scale)
 	mx := float32(math.Inf(-1))
-	for i := 0; i <= t; i++ {
-		row[i] *= scale
-		mx = max(mx, row[i])
+	for _, v := range vis {
+		mx = max(mx, v)
 	}
-	inv := 1 / expShiftSum(row[:t+1], mx)
-	for i := 0; i <= t; i++ {
-		row[i] *= inv
-	}
+	scaleBy(vis, 1/expShiftSum(vis, mx))
 	clear(row[t+1:])
 }
 
@@ -252,8 +250,7 @@ func crossEntropyForward(logits []float32, targets []int, N, V int) float64 {
 		for _, v := range row {
 			mx = max(mx, v)
 		}
-		inv := 1 / expShiftSum(row, mx)
-		scale(row, inv)
+		scaleBy(row, 1/expShiftSum(row, mx))
 		if targets[i] >= 0 {
 			loss -= math.Log(float64(row[targets[i]]) + 1e-30)
 		}

@@ -84,3 +84,16 @@ func scaleBy(dst []float32, s float32) {
 		dst[i] *= s
 	}
 }
+
+// softBack writes dr[i] = pr[i]·(dr[i] − dot)·s: a softmax row's backward
+// step from the probabilities pr, the gradient dr and their dot product.
+func softBack(dr, pr []float32, dot, s float32) {
+	pr = pr[:len(dr)]
+	k := kernN(len(dr))
+	if k > 0 {
+		softBack8(&dr[0], &pr[0], k, dot, s)
+	}
+	for i := k; i < len(dr); i++ {
+		dr[i] = pr[i] * (dr[i] - dot) * s
+	}
+}

@@ -21,3 +21,6 @@ func sum8(dst, a, b *float32, n int)
 
 //go:noescape
 func scale8(dst *float32, n int, s float32)
+
+//go:noescape
+func softBack8(dr, pr *float32, n int, dot, s float32)

@@ -139,3 +139,27 @@ scaleloop:
 	JLT scaleloop
 	VZEROUPPER
 	RET
+
+// func softBack8(dr, pr *float32, n int, dot, s float32)
+//
+// dr[i] = pr[i]·(dr[i] − dot)·s for i < n, a positive multiple of 8.
+TEXT ·softBack8(SB), NOSPLIT, $0-32
+	MOVQ dr+0(FP), DI
+	MOVQ pr+8(FP), SI
+	MOVQ n+16(FP), CX
+	VBROADCASTSS dot+24(FP), Y14
+	VBROADCASTSS s+28(FP), Y15
+	SHLQ $2, CX
+	XORQ AX, AX
+
+sbloop:
+	VMOVUPS (DI)(AX*1), Y0
+	VSUBPS Y14, Y0, Y0        // dr − dot
+	VMULPS (SI)(AX*1), Y0, Y0 // pr·(…)
+	VMULPS Y15, Y0, Y0        // ·s
+	VMOVUPS Y0, (DI)(AX*1)
+	ADDQ $32, AX
+	CMPQ AX, CX
+	JLT sbloop
+	VZEROUPPER
+	RET

@@ -10,3 +10,5 @@ func lnBack8(dx, dw, db, x, d, w *float32, n int, c *[4]float32) { panic("train:
 func mul8(dst, a, b *float32, n int)                             { panic("train: no kernels") }
 func sum8(dst, a, b *float32, n int)                             { panic("train: no kernels") }
 func scale8(dst *float32, n int, s float32)                      { panic("train: no kernels") }
+
+func softBack8(dr, pr *float32, n int, dot, s float32) { panic("train: no kernels") }

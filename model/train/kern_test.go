@@ -77,6 +77,12 @@ func TestKernelsMatchLoops(t *testing.T) {
 				}
 				same(t, "sumTo", got, want)
 				copy(got, x)
+				softBack(got, w, m, r)
+				for i := range want {
+					want[i] = w[i] * (x[i] - m) * r
+				}
+				same(t, "softBack", got, want)
+				copy(got, x)
 				scaleBy(got, 0.37)
 				for i := range want {
 					want[i] = x[i] * 0.37

@@ -186,9 +186,7 @@ func attentionBackward(dqkv, dout, qkv, att []float32, B, T, C, NH int, s *scrat
 				for i := 0; i <= t; i++ {
 					dot += pr[i] * dr[i]
 				}
-				for i := 0; i <= t; i++ {
-					dr[i] = pr[i] * (dr[i] - dot) * scale
-				}
+				softBack(dr[:t+1], pr, dot, scale)
 				clear(dr[t+1:])
 			}
 			clear(dq)

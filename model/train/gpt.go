@@ -137,6 +137,8 @@ type worker struct {
 	tmp     []float32 // [N,C]
 	embMask []float32 // [N,C] dropout factors of the embeddings
 	dropout float32   // dropout probability of the current forward pass (0 for none)
+	// dropBits holds a dropout pass's random words, 16 bits per element.
+	dropBits []uint64
 	// backward buffers
 	grad      []float32 // flat gradient vector
 	g         *params
@@ -195,7 +197,7 @@ func (w *worker) forward(p *params, tok, targets []int, B int, drop *rand.PCG) (
 	}
 	embeddingForward(w.encoded, tok, p.wte, p.wpe, B, T, C)
 	if pd > 0 {
-		dropoutForward(w.encoded[:N*C], w.embMask, pd, drop)
+		dropoutForward(w.encoded[:N*C], w.embMask, pd, drop, &w.dropBits)
 	}
 	in := w.encoded
 	for l := range w.layers {
@@ -205,7 +207,7 @@ func (w *worker) forward(p *params, tok, targets []int, B int, drop *rand.PCG) (
 		attentionForward(a.atty, a.att, a.qkv, B, T, C, c.NHead)
 		matmulForward(w.tmp, a.atty, lp.projw, lp.projb, N, C, C)
 		if pd > 0 {
-			dropoutForward(w.tmp[:N*C], a.attnMask, pd, drop)
+			dropoutForward(w.tmp[:N*C], a.attnMask, pd, drop, &w.dropBits)
 		}
 		residualForward(a.res2[:N*C], in[:N*C], w.tmp)
 		layerNormForward(a.ln2, a.ln2Mean, a.ln2Rstd, a.res2, lp.ln2w, lp.ln2b, N, C, eps)
@@ -213,7 +215,7 @@ func (w *worker) forward(p *params, tok, targets []int, B int, drop *rand.PCG) (
 		geluForward(a.fchGelu[:N*I], a.fchTanh, a.fch[:N*I])
 		matmulForward(w.tmp, a.fchGelu, lp.fcprojw, lp.fcprojb, N, I, C)
 		if pd > 0 {
-			dropoutForward(w.tmp[:N*C], a.mlpMask, pd, drop)
+			dropoutForward(w.tmp[:N*C], a.mlpMask, pd, drop, &w.dropBits)
 		}
 		residualForward(a.res3[:N*C], a.res2[:N*C], w.tmp)
 		in = a.res3

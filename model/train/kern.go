@@ -97,3 +97,22 @@ func softBack(dr, pr []float32, dot, s float32) {
 		dr[i] = pr[i] * (dr[i] - dot) * s
 	}
 }
+
+// dropMask sets mask[j] = 0 where the j-th 16-bit chunk of bits (the
+// lowest first in each word) is below thr and keep elsewhere, then
+// x[j] *= mask[j]. bits holds at least ⌈len(x)/4⌉ words.
+func dropMask(x, mask []float32, bits []uint64, keep float32, thr uint32) {
+	mask, bits = mask[:len(x)], bits[:(len(x)+3)/4]
+	k := kernN(len(x))
+	if k > 0 {
+		drop8(&x[0], &mask[0], &bits[0], k, keep, thr)
+	}
+	for j := k; j < len(x); j++ {
+		m := keep
+		if uint32(bits[j/4]>>(16*(j%4))&0xffff) < thr {
+			m = 0
+		}
+		mask[j] = m
+		x[j] *= m
+	}
+}

@@ -4,8 +4,9 @@ package train
 
 import "golang.org/x/sys/cpu"
 
-// useKern reports whether the AVX kernels of kern_amd64.s run.
-var useKern = cpu.X86.HasAVX
+// useKern reports whether the kernels of kern_amd64.s run (AVX2: drop8
+// compares integers in 256-bit lanes).
+var useKern = cpu.X86.HasAVX2
 
 //go:noescape
 func lnApply8(o, x, w, b *float32, n int, m, r float32)
@@ -24,3 +25,6 @@ func scale8(dst *float32, n int, s float32)
 
 //go:noescape
 func softBack8(dr, pr *float32, n int, dot, s float32)
+
+//go:noescape
+func drop8(x, mask *float32, bits *uint64, n int, keep float32, thr uint32)

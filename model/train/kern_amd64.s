@@ -163,3 +163,35 @@ sbloop:
 	JLT sbloop
 	VZEROUPPER
 	RET
+
+// func drop8(x, mask *float32, bits *uint64, n int, keep float32, thr uint32)
+//
+// For j < n, a positive multiple of 8, with v the j-th 16-bit chunk of
+// bits (lowest first): mask[j] = 0 where v < thr, keep elsewhere; then
+// x[j] *= mask[j].
+TEXT ·drop8(SB), NOSPLIT, $0-40
+	MOVQ x+0(FP), DI
+	MOVQ mask+8(FP), DX
+	MOVQ bits+16(FP), SI
+	MOVQ n+24(FP), CX
+	VBROADCASTSS keep+32(FP), Y15
+	MOVL thr+36(FP), R8
+	MOVD R8, X14
+	VPBROADCASTD X14, Y14
+	SHLQ $2, CX
+	XORQ AX, AX
+	XORQ BX, BX
+
+droploop:
+	VPMOVZXWD (SI)(BX*1), Y0  // eight 16-bit chunks
+	VPCMPGTD Y0, Y14, Y1      // thr > v: dropped
+	VANDNPS Y15, Y1, Y2       // keep where kept, +0 where dropped
+	VMOVUPS Y2, (DX)(AX*1)
+	VMULPS (DI)(AX*1), Y2, Y3 // x·mask
+	VMOVUPS Y3, (DI)(AX*1)
+	ADDQ $32, AX
+	ADDQ $16, BX
+	CMPQ AX, CX
+	JLT droploop
+	VZEROUPPER
+	RET

@@ -12,3 +12,7 @@ func sum8(dst, a, b *float32, n int)                             { panic("train:
 func scale8(dst *float32, n int, s float32)                      { panic("train: no kernels") }
 
 func softBack8(dr, pr *float32, n int, dot, s float32) { panic("train: no kernels") }
+
+func drop8(x, mask *float32, bits *uint64, n int, keep float32, thr uint32) {
+	panic("train: no kernels")
+}

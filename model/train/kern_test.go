@@ -76,6 +76,29 @@ func TestKernelsMatchLoops(t *testing.T) {
 					want[i] = x[i] + w[i]
 				}
 				same(t, "sumTo", got, want)
+				// dropMask against the loop dropoutForward ran before it.
+				bits := make([]uint64, (n+3)/4)
+				for i := range bits {
+					bits[i] = rng.Uint64()
+				}
+				gotMask, wantMask := make([]float32, n), make([]float32, n)
+				copy(got, x)
+				copy(want, x)
+				dropMask(got, gotMask, bits, 1.25, 13107)
+				for i := 0; i < n; i += 4 {
+					b := bits[i/4]
+					for j := i; j < min(i+4, n); j++ {
+						mk := float32(1.25)
+						if b&0xffff < 13107 {
+							mk = 0
+						}
+						wantMask[j] = mk
+						want[j] *= mk
+						b >>= 16
+					}
+				}
+				same(t, "dropMask x", got, want)
+				same(t, "dropMask mask", gotMask, wantMask)
 				copy(got, x)
 				softBack(got, w, m, r)
 				for i := range want {

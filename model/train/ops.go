@@ -275,23 +275,21 @@ func crossEntropyBackward(probs []float32, targets []int, N, V int, scale float3
 // dropoutForward zeroes each element of x [N] with probability p and scales
 // the others by 1/(1−p) (inverted dropout, Srivastava et al. 2014), in
 // place, recording the factors (0 or 1/(1−p)) in mask. Draws come from r,
-// 16 bits per element.
-func dropoutForward(x, mask []float32, p float32, r *rand.PCG) {
+// 16 bits per element, one r.Uint64() per four elements in order; bits is
+// the caller's buffer for them (grown as needed, so a step allocates
+// nothing once it has run).
+func dropoutForward(x, mask []float32, p float32, r *rand.PCG, bits *[]uint64) {
 	keep := 1 / (1 - p)
-	thr := uint64(float64(p) * 65536)
-	mask = mask[:len(x)]
-	for i := 0; i < len(x); i += 4 {
-		bits := r.Uint64()
-		for j := i; j < min(i+4, len(x)); j++ {
-			m := keep
-			if bits&0xffff < thr {
-				m = 0
-			}
-			mask[j] = m
-			x[j] *= m
-			bits >>= 16
-		}
+	thr := uint32(float64(p) * 65536)
+	n := (len(x) + 3) / 4
+	if cap(*bits) < n {
+		*bits = make([]uint64, n)
 	}
+	b := (*bits)[:n]
+	for i := range b {
+		b[i] = r.Uint64()
+	}
+	dropMask(x, mask, b, keep, thr)
 }
 
 // dropoutBackward writes dx = dout ∘ mask.

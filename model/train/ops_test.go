@@ -113,7 +113,7 @@ func TestOpGradients(t *testing.T) {
 	ya, yb, res := randSlice(r, N*C), randSlice(r, N*C), make([]float32, N*C)
 
 	dx, mask := randSlice(r, N*C), make([]float32, N*C)
-	dropoutForward(append([]float32(nil), dx...), mask, 0.3, rand.NewPCG(3, 3))
+	dropoutForward(append([]float32(nil), dx...), mask, 0.3, rand.NewPCG(3, 3), new([]uint64))
 	dout := make([]float32, N*C)
 
 	for _, c := range []opCase{
@@ -190,7 +190,7 @@ func TestDropoutRate(t *testing.T) {
 		x[i] = 1
 	}
 	mask := make([]float32, len(x))
-	dropoutForward(x, mask, 0.25, rand.NewPCG(1, 2))
+	dropoutForward(x, mask, 0.25, rand.NewPCG(1, 2), new([]uint64))
 	var s float64
 	zeros := 0
 	for _, v := range x {

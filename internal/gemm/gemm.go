@@ -402,6 +402,22 @@ func packB(dst, b []float32, trans bool, ldb, pc, kb, jc, nb, nr int) {
 			}
 			continue
 		}
+		if nr == 16 && nv == 16 && kb >= 8 && transposeAsm {
+			// Two 8×8 transposes per eight steps (gemm_amd64.s): the
+			// element-by-element loop below was 4% of a training step,
+			// mostly the attention's products with a transposed B.
+			k8 := kb &^ 7
+			o := (jc+jr)*ldb + pc
+			_ = b[o+15*ldb+kb-1]
+			packT8(&panel[0], &b[o], ldb, k8)
+			packT8(&panel[8], &b[o+8*ldb], ldb, k8)
+			for j := 0; j < 16; j++ {
+				for p := k8; p < kb; p++ {
+					panel[p*16+j] = b[o+j*ldb+p]
+				}
+			}
+			continue
+		}
 		for j := 0; j < nv; j++ {
 			col := b[(jc+jr+j)*ldb+pc : (jc+jr+j)*ldb+pc+kb]
 			for p, v := range col {
@@ -415,6 +431,10 @@ func packB(dst, b []float32, trans bool, ldb, pc, kb, jc, nb, nr int) {
 		}
 	}
 }
+
+// transposeAsm reports whether packB transposes with packT8 (AVX2; the
+// tests turn it off to check the loop).
+var transposeAsm = hasStrip
 
 // buffers are one goroutine's packing buffers and edge tile, reused through
 // bufPool so that a product allocates nothing in steady state. (The tile

@@ -76,3 +76,10 @@ func gemm4x16(a *float32, lda int, b *float32, ldb int, c *float32, ldc int, k i
 //
 //go:noescape
 func gemm1x16(a *float32, b *float32, ldb int, c *float32, k int)
+
+// packT8 packs 8 rows of a transposed B (rows ldb floats apart) into 8
+// columns of a 16-wide panel, k (a positive multiple of 8) steps: see
+// gemm_amd64.s.
+//
+//go:noescape
+func packT8(dst, b *float32, ldb, k int)

@@ -127,3 +127,74 @@ store1:
 	VMOVUPS Y1, 32(DX)
 	VZEROUPPER
 	RET
+
+// func packT8(dst, b *float32, ldb, k int)
+//
+// Packs 8 rows of a transposed B into 8 columns of a 16-wide panel:
+// dst[p·16 + j] = b[j·ldb + p] for j < 8 and p < k, a positive multiple
+// of 8. Each 8×8 block is loaded as eight rows, transposed in registers
+// (unpack, shuffle, 128-bit permute) and stored as eight panel rows. It
+// moves values only.
+TEXT ·packT8(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ b+8(FP), SI
+	MOVQ ldb+16(FP), R8
+	MOVQ k+24(FP), CX
+	SHLQ $2, R8
+	LEAQ (SI)(R8*2), R10
+	ADDQ R8, R10            // row 3
+	LEAQ (SI)(R8*4), R11    // row 4
+	LEAQ (R11)(R8*2), R12
+	ADDQ R8, R12            // row 7
+	SHRQ $3, CX             // 8×8 blocks
+
+packt8loop:
+	VMOVUPS (SI), Y0
+	VMOVUPS (SI)(R8*1), Y1
+	VMOVUPS (SI)(R8*2), Y2
+	VMOVUPS (R10), Y3
+	VMOVUPS (R11), Y4
+	VMOVUPS (R11)(R8*1), Y5
+	VMOVUPS (R11)(R8*2), Y6
+	VMOVUPS (R12), Y7
+	VUNPCKLPS Y1, Y0, Y8    // r0[0] r1[0] r0[1] r1[1] | r0[4] r1[4] r0[5] r1[5]
+	VUNPCKHPS Y1, Y0, Y9    // r0[2] r1[2] r0[3] r1[3] | …
+	VUNPCKLPS Y3, Y2, Y10
+	VUNPCKHPS Y3, Y2, Y11
+	VUNPCKLPS Y5, Y4, Y12
+	VUNPCKHPS Y5, Y4, Y13
+	VUNPCKLPS Y7, Y6, Y14
+	VUNPCKHPS Y7, Y6, Y15
+	VSHUFPS $0x44, Y10, Y8, Y0  // r0..r3 [0] | [4]
+	VSHUFPS $0xEE, Y10, Y8, Y1  // r0..r3 [1] | [5]
+	VSHUFPS $0x44, Y11, Y9, Y2  // [2] | [6]
+	VSHUFPS $0xEE, Y11, Y9, Y3  // [3] | [7]
+	VSHUFPS $0x44, Y14, Y12, Y4 // r4..r7 [0] | [4]
+	VSHUFPS $0xEE, Y14, Y12, Y5
+	VSHUFPS $0x44, Y15, Y13, Y6
+	VSHUFPS $0xEE, Y15, Y13, Y7
+	VPERM2F128 $0x20, Y4, Y0, Y8  // column 0
+	VPERM2F128 $0x20, Y5, Y1, Y9  // column 1
+	VPERM2F128 $0x20, Y6, Y2, Y10 // column 2
+	VPERM2F128 $0x20, Y7, Y3, Y11 // column 3
+	VPERM2F128 $0x31, Y4, Y0, Y12 // column 4
+	VPERM2F128 $0x31, Y5, Y1, Y13 // column 5
+	VPERM2F128 $0x31, Y6, Y2, Y14 // column 6
+	VPERM2F128 $0x31, Y7, Y3, Y15 // column 7
+	VMOVUPS Y8, 0(DI)
+	VMOVUPS Y9, 64(DI)
+	VMOVUPS Y10, 128(DI)
+	VMOVUPS Y11, 192(DI)
+	VMOVUPS Y12, 256(DI)
+	VMOVUPS Y13, 320(DI)
+	VMOVUPS Y14, 384(DI)
+	VMOVUPS Y15, 448(DI)
+	ADDQ $32, SI
+	ADDQ $32, R10
+	ADDQ $32, R11
+	ADDQ $32, R12
+	ADDQ $512, DI
+	DECQ CX
+	JNZ packt8loop
+	VZEROUPPER
+	RET

@@ -18,3 +18,5 @@ func gemm4x16(a *float32, lda int, b *float32, ldb int, c *float32, ldc int, k i
 func gemm1x16(a *float32, b *float32, ldb int, c *float32, k int) {
 	panic("gemm: gemm1x16 without assembly")
 }
+
+func packT8(dst, b *float32, ldb, k int) { panic("gemm: packT8 without assembly") }

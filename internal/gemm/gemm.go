@@ -386,6 +386,12 @@ func packB(dst, b []float32, trans bool, ldb, pc, kb, jc, nb, nr int) {
 			}
 			continue
 		}
+		if !trans && nr == 16 && nv == 16 && transposeAsm {
+			o := pc*ldb + jc + jr
+			_ = b[o+(kb-1)*ldb+15]
+			packN16(&panel[0], &b[o], ldb, kb)
+			continue
+		}
 		if !trans && nr == 16 && nv == 16 {
 			for p := 0; p < kb; p++ {
 				o := (pc+p)*ldb + jc + jr
@@ -432,8 +438,8 @@ func packB(dst, b []float32, trans bool, ldb, pc, kb, jc, nb, nr int) {
 	}
 }
 
-// transposeAsm reports whether packB transposes with packT8 (AVX2; the
-// tests turn it off to check the loop).
+// transposeAsm reports whether packB packs 16-wide panels with packT8
+// and packN16 (AVX; the tests turn it off to check the loops).
 var transposeAsm = hasStrip
 
 // buffers are one goroutine's packing buffers and edge tile, reused through

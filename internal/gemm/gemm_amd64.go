@@ -83,3 +83,9 @@ func gemm1x16(a *float32, b *float32, ldb int, c *float32, k int)
 //
 //go:noescape
 func packT8(dst, b *float32, ldb, k int)
+
+// packN16 copies k > 0 rows of 16 floats (ldb apart) into a 16-wide panel
+// (see gemm_amd64.s).
+//
+//go:noescape
+func packN16(dst, b *float32, ldb, k int)

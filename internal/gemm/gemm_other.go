@@ -20,3 +20,5 @@ func gemm1x16(a *float32, b *float32, ldb int, c *float32, k int) {
 }
 
 func packT8(dst, b *float32, ldb, k int) { panic("gemm: packT8 without assembly") }
+
+func packN16(dst, b *float32, ldb, k int) { panic("gemm: packN16 without assembly") }

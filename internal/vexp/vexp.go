@@ -12,7 +12,9 @@
 // accurate exponential is not an option.
 //
 // GELUTanh and GELUTanhSave (gelu.go) evaluate GPT-2's activation with the
-// same exponential, for the engine and the trainer.
+// same exponential, for the engine and the trainer; GELUTanhGrad is its
+// gradient for the trainer's backward pass, in float32, equal on both
+// paths bit for bit.
 package vexp
 
 import "math"

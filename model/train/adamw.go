@@ -31,13 +31,8 @@ func (o *adamw) update(params, grad []float32, ts []tensorInfo, lr float64) {
 		if t.Decay {
 			decay = float32(o.weightDecay)
 		}
-		for i := range p {
-			gi := g[i]
-			m[i] = b1*m[i] + (1-b1)*gi
-			v[i] = b2*v[i] + (1-b2)*gi*gi
-			mh, vh := m[i]*c1, v[i]*c2
-			p[i] -= lr32 * (mh/(float32(math.Sqrt(float64(vh)))+eps) + decay*p[i])
-		}
+		c := [9]float32{b1, 1 - b1, b2, 1 - b2, c1, c2, eps, lr32, decay}
+		adamwRow(p, g, m, v, &c)
 	}
 }
 

@@ -1,5 +1,7 @@
 package train
 
+import "math"
+
 // The trainer's element-wise loops. On amd64 with AVX the first multiple
 // of 8 elements runs in kern_amd64.s, eight lanes at a time, each lane
 // performing the loop's float32 operations in the same order, each
@@ -114,5 +116,26 @@ func dropMask(x, mask []float32, bits []uint64, keep float32, thr uint32) {
 		}
 		mask[j] = m
 		x[j] *= m
+	}
+}
+
+// adamwRow applies one AdamW step to the parameters p given their gradient
+// g and moments m, v (all as long as p), with c = b1, 1−b1, b2, 1−b2, the
+// bias corrections c1, c2, eps, the learning rate and the weight decay:
+// m = b1·m + (1−b1)·g, v = b2·v + (1−b2)·g·g and
+// p −= lr·(m·c1 / (√(v·c2) + eps) + decay·p).
+func adamwRow(p, g, m, v []float32, c *[9]float32) {
+	g, m, v = g[:len(p)], m[:len(p)], v[:len(p)]
+	k := kernN(len(p))
+	if k > 0 {
+		adamw8(&p[0], &g[0], &m[0], &v[0], k, c)
+	}
+	b1, nb1, b2, nb2, c1, c2, eps, lr, decay := c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8]
+	for i := k; i < len(p); i++ {
+		gi := g[i]
+		m[i] = float32(b1*m[i]) + float32(nb1*gi)
+		v[i] = float32(b2*v[i]) + float32(float32(nb2*gi)*gi)
+		mh, vh := m[i]*c1, v[i]*c2
+		p[i] -= float32(lr * (mh/(float32(math.Sqrt(float64(vh)))+eps) + float32(decay*p[i])))
 	}
 }

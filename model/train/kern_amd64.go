@@ -28,3 +28,6 @@ func softBack8(dr, pr *float32, n int, dot, s float32)
 
 //go:noescape
 func drop8(x, mask *float32, bits *uint64, n int, keep float32, thr uint32)
+
+//go:noescape
+func adamw8(p, grad, m, v *float32, n int, c *[9]float32)

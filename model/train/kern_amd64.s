@@ -195,3 +195,57 @@ droploop:
 	JLT droploop
 	VZEROUPPER
 	RET
+
+// func adamw8(p, grad, m, v *float32, n int, c *[9]float32)
+//
+// One AdamW step for i < n, a positive multiple of 8, with c = b1, 1−b1,
+// b2, 1−b2, c1, c2, eps, lr, decay (see adamwRow); each lane
+// follows adamwRow's Go loop operation for operation (VSQRTPS rounds the
+// square root as float32(math.Sqrt(float64(x))) does: a float64 square
+// root rounded to float32 is the correctly rounded float32 one).
+TEXT ·adamw8(SB), NOSPLIT, $0-48
+	MOVQ p+0(FP), DI
+	MOVQ grad+8(FP), SI
+	MOVQ m+16(FP), DX
+	MOVQ v+24(FP), BX
+	MOVQ n+32(FP), CX
+	MOVQ c+40(FP), R8
+	VBROADCASTSS 0(R8), Y8    // b1
+	VBROADCASTSS 4(R8), Y9    // 1 − b1
+	VBROADCASTSS 8(R8), Y10   // b2
+	VBROADCASTSS 12(R8), Y11  // 1 − b2
+	VBROADCASTSS 16(R8), Y12  // c1
+	VBROADCASTSS 20(R8), Y13  // c2
+	VBROADCASTSS 24(R8), Y14  // eps
+	VBROADCASTSS 28(R8), Y15  // lr
+	VBROADCASTSS 32(R8), Y7   // decay
+	SHLQ $2, CX
+	XORQ AX, AX
+
+adamloop:
+	VMOVUPS (SI)(AX*1), Y0     // g
+	VMULPS (DX)(AX*1), Y8, Y1  // b1·m
+	VMULPS Y0, Y9, Y2          // (1−b1)·g
+	VADDPS Y2, Y1, Y1          // m
+	VMOVUPS Y1, (DX)(AX*1)
+	VMULPS (BX)(AX*1), Y10, Y2 // b2·v
+	VMULPS Y0, Y11, Y3         // (1−b2)·g
+	VMULPS Y0, Y3, Y3          // ·g
+	VADDPS Y3, Y2, Y2          // v
+	VMOVUPS Y2, (BX)(AX*1)
+	VMULPS Y12, Y1, Y1         // mh = m·c1
+	VMULPS Y13, Y2, Y2         // vh = v·c2
+	VSQRTPS Y2, Y2
+	VADDPS Y14, Y2, Y2         // √vh + eps
+	VDIVPS Y2, Y1, Y1          // mh / (…)
+	VMOVUPS (DI)(AX*1), Y4     // p
+	VMULPS Y4, Y7, Y5          // decay·p
+	VADDPS Y5, Y1, Y1          // … + decay·p
+	VMULPS Y1, Y15, Y1         // lr·(…)
+	VSUBPS Y1, Y4, Y4          // p − …
+	VMOVUPS Y4, (DI)(AX*1)
+	ADDQ $32, AX
+	CMPQ AX, CX
+	JLT adamloop
+	VZEROUPPER
+	RET

@@ -16,3 +16,5 @@ func softBack8(dr, pr *float32, n int, dot, s float32) { panic("train: no kernel
 func drop8(x, mask *float32, bits *uint64, n int, keep float32, thr uint32) {
 	panic("train: no kernels")
 }
+
+func adamw8(p, grad, m, v *float32, n int, c *[9]float32) { panic("train: no kernels") }

@@ -99,6 +99,26 @@ func TestKernelsMatchLoops(t *testing.T) {
 				}
 				same(t, "dropMask x", got, want)
 				same(t, "dropMask mask", gotMask, wantMask)
+				// adamwRow against AdamW's loop before it (adamw.go).
+				gm, gv := vec(n), vec(n)
+				for i := range gv {
+					gv[i] = float32(math.Abs(float64(gv[i])))
+				}
+				wm, wv := append([]float32(nil), gm...), append([]float32(nil), gv...)
+				copy(got, x)
+				copy(want, x)
+				b1, b2, c1, c2, eps, lr, decay := float32(0.9), float32(0.95), float32(1.3), float32(2.1), float32(1e-8), float32(2e-3), float32(0.1)
+				adamwRow(got, d, gm, gv, &[9]float32{b1, 1 - b1, b2, 1 - b2, c1, c2, eps, lr, decay})
+				for i := range want {
+					gi := d[i]
+					wm[i] = b1*wm[i] + (1-b1)*gi
+					wv[i] = b2*wv[i] + (1-b2)*gi*gi
+					mh, vh := wm[i]*c1, wv[i]*c2
+					want[i] -= lr * (mh/(float32(math.Sqrt(float64(vh)))+eps) + decay*want[i])
+				}
+				same(t, "adamwRow p", got, want)
+				same(t, "adamwRow m", gm, wm)
+				same(t, "adamwRow v", gv, wv)
 				copy(got, x)
 				softBack(got, w, m, r)
 				for i := range want {

@@ -14,8 +14,11 @@ import (
 func trainerGELUBackward(dinp, dout, inp, th []float32) {
 	for i, x := range inp {
 		t := th[i]
-		dt := geluC * (1 + 3*0.044715*x*x) * (1 - t*t)
-		dinp[i] += dout[i] * (0.5*(1+t) + 0.5*x*dt)
+		// As written then, with each product a sum uses converted to
+		// float32: what it computed at the default GOAMD64=v1, which a
+		// v3 build would otherwise fuse into multiply-adds.
+		dt := geluC * (1 + float32(3*0.044715*x*x)) * (1 - float32(t*t))
+		dinp[i] += float32(dout[i] * (float32(0.5*(1+t)) + float32(0.5*x*dt)))
 	}
 }
 

@@ -2,7 +2,7 @@ package train
 
 import "math"
 
-// The trainer's element-wise loops. On amd64 with AVX the first multiple
+// The trainer's element-wise loops. On amd64 with AVX2 the first multiple
 // of 8 elements runs in kern_amd64.s, eight lanes at a time, each lane
 // performing the loop's float32 operations in the same order, each
 // rounded on its own; the rest, and every element elsewhere, runs in the
@@ -48,7 +48,7 @@ func lnBackRow(dx, dw, db, x, d, w []float32, m, r, dm, dnm float32) {
 		dn := w[j] * d[j]
 		db[j] += d[j]
 		dw[j] += float32(xh * d[j])
-		dx[j] += float32(float32(dn-dm)-float32(xh*dnm)) * r
+		dx[j] += float32(float32(float32(dn-dm)-float32(xh*dnm)) * r)
 	}
 }
 

@@ -8,10 +8,13 @@ import (
 )
 
 // The loops kern.go replaced, as they were written in ops.go (the code that
-// trained the embedded default model).
+// trained the embedded default model, built with the default GOAMD64=v1),
+// with each product that a sum uses converted to float32: that is what
+// they computed at v1, and the conversion keeps a GOAMD64=v3 build from
+// fusing them into multiply-adds that the trained loops never ran.
 func oldLNApply(o, x, w, b []float32, m, r float32) {
 	for j, v := range x {
-		o[j] = (v-m)*r*w[j] + b[j]
+		o[j] = float32((v-m)*r*w[j]) + b[j]
 	}
 }
 
@@ -20,8 +23,8 @@ func oldLNBackRow(dx, dw, db, x, d, w []float32, m, r, dnormMean, dnormNormMean 
 		xh := (x[j] - m) * r
 		dn := w[j] * d[j]
 		db[j] += d[j]
-		dw[j] += xh * d[j]
-		dx[j] += (dn - dnormMean - xh*dnormNormMean) * r
+		dw[j] += float32(xh * d[j])
+		dx[j] += float32((dn - dnormMean - float32(xh*dnormNormMean)) * r)
 	}
 }
 
@@ -111,10 +114,10 @@ func TestKernelsMatchLoops(t *testing.T) {
 				adamwRow(got, d, gm, gv, &[9]float32{b1, 1 - b1, b2, 1 - b2, c1, c2, eps, lr, decay})
 				for i := range want {
 					gi := d[i]
-					wm[i] = b1*wm[i] + (1-b1)*gi
-					wv[i] = b2*wv[i] + (1-b2)*gi*gi
+					wm[i] = float32(b1*wm[i]) + float32((1-b1)*gi)
+					wv[i] = float32(b2*wv[i]) + float32((1-b2)*gi*gi)
 					mh, vh := wm[i]*c1, wv[i]*c2
-					want[i] -= lr * (mh/(float32(math.Sqrt(float64(vh)))+eps) + decay*want[i])
+					want[i] -= float32(lr * (mh/(float32(math.Sqrt(float64(vh)))+eps) + float32(decay*want[i])))
 				}
 				same(t, "adamwRow p", got, want)
 				same(t, "adamwRow m", gm, wm)

@@ -5,9 +5,7 @@
 //   - DotRows, out[i] = x · w[i] for weight rows w[i] (the tied output head
 //     and the logit lens, logits = h @ wteᵀ with wte [vocab, n_embd]);
 //   - AxpyRows, out += x @ W for W [len(x), ld] row-major (Hugging Face's
-//     Conv1D layout, [in, out]), one contiguous stream per weight row;
-//   - Add and AddRows (add.go), element-wise sums that the trainer's
-//     gradients use, equal to the plain Go loops bit for bit.
+//     Conv1D layout, [in, out]), one contiguous stream per weight row.
 //
 // On amd64 with AVX2 and FMA, blocks of four weight rows run in assembly
 // kernels (gemv_amd64.s), DotRowsMulti's in AVX-512F where the CPU has it; other CPUs, and a build with the purego tag, use

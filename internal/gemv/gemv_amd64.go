@@ -45,9 +45,3 @@ func dot4x3z(x *float32, ldx int, w *float32, ldw int, n int, out *float32, ldo 
 //
 //go:noescape
 func prefetch(p unsafe.Pointer, n int)
-
-// add8 computes dst[i] += src[i] for i < n, a positive multiple of 8 (see
-// gemv_amd64.s).
-//
-//go:noescape
-func add8(dst, src *float32, n int)

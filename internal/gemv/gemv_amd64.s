@@ -308,25 +308,3 @@ prefetchloop:
 	CMPQ SI, CX
 	JLT prefetchloop
 	RET
-
-// func add8(dst, src *float32, n int)
-//
-// dst[i] += src[i] for i < n, a positive multiple of 8: VADDPS rounds each
-// lane as Go's scalar float32 addition does, so the result is the Go
-// loop's bit for bit.
-TEXT ·add8(SB), NOSPLIT, $0-24
-	MOVQ dst+0(FP), DI
-	MOVQ src+8(FP), SI
-	MOVQ n+16(FP), CX
-	SHLQ $2, CX
-	XORQ AX, AX
-
-add8loop:
-	VMOVUPS (SI)(AX*1), Y0
-	VADDPS (DI)(AX*1), Y0, Y0
-	VMOVUPS Y0, (DI)(AX*1)
-	ADDQ $32, AX
-	CMPQ AX, CX
-	JLT add8loop
-	VZEROUPPER
-	RET

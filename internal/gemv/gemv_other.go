@@ -28,7 +28,3 @@ func dot4x3z(x *float32, ldx int, w *float32, ldw int, n int, out *float32, ldo 
 
 // prefetch does nothing where there is no assembly.
 func prefetch(p unsafe.Pointer, n int) {}
-
-func add8(dst, src *float32, n int) {
-	panic("gemv: add8 without assembly")
-}

@@ -64,7 +64,8 @@ func mulTo(dst, a, b []float32) {
 	}
 }
 
-// sumTo writes dst[i] = a[i] + b[i]; a and b at least as long as dst.
+// sumTo writes dst[i] = a[i] + b[i]; a and b at least as long as dst, and
+// either may be dst itself (addTo).
 func sumTo(dst, a, b []float32) {
 	a, b = a[:len(dst)], b[:len(dst)]
 	k := kernN(len(dst))

@@ -79,6 +79,9 @@ func TestKernelsMatchLoops(t *testing.T) {
 					want[i] = x[i] + w[i]
 				}
 				same(t, "sumTo", got, want)
+				copy(got, x)
+				addTo(got, w) // sumTo with dst = a
+				same(t, "addTo", got, want)
 				// dropMask against the loop dropoutForward ran before it.
 				bits := make([]uint64, (n+3)/4)
 				for i := range bits {

@@ -5,7 +5,6 @@ import (
 	"math/rand/v2"
 
 	"github.com/gptviz/gptviz/internal/gemm"
-	"github.com/gptviz/gptviz/internal/gemv"
 	"github.com/gptviz/gptviz/internal/vexp"
 )
 
@@ -112,7 +111,9 @@ func matmulBackward(dinp, dw, db, dout, inp, w []float32, N, I, O int) {
 	gemm.Mul(gemm.NT, dinp, dout, w, N, O, I)
 	gemm.Mul(gemm.TN, dw, inp, dout, I, N, O)
 	if db != nil {
-		gemv.AddRows(db[:O], dout, N) // the rows in order, as a plain loop
+		for i := 0; i < N; i++ { // the rows in order: each column's sum as before
+			addTo(db[:O], dout[i*O:(i+1)*O])
+		}
 	}
 }
 
@@ -203,10 +204,10 @@ func attentionBackward(dqkv, dout, qkv, att []float32, B, T, C, NH int, s *scrat
 	}
 }
 
-// addTo adds src to dst element-wise (gemv.Add: the plain loop's sums, bit
-// for bit, eight at a time with AVX2).
+// addTo adds src to dst element-wise (sumTo: eight at a time with AVX2,
+// the plain loop's sums bit for bit).
 func addTo(dst, src []float32) {
-	gemv.Add(dst, src)
+	sumTo(dst, dst, src)
 }
 
 // geluForward applies gelu_new, GPT-2's tanh approximation of GELU

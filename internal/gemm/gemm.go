@@ -386,7 +386,7 @@ func packB(dst, b []float32, trans bool, ldb, pc, kb, jc, nb, nr int) {
 			}
 			continue
 		}
-		if !trans && nr == 16 && nv == 16 && transposeAsm {
+		if !trans && nr == 16 && nv == 16 && packAsm {
 			o := pc*ldb + jc + jr
 			_ = b[o+(kb-1)*ldb+15]
 			packN16(&panel[0], &b[o], ldb, kb)
@@ -408,7 +408,7 @@ func packB(dst, b []float32, trans bool, ldb, pc, kb, jc, nb, nr int) {
 			}
 			continue
 		}
-		if nr == 16 && nv == 16 && kb >= 8 && transposeAsm {
+		if nr == 16 && nv == 16 && kb >= 8 && packAsm {
 			// Two 8×8 transposes per eight steps (gemm_amd64.s): the
 			// element-by-element loop below was 4% of a training step,
 			// mostly the attention's products with a transposed B.
@@ -438,9 +438,9 @@ func packB(dst, b []float32, trans bool, ldb, pc, kb, jc, nb, nr int) {
 	}
 }
 
-// transposeAsm reports whether packB packs 16-wide panels with packT8
+// packAsm reports whether packB packs 16-wide panels with packT8
 // and packN16 (AVX; the tests turn it off to check the loops).
-var transposeAsm = hasStrip
+var packAsm = hasStrip
 
 // buffers are one goroutine's packing buffers and edge tile, reused through
 // bufPool so that a product allocates nothing in steady state. (The tile

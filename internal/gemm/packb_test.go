@@ -19,8 +19,8 @@ func TestPackB(t *testing.T) {
 			for _, c := range []struct{ trans, asm bool }{{true, true}, {true, false}, {false, true}, {false, false}} {
 				trans, strip := c.trans, c.asm
 				t.Run(fmt.Sprintf("kb=%d/nb=%d/trans=%v/asm=%v", kb, nb, trans, strip), func(t *testing.T) {
-					defer func(old bool) { transposeAsm = old }(transposeAsm)
-					transposeAsm = transposeAsm && strip
+					defer func(old bool) { packAsm = old }(packAsm)
+					packAsm = packAsm && strip
 					pc, jc := 3, 2
 					rows, ldb := jc+nb, pc+kb+rng.IntN(5) // stored B, transposed
 					if !trans {

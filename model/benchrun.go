@@ -195,6 +195,12 @@ func Bench(ctx context.Context, m *Model, opts BenchOptions) (*BenchResult, erro
 			if err := ctx.Err(); err != nil {
 				return nil, fmt.Errorf("bench: %w", err)
 			}
+			// The previous round's runner is garbage: collect it before
+			// timing, as testing.B does, so that it is not collected inside
+			// a timed run and the heap does not grow towards twice the
+			// weights (with GOGC=100 the collector otherwise waits until
+			// the heap doubles).
+			runtime.GC()
 			r := newRunner(md)
 			var f BenchFigure
 			if err := measure(&f, opts.Prompt, func() error { return r.Prefill(ids) }); err != nil {

@@ -5,8 +5,8 @@
 // snapshots except step 0, which defaultmodel.LoadSnapshot regenerates from
 // the seed (keeping the embedded files under issue 13's 25 MB). It refuses
 // a run that lacks a snapshot its train_state.json plans before its last
-// step (the default model's run: 0, 100 and 500, kept in phase 1 of
-// train-mix.sh, with the final step 10,000).
+// step (the default model's run, train-mix.sh: 0, 100 and 500, with the
+// last step 30,000).
 //
 // Usage (from the repository root):
 //

@@ -2,7 +2,7 @@
 # Reproduces the training run of the mixed-corpus default model (issue 13):
 # tokenizer and model trained by `gptviz train` on the built-in "mix"
 # corpus (model/corpus/mix, see model/corpus/README.md), on the CPU, in one
-# run of 30,000 steps (76 minutes on two cores).
+# run of 28,000 steps (115 minutes on two cores).
 #
 #   model/defaultmodel/train-mix.sh RUN_DIR
 #   go run ./model/defaultmodel/internal/mkdefault RUN_DIR   # install it (F16)
@@ -19,8 +19,8 @@ if [ -f "$out/checkpoint.json" ]; then
 	exec $gptviz train --out "$out" --resume
 fi
 exec $gptviz train --corpus mix --out "$out" \
-	--steps 30000 --vocab-size 8192 \
-	--n-layer 4 --n-head 4 --n-embd 128 --n-positions 128 \
+	--steps 28000 --vocab-size 8192 \
+	--n-layer 4 --n-head 6 --n-embd 192 --n-positions 128 \
 	--batch 8 --lr 2e-3 --warmup 200 --weight-decay 0.1 --grad-clip 1 \
-	--dropout 0.1 --repeat-frac 0.3 --random-repeat-frac 0.1 --seed 1 --split-seed 1 \
-	--eval-every 2000 --snapshots 0,100,500
+	--dropout 0.15 --repeat-frac 0.3 --random-repeat-frac 0.2 --seed 1 --split-seed 1 \
+	--eval-every 4000 --snapshots 0,100,500

@@ -129,7 +129,8 @@ func TestEmbeddedSize(t *testing.T) {
 
 // TestBeatsBaselines is the acceptance criterion of MODEL_CARD.md: on the
 // validation text of the mixed corpus (split seed 1, as the run), the
-// embedded model's cross-entropy (engine, F16 weights) is below the
+// embedded model's cross-entropy (engine, F16 weights) is at least
+// minMargin nats/token (issue 13's target) below the
 // Kneser–Ney trigram's, trained on the run's training paragraphs, each
 // once (corpus.MixBaselineTrain: repeats would weaken it), on the same
 // tokens. To keep the test to seconds
@@ -138,6 +139,7 @@ func TestEmbeddedSize(t *testing.T) {
 // reads the two tokens before each scored token, the model its window.
 func TestBeatsBaselines(t *testing.T) {
 	t.Parallel()
+	const minMargin = 0.194
 	m, err := Load()
 	if err != nil {
 		t.Fatal(err)
@@ -174,8 +176,8 @@ func TestBeatsBaselines(t *testing.T) {
 	}
 	model, trigram = model/float64(n), trigram/float64(n)
 	t.Logf("%d tokens: model %.4f nats/token, %s %.4f; margin %.4f", n, model, kn.Name(), trigram, trigram-model)
-	if !(model < trigram) {
-		t.Errorf("model %.4f nats/token, not below the %s's %.4f", model, kn.Name(), trigram)
+	if !(trigram-model >= minMargin) {
+		t.Errorf("model %.4f nats/token, not %.3f below the %s's %.4f", model, minMargin, kn.Name(), trigram)
 	}
 }
 

@@ -102,6 +102,20 @@ func init() {
 		f := snapFirst(t)
 		return f.ok && f.last >= findings.RoleThreshold && f.first < findings.RoleThreshold
 	})
+	// A warm restart of the learning rate (lrRestart) and what the
+	// validation loss did after it.
+	tf("lr-restart", func(tr *trace.Trace, t *trace.Training) bool { return lrRestart(t).ok })
+	tv("lr-peak", func(tr *trace.Trace, t *trace.Training) string { return num(lrRestart(t).peak, 2) })
+	tv("lr-restart-from-step", func(tr *trace.Trace, t *trace.Training) string { return thousands(int64(lrRestart(t).before.Step)) })
+	tv("lr-restart-step", func(tr *trace.Trace, t *trace.Training) string { return thousands(int64(lrRestart(t).after.Step)) })
+	tv("lr-restart-from", func(tr *trace.Trace, t *trace.Training) string { return num(lrRestart(t).before.LR, 2) })
+	tv("lr-restart-to", func(tr *trace.Trace, t *trace.Training) string { return num(lrRestart(t).after.LR, 2) })
+	tv("lr-restart-val-from", func(tr *trace.Trace, t *trace.Training) string { return num(lrRestart(t).before.ValLoss, 4) })
+	tv("lr-restart-val-to", func(tr *trace.Trace, t *trace.Training) string { return num(lrRestart(t).after.ValLoss, 4) })
+	tv("lr-restart-back-step", func(tr *trace.Trace, t *trace.Training) string { return thousands(int64(lrRestart(t).back)) })
+	tf("lr-restart-val-recovers", func(tr *trace.Trace, t *trace.Training) bool { r := lrRestart(t); return r.rises() && r.back >= 0 })
+	tf("lr-restart-val-stays-up", func(tr *trace.Trace, t *trace.Training) bool { r := lrRestart(t); return r.rises() && r.back < 0 })
+	tf("lr-restart-val-no-rise", func(tr *trace.Trace, t *trace.Training) bool { r := lrRestart(t); return r.ok && !r.rises() })
 	charts["loss-curve"] = lossChart
 	charts["snapshot-heads"] = snapshotHeadsChart
 	tables["snapshots"] = snapshotsTable
@@ -276,4 +290,42 @@ func snapshotsTable(e *Env, a *Args, tr *trace.Trace) (*output.Table, error) {
 		out.Rows = append(out.Rows, []string{itoa(s.Step), val, num(snapBits(t, i)*math.Ln2, 3), s.Next.Top[0].Display, num(s.Next.Top[0].Prob, 3)})
 	}
 	return out, nil
+}
+
+// restart is a warm restart of the learning rate found in a loss curve:
+// the evaluations before and after the rate went back up, the highest rate
+// evaluated before it, and the first evaluated step after it whose
+// validation loss is below before's again (−1 if none).
+type restart struct {
+	ok            bool
+	before, after trace.LossPoint
+	peak          float64
+	back          int
+}
+
+// rises reports whether the validation loss rose across the restart.
+func (r restart) rises() bool { return r.ok && r.after.ValLoss > r.before.ValLoss }
+
+// lrRestart finds the first evaluation whose learning rate is more than 1%
+// above the evaluation's before it, after the rate had fallen from a
+// higher one: a schedule started again (a warm restart, as in Loshchilov
+// and Hutter's SGDR), not the warm-up. Curves without learning rates (LR
+// 0) have none.
+func lrRestart(t *trace.Training) restart {
+	peak := 0.0
+	for i := 1; i < len(t.Curve); i++ {
+		a, b := t.Curve[i-1], t.Curve[i]
+		peak = max(peak, a.LR)
+		if a.LR > 0 && a.LR < peak && b.LR > 1.01*a.LR {
+			r := restart{ok: true, before: a, after: b, peak: peak, back: -1}
+			for _, p := range t.Curve[i+1:] {
+				if p.ValLoss < a.ValLoss {
+					r.back = p.Step
+					break
+				}
+			}
+			return r
+		}
+	}
+	return restart{back: -1}
 }

@@ -644,6 +644,18 @@ func TestTrainingFacts(t *testing.T) {
 		{"sink-fades2", func(r map[string]*Run) { longTraining(r); tedit(r, func(t *trace.Training) { sinkAt(t, 1) }) }, "A first-token head formed during training", false},
 		{"sink-forms", func(r map[string]*Run) { longTraining(r); tedit(r, func(t *trace.Training) { sinkAt(t, 2) }) }, "A first-token head formed during training", true},
 		{"sink-forms2", func(r map[string]*Run) { longTraining(r); tedit(r, func(t *trace.Training) { sinkAt(t, 2) }) }, "The first-token head does something else", false},
+		// A warm restart of the learning rate, and the loss after it; the
+		// warm-up's rise is none.
+		{"no-restart", func(r map[string]*Run) {}, "warm restart", false},
+		{"warmup-not-restart", func(r map[string]*Run) { restartCurve(r, 1.9, 0, 1e-4, 1e-3, 5e-4, 2e-4) }, "warm restart", false},
+		{"restart", func(r map[string]*Run) { restartCurve(r, 1.9) }, "it had fallen from 0\\.001 to 0\\.0001 by\nstep 200, and by step 300 it was back\nup at 0\\.0005", true},
+		{"restart-recovers", func(r map[string]*Run) { restartCurve(r, 1.9) }, "went up from 2 to\n2\\.5 (the bump in the curve) and was below\n2 again by step 400, ending at\n1\\.9", true},
+		{"restart-stays-up", func(r map[string]*Run) { restartCurve(r, 2.2) }, "never got back below\n2: it ended at 2\\.2", true},
+		{"restart-stays-up2", func(r map[string]*Run) { restartCurve(r, 2.2) }, "again by step", false},
+		{"restart-no-rise", func(r map[string]*Run) {
+			restartCurve(r, 1.9)
+			tedit(r, func(t *trace.Training) { t.Curve[3].ValLoss = 1.95 })
+		}, "The validation loss did not go up: 2 before,\n1\\.95 after.", true},
 		{"improves", func(r map[string]*Run) {
 			tedit(r, func(t *trace.Training) {
 				sc := slices.Clone(t.Snapshots[2].Scores)
@@ -859,5 +871,36 @@ func TestAttentionPartsCounted(t *testing.T) {
 	want := "All " + itoa(total) + " parts (" + itoa(heads) + " heads, " + itoa(len(a.Heads)) + " attention"
 	if !strings.Contains(text, want) {
 		t.Errorf("lesson 6 lacks %q", want)
+	}
+}
+
+// restartCurve gives the training run a five-point curve: learning rates
+// 0, 1e-3, 1e-4, 5e-4, 2e-4 (a warm restart at step 300; lrs replaces
+// them) and validation losses 6, 3, 2, 2.5, last.
+func restartCurve(r map[string]*Run, last float64, lrs ...float64) {
+	if lrs == nil {
+		lrs = []float64{0, 1e-3, 1e-4, 5e-4, 2e-4}
+	}
+	tr := *r["training"].Trace
+	tt := *tr.Training
+	tt.Curve = nil
+	for i, v := range []float64{6, 3, 2, 2.5, last} {
+		tt.Curve = append(tt.Curve, trace.LossPoint{Step: 100 * i, Tokens: int64(1000 * i), ValLoss: v, TrainLoss: v, LR: lrs[i]})
+	}
+	tr.Training = &tt
+	r["training"] = &Run{Trace: &tr, Command: r["training"].Command}
+}
+
+// TestTrainingRestartZh: the Chinese lesson states the warm restart and
+// the loss's recovery from the same values as the English one.
+func TestTrainingRestartZh(t *testing.T) {
+	t.Parallel()
+	runs := handLessonRuns()
+	restartCurve(runs, 1.9)
+	text := renderLesson(t, "training", "zh", runs)
+	for _, want := range []string{"到第 200 步，它已经从 0\\.001 降到 0\\.0001；到第 300 步又回升到 0\\.0005", "热重启", "验证损失从 2 升到 2\\.5（曲线上的那个凸起），到第 400 步又回到 2 以下，最后是 1\\.9"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("zh lesson lacks %q", want)
+		}
 	}
 }

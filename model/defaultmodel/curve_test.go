@@ -7,7 +7,8 @@ import (
 
 // TestLossCurve: the shipped curve starts untrained (within 0.5 nats of
 // ln vocab_size, the loss of uniform guessing), ends at the run's last
-// step well below it, and is in step order.
+// step well below it, is in step order, and carries the learning rate:
+// none at step 0, the schedule's floor (lr × min_lr_frac) at the end.
 func TestLossCurve(t *testing.T) {
 	t.Parallel()
 	c, err := LossCurve()
@@ -26,7 +27,11 @@ func TestLossCurve(t *testing.T) {
 			t.Errorf("point %d: step %d after %d", i, c[i].Step, c[i-1].Step)
 		}
 	}
-	if _, err := parseLossCSV("step,tokens\n1,2\n"); err == nil {
+	floor := st.Options.LR * st.Options.MinLRFrac
+	if c[0].LR != 0 || math.Abs(c[len(c)-1].LR-floor) > 1e-5*floor {
+		t.Errorf("learning rate at step 0 %g, at the end %g; want 0 and %g", c[0].LR, c[len(c)-1].LR, floor)
+	}
+	if _, err := lossPoints([]byte("step,tokens\n1,2\n")); err == nil {
 		t.Error("a loss.csv without val_loss: no error")
 	}
 }

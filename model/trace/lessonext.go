@@ -240,6 +240,9 @@ type LossPoint struct {
 	Tokens    int64   `json:"tokens"`     // training tokens seen
 	TrainLoss float64 `json:"train_loss"` // mean loss on held-in text, nats/token
 	ValLoss   float64 `json:"val_loss"`   // mean loss on the validation split, nats/token
+	// LR is the learning rate of the step's update (loss.csv's lr); 0 where
+	// not recorded (step 0, or a curve from before it was kept).
+	LR float64 `json:"lr,omitempty"`
 }
 
 // Snapshot is the run's prompt read by the trained model after Step

@@ -36,7 +36,7 @@ func init() {
 	for k, name := range []string{"bigram", "trigram"} {
 		tv("val-"+name, func(tr *trace.Trace, t *trace.Training) string { return num(t.Baselines.Models[k].ValBits*math.Ln2, 4) })
 	}
-	tv("beats-trigram-step", func(tr *trace.Trace, t *trace.Training) string { return itoa(beatsAt(t)) })
+	tv("beats-trigram-step", func(tr *trace.Trace, t *trace.Training) string { return thousands(int64(beatsAt(t))) })
 	tv("snap-first-nats", func(tr *trace.Trace, t *trace.Training) string { return num(snapBits(t, 0)*math.Ln2, 3) })
 	tv("snap-last-nats", func(tr *trace.Trace, t *trace.Training) string {
 		return num(snapBits(t, len(t.Snapshots)-1)*math.Ln2, 3)

@@ -201,6 +201,21 @@ func run(args []string) error {
 	fmt.Printf("\ngreedy: mean distinct-2 %.3f over %d prompts; mean share of words found in the corpus %.3f over %d English prompts; loops at T=0.7: %d of %d\n",
 		d2sum/float64(len(Prompts)), len(Prompts), wsum/float64(nEnglish), nEnglish, loops, len(Prompts))
 
+	fmt.Printf("\nChinese prompts over seeds 1–%d (30 tokens each):\n", chineseSeeds)
+	for _, pr := range Prompts {
+		if !pr.Chinese {
+			continue
+		}
+		for _, p := range ChineseSampling {
+			st, err := chineseOverSeeds(m, pr.Text, p)
+			if err != nil {
+				return err
+			}
+			fmt.Printf("- %s, %s: mean CJK %.1f%%; below 90%% in %d of %d; invalid UTF-8 in %d of %d\n",
+				pr.Name, model.FormatSampling(p), 100*st.MeanCJK, st.Below90, chineseSeeds, st.Invalid, chineseSeeds)
+		}
+	}
+
 	fmt.Println("\n## Heads (analyze.Heads: windows of every source's validation text; repeated random tokens)")
 	stats, reps, err := analyze.Heads(m, heads, 40, 1)
 	if err != nil {
@@ -229,7 +244,12 @@ func run(args []string) error {
 // seed 1, as the model card's samples are made, and returns the generated
 // text and token ids.
 func continuation(m *model.Model, prompt string, p model.SamplingParams) (string, []int, error) {
-	tr, err := model.Run(context.Background(), m, model.RunOptions{Prompt: prompt, Steps: 30, Sampling: p, Seed: 1})
+	return continuationSeed(m, prompt, p, 1)
+}
+
+// continuationSeed is continuation with another seed.
+func continuationSeed(m *model.Model, prompt string, p model.SamplingParams, seed uint64) (string, []int, error) {
+	tr, err := model.Run(context.Background(), m, model.RunOptions{Prompt: prompt, Steps: 30, Sampling: p, Seed: seed})
 	if err != nil {
 		return "", nil, err
 	}
@@ -421,6 +441,43 @@ func loopAt(ids []int) int {
 		}
 	}
 	return -1
+}
+
+// chineseSeeds is how many seeds chineseOverSeeds samples.
+const chineseSeeds = 40
+
+// ChineseSampling are the settings the Chinese prompts are sampled with
+// over many seeds: temperature 0.7 alone, and with top-k 40 as the
+// README's first command samples.
+var ChineseSampling = []model.SamplingParams{{Temperature: 0.7, TopP: 1}, {Temperature: 0.7, TopK: 40, TopP: 1}}
+
+// SeedStats summarises the continuations of one prompt over seeds 1 to
+// chineseSeeds: the mean CJK share (cjkShare), how many are below 90%
+// CJK, and how many are not valid UTF-8 (a byte token sampled out of a
+// character's sequence).
+type SeedStats struct {
+	MeanCJK          float64
+	Below90, Invalid int
+}
+
+// chineseOverSeeds samples prompt with p for each seed 1 … chineseSeeds.
+func chineseOverSeeds(m *model.Model, prompt string, p model.SamplingParams) (SeedStats, error) {
+	var st SeedStats
+	for seed := uint64(1); seed <= chineseSeeds; seed++ {
+		cont, _, err := continuationSeed(m, prompt, p, seed)
+		if err != nil {
+			return st, err
+		}
+		cjk, _ := cjkShare(cont)
+		st.MeanCJK += cjk / chineseSeeds
+		if cjk < 0.9 {
+			st.Below90++
+		}
+		if !utf8.ValidString(cont) {
+			st.Invalid++
+		}
+	}
+	return st, nil
 }
 
 // cjkShare returns the share of the non-space characters of s that are CJK

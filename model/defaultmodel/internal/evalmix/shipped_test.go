@@ -49,9 +49,14 @@ func TestShippedOpticksPerByte(t *testing.T) {
 }
 
 // TestShippedSamples pins the model card's sample facts for the 10
-// standard prompts (30 tokens, seed 1): at temperature 0.7 none loops and
-// every continuation is valid UTF-8; greedy, both Chinese poem lines
-// continue in at least 90% CJK characters.
+// standard prompts (30 tokens, seed 1): at temperature 0.7 none loops;
+// greedy, both Chinese poem lines continue in at least 90% CJK characters
+// and valid UTF-8; and over seeds 1–40 at temperature 0.7 with top-k 40
+// (the README's setting) each continues in at least 95% CJK characters on
+// average, with at most 6 of the 40 not valid UTF-8 (the card reports
+// 4 and 1). Sampled at temperature 0.7 without top-k, a quarter of the
+// seeds or more give invalid UTF-8 (a byte token out of its character):
+// the card reports it; no test pins it.
 func TestShippedSamples(t *testing.T) {
 	t.Parallel()
 	m, err := defaultmodel.Load()
@@ -66,9 +71,6 @@ func TestShippedSamples(t *testing.T) {
 		if at := loopAt(ids); at >= 0 {
 			t.Errorf("%s, T 0.7: loops from token %d: %q", pr.Name, at, cont)
 		}
-		if !utf8.ValidString(cont) {
-			t.Errorf("%s, T 0.7: invalid UTF-8 %q", pr.Name, cont)
-		}
 		if !pr.Chinese {
 			continue
 		}
@@ -76,8 +78,16 @@ func TestShippedSamples(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if cjk, _ := cjkShare(strings.TrimSpace(cont)); cjk < 0.9 {
-			t.Errorf("%s, greedy: %.0f%% CJK in %q, want ≥ 90%%", pr.Name, 100*cjk, cont)
+		if cjk, _ := cjkShare(strings.TrimSpace(cont)); cjk < 0.9 || !utf8.ValidString(cont) {
+			t.Errorf("%s, greedy: %.0f%% CJK in %q (valid UTF-8 %v), want ≥ 90%% and valid", pr.Name, 100*cjk, cont, utf8.ValidString(cont))
+		}
+		st, err := chineseOverSeeds(m, pr.Text, ChineseSampling[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.MeanCJK < 0.95 || st.Invalid > 6 {
+			t.Errorf("%s, %s over %d seeds: mean CJK %.3f, %d invalid UTF-8; want ≥ 0.95 and ≤ 6",
+				pr.Name, model.FormatSampling(ChineseSampling[1]), chineseSeeds, st.MeanCJK, st.Invalid)
 		}
 	}
 }

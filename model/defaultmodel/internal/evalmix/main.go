@@ -13,9 +13,11 @@
 //   - samples: 10 standard prompts (English and Chinese), greedy (distinct-2,
 //     share of words found in the corpus) and at temperature 0.7 with seed 1
 //     (whether it falls into a loop within 30 tokens); the Chinese prompts'
-//     share of CJK characters and UTF-8 validity;
-//   - the attention heads (analyze.Heads) on windows of every source's
-//     validation text and on repeated random tokens.
+//     share of CJK characters and UTF-8 validity, at seed 1 and over
+//     seeds 1–40 (T 0.7, alone and with top-k 40);
+//   - the attention heads (analyze.Heads) on the first 40 of 8 windows per
+//     source's validation text (so the first five sources) and on
+//     repeated random tokens.
 //
 // Usage (from the repository root):
 //
@@ -216,7 +218,7 @@ func run(args []string) error {
 		}
 	}
 
-	fmt.Println("\n## Heads (analyze.Heads: windows of every source's validation text; repeated random tokens)")
+	fmt.Println("\n## Heads (analyze.Heads: the first 40 windows of 8 per source's validation text, in source order, so the first five sources; repeated random tokens)")
 	stats, reps, err := analyze.Heads(m, heads, 40, 1)
 	if err != nil {
 		return err

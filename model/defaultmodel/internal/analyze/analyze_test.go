@@ -8,8 +8,9 @@ import (
 )
 
 // TestDefaultModelHeads pins what MODEL_CARD.md says of the heads, measured
-// as evalmix measures them (8 windows of each source's validation text, 64
-// random tokens repeated twice): the strongest previous-token head gives
+// as evalmix measures them (the first 40 of 8 windows per source's
+// validation text, so the first five sources; 64 random tokens repeated
+// twice): the strongest previous-token head gives
 // i−1 at least prevTokenMin of its attention (uniform attention would give
 // ≈ 0.035), an induction head in a layer after a previous-token head
 // (the two-layer circuit) gives at least

@@ -116,6 +116,16 @@ func init() {
 	tf("lr-restart-val-recovers", func(tr *trace.Trace, t *trace.Training) bool { r := lrRestart(t); return r.rises() && r.back >= 0 })
 	tf("lr-restart-val-stays-up", func(tr *trace.Trace, t *trace.Training) bool { r := lrRestart(t); return r.rises() && r.back < 0 })
 	tf("lr-restart-val-no-rise", func(tr *trace.Trace, t *trace.Training) bool { r := lrRestart(t); return r.ok && !r.rises() })
+	// Later restarts: the lesson says how many and describes the last.
+	tf("lr-restart-twice", func(tr *trace.Trace, t *trace.Training) bool { return len(lrRestarts(t)) == 2 })
+	tf("lr-restart-many", func(tr *trace.Trace, t *trace.Training) bool { return len(lrRestarts(t)) > 2 })
+	tv("lr-restarts", func(tr *trace.Trace, t *trace.Training) string { return itoa(len(lrRestarts(t))) })
+	tv("lr-last-restart-from-step", func(tr *trace.Trace, t *trace.Training) string { return thousands(int64(lastRestart(t).before.Step)) })
+	tv("lr-last-restart-step", func(tr *trace.Trace, t *trace.Training) string { return thousands(int64(lastRestart(t).after.Step)) })
+	tv("lr-last-restart-from", func(tr *trace.Trace, t *trace.Training) string { return num(lastRestart(t).before.LR, 2) })
+	tv("lr-last-restart-to", func(tr *trace.Trace, t *trace.Training) string { return num(lastRestart(t).after.LR, 2) })
+	tv("lr-last-restart-val-from", func(tr *trace.Trace, t *trace.Training) string { return num(lastRestart(t).before.ValLoss, 4) })
+	tv("lr-last-restart-val-to", func(tr *trace.Trace, t *trace.Training) string { return num(lastRestart(t).after.ValLoss, 4) })
 	charts["loss-curve"] = lossChart
 	charts["snapshot-heads"] = snapshotHeadsChart
 	tables["snapshots"] = snapshotsTable
@@ -306,12 +316,31 @@ type restart struct {
 // rises reports whether the validation loss rose across the restart.
 func (r restart) rises() bool { return r.ok && r.after.ValLoss > r.before.ValLoss }
 
-// lrRestart finds the first evaluation whose learning rate is more than 1%
+// lrRestart is the first of lrRestarts, or none (ok false).
+func lrRestart(t *trace.Training) restart {
+	if rs := lrRestarts(t); len(rs) > 0 {
+		return rs[0]
+	}
+	return restart{back: -1}
+}
+
+// lastRestart is the last of lrRestarts when there are several, or none
+// (ok false).
+func lastRestart(t *trace.Training) restart {
+	if rs := lrRestarts(t); len(rs) > 1 {
+		return rs[len(rs)-1]
+	}
+	return restart{back: -1}
+}
+
+// lrRestarts finds every evaluation whose learning rate is more than 1%
 // above the evaluation's before it, after the rate had fallen from a
 // higher one: a schedule started again (a warm restart, as in Loshchilov
 // and Hutter's SGDR), not the warm-up. Curves without learning rates (LR
-// 0) have none.
-func lrRestart(t *trace.Training) restart {
+// 0) have none. Each restart's peak is the highest rate evaluated before
+// it.
+func lrRestarts(t *trace.Training) []restart {
+	var out []restart
 	peak := 0.0
 	for i := 1; i < len(t.Curve); i++ {
 		a, b := t.Curve[i-1], t.Curve[i]
@@ -324,8 +353,8 @@ func lrRestart(t *trace.Training) restart {
 					break
 				}
 			}
-			return r
+			out = append(out, r)
 		}
 	}
-	return restart{back: -1}
+	return out
 }

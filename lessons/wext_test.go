@@ -656,6 +656,11 @@ func TestTrainingFacts(t *testing.T) {
 			restartCurve(r, 1.9)
 			tedit(r, func(t *trace.Training) { t.Curve[3].ValLoss = 1.95 })
 		}, "The validation loss did not go up: 2 before,\n1\\.95 after.", true},
+		// Later restarts: one more is described; several are counted.
+		{"restart-once", func(r map[string]*Run) { restartCurve(r, 1.9) }, "restarted once more", false},
+		{"restart-twice", func(r map[string]*Run) { restartCurve(r, 1.9, 0, 1e-3, 1e-4, 5e-4, 2e-4, 3e-4) }, "The rate was restarted once more: from 0\\.0002 at step\n400 to 0\\.0003 by step\n500, and the validation loss went from\n1\\.9 to 1\\.95.", true},
+		{"restart-twice-not-many", func(r map[string]*Run) { restartCurve(r, 1.9, 0, 1e-3, 1e-4, 5e-4, 2e-4, 3e-4) }, "times in all", false},
+		{"restart-many", func(r map[string]*Run) { restartCurve(r, 1.9, 0, 1e-3, 1e-4, 5e-4, 2e-4, 3e-4, 1e-4, 2e-4) }, "The rate was restarted 3 times in all; the last time from\n0\\.0001 at step 600 to\n0\\.0002 by step 700", true},
 		{"improves", func(r map[string]*Run) {
 			tedit(r, func(t *trace.Training) {
 				sc := slices.Clone(t.Snapshots[2].Scores)
@@ -874,9 +879,10 @@ func TestAttentionPartsCounted(t *testing.T) {
 	}
 }
 
-// restartCurve gives the training run a five-point curve: learning rates
-// 0, 1e-3, 1e-4, 5e-4, 2e-4 (a warm restart at step 300; lrs replaces
-// them) and validation losses 6, 3, 2, 2.5, last.
+// restartCurve gives the training run a curve: learning rates 0, 1e-3,
+// 1e-4, 5e-4, 2e-4 (a warm restart at step 300; lrs replaces them, and a
+// longer lrs adds evaluations) and validation losses 6, 3, 2, 2.5, last,
+// then alternately last+0.05 and last.
 func restartCurve(r map[string]*Run, last float64, lrs ...float64) {
 	if lrs == nil {
 		lrs = []float64{0, 1e-3, 1e-4, 5e-4, 2e-4}
@@ -884,7 +890,12 @@ func restartCurve(r map[string]*Run, last float64, lrs ...float64) {
 	tr := *r["training"].Trace
 	tt := *tr.Training
 	tt.Curve = nil
-	for i, v := range []float64{6, 3, 2, 2.5, last} {
+	// Evaluations after the fifth (when lrs is longer) stay near last.
+	vals := []float64{6, 3, 2, 2.5, last}
+	for len(vals) < len(lrs) {
+		vals = append(vals, last+0.05*float64(len(vals)%2))
+	}
+	for i, v := range vals {
 		tt.Curve = append(tt.Curve, trace.LossPoint{Step: 100 * i, Tokens: int64(1000 * i), ValLoss: v, TrainLoss: v, LR: lrs[i]})
 	}
 	tr.Training = &tt
@@ -892,7 +903,8 @@ func restartCurve(r map[string]*Run, last float64, lrs ...float64) {
 }
 
 // TestTrainingRestartZh: the Chinese lesson states the warm restart and
-// the loss's recovery from the same values as the English one.
+// the loss's recovery from the same values as the English one, and a
+// second restart.
 func TestTrainingRestartZh(t *testing.T) {
 	t.Parallel()
 	runs := handLessonRuns()
@@ -902,5 +914,10 @@ func TestTrainingRestartZh(t *testing.T) {
 		if !strings.Contains(text, want) {
 			t.Errorf("zh lesson lacks %q", want)
 		}
+	}
+	restartCurve(runs, 1.9, 0, 1e-3, 1e-4, 5e-4, 2e-4, 3e-4)
+	text = renderLesson(t, "training", "zh", runs)
+	if want := "学习率后来又重启了一次：第 400 步时是 0\\.0002，到第 500 步升到 0\\.0003；验证损失从 1\\.9 变为 1\\.95"; !strings.Contains(text, want) {
+		t.Errorf("zh lesson lacks %q", want)
 	}
 }

@@ -52,7 +52,8 @@ training text only (for --corpus mix, with each source repeated as its
 tokenizer weight says, see model/corpus/README.md). The defaults train a 6-layer model with a 384-token
 vocabulary on Opticks (about 25 minutes on two cores). The embedded default
 model (gptviz-default) was trained with other flags on --corpus mix, for
-28,000 steps and then resumed with --steps 52000: model/defaultmodel/train-mix.sh runs it, and
+28,000 steps and then resumed with --steps 52000 and --steps 60000:
+model/defaultmodel/train-mix.sh runs it, and
 model/defaultmodel/MODEL_CARD.md describes the recipe.
 
 Examples:

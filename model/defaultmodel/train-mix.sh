@@ -1,13 +1,15 @@
 #!/bin/sh
 # Reproduces the training run of the mixed-corpus default model (issue 13):
 # tokenizer and model trained by `gptviz train` on the built-in "mix"
-# corpus (model/corpus/mix, see model/corpus/README.md), on the CPU, in two
-# phases (3 h 35 min on two cores):
+# corpus (model/corpus/mix, see model/corpus/README.md), on the CPU, in three
+# phases (4 h 8 min on two cores):
 #
 #   1. 28,000 steps, the learning rate's cosine decaying from 2e-3 to 2e-4;
 #   2. resumed with --steps 52,000: the schedule is recomputed for the new
 #      total, so the rate restarts at 1.0e-3 at step 28,001 (a warm
-#      restart) and decays again to 2e-4 at step 52,000.
+#      restart) and decays again to 2e-4 at step 52,000;
+#   3. resumed with --steps 60,000: the rate restarts at 2.8e-4 at step
+#      52,001 and decays to 2e-4 at step 60,000.
 #
 #   model/defaultmodel/train-mix.sh RUN_DIR
 #   go run ./model/defaultmodel/internal/mkdefault RUN_DIR   # install it (F16)
@@ -30,6 +32,7 @@ if [ ! -f "$out/checkpoint.json" ]; then
 		--eval-every 4000 --snapshots 0,100,500
 fi
 # Finishes whichever phase the checkpoint records (nothing if it is done),
-# then phase 2 (nothing if it is done).
+# then phases 2 and 3 (each nothing if it is done).
 $gptviz train --out "$out" --resume
-exec $gptviz train --out "$out" --resume --steps 52000
+$gptviz train --out "$out" --resume --steps 52000
+exec $gptviz train --out "$out" --resume --steps 60000

@@ -6,7 +6,7 @@
 // the seed (keeping the embedded files under issue 13's 25 MB). It refuses
 // a run that lacks a snapshot its train_state.json plans before its last
 // step (the default model's run, train-mix.sh: 0, 100 and 500, with the
-// last step 52,000).
+// last step 60,000).
 //
 // Usage (from the repository root):
 //

@@ -25,6 +25,38 @@ func ExpShifted32(row []float32, mx float32) {
 	}
 }
 
+// SumExp32 returns Σ e^(x[i]−mx) with each e^(x[i]−mx) as ExpShifted32
+// computes it (float32, relative error below about 2e-7) and the sum in
+// float64: mx ≥ every x[i] (the row's maximum). The terms are summed in
+// eight lanes, lane j taking i ≡ j (mod 8) in index order up to the last
+// multiple of eight, then the lanes in a fixed order, then the rest in
+// index order; the AVX2 kernel does the same, so the result is the Go
+// loop's bit for bit on every machine. For a softmax's normaliser where
+// float32 exponentials are precise enough (the logit lens's top
+// probability), at about a fifth of SumExpShifted's cost.
+func SumExp32(x []float32, mx float32) float64 {
+	var lanes [8]float64
+	n := len(x) &^ 7
+	if n > 0 {
+		if Accelerated() {
+			sumExp32x8(&x[0], n, mx, &exp32Consts, &lanes)
+		} else {
+			for i := 0; i < n; i += 8 {
+				for j := range lanes {
+					lanes[j] += float64(exp32(x[i+j] - mx))
+				}
+			}
+		}
+	}
+	// The kernel's reduction: the two 4-lane halves added lane by lane,
+	// then lanes 0+1 and 2+3, then their sum.
+	s := ((lanes[0] + lanes[4]) + (lanes[1] + lanes[5])) + ((lanes[2] + lanes[6]) + (lanes[3] + lanes[7]))
+	for _, v := range x[n:] {
+		s += float64(exp32(v - mx))
+	}
+	return s
+}
+
 // exp32Consts are exp32's constants as float32s, for exp32x8: log2(e),
 // ½, ln 2 in two parts, the Taylor coefficients 1, 1/2, …, 1/720, and the
 // cut-off −87.

@@ -40,3 +40,56 @@ func TestExpShifted32(t *testing.T) {
 		t.Error("the kernel is not used on a CPU that runs it")
 	}
 }
+
+// TestSumExp32 checks the AVX2 kernel against the portable loop bit for
+// bit (logits-like rows with their maximum, lengths that leave a tail or
+// have no multiple of eight, the −87 cut-off, a non-zero shift), and the
+// sum against math.Exp's within 3e-7 relative error.
+func TestSumExp32(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for _, n := range []int{1, 7, 8, 9, 64, 131, 50257} {
+		row := make([]float32, n)
+		mx := float32(math.Inf(-1))
+		for i := range row {
+			row[i] = float32(10 * r.NormFloat64())
+			mx = max(mx, row[i])
+		}
+		if n > 3 {
+			row[1], row[2] = mx-87, mx-200 // at and past the cut-off
+		}
+		got := SumExp32(row, mx)
+		old := SetPortable(true)
+		want := SumExp32(row, mx)
+		SetPortable(old)
+		if math.Float64bits(got) != math.Float64bits(want) {
+			t.Errorf("n %d: kernel %v, Go loop %v", n, got, want)
+		}
+		var exact float64
+		for _, v := range row {
+			exact += math.Exp(float64(v - mx))
+		}
+		if rel := math.Abs(got-exact) / exact; rel > 3e-7 {
+			t.Errorf("n %d: sum %v, with math.Exp %v: relative error %.2g", n, got, exact, rel)
+		}
+	}
+}
+
+// BenchmarkSumExp: one logits row of GPT-2's vocabulary, float32
+// exponentials (SumExp32) beside math.Exp's (SumExpShifted).
+func BenchmarkSumExp(b *testing.B) {
+	r := rand.New(rand.NewPCG(3, 4))
+	row := make([]float32, 50257)
+	for i := range row {
+		row[i] = float32(3 * r.NormFloat64())
+	}
+	b.Run("SumExp32", func(b *testing.B) {
+		for b.Loop() {
+			SumExp32(row, 20)
+		}
+	})
+	b.Run("SumExpShifted", func(b *testing.B) {
+		for b.Loop() {
+			SumExpShifted(row, 20, 1)
+		}
+	})
+}

@@ -50,6 +50,13 @@ func gelu4(out, th, x *float32, n int)
 //go:noescape
 func exp32x8(row *float32, n int, mx float32, c *[11]float32)
 
+// sumExp32x8 adds float64(exp32(x[i] − mx)) to lanes[i mod 8] for i < n,
+// a positive multiple of 8, in index order (see SumExp32 and
+// vexp_amd64.s); c is exp32Consts.
+//
+//go:noescape
+func sumExp32x8(x *float32, n int, mx float32, c *[11]float32, lanes *[8]float64)
+
 // geluGrad8 adds geluGradOne(dout[i], x[i], th[i]) to dinp[i] for i < n,
 // a positive multiple of 8, bit for bit (see vexp_amd64.s); c holds
 // geluGradConsts.

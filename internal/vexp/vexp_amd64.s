@@ -569,6 +569,76 @@ exp32loop:
 	VZEROUPPER
 	RET
 
+// func sumExp32x8(x *float32, n int, mx float32, c *[11]float32, lanes *[8]float64)
+//
+// lanes[j] += float64(exp32(x[i] − mx)) for i < n (a positive multiple of
+// 8), j = i mod 8, in index order: exp32x8's operations, then each lane
+// widened to float64 and added to its sum (Y6: lanes 0–3, Y11: lanes
+// 4–7; ln2lo is loaded in each step to free Y11).
+TEXT ·sumExp32x8(SB), NOSPLIT, $0-40
+	MOVQ x+0(FP), SI
+	MOVQ n+8(FP), CX
+	VBROADCASTSS mx+16(FP), Y15
+	MOVQ c+24(FP), AX
+	MOVQ lanes+32(FP), DI
+	VBROADCASTSS 0(AX), Y14  // log2e
+	VBROADCASTSS 4(AX), Y13  // ½
+	VBROADCASTSS 8(AX), Y12  // ln2hi
+	VBROADCASTSS 16(AX), Y10 // 1
+	VBROADCASTSS 40(AX), Y9  // −87
+	MOVL $127, DX
+	MOVD DX, X8
+	VPBROADCASTD X8, Y8      // 127
+	VMOVUPD (DI), Y6
+	VMOVUPD 32(DI), Y11
+
+sumexp32loop:
+	VMOVUPS (SI), Y0
+	VSUBPS Y15, Y0, Y0       // x = v − mx
+	VCMPPS $1, Y9, Y0, Y7    // x < −87
+	VMULPS Y14, Y0, Y1       // x·log2e
+	VSUBPS Y13, Y1, Y1       // k = … − ½
+	VCVTTPS2DQ Y1, Y2        // int32(k)
+	VCVTDQ2PS Y2, Y1         // n
+	VMULPS Y12, Y1, Y3       // n·ln2hi
+	VSUBPS Y3, Y0, Y3        // x − n·ln2hi
+	VBROADCASTSS 12(AX), Y4  // ln2lo
+	VMULPS Y4, Y1, Y4        // n·ln2lo
+	VSUBPS Y4, Y3, Y3        // r
+	VBROADCASTSS 36(AX), Y4  // 1/720
+	VMULPS Y4, Y3, Y4        // p = r·(1/720)
+	VBROADCASTSS 32(AX), Y5
+	VADDPS Y4, Y5, Y4        // 1/120 + p
+	VMULPS Y4, Y3, Y4
+	VBROADCASTSS 28(AX), Y5
+	VADDPS Y4, Y5, Y4        // 1/24 + p
+	VMULPS Y4, Y3, Y4
+	VBROADCASTSS 24(AX), Y5
+	VADDPS Y4, Y5, Y4        // 1/6 + p
+	VMULPS Y4, Y3, Y4
+	VBROADCASTSS 20(AX), Y5
+	VADDPS Y4, Y5, Y4        // 1/2 + p
+	VMULPS Y4, Y3, Y4
+	VADDPS Y4, Y10, Y4       // 1 + p
+	VMULPS Y4, Y3, Y4
+	VADDPS Y4, Y10, Y4       // 1 + p
+	VPADDD Y8, Y2, Y2        // n + 127
+	VPSLLD $23, Y2, Y2       // 2^n
+	VMULPS Y2, Y4, Y4
+	VANDNPS Y4, Y7, Y4       // 0 where x < −87
+	VCVTPS2PD X4, Y5         // lanes 0–3 as float64
+	VADDPD Y5, Y6, Y6
+	VEXTRACTF128 $1, Y4, X4
+	VCVTPS2PD X4, Y4         // lanes 4–7
+	VADDPD Y4, Y11, Y11
+	ADDQ $32, SI
+	SUBQ $8, CX
+	JNZ sumexp32loop
+	VMOVUPD Y6, (DI)
+	VMOVUPD Y11, 32(DI)
+	VZEROUPPER
+	RET
+
 // func geluGrad8(dinp, dout, x, th *float32, n int, c *[4]float32)
 //
 // dinp[i] += geluGradOne(dout[i], x[i], th[i]) for i < n (a positive

@@ -29,6 +29,10 @@ func exp32x8(row *float32, n int, mx float32, c *[11]float32) {
 	panic("vexp: exp32x8 without assembly")
 }
 
+func sumExp32x8(x *float32, n int, mx float32, c *[11]float32, lanes *[8]float64) {
+	panic("vexp: sumExp32x8 without assembly")
+}
+
 func geluGrad8(dinp, dout, x, th *float32, n int, c *[4]float32) {
 	panic("vexp: geluGrad8 without assembly")
 }

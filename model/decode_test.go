@@ -207,3 +207,44 @@ func TestOneRowLinearSplits(t *testing.T) {
 		}
 	}
 }
+
+// TestHeadWithRowsMatchesOneRow: a recorded decode step's head pass
+// (headWithRows: the step's row and the logit lens's rows in one read of
+// the head) gives the step's row the one-row head's logits bit for bit,
+// and each lens row headRows's, whether the step's row joins the lens rows
+// (buffers with room for it, gemv.RowsAgree) or goes through the one-row
+// kernel; for float32 and BF16 weights, shapes with and without tails.
+func TestHeadWithRowsMatchesOneRow(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, sh := range []struct{ C, V, rows int }{{192, 8192, 3}, {64, 1001, 11}, {100, 517, 4}, {768, 2053, 11}} {
+		wf := randFloats(rng, sh.V*sh.C)
+		bits := make([]uint16, len(wf)) // BF16: the top half of each float32
+		for i, v := range wf {
+			bits[i] = uint16(math.Float32bits(v) >> 16)
+		}
+		for _, w := range []matrix{{f: wf}, {h: gemv.Half{Bits: bits, BF16: true}}} {
+			in, x := randFloats(rng, sh.C), randFloats(rng, sh.rows*sh.C)
+			var ws workspace
+			want := make([]float32, sh.V)
+			ws.logitsHead(want, in, w, 1, sh.C, sh.V)
+			wantRows := make([]float32, sh.rows*sh.V)
+			ws.headRows(wantRows, x, w, sh.rows, sh.C, sh.V)
+			for _, room := range []int{0, 1} {
+				xx := make([]float32, sh.rows*sh.C, (sh.rows+room)*sh.C)
+				copy(xx, x)
+				out, xout := make([]float32, sh.V), make([]float32, sh.rows*sh.V, (sh.rows+room)*sh.V)
+				ws.headWithRows(out, in, xout, xx, w, sh.rows, sh.C, sh.V)
+				for j := range out {
+					if math.Float32bits(out[j]) != math.Float32bits(want[j]) {
+						t.Fatalf("C=%d V=%d rows=%d half=%v room=%d: logit %d = %v, one-row head %v", sh.C, sh.V, sh.rows, w.half(), room, j, out[j], want[j])
+					}
+				}
+				for j := range xout {
+					if math.Float32bits(xout[j]) != math.Float32bits(wantRows[j]) {
+						t.Fatalf("C=%d V=%d rows=%d half=%v room=%d: lens logit %d = %v, headRows %v", sh.C, sh.V, sh.rows, w.half(), room, j, xout[j], wantRows[j])
+					}
+				}
+			}
+		}
+	}
+}

@@ -162,6 +162,8 @@ type rowsRecorder interface {
 // forward asks it for those rows, after ln_f, [n][n_embd], and a buffer for
 // their logits, [n][vocab_size], and sends them through the head together
 // with the pass's own row, in one read of the head's weights (n = 0: none).
+// Both buffers have room past their length for one row more, where
+// headWithRows may put the pass's own row.
 type lensRecorder interface {
 	lensHead(info ForwardInfo) (ln, logits []float32)
 }

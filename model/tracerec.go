@@ -505,8 +505,9 @@ func (r *traceRecorder) lensHead(info ForwardInfo) (ln, logits []float32) {
 		return nil, nil
 	}
 	w := &r.m.Weights
-	r.lnBuf = resize(r.lnBuf, n*C)
-	r.lens = resize(r.lens, n*V)
+	// One row more of room in each (lensRecorder): the pass's own row.
+	r.lnBuf = resize(r.lnBuf, (n+1)*C)[:n*C]
+	r.lens = resize(r.lens, (n+1)*V)[:n*V]
 	layernorm(r.lnBuf, r.lensIn, w.LNFG, w.LNFB, n, C, c.LayerNormEpsilon)
 	r.lensFused, r.lensT0 = n, time.Now()
 	return r.lnBuf, r.lens

@@ -45,13 +45,13 @@ func DotRows(out, x, w []float32, ld int) {
 	}
 	_ = w[(n-1)*ld+K-1] // w holds every row read: the kernels cannot overrun
 	i := 0
-	if Accelerated() && K >= 16 {
-		k16 := K &^ 15
+	if Accelerated() && K >= 8 {
+		k8 := K &^ 7
 		for ; i+4 <= n; i += 4 {
-			dot4(&x[0], &w[i*ld], ld, k16, &out[i])
-			if k16 < K {
+			dot4(&x[0], &w[i*ld], ld, k8, &out[i])
+			if k8 < K {
 				for r := 0; r < 4; r++ {
-					out[i+r] += Dot(x[k16:], w[(i+r)*ld+k16:(i+r)*ld+K])
+					out[i+r] += Dot(x[k8:], w[(i+r)*ld+k8:(i+r)*ld+K])
 				}
 			}
 		}
@@ -178,6 +178,14 @@ func DotRowsMulti(out []float32, ldo int, x []float32, ldx, nx, K int, w []float
 		DotRows(out[j*ldo:j*ldo+n], x[j*ldx:j*ldx+K], w, ldw)
 	}
 }
+
+// RowsAgree reports whether DotRowsMulti (and DotRowsMultiHalf) give each
+// input row's outputs bit for bit what DotRows (DotRowsHalf) gives that row
+// alone, so that a caller may compute one row among others and keep the
+// one-row result: true for the AVX2 kernels, whose one-row and three-row
+// forms sum alike, and for the portable loops; false where the AVX-512
+// three-row kernels run (sums in 16 lanes).
+func RowsAgree() bool { return !Accelerated() || !useAVX512 }
 
 // followingRows returns the elements of the n rows (ldw apart) that follow
 // the first n in w, or as many of them as w holds.

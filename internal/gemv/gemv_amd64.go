@@ -17,7 +17,8 @@ var useAsm = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 var useAVX512 = useAsm && cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW
 
 // dot4 computes out[r] = Σ_{k<n} x[k]·w[r·ld+k] for r = 0..3; n is a
-// positive multiple of 16 (see gemv_amd64.s).
+// positive multiple of 8 (see gemv_amd64.s). Each sum is dot4x3's for the
+// same rows bit for bit.
 //
 //go:noescape
 func dot4(x *float32, w *float32, ld int, n int, out *float32)

@@ -4,10 +4,13 @@
 
 // func dot4(x *float32, w *float32, ld int, n int, out *float32)
 //
-// out[r] = Σ_{k<n} x[k]·w[r·ld+k], r = 0..3, n a positive multiple of 16.
-// Per 16 floats: two loads of x and eight fused multiply-adds with the four
-// weight rows into eight accumulators (two per row); then each row's two
-// accumulators are added and reduced horizontally.
+// out[r] = Σ_{k<n} x[k]·w[r·ld+k], r = 0..3, n a positive multiple of 8.
+// Per 8 floats: one load of x and four fused multiply-adds, one 8-lane
+// accumulator per row; then the four accumulators are reduced as dot4x3
+// reduces an input row's. So each output is summed exactly as dot4x3 sums
+// it, and DotRows and DotRowsMulti agree bit for bit: a recorded decode
+// step can compute its own logits among the logit lens's rows. (Memory
+// bound: one accumulator per row keeps up with the weights' stream.)
 TEXT ·dot4(SB), NOSPLIT, $0-40
 	MOVQ x+0(FP), SI
 	MOVQ w+8(FP), DI
@@ -23,34 +26,25 @@ TEXT ·dot4(SB), NOSPLIT, $0-40
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
 	XORQ AX, AX
 
 dotloop:
 	VMOVUPS (SI)(AX*1), Y8
-	VMOVUPS 32(SI)(AX*1), Y9
-	VFMADD231PS (DI)(AX*1), Y8, Y0
-	VFMADD231PS 32(DI)(AX*1), Y9, Y1
-	VFMADD231PS (R9)(AX*1), Y8, Y2
-	VFMADD231PS 32(R9)(AX*1), Y9, Y3
-	VFMADD231PS (R10)(AX*1), Y8, Y4
-	VFMADD231PS 32(R10)(AX*1), Y9, Y5
-	VFMADD231PS (R11)(AX*1), Y8, Y6
-	VFMADD231PS 32(R11)(AX*1), Y9, Y7
-	ADDQ $64, AX
+	VMOVUPS (DI)(AX*1), Y9
+	VFMADD231PS Y9, Y8, Y0
+	VMOVUPS (R9)(AX*1), Y10
+	VFMADD231PS Y10, Y8, Y1
+	VMOVUPS (R10)(AX*1), Y11
+	VFMADD231PS Y11, Y8, Y2
+	VMOVUPS (R11)(AX*1), Y12
+	VFMADD231PS Y12, Y8, Y3
+	ADDQ $32, AX
 	CMPQ AX, CX
 	JLT  dotloop
 
-	VADDPS Y1, Y0, Y0
-	VADDPS Y3, Y2, Y2
-	VADDPS Y5, Y4, Y4
-	VADDPS Y7, Y6, Y6
+	VHADDPS Y1, Y0, Y0
+	VHADDPS Y3, Y2, Y2
 	VHADDPS Y2, Y0, Y0
-	VHADDPS Y6, Y4, Y4
-	VHADDPS Y4, Y0, Y0
 	VEXTRACTF128 $1, Y0, X1
 	VADDPS X1, X0, X0
 	VMOVUPS X0, (DX)

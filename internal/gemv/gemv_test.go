@@ -163,3 +163,49 @@ func TestDotRowsMulti(t *testing.T) {
 		}
 	})
 }
+
+// TestRowsAgree: where RowsAgree says so, every input row of DotRowsMulti
+// and DotRowsMultiHalf equals DotRows's and DotRowsHalf's for that row
+// alone, bit for bit (K with and without a tail past a multiple of 8,
+// weight rows past a multiple of 4, groups of three that overlap).
+func TestRowsAgree(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	paths(t, func(t *testing.T) {
+		if !RowsAgree() {
+			if !Accelerated() || !useAVX512 {
+				t.Fatal("RowsAgree false on a path whose sums agree")
+			}
+			return
+		}
+		for _, K := range []int{8, 13, 16, 24, 192, 770} {
+			for _, n := range []int{4, 5, 9, 67} {
+				for _, nx := range []int{3, 4, 11, 12} {
+					x, w := randSlice(rng, nx*K), randSlice(rng, n*K)
+					multi, one := make([]float32, nx*n), make([]float32, n)
+					DotRowsMulti(multi, n, x, K, nx, K, w, K, n)
+					for _, bf := range []bool{false, true} {
+						h := randHalf(rng, n*K, bf)
+						hm, ho := make([]float32, nx*n), make([]float32, n)
+						DotRowsMultiHalf(hm, n, x, K, nx, K, h, K, n)
+						for j := range nx {
+							DotRowsHalf(ho, x[j*K:(j+1)*K], h, K)
+							for i := range n {
+								if math.Float32bits(hm[j*n+i]) != math.Float32bits(ho[i]) {
+									t.Fatalf("half bf16=%v K=%d n=%d nx=%d row %d out %d: multi %v, one row %v", bf, K, n, nx, j, i, hm[j*n+i], ho[i])
+								}
+							}
+						}
+					}
+					for j := range nx {
+						DotRows(one, x[j*K:(j+1)*K], w, K)
+						for i := range n {
+							if math.Float32bits(multi[j*n+i]) != math.Float32bits(one[i]) {
+								t.Fatalf("K=%d n=%d nx=%d row %d out %d: multi %v, one row %v", K, n, nx, j, i, multi[j*n+i], one[i])
+							}
+						}
+					}
+				}
+			}
+		}
+	})
+}

@@ -196,17 +196,17 @@ func DotRowsHalf(out, x []float32, w Half, ld int) {
 	}
 	_ = w.Bits[(n-1)*ld+K-1] // w holds every row read: the kernels cannot overrun
 	i := 0
-	if acceleratedHalf() && K >= 16 {
-		k16 := K &^ 15
+	if acceleratedHalf() && K >= 8 {
+		k8 := K &^ 7
 		for ; i+4 <= n; i += 4 {
 			if w.BF16 {
-				dot4b(&x[0], &w.Bits[i*ld], ld, k16, &out[i])
+				dot4b(&x[0], &w.Bits[i*ld], ld, k8, &out[i])
 			} else {
-				dot4h(&x[0], &w.Bits[i*ld], ld, k16, &out[i])
+				dot4h(&x[0], &w.Bits[i*ld], ld, k8, &out[i])
 			}
-			if k16 < K {
+			if k8 < K {
 				for r := 0; r < 4; r++ {
-					out[i+r] += DotHalf(x[k16:], w.Slice((i+r)*ld+k16, (i+r)*ld+K))
+					out[i+r] += DotHalf(x[k8:], w.Slice((i+r)*ld+k8, (i+r)*ld+K))
 				}
 			}
 		}

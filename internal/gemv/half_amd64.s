@@ -9,8 +9,9 @@
 
 // func dot4h(x *float32, w *uint16, ld int, n int, out *float32)
 //
-// out[r] = Σ_{k<n} x[k]·w[r·ld+k], r = 0..3, n a positive multiple of 16,
-// the weights F16 (IEEE binary16), widened in registers (VCVTPH2PS, F16C).
+// out[r] = Σ_{k<n} x[k]·w[r·ld+k], r = 0..3, n a positive multiple of 8,
+// the weights F16 (IEEE binary16), widened in registers (VCVTPH2PS, F16C): one accumulator per row
+// and dot4x3h's reduction, so each output is dot4x3h's bit for bit.
 TEXT ·dot4h(SB), NOSPLIT, $0-40
 	MOVQ x+0(FP), SI
 	MOVQ w+8(FP), DI
@@ -25,42 +26,25 @@ TEXT ·dot4h(SB), NOSPLIT, $0-40
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
 	XORQ AX, AX
 
 dot4hloop:
 	VMOVUPS (SI)(AX*4), Y8
-	VMOVUPS 32(SI)(AX*4), Y9
-	VCVTPH2PS (DI)(AX*2), Y10
-	VCVTPH2PS 16(DI)(AX*2), Y11
-	VFMADD231PS Y10, Y8, Y0
-	VFMADD231PS Y11, Y9, Y1
-	VCVTPH2PS (R9)(AX*2), Y12
-	VCVTPH2PS 16(R9)(AX*2), Y13
-	VFMADD231PS Y12, Y8, Y2
-	VFMADD231PS Y13, Y9, Y3
-	VCVTPH2PS (R10)(AX*2), Y10
-	VCVTPH2PS 16(R10)(AX*2), Y11
-	VFMADD231PS Y10, Y8, Y4
-	VFMADD231PS Y11, Y9, Y5
+	VCVTPH2PS (DI)(AX*2), Y9
+	VFMADD231PS Y9, Y8, Y0
+	VCVTPH2PS (R9)(AX*2), Y10
+	VFMADD231PS Y10, Y8, Y1
+	VCVTPH2PS (R10)(AX*2), Y11
+	VFMADD231PS Y11, Y8, Y2
 	VCVTPH2PS (R11)(AX*2), Y12
-	VCVTPH2PS 16(R11)(AX*2), Y13
-	VFMADD231PS Y12, Y8, Y6
-	VFMADD231PS Y13, Y9, Y7
-	ADDQ $16, AX
+	VFMADD231PS Y12, Y8, Y3
+	ADDQ $8, AX
 	CMPQ AX, CX
 	JLT  dot4hloop
 
-	VADDPS Y1, Y0, Y0
-	VADDPS Y3, Y2, Y2
-	VADDPS Y5, Y4, Y4
-	VADDPS Y7, Y6, Y6
+	VHADDPS Y1, Y0, Y0
+	VHADDPS Y3, Y2, Y2
 	VHADDPS Y2, Y0, Y0
-	VHADDPS Y6, Y4, Y4
-	VHADDPS Y4, Y0, Y0
 	VEXTRACTF128 $1, Y0, X1
 	VADDPS X1, X0, X0
 	VMOVUPS X0, (DX)
@@ -320,8 +304,9 @@ widenhloop:
 
 // func dot4b(x *float32, w *uint16, ld int, n int, out *float32)
 //
-// out[r] = Σ_{k<n} x[k]·w[r·ld+k], r = 0..3, n a positive multiple of 16,
-// the weights BF16, widened in registers (zero-extend to 32 bits, shift left 16).
+// out[r] = Σ_{k<n} x[k]·w[r·ld+k], r = 0..3, n a positive multiple of 8,
+// the weights BF16, widened in registers (zero-extend to 32 bits, shift left 16): one accumulator per row
+// and dot4x3b's reduction, so each output is dot4x3b's bit for bit.
 TEXT ·dot4b(SB), NOSPLIT, $0-40
 	MOVQ x+0(FP), SI
 	MOVQ w+8(FP), DI
@@ -336,50 +321,29 @@ TEXT ·dot4b(SB), NOSPLIT, $0-40
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
 	XORQ AX, AX
 
 dot4bloop:
 	VMOVUPS (SI)(AX*4), Y8
-	VMOVUPS 32(SI)(AX*4), Y9
-	VPMOVZXWD (DI)(AX*2), Y10
+	VPMOVZXWD (DI)(AX*2), Y9
+	VPSLLD $16, Y9, Y9
+	VFMADD231PS Y9, Y8, Y0
+	VPMOVZXWD (R9)(AX*2), Y10
 	VPSLLD $16, Y10, Y10
-	VPMOVZXWD 16(DI)(AX*2), Y11
+	VFMADD231PS Y10, Y8, Y1
+	VPMOVZXWD (R10)(AX*2), Y11
 	VPSLLD $16, Y11, Y11
-	VFMADD231PS Y10, Y8, Y0
-	VFMADD231PS Y11, Y9, Y1
-	VPMOVZXWD (R9)(AX*2), Y12
-	VPSLLD $16, Y12, Y12
-	VPMOVZXWD 16(R9)(AX*2), Y13
-	VPSLLD $16, Y13, Y13
-	VFMADD231PS Y12, Y8, Y2
-	VFMADD231PS Y13, Y9, Y3
-	VPMOVZXWD (R10)(AX*2), Y10
-	VPSLLD $16, Y10, Y10
-	VPMOVZXWD 16(R10)(AX*2), Y11
-	VPSLLD $16, Y11, Y11
-	VFMADD231PS Y10, Y8, Y4
-	VFMADD231PS Y11, Y9, Y5
+	VFMADD231PS Y11, Y8, Y2
 	VPMOVZXWD (R11)(AX*2), Y12
 	VPSLLD $16, Y12, Y12
-	VPMOVZXWD 16(R11)(AX*2), Y13
-	VPSLLD $16, Y13, Y13
-	VFMADD231PS Y12, Y8, Y6
-	VFMADD231PS Y13, Y9, Y7
-	ADDQ $16, AX
+	VFMADD231PS Y12, Y8, Y3
+	ADDQ $8, AX
 	CMPQ AX, CX
 	JLT  dot4bloop
 
-	VADDPS Y1, Y0, Y0
-	VADDPS Y3, Y2, Y2
-	VADDPS Y5, Y4, Y4
-	VADDPS Y7, Y6, Y6
+	VHADDPS Y1, Y0, Y0
+	VHADDPS Y3, Y2, Y2
 	VHADDPS Y2, Y0, Y0
-	VHADDPS Y6, Y4, Y4
-	VHADDPS Y4, Y0, Y0
 	VEXTRACTF128 $1, Y0, X1
 	VADDPS X1, X0, X0
 	VMOVUPS X0, (DX)

@@ -35,8 +35,9 @@ reduce3 = r'''
 f16 = r'''
 // func dot4SUF(x *float32, w *uint16, ld int, n int, out *float32)
 //
-// out[r] = Σ_{k<n} x[k]·w[r·ld+k], r = 0..3, n a positive multiple of 16,
-// the weights TYPE, widened in registers (WIDEN).
+// out[r] = Σ_{k<n} x[k]·w[r·ld+k], r = 0..3, n a positive multiple of 8,
+// the weights TYPE, widened in registers (WIDEN): one accumulator per row
+// and dot4x3SUF's reduction, so each output is dot4x3SUF's bit for bit.
 TEXT ·dot4SUF(SB), NOSPLIT, $0-40
 	MOVQ x+0(FP), SI
 	MOVQ w+8(FP), DI
@@ -51,42 +52,25 @@ TEXT ·dot4SUF(SB), NOSPLIT, $0-40
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
 	XORQ AX, AX
 
 loop:
 	VMOVUPS (SI)(AX*4), Y8
-	VMOVUPS 32(SI)(AX*4), Y9
-	LOAD((DI)(AX*2), Y10)
-	LOAD(16(DI)(AX*2), Y11)
-	VFMADD231PS Y10, Y8, Y0
-	VFMADD231PS Y11, Y9, Y1
-	LOAD((R9)(AX*2), Y12)
-	LOAD(16(R9)(AX*2), Y13)
-	VFMADD231PS Y12, Y8, Y2
-	VFMADD231PS Y13, Y9, Y3
-	LOAD((R10)(AX*2), Y10)
-	LOAD(16(R10)(AX*2), Y11)
-	VFMADD231PS Y10, Y8, Y4
-	VFMADD231PS Y11, Y9, Y5
+	LOAD((DI)(AX*2), Y9)
+	VFMADD231PS Y9, Y8, Y0
+	LOAD((R9)(AX*2), Y10)
+	VFMADD231PS Y10, Y8, Y1
+	LOAD((R10)(AX*2), Y11)
+	VFMADD231PS Y11, Y8, Y2
 	LOAD((R11)(AX*2), Y12)
-	LOAD(16(R11)(AX*2), Y13)
-	VFMADD231PS Y12, Y8, Y6
-	VFMADD231PS Y13, Y9, Y7
-	ADDQ $16, AX
+	VFMADD231PS Y12, Y8, Y3
+	ADDQ $8, AX
 	CMPQ AX, CX
 	JLT  loop
 
-	VADDPS Y1, Y0, Y0
-	VADDPS Y3, Y2, Y2
-	VADDPS Y5, Y4, Y4
-	VADDPS Y7, Y6, Y6
+	VHADDPS Y1, Y0, Y0
+	VHADDPS Y3, Y2, Y2
 	VHADDPS Y2, Y0, Y0
-	VHADDPS Y6, Y4, Y4
-	VHADDPS Y4, Y0, Y0
 	VEXTRACTF128 $1, Y0, X1
 	VADDPS X1, X0, X0
 	VMOVUPS X0, (DX)

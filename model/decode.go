@@ -306,32 +306,68 @@ func (ws *workspace) headWithRows(out, in, xout, x []float32, w matrix, rows, C,
 // headRows. The last row's logits are the ones sampled from, so a
 // recorded pass, which needs every row, samples from exactly the logits
 // that an unrecorded pass computes for its last row alone.
+// Where the multi-row kernel sums as the one-row kernel does
+// (gemv.RowsAgree), every row goes through headRows, in one pass over w.
 func (ws *workspace) allRowsHead(out, in []float32, w matrix, rows, C, V int) {
+	if headRowsAgree() {
+		ws.headRows(out, in, w, rows, C, V)
+		return
+	}
 	if rows > 1 {
 		ws.headRows(out, in, w, rows-1, C, V)
 	}
 	ws.logitsHead(out[(rows-1)*V:rows*V], in[(rows-1)*C:rows*C], w, 1, C, V)
 }
 
+// headAllWithRows computes out = in @ wᵀ for every row of in [rows, C], out
+// [rows, V] (a recorded prefill's logits), and xout = x @ wᵀ for x [n, C],
+// xout [n, V] (its logit lens rows), in one pass over w: each block of
+// the head serves both while it is in cache. Only where headRowsAgree: the
+// last row's logits are then the one-row head's bits, as allRowsHead's.
+func (ws *workspace) headAllWithRows(out, in, xout, x []float32, w matrix, rows, n, C, V int) {
+	ws.dec.rows = headRowsTask{
+		out: out[:rows*V], in: in[:rows*C], out2: xout[:n*V], in2: x[:n*C],
+		w: w, rows: rows, rows2: n, C: C, V: V,
+	}
+	decodePool.run(&ws.dec.rows, V, headBlock, (rows+n)*C*V, &ws.dec.wait)
+	ws.dec.rows = headRowsTask{}
+}
+
+// headRowsAgree reports whether the head's multi-row kernel gives each row
+// the one-row kernel's bits (gemv.RowsAgree).
+func headRowsAgree() bool { return gemv.RowsAgree() }
+
 // headBlock is how many vocabulary rows (of n_embd floats) a worker keeps
 // in cache at a time: 64 × 768 floats is 192 KiB, within a core's L2.
 const headBlock = 64
 
+// headRowsTask computes out = in @ wᵀ for in [rows, C], out [rows, V],
+// and, when rows2 > 0, out2 = in2 @ wᵀ for in2 [rows2, C], out2 [rows2, V]
+// from the same blocks of w.
 type headRowsTask struct {
-	out, in    []float32
-	w          matrix
-	rows, C, V int
+	out, in, out2, in2 []float32
+	w                  matrix
+	rows, rows2, C, V  int
 }
 
 func (t *headRowsTask) runRange(lo, hi int) {
-	C, V := t.C, t.V
 	for v0 := lo; v0 < hi; v0 += headBlock {
 		v1 := min(v0+headBlock, hi)
-		if t.w.half() {
-			gemv.DotRowsMultiHalf(t.out[v0:], V, t.in, C, t.rows, C, t.w.h.From(v0*C), C, v1-v0)
-		} else {
-			gemv.DotRowsMulti(t.out[v0:], V, t.in, C, t.rows, C, t.w.f[v0*C:], C, v1-v0)
+		t.block(t.out, t.in, t.rows, v0, v1)
+		if t.rows2 > 0 {
+			t.block(t.out2, t.in2, t.rows2, v0, v1)
 		}
+	}
+}
+
+// block computes the vocabulary rows [v0, v1) of out = in @ wᵀ for the
+// rows of in.
+func (t *headRowsTask) block(out, in []float32, rows, v0, v1 int) {
+	C, V := t.C, t.V
+	if t.w.half() {
+		gemv.DotRowsMultiHalf(out[v0:], V, in, C, rows, C, t.w.h.From(v0*C), C, v1-v0)
+	} else {
+		gemv.DotRowsMulti(out[v0:], V, in, C, rows, C, t.w.f[v0*C:], C, v1-v0)
 	}
 }
 

@@ -248,3 +248,41 @@ func TestHeadWithRowsMatchesOneRow(t *testing.T) {
 		}
 	}
 }
+
+// TestHeadAllWithRows: a recorded prefill's head pass (headAllWithRows: all
+// of its rows and its lens rows in one read of the head) gives every row
+// headRows's logits bit for bit, and, where headRowsAgree (forward uses it
+// only there), allRowsHead's, the last row the one-row head's.
+func TestHeadAllWithRows(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	for _, sh := range []struct{ C, V, rows, n int }{{192, 8192, 42, 33}, {64, 1001, 2, 1}, {100, 517, 5, 11}} {
+		w := matrix{f: randFloats(rng, sh.V*sh.C)}
+		in, x := randFloats(rng, sh.rows*sh.C), randFloats(rng, sh.n*sh.C)
+		var ws workspace
+		want, wantX, wantAll := make([]float32, sh.rows*sh.V), make([]float32, sh.n*sh.V), make([]float32, sh.rows*sh.V)
+		ws.headRows(want, in, w, sh.rows, sh.C, sh.V)
+		ws.headRows(wantX, x, w, sh.n, sh.C, sh.V)
+		ws.allRowsHead(wantAll, in, w, sh.rows, sh.C, sh.V)
+		last := make([]float32, sh.V)
+		ws.logitsHead(last, in[(sh.rows-1)*sh.C:], w, 1, sh.C, sh.V)
+		out, xout := make([]float32, sh.rows*sh.V), make([]float32, sh.n*sh.V)
+		ws.headAllWithRows(out, in, xout, x, w, sh.rows, sh.n, sh.C, sh.V)
+		checks := []struct {
+			what      string
+			got, want []float32
+		}{{"logits", out, want}, {"lens", xout, wantX}}
+		if headRowsAgree() {
+			checks = append(checks, []struct {
+				what      string
+				got, want []float32
+			}{{"allRowsHead", out, wantAll}, {"last row", out[(sh.rows-1)*sh.V:], last}}...)
+		}
+		for _, c := range checks {
+			for j := range c.want {
+				if math.Float32bits(c.got[j]) != math.Float32bits(c.want[j]) {
+					t.Fatalf("C=%d V=%d rows=%d n=%d: %s[%d] = %v, want %v", sh.C, sh.V, sh.rows, sh.n, c.what, j, c.got[j], c.want[j])
+				}
+			}
+		}
+	}
+}

@@ -158,14 +158,15 @@ type rowsRecorder interface {
 }
 
 // lensRecorder is a Recorder whose logit lens reads rows out through ln_f
-// and the head at the end of a pass. On a one-row pass (a decode step)
+// and the head at the end of a pass. On a one-row pass (a decode step),
+// and on a pass of own > 1 rows (a recorded prefill) where headRowsAgree,
 // forward asks it for those rows, after ln_f, [n][n_embd], and a buffer for
 // their logits, [n][vocab_size], and sends them through the head together
-// with the pass's own row, in one read of the head's weights (n = 0: none).
-// Both buffers have room past their length for one row more, where
-// headWithRows may put the pass's own row.
+// with the pass's own rows, in one read of the head's weights (n = 0:
+// none). Both buffers have room past their length for one row more, where
+// headWithRows may put a decode step's own row.
 type lensRecorder interface {
-	lensHead(info ForwardInfo) (ln, logits []float32)
+	lensHead(info ForwardInfo, own int) (ln, logits []float32)
 }
 
 // workspace holds the activations of one forward pass, reused across passes.
@@ -268,12 +269,15 @@ func (m *Model) forward(ws *workspace, kc *KVCache, ids []int, info ForwardInfo,
 	}
 	layernorm(ws.ln, in, w.LNFG, w.LNFB, rows, C, c.LayerNormEpsilon)
 	var lensLn, lensOut []float32
-	if lr, ok := rec.(lensRecorder); ok && rows == 1 {
-		lensLn, lensOut = lr.lensHead(info)
+	if lr, ok := rec.(lensRecorder); ok && (rows == 1 || headRowsAgree()) {
+		lensLn, lensOut = lr.lensHead(info, rows)
 	}
-	if len(lensLn) > 0 {
-		ws.headWithRows(ws.logits, ws.ln[:C], lensOut, lensLn, w.head(), len(lensLn)/C, C, c.VocabSize)
-	} else {
+	switch n := len(lensLn) / C; {
+	case n > 0 && rows == 1: // a recorded decode step
+		ws.headWithRows(ws.logits, ws.ln[:C], lensOut, lensLn, w.head(), n, C, c.VocabSize)
+	case n > 0: // a recorded prefill: its logits and its lens rows
+		ws.headAllWithRows(ws.logits, ws.ln[:rows*C], lensOut, lensLn, w.head(), rows, n, C, c.VocabSize)
+	default:
 		ws.allRowsHead(ws.logits, ws.ln[:rows*C], w.head(), rows, C, c.VocabSize)
 	}
 	if rec != nil {

@@ -295,9 +295,10 @@ type traceRecorder struct {
 	lensIn []float32
 	lens   []float32
 	// lensFused is how many lens rows the pass's head computed into lens
-	// (lensHead), started at lensT0; 0 when logitLens computes them.
-	lensFused int
-	lensT0    time.Time
+	// (lensHead) beside lensOwn rows of its own, started at lensT0; 0 when
+	// logitLens computes them.
+	lensFused, lensOwn int
+	lensT0             time.Time
 	// rowM, rowSum and rowTop are the prompt scores' softmaxSum and top
 	// ids per row (workspace.rowStats).
 	rowM, rowSum []float64
@@ -493,11 +494,12 @@ func (r *traceRecorder) check(row []float32, n int) {
 }
 
 // lensHead implements lensRecorder: the rows the lens reads at the end of
-// a one-row pass (every layer but the last, which lensFromLogits covers),
-// through ln_f into lnBuf, and lens as their logits' buffer, when they fit
-// one chunk of logitLens. The pass's head then computes them; logitLens
-// finds them there (lensFused).
-func (r *traceRecorder) lensHead(info ForwardInfo) (ln, logits []float32) {
+// a pass that computes own rows of logits (every layer but the last, which
+// lensFromLogits covers), through ln_f into lnBuf, and lens as their
+// logits' buffer, when they fit one chunk of logitLens. The pass's head
+// then computes them; logitLens finds them there (lensFused), and
+// EndForward counts n/(n+own) of the head's time as the lens's.
+func (r *traceRecorder) lensHead(info ForwardInfo, own int) (ln, logits []float32) {
 	c := r.m.Config
 	C, V := c.NEmbd, c.VocabSize
 	n := len(r.lensIn) / C
@@ -509,7 +511,7 @@ func (r *traceRecorder) lensHead(info ForwardInfo) (ln, logits []float32) {
 	r.lnBuf = resize(r.lnBuf, (n+1)*C)[:n*C]
 	r.lens = resize(r.lens, (n+1)*V)[:n*V]
 	layernorm(r.lnBuf, r.lensIn, w.LNFG, w.LNFB, n, C, c.LayerNormEpsilon)
-	r.lensFused, r.lensT0 = n, time.Now()
+	r.lensFused, r.lensOwn, r.lensT0 = n, own, time.Now()
 	return r.lnBuf, r.lens
 }
 
@@ -594,7 +596,7 @@ func (r *traceRecorder) EndForward(info ForwardInfo, _, logits []float32) {
 		t0 := time.Now()
 		var fused time.Duration // the lens's share of the head pass (lensHead)
 		if n := r.lensFused; n > 0 {
-			fused = t0.Sub(r.lensT0) * time.Duration(n) / time.Duration(n+1)
+			fused = t0.Sub(r.lensT0) * time.Duration(n) / time.Duration(n+r.lensOwn)
 		}
 		var last []float32
 		if r.lensFromLogits(info) {

@@ -72,6 +72,19 @@ func init() {
 	}
 	tf("train-is-run-model", func(tr *trace.Trace, t *trace.Training) bool { return tr.Model.Name == t.Model })
 	tf("train-beats-trigram", func(tr *trace.Trace, t *trace.Training) bool { return beatsAt(t) >= 0 })
+	// Behind the trigram again after first beating it (a warm restart's
+	// bump can do that), and ahead again or not.
+	tf("trigram-lost-regained", func(tr *trace.Trace, t *trace.Training) bool {
+		l := trigramLapse(t)
+		return l.lost >= 0 && l.regained >= 0
+	})
+	tf("trigram-lost-stays", func(tr *trace.Trace, t *trace.Training) bool {
+		l := trigramLapse(t)
+		return l.lost >= 0 && l.regained < 0
+	})
+	tv("trigram-lost-step", func(tr *trace.Trace, t *trace.Training) string { return thousands(int64(trigramLapse(t).lost)) })
+	tv("trigram-lost-val", func(tr *trace.Trace, t *trace.Training) string { return num(trigramLapse(t).val, 4) })
+	tv("trigram-regained-step", func(tr *trace.Trace, t *trace.Training) string { return thousands(int64(trigramLapse(t).regained)) })
 	tf("train-overfits", func(tr *trace.Trace, t *trace.Training) bool { return last(t).ValLoss-last(t).TrainLoss > 0.1 })
 	tf("snap-prev-grows", func(tr *trace.Trace, t *trace.Training) bool {
 		a, _, _ := snapHeads(t, 0)
@@ -106,6 +119,7 @@ func init() {
 	// validation loss did after it.
 	tf("lr-restart", func(tr *trace.Trace, t *trace.Training) bool { return lrRestart(t).ok })
 	tv("lr-peak", func(tr *trace.Trace, t *trace.Training) string { return num(lrRestart(t).peak, 2) })
+	tv("lr-peak-step", func(tr *trace.Trace, t *trace.Training) string { return thousands(int64(lrRestart(t).peakStep)) })
 	tv("lr-restart-from-step", func(tr *trace.Trace, t *trace.Training) string { return thousands(int64(lrRestart(t).before.Step)) })
 	tv("lr-restart-step", func(tr *trace.Trace, t *trace.Training) string { return thousands(int64(lrRestart(t).after.Step)) })
 	tv("lr-restart-from", func(tr *trace.Trace, t *trace.Training) string { return num(lrRestart(t).before.LR, 2) })
@@ -152,6 +166,33 @@ func beatsAt(t *trace.Training) int {
 	return -1
 }
 
+// lapse is the first evaluation after beatsAt at which the validation
+// loss is not below the trigram's again (lost, its loss val; −1 if none),
+// and the first after that below it again (regained; −1 if none).
+type lapse struct {
+	lost, regained int
+	val            float64
+}
+
+// trigramLapse finds t's lapse.
+func trigramLapse(t *trace.Training) lapse {
+	tri := t.Baselines.Models[1].ValBits * math.Ln2
+	l := lapse{lost: -1, regained: -1}
+	beaten := false
+	for _, p := range t.Curve {
+		switch {
+		case !beaten:
+			beaten = p.ValLoss < tri
+		case l.lost < 0 && p.ValLoss >= tri:
+			l.lost, l.val = p.Step, p.ValLoss
+		case l.lost >= 0 && p.ValLoss < tri:
+			l.regained = p.Step
+			return l
+		}
+	}
+	return l
+}
+
 // snapBits is snapshot i's mean surprisal on the prompt, bits/token.
 func snapBits(t *trace.Training, i int) float64 {
 	s, n := 0.0, 0
@@ -195,7 +236,7 @@ func lossChart(e *Env, a *Args, tr *trace.Trace) (*viz.Chart, string, error) {
 	}
 	c, err := viz.NewSeriesChart(viz.SeriesChart{ID: "loss-curve",
 		Subtitle: e.T("cross-entropy on the "+t.Baselines.Corpus+" corpus, nats per token (lower is better)", "在 "+t.Baselines.Corpus+" 语料上的交叉熵，单位 nat/token（越低越好）"),
-		XName:    e.T("optimizer step", "优化步数"), YName: e.T("loss (nats/token)", "损失（nats/token）"), Categories: cats, Line: true,
+		XName:    e.T("optimizer step", "优化步数"), YName: e.T("loss (nats/token)", "损失（nats/token）"), Categories: cats, Line: true, FitY: true,
 		Series: []viz.Series{
 			{Name: e.T("transformer, validation", "Transformer，验证集"), Values: val, Color: "#3182bd"},
 			{Name: e.T("transformer, training text", "Transformer，训练文本"), Values: train, Color: "#9ecae1"},
@@ -304,12 +345,14 @@ func snapshotsTable(e *Env, a *Args, tr *trace.Trace) (*output.Table, error) {
 
 // restart is a warm restart of the learning rate found in a loss curve:
 // the evaluations before and after the rate went back up, the highest rate
-// evaluated before it, and the first evaluated step after it whose
-// validation loss is below before's again (−1 if none).
+// evaluated before it and that evaluation's step, and the first evaluated
+// step after it whose validation loss is below before's again (−1 if
+// none).
 type restart struct {
 	ok            bool
 	before, after trace.LossPoint
 	peak          float64
+	peakStep      int
 	back          int
 }
 
@@ -341,12 +384,14 @@ func lastRestart(t *trace.Training) restart {
 // it.
 func lrRestarts(t *trace.Training) []restart {
 	var out []restart
-	peak := 0.0
+	peak, peakStep := 0.0, 0
 	for i := 1; i < len(t.Curve); i++ {
 		a, b := t.Curve[i-1], t.Curve[i]
-		peak = max(peak, a.LR)
+		if a.LR > peak {
+			peak, peakStep = a.LR, a.Step
+		}
 		if a.LR > 0 && a.LR < peak && b.LR > 1.01*a.LR {
-			r := restart{ok: true, before: a, after: b, peak: peak, back: -1}
+			r := restart{ok: true, before: a, after: b, peak: peak, peakStep: peakStep, back: -1}
 			for _, p := range t.Curve[i+1:] {
 				if p.ValLoss < a.ValLoss {
 					r.back = p.Step

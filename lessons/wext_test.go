@@ -648,9 +648,9 @@ func TestTrainingFacts(t *testing.T) {
 		// warm-up's rise is none.
 		{"no-restart", func(r map[string]*Run) {}, "warm restart", false},
 		{"warmup-not-restart", func(r map[string]*Run) { restartCurve(r, 1.9, 0, 1e-4, 1e-3, 5e-4, 2e-4) }, "warm restart", false},
-		{"restart", func(r map[string]*Run) { restartCurve(r, 1.9) }, "it had fallen from 0\\.001 to 0\\.0001 by\nstep 200, and by step 300 it was back\nup at 0\\.0005", true},
-		{"restart-recovers", func(r map[string]*Run) { restartCurve(r, 1.9) }, "went up from 2 to\n2\\.5 (the bump in the curve) and was below\n2 again by step 400, ending at\n1\\.9", true},
-		{"restart-stays-up", func(r map[string]*Run) { restartCurve(r, 2.2) }, "never got back below\n2: it ended at 2\\.2", true},
+		{"restart", func(r map[string]*Run) { restartCurve(r, 1.9) }, "it had fallen\nfrom 0\\.001 at step 100 to 0\\.0001 at step\n200, and at step 300 it was back up\nat 0\\.0005", true},
+		{"restart-recovers", func(r map[string]*Run) { restartCurve(r, 1.9) }, "went up from 2 to\n2\\.5 (the bump in the curve) and was below\n2 again by step 400.", true},
+		{"restart-stays-up", func(r map[string]*Run) { restartCurve(r, 2.2) }, "never got back below\n2.", true},
 		{"restart-stays-up2", func(r map[string]*Run) { restartCurve(r, 2.2) }, "again by step", false},
 		{"restart-no-rise", func(r map[string]*Run) {
 			restartCurve(r, 1.9)
@@ -658,9 +658,20 @@ func TestTrainingFacts(t *testing.T) {
 		}, "The validation loss did not go up: 2 before,\n1\\.95 after.", true},
 		// Later restarts: one more is described; several are counted.
 		{"restart-once", func(r map[string]*Run) { restartCurve(r, 1.9) }, "restarted once more", false},
-		{"restart-twice", func(r map[string]*Run) { restartCurve(r, 1.9, 0, 1e-3, 1e-4, 5e-4, 2e-4, 3e-4) }, "The rate was restarted once more: from 0\\.0002 at step\n400 to 0\\.0003 by step\n500, and the validation loss went from\n1\\.9 to 1\\.95.", true},
+		{"restart-twice", func(r map[string]*Run) { restartCurve(r, 1.9, 0, 1e-3, 1e-4, 5e-4, 2e-4, 3e-4) }, "The rate was restarted once more: from 0\\.0002 at step\n400 to 0\\.0003 at step\n500, and the validation loss went from\n1\\.9 to 1\\.95.", true},
 		{"restart-twice-not-many", func(r map[string]*Run) { restartCurve(r, 1.9, 0, 1e-3, 1e-4, 5e-4, 2e-4, 3e-4) }, "times in all", false},
-		{"restart-many", func(r map[string]*Run) { restartCurve(r, 1.9, 0, 1e-3, 1e-4, 5e-4, 2e-4, 3e-4, 1e-4, 2e-4) }, "The rate was restarted 3 times in all; the last time from\n0\\.0001 at step 600 to\n0\\.0002 by step 700", true},
+		{"restart-many", func(r map[string]*Run) { restartCurve(r, 1.9, 0, 1e-3, 1e-4, 5e-4, 2e-4, 3e-4, 1e-4, 2e-4) }, "The rate was restarted 3 times in all; the last time from\n0\\.0001 at step 600 to\n0\\.0002 at step 700", true},
+		// Behind the trigram (2.773 here) again after beating it at step
+		// 200: ahead again later, or not.
+		{"lapse-none", func(r map[string]*Run) { restartCurve(r, 1.9) }, "fell behind the trigram again", false},
+		{"lapse-regained", func(r map[string]*Run) {
+			restartCurve(r, 1.9)
+			tedit(r, func(t *trace.Training) { t.Curve[3].ValLoss = 3 })
+		}, "It fell behind the trigram again at step 300\n(3 nats per token) and was ahead of it again at step\n400.", true},
+		{"lapse-stays", func(r map[string]*Run) {
+			restartCurve(r, 3)
+			tedit(r, func(t *trace.Training) { t.Curve[3].ValLoss = 2.9 })
+		}, "It fell behind the trigram again at step 300\n(2\\.9 nats per token) and did not get ahead of it again.", true},
 		{"improves", func(r map[string]*Run) {
 			tedit(r, func(t *trace.Training) {
 				sc := slices.Clone(t.Snapshots[2].Scores)
@@ -910,7 +921,7 @@ func TestTrainingRestartZh(t *testing.T) {
 	runs := handLessonRuns()
 	restartCurve(runs, 1.9)
 	text := renderLesson(t, "training", "zh", runs)
-	for _, want := range []string{"到第 200 步，它已经从 0\\.001 降到 0\\.0001；到第 300 步又回升到 0\\.0005", "热重启", "验证损失从 2 升到 2\\.5（曲线上的那个凸起），到第 400 步又回到 2 以下，最后是 1\\.9"} {
+	for _, want := range []string{"它从第 100 步的 0\\.001 降到第 200 步的 0\\.0001，到第 300 步又回升到 0\\.0005", "热重启", "验证损失从 2 升到 2\\.5（曲线上的那个凸起），到第 400 步又回到 2 以下。"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("zh lesson lacks %q", want)
 		}
@@ -918,6 +929,16 @@ func TestTrainingRestartZh(t *testing.T) {
 	restartCurve(runs, 1.9, 0, 1e-3, 1e-4, 5e-4, 2e-4, 3e-4)
 	text = renderLesson(t, "training", "zh", runs)
 	if want := "学习率后来又重启了一次：第 400 步时是 0\\.0002，到第 500 步升到 0\\.0003；验证损失从 1\\.9 变为 1\\.95"; !strings.Contains(text, want) {
+		t.Errorf("zh lesson lacks %q", want)
+	}
+	tedit := *runs["training"].Trace.Training
+	tedit.Curve = slices.Clone(tedit.Curve)
+	tedit.Curve[3].ValLoss = 3
+	tr := *runs["training"].Trace
+	tr.Training = &tedit
+	runs["training"] = &Run{Trace: &tr, Command: runs["training"].Command}
+	text = renderLesson(t, "training", "zh", runs)
+	if want := "它在第 300 步又落后于三元模型（3 nat/token），到第 400 步再次领先。"; !strings.Contains(text, want) {
 		t.Errorf("zh lesson lacks %q", want)
 	}
 }

@@ -32,6 +32,10 @@ type SeriesChart struct {
 	Line bool
 	// LogY uses a logarithmic y axis (every value must then be > 0).
 	LogY bool
+	// FitY spans the y axis over the values, not from zero, so that small
+	// changes of large values show (a loss curve's bumps). The static form
+	// of a line chart always does.
+	FitY bool
 }
 
 // Series is one named series, len(Categories) values (NaN: no value).
@@ -121,6 +125,10 @@ func (s SeriesChart) option() (json.RawMessage, error) {
 	if s.LogY {
 		yType = "log"
 	}
+	var fitY *bool // omitted unless set: the other charts' options stay as they were
+	if s.FitY {
+		fitY = opts.Bool(true)
+	}
 	rotate := s.rotation()
 	interval := ""
 	if len(s.Categories) <= maxAllLabels {
@@ -134,7 +142,7 @@ func (s SeriesChart) option() (json.RawMessage, error) {
 		// that a long label ("final LayerNorm bias") is not clipped.
 		charts.WithGridOpts(opts.Grid{Left: "80", Right: "30", Top: "90", Bottom: strconv.Itoa(s.bottom())}),
 		charts.WithXAxisOpts(opts.XAxis{Type: "category", Name: s.XName, AxisLabel: &opts.AxisLabel{Show: opts.Bool(true), Rotate: rotate, Interval: interval}}),
-		charts.WithYAxisOpts(opts.YAxis{Type: yType, Name: s.YName, AxisLabel: &opts.AxisLabel{Show: opts.Bool(true)}}),
+		charts.WithYAxisOpts(opts.YAxis{Type: yType, Name: s.YName, Scale: fitY, AxisLabel: &opts.AxisLabel{Show: opts.Bool(true)}}),
 	}
 	var c echartsJSONer
 	if s.Line {

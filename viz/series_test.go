@@ -76,3 +76,25 @@ func TestSeriesChartLongLabels(t *testing.T) {
 		t.Error("20 categories: not every label shown")
 	}
 }
+
+// TestSeriesChartFitY: FitY makes the interactive y axis span the values
+// (echarts' scale), so a loss curve's small bumps show; without it the
+// option has no scale key, as before.
+func TestSeriesChartFitY(t *testing.T) {
+	t.Parallel()
+	s := SeriesChart{ID: "fit", Categories: []string{"0", "1", "2"}, Line: true,
+		Series: []Series{{Name: "loss", Values: []float64{4.46, 4.79, 4.42}}}}
+	for _, fit := range []bool{false, true} {
+		s.FitY = fit
+		c, err := NewSeriesChart(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Contains(string(c.Option), `"scale":true`); got != fit {
+			t.Errorf("FitY %v: option has scale true %v: %s", fit, got, c.Option)
+		}
+		if !fit && strings.Contains(string(c.Option), `"scale"`) {
+			t.Errorf("FitY false: option names scale: %s", c.Option)
+		}
+	}
+}

@@ -507,61 +507,73 @@ gnext:
 	VZEROUPPER
 	RET
 
+// EXP32 sets Y4 = exp32(Y0 − mx) in eight lanes with exp32's operations in
+// its order, each rounded on its own (VMULPS/VADDPS/VSUBPS, no FMA); lanes
+// below −87 are computed and then cleared. It expects the constants of
+// exp32Consts at AX and, broadcast, mx in Y15, log2e in Y14, ½ in Y13,
+// ln2hi in Y12, 1 in Y10, −87 in Y9 and the int32 127 in Y8; it clobbers
+// Y0–Y5 and Y7.
+#define EXP32 \
+	VSUBPS Y15, Y0, Y0; \
+	VCMPPS $1, Y9, Y0, Y7; \
+	VMULPS Y14, Y0, Y1; \
+	VSUBPS Y13, Y1, Y1; \
+	VCVTTPS2DQ Y1, Y2; \
+	VCVTDQ2PS Y2, Y1; \
+	VMULPS Y12, Y1, Y3; \
+	VSUBPS Y3, Y0, Y3; \
+	VBROADCASTSS 12(AX), Y4; \
+	VMULPS Y4, Y1, Y4; \
+	VSUBPS Y4, Y3, Y3; \
+	VBROADCASTSS 36(AX), Y4; \
+	VMULPS Y4, Y3, Y4; \
+	VBROADCASTSS 32(AX), Y5; \
+	VADDPS Y4, Y5, Y4; \
+	VMULPS Y4, Y3, Y4; \
+	VBROADCASTSS 28(AX), Y5; \
+	VADDPS Y4, Y5, Y4; \
+	VMULPS Y4, Y3, Y4; \
+	VBROADCASTSS 24(AX), Y5; \
+	VADDPS Y4, Y5, Y4; \
+	VMULPS Y4, Y3, Y4; \
+	VBROADCASTSS 20(AX), Y5; \
+	VADDPS Y4, Y5, Y4; \
+	VMULPS Y4, Y3, Y4; \
+	VADDPS Y4, Y10, Y4; \
+	VMULPS Y4, Y3, Y4; \
+	VADDPS Y4, Y10, Y4; \
+	VPADDD Y8, Y2, Y2; \
+	VPSLLD $23, Y2, Y2; \
+	VMULPS Y2, Y4, Y4; \
+	VANDNPS Y4, Y7, Y4
+
+// EXP32CONSTS loads EXP32's registers from the constants at AX (mx, in
+// Y15, is the caller's).
+#define EXP32CONSTS \
+	VBROADCASTSS 0(AX), Y14; \
+	VBROADCASTSS 4(AX), Y13; \
+	VBROADCASTSS 8(AX), Y12; \
+	VBROADCASTSS 16(AX), Y10; \
+	VBROADCASTSS 40(AX), Y9; \
+	MOVL $127, DX; \
+	MOVD DX, X8; \
+	VPBROADCASTD X8, Y8
+
 // func exp32x8(row *float32, n int, mx float32, c *[11]float32)
 //
 // row[i] = exp32(row[i] − mx) for i < n (a positive multiple of 8), eight
-// lanes at a time with exp32's operations in its order, each rounded on
-// its own (VMULPS/VADDPS/VSUBPS, no FMA). c: log2e, ½, ln2hi, ln2lo, 1,
-// 1/2, 1/6, 1/24, 1/120, 1/720, −87. Lanes below −87 are computed and
-// then cleared.
+// lanes at a time (EXP32). c: log2e, ½, ln2hi, ln2lo, 1, 1/2, 1/6, 1/24,
+// 1/120, 1/720, −87.
 TEXT ·exp32x8(SB), NOSPLIT, $0-32
 	MOVQ row+0(FP), SI
 	MOVQ n+8(FP), CX
 	VBROADCASTSS mx+16(FP), Y15
 	MOVQ c+24(FP), AX
-	VBROADCASTSS 0(AX), Y14  // log2e
-	VBROADCASTSS 4(AX), Y13  // ½
-	VBROADCASTSS 8(AX), Y12  // ln2hi
-	VBROADCASTSS 12(AX), Y11 // ln2lo
-	VBROADCASTSS 16(AX), Y10 // 1
-	VBROADCASTSS 40(AX), Y9  // −87
-	MOVL $127, DX
-	MOVD DX, X8
-	VPBROADCASTD X8, Y8      // 127
+	EXP32CONSTS
 
 exp32loop:
 	VMOVUPS (SI), Y0
-	VSUBPS Y15, Y0, Y0       // x = v − mx
-	VCMPPS $1, Y9, Y0, Y7    // x < −87
-	VMULPS Y14, Y0, Y1       // x·log2e
-	VSUBPS Y13, Y1, Y1       // k = … − ½
-	VCVTTPS2DQ Y1, Y2        // int32(k)
-	VCVTDQ2PS Y2, Y1         // n
-	VMULPS Y12, Y1, Y3       // n·ln2hi
-	VSUBPS Y3, Y0, Y3        // x − n·ln2hi
-	VMULPS Y11, Y1, Y4       // n·ln2lo
-	VSUBPS Y4, Y3, Y3        // r
-	VBROADCASTSS 36(AX), Y4  // 1/720
-	VMULPS Y4, Y3, Y4        // p = r·(1/720)
-	VBROADCASTSS 32(AX), Y5
-	VADDPS Y4, Y5, Y4        // 1/120 + p
-	VMULPS Y4, Y3, Y4
-	VBROADCASTSS 28(AX), Y5
-	VADDPS Y4, Y5, Y4        // 1/24 + p
-	VMULPS Y4, Y3, Y4
-	VBROADCASTSS 24(AX), Y5
-	VADDPS Y4, Y5, Y4        // 1/6 + p
-	VMULPS Y4, Y3, Y4
-	VBROADCASTSS 20(AX), Y5
-	VADDPS Y4, Y5, Y4        // 1/2 + p
-	VMULPS Y4, Y3, Y4
-	VADDPS Y4, Y10, Y4       // 1 + p
-	VMULPS Y4, Y3, Y4
-	VADDPS Y4, Y10, Y4       // 1 + p
-	VPADDD Y8, Y2, Y2        // n + 127
-	VPSLLD $23, Y2, Y2       // 2^n
-	VMULPS Y2, Y4, Y4
-	VANDNPS Y4, Y7, Y4       // 0 where x < −87
+	EXP32
 	VMOVUPS Y4, (SI)
 	ADDQ $32, SI
 	SUBQ $8, CX
@@ -572,60 +584,21 @@ exp32loop:
 // func sumExp32x8(x *float32, n int, mx float32, c *[11]float32, lanes *[8]float64)
 //
 // lanes[j] += float64(exp32(x[i] − mx)) for i < n (a positive multiple of
-// 8), j = i mod 8, in index order: exp32x8's operations, then each lane
-// widened to float64 and added to its sum (Y6: lanes 0–3, Y11: lanes
-// 4–7; ln2lo is loaded in each step to free Y11).
+// 8), j = i mod 8, in index order: EXP32, then each lane widened to
+// float64 and added to its sum (Y6: lanes 0–3, Y11: lanes 4–7).
 TEXT ·sumExp32x8(SB), NOSPLIT, $0-40
 	MOVQ x+0(FP), SI
 	MOVQ n+8(FP), CX
 	VBROADCASTSS mx+16(FP), Y15
 	MOVQ c+24(FP), AX
 	MOVQ lanes+32(FP), DI
-	VBROADCASTSS 0(AX), Y14  // log2e
-	VBROADCASTSS 4(AX), Y13  // ½
-	VBROADCASTSS 8(AX), Y12  // ln2hi
-	VBROADCASTSS 16(AX), Y10 // 1
-	VBROADCASTSS 40(AX), Y9  // −87
-	MOVL $127, DX
-	MOVD DX, X8
-	VPBROADCASTD X8, Y8      // 127
+	EXP32CONSTS
 	VMOVUPD (DI), Y6
 	VMOVUPD 32(DI), Y11
 
 sumexp32loop:
 	VMOVUPS (SI), Y0
-	VSUBPS Y15, Y0, Y0       // x = v − mx
-	VCMPPS $1, Y9, Y0, Y7    // x < −87
-	VMULPS Y14, Y0, Y1       // x·log2e
-	VSUBPS Y13, Y1, Y1       // k = … − ½
-	VCVTTPS2DQ Y1, Y2        // int32(k)
-	VCVTDQ2PS Y2, Y1         // n
-	VMULPS Y12, Y1, Y3       // n·ln2hi
-	VSUBPS Y3, Y0, Y3        // x − n·ln2hi
-	VBROADCASTSS 12(AX), Y4  // ln2lo
-	VMULPS Y4, Y1, Y4        // n·ln2lo
-	VSUBPS Y4, Y3, Y3        // r
-	VBROADCASTSS 36(AX), Y4  // 1/720
-	VMULPS Y4, Y3, Y4        // p = r·(1/720)
-	VBROADCASTSS 32(AX), Y5
-	VADDPS Y4, Y5, Y4        // 1/120 + p
-	VMULPS Y4, Y3, Y4
-	VBROADCASTSS 28(AX), Y5
-	VADDPS Y4, Y5, Y4        // 1/24 + p
-	VMULPS Y4, Y3, Y4
-	VBROADCASTSS 24(AX), Y5
-	VADDPS Y4, Y5, Y4        // 1/6 + p
-	VMULPS Y4, Y3, Y4
-	VBROADCASTSS 20(AX), Y5
-	VADDPS Y4, Y5, Y4        // 1/2 + p
-	VMULPS Y4, Y3, Y4
-	VADDPS Y4, Y10, Y4       // 1 + p
-	VMULPS Y4, Y3, Y4
-	VADDPS Y4, Y10, Y4       // 1 + p
-	VPADDD Y8, Y2, Y2        // n + 127
-	VPSLLD $23, Y2, Y2       // 2^n
-	VMULPS Y2, Y4, Y4
-	VANDNPS Y4, Y7, Y4       // 0 where x < −87
+	EXP32
 	VCVTPS2PD X4, Y5         // lanes 0–3 as float64
 	VADDPD Y5, Y6, Y6
 	VEXTRACTF128 $1, Y4, X4

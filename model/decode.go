@@ -279,14 +279,14 @@ func (t *headLensTask) runRange(lo, hi int) {
 // headWithRows computes out = in @ wᵀ for one row in [C], out [V], by the
 // one-row head's sums, and xout = x @ wᵀ for rows more, x [rows, C], xout
 // [rows, V], in one pass over w. Where the multi-row kernel sums each row
-// as the one-row kernel does (gemv.RowsAgree, AVX2) and x and xout have
+// as the one-row kernel does (headRowsAgree: AVX2) and x and xout have
 // room for one row more, in is copied there and computed as one of the
 // rows (groups of three: 11 lens rows and the step's own make four, with
 // no row computed twice), and its logits copied to out; otherwise the one
 // row goes through the one-row kernel block by block (headLensTask).
 // Either way out holds the one-row head's bits.
 func (ws *workspace) headWithRows(out, in, xout, x []float32, w matrix, rows, C, V int) {
-	if gemv.RowsAgree() && cap(x) >= (rows+1)*C && cap(xout) >= (rows+1)*V {
+	if headRowsAgree() && cap(x) >= (rows+1)*C && cap(xout) >= (rows+1)*V {
 		x, xout = x[:(rows+1)*C], xout[:(rows+1)*V]
 		copy(x[rows*C:], in[:C])
 		ws.headRows(xout, x, w, rows+1, C, V)
@@ -307,7 +307,7 @@ func (ws *workspace) headWithRows(out, in, xout, x []float32, w matrix, rows, C,
 // recorded pass, which needs every row, samples from exactly the logits
 // that an unrecorded pass computes for its last row alone.
 // Where the multi-row kernel sums as the one-row kernel does
-// (gemv.RowsAgree), every row goes through headRows, in one pass over w.
+// (headRowsAgree), every row goes through headRows, in one pass over w.
 func (ws *workspace) allRowsHead(out, in []float32, w matrix, rows, C, V int) {
 	if headRowsAgree() {
 		ws.headRows(out, in, w, rows, C, V)

@@ -237,8 +237,10 @@ func (t *attnTask) runRange(lo, hi int) {
 // headRows computes out = in @ wᵀ for in [rows, C] and the output head w
 // [V, C], out [rows, V], on the pool, without transposing or allocating:
 // each worker takes a range of vocabulary rows and walks it in blocks of
-// headBlock rows that stay in cache while every input row is dotted with
-// them, so w is read from memory once per call. The logit lens and the
+// headBlock rows, each kept in cache while every input row is dotted with
+// it (gemv.DotRowsMulti: for a decode step's few rows, four rows at a time
+// in L1 while the next four arrive), so w is read from memory once per
+// call. The logit lens and the
 // recorded passes use it. (The packed gemm, NT, took 1.2–1.7× as long at
 // 128 rows of GPT-2 124M's head on AVX2: see model/PERF.md.)
 func (ws *workspace) headRows(out, in []float32, w matrix, rows, C, V int) {

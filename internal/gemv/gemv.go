@@ -134,49 +134,110 @@ func axpy4Go(y []float32, a0, a1, a2, a3 float32, x0, x1, x2, x3 []float32) {
 // is not a multiple of three, the last group is rows nx−3 … nx−1, which
 // computes one or two rows of the group before it again (to the same
 // values) instead of sending them through the one-row kernel, which reads
-// the weights once per row. For a caller that walks a large w block by
-// block (the head: 154 MB in GPT-2 124M), the n weight rows that follow the
-// block in w, where w holds them, are prefetched during the block's
-// kernel calls, so that they arrive from memory while these are busy with
-// the cached block; the hints change no value.
+// the weights once per row. A caller that walks a large w (the head: 154
+// MB in GPT-2 124M) passes w from the first row wanted to its end: the
+// rows that follow the n computed here are then hinted into cache while
+// these are computed, so that they arrive from memory in the meantime.
+// The hints change no value.
 func DotRowsMulti(out []float32, ldo int, x []float32, ldx, nx, K int, w []float32, ldw, n int) {
 	if nx == 0 || n == 0 {
 		return
 	}
 	_ = out[(nx-1)*ldo+n-1]
-	if Accelerated() && K >= 8 && n >= 4 && nx >= 3 {
-		_ = x[(nx-1)*ldx+K-1]
-		_ = w[(n-1)*ldw+K-1]
-		kern, kn := dot4x3, K&^7
-		if useAVX512 && K >= 16 {
-			kern, kn = dot4x3z, K&^15
-		}
-		pf := newPrefetcher(followingRows(w, ldw, n), (nx+2)/3*(n/4))
-		for g := 0; g < nx; g += 3 {
-			j := min(g, nx-3)
-			i := 0
-			for ; i+4 <= n; i += 4 {
-				pf.step()
-				kern(&x[j*ldx], ldx, &w[i*ldw], ldw, kn, &out[j*ldo+i], ldo)
-				if kn < K {
-					for jj := j; jj < j+3; jj++ {
-						for r := i; r < i+4; r++ {
-							out[jj*ldo+r] += Dot(x[jj*ldx+kn:jj*ldx+K], w[r*ldw+kn:r*ldw+K])
-						}
-					}
-				}
-			}
-			for jj := j; jj < j+3; jj++ {
-				for r := i; r < n; r++ {
-					out[jj*ldo+r] = Dot(x[jj*ldx:jj*ldx+K], w[r*ldw:r*ldw+K])
-				}
-			}
+	if !Accelerated() || K < 8 || n < 4 || nx < 3 {
+		for j := 0; j < nx; j++ {
+			DotRows(out[j*ldo:j*ldo+n], x[j*ldx:j*ldx+K], w, ldw)
 		}
 		return
 	}
-	for j := 0; j < nx; j++ {
-		DotRows(out[j*ldo:j*ldo+n], x[j*ldx:j*ldx+K], w, ldw)
+	_ = x[(nx-1)*ldx+K-1]
+	_ = w[(n-1)*ldw+K-1]
+	n4, kn := n&^3, K&^7
+	switch {
+	case useAVX512 && K >= 16:
+		kn = K &^ 15
+		dotMultiByGroup(out, ldo, x, ldx, nx, kn, w, ldw, n4, dot4x3z)
+	case nx*K <= quadMajorFloats:
+		dotMultiByQuad(out, ldo, x, ldx, nx, kn, w, ldw, n4)
+	default:
+		dotMultiByGroup(out, ldo, x, ldx, nx, kn, w, ldw, n4, dot4x3g)
 	}
+	// What the kernels leave: the last K−kn terms of the first n4 rows, and
+	// the last n−n4 rows.
+	for j := 0; j < nx; j++ {
+		xj, oj := x[j*ldx:j*ldx+K], out[j*ldo:j*ldo+n]
+		if kn < K {
+			for r := 0; r < n4; r++ {
+				oj[r] += Dot(xj[kn:], w[r*ldw+kn:r*ldw+K])
+			}
+		}
+		for r := n4; r < n; r++ {
+			oj[r] = Dot(xj, w[r*ldw:r*ldw+K])
+		}
+	}
+}
+
+// quadMajorFloats is the most input floats (rows × K) that
+// DotRowsMulti sends through the kernel four weight rows at a time with
+// every input row (dotMultiByQuad): 256 KiB, half a core's L2 here, the
+// rest for the weights streaming through. A recorded decode step's rows
+// (one per layer) are 36 KiB in GPT-2 124M, 96 in GPT-2 medium; a
+// 128-token prefill's 128 rows are 384 KiB in GPT-2 124M. Measured (2
+// cores, the 50,257-row head, model/PERF.md): 12, 24 and 48 rows 1.2–1.6×
+// as fast by quad as by group, 96–176 rows alike.
+const quadMajorFloats = 64 << 10
+
+// dotMultiByQuad computes the first kn terms of out's first n4 columns
+// (kn a multiple of 8, n4 of 4): for each four weight rows, every group of
+// three input rows, while the four rows are in L1 and the next four are
+// hinted into cache (dot4x3's pf), so that the weights stream from memory
+// at the pace of the arithmetic. Hints may reach past w's end: they never
+// fault, and their addresses exist only inside the kernel.
+func dotMultiByQuad(out []float32, ldo int, x []float32, ldx, nx, kn int, w []float32, ldw, n4 int) {
+	groups, last := nx/3, -1
+	if nx%3 != 0 {
+		last = nx - 3 // the one or two rows left over, as the last three
+	}
+	hinted := groups * (kn &^ 15) // floats dot4x3 hints for the groups
+	for i := 0; i < n4; i += 4 {
+		next := (i + 4) * ldw
+		if next >= len(w) {
+			next = i * ldw // the last rows of w: nothing follows to hint
+		}
+		dot4x3(&x[0], ldx, &w[i*ldw], ldw, kn, groups, &out[i], ldo, &w[next])
+		if last >= 0 {
+			more := next + hinted
+			if more >= len(w) {
+				more = next
+			}
+			dot4x3(&x[last*ldx], ldx, &w[i*ldw], ldw, kn, 1, &out[last*ldo+i], ldo, &w[more])
+		}
+	}
+}
+
+// dotMultiByGroup computes what dotMultiByQuad computes for more input
+// rows than fit in cache beside the weights: for each group of three
+// input rows (in L1), every four weight rows of w's first n4, which a
+// caller keeps few enough to stay in L2 (the head: 64 rows, 192 KiB, per
+// call); the n4 rows that follow them in w are hinted into L2 during the
+// calls. kern is dot4x3g or dot4x3z.
+func dotMultiByGroup(out []float32, ldo int, x []float32, ldx, nx, kn int, w []float32, ldw, n4 int,
+	kern func(x *float32, ldx int, w *float32, ldw int, n int, out *float32, ldo int)) {
+	pf := newPrefetcher(followingRows(w, ldw, n4), (nx+2)/3*(n4/4))
+	for g := 0; g < nx; g += 3 {
+		j := min(g, nx-3)
+		for i := 0; i < n4; i += 4 {
+			pf.step()
+			kern(&x[j*ldx], ldx, &w[i*ldw], ldw, kn, &out[j*ldo+i], ldo)
+		}
+	}
+}
+
+// dot4x3g is dot4x3 for one group of three input rows, its hints on its
+// own weight rows (already on their way to cache, so they cost a load
+// slot and move nothing), in dot4x3z's form.
+func dot4x3g(x *float32, ldx int, w *float32, ldw int, n int, out *float32, ldo int) {
+	dot4x3(x, ldx, w, ldw, n, 1, out, ldo, w)
 }
 
 // RowsAgree reports whether DotRowsMulti (and DotRowsMultiHalf) give each

@@ -30,10 +30,12 @@ func dot4(x *float32, w *float32, ld int, n int, out *float32)
 func axpy4(out *float32, n int, w *float32, ld int, x *float32)
 
 // dot4x3 computes out[j·ldo+r] = Σ_{k<n} x[j·ldx+k]·w[r·ldw+k] for r < 4,
-// j < 3; n is a positive multiple of 8 (see gemv_amd64.s).
+// j < 3·groups, groups ≥ 1; n is a positive multiple of 8. On the way it
+// hints groups·⌊n/16⌋ cache lines from pf on into L1, which must lie
+// within one Go allocation (see gemv_amd64.s).
 //
 //go:noescape
-func dot4x3(x *float32, ldx int, w *float32, ldw int, n int, out *float32, ldo int)
+func dot4x3(x *float32, ldx int, w *float32, ldw int, n int, groups int, out *float32, ldo int, pf *float32)
 
 // dot4x3z is dot4x3 in AVX-512F; n is a positive multiple of 16 (see
 // gemv_amd64.s).

@@ -92,29 +92,40 @@ axpyloop:
 	VZEROUPPER
 	RET
 
-// func dot4x3(x *float32, ldx int, w *float32, ldw int, n int, out *float32, ldo int)
+// func dot4x3(x *float32, ldx int, w *float32, ldw int, n int, groups int, out *float32, ldo int, pf *float32)
 //
 // out[j·ldo + r] = Σ_{k<n} x[j·ldx+k]·w[r·ldw+k] for four weight rows r and
-// three input rows j, n a positive multiple of 8: each 8-float load of a
-// weight row serves three fused multiply-adds (twelve accumulators), so
-// several input rows (the logit lens) cost far fewer loads than dot4.
-TEXT ·dot4x3(SB), NOSPLIT, $0-56
+// 3·groups input rows j, n a positive multiple of 8: each 8-float load of
+// a weight row serves three fused multiply-adds (twelve accumulators), so
+// several input rows (the logit lens) cost far fewer loads than dot4. The
+// groups of three input rows run one after another over the same four
+// weight rows, which stay in L1 after the first group's pass. Every 16
+// floats of a pass, one 64-byte line from pf on is hinted into L1
+// (PREFETCHT0), groups·⌊n/16⌋ lines in all: with pf at the next four
+// weight rows, they arrive from memory while this call computes, instead
+// of the next call waiting for them. The hints change no value.
+TEXT ·dot4x3(SB), NOSPLIT, $0-72
 	MOVQ x+0(FP), SI
 	MOVQ ldx+8(FP), R12
 	MOVQ w+16(FP), DI
 	MOVQ ldw+24(FP), R8
 	MOVQ n+32(FP), CX
-	MOVQ out+40(FP), DX
-	MOVQ ldo+48(FP), BX
+	MOVQ out+48(FP), DX
+	MOVQ ldo+56(FP), BX
 	SHLQ $2, R12
 	SHLQ $2, R8
 	SHLQ $2, CX
 	SHLQ $2, BX
-	LEAQ (SI)(R12*1), R13
-	LEAQ (R13)(R12*1), R14
 	LEAQ (DI)(R8*1), R9
 	LEAQ (R9)(R8*1), R10
 	LEAQ (R10)(R8*1), R11
+	MOVQ pf+64(FP), R8
+	MOVQ CX, R15
+	ANDQ $-64, R15 // bytes in whole 16-float pairs of steps
+
+dot43group:
+	LEAQ (SI)(R12*1), R13
+	LEAQ (R13)(R12*1), R14
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -128,8 +139,12 @@ TEXT ·dot4x3(SB), NOSPLIT, $0-56
 	VXORPS Y10, Y10, Y10
 	VXORPS Y11, Y11, Y11
 	XORQ AX, AX
+	CMPQ R15, $0
+	JEQ  dot43tail
 
 dot43loop:
+	PREFETCHT0 (R8)
+	ADDQ $64, R8
 	VMOVUPS (SI)(AX*1), Y12
 	VMOVUPS (R13)(AX*1), Y13
 	VMOVUPS (R14)(AX*1), Y14
@@ -149,10 +164,53 @@ dot43loop:
 	VFMADD231PS Y15, Y12, Y9
 	VFMADD231PS Y15, Y13, Y10
 	VFMADD231PS Y15, Y14, Y11
-	ADDQ $32, AX
-	CMPQ AX, CX
+	VMOVUPS 32(SI)(AX*1), Y12
+	VMOVUPS 32(R13)(AX*1), Y13
+	VMOVUPS 32(R14)(AX*1), Y14
+	VMOVUPS 32(DI)(AX*1), Y15
+	VFMADD231PS Y15, Y12, Y0
+	VFMADD231PS Y15, Y13, Y1
+	VFMADD231PS Y15, Y14, Y2
+	VMOVUPS 32(R9)(AX*1), Y15
+	VFMADD231PS Y15, Y12, Y3
+	VFMADD231PS Y15, Y13, Y4
+	VFMADD231PS Y15, Y14, Y5
+	VMOVUPS 32(R10)(AX*1), Y15
+	VFMADD231PS Y15, Y12, Y6
+	VFMADD231PS Y15, Y13, Y7
+	VFMADD231PS Y15, Y14, Y8
+	VMOVUPS 32(R11)(AX*1), Y15
+	VFMADD231PS Y15, Y12, Y9
+	VFMADD231PS Y15, Y13, Y10
+	VFMADD231PS Y15, Y14, Y11
+	ADDQ $64, AX
+	CMPQ AX, R15
 	JLT  dot43loop
 
+dot43tail:
+	CMPQ AX, CX
+	JGE  dot43reduce
+	VMOVUPS (SI)(AX*1), Y12
+	VMOVUPS (R13)(AX*1), Y13
+	VMOVUPS (R14)(AX*1), Y14
+	VMOVUPS (DI)(AX*1), Y15
+	VFMADD231PS Y15, Y12, Y0
+	VFMADD231PS Y15, Y13, Y1
+	VFMADD231PS Y15, Y14, Y2
+	VMOVUPS (R9)(AX*1), Y15
+	VFMADD231PS Y15, Y12, Y3
+	VFMADD231PS Y15, Y13, Y4
+	VFMADD231PS Y15, Y14, Y5
+	VMOVUPS (R10)(AX*1), Y15
+	VFMADD231PS Y15, Y12, Y6
+	VFMADD231PS Y15, Y13, Y7
+	VFMADD231PS Y15, Y14, Y8
+	VMOVUPS (R11)(AX*1), Y15
+	VFMADD231PS Y15, Y12, Y9
+	VFMADD231PS Y15, Y13, Y10
+	VFMADD231PS Y15, Y14, Y11
+
+dot43reduce:
 	// Input row 0: weight rows in Y0, Y3, Y6, Y9.
 	VHADDPS Y3, Y0, Y0
 	VHADDPS Y9, Y6, Y6
@@ -174,6 +232,13 @@ dot43loop:
 	VEXTRACTF128 $1, Y2, X12
 	VADDPS X12, X2, X2
 	VMOVUPS X2, (DX)(BX*2)
+
+	// The next group: three input rows and three output rows on.
+	LEAQ (R14)(R12*1), SI
+	LEAQ (DX)(BX*2), DX
+	ADDQ BX, DX
+	DECQ groups+40(FP)
+	JNZ  dot43group
 	VZEROUPPER
 	RET
 

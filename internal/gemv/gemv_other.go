@@ -18,7 +18,7 @@ func axpy4(out *float32, n int, w *float32, ld int, x *float32) {
 	panic("gemv: axpy4 without assembly")
 }
 
-func dot4x3(x *float32, ldx int, w *float32, ldw int, n int, out *float32, ldo int) {
+func dot4x3(x *float32, ldx int, w *float32, ldw int, n int, groups int, out *float32, ldo int, pf *float32) {
 	panic("gemv: dot4x3 without assembly")
 }
 

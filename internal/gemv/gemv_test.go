@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
+	"sync"
 	"testing"
 )
 
@@ -124,6 +126,50 @@ func BenchmarkDotRowsHead(b *testing.B) {
 	}
 }
 
+// BenchmarkDotRowsMultiHead times DotRowsMulti's two orders over GPT-2
+// 124M's tied head (50,256 rows of 768 here, split among GOMAXPROCS
+// goroutines, each walking its rows 64 at a time as model's headRows
+// does), for a recorded decode step's 12 rows, 48, and a prefill's 128:
+// "quad" (every input row per four weight rows, the next four hinted) and
+// "group" (every four weight rows per three input rows). quadMajorFloats
+// comes from it.
+func BenchmarkDotRowsMultiHead(b *testing.B) {
+	if !Accelerated() || useAVX512 {
+		b.Skip("the AVX2 kernel's two orders")
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	C, V := 768, 50256
+	w := randSlice(rng, V*C)
+	parts := runtime.GOMAXPROCS(0)
+	for _, nx := range []int{12, 48, 128} {
+		x, out := randSlice(rng, nx*C), make([]float32, nx*V)
+		for _, order := range []string{"quad", "group"} {
+			block := func(v0, v1 int) {
+				if order == "quad" {
+					dotMultiByQuad(out[v0:], V, x, C, nx, C, w[v0*C:], C, v1-v0)
+				} else {
+					dotMultiByGroup(out[v0:], V, x, C, nx, C, w[v0*C:], C, v1-v0, dot4x3g)
+				}
+			}
+			b.Run(fmt.Sprintf("rows=%d/%s", nx, order), func(b *testing.B) {
+				for b.Loop() {
+					var wg sync.WaitGroup
+					for p := range parts {
+						wg.Go(func() {
+							lo, hi := V/4*p/parts*4, V/4*(p+1)/parts*4
+							for v0 := lo; v0 < hi; v0 += 64 {
+								block(v0, min(v0+64, hi))
+							}
+						})
+					}
+					wg.Wait()
+				}
+				b.ReportMetric(float64(2*nx*C*V)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
+	}
+}
+
 func BenchmarkAxpyRowsFC(b *testing.B) {
 	// GPT-2's c_fc: 768 → 3072.
 	rng := rand.New(rand.NewPCG(1, 1))
@@ -140,7 +186,10 @@ func TestDotRowsMulti(t *testing.T) {
 	paths(t, func(t *testing.T) {
 		for _, K := range []int{1, 7, 8, 13, 16, 24, 40, 64, 768} {
 			for _, n := range []int{1, 3, 4, 5, 9, 64} {
-				for _, nx := range []int{1, 2, 3, 4, 5, 7, 11, 12} {
+				for _, nx := range []int{1, 2, 3, 4, 5, 7, 11, 12, 44} {
+					if nx == 44 && nx*K <= quadMajorFloats {
+						continue // 44 rows: only to take the by-group path
+					}
 					ldx, ldw, ldo := K+rng.IntN(3), K+rng.IntN(3), n+rng.IntN(3)
 					// w holds rows past the n used (up to n more), which
 					// DotRowsMulti prefetches and must not read.
@@ -179,7 +228,10 @@ func TestRowsAgree(t *testing.T) {
 		}
 		for _, K := range []int{8, 13, 16, 24, 192, 770} {
 			for _, n := range []int{4, 5, 9, 67} {
-				for _, nx := range []int{3, 4, 11, 12} {
+				for _, nx := range []int{3, 4, 11, 12, 44} {
+					if nx == 44 && nx*K <= quadMajorFloats {
+						continue // 44 rows: only to take the by-group path
+					}
 					x, w := randSlice(rng, nx*K), randSlice(rng, n*K)
 					multi, one := make([]float32, nx*n), make([]float32, n)
 					DotRowsMulti(multi, n, x, K, nx, K, w, K, n)

@@ -92,6 +92,32 @@ func sampleEvery(positions []int, side int) ([]int, int) {
 // maxLensLabels is the most positions whose cells show the token as text.
 const maxLensLabels = 40
 
+// lensPlotPx is about how wide the logit-lens heatmap's cells span in
+// pixels on a wide screen: the page's 1,000-pixel column less the chart's
+// margins and axis names.
+const lensPlotPx = 740
+
+// lensTop is the heatmap's top margin in pixels (title and subtitle).
+const lensTop = 70
+
+// height is the chart's height in pixels: about 34 per layer, within
+// 320–900.
+func (d lensData) height() int { return min(900, max(320, 250+d.layers*34)) }
+
+// cellLabel sizes the cells' token labels, given the grid's bottom margin
+// in pixels: each label is cut (with an ellipsis) to its cell, so that
+// neighbouring tokens do not run into each other, and turned upright
+// (rotate 90) where cells are taller than wide, as with many positions
+// and few layers; the tooltip keeps the whole token.
+func (d lensData) cellLabel(bottom int) (width, rotate int) {
+	colPx := lensPlotPx / max(len(d.positions), 1)
+	rowPx := (d.height() - lensTop - bottom) / max(d.layers, 1)
+	if rowPx > colPx {
+		return max(8, rowPx-6), 90
+	}
+	return max(8, colPx-2), 0
+}
+
 // lensData is what the logit-lens chart shows: for each layer (rows) and
 // each shown position (columns: every stride-th recorded position, the last
 // always kept), the probability of the layer's top token (prob) and the
@@ -178,7 +204,7 @@ func LogitLens(tr *trace.Trace, options ...Option) (*Chart, error) {
 		Title:    lc.t("ll.title"),
 		Subtitle: sub,
 		Option:   option,
-		Height:   min(900, max(320, 250+d.layers*34)),
+		Height:   d.height(),
 		Notes:    notes,
 		static:   d.figure(lc.static()),
 	}, nil
@@ -206,7 +232,7 @@ func (d lensData) option(lc settings, sub string) (json.RawMessage, error) {
 		charts.WithTitleOpts(opts.Title{Subtitle: sub}),
 		charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: "item"}),
 		charts.WithLegendOpts(opts.Legend{Show: opts.Bool(false)}),
-		charts.WithGridOpts(opts.Grid{Left: "80", Right: "90", Top: "70", Bottom: "110"}),
+		charts.WithGridOpts(opts.Grid{Left: "80", Right: "90", Top: strconv.Itoa(lensTop), Bottom: "110"}),
 		charts.WithXAxisOpts(opts.XAxis{Type: "category", Name: "position", Data: d.labels,
 			AxisLabel: &opts.AxisLabel{Show: opts.Bool(true), Rotate: 60, FontSize: 9}, AxisPointer: axisPointer()}),
 		charts.WithYAxisOpts(opts.YAxis{Type: "category", Name: "layer", Data: rowLabels,
@@ -224,13 +250,20 @@ func (d lensData) option(lc settings, sub string) (json.RawMessage, error) {
 	}
 	g := obj(tree, "grid")
 	greyGrid(g)
-	g["bottom"] = nameAxis(objAt(tree, "xAxis", 0), lc.t("position"), d.labels, 60)
+	bottom := nameAxis(objAt(tree, "xAxis", 0), lc.t("position"), d.labels, 60)
+	g["bottom"] = bottom
 	g["left"] = nameAxis(objAt(tree, "yAxis", 0), lc.t("layer"), rowLabels, 0)
+	width, rotate := d.cellLabel(bottom)
 	for l := range d.layers {
 		objAt(tree, "series", l)["data"] = d.cells(l)
-		// A white halo keeps the dark label readable on the darkest cells.
+		// A white halo keeps the dark label readable on the darkest cells;
+		// a label fits its cell (cellLabel), and where the chart is drawn
+		// narrower than lensPlotPx one that still meets its neighbour is
+		// hidden (its tooltip stays).
 		if lb, ok := objAt(tree, "series", l)["label"].(map[string]any); ok {
 			lb["textBorderColor"], lb["textBorderWidth"] = "#fff", 2
+			lb["width"], lb["overflow"], lb["ellipsis"], lb["rotate"] = width, "truncate", "…", rotate
+			objAt(tree, "series", l)["labelLayout"] = map[string]any{"hideOverlap": true}
 		}
 	}
 	return jsonOf(tree)

@@ -413,10 +413,11 @@ func (b *cmpBuilder) topPText() string {
 		if hi < 0 {
 			return ""
 		}
+		one := map[bool]string{true: ".one"}[lo == 1] // "1 token", not "1 tokens"
 		if lo == hi {
-			return b.t("c.topp.same", b.setting(i), lo)
+			return b.t("c.topp.same"+one, b.setting(i), lo)
 		}
-		return b.t("c.topp.md", b.setting(i), lo, loAt, hi, hiAt)
+		return b.t("c.topp.md"+one, b.setting(i), lo, loAt, hi, hiAt)
 	}
 	return ""
 }

@@ -124,6 +124,14 @@ func TestComparePage(t *testing.T) {
 				t.Errorf("%s: the page lacks %q", lang, w)
 			}
 		}
+		if lang == "en" {
+			// The top-p count reads as English: "1 token", "3 tokens".
+			if m := regexp.MustCompile(`(kept only|happened to keep) (\d+) (tokens?)\b`).FindStringSubmatch(s); m == nil {
+				t.Errorf("en: no top-p count in the page")
+			} else if (m[2] == "1") != (m[3] == "token") {
+				t.Errorf("en: %q", m[0])
+			}
+		}
 		if lang == "zh" && !regexp.MustCompile(`\p{Han}`).MatchString(nb.Title) {
 			t.Errorf("zh title %q", nb.Title)
 		}

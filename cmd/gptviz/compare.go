@@ -37,12 +37,15 @@ with the same seed part. --format ipynb writes a Jupyter notebook,
 --format json the comparison itself (every run's trace, the settings and
 seeds, the summary numbers and the command), which 'gptviz render'
 re-renders into the same page. The page shows the command that reruns
-it; rerunning it writes a byte-identical file. Prints a summary table: per setting and seed the mean log-probability (nats per
-token) and perplexity of the generated text under the model at
-temperature 1, distinct-1 and distinct-2 (distinct unigrams and bigrams of
-tokens over all of them), the repetition rate (the share of 4-grams that
-repeat an earlier one), the first step at which the tokens differ from
-the first setting's with the same seed, and the generated text.
+it; rerunning it writes a byte-identical file.
+
+Prints a summary table: per setting and seed the mean log-probability
+(log-prob, nats per token) and perplexity of the generated text under the
+model at temperature 1, distinct-1 and distinct-2 (distinct unigrams and
+bigrams of tokens over all of them), the repetition rate (the share of
+4-grams that repeat an earlier one), the first step at which the tokens
+differ from the first setting's with the same seed (diverges), and the
+generated text.
 
 A sampling SPEC is "greedy", or key=value items separated by commas with
 keys temperature, top-k and top-p; a key left out is off (temperature 1,

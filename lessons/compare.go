@@ -473,12 +473,13 @@ func (b *cmpBuilder) numbers() error {
 	return b.chart(ch, err, b.t("c.nosteps"))
 }
 
-// spread writes the mean of v and, with several values, their range:
-// "0.52 (0.41–0.63)".
+// spread writes the mean of v and, with several values, their range as
+// an interval, which reads plainly for negative numbers too:
+// "0.52 [0.41, 0.63]", "-2.01 [-2.49, -1.53]".
 func spread(v []float64) string {
 	s := num(numfmt.Mean(v), 3)
 	if len(v) > 1 {
-		s += " (" + num(slices.Min(v), 3) + "–" + num(slices.Max(v), 3) + ")"
+		s += " [" + num(slices.Min(v), 3) + ", " + num(slices.Max(v), 3) + "]"
 	}
 	return s
 }

@@ -268,3 +268,20 @@ func TestCompareNoSteps(t *testing.T) {
 		t.Errorf("last cell %v %q", last.Kind, last.Source)
 	}
 }
+
+// TestSpread: a mean and, over several seeds, the interval of the values,
+// which stays readable when they are negative.
+func TestSpread(t *testing.T) {
+	for _, c := range []struct {
+		v    []float64
+		want string
+	}{
+		{[]float64{0.52}, "0.52"},
+		{[]float64{0.41, 0.52, 0.63}, "0.52 [0.41, 0.63]"},
+		{[]float64{-2.49, -1.53}, "-2.01 [-2.49, -1.53]"},
+	} {
+		if got := spread(c.v); got != c.want {
+			t.Errorf("spread(%v) = %q, want %q", c.v, got, c.want)
+		}
+	}
+}

@@ -91,7 +91,7 @@ var compareTexts = i18n.Table{
 		"**平均对数概率（mean log-probability）**衡量模型（在 T = 1 下）觉得生成的文本有多“像”，按每个 token 计；**困惑度（perplexity）**是它取负后的指数，相当于模型平均在多少个同样可能的选项之间犹豫。" +
 			"**distinct-1** 与 **distinct-2** 是不同 token、不同相邻 token 对所占的比例；**重复率（repetition rate）**是与前文重复的 4-gram 所占的比例。\n\n" +
 			"$$L = \\frac{1}{n}\\sum_{i=1}^{n} \\ln P(w_i \\mid w_{<i})$$\n\n$$\\text{PPL} = e^{-L}$$"},
-	"c.num.caption": {"Per setting: mean over the %d seeds (lowest–highest)", "按设置：%d 个种子的平均（最低–最高）"},
+	"c.num.caption": {"Per setting: mean over the %d seeds [lowest, highest]", "按设置：%d 个种子的平均 [最低, 最高]"},
 	"c.num.lp":      {"mean log-prob (nats/token)", "平均对数概率（奈特/token）"},
 	"c.num.ppl":     {"perplexity", "困惑度"},
 	"c.num.rep":     {"repetition", "重复率"},

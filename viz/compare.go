@@ -612,8 +612,9 @@ func (d summaryData) figure(lc settings) *staticFig {
 // index j, first chose different tokens: both had generated the same
 // text until then, so the model gave both the same distribution at T = 1;
 // the chart shows it (grey) beside what each setting's sampler drew from
-// there (after temperature, top-k and top-p), each sampled token marked ◀
-// (A, B or both). ID "compare-divergence". Errors wrap ErrRange for a bad
+// there (after temperature, top-k and top-p), the bar of each sampled
+// token marked ▼A or ▼B (◀A, ◀B or ◀A,B after the token in the static
+// figure). ID "compare-divergence". Errors wrap ErrRange for a bad
 // setting or seed index, ErrNoData when the two runs never differ (or
 // differ already in their prompts).
 func CompareDivergence(c *trace.Comparison, a, b, j int, options ...Option) (*Chart, error) {
@@ -719,8 +720,31 @@ func (d divergenceData) axisLabels() []string {
 	return out
 }
 
+// markedBars is a bar series' data, v rounded to 4 significant digits,
+// the bars where chosen is true labelled mark on top: the token that
+// setting's sampler drew.
+func markedBars(v []float64, chosen []bool, mark string) []any {
+	out := make([]any, len(v))
+	for i, x := range v {
+		num := json.RawMessage(appendNum(nil, x, 4))
+		if !chosen[i] {
+			out[i] = num
+			continue
+		}
+		out[i] = map[string]any{"value": num, "label": map[string]any{
+			"show": true, "position": "top", "formatter": mark, "fontWeight": "bold", "fontSize": 12}}
+	}
+	return out
+}
+
+// option is the interactive form. The tokens stand plain under the axis;
+// the bar of the token each setting drew is marked above it, "▼A" or
+// "▼B" (on the x axis, rotated, such a mark ran into the next label).
 func (d divergenceData) option(lc settings) (json.RawMessage, error) {
-	labels := d.axisLabels()
+	labels := make([]string, len(d.labels))
+	for i, l := range d.labels {
+		labels[i] = inertTemplate(l)
+	}
 	return jsonOf(map[string]any{
 		"title":   map[string]any{"text": lc.t("dv.step", d.step), "left": "center", "textStyle": map[string]any{"fontSize": 13}},
 		"legend":  map[string]any{"top": 28},
@@ -730,8 +754,8 @@ func (d divergenceData) option(lc settings) (json.RawMessage, error) {
 		"yAxis":   map[string]any{"type": "value", "min": 0, "max": 1, "name": lc.t("probability")},
 		"series": []any{
 			map[string]any{"type": "bar", "name": lc.t("dv.raw"), "itemStyle": map[string]any{"color": removedHex}, "data": nums{V: d.raw, Digits: 4}},
-			map[string]any{"type": "bar", "name": "A: " + inertTemplate(d.specA), "itemStyle": map[string]any{"color": settingHex[0]}, "data": nums{V: d.pa, Digits: 4}},
-			map[string]any{"type": "bar", "name": "B: " + inertTemplate(d.specB), "itemStyle": map[string]any{"color": settingHex[1]}, "data": nums{V: d.pb, Digits: 4}},
+			map[string]any{"type": "bar", "name": "A: " + inertTemplate(d.specA), "itemStyle": map[string]any{"color": settingHex[0]}, "data": markedBars(d.pa, d.chosenA, "▼A")},
+			map[string]any{"type": "bar", "name": "B: " + inertTemplate(d.specB), "itemStyle": map[string]any{"color": settingHex[1]}, "data": markedBars(d.pb, d.chosenB, "▼B")},
 		},
 	})
 }

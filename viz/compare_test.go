@@ -181,10 +181,45 @@ func TestCompareDivergenceStep(t *testing.T) {
 				if prefix := "step " + strconv.Itoa(want) + ", seed " + strconv.FormatUint(c.Seeds[j], 10) + ":"; !strings.HasPrefix(ch.Subtitle, prefix) {
 					t.Errorf("%d vs %d: subtitle %q, want it to start %q", a, b, ch.Subtitle, prefix)
 				}
+				checkDivergenceMarks(t, ch)
 			}
 		}
 	}
 	if n == 0 {
 		t.Error("no pair differs")
+	}
+}
+
+// checkDivergenceMarks: in a divergence chart, exactly one bar of A's
+// series is marked ▼A and one of B's ▼B, at different tokens (the two
+// chose differently), and the axis labels are the plain tokens.
+func checkDivergenceMarks(t *testing.T, ch *viz.Chart) {
+	t.Helper()
+	var o struct {
+		XAxis  struct{ Data []string }
+		Series []struct{ Data []json.RawMessage }
+	}
+	if err := json.Unmarshal(ch.Option, &o); err != nil {
+		t.Fatal(err)
+	}
+	at := map[string][]int{}
+	for si, mark := range map[int]string{1: "▼A", 2: "▼B"} {
+		for i, item := range o.Series[si].Data {
+			var bar struct{ Label struct{ Formatter string } }
+			if json.Unmarshal(item, &bar) == nil && bar.Label.Formatter != "" {
+				if bar.Label.Formatter != mark {
+					t.Errorf("series %d bar %d marked %q, want %q", si, i, bar.Label.Formatter, mark)
+				}
+				at[mark] = append(at[mark], i)
+			}
+		}
+	}
+	if len(at["▼A"]) != 1 || len(at["▼B"]) != 1 || at["▼A"][0] == at["▼B"][0] {
+		t.Errorf("marked bars %v; want one ▼A and one ▼B at different tokens", at)
+	}
+	for _, l := range o.XAxis.Data {
+		if strings.Contains(l, "◀") {
+			t.Errorf("axis label %q carries a mark", l)
+		}
 	}
 }

@@ -7,10 +7,10 @@ import "testing"
 // where they are wider (few positions, many layers).
 func TestLensCellLabel(t *testing.T) {
 	for _, c := range []struct {
-		name                  string
-		positions, layers     int
-		bottom                int
-		wantRotate            int
+		name                     string
+		positions, layers        int
+		bottom                   int
+		wantRotate               int
 		wantWidthLo, wantWidthHi int
 	}{
 		{"default model, 34 positions, 4 layers", 34, 4, 110, 90, 40, 60},

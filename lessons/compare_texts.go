@@ -85,12 +85,12 @@ var compareTexts = i18n.Table{
 		"分布的**熵（entropy）**（单位：比特）衡量它有多分散：一个 token 拿走全部概率时熵为 0。实线是每一步模型在 T = 1 下的熵，虚线是采样器实际抽样的分布的熵；下图是模型给每个被选中 token 的概率。"},
 
 	"c.num.h": {"## 5. The texts in numbers", "## 5. 用数字看这些文本"},
-	"c.num.md": {"**Mean log-probability** is how likely the model (at T = 1) finds the generated text, per token; **perplexity** is its exponential, the number of equally likely choices the model saw on average. " +
+	"c.num.md": {"**Mean log-probability** is how likely the model (at T = 1) finds the generated text, per token; its negative is the cross-entropy loss of training, measured on this text; **perplexity** is the exponential of that negative, the number of equally likely choices the model saw on average. " +
 		"**Distinct-1** and **distinct-2** are the shares of different tokens and token pairs; the **repetition rate** is the share of 4-grams that repeat an earlier one.\n\n" +
-		"$$L = \\frac{1}{n}\\sum_{i=1}^{n} \\ln P(w_i \\mid w_{<i})$$\n\n$$\\text{PPL} = e^{-L}$$",
-		"**平均对数概率（mean log-probability）**衡量模型（在 T = 1 下）觉得生成的文本有多“像”，按每个 token 计；**困惑度（perplexity）**是它取负后的指数，相当于模型平均在多少个同样可能的选项之间犹豫。" +
+		"$$\\bar{\\ell} = \\frac{1}{n}\\sum_{i=1}^{n} \\ln P(w_i \\mid w_{<i})$$\n\n$$\\text{PPL} = e^{-\\bar{\\ell}}$$",
+		"**平均对数概率（mean log-probability）**衡量模型（在 T = 1 下）觉得生成的文本有多“像”，按每个 token 计；它的相反数就是训练时的交叉熵损失，只是在这段文本上计算；**困惑度（perplexity）**是它取负后的指数，相当于模型平均在多少个同样可能的选项之间犹豫。" +
 			"**distinct-1** 与 **distinct-2** 是不同 token、不同相邻 token 对所占的比例；**重复率（repetition rate）**是与前文重复的 4-gram 所占的比例。\n\n" +
-			"$$L = \\frac{1}{n}\\sum_{i=1}^{n} \\ln P(w_i \\mid w_{<i})$$\n\n$$\\text{PPL} = e^{-L}$$"},
+			"$$\\bar{\\ell} = \\frac{1}{n}\\sum_{i=1}^{n} \\ln P(w_i \\mid w_{<i})$$\n\n$$\\text{PPL} = e^{-\\bar{\\ell}}$$"},
 	"c.num.caption": {"Per setting: mean over the %d seeds [lowest, highest]", "按设置：%d 个种子的平均 [最低, 最高]"},
 	"c.num.lp":      {"mean log-prob (nats/token)", "平均对数概率（奈特/token）"},
 	"c.num.ppl":     {"perplexity", "困惑度"},

@@ -24,7 +24,8 @@ import (
 //   - large operators \sum and \prod (limits below and above in display
 //     maths), the function names \log \ln \exp \max \min \arg and
 //     \operatorname{…}; \left and \right with ( ) [ ] | \{ \} \|;
-//   - Greek letters (\alpha … \omega, \Gamma … \Omega);
+//   - Greek letters (\alpha … \omega, \Gamma … \Omega) and \ell;
+//   - \bar{a} (a mean: a with a bar above);
 //   - relations and symbols \mid \le \ge \ne \approx \times \cdot \cdots
 //     \ldots \to \infty \in \sim \propto \lt \gt \{ \} \| \%;
 //   - spaces \, \; \quad \qquad and "\ ".
@@ -319,6 +320,14 @@ func (p *texParser) command(depth int) (string, opKind, error) {
 	switch name {
 	case "sum", "prod":
 		return `<mo largeop="true" movablelimits="true">` + symbols[name] + "</mo>", opLarge, nil
+	case "ell":
+		return mi("ℓ"), 0, nil
+	case "bar":
+		arg, err := p.argument(depth + 1)
+		if err != nil {
+			return "", 0, err
+		}
+		return `<mover accent="true">` + arg + "<mo>¯</mo></mover>", 0, nil
 	case "frac":
 		num, err := p.argument(depth + 1)
 		if err != nil {

@@ -34,6 +34,8 @@ func TestMathML(t *testing.T) {
 		{"fences", `\left(x\right)`, false, `<mrow><mo fence="true">(</mo><mi>x</mi><mo fence="true">)</mo></mrow>`},
 		{"unicode letter", "汉", false, "<mi>汉</mi>"},
 		{"times", `2\times 3`, false, "<mrow><mn>2</mn><mo>×</mo><mn>3</mn></mrow>"},
+		{"bar ell", `\bar{\ell}`, false, `<mover accent="true"><mi>ℓ</mi><mo>¯</mo></mover>`},
+		{"bar without braces", `e^{-\bar x}`, false, `<msup><mi>e</mi><mrow><mo>−</mo><mover accent="true"><mi>x</mi><mo>¯</mo></mover></mrow></msup>`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := MathML(tc.tex, tc.display)

@@ -807,7 +807,7 @@ var comparePhrases = i18n.Table{
 	"su.mean":           {"mean over the seeds", "各种子的平均"},
 	"su.seed":           {"one seed", "单个种子"},
 	"dv.title":          {"Where two settings part: the first step at which their tokens differ", "两种设置分道扬镳的地方：两者 token 第一次不同的那一步"},
-	"dv.sub":            {"step %[1]d, seed %[2]d: A = %[3]s chose %[4]s, B = %[5]s chose %[6]s; until then both wrote the same text, so the model gave both the same distribution (grey)", "第 %[1]d 步，种子 %[2]d：A = %[3]s 选了 %[4]s，B = %[5]s 选了 %[6]s；在此之前两者写出的文本相同，所以模型给两者的分布也相同（灰色）"},
+	"dv.sub":            {"step %[1]d, seed %[2]d: A = %[3]s chose “%[4]s”, B = %[5]s chose “%[6]s”; until then both wrote the same text, so the model gave both the same distribution (grey)", "第 %[1]d 步，种子 %[2]d：A = %[3]s 选了“%[4]s”，B = %[5]s 选了“%[6]s”；在此之前两者写出的文本相同，所以模型给两者的分布也相同（灰色）"},
 	"dv.step":           {"step %d", "第 %d 步"},
 	"dv.raw":            {"model, T = 1 (the same for both)", "模型，T = 1（两者相同）"},
 }

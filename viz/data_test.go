@@ -185,9 +185,9 @@ func TestNextTokenData(t *testing.T) {
 		title, sub      string
 	}{
 		{"chosen among the top", d.steps[0], 1, []string{"C", "E", "F"}, []bool{true, false, false}, []bool{false, false, true},
-			"step 1: chose C (P = 0.5, sampled)", "entropy 1.5 bits at T = 1, 1 bits after temperature and filters · T = 0.8 · top-k kept 2 tokens (mass 0.8) · top-p off"},
+			"step 1: chose “C” (P = 0.5, sampled)", "entropy 1.5 bits at T = 1, 1 bits after temperature and filters · T = 0.8 · top-k kept 2 tokens (mass 0.8) · top-p off"},
 		{"chosen added after the top", d.steps[1], 2, []string{"E", "D (chosen)"}, []bool{false, true}, []bool{false, false},
-			"step 2: chose D (P = 0.1, greedy: the most likely token)", "entropy 2 bits at T = 1 (greedy: no randomness left)"},
+			"step 2: chose “D” (P = 0.1, greedy: the most likely token)", "entropy 2 bits at T = 1 (greedy: no randomness left)"},
 	} {
 		s := tc.s
 		var chosen, removed []bool

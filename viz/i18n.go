@@ -89,7 +89,7 @@ var phrases = i18n.Table{
 	"nt.removed.p":  {"removed by top-p", "被 top-p 去掉"},
 	"nt.removed.g":  {"not the most likely token (greedy decoding keeps only that one)", "不是概率最大的 token（贪心解码只留下它）"},
 	"nt.chosen.tag": {" (chosen)", "（选中）"},
-	"nt.step":       {"step %[1]d: chose %[2]s (P = %[3]s, %[4]s)", "第 %[1]d 步：选中 %[2]s（P = %[3]s，%[4]s）"},
+	"nt.step":       {"step %[1]d: chose “%[2]s” (P = %[3]s, %[4]s)", "第 %[1]d 步：选中“%[2]s”（P = %[3]s，%[4]s）"},
 	"nt.sampled":    {"sampled", "采样"},
 	"nt.greedy":     {"greedy: the most likely token", "贪心：概率最大的 token"},
 	"nt.entropy":    {"entropy %[1]s bits at T = 1, %[2]s bits after temperature and filters", "T = 1 时熵为 %[1]s 比特，经过温度和过滤器后为 %[2]s 比特"},

@@ -190,6 +190,7 @@ var phrases = i18n.Table{
 	"ll.sub":    {"rows: the residual stream after each block, read out early · columns: positions · cell: the top token and its probability", "行：每个模块之后的残差流，提前读出 · 列：位置 · 格：排第一的 token 及其概率"},
 	"ll.sample": {"sampled: one position in every %d", "抽样：每 %d 个位置取一个"},
 	"ll.note":   {"Logit lens: one position in every %[1]d is shown, to keep at most %[2]d columns.", "Logit lens：只显示每 %[1]d 个位置中的一个，使列数不超过 %[2]d。"},
+	"ll.axis":   {"block", "模块"},
 	"ll.block":  {"block %d", "模块 %d"},
 	"ll.after":  {"after block %d", "模块 %d 之后"},
 	"ll.static": {" (colour: its probability)", "（颜色：其概率）"},

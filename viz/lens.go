@@ -235,7 +235,7 @@ func (d lensData) option(lc settings, sub string) (json.RawMessage, error) {
 		charts.WithGridOpts(opts.Grid{Left: "80", Right: "90", Top: strconv.Itoa(lensTop), Bottom: "110"}),
 		charts.WithXAxisOpts(opts.XAxis{Type: "category", Name: "position", Data: d.labels,
 			AxisLabel: &opts.AxisLabel{Show: opts.Bool(true), Rotate: 60, FontSize: 9}, AxisPointer: axisPointer()}),
-		charts.WithYAxisOpts(opts.YAxis{Type: "category", Name: "layer", Data: rowLabels,
+		charts.WithYAxisOpts(opts.YAxis{Type: "category", Data: rowLabels,
 			AxisLabel: &opts.AxisLabel{Show: opts.Bool(true), FontSize: 10}, AxisPointer: axisPointer()}),
 		charts.WithVisualMapOpts(probVisualMap()),
 	)
@@ -252,7 +252,7 @@ func (d lensData) option(lc settings, sub string) (json.RawMessage, error) {
 	greyGrid(g)
 	bottom := nameAxis(objAt(tree, "xAxis", 0), lc.t("position"), d.labels, 60)
 	g["bottom"] = bottom
-	g["left"] = nameAxis(objAt(tree, "yAxis", 0), lc.t("layer"), rowLabels, 0)
+	g["left"] = nameAxis(objAt(tree, "yAxis", 0), lc.t("ll.axis"), rowLabels, 0)
 	width, rotate := d.cellLabel(bottom)
 	for l := range d.layers {
 		objAt(tree, "series", l)["data"] = d.cells(l)
@@ -275,7 +275,7 @@ func (d lensData) figure(en settings) *staticFig {
 	m := *d.prob
 	m.rowLabels, m.colLabels = d.rowLabels(en), d.labels
 	return &staticFig{w: 9 * vg.Inch, h: vg.Length(min(9, 2.5+0.3*float64(d.layers))) * vg.Inch,
-		draw: heatPlot(en, en.t("ll.title")+en.t("ll.static"), en.t("position"), en.t("layer"), &m, newRamp(seqStops, 0, 1))}
+		draw: heatPlot(en, en.t("ll.title")+en.t("ll.static"), en.t("position"), en.t("ll.axis"), &m, newRamp(seqStops, 0, 1))}
 }
 
 // residualData is what the residual-norm chart shows: the L2 norm of the

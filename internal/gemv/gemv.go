@@ -183,16 +183,21 @@ func DotRowsMulti(out []float32, ldo int, x []float32, ldx, nx, K int, w []float
 // rest for the weights streaming through. A recorded decode step's rows
 // (one per layer) are 36 KiB in GPT-2 124M, 96 in GPT-2 medium; a
 // 128-token prefill's 128 rows are 384 KiB in GPT-2 124M. Measured (2
-// cores, the 50,257-row head, model/PERF.md): 12, 24 and 48 rows 1.2–1.6×
+// cores, the 50,257-row head, model/PERF.md): 12, 24 and 48 rows 1.1–1.6×
 // as fast by quad as by group, 96–176 rows alike.
-const quadMajorFloats = 64 << 10
+// It is a variable only so that tests can hold DotRowsMulti to the
+// by-group order.
+var quadMajorFloats = 64 << 10
 
 // dotMultiByQuad computes the first kn terms of out's first n4 columns
 // (kn a multiple of 8, n4 of 4): for each four weight rows, every group of
-// three input rows, while the four rows are in L1 and the next four are
+// three input rows, while the four rows are in L1 and the next ones are
 // hinted into cache (dot4x3's pf), so that the weights stream from memory
-// at the pace of the arithmetic. Hints may reach past w's end: they never
-// fault, and their addresses exist only inside the kernel.
+// at the pace of the arithmetic. Each group's pass hints a row's length:
+// four groups (a GPT-2 124M step's 12 rows) hint exactly the next four
+// rows, fewer hint part of them (the rest is left to the hardware's
+// prefetcher), more hint some lines twice. Hints may reach past w's end:
+// they never fault, and their addresses exist only inside the kernel.
 func dotMultiByQuad(out []float32, ldo int, x []float32, ldx, nx, kn int, w []float32, ldw, n4 int) {
 	groups, last := nx/3, -1
 	if nx%3 != 0 {

@@ -31,8 +31,9 @@ func axpy4(out *float32, n int, w *float32, ld int, x *float32)
 
 // dot4x3 computes out[j·ldo+r] = Σ_{k<n} x[j·ldx+k]·w[r·ldw+k] for r < 4,
 // j < 3·groups, groups ≥ 1; n is a positive multiple of 8. On the way it
-// hints groups·⌊n/16⌋ cache lines from pf on into L1, which must lie
-// within one Go allocation (see gemv_amd64.s).
+// hints groups·⌊n/16⌋ cache lines from pf on into L1 (see gemv_amd64.s):
+// pf must point into a Go allocation, the lines after it may run past its
+// end (a hint never faults, and those addresses never leave the kernel).
 //
 //go:noescape
 func dot4x3(x *float32, ldx int, w *float32, ldw int, n int, groups int, out *float32, ldo int, pf *float32)

@@ -18,23 +18,25 @@ func randSlice(rng *rand.Rand, n int) []float32 {
 }
 
 // paths runs f with the assembly kernels (where this CPU has them; with
-// and without the AVX-512 ones where it has those too) and forced onto the
-// portable Go loops.
+// and without the AVX-512 ones where it has those too; and with
+// DotRowsMulti's AVX2 path held to its by-group order, which it takes
+// only for many input rows) and forced onto the portable Go loops.
 func paths(t *testing.T, f func(t *testing.T)) {
-	wide := useAVX512
-	defer func() { useAVX512 = wide }()
+	wide, quad := useAVX512, quadMajorFloats
+	defer func() { useAVX512, quadMajorFloats = wide, quad }()
 	for _, p := range []struct {
 		name     string
 		portable bool
 		avx512   bool
-	}{{"asm", false, wide}, {"asm-avx2", false, false}, {"portable", true, false}} {
+		quad     int
+	}{{"asm", false, wide, quad}, {"asm-avx2", false, false, quad}, {"asm-avx2-by-group", false, false, 0}, {"portable", true, false, quad}} {
 		if p.name == "asm-avx2" && !wide {
 			continue // the first case was already AVX2 only
 		}
 		t.Run(p.name, func(t *testing.T) {
 			old := SetPortable(p.portable)
 			defer SetPortable(old)
-			useAVX512 = p.avx512
+			useAVX512, quadMajorFloats = p.avx512, p.quad
 			f(t)
 		})
 	}
@@ -186,10 +188,7 @@ func TestDotRowsMulti(t *testing.T) {
 	paths(t, func(t *testing.T) {
 		for _, K := range []int{1, 7, 8, 13, 16, 24, 40, 64, 768} {
 			for _, n := range []int{1, 3, 4, 5, 9, 64} {
-				for _, nx := range []int{1, 2, 3, 4, 5, 7, 11, 12, 44} {
-					if nx == 44 && nx*K <= quadMajorFloats {
-						continue // 44 rows: only to take the by-group path
-					}
+				for _, nx := range []int{1, 2, 3, 4, 5, 7, 11, 12} {
 					ldx, ldw, ldo := K+rng.IntN(3), K+rng.IntN(3), n+rng.IntN(3)
 					// w holds rows past the n used (up to n more), which
 					// DotRowsMulti prefetches and must not read.
@@ -228,10 +227,7 @@ func TestRowsAgree(t *testing.T) {
 		}
 		for _, K := range []int{8, 13, 16, 24, 192, 770} {
 			for _, n := range []int{4, 5, 9, 67} {
-				for _, nx := range []int{3, 4, 11, 12, 44} {
-					if nx == 44 && nx*K <= quadMajorFloats {
-						continue // 44 rows: only to take the by-group path
-					}
+				for _, nx := range []int{3, 4, 11, 12} {
 					x, w := randSlice(rng, nx*K), randSlice(rng, n*K)
 					multi, one := make([]float32, nx*n), make([]float32, n)
 					DotRowsMulti(multi, n, x, K, nx, K, w, K, n)

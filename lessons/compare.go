@@ -434,17 +434,21 @@ func (b *cmpBuilder) numbers() error {
 	c := b.c
 	b.md(b.t("c.num.h") + "\n\n" + b.t("c.num.md"))
 	var rows [][]string
-	type agg struct{ lp, d2, rep float64 }
+	type agg struct{ lp, ppl, d2, rep float64 }
 	aggs := make([]agg, len(c.Settings))
 	for i, set := range c.Settings {
 		var lp, ppl, d1, d2, rep []float64
 		for _, s := range c.Summaries[i] {
 			lp, ppl, d1, d2, rep = append(lp, s.MeanLogProb), append(ppl, s.Perplexity), append(d1, s.Distinct1), append(d2, s.Distinct2), append(rep, s.Repetition)
 		}
-		aggs[i] = agg{numfmt.Mean(lp), numfmt.Mean(d2), numfmt.Mean(rep)}
+		aggs[i] = agg{numfmt.Mean(lp), numfmt.Mean(ppl), numfmt.Mean(d2), numfmt.Mean(rep)}
 		rows = append(rows, []string{set.Spec, spread(lp), spread(ppl), spread(d1), spread(d2), spread(rep)})
 	}
-	b.add(output.TableCell(&output.Table{Caption: b.t("c.num.caption", len(c.Seeds)),
+	caption := b.t("c.num.caption", len(c.Seeds))
+	if len(c.Seeds) == 1 {
+		caption = b.t("c.num.caption.one", c.Seeds[0])
+	}
+	b.add(output.TableCell(&output.Table{Caption: caption,
 		Header: []string{"--sample", b.t("c.num.lp"), b.t("c.num.ppl"), "distinct-1", "distinct-2", b.t("c.num.rep")},
 		Rows:   rows, Align: []string{"left", "right", "right", "right", "right", "right"}}))
 	if c.Steps > 0 {
@@ -460,7 +464,7 @@ func (b *cmpBuilder) numbers() error {
 				rep = i
 			}
 		}
-		s := b.t("c.num.likely", b.setting(best), num(aggs[best].lp, 3), num(math.Exp(-aggs[best].lp), 3)) + " " +
+		s := b.t("c.num.likely", b.setting(best), num(aggs[best].lp, 3), num(aggs[best].ppl, 3)) + " " +
 			b.t("c.num.diverse", b.setting(div), num(aggs[div].d2, 3))
 		if aggs[rep].rep > 0 {
 			s += " " + b.t("c.num.rep.md", b.setting(rep), num(aggs[rep].rep, 3))

@@ -4,15 +4,18 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/gptviz/gptviz/internal/i18n/i18ntest"
+	"github.com/gptviz/gptviz/internal/numfmt"
 	"github.com/gptviz/gptviz/model"
 	"github.com/gptviz/gptviz/model/defaultmodel"
 	"github.com/gptviz/gptviz/model/trace"
@@ -283,5 +286,73 @@ func TestSpread(t *testing.T) {
 		if got := spread(c.v); got != c.want {
 			t.Errorf("spread(%v) = %q, want %q", c.v, got, c.want)
 		}
+	}
+}
+
+// TestCompareNumbers: the summary table's caption fits the seed count
+// (one seed has no interval to promise), and the sentence naming the
+// likeliest text states that setting's perplexity as the table does (the
+// mean of the seeds' perplexities).
+func TestCompareNumbers(t *testing.T) {
+	t.Parallel()
+	c := comparison(t)
+	// Without greedy, whose seeds all write the same text, the likeliest
+	// setting's seeds differ, and a mean of perplexities is not the
+	// perplexity of the mean log-probability.
+	sampled := *c
+	sampled.Settings, sampled.Runs, sampled.Summaries, sampled.Diverges = c.Settings[1:], c.Runs[1:], c.Summaries[1:], c.Diverges[1:]
+	one := *c
+	one.Seeds = c.Seeds[:1]
+	one.Runs, one.Summaries, one.Diverges = nil, nil, nil
+	for i := range c.Settings {
+		one.Runs = append(one.Runs, c.Runs[i][:1])
+		one.Summaries = append(one.Summaries, c.Summaries[i][:1])
+		one.Diverges = append(one.Diverges, c.Diverges[i][:1])
+	}
+	for _, tc := range []struct {
+		name    string
+		c       *trace.Comparison
+		caption string
+	}{
+		{"three seeds", c, "Per setting: mean over the 3 seeds [lowest, highest]"},
+		{"three seeds, sampled settings only", &sampled, "Per setting: mean over the 3 seeds [lowest, highest]"},
+		{"one seed", &one, "Per setting, seed 1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			nb, err := Compare(tc.c, CompareOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var captions []string
+			var md strings.Builder
+			for _, cell := range nb.Cells {
+				switch cell.Kind {
+				case output.KindTable:
+					captions = append(captions, cell.Table.Caption)
+				case output.KindMarkdown:
+					md.WriteString(cell.Source)
+				}
+			}
+			if !slices.Contains(captions, tc.caption) {
+				t.Errorf("table captions %q, want %q among them", captions, tc.caption)
+			}
+			best, bestLP := 0, math.Inf(-1)
+			for i := range tc.c.Settings {
+				var lp []float64
+				for _, s := range tc.c.Summaries[i] {
+					lp = append(lp, s.MeanLogProb)
+				}
+				if m := numfmt.Mean(lp); m > bestLP {
+					best, bestLP = i, m
+				}
+			}
+			var ppl []float64
+			for _, s := range tc.c.Summaries[best] {
+				ppl = append(ppl, s.Perplexity)
+			}
+			if want := "perplexity " + num(numfmt.Mean(ppl), 3) + ")"; !strings.Contains(md.String(), want) {
+				t.Errorf("the likeliest-text sentence lacks %q", want)
+			}
+		})
 	}
 }

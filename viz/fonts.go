@@ -332,6 +332,9 @@ func figPlot() *plot.Plot {
 func figLegend() plot.Legend {
 	l := plot.NewLegend()
 	l.TextStyle.Handler = theFigText()
+	// A gap between entries: without it the swatches touch, and a
+	// Chinese name, taller than the Latin font's line, meets the next.
+	l.Padding = vg.Points(2.5)
 	return l
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"unicode"
 
 	"github.com/go-echarts/go-echarts/v2/charts"
 	"github.com/go-echarts/go-echarts/v2/opts"
@@ -107,15 +108,36 @@ func (d lensData) height() int { return min(900, max(320, 250+d.layers*34)) }
 // cellLabel sizes the cells' token labels, given the grid's bottom margin
 // in pixels: each label is cut (with an ellipsis) to its cell, so that
 // neighbouring tokens do not run into each other, and turned upright
-// (rotate 90) where cells are taller than wide, as with many positions
-// and few layers; the tooltip keeps the whole token.
+// (rotate 90) where some token is wider than its cell and cells are taller
+// than wide, as with many positions and few layers; the tooltip keeps the
+// whole token.
 func (d lensData) cellLabel(bottom int) (width, rotate int) {
 	colPx := lensPlotPx / max(len(d.positions), 1)
 	rowPx := (d.height() - lensTop - bottom) / max(d.layers, 1)
-	if rowPx > colPx {
+	widest := 0.0
+	for _, row := range d.tokens {
+		for _, tok := range row {
+			widest = max(widest, labelPx(tok))
+		}
+	}
+	if widest > float64(colPx-2) && rowPx > colPx {
 		return max(8, rowPx-6), 90
 	}
 	return max(8, colPx-2), 0
+}
+
+// labelPx estimates the width in pixels of s in a 9-pixel label: about
+// 5.2 per Latin character (as nameAxis counts), 9 per wide (CJK) one.
+func labelPx(s string) float64 {
+	w := 0.0
+	for _, r := range s {
+		if unicode.Is(unicode.Han, r) || unicode.In(r, unicode.Hangul, unicode.Hiragana, unicode.Katakana) || r >= 0x3000 && r <= 0x303f || r >= 0xff00 && r <= 0xffef {
+			w += 9
+		} else {
+			w += 5.2
+		}
+	}
+	return w
 }
 
 // lensData is what the logit-lens chart shows: for each layer (rows) and

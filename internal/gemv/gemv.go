@@ -158,7 +158,7 @@ func DotRowsMulti(out []float32, ldo int, x []float32, ldx, nx, K int, w []float
 		kn = K &^ 15
 		dotMultiByGroup(out, ldo, x, ldx, nx, kn, w, ldw, n4, dot4x3z)
 	case nx*K <= quadMajorFloats:
-		dotMultiByQuad(out, ldo, x, ldx, nx, kn, w, ldw, n4)
+		dotMultiByQuad(out, ldo, x, ldx, nx, kn, w, ldw, n4, dot4x3)
 	default:
 		dotMultiByGroup(out, ldo, x, ldx, nx, kn, w, ldw, n4, dot4x3g)
 	}
@@ -192,30 +192,32 @@ var quadMajorFloats = 64 << 10
 // dotMultiByQuad computes the first kn terms of out's first n4 columns
 // (kn a multiple of 8, n4 of 4): for each four weight rows, every group of
 // three input rows, while the four rows are in L1 and the next ones are
-// hinted into cache (dot4x3's pf), so that the weights stream from memory
+// hinted into cache (kern's pf), so that the weights stream from memory
 // at the pace of the arithmetic. Each group's pass hints a row's length:
 // four groups (a GPT-2 124M step's 12 rows) hint exactly the next four
 // rows, fewer hint part of them (the rest is left to the hardware's
 // prefetcher), more hint some lines twice. Hints may reach past w's end:
 // they never fault, and their addresses exist only inside the kernel.
-func dotMultiByQuad(out []float32, ldo int, x []float32, ldx, nx, kn int, w []float32, ldw, n4 int) {
+// kern is dot4x3, dot4x3h or dot4x3b.
+func dotMultiByQuad[E float32 | uint16](out []float32, ldo int, x []float32, ldx, nx, kn int, w []E, ldw, n4 int,
+	kern func(x *float32, ldx int, w *E, ldw int, n int, groups int, out *float32, ldo int, pf *E)) {
 	groups, last := nx/3, -1
 	if nx%3 != 0 {
 		last = nx - 3 // the one or two rows left over, as the last three
 	}
-	hinted := groups * (kn &^ 15) // floats dot4x3 hints for the groups
+	hinted := groups * (kn &^ 15) // elements kern hints for the groups
 	for i := 0; i < n4; i += 4 {
 		next := (i + 4) * ldw
 		if next >= len(w) {
 			next = i * ldw // the last rows of w: nothing follows to hint
 		}
-		dot4x3(&x[0], ldx, &w[i*ldw], ldw, kn, groups, &out[i], ldo, &w[next])
+		kern(&x[0], ldx, &w[i*ldw], ldw, kn, groups, &out[i], ldo, &w[next])
 		if last >= 0 {
 			more := next + hinted
 			if more >= len(w) {
 				more = next
 			}
-			dot4x3(&x[last*ldx], ldx, &w[i*ldw], ldw, kn, 1, &out[last*ldo+i], ldo, &w[more])
+			kern(&x[last*ldx], ldx, &w[i*ldw], ldw, kn, 1, &out[last*ldo+i], ldo, &w[more])
 		}
 	}
 }
@@ -225,9 +227,10 @@ func dotMultiByQuad(out []float32, ldo int, x []float32, ldx, nx, kn int, w []fl
 // input rows (in L1), every four weight rows of w's first n4, which a
 // caller keeps few enough to stay in L2 (the head: 64 rows, 192 KiB, per
 // call); the n4 rows that follow them in w are hinted into L2 during the
-// calls. kern is dot4x3g or dot4x3z.
-func dotMultiByGroup(out []float32, ldo int, x []float32, ldx, nx, kn int, w []float32, ldw, n4 int,
-	kern func(x *float32, ldx int, w *float32, ldw int, n int, out *float32, ldo int)) {
+// calls. kern is one group's kernel: dot4x3g, dot4x3z or their 16-bit
+// forms.
+func dotMultiByGroup[E float32 | uint16](out []float32, ldo int, x []float32, ldx, nx, kn int, w []E, ldw, n4 int,
+	kern func(x *float32, ldx int, w *E, ldw int, n int, out *float32, ldo int)) {
 	pf := newPrefetcher(followingRows(w, ldw, n4), (nx+2)/3*(n4/4))
 	for g := 0; g < nx; g += 3 {
 		j := min(g, nx-3)
@@ -238,11 +241,20 @@ func dotMultiByGroup(out []float32, ldo int, x []float32, ldx, nx, kn int, w []f
 	}
 }
 
-// dot4x3g is dot4x3 for one group of three input rows, its hints on its
-// own weight rows (already on their way to cache, so they cost a load
-// slot and move nothing), in dot4x3z's form.
+// dot4x3g, dot4x3hg and dot4x3bg are dot4x3, dot4x3h and dot4x3b for one
+// group of three input rows, their hints on their own weight rows
+// (already on their way to cache, so they cost a load slot and move
+// nothing), in dot4x3z's form.
 func dot4x3g(x *float32, ldx int, w *float32, ldw int, n int, out *float32, ldo int) {
 	dot4x3(x, ldx, w, ldw, n, 1, out, ldo, w)
+}
+
+func dot4x3hg(x *float32, ldx int, w *uint16, ldw int, n int, out *float32, ldo int) {
+	dot4x3h(x, ldx, w, ldw, n, 1, out, ldo, w)
+}
+
+func dot4x3bg(x *float32, ldx int, w *uint16, ldw int, n int, out *float32, ldo int) {
+	dot4x3b(x, ldx, w, ldw, n, 1, out, ldo, w)
 }
 
 // RowsAgree reports whether DotRowsMulti (and DotRowsMultiHalf) give each

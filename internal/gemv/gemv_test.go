@@ -133,7 +133,8 @@ func BenchmarkDotRowsHead(b *testing.B) {
 // goroutines, each walking its rows 64 at a time as model's headRows
 // does), for a recorded decode step's 12 rows, 48, and a prefill's 128:
 // "quad" (every input row per four weight rows, the next four hinted) and
-// "group" (every four weight rows per three input rows). quadMajorFloats
+// "group" (every four weight rows per three input rows), in float32 and,
+// for 12 rows, F16 weights (DotRowsMultiHalf's kernels). quadMajorFloats
 // comes from it.
 func BenchmarkDotRowsMultiHead(b *testing.B) {
 	if !Accelerated() || useAVX512 {
@@ -143,33 +144,42 @@ func BenchmarkDotRowsMultiHead(b *testing.B) {
 	C, V := 768, 50256
 	w := randSlice(rng, V*C)
 	parts := runtime.GOMAXPROCS(0)
+	run := func(b *testing.B, nx int, block func(v0, v1 int)) {
+		for b.Loop() {
+			var wg sync.WaitGroup
+			for p := range parts {
+				wg.Go(func() {
+					lo, hi := V/4*p/parts*4, V/4*(p+1)/parts*4
+					for v0 := lo; v0 < hi; v0 += 64 {
+						block(v0, min(v0+64, hi))
+					}
+				})
+			}
+			wg.Wait()
+		}
+		b.ReportMetric(float64(2*nx*C*V)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+	}
 	for _, nx := range []int{12, 48, 128} {
 		x, out := randSlice(rng, nx*C), make([]float32, nx*V)
-		for _, order := range []string{"quad", "group"} {
-			block := func(v0, v1 int) {
-				if order == "quad" {
-					dotMultiByQuad(out[v0:], V, x, C, nx, C, w[v0*C:], C, v1-v0)
-				} else {
-					dotMultiByGroup(out[v0:], V, x, C, nx, C, w[v0*C:], C, v1-v0, dot4x3g)
-				}
-			}
-			b.Run(fmt.Sprintf("rows=%d/%s", nx, order), func(b *testing.B) {
-				for b.Loop() {
-					var wg sync.WaitGroup
-					for p := range parts {
-						wg.Go(func() {
-							lo, hi := V/4*p/parts*4, V/4*(p+1)/parts*4
-							for v0 := lo; v0 < hi; v0 += 64 {
-								block(v0, min(v0+64, hi))
-							}
-						})
-					}
-					wg.Wait()
-				}
-				b.ReportMetric(float64(2*nx*C*V)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-			})
-		}
+		b.Run(fmt.Sprintf("rows=%d/quad", nx), func(b *testing.B) {
+			run(b, nx, func(v0, v1 int) { dotMultiByQuad(out[v0:], V, x, C, nx, C, w[v0*C:], C, v1-v0, dot4x3) })
+		})
+		b.Run(fmt.Sprintf("rows=%d/group", nx), func(b *testing.B) {
+			run(b, nx, func(v0, v1 int) { dotMultiByGroup(out[v0:], V, x, C, nx, C, w[v0*C:], C, v1-v0, dot4x3g) })
+		})
 	}
+	if !acceleratedHalf() {
+		return
+	}
+	h := randHalf(rng, V*C, false).Bits
+	nx := 12
+	x, out := randSlice(rng, nx*C), make([]float32, nx*V)
+	b.Run("rows=12/f16/quad", func(b *testing.B) {
+		run(b, nx, func(v0, v1 int) { dotMultiByQuad(out[v0:], V, x, C, nx, C, h[v0*C:], C, v1-v0, dot4x3h) })
+	})
+	b.Run("rows=12/f16/group", func(b *testing.B) {
+		run(b, nx, func(v0, v1 int) { dotMultiByGroup(out[v0:], V, x, C, nx, C, h[v0*C:], C, v1-v0, dot4x3hg) })
+	})
 }
 
 func BenchmarkAxpyRowsFC(b *testing.B) {

@@ -248,50 +248,49 @@ func AxpyRowsHalf(out, x []float32, w Half, ld int) {
 
 // DotRowsMultiHalf is DotRowsMulti with 16-bit weights: out[j·ldo+i] =
 // Σ_{k<K} x[j·ldx+k]·w[i·ldw+k] for nx input rows j and n weight rows i,
-// each widened weight serving three input rows.
+// each widened weight serving three input rows, in DotRowsMulti's orders.
 func DotRowsMultiHalf(out []float32, ldo int, x []float32, ldx, nx, K int, w Half, ldw, n int) {
 	if nx == 0 || n == 0 {
 		return
 	}
 	_ = out[(nx-1)*ldo+n-1]
-	if acceleratedHalf() && K >= 8 && n >= 4 && nx >= 3 {
-		_ = x[(nx-1)*ldx+K-1]
-		_ = w.Bits[(n-1)*ldw+K-1]
-		// The kernel and its width follow DotRowsMulti's choice, so that
-		// the sums are those of the widened weights.
-		kern, kn := dot4x3h, K&^7
-		switch {
-		case useAVX512 && K >= 16 && w.BF16:
-			kern, kn = dot4x3zb, K&^15
-		case useAVX512 && K >= 16:
-			kern, kn = dot4x3zh, K&^15
-		case w.BF16:
-			kern = dot4x3b
-		}
-		pf := newPrefetcher(followingRows(w.Bits, ldw, n), (nx+2)/3*(n/4))
-		for g := 0; g < nx; g += 3 {
-			j := min(g, nx-3) // DotRowsMulti's groups
-			i := 0
-			for ; i+4 <= n; i += 4 {
-				pf.step()
-				kern(&x[j*ldx], ldx, &w.Bits[i*ldw], ldw, kn, &out[j*ldo+i], ldo)
-				if kn < K {
-					for jj := j; jj < j+3; jj++ {
-						for r := i; r < i+4; r++ {
-							out[jj*ldo+r] += DotHalf(x[jj*ldx+kn:jj*ldx+K], w.Slice(r*ldw+kn, r*ldw+K))
-						}
-					}
-				}
-			}
-			for jj := j; jj < j+3; jj++ {
-				for r := i; r < n; r++ {
-					out[jj*ldo+r] = DotHalf(x[jj*ldx:jj*ldx+K], w.Slice(r*ldw, r*ldw+K))
-				}
-			}
+	if !acceleratedHalf() || K < 8 || n < 4 || nx < 3 {
+		for j := 0; j < nx; j++ {
+			DotRowsHalf(out[j*ldo:j*ldo+n], x[j*ldx:j*ldx+K], w, ldw)
 		}
 		return
 	}
+	_ = x[(nx-1)*ldx+K-1]
+	_ = w.Bits[(n-1)*ldw+K-1]
+	// The kernel, its width and the order follow DotRowsMulti's choice, so
+	// that the sums are those of the widened weights.
+	n4, kn := n&^3, K&^7
+	quad, group := dot4x3h, dot4x3hg
+	if w.BF16 {
+		quad, group = dot4x3b, dot4x3bg
+	}
+	switch {
+	case useAVX512 && K >= 16:
+		kn = K &^ 15
+		group = dot4x3zh
+		if w.BF16 {
+			group = dot4x3zb
+		}
+		dotMultiByGroup(out, ldo, x, ldx, nx, kn, w.Bits, ldw, n4, group)
+	case nx*K <= quadMajorFloats:
+		dotMultiByQuad(out, ldo, x, ldx, nx, kn, w.Bits, ldw, n4, quad)
+	default:
+		dotMultiByGroup(out, ldo, x, ldx, nx, kn, w.Bits, ldw, n4, group)
+	}
 	for j := 0; j < nx; j++ {
-		DotRowsHalf(out[j*ldo:j*ldo+n], x[j*ldx:j*ldx+K], w, ldw)
+		xj, oj := x[j*ldx:j*ldx+K], out[j*ldo:j*ldo+n]
+		if kn < K {
+			for r := 0; r < n4; r++ {
+				oj[r] += DotHalf(xj[kn:], w.Slice(r*ldw+kn, r*ldw+K))
+			}
+		}
+		for r := n4; r < n; r++ {
+			oj[r] = DotHalf(xj, w.Slice(r*ldw, r*ldw+K))
+		}
 	}
 }

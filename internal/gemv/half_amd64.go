@@ -13,7 +13,10 @@ func cpuid1ECX() uint32
 // float32 kernels with each weight load widened, h for F16 (VCVTPH2PS),
 // b for BF16 (a 16-bit shift). dot4 and dot4x3 take n a positive
 // multiple of 8 (and sum each output alike, bit for bit), axpy4 and widen
-// of 16; w's rows are ld elements (2 bytes each) apart.
+// of 16; w's rows are ld elements (2 bytes each) apart. dot4x3 runs
+// groups ≥ 1 groups of three input rows and hints groups·⌊n/16⌋ lines
+// from pf on, 32 bytes apart (pf must point into a Go allocation; the
+// lines after it may run past its end).
 
 //go:noescape
 func dot4h(x *float32, w *uint16, ld int, n int, out *float32)
@@ -28,10 +31,10 @@ func axpy4h(out *float32, n int, w *uint16, ld int, x *float32)
 func axpy4b(out *float32, n int, w *uint16, ld int, x *float32)
 
 //go:noescape
-func dot4x3h(x *float32, ldx int, w *uint16, ldw int, n int, out *float32, ldo int)
+func dot4x3h(x *float32, ldx int, w *uint16, ldw int, n int, groups int, out *float32, ldo int, pf *uint16)
 
 //go:noescape
-func dot4x3b(x *float32, ldx int, w *uint16, ldw int, n int, out *float32, ldo int)
+func dot4x3b(x *float32, ldx int, w *uint16, ldw int, n int, groups int, out *float32, ldo int, pf *uint16)
 
 //go:noescape
 func widenh(dst *float32, src *uint16, n int)

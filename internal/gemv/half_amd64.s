@@ -98,27 +98,36 @@ axpy4hloop:
 	VZEROUPPER
 	RET
 
-// func dot4x3h(x *float32, ldx int, w *uint16, ldw int, n int, out *float32, ldo int)
+// func dot4x3h(x *float32, ldx int, w *uint16, ldw int, n int, groups int, out *float32, ldo int, pf *uint16)
 //
 // out[j·ldo + r] = Σ_{k<n} x[j·ldx+k]·w[r·ldw+k] for four weight rows r and
-// three input rows j, n a positive multiple of 8, the weights F16 (IEEE binary16), each
-// widened load (VCVTPH2PS, F16C) serving three fused multiply-adds.
-TEXT ·dot4x3h(SB), NOSPLIT, $0-56
+// 3·groups input rows j, n a positive multiple of 8, the weights F16 (IEEE binary16),
+// each widened load (VCVTPH2PS, F16C) serving three fused multiply-adds: dot4x3 of
+// gemv_amd64.s on 16-bit weights, its groups run over the same four rows
+// (in L1 after the first), and every 16 elements of a pass a cache line
+// at pf hinted into L1, pf advancing 32 bytes (so four groups hint the
+// four rows that follow, each line twice).
+TEXT ·dot4x3h(SB), NOSPLIT, $0-72
 	MOVQ x+0(FP), SI
 	MOVQ ldx+8(FP), R12
 	MOVQ w+16(FP), DI
 	MOVQ ldw+24(FP), R8
 	MOVQ n+32(FP), CX
-	MOVQ out+40(FP), DX
-	MOVQ ldo+48(FP), BX
+	MOVQ out+48(FP), DX
+	MOVQ ldo+56(FP), BX
 	SHLQ $2, R12
 	SHLQ $1, R8
 	SHLQ $2, BX
-	LEAQ (SI)(R12*1), R13
-	LEAQ (R13)(R12*1), R14
 	LEAQ (DI)(R8*1), R9
 	LEAQ (R9)(R8*1), R10
 	LEAQ (R10)(R8*1), R11
+	MOVQ pf+64(FP), R8
+	MOVQ CX, R15
+	ANDQ $-16, R15 // elements in whole 16-element pairs of steps
+
+dot4x3hgroup:
+	LEAQ (SI)(R12*1), R13
+	LEAQ (R13)(R12*1), R14
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -132,8 +141,12 @@ TEXT ·dot4x3h(SB), NOSPLIT, $0-56
 	VXORPS Y10, Y10, Y10
 	VXORPS Y11, Y11, Y11
 	XORQ AX, AX
+	CMPQ R15, $0
+	JEQ  dot4x3htail
 
 dot4x3hloop:
+	PREFETCHT0 (R8)
+	ADDQ $32, R8
 	VMOVUPS (SI)(AX*4), Y12
 	VMOVUPS (R13)(AX*4), Y13
 	VMOVUPS (R14)(AX*4), Y14
@@ -153,10 +166,53 @@ dot4x3hloop:
 	VFMADD231PS Y15, Y12, Y9
 	VFMADD231PS Y15, Y13, Y10
 	VFMADD231PS Y15, Y14, Y11
-	ADDQ $8, AX
-	CMPQ AX, CX
+	VMOVUPS 32(SI)(AX*4), Y12
+	VMOVUPS 32(R13)(AX*4), Y13
+	VMOVUPS 32(R14)(AX*4), Y14
+	VCVTPH2PS 16(DI)(AX*2), Y15
+	VFMADD231PS Y15, Y12, Y0
+	VFMADD231PS Y15, Y13, Y1
+	VFMADD231PS Y15, Y14, Y2
+	VCVTPH2PS 16(R9)(AX*2), Y15
+	VFMADD231PS Y15, Y12, Y3
+	VFMADD231PS Y15, Y13, Y4
+	VFMADD231PS Y15, Y14, Y5
+	VCVTPH2PS 16(R10)(AX*2), Y15
+	VFMADD231PS Y15, Y12, Y6
+	VFMADD231PS Y15, Y13, Y7
+	VFMADD231PS Y15, Y14, Y8
+	VCVTPH2PS 16(R11)(AX*2), Y15
+	VFMADD231PS Y15, Y12, Y9
+	VFMADD231PS Y15, Y13, Y10
+	VFMADD231PS Y15, Y14, Y11
+	ADDQ $16, AX
+	CMPQ AX, R15
 	JLT  dot4x3hloop
 
+dot4x3htail:
+	CMPQ AX, CX
+	JGE  dot4x3hreduce
+	VMOVUPS (SI)(AX*4), Y12
+	VMOVUPS (R13)(AX*4), Y13
+	VMOVUPS (R14)(AX*4), Y14
+	VCVTPH2PS (DI)(AX*2), Y15
+	VFMADD231PS Y15, Y12, Y0
+	VFMADD231PS Y15, Y13, Y1
+	VFMADD231PS Y15, Y14, Y2
+	VCVTPH2PS (R9)(AX*2), Y15
+	VFMADD231PS Y15, Y12, Y3
+	VFMADD231PS Y15, Y13, Y4
+	VFMADD231PS Y15, Y14, Y5
+	VCVTPH2PS (R10)(AX*2), Y15
+	VFMADD231PS Y15, Y12, Y6
+	VFMADD231PS Y15, Y13, Y7
+	VFMADD231PS Y15, Y14, Y8
+	VCVTPH2PS (R11)(AX*2), Y15
+	VFMADD231PS Y15, Y12, Y9
+	VFMADD231PS Y15, Y13, Y10
+	VFMADD231PS Y15, Y14, Y11
+
+dot4x3hreduce:
 	VHADDPS Y3, Y0, Y0
 	VHADDPS Y9, Y6, Y6
 	VHADDPS Y6, Y0, Y0
@@ -175,6 +231,11 @@ dot4x3hloop:
 	VEXTRACTF128 $1, Y2, X12
 	VADDPS X12, X2, X2
 	VMOVUPS X2, (DX)(BX*2)
+	LEAQ (R14)(R12*1), SI
+	LEAQ (DX)(BX*2), DX
+	ADDQ BX, DX
+	DECQ groups+40(FP)
+	JNZ  dot4x3hgroup
 	VZEROUPPER
 	RET
 
@@ -405,27 +466,36 @@ axpy4bloop:
 	VZEROUPPER
 	RET
 
-// func dot4x3b(x *float32, ldx int, w *uint16, ldw int, n int, out *float32, ldo int)
+// func dot4x3b(x *float32, ldx int, w *uint16, ldw int, n int, groups int, out *float32, ldo int, pf *uint16)
 //
 // out[j·ldo + r] = Σ_{k<n} x[j·ldx+k]·w[r·ldw+k] for four weight rows r and
-// three input rows j, n a positive multiple of 8, the weights BF16, each
-// widened load (zero-extend to 32 bits, shift left 16) serving three fused multiply-adds.
-TEXT ·dot4x3b(SB), NOSPLIT, $0-56
+// 3·groups input rows j, n a positive multiple of 8, the weights BF16,
+// each widened load (zero-extend to 32 bits, shift left 16) serving three fused multiply-adds: dot4x3 of
+// gemv_amd64.s on 16-bit weights, its groups run over the same four rows
+// (in L1 after the first), and every 16 elements of a pass a cache line
+// at pf hinted into L1, pf advancing 32 bytes (so four groups hint the
+// four rows that follow, each line twice).
+TEXT ·dot4x3b(SB), NOSPLIT, $0-72
 	MOVQ x+0(FP), SI
 	MOVQ ldx+8(FP), R12
 	MOVQ w+16(FP), DI
 	MOVQ ldw+24(FP), R8
 	MOVQ n+32(FP), CX
-	MOVQ out+40(FP), DX
-	MOVQ ldo+48(FP), BX
+	MOVQ out+48(FP), DX
+	MOVQ ldo+56(FP), BX
 	SHLQ $2, R12
 	SHLQ $1, R8
 	SHLQ $2, BX
-	LEAQ (SI)(R12*1), R13
-	LEAQ (R13)(R12*1), R14
 	LEAQ (DI)(R8*1), R9
 	LEAQ (R9)(R8*1), R10
 	LEAQ (R10)(R8*1), R11
+	MOVQ pf+64(FP), R8
+	MOVQ CX, R15
+	ANDQ $-16, R15 // elements in whole 16-element pairs of steps
+
+dot4x3bgroup:
+	LEAQ (SI)(R12*1), R13
+	LEAQ (R13)(R12*1), R14
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -439,8 +509,12 @@ TEXT ·dot4x3b(SB), NOSPLIT, $0-56
 	VXORPS Y10, Y10, Y10
 	VXORPS Y11, Y11, Y11
 	XORQ AX, AX
+	CMPQ R15, $0
+	JEQ  dot4x3btail
 
 dot4x3bloop:
+	PREFETCHT0 (R8)
+	ADDQ $32, R8
 	VMOVUPS (SI)(AX*4), Y12
 	VMOVUPS (R13)(AX*4), Y13
 	VMOVUPS (R14)(AX*4), Y14
@@ -464,10 +538,61 @@ dot4x3bloop:
 	VFMADD231PS Y15, Y12, Y9
 	VFMADD231PS Y15, Y13, Y10
 	VFMADD231PS Y15, Y14, Y11
-	ADDQ $8, AX
-	CMPQ AX, CX
+	VMOVUPS 32(SI)(AX*4), Y12
+	VMOVUPS 32(R13)(AX*4), Y13
+	VMOVUPS 32(R14)(AX*4), Y14
+	VPMOVZXWD 16(DI)(AX*2), Y15
+	VPSLLD $16, Y15, Y15
+	VFMADD231PS Y15, Y12, Y0
+	VFMADD231PS Y15, Y13, Y1
+	VFMADD231PS Y15, Y14, Y2
+	VPMOVZXWD 16(R9)(AX*2), Y15
+	VPSLLD $16, Y15, Y15
+	VFMADD231PS Y15, Y12, Y3
+	VFMADD231PS Y15, Y13, Y4
+	VFMADD231PS Y15, Y14, Y5
+	VPMOVZXWD 16(R10)(AX*2), Y15
+	VPSLLD $16, Y15, Y15
+	VFMADD231PS Y15, Y12, Y6
+	VFMADD231PS Y15, Y13, Y7
+	VFMADD231PS Y15, Y14, Y8
+	VPMOVZXWD 16(R11)(AX*2), Y15
+	VPSLLD $16, Y15, Y15
+	VFMADD231PS Y15, Y12, Y9
+	VFMADD231PS Y15, Y13, Y10
+	VFMADD231PS Y15, Y14, Y11
+	ADDQ $16, AX
+	CMPQ AX, R15
 	JLT  dot4x3bloop
 
+dot4x3btail:
+	CMPQ AX, CX
+	JGE  dot4x3breduce
+	VMOVUPS (SI)(AX*4), Y12
+	VMOVUPS (R13)(AX*4), Y13
+	VMOVUPS (R14)(AX*4), Y14
+	VPMOVZXWD (DI)(AX*2), Y15
+	VPSLLD $16, Y15, Y15
+	VFMADD231PS Y15, Y12, Y0
+	VFMADD231PS Y15, Y13, Y1
+	VFMADD231PS Y15, Y14, Y2
+	VPMOVZXWD (R9)(AX*2), Y15
+	VPSLLD $16, Y15, Y15
+	VFMADD231PS Y15, Y12, Y3
+	VFMADD231PS Y15, Y13, Y4
+	VFMADD231PS Y15, Y14, Y5
+	VPMOVZXWD (R10)(AX*2), Y15
+	VPSLLD $16, Y15, Y15
+	VFMADD231PS Y15, Y12, Y6
+	VFMADD231PS Y15, Y13, Y7
+	VFMADD231PS Y15, Y14, Y8
+	VPMOVZXWD (R11)(AX*2), Y15
+	VPSLLD $16, Y15, Y15
+	VFMADD231PS Y15, Y12, Y9
+	VFMADD231PS Y15, Y13, Y10
+	VFMADD231PS Y15, Y14, Y11
+
+dot4x3breduce:
 	VHADDPS Y3, Y0, Y0
 	VHADDPS Y9, Y6, Y6
 	VHADDPS Y6, Y0, Y0
@@ -486,6 +611,11 @@ dot4x3bloop:
 	VEXTRACTF128 $1, Y2, X12
 	VADDPS X12, X2, X2
 	VMOVUPS X2, (DX)(BX*2)
+	LEAQ (R14)(R12*1), SI
+	LEAQ (DX)(BX*2), DX
+	ADDQ BX, DX
+	DECQ groups+40(FP)
+	JNZ  dot4x3bgroup
 	VZEROUPPER
 	RET
 

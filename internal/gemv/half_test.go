@@ -168,9 +168,9 @@ func TestDotRowsMultiHalf(t *testing.T) {
 	for _, kd := range kinds {
 		t.Run(kd.name, func(t *testing.T) {
 			paths(t, func(t *testing.T) {
-				for _, K := range []int{1, 7, 8, 13, 64, 100} {
+				for _, K := range []int{1, 7, 8, 13, 24, 64, 100} {
 					for _, n := range []int{1, 3, 4, 5, 9, 64} {
-						for _, nx := range []int{1, 2, 3, 4, 7} {
+						for _, nx := range []int{1, 2, 3, 4, 7, 12} {
 							ldx, ldw, ldo := K+rng.IntN(3), K+rng.IntN(3), n+rng.IntN(3)
 							x, w := randSlice(rng, nx*ldx), randHalf(rng, n*ldw, kd.bf)
 							out := randSlice(rng, nx*ldo)

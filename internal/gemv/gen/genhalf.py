@@ -124,27 +124,36 @@ loop:
 	VZEROUPPER
 	RET
 
-// func dot4x3SUF(x *float32, ldx int, w *uint16, ldw int, n int, out *float32, ldo int)
+// func dot4x3SUF(x *float32, ldx int, w *uint16, ldw int, n int, groups int, out *float32, ldo int, pf *uint16)
 //
 // out[j·ldo + r] = Σ_{k<n} x[j·ldx+k]·w[r·ldw+k] for four weight rows r and
-// three input rows j, n a positive multiple of 8, the weights TYPE, each
-// widened load (WIDEN) serving three fused multiply-adds.
-TEXT ·dot4x3SUF(SB), NOSPLIT, $0-56
+// 3·groups input rows j, n a positive multiple of 8, the weights TYPE,
+// each widened load (WIDEN) serving three fused multiply-adds: dot4x3 of
+// gemv_amd64.s on 16-bit weights, its groups run over the same four rows
+// (in L1 after the first), and every 16 elements of a pass a cache line
+// at pf hinted into L1, pf advancing 32 bytes (so four groups hint the
+// four rows that follow, each line twice).
+TEXT ·dot4x3SUF(SB), NOSPLIT, $0-72
 	MOVQ x+0(FP), SI
 	MOVQ ldx+8(FP), R12
 	MOVQ w+16(FP), DI
 	MOVQ ldw+24(FP), R8
 	MOVQ n+32(FP), CX
-	MOVQ out+40(FP), DX
-	MOVQ ldo+48(FP), BX
+	MOVQ out+48(FP), DX
+	MOVQ ldo+56(FP), BX
 	SHLQ $2, R12
 	SHLQ $1, R8
 	SHLQ $2, BX
-	LEAQ (SI)(R12*1), R13
-	LEAQ (R13)(R12*1), R14
 	LEAQ (DI)(R8*1), R9
 	LEAQ (R9)(R8*1), R10
 	LEAQ (R10)(R8*1), R11
+	MOVQ pf+64(FP), R8
+	MOVQ CX, R15
+	ANDQ $-16, R15 // elements in whole 16-element pairs of steps
+
+group:
+	LEAQ (SI)(R12*1), R13
+	LEAQ (R13)(R12*1), R14
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -158,8 +167,12 @@ TEXT ·dot4x3SUF(SB), NOSPLIT, $0-56
 	VXORPS Y10, Y10, Y10
 	VXORPS Y11, Y11, Y11
 	XORQ AX, AX
+	CMPQ R15, $0
+	JEQ  tail
 
 loop:
+	PREFETCHT0 (R8)
+	ADDQ $32, R8
 	VMOVUPS (SI)(AX*4), Y12
 	VMOVUPS (R13)(AX*4), Y13
 	VMOVUPS (R14)(AX*4), Y14
@@ -179,11 +192,61 @@ loop:
 	VFMADD231PS Y15, Y12, Y9
 	VFMADD231PS Y15, Y13, Y10
 	VFMADD231PS Y15, Y14, Y11
-	ADDQ $8, AX
-	CMPQ AX, CX
+	VMOVUPS 32(SI)(AX*4), Y12
+	VMOVUPS 32(R13)(AX*4), Y13
+	VMOVUPS 32(R14)(AX*4), Y14
+	LOAD(16(DI)(AX*2), Y15)
+	VFMADD231PS Y15, Y12, Y0
+	VFMADD231PS Y15, Y13, Y1
+	VFMADD231PS Y15, Y14, Y2
+	LOAD(16(R9)(AX*2), Y15)
+	VFMADD231PS Y15, Y12, Y3
+	VFMADD231PS Y15, Y13, Y4
+	VFMADD231PS Y15, Y14, Y5
+	LOAD(16(R10)(AX*2), Y15)
+	VFMADD231PS Y15, Y12, Y6
+	VFMADD231PS Y15, Y13, Y7
+	VFMADD231PS Y15, Y14, Y8
+	LOAD(16(R11)(AX*2), Y15)
+	VFMADD231PS Y15, Y12, Y9
+	VFMADD231PS Y15, Y13, Y10
+	VFMADD231PS Y15, Y14, Y11
+	ADDQ $16, AX
+	CMPQ AX, R15
 	JLT  loop
 
-REDUCE3
+tail:
+	CMPQ AX, CX
+	JGE  reduce
+	VMOVUPS (SI)(AX*4), Y12
+	VMOVUPS (R13)(AX*4), Y13
+	VMOVUPS (R14)(AX*4), Y14
+	LOAD((DI)(AX*2), Y15)
+	VFMADD231PS Y15, Y12, Y0
+	VFMADD231PS Y15, Y13, Y1
+	VFMADD231PS Y15, Y14, Y2
+	LOAD((R9)(AX*2), Y15)
+	VFMADD231PS Y15, Y12, Y3
+	VFMADD231PS Y15, Y13, Y4
+	VFMADD231PS Y15, Y14, Y5
+	LOAD((R10)(AX*2), Y15)
+	VFMADD231PS Y15, Y12, Y6
+	VFMADD231PS Y15, Y13, Y7
+	VFMADD231PS Y15, Y14, Y8
+	LOAD((R11)(AX*2), Y15)
+	VFMADD231PS Y15, Y12, Y9
+	VFMADD231PS Y15, Y13, Y10
+	VFMADD231PS Y15, Y14, Y11
+
+reduce:
+REDUCE3G
+	LEAQ (R14)(R12*1), SI
+	LEAQ (DX)(BX*2), DX
+	ADDQ BX, DX
+	DECQ groups+40(FP)
+	JNZ  group
+	VZEROUPPER
+	RET
 
 // func dot4x3zSUF(x *float32, ldx int, w *uint16, ldw int, n int, out *float32, ldo int)
 //
@@ -290,9 +353,8 @@ loop:
 	RET
 '''
 def gen(suf, typ, widen, load):
-    s = f16.replace('REDUCE3\n', reduce3.lstrip('\n')).replace('SUF', suf).replace('TYPE', typ).replace('WIDEN', widen)
-    s = re.sub(r'^loop:', suf + 'loop:', s, flags=re.M)
-    s = s.replace('JLT  loop', 'JLT  ' + suf + 'loop')
+    reduce3g = reduce3.lstrip('\n').replace('\tVZEROUPPER\n\tRET\n', '')
+    s = f16.replace('REDUCE3G\n', reduce3g).replace('REDUCE3\n', reduce3.lstrip('\n')).replace('SUF', suf).replace('TYPE', typ).replace('WIDEN', widen)
     s = re.sub(r'LOAD\(([^,]+), ([YZ]\d+)\)', lambda m: load(m.group(1), m.group(2)), s)
     return s
 out = [
@@ -314,6 +376,8 @@ for block in s.split('\nTEXT '):
 s2 = res[0]
 for b in res[1:]:
     name = b.split('(')[0].lstrip('·')
-    b = re.sub(r'\b[hb]loop\b', name + 'loop', b)
+    for label in ('loop', 'group', 'tail', 'reduce'):
+        b = re.sub(r'^' + label + ':', name + label + ':', b, flags=re.M)
+        b = re.sub(r'(J[A-Z]+\s+)' + label + r'\b', r'\g<1>' + name + label, b)
     s2 += '\nTEXT ' + b
 open('half_amd64.s', 'w').write(s2)

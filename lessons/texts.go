@@ -127,7 +127,7 @@ var texts = i18n.Table{
 			`**信息量（surprisal）** 是同一个数换成比特来表示，即 −log₂ P：1 比特相当于抛一次硬币，10 比特相当于千里挑一。` +
 			`第一个 token 前面什么都没有，所以这里没有它的概率（标为“无上下文”）。`},
 	"probs.ppl": {`**Perplexity** summarises the whole prompt: 2 to the power of the mean surprisal, here **%[1]s** over %[2]s.`,
-		`**困惑度（perplexity）** 用一个数概括整段提示词：平均信息量的 2 次方，这里是 **%[1]s**（共 %[2]s）。`},
+		`**困惑度（perplexity）** 用一个数概括整段提示词：2 的（平均信息量）次方，这里是 **%[1]s**（共 %[2]s）。`},
 	"probs.ppl.choices": {`It reads as "the model was, on average, as unsure as if it chose among %[1]s equally likely tokens" (of the %[2]s in its vocabulary).`,
 		`可以理解为：“模型平均而言，就像在 %[1]s 个同样可能的 token 中做选择一样拿不准”（它的词表共有 %[2]s 个 token）。`},
 	"probs.ppl.worse": {`That is more than the %[1]s tokens in its vocabulary, so it is no count of choices: guessing uniformly over the whole vocabulary would cost %[2]s bits per token (perplexity %[1]s), and the model paid %[3]s. It did worse than a blind guess: it put its probability on other tokens than the ones that came.`,

@@ -434,15 +434,14 @@ func (b *cmpBuilder) numbers() error {
 	c := b.c
 	b.md(b.t("c.num.h") + "\n\n" + b.t("c.num.md"))
 	var rows [][]string
-	type agg struct{ lp, ppl, d2, rep float64 }
-	aggs := make([]agg, len(c.Settings))
+	aggs := make([]cmpAgg, len(c.Settings))
 	for i, set := range c.Settings {
 		var lp, ppl, d1, d2, rep []float64
 		for _, s := range c.Summaries[i] {
 			lp, ppl, d1, d2, rep = append(lp, s.MeanLogProb), append(ppl, s.Perplexity), append(d1, s.Distinct1), append(d2, s.Distinct2), append(rep, s.Repetition)
 		}
-		aggs[i] = agg{numfmt.Mean(lp), numfmt.Mean(ppl), numfmt.Mean(d2), numfmt.Mean(rep)}
-		rows = append(rows, []string{set.Spec, spread(lp), spread(ppl), spread(d1), spread(d2), spread(rep)})
+		aggs[i] = cmpAgg{numfmt.Mean(lp), math.Exp(-numfmt.Mean(lp)), numfmt.Mean(d2), numfmt.Mean(rep)}
+		rows = append(rows, []string{set.Spec, spread(lp), spreadAround(aggs[i].ppl, ppl), spread(d1), spread(d2), spread(rep)})
 	}
 	caption := b.t("c.num.caption", len(c.Seeds))
 	if len(c.Seeds) == 1 {
@@ -452,36 +451,68 @@ func (b *cmpBuilder) numbers() error {
 		Header: []string{"--sample", b.t("c.num.lp"), b.t("c.num.ppl"), "distinct-1", "distinct-2", b.t("c.num.rep")},
 		Rows:   rows, Align: []string{"left", "right", "right", "right", "right", "right"}}))
 	if c.Steps > 0 {
-		best, div, rep := 0, 0, 0
-		for i, a := range aggs {
-			if a.lp > aggs[best].lp {
-				best = i
-			}
-			if a.d2 > aggs[div].d2 {
-				div = i
-			}
-			if a.rep > aggs[rep].rep {
-				rep = i
-			}
-		}
-		s := b.t("c.num.likely", b.setting(best), num(aggs[best].lp, 3), num(aggs[best].ppl, 3)) + " " +
-			b.t("c.num.diverse", b.setting(div), num(aggs[div].d2, 3))
-		if aggs[rep].rep > 0 {
-			s += " " + b.t("c.num.rep.md", b.setting(rep), num(aggs[rep].rep, 3))
-		} else {
-			s += " " + b.t("c.num.norep")
-		}
-		b.md(s)
+		b.md(b.numbersSentence(aggs))
 	}
 	ch, err := viz.CompareSummary(c, b.vl())
 	return b.chart(ch, err, b.t("c.nosteps"))
 }
 
+// cmpAgg is one setting's summary over the seeds: the mean log-probability
+// (nats per token), the perplexity of that mean (e^−lp, the geometric mean
+// of the seeds' perplexities), the mean distinct-2 and repetition rate.
+type cmpAgg struct{ lp, ppl, d2, rep float64 }
+
+// numbersSentence names the settings whose text was likeliest, most varied
+// and most repetitive, every setting that ties for first.
+func (b *cmpBuilder) numbersSentence(aggs []cmpAgg) string {
+	best := func(v func(a cmpAgg) float64) []int {
+		var is []int
+		for i, a := range aggs {
+			switch {
+			case len(is) == 0 || v(a) > v(aggs[is[0]]):
+				is = []int{i}
+			case v(a) == v(aggs[is[0]]):
+				is = append(is, i)
+			}
+		}
+		return is
+	}
+	lp, div, rep := best(func(a cmpAgg) float64 { return a.lp }), best(func(a cmpAgg) float64 { return a.d2 }), best(func(a cmpAgg) float64 { return a.rep })
+	s := b.t("c.num.likely", b.settingList(lp), num(aggs[lp[0]].lp, 3), num(aggs[lp[0]].ppl, 3)) + " " +
+		b.t("c.num.diverse", b.settingList(div), num(aggs[div[0]].d2, 3))
+	switch {
+	case aggs[rep[0]].rep == 0:
+		s += " " + b.t("c.num.norep")
+	case len(rep) > 1:
+		s += " " + b.t("c.num.rep.many", b.settingList(rep), num(aggs[rep[0]].rep, 3))
+	default:
+		s += " " + b.t("c.num.rep.md", b.settingList(rep), num(aggs[rep[0]].rep, 3))
+	}
+	return s
+}
+
+// settingList names settings is: "greedy", "greedy and T = 0.7",
+// "greedy, T = 0.7 and T = 1" (Chinese: 、 and 和).
+func (b *cmpBuilder) settingList(is []int) string {
+	names := make([]string, len(is))
+	for k, i := range is {
+		names[k] = b.setting(i)
+	}
+	if len(names) == 1 {
+		return names[0]
+	}
+	return b.t("c.and", strings.Join(names[:len(names)-1], b.t("c.sep")), names[len(names)-1])
+}
+
 // spread writes the mean of v and, with several values, their range as
 // an interval, which reads plainly for negative numbers too:
 // "0.52 [0.41, 0.63]", "-2.01 [-2.49, -1.53]".
-func spread(v []float64) string {
-	s := num(numfmt.Mean(v), 3)
+func spread(v []float64) string { return spreadAround(numfmt.Mean(v), v) }
+
+// spreadAround is spread with the centre given: a perplexity's is e^−(mean
+// log-probability), not the mean of the perplexities.
+func spreadAround(centre float64, v []float64) string {
+	s := num(centre, 3)
 	if len(v) > 1 {
 		s += " [" + num(slices.Min(v), 3) + ", " + num(slices.Max(v), 3) + "]"
 	}

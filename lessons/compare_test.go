@@ -290,9 +290,11 @@ func TestSpread(t *testing.T) {
 }
 
 // TestCompareNumbers: the summary table's caption fits the seed count
-// (one seed has no interval to promise), and the sentence naming the
-// likeliest text states that setting's perplexity as the table does (the
-// mean of the seeds' perplexities).
+// (one seed has no interval to promise); the perplexity column is e to the
+// minus mean log-probability (the formula the page shows), with the
+// seeds' own perplexities as its interval; the sentence naming the
+// likeliest text states the same perplexity, and a tie for the most varied
+// text names every setting that ties.
 func TestCompareNumbers(t *testing.T) {
 	t.Parallel()
 	c := comparison(t)
@@ -309,32 +311,46 @@ func TestCompareNumbers(t *testing.T) {
 		one.Summaries = append(one.Summaries, c.Summaries[i][:1])
 		one.Diverges = append(one.Diverges, c.Diverges[i][:1])
 	}
+	// Two settings with the most varied text: the first two sampled ones,
+	// their distinct-2 raised to 2 (above any real share).
+	tie := sampled
+	tie.Summaries = make([][]trace.Summary, len(sampled.Summaries))
+	for i, row := range sampled.Summaries {
+		tie.Summaries[i] = slices.Clone(row)
+		for j := range row {
+			if i < 2 {
+				tie.Summaries[i][j].Distinct2 = 2
+			}
+		}
+	}
 	for _, tc := range []struct {
-		name    string
-		c       *trace.Comparison
-		caption string
+		name, caption string
+		c             *trace.Comparison
+		varied        string
 	}{
-		{"three seeds", c, "Per setting: mean over the 3 seeds [lowest, highest]"},
-		{"three seeds, sampled settings only", &sampled, "Per setting: mean over the 3 seeds [lowest, highest]"},
-		{"one seed", &one, "Per setting, seed 1"},
+		{"three seeds", "Per setting: mean over the 3 seeds [lowest, highest]", c, ""},
+		{"three seeds, sampled settings only", "Per setting: mean over the 3 seeds [lowest, highest]", &sampled, ""},
+		{"one seed", "Per setting, seed 1", &one, ""},
+		{"a tie for the most varied", "Per setting: mean over the 3 seeds [lowest, highest]", &tie,
+			"The most varied came from **T = 0.7** and **T = 1** (distinct-2 2)."},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			nb, err := Compare(tc.c, CompareOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
-			var captions []string
+			var table *output.Table
 			var md strings.Builder
 			for _, cell := range nb.Cells {
-				switch cell.Kind {
-				case output.KindTable:
-					captions = append(captions, cell.Table.Caption)
-				case output.KindMarkdown:
+				switch {
+				case cell.Kind == output.KindTable && strings.HasPrefix(cell.Table.Caption, "Per setting"):
+					table = cell.Table
+				case cell.Kind == output.KindMarkdown:
 					md.WriteString(cell.Source)
 				}
 			}
-			if !slices.Contains(captions, tc.caption) {
-				t.Errorf("table captions %q, want %q among them", captions, tc.caption)
+			if table == nil || !strings.HasPrefix(table.Caption, tc.caption) {
+				t.Fatalf("no summary table captioned %q", tc.caption)
 			}
 			best, bestLP := 0, math.Inf(-1)
 			for i := range tc.c.Settings {
@@ -342,16 +358,19 @@ func TestCompareNumbers(t *testing.T) {
 				for _, s := range tc.c.Summaries[i] {
 					lp = append(lp, s.MeanLogProb)
 				}
-				if m := numfmt.Mean(lp); m > bestLP {
+				m := numfmt.Mean(lp)
+				if want := num(math.Exp(-m), 3); !strings.HasPrefix(table.Rows[i][2], want) {
+					t.Errorf("%s: perplexity %q, want e^−(mean log-prob) = %s first", tc.c.Settings[i].Spec, table.Rows[i][2], want)
+				}
+				if m > bestLP {
 					best, bestLP = i, m
 				}
 			}
-			var ppl []float64
-			for _, s := range tc.c.Summaries[best] {
-				ppl = append(ppl, s.Perplexity)
+			if want := "perplexity " + strings.Fields(table.Rows[best][2])[0] + ")"; !strings.Contains(md.String(), want) {
+				t.Errorf("the likeliest-text sentence lacks the table's %q", want)
 			}
-			if want := "perplexity " + num(numfmt.Mean(ppl), 3) + ")"; !strings.Contains(md.String(), want) {
-				t.Errorf("the likeliest-text sentence lacks %q", want)
+			if tc.varied != "" && !strings.Contains(md.String(), tc.varied) {
+				t.Errorf("the page lacks %q", tc.varied)
 			}
 		})
 	}

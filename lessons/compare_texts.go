@@ -91,16 +91,19 @@ var compareTexts = i18n.Table{
 		"**平均对数概率（mean log-probability）**衡量模型（在 T = 1 下）觉得生成的文本有多“像”，按每个 token 计；它的相反数就是训练时的交叉熵损失，只是在这段文本上计算；**困惑度（perplexity）**是它取负后的指数，相当于模型平均在多少个同样可能的选项之间犹豫。" +
 			"**distinct-1** 与 **distinct-2** 是不同 token、不同相邻 token 对所占的比例；**重复率（repetition rate）**是与前文重复的 4-gram 所占的比例。\n\n" +
 			"$$\\bar{\\ell} = \\frac{1}{n}\\sum_{i=1}^{n} \\ln P(w_i \\mid w_{<i})$$\n\n$$\\text{PPL} = e^{-\\bar{\\ell}}$$"},
-	"c.num.caption":     {"Per setting: mean over the %d seeds [lowest, highest]", "按设置：%d 个种子的平均 [最低, 最高]"},
+	"c.num.caption":     {"Per setting: mean over the %d seeds [lowest, highest]; the perplexity is e^(−mean log-prob), its interval the seeds' own", "按设置：%d 个种子的平均 [最低, 最高]；困惑度是 e^(−平均对数概率)，区间是各种子自己的困惑度"},
 	"c.num.caption.one": {"Per setting, seed %d", "按设置，种子 %d"},
 	"c.num.lp":          {"mean log-prob (nats/token)", "平均对数概率（奈特/token）"},
 	"c.num.ppl":         {"perplexity", "困惑度"},
 	"c.num.rep":         {"repetition", "重复率"},
 	"c.num.likely": {"The likeliest text under the model came from %[1]s (mean log-probability %[2]s, perplexity %[3]s).",
 		"模型认为最“像”的文本来自 %[1]s（平均对数概率 %[2]s，困惑度 %[3]s）。"},
-	"c.num.diverse": {"The most varied came from %[1]s (distinct-2 %[2]s).", "用词最丰富的来自 %[1]s（distinct-2 为 %[2]s）。"},
-	"c.num.rep.md":  {"The most repetitive was %[1]s (repetition rate %[2]s).", "重复最多的是 %[1]s（重复率 %[2]s）。"},
-	"c.num.norep":   {"No text repeated a 4-gram.", "没有哪段文本重复过 4-gram。"},
+	"c.num.diverse":  {"The most varied came from %[1]s (distinct-2 %[2]s).", "用词最丰富的来自 %[1]s（distinct-2 为 %[2]s）。"},
+	"c.num.rep.md":   {"The most repetitive was %[1]s (repetition rate %[2]s).", "重复最多的是 %[1]s（重复率 %[2]s）。"},
+	"c.num.rep.many": {"The most repetitive were %[1]s (repetition rate %[2]s).", "重复最多的是 %[1]s（重复率都是 %[2]s）。"},
+	"c.and":          {"%[1]s and %[2]s", "%[1]s 和 %[2]s"},
+	"c.sep":          {", ", "、"},
+	"c.num.norep":    {"No text repeated a 4-gram.", "没有哪段文本重复过 4-gram。"},
 
 	"c.div.h": {"## 6. Where two settings part", "## 6. 两种设置从哪里分开"},
 	"c.div.md": {"With the same seed, two settings write the same tokens until their filters make a draw come out differently. The table gives, per seed, the first step at which each setting chose another token than %[1]s.",

@@ -496,8 +496,9 @@ func (d compareLinesData) figure(lc settings) *staticFig {
 // as a dot, so the spread across seeds shows, in four panels: mean
 // log-probability of the generated tokens at T = 1 (nats per token),
 // distinct-1, distinct-2 and the repetition rate (share of repeated
-// 4-grams). ID "compare-summary". It returns an error wrapping ErrNoData
-// when no run generated a token.
+// 4-grams); with one seed the title names it instead of a mean. ID
+// "compare-summary". It returns an error wrapping ErrNoData when no run
+// generated a token.
 func CompareSummary(c *trace.Comparison, options ...Option) (*Chart, error) {
 	lc := settingsOf(options)
 	if c.Steps == 0 {
@@ -508,7 +509,11 @@ func CompareSummary(c *trace.Comparison, options ...Option) (*Chart, error) {
 	if err != nil {
 		return nil, fmt.Errorf("compare summary: %w", err)
 	}
-	return &Chart{ID: "compare-summary", Title: lc.t("su.title"), Subtitle: lc.t("su.sub"), Option: option, Height: 560, static: d.figure(lc.static())}, nil
+	title := lc.t("su.title")
+	if len(c.Seeds) == 1 {
+		title = lc.t("su.title.one", c.Seeds[0])
+	}
+	return &Chart{ID: "compare-summary", Title: title, Subtitle: lc.t("su.sub"), Option: option, Height: 560, static: d.figure(lc.static())}, nil
 }
 
 // summaryData holds, per metric, per setting, the value of each seed.
@@ -799,6 +804,7 @@ var comparePhrases = i18n.Table{
 	"cl.chosen":         {"P(chosen token), T = 1", "P（选中的 token），T = 1"},
 	"cl.static.entropy": {"Entropy at T = 1 (bits)", "T = 1 时的熵（比特）"},
 	"su.title":          {"Summary of the generated text, per setting: mean over the seeds (bar) and each seed (dot)", "生成文本的汇总（按设置）：各种子的平均（柱）与每个种子（点）"},
+	"su.title.one":      {"Summary of the generated text, per setting (seed %d)", "生成文本的汇总（按设置，种子 %d）"},
 	"su.sub":            {"mean log-probability at T = 1 (nats per token; higher: text the model finds likelier) · distinct-1 and distinct-2 (share of distinct tokens and token pairs) · repetition (share of repeated 4-grams)", "T = 1 下的平均对数概率（每个 token 的奈特数；越高表示模型觉得越像） · distinct-1 与 distinct-2（不同 token、不同 token 对的比例） · 重复率（重复的 4-gram 所占比例）"},
 	"su.logprob":        {"mean log-probability (nats/token)", "平均对数概率（奈特/token）"},
 	"su.d1":             {"distinct-1", "distinct-1"},

@@ -223,3 +223,30 @@ func checkDivergenceMarks(t *testing.T, ch *viz.Chart) {
 		}
 	}
 }
+
+// TestCompareSummaryTitle: the summary chart's title speaks of a mean over
+// the seeds only when there are several; with one it names the seed.
+func TestCompareSummaryTitle(t *testing.T) {
+	t.Parallel()
+	c := comparison(t)
+	one := *c
+	one.Seeds = c.Seeds[:1]
+	one.Runs, one.Summaries, one.Diverges = nil, nil, nil
+	for i := range c.Settings {
+		one.Runs = append(one.Runs, c.Runs[i][:1])
+		one.Summaries = append(one.Summaries, c.Summaries[i][:1])
+		one.Diverges = append(one.Diverges, c.Diverges[i][:1])
+	}
+	for _, tc := range []struct {
+		c    *trace.Comparison
+		want string
+	}{{c, "mean over the seeds"}, {&one, "(seed 1)"}} {
+		ch, err := viz.CompareSummary(tc.c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(ch.Title, tc.want) {
+			t.Errorf("%d seeds: title %q, want it to contain %q", len(tc.c.Seeds), ch.Title, tc.want)
+		}
+	}
+}

@@ -323,7 +323,7 @@ func TestResidualData(t *testing.T) {
 	if d.lo != 1 || d.hi != 8 || d.top != 8 {
 		t.Errorf("range [%v, %v], top %v; want [1, 8], 8", d.lo, d.hi, d.top)
 	}
-	if got := d.rowLabels(settings{}); !slices.Equal(got, []string{"embeddings", "after block 0"}) {
+	if got := d.rowLabels(settings{}); !slices.Equal(got, []string{"embeddings", "after layer 0"}) {
 		t.Errorf("rows %q", got)
 	}
 }

@@ -188,7 +188,7 @@ func newLensData(tr *trace.Trace) (lensData, error) {
 	return d, nil
 }
 
-// rowLabels name the layers: "block 0", "block 1", …
+// rowLabels name the layers: "layer 0", "layer 1", …
 func (d lensData) rowLabels(lc settings) []string {
 	out := make([]string, d.layers)
 	for l := range out {
@@ -197,8 +197,8 @@ func (d lensData) rowLabels(lc settings) []string {
 	return out
 }
 
-// LogitLens charts the logit lens: for each layer (rows, "block l": the
-// residual stream after block l, read out early through ln_f and the tied
+// LogitLens charts the logit lens: for each layer (rows, "layer l": the
+// residual stream after layer l, read out early through ln_f and the tied
 // output head) and each recorded position (columns), the probability of the
 // top token, with the top token's display string as the cell label (when
 // there are at most 40 positions) and in the tooltip. The colour legend
@@ -301,7 +301,7 @@ func (d lensData) figure(en settings) *staticFig {
 }
 
 // residualData is what the residual-norm chart shows: the L2 norm of the
-// residual stream for each row (the embeddings, then after each block) and
+// residual stream for each row (the embeddings, then after each layer) and
 // each recorded position, block-averaged by stride positions per column
 // (columns labelled "position token" or "p–q"); the colour range [lo, hi]
 // (3 significant digits, hi lowered to the 98th percentile when a few
@@ -364,7 +364,7 @@ func residualRange(m *matrix) (lo, hi, top float64) {
 	return lo, hi, top
 }
 
-// rowLabels name the rows: "embeddings", "after block 0", …
+// rowLabels name the rows: "embeddings", "after layer 0", …
 func (d residualData) rowLabels(lc settings) []string {
 	out := make([]string, d.norms.rows)
 	for r := range out {
@@ -389,7 +389,7 @@ func (d residualData) subtitle(lc settings) string {
 }
 
 // ResidualNorm charts the L2 norm of the residual stream at each layer
-// (rows: the embeddings, then after each block) and each recorded position
+// (rows: the embeddings, then after each layer) and each recorded position
 // (columns). The colour range is the data's [min, max]. More than MaxSide
 // positions are block-averaged (noted). ID "residual-norm". It returns an
 // error wrapping ErrNoData when the trace has no residual norms.

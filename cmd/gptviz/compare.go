@@ -262,8 +262,9 @@ func (f *compareFlags) write(ctx context.Context, c *trace.Comparison, reconstru
 }
 
 // writeSummary prints the comparison's summary table: one row per setting
-// and seed. The generated text is Go-quoted, so control characters and
-// invalid UTF-8 show as escapes.
+// and seed, then two lines saying what log-prob and diverges count. The
+// generated text is Go-quoted, so control characters and invalid UTF-8
+// show as escapes.
 func writeSummary(w io.Writer, c *trace.Comparison, m *model.Model) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "setting\tseed\tlog-prob\tperplexity\tdistinct-1\tdistinct-2\trepetition\tdiverges\ttext")
@@ -286,7 +287,12 @@ func writeSummary(w io.Writer, c *trace.Comparison, m *model.Model) error {
 				strconv.Quote(string(m.Tokenizer.Decode(ids))))
 		}
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintf(w, "log-prob: mean ln P per generated token under the model at T = 1, nats; perplexity = e^(-log-prob)\n"+
+		"diverges: the first step (from 1) whose token differs from %s's with the same seed; never: none does\n", c.Settings[0].Spec)
+	return err
 }
 
 // isComparison reports whether the JSON file at path holds a comparison

@@ -52,7 +52,8 @@ func TestCompareCommand(t *testing.T) {
 	// The table: a header and one row per setting × seed, the text quoted
 	// (no raw escape character reaches the terminal).
 	lines := strings.Split(strings.TrimSuffix(stdout, "\n"), "\n")
-	if len(lines) != 1+15 || !strings.HasPrefix(lines[0], "setting") || !strings.HasPrefix(lines[4], "temperature=0.7") {
+	if len(lines) != 1+15+2 || !strings.HasPrefix(lines[0], "setting") || !strings.HasPrefix(lines[4], "temperature=0.7") ||
+		!strings.Contains(lines[16], "nats") || !strings.Contains(lines[17], "differs from greedy's") {
 		t.Errorf("table:\n%s", stdout)
 	}
 	if strings.Contains(stdout, "\x1b") {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"unicode"
 
 	"github.com/go-echarts/go-echarts/v2/charts"
@@ -15,11 +16,14 @@ import (
 )
 
 // namedCells is heatmap data whose items carry a name shown as the cell's
-// label and in the tooltip: [{"name": …, "value": [x, y, v]}, …]. Names are
+// label and in the tooltip: [{"name": …, "value": [x, y, v]}, …], and
+// where Labels[i] is set, that cell's own label options (overriding the
+// series'): {"name": …, "value": …, "label": {…}}. Names and labels are
 // marshalled by encoding/json (HTML-escaped).
 type namedCells struct {
 	cells
-	Names []string
+	Names  []string
+	Labels []map[string]any // nil, or one entry per cell (nil: none)
 }
 
 // MarshalJSON implements json.Marshaler.
@@ -42,7 +46,16 @@ func (c namedCells) MarshalJSON() ([]byte, error) {
 		b = strconv.AppendInt(b, int64(c.Y[i]), 10)
 		b = append(b, ',')
 		b = appendNum(b, float64(c.V[i]), c.Digits)
-		b = append(b, "]}"...)
+		b = append(b, ']')
+		if i < len(c.Labels) && c.Labels[i] != nil {
+			lb, err := json.Marshal(c.Labels[i])
+			if err != nil {
+				return nil, err
+			}
+			b = append(b, `,"label":`...)
+			b = append(b, lb...)
+		}
+		b = append(b, '}')
 	}
 	return append(b, ']'), nil
 }
@@ -131,13 +144,20 @@ func (d lensData) cellLabel(bottom int) (width, rotate int) {
 func labelPx(s string) float64 {
 	w := 0.0
 	for _, r := range s {
-		if unicode.Is(unicode.Han, r) || unicode.In(r, unicode.Hangul, unicode.Hiragana, unicode.Katakana) || r >= 0x3000 && r <= 0x303f || r >= 0xff00 && r <= 0xffef {
+		if isWide(r) {
 			w += 9
 		} else {
 			w += 5.2
 		}
 	}
 	return w
+}
+
+// isWide reports whether r is a wide (East Asian) character: Han, kana,
+// Hangul, CJK punctuation or a full-width form.
+func isWide(r rune) bool {
+	return unicode.In(r, unicode.Han, unicode.Hangul, unicode.Hiragana, unicode.Katakana) ||
+		r >= 0x3000 && r <= 0x303f || r >= 0xff00 && r <= 0xffef
 }
 
 // lensData is what the logit-lens chart shows: for each layer (rows) and
@@ -232,16 +252,61 @@ func LogitLens(tr *trace.Trace, options ...Option) (*Chart, error) {
 	}, nil
 }
 
-// cells are layer l's recorded cells, each named by its top token.
-func (d lensData) cells(l int) namedCells {
+// cells are layer l's recorded cells, each named by its top token, with
+// their own label options where the series' do not suit them
+// (cellLabelOf); width and rotate are the series' (cellLabel).
+func (d lensData) cells(l, width, rotate int) namedCells {
 	c := namedCells{cells: cells{Digits: 3}}
 	for col := range d.positions {
 		if v, ok := d.prob.at(l, col); ok {
 			c.add(col, l, v)
 			c.Names = append(c.Names, inertTemplate(d.tokens[l][col]))
+			c.Labels = append(c.Labels, cellLabelOf(d.tokens[l][col], v, width, rotate))
 		}
 	}
 	return c
+}
+
+// allWide reports whether every rune is wide (isWide).
+func allWide(runes []rune) bool {
+	for _, r := range runes {
+		if !isWide(r) {
+			return false
+		}
+	}
+	return true
+}
+
+// darkFrom is the probability from which a lens cell is dark enough
+// (seqStops) that its label is written light on a dark halo.
+const darkFrom = 0.55
+
+// cellLabelOf returns a cell's own label options, or nil: light text on a
+// cell of probability p ≥ darkFrom; and where the series' labels stand
+// upright (rotate 90), a token all of wide (CJK) characters stacked
+// upright one character per line instead of lying on its side, as many
+// as the width (the cell's height) holds, with a ⋮ for the rest.
+func cellLabelOf(token string, p float64, width, rotate int) map[string]any {
+	var lb map[string]any
+	if p >= darkFrom {
+		lb = map[string]any{"color": "#fff", "textBorderColor": seqStops[len(seqStops)-1]}
+	}
+	runes := []rune(token)
+	if rotate == 0 || len(runes) == 0 || !allWide(runes) {
+		return lb
+	}
+	if lb == nil {
+		lb = map[string]any{}
+	}
+	if fit := max(1, width/12); len(runes) > fit {
+		runes = append(runes[:max(fit-1, 1)], '⋮')
+	}
+	lines := make([]string, len(runes))
+	for i, r := range runes {
+		lines[i] = string(r)
+	}
+	lb["rotate"], lb["formatter"] = 0, inertTemplate(strings.Join(lines, "\n"))
+	return lb
 }
 
 // option is the interactive form: one heatmap series per layer, cells
@@ -277,15 +342,16 @@ func (d lensData) option(lc settings, sub string) (json.RawMessage, error) {
 	g["left"] = nameAxis(objAt(tree, "yAxis", 0), lc.t("ll.axis"), rowLabels, 0)
 	width, rotate := d.cellLabel(bottom)
 	for l := range d.layers {
-		objAt(tree, "series", l)["data"] = d.cells(l)
-		// A white halo keeps the dark label readable on the darkest cells;
-		// a label fits its cell (cellLabel), and where the chart is drawn
-		// narrower than lensPlotPx one that still meets its neighbour is
-		// hidden (its tooltip stays).
+		objAt(tree, "series", l)["data"] = d.cells(l, width, rotate)
+		// A white halo keeps a dark label readable on mid-blue cells (dark
+		// cells get light text, cellLabelOf); a label fits its cell
+		// (cellLabel). (ECharts' labelLayout.hideOverlap would also hide
+		// labels that meet on a screen narrower than lensPlotPx, but with
+		// it ECharts 5.6 draws no label at all once a cell's own label
+		// turns upright, as a stacked Chinese token's does.)
 		if lb, ok := objAt(tree, "series", l)["label"].(map[string]any); ok {
 			lb["textBorderColor"], lb["textBorderWidth"] = "#fff", 2
 			lb["width"], lb["overflow"], lb["ellipsis"], lb["rotate"] = width, "truncate", "…", rotate
-			objAt(tree, "series", l)["labelLayout"] = map[string]any{"hideOverlap": true}
 		}
 	}
 	return jsonOf(tree)

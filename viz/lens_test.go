@@ -1,6 +1,9 @@
 package viz
 
-import "testing"
+import (
+	"maps"
+	"testing"
+)
 
 // TestLensCellLabel: the logit lens's cell labels fit their cells, upright
 // where a token is wider than its cell and cells are taller than wide
@@ -32,6 +35,35 @@ func TestLensCellLabel(t *testing.T) {
 			rowPx := (d.height() - lensTop - c.bottom) / c.layers
 			if limit := map[int]int{0: colPx, 90: rowPx}[rot]; w > limit && w > 8 {
 				t.Errorf("label %d px wider than its cell (%d px)", w, limit)
+			}
+		})
+	}
+}
+
+// TestLensCellLabelOf: a cell's own label options: light text on a dark
+// cell; among upright labels, a Chinese token stacked one character per
+// line (cut with ⋮ to what the cell's height holds), a Latin one left to
+// the series' options.
+func TestLensCellLabelOf(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		token  string
+		p      float64
+		width  int
+		rotate int
+		want   map[string]any
+	}{
+		{"Latin, pale, upright", "␣through", 0.2, 44, 90, nil},
+		{"Latin, dark, upright", "␣through", 0.9, 44, 90, map[string]any{"color": "#fff", "textBorderColor": "#08306b"}},
+		{"Chinese, pale, level", "孟浩然", 0.2, 44, 0, nil},
+		{"Chinese, pale, upright", "孟浩然", 0.2, 44, 90, map[string]any{"rotate": 0, "formatter": "孟\n浩\n然"}},
+		{"Chinese, cut to the cell", "孟浩然孟浩然", 0.2, 44, 90, map[string]any{"rotate": 0, "formatter": "孟\n浩\n⋮"}},
+		{"Chinese, dark, upright", "作者", 0.7, 44, 90, map[string]any{"rotate": 0, "formatter": "作\n者", "color": "#fff", "textBorderColor": "#08306b"}},
+		{"mixed, upright", "作a", 0.2, 44, 90, nil},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if got := cellLabelOf(c.token, c.p, c.width, c.rotate); !maps.Equal(got, c.want) {
+				t.Errorf("cellLabelOf(%q, %v, %d, %d) = %v, want %v", c.token, c.p, c.width, c.rotate, got, c.want)
 			}
 		})
 	}

@@ -75,6 +75,21 @@ func NewComparison(command string, specs []string, runs [][]*Trace) (*Comparison
 	return c, c.Validate()
 }
 
+// Seed returns the comparison of every setting with Seeds[j] alone, as
+// NewComparison assembles it, without a rerun command (the command
+// reruns every seed). It returns an error for j out of range.
+func (c *Comparison) Seed(j int) (*Comparison, error) {
+	if j < 0 || j >= len(c.Seeds) {
+		return nil, fmt.Errorf("comparison: seed index %d outside 0..%d", j, len(c.Seeds)-1)
+	}
+	specs := make([]string, len(c.Settings))
+	runs := make([][]*Trace, len(c.Runs))
+	for i := range c.Runs {
+		specs[i], runs[i] = c.Settings[i].Spec, c.Runs[i][j:j+1]
+	}
+	return NewComparison("", specs, runs)
+}
+
 // Validate checks that a Comparison is consistent: every run a valid Trace
 // of the same prompt and steps, run [i][j] made with Settings[i] and
 // Seeds[j], and the summaries and divergence steps shaped [settings][seeds].

@@ -66,4 +66,16 @@ func TestComparison(t *testing.T) {
 	if _, err := trace.NewComparison("", []string{"greedy"}, nil); err == nil {
 		t.Error("no runs: no error")
 	}
+	// One seed of the comparison: its runs, summaries and divergence steps.
+	one, err := c.Seed(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(one.Seeds) != 1 || one.Seeds[0] != 5 || one.Runs[1][0] != c.Runs[1][1] ||
+		one.Summaries[1][0] != c.Summaries[1][1] || one.Diverges[1][0] != c.Diverges[1][1] || one.Command != "" {
+		t.Errorf("Seed(1) = %+v", one)
+	}
+	if _, err := c.Seed(2); err == nil {
+		t.Error("Seed(2) of 2 seeds: no error")
+	}
 }

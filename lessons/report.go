@@ -317,13 +317,15 @@ func (b *builder) summary() error {
 	if s.Temperature == 0 {
 		temp = b.t("greedy")
 	}
+	// The value the rerun command passes, and "off" beside it when it
+	// turns the filter off: "0 (off)", "1 (off)".
 	topk := strconv.Itoa(s.TopK)
 	if s.TopK <= 0 {
-		topk = b.t("off")
+		topk = b.t("value.off", topk)
 	}
 	topp := num(s.TopP, 4)
 	if s.TopP <= 0 || s.TopP >= 1 {
-		topp = b.t("off")
+		topp = b.t("value.off", topp)
 	}
 	dhead := "–"
 	if cfg.NHead > 0 {

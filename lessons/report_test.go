@@ -824,3 +824,40 @@ func TestReportTranslatesNewNotes(t *testing.T) {
 		}
 	}
 }
+
+// TestReportSummaryFilters: the run summary gives top-k and top-p as the
+// rerun command passes them, with "off" beside a value that turns the
+// filter off, in both languages.
+func TestReportSummaryFilters(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		topK         int
+		topP         float64
+		lang         string
+		wantK, wantP string
+	}{
+		{0, 1, "en", "0 (off)", "1 (off)"},
+		{40, 0.9, "en", "40", "0.9"},
+		{0, 1, "zh", "0（关闭）", "1（关闭）"},
+	} {
+		tr := viztest.Trace(viztest.Options{Prompt: 4, Steps: 1, NLayer: 2, NHead: 2, Seed: 1})
+		tr.Settings.Temperature, tr.Settings.TopK, tr.Settings.TopP = 1, tc.topK, tc.topP
+		nb, err := Report(tr, ReportOptions{Lang: tc.lang})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]string{}
+		for _, c := range nb.Cells {
+			if c.Kind == output.KindTable {
+				for _, row := range c.Table.Rows {
+					if len(row) == 2 {
+						got[row[0]] = row[1]
+					}
+				}
+			}
+		}
+		if got["top-k"] != tc.wantK || got["top-p"] != tc.wantP {
+			t.Errorf("%s, top-k %d, top-p %v: summary says %q, %q; want %q, %q", tc.lang, tc.topK, tc.topP, got["top-k"], got["top-p"], tc.wantK, tc.wantP)
+		}
+	}
+}

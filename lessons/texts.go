@@ -285,6 +285,7 @@ var texts = i18n.Table{
 	"lens.cut": {" To bound that cost, the prefill's %[1]d positions were read out at the last %[2]d only.",
 		"为了控制代价，预填充的 %[1]d 个位置只读出了最后 %[2]d 个。"},
 	"lens.caption": {"Top token after each layer, last %s", "每层之后排第一的 token（最后 %s）"},
+	"value.off":    {"%s (off)", "%s（关闭）"},
 	"col.layer":    {"layer", "层"},
 
 	// 8. Residual stream

@@ -42,9 +42,12 @@ settings, --corpus (the name given and the SHA-256 of its text),
 --split-seed, --eval-every and the planned --snapshots. The corpus is read
 again and must be unchanged; a flag given with --resume must equal the
 recorded value, except --steps (a new total, not before the checkpoint's
-step), --eval-every, --snapshots (replaces the plan for the steps to come)
-and --corpus (the same text at another path). A checkpoint of an older
-gptviz records no corpus: give its --corpus and --split-seed.
+step), --eval-every, --snapshots (replaces the plan for the steps to come),
+--corpus (the same text at another path) and --dropout, --repeat-frac and
+--random-repeat-frac (for the steps to come: a later phase of training with
+less regularisation; train_state.json lists each phase's values). A
+checkpoint of an older gptviz records no corpus: give its --corpus and
+--split-seed.
 
 The corpus is split by paragraphs: a seeded random 10% of the paragraphs
 (--split-seed) is the validation text. The tokenizer learns from the
@@ -165,11 +168,15 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			stepsOverride = *steps
 		}
 		var resumed train.RunOptions
-		tr, resumed, err = train.Resume(*out, data, stepsOverride)
+		tr, resumed, err = train.ResumeWith(*out, data, resumeChanges(fs, stepsOverride, *dropout, *repeatFrac, *randomRepeatFrac))
 		if err != nil {
 			return err
 		}
-		ro.Curve, ro.ElapsedS = resumed.Curve, resumed.ElapsedS
+		ro.Curve, ro.ElapsedS, ro.Phases = resumed.Curve, resumed.ElapsedS, resumed.Phases
+		if o, was := tr.Opts, st.Options; o.Dropout != was.Dropout || o.RepeatFrac != was.RepeatFrac || o.RandomRepeatFrac != was.RandomRepeatFrac {
+			fmt.Fprintf(stdout, "from step %d: dropout %g, repeat-frac %g, random-repeat-frac %g (were %g, %g, %g)\n", tr.Step,
+				o.Dropout, o.RepeatFrac, o.RandomRepeatFrac, was.Dropout, was.RepeatFrac, was.RandomRepeatFrac)
+		}
 		if !fs.Changed("eval-every") {
 			ro.EvalEvery = resumed.EvalEvery
 		}
@@ -383,8 +390,9 @@ func resumeCorpus(fs *pflag.FlagSet, name string, splitSeed uint64, out string, 
 // --resume that contradict the checkpoint's state st: --steps before the
 // checkpoint's step, and an explicitly given architecture, optimisation or
 // split flag whose value differs from the recorded one (one that matches
-// is accepted). --corpus is checked by resumeCorpus; --eval-every and
-// --snapshots may change.
+// is accepted). --corpus is checked by resumeCorpus; --eval-every,
+// --snapshots, --dropout, --repeat-frac and --random-repeat-frac may
+// change (resumeChanges).
 func checkResumeFlags(fs *pflag.FlagSet, st *train.State) error {
 	if fs.Changed("steps") {
 		if n, _ := fs.GetInt("steps"); n < st.Step {
@@ -395,9 +403,7 @@ func checkResumeFlags(fs *pflag.FlagSet, st *train.State) error {
 	recorded := map[string]any{
 		"vocab-size": o.Config.VocabSize, "n-layer": o.Config.NLayer, "n-embd": o.Config.NEmbd, "n-head": o.Config.NHead,
 		"n-positions": o.Config.NPositions, "batch": o.BatchSize, "lr": o.LR, "weight-decay": o.WeightDecay,
-		"grad-clip": o.GradClip, "dropout": o.Dropout, "repeat-frac": o.RepeatFrac, "seed": o.Seed,
-		"random-repeat-frac": o.RandomRepeatFrac,
-		"warmup":             o.WarmupSteps,
+		"grad-clip": o.GradClip, "seed": o.Seed, "warmup": o.WarmupSteps,
 	}
 	if st.Corpus != nil {
 		recorded["split-seed"] = st.Corpus.SplitSeed
@@ -426,6 +432,23 @@ func checkResumeFlags(fs *pflag.FlagSet, st *train.State) error {
 		}
 	})
 	return err
+}
+
+// resumeChanges returns the changes a --resume asks for: a new total of
+// steps (0 keeps it) and the dropout and repeat fractions given on the
+// command line.
+func resumeChanges(fs *pflag.FlagSet, steps int, dropout, repeatFrac, randomRepeatFrac float64) train.Changes {
+	c := train.Changes{Steps: steps}
+	for _, f := range []struct {
+		name string
+		v    float64
+		dst  **float64
+	}{{"dropout", dropout, &c.Dropout}, {"repeat-frac", repeatFrac, &c.RepeatFrac}, {"random-repeat-frac", randomRepeatFrac, &c.RandomRepeatFrac}} {
+		if fs.Changed(f.name) {
+			*f.dst = &f.v
+		}
+	}
+	return c
 }
 
 // resumeSnapshots returns the snapshot plan of a resumed run at step of

@@ -293,8 +293,8 @@ func TestTrainResumeConflictingFlags(t *testing.T) {
 	}{
 		{"--n-layer", "2", "1"}, {"--n-embd", "32", "16"}, {"--n-head", "4", "2"}, {"--n-positions", "32", "16"},
 		{"--vocab-size", "300", "260"}, {"--batch", "3", "2"}, {"--lr", "0.003", "0.01"}, {"--seed", "1", "5"},
-		{"--dropout", "0.2", "0.1"}, {"--weight-decay", "0", "0.1"}, {"--grad-clip", "0.5", "1"},
-		{"--repeat-frac", "0.5", "0"}, {"--random-repeat-frac", "0.2", "0"}, {"--warmup", "2", "0"}, {"--warmup", "-1", "0"},
+		{"--weight-decay", "0", "0.1"}, {"--grad-clip", "0.5", "1"},
+		{"--warmup", "2", "0"}, {"--warmup", "-1", "0"},
 	} {
 		_, stderr, code := gptviz(t, "train", "--out", dir, "--resume", "--steps", "4", tc.flag, tc.value)
 		want := fmt.Sprintf("%s %s differs from the checkpoint's %s", tc.flag, tc.value, tc.recorded)
@@ -309,6 +309,29 @@ func TestTrainResumeConflictingFlags(t *testing.T) {
 	stdout, stderr, code := gptviz(t, append([]string{"train", "--out", dir, "--resume", "--steps", "4"}, same...)...)
 	if code != 0 || !strings.Contains(stdout, "done: step 4") {
 		t.Errorf("resume with the recorded values: exit %d\n%s%s", code, stdout, stderr)
+	}
+}
+
+// TestTrainResumeChangesRegularisation: --dropout, --repeat-frac and
+// --random-repeat-frac may change on --resume, for the steps to come; the
+// run says so, trains with the new values and train_state.json records
+// both phases. An out-of-range value is still a usage error naming the
+// flag.
+func TestTrainResumeChangesRegularisation(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	trainRun(t, dir, 0, "--steps", "3", "--corpus", tinyCorpus(t, 8), "--dropout", "0.2", "--repeat-frac", "0.3")
+	if _, stderr, code := gptviz(t, "train", "--out", dir, "--resume", "--steps", "5", "--dropout", "1"); code != 2 || !strings.Contains(stderr, "--dropout") {
+		t.Errorf("--dropout 1: exit %d, want 2 naming --dropout; stderr:\n%s", code, stderr)
+	}
+	stdout, stderr, code := gptviz(t, "train", "--out", dir, "--resume", "--steps", "5", "--dropout", "0.1", "--random-repeat-frac", "0.25")
+	if code != 0 || !strings.Contains(stdout, "from step 3: dropout 0.1, repeat-frac 0.3, random-repeat-frac 0.25 (were 0.2, 0.3, 0)") {
+		t.Fatalf("resume with new dropout: exit %d\n%s%s", code, stdout, stderr)
+	}
+	st := readRunState(t, dir)
+	want := []train.Phase{{From: 0, Dropout: 0.2, RepeatFrac: 0.3}, {From: 3, Dropout: 0.1, RepeatFrac: 0.3, RandomRepeatFrac: 0.25}}
+	if st.Step != 5 || st.Options.Dropout != 0.1 || !slices.Equal(st.Phases, want) {
+		t.Errorf("state: step %d, dropout %g, phases %+v; want 5, 0.1, %+v", st.Step, st.Options.Dropout, st.Phases, want)
 	}
 }
 

@@ -91,6 +91,10 @@ type State struct {
 	// Corpus describes the text the token streams came from; nil when the
 	// caller gave none or the checkpoint predates the record.
 	Corpus *Corpus `json:"corpus,omitempty"`
+	// Phases are the dropout and repeat fractions of each part of a run
+	// resumed with other values (ResumeWith); empty while unchanged. The
+	// last phase's values are Options'.
+	Phases []Phase `json:"phases,omitempty"`
 }
 
 // Corpus identifies the text a run trains on, so that a resumed run can
@@ -133,11 +137,11 @@ func (t *Trainer) writeOptimizer(dir string) error {
 }
 
 // writeState writes train_state.json into dir, with the run's evaluation
-// period, snapshot plan and corpus from ro.
+// period, snapshot plan, corpus and phases from ro.
 func (t *Trainer) writeState(dir string, elapsed float64, ro RunOptions) error {
 	snaps := slices.Clone(ro.Snapshots)
 	slices.Sort(snaps)
 	b, _ := json.MarshalIndent(State{Options: t.Opts, Step: t.Step, Tokens: int64(t.Step) * int64(t.TokensPerStep()), ElapsedS: elapsed,
-		EvalEvery: ro.EvalEvery, Snapshots: slices.Compact(snaps), Corpus: ro.Corpus}, "", "  ")
+		EvalEvery: ro.EvalEvery, Snapshots: slices.Compact(snaps), Corpus: ro.Corpus, Phases: ro.Phases}, "", "  ")
 	return atomicfile.WriteBytes(filepath.Join(dir, StateFile), append(b, '\n'))
 }

@@ -73,16 +73,38 @@ func MemoryBytes(o Options) float64 {
 // model needing more than MaxTrainBytes (MemoryBytes) is refused before
 // anything is allocated.
 func Resume(dir string, data Data, steps int) (*Trainer, RunOptions, error) {
+	return ResumeWith(dir, data, Changes{Steps: steps})
+}
+
+// Changes are the settings a resumed run may change from its checkpoint's
+// step on (ResumeWith).
+type Changes struct {
+	// Steps > 0 replaces the run's total steps, as Resume's steps does.
+	Steps int
+	// Dropout, RepeatFrac and RandomRepeatFrac, where not nil, replace the
+	// recorded Options fields of the same names; a value that differs
+	// starts a new Phase at the checkpoint's step.
+	Dropout, RepeatFrac, RandomRepeatFrac *float64
+}
+
+// ResumeWith is Resume with changes: a new total of steps, and new dropout
+// and repeat fractions for the steps to come (a later phase of training, as
+// a fine-tuning schedule lowers regularisation). The RunOptions it returns
+// carry the run's phases, the change included, for Run to record in
+// train_state.json. Errors are Resume's, and an error for a changed value
+// outside its range.
+func ResumeWith(dir string, data Data, c Changes) (*Trainer, RunOptions, error) {
 	st, err := ReadState(dir)
 	if err != nil {
 		return nil, RunOptions{}, err
 	}
-	if steps > 0 {
-		if steps < st.Step {
-			return nil, RunOptions{}, fmt.Errorf("train: resume: %w", &StepsError{Steps: steps, Step: st.Step})
+	if c.Steps > 0 {
+		if c.Steps < st.Step {
+			return nil, RunOptions{}, fmt.Errorf("train: resume: %w", &StepsError{Steps: c.Steps, Step: st.Step})
 		}
-		st.Options.Steps = steps
+		st.Options.Steps = c.Steps
 	}
+	st.Phases = st.change(c)
 	t, err := New(st.Options, data)
 	if err != nil {
 		return nil, RunOptions{}, fmt.Errorf("train: resume: %w", err)
@@ -102,7 +124,86 @@ func Resume(dir string, data Data, steps int) (*Trainer, RunOptions, error) {
 	}
 	t.Step, t.opt.t = st.Step, st.Step
 	return t, RunOptions{OutDir: dir, Curve: curve, ElapsedS: st.ElapsedS,
-		EvalEvery: st.EvalEvery, Snapshots: st.Snapshots, Corpus: st.Corpus}, nil
+		EvalEvery: st.EvalEvery, Snapshots: st.Snapshots, Corpus: st.Corpus, Phases: st.Phases}, nil
+}
+
+// change applies c's dropout and repeat fractions to st.Options and returns
+// the run's phases with the change: none while nothing has changed, else a
+// first phase from step 0 with the run's starting values and one from each
+// step where a value changed (a change at the step of the last phase
+// replaces it).
+func (st *State) change(c Changes) []Phase {
+	o := &st.Options
+	before := phaseOf(0, *o)
+	for _, f := range []struct {
+		to   *float64
+		from *float64
+	}{{c.Dropout, &o.Dropout}, {c.RepeatFrac, &o.RepeatFrac}, {c.RandomRepeatFrac, &o.RandomRepeatFrac}} {
+		if f.to != nil {
+			*f.from = *f.to
+		}
+	}
+	after := phaseOf(st.Step, *o)
+	if after.sameSettings(before) {
+		return st.Phases
+	}
+	phases := slices.Clone(st.Phases)
+	if len(phases) == 0 {
+		phases = append(phases, before)
+	}
+	if last := &phases[len(phases)-1]; last.From == st.Step {
+		*last = after
+		if len(phases) > 1 && after.sameSettings(phases[len(phases)-2]) {
+			phases = phases[:len(phases)-1]
+		}
+		if len(phases) == 1 {
+			return nil // back to the run's starting values
+		}
+		return phases
+	}
+	return append(phases, after)
+}
+
+// Phase records the dropout and repeat fractions a run trained with from
+// step From on (until the next phase's From): train_state.json lists them
+// once a resumed run has changed one (ResumeWith).
+type Phase struct {
+	From             int     `json:"from_step"`
+	Dropout          float64 `json:"dropout"`
+	RepeatFrac       float64 `json:"repeat_frac"`
+	RandomRepeatFrac float64 `json:"random_repeat_frac"`
+}
+
+func phaseOf(from int, o Options) Phase {
+	return Phase{From: from, Dropout: o.Dropout, RepeatFrac: o.RepeatFrac, RandomRepeatFrac: o.RandomRepeatFrac}
+}
+
+func (p Phase) sameSettings(q Phase) bool {
+	p.From = q.From
+	return p == q
+}
+
+// checkPhases checks a recorded list of phases against the state's step
+// and options: none, or at least two, the first from step 0, each from a
+// later step than the one before and none after step, and the last with
+// the options' values.
+func checkPhases(phases []Phase, step int, o Options) error {
+	if len(phases) == 0 {
+		return nil
+	}
+	if len(phases) == 1 || phases[0].From != 0 {
+		return fmt.Errorf("phases: a change needs a first phase from step 0 and one from the step of the change")
+	}
+	for i, p := range phases[1:] {
+		if p.From <= phases[i].From || p.From > step {
+			return fmt.Errorf("phases: from_step %d is not in ascending order within 1..%d", p.From, step)
+		}
+	}
+	if last := phases[len(phases)-1]; !last.sameSettings(phaseOf(0, o)) {
+		return fmt.Errorf("phases: the last phase (dropout %g, repeat_frac %g, random_repeat_frac %g) is not the options' (%g, %g, %g)",
+			last.Dropout, last.RepeatFrac, last.RandomRepeatFrac, o.Dropout, o.RepeatFrac, o.RandomRepeatFrac)
+	}
+	return nil
 }
 
 // StepsError reports a new total of steps before the checkpoint's step:
@@ -178,6 +279,9 @@ func readState(path string, step int) (State, error) {
 		if s < 0 || s > o.Steps || (i > 0 && s <= st.Snapshots[i-1]) {
 			return State{}, checkpointErr(path, "snapshots: step %d is not in ascending order within 0..%d", s, o.Steps)
 		}
+	}
+	if err := checkPhases(st.Phases, st.Step, o); err != nil {
+		return State{}, checkpointErr(path, "%v", err)
 	}
 	if c := st.Corpus; c != nil && (c.Name == "" || !isSHA256Hex(c.SHA256)) {
 		return State{}, checkpointErr(path, "corpus: the name is empty or sha256 %.80q is not 64 lower-case hex digits", c.SHA256)

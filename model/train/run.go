@@ -64,6 +64,9 @@ type RunOptions struct {
 	// Corpus, if set, is recorded in each checkpoint's train_state.json
 	// (with EvalEvery and Snapshots), for Resume to return.
 	Corpus *Corpus
+	// Phases, if set, are recorded in each checkpoint's train_state.json:
+	// the changes of a resumed run (ResumeWith returns them).
+	Phases []Phase
 
 	hook hook // called at each stage of a checkpoint save; tests only
 }

@@ -111,7 +111,8 @@ func TestResumeRefusesStepsBeforeCheckpoint(t *testing.T) {
 // eval_every, snapshots or corpus) still reads; Resume returns zero
 // values for them (EvalEvery 0 is Steps/20, no snapshots, no corpus) and
 // the caller decides what to do without a corpus record. A malformed
-// record is refused naming the file.
+// record, or phases that disagree with the step and options, is refused
+// naming the file.
 func TestResumeOlderState(t *testing.T) {
 	t.Parallel()
 	dir := stoppedAt(t, 5, RunOptions{EvalEvery: 5, Snapshots: []int{7}, Corpus: &Corpus{Name: "x", SHA256: strings.Repeat("0", 64)}})
@@ -145,6 +146,10 @@ func TestResumeOlderState(t *testing.T) {
 	if ro.EvalEvery != 0 || ro.Snapshots != nil || ro.Corpus != nil {
 		t.Errorf("older state: eval_every %d, snapshots %v, corpus %v; want zero", ro.EvalEvery, ro.Snapshots, ro.Corpus)
 	}
+	o := tinyOptions(10)
+	phase := func(from int, dropout float64) map[string]any {
+		return map[string]any{"from_step": from, "dropout": dropout, "repeat_frac": o.RepeatFrac, "random_repeat_frac": o.RandomRepeatFrac}
+	}
 	for _, tc := range []struct {
 		key  string
 		v    any
@@ -155,6 +160,12 @@ func TestResumeOlderState(t *testing.T) {
 		{"snapshots", []int{11}, "snapshots: step 11"},
 		{"corpus", map[string]any{"name": "x", "sha256": "zz"}, "corpus:"},
 		{"corpus", map[string]any{"name": "", "sha256": strings.Repeat("0", 64)}, "corpus:"},
+		// Phases (ResumeWith) must agree with the step and the options.
+		{"phases", []any{phase(0, o.Dropout)}, "first phase from step 0"},
+		{"phases", []any{phase(1, 0.5), phase(3, o.Dropout)}, "first phase from step 0"},
+		{"phases", []any{phase(0, 0.5), phase(3, 0.4), phase(3, o.Dropout)}, "from_step 3"},
+		{"phases", []any{phase(0, 0.5), phase(6, o.Dropout)}, "from_step 6"},
+		{"phases", []any{phase(0, 0.5), phase(3, 0.4)}, "not the options'"},
 	} {
 		bad := maps.Clone(m)
 		bad[tc.key] = tc.v

@@ -31,8 +31,23 @@ if [ ! -f "$out/checkpoint.json" ]; then
 		--dropout 0.15 --repeat-frac 0.3 --random-repeat-frac 0.2 --seed 1 --split-seed 1 \
 		--eval-every 4000 --snapshots 0,100,500
 fi
+
+# step prints the step of the checkpoint in $out.
+step() {
+	sed -n 's/^  "step": \([0-9][0-9]*\),$/\1/p' "$out/checkpoint.json"
+}
+
+# phase TOTAL resumes the run to TOTAL steps, unless its checkpoint is
+# there already (gptviz refuses a total before the checkpoint's step).
+phase() {
+	s=$(step)
+	if [ "${s:-0}" -lt "$1" ]; then
+		$gptviz train --out "$out" --resume --steps "$1"
+	fi
+}
+
 # Finishes whichever phase the checkpoint records (nothing if it is done),
-# then phases 2 and 3 (each nothing if it is done).
+# then phases 2 and 3 (each nothing if the run is past it).
 $gptviz train --out "$out" --resume
-$gptviz train --out "$out" --resume --steps 52000
-exec $gptviz train --out "$out" --resume --steps 60000
+phase 52000
+phase 60000

@@ -71,9 +71,17 @@ func TestTrainMixScript(t *testing.T) {
 			dir := t.TempDir()
 			out, log := filepath.Join(dir, "run"), filepath.Join(dir, "calls.log")
 			if tc.step > 0 {
-				os.MkdirAll(out, 0o755)
-				os.WriteFile(filepath.Join(out, "total.txt"), []byte(fmt.Sprintln(tc.total)), 0o644)
-				os.WriteFile(filepath.Join(out, "checkpoint.json"), fmt.Appendf(nil, "{\n  \"step\": %d,\n  \"files\": []\n}\n", tc.step), 0o644)
+				if err := os.MkdirAll(out, 0o755); err != nil {
+					t.Fatal(err)
+				}
+				for name, text := range map[string]string{
+					"total.txt":       fmt.Sprintln(tc.total),
+					"checkpoint.json": fmt.Sprintf("{\n  \"step\": %d,\n  \"files\": []\n}\n", tc.step),
+				} {
+					if err := os.WriteFile(filepath.Join(out, name), []byte(text), 0o644); err != nil {
+						t.Fatal(err)
+					}
+				}
 			}
 			cmd := exec.Command("sh", "train-mix.sh", out)
 			cmd.Env = append(os.Environ(), "GPTVIZ="+bin, "FAKE_LOG="+log)

@@ -491,7 +491,7 @@ func (d attentionGridData) figure(lc settings) *staticFig {
 		}
 		tp.Title.Text = staticTitle(tp.Title.Text)
 		tp.Title.TextStyle.Font.Size = vg.Points(labelPt)
-		tp.Draw(head)
+		drawPlot(head, tp)
 		body := draw.Crop(dc, 0, 0, 0, -0.55*vg.Inch)
 		tiles := draw.Tiles{Rows: rows, Cols: cols, PadX: vg.Points(6), PadY: vg.Points(4)}
 		cmap := newRamp(seqStops, 0, 1)
@@ -503,7 +503,7 @@ func (d attentionGridData) figure(lc settings) *staticFig {
 			p.Add(&raster{m: d.ms[i], cmap: cmap})
 			p.X.Min, p.X.Max = 0, float64(d.ms[i].cols)
 			p.Y.Min, p.Y.Max = 0, float64(d.ms[i].rows)
-			p.Draw(tiles.At(body, i%cols, i/cols))
+			drawPlot(tiles.At(body, i%cols, i/cols), p)
 		}
 		return nil
 	}}

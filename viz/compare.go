@@ -361,7 +361,7 @@ func (d compareStepsData) figure(lc settings) *staticFig {
 			}
 			p.Y.Min, p.Y.Max = 0, 1
 			rotateX(p)
-			p.Draw(tiles.At(body, i%cols, i/cols))
+			drawPlot(tiles.At(body, i%cols, i/cols), p)
 		}
 		drawWithLegend(head, tp, l)
 		return nil
@@ -607,7 +607,7 @@ func (d summaryData) figure(lc settings) *staticFig {
 				p.Y.Min, p.Y.Max = 0, 1
 			}
 			rotateX(p)
-			p.Draw(tiles.At(dc, m%2, m/2))
+			drawPlot(tiles.At(dc, m%2, m/2), p)
 		}
 		return nil
 	}}

@@ -364,7 +364,7 @@ func (d nextTokenData) figure(lc settings) *staticFig {
 			}
 			p.Title.TextStyle.Font.Size = vg.Points(labelPt)
 			l = pl
-			p.Draw(tiles.At(body, i%cols, i/cols))
+			drawPlot(tiles.At(body, i%cols, i/cols), p)
 		}
 		drawWithLegend(head, tp, l)
 		return nil

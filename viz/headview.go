@@ -167,7 +167,7 @@ func (d headViewData) figure(en settings) *staticFig {
 		}
 		p.X.Min, p.X.Max = -0.6, 1.6
 		p.HideAxes()
-		p.Draw(dc)
+		drawPlot(dc, p)
 		return nil
 	}}
 }

@@ -217,7 +217,7 @@ func (d kvSizeData) figure(en settings) *staticFig {
 		p.Add(l)
 		p.X.Tick.Marker = indexTicker(d.labels(en), 30)
 		p.Y.Min = 0
-		p.Draw(dc)
+		drawPlot(dc, p)
 		return nil
 	}}
 }

@@ -6,6 +6,7 @@ import (
 	"image/color"
 	"math"
 	"strings"
+	"unicode/utf8"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/palette"
@@ -254,17 +255,86 @@ func (l *legend) add(name string, thumbs ...plot.Thumbnailer) {
 // with the top of the data; the plot gets the rest of the width.
 func drawWithLegend(dc draw.Canvas, p *plot.Plot, l *legend) {
 	if l == nil || l.n == 0 {
-		p.Draw(dc)
+		drawPlot(dc, p)
 		return
 	}
 	r := l.l.Rectangle(dc)
 	w := r.Max.X - r.Min.X + vg.Points(16)
-	p.Draw(draw.Crop(dc, 0, -w, 0, 0))
+	drawPlot(draw.Crop(dc, 0, -w, 0, 0), p)
 	top := vg.Length(0)
 	if p.Title.Text != "" {
 		top = p.Title.TextStyle.Height(p.Title.Text) + p.Title.Padding + vg.Points(6)
 	}
 	l.l.Draw(draw.Crop(dc, dc.Max.X-dc.Min.X-w+vg.Points(8), 0, 0, -top))
+}
+
+// drawPlot draws p on dc with its title wrapped to dc's width (fitTitle).
+func drawPlot(dc draw.Canvas, p *plot.Plot) {
+	fitTitle(p, dc.Max.X-dc.Min.X)
+	p.Draw(dc)
+}
+
+// fitTitle breaks the lines of p's title so that none is wider than w:
+// plot.Plot centres its title over the canvas and clips nothing, so a
+// longer line would run off both edges of the figure. Lines break between
+// words, and a word wider than w (CJK text has no spaces) between runes.
+func fitTitle(p *plot.Plot, w vg.Length) {
+	if p.Title.Text == "" || w <= 0 {
+		return
+	}
+	st := p.Title.TextStyle
+	var out []string
+	for _, line := range strings.Split(p.Title.Text, "\n") {
+		out = append(out, wrapLine(line, w, st.Width)...)
+	}
+	p.Title.Text = strings.Join(out, "\n")
+}
+
+// wrapLine splits line into lines no wider than w as measured by width,
+// greedily; a single rune wider than w stays on a line of its own.
+func wrapLine(line string, w vg.Length, width func(string) vg.Length) []string {
+	if width(line) <= w {
+		return []string{line}
+	}
+	var out []string
+	cur := ""
+	for _, word := range strings.Fields(line) {
+		cand := word
+		if cur != "" {
+			cand = cur + " " + word
+		}
+		if width(cand) <= w {
+			cur = cand
+			continue
+		}
+		if cur != "" {
+			out = append(out, cur)
+		}
+		cur = word
+		for width(cur) > w {
+			head, rest := fitPrefix(cur, w, width)
+			out = append(out, head)
+			cur = rest
+		}
+	}
+	if cur != "" {
+		out = append(out, cur)
+	}
+	return out
+}
+
+// fitPrefix splits s after the longest prefix of at least one rune that
+// is no wider than w.
+func fitPrefix(s string, w vg.Length, width func(string) vg.Length) (head, rest string) {
+	end := 0
+	for i, r := range s {
+		next := i + utf8.RuneLen(r)
+		if end > 0 && width(s[:next]) > w {
+			break
+		}
+		end = next
+	}
+	return s[:end], s[end:]
 }
 
 // rotateX turns the x tick labels so long token labels do not overlap.
@@ -294,7 +364,7 @@ func heatPlot(lc settings, title, xName, yName string, m *matrix, cmap *ramp) fu
 			l.add(lc.t("notrec.legend"), swatch(hexColor(notRecordedHex)))
 		}
 		main := draw.Crop(c, 0, -barW, 0, 0)
-		p.Draw(main)
+		drawPlot(main, p)
 		if l != nil {
 			l.l.Top = false
 			l.l.Draw(draw.Crop(c, c.Max.X-c.Min.X-barW+vg.Points(10), 0, 0, 0))

@@ -5,9 +5,12 @@ import (
 	"errors"
 	"math"
 	"path/filepath"
+	"slices"
 	"testing"
+	"unicode/utf8"
 
 	"gonum.org/v1/plot/cmpimg"
+	"gonum.org/v1/plot/vg"
 
 	"github.com/gptviz/gptviz/internal/golden"
 	"github.com/gptviz/gptviz/model/trace"
@@ -201,5 +204,36 @@ func TestGoldenImages(t *testing.T) {
 				return cmpimg.EqualApprox("png", got, want, delta)
 			})
 		})
+	}
+}
+
+// TestWrapLine: a figure title wider than its canvas is broken between
+// words, and a word wider than the canvas between runes, so that plot's
+// centred title never runs off the image's edges (the KV-cache lesson's
+// subtitle lost its first word in the notebook's PNG).
+func TestWrapLine(t *testing.T) {
+	t.Parallel()
+	runes := func(s string) vg.Length { return vg.Length(utf8.RuneCountInString(s)) }
+	for _, tc := range []struct {
+		line string
+		w    vg.Length
+		want []string
+	}{
+		{"fits as it is", 20, []string{"fits as it is"}},
+		{"cached: one new row reads the keys", 12, []string{"cached: one", "new row", "reads the", "keys"}},
+		{"有缓存：只算新的一行，读取已存的键和值", 8, []string{"有缓存：只算新的", "一行，读取已存的", "键和值"}},
+		{"a verylongword b", 4, []string{"a", "very", "long", "word", "b"}},
+		{"xyz", 0.5, []string{"x", "y", "z"}}, // one rune a line, never an empty one
+		{"", 3, []string{""}},
+	} {
+		got := wrapLine(tc.line, tc.w, runes)
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("wrapLine(%q, %v) = %q, want %q", tc.line, tc.w, got, tc.want)
+		}
+		for _, l := range got {
+			if runes(l) > tc.w && utf8.RuneCountInString(l) > 1 {
+				t.Errorf("wrapLine(%q, %v): line %q is wider than %v", tc.line, tc.w, l, tc.w)
+			}
+		}
 	}
 }

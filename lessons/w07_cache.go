@@ -85,6 +85,10 @@ func init() {
 	cost("cost-window-ratio", func(cc *trace.CacheCost) string {
 		return num(float64(last(cc).Context)/float64(cc.Steps[0].Context), 3)
 	})
+	cost("cost-window-squared", func(cc *trace.CacheCost) string {
+		w := float64(last(cc).Context) / float64(cc.Steps[0].Context)
+		return num(w*w, 3)
+	})
 	cost("cost-uncached-growth", func(cc *trace.CacheCost) string {
 		return num(float64(last(cc).UncachedFLOPs)/float64(cc.Steps[0].UncachedFLOPs), 3)
 	})

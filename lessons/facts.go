@@ -2,6 +2,7 @@ package lessons
 
 import (
 	"cmp"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -53,6 +54,39 @@ func (b *builder) surpriseText() string {
 		return ""
 	}
 	return b.t("probs.surprise", s.Position, num(s.Surprisal, 3), num(s.Prob, 2), num(s.MeanSurprisal, 3))
+}
+
+// flatText says at which steps the next-token distribution was almost
+// uniform (findings.Flat), or "" when at none.
+func (b *builder) flatText() string {
+	f, ok := findings.Flat(b.tr)
+	if !ok {
+		return ""
+	}
+	args := []any{len(f.Steps), f.Decoded, num(f.MinBits, 3), num(f.MaxBits, 3), thousands(int64(f.VocabSize)),
+		num(f.UniformBits, 3), thousands(int64(math.Round(math.Exp2(f.MinBits))))}
+	if f.FromOn {
+		return b.t("gen.flat.from", append([]any{f.Steps[0]}, args...)...)
+	}
+	return b.t("gen.flat.at", append([]any{b.t("gen.flat.steps", stepRanges(f.Steps))}, args...)...)
+}
+
+// stepRanges writes ascending step indices as ranges: "1, 3–5, 8".
+func stepRanges(steps []int) string {
+	var parts []string
+	for i := 0; i < len(steps); {
+		j := i
+		for j+1 < len(steps) && steps[j+1] == steps[j]+1 {
+			j++
+		}
+		if j == i {
+			parts = append(parts, strconv.Itoa(steps[i]))
+		} else {
+			parts = append(parts, strconv.Itoa(steps[i])+"–"+strconv.Itoa(steps[j]))
+		}
+		i = j + 1
+	}
+	return strings.Join(parts, ", ")
 }
 
 // maxListed is how many heads a sentence names before "and N more".

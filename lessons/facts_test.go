@@ -348,3 +348,57 @@ func TestReportBlockEvictionHonest(t *testing.T) {
 		t.Errorf("the report lacks %q", want)
 	}
 }
+
+// TestFlatStepsText: the report says that the next-token distribution was
+// almost flat exactly when some step's entropy reaches 95% of log2
+// vocab_size, with the run's steps and entropies, in both languages (the
+// embedded model at temperature 1 fell into such a state on the README's
+// fox prompt and never left it).
+func TestFlatStepsText(t *testing.T) {
+	t.Parallel()
+	base := viztest.Options{NLayer: 1, NHead: 1, DHead: 4, NPositions: 16, Prompt: 3, Steps: 5, Seed: 1}
+	for _, tc := range []struct {
+		name string
+		bits []float64 // the decode steps' entropies
+		key  string    // the sentence expected, "" for none
+		want []string  // fragments of it (en)
+	}{
+		{"never flat", []float64{2, 3, 4, 5, 6}, "", nil},
+		{"just below 95% of 15.6 bits", []float64{2, 3, 14.8, 14.8, 14.8}, "", nil},
+		{"flat from step 3 on", []float64{2, 3, 14.9, 15.5, 15.6}, "gen.flat.from", []string{"From step 3 on", "those 3 of the 5", "14.9–15.6 bits", "log₂ 50,257 = 15.6 bits", "among 30,574 tokens"}},
+		{"flat at two steps", []float64{15.6, 2, 14.9, 3, 4}, "gen.flat.at", []string{"At 2 of the 5 decode steps (steps 1, 3)", "14.9–15.6 bits"}},
+	} {
+		tr := viztest.Trace(base) // GPT-2's 50,257 tokens: 95% of 15.617 bits is 14.84
+		i := 0
+		for si := range tr.Steps {
+			if tr.Steps[si].Next != nil {
+				tr.Steps[si].Next.Entropy = tc.bits[i]
+				i++
+			}
+		}
+		if i != len(tc.bits) {
+			t.Fatalf("%s: the fixture has %d decode steps, want %d", tc.name, i, len(tc.bits))
+		}
+		for _, lang := range []string{"en", "zh"} {
+			text := reportText(t, tr, lang)
+			// A fragment only each sentence has (tx finds one they share).
+			marks := map[string]map[string]string{
+				"gen.flat.from": {"en": "the run never left that state", "zh": "再也没有离开这种状态"},
+				"gen.flat.at":   {"en": "decode steps (steps", "zh": "个解码步中有"},
+			}
+			for k, m := range marks {
+				if got := strings.Contains(strings.ReplaceAll(text, "\n", " "), m[lang]); got != (k == tc.key) {
+					t.Errorf("%s, %s: sentence %s present %v", tc.name, lang, k, got)
+				}
+			}
+			if lang != "en" {
+				continue
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(strings.ReplaceAll(text, "\n", " "), w) {
+					t.Errorf("%s: report does not say %q", tc.name, w)
+				}
+			}
+		}
+	}
+}

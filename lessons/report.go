@@ -569,6 +569,9 @@ func (b *builder) generation() error {
 	if err := b.chart(c, err, "", "cap.next-entropy"); err != nil {
 		return err
 	}
+	if s := b.flatText(); s != "" {
+		b.md(s)
+	}
 	t := &output.Table{
 		Caption: b.t("gen.caption"),
 		Header:  []string{b.t("col.step"), b.t("col.position"), b.t("col.chosen"), b.t("col.pchosen"), b.t("col.entropy"), b.t("col.how"), b.t("col.top")},

@@ -506,3 +506,52 @@ func TestCacheSpeed(t *testing.T) {
 		t.Errorf("%+v: no times", r)
 	}
 }
+
+// entropies is a trace of a vocab-token model whose prefill is followed
+// by one decode step per entropy (bits); NaN leaves a step without a
+// next-token distribution.
+func entropies(vocab int, bits ...float64) *trace.Trace {
+	tr := &trace.Trace{Model: trace.ModelInfo{Config: arch.Config{VocabSize: vocab}}}
+	tr.Steps = append(tr.Steps, trace.Step{Index: 0, Kind: trace.Prefill})
+	for i, b := range bits {
+		st := trace.Step{Index: i + 1, Kind: trace.Decode}
+		if !math.IsNaN(b) {
+			st.Next = &trace.Prediction{Entropy: b}
+		}
+		tr.Steps = append(tr.Steps, st)
+	}
+	return tr
+}
+
+// TestFlat: a step counts as flat at ≥ 95% of log2 vocab_size bits (13 bits
+// for 8,192 tokens, so 12.35), and FromOn only when the run stayed flat to
+// its end.
+func TestFlat(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name     string
+		tr       *trace.Trace
+		ok       bool
+		steps    []int
+		min, max float64
+		fromOn   bool
+	}{
+		{"none", entropies(8192, 7, 9.5, 12.3), false, nil, 0, 0, false},
+		{"from step 3 on", entropies(8192, 7.3, 9.5, 12.83, 12.4, 12.9), true, []int{3, 4, 5}, 12.4, 12.9, true},
+		{"one flat step, then recovered", entropies(8192, 12.9, 5), true, []int{1}, 12.9, 12.9, false},
+		{"flat, recovered, flat again", entropies(8192, 12.9, 5, 12.5, 12.6), true, []int{1, 3, 4}, 12.5, 12.9, false},
+		{"a single flat last step", entropies(8192, 5, 12.5), true, []int{2}, 12.5, 12.5, false},
+		{"steps without a distribution are skipped", entropies(8192, 12.8, math.NaN(), 12.7), true, []int{1, 3}, 12.7, 12.8, true},
+		{"GPT-2's vocabulary: 13 bits is not flat", entropies(50257, 13, 14.9), true, []int{2}, 14.9, 14.9, false},
+		{"NaN entropy is not flat", entropies(8192, math.NaN()), false, nil, 0, 0, false},
+		{"no vocabulary", entropies(0, 1), false, nil, 0, 0, false},
+	} {
+		f, ok := findings.Flat(tc.tr)
+		if ok != tc.ok || !slices.Equal(f.Steps, tc.steps) || f.MinBits != tc.min || f.MaxBits != tc.max || f.FromOn != tc.fromOn {
+			t.Errorf("%s: Flat = %+v, %v; want steps %v [%g, %g] from-on %v, %v", tc.name, f, ok, tc.steps, tc.min, tc.max, tc.fromOn, tc.ok)
+		}
+		if ok && math.Abs(f.UniformBits-math.Log2(float64(tc.tr.Model.Config.VocabSize))) > 1e-12 {
+			t.Errorf("%s: UniformBits %g", tc.name, f.UniformBits)
+		}
+	}
+}

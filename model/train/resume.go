@@ -123,6 +123,9 @@ func ResumeWith(dir string, data Data, c Changes) (*Trainer, RunOptions, error) 
 		return nil, RunOptions{}, fmt.Errorf("train: resume: %w", err)
 	}
 	t.Step, t.opt.t = st.Step, st.Step
+	if err := t.checkFinite(st.Step); err != nil {
+		return nil, RunOptions{}, fmt.Errorf("train: resume: %s: %w", arch.WeightsFile, err)
+	}
 	return t, RunOptions{OutDir: dir, Curve: curve, ElapsedS: st.ElapsedS,
 		EvalEvery: st.EvalEvery, Snapshots: st.Snapshots, Corpus: st.Corpus, Phases: st.Phases}, nil
 }

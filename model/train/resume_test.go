@@ -1,15 +1,19 @@
 package train
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"maps"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/gptviz/gptviz/model/arch"
 )
 
 // stoppedAt runs tinyOptions(10) with ro into a new folder and stops it
@@ -177,5 +181,71 @@ func TestResumeOlderState(t *testing.T) {
 		if !errors.As(err, &ce) || filepath.Base(ce.File) != StateFile || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s %v: %v, want a *CheckpointError naming %s with %q", tc.key, tc.v, err, StateFile, tc.want)
 		}
+	}
+}
+
+// TestDivergedRunKeepsCheckpoint: a run whose weights stop being finite
+// (here a learning rate of 1e308, as a tampered train_state.json once
+// gave) stops with a *DivergedError and leaves the folder's last good
+// checkpoint as it was, whether the broken weights are found by the next
+// step's loss or by the check before a checkpoint is written; a
+// checkpoint whose weights are already broken is refused on resume.
+func TestDivergedRunKeepsCheckpoint(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name      string
+		evalEvery int
+		step      int  // the step the error names
+		byWeights bool // found by the weights' check, not by a loss
+	}{
+		{"next step's loss", 3, 5, false},
+		{"before the checkpoint", 1, 4, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			dir := stoppedAt(t, 3, RunOptions{EvalEvery: 3})
+			before, err := os.ReadFile(filepath.Join(dir, arch.WeightsFile))
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, ro, err := Resume(dir, ckptData(), 10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Opts.LR, ro.EvalEvery = 1e308, tc.evalEvery
+			_, err = Run(context.Background(), res, ro)
+			var d *DivergedError
+			if !errors.As(err, &d) || d.Step != tc.step || d.Saved != 3 || (d.LR == 0) != tc.byWeights {
+				t.Fatalf("Run: %v (%+v), want a DivergedError at step %d keeping step 3", err, d, tc.step)
+			}
+			after, err := os.ReadFile(filepath.Join(dir, arch.WeightsFile))
+			if err != nil || !bytes.Equal(before, after) {
+				t.Fatalf("the step-3 weights changed (%v)", err)
+			}
+			if st, err := ReadState(dir); err != nil || st.Step != 3 {
+				t.Fatalf("the folder's checkpoint: %+v, %v; want step 3", st, err)
+			}
+		})
+	}
+}
+
+// TestResumeRefusesNonFiniteWeights: a checkpoint whose weights hold a NaN
+// (hashes in the manifest updated to match) is refused on resume rather
+// than trained on.
+func TestResumeRefusesNonFiniteWeights(t *testing.T) {
+	t.Parallel()
+	dir := stoppedAt(t, 3, RunOptions{EvalEvery: 3})
+	res, ro, err := Resume(dir, ckptData(), 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Params[len(res.Params)/2] = float32(math.NaN())
+	if err := saveCheckpoint(dir, res.Step, nil, func(stage string) error { return res.writeCheckpoint(stage, ro.ElapsedS, ro.Curve, ro) }); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = Resume(dir, ckptData(), 10)
+	var d *DivergedError
+	if !errors.As(err, &d) || !strings.Contains(err.Error(), arch.WeightsFile) {
+		t.Fatalf("Resume of NaN weights: %v, want a DivergedError naming %s", err, arch.WeightsFile)
 	}
 }

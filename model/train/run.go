@@ -99,7 +99,15 @@ func Run(ctx context.Context, t *Trainer, ro RunOptions) ([]CurvePoint, error) {
 		}
 		p.TrainEval = t.evaluateWindows(trainSample)
 	}
+	saved := -1 // the step of the last checkpoint written by this call
+	if ro.Curve != nil {
+		saved = t.Step // resumed: the folder holds the checkpoint of t.Step
+	}
 	checkpoint := func() error {
+		if err := t.checkFinite(saved); err != nil {
+			return err
+		}
+		saved = t.Step
 		return saveCheckpoint(ro.OutDir, t.Step, ro.hook, func(stage string) error {
 			return t.writeCheckpoint(stage, elapsed(), curve, ro)
 		})
@@ -107,6 +115,9 @@ func Run(ctx context.Context, t *Trainer, ro RunOptions) ([]CurvePoint, error) {
 	snapshot := func() error {
 		for _, s := range ro.Snapshots {
 			if s == t.Step {
+				if err := t.checkFinite(saved); err != nil {
+					return err
+				}
 				if err := saveSnapshot(ro.OutDir, fmt.Sprintf("step-%06d", s), func(dir string) error {
 					if err := t.SaveWeights(dir, safetensors.F16); err != nil {
 						return err
@@ -146,6 +157,9 @@ func Run(ctx context.Context, t *Trainer, ro RunOptions) ([]CurvePoint, error) {
 			return curve, fmt.Errorf("train: stopped at step %d (checkpoint saved in %s): %w", t.Step, ro.OutDir, err)
 		}
 		r := t.TrainStep()
+		if math.IsNaN(r.Loss) || math.IsInf(r.Loss, 0) || math.IsNaN(r.GradNorm) || math.IsInf(r.GradNorm, 0) {
+			return curve, &DivergedError{Step: r.Step, Loss: r.Loss, GradNorm: r.GradNorm, LR: r.LR, Saved: saved}
+		}
 		p := CurvePoint{Step: r.Step, Tokens: int64(r.Step) * int64(t.TokensPerStep()), LR: r.LR, TrainLoss: r.Loss,
 			GradNorm: r.GradNorm, TrainEval: math.NaN(), ValLoss: math.NaN()}
 		last := t.Step == t.Opts.Steps
@@ -167,6 +181,42 @@ func Run(ctx context.Context, t *Trainer, ro RunOptions) ([]CurvePoint, error) {
 		}
 	}
 	return curve, nil
+}
+
+// DivergedError reports a run whose loss, gradient or weights stopped
+// being finite numbers (a learning rate far too high, for one): Run stops
+// and writes no checkpoint or snapshot of such weights, so the folder
+// keeps the last good checkpoint.
+type DivergedError struct {
+	Step           int     // the optimizer step at which it was found
+	Loss, GradNorm float64 // that step's batch loss and gradient norm (NaN or ±Inf, or finite when only the weights broke)
+	LR             float64 // that step's learning rate; 0 when found by the weights' check
+	Saved          int     // the step of the checkpoint kept in the folder; -1 when this run wrote none
+}
+
+func (e *DivergedError) Error() string {
+	s := fmt.Sprintf("train: diverged at step %d: ", e.Step)
+	if e.LR != 0 {
+		s += fmt.Sprintf("batch loss %g, gradient norm %g at learning rate %g", e.Loss, e.GradNorm, e.LR)
+	} else {
+		s += "the weights are no longer finite numbers"
+	}
+	if e.Saved < 0 {
+		return s + "; no checkpoint was written"
+	}
+	return s + fmt.Sprintf("; the checkpoint of step %d was kept", e.Saved)
+}
+
+// checkFinite returns a *DivergedError if a weight is NaN or infinite:
+// an update can break the weights while the loss of the step that made it
+// was still finite. saved is the step of the checkpoint in the folder.
+func (t *Trainer) checkFinite(saved int) error {
+	for _, v := range t.Params {
+		if f := float64(v); math.IsNaN(f) || math.IsInf(f, 0) {
+			return &DivergedError{Step: t.Step, Loss: math.NaN(), GradNorm: math.NaN(), Saved: saved}
+		}
+	}
+	return nil
 }
 
 // trainSample returns fixed windows of SeqLen+1 tokens spread evenly over

@@ -450,6 +450,10 @@ func (s *Server) force(r *http.Request) (any, error) {
 	if req.ID == nil {
 		return nil, statusf(http.StatusBadRequest, "request body: want {\"id\": TOKEN_ID}")
 	}
+	if v := s.opt.Model.Config.VocabSize; *req.ID < 0 || *req.ID >= v {
+		// advance reads a negative id as "sample": refuse it here.
+		return nil, statusf(http.StatusBadRequest, "request body: id %d: must be a token id in 0..%d", *req.ID, v-1)
+	}
 	ss, err := s.session(r)
 	if err != nil {
 		return nil, err

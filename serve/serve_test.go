@@ -236,6 +236,15 @@ func TestSessionAPI(t *testing.T) {
 		t.Fatalf("after 5 steps: steps %d tokens %d kv %d reproducible %v", st.Steps, len(st.Tokens), st.KV.Positions, st.Reproducible)
 	}
 	five := st.Tokens
+	// A negative id once took a sampled step (advance reads it as "sample").
+	for _, bad := range []string{`{"id":-5}`, `{"id":-1}`, `{"id":100000}`} {
+		if code, b := s.do(t, "POST", "/api/sessions/"+id+"/force", bad, nil); code != 400 || !strings.Contains(string(b), "must be a token id in 0..") {
+			t.Errorf("force %s: %d %s, want 400 naming the token ids", bad, code, b)
+		}
+	}
+	if st := s.json(t, "GET", "/api/sessions/"+id, ``); st.Steps != 5 {
+		t.Fatalf("a refused force changed the session: %d steps", st.Steps)
+	}
 	want := st.Candidates[3].ID
 	st = s.json(t, "POST", "/api/sessions/"+id+"/force", fmt.Sprintf(`{"id":%d}`, want))
 	if st.Steps != 6 || st.Tokens[len(st.Tokens)-1].ID != want || !st.Tokens[len(st.Tokens)-1].Forced || st.Reproducible {

@@ -73,8 +73,8 @@ var writesFiles = []string{"out", "figures", "trace"}
 // the command's own flags, on the served model m, in-process. The file a
 // command writes goes to a temporary folder (an --out the server adds as
 // the command's last flag) and is returned; the folder is removed. A
-// command line that names --out, --figures or --trace, or another model,
-// is refused.
+// command line that names --out, --figures, --trace or --open, or another
+// model, is refused.
 func serveCommand(m *model.Model, mf *modelFlags, maxSteps int) func(context.Context, []string, io.Writer, io.Writer) (*serve.File, error) {
 	sm := &servedModel{m: m, name: mf.name, revision: mf.revision, maxSteps: maxSteps}
 	return func(ctx context.Context, args []string, stdout, stderr io.Writer) (*serve.File, error) {
@@ -92,6 +92,9 @@ func serveCommand(m *model.Model, mf *modelFlags, maxSteps int) func(context.Con
 		for _, a := range flags {
 			if name, ok := writesFile(a); ok {
 				return nil, &serve.CommandError{Usage: true, Err: fmt.Errorf("%s: the server shows the command's result in the page and writes no other file; leave it out", name)}
+			}
+			if a == "--open" || strings.HasPrefix(a, "--open=") {
+				return nil, &serve.CommandError{Usage: true, Err: errors.New("--open: the server shows the command's result in the page and opens no browser of its own; leave it out")}
 			}
 		}
 		full := append([]string{}, flags...)

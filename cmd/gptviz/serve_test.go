@@ -250,6 +250,10 @@ func TestServeRunCommands(t *testing.T) {
 		{args: []string{"report", "-so", "x"}, usage: "-o"},
 		{args: []string{"compare", "--figures", "/tmp", "x"}, usage: "--figures"},
 		{args: []string{"generate", "--trace", "/tmp/t.json", "x"}, usage: "--trace"},
+		// --open once started the server machine's browser on a file
+		// already deleted, once per request.
+		{args: []string{"report", "--steps", "2", "--open", "x"}, usage: "--open: the server shows"},
+		{args: []string{"compare", "--open=true", "x"}, usage: "--open"},
 		{args: []string{"report", "--model", "gpt2", "x"}, usage: "this server runs the default model"},
 		{args: []string{"report", "--steps", "17", "x"}, usage: "at most 16 decode steps"},
 		{args: []string{"report", "--bogus", "x"}, usage: "unknown flag: --bogus"},

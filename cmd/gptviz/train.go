@@ -35,7 +35,10 @@ every file of the checkpoint with its SHA-256. Each checkpoint is written as
 one unit, so a kill or a full disk leaves the previous one or the new one,
 never a mix; --resume verifies it and refuses a mixed or damaged folder,
 naming the file. The same flags and --seed give the same model. Ctrl-C
-stops after saving a checkpoint; --resume continues.
+stops after saving a checkpoint; --resume continues. One gptviz train at a
+time may use a folder (a second is refused while the first runs), and a
+run whose loss or weights stop being finite numbers stops without saving
+them, keeping its last good checkpoint.
 
 --resume continues the run as it was started: the checkpoint records its
 settings, --corpus (the name given and the SHA-256 of its text),
@@ -112,6 +115,21 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	var snaps []int
 	var st *train.State
+	if !*resume {
+		if ents, err := os.ReadDir(*out); err == nil && slices.ContainsFunc(ents, func(e os.DirEntry) bool { return e.Name() != train.LockFile }) {
+			return usagef("train: --out %s is not empty: choose a new folder, or add --resume to continue the run in it", *out)
+		} else if fi, err := os.Stat(*out); err == nil && !fi.IsDir() {
+			return usagef("train: --out %s is a file, not a folder", *out)
+		}
+	} else if fi, err := os.Stat(*out); err != nil || !fi.IsDir() {
+		return usagef("train: --resume: %s holds no training run to continue (not a folder)", *out)
+	}
+	// One process at a time: two would interleave their checkpoints.
+	release, err := train.Lock(*out)
+	if err != nil {
+		return err
+	}
+	defer release()
 	if *resume {
 		// Verify before the tokenizer is read from the folder: a mixed or
 		// damaged checkpoint is refused here, naming the file.
@@ -126,11 +144,6 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	} else {
 		if snaps, err = snapSpecs.steps(*steps); err != nil {
 			return err
-		}
-		if ents, err := os.ReadDir(*out); err == nil && len(ents) > 0 {
-			return usagef("train: --out %s is not empty: choose a new folder, or add --resume to continue the run in it", *out)
-		} else if fi, err := os.Stat(*out); err == nil && !fi.IsDir() {
-			return usagef("train: --out %s is a file, not a folder", *out)
 		}
 	}
 

@@ -383,3 +383,48 @@ func TestTrainResumeOlderCheckpoint(t *testing.T) {
 		t.Errorf("corpus recorded after resuming an older checkpoint: %+v", st.Corpus)
 	}
 }
+
+// TestTrainLockedFolder: while another process trains into a folder (here
+// the test holds its lock), 'gptviz train' refuses it, fresh or --resume,
+// and changes nothing; two resumes at once once left a folder that no
+// later --resume could read.
+func TestTrainLockedFolder(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	corpus := tinyCorpus(t, 7)
+	trainRun(t, dir, 0, "--steps", "2", "--corpus", corpus)
+	before, err := os.ReadFile(filepath.Join(dir, train.ManifestFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	release, err := train.Lock(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fresh := filepath.Join(t.TempDir(), "fresh")
+	freshRelease, err := train.Lock(fresh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"train", "--out", dir, "--resume", "--steps", "4"},
+		{"train", "--out", fresh, "--corpus", corpus, "--steps", "2"},
+	} {
+		if _, stderr, code := gptviz(t, args...); code != 1 || !strings.Contains(stderr, "in use by another training process") {
+			t.Errorf("gptviz %q on a locked folder: exit %d, want 1 naming the lock; stderr:\n%s", args, code, stderr)
+		}
+	}
+	if after, err := os.ReadFile(filepath.Join(dir, train.ManifestFile)); err != nil || string(after) != string(before) {
+		t.Errorf("the refused resume changed the checkpoint (%v)", err)
+	}
+	release()
+	freshRelease()
+	if stdout, stderr, code := gptviz(t, "train", "--out", dir, "--resume", "--steps", "4"); code != 0 || !strings.Contains(stdout, "done: step 4") {
+		t.Errorf("resume after the lock was released: exit %d\n%s%s", code, stdout, stderr)
+	}
+	// A folder that holds only the lock file of a run that failed before
+	// its first checkpoint counts as empty.
+	if stdout, stderr, code := gptviz(t, "train", "--out", fresh, "--corpus", corpus, "--steps", "2"); code != 0 {
+		t.Errorf("fresh run in a folder holding only %s: exit %d\n%s%s", train.LockFile, code, stdout, stderr)
+	}
+}

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -159,5 +161,26 @@ func TestTokens(t *testing.T) {
 				t.Errorf("last line %q, want %q", lines[len(lines)-1], want)
 			}
 		})
+	}
+}
+
+// TestHubFlagsNeedModel: --revision and --download choose a Hugging Face
+// model's version, so without --model (the embedded model) they are a
+// usage error rather than silently ignored (as a hostile-input pass found).
+func TestHubFlagsNeedModel(t *testing.T) {
+	t.Parallel()
+	out := filepath.Join(t.TempDir(), "r.html")
+	for _, args := range [][]string{
+		{"report", "--revision", "; rm -rf /", "-o", out, "x"},
+		{"generate", "--revision", "main", "x"},
+		{"lesson", "--download", "1"},
+	} {
+		_, stderr, code := gptviz(t, args...)
+		if code != 2 || !strings.Contains(stderr, "needs --model NAME") {
+			t.Errorf("gptviz %q: exit %d, %q; want 2 and 'needs --model NAME'", args, code, stderr)
+		}
+	}
+	if _, err := os.Stat(out); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the refused report was written: %v", err)
 	}
 }

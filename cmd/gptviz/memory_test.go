@@ -59,6 +59,11 @@ func TestRunTooLargeForMemory(t *testing.T) {
 			t.Errorf("%s: exit %d, stderr %q; want exit 1 and %q", cmd, code, stderr, advice)
 		}
 	}
+	// serve has no --steps: its advice names its own flags.
+	_, stderr, code := gptviz(t, "serve", "--model", dir, "--max-steps", "1000000")
+	if want := "to need less, lower --max-steps or --sessions"; code != 1 || !strings.Contains(stderr, want) {
+		t.Errorf("serve: exit %d, stderr %q; want exit 1 and %q", code, stderr, want)
+	}
 }
 
 // TestDefaultModelTooLargeForMemory (F6): the embedded default model was

@@ -27,6 +27,9 @@ type modelFlags struct {
 	// run is what the command will do with the model, for the memory
 	// check before loading; zero for a command that only loads it.
 	run model.RunSize
+	// lessRun says how to make run smaller, for checkMemory's advice;
+	// "" means the commands' own: lower --steps or shorten the prompt.
+	lessRun string
 }
 
 func (f *modelFlags) register(fs *pflag.FlagSet) {
@@ -48,6 +51,13 @@ var availableMemory = model.AvailableMemory
 
 // load resolves and loads the model, returning it and the load time.
 func (f *modelFlags) load(ctx context.Context, stderr io.Writer) (*model.Model, time.Duration, error) {
+	if f.name == "" && (f.revision != "" || f.download) {
+		flag := "--revision " + f.revision
+		if f.revision == "" {
+			flag = "--download"
+		}
+		return nil, 0, &usageError{msg: flag + ": needs --model NAME (a Hugging Face model); the embedded default model has no revisions to choose or download"}
+	}
 	if sm := served(ctx); sm != nil {
 		// A command gptviz serve runs: the server's model, loaded once.
 		m, err := sm.use(f)
@@ -118,6 +128,9 @@ func (f *modelFlags) checkMemory(config func() (arch.Config, error)) error {
 			how = "lower --steps or shorten the prompt"
 			if f.run.Trace.MaxAttention > 0 {
 				how = "lower --steps or --max-attention, or shorten the prompt"
+			}
+			if f.lessRun != "" {
+				how = f.lessRun
 			}
 		}
 		which := "--model " + f.name

@@ -96,6 +96,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return usagef("--addr %q: want an IP address (127.0.0.1, ::1) or localhost", *addr)
 	}
 	mf.run = model.RunSize{PromptTokens: serve.DefaultLimits.PromptBytes, Steps: *maxSteps, Runs: *sessions, Output: model.OutputReport}
+	mf.lessRun = "lower --max-steps or --sessions"
 	m, _, err := mf.load(ctx, stderr)
 	if err != nil {
 		return err

@@ -88,6 +88,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	dropout := fs.Float64("dropout", 0.2, "dropout probability on the embeddings and residual branches while training")
 	repeatFrac := fs.Float64("repeat-frac", 0, "fraction of training windows that begin with a passage repeated once (teaches in-context copying)")
 	randomRepeatFrac := fs.Float64("random-repeat-frac", 0, "fraction of training windows that hold random tokens repeated (teaches copying that only attention can do: induction heads)")
+	maskRandom := fs.Bool("mask-random-prefix", false, "with --random-repeat-frac: leave each random sequence's first occurrence, which no model can predict, out of the loss (without it the model learns to predict uniformly whenever the context looks random)")
 	seed := fs.Uint64("seed", 1, "random seed for initialisation and batches")
 	splitSeed := fs.Uint64("split-seed", 1, "random seed of the paragraph train/validation split")
 	evalEvery := fs.Int("eval-every", 0, "steps between evaluations and checkpoints; 0 means --steps/20")
@@ -204,7 +205,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			BOSTokenID: eot, EOSTokenID: eot}
 		o := train.DefaultOptions(c, *steps)
 		o.BatchSize, o.LR, o.WeightDecay, o.GradClip, o.Seed, o.Dropout, o.RepeatFrac = *batch, *lr, *wd, *clip, *seed, *dropout, *repeatFrac
-		o.RandomRepeatFrac = *randomRepeatFrac
+		o.RandomRepeatFrac, o.MaskRandomPrefix = *randomRepeatFrac, *maskRandom
 		if *warmup >= 0 {
 			o.WarmupSteps = *warmup
 		}
@@ -416,7 +417,7 @@ func checkResumeFlags(fs *pflag.FlagSet, st *train.State) error {
 	recorded := map[string]any{
 		"vocab-size": o.Config.VocabSize, "n-layer": o.Config.NLayer, "n-embd": o.Config.NEmbd, "n-head": o.Config.NHead,
 		"n-positions": o.Config.NPositions, "batch": o.BatchSize, "lr": o.LR, "weight-decay": o.WeightDecay,
-		"grad-clip": o.GradClip, "seed": o.Seed, "warmup": o.WarmupSteps,
+		"grad-clip": o.GradClip, "seed": o.Seed, "warmup": o.WarmupSteps, "mask-random-prefix": o.MaskRandomPrefix,
 	}
 	if st.Corpus != nil {
 		recorded["split-seed"] = st.Corpus.SplitSeed
@@ -438,6 +439,8 @@ func checkResumeFlags(fs *pflag.FlagSet, st *train.State) error {
 			given, _ = fs.GetFloat64(f.Name)
 		case uint64:
 			given, _ = fs.GetUint64(f.Name)
+		case bool:
+			given, _ = fs.GetBool(f.Name)
 		}
 		if given != want {
 			err = usagef("train: --resume: --%s %s differs from the checkpoint's %v: a resumed run keeps its settings (leave --%s out, or give %v)",

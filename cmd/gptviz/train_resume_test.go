@@ -294,9 +294,9 @@ func TestTrainResumeConflictingFlags(t *testing.T) {
 		{"--n-layer", "2", "1"}, {"--n-embd", "32", "16"}, {"--n-head", "4", "2"}, {"--n-positions", "32", "16"},
 		{"--vocab-size", "300", "260"}, {"--batch", "3", "2"}, {"--lr", "0.003", "0.01"}, {"--seed", "1", "5"},
 		{"--weight-decay", "0", "0.1"}, {"--grad-clip", "0.5", "1"},
-		{"--warmup", "2", "0"}, {"--warmup", "-1", "0"},
+		{"--warmup", "2", "0"}, {"--warmup", "-1", "0"}, {"--mask-random-prefix", "true", "false"},
 	} {
-		_, stderr, code := gptviz(t, "train", "--out", dir, "--resume", "--steps", "4", tc.flag, tc.value)
+		_, stderr, code := gptviz(t, "train", "--out", dir, "--resume", "--steps", "4", tc.flag+"="+tc.value)
 		want := fmt.Sprintf("%s %s differs from the checkpoint's %s", tc.flag, tc.value, tc.recorded)
 		if code != 2 || !strings.Contains(stderr, want) {
 			t.Errorf("resume with %s %s: exit %d, want 2 with %q; stderr:\n%s", tc.flag, tc.value, code, want, stderr)
@@ -426,5 +426,22 @@ func TestTrainLockedFolder(t *testing.T) {
 	// its first checkpoint counts as empty.
 	if stdout, stderr, code := gptviz(t, "train", "--out", fresh, "--corpus", corpus, "--steps", "2"); code != 0 {
 		t.Errorf("fresh run in a folder holding only %s: exit %d\n%s%s", train.LockFile, code, stdout, stderr)
+	}
+}
+
+// TestTrainMaskRandomPrefixRecorded: --mask-random-prefix is an option of
+// the run: train_state.json records it, and --resume keeps it.
+func TestTrainMaskRandomPrefixRecorded(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	trainRun(t, dir, 0, "--steps", "2", "--corpus", tinyCorpus(t, 8), "--random-repeat-frac", "0.5", "--mask-random-prefix")
+	if st := readRunState(t, dir); !st.Options.MaskRandomPrefix || st.Options.RandomRepeatFrac != 0.5 {
+		t.Fatalf("recorded options %+v, want mask_random_prefix and random_repeat_frac 0.5", st.Options)
+	}
+	if stdout, stderr, code := gptviz(t, "train", "--out", dir, "--resume", "--steps", "3"); code != 0 || !strings.Contains(stdout, "done: step 3") {
+		t.Fatalf("resume: exit %d\n%s%s", code, stdout, stderr)
+	}
+	if st := readRunState(t, dir); !st.Options.MaskRandomPrefix {
+		t.Error("the resumed run dropped mask_random_prefix")
 	}
 }

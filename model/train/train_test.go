@@ -358,3 +358,78 @@ func TestRunZeroSteps(t *testing.T) {
 		t.Errorf("step-0 checkpoint: %v", err)
 	}
 }
+
+// TestMaskRandomPrefix: with MaskRandomPrefix a random window's targets
+// are -1 exactly where the next token has not occurred yet (positions
+// 0..h-1 of a sequence of period h) and the copies after it are kept; text
+// windows keep every target; the step's loss is the mean over the kept
+// targets. Without it the windows are those of a run that never had the
+// option.
+func TestMaskRandomPrefix(t *testing.T) {
+	t.Parallel()
+	o := tinyOptions(5)
+	o.Config.VocabSize = 64
+	o.BatchSize = 32
+	o.RandomRepeatFrac = 0.5
+	stream := randomData(500, 4, 9)
+	T := o.Config.NPositions
+	plainTr, err := New(o, Data{Train: stream})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.MaskRandomPrefix = true
+	maskTr, err := New(o, Data{Train: stream})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ptok, ptgt := plainTr.batch(3)
+	tok, tgt := maskTr.batch(3)
+	if !slices.Equal(ptok, tok) {
+		t.Fatal("the mask changed the inputs")
+	}
+	random := 0
+	for b := 0; b < o.BatchSize; b++ {
+		w, y, py := tok[b*T:(b+1)*T], tgt[b*T:(b+1)*T], ptgt[b*T:(b+1)*T]
+		masked := slices.Index(y, -1) >= 0
+		if slices.Max(w) < 4 { // a window of the stream
+			if masked || !slices.Equal(y, py) {
+				t.Errorf("window %d (text): targets changed: %v", b, y)
+			}
+			continue
+		}
+		random++
+		h := 0
+		for h < T && y[h] == -1 {
+			h++
+		}
+		if h < 8 || h > T/2 || slices.Contains(y[h:], -1) {
+			t.Fatalf("window %d: masked targets %v, want a leading run of 8..%d", b, y, T/2)
+		}
+		if !slices.Equal(y[h:], py[h:]) {
+			t.Errorf("window %d: the copies' targets changed", b)
+		}
+		for j := h; j < T; j++ { // each kept target occurred h tokens before
+			if py[j] != w[j-h+1] {
+				t.Errorf("window %d: target at %d is not a copy from %d back", b, j, h)
+			}
+		}
+	}
+	if random == 0 || random == o.BatchSize {
+		t.Fatalf("%d of %d windows random: the fixture should mix both", random, o.BatchSize)
+	}
+	kept := 0
+	for _, y := range tgt {
+		if y >= 0 {
+			kept++
+		}
+	}
+	maskTr.Step = 3
+	r := maskTr.TrainStep()
+	sum := 0.0
+	for _, w := range maskTr.shards {
+		sum += w.lossSum
+	}
+	if math.Abs(r.Loss-sum/float64(kept)) > 1e-12 {
+		t.Errorf("loss %g, want the mean over the %d kept targets %g", r.Loss, kept, sum/float64(kept))
+	}
+}

@@ -52,6 +52,11 @@ type Options struct {
 	// memorised statistic of the text can do, only attention to the
 	// earlier occurrence.
 	RandomRepeatFrac float64 `json:"random_repeat_frac,omitempty"`
+	// MaskRandomPrefix leaves the first occurrence of each random
+	// sequence out of the loss: no model can predict a uniformly drawn
+	// token, and training on them teaches it to predict uniformly
+	// whenever the context looks random (see Trainer.batch).
+	MaskRandomPrefix bool `json:"mask_random_prefix,omitempty"`
 }
 
 // DefaultOptions returns the training defaults for a config: AdamW β =
@@ -238,6 +243,14 @@ func parallel(n int, fn func(i int)) {
 // own statistics; random ones only by reading the earlier occurrence, which
 // is what the induction score of the head analysis measures.
 //
+// Their first h targets (positions 0..h-1, where the next token has not
+// occurred yet) are uniform draws: the best prediction there is the
+// uniform distribution, so a model trained on them learns to predict
+// uniformly in any context that looks random — such as its own unlucky
+// samples at temperature 1 (the embedded default model does; its card
+// measures it). With MaskRandomPrefix those targets are -1, left out of
+// the loss, and only the copies are learned.
+//
 // A zero fraction draws nothing from the generator, so runs without it get
 // the windows they always got.
 func (t *Trainer) batch(s int) (tok, tgt []int) {
@@ -246,8 +259,13 @@ func (t *Trainer) batch(s int) (tok, tgt []int) {
 	tok, tgt = make([]int, B*T), make([]int, B*T)
 	win := make([]int, T+1)
 	for b := 0; b < B; b++ {
+		masked := 0 // leading targets left out of the loss
 		if t.Opts.RandomRepeatFrac > 0 && T >= 16 && r.Float64() < t.Opts.RandomRepeatFrac {
-			randomRepeat(win, 8+r.IntN(T/2-8+1), t.Opts.Config.VocabSize, r)
+			h := 8 + r.IntN(T/2-8+1)
+			randomRepeat(win, h, t.Opts.Config.VocabSize, r)
+			if t.Opts.MaskRandomPrefix {
+				masked = h
+			}
 		} else {
 			off := r.IntN(len(t.data.Train) - T)
 			copy(win, t.data.Train[off:off+T+1])
@@ -258,6 +276,9 @@ func (t *Trainer) batch(s int) (tok, tgt []int) {
 		}
 		copy(tok[b*T:(b+1)*T], win[:T])
 		copy(tgt[b*T:(b+1)*T], win[1:])
+		for j := range masked {
+			tgt[b*T+j] = -1
+		}
 	}
 	return tok, tgt
 }
@@ -287,7 +308,14 @@ type StepResult struct {
 func (t *Trainer) TrainStep() StepResult {
 	tok, tgt := t.batch(t.Step)
 	T := t.Opts.SeqLen
-	scale := 1 / float32(len(tgt))
+	n := len(tgt) // targets in the loss: the mean is over these
+	for _, y := range tgt {
+		if y < 0 {
+			n--
+		}
+	}
+	n = max(n, 1)
+	scale := 1 / float32(n)
 	starts := t.shardStarts()
 	parallel(len(t.shards), func(i int) {
 		w := t.shards[i]
@@ -314,7 +342,7 @@ func (t *Trainer) TrainStep() StepResult {
 	lr := learningRate(t.Step, t.Opts.WarmupSteps, t.Opts.Steps, t.Opts.LR, t.Opts.MinLRFrac)
 	t.opt.update(t.Params, grad, t.tensors, lr)
 	t.Step++
-	return StepResult{Step: t.Step, Loss: loss / float64(len(tgt)), LR: lr, GradNorm: norm}
+	return StepResult{Step: t.Step, Loss: loss / float64(n), LR: lr, GradNorm: norm}
 }
 
 func (t *Trainer) shardStarts() []int {

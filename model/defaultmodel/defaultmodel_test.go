@@ -3,6 +3,7 @@ package defaultmodel
 import (
 	"io/fs"
 	"math"
+	"math/rand/v2"
 	"slices"
 	"testing"
 
@@ -221,4 +222,56 @@ func TestTrainTokens(t *testing.T) {
 		t.Errorf("TrainTokens() = %d, not more than the baselines' %d: the weights repeat sources", n, b)
 	}
 	t.Logf("%d training tokens; %d tokens seen = %.1f passes", n, recorded(t).Tokens, float64(recorded(t).Tokens)/float64(n))
+}
+
+// TestFlatAfterRandomTokens pins the card's "flaw of the recipe": a run
+// trained on random repeats with the first draws in the loss predicts
+// almost uniformly (≥ 95% of log2 vocab_size bits, on average over 50
+// contexts of 8 uniformly drawn tokens) whenever its context looks random;
+// a run with --mask-random-prefix should not (if it does, the card's
+// account is wrong).
+func TestFlatAfterRandomTokens(t *testing.T) {
+	t.Parallel()
+	m, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := recorded(t)
+	V := m.Config.VocabSize
+	r := rand.New(rand.NewPCG(1, 2))
+	var sum float64
+	const n = 50
+	for range n {
+		ids := make([]int, 8)
+		for i := range ids {
+			ids[i] = r.IntN(V)
+		}
+		lg, err := m.Logits(ids)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum += entropyBits(lg[len(lg)-V:])
+	}
+	mean, flat := sum/n, 0.95*math.Log2(float64(V))
+	unmasked := st.Options.RandomRepeatFrac > 0 && !st.Options.MaskRandomPrefix
+	if (mean >= flat) != unmasked {
+		t.Errorf("mean entropy after 8 random tokens %.3f bits (flat from %.3f); the run's random_repeat_frac %g, mask_random_prefix %v: MODEL_CARD.md's account no longer holds",
+			mean, flat, st.Options.RandomRepeatFrac, st.Options.MaskRandomPrefix)
+	}
+}
+
+// entropyBits is the entropy of softmax(logits), bits.
+func entropyBits(logits []float32) float64 {
+	mx := float64(slices.Max(logits))
+	var z float64
+	for _, v := range logits {
+		z += math.Exp(float64(v) - mx)
+	}
+	var h float64
+	for _, v := range logits {
+		if p := math.Exp(float64(v)-mx) / z; p > 0 {
+			h -= p * math.Log2(p)
+		}
+	}
+	return h
 }

@@ -119,6 +119,28 @@ func (s SeriesChart) rotation() float64 {
 // the axis name, at least 90.
 func (s SeriesChart) bottom() int { return max(90, labelRoom(s.Categories, s.rotation())+25) }
 
+// left is the room, px, left of the plot for the y axis's labels: ECharts
+// writes them with thousands separators ("1,000,000,000", 13 characters
+// of about 7 px at its 12 px default), and a fixed 80 px clipped the top
+// label of a log axis of FLOPs. The widest label is taken as that of the
+// largest magnitude, rounded up to a power of ten on a log axis.
+func (s SeriesChart) left() int {
+	top := 0.0
+	for _, sr := range s.Series {
+		for _, v := range sr.Values {
+			if !math.IsNaN(v) && !math.IsInf(v, 0) {
+				top = math.Max(top, math.Abs(v))
+			}
+		}
+	}
+	if s.LogY && top > 0 {
+		top = math.Pow(10, math.Ceil(math.Log10(top)))
+	}
+	digits := len(strconv.FormatFloat(math.Floor(top), 'f', 0, 64))
+	chars := digits + (digits-1)/3 // with the separators
+	return max(80, 7*chars+20)
+}
+
 // option is the interactive form.
 func (s SeriesChart) option() (json.RawMessage, error) {
 	yType := "value"
@@ -140,7 +162,7 @@ func (s SeriesChart) option() (json.RawMessage, error) {
 		charts.WithLegendOpts(opts.Legend{Show: opts.Bool(true), Right: "10", Top: "40"}),
 		// Room below for the longest rotated label and the axis name, so
 		// that a long label ("final LayerNorm bias") is not clipped.
-		charts.WithGridOpts(opts.Grid{Left: "80", Right: "30", Top: "90", Bottom: strconv.Itoa(s.bottom())}),
+		charts.WithGridOpts(opts.Grid{Left: strconv.Itoa(s.left()), Right: "30", Top: "90", Bottom: strconv.Itoa(s.bottom())}),
 		charts.WithXAxisOpts(opts.XAxis{Type: "category", Name: s.XName, AxisLabel: &opts.AxisLabel{Show: opts.Bool(true), Rotate: rotate, Interval: interval}}),
 		charts.WithYAxisOpts(opts.YAxis{Type: yType, Name: s.YName, Scale: fitY, AxisLabel: &opts.AxisLabel{Show: opts.Bool(true)}}),
 	}

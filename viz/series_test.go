@@ -98,3 +98,31 @@ func TestSeriesChartFitY(t *testing.T) {
 		}
 	}
 }
+
+// TestSeriesChartYLabelRoom: the room left of the plot fits the widest y
+// label with its thousands separators; lesson 7's log axis of FLOPs
+// (values up to 1.95e8, top label "1,000,000,000") lost its first digits
+// to a fixed 80 px.
+func TestSeriesChartYLabelRoom(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name   string
+		values []float64
+		log    bool
+		left   int
+	}{
+		{"small values keep 80 px", []float64{0.5, 3, 99}, false, 80},
+		{"FLOPs on a log axis: 1,000,000,000", []float64{6.8e6, 1.95e8}, true, 7*13 + 20},
+		{"1,234,567 linear", []float64{1234567, math.NaN()}, false, 7*9 + 20},
+		{"negative values count by magnitude", []float64{-2.5e7, 1}, false, 7*10 + 20},
+	} {
+		c, err := NewSeriesChart(SeriesChart{ID: "y", Categories: []string{"a", "b", "c"}[:len(tc.values)], Line: true, LogY: tc.log,
+			Series: []Series{{Name: "v", Values: tc.values}}})
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if want := `"left":"` + strconv.Itoa(tc.left) + `"`; !strings.Contains(string(c.Option), want) {
+			t.Errorf("%s: want %s in %.300s", tc.name, want, c.Option)
+		}
+	}
+}

@@ -368,6 +368,13 @@ func (p *texParser) command(depth int) (string, opKind, error) {
 			return "", 0, err
 		}
 		if name == "text" {
+			// MathML trims a token's edge whitespace, TeX keeps it in
+			// \text ("= 131072 \text{ bytes}"): no-break spaces survive.
+			trimmed := strings.TrimLeft(s, " ")
+			lead := len(s) - len(trimmed)
+			body := strings.TrimRight(trimmed, " ")
+			trail := len(trimmed) - len(body)
+			s = strings.Repeat("\u00a0", lead) + body + strings.Repeat("\u00a0", trail)
 			return "<mtext>" + html.EscapeString(s) + "</mtext>", 0, nil
 		}
 		return `<mi mathvariant="normal">` + html.EscapeString(s) + "</mi>", 0, nil

@@ -29,6 +29,7 @@ func TestMathML(t *testing.T) {
 		{"prod inline", `\prod_i p`, false, `<mrow><msub><mo largeop="true" movablelimits="true">∏</mo><mi>i</mi></msub><mi>p</mi></mrow>`},
 		{"sum display has limits", `\sum_{i=1}^{n} x`, true, `<mrow><munderover><mo largeop="true" movablelimits="true">∑</mo><mrow><mi>i</mi><mo>=</mo><mn>1</mn></mrow><mi>n</mi></munderover><mi>x</mi></mrow>`},
 		{"text", `\text{bytes per token}`, false, "<mtext>bytes per token</mtext>"},
+		{"text keeps its edge spaces", `1\text{ bytes }`, false, "<mrow><mn>1</mn><mtext>\u00a0bytes\u00a0</mtext></mrow>"},
 		{"text is escaped", `\text{<b>&}`, false, "<mtext>&lt;b&gt;&amp;</mtext>"},
 		{"spaces", `a\,b`, false, `<mrow><mi>a</mi><mspace width="0.1667em"></mspace><mi>b</mi></mrow>`},
 		{"fences", `\left(x\right)`, false, `<mrow><mo fence="true">(</mo><mi>x</mi><mo fence="true">)</mo></mrow>`},

@@ -402,3 +402,14 @@ func TestFlatStepsText(t *testing.T) {
 		}
 	}
 }
+
+// TestTopGuessesSeparator: the top guesses are kept apart by " · ", so
+// that comma and dash tokens stay readable (a new user read "- 0.0775, ,
+// 0.0644").
+func TestTopGuessesSeparator(t *testing.T) {
+	t.Parallel()
+	got := topGuesses([]trace.Candidate{{Display: "␣window", Prob: 0.0841}, {Display: "-", Prob: 0.0775}, {Display: ",", Prob: 0.0644}, {Display: "x", Prob: 0.01}}, 3)
+	if want := "␣window 0.0841 · - 0.0775 · , 0.0644"; got != want {
+		t.Errorf("topGuesses = %q, want %q", got, want)
+	}
+}

@@ -425,7 +425,7 @@ func (b *builder) tokens() error {
 	return nil
 }
 
-// topGuesses lists candidates as "token 0.123, …", at most n.
+// topGuesses lists candidates as "token 0.123 · …", at most n.
 func topGuesses(cs []trace.Candidate, n int) string {
 	var parts []string
 	for i, c := range cs {
@@ -438,7 +438,8 @@ func topGuesses(cs []trace.Candidate, n int) string {
 		}
 		parts = append(parts, d+" "+num(c.Prob, 3))
 	}
-	return strings.Join(parts, ", ")
+	// Not ", ": a comma token would blur into it ("- 0.0775, , 0.0644").
+	return strings.Join(parts, " · ")
 }
 
 // 3. P(w_i | w_<i) over the prompt.

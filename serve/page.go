@@ -4,6 +4,8 @@ import (
 	"embed"
 	"html/template"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/gptviz/gptviz/output"
 )
@@ -28,7 +30,7 @@ func (s *Server) page(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Security-Policy", pageCSP)
 	pageTmpl.Execute(w, map[string]any{
 		"Lang": lang, "Model": s.opt.Model.Name, "Layers": c.NLayer, "Heads": c.NHead, "Positions": c.NPositions,
-		"MaxSteps": s.lim.Steps, "MaxTokens": s.lim.PromptTokens, "Sessions": s.lim.Sessions, "Idle": s.lim.Idle.String(),
+		"MaxSteps": s.lim.Steps, "MaxTokens": s.lim.PromptTokens, "Sessions": s.lim.Sessions, "Idle": minutes(s.lim.Idle),
 	})
 }
 
@@ -57,3 +59,7 @@ func (s *Server) static(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", ctype)
 	w.Write(body)
 }
+
+// minutes writes d in minutes for the page's texts ("{3} minutes"):
+// "30", or "0.5" for 30 s.
+func minutes(d time.Duration) string { return strconv.FormatFloat(d.Minutes(), 'f', -1, 64) }

@@ -752,3 +752,19 @@ func FuzzSplitWords(f *testing.F) {
 		}
 	})
 }
+
+// TestPageIdleMinutes: the page states the idle limit in minutes, not in
+// Go's duration syntax ("30m0s", as a new user saw it).
+func TestPageIdleMinutes(t *testing.T) {
+	t.Parallel()
+	for d, want := range map[time.Duration]string{30 * time.Minute: "30", 90 * time.Second: "1.5", time.Hour: "60"} {
+		if got := minutes(d); got != want {
+			t.Errorf("minutes(%v) = %q, want %q", d, got, want)
+		}
+	}
+	s := newTestServer(t, Limits{Idle: 30 * time.Minute})
+	code, b := s.do(t, "GET", "/", "", nil)
+	if code != 200 || !strings.Contains(string(b), `data-idle="30"`) || strings.Contains(string(b), "30m0s") {
+		t.Errorf("page: %d; want data-idle=\"30\"", code)
+	}
+}

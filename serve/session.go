@@ -66,7 +66,7 @@ func (s *Server) add(ss *session) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if len(s.sessions) >= s.lim.Sessions {
-		return statusf(http.StatusTooManyRequests, "%d sessions are open, the most this server keeps (close a tab, or wait %s for an idle one to be freed)", len(s.sessions), s.lim.Idle)
+		return statusf(http.StatusTooManyRequests, "%d sessions are open, the most this server keeps (close a tab, or wait %s minutes for an idle one to be freed)", len(s.sessions), minutes(s.lim.Idle))
 	}
 	if avail, ok := s.opt.Available(); ok {
 		var held int64
@@ -92,7 +92,7 @@ func (s *Server) get(id string) (*session, error) {
 	defer s.mu.Unlock()
 	ss := s.sessions[id]
 	if ss == nil {
-		return nil, statusf(http.StatusNotFound, "no session %q (it was closed, or freed after %s unused)", id, s.lim.Idle)
+		return nil, statusf(http.StatusNotFound, "no session %q (it was closed, or freed after %s minutes unused)", id, minutes(s.lim.Idle))
 	}
 	ss.lastUsed = s.opt.Now()
 	return ss, nil

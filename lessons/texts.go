@@ -283,8 +283,8 @@ var texts = i18n.Table{
 		`Watch how the guess sharpens (darker) and changes as the layers add information.`,
 		`**残差流**是一条贯穿各层的向量，每一层都从中读取、再往里添加。**Logit lens** 就是*提前*把它读出来：在每一层之后，` +
 			`假装模型到此为止，套上最后的层归一化和输出头，看排第一的 token 是什么。观察随着层数增加，猜测如何变得更确定（颜色更深）、又如何改变。`},
-	"lens.settle": {`**Where the guess settles.** At the last position (%[1]d) the top token stops changing at layer %[2]d (the layers are numbered 0–%[3]d); over the %[4]s recorded, the median is layer %[5]d: %[6]d settled at layer 0 already, %[7]d only at the last layer.`,
-		`**猜测在哪一层定下来。** 在最后一个位置（%[1]d），从第 %[2]d 层起排第一的 token 就不再变化（各层编号 0–%[3]d）；在记录下来的 %[4]s中，中位数是第 %[5]d 层：有 %[6]d 个在第 0 层就已定下，有 %[7]d 个直到最后一层才定下。`},
+	"lens.settle": {`**Where the guess settles.** At the last position (%[1]d) the top token stops changing at layer %[2]d (the layers are numbered 0–%[3]d); over the %[4]s recorded, at least half had settled by layer %[5]d: %[6]d at layer 0 already, %[7]d only at the last layer.`,
+		`**猜测在哪一层定下来。** 在最后一个位置（%[1]d），从第 %[2]d 层起排第一的 token 就不再变化（各层编号 0–%[3]d）；在记录下来的 %[4]s中，至少一半在第 %[5]d 层或更早就已定下：有 %[6]d 个在第 0 层就已定下，有 %[7]d 个直到最后一层才定下。`},
 	"lens.cost": {"**What the lens costs.** Each reading passes one row of the residual stream through `ln_f` and the whole output head (%[1]s × %[2]d multiply-adds). This run read the lens out at %[3]s, after each of %[4]d layers (%[5]s readings); that took %[6]s ms of the %[7]s ms those steps took (%[8]s%%).",
 		"**Logit lens 的代价。** 每读出一次，就要把残差流的一行送过 `ln_f` 和整个输出头（%[1]s × %[2]d 次乘加）。这次运行在 %[3]s上读出 logit lens，每个位置读 %[4]d 层（共 %[5]s 次读出），用时 %[6]s 毫秒，占这些步骤 %[7]s 毫秒的 %[8]s%%。"},
 	"lens.cut": {" To bound that cost, the prefill's %[1]d positions were read out at the last %[2]d only.",

@@ -27,7 +27,9 @@ type Lens struct {
 	// position recorded by more than one step keeps its latest reading).
 	Positions []LensSettle
 	// Median is the median of Positions' Layer (the lower middle for an
-	// even count): where the lens typically settles.
+	// even count): where the lens typically settles. At least half the
+	// positions settle at or before it (the report says so, not "the
+	// median", which for an even count may lie between two layers).
 	Median int
 	// Early counts positions settled from layer 0 (every layer agreed);
 	// Late those that settled only at the last layer.

@@ -161,12 +161,15 @@ func runCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs.IntVarP(&cf.steps, "steps", "n", 20, "number of tokens each run generates")
 	fs.StringVar(&cf.seeds, "seeds", "1,2,3", "seeds, comma-separated; every setting runs with each")
 	fs.StringArrayVar(&cf.sample, "sample", nil, `a sampling setting: "greedy" or key=value items such as temperature=0.7,top-k=40 (repeatable; default five settings, see above)`)
-	fs.StringVar(&cf.format, "format", "html", "html (self-contained page), ipynb (Jupyter notebook) or json (the comparison: every run's trace, the settings, seeds and summary numbers)")
+	fs.StringVar(&cf.format, "format", "html", "html (self-contained page), ipynb (Jupyter notebook) or json (the comparison: every run's trace, the settings, seeds and summary numbers); without it, an --out ending in .ipynb, .json or .html chooses")
 	fs.StringVarP(&cf.out, "out", "o", "", "output file (default compare.html, compare.ipynb or compare.json by --format); replaced only once the new file is complete")
 	fs.StringVar(&cf.lang, "lang", "en", "language of the explanations: en or zh")
 	fs.StringVar(&cf.figures, "figures", "", "also write every chart as SVG and PNG into this folder")
 	fs.BoolVar(&cf.open, "open", false, "open the page in the default browser")
 	if err := parseFlags(fs, args, compareUsage, stdout); err != nil {
+		return err
+	}
+	if err := formatFromOut(fs, &cf.format, cf.out, "html", "ipynb", "json"); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {

@@ -68,7 +68,7 @@ func (f *lessonFlags) register(fs *pflag.FlagSet, langHelp string) {
 	f.mf.registerDownload(fs)
 	fs.StringVar(&f.lang, "lang", "", langHelp)
 	fs.StringVarP(&f.out, "out", "o", "", "output file (lesson) or folder (lessons --all)")
-	fs.StringVar(&f.format, "format", "html", "html (self-contained page) or ipynb (Jupyter notebook)")
+	fs.StringVar(&f.format, "format", "html", "html (self-contained page) or ipynb (Jupyter notebook); without it, an --out ending in .ipynb or .html chooses")
 	registerReproducible(fs, &f.reproducible)
 }
 
@@ -88,6 +88,9 @@ func runLesson(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs := pflag.NewFlagSet("lesson", pflag.ContinueOnError)
 	f.register(fs, "language of the lesson: en or zh (default en)")
 	if err := parseFlags(fs, args, lessonUsage, stdout); err != nil {
+		return err
+	}
+	if err := formatFromOut(fs, &f.format, f.out, "html", "ipynb"); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {

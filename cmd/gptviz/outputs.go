@@ -8,7 +8,10 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+
+	"github.com/spf13/pflag"
 
 	"github.com/gptviz/gptviz/output"
 )
@@ -139,5 +142,28 @@ func staticFormats(format, figures string) []string {
 	if format == "ipynb" || figures != "" {
 		return []string{"svg", "png"}
 	}
+	return nil
+}
+
+// formatByExt maps an output file's extension to the --format that writes it.
+var formatByExt = map[string]string{".html": "html", ".htm": "html", ".ipynb": "ipynb", ".json": "json"}
+
+// formatFromOut settles --format against --out's extension, after
+// parsing: without --format, an --out ending in .ipynb, .json or .html
+// chooses the format (when the command writes it); with both, an
+// extension of another format is a usage error. A notebook written into
+// run.ipynb as HTML, or JSON into cmp.html, opened as neither.
+func formatFromOut(flags *pflag.FlagSet, format *string, out string, allowed ...string) error {
+	want, ok := formatByExt[strings.ToLower(filepath.Ext(out))]
+	if !ok || !slices.Contains(allowed, want) || want == *format {
+		return nil
+	}
+	if flags.Changed("format") {
+		if !slices.Contains(allowed, *format) {
+			return nil // the command refuses the format itself, naming it
+		}
+		return usagef("--out %s: the extension says %s, but --format is %s: change one of them", out, want, *format)
+	}
+	*format = want
 	return nil
 }

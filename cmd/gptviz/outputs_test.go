@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -298,5 +299,53 @@ func TestTrainCorpusIsOutput(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(state); string(b) != "{}" {
 		t.Errorf("the run's state changed: %q", b)
+	}
+}
+
+// TestFormatFromOut: without --format, --out's extension chooses the
+// format (a new user's 'report -o run.ipynb' once wrote HTML into it);
+// with both, an extension of another format is a usage error that writes
+// nothing.
+func TestFormatFromOut(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		args   []string
+		out    string
+		code   int
+		starts string // the written file's first bytes
+	}{
+		{[]string{"report", "--steps", "1"}, "r.ipynb", 0, "{\n \"cells\""},
+		{[]string{"report", "--steps", "1"}, "r.json", 0, "{\n  \"version\""},
+		{[]string{"report", "--steps", "1"}, "r.HTML", 0, "<!DOCTYPE html>"},
+		{[]string{"report", "--steps", "1"}, "r.txt", 0, "<!DOCTYPE html>"}, // unknown extension: the default
+		{[]string{"report", "--steps", "1", "--format", "ipynb"}, "r2.ipynb", 0, "{\n \"cells\""},
+		{[]string{"report", "--steps", "1", "--format", "json"}, "r.htm", 2, ""},
+		{[]string{"compare", "--steps", "1", "--seeds", "1", "--format", "json"}, "c.html", 2, ""},
+		{[]string{"compare", "--steps", "1", "--seeds", "1", "--sample", "greedy"}, "c.ipynb", 0, "{\n \"cells\""},
+		{[]string{"lesson", "--format", "html"}, "l.ipynb", 2, ""},
+	} {
+		out := filepath.Join(dir, tc.out)
+		args := append(slices.Clone(tc.args), "-o", out)
+		if tc.args[0] == "lesson" {
+			args = append(args, "1")
+		} else {
+			args = append(args, "Hi")
+		}
+		_, stderr, code := gptviz(t, args...)
+		if code != tc.code {
+			t.Errorf("gptviz %q: exit %d, want %d; stderr:\n%s", args, code, tc.code, stderr)
+			continue
+		}
+		b, err := os.ReadFile(out)
+		if tc.code != 0 {
+			if err == nil || !strings.Contains(stderr, "the extension says") {
+				t.Errorf("gptviz %q: refused, but wrote %s (%v) or did not say why: %s", args, out, err, stderr)
+			}
+			continue
+		}
+		if err != nil || !strings.HasPrefix(string(b), tc.starts) {
+			t.Errorf("gptviz %q: %s starts %.20q (%v), want %q", args, tc.out, b, err, tc.starts)
+		}
 	}
 }

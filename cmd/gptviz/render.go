@@ -43,6 +43,9 @@ func runRender(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := parseFlags(fs, args, renderUsage, stdout); err != nil {
 		return err
 	}
+	if err := formatFromOut(fs, &rf.format, rf.out, "html", "ipynb", "json"); err != nil {
+		return err
+	}
 	if fs.NArg() != 1 {
 		return usagef("render: want exactly one TRACE.json, got %d arguments", fs.NArg())
 	}

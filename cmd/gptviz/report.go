@@ -77,7 +77,7 @@ type reportFlags struct {
 
 func (f *reportFlags) register(fs *pflag.FlagSet) {
 	fs.StringVarP(&f.out, "out", "o", "", "output file (default report.html, report.ipynb or trace.json by --format); replaced only once the new file is complete")
-	fs.StringVar(&f.format, "format", "html", "html (self-contained page), ipynb (Jupyter notebook) or json (the Trace)")
+	fs.StringVar(&f.format, "format", "html", "html (self-contained page), ipynb (Jupyter notebook) or json (the Trace); without it, an --out ending in .ipynb, .json or .html chooses")
 	fs.StringVar(&f.lang, "lang", "en", "language of the explanations: en or zh")
 	fs.IntSliceVar(&f.layers, "layers", nil, "layers to show in the attention model view, by index from 0 (default all)")
 	fs.IntSliceVar(&f.heads, "heads", nil, "heads to show in the attention model view, by index from 0 (default all)")
@@ -212,6 +212,9 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	var kf recordFlags
 	fs := reportFlagSet(&mf, &sf, &rf, &maxAttention, &kf)
 	if err := parseFlags(fs, args, reportUsage, stdout); err != nil {
+		return err
+	}
+	if err := formatFromOut(fs, &rf.format, rf.out, "html", "ipynb", "json"); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {

@@ -78,6 +78,10 @@ func checkOutPath(flag, path string) error {
 	}
 	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
 		return usagef("%s %s: is a folder; give a file name", flag, path)
+	} else if err == nil && !fi.Mode().IsRegular() {
+		// Outputs replace a file by renaming a complete one over it: a
+		// device or pipe would only be refused after the whole run.
+		return usagef("%s %s: not a regular file (a device or pipe); give a file name", flag, path)
 	}
 	if strings.HasSuffix(path, string(filepath.Separator)) || strings.HasSuffix(path, "/") {
 		return usagef("%s %s: ends in a path separator; give a file name", flag, path)

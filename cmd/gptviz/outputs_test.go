@@ -349,3 +349,20 @@ func TestFormatFromOut(t *testing.T) {
 		}
 	}
 }
+
+// TestOutputDeviceRefusedFirst: an output that is a device is refused
+// before the run (it was refused only after it, by the atomic write,
+// having printed a continuation or spent seconds computing).
+func TestOutputDeviceRefusedFirst(t *testing.T) {
+	t.Parallel()
+	for _, args := range [][]string{
+		{"report", "-o", os.DevNull, "Hi"},
+		{"generate", "--trace", os.DevNull, "Hi"},
+		{"compare", "-o", os.DevNull, "Hi"},
+	} {
+		stdout, stderr, code := gptviz(t, args...)
+		if code != 2 || !strings.Contains(stderr, "not a regular file") || stdout != "" {
+			t.Errorf("gptviz %q: exit %d, stdout %q, stderr %q; want 2 before any output", args, code, stdout, stderr)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -13,6 +14,7 @@ import (
 	"github.com/gptviz/gptviz/model"
 	"github.com/gptviz/gptviz/model/defaultmodel"
 	"github.com/gptviz/gptviz/model/trace"
+	"github.com/gptviz/gptviz/output"
 	"github.com/gptviz/gptviz/viz/viztest"
 )
 
@@ -411,5 +413,78 @@ func TestTopGuessesSeparator(t *testing.T) {
 	got := topGuesses([]trace.Candidate{{Display: "␣window", Prob: 0.0841}, {Display: "-", Prob: 0.0775}, {Display: ",", Prob: 0.0644}, {Display: "x", Prob: 0.01}}, 3)
 	if want := "␣window 0.0841 · - 0.0775 · , 0.0644"; got != want {
 		t.Errorf("topGuesses = %q, want %q", got, want)
+	}
+}
+
+// TestSummaryGeneratedText: the summary table gives the continuation as
+// plain text (a reader once had to piece the sentence together from the
+// token chips), with a character cut between tokens shown as U+FFFD.
+func TestSummaryGeneratedText(t *testing.T) {
+	t.Parallel()
+	tr := viztest.Trace(viztest.Options{NLayer: 1, NHead: 1, DHead: 4, NPositions: 16, Prompt: 3, Steps: 3, Seed: 1})
+	gen := tr.Tokens[tr.PromptLen:]
+	gen[0].Text, gen[1].Text, gen[2].Text = " light", "\xe4\xbd", " is"
+	nb, err := Report(tr, ReportOptions{Lang: "en"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := " light\uFFFD is"
+	for _, c := range nb.Cells {
+		if c.Table == nil || c.Table.Caption != tx("en", "summary.caption") {
+			continue
+		}
+		for _, row := range c.Table.Rows {
+			if row[0] == texts["f.generated"].In(i18n.ParseLang("en")) {
+				if row[1] != want {
+					t.Errorf("generated text %q, want %q", row[1], want)
+				}
+				return
+			}
+		}
+	}
+	t.Error("the summary table has no generated-text row")
+}
+
+// TestStepTableSampledProb: where temperature or a filter changed the
+// distribution drawn from, the step table gives the chosen token's
+// probability there beside the raw one (a reader saw only "P (T = 1)" for
+// a run at temperature 0.7, top-k 40); a run at temperature 1 without
+// filters keeps the table as it was.
+func TestStepTableSampledProb(t *testing.T) {
+	t.Parallel()
+	for _, filtered := range []bool{false, true} {
+		tr := viztest.Trace(viztest.Options{NLayer: 1, NHead: 1, DHead: 4, NPositions: 16, Prompt: 3, Steps: 3, Seed: 1})
+		for i := range tr.Steps {
+			if n := tr.Steps[i].Next; n != nil {
+				n.Greedy = false
+				n.Chosen.SampleProb = n.Chosen.Prob
+				if filtered {
+					n.Chosen.SampleProb = 0.5
+				}
+			}
+		}
+		nb, err := Report(tr, ReportOptions{Lang: "en"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var tab *output.Table
+		for _, c := range nb.Cells {
+			if c.Table != nil && c.Table.Caption == tx("en", "gen.caption") {
+				tab = c.Table
+			}
+		}
+		if tab == nil {
+			t.Fatal("no step table")
+		}
+		k := slices.Index(tab.Header, texts["col.psampled"].In(i18n.ParseLang("en")))
+		if (k >= 0) != filtered {
+			t.Errorf("filtered %v: header %q", filtered, tab.Header)
+			continue
+		}
+		for _, row := range tab.Rows {
+			if len(row) != len(tab.Header) || filtered && row[k] != "0.5" {
+				t.Errorf("filtered %v: row %q under header %q", filtered, row, tab.Header)
+			}
+		}
 	}
 }

@@ -351,6 +351,9 @@ func (b *builder) summary() error {
 		{b.t("f.vocab"), thousands(int64(cfg.VocabSize))},
 		{b.t("f.params"), thousands(int64(tr.Model.NumParams))},
 		{b.t("f.prompt"), tr.Prompt},
+		// Plain text, so the continuation reads as a sentence; bytes that
+		// are not UTF-8 (a character cut between tokens) show as U+FFFD.
+		{b.t("f.generated"), strings.ToValidUTF8(generatedText(tr), "\uFFFD")},
 		{b.t("f.steps"), strconv.Itoa(s.Steps)},
 		{b.t("f.temp"), temp},
 		{b.t("f.topk"), topk},
@@ -578,6 +581,15 @@ func (b *builder) generation() error {
 		Header:  []string{b.t("col.step"), b.t("col.position"), b.t("col.chosen"), b.t("col.pchosen"), b.t("col.entropy"), b.t("col.how"), b.t("col.top")},
 		Align:   []string{"right", "right", "left", "right", "right", "left", "left"},
 	}
+	// Where temperature or a filter changed what the sampler drew from,
+	// the chosen token's probability there too, beside the raw one.
+	filtered := slices.ContainsFunc(tr.Steps, func(st trace.Step) bool {
+		return st.Next != nil && !st.Next.Greedy && st.Next.Chosen.SampleProb != st.Next.Chosen.Prob
+	})
+	if filtered {
+		t.Header = slices.Insert(t.Header, 4, b.t("col.psampled"))
+		t.Align = slices.Insert(t.Align, 4, "right")
+	}
 	for _, st := range tr.Steps {
 		p := st.Next
 		if p == nil {
@@ -591,7 +603,15 @@ func (b *builder) generation() error {
 		if d == "" {
 			d = p.Chosen.Text
 		}
-		t.Rows = append(t.Rows, []string{strconv.Itoa(st.Index), strconv.Itoa(p.Position + 1), d, num(p.Chosen.Prob, 3), num(p.Entropy, 3), how, topGuesses(p.Top, 5)})
+		row := []string{strconv.Itoa(st.Index), strconv.Itoa(p.Position + 1), d, num(p.Chosen.Prob, 3), num(p.Entropy, 3), how, topGuesses(p.Top, 5)}
+		if filtered {
+			sampled := "–" // greedy: argmax, no distribution drawn from
+			if !p.Greedy {
+				sampled = num(p.Chosen.SampleProb, 3)
+			}
+			row = slices.Insert(row, 4, sampled)
+		}
+		t.Rows = append(t.Rows, row)
 	}
 	b.table(t)
 	// The sampling playground: the recorded steps under other settings.

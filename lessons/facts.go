@@ -140,8 +140,14 @@ func (b *builder) distanceText(stats []findings.HeadStats) string {
 	if !ok || !ok2 {
 		return ""
 	}
-	return b.t("attn.dist", pct(beyond), findings.NearDistance, far.Layer, far.Head, num(far.Distance.Mean, 3),
+	s := b.t("attn.dist", pct(beyond), findings.NearDistance, far.Layer, far.Head, num(far.Distance.Mean, 3),
 		far.Distance.Farthest, pct(findings.ReadThreshold))
+	// A head that parks its attention on the window's first token "reads
+	// far" from every late row without reading any content there.
+	if first, rows := far.Score(findings.FirstToken); rows >= findings.MinRows && first >= findings.FirstToken.Threshold() {
+		s += " " + b.t("attn.dist.sink", pct(first))
+	}
+	return s + " " + b.t("attn.dist.table")
 }
 
 // headTable is every head's scores: what it reads and how far back.

@@ -112,7 +112,7 @@ func TestReportFactSentences(t *testing.T) {
 				}
 			}
 			return tr
-		}, []string{"role.h.previous-token", "attn.dist"}, []string{"roles.none", "role.h.first-token", "role.h.self", "role.h.induction"},
+		}, []string{"role.h.previous-token", "attn.dist"}, []string{"roles.none", "role.h.first-token", "role.h.self", "role.h.induction", "attn.dist.sink"},
 			[]string{"layer 1, head 0 (100%)"}},
 		{"no head role", func() *trace.Trace {
 			tr := base()
@@ -123,7 +123,8 @@ func TestReportFactSentences(t *testing.T) {
 			tr := base()
 			setAttention(tr, func(_, nk int) []float32 { r := make([]float32, nk); r[0] = 1; return r })
 			return tr
-		}, []string{"role.h.first-token"}, []string{"roles.none", "role.h.previous-token"}, []string{"layer 0, head 0 (100%), layer 0, head 1 (100%)"}},
+		}, []string{"role.h.first-token", "attn.dist.sink"}, []string{"roles.none", "role.h.previous-token"}, []string{"layer 0, head 0 (100%), layer 0, head 1 (100%)",
+			"puts 100% of its attention on the oldest token"}},
 		{"window kept", base, []string{"kv.kept"}, []string{"kv.rewritten", "kv.dropped"}, nil},
 		{"window slid", func() *trace.Trace {
 			return viztest.Trace(viztest.Options{NLayer: 2, NHead: 2, NPositions: 8, Prompt: 6, Steps: 5, Seed: 5})

@@ -63,6 +63,9 @@ func init() {
 		return c.model[i] > c.ngram[0][i] && c.model[i] > c.ngram[1][i]
 	})
 	blFact("own-corpus", func(tr *trace.Trace, c *ngramCmp) bool { return tr.Baselines.OwnCorpus })
+	for fact, where := range map[string]string{"prompt-in-train": trace.PromptInTrain, "prompt-in-val": trace.PromptInValidation, "prompt-in-neither": trace.PromptInNeither} {
+		blFact(fact, func(tr *trace.Trace, c *ngramCmp) bool { return tr.Baselines.PromptIn == where })
+	}
 	blFact("model-beats-trigram", func(tr *trace.Trace, c *ngramCmp) bool { return c.meanModel() < c.mean(1) })
 	blFact("model-beats-bigram", func(tr *trace.Trace, c *ngramCmp) bool { return c.meanModel() < c.mean(0) })
 	charts["ngram-surprisal"] = ngramChart

@@ -113,6 +113,16 @@ func TestMarkovFacts(t *testing.T) {
 		{"loses2", func(r map[string]*Run) { setSurprisal(r["markov"].Trace, 50) }, "Its largest gain was at", false},
 		{"own", func(r map[string]*Run) {}, "the comparison is fair", true},
 		{"other", func(r map[string]*Run) { r["markov"].Trace.Baselines.OwnCorpus = false }, "the comparison is fair", false},
+		// Whether the models were trained on the sentence: said only as
+		// the baselines found it (older traces say nothing).
+		{"in-train", func(r map[string]*Run) { r["markov"].Trace.Baselines.PromptIn = trace.PromptInTrain }, "the transformer read it in training", true},
+		{"in-train-other", func(r map[string]*Run) {
+			r["markov"].Trace.Baselines.PromptIn, r["markov"].Trace.Baselines.OwnCorpus = trace.PromptInTrain, false
+		}, "(the transformer, trained on other text, did not)", true},
+		{"in-val", func(r map[string]*Run) { r["markov"].Trace.Baselines.PromptIn = trace.PromptInValidation }, "is in the validation part, word for word", true},
+		{"in-neither", func(r map[string]*Run) { r["markov"].Trace.Baselines.PromptIn = trace.PromptInNeither }, "is in neither part", true},
+		{"unknown", func(r map[string]*Run) { r["markov"].Trace.Baselines.PromptIn = "" }, "The sentence below is in", false},
+		{"in-val-not-train", func(r map[string]*Run) { r["markov"].Trace.Baselines.PromptIn = trace.PromptInValidation }, "is in the training part", false},
 		{"same-top", func(r map[string]*Run) { setTop(r["far-comma"].Trace, r["far-paren"].Trace) }, "A token far back changed the", false},
 		{"other-top", func(r map[string]*Run) {
 			setTop(r["far-comma"].Trace, r["far-paren"].Trace)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"sync"
 	"time"
 
@@ -29,6 +30,22 @@ type ngramSet struct {
 	models           []*ngram.KneserNey
 	valBits          []float64
 	trainLen, valLen int
+	// trainText and valText are the splits with every run of white space
+	// made one space, for where.
+	trainText, valText string
+}
+
+// where says which split holds text verbatim (white space aside): one of
+// trace.PromptInTrain, PromptInValidation, PromptInNeither.
+func (s *ngramSet) where(text string) string {
+	t := strings.Join(strings.Fields(text), " ")
+	switch {
+	case t != "" && strings.Contains(s.trainText, t):
+		return trace.PromptInTrain
+	case t != "" && strings.Contains(s.valText, t):
+		return trace.PromptInValidation
+	}
+	return trace.PromptInNeither
 }
 
 var (
@@ -55,7 +72,8 @@ func ngramsFor(tok *bpe.Tokenizer, vocab int) (*ngramSet, error) {
 		return nil, err
 	}
 	train, val := tok.Encode(trainText), tok.Encode(valText)
-	s := &ngramSet{trainLen: len(train), valLen: len(val)}
+	s := &ngramSet{trainLen: len(train), valLen: len(val),
+		trainText: strings.Join(strings.Fields(trainText), " "), valText: strings.Join(strings.Fields(valText), " ")}
 	for order := 2; order <= 3; order++ {
 		m, err := ngram.NewKneserNey(order, vocab, train)
 		if err != nil {
@@ -86,7 +104,7 @@ func Baselines(m *Model, tr *trace.Trace, ownCorpus bool) error {
 	for i := range ids {
 		ids[i] = tr.Tokens[i].ID
 	}
-	b := &trace.Baselines{Corpus: corpus.MixName, OwnCorpus: ownCorpus, TrainTokens: s.trainLen, ValTokens: s.valLen}
+	b := &trace.Baselines{Corpus: corpus.MixName, OwnCorpus: ownCorpus, TrainTokens: s.trainLen, ValTokens: s.valLen, PromptIn: s.where(tr.Prompt)}
 	for k, nm := range s.models {
 		sc := trace.NgramScores{Name: nm.Name(), Order: nm.Order(), Surprisal: make([]float64, len(ids)), ValBits: s.valBits[k]}
 		for i := 1; i < len(ids); i++ {

@@ -3,9 +3,11 @@ package model_test
 import (
 	"context"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/gptviz/gptviz/model"
+	"github.com/gptviz/gptviz/model/corpus"
 	"github.com/gptviz/gptviz/model/defaultmodel"
 	"github.com/gptviz/gptviz/model/trace"
 )
@@ -125,5 +127,57 @@ func TestBaselines(t *testing.T) {
 	}
 	if err := tr.Validate(); err != nil {
 		t.Error(err)
+	}
+}
+
+// TestBaselinesPromptIn: Baselines says which split of the corpus holds
+// the prompt verbatim (white space aside), so that lesson 4 can say
+// whether the models were trained on the sentence they are compared on.
+func TestBaselinesPromptIn(t *testing.T) {
+	t.Parallel()
+	_, val, err := corpus.Mix(model.BaselineCorpusSeed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	train, err := corpus.MixBaselineTrain(model.BaselineCorpusSeed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A run of words from the validation split that the training split
+	// does not hold.
+	words := strings.Fields(val)
+	held := ""
+	for i := 0; i+8 < len(words) && held == ""; i += 97 {
+		if c := strings.Join(words[i:i+8], " "); !strings.Contains(strings.Join(strings.Fields(train), " "), c) {
+			held = c
+		}
+	}
+	if held == "" {
+		t.Fatal("no validation passage absent from the training split")
+	}
+	for _, tc := range []struct{ prompt, want string }{
+		{"In the beginning God created the heaven and the earth.", trace.PromptInTrain},
+		{"In the beginning God created\nthe   heaven", trace.PromptInTrain}, // white space aside
+		{held, trace.PromptInValidation},
+		{"When the Rays of Light fall upon the Prism, they are refracted", trace.PromptInNeither},
+	} {
+		m, tr := lessonRun(t, tc.prompt, 0)
+		if err := model.Baselines(m, tr, true); err != nil {
+			t.Fatal(err)
+		}
+		if got := tr.Baselines.PromptIn; got != tc.want {
+			t.Errorf("%.40q: prompt_in %q, want %q", tc.prompt, got, tc.want)
+		}
+		if err := tr.Validate(); err != nil {
+			t.Error(err)
+		}
+	}
+	m, tr := lessonRun(t, "The light", 0)
+	if err := model.Baselines(m, tr, true); err != nil {
+		t.Fatal(err)
+	}
+	tr.Baselines.PromptIn = "somewhere"
+	if err := tr.Validate(); err == nil || !strings.Contains(err.Error(), "prompt_in") {
+		t.Errorf("Validate of prompt_in \"somewhere\": %v", err)
 	}
 }

@@ -34,7 +34,19 @@ type Baselines struct {
 	ValTokens   int `json:"val_tokens"`
 	// Models are the baselines, lowest order first.
 	Models []NgramScores `json:"models"`
+	// PromptIn says where the prompt's text occurs in Corpus, verbatim:
+	// PromptInTrain (the training split, which the n-grams counted and,
+	// with OwnCorpus, the model read), PromptInValidation (held out from
+	// both), PromptInNeither; "" in traces recorded before gptviz looked.
+	PromptIn string `json:"prompt_in,omitempty"`
 }
+
+// The values of Baselines.PromptIn.
+const (
+	PromptInTrain      = "train"
+	PromptInValidation = "validation"
+	PromptInNeither    = "neither"
+)
 
 // NgramScores is one n-gram model scored on the prompt.
 type NgramScores struct {
@@ -153,6 +165,11 @@ func (tr *Trace) validateExt() error {
 	c := tr.Model.Config
 	L, H, D := c.NLayer, c.NHead, c.DHead()
 	if b := tr.Baselines; b != nil {
+		switch b.PromptIn {
+		case "", PromptInTrain, PromptInValidation, PromptInNeither:
+		default:
+			return fmt.Errorf("baselines.prompt_in %q: want %s, %s or %s", b.PromptIn, PromptInTrain, PromptInValidation, PromptInNeither)
+		}
 		for i, m := range b.Models {
 			if len(m.Surprisal) != tr.PromptLen || m.Order < 1 || m.Order > 8 {
 				return fmt.Errorf("baselines.models[%d]: order %d, %d surprisals, want 1..8 and prompt_len %d", i, m.Order, len(m.Surprisal), tr.PromptLen)

@@ -234,8 +234,8 @@ var texts = i18n.Table{
 	"col.farthest":    {"reads as far back as (tokens)", "最远往回读到（token）"},
 	"attn.new.recompute": {`(In this run %[1]s recomputed the whole window after an eviction and computed every row again; the chart shows the new token's row of those too.)`,
 		`（本次运行中有 %[1]s在挤出 token 之后重算了整个窗口，把每一行都重新计算了一遍；图中显示的同样是其中新 token 的那一行。）`},
-	"attn.new": {`A decode step that reads the KV cache computes only one new query row: the new token reads everything in working memory. Here is that row, step by step, for layer %[1]d, head %[2]d, next to the mean of all heads in that layer.`,
-		`读取 KV 缓存的解码步只计算一行新的查询：新 token 读取工作记忆里的全部内容。下面逐步展示第 %[1]d 层、第 %[2]d 个头的这一行，并与该层所有头的平均值对比。`},
+	"attn.new": {`A decode step that reads the KV cache computes only one new query row: the new token reads everything in working memory. Here is that row for layer %[1]d, head %[2]d at every step (the HTML page's chart steps through them with a slider, beside the mean of all heads in that layer).`,
+		`读取 KV 缓存的解码步只计算一行新的查询：新 token 读取工作记忆里的全部内容。下面是第 %[1]d 层、第 %[2]d 个头在每一步的这一行（HTML 页面上的图用滑块逐步展示，并与该层所有头的平均值对比）。`},
 	"attn.none": {"Attention was not recorded in this trace.", "这份记录里没有注意力数据。"},
 
 	// 6. KV cache

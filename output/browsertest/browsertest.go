@@ -145,47 +145,26 @@ func open(t testing.TB, u, name, origin string) *Page {
 		}
 		t.Skipf("browsertest: %v (this is a failure when CI=true)", err)
 	}
-	profile, err := os.MkdirTemp("", "browsertest-profile-")
-	if err != nil {
-		t.Fatalf("browsertest: %v", err)
-	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(bin),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.UserDataDir(profile),
-		chromedp.WindowSize(ViewportWidth, ViewportHeight),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-default-apps", true),
-		chromedp.Flag("hide-scrollbars", true),
-		chromedp.Flag("mute-audio", true),
-		chromedp.Flag("lang", "en-US"),
-	)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	p := &Page{path: name, origin: origin}
-	ctx, cancelTab := chromedp.NewContext(allocCtx, chromedp.WithListener(p.listen))
-	p.ctx = ctx
-	t.Cleanup(func() {
-		cancelTab()
-		cancelAlloc()
-		// The browser's children may still write to the profile briefly.
-		for range 50 {
-			if os.RemoveAll(profile) == nil {
-				return
-			}
-			time.Sleep(100 * time.Millisecond)
+	// Chromium now and then exits before it listens ("chrome failed to
+	// start", seen on a loaded two-core machine, about one package run in
+	// three): a fresh browser, up to three times, before the test fails.
+	for attempt := 1; ; attempt++ {
+		var stop func()
+		p.ctx, stop, err = startBrowser(bin, p.listen)
+		if err == nil {
+			t.Cleanup(stop)
+			break
 		}
-	})
-
-	tctx, cancel := context.WithTimeout(ctx, Timeout)
-	defer cancel()
-	if err := chromedp.Do(ctx); err != nil { // starts the browser, no timeout bound to it
-		t.Fatalf("browsertest: start %s: %v", bin, err)
+		stop()
+		if attempt == 3 {
+			t.Fatalf("browsertest: start %s (%d tries): %v", bin, attempt, err)
+		}
+		t.Logf("browsertest: start %s, try %d: %v; starting a fresh one", bin, attempt, err)
+		time.Sleep(time.Duration(attempt) * 500 * time.Millisecond)
 	}
+	tctx, cancel := context.WithTimeout(p.ctx, Timeout)
+	defer cancel()
 	setup := chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
 		if _, err := cdp.Call(ctx, tg, log.Enable, cdp.Empty{}); err != nil {
 			return fmt.Errorf("log.enable: %w", err)
@@ -216,6 +195,45 @@ func open(t testing.TB, u, name, origin string) *Page {
 		t.Fatalf("browsertest: open %s: %v", u, err)
 	}
 	return p
+}
+
+// startBrowser starts a headless Chromium with a new profile and opens a
+// tab whose events go to listen; stop closes it and removes the profile.
+func startBrowser(bin string, listen func(any)) (ctx context.Context, stop func(), err error) {
+	profile, err := os.MkdirTemp("", "browsertest-profile-")
+	if err != nil {
+		return nil, func() {}, err
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(bin),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.UserDataDir(profile),
+		chromedp.WindowSize(ViewportWidth, ViewportHeight),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-default-apps", true),
+		chromedp.Flag("hide-scrollbars", true),
+		chromedp.Flag("mute-audio", true),
+		chromedp.Flag("lang", "en-US"),
+	)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelTab := chromedp.NewContext(allocCtx, chromedp.WithListener(listen))
+	stop = func() {
+		cancelTab()
+		cancelAlloc()
+		// The browser's children may still write to the profile briefly.
+		for range 50 {
+			if os.RemoveAll(profile) == nil {
+				return
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	return ctx, stop, chromedp.Do(ctx) // starts the browser, no timeout bound to it
 }
 
 // offlineByRule is Network.emulateNetworkConditionsByRule's parameters as

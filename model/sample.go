@@ -260,7 +260,7 @@ func (s *Sampler) Sample(logits []float32) (*SampleResult, error) {
 	}
 	for i, l := range logits {
 		if math.Float32bits(l)&0x7f800000 == 0x7f800000 { // NaN or ±Inf
-			return nil, fmt.Errorf("sample: logit of token %d is %v", i, l)
+			return nil, fmt.Errorf("sample: logit of token %d is %v: the model's output is not a number (weights or activations not finite)", i, l)
 		}
 		if l > bestL {
 			best, bestL = i, l

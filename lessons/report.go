@@ -583,8 +583,13 @@ func (b *builder) generation() error {
 	}
 	// Where temperature or a filter changed what the sampler drew from,
 	// the chosen token's probability there too, beside the raw one.
+	// (At temperature 1 without filters the two agree up to rounding.)
 	filtered := slices.ContainsFunc(tr.Steps, func(st trace.Step) bool {
-		return st.Next != nil && !st.Next.Greedy && st.Next.Chosen.SampleProb != st.Next.Chosen.Prob
+		if st.Next == nil || st.Next.Greedy {
+			return false
+		}
+		c := st.Next.Chosen
+		return math.Abs(c.SampleProb-c.Prob) > 1e-6*math.Max(c.Prob, c.SampleProb)
 	})
 	if filtered {
 		t.Header = slices.Insert(t.Header, 4, b.t("col.psampled"))

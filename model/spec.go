@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Sampling specs: one sampling setting written as text, for comparing
@@ -55,7 +56,22 @@ type SpecError struct {
 }
 
 func (e *SpecError) Error() string {
-	return fmt.Sprintf("%s %q: %s", e.What, e.Spec, e.Reason())
+	return fmt.Sprintf("%s %s: %s", e.What, QuoteSpec(e.Spec), e.Reason())
+}
+
+// QuoteSpec quotes a spec or seed list for a message (%q): whole up to
+// 200 bytes, else its first 60 bytes and its length, so that a refused
+// 24 KB list is not echoed whole.
+func QuoteSpec(s string) string {
+	const keep = 60
+	if len(s) <= 200 {
+		return strconv.Quote(s)
+	}
+	cut := keep
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%q… (%d bytes)", s[:cut], len(s))
 }
 
 // Reason is the message without the spec: what is wrong, naming the key

@@ -75,7 +75,7 @@ func TestParseSamplingErrors(t *testing.T) {
 		{"top-p=0", "top-p", `sampling spec "top-p=0": top-p "0": out of range: must be in (0, 1] (1 means off)`, true},
 		{"top-p=1.5", "top-p", `sampling spec "top-p=1.5": top-p "1.5": out of range: must be in (0, 1] (1 means off)`, true},
 		{"top-p=-0.1", "top-p", `sampling spec "top-p=-0.1": top-p "-0.1": out of range: must be in (0, 1] (1 means off)`, true},
-		{strings.Repeat("x", MaxSpecBytes+1), "", `sampling spec "` + strings.Repeat("x", MaxSpecBytes+1) + `": longer than 1024 bytes`, false},
+		{strings.Repeat("x", MaxSpecBytes+1), "", `sampling spec "` + strings.Repeat("x", 60) + `"… (1025 bytes): longer than 1024 bytes`, false},
 	} {
 		_, err := ParseSampling(tc.spec)
 		var se *SpecError
@@ -169,7 +169,7 @@ func TestParseSeedsErrors(t *testing.T) {
 		{"1,2,1", `seed list "1,2,1": seed "1": given twice`},
 		{"7,007", `seed list "7,007": seed "007": given twice`},
 		{tooMany, `seed list "` + tooMany + `": seed: more than 32 seeds`},
-		{strings.Repeat("1", MaxSpecBytes+1), `seed list "` + strings.Repeat("1", MaxSpecBytes+1) + `": seed: the list is longer than 1024 bytes`},
+		{strings.Repeat("1", MaxSpecBytes+1), `seed list "` + strings.Repeat("1", 60) + `"… (1025 bytes): seed: the list is longer than 1024 bytes`},
 	} {
 		_, err := ParseSeeds(tc.list)
 		var se *SpecError
@@ -232,4 +232,26 @@ func FuzzParseSeeds(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestQuoteSpec: messages quote a long spec by its head and length (a
+// refused 24 KB seed list was echoed whole), a short one whole, and never
+// cut inside a character.
+func TestQuoteSpec(t *testing.T) {
+	t.Parallel()
+	long := strings.Repeat("1,", 12000)
+	for _, tc := range []struct{ in, want string }{
+		{"1,2,3", `"1,2,3"`},
+		{strings.Repeat("9", 80), strconv.Quote(strings.Repeat("9", 80))},
+		{long, strconv.Quote(long[:60]) + "… (24000 bytes)"},
+		{"a" + strings.Repeat("温", 100), strconv.Quote("a"+strings.Repeat("温", 19)) + "… (301 bytes)"}, // byte 60 is inside a 温
+	} {
+		if got := QuoteSpec(tc.in); got != tc.want {
+			t.Errorf("QuoteSpec(%.20q…) = %s, want %s", tc.in, got, tc.want)
+		}
+	}
+	_, err := ParseSeeds(long)
+	if err == nil || len(err.Error()) > 200 {
+		t.Errorf("ParseSeeds of 24 KB: %d-byte error", len(err.Error()))
+	}
 }

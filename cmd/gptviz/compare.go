@@ -126,10 +126,10 @@ func (f *compareFlags) settings() ([]model.SamplingParams, []string, error) {
 		p, err := model.ParseSampling(spec)
 		var se *model.SpecError
 		if errors.As(err, &se) {
-			return nil, nil, usagef("--sample %q: %s", spec, se.Reason())
+			return nil, nil, usagef("--sample %s: %s", model.QuoteSpec(spec), se.Reason())
 		}
 		if err != nil {
-			return nil, nil, usagef("--sample %q: %v", spec, err)
+			return nil, nil, usagef("--sample %s: %v", model.QuoteSpec(spec), err)
 		}
 		for j, q := range ps {
 			if q == p {
@@ -147,7 +147,7 @@ func (f *compareFlags) parseSeeds() ([]uint64, error) {
 	seeds, err := model.ParseSeeds(f.seeds)
 	var se *model.SpecError
 	if errors.As(err, &se) {
-		return nil, usagef("--seeds %q: %s", f.seeds, se.Reason())
+		return nil, usagef("--seeds %s: %s", model.QuoteSpec(f.seeds), se.Reason())
 	}
 	return seeds, err
 }

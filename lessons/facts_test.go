@@ -430,6 +430,10 @@ func TestSummaryGeneratedText(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := " light\uFFFD is"
+	// Read back from JSON each bad byte is a U+FFFD of its own: the same text.
+	if got := plainText(" light\uFFFD\uFFFD is"); got != want {
+		t.Errorf("plainText of a trace read back: %q, want %q", got, want)
+	}
 	for _, c := range nb.Cells {
 		if c.Table == nil || c.Table.Caption != tx("en", "summary.caption") {
 			continue

@@ -353,7 +353,7 @@ func (b *builder) summary() error {
 		{b.t("f.prompt"), tr.Prompt},
 		// Plain text, so the continuation reads as a sentence; bytes that
 		// are not UTF-8 (a character cut between tokens) show as U+FFFD.
-		{b.t("f.generated"), strings.ToValidUTF8(generatedText(tr), "\uFFFD")},
+		{b.t("f.generated"), plainText(generatedText(tr))},
 		{b.t("f.steps"), strconv.Itoa(s.Steps)},
 		{b.t("f.temp"), temp},
 		{b.t("f.topk"), topk},
@@ -386,6 +386,18 @@ func (b *builder) summary() error {
 		}
 	}
 	return nil
+}
+
+// plainText is s with each run of bytes that are not UTF-8 shown as one
+// U+FFFD. A trace read back from JSON holds a U+FFFD for each such byte
+// (JSON carries no invalid UTF-8), so runs of U+FFFD are one too: the
+// report and its render from the saved trace then say the same.
+func plainText(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	for strings.Contains(s, "\uFFFD\uFFFD") {
+		s = strings.ReplaceAll(s, "\uFFFD\uFFFD", "\uFFFD")
+	}
+	return s
 }
 
 // 2. Tokens entering working memory.

@@ -262,6 +262,9 @@ func (tr *Trace) Validate() error {
 	if err := tr.validateExt(); err != nil {
 		return err
 	}
+	if err := tr.validateNumbers(); err != nil {
+		return err
+	}
 	for i, lk := range tr.Cache {
 		if lk.Layer < 0 || lk.Layer >= L || lk.WindowStart < 0 || lk.WindowStart > n {
 			return fmt.Errorf("cache[%d]: layer %d, window_start %d outside the model or run", i, lk.Layer, lk.WindowStart)
@@ -283,6 +286,36 @@ func (tr *Trace) Validate() error {
 					}
 				}
 			}
+		}
+	}
+	return nil
+}
+
+// validateNumbers checks the run's single numbers that a page prints as
+// they are: a parameter count, the checks' maxima and the timings must be
+// numbers a run can measure (a trace once rendered "parameters -5" and a
+// causal leak of 1e+30).
+func (tr *Trace) validateNumbers() error {
+	bad := func(v float64) bool { return math.IsNaN(v) || math.IsInf(v, 0) || v < 0 }
+	if tr.Model.NumParams < 0 {
+		return fmt.Errorf("model.num_params %d: must be ≥ 0", tr.Model.NumParams)
+	}
+	ck := tr.Checks
+	switch {
+	case bad(ck.MaxRowSumError) || ck.MaxRowSumError > 1:
+		return fmt.Errorf("checks.max_row_sum_error %v: want 0..1", ck.MaxRowSumError)
+	case bad(ck.MaxCausalLeak) || ck.MaxCausalLeak > 1:
+		return fmt.Errorf("checks.max_causal_leak %v: want a probability, 0..1", ck.MaxCausalLeak)
+	case math.IsNaN(ck.CacheVsRecompute) || math.IsInf(ck.CacheVsRecompute, 0):
+		return fmt.Errorf("checks.cache_vs_recompute %v: want a finite number (negative: not measured)", ck.CacheVsRecompute)
+	}
+	tm := tr.Timings
+	for _, f := range []struct {
+		name string
+		v    float64
+	}{{"load_ms", tm.LoadMillis}, {"prefill_ms", tm.PrefillMillis}, {"decode_ms", tm.DecodeMillis}, {"tokens_per_sec", tm.TokensPerSec}} {
+		if bad(f.v) {
+			return fmt.Errorf("timings.%s %v: want a finite number ≥ 0", f.name, f.v)
 		}
 	}
 	return nil

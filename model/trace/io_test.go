@@ -107,6 +107,13 @@ func TestRead(t *testing.T) {
 		{"continuation position", edit(func(m map[string]any) {
 			m["continuation"].(map[string]any)["scores"].([]any)[0].(map[string]any)["position"] = 0
 		}), "continuation.scores[0]"},
+		// Single numbers a page prints as they are (from the hostile pass:
+		// "parameters -5", a causal leak of 1e+30 marked "✗ fail").
+		{"num_params", edit(func(m map[string]any) { m["model"].(map[string]any)["num_params"] = -5 }), "model.num_params -5"},
+		{"causal leak", edit(func(m map[string]any) { m["checks"].(map[string]any)["max_causal_leak"] = 1e30 }), "checks.max_causal_leak"},
+		{"row sum error", edit(func(m map[string]any) { m["checks"].(map[string]any)["max_row_sum_error"] = -1 }), "checks.max_row_sum_error"},
+		{"prefill time", edit(func(m map[string]any) { m["timings"] = map[string]any{"prefill_ms": -1e300} }), "timings.prefill_ms"},
+		{"speed", edit(func(m map[string]any) { m["timings"] = map[string]any{"tokens_per_sec": -3} }), "timings.tokens_per_sec"},
 		{"continuation empty", edit(func(m map[string]any) {
 			c := m["continuation"].(map[string]any)
 			c["tokens"], c["scores"] = []any{}, []any{}

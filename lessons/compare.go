@@ -480,6 +480,9 @@ func (b *cmpBuilder) numbersSentence(aggs []cmpAgg) string {
 	lp, div, rep := best(func(a cmpAgg) float64 { return a.lp }), best(func(a cmpAgg) float64 { return a.d2 }), best(func(a cmpAgg) float64 { return a.rep })
 	s := b.t("c.num.likely", b.settingList(lp), num(aggs[lp[0]].lp, 3), num(aggs[lp[0]].ppl, 3)) + " " +
 		b.t("c.num.diverse", b.settingList(div), num(aggs[div[0]].d2, 3))
+	if n := b.noiseSentence(); n != "" {
+		s += " " + n
+	}
 	switch {
 	case aggs[rep[0]].rep == 0:
 		s += " " + b.t("c.num.norep")
@@ -489,6 +492,33 @@ func (b *cmpBuilder) numbersSentence(aggs []cmpAgg) string {
 		s += " " + b.t("c.num.rep.md", b.settingList(rep), num(aggs[rep[0]].rep, 3))
 	}
 	return s
+}
+
+// noiseSentence names the runs (setting and seeds) whose perplexity is
+// above the vocabulary size, "" when none is: such a perplexity counts no
+// choices, the text is noise to the model, and its variety no merit.
+func (b *cmpBuilder) noiseSentence() string {
+	v := b.c.Runs[0][0].Model.Config.VocabSize
+	var names []string
+	for i, row := range b.c.Summaries {
+		var seeds []string
+		for j, sm := range row {
+			if sm.Perplexity > float64(v) {
+				seeds = append(seeds, strconv.FormatUint(b.c.Seeds[j], 10))
+			}
+		}
+		if len(seeds) > 0 {
+			names = append(names, b.t("c.num.noise.run", b.setting(i), strings.Join(seeds, b.t("c.sep"))))
+		}
+	}
+	if len(names) == 0 || v < 1 {
+		return ""
+	}
+	list := names[0]
+	if len(names) > 1 {
+		list = b.t("c.and", strings.Join(names[:len(names)-1], b.t("c.sep")), names[len(names)-1])
+	}
+	return b.t("c.num.noise", list, thousands(int64(v)))
 }
 
 // settingList names settings is: "greedy", "greedy and T = 0.7",

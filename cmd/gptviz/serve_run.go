@@ -113,7 +113,10 @@ func serveCommand(m *model.Model, mf *modelFlags, maxSteps int) func(context.Con
 				return nil, err
 			}
 			defer os.RemoveAll(dir)
-			full = append(full, "--out", filepath.Join(dir, args[0]+"."+formatOf(flags)))
+			// First, in one word: after the user's flags, a trailing flag
+			// that takes a value ("--continuation") swallowed "--out" and
+			// the command wrote report.html into the server's folder.
+			full = append([]string{"--out=" + filepath.Join(dir, args[0]+"."+formatOf(flags))}, full...)
 		}
 		full = append(full, rest...)
 		var out bytes.Buffer

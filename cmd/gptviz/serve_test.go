@@ -245,6 +245,11 @@ func TestServeRunCommands(t *testing.T) {
 		{args: []string{"compare", "--steps", "2", "--seeds", "1", "--sample", "greedy", "x"}, file: "compare.html"},
 		{args: []string{"lesson", "2", "--lang", "zh"}, file: "lesson.html"},
 		{args: []string{"report", "--help"}, text: "Usage: gptviz report"},
+		// A trailing flag that takes a value once swallowed the server's
+		// --out and wrote report.html into the working folder.
+		{args: []string{"report", "-n", "2", "--continuation"}, usage: "flag needs an argument"},
+		{args: []string{"report", "--format", "json", "--continuation"}, usage: "flag needs an argument"},
+		{args: []string{"lesson", "--format"}, usage: "flag needs an argument"},
 		{args: []string{"report", "-o", "/tmp/x.html", "x"}, usage: "-o: the server shows"},
 		{args: []string{"report", "--out=/tmp/x.html", "x"}, usage: "--out: the server shows"},
 		{args: []string{"report", "-so", "x"}, usage: "-o"},
@@ -287,6 +292,11 @@ func TestServeRunCommands(t *testing.T) {
 				t.Errorf("printed the temporary file: %q", stdout.String())
 			}
 		})
+	}
+	for _, name := range []string{"report.html", "trace.json", "lesson.html"} {
+		if _, err := os.Stat(name); err == nil {
+			t.Errorf("a served command wrote %s into the working folder", name)
+		}
 	}
 	// A server started with --model runs commands without --model on it,
 	// and the commands its pages show name it.

@@ -105,6 +105,9 @@ func (f *compareFlags) validate() error {
 		if fi, err := os.Stat(f.figures); err == nil && !fi.IsDir() {
 			return usagef("--figures %s: is a file, not a folder", f.figures)
 		}
+		if err := checkFiguresNotOut(f.figures, f.out); err != nil {
+			return err
+		}
 	}
 	return nil
 }

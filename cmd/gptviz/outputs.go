@@ -154,13 +154,16 @@ var formatByExt = map[string]string{".html": "html", ".htm": "html", ".ipynb": "
 
 // formatFromOut settles --format against --out's extension, after
 // parsing: without --format, an --out ending in .ipynb, .json or .html
-// chooses the format (when the command writes it); with both, an
-// extension of another format is a usage error. A notebook written into
+// chooses the format; with both, an extension of another format is a
+// usage error, and so is one of a format the command does not write. A notebook written into
 // run.ipynb as HTML, or JSON into cmp.html, opened as neither.
 func formatFromOut(flags *pflag.FlagSet, format *string, out string, allowed ...string) error {
 	want, ok := formatByExt[strings.ToLower(filepath.Ext(out))]
-	if !ok || !slices.Contains(allowed, want) || want == *format {
+	if !ok || want == *format {
 		return nil
+	}
+	if !slices.Contains(allowed, want) {
+		return usagef("--out %s: the extension says %s, which this command does not write (%s)", out, want, strings.Join(allowed, " or "))
 	}
 	if flags.Changed("format") {
 		if !slices.Contains(allowed, *format) {
@@ -169,5 +172,15 @@ func formatFromOut(flags *pflag.FlagSet, format *string, out string, allowed ...
 		return usagef("--out %s: the extension says %s, but --format is %s: change one of them", out, want, *format)
 	}
 	*format = want
+	return nil
+}
+
+// checkFiguresNotOut refuses --figures naming the same path as --out: the
+// figures would fill a folder there and the page then fail to replace it,
+// after the whole run.
+func checkFiguresNotOut(figures, out string) error {
+	if figures != "" && filepath.Clean(figures) == filepath.Clean(out) {
+		return usagef("--figures %s: the same path as --out; give the figures a folder of their own", figures)
+	}
 	return nil
 }

@@ -324,9 +324,16 @@ func TestFormatFromOut(t *testing.T) {
 		{[]string{"compare", "--steps", "1", "--seeds", "1", "--format", "json"}, "c.html", 2, ""},
 		{[]string{"compare", "--steps", "1", "--seeds", "1", "--sample", "greedy"}, "c.ipynb", 0, "{\n \"cells\""},
 		{[]string{"lesson", "--format", "html"}, "l.ipynb", 2, ""},
+		{[]string{"lesson"}, "l.json", 2, ""}, // lesson writes no JSON
+		{[]string{"report", "--steps", "1", "--figures", "SAME"}, "SAME", 2, ""},
 	} {
 		out := filepath.Join(dir, tc.out)
 		args := append(slices.Clone(tc.args), "-o", out)
+		for i, a := range args {
+			if a == "SAME" {
+				args[i] = out // --figures the same path as --out
+			}
+		}
 		if tc.args[0] == "lesson" {
 			args = append(args, "1")
 		} else {
@@ -339,7 +346,7 @@ func TestFormatFromOut(t *testing.T) {
 		}
 		b, err := os.ReadFile(out)
 		if tc.code != 0 {
-			if err == nil || !strings.Contains(stderr, "the extension says") {
+			if err == nil || !strings.Contains(stderr, "the extension says") && !strings.Contains(stderr, "the same path as --out") {
 				t.Errorf("gptviz %q: refused, but wrote %s (%v) or did not say why: %s", args, out, err, stderr)
 			}
 			continue

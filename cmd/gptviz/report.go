@@ -115,7 +115,7 @@ func (f *reportFlags) validate() error {
 			return usagef("--figures %s: is a file, not a folder", f.figures)
 		}
 	}
-	return nil
+	return checkFiguresNotOut(f.figures, f.out)
 }
 
 // view returns r with how this report shows it (language, format, layers,

@@ -114,6 +114,9 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := checkCorpusNotOutput(*corpusFlag, *out); err != nil {
 		return err
 	}
+	if *maskRandom && !*resume && *randomRepeatFrac == 0 {
+		return usagef("train: --mask-random-prefix: needs --random-repeat-frac above 0 (it masks the random sequences that flag adds)")
+	}
 	var snaps []int
 	var st *train.State
 	if !*resume {
@@ -131,6 +134,13 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer release()
+	if !*resume {
+		// Again under the lock: another run may have filled the folder
+		// between the check above and the lock.
+		if ents, err := os.ReadDir(*out); err == nil && slices.ContainsFunc(ents, func(e os.DirEntry) bool { return e.Name() != train.LockFile }) {
+			return usagef("train: --out %s is not empty: choose a new folder, or add --resume to continue the run in it", *out)
+		}
+	}
 	if *resume {
 		// Verify before the tokenizer is read from the folder: a mixed or
 		// damaged checkpoint is refused here, naming the file.

@@ -164,6 +164,7 @@ func TestTrainUsage(t *testing.T) {
 		{[]string{"train", "--out", "x", "--eval-every", "-1"}, "--eval-every -1"},
 		{[]string{"train", "--out", "x", "--vocab-size", "999999999"}, "--vocab-size 999999999"},
 		{[]string{"train", "--out", "NONEMPTY"}, "is not empty"},
+		{[]string{"train", "--out", "x", "--mask-random-prefix"}, "--mask-random-prefix: needs --random-repeat-frac"},
 		{[]string{"train", "--out", "EMPTYDIR", "--resume"}, "no training run"},
 		{[]string{"train", "--out", "NOMANIFEST", "--resume"}, "older gptviz"},
 		{[]string{"train", "--out", "EMPTYDIR", "--corpus", "BADCORPUS"}, "not UTF-8 text"},

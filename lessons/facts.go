@@ -65,11 +65,45 @@ func (b *builder) flatText() string {
 	}
 	args := []any{len(f.Steps), f.Decoded, num(f.MinBits, 3), num(f.MaxBits, 3), thousands(int64(f.VocabSize)),
 		num(f.UniformBits, 3), thousands(int64(math.Round(math.Exp2(f.MinBits))))}
+	var s string
 	if f.FromOn {
-		return b.t("gen.flat.from", append([]any{f.Steps[0]}, args...)...)
+		s = b.t("gen.flat.from", append([]any{f.Steps[0]}, args...)...)
+	} else {
+		s = b.t("gen.flat.at", append([]any{b.t("gen.flat.steps", stepRanges(f.Steps))}, args...)...)
 	}
-	return b.t("gen.flat.at", append([]any{b.t("gen.flat.steps", stepRanges(f.Steps))}, args...)...)
+	if tail := b.tailText(f.Steps[0]); tail != "" {
+		s += " " + tail
+	}
+	return s
 }
+
+// tailText says, for a run that sampled from the whole distribution
+// (temperature above 0, no top-k, no top-p), the least likely token it
+// drew before step first when that is below TailProb, and what keeps the
+// sampler off the tail; "" otherwise.
+func (b *builder) tailText(first int) string {
+	set := b.tr.Settings
+	if set.Temperature <= 0 || set.TopK > 0 || set.TopP < 1 {
+		return ""
+	}
+	low, at := 2.0, 0
+	for _, st := range b.tr.Steps {
+		if st.Index >= first {
+			break
+		}
+		if p := st.Next; p != nil && !p.Greedy && p.Chosen.Prob < low {
+			low, at = p.Chosen.Prob, st.Index
+		}
+	}
+	if at == 0 || low >= TailProb {
+		return ""
+	}
+	return b.t("gen.flat.tail", num(set.Temperature, 3), at, num(low, 3))
+}
+
+// TailProb is below what a drawn token's probability counts as the tail
+// of the distribution (for the sentence after a flat stretch).
+const TailProb = 1e-3
 
 // stepRanges writes ascending step indices as ranges: "1, 3–5, 8".
 func stepRanges(steps []int) string {

@@ -493,3 +493,34 @@ func TestStepTableSampledProb(t *testing.T) {
 		}
 	}
 }
+
+// TestFlatTailText: after the flat-steps sentence, a run that sampled
+// from the whole distribution and drew a token below TailProb before the
+// flat stretch is told so, with that step and P; a run with top-k, or
+// whose draws were all likelier, is not.
+func TestFlatTailText(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		topK int
+		p1   float64 // the chosen token's P at step 1
+		want string
+	}{
+		{"tail draw", 0, 2e-5, "(step 1: P = 2e-05)"},
+		{"likely draws", 0, 0.2, ""},
+		{"top-k", 40, 2e-5, ""},
+	} {
+		tr := viztest.Trace(viztest.Options{NLayer: 1, NHead: 1, DHead: 4, NPositions: 16, Prompt: 3, Steps: 4, Seed: 1})
+		tr.Settings.Temperature, tr.Settings.TopK, tr.Settings.TopP = 1, tc.topK, 1
+		for i, bits := range []float64{3, 4, 15.5, 15.6} {
+			n := tr.Steps[i+1].Next
+			n.Entropy, n.Greedy = bits, false
+			n.Chosen.Prob = 0.5
+		}
+		tr.Steps[1].Next.Chosen.Prob = tc.p1
+		text := strings.ReplaceAll(reportText(t, tr, "en"), "\n", " ")
+		if got := strings.Contains(text, "drew a token from the tail"); got != (tc.want != "") || !strings.Contains(text, tc.want) {
+			t.Errorf("%s: tail sentence present %v, want %q", tc.name, got, tc.want)
+		}
+	}
+}

@@ -345,7 +345,7 @@ func ExampleReport() {
 	}
 	// Output:
 	// prompt-probs · 每个提示词 token 的 P(w_i | w_<i) 与信息量
-	// next-token · 每一步的下一个 token 概率（拖动滑块）
+	// next-token · 每一步的下一个 token 概率
 	// next-entropy · 各步的熵与被选中 token 的概率
 	// attn-l1-h0 · 注意力：第 1 层，第 0 个头
 	// attn-grid-l1 · 注意力：第 1 层，第 0–1 个头（全模型视图）

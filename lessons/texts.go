@@ -100,11 +100,11 @@ var texts = i18n.Table{
 	"tokens.h": {"## 2. Tokens entering working memory", "## 2. 进入工作记忆的 token"},
 	"tokens.md": {`The prompt is cut into **%[1]s** by the model's byte-level BPE tokenizer (GPT-2's algorithm, %[5]s tokens in its vocabulary); generation added ` +
 		`**%[2]d** more. Each chip is one token as the model sees it: ␣ marks a leading space, ↵ a newline, ` +
-		`and hex digits stand for bytes that are only part of a UTF-8 character. Hover over a chip to see its ` +
+		`and hex digits stand for bytes that are only part of a UTF-8 character. On the HTML page, hover over a chip to see its ` +
 		`token id, the number the model actually reads. The context window holds at most **%[3]s**; ` +
 		`this run used **%[4]d**.`,
 		`提示词被模型的字节级 BPE 分词器（GPT-2 的算法，词表共 %[5]s 个 token）切成了 **%[1]s**，生成过程又追加了 **%[2]d 个**。每个小方块就是模型眼中的一个 token：` +
-			`␣ 表示开头的空格，↵ 表示换行，十六进制数字表示只占一个 UTF-8 字符一部分的字节。把鼠标停在方块上，可以看到它的 token id——` +
+			`␣ 表示开头的空格，↵ 表示换行，十六进制数字表示只占一个 UTF-8 字符一部分的字节。在 HTML 页面上把鼠标停在方块上，可以看到它的 token id——` +
 			`模型真正读到的就是这个编号。上下文窗口最多容纳 **%[3]s**，这次运行用了 **%[4]d 个**。`},
 	"tokens.full": {`The window filled up: **%[1]s** left working memory (grey chips) and the model could no longer ` +
 		`see them. At the end it was reading the most recent %[2]s.`,
@@ -166,11 +166,11 @@ var texts = i18n.Table{
 		`a probability for every token in the vocabulary, then a **sampler** picks one: ` +
 		`**temperature** sharpens (below 1) or flattens (above 1) the distribution, **top-k** keeps only the k most likely tokens, ` +
 		`**top-p** (nucleus) keeps the smallest set whose probabilities add up to p; temperature 0 means *greedy*, always the top token. ` +
-		`**Entropy** (bits) measures how spread out the choice was. Drag the slider to walk through the steps.`,
+		`**Entropy** (bits) measures how spread out the choice was. On the HTML page, drag the slider to walk through the steps; a notebook's figure shows them side by side.`,
 		`要写出文字，模型每生成一个新 token 就运行一次。每个**解码步**把最后一个位置的输出变成词表里每个 token 的概率，再由**采样器**挑出一个：` +
 			`**温度（temperature）** 小于 1 会让分布更尖锐、大于 1 会让它更平坦；**top-k** 只保留最可能的 k 个 token；` +
 			`**top-p**（核采样）保留累计概率刚好达到 p 的最小集合；温度为 0 就是*贪心*解码，总选第一名。` +
-			`**熵**（比特）衡量这次选择有多分散。拖动滑块，可以一步一步地看。`},
+			`**熵**（比特）衡量这次选择有多分散。在 HTML 页面上拖动滑块，可以一步一步地看；笔记本里的图把各步并排列出。`},
 	"gen.none":  {"This run generated no tokens (0 decode steps), so there is nothing to step through.", "这次运行没有生成 token（解码步数为 0），所以没有可以逐步查看的内容。"},
 	"gen.lines": {`Over the whole run: when entropy is high the model was unsure; when the chosen token's probability is low, the sampler took a less likely path.`, `纵观整次运行：熵高说明模型拿不准；被选中 token 的概率低，说明采样器走了一条不太常见的路。`},
 	"gen.flat.from": {`**From step %[1]d on, the next-token distribution was almost flat**: at those %[2]d of the %[3]d decode steps its entropy was %[4]s–%[5]s bits, and a uniform guess over the model's %[6]s tokens is log₂ %[6]s = %[7]s bits. The model had no preference there: at least as unsure as a uniform choice among %[8]s tokens (2 to the power of the entropy), and the run never left that state.`,
@@ -200,8 +200,8 @@ var texts = i18n.Table{
 			`和一个**值（value）**（“我能传递什么”）。对 query·key 做 softmax，就得到**注意力概率**：每个查询一行，对所有键求和为 1。` +
 			`token 只能往回看：**因果掩码**把未来遮住了，下图用灰色表示，而不是画成 0。`},
 	"attn.heads": {"Each layer has %d **heads** that read in different ways.", "每一层有 %d 个**注意力头**，各自用不同的方式读取。"},
-	"attn.focus": {`A closer look at **layer %[1]d, head %[2]d**: rows are the tokens doing the reading, columns the tokens being read. Hover over a cell to see both tokens and the probability.`,
-		`放大看**第 %[1]d 层、第 %[2]d 个头**：每一行是正在读取的 token，每一列是被读取的 token。把鼠标停在格子上，可以看到这两个 token 和对应的概率。`},
+	"attn.focus": {`A closer look at **layer %[1]d, head %[2]d**: rows are the tokens doing the reading, columns the tokens being read. On the HTML page, hover over a cell to see both tokens and the probability.`,
+		`放大看**第 %[1]d 层、第 %[2]d 个头**：每一行是正在读取的 token，每一列是被读取的 token。在 HTML 页面上把鼠标停在格子上，可以看到这两个 token 和对应的概率。`},
 	"attn.grid": {`The **model view**: every selected layer and head as a small heatmap. The sentences below it come from this run's numbers: each head's share of attention on one kind of key, averaged over the rows that see at least 5 keys (shorter rows give any key a large share by chance).`,
 		`**全模型视图**：每个被选中的层和头都画成一张小热力图。下面的几句话都由本次运行的数字算出：每个头分给某一类键的注意力份额，只对至少能看到 5 个键的行取平均（更短的行里，任何一个键都会碰巧分到很大的份额）。`},
 	"role.h.previous-token": {`**Previous-token heads** (at least %[2]s%% of their attention on the token just before): %[1]s.`,
@@ -271,8 +271,8 @@ var texts = i18n.Table{
 	"kv.layers":  {"How many positions each of the %d layers caches after every step (step 0 is the prefill).", "每一步之后 %d 层中每一层缓存的位置数（第 0 步是预填充）。"},
 	"kv.layers.same": {"Here every layer holds the same number at every step: each layer keeps one key and one value per token in the window.",
 		"这里每一步每一层的数目都相同：每一层都为窗口中的每个 token 保存一个键和一个值。"},
-	"kv.time.md": {`The cache **over time**, for layer %[1]d, head %[2]d: drag the slider to see what the cache held after each step, keys on the left, values on the right. The narrow column left of the keys marks what that step wrote: at the prefill every prompt row in the window; on a decode step only the new token's row, while the rows already there stay exactly as they were.`,
-		`**随时间变化**的缓存（第 %[1]d 层，第 %[2]d 个头）：拖动滑块查看每一步之后缓存里的内容，左边是键，右边是值。键左边的窄列标出这一步写入的行：预填充时写入窗口中提示词的每一行；解码步只写入新 token 的那一行，已有的行保持原样。`},
+	"kv.time.md": {`The cache **over time**, for layer %[1]d, head %[2]d: on the HTML page, drag the slider to see what the cache held after each step, keys on the left, values on the right (a notebook's figure shows instead the norm of every cached key, step by step). The narrow column left of the keys marks what that step wrote: at the prefill every prompt row in the window; on a decode step only the new token's row, while the rows already there stay exactly as they were.`,
+		`**随时间变化**的缓存（第 %[1]d 层，第 %[2]d 个头）：在 HTML 页面上拖动滑块查看每一步之后缓存里的内容，左边是键，右边是值（笔记本里的图则逐步显示每个已缓存键的范数）。键左边的窄列标出这一步写入的行：预填充时写入窗口中提示词的每一行；解码步只写入新 token 的那一行，已有的行保持原样。`},
 	"kv.time.end":        {"At the end the cache holds %[1]s, positions %[2]d–%[3]d.", "运行结束时缓存中有 %[1]s，即位置 %[2]d–%[3]d。"},
 	"kv.time.evicted":    {"%[1]d tokens (positions %[2]d–%[3]d) left it: grey in that column.", "有 %[1]d 个 token（位置 %[2]d–%[3]d）离开了缓存：即那一列中的灰色。"},
 	"kv.time.evicted1":   {"One token (position %d) left it: grey in that column.", "有 1 个 token（位置 %d）离开了缓存：即那一列中的灰色。"},
@@ -345,7 +345,7 @@ var texts = i18n.Table{
 
 	// Chart captions (the title above each chart).
 	"cap.prompt-probs":  {"P(w_i | w_<i) and surprisal for each prompt token", "每个提示词 token 的 P(w_i | w_<i) 与信息量"},
-	"cap.next-token":    {"Next-token probabilities at each step (drag the slider)", "每一步的下一个 token 概率（拖动滑块）"},
+	"cap.next-token":    {"Next-token probabilities at each step", "每一步的下一个 token 概率"},
 	"cap.next-entropy":  {"Entropy and the chosen token's probability over the steps", "各步的熵与被选中 token 的概率"},
 	"cap.attn":          {"Attention, layer %[1]d, head %[2]d", "注意力：第 %[1]d 层，第 %[2]d 个头"},
 	"cap.attn-grid":     {"Attention, layer %[1]d, %[2]s (model view)", "注意力：第 %[1]d 层，%[2]s（全模型视图）"},

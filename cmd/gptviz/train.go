@@ -120,8 +120,8 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	var snaps []int
 	var st *train.State
 	if !*resume {
-		if ents, err := os.ReadDir(*out); err == nil && slices.ContainsFunc(ents, func(e os.DirEntry) bool { return e.Name() != train.LockFile }) {
-			return usagef("train: --out %s is not empty: choose a new folder, or add --resume to continue the run in it", *out)
+		if err := checkFreshOut(*out); err != nil {
+			return err
 		} else if fi, err := os.Stat(*out); err == nil && !fi.IsDir() {
 			return usagef("train: --out %s is a file, not a folder", *out)
 		}
@@ -137,8 +137,8 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if !*resume {
 		// Again under the lock: another run may have filled the folder
 		// between the check above and the lock.
-		if ents, err := os.ReadDir(*out); err == nil && slices.ContainsFunc(ents, func(e os.DirEntry) bool { return e.Name() != train.LockFile }) {
-			return usagef("train: --out %s is not empty: choose a new folder, or add --resume to continue the run in it", *out)
+		if err := checkFreshOut(*out); err != nil {
+			return err
 		}
 	}
 	if *resume {
@@ -408,6 +408,17 @@ func resumeCorpus(fs *pflag.FlagSet, name string, splitSeed uint64, out string, 
 			rec.Name, got, rec.SHA256, train.StateFile)
 	}
 	return splitCorpus(rec.Name, raw, rec.SplitSeed)
+}
+
+// checkFreshOut refuses, for a new run, a folder that holds anything but
+// the training lock file (train.LockFile, left by a run that failed before
+// its first checkpoint).
+func checkFreshOut(out string) error {
+	ents, err := os.ReadDir(out)
+	if err == nil && slices.ContainsFunc(ents, func(e os.DirEntry) bool { return e.Name() != train.LockFile }) {
+		return usagef("train: --out %s is not empty: choose a new folder, or add --resume to continue the run in it", out)
+	}
+	return nil
 }
 
 // checkResumeFlags refuses, before anything is read or written, flags of a

@@ -86,7 +86,7 @@ func (b *builder) tailText(first int) string {
 	if set.Temperature <= 0 || set.TopK > 0 || set.TopP < 1 {
 		return ""
 	}
-	low, at := 2.0, 0
+	low, at := TailProb, -1 // the least likely draw below TailProb, and its step
 	for _, st := range b.tr.Steps {
 		if st.Index >= first {
 			break
@@ -95,7 +95,7 @@ func (b *builder) tailText(first int) string {
 			low, at = p.Chosen.Prob, st.Index
 		}
 	}
-	if at == 0 || low >= TailProb {
+	if at < 0 {
 		return ""
 	}
 	return b.t("gen.flat.tail", num(set.Temperature, 3), at, num(low, 3))

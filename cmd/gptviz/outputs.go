@@ -155,8 +155,9 @@ var formatByExt = map[string]string{".html": "html", ".htm": "html", ".ipynb": "
 // formatFromOut settles --format against --out's extension, after
 // parsing: without --format, an --out ending in .ipynb, .json or .html
 // chooses the format; with both, an extension of another format is a
-// usage error, and so is one of a format the command does not write. A notebook written into
-// run.ipynb as HTML, or JSON into cmp.html, opened as neither.
+// usage error, and so is one of a format the command does not write (a
+// notebook written into run.ipynb as HTML, or JSON into cmp.html, opened
+// as neither).
 func formatFromOut(flags *pflag.FlagSet, format *string, out string, allowed ...string) error {
 	want, ok := formatByExt[strings.ToLower(filepath.Ext(out))]
 	if !ok || want == *format {
